@@ -1,0 +1,1 @@
+"""MCP server assembly, transports and the `lifecycle` command-line entry point."""

@@ -1,0 +1,56 @@
+"""The store: schema creation, atomic build-and-swap writes, read-only connections."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from lifecycle.errors import DatasetNotFoundError, SchemaVersionError
+from lifecycle.schema import SCHEMA_VERSION, TABLES
+from lifecycle.store import atomic_write, open_readonly, table_row_counts
+
+
+def test_new_database_has_every_canonical_table_and_the_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    with atomic_write(path):
+        pass
+    conn = open_readonly(path)
+    assert set(table_row_counts(conn)) == set(TABLES)
+    assert conn.execute("SELECT value FROM _meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+
+
+def test_failed_write_leaves_previous_database_byte_identical(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    with atomic_write(path) as db:
+        db["customers"].insert({"customer_id": "001", "signup_date": "2024-01-01"})
+    before = path.read_bytes()
+    with pytest.raises(RuntimeError):
+        with atomic_write(path) as db:
+            db["customers"].insert({"customer_id": "002", "signup_date": "2024-01-02"})
+            raise RuntimeError("boom")
+    assert path.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_readonly_connection_refuses_writes(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    with atomic_write(path):
+        pass
+    conn = open_readonly(path)
+    with pytest.raises(sqlite3.OperationalError):
+        conn.execute("INSERT INTO customers (customer_id, signup_date) VALUES ('a', '2024-01-01')")
+
+
+def test_missing_database_names_the_path_and_the_next_step(tmp_path: Path) -> None:
+    with pytest.raises(DatasetNotFoundError, match="lifecycle demo"):
+        open_readonly(tmp_path / "nope.db")
+
+
+def test_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    with atomic_write(path) as db:
+        db["_meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION + 1)}, pk="key")
+    with pytest.raises(SchemaVersionError, match="newer"):
+        open_readonly(path)
