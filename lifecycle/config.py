@@ -1,0 +1,174 @@
+"""Engine configuration: every tunable definition is data, with its default and help text in one place.
+
+Load a company's own settings with ``load_config(path)`` from TOML; anything not given keeps its default.
+Example (``lifecycle.toml``)::
+
+    [activation]
+    value_event = "report_created"
+    within_days = 7
+
+    [revenue]
+    gross_margin = 0.78
+
+    [targets.activation_rate]        # override a seed target band
+    low = 0.7
+    high = 0.9
+
+    [stages]
+    model = "saas"                   # default | saas | aarrr | ecommerce | path/to/own.toml
+
+``fingerprint()`` identifies a configuration (used to key cached snapshots): same config ⇒ same id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from lifecycle.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Documentation of one setting: dotted name, default and help (rendered into docs/configuration.md)."""
+
+    name: str
+    default: Any
+    help: str
+
+
+@dataclass(frozen=True)
+class ActivationConfig:
+    value_event: str = "report_created"
+    within_days: int = 7
+    onboarding_event: str = "onboarding_step_completed"
+    onboarding_steps: int = 4
+    onboarding_within_days: int = 30
+    early_window_days: int = 14
+    core_features: tuple[str, ...] = ("report_created", "dashboard_viewed", "integration_connected", "teammate_invited", "export_csv", "api_call")
+    active_events: tuple[str, ...] = ()  # empty: every event counts as activity
+
+
+@dataclass(frozen=True)
+class RevenueConfig:
+    gross_margin: float = 0.8
+    currency: str = "USD"
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    stages: str = "default"
+    health: str = "default"
+
+
+@dataclass(frozen=True)
+class TargetOverride:
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    activation: ActivationConfig = field(default_factory=ActivationConfig)
+    revenue: RevenueConfig = field(default_factory=RevenueConfig)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    targets: tuple[tuple[str, TargetOverride], ...] = ()
+    small_sample: int = 30
+
+    def target_override(self, metric_id: str) -> TargetOverride | None:
+        """The company's own target band for ``metric_id``, if configured."""
+        return dict(self.targets).get(metric_id)
+
+    def fingerprint(self) -> str:
+        """A short stable id of this configuration (sha256 of its canonical JSON)."""
+        payload = json.dumps(asdict(self), sort_keys=True, default=list)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("activation.value_event", "report_created", "Event that marks first value (the 'aha' moment); time to value is measured to it."),
+    Setting("activation.within_days", 7, "A customer is activated when the value event happens within this many days of signup (seed: 70% within 7 days)."),
+    Setting("activation.onboarding_event", "onboarding_step_completed", "Event emitted per completed onboarding step."),
+    Setting("activation.onboarding_steps", 4, "Steps that make onboarding complete."),
+    Setting("activation.onboarding_within_days", 30, "Days after signup in which onboarding must complete to count."),
+    Setting("activation.early_window_days", 14, "Onboarding window for early feature adoption (seed: days 1–14)."),
+    Setting("activation.core_features", ["report_created", "dashboard_viewed", "integration_connected", "teammate_invited", "export_csv", "api_call"],
+            "Events that count as using a core feature (feature adoption, early adoption)."),
+    Setting("activation.active_events", [], "Events that count as activity for DAU/MAU and recency; empty means all events."),
+    Setting("revenue.gross_margin", 0.8, "Gross margin used by LTV = ARPA × margin ÷ churn rate and CAC payback."),
+    Setting("revenue.currency", "USD", "Currency label of money values."),
+    Setting("models.stages", "default", "Stage model: default (the six-stage framework), saas, aarrr, ecommerce, or a TOML path."),
+    Setting("models.health", "default", "Health-score profile: default, or a TOML path with weights and signals."),
+    Setting("targets.<metric_id>", None, "Override a metric's target band: low/high in the metric's unit (ratios as fractions)."),
+    Setting("small_sample", 30, "Results resting on fewer units than this are flagged as small samples."),
+)
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    values = {}
+    for key, value in data.items():
+        default = getattr(cls(), key)
+        if isinstance(default, tuple):
+            if not isinstance(value, list):
+                raise ConfigError(f"{where}.{key}: expected a list, got {value!r}")
+            value = tuple(value)
+        elif isinstance(default, bool) or default is None:
+            pass
+        elif isinstance(default, (int, float)) and not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}.{key}: expected a number, got {value!r}")
+        elif isinstance(default, str) and not isinstance(value, str):
+            raise ConfigError(f"{where}.{key}: expected text, got {value!r}")
+        values[key] = value
+    return cls(**values)
+
+
+def config_from_dict(data: dict[str, Any], where: str = "config") -> EngineConfig:
+    """Build an ``EngineConfig`` from parsed TOML, validating names and types."""
+    sections = {"activation": ActivationConfig, "revenue": RevenueConfig, "models": ModelsConfig}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in sections:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [{key}] must be a table")
+            kwargs[key] = _build(sections[key], value, f"{where}.{key}")
+        elif key == "targets":
+            overrides = []
+            for metric_id, band in sorted(value.items()):
+                overrides.append((metric_id, _build(TargetOverride, band, f"{where}.targets.{metric_id}")))
+            kwargs["targets"] = tuple(overrides)
+        elif key == "small_sample":
+            kwargs["small_sample"] = int(value)
+        else:
+            raise ConfigError(f"{where}: unknown section [{key}]; known: activation, revenue, models, targets, small_sample")
+    config = EngineConfig(**kwargs)
+    if not 0 < config.revenue.gross_margin <= 1:
+        raise ConfigError(f"{where}.revenue.gross_margin must be in (0, 1], got {config.revenue.gross_margin}")
+    return config
+
+
+def load_config(path: str | Path | None) -> EngineConfig:
+    """The configuration in the TOML file at ``path``, or the defaults when ``path`` is None."""
+    if path is None:
+        return EngineConfig()
+    source = Path(path)
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {source}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+    return config_from_dict(data, where=source.name)
+
+
+DEFAULT_CONFIG = EngineConfig()
+
+__all__ = ["ActivationConfig", "DEFAULT_CONFIG", "EngineConfig", "ModelsConfig", "RevenueConfig", "SETTINGS",
+           "Setting", "TargetOverride", "config_from_dict", "load_config", "replace"]

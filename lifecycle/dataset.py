@@ -1,0 +1,163 @@
+"""The dataset as it was known on ``as_of``, for the customers a scope selects.
+
+``Dataset.table(name)`` returns a table's rows restricted to the scope's customers and to what had
+happened by ``as_of``: rows whose time column is after ``as_of`` are dropped, and every other date or
+datetime column whose value lies after ``as_of`` reads as empty (a subscription ending later is still
+active, an invoice paid later is unpaid, a ticket closed later is open). This is what makes a computation
+at an earlier ``as_of`` free of look-ahead — the at-risk back-test depends on it.
+
+Dates come back as ``datetime64`` columns (pandas 3: ``datetime64[us]``), money/numbers as float64, ids
+and text as pandas strings. Frames are cached per table for the life of the ``Dataset`` (one tool call).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lifecycle.backend import Backend, SqliteBackend
+from lifecycle.config import DEFAULT_CONFIG, EngineConfig
+from lifecycle.errors import QueryError
+from lifecycle.filters import Filters, Scope, Window
+from lifecycle.schema import TABLES, ColumnKind
+
+
+def next_day_iso(day: date) -> str:
+    """ISO text of the day after ``day``: ``value < next_day_iso(as_of)`` selects dates *and* timestamps on or before as_of."""
+    return (day + timedelta(days=1)).isoformat()
+
+
+def to_datetime(values: pd.Series) -> pd.Series:
+    """Parse ISO-8601 text (dates or UTC timestamps as stored) into ``datetime64``; empty → NaT."""
+    return pd.to_datetime(values.astype("string").replace("", pd.NA), format="ISO8601")
+
+
+def day_number(values: pd.Series) -> np.ndarray:
+    """Days since 1970-01-01 as float (NaN for missing) — for vectorised day differences."""
+    return (to_datetime(values) - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy(dtype="float64", na_value=np.nan) / 86400.0
+
+
+@dataclass
+class Dataset:
+    """A backend seen through a scope (as_of, window, filters) and a configuration."""
+
+    backend: Backend
+    scope: Scope
+    config: EngineConfig = DEFAULT_CONFIG
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, db_path: str | Path, as_of: date, filters: Filters | None = None, window: Window | None = None,
+             config: EngineConfig = DEFAULT_CONFIG, time_limit_s: float | None = 30.0) -> Dataset:
+        """A dataset over the SQLite store at ``db_path`` (read-only connection)."""
+        return cls(SqliteBackend(Path(db_path), time_limit_s), Scope.at(as_of, filters, window), config)
+
+    @property
+    def as_of(self) -> date:
+        return self.scope.as_of
+
+    @property
+    def window(self) -> Window:
+        return self.scope.window
+
+    @property
+    def filters(self) -> Filters:
+        return self.scope.filters
+
+    def rescoped(self, scope: Scope) -> Dataset:
+        """The same backend and config seen through another scope (fresh cache)."""
+        return Dataset(self.backend, scope, self.config)
+
+    def has(self, table: str) -> bool:
+        """Whether ``table`` exists and has rows (before filtering)."""
+        return self.backend.has_table(table)
+
+    def customers(self) -> pd.DataFrame:
+        """Customers selected by the filters who had signed up by ``as_of``."""
+        return self.table("customers")
+
+    def customer_ids(self) -> pd.Index:
+        """Ids of ``customers()``."""
+        return pd.Index(self.customers()["customer_id"])
+
+    def table(self, name: str, extra: bool = False) -> pd.DataFrame:
+        """Rows of canonical table ``name`` for the scope's customers, as known on ``as_of``.
+
+        Missing tables give an empty frame with the canonical columns. ``extra=True`` also returns the
+        ``x_*`` columns the user imported.
+        """
+        key = f"{name}:{extra}"
+        if key not in self._cache:
+            self._cache[key] = self._load(name, extra)
+        return self._cache[key]
+
+    def _load(self, name: str, extra: bool) -> pd.DataFrame:
+        if name not in TABLES:
+            raise QueryError(f"unknown table {name!r}")
+        spec = TABLES[name]
+        columns = [c.name for c in spec.columns]
+        if extra and self.backend.has_table(name):
+            columns += [c for c in self.backend.extra_columns(name) if c not in columns]
+        if not self.backend.has_table(name):
+            return _typed(pd.DataFrame({c: pd.Series([], dtype="string") for c in columns}), name)
+        select = ", ".join(f't."{c}"' for c in columns)
+        where: list[str] = []
+        params: list[object] = []
+        cutoff = next_day_iso(self.as_of)
+        if spec.time_column:
+            where.append(f't."{spec.time_column}" < ?')
+            params.append(cutoff)
+        if name == "customers":
+            clause, values = self.filters.customer_sql("t")
+            where.append(clause)
+            params += values
+        elif name == "leads":
+            clause, values = self.filters.lead_sql("t")
+            where.append(clause)
+            params += values
+        elif spec.customer_column and not self.filters.is_empty():
+            clause, values = self.filters.customer_sql("c")
+            where.append(f't."{spec.customer_column}" IN (SELECT c.customer_id FROM customers c WHERE {clause})')
+            params += values
+        order = f' ORDER BY t."{spec.primary_key}"'
+        frame = self.backend.query(f'SELECT {select} FROM "{name}" t WHERE {" AND ".join(where) or "1 = 1"}{order}', params)
+        frame = _typed(frame, name)
+        return _mask_after(frame, name, self.as_of)
+
+
+def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    spec = TABLES[table]
+    out: dict[str, pd.Series] = {}
+    for name in frame.columns:
+        try:
+            kind = spec.column(name).kind
+        except KeyError:
+            out[name] = frame[name]
+            continue
+        column = frame[name]
+        if kind in (ColumnKind.DATE, ColumnKind.DATETIME):
+            out[name] = to_datetime(column) if len(column) else pd.Series([], dtype="datetime64[us]")
+        elif kind in (ColumnKind.MONEY, ColumnKind.NUMBER):
+            out[name] = pd.to_numeric(column, errors="coerce").astype("float64")
+        elif kind in (ColumnKind.INTEGER, ColumnKind.BOOLEAN):
+            out[name] = pd.to_numeric(column, errors="coerce").astype("Float64").astype("Int64")
+        else:
+            out[name] = column.astype("string")
+    return pd.DataFrame(out, columns=list(frame.columns))
+
+
+def _mask_after(frame: pd.DataFrame, table: str, as_of: date) -> pd.DataFrame:
+    spec = TABLES[table]
+    cutoff = pd.Timestamp(next_day_iso(as_of))
+    for column in spec.columns:
+        if column.name == spec.time_column or column.kind not in (ColumnKind.DATE, ColumnKind.DATETIME):
+            continue
+        if column.name in frame.columns and len(frame):
+            later = frame[column.name] >= cutoff
+            if later.any():
+                frame.loc[later, column.name] = pd.NaT
+    return frame

@@ -1,0 +1,7 @@
+"""Metrics: funnel (see lifecycle.registry for the definition contract)."""
+
+from __future__ import annotations
+
+from lifecycle.registry import MetricDefinition
+
+DEFINITIONS: tuple[MetricDefinition, ...] = ()
