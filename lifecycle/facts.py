@@ -1,0 +1,143 @@
+"""The fact bundle: every computed number a prompt may cite, each with a stable id.
+
+A ``Fact`` carries its id (``activation_rate``, ``stage.adoption.customers``, ``driver.…``), a label, the
+exact value, the unit, the display text the prompt shows (``64.2%``), the sample size, the target band and
+status, the definition's formula, and the framework sections it belongs to. Prompts render facts into a
+delimited data block; the grounding verifier matches every number in a draft back to a fact by id and
+value. Same data + as_of + config ⇒ identical bundle.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lifecycle.results import MetricResult, Unit
+
+# Which metrics feed which section of the seed framework (000): the six stages, then cross-stage work.
+STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
+    "awareness": ("lead_to_mql_rate", "conversion_by_channel", "cac", "email_open_rate", "email_click_rate"),
+    "evaluation": ("mql_to_sql_rate", "sql_to_customer_rate", "lead_to_customer_rate", "time_to_convert_days"),
+    "purchase_onboarding": ("activation_rate", "time_to_value_days", "onboarding_completion_rate", "early_feature_adoption",
+                            "retention_30d", "cac_payback_months"),
+    "adoption": ("stickiness", "feature_adoption_rate", "retention_60d", "retention_90d", "logo_churn_rate", "grr"),
+    "growth_expansion": ("nrr", "expansion_mrr", "contraction_mrr", "arpa", "mrr", "quick_ratio", "ltv", "ltv_to_cac",
+                         "net_mrr_churn_rate", "repeat_purchase_rate", "purchase_frequency", "average_order_value"),
+    "loyalty_advocacy": ("nps", "referral_rate", "referral_conversion_rate", "advocacy_generation_rate", "median_tenure_days",
+                         "lifecycle_completion_rate"),
+}
+FLOW_METRICS = ("progression_rate", "regression_rate", "stagnation_rate", "stage_velocity_days", "lifecycle_completion_rate")
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "RUB": "₽"}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One citable number."""
+
+    id: str
+    label: str
+    value: float | None
+    unit: str
+    display: str
+    sample_size: int | None = None
+    target: str | None = None
+    status: str | None = None
+    definition: str | None = None
+    sections: tuple[str, ...] = ()
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "label": self.label, "value": self.value, "unit": self.unit, "display": self.display,
+            "sample_size": self.sample_size, "target": self.target, "status": self.status,
+            "definition": self.definition, "sections": list(self.sections), "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class FactBundle:
+    """All facts for one scope, in a stable order, plus the scope's description."""
+
+    as_of: str
+    period: dict[str, str]
+    filters: dict[str, Any]
+    facts: tuple[Fact, ...] = field(default=())
+
+    def by_id(self) -> dict[str, Fact]:
+        return {fact.id: fact for fact in self.facts}
+
+    def for_section(self, section: str) -> tuple[Fact, ...]:
+        """Facts tagged with ``section``, in bundle order."""
+        return tuple(f for f in self.facts if section in f.sections)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"as_of": self.as_of, "period": self.period, "filters": self.filters, "facts": [f.to_dict() for f in self.facts]}
+
+
+def format_value(value: float | None, unit: Unit | str, currency: str = "USD") -> str:
+    """Display text for a value: ratios as percent with one decimal, money with thousands separators, days with one decimal.
+
+    The verifier accepts a cited number when it equals the fact's display rounding (or the exact value).
+    """
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "no data"
+    unit = Unit(unit)
+    if unit is Unit.RATIO:
+        return f"{value * 100:.1f}%"
+    if unit is Unit.MONEY:
+        symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
+        sign = "-" if value < 0 else ""
+        return f"{sign}{symbol}{abs(value):,.0f}" if abs(value) >= 100 else f"{sign}{symbol}{abs(value):,.2f}"
+    if unit is Unit.DAYS:
+        return f"{value:.1f} days"
+    if unit is Unit.MONTHS:
+        return f"{value:.1f} months"
+    if unit is Unit.COUNT:
+        return f"{value:,.0f}"
+    if unit is Unit.SCORE:
+        return f"{value:.1f}"
+    return f"{value:.2f}×"
+
+
+def sections_of(metric_id: str) -> tuple[str, ...]:
+    """Framework sections a metric feeds (stages first, then 'flow' and always 'measurement')."""
+    found = [stage for stage, ids in STAGE_SECTIONS.items() if metric_id in ids]
+    if metric_id in FLOW_METRICS:
+        found.append("flow")
+    return tuple(found) + ("measurement",)
+
+
+def metric_facts(results: Iterable[MetricResult], definitions: dict[str, Any], currency: str = "USD") -> list[Fact]:
+    """Facts from metric results (and one fact per breakdown row, id ``<metric>.<key>``)."""
+    facts: list[Fact] = []
+    for result in results:
+        spec = definitions[result.metric_id]
+        target = result.target.describe(result.unit) if result.target else None
+        facts.append(Fact(
+            id=result.metric_id, label=spec.name, value=_clean(result.value), unit=result.unit.value,
+            display=format_value(result.value, result.unit, currency), sample_size=result.sample_size,
+            target=target, status=result.status.value if result.status else None, definition=spec.formula,
+            sections=sections_of(result.metric_id), note=result.reason,
+        ))
+        for key, sub in result.breakdown:
+            facts.append(Fact(
+                id=f"{result.metric_id}.{_slug(key)}", label=f"{spec.name} — {key}", value=_clean(sub.value),
+                unit=sub.unit.value, display=format_value(sub.value, sub.unit, currency), sample_size=sub.sample_size,
+                definition=spec.formula, sections=sections_of(result.metric_id), note=sub.reason,
+            ))
+    return facts
+
+
+def _clean(value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _slug(key: str) -> str:
+    slug = "".join(ch.lower() if ch.isalnum() else "_" for ch in str(key)).strip("_")
+    return slug or "blank"

@@ -1,0 +1,167 @@
+"""Rendering the prompt templates in ``prompts/templates/`` with a fact bundle.
+
+The templates are strategist-readable Markdown (Jinja2). This module supplies what they reference: the
+business context block, the grounding contract, the FACTS data block (inside a per-request random fence),
+the six stages' questions from ``framework.toml``, and ``ids_for(section)`` — the fact ids that belong to
+a section, so each part of the plan is fed the numbers computed for it. The MCP server's prompts and the
+``lifecycle plan`` CLI both call ``render_prompt``: one rendering, two front ends.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from lifecycle.facts import Fact, FactBundle
+from prompts.fence import Fence, clean_text
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+class PromptName(StrEnum):
+    """The prompts Lifecycle MCP offers (one template file each)."""
+
+    LIFECYCLE_MAP = "lifecycle_map"
+    STAGE_STRATEGY = "stage_strategy"
+    AT_RISK_INTERVENTION = "at_risk_intervention"
+    SUCCESS_MEASUREMENT = "success_measurement"
+    EXECUTIVE_SUMMARY = "executive_summary"
+
+
+class Language(StrEnum):
+    """Languages a plan can be written in (the seeds come in all three)."""
+
+    EN = "en"
+    RU = "ru"
+    ZH = "zh"
+
+    @property
+    def display_name(self) -> str:
+        return {"en": "English", "ru": "Russian (русский язык)", "zh": "Simplified Chinese (简体中文)"}[self.value]
+
+
+@dataclass(frozen=True)
+class BusinessContext:
+    """The business context the seed template asks for (all optional; missing items say 'not provided')."""
+
+    company: str = "the company"
+    business_model: str | None = None
+    relationship_length: str | None = None
+    value_realization_time: str | None = None
+    growth_opportunities: str | None = None
+    competitive_factors: str | None = None
+
+    def block(self) -> str:
+        """The BUSINESS CONTEXT section text."""
+        rows = (
+            ("Company", self.company), ("Business model", self.business_model),
+            ("Customer relationship duration", self.relationship_length),
+            ("Value realization timeframe", self.value_realization_time),
+            ("Growth expansion opportunities", self.growth_opportunities),
+            ("Competitive factors", self.competitive_factors),
+        )
+        return "\n".join(f"- {name}: {clean_text(value, 400) if value else 'not provided'}" for name, value in rows)
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    id: str
+    title: str
+    duration_hint: str
+    definition_extra: str
+    needs: str
+    behaviour: str
+    value: str
+    personalization: str
+    triggers: str
+    metrics: str
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """A rendered prompt and what the verifier needs to check an answer to it."""
+
+    name: PromptName
+    text: str
+    fence_token: str
+    language: Language
+    fact_ids: tuple[str, ...] = field(default=())
+
+
+@lru_cache(maxsize=1)
+def framework_stages() -> tuple[StageInfo, ...]:
+    """The six stages of the seed framework with their guiding questions."""
+    data = tomllib.loads((Path(__file__).parent / "framework.toml").read_text(encoding="utf-8"))
+    return tuple(StageInfo(**stage) for stage in data["stage"])
+
+
+def stage_info(stage_id: str) -> StageInfo:
+    """The framework stage ``stage_id`` (ValueError listing valid ids when unknown)."""
+    for stage in framework_stages():
+        if stage.id == stage_id:
+            return stage
+    raise ValueError(f"unknown stage {stage_id!r}; valid stages: {', '.join(s.id for s in framework_stages())}")
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR), undefined=jinja2.StrictUndefined,
+        autoescape=False, keep_trailing_newline=True, trim_blocks=False, lstrip_blocks=False,
+    )
+
+
+def fact_line(fact: Fact) -> str:
+    """One line of the FACTS block: ``[F:id] label = display (n=…; target … → status)``."""
+    details = []
+    if fact.sample_size is not None:
+        details.append(f"n={fact.sample_size}")
+    if fact.target:
+        details.append(f"target {fact.target} → {fact.status or 'n/a'}")
+    if fact.note:
+        details.append(clean_text(fact.note, 160))
+    suffix = f" ({'; '.join(details)})" if details else ""
+    return f"[F:{fact.id}] {clean_text(fact.label, 120)} = {fact.display}{suffix}"
+
+
+def render_prompt(name: PromptName | str, bundle: FactBundle, context: BusinessContext | None = None,
+                  language: Language | str = Language.EN, stage: str | None = None,
+                  subject: dict[str, object] | None = None, fence: Fence | None = None) -> RenderedPrompt:
+    """Render prompt ``name`` with the facts of ``bundle``.
+
+    ``stage`` is required by ``stage_strategy``; ``subject`` (free-text fields of a customer or segment,
+    fenced as untrusted) is used by ``at_risk_intervention``. Unknown names raise ``ValueError``.
+    """
+    prompt = PromptName(name)
+    lang = Language(language)
+    context = context or BusinessContext()
+    fence = fence or Fence.new()
+    if prompt is PromptName.STAGE_STRATEGY and not stage:
+        raise ValueError("stage_strategy needs a stage: one of " + ", ".join(s.id for s in framework_stages()))
+
+    def ids_for(section: str) -> str:
+        ids = [f"[F:{f.id}]" for f in bundle.for_section(section)]
+        return ", ".join(ids) if ids else "(no facts: write 'no data')"
+
+    variables: dict[str, Any] = {
+        "company": clean_text(context.company, 120),
+        "context_block": context.block(),
+        "language_name": lang.display_name,
+        "fence": fence,
+        "bundle": bundle,
+        "facts": bundle.facts,
+        "filters_text": clean_text(", ".join(f"{k}={v}" for k, v in bundle.filters.items()), 300),
+        "fact_line": fact_line,
+        "ids_for": ids_for,
+        "stages": framework_stages(),
+        "stage": stage_info(stage) if stage else None,
+        "subject_block": fence.wrap(subject or {}),
+    }
+    text = _environment().get_template(f"{prompt.value}.md").render(**variables)
+    return RenderedPrompt(prompt, text, fence.token, lang, tuple(f.id for f in bundle.facts))
