@@ -1,7 +1,144 @@
-"""Metrics: activation (see lifecycle.registry for the definition contract)."""
+"""Onboarding and activation metrics over product events: activation rate, time to value, onboarding completion,
+early feature adoption.
+
+Timing rule: an event happens *within N days of signup* when ``floor(occurred_at to the day) − signup_date
+<= N`` calendar days; events dated before signup (trial usage) count as day 0. A customer is *eligible* for an
+N-day rule when at least N days after signup are observed: ``signup_date <= as_of − N`` (so day N is on or
+before ``as_of``). Population: customers (filtered) who signed up in the window. Settings come from
+``config.activation`` (value event, windows, onboarding steps, core features).
+Sources: seed 002 (activation rate 60–80 %, time to value < 7 days, onboarding days 1–14), seed 004 (70 %
+complete the core action within 7 days), seed 000 (onboarding completion, early adoption).
+"""
 
 from __future__ import annotations
 
-from lifecycle.registry import MetricDefinition
+import pandas as pd
 
-DEFINITIONS: tuple[MetricDefinition, ...] = ()
+from lifecycle.dataset import Dataset
+from lifecycle.registry import TARGETS, MetricDefinition, MetricGroup
+from lifecycle.results import MetricResult, Unit, missing_result, ratio_result
+from lifecycle.metrics.common import (
+    days_after_signup, eligible_signups, join_notes, median, signups_in_window, small_sample_note, target, too_recent_note,
+    with_notes,
+)
+
+
+def first_event_day(dataset: Dataset, customers: pd.DataFrame, event_name: str) -> pd.Series:
+    """Days from signup to each customer's first ``event_name`` event (by as_of), indexed by customer id."""
+    events = dataset.table("events")
+    events = events[events["event_name"] == event_name]
+    timed = days_after_signup(events, customers)
+    return timed.groupby("customer_id")["day"].min().sort_index()
+
+
+def activation_rate(dataset: Dataset) -> MetricResult:
+    """Activation rate: eligible signups whose first value event came within ``within_days`` of signup ÷ eligible signups.
+
+    Eligible = signed up in the window and ``signup_date <= as_of − within_days``. Value event and days come
+    from ``config.activation`` (default ``report_created`` within 7 days). Unit: ratio; target 60–80 %.
+    Edge cases: no eligible signups → None; signups too recent to judge are counted in ``reason``.
+    Source: seed 002 ("Activated / Signed Up", 60–80 %), seed 004 (70 % within 7 days).
+    """
+    rule = dataset.config.activation
+    eligible, too_recent = eligible_signups(dataset, rule.within_days)
+    first = first_event_day(dataset, eligible, rule.value_event)
+    activated = int((first <= rule.within_days).sum())
+    result = ratio_result("activation_rate", float(activated), float(len(eligible)), Unit.RATIO, dataset.scope,
+                          target(dataset, "activation_rate"),
+                          empty_reason=f"no customers signed up in the period at least {rule.within_days} days before as_of")
+    return with_notes(result, too_recent_note(too_recent, rule.within_days), small_sample_note(dataset, len(eligible)))
+
+
+def time_to_value_days(dataset: Dataset) -> MetricResult:
+    """Time to value: median days from signup to the first value event, among window signups who reached it by as_of.
+
+    Unit: days; lower is better; target < 7 days. Customers who have not reached value are not in the
+    median (read it next to ``activation_rate``). Edge cases: nobody reached value → None with a reason.
+    Source: seed 002 ("Days to first 'aha' moment", < 7 days).
+    """
+    spec_target = target(dataset, "time_to_value_days")
+    signups = signups_in_window(dataset)
+    first = first_event_day(dataset, signups, dataset.config.activation.value_event)
+    value = median(first)
+    if value is None:
+        return missing_result("time_to_value_days", Unit.DAYS, dataset.scope,
+                              f"no customer who signed up in the period has a '{dataset.config.activation.value_event}' event yet",
+                              spec_target)
+    not_reached = len(signups) - len(first)
+    return MetricResult(
+        metric_id="time_to_value_days", value=value, unit=Unit.DAYS, scope=dataset.scope, sample_size=len(first),
+        target=spec_target,
+        reason=join_notes(f"{not_reached} signup(s) have not reached value and are not in the median" if not_reached else None,
+                          small_sample_note(dataset, len(first))),
+    )
+
+
+def onboarding_completion_rate(dataset: Dataset) -> MetricResult:
+    """Onboarding completion: eligible signups with ≥ ``onboarding_steps`` onboarding events within ``onboarding_within_days`` ÷ eligible signups.
+
+    Each ``config.activation.onboarding_event`` event counts as one completed step (the data model carries
+    no step id). Eligible = signed up in the window, ``signup_date <= as_of − onboarding_within_days``.
+    Unit: ratio. Edge cases: no eligible signups → None. Source: seed 000 ("Onboarding completion:
+    percentage completing onboarding successfully").
+    """
+    rule = dataset.config.activation
+    eligible, too_recent = eligible_signups(dataset, rule.onboarding_within_days)
+    events = dataset.table("events")
+    timed = days_after_signup(events[events["event_name"] == rule.onboarding_event], eligible)
+    steps = timed[timed["day"] <= rule.onboarding_within_days].groupby("customer_id").size()
+    completed = int((steps >= rule.onboarding_steps).sum())
+    result = ratio_result("onboarding_completion_rate", float(completed), float(len(eligible)), Unit.RATIO, dataset.scope,
+                          target(dataset, "onboarding_completion_rate"),
+                          empty_reason=f"no customers signed up in the period at least {rule.onboarding_within_days} days before as_of")
+    return with_notes(result, too_recent_note(too_recent, rule.onboarding_within_days), small_sample_note(dataset, len(eligible)))
+
+
+def early_feature_adoption(dataset: Dataset) -> MetricResult:
+    """Early feature adoption: mean share of core features each eligible signup used within ``early_window_days``.
+
+    Formula: Σ over eligible signups of (distinct core features used by day ``early_window_days``) ÷
+    (eligible signups × number of core features). A breadth measure in [0, 1]: 0.5 means the average new
+    customer touched half the core features in onboarding. Eligible = signed up in the window,
+    ``signup_date <= as_of − early_window_days``. Unit: ratio. Edge cases: no eligible signups or no core
+    features configured → None. Source: seed 000 ("Early adoption: adoption of key features during
+    onboarding"), seed 002 (onboarding days 1–14).
+    """
+    rule = dataset.config.activation
+    features = tuple(sorted(set(rule.core_features)))
+    spec_target = target(dataset, "early_feature_adoption")
+    if not features:
+        return missing_result("early_feature_adoption", Unit.RATIO, dataset.scope, "no core features configured", spec_target)
+    eligible, too_recent = eligible_signups(dataset, rule.early_window_days)
+    events = dataset.table("events")
+    timed = days_after_signup(events[events["event_name"].isin(features)], eligible)
+    used = timed[timed["day"] <= rule.early_window_days][["customer_id", "event_name"]].drop_duplicates()
+    result = ratio_result("early_feature_adoption", float(len(used)), float(len(eligible) * len(features)), Unit.RATIO,
+                          dataset.scope, spec_target, sample_size=len(eligible),
+                          empty_reason=f"no customers signed up in the period at least {rule.early_window_days} days before as_of")
+    return with_notes(result, too_recent_note(too_recent, rule.early_window_days), small_sample_note(dataset, len(eligible)))
+
+
+def _definition(metric_id: str, name: str, formula: str, numerator: str | None, denominator: str | None, compute,
+                unit: Unit = Unit.RATIO, higher_is_better: bool = True, source: str = "seed 000; seed 002") -> MetricDefinition:
+    return MetricDefinition(id=metric_id, name=name, group=MetricGroup.ACTIVATION, formula=formula, unit=unit,
+                            numerator=numerator, denominator=denominator, required_tables=("events",), source=source,
+                            compute=compute, target=TARGETS.get(metric_id), higher_is_better=higher_is_better,
+                            description=(compute.__doc__ or "").strip().splitlines()[0])
+
+
+DEFINITIONS: tuple[MetricDefinition, ...] = (
+    _definition("activation_rate", "Activation rate",
+                "signups with the value event within activation.within_days of signup ÷ signups with that many days observed",
+                "eligible signups activated in time", "signups in the period with signup_date ≤ as_of − within_days", activation_rate,
+                source="seed 002 (Activated / Signed Up, 60–80%); seed 004 (70% within 7 days)"),
+    _definition("time_to_value_days", "Time to value", "median days from signup to the first value event, signups in the period who reached it",
+                None, None, time_to_value_days, unit=Unit.DAYS, higher_is_better=False, source="seed 002 (days to first 'aha' moment, < 7 days)"),
+    _definition("onboarding_completion_rate", "Onboarding completion rate",
+                "signups with ≥ onboarding_steps onboarding events within onboarding_within_days ÷ eligible signups",
+                "eligible signups that completed onboarding", "signups in the period with signup_date ≤ as_of − onboarding_within_days",
+                onboarding_completion_rate, source="seed 000 (onboarding completion)"),
+    _definition("early_feature_adoption", "Early feature adoption",
+                "Σ distinct core features used within early_window_days ÷ (eligible signups × core features)",
+                "(customer, core feature) pairs used early", "eligible signups × core features", early_feature_adoption,
+                source="seed 000 (early adoption); seed 002 (onboarding days 1–14)"),
+)

@@ -1,20 +1,30 @@
-"""Advocacy metrics: NPS, referral rate, referral conversion, advocacy generation."""
+"""Advocacy metrics: NPS and its promoter/detractor shares, referral rate, referral conversion, advocacy generation.
+
+"Customers active in the period" follows ``lifecycle.metrics.common.active_in_window`` (paying subscribers,
+else buyers, else users with activity, else customers on record) and the rule used is stated in ``reason``.
+Sources: seed 002 (NPS 30–50+, referral rate "Referred / Total Customers" 10–30 %), seed 004 (NPS,
+referral conversion rate), seed 000 ("Advocacy generation: rate of advocacy development").
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from lifecycle.dataset import Dataset
-from lifecycle.registry import TARGETS, MetricDefinition, MetricGroup, definition
-from lifecycle.results import MetricResult, Unit, missing_result
+from lifecycle.registry import TARGETS, MetricDefinition, MetricGroup
+from lifecycle.results import MetricResult, Unit, missing_result, ratio_result
+from lifecycle.metrics.common import (
+    active_in_window, all_customers_by, in_window, small_sample_note, target, with_notes,
+)
+
+__all__ = ["DEFINITIONS", "in_window", "latest_nps_scores", "nps"]
 
 
-def in_window(frame: pd.DataFrame, column: str, dataset: Dataset) -> pd.DataFrame:
-    """Rows of ``frame`` whose ``column`` falls inside the scope's window (inclusive days)."""
-    start = pd.Timestamp(dataset.window.start)
-    end = pd.Timestamp(dataset.window.end) + pd.Timedelta(days=1)
-    values = frame[column]
-    return frame[(values >= start) & (values < end)]
+def latest_nps_scores(dataset: Dataset) -> pd.Series:
+    """Each customer's latest NPS score in the window (ties broken by response id), indexed by customer id, sorted."""
+    responses = in_window(dataset.table("nps_responses"), "responded_at", dataset)
+    latest = responses.sort_values(["customer_id", "responded_at", "response_id"]).groupby("customer_id").tail(1)
+    return latest.set_index("customer_id")["score"].astype("int64").sort_index()
 
 
 def nps(dataset: Dataset) -> MetricResult:
@@ -24,27 +34,122 @@ def nps(dataset: Dataset) -> MetricResult:
     the window counts once (one voice per account); promoters score 9–10, passives 7–8, detractors 0–6.
     Range −100..100. Source: Reichheld (2003); seed 002 target 30–50+.
     """
-    spec = definition("nps")
-    responses = in_window(dataset.table("nps_responses"), "responded_at", dataset)
-    if responses.empty:
-        return missing_result("nps", Unit.SCORE, dataset.scope, "no NPS responses in the period", spec.target_for(dataset))
-    latest = responses.sort_values(["customer_id", "responded_at", "response_id"]).groupby("customer_id").tail(1)
-    scores = latest["score"].astype("int64")
+    spec_target = target(dataset, "nps")
+    scores = latest_nps_scores(dataset)
+    if scores.empty:
+        return missing_result("nps", Unit.SCORE, dataset.scope, "no NPS responses in the period", spec_target)
     promoters = int((scores >= 9).sum())
     detractors = int((scores <= 6).sum())
     respondents = len(scores)
-    return MetricResult(
+    result = MetricResult(
         metric_id="nps", value=(promoters - detractors) / respondents * 100.0, unit=Unit.SCORE, scope=dataset.scope,
         sample_size=respondents, numerator=float(promoters - detractors), denominator=float(respondents),
-        target=spec.target_for(dataset),
+        target=spec_target,
     )
+    return with_notes(result, small_sample_note(dataset, respondents, "respondents"))
+
+
+def _nps_share(dataset: Dataset, metric_id: str, promoters: bool) -> MetricResult:
+    scores = latest_nps_scores(dataset)
+    hits = (scores >= 9) if promoters else (scores <= 6)
+    result = ratio_result(metric_id, float(hits.sum()), float(len(scores)), Unit.RATIO, dataset.scope, target(dataset, metric_id),
+                          empty_reason="no NPS responses in the period")
+    return with_notes(result, small_sample_note(dataset, len(scores), "respondents"))
+
+
+def nps_promoter_share(dataset: Dataset) -> MetricResult:
+    """Promoter share: respondents whose latest score in the window is 9–10 ÷ respondents. Unit: ratio. Source: Reichheld (2003)."""
+    return _nps_share(dataset, "nps_promoter_share", promoters=True)
+
+
+def nps_detractor_share(dataset: Dataset) -> MetricResult:
+    """Detractor share: respondents whose latest score in the window is 0–6 ÷ respondents. Unit: ratio (lower is better). Source: Reichheld (2003)."""
+    return _nps_share(dataset, "nps_detractor_share", promoters=False)
+
+
+def referrers_in_window(dataset: Dataset) -> pd.Index:
+    """Sorted ids of customers who made at least one referral in the window."""
+    referrals = in_window(dataset.table("referrals"), "referred_at", dataset)
+    return pd.Index(sorted(referrals["referrer_customer_id"].astype(str).unique()))
+
+
+def referral_rate(dataset: Dataset) -> MetricResult:
+    """Referral rate: customers active in the window who made ≥ 1 referral in the window ÷ customers active in the window.
+
+    Reads the seed's "Referred / Total Customers" as the share of the active customer base that referred
+    (referrers, not referrals: one prolific advocate counts once). Referrers not active in the period are
+    not counted. Unit: ratio; target 10–30 %. Edge cases: no active customers → None. Source: seed 002.
+    """
+    active, rule = active_in_window(dataset)
+    referred = int(active.isin(referrers_in_window(dataset)).sum())
+    result = ratio_result("referral_rate", float(referred), float(len(active)), Unit.RATIO, dataset.scope,
+                          target(dataset, "referral_rate"), empty_reason="no customers active in the period")
+    return with_notes(result, f"active = {rule}", small_sample_note(dataset, len(active)))
+
+
+def referral_conversion_rate(dataset: Dataset) -> MetricResult:
+    """Referral conversion: referrals made in the window whose referred customer had signed up by as_of ÷ referrals made in the window.
+
+    ``referred_customer_id`` carries no date, so a referral counts as converted only when that customer
+    exists with ``signup_date <= as_of`` (whatever the filters; referred customers need not match them).
+    Ids naming no known customer are not converted and are counted in ``reason``. Unit: ratio.
+    Edge cases: no referrals in the period → None. Source: seed 004 ("referral conversion rate").
+    """
+    referrals = in_window(dataset.table("referrals"), "referred_at", dataset)
+    named = referrals["referred_customer_id"].dropna().astype(str)
+    known = all_customers_by(dataset, dataset.as_of)
+    converted = int(named.isin(known).sum())
+    unknown = len(named) - converted
+    result = ratio_result("referral_conversion_rate", float(converted), float(len(referrals)), Unit.RATIO, dataset.scope,
+                          target(dataset, "referral_conversion_rate"), empty_reason="no referrals in the period")
+    note = f"{unknown} referral(s) name a customer not signed up by as_of and are not counted as converted" if unknown else None
+    return with_notes(result, note, small_sample_note(dataset, len(referrals), "referrals"))
+
+
+def advocacy_generation_rate(dataset: Dataset) -> MetricResult:
+    """Advocacy generation: customers active in the window who are promoters *and* referred ÷ customers active in the window.
+
+    A promoter's latest NPS score in the window is 9–10; referred = made ≥ 1 referral in the window. An
+    advocate both says and does: the seed's "rate of advocacy development" read as the share of the active
+    base that has become an active advocate in the period. Unit: ratio. Edge cases: no active customers →
+    None. Source: seed 000 ("Advocacy generation"), seed 002 (champions: high usage, high NPS → referrals).
+    """
+    active, rule = active_in_window(dataset)
+    scores = latest_nps_scores(dataset)
+    promoters = pd.Index(scores[scores >= 9].index.astype(str))
+    advocates = active.isin(promoters) & active.isin(referrers_in_window(dataset))
+    result = ratio_result("advocacy_generation_rate", float(advocates.sum()), float(len(active)), Unit.RATIO, dataset.scope,
+                          target(dataset, "advocacy_generation_rate"), empty_reason="no customers active in the period")
+    return with_notes(result, f"active = {rule}", small_sample_note(dataset, len(active)))
+
+
+def _definition(metric_id: str, name: str, formula: str, numerator: str, denominator: str, compute, tables: tuple[str, ...],
+                unit: Unit = Unit.RATIO, higher_is_better: bool = True, source: str = "seed 002") -> MetricDefinition:
+    return MetricDefinition(id=metric_id, name=name, group=MetricGroup.ADVOCACY, formula=formula, unit=unit,
+                            numerator=numerator, denominator=denominator, required_tables=tables, source=source,
+                            compute=compute, target=TARGETS.get(metric_id), higher_is_better=higher_is_better,
+                            description=(compute.__doc__ or "").strip().splitlines()[0])
 
 
 DEFINITIONS: tuple[MetricDefinition, ...] = (
-    MetricDefinition(
-        id="nps", name="Net Promoter Score", group=MetricGroup.ADVOCACY,
-        formula="(promoters − detractors) ÷ respondents × 100; latest response per customer in the period; promoters 9–10, detractors 0–6",
-        unit=Unit.SCORE, numerator="promoters − detractors", denominator="customers who responded in the period",
-        required_tables=("nps_responses",), source="Reichheld 2003; seed 002", compute=nps, target=TARGETS["nps"],
-    ),
+    _definition("nps", "Net Promoter Score",
+                "(promoters − detractors) ÷ respondents × 100; latest response per customer in the period; promoters 9–10, detractors 0–6",
+                "promoters − detractors", "customers who responded in the period", nps, ("nps_responses",), unit=Unit.SCORE,
+                source="Reichheld 2003; seed 002"),
+    _definition("nps_promoter_share", "Promoter share", "respondents with latest score 9–10 ÷ respondents (period)",
+                "promoters", "customers who responded in the period", nps_promoter_share, ("nps_responses",), source="Reichheld 2003"),
+    _definition("nps_detractor_share", "Detractor share", "respondents with latest score 0–6 ÷ respondents (period)",
+                "detractors", "customers who responded in the period", nps_detractor_share, ("nps_responses",),
+                higher_is_better=False, source="Reichheld 2003"),
+    _definition("referral_rate", "Referral rate", "active customers who made ≥ 1 referral in the period ÷ customers active in the period",
+                "active customers who referred", "customers active in the period", referral_rate, ("referrals",),
+                source="seed 002 (Referred / Total Customers, 10–30%)"),
+    _definition("referral_conversion_rate", "Referral conversion rate",
+                "referrals in the period whose referred customer signed up by as_of ÷ referrals in the period",
+                "referrals converted by as_of", "referrals made in the period", referral_conversion_rate, ("referrals",),
+                source="seed 004 (referral conversion rate)"),
+    _definition("advocacy_generation_rate", "Advocacy generation rate",
+                "active customers who are promoters (latest NPS 9–10) and referred in the period ÷ customers active in the period",
+                "active promoters who referred", "customers active in the period", advocacy_generation_rate,
+                ("nps_responses", "referrals"), source="seed 000 (advocacy generation); seed 002 (champions)"),
 )

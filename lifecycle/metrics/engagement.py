@@ -1,7 +1,147 @@
-"""Metrics: engagement (see lifecycle.registry for the definition contract)."""
+"""Communication and engagement metrics over touches: open rate, click rate, click-to-open rate, engagement by key.
+
+Counting rule: a touch is *sent* in the window by ``sent_at``; it is *opened* when ``opened_at`` or
+``clicked_at`` is set by ``as_of`` (a click proves an open even when image blocking hid the open pixel);
+it is *clicked* when ``clicked_at`` is set by ``as_of``. The headline values cover the ``email`` channel
+(the metric names say email); ``breakdown`` gives every channel present, sorted by name.
+Sources: seed 000 (communication adaptation by stage), seed 002 (health score: engagement 20–25 %, email
+opens), email-marketing standard definitions (open rate = opens ÷ sends; CTOR = clicks ÷ opens).
+"""
 
 from __future__ import annotations
 
-from lifecycle.registry import MetricDefinition
+from dataclasses import dataclass, replace
 
-DEFINITIONS: tuple[MetricDefinition, ...] = ()
+import pandas as pd
+
+from lifecycle.dataset import Dataset
+from lifecycle.registry import TARGETS, MetricDefinition, MetricGroup
+from lifecycle.results import MetricResult, Unit, ratio_result
+from lifecycle.metrics.common import in_window, small_sample_note, target, with_notes
+
+HEADLINE_CHANNEL = "email"
+
+
+@dataclass(frozen=True)
+class EngagementRow:
+    """Engagement of one group of customers (e.g. one lifecycle stage) over touches sent in the window."""
+
+    key: str
+    name: str
+    customers: int  # customers carrying this key value
+    sends: int
+    opens: int
+    clicks: int
+
+    @property
+    def open_rate(self) -> float | None:
+        """opens ÷ sends (None without sends)."""
+        return self.opens / self.sends if self.sends else None
+
+    @property
+    def click_rate(self) -> float | None:
+        """clicks ÷ sends (None without sends)."""
+        return self.clicks / self.sends if self.sends else None
+
+    @property
+    def click_to_open_rate(self) -> float | None:
+        """clicks ÷ opens (None without opens)."""
+        return self.clicks / self.opens if self.opens else None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"key": self.key, "name": self.name, "customers": self.customers, "sends": self.sends, "opens": self.opens,
+                "clicks": self.clicks, "open_rate": self.open_rate, "click_rate": self.click_rate,
+                "click_to_open_rate": self.click_to_open_rate}
+
+
+def touches_in_window(dataset: Dataset) -> pd.DataFrame:
+    """Touches sent in the window with boolean ``opened`` and ``clicked`` columns (counting rule in the module doc), sorted by id."""
+    touches = in_window(dataset.table("touches"), "sent_at", dataset).sort_values("touch_id")
+    clicked = touches["clicked_at"].notna()
+    return touches.assign(opened=touches["opened_at"].notna() | clicked, clicked=clicked)
+
+
+def _rate(dataset: Dataset, metric_id: str, touches: pd.DataFrame, numerator: str, denominator: str | None) -> MetricResult:
+    base = touches if denominator is None else touches[touches[denominator]]
+    what = "touches sent" if denominator is None else "opened touches"
+    result = ratio_result(metric_id, float(base[numerator].sum()), float(len(base)), Unit.RATIO, dataset.scope,
+                          target(dataset, metric_id), empty_reason=f"no {what} in the period")
+    return with_notes(result, small_sample_note(dataset, len(base), what))
+
+
+def _by_channel(dataset: Dataset, metric_id: str, numerator: str, denominator: str | None) -> MetricResult:
+    touches = touches_in_window(dataset)
+    channels = touches["channel"].astype("string").str.lower()
+    headline = _rate(dataset, metric_id, touches[channels == HEADLINE_CHANNEL], numerator, denominator)
+    breakdown = tuple((str(key), _rate(dataset, metric_id, touches[channels == key], numerator, denominator))
+                      for key in sorted(channels.dropna().unique()))
+    if headline.value is None and breakdown:
+        headline = with_notes(headline, "the headline covers email; see the breakdown for other channels")
+    return replace(headline, breakdown=breakdown)
+
+
+def email_open_rate(dataset: Dataset) -> MetricResult:
+    """Email open rate: email touches sent in the window opened by as_of ÷ email touches sent in the window.
+
+    Opened = ``opened_at`` or ``clicked_at`` set by as_of. ``breakdown``: the same rate per channel.
+    Unit: ratio. Edge cases: no email touches in the period → None. Source: email-marketing open rate;
+    seed 002 (engagement signals: email opens).
+    """
+    return _by_channel(dataset, "email_open_rate", "opened", None)
+
+
+def email_click_rate(dataset: Dataset) -> MetricResult:
+    """Email click rate: email touches sent in the window clicked by as_of ÷ email touches sent in the window.
+
+    ``breakdown``: the same rate per channel. Unit: ratio. Edge cases: no email touches → None. Source:
+    email-marketing click-through rate.
+    """
+    return _by_channel(dataset, "email_click_rate", "clicked", None)
+
+
+def click_to_open_rate(dataset: Dataset) -> MetricResult:
+    """Click-to-open rate: clicked ÷ opened, over email touches sent in the window.
+
+    ``breakdown``: the same rate per channel. Unit: ratio. Edge cases: no opened email touches → None.
+    Source: email-marketing CTOR.
+    """
+    return _by_channel(dataset, "click_to_open_rate", "clicked", "opened")
+
+
+def engagement_by(dataset: Dataset, key: pd.Series, name: str) -> list[EngagementRow]:
+    """Sends, opens and clicks of touches sent in the window (all channels), grouped by ``key`` (a value per customer id).
+
+    ``key`` is indexed by customer id — e.g. each customer's lifecycle stage. Customers absent from ``key``
+    or with a missing value are left out; a key value with customers but no touches gets a row with zero
+    sends (its rates None). Rows are sorted by key value. Counting rule as in the module doc.
+    """
+    labels = key.dropna().astype(str)
+    labels.index = labels.index.astype(str)
+    labels = labels[~labels.index.duplicated(keep="last")]
+    touches = touches_in_window(dataset)
+    touches = touches.assign(group=touches["customer_id"].astype(str).map(labels)).dropna(subset=["group"])
+    counts = touches.groupby("group").agg(sends=("touch_id", "size"), opens=("opened", "sum"), clicks=("clicked", "sum"))
+    customers = labels.value_counts()
+    return [
+        EngagementRow(key=value, name=name, customers=int(customers[value]),
+                      sends=int(counts["sends"].get(value, 0)), opens=int(counts["opens"].get(value, 0)),
+                      clicks=int(counts["clicks"].get(value, 0)))
+        for value in sorted(customers.index)
+    ]
+
+
+def _definition(metric_id: str, name: str, formula: str, numerator: str, denominator: str, compute) -> MetricDefinition:
+    return MetricDefinition(id=metric_id, name=name, group=MetricGroup.ENGAGEMENT, formula=formula, unit=Unit.RATIO,
+                            numerator=numerator, denominator=denominator, required_tables=("touches",),
+                            source="email-marketing standard definitions; seed 002 (engagement signals)", compute=compute,
+                            target=TARGETS.get(metric_id), description=(compute.__doc__ or "").strip().splitlines()[0])
+
+
+DEFINITIONS: tuple[MetricDefinition, ...] = (
+    _definition("email_open_rate", "Email open rate", "email touches sent in the period opened (or clicked) by as_of ÷ email touches sent",
+                "opened email touches", "email touches sent in the period", email_open_rate),
+    _definition("email_click_rate", "Email click rate", "email touches sent in the period clicked by as_of ÷ email touches sent",
+                "clicked email touches", "email touches sent in the period", email_click_rate),
+    _definition("click_to_open_rate", "Click-to-open rate", "clicked ÷ opened, email touches sent in the period",
+                "clicked email touches", "opened email touches", click_to_open_rate),
+)

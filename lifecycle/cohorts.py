@@ -1,0 +1,194 @@
+"""Cohort retention triangles: customers grouped by signup month, followed month by month.
+
+``cohort_retention(dataset, mode, basis)`` returns a ``CohortTable`` whose cell (cohort c, month k) is
+
+- logo / recurring: customers of c active in month k after signup ÷ cohort size;
+- logo / cumulative ("unbounded", rolling): customers active in month k *or any later observed month* ÷
+  cohort size — never below the recurring value, never rising with k;
+- revenue / recurring: the cohort's MRR at the end of month k ÷ its MRR at the end of month 0 (may exceed
+  1 with expansion);
+- revenue / cumulative: Σ over the cohort's customers of the most MRR each had at the end of month k or
+  any later observed month ÷ the cohort's month-0 MRR (the revenue analogue of "active now or later").
+
+*Active in a month* means paying (a subscription with ``mrr > 0``) on at least one day of the calendar
+month; without subscriptions, a valid order in the month, else an activity event in the month (the rule is
+in ``CohortTable.activity``). Revenue is the MRR snapshot at each month's end (ChartMogul convention), so a
+plan change inside a month is not counted twice. Month k is observable only when it has ended by ``as_of``;
+the month holding ``as_of`` (unless as_of is its last day) and later months read ``None``.
+
+Cohorts are the signup months from the window's first month to its last (every customer who signed up in
+those months by ``as_of``, filtered). Sources: seed 000 (retention patterns, engagement evolution),
+ChartMogul / Baremetrics cohort analysis; "unbounded retention" as in Amplitude's retention modes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from lifecycle.dataset import Dataset
+from lifecycle.errors import QueryError
+from lifecycle.filters import add_months
+from lifecycle.metrics.common import activity_events, paying_during, paying_on, paying_subscriptions, valid_orders
+
+Mode = Literal["recurring", "cumulative"]
+Basis = Literal["logo", "revenue"]
+
+
+@dataclass(frozen=True)
+class CohortTable:
+    """A retention triangle: one row per signup-month cohort, one column per month since signup (k = 0, 1, …).
+
+    ``values[c][k]`` is the retained fraction (None where month k is not observable yet or the cohort has no
+    month-0 revenue); ``counts[c][k]`` the retained customers (logo) or MRR (revenue) behind it.
+    """
+
+    mode: str
+    basis: str
+    period: str
+    activity: str  # subscriptions | orders | events | none
+    as_of: date
+    cohorts: tuple[str, ...]
+    sizes: tuple[int, ...]
+    values: tuple[tuple[float | None, ...], ...]
+    counts: tuple[tuple[float | None, ...], ...]
+    base: tuple[float | None, ...]  # denominators: cohort size (logo) or month-0 MRR (revenue)
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, NaN-free."""
+        return {
+            "mode": self.mode, "basis": self.basis, "period": self.period, "activity": self.activity,
+            "as_of": self.as_of.isoformat(), "reason": self.reason,
+            "rows": [{"cohort": c, "size": s, "base": b, "values": list(v), "counts": list(n)}
+                     for c, s, b, v, n in zip(self.cohorts, self.sizes, self.base, self.values, self.counts)],
+        }
+
+
+def month_index(values: pd.Series) -> np.ndarray:
+    """Months since year 0 (year × 12 + month − 1) of each timestamp, as int64."""
+    return (values.dt.year * 12 + values.dt.month - 1).to_numpy(dtype="int64")
+
+
+def _month_start(index: int) -> pd.Timestamp:
+    year, month = divmod(index, 12)
+    return pd.Timestamp(year=year, month=month + 1, day=1)
+
+
+def _empty(mode: str, basis: str, activity: str, as_of: date, reason: str) -> CohortTable:
+    return CohortTable(mode, basis, "month", activity, as_of, (), (), (), (), (), reason)
+
+
+def _activity_source(dataset: Dataset, basis: str) -> str:
+    if dataset.has("subscriptions"):
+        return "subscriptions"
+    if basis == "logo" and dataset.has("orders"):
+        return "orders"
+    if basis == "logo" and dataset.has("events"):
+        return "events"
+    return "none"
+
+
+def _monthly_matrix(dataset: Dataset, customer_ids: pd.Index, first: int, months: int, basis: str, source: str) -> np.ndarray:
+    """Per customer (rows, in ``customer_ids`` order) and absolute month (columns from ``first``): active flag or month-end MRR."""
+    matrix = np.zeros((len(customer_ids), months), dtype="float64")
+    if source == "subscriptions":
+        subs = paying_subscriptions(dataset)
+        subs = subs[subs["customer_id"].astype(str).isin(customer_ids)]
+        rows = customer_ids.get_indexer(subs["customer_id"].astype(str))
+        for j in range(months):
+            start, end = _month_start(first + j), _month_start(first + j + 1)
+            if basis == "logo":
+                matrix[np.unique(rows[paying_during(subs, start, end).to_numpy()]), j] = 1.0
+            else:
+                covering = paying_on(subs, end - pd.Timedelta(days=1)).to_numpy()
+                mrr = pd.Series(subs["mrr"].to_numpy()[covering]).groupby(rows[covering]).sum()
+                matrix[mrr.index.to_numpy(dtype="int64"), j] = mrr.to_numpy()
+        return matrix
+    frame, column = (valid_orders(dataset), "ordered_at") if source == "orders" else (activity_events(dataset), "occurred_at")
+    rows = customer_ids.get_indexer(frame["customer_id"].astype(str))
+    cols = month_index(frame[column]) - first
+    keep = (rows >= 0) & (cols >= 0) & (cols < months)
+    matrix[rows[keep], cols[keep]] = 1.0
+    return matrix
+
+
+def cohort_retention(dataset: Dataset, mode: Mode = "recurring", basis: Basis = "logo", period: str = "month") -> CohortTable:
+    """The cohort retention triangle of ``dataset`` (rules and sources in the module docstring).
+
+    Vectorised: one pass per calendar month (≤ a few dozen) over the activity table, then a per-customer
+    shift to months-since-signup and a group sum per cohort — no loop over customers. Raises
+    ``QueryError`` for an unknown mode, basis or period.
+    """
+    if mode not in ("recurring", "cumulative"):
+        raise QueryError(f"unknown cohort mode {mode!r}; valid modes: recurring, cumulative")
+    if basis not in ("logo", "revenue"):
+        raise QueryError(f"unknown cohort basis {basis!r}; valid bases: logo, revenue")
+    if period != "month":
+        raise QueryError(f"unknown cohort period {period!r}; valid periods: month")
+    as_of = dataset.as_of
+    source = _activity_source(dataset, basis)
+    if source == "none":
+        need = "subscriptions (MRR)" if basis == "revenue" else "subscriptions, orders or events"
+        return _empty(mode, basis, source, as_of, f"{basis} cohorts need {need}")
+    customers = dataset.customers().sort_values("customer_id")
+    signup_month = month_index(customers["signup_date"])
+    lo = dataset.window.start.year * 12 + dataset.window.start.month - 1
+    hi = dataset.window.end.year * 12 + dataset.window.end.month - 1
+    in_range = (signup_month >= lo) & (signup_month <= hi)
+    customers, signup_month = customers[in_range], signup_month[in_range]
+    if customers.empty:
+        return _empty(mode, basis, source, as_of, "no customers signed up in the period")
+
+    first = int(signup_month.min())
+    as_of_month = as_of.year * 12 + as_of.month - 1
+    months = as_of_month - first + 1
+    as_of_is_month_end = add_months(as_of.replace(day=1), 1).toordinal() - 1 == as_of.toordinal()
+    observed = months if as_of_is_month_end else months - 1  # absolute months [0, observed) have ended by as_of
+
+    ids = pd.Index(customers["customer_id"].astype(str))
+    offset = signup_month - first
+    labels = np.array([f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, first + months)])[offset]
+    recurring = _monthly_matrix(dataset, ids, first, months, basis, source)[:, :observed]
+    matrix = recurring
+    if mode == "cumulative" and observed:
+        matrix = np.maximum.accumulate(recurring[:, ::-1], axis=1)[:, ::-1]
+    sums = _by_cohort(_months_since_signup(matrix, offset, months), labels)
+    sizes = pd.Series(labels).value_counts().reindex(sums.index)
+    if basis == "logo":
+        base = sizes.to_numpy(dtype="float64")
+    else:  # the cohort's recurring MRR at the end of its signup month, for both modes
+        base = _by_cohort(_months_since_signup(recurring, offset, 1), labels).to_numpy()[:, 0]
+    counts = sums.to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fractions = counts / base[:, None]
+    fractions[base == 0] = np.nan
+    return CohortTable(
+        mode=mode, basis=basis, period=period, activity=source, as_of=as_of,
+        cohorts=tuple(str(c) for c in sums.index), sizes=tuple(int(s) for s in sizes),
+        values=tuple(tuple(_cell(x) for x in row) for row in fractions),
+        counts=tuple(tuple(_cell(x) for x in row) for row in counts),
+        base=tuple(_cell(b) for b in base),
+        reason="some cohorts had no MRR at the end of their signup month; their revenue retention is None" if (base == 0).any() else None,
+    )
+
+
+def _months_since_signup(matrix: np.ndarray, offset: np.ndarray, width: int) -> np.ndarray:
+    """Shift each customer's row of absolute months so column k is month k after signup; unobserved → NaN."""
+    observed = matrix.shape[1]
+    padded = np.full((matrix.shape[0], observed + width + int(offset.max(initial=0)) + 1), np.nan)
+    padded[:, :observed] = matrix
+    return padded[np.arange(matrix.shape[0])[:, None], offset[:, None] + np.arange(width)[None, :]]
+
+
+def _by_cohort(relative: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
+    """Column sums per cohort label (sorted); all-NaN cells stay NaN (not observable)."""
+    return pd.DataFrame(relative).groupby(labels, sort=True).sum(min_count=1)
+
+
+def _cell(value: float) -> float | None:
+    return None if value is None or np.isnan(value) else float(value)
