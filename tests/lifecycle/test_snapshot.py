@@ -1,0 +1,234 @@
+"""The per-customer snapshot against a hand-computed fixture (as_of 2024-06-30).
+
+Windows used throughout (as_of = 2024-06-30): 7 days = on/after 2024-06-24, 30 days = on/after 2024-06-01,
+previous 30 days = 2024-05-02 .. 2024-05-31, 90 days = on/after 2024-04-02. "30/90 days ago" = 2024-05-31 and
+2024-04-01. Anything dated after 2024-06-30 must be invisible (no look-ahead).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from lifecycle.backend import DuckDBBackend
+from lifecycle.config import ActivationConfig, EngineConfig
+from lifecycle.dataset import Dataset
+from lifecycle.filters import Filters, Scope
+from lifecycle.snapshot import build_snapshot, load_or_build_snapshot, snapshot_cache_path
+from tests.builders import make_dataset, make_store
+
+AS_OF = "2024-06-30"
+
+
+def _ev(cid: str, at: str, name: str, qty: float | None = None) -> dict[str, Any]:
+    return {"event_id": f"{cid}-{at}-{name}", "customer_id": cid, "occurred_at": at, "event_name": name, "quantity": qty}
+
+
+def fixture_tables() -> dict[str, list[dict[str, Any]]]:
+    """a: healthy expanding account; b: 10-day-old trial; c: churned; d: reactivated; e: signs up after as_of."""
+    onboarding = [_ev("a", f"2024-01-02T0{h}:00:00", "onboarding_step_completed") for h in range(1, 6)]
+    return {
+        "customers": [
+            {"customer_id": "a", "signup_date": "2024-01-01", "segment": "SMB", "plan": "pro", "executive_sponsor": 1, "champion": "Ann"},
+            {"customer_id": "b", "signup_date": "2024-06-20", "segment": "SMB", "executive_sponsor": 0},
+            {"customer_id": "c", "signup_date": "2023-06-01", "segment": "Enterprise", "champion": ""},
+            {"customer_id": "d", "signup_date": "2024-01-15", "segment": "Enterprise"},
+            {"customer_id": "e", "signup_date": "2024-07-05", "segment": "SMB"},
+        ],
+        "subscriptions": [
+            {"subscription_id": "s1", "customer_id": "a", "start_date": "2024-01-01", "mrr": 100.0, "seats": 5},
+            {"subscription_id": "s2", "customer_id": "a", "start_date": "2024-05-01", "mrr": 50.0, "seats": 3},
+            {"subscription_id": "s3", "customer_id": "b", "start_date": "2024-06-20", "mrr": 0.0, "seats": 1},
+            {"subscription_id": "s4", "customer_id": "c", "start_date": "2023-06-01", "end_date": "2024-03-01", "mrr": 200.0, "seats": 10},
+            {"subscription_id": "s6", "customer_id": "d", "start_date": "2024-01-15", "end_date": "2024-03-15", "mrr": 80.0},
+            {"subscription_id": "s7", "customer_id": "d", "start_date": "2024-05-01", "end_date": "2024-09-01", "mrr": 90.0},
+        ],
+        "orders": [
+            {"order_id": "o1", "customer_id": "a", "ordered_at": "2024-02-01T10:00:00", "amount": 30.0, "status": "completed"},
+            {"order_id": "o2", "customer_id": "a", "ordered_at": "2024-03-01T10:00:00", "amount": 10.0, "status": "refunded"},
+        ],
+        "events": [
+            *onboarding,
+            _ev("a", "2024-01-03T10:00:00", "report_created"),
+            _ev("a", "2024-05-10T09:00:00", "login"),
+            _ev("a", "2024-05-20T09:00:00", "login", 3),
+            _ev("a", "2024-06-10T09:00:00", "dashboard_viewed"),
+            _ev("a", "2024-06-25T09:00:00", "report_created", 2),
+            _ev("a", "2024-06-25T15:00:00", "integration_connected"),
+            _ev("a", "2024-06-30T23:00:00", "login"),
+            _ev("a", "2024-07-01T01:00:00", "login"),
+            _ev("b", "2024-06-21T08:00:00", "login"),
+            _ev("d", "2024-01-25T08:00:00", "report_created"),
+        ],
+        "nps_responses": [
+            {"response_id": "n1", "customer_id": "a", "responded_at": "2024-03-01", "score": 3},
+            {"response_id": "n2", "customer_id": "a", "responded_at": "2024-06-01", "score": 9},
+            {"response_id": "n3", "customer_id": "a", "responded_at": "2024-07-02", "score": 0},
+            {"response_id": "n4", "customer_id": "c", "responded_at": "2024-02-01", "score": 5},
+            {"response_id": "n5", "customer_id": "d", "responded_at": "2024-02-01", "score": 7},
+        ],
+        "tickets": [
+            {"ticket_id": "t1", "customer_id": "a", "opened_at": "2024-06-01T10:00:00", "priority": "high"},
+            {"ticket_id": "t2", "customer_id": "a", "opened_at": "2024-05-01T10:00:00", "closed_at": "2024-05-03T10:00:00", "priority": "low", "csat": 4},
+            {"ticket_id": "t3", "customer_id": "a", "opened_at": "2024-03-01T10:00:00", "closed_at": "2024-04-10T10:00:00", "priority": "normal", "csat": 2},
+            {"ticket_id": "t4", "customer_id": "a", "opened_at": "2024-06-20T10:00:00", "closed_at": "2024-07-05T10:00:00", "priority": "urgent", "csat": 5},
+        ],
+        "invoices": [
+            {"invoice_id": "i1", "customer_id": "a", "issued_at": "2024-04-01", "due_date": "2024-04-15", "amount": 1.0, "paid_at": "2024-04-10"},
+            {"invoice_id": "i2", "customer_id": "a", "issued_at": "2024-05-01", "due_date": "2024-05-15", "amount": 1.0, "paid_at": "2024-05-20"},
+            {"invoice_id": "i3", "customer_id": "a", "issued_at": "2024-06-01", "due_date": "2024-06-15", "amount": 1.0},
+            {"invoice_id": "i4", "customer_id": "a", "issued_at": "2024-06-15", "due_date": "2024-06-30", "amount": 1.0},
+            {"invoice_id": "i5", "customer_id": "a", "issued_at": "2024-03-01", "due_date": "2024-03-15", "amount": 1.0},
+            {"invoice_id": "i6", "customer_id": "a", "issued_at": "2024-05-15", "due_date": "2024-06-01", "amount": 1.0, "status": "void"},
+            {"invoice_id": "i7", "customer_id": "a", "issued_at": "2024-07-01", "due_date": "2024-07-15", "amount": 1.0},
+            {"invoice_id": "i8", "customer_id": "d", "issued_at": "2024-05-15", "due_date": "2024-06-01", "amount": 1.0, "paid_at": "2024-07-02"},
+        ],
+        "referrals": [
+            {"referral_id": "r1", "referrer_customer_id": "a", "referred_at": "2024-03-01", "referred_customer_id": "b"},
+            {"referral_id": "r2", "referrer_customer_id": "a", "referred_at": "2024-04-01", "referred_customer_id": "e"},
+            {"referral_id": "r3", "referrer_customer_id": "a", "referred_at": "2024-05-01"},
+            {"referral_id": "r4", "referrer_customer_id": "a", "referred_at": "2024-07-10"},
+        ],
+        "touches": [
+            {"touch_id": "m1", "customer_id": "a", "sent_at": "2024-06-01T09:00:00", "channel": "email", "opened_at": "2024-06-02T09:00:00", "clicked_at": "2024-06-02T09:05:00"},
+            {"touch_id": "m2", "customer_id": "a", "sent_at": "2024-06-10T09:00:00", "channel": "email", "opened_at": "2024-07-02T09:00:00"},
+            {"touch_id": "m3", "customer_id": "a", "sent_at": "2024-05-01T09:00:00", "channel": "in_app", "opened_at": "2024-05-01T09:01:00"},
+            {"touch_id": "m4", "customer_id": "a", "sent_at": "2024-03-01T09:00:00", "channel": "email", "opened_at": "2024-03-01T10:00:00"},
+        ],
+    }
+
+
+@pytest.fixture()
+def snapshot(tmp_path: Path) -> pd.DataFrame:
+    return build_snapshot(make_dataset(tmp_path, fixture_tables(), as_of=AS_OF)).set_index("customer_id")
+
+
+def _same(actual: object, expected: object) -> bool:
+    if expected is None:
+        return actual is None or actual is pd.NA or actual is pd.NaT or (isinstance(actual, float) and math.isnan(actual))
+    if isinstance(expected, float):
+        return isinstance(actual, (int, float)) and math.isclose(float(actual), expected, abs_tol=1e-9)
+    if isinstance(expected, str) and len(expected) >= 10 and expected[4] == "-":
+        return pd.Timestamp(actual) == pd.Timestamp(expected)
+    return bool(actual == expected)
+
+
+GOLDEN: dict[str, dict[str, object]] = {
+    # a: Jan 1 → Jun 30 2024 (leap year) = 181 days; MRR 100 + 50 now and on May 31, only s1 (100) on Apr 1.
+    "a": {"tenure_days": 181.0, "executive_sponsor": True, "has_champion": True,
+          "mrr_current": 150.0, "mrr_30d_ago": 150.0, "mrr_90d_ago": 100.0, "mrr_change_90d": 50.0,
+          "seats_current": 8.0, "seats_90d_ago": 5.0, "seats_change_90d": 3.0,
+          "ever_paid": True, "is_active_subscriber": True, "churned": False, "churned_at": None, "reactivated": False,
+          "first_paid_at": "2024-01-01",
+          # 7d: report ×2 + integration + Jun-30 login = 4; 30d: + Jun-10 dashboard = 5; prev: 1 + 3 = 4; 90d: 4 + 5 = 9
+          "events_7d": 4.0, "events_30d": 5.0, "events_prev_30d": 4.0, "events_90d": 9.0,
+          "active_days_30d": 3.0, "distinct_features_30d": 3.0, "usage_change_30d": 0.25,
+          "last_event_at": "2024-06-30T23:00:00", "days_since_last_event": 0.0,
+          "activated": True, "activated_at": "2024-01-03T10:00:00", "days_to_value": 2.0,
+          "onboarding_steps_done": 4.0, "onboarding_complete": True,
+          "used_report_created": True, "used_integration_connected": True, "used_teammate_invited": False,
+          "nps_latest": 9.0, "nps_latest_at": "2024-06-01", "nps_category": "promoter",
+          # open: t1 (high) and t4 (closes after as_of, urgent); 90d: t1, t2, t4; CSAT of t2 (4) and t3 (2) closed in window
+          "tickets_open": 2.0, "tickets_open_high": 2.0, "tickets_90d": 3.0, "csat_avg_90d": 3.0,
+          # due in 90d: i1, i2, i3, i4 (i6 void); late: i2 (paid after due), i3 (unpaid past due); overdue: i3, i5
+          "invoices_due_90d": 4.0, "invoices_late_90d": 2.0, "invoices_overdue_now": 2.0, "on_time_payment_rate": 0.5,
+          "referrals_made": 3.0, "referrals_converted": 1.0,
+          "touches_sent_90d": 3.0, "touches_opened_90d": 2.0, "touches_clicked_90d": 1.0, "email_open_rate_90d": 0.5,
+          "orders_count": 1.0, "orders_value": 20.0, "last_order_at": "2024-02-01T10:00:00", "days_since_last_order": 150.0},
+    # b: trial (mrr 0) is not a purchase; one login; no value event.
+    "b": {"tenure_days": 10.0, "executive_sponsor": False, "has_champion": False, "mrr_current": 0.0, "seats_current": 1.0,
+          "ever_paid": False, "is_active_subscriber": False, "churned": False, "first_paid_at": None,
+          "events_30d": 1.0, "events_prev_30d": 0.0, "usage_change_30d": None, "days_since_last_event": 9.0,
+          "activated": False, "activated_at": None, "days_to_value": None, "onboarding_steps_done": 0.0, "onboarding_complete": False,
+          "nps_latest": None, "nps_category": None, "tickets_open": 0.0, "csat_avg_90d": None,
+          "invoices_due_90d": 0.0, "on_time_payment_rate": None, "referrals_made": 0.0, "email_open_rate_90d": None,
+          "orders_count": 0.0, "last_order_at": None, "days_since_last_order": None},
+    # c: paid until 2024-03-01, nothing since.
+    "c": {"executive_sponsor": None, "has_champion": False, "mrr_current": 0.0, "mrr_90d_ago": 0.0, "ever_paid": True,
+          "is_active_subscriber": False, "churned": True, "churned_at": "2024-03-01", "reactivated": False,
+          "events_90d": 0.0, "last_event_at": None, "days_since_last_event": None, "activated": False,
+          "nps_latest": 5.0, "nps_category": "detractor"},
+    # d: paid Jan 15 – Mar 15, gap, again from May 1 (its Sep 1 end is after as_of, so still open); seats unknown.
+    "d": {"mrr_current": 90.0, "mrr_30d_ago": 90.0, "mrr_90d_ago": 0.0, "mrr_change_90d": 90.0,
+          "seats_current": None, "seats_90d_ago": 0.0, "seats_change_90d": None,
+          "is_active_subscriber": True, "churned": False, "reactivated": True, "reactivated_at": "2024-05-01",
+          "first_paid_at": "2024-01-15", "activated": False, "days_to_value": 10.0, "nps_category": "passive",
+          # i8 is paid on Jul 2, after as_of: unpaid past due on as_of
+          "invoices_due_90d": 1.0, "invoices_late_90d": 1.0, "invoices_overdue_now": 1.0, "on_time_payment_rate": 0.0},
+}
+
+
+@pytest.mark.parametrize("customer_id", sorted(GOLDEN))
+def test_snapshot_columns_match_the_hand_computed_values(snapshot: pd.DataFrame, customer_id: str) -> None:
+    row = snapshot.loc[customer_id]
+    wrong = {column: (row[column], expected) for column, expected in GOLDEN[customer_id].items()
+             if not _same(row[column], expected)}
+    assert not wrong
+
+
+def test_snapshot_has_one_row_per_customer_signed_up_by_as_of_sorted_by_id(snapshot: pd.DataFrame) -> None:
+    assert list(snapshot.index) == ["a", "b", "c", "d"]
+
+
+CONTRACT_COLUMNS = (
+    "customer_id signup_date tenure_days segment plan acquisition_channel industry country company_size executive_sponsor "
+    "has_champion mrr_current mrr_30d_ago mrr_90d_ago mrr_change_90d seats_current seats_change_90d ever_paid "
+    "is_active_subscriber churned churned_at reactivated first_paid_at events_7d events_30d events_prev_30d events_90d "
+    "active_days_30d distinct_features_30d usage_change_30d last_event_at days_since_last_event activated activated_at "
+    "days_to_value onboarding_steps_done onboarding_complete nps_latest nps_latest_at nps_category tickets_open "
+    "tickets_open_high tickets_90d csat_avg_90d invoices_due_90d invoices_late_90d invoices_overdue_now "
+    "on_time_payment_rate referrals_made referrals_converted touches_sent_90d touches_opened_90d touches_clicked_90d "
+    "email_open_rate_90d orders_count orders_value last_order_at days_since_last_order"
+).split()
+
+
+def test_every_contract_column_is_present_even_when_only_customers_exist(tmp_path: Path) -> None:
+    """Missing source tables give missing values, never zeros standing in for "unknown"."""
+    ds = make_dataset(tmp_path, {"customers": [{"customer_id": "a", "signup_date": "2024-01-01"}]}, as_of=AS_OF)
+    snap = build_snapshot(ds)
+    assert [c for c in CONTRACT_COLUMNS if c not in snap.columns] == []
+    row = snap.iloc[0]
+    for column in ("mrr_current", "events_30d", "tickets_open", "referrals_made", "orders_count", "churned", "activated"):
+        assert pd.isna(row[column]), column
+
+
+def test_filters_restrict_every_pushed_down_aggregate(tmp_path: Path) -> None:
+    ds = make_dataset(tmp_path, fixture_tables(), as_of=AS_OF, filters=Filters(segment=("Enterprise",)))
+    snap = build_snapshot(ds).set_index("customer_id")
+    assert list(snap.index) == ["c", "d"]
+    assert snap.loc["d", "activated_at"] == pd.Timestamp("2024-01-25T08:00:00")
+
+
+def test_active_events_setting_limits_activity_counts(tmp_path: Path) -> None:
+    """Only logins count as activity: a's 30-day logins = the Jun-30 login only → 1; prev 30 days: 1 + 3 = 4."""
+    config = EngineConfig(activation=ActivationConfig(active_events=("login",)))
+    ds = make_dataset(tmp_path, fixture_tables(), as_of=AS_OF, config=config)
+    row = build_snapshot(ds).set_index("customer_id").loc["a"]
+    assert (row["events_30d"], row["events_prev_30d"], row["active_days_30d"]) == (1.0, 4.0, 1.0)
+    assert row["distinct_features_30d"] == 3.0  # core-feature use is not limited by active_events
+
+
+def test_snapshot_is_identical_on_duckdb(tmp_path: Path) -> None:
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    scope = Scope.at(date.fromisoformat(AS_OF))
+    on_sqlite = build_snapshot(Dataset.open(path, scope.as_of))
+    on_duckdb = build_snapshot(Dataset(DuckDBBackend.from_sqlite(path), scope))
+    pd.testing.assert_frame_equal(on_sqlite, on_duckdb, check_dtype=False)
+
+
+def test_cached_snapshot_round_trips_and_a_rewrite_changes_the_cache_key(tmp_path: Path) -> None:
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    as_of = date.fromisoformat(AS_OF)
+    first = load_or_build_snapshot(path, as_of)
+    cache_file = snapshot_cache_path(path, as_of, EngineConfig(), Filters())
+    assert cache_file.exists()
+    again = load_or_build_snapshot(path, as_of)
+    pd.testing.assert_frame_equal(first, again)
+    make_store(path, {"customers": [{"customer_id": "z", "signup_date": "2024-01-01"}]})
+    assert snapshot_cache_path(path, as_of, EngineConfig(), Filters()) != cache_file
+    assert list(load_or_build_snapshot(path, as_of)["customer_id"]) == ["a", "b", "c", "d", "z"]
