@@ -161,3 +161,21 @@ def _mask_after(frame: pd.DataFrame, table: str, as_of: date) -> pd.DataFrame:
             if later.any():
                 frame.loc[later, column.name] = pd.NaT
     return frame
+
+
+def data_end(db_path: str | Path) -> date:
+    """The latest day on which the dataset records anything (max of every table's time column, capped at
+    signups and events — the natural default ``as_of``). Raises ``QueryError`` on an empty dataset."""
+    backend = SqliteBackend(Path(db_path))
+    try:
+        latest: list[str] = []
+        for name, spec in TABLES.items():
+            if spec.time_column and backend.has_table(name):
+                value = backend.query(f'SELECT MAX("{spec.time_column}") AS m FROM "{name}"')["m"].iloc[0]
+                if isinstance(value, str) and value:
+                    latest.append(value[:10])
+        if not latest:
+            raise QueryError("the dataset has no dated rows yet: import customers first (`lifecycle import customers FILE`)")
+        return date.fromisoformat(max(latest))
+    finally:
+        backend.close()

@@ -141,3 +141,33 @@ def _clean(value: float | None) -> float | None:
 def _slug(key: str) -> str:
     slug = "".join(ch.lower() if ch.isalnum() else "_" for ch in str(key)).strip("_")
     return slug or "blank"
+
+
+def population_facts(dataset: Any) -> list[Fact]:
+    """Counts of the population in scope: customers, paying customers, leads (ids ``population.*``)."""
+    customers = dataset.customers()
+    facts = [Fact("population.customers", "Customers in scope (signed up by as_of)", float(len(customers)), "count",
+                  format_value(float(len(customers)), Unit.COUNT), sections=("overview", "measurement"))]
+    if dataset.has("leads"):
+        leads = dataset.table("leads")
+        facts.append(Fact("population.leads", "Leads in scope (created by as_of)", float(len(leads)), "count",
+                          format_value(float(len(leads)), Unit.COUNT), sections=("overview", "awareness", "measurement")))
+    return facts
+
+
+FACT_PROVIDERS: list[Any] = []  # callables (dataset) -> list[Fact], registered by stages/health/risk/drivers modules
+
+
+def build_facts(dataset: Any, metric_ids: tuple[str, ...] | None = None) -> FactBundle:
+    """The fact bundle for ``dataset``'s scope: population counts, every registered metric, then the
+    providers' facts (stage distribution and flow, progression drivers, health segments, at-risk summary)."""
+    from lifecycle.registry import compute_all, registry
+
+    results = compute_all(dataset, metric_ids)
+    facts = population_facts(dataset) + metric_facts(results.values(), registry(), dataset.config.revenue.currency)
+    for provider in FACT_PROVIDERS:
+        facts.extend(provider(dataset))
+    seen: set[str] = set()
+    unique = [f for f in facts if not (f.id in seen or seen.add(f.id))]
+    scope = dataset.scope
+    return FactBundle(scope.as_of.isoformat(), scope.window.to_dict(), scope.filters.to_dict(), tuple(unique))

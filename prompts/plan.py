@@ -1,0 +1,289 @@
+"""Batch plan generation: one strategy document per target, resumable, verified, with a run manifest.
+
+Targets are the whole base, each value of a segment dimension, each lifecycle stage, or the top-N at-risk
+customers. For each target the runner computes the fact bundle, renders the prompt (``prompts.render``),
+and then either
+
+- writes the offline document (no model configured: facts in the framework's structure, strategy
+  sections marked as awaiting a model), or the rendered prompt and facts (``dry_run``), or
+- calls the model, verifies every number (``prompts.verify``), asks once for a revision when numbers are
+  unverified (``strict`` fails the document instead), and writes Markdown + HTML + facts JSON/CSV.
+
+Every file is written atomically (temp + rename) and each target's ``<key>.meta.json`` records the hash
+of its inputs; a re-run skips targets whose meta matches, so a killed run loses nothing already written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from lifecycle.config import DEFAULT_CONFIG, EngineConfig
+from lifecycle.dataset import Dataset
+from lifecycle.facts import Fact, FactBundle, build_facts
+from lifecycle.filters import Dimension, Filters
+from prompts.documents import Chart, facts_csv, model_document, offline_document, to_html
+from prompts.fence import clean_text
+from prompts.llm import ChatClient, LLMError, LLMSettings, revision_feedback
+from prompts.render import BusinessContext, Language, PromptName, framework_stages, render_prompt
+from prompts.verify import verify_draft
+
+
+@dataclass(frozen=True)
+class Target:
+    """One document to produce."""
+
+    key: str
+    title: str
+    prompt: PromptName
+    filters: Filters = field(default_factory=Filters)
+    stage: str | None = None
+    subject: dict[str, object] | None = None
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """How to run a plan batch."""
+
+    out_dir: Path
+    as_of: date
+    language: Language = Language.EN
+    context: BusinessContext = field(default_factory=BusinessContext)
+    llm: LLMSettings | None = None  # None: offline documents
+    dry_run: bool = False
+    strict: bool = False
+    concurrency: int = 4
+    ids_only: bool = False
+    price_in_per_mtok: float = 0.0
+    price_out_per_mtok: float = 0.0
+    config: EngineConfig = DEFAULT_CONFIG
+    charts: bool = True
+
+
+@dataclass
+class TargetOutcome:
+    """What happened to one target (also its meta file's content)."""
+
+    key: str
+    title: str
+    status: str  # done | offline | dry_run | skipped | failed_verification | error
+    input_hash: str
+    files: list[str] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    verifier: dict[str, int] | None = None
+    error: str | None = None
+
+
+def slug(text: str) -> str:
+    """A file-name-safe key."""
+    out = "".join(ch.lower() if ch.isascii() and ch.isalnum() else "-" for ch in clean_text(text, 80))
+    return "-".join(part for part in out.split("-") if part) or "blank"
+
+
+def dimension_targets(db_path: Path, as_of: date, dimension: Dimension, prompt: PromptName) -> list[Target]:
+    """One target per value of ``dimension`` among customers signed up by ``as_of`` (sorted)."""
+    dataset = Dataset.open(db_path, as_of)
+    values = dataset.customers()[dimension.customer_column].dropna().astype(str)
+    targets = []
+    for value in sorted(set(values)):
+        filters = Filters(**{dimension.value: (value,)})
+        targets.append(Target(f"{dimension.value}-{slug(value)}", f"{dimension.value}: {value}", prompt, filters))
+    return targets
+
+
+def stage_targets() -> list[Target]:
+    """One ``stage_strategy`` target per framework stage."""
+    return [Target(f"stage-{s.id}", s.title, PromptName.STAGE_STRATEGY, stage=s.id) for s in framework_stages()]
+
+
+def anonymised(bundle: FactBundle) -> FactBundle:
+    """The bundle with data-derived labels and notes replaced by ids (ids-and-aggregates-only mode)."""
+    facts = tuple(replace(f, label=f.id, note=None) for f in bundle.facts)
+    return replace(bundle, facts=facts)
+
+
+def _atomic_write(path: Path, content: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _input_hash(target: Target, bundle: FactBundle, options: PlanOptions) -> str:
+    payload = {
+        "target": [target.key, target.prompt.value, target.stage, target.subject],
+        "facts": bundle.to_dict(), "language": options.language.value, "context": options.context.__dict__,
+        "model": options.llm.model if options.llm else None, "mode": "dry" if options.dry_run else ("llm" if options.llm else "offline"),
+        "strict": options.strict, "ids_only": options.ids_only,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _already_done(meta_path: Path, input_hash: str, out_dir: Path) -> TargetOutcome | None:
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if meta.get("input_hash") != input_hash or meta.get("status") not in ("done", "offline", "dry_run"):
+        return None
+    if not all((out_dir / name).exists() for name in meta.get("files", [])):
+        return None
+    return TargetOutcome(**{**meta, "status": "skipped"})
+
+
+ChartMaker = Callable[[Dataset], list[Chart]]
+
+
+async def run_target(target: Target, db_path: Path, options: PlanOptions, client: ChatClient | None,
+                     chart_maker: ChartMaker | None = None) -> TargetOutcome:
+    """Produce (or skip) one target's documents."""
+    dataset = Dataset.open(db_path, options.as_of, filters=target.filters, config=options.config)
+    bundle = await asyncio.to_thread(build_facts, dataset)
+    if options.ids_only:
+        bundle = anonymised(bundle)
+    input_hash = _input_hash(target, bundle, options)
+    out = options.out_dir
+    meta_path = out / f"{target.key}.meta.json"
+    done = _already_done(meta_path, input_hash, out)
+    if done is not None:
+        return done
+    outcome = TargetOutcome(target.key, target.title, "error", input_hash)
+    subject = None if options.ids_only or target.subject is None else target.subject
+    rendered = render_prompt(target.prompt, bundle, options.context, options.language, stage=target.stage, subject=subject)
+    charts = await asyncio.to_thread(chart_maker, dataset) if (chart_maker and options.charts) else []
+    title = f"{_prompt_title(target.prompt)} — {target.title}"
+    files: dict[str, str | bytes] = {
+        f"{target.key}.facts.json": json.dumps(bundle.to_dict(), indent=2, ensure_ascii=False, sort_keys=True),
+        f"{target.key}.facts.csv": facts_csv(bundle),
+    }
+    if options.dry_run:
+        files[f"{target.key}.prompt.md"] = rendered.text
+        outcome.status = "dry_run"
+    elif client is None:
+        document = offline_document(title, bundle, charts)
+        files[f"{target.key}.md"] = document
+        files[f"{target.key}.html"] = to_html(document, title, charts)
+        outcome.status = "offline"
+    else:
+        try:
+            outcome = await _model_target(target, title, bundle, rendered, options, client, charts, files, outcome)
+        except LLMError as exc:
+            outcome.status, outcome.error = "error", str(exc)
+    for name, content in sorted(files.items()):
+        _atomic_write(out / name, content)
+    outcome.files = sorted(files)
+    _atomic_write(meta_path, json.dumps(outcome.__dict__, indent=2, sort_keys=True))
+    return outcome
+
+
+async def _model_target(target: Target, title: str, bundle: FactBundle, rendered: Any, options: PlanOptions,
+                        client: ChatClient, charts: list[Chart], files: dict[str, str | bytes],
+                        outcome: TargetOutcome) -> TargetOutcome:
+    completion = await client.complete(rendered.text)
+    tokens_in, tokens_out = completion.prompt_tokens, completion.completion_tokens
+    language = options.language.value
+    report = verify_draft(completion.text, bundle, language, rendered.text, rendered.fence_token)
+    answer = completion.text
+    if not report.ok and not options.strict:
+        revised = await client.complete(rendered.text, revision_of=answer, feedback=revision_feedback(report.markdown()))
+        tokens_in += revised.prompt_tokens
+        tokens_out += revised.completion_tokens
+        answer = revised.text
+        report = verify_draft(answer, bundle, language, rendered.text, rendered.fence_token)
+    document = model_document(title, bundle, answer, report, completion.model, charts)
+    suffix = ".rejected" if (options.strict and not report.ok) else ""
+    files[f"{target.key}{suffix}.md"] = document
+    files[f"{target.key}{suffix}.html"] = to_html(document, title, charts)
+    files[f"{target.key}.verifier.json"] = json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
+    outcome.status = "failed_verification" if suffix else "done"
+    outcome.prompt_tokens, outcome.completion_tokens = tokens_in, tokens_out
+    outcome.cost = round(tokens_in / 1e6 * options.price_in_per_mtok + tokens_out / 1e6 * options.price_out_per_mtok, 6)
+    outcome.verifier = report.counts()
+    if completion.finish_reason == "length":
+        outcome.error = "the model's answer was truncated (finish_reason=length); raise --max-tokens"
+    return outcome
+
+
+def _prompt_title(prompt: PromptName) -> str:
+    return {
+        PromptName.LIFECYCLE_MAP: "Customer lifecycle map", PromptName.STAGE_STRATEGY: "Stage strategy",
+        PromptName.AT_RISK_INTERVENTION: "At-risk intervention plan", PromptName.SUCCESS_MEASUREMENT: "Success measurement plan",
+        PromptName.EXECUTIVE_SUMMARY: "Executive summary",
+    }[prompt]
+
+
+async def run_plan(db_path: Path, targets: list[Target], options: PlanOptions,
+                   on_done: Callable[[TargetOutcome], None] | None = None,
+                   chart_maker: ChartMaker | None = None) -> dict[str, Any]:
+    """Run every target (at most ``options.concurrency`` at once) and write ``index.md`` and ``manifest.json``."""
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    client = ChatClient(options.llm) if (options.llm and not options.dry_run) else None
+    semaphore = asyncio.Semaphore(max(1, options.concurrency))
+    outcomes: dict[str, TargetOutcome] = {}
+
+    async def one(target: Target) -> None:
+        async with semaphore:
+            try:
+                outcome = await run_target(target, db_path, options, client, chart_maker)
+            except Exception as exc:  # one bad target must not sink the batch; reported in the manifest
+                outcome = TargetOutcome(target.key, target.title, "error", "", error=f"{type(exc).__name__}: {exc}")
+            outcomes[target.key] = outcome
+            if on_done:
+                on_done(outcome)
+
+    try:
+        await asyncio.gather(*(one(t) for t in targets))
+    finally:
+        if client is not None:
+            await client.close()
+    ordered = [outcomes[t.key] for t in targets if t.key in outcomes]
+    manifest = {
+        "as_of": options.as_of.isoformat(), "language": options.language.value,
+        "mode": "dry_run" if options.dry_run else ("model" if options.llm else "offline"),
+        "model": options.llm.model if options.llm else None,
+        "base_url": options.llm.base_url if options.llm else None,
+        "targets": [o.__dict__ for o in ordered],
+        "totals": {
+            "targets": len(ordered),
+            "by_status": {s: sum(1 for o in ordered if o.status == s) for s in sorted({o.status for o in ordered})},
+            "prompt_tokens": sum(o.prompt_tokens for o in ordered),
+            "completion_tokens": sum(o.completion_tokens for o in ordered),
+            "cost": round(sum(o.cost for o in ordered), 6),
+        },
+    }
+    _atomic_write(options.out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
+    _atomic_write(options.out_dir / "index.md", _index(ordered, options))
+    return manifest
+
+
+def _index(outcomes: list[TargetOutcome], options: PlanOptions) -> str:
+    lines = [f"# Lifecycle plans (as of {options.as_of.isoformat()})", "", "| target | status | document | verifier |", "|---|---|---|---|"]
+    for o in outcomes:
+        doc = next((f for f in o.files if f.endswith(".md") and not f.endswith(".prompt.md")), None) or \
+            next((f for f in o.files if f.endswith(".prompt.md")), "")
+        verifier = ", ".join(f"{k} {v}" for k, v in (o.verifier or {}).items() if v) or ""
+        status = o.status + (f" ({o.error})" if o.error else "")
+        lines.append(f"| {clean_text(o.title, 80)} | {clean_text(status, 200)} | [{doc}]({doc}) | {verifier} |")
+    return "\n".join(lines) + "\n"
+
+
+def fact_ids(facts: tuple[Fact, ...]) -> list[str]:
+    """Ids of facts, in order (for logs and tests)."""
+    return [f.id for f in facts]
