@@ -63,4 +63,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m server.cli` runs this file as __main__; the command modules register on the importable
+    # `server.cli.app`, so run that module's main rather than this copy's.
+    from server.cli import main as _main
+
+    _main()

@@ -1,0 +1,59 @@
+"""`lifecycle serve`: run the MCP server over stdio (default) or streamable HTTP (``--http``).
+
+In stdio mode stdout carries protocol messages only: logging goes to stderr, anything printed while the
+dataset is prepared is redirected to stderr, and while serving the SDK points fd 1 at stderr so stray
+writes from handlers cannot corrupt the stream.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from typing import Annotated, Literal
+
+import typer
+
+from server.app import build_server
+from server.cli import app, err_console
+from server.dataset import DbOption, resolve_db
+from server.http import DEFAULT_HOST, DEFAULT_PORT, MAX_BODY_BYTES, HttpSettings, check_exposure, serve_http, token_from_env
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+@app.command("serve")
+def serve_command(
+    db: DbOption = None,
+    http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP at http://HOST:PORT/mcp instead of stdio.")] = False,
+    host: Annotated[str, typer.Option(help="HTTP: interface to bind. Anything but loopback requires $LIFECYCLE_MCP_TOKEN.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="HTTP: port to bind (0 picks a free one).", min=0, max=65535)] = DEFAULT_PORT,
+    allow_origin: Annotated[list[str] | None, typer.Option("--allow-origin", help="HTTP: extra allowed Origin (e.g. https://app.example.com); repeatable.")] = None,
+    allow_host: Annotated[list[str] | None, typer.Option("--allow-host", help="HTTP: extra allowed Host header (e.g. myhost.lan:8765); repeatable.")] = None,
+    max_body: Annotated[int, typer.Option("--max-body", help="HTTP: largest request body in bytes (larger → 413).", min=1024)] = MAX_BODY_BYTES,
+    log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr: DEBUG, INFO, WARNING, ERROR.")] = "WARNING",
+) -> None:
+    """Run the Lifecycle MCP server (read-only tools over the dataset) for an MCP client."""
+    level = _log_level(log_level)
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    with contextlib.redirect_stdout(sys.stderr):
+        settings = HttpSettings(host=host, port=port, allow_origins=tuple(allow_origin or ()),
+                                allow_hosts=tuple(allow_host or ()), token=token_from_env(), max_body_bytes=max_body)
+        if http:
+            check_exposure(settings)  # fail before any work when the listener would be unsafe
+        path = resolve_db(db, must_exist=False)
+        if not path.exists():
+            err_console.print(f"Warning: no dataset at {path} yet; tools will say so until you run "
+                              "`lifecycle demo` or `lifecycle import`.", highlight=False)
+        server = build_server(path, log_level=level)
+    if http:
+        serve_http(server, settings)
+    else:
+        server.run("stdio")
+
+
+def _log_level(name: str) -> LogLevel:
+    level = name.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise typer.BadParameter("choose DEBUG, INFO, WARNING, ERROR or CRITICAL", param_hint="--log-level")
+    return level  # type: ignore[return-value]

@@ -1,0 +1,131 @@
+"""The ``describe_dataset`` tool: which tables hold data, over which dates, what can be computed, what looks wrong.
+
+The numbers come from ``lifecycle.doctor.diagnose``; this module only shapes them for MCP. The result
+carries schema names, counts and dates only — no free text from the data (names, comments) and no
+example ids, so nothing a user imported can steer the model.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from typing import Annotated
+
+from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult
+from pydantic import BaseModel, Field
+
+from lifecycle.doctor import DatasetReport, diagnose
+from tools.base import READ_ONLY, ToolContext, call_safely, structured_result
+
+NAME = "describe_dataset"
+TITLE = "Describe the dataset"
+DESCRIPTION = (
+    "Describe the customer dataset this server reads: each table with its row count and date range, "
+    "which metric groups can be computed from it (and what data the others need), and a count of "
+    "data-quality warnings. Call this first, before any metric tool, to learn what the data supports."
+)
+
+
+class TableSummary(BaseModel):
+    """One canonical table."""
+
+    name: str = Field(description="Canonical table name.")
+    rows: int = Field(description="Number of rows (0 when nothing was imported into it).")
+    time_column: str | None = Field(description="Column whose dates give the table's date range.")
+    first_date: date | None = Field(description="Earliest date in the time column.")
+    last_date: date | None = Field(description="Latest date in the time column.")
+
+
+class MetricGroup(BaseModel):
+    """A group of metrics and whether the data supports it."""
+
+    name: str = Field(description="Metric group id, e.g. mrr, nrr, funnel_conversion.")
+    label: str = Field(description="Human-readable name.")
+    computable: bool = Field(description="True when the tables present hold the data it needs.")
+    needs: str = Field(description="The data it needs, e.g. 'subscriptions or orders', 'customers.acquisition_cost'.")
+
+
+class WarningSummary(BaseModel):
+    """A data-quality finding (without example rows; run `lifecycle doctor` to see them)."""
+
+    code: str = Field(description="Check id, e.g. orphan_reference, future_date, negative_amount, duplicate_rows.")
+    severity: str = Field(description="'warning' (likely skews metrics) or 'info' (may be fine).")
+    table: str
+    column: str | None
+    count: int = Field(description="Number of offending rows.")
+    message: str = Field(description="What the offending rows have in common.")
+
+
+class DescribeDatasetResult(BaseModel):
+    """What the dataset holds and supports."""
+
+    tables: list[TableSummary]
+    first_date: date | None = Field(description="Earliest date over every table's time column.")
+    last_date: date | None = Field(description="Latest date over every table's time column.")
+    as_of: date | None = Field(description="Day the data is taken to describe.")
+    as_of_inferred: bool = Field(description="True when as_of was not given and the latest date in the data was used.")
+    computable: list[str] = Field(description="Names of the computable metric groups.")
+    metric_groups: list[MetricGroup]
+    warnings_count: int = Field(description="Number of data-quality findings of severity 'warning'.")
+    info_count: int = Field(description="Number of findings of severity 'info'.")
+    warnings: list[WarningSummary]
+    notes: list[str] = Field(description="How the report was made (e.g. how as_of was chosen).")
+
+
+def describe_dataset(conn: sqlite3.Connection, as_of: date | None = None) -> DescribeDatasetResult:
+    """Describe the dataset behind ``conn`` (see ``lifecycle.doctor.diagnose``) as the tool's output model."""
+    return result_from_report(diagnose(conn, as_of))
+
+
+def result_from_report(report: DatasetReport) -> DescribeDatasetResult:
+    """Shape a ``DatasetReport`` as the tool's output (dropping example ids)."""
+    return DescribeDatasetResult(
+        tables=[TableSummary(name=t.name, rows=t.rows, time_column=t.time_column, first_date=t.first, last_date=t.last)
+                for t in report.tables],
+        first_date=report.first,
+        last_date=report.last,
+        as_of=report.as_of,
+        as_of_inferred=report.as_of_inferred,
+        computable=list(report.computable),
+        metric_groups=[MetricGroup(name=c.name, label=c.label, computable=c.computable, needs=c.needs)
+                       for c in report.capabilities],
+        warnings_count=sum(1 for w in report.warnings if w.severity == "warning"),
+        info_count=sum(1 for w in report.warnings if w.severity == "info"),
+        warnings=[WarningSummary(code=w.code, severity=w.severity, table=w.table, column=w.column, count=w.count,
+                                 message=w.message) for w in report.warnings],
+        notes=list(report.notes),
+    )
+
+
+def summary_text(result: DescribeDatasetResult) -> str:
+    """A few lines for clients that show only text content."""
+    filled = [f"{t.name} ({t.rows})" for t in result.tables if t.rows]
+    span = f"{result.first_date} to {result.last_date}" if result.first_date else "no dates"
+    missing = [f"{g.name} (needs {g.needs})" for g in result.metric_groups if not g.computable]
+    lines = [
+        f"Tables with data: {', '.join(filled) or 'none'}; dates {span}.",
+        f"Computable: {', '.join(result.computable) or 'nothing yet'}.",
+    ]
+    if missing:
+        lines.append(f"Not computable: {', '.join(missing)}.")
+    lines.append(f"Data-quality warnings: {result.warnings_count} (info: {result.info_count}); "
+                 "run `lifecycle doctor` for examples.")
+    return "\n".join(lines)
+
+
+def register(server: MCPServer, ctx: ToolContext) -> None:
+    """Add the ``describe_dataset`` tool to ``server``, reading the dataset of ``ctx``."""
+
+    def describe_dataset_tool(
+        as_of: Annotated[date | None, Field(description="Day the data should describe (YYYY-MM-DD); dates after it "
+                                                          "are flagged. Default: the latest date in the data.")] = None,
+    ) -> Annotated[CallToolResult, DescribeDatasetResult]:
+        def compute() -> CallToolResult:
+            with ctx.connect() as conn:
+                result = describe_dataset(conn, as_of)
+            return structured_result(result, summary_text(result))
+
+        return call_safely(ctx, compute)
+
+    server.add_tool(describe_dataset_tool, name=NAME, title=TITLE, description=DESCRIPTION, annotations=READ_ONLY)
