@@ -1,12 +1,16 @@
-"""Advocacy metrics on hand-computed fixtures."""
+"""Advocacy metrics (NPS, promoter/detractor shares, referral rate and conversion, advocacy generation) on hand-computed fixtures."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from lifecycle.filters import Filters
 from lifecycle.registry import compute_metric
 from lifecycle.results import Status
-from tests.builders import customers, make_dataset
+from tests.builders import customers, make_dataset, make_store
+from tests.lifecycle.metrics.stores import open_at
 
 
 def test_nps_counts_each_customers_latest_response_in_the_window(tmp_path: Path) -> None:
@@ -34,3 +38,90 @@ def test_nps_without_responses_is_null_with_a_reason_not_zero(tmp_path: Path) ->
     ds = make_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
     result = compute_metric(ds, "nps")
     assert result.value is None and "nps_responses" in (result.reason or "")
+
+
+# --- referrals and advocacy -------------------------------------------------------------------------------------
+# Window 2024-01-01..2024-06-30, as_of 2024-06-30. Paying in the window (active): a b c d n1; e stopped in 2023.
+# Referrals: r1 a 02-01 → n1 (signed up 03-01); r2 a 04-01 → nobody; r3 b 05-01 → n2 (signs up 08-01, after as_of);
+# r4 e 03-01 → nobody (e not active); r5 c 2023-12-01 (before the window).
+# Latest NPS in the window: a 10, b 9 (after a 6), c 10, d 3, n1 8.
+WINDOW = ("2024-01-01", "2024-06-30")
+ADVOCACY_TABLES = {
+    "customers": [{"customer_id": cid, "signup_date": day, "segment": seg} for cid, day, seg in (
+        ("a", "2023-01-01", "SMB"), ("b", "2023-06-01", "ENT"), ("c", "2024-03-01", "SMB"), ("d", "2023-01-01", "ENT"),
+        ("e", "2023-01-01", "ENT"), ("n1", "2024-03-01", "ENT"), ("n2", "2024-08-01", "ENT"))],
+    "subscriptions": [{"subscription_id": f"s-{cid}", "customer_id": cid, "start_date": start, "end_date": end, "mrr": 10.0}
+                      for cid, start, end in (("a", "2023-01-01", None), ("b", "2023-06-01", None), ("c", "2024-03-01", None),
+                                              ("d", "2023-01-01", "2024-02-01"), ("e", "2023-01-01", "2023-11-01"),
+                                              ("n1", "2024-03-01", None), ("n2", "2024-08-01", None))],
+    "referrals": [{"referral_id": rid, "referrer_customer_id": who, "referred_at": day, "referred_customer_id": to}
+                  for rid, who, day, to in (("r1", "a", "2024-02-01", "n1"), ("r2", "a", "2024-04-01", None),
+                                            ("r3", "b", "2024-05-01", "n2"), ("r4", "e", "2024-03-01", None),
+                                            ("r5", "c", "2023-12-01", None))],
+    "nps_responses": [{"response_id": rid, "customer_id": cid, "responded_at": day, "score": score}
+                      for rid, cid, day, score in (("p1", "a", "2024-03-01", 10), ("p2", "b", "2024-02-01", 6),
+                                                   ("p3", "b", "2024-05-01", 9), ("p4", "c", "2024-04-01", 10),
+                                                   ("p5", "d", "2024-01-15", 3), ("p6", "n1", "2024-04-01", 8))],
+}
+
+
+@pytest.fixture(scope="module")
+def advocacy_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_store(tmp_path_factory.mktemp("advocacy") / "advocacy.db", ADVOCACY_TABLES)
+
+
+def test_referral_rate_is_active_customers_who_referred_over_active_customers(advocacy_store: Path) -> None:
+    """Active: a b c d n1 (5). Referred in the window: a, b, e — e is not active → 2/5 = 0.4, above the 10–30% band."""
+    result = compute_metric(open_at(advocacy_store, "2024-06-30", WINDOW), "referral_rate")
+    assert (result.numerator, result.denominator) == (2.0, 5.0)
+    assert result.status is Status.ABOVE
+    assert "paying subscribers" in (result.reason or "")
+
+
+def test_referral_conversion_counts_referred_customers_signed_up_by_as_of(advocacy_store: Path) -> None:
+    """Referrals in the window: r1 r2 r3 r4 (4). Converted: r1 (n1 signed up 03-01); r3's n2 signs up after as_of → 1/4."""
+    result = compute_metric(open_at(advocacy_store, "2024-06-30", WINDOW), "referral_conversion_rate")
+    assert (result.numerator, result.denominator) == (1.0, 4.0)
+    assert "1 referral(s) name a customer not signed up" in (result.reason or "")
+
+
+def test_referral_conversion_once_as_of_passes_the_referred_signup(advocacy_store: Path) -> None:
+    """as_of 2024-08-31, same window: n2 has signed up → r1 and r3 of 4 → 2/4."""
+    result = compute_metric(open_at(advocacy_store, "2024-08-31", WINDOW), "referral_conversion_rate")
+    assert (result.numerator, result.denominator) == (2.0, 4.0)
+
+
+def test_referral_metrics_filter_referrers_but_not_the_customers_they_brought(advocacy_store: Path) -> None:
+    """SMB = a, c. Active: a c; referred: a → 1/2. Referrals by SMB referrers in the window: r1 r2; r1's n1 (ENT)
+    still counts as converted → 1/2."""
+    ds = open_at(advocacy_store, "2024-06-30", WINDOW, filters=Filters(segment=("SMB",)))
+    rate = compute_metric(ds, "referral_rate")
+    conversion = compute_metric(ds, "referral_conversion_rate")
+    assert (rate.numerator, rate.denominator) == (1.0, 2.0)
+    assert (conversion.numerator, conversion.denominator) == (1.0, 2.0)
+
+
+def test_advocacy_generation_counts_active_promoters_who_referred(advocacy_store: Path) -> None:
+    """Promoters (latest 9–10): a b c; referred: a b (e) → advocates a b of 5 active = 0.4."""
+    result = compute_metric(open_at(advocacy_store, "2024-06-30", WINDOW), "advocacy_generation_rate")
+    assert (result.numerator, result.denominator) == (2.0, 5.0)
+
+
+@pytest.mark.parametrize(("metric_id", "numerator"), [
+    pytest.param("nps_promoter_share", 3, id="promoters-a-b-c"),
+    pytest.param("nps_detractor_share", 1, id="detractor-d"),
+])
+def test_nps_shares_use_each_customers_latest_score(advocacy_store: Path, metric_id: str, numerator: int) -> None:
+    """Latest scores: a 10, b 9, c 10, d 3, n1 8 → promoters 3/5, detractors 1/5 (b's earlier 6 is superseded)."""
+    result = compute_metric(open_at(advocacy_store, "2024-06-30", WINDOW), metric_id)
+    assert (result.numerator, result.denominator) == (numerator, 5.0)
+
+
+def test_referral_rate_without_active_customers_is_none(advocacy_store: Path) -> None:
+    result = compute_metric(open_at(advocacy_store, "2024-06-30", ("2020-01-01", "2020-12-31")), "referral_rate")
+    assert result.value is None and "no customers active" in (result.reason or "")
+
+
+def test_referral_metrics_without_a_referrals_table_are_none(tmp_path: Path) -> None:
+    ds = make_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
+    assert compute_metric(ds, "referral_rate").value is None
