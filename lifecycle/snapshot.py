@@ -18,6 +18,8 @@ Definitions the contract leaves open, fixed here:
   more than one block, i.e. the current block began after a gap; ``reactivated_at`` is its start.
 - Activity counts (``events_*``, ``active_days_30d``, ``last_event_at``) use the events listed in
   ``activation.active_events`` (all events when empty). ``days_to_value`` is in calendar days.
+- Orders: ``orders_count`` counts orders not refunded/cancelled; ``orders_value`` is their amount minus
+  refund rows (cancelled orders count for nothing).
 - An invoice is *late* when paid after its due date or unpaid after it (due before ``as_of``); ``void``
   invoices are ignored; payment is read from ``paid_at`` only (a later payment is masked by the as-of view).
 - ``days_since_last_event`` / ``days_since_last_order`` count whole days from the calendar day of the latest
@@ -189,18 +191,18 @@ def _in_list(column: str, values: tuple[str, ...]) -> tuple[str, list[object]]:
 
 
 def _attach(snap: pd.DataFrame, frame: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
-    """Left-join ``frame`` (keyed by customer_id) onto ``snap``; customers absent from it get ``columns``' fills.
+    """Align ``frame`` (one row per customer_id) onto ``snap``; customers absent from it get ``columns``' fills.
 
     A fill of None leaves absent customers missing. Values present in ``frame`` are never filled.
     """
-    frame = frame.copy()
-    frame["customer_id"] = frame["customer_id"].astype("string")
-    out = snap.merge(frame[["customer_id", *columns]], on="customer_id", how="left", indicator="_found")
-    absent = out["_found"] == "left_only"
+    keyed = frame.set_index(frame["customer_id"].astype("string"))[list(columns)]
+    aligned = keyed.reindex(pd.Index(snap["customer_id"]))
+    absent = ~snap["customer_id"].isin(keyed.index).to_numpy()
+    out = snap.copy()
     for column, fill in columns.items():
-        if fill is not None and absent.any():
-            out[column] = out[column].mask(absent, fill)
-    return out.drop(columns="_found")
+        values = aligned[column].set_axis(snap.index)
+        out[column] = values.mask(absent, fill) if fill is not None and absent.any() else values
+    return out
 
 
 def _absent(snap: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -473,10 +475,11 @@ def _order_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) ->
                "first_order_at": "datetime", "days_since_last_order": "float"}
     if not dataset.has("orders"):
         return _absent(snap, columns)
-    kept = "LOWER(COALESCE(o.status, '')) <> 'refunded'"
+    status = "LOWER(COALESCE(o.status, ''))"
+    kept = f"{status} NOT IN ('refunded', 'cancelled', 'canceled')"
     scope, scope_params = _scope_sql(dataset, "o.customer_id")
     sql = (f"SELECT o.customer_id AS customer_id, SUM(CASE WHEN {kept} THEN 1 ELSE 0 END) AS orders_count, "
-           f"SUM(CASE WHEN {kept} THEN o.amount ELSE -o.amount END) AS orders_value, "
+           f"SUM(CASE WHEN {kept} THEN o.amount WHEN {status} = 'refunded' THEN -o.amount ELSE 0 END) AS orders_value, "
            f"MAX(CASE WHEN {kept} THEN o.ordered_at END) AS last_order_at, "
            f"MIN(CASE WHEN {kept} THEN o.ordered_at END) AS first_order_at "
            f"FROM orders o WHERE o.ordered_at < ? AND {scope} GROUP BY o.customer_id")

@@ -547,12 +547,16 @@ def checkpoints(as_of: date, months: int) -> list[date]:
 
 def stages_at(dataset: Dataset, model: StageModel, day: date) -> pd.DataFrame:
     """Stage and churned flag of every customer (signed up by ``day``) as known on ``day`` (no look-ahead)."""
-    view = dataset if day == dataset.as_of else dataset.rescoped(Scope.at(day, dataset.filters))
-    snap = snapshot_of(view)
-    classified = classify_customers(snap, model, evidence=False)
-    return pd.DataFrame({"customer_id": classified["customer_id"], "stage": classified["stage"],
-                         "churned": snap["churned"].fillna(False).astype(bool).to_numpy(),
-                         "signup_date": snap["signup_date"].to_numpy()}).set_index("customer_id")
+    key = f"__stages__:{model.origin}:{model.id}:{day.isoformat()}"  # memoised with the dataset's table cache
+    if key not in dataset._cache:
+        view = dataset if day == dataset.as_of else dataset.rescoped(Scope.at(day, dataset.filters))
+        snap = snapshot_of(view)
+        classified = classify_customers(snap, model, evidence=False)
+        dataset._cache[key] = pd.DataFrame({
+            "customer_id": classified["customer_id"], "stage": classified["stage"],
+            "churned": snap["churned"].fillna(False).astype(bool).to_numpy(),
+            "signup_date": snap["signup_date"].to_numpy()}).set_index("customer_id")
+    return dataset._cache[key]
 
 
 def stage_history(dataset: Dataset, model: StageModel, days: list[date]) -> pd.DataFrame:

@@ -1,0 +1,108 @@
+"""Lifecycle-flow metrics on a fixture classified at two as-of dates (default stage model, no events table).
+
+Window 2024-04-01 .. 2024-06-30, so stages are compared on 2024-03-31 and 2024-06-30. Without event data the
+default rules reduce to: tenure ≤ 14 → purchase_onboarding (order 3); MRR up over 90 days on a paying base →
+growth_expansion (5); promoter past 90 days → loyalty_advocacy (6); tenure ≤ 60 or otherwise → adoption (4).
+
+| customer | signup | on 2024-03-31 | on 2024-06-30 |
+|---|---|---|---|
+| p1 | 2024-03-25 | onboarding (day 6) | adoption (day 97) — progressed |
+| p2 | 2023-01-01 | adoption | growth (add-on +50 from May 1) — progressed |
+| a1 | 2023-01-01 | adoption | loyalty (NPS 10 on Jun 1) — progressed |
+| r1 | 2023-01-01 | growth (add-on from Feb 1) | adoption (no change since Apr 1) — regressed |
+| s1 | 2023-01-01 | adoption | adoption |
+| c1 | 2023-01-01 | adoption | churned (ended May 1) — left out |
+| n1, v1, v2 | 2024-05-01, 05-20, 04-25 | not yet customers | adoption — "new" |
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lifecycle.dataset import Dataset
+from lifecycle.metrics.flow import progression_spells, transition_matrix
+from lifecycle.registry import compute_metric
+from lifecycle.stages import load_model
+from tests.builders import make_dataset
+
+OLD = "2023-01-01"
+
+
+def _sub(sid: str, cid: str, start: str, mrr: float, end: str | None = None) -> dict[str, Any]:
+    return {"subscription_id": sid, "customer_id": cid, "start_date": start, "end_date": end, "mrr": mrr}
+
+
+@pytest.fixture()
+def dataset(tmp_path: Path) -> Dataset:
+    ids = {"p1": "2024-03-25", "p2": OLD, "a1": OLD, "r1": OLD, "s1": OLD, "c1": OLD,
+           "n1": "2024-05-01", "v1": "2024-05-20", "v2": "2024-04-25"}
+    return make_dataset(tmp_path, {
+        "customers": [{"customer_id": cid, "signup_date": day} for cid, day in ids.items()],
+        "subscriptions": [
+            _sub("p2", "p2", OLD, 100.0), _sub("p2+", "p2", "2024-05-01", 50.0),
+            _sub("a1", "a1", OLD, 100.0),
+            _sub("r1", "r1", OLD, 100.0), _sub("r1+", "r1", "2024-02-01", 50.0),
+            _sub("s1", "s1", OLD, 100.0),
+            _sub("c1", "c1", OLD, 100.0, end="2024-05-01"),
+        ],
+        "nps_responses": [{"response_id": "x", "customer_id": "a1", "responded_at": "2024-06-01", "score": 10}],
+    }, as_of="2024-06-30", window=("2024-04-01", "2024-06-30"))
+
+
+def test_progression_and_regression_rates_compare_stage_order_at_both_dates(dataset: Dataset) -> None:
+    """Classified and not churned at both: p1, p2, a1, r1, s1 = 5. Up: p1, p2, a1 → 3/5; down: r1 → 1/5."""
+    progression = compute_metric(dataset, "progression_rate")
+    regression = compute_metric(dataset, "regression_rate")
+    assert (progression.numerator, progression.denominator, progression.value) == (3.0, 5.0, 0.6)
+    assert (regression.numerator, regression.denominator, regression.value) == (1.0, 5.0, 0.2)
+
+
+def test_lifecycle_completion_rate_is_the_share_in_the_advocacy_stage(dataset: Dataset) -> None:
+    """Active on 2024-06-30: everyone but c1 = 8; in loyalty_advocacy: a1 → 1/8."""
+    result = compute_metric(dataset, "lifecycle_completion_rate")
+    assert (result.numerator, result.denominator) == (1.0, 8.0)
+
+
+def test_stagnation_rate_counts_customers_past_their_stages_expected_days(dataset: Dataset) -> None:
+    """Active customers in stages with expected_days (a1's loyalty has none): p1, p2, r1, s1, n1, v1, v2 = 7.
+
+    s1: adoption at every monthly checkpoint (8 months back) → ≥ 244 days > 60 → stuck.
+    p1: adoption since the 2024-04-30 checkpoint (onboarding on 03-30) → 61 days > 60 → stuck.
+    r1 adoption since 05-30 (31 d); p2 growth since 05-30 (31 d ≤ 180); n1 since signup 05-01 (60 d, not > 60);
+    v1 adoption since 06-30 (0 d); v2 adoption since 05-30 (31 d). → 2/7.
+    """
+    result = compute_metric(dataset, "stagnation_rate")
+    assert (result.numerator, result.denominator) == (2.0, 7.0)
+    assert dict((k, r.numerator) for k, r in result.breakdown)["adoption"] == 2.0
+
+
+def test_stage_velocity_is_the_median_length_of_completed_spells(dataset: Dataset) -> None:
+    """Monthly checkpoints 03-30, 04-30, 05-30, 06-30. v2: signed up 04-25, onboarding at 04-30, adoption at
+    05-30 → 35 days; v1: signed up 05-20, onboarding at 05-30, adoption at 06-30 → 41 days. p1, p2 and a1 also
+    progressed, but from spells already under way on 03-30 (start unknown) → left out. Median(35, 41) = 38."""
+    spells = progression_spells(dataset, load_model("default"))
+    assert sorted(spells["days"]) == [35.0, 41.0]
+    result = compute_metric(dataset, "stage_velocity_days")
+    assert (result.value, result.sample_size) == (38.0, 2)
+
+
+def test_transition_matrix_counts_moves_including_churn_and_new_customers(dataset: Dataset) -> None:
+    matrix = transition_matrix(dataset, load_model("default"), date(2024, 3, 31), date(2024, 6, 30))
+    moves = {(i, j): int(n) for (i, j), n in matrix.stack().items() if n}
+    assert moves == {
+        ("new", "adoption"): 3, ("purchase_onboarding", "adoption"): 1, ("adoption", "growth_expansion"): 1,
+        ("adoption", "loyalty_advocacy"): 1, ("adoption", "adoption"): 1, ("adoption", "churned"): 1,
+        ("growth_expansion", "adoption"): 1,
+    }
+    assert matrix.to_numpy().sum() == 9
+
+
+def test_flow_metrics_are_registered_in_the_flow_group() -> None:
+    from lifecycle.registry import MetricGroup, registry
+
+    flow = {mid for mid, d in registry().items() if d.group is MetricGroup.FLOW}
+    assert flow == {"progression_rate", "regression_rate", "stagnation_rate", "stage_velocity_days", "lifecycle_completion_rate"}
