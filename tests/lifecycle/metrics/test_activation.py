@@ -24,8 +24,8 @@ from lifecycle.config import ActivationConfig, EngineConfig
 from lifecycle.filters import Filters
 from lifecycle.registry import compute_metric
 from lifecycle.results import Status
-from tests.builders import customers, make_dataset, make_store
-from tests.lifecycle.metrics.stores import open_at
+from tests.builders import customers
+from tests.lifecycle.metrics.stores import open_at, quick_dataset, quick_store
 
 WINDOW = ("2024-01-01", "2024-03-31")
 
@@ -60,7 +60,7 @@ SIGNUPS = customers(("a", "2024-01-01"), ("b", "2024-01-10"), ("c", "2024-01-15"
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_store(tmp_path_factory.mktemp("activation") / "activation.db", {"customers": SIGNUPS, "events": EVENTS})
+    return quick_store(tmp_path_factory.mktemp("activation") / "activation.db", {"customers": SIGNUPS, "events": EVENTS})
 
 
 def test_activation_rate_counts_the_value_event_within_seven_days_among_signups_observed_seven_days(store: Path) -> None:
@@ -124,7 +124,7 @@ def test_early_feature_adoption_is_the_mean_share_of_core_features_used_in_the_e
 def test_segment_filter_narrows_activation_to_the_selected_customers(tmp_path: Path) -> None:
     """Only a (SMB, activated) and d (SMB, not activated) are selected → 1/2."""
     rows = [dict(row, segment="SMB" if row["customer_id"] in ("a", "d") else "ENT") for row in SIGNUPS]
-    ds = make_dataset(tmp_path, {"customers": rows, "events": EVENTS}, as_of="2024-03-31", window=WINDOW,
+    ds = quick_dataset(tmp_path, {"customers": rows, "events": EVENTS}, as_of="2024-03-31", window=WINDOW,
                       filters=Filters(segment=("SMB",)))
     result = compute_metric(ds, "activation_rate")
     assert (result.numerator, result.denominator) == (1.0, 2.0)
@@ -142,6 +142,6 @@ def test_time_to_value_without_anyone_reaching_value_is_none(store: Path) -> Non
 
 
 def test_activation_metrics_without_events_are_none(tmp_path: Path) -> None:
-    ds = make_dataset(tmp_path, {"customers": SIGNUPS}, as_of="2024-03-31")
+    ds = quick_dataset(tmp_path, {"customers": SIGNUPS}, as_of="2024-03-31")
     result = compute_metric(ds, "activation_rate")
     assert result.value is None and "events" in (result.reason or "")

@@ -9,8 +9,8 @@ import pytest
 from lifecycle.filters import Filters
 from lifecycle.registry import compute_metric
 from lifecycle.results import Status
-from tests.builders import customers, make_dataset, make_store
-from tests.lifecycle.metrics.stores import open_at
+from tests.builders import customers
+from tests.lifecycle.metrics.stores import open_at, quick_dataset, quick_store
 
 
 def test_nps_counts_each_customers_latest_response_in_the_window(tmp_path: Path) -> None:
@@ -18,7 +18,7 @@ def test_nps_counts_each_customers_latest_response_in_the_window(tmp_path: Path)
 
     promoters = 2 (a, b), detractors = 1 (d), respondents = 4 → NPS = (2 − 1) / 4 × 100 = 25, below 30–50+.
     """
-    ds = make_dataset(tmp_path, {
+    ds = quick_dataset(tmp_path, {
         "customers": customers(("a", "2024-01-01"), ("b", "2024-01-01"), ("c", "2024-01-01"), ("d", "2024-01-01"), ("e", "2024-01-01")),
         "nps_responses": [
             {"response_id": "1", "customer_id": "a", "responded_at": "2024-02-01", "score": 3},
@@ -35,7 +35,7 @@ def test_nps_counts_each_customers_latest_response_in_the_window(tmp_path: Path)
 
 
 def test_nps_without_responses_is_null_with_a_reason_not_zero(tmp_path: Path) -> None:
-    ds = make_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
+    ds = quick_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
     result = compute_metric(ds, "nps")
     assert result.value is None and "nps_responses" in (result.reason or "")
 
@@ -67,7 +67,7 @@ ADVOCACY_TABLES = {
 
 @pytest.fixture(scope="module")
 def advocacy_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_store(tmp_path_factory.mktemp("advocacy") / "advocacy.db", ADVOCACY_TABLES)
+    return quick_store(tmp_path_factory.mktemp("advocacy") / "advocacy.db", ADVOCACY_TABLES)
 
 
 def test_referral_rate_is_active_customers_who_referred_over_active_customers(advocacy_store: Path) -> None:
@@ -123,5 +123,5 @@ def test_referral_rate_without_active_customers_is_none(advocacy_store: Path) ->
 
 
 def test_referral_metrics_without_a_referrals_table_are_none(tmp_path: Path) -> None:
-    ds = make_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
+    ds = quick_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
     assert compute_metric(ds, "referral_rate").value is None

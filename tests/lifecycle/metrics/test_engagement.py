@@ -25,8 +25,8 @@ import pytest
 from lifecycle.filters import Filters
 from lifecycle.metrics.engagement import EngagementRow, engagement_by
 from lifecycle.registry import compute_metric
-from tests.builders import customers, make_dataset, make_store
-from tests.lifecycle.metrics.stores import open_at
+from tests.builders import customers
+from tests.lifecycle.metrics.stores import open_at, quick_dataset, quick_store
 
 WINDOW = ("2024-01-01", "2024-03-31")
 
@@ -47,7 +47,7 @@ PEOPLE = [{"customer_id": cid, "signup_date": "2023-06-01", "segment": seg} for 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_store(tmp_path_factory.mktemp("touches") / "touches.db", {"customers": PEOPLE, "touches": TOUCHES})
+    return quick_store(tmp_path_factory.mktemp("touches") / "touches.db", {"customers": PEOPLE, "touches": TOUCHES})
 
 
 @pytest.mark.parametrize(("metric_id", "numerator", "denominator"), [
@@ -85,7 +85,7 @@ def test_click_to_open_without_opens_is_none_with_a_reason(store: Path) -> None:
 
 
 def test_engagement_metrics_without_touches_are_none(tmp_path: Path) -> None:
-    ds = make_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
+    ds = quick_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
     assert compute_metric(ds, "email_open_rate").value is None
 
 

@@ -27,8 +27,8 @@ import pytest
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
 from lifecycle.registry import compute_metric
-from tests.builders import customers, make_dataset, make_store
-from tests.lifecycle.metrics.stores import open_at
+from tests.builders import customers
+from tests.lifecycle.metrics.stores import open_at, quick_dataset, quick_store
 
 
 def lead(lead_id: str, created: str, source: str | None, segment: str, mql: str | None = None, sql: str | None = None,
@@ -57,7 +57,7 @@ CUSTOMERS = [
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_store(tmp_path_factory.mktemp("funnel") / "funnel.db", {"customers": CUSTOMERS, "leads": LEADS})
+    return quick_store(tmp_path_factory.mktemp("funnel") / "funnel.db", {"customers": CUSTOMERS, "leads": LEADS})
 
 
 def funnel(store: Path, as_of: str = "2024-06-30", window: tuple[str, str] | None = ("2024-01-01", "2024-06-30"),
@@ -121,7 +121,7 @@ def test_no_leads_in_the_window_gives_none_with_a_reason(tmp_path: Path, store: 
 
 
 def test_funnel_metrics_without_a_leads_table_are_none(tmp_path: Path, store: Path) -> None:
-    ds = make_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
+    ds = quick_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
     result = compute_metric(ds, "mql_to_sql_rate")
     assert result.value is None and "leads" in (result.reason or "")
 
@@ -138,6 +138,6 @@ def test_cac_divides_recorded_costs_by_every_new_customer_and_says_how_many_lack
 
 
 def test_cac_without_any_recorded_cost_is_none_not_zero(tmp_path: Path, store: Path) -> None:
-    ds = make_dataset(tmp_path, {"customers": customers(("a", "2024-03-01"))}, as_of="2024-06-30")
+    ds = quick_dataset(tmp_path, {"customers": customers(("a", "2024-03-01"))}, as_of="2024-06-30")
     result = compute_metric(ds, "cac")
     assert result.value is None and "acquisition_cost" in (result.reason or "")

@@ -24,8 +24,8 @@ import pytest
 from lifecycle.filters import Filters
 from lifecycle.registry import compute_metric
 from lifecycle.results import Unit
-from tests.builders import customers, make_dataset, make_store
-from tests.lifecycle.metrics.stores import open_at
+from tests.builders import customers
+from tests.lifecycle.metrics.stores import open_at, quick_dataset, quick_store
 
 WINDOW = ("2024-01-01", "2024-06-30")
 
@@ -43,7 +43,7 @@ BUYERS = [{"customer_id": cid, "signup_date": "2023-12-01", "segment": seg}
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_store(tmp_path_factory.mktemp("orders") / "orders.db", {"customers": BUYERS, "orders": ORDERS})
+    return quick_store(tmp_path_factory.mktemp("orders") / "orders.db", {"customers": BUYERS, "orders": ORDERS})
 
 
 def test_repeat_purchase_rate_follows_first_time_buyers_of_the_window(store: Path) -> None:
@@ -85,5 +85,5 @@ def test_no_orders_in_the_window_gives_none_with_a_reason(store: Path, metric_id
 
 
 def test_order_metrics_without_an_orders_table_are_none(tmp_path: Path) -> None:
-    ds = make_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
+    ds = quick_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
     assert compute_metric(ds, "average_order_value").value is None

@@ -11,8 +11,8 @@ from lifecycle.config import ActivationConfig, EngineConfig
 from lifecycle.filters import Filters
 from lifecycle.metrics.retention import kaplan_meier_median
 from lifecycle.registry import compute_metric
-from tests.builders import customers, make_dataset, make_store
-from tests.lifecycle.metrics.stores import open_at
+from tests.builders import customers
+from tests.lifecycle.metrics.stores import open_at, quick_dataset, quick_store
 
 
 def event(event_id: str, customer: str, at: str, name: str = "login") -> dict[str, object]:
@@ -34,7 +34,7 @@ USAGE = [
 
 @pytest.fixture(scope="module")
 def usage_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_store(tmp_path_factory.mktemp("usage") / "usage.db",
+    return quick_store(tmp_path_factory.mktemp("usage") / "usage.db",
                       {"customers": customers(("a", "2023-01-01"), ("b", "2023-01-01"), ("c", "2023-01-01")), "events": USAGE})
 
 
@@ -91,7 +91,7 @@ CHURN_SUBS = [
 
 @pytest.fixture(scope="module")
 def churn_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_store(tmp_path_factory.mktemp("churn") / "churn.db", {"customers": CHURN_CUSTOMERS, "subscriptions": CHURN_SUBS})
+    return quick_store(tmp_path_factory.mktemp("churn") / "churn.db", {"customers": CHURN_CUSTOMERS, "subscriptions": CHURN_SUBS})
 
 
 def test_logo_churn_is_churned_over_customers_paying_at_each_month_start(churn_store: Path) -> None:
@@ -122,7 +122,7 @@ def test_logo_churn_without_a_complete_month_in_the_window_is_none(churn_store: 
 
 
 def test_logo_churn_needs_subscriptions(tmp_path: Path) -> None:
-    ds = make_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
+    ds = quick_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
     assert compute_metric(ds, "logo_churn_rate").value is None
 
 
@@ -135,7 +135,7 @@ RET_EVENTS = [event("1", "p", "2024-01-26T10:00:00"), event("2", "q", "2024-02-0
 
 @pytest.fixture(scope="module")
 def retention_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_store(tmp_path_factory.mktemp("retention") / "retention.db", {"customers": RET_CUSTOMERS, "subscriptions": RET_SUBS})
+    return quick_store(tmp_path_factory.mktemp("retention") / "retention.db", {"customers": RET_CUSTOMERS, "subscriptions": RET_SUBS})
 
 
 def test_retention_30d_counts_signups_still_paying_on_day_30(retention_store: Path) -> None:
@@ -159,7 +159,7 @@ def test_retention_90d_with_nobody_observed_long_enough_is_none(retention_store:
 
 def test_retention_without_subscriptions_uses_activity_in_the_week_ending_on_day_n(tmp_path: Path) -> None:
     """Days 24–30 after signup: p active day 25 ✓, q day 23 ✗, r day 30 ✓, s none ✗ → 2/4."""
-    ds = make_dataset(tmp_path, {"customers": RET_CUSTOMERS, "events": RET_EVENTS}, as_of="2024-03-31",
+    ds = quick_dataset(tmp_path, {"customers": RET_CUSTOMERS, "events": RET_EVENTS}, as_of="2024-03-31",
                       window=("2024-01-01", "2024-03-31"))
     result = compute_metric(ds, "retention_30d")
     assert (result.numerator, result.denominator) == (2.0, 4.0)
@@ -185,7 +185,7 @@ TENURE_CUSTOMERS = customers(("u", "2024-01-01"), ("v", "2024-01-01"), ("w", "20
 
 @pytest.fixture(scope="module")
 def tenure_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_store(tmp_path_factory.mktemp("tenure") / "tenure.db", {"customers": TENURE_CUSTOMERS, "subscriptions": TENURE_SUBS})
+    return quick_store(tmp_path_factory.mktemp("tenure") / "tenure.db", {"customers": TENURE_CUSTOMERS, "subscriptions": TENURE_SUBS})
 
 
 def test_median_tenure_is_the_kaplan_meier_median_with_still_paying_customers_censored(tenure_store: Path) -> None:
