@@ -1,0 +1,412 @@
+"""Revenue movements: customer-level MRR per month and the monthly MRR bridge (new, expansion, ...).
+
+Conventions (ChartMogul "MRR movements", https://help.chartmogul.com/hc/en-us/articles/214008345;
+Baremetrics "MRR", https://baremetrics.com/academy/saas-calculations-how-to-calculate-mrr):
+
+- **MRR on a day** d is the sum of ``subscriptions.mrr`` over subscriptions active on d,
+  ``start_date ≤ d < end_date`` (an empty ``end_date`` is open). Negative or missing ``mrr`` counts as 0.
+- **Month-end MRR** of month m is the MRR on m's last day; for the month containing ``as_of`` it is the MRR
+  on ``as_of`` and that month is marked ``partial``. Customer-level month-end MRR is a (customers × months)
+  matrix (``customer_mrr_matrix``). Amounts are rounded to 1e-6 so that float summation noise
+  (0.1 + 0.2 ≠ 0.3) is never reported as a movement.
+- **Movements** of month m compare each customer's MRR at the end of m−1 (prev) with the end of m (cur):
+  new (prev = 0 < cur, never paid at an earlier month-end), reactivation (prev = 0 < cur, paid at an earlier
+  month-end), expansion (0 < prev < cur), contraction (0 < cur < prev), churn (prev > 0 = cur: the customer's
+  MRR is gone — no active paid subscription remains; cancelling one of two subscriptions is contraction, and
+  a downgrade to a free plan is churn, as in ChartMogul). Movements inside a month that cancel out by its end
+  (a subscription started and cancelled within the month) are invisible in a month-end bridge.
+- **Identity** (the MRR bridge): ending = starting + new + expansion + reactivation − contraction − churn.
+
+Everything is computed on ``Dataset.table("subscriptions")``: only the scope's customers, and only what was
+known on ``as_of`` (a subscription ending after ``as_of`` reads as still active).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+
+from lifecycle.dataset import Dataset
+from lifecycle.errors import QueryError
+from lifecycle.filters import Window, add_months
+
+MONEY_DECIMALS = 6
+_OPEN_END = np.iinfo(np.int64).max
+_CHUNK_CELLS = 2_000_000  # subscriptions × days evaluated per vectorised block
+
+
+class Movement(StrEnum):
+    """A kind of MRR movement, in bridge order."""
+
+    NEW = "new"
+    EXPANSION = "expansion"
+    REACTIVATION = "reactivation"
+    CONTRACTION = "contraction"
+    CHURN = "churn"
+
+    @property
+    def sign(self) -> int:
+        """+1 for movements that add MRR, −1 for those that remove it."""
+        return -1 if self in (Movement.CONTRACTION, Movement.CHURN) else 1
+
+
+@dataclass(frozen=True)
+class _Subscriptions:
+    customer_ids: pd.Index  # sorted unique customer ids
+    codes: np.ndarray  # row → position in customer_ids
+    start: np.ndarray  # day numbers (int64)
+    end: np.ndarray  # day numbers, _OPEN_END when open
+    mrr: np.ndarray  # float64, ≥ 0
+
+    @property
+    def empty(self) -> bool:
+        return len(self.mrr) == 0
+
+
+def _day_numbers(values: pd.Series) -> np.ndarray:
+    return values.to_numpy(dtype="datetime64[D]").astype("int64")
+
+
+def _to_day_number(day: date) -> int:
+    return int(np.datetime64(day, "D").astype("int64"))
+
+
+def _subscriptions(dataset: Dataset) -> _Subscriptions:
+    frame = dataset.table("subscriptions")
+    frame = frame[frame["start_date"].notna()]
+    codes, uniques = pd.factorize(frame["customer_id"], sort=True)
+    end = frame["end_date"]
+    end_days = np.full(len(frame), _OPEN_END, dtype="int64")
+    known = end.notna().to_numpy()
+    if known.any():
+        end_days[known] = _day_numbers(end[known])
+    mrr = frame["mrr"].to_numpy(dtype="float64", na_value=0.0)
+    return _Subscriptions(
+        customer_ids=pd.Index(uniques, dtype="string", name="customer_id"), codes=np.asarray(codes, dtype="int64"),
+        start=_day_numbers(frame["start_date"]), end=end_days, mrr=np.clip(mrr, 0.0, None),
+    )
+
+
+def _customer_mrr_on_days(subs: _Subscriptions, days: list[date]) -> np.ndarray:
+    """(customers × days) MRR: Σ mrr of subscriptions with start ≤ day < end, rounded to MONEY_DECIMALS."""
+    day_numbers = np.array([_to_day_number(d) for d in days], dtype="int64")
+    out = np.zeros((len(subs.customer_ids), len(days)))
+    step = max(1, _CHUNK_CELLS // max(len(days), 1))
+    for lo in range(0, len(subs.mrr), step):
+        block = slice(lo, lo + step)
+        active = (subs.start[block, None] <= day_numbers[None, :]) & (day_numbers[None, :] < subs.end[block, None])
+        np.add.at(out, subs.codes[block], active * subs.mrr[block, None])
+    return np.round(out, MONEY_DECIMALS)
+
+
+def customer_mrr_on(dataset: Dataset, day: date) -> pd.Series:
+    """Each customer's MRR on ``day`` (Σ mrr of subscriptions with start ≤ day < end), indexed by customer_id.
+
+    Covers every customer of the scope with a subscription known on ``as_of``; customers paying nothing show 0.
+    """
+    subs = _subscriptions(dataset)
+    values = _customer_mrr_on_days(subs, [day])[:, 0] if not subs.empty else np.zeros(0)
+    return pd.Series(values, index=subs.customer_ids, name="mrr", dtype="float64")
+
+
+def month_end(month: date, as_of: date) -> date:
+    """The day month-end MRR is read for ``month``: its last day, or ``as_of`` inside the month holding it."""
+    last = add_months(month.replace(day=1), 1) - timedelta(days=1)
+    return min(last, as_of)
+
+
+@dataclass(frozen=True)
+class MrrMatrix:
+    """Customer-level month-end MRR: ``values[i, j]`` is customer i's MRR at ``month_ends[j]``."""
+
+    customer_ids: pd.Index
+    months: tuple[date, ...]  # first day of each month, oldest first, ending with the month holding as_of
+    month_ends: tuple[date, ...]  # the day each month's MRR is read on
+    partial_last: bool  # True when the last month is read on as_of before its last day
+    values: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        """The matrix as a frame: one row per customer, one column per month labelled ``YYYY-MM``."""
+        return pd.DataFrame(self.values, index=self.customer_ids, columns=[m.strftime("%Y-%m") for m in self.months])
+
+
+def customer_mrr_matrix(dataset: Dataset) -> MrrMatrix:
+    """Month-end MRR per customer and month, from the month of the first subscription to the month of ``as_of``.
+
+    Built vectorised over subscriptions × month-ends (no loop over customers). An empty matrix (no months)
+    when the scope has no subscriptions.
+    """
+    subs = _subscriptions(dataset)
+    as_of = dataset.as_of
+    if subs.empty:
+        return MrrMatrix(subs.customer_ids, (), (), False, np.zeros((0, 0)))
+    first = pd.Timestamp(np.datetime64(int(subs.start.min()), "D")).date().replace(day=1)
+    months: list[date] = []
+    month = first
+    while month <= as_of:
+        months.append(month)
+        month = add_months(month, 1)
+    ends = [month_end(m, as_of) for m in months]
+    partial = ends[-1] != add_months(months[-1], 1) - timedelta(days=1)
+    return MrrMatrix(subs.customer_ids, tuple(months), tuple(ends), partial, _customer_mrr_on_days(subs, ends))
+
+
+def classify(previous: np.ndarray, current: np.ndarray, paid_before: np.ndarray) -> dict[Movement, np.ndarray]:
+    """Per-customer movement amounts (all ≥ 0) from MRR ``previous`` → ``current``.
+
+    new = cur if prev = 0 < cur and not ``paid_before``; reactivation = cur if prev = 0 < cur and ``paid_before``;
+    expansion = cur − prev if 0 < prev < cur; contraction = prev − cur if 0 < cur < prev; churn = prev if
+    prev > 0 = cur. Exactly one applies (or none when MRR is unchanged), so per customer
+    cur − prev = new + expansion + reactivation − contraction − churn.
+    """
+    was, now = previous > 0, current > 0
+    return {
+        Movement.NEW: np.where(~was & now & ~paid_before, current, 0.0),
+        Movement.EXPANSION: np.where(was & (current > previous), current - previous, 0.0),
+        Movement.REACTIVATION: np.where(~was & now & paid_before, current, 0.0),
+        Movement.CONTRACTION: np.where(now & (current < previous), previous - current, 0.0),
+        Movement.CHURN: np.where(was & ~now, previous, 0.0),
+    }
+
+
+@dataclass(frozen=True)
+class MonthMovements:
+    """One month of the MRR bridge: amounts in money per month, and how many customers each movement holds."""
+
+    month: date  # first day of the month
+    month_end: date  # the day ending MRR is read on (as_of for the month holding it)
+    partial: bool
+    starting_mrr: float
+    new: float
+    expansion: float
+    reactivation: float
+    contraction: float
+    churn: float
+    ending_mrr: float
+    net_new: float  # new + expansion + reactivation − contraction − churn
+    starting_customers: int  # paying (MRR > 0) at the end of the previous month
+    new_customers: int
+    expansion_customers: int
+    reactivation_customers: int
+    contraction_customers: int
+    churned_customers: int
+    ending_customers: int
+
+    @property
+    def label(self) -> str:
+        return self.month.strftime("%Y-%m")
+
+    def amount(self, movement: Movement) -> float:
+        """The month's MRR moved by ``movement`` (≥ 0)."""
+        return float(getattr(self, movement.value))
+
+    def count(self, movement: Movement) -> int:
+        """How many customers made ``movement`` this month."""
+        return int(getattr(self, "churned_customers" if movement is Movement.CHURN else f"{movement.value}_customers"))
+
+    def to_dict(self) -> dict[str, object]:
+        out = asdict(self)
+        out["month"], out["month_end"] = self.label, self.month_end.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class MovementTable:
+    """The monthly MRR bridge, oldest month first."""
+
+    rows: tuple[MonthMovements, ...]
+    as_of: date
+
+    def complete_in(self, window: Window) -> tuple[MonthMovements, ...]:
+        """Complete calendar months lying wholly inside ``window`` (first day ≥ start, last day ≤ end, not partial)."""
+        return tuple(r for r in self.rows if not r.partial and r.month >= window.start and r.month_end <= window.end)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([r.to_dict() for r in self.rows])
+
+
+def _ever_paid_before(values: np.ndarray) -> np.ndarray:
+    """paid_before[i, j]: customer i had MRR > 0 at some month-end before month j."""
+    ever = np.logical_or.accumulate(values > 0, axis=1)
+    return np.hstack([np.zeros((values.shape[0], 1), dtype=bool), ever[:, :-1]])
+
+
+def _previous(values: np.ndarray) -> np.ndarray:
+    return np.hstack([np.zeros((values.shape[0], 1)), values[:, :-1]])
+
+
+def revenue_movements(dataset: Dataset) -> MovementTable:
+    """The monthly MRR bridge (new, expansion, reactivation, contraction, churn) for every month of the matrix.
+
+    Per month m and customer: prev = MRR at the end of m−1, cur = MRR at the end of m (see ``classify``);
+    amounts are summed over customers with ``math.fsum``. ending_mrr = Σ cur, starting_mrr = Σ prev, so
+    ending = starting + net_new up to float rounding (≤ 1e-9 for realistic amounts).
+    Source: ChartMogul MRR movements; Baremetrics MRR growth.
+    """
+    matrix = customer_mrr_matrix(dataset)
+    values = matrix.values
+    previous, paid_before = _previous(values), _ever_paid_before(values)
+    moved = classify(previous, values, paid_before)
+    rows = []
+    for j, month in enumerate(matrix.months):
+        amounts = {k: math.fsum(v[:, j]) for k, v in moved.items()}
+        counts = {k: int((v[:, j] > 0).sum()) for k, v in moved.items()}
+        net = math.fsum(k.sign * a for k, a in amounts.items())
+        rows.append(MonthMovements(
+            month=month, month_end=matrix.month_ends[j], partial=matrix.partial_last and j == len(matrix.months) - 1,
+            starting_mrr=math.fsum(previous[:, j]), new=amounts[Movement.NEW], expansion=amounts[Movement.EXPANSION],
+            reactivation=amounts[Movement.REACTIVATION], contraction=amounts[Movement.CONTRACTION],
+            churn=amounts[Movement.CHURN], ending_mrr=math.fsum(values[:, j]), net_new=net,
+            starting_customers=int((previous[:, j] > 0).sum()), new_customers=counts[Movement.NEW],
+            expansion_customers=counts[Movement.EXPANSION], reactivation_customers=counts[Movement.REACTIVATION],
+            contraction_customers=counts[Movement.CONTRACTION], churned_customers=counts[Movement.CHURN],
+            ending_customers=int((values[:, j] > 0).sum()),
+        ))
+    return MovementTable(tuple(rows), dataset.as_of)
+
+
+@dataclass(frozen=True)
+class CustomerMovement:
+    """One customer's movement in one month: who moved, how, and by how much."""
+
+    customer_id: str
+    movement: Movement
+    previous_mrr: float
+    current_mrr: float
+    amount: float  # ≥ 0; the bridge adds it for new/expansion/reactivation and subtracts it otherwise
+
+
+def _month_of(month: date | str) -> date:
+    if isinstance(month, str):
+        try:
+            return date.fromisoformat(month[:7] + "-01")
+        except ValueError:
+            raise QueryError(f"month must be YYYY-MM or a date, got {month!r}") from None
+    return month.replace(day=1)
+
+
+def movements_by_customer(dataset: Dataset, month: date | str) -> tuple[CustomerMovement, ...]:
+    """The customers behind ``month``'s bridge (``YYYY-MM`` or any day of it), largest amounts first per movement.
+
+    Same classification as ``revenue_movements``; customers whose MRR did not change are left out. A month
+    before the first subscription has no movers; a month after ``as_of`` is a ``QueryError``.
+    """
+    first_day = _month_of(month)
+    if first_day > dataset.as_of:
+        raise QueryError(f"month {first_day:%Y-%m} is after as_of {dataset.as_of.isoformat()}; pick an earlier month")
+    matrix = customer_mrr_matrix(dataset)
+    if first_day not in matrix.months:
+        return ()
+    j = matrix.months.index(first_day)
+    previous = _previous(matrix.values)[:, j]
+    current = matrix.values[:, j]
+    moved = classify(previous, current, _ever_paid_before(matrix.values)[:, j])
+    out = [
+        CustomerMovement(str(matrix.customer_ids[i]), kind, float(previous[i]), float(current[i]), float(amounts[i]))
+        for kind, amounts in moved.items() for i in np.flatnonzero(amounts > 0)
+    ]
+    order = list(Movement)
+    return tuple(sorted(out, key=lambda m: (order.index(m.movement), -m.amount, m.customer_id)))
+
+
+@dataclass(frozen=True)
+class CohortRetention:
+    """MRR retention of the customers paying at the window start (the starting cohort).
+
+    ``starting_mrr`` is read on ``start_day`` (the day before the window starts), ``ending_mrr`` on ``end_day``
+    (the window end, or ``as_of`` if earlier). ``retained_mrr`` = Σ min(end, start) per member. The movement
+    components are the cohort's month-by-month movements between the two days (month-ends in between), so
+    ending = starting + expansion + reactivation − contraction − churn; a member who churned and came back
+    inside the window contributes churn and reactivation.
+    """
+
+    start_day: date
+    end_day: date
+    customers: int
+    starting_mrr: float
+    ending_mrr: float
+    retained_mrr: float
+    expansion: float
+    reactivation: float
+    contraction: float
+    churn: float
+
+    @property
+    def nrr(self) -> float | None:
+        """Net revenue retention: ending ÷ starting MRR of the cohort (None without a cohort)."""
+        return self.ending_mrr / self.starting_mrr if self.starting_mrr > 0 else None
+
+    @property
+    def grr(self) -> float | None:
+        """Gross revenue retention: Σ min(end, start) ÷ starting MRR of the cohort (None without a cohort)."""
+        return self.retained_mrr / self.starting_mrr if self.starting_mrr > 0 else None
+
+
+def _month_ends_between(start: date, end: date) -> list[date]:
+    """Last days of calendar months strictly between ``start`` and ``end``."""
+    out, month = [], start.replace(day=1)
+    while month <= end:
+        last = add_months(month, 1) - timedelta(days=1)
+        if start < last < end:
+            out.append(last)
+        month = add_months(month, 1)
+    return out
+
+
+def cohort_retention(dataset: Dataset) -> CohortRetention:
+    """Retention of the starting cohort over the scope's window (see ``CohortRetention``).
+
+    Sources: ChartMogul "Net MRR retention" / "Gross MRR retention"; seed 002 (NRR target 100–120%+, GRR 85–95%).
+    """
+    start_day = dataset.window.start - timedelta(days=1)
+    end_day = max(min(dataset.window.end, dataset.as_of), start_day)
+    subs = _subscriptions(dataset)
+    days = [start_day, *_month_ends_between(start_day, end_day), end_day]
+    values = _customer_mrr_on_days(subs, days) if not subs.empty else np.zeros((0, len(days)))
+    cohort = values[values[:, 0] > 0]
+    steps = {k: 0.0 for k in Movement}
+    if len(cohort):
+        paid = np.ones(len(cohort), dtype=bool)
+        parts = [classify(cohort[:, j - 1], cohort[:, j], paid) for j in range(1, len(days))]
+        steps = {k: math.fsum(float(p[k].sum()) for p in parts) for k in Movement}
+    start, end = cohort[:, 0] if len(cohort) else np.zeros(0), cohort[:, -1] if len(cohort) else np.zeros(0)
+    return CohortRetention(
+        start_day=start_day, end_day=end_day, customers=len(cohort), starting_mrr=math.fsum(start),
+        ending_mrr=math.fsum(end), retained_mrr=math.fsum(np.minimum(start, end)),
+        expansion=steps[Movement.EXPANSION], reactivation=steps[Movement.REACTIVATION],
+        contraction=steps[Movement.CONTRACTION], churn=steps[Movement.CHURN],
+    )
+
+
+@dataclass(frozen=True)
+class LogoChurn:
+    """Monthly logo (customer) churn rate averaged over months: Σ rates ÷ months."""
+
+    rate_sum: float
+    months: int
+    churned: int  # customers churned over those months
+    paying_at_start: int  # Σ customers paying at each month's start
+
+    @property
+    def rate(self) -> float | None:
+        return self.rate_sum / self.months if self.months else None
+
+
+def monthly_logo_churn(rows: tuple[MonthMovements, ...]) -> LogoChurn:
+    """Average monthly logo churn over ``rows``: mean of churned_customers ÷ starting_customers per month.
+
+    Months with nobody paying at their start are skipped (their rate is undefined). "Churned" follows the
+    bridge: MRR went from > 0 to 0 at month-end. Source: Baremetrics "Customer churn rate".
+    (The registered ``logo_churn_rate`` of lifecycle.metrics.retention pools customer-months and reads paying on
+    month first days; this one is the plain monthly mean in bridge terms, as LTV uses.)
+    """
+    usable = [r for r in rows if r.starting_customers > 0]
+    return LogoChurn(
+        rate_sum=math.fsum(r.churned_customers / r.starting_customers for r in usable), months=len(usable),
+        churned=sum(r.churned_customers for r in usable), paying_at_start=sum(r.starting_customers for r in usable),
+    )
