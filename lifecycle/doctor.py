@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from itertools import combinations
 from typing import Any, Literal
 
@@ -120,7 +120,7 @@ FUTURE_ALLOWED: frozenset[tuple[str, str]] = frozenset({("subscriptions", "end_d
 
 # Rows that repeat these columns are almost certainly the same record exported twice.
 DUPLICATE_KEYS: dict[str, tuple[str, ...]] = {
-    "events": ("customer_id", "event_name", "occurred_at"),
+    "events": ("customer_id", "occurred_at", "event_name", "user_id"),
     "orders": ("customer_id", "ordered_at", "amount"),
     "nps_responses": ("customer_id", "responded_at", "score"),
     "touches": ("customer_id", "sent_at", "channel", "campaign"),
@@ -242,12 +242,13 @@ def diagnose(conn: sqlite3.Connection, as_of: date | None = None) -> DatasetRepo
     check is skipped because nothing can lie after the latest date.
     """
     present = _present_tables(conn)
-    tables = tuple(_table_report(conn, spec) for spec in TABLES.values() if spec.name in present)
+    spans = _spans(conn, present)
+    tables = tuple(_table_report(conn, spec, spans) for spec in TABLES.values() if spec.name in present)
     rows = {t.name: t.rows for t in tables}
     notes: list[str] = []
     inferred = as_of is None
     if inferred:
-        as_of = _latest_date(conn, present)
+        as_of = _latest_date(spans)
         notes.append(
             "as-of date not given: using the latest date in the data"
             + (f" ({as_of.isoformat()})" if as_of else " (none found)")
@@ -277,31 +278,37 @@ def _present_tables(conn: sqlite3.Connection) -> frozenset[str]:
     return frozenset(name for (name,) in rows if name in TABLES)
 
 
-def _table_report(conn: sqlite3.Connection, spec: TableSpec) -> TableReport:
-    if spec.time_column is None:
-        (count,) = execute_limited(conn, f"SELECT count(*) FROM {_ident(spec.name)}")[0]
-        return TableReport(spec.name, count, None, None, None)
-    count, first, last = _count_and_span(conn, spec.name, spec.time_column)
-    return TableReport(spec.name, count, spec.time_column, first, last)
+Span = tuple[date | None, date | None]
 
 
-def _count_and_span(conn: sqlite3.Connection, table_name: str, column_name: str) -> tuple[int, date | None, date | None]:
-    """Row count plus the earliest and latest well-formed date in ``column_name`` (malformed ones are ignored)."""
+def _spans(conn: sqlite3.Connection, present: frozenset[str]) -> dict[tuple[str, str], Span]:
+    """Earliest and latest day of every date column of the tables present, keyed by (table, column)."""
+    return {(spec.name, column): _span(conn, spec.name, column)
+            for spec in TABLES.values() if spec.name in present for column in _date_columns(spec)}
+
+
+def _span(conn: sqlite3.Connection, table_name: str, column_name: str) -> Span:
+    """min/max of the column over digit-leading text (ISO dates sort as text); a malformed end becomes ``None``.
+
+    Malformed values themselves are counted by the ``bad_date_format`` check.
+    """
     table, column = _ident(table_name), _ident(column_name)
-    count, first, last = execute_limited(
-        conn,
-        f"SELECT count(*), min(CASE WHEN {column} GLOB ? THEN substr({column}, 1, 10) END), "
-        f"max(CASE WHEN {column} GLOB ? THEN substr({column}, 1, 10) END) FROM {table}",
-        (ISO_DATE_GLOB, ISO_DATE_GLOB),
-    )[0]
-    return count, _to_date(first), _to_date(last)
+    first, last = execute_limited(conn, f"SELECT min({column}), max({column}) FROM {table} "
+                                        f"WHERE {column} >= '0' AND {column} < ':'")[0]
+    return _to_date(first), _to_date(last)
+
+
+def _table_report(conn: sqlite3.Connection, spec: TableSpec, spans: dict[tuple[str, str], Span]) -> TableReport:
+    (count,) = execute_limited(conn, f"SELECT count(*) FROM {_ident(spec.name)}")[0]
+    first, last = spans.get((spec.name, spec.time_column), (None, None)) if spec.time_column else (None, None)
+    return TableReport(spec.name, count, spec.time_column, first, last)
 
 
 def _to_date(text: str | None) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        return date.fromisoformat(text[:10])
     except ValueError:
         return None
 
@@ -310,19 +317,9 @@ def _date_columns(spec: TableSpec) -> tuple[str, ...]:
     return tuple(col.name for col in spec.columns if col.kind in DATE_KINDS)
 
 
-def _latest_date(conn: sqlite3.Connection, present: frozenset[str]) -> date | None:
-    """The latest well-formed date in any date column that records something that already happened."""
-    latest: date | None = None
-    for spec in TABLES.values():
-        if spec.name not in present:
-            continue
-        for column in _date_columns(spec):
-            if (spec.name, column) in FUTURE_ALLOWED:
-                continue
-            _, _, last = _count_and_span(conn, spec.name, column)
-            if last is not None and (latest is None or last > latest):
-                latest = last
-    return latest
+def _latest_date(spans: dict[tuple[str, str], Span]) -> date | None:
+    """The latest day in any date column that records something that already happened (not ``FUTURE_ALLOWED``)."""
+    return max((last for key, (_, last) in spans.items() if key not in FUTURE_ALLOWED and last is not None), default=None)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -371,14 +368,27 @@ def _warnings(conn: sqlite3.Connection, present: frozenset[str], as_of: date | N
 
 
 def _finding(conn: sqlite3.Connection, code: str, spec: TableSpec, column: str | None, where: str,
-             params: tuple = (), **fields: object) -> list[DataWarning]:
-    """Count the rows of ``spec`` matching ``where`` and list up to 3 of their primary keys."""
+             params: tuple = (), *, common: bool = False, **fields: object) -> list[DataWarning]:
+    """Count the rows of ``spec`` matching ``where`` and list up to 3 of their primary keys (smallest first).
+
+    Problems are usually rare, so one pass returns the first keys with the total alongside (a window
+    count over the matches). For checks that may match much of a table (``common``), a plain count and
+    a separate ``LIMIT 3`` query avoid sorting every match.
+    """
     table, pk = _ident(spec.name), _ident(spec.primary_key)
-    (count,) = execute_limited(conn, f"SELECT count(*) FROM {table} WHERE {where}", params)[0]
+    if common:
+        (count,) = execute_limited(conn, f"SELECT count(*) FROM {table} WHERE {where}", params)[0]
+        rows = execute_limited(conn, f"SELECT {pk} FROM {table} WHERE {where} ORDER BY {pk} LIMIT ?",
+                               (*params, EXAMPLE_LIMIT)) if count else []
+        examples = tuple(str(key) for (key,) in rows)
+    else:
+        rows = execute_limited(conn, f"SELECT {pk}, count(*) OVER () FROM {table} WHERE {where} ORDER BY {pk} LIMIT ?",
+                               (*params, EXAMPLE_LIMIT))
+        count = rows[0][1] if rows else 0
+        examples = tuple(str(key) for key, _ in rows)
     if count == 0:
         return []
-    examples = execute_limited(conn, f"SELECT {pk} FROM {table} WHERE {where} ORDER BY {pk} LIMIT ?", (*params, EXAMPLE_LIMIT))
-    return [_warning(code, spec.name, column, count, tuple(str(e) for (e,) in examples), **fields)]
+    return [_warning(code, spec.name, column, count, examples, **fields)]
 
 
 def _warning(code: str, table: str, column: str | None, count: int, examples: tuple[str, ...], **fields: object) -> DataWarning:
@@ -395,7 +405,7 @@ def _orphans(conn: sqlite3.Connection, spec: TableSpec, present: frozenset[str])
             where = f"{column} IS NOT NULL"
         else:
             target, target_pk = _ident(target_name), _ident(TABLES[target_name].primary_key)
-            where = f"{column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {target} WHERE {target}.{target_pk} = {_ident(spec.name)}.{column})"
+            where = f"{column} IS NOT NULL AND {column} NOT IN (SELECT {target_pk} FROM {target} WHERE {target_pk} IS NOT NULL)"
         found += _finding(conn, "orphan_reference", spec, column_name, where, target=target_name)
     return found
 
@@ -414,8 +424,10 @@ def _future_dates(conn: sqlite3.Connection, spec: TableSpec, as_of: date) -> lis
         if (spec.name, column_name) in FUTURE_ALLOWED:
             continue
         column = _ident(column_name)
-        found += _finding(conn, "future_date", spec, column_name, f"{column} GLOB ? AND substr({column}, 1, 10) > ?",
-                          (ISO_DATE_GLOB, as_of.isoformat()), as_of=as_of.isoformat())
+        # ISO text sorts by time: a value is after the as-of day when it is >= the next day; `< ':'` keeps
+        # digit-leading text only (malformed values are reported by bad_date_format).
+        found += _finding(conn, "future_date", spec, column_name, f"{column} >= ? AND {column} < ':'",
+                          ((as_of + timedelta(days=1)).isoformat(),), common=True, as_of=as_of.isoformat())
     return found
 
 
@@ -436,10 +448,16 @@ def _number(value: float) -> str:
 
 
 def _duplicates(conn: sqlite3.Connection, spec: TableSpec, key: tuple[str, ...]) -> list[DataWarning]:
-    """Rows repeating an earlier row's ``key`` (the first row of each group, by primary key, is not counted)."""
+    """Rows repeating an earlier row's ``key`` (the first row of each group, by primary key, is not counted).
+
+    Candidates are first narrowed to groups sharing the key's (customer, time) columns — the pair every
+    table indexes — so the per-row check only runs where a duplicate is possible.
+    """
     table, pk = _ident(spec.name), _ident(spec.primary_key)
+    lead = ", ".join(_ident(c) for c in (spec.customer_column, spec.time_column) if c in key)
     same = " AND ".join(f"earlier.{_ident(c)} IS {table}.{_ident(c)}" for c in key)
-    where = f"EXISTS (SELECT 1 FROM {table} AS earlier WHERE {same} AND earlier.{pk} < {table}.{pk})"
+    where = (f"({lead}) IN (SELECT {lead} FROM {table} GROUP BY {lead} HAVING count(*) > 1) "
+             f"AND EXISTS (SELECT 1 FROM {table} AS earlier WHERE {same} AND earlier.{pk} < {table}.{pk})")
     return _finding(conn, "duplicate_rows", spec, None, where, key=", ".join(key))
 
 
@@ -450,7 +468,9 @@ def _ordering(conn: sqlite3.Connection, code: str, spec: TableSpec, pairs: tuple
 
 
 def _duplicate_company_names(conn: sqlite3.Connection) -> list[DataWarning]:
+    """Customers whose company name (trimmed, case-insensitive) is shared with another customer."""
     spec = TABLES["customers"]
-    where = ("company IS NOT NULL AND trim(company) != '' AND EXISTS (SELECT 1 FROM customers AS other "
-             "WHERE lower(trim(other.company)) = lower(trim(customers.company)) AND other.customer_id != customers.customer_id)")
+    name = "lower(trim(company))"
+    where = (f"{name} IN (SELECT {name} FROM customers WHERE company IS NOT NULL AND trim(company) != '' "
+             f"GROUP BY {name} HAVING count(*) > 1)")
     return _finding(conn, "duplicate_company_name", spec, "company", where)

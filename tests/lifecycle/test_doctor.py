@@ -33,6 +33,8 @@ def planted_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
             {"event_id": "E4", "customer_id": "C9", "occurred_at": "2024-01-11T00:00:00", "event_name": "login"},  # orphan
             {"event_id": "E5", "customer_id": "C2", "occurred_at": "2024-07-01T00:00:00", "event_name": "login"},  # future
             {"event_id": "E6", "customer_id": "C1", "occurred_at": "2024-01-10T09:00:00", "event_name": "export"},  # not a dup
+            {"event_id": "E7", "customer_id": "C1", "occurred_at": "2024-01-10T09:00:00", "event_name": "login",
+             "user_id": "U7"},  # another user at the same second: not a dup
         ])
         db["orders"].insert_all([
             {"order_id": "O1", "customer_id": "C2", "ordered_at": "2024-02-01T10:00:00", "amount": -5.0},  # negative
@@ -78,7 +80,7 @@ def test_each_table_reports_its_rows_and_the_span_of_its_time_column(report: Dat
     by_name = {t.name: t for t in report.tables}
     assert set(by_name) == set(TABLES)
     assert (by_name["customers"].rows, by_name["customers"].first, by_name["customers"].last) == (3, date(2024, 1, 5), date(2024, 3, 15))
-    assert (by_name["events"].rows, by_name["events"].first, by_name["events"].last) == (6, date(2024, 1, 10), date(2024, 7, 1))
+    assert (by_name["events"].rows, by_name["events"].first, by_name["events"].last) == (7, date(2024, 1, 10), date(2024, 7, 1))
     assert (by_name["invoices"].time_column, by_name["invoices"].first, by_name["invoices"].last) == ("due_date", date(2024, 3, 31), date(2024, 12, 1))
     assert (by_name["tickets"].rows, by_name["tickets"].first) == (1, None)
     assert (by_name["touches"].rows, by_name["touches"].first) == (0, None)
@@ -113,7 +115,7 @@ def test_each_planted_problem_is_found_with_its_count_and_examples(
 
 
 def test_nothing_but_the_planted_problems_is_reported(report: DatasetReport) -> None:
-    """No false positives: scheduled end dates and future due dates are allowed, and E6 differs from E1 by name."""
+    """No false positives: scheduled end dates and future due dates are allowed; E6 differs from E1 by name, E7 by user."""
     reported = {(w.code, w.table, w.column) for w in report.warnings}
     planted = {(p.values[0], p.values[1], p.values[2]) for p in PLANTED}
     assert reported == planted
