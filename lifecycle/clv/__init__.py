@@ -1,0 +1,48 @@
+"""Probabilistic customer lifetime value: RFM summaries, BG/NBD, Pareto/NBD, Gamma-Gamma, sBG, CLV, RFM segments.
+
+One model per module, each a small frozen dataclass returned by the module's ``fit``:
+
+- :mod:`~lifecycle.clv.rfm`: (frequency, recency, T, monetary_value) from a transaction log, calibration/holdout.
+- :mod:`~lifecycle.clv.beta_geo`: BG/NBD (Fader, Hardie & Lee 2005), non-contractual purchases and drop-out.
+- :mod:`~lifecycle.clv.pareto_nbd`: Pareto/NBD (Schmittlein, Morrison & Colombo 1987).
+- :mod:`~lifecycle.clv.gamma_gamma`: Gamma-Gamma spend per transaction (Fader, Hardie & Lee 2005b).
+- :mod:`~lifecycle.clv.shifted_beta_geometric`: sBG contract renewals (Fader & Hardie 2007, 2010).
+- :mod:`~lifecycle.clv.lifetime_value`: CLV over a horizon with monthly discounting.
+- :mod:`~lifecycle.clv.segments`: RFM quartile scores and named segments.
+
+Fits raise :class:`lifecycle.errors.ModelFitError` with advice when they do not converge. See docs/clv.md.
+"""
+
+from lifecycle.clv import beta_geo, gamma_gamma, pareto_nbd, shifted_beta_geometric
+from lifecycle.clv.beta_geo import BetaGeoModel, BetaGeoParams
+from lifecycle.clv.gamma_gamma import GammaGammaModel, GammaGammaParams
+from lifecycle.clv.lifetime_value import customer_lifetime_value
+from lifecycle.clv.pareto_nbd import ParetoNBDModel, ParetoNBDParams
+from lifecycle.clv.rfm import calibration_and_holdout, rfm_summary
+from lifecycle.clv.segments import SEGMENT_RULES, rfm_segments
+from lifecycle.clv.shifted_beta_geometric import ShiftedBetaGeometricModel, ShiftedBetaGeometricParams
+
+fit_beta_geo = beta_geo.fit
+fit_pareto_nbd = pareto_nbd.fit
+fit_gamma_gamma = gamma_gamma.fit
+fit_shifted_beta_geometric = shifted_beta_geometric.fit
+
+__all__ = [
+    "SEGMENT_RULES",
+    "BetaGeoModel",
+    "BetaGeoParams",
+    "GammaGammaModel",
+    "GammaGammaParams",
+    "ParetoNBDModel",
+    "ParetoNBDParams",
+    "ShiftedBetaGeometricModel",
+    "ShiftedBetaGeometricParams",
+    "calibration_and_holdout",
+    "customer_lifetime_value",
+    "fit_beta_geo",
+    "fit_gamma_gamma",
+    "fit_pareto_nbd",
+    "fit_shifted_beta_geometric",
+    "rfm_segments",
+    "rfm_summary",
+]

@@ -1,0 +1,223 @@
+"""Shared maximum-likelihood machinery for the CLV models.
+
+Every model is fitted the same way:
+
+1. Its summary arrays are checked (:func:`check_summary`) and identical rows are aggregated into one row with a
+   weight (:func:`aggregate_rows`); a likelihood is a weighted sum over the distinct rows, so a million customers
+   whose (frequency, recency, T) take a few tens of thousands of distinct values cost as much as those.
+2. The positive parameters are optimised on the log scale, ``theta = log(params)``, minimising
+   ``-LL(params) / N + penalizer * sum(params ** 2)``: the mean negative log-likelihood plus the optional L2 penalty
+   (the same objective and penalty scale as the ``lifetimes`` package, so a penalizer value carries over).
+3. L-BFGS-B runs from several starting points (a model's gradient is analytic where practical, central finite
+   differences otherwise); the best optimum wins, and the runs stop once two of them agree on the maximum. If those
+   two reached it with different parameters, the maximum is a flat ridge and the fit has not converged.
+4. A fit that fails (optimizer failure, non-finite likelihood, or a parameter running off to 0 or infinity, which is
+   what a likelihood with no interior maximum does) raises :class:`~lifecycle.errors.ModelFitError` with the data's
+   diagnostics and advice, unless the caller asks for the best attempt instead (``converged=False``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+
+from lifecycle.errors import ModelFitError
+
+LOG_PARAM_BOUND = 18.0
+"""Parameters are searched within a factor e^18 (about 6.6e7) either side of their scale (1 for shape parameters,
+the data's typical size for rate parameters such as alpha, beta, gamma)."""
+
+LOG_EDGE = float(np.log(1e6))
+"""An optimum more than a factor 1e6 away from a parameter's scale has run off towards 0 or infinity."""
+_AGREEMENT_RTOL = 1e-8
+_RIDGE_LOG_SPREAD = 0.01
+"""Two starts at the same maximum whose log-parameters differ by more than this reveal a flat ridge."""
+
+LogLikelihood = Callable[[np.ndarray], tuple[float, np.ndarray | None]]
+"""params -> (weighted total log-likelihood, its gradient with respect to params, or None to use differences)."""
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """The outcome of :func:`maximize_likelihood`: parameters on their natural scale and how the search went."""
+
+    params: np.ndarray
+    log_likelihood: float
+    converged: bool
+    reason: str
+    starts_run: int
+
+
+def aggregate_rows(*columns: np.ndarray, weights: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray]:
+    """Collapse identical rows of the given equal-length columns into distinct rows with summed weights.
+
+    Returns the distinct rows' columns and their weights (counts when ``weights`` is None). Exact float equality
+    is used, which is what summaries computed from calendar days produce.
+    """
+    stacked = np.column_stack([np.asarray(c, dtype=float) for c in columns])
+    w = np.ones(len(stacked)) if weights is None else np.asarray(weights, dtype=float)
+    if len(stacked) == 0:
+        return [stacked[:, i] for i in range(stacked.shape[1])], w
+    order = np.lexsort(stacked.T[::-1])
+    ordered = stacked[order]
+    starts = np.ones(len(ordered), dtype=bool)
+    starts[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    group = np.cumsum(starts) - 1
+    summed = np.bincount(group, weights=w[order])
+    distinct = ordered[starts]
+    return [distinct[:, i] for i in range(distinct.shape[1])], summed
+
+
+def check_summary(frequency: np.ndarray, recency: np.ndarray, T: np.ndarray, model_name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate (frequency, recency, T) arrays and return them as floats; raise ModelFitError naming the problem.
+
+    Requirements (Fader, Hardie & Lee 2005, §2): equal lengths; finite; frequency a non-negative whole number;
+    0 <= recency <= T; recency = 0 when frequency = 0.
+    """
+    x = np.asarray(frequency, dtype=float)
+    t_x = np.asarray(recency, dtype=float)
+    big_t = np.asarray(T, dtype=float)
+    if not (x.shape == t_x.shape == big_t.shape) or x.ndim != 1:
+        raise ModelFitError(f"cannot fit {model_name}: frequency, recency and T must be 1-D arrays of one length, got shapes {x.shape}, {t_x.shape}, {big_t.shape}")
+    if len(x) == 0:
+        raise ModelFitError(f"cannot fit {model_name}: no customers")
+    problems = [
+        (~np.isfinite(x) | ~np.isfinite(t_x) | ~np.isfinite(big_t), "have missing or infinite values"),
+        ((x < 0) | (x != np.round(x)), "have a frequency that is not a non-negative whole number"),
+        (t_x < 0, "have a negative recency"),
+        (big_t < 0, "have a negative T"),
+        (t_x > big_t * (1 + 1e-9), "have recency > T (recency and T must be in the same time unit)"),
+        ((x == 0) & (t_x != 0), "have frequency 0 but a non-zero recency (recency is the time of the last repeat purchase)"),
+    ]
+    for mask, what in problems:
+        if np.any(mask):
+            first = int(np.flatnonzero(mask)[0])
+            raise ModelFitError(f"cannot fit {model_name}: {int(mask.sum())} row(s) {what}; first at position {first}")
+    return x, t_x, big_t
+
+
+def maximize_likelihood(
+    log_likelihood: LogLikelihood,
+    starts: Sequence[Sequence[float]],
+    *,
+    total_weight: float,
+    penalizer: float,
+    names: Sequence[str],
+    scales: Sequence[float] | None = None,
+) -> Optimum:
+    """Maximise a log-likelihood over positive parameters from several starts (see the module docstring).
+
+    ``log_likelihood(params)`` returns the weighted total log-likelihood and its gradient (or None). The objective is
+    ``-LL / total_weight + penalizer * sum(params**2)`` on ``theta = log(params / scales)``; an optimum further than
+    a factor 1e6 from a parameter's scale counts as running off to 0 or infinity (not converged). Runs stop early once two
+    converged runs agree on the objective within a relative 1e-8; if their parameters then differ by more than 1%,
+    the maximum is a flat ridge (typically running to a boundary, e.g. no drop-out) and the fit is not converged.
+    """
+    if penalizer < 0:
+        raise ModelFitError(f"penalizer must be >= 0, got {penalizer}")
+    scale = np.ones(len(names)) if scales is None else np.asarray(scales, dtype=float)
+    objective = _objective(log_likelihood, total_weight, penalizer, scale)
+    bounds = [(-LOG_PARAM_BOUND, LOG_PARAM_BOUND)] * len(names)
+    best: tuple[float, np.ndarray, bool, str] | None = None
+    converged: list[tuple[float, np.ndarray]] = []
+    runs = 0
+    for start in starts:
+        runs += 1
+        theta0 = np.clip(np.log(np.asarray(start, dtype=float) / scale), -LOG_PARAM_BOUND + 1, LOG_PARAM_BOUND - 1)
+        with np.errstate(all="ignore"):
+            result = minimize(objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
+                              options={"maxiter": 3000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20})
+        ok, reason = _judge(result, names, scale)
+        value = float(result.fun)
+        if best is None or (np.isfinite(value) and (not np.isfinite(best[0]) or value < best[0])):
+            best = (value, np.asarray(result.x), ok, reason)
+        if ok:
+            twin = next((th for v, th in converged if abs(value - v) <= _AGREEMENT_RTOL * max(1.0, abs(v))), None)
+            if twin is not None:
+                spread = float(np.max(np.abs(np.asarray(result.x) - twin)))
+                if spread > _RIDGE_LOG_SPREAD:
+                    ridge = ", ".join(f"{n} {c * np.exp(a):.4g} vs {c * np.exp(b):.4g}" for n, c, a, b in zip(names, scale, result.x, twin))
+                    best = (best[0], best[1], False,
+                            "the likelihood is flat along a ridge: two starts reach the same maximum with different "
+                            f"parameters ({ridge}), so the data do not pin them down")
+                break
+            converged.append((value, np.asarray(result.x)))
+    assert best is not None
+    params = scale * np.exp(best[1])
+    ll, _ = log_likelihood(params)
+    return Optimum(params=params, log_likelihood=float(ll), converged=best[2] and np.isfinite(ll), reason=best[3], starts_run=runs)
+
+
+def _objective(log_likelihood: LogLikelihood, total_weight: float, penalizer: float,
+               scale: np.ndarray) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    def value_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        params = scale * np.exp(theta)
+        ll, grad = log_likelihood(params)
+        value = -ll / total_weight + penalizer * float(np.sum(params**2))
+        if not np.isfinite(value):
+            return np.inf, np.zeros_like(theta)
+        if grad is None:
+            grad_theta = _central_difference(lambda th: -log_likelihood(scale * np.exp(th))[0] / total_weight, theta)
+        else:
+            grad_theta = -np.asarray(grad) * params / total_weight
+        return value, grad_theta + 2 * penalizer * params**2
+
+    return value_and_gradient
+
+
+def _central_difference(f: Callable[[np.ndarray], float], theta: np.ndarray, step: float = 1e-6) -> np.ndarray:
+    grad = np.empty_like(theta)
+    for i in range(len(theta)):
+        up, down = theta.copy(), theta.copy()
+        up[i] += step
+        down[i] -= step
+        grad[i] = (f(up) - f(down)) / (2 * step)
+    return grad
+
+
+def _judge(result: object, names: Sequence[str], scale: np.ndarray) -> tuple[bool, str]:
+    """Did an L-BFGS-B run converge to an interior optimum? Returns (ok, reason when not ok)."""
+    theta = np.asarray(result.x)  # type: ignore[attr-defined]
+    if not np.isfinite(result.fun):  # type: ignore[attr-defined]
+        return False, "the log-likelihood is not finite at the best parameters found"
+    at_edge = np.abs(theta) > LOG_EDGE
+    if np.any(at_edge):
+        values = ", ".join(f"{n}={c * np.exp(th):.3g}" for n, c, th, edge in zip(names, scale, theta, at_edge) if edge)
+        return False, f"parameter(s) ran off towards 0 or infinity ({values}): the likelihood has no interior maximum for these data"
+    if not result.success:  # type: ignore[attr-defined]
+        return False, f"the optimizer stopped without converging ({result.message})"  # type: ignore[attr-defined]
+    return True, ""
+
+
+def fit_failure(model_name: str, reason: str, diagnostics: str, advice: Sequence[str]) -> ModelFitError:
+    """Build the ModelFitError for a fit that did not converge: what happened, what the data look like, what to try."""
+    steps = "; ".join(f"({i}) {a}" for i, a in enumerate(advice, start=1))
+    return ModelFitError(f"{model_name} fit did not converge: {reason}. Data: {diagnostics}. Try: {steps}.")
+
+
+def summary_advice(n_customers: float, n_repeat: float) -> list[str]:
+    """Advice shared by the transaction models (BG/NBD, Pareto/NBD) when a fit fails."""
+    advice = [
+        "pass penalizer=0.001 (up to 0.1) to keep the parameters finite",
+        "check the time unit: recency and T must be in the same unit, and T should span several typical gaps "
+        "between purchases (weeks or days, not seconds or years)",
+    ]
+    if n_repeat < max(30.0, 0.02 * n_customers):
+        advice.append(f"add data: only {n_repeat:.0f} of {n_customers:.0f} customers made a repeat purchase, too few "
+                      "to separate buying rates from drop-out")
+    else:
+        advice.append("check that there are enough repeat buyers and a long enough calibration period")
+    return advice
+
+
+def summary_diagnostics(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, w: np.ndarray) -> tuple[str, float, float]:
+    """A one-line description of the (aggregated) summary data, plus (customers, repeat buyers)."""
+    n = float(w.sum())
+    repeat = float(w[x > 0].sum())
+    mean_x = float(np.sum(w * x) / n)
+    text = (f"{n:.0f} customers, {repeat:.0f} with repeat purchases, mean frequency {mean_x:.3g}, "
+            f"T from {big_t.min():.3g} to {big_t.max():.3g}")
+    return text, n, repeat

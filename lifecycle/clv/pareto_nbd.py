@@ -1,0 +1,260 @@
+"""The Pareto/NBD model for non-contractual repeat buying (Schmittlein, Morrison & Colombo 1987).
+
+Assumptions: while alive a customer buys as a Poisson process with rate lambda, lambda ~ Gamma(shape r, rate alpha);
+the unobserved lifetime is exponential with rate mu, mu ~ Gamma(shape s, rate beta); lambda and mu are independent.
+A customer is summarised by (x, t_x, T) = (frequency, recency, T).
+
+Numerics. Every quantity goes through the tail integral (the derivation route of [2], §3)
+
+    J(t) = integral from t to infinity of (alpha+tau)^-(r+x) (beta+tau)^-(s+1) dtau,
+
+because the second term of the likelihood is ``s * (J(t_x) - J(T))`` and ``(s/(r+s+x)) A0`` of [2] equals it.
+In the note's form, with m = max(alpha, beta), A = r+s+x, and the hypergeometric arguments chosen by the sign of
+alpha - beta, ``J(t) = 2F1(e, A; A+1; |alpha-beta|/(m+t)) / (A (m+t)^A)`` where e = s+1 if alpha >= beta and
+e = r+x if alpha < beta. We evaluate it in log space after Euler's transformation,
+``2F1(e, A; A+1; z) = (1-z)^(1-e) 2F1(1, e'; A+1; z)`` (e' = A+1-e, the other exponent), whose series has
+positive terms and no overflowing power; where scipy's ``hyp2f1`` does not return a finite value (it loses its
+way for z close to 1 with large parameters) J is computed by composite Gauss-Legendre quadrature of its Euler
+integral instead. No gradient is analytic here (derivatives of 2F1 in its parameters have no closed form), so the
+fit uses central differences.
+
+References
+----------
+[1] Schmittlein, D. C., Morrison, D. G. & Colombo, R. (1987). "Counting Your Customers: Who Are They and What Will
+    They Do Next?" Management Science 33(1), 1-24.
+[2] Fader, P. S. & Hardie, B. G. S. (2005). "A Note on Deriving the Pareto/NBD Model and Related Expressions".
+    http://brucehardie.com/notes/009/ (likelihood §3; E[X(t)] Eq. 27; P(alive) §5.1, Eqs. 36-37;
+    conditional expectation Eq. 41).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.special import expit, gammaln, hyp2f1, logsumexp
+
+from lifecycle.clv._fitting import (
+    aggregate_rows,
+    check_summary,
+    fit_failure,
+    maximize_likelihood,
+    summary_advice,
+    summary_diagnostics,
+)
+
+MODEL_NAME = "Pareto/NBD"
+PARAM_NAMES = ("r", "alpha", "s", "beta")
+
+
+@dataclass(frozen=True)
+class ParetoNBDParams:
+    """Pareto/NBD parameters: lambda ~ Gamma(r, alpha), mu ~ Gamma(s, beta) (alpha, beta in the time unit of T)."""
+
+    r: float
+    alpha: float
+    s: float
+    beta: float
+
+
+@dataclass(frozen=True)
+class ParetoNBDModel:
+    """A fitted Pareto/NBD model: parameters, maximised log-likelihood, number of customers, convergence."""
+
+    params: ParetoNBDParams
+    log_likelihood: float
+    n: int
+    converged: bool
+    penalizer: float = 0.0
+
+    def expected_purchases(self, t: ArrayLike) -> np.ndarray:
+        """E[X(t)] = r beta / (alpha (s-1)) * [1 - (beta/(beta+t))^(s-1)] for a new customer, Eq. (27) of [2].
+
+        At s = 1 this is the limit r beta/alpha * ln((beta+t)/beta).
+        """
+        r, alpha, s, beta = _unpack(self.params)
+        t = np.asarray(t, dtype=float)
+        return r * beta / alpha * _one_minus_power_over(np.log(beta / (beta + t)), s - 1)
+
+    def conditional_expected_purchases(self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+        """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t], Eq. (41) of [2]:
+
+        ``(r+x)(beta+T) / ((alpha+T)(s-1)) * [1 - ((beta+T)/(beta+T+t))^(s-1)] * P(alive | x, t_x, T)``
+        (the s = 1 limit replaces the bracket over s-1 by ln((beta+T+t)/(beta+T))).
+        """
+        r, alpha, s, beta = _unpack(self.params)
+        t, x, t_x, big_t = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (t, frequency, recency, T)))
+        growth = _one_minus_power_over(np.log((beta + big_t) / (beta + big_t + t)), s - 1)
+        return (r + x) * (beta + big_t) / (alpha + big_t) * growth * self.p_alive(x, t_x, big_t)
+
+    def p_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+        """P(alive | x, t_x, T) = 1 / [1 + (s/(r+s+x)) (alpha+T)^(r+x) (beta+T)^s A0], [2] §5.1 (Eqs. 36-37).
+
+        Computed as ``expit(-[ln s + ln(J(t_x) - J(T)) + (r+x) ln(alpha+T) + s ln(beta+T)])`` with J the tail
+        integral of the module docstring.
+        """
+        r, alpha, s, beta = _unpack(self.params)
+        x, t_x, big_t = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (frequency, recency, T)))
+        log_dead = np.log(s) + _log_integral_between(r, alpha, s, beta, x, t_x, big_t)
+        log_alive = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
+        return expit(log_alive - log_dead)
+
+
+def log_likelihood(params: ParetoNBDParams, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+    """Per-customer log-likelihood ([2] §3), in log space:
+
+    ``ln L = ln Gamma(r+x) - ln Gamma(r) + r ln alpha + s ln beta
+    + ln[(alpha+T)^-(r+x) (beta+T)^-s + s (J(t_x) - J(T))]``,
+
+    where ``s (J(t_x) - J(T)) = (s/(r+s+x)) A0`` in the note's notation (A0 in its alpha >= beta and alpha < beta
+    forms); the bracket is a log-sum-exp and ``ln(J(t_x) - J(T)) = ln J(t_x) + ln(1 - exp(ln J(T) - ln J(t_x)))``.
+    """
+    r, alpha, s, beta = _unpack(params)
+    x, t_x, big_t = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (frequency, recency, T)))
+    log_j_tx = _log_tail_integral(r, alpha, s, beta, x, t_x)
+    log_j_t = _log_tail_integral(r, alpha, s, beta, x, big_t)
+    return _assemble(r, alpha, s, beta, x, big_t, log_j_tx, log_j_t)
+
+
+def fit(
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    *,
+    weights: ArrayLike | None = None,
+    penalizer: float = 0.0,
+    raise_on_failure: bool = True,
+) -> ParetoNBDModel:
+    """Fit the Pareto/NBD by maximum likelihood on per-customer (frequency, recency, T) summaries.
+
+    Identical rows are aggregated, and the expensive tail integrals are computed once per distinct (x, t) pair
+    (t being a recency or a T). Starting points scale with the median T, so alpha and beta follow the time unit while
+    r and s do not. Raises ModelFitError with advice when no start converges, unless ``raise_on_failure`` is False.
+    """
+    x, t_x, big_t = check_summary(np.asarray(frequency), np.asarray(recency), np.asarray(T), MODEL_NAME)
+    (x, t_x, big_t), w = aggregate_rows(x, t_x, big_t, weights=weights)
+    pair_x, pair_t, index_tx, index_t = _distinct_pairs(x, t_x, big_t)
+    scale = float(np.median(big_t))
+
+    def total(params: np.ndarray) -> tuple[float, None]:
+        r, alpha, s, beta = params
+        log_j = _log_tail_integral(r, alpha, s, beta, pair_x, pair_t)
+        ll = _assemble(r, alpha, s, beta, x, big_t, log_j[index_tx], log_j[index_t])
+        return float(np.dot(w, ll)), None
+
+    starts = [(0.5, scale / 4, 0.5, scale / 4), (1.0, scale / 10, 1.0, scale), (0.2, scale / 20, 2.0, scale / 2), (3.0, scale, 0.3, scale / 10)]
+    best = maximize_likelihood(total, starts, total_weight=float(w.sum()), penalizer=penalizer, names=PARAM_NAMES,
+                              scales=(1.0, scale, 1.0, scale))
+    if not best.converged and raise_on_failure:
+        diagnostics, n, repeat = summary_diagnostics(x, t_x, big_t, w)
+        raise fit_failure(MODEL_NAME, best.reason, diagnostics, summary_advice(n, repeat))
+    r, alpha, s, beta = (float(v) for v in best.params)
+    return ParetoNBDModel(ParetoNBDParams(r, alpha, s, beta), best.log_likelihood, int(round(w.sum())), bool(best.converged), penalizer)
+
+
+def log_tail_integral(params: ParetoNBDParams, frequency: ArrayLike, t: ArrayLike) -> np.ndarray:
+    """ln J(t) = ln of the integral from t to infinity of (alpha+tau)^-(r+x) (beta+tau)^-(s+1) dtau (see module)."""
+    r, alpha, s, beta = _unpack(params)
+    x, t = np.broadcast_arrays(np.asarray(frequency, dtype=float), np.asarray(t, dtype=float))
+    return _log_tail_integral(r, alpha, s, beta, x, t)
+
+
+def _unpack(params: ParetoNBDParams) -> tuple[float, float, float, float]:
+    return params.r, params.alpha, params.s, params.beta
+
+
+def _assemble(r: float, alpha: float, s: float, beta: float, x: np.ndarray, big_t: np.ndarray,
+              log_j_tx: np.ndarray, log_j_t: np.ndarray) -> np.ndarray:
+    log_alive = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
+    log_dead = np.log(s) + _log_difference(log_j_tx, log_j_t)
+    return gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + np.logaddexp(log_alive, log_dead)
+
+
+def _log_integral_between(r: float, alpha: float, s: float, beta: float, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
+    """ln(J(t_x) - J(T)): the log of the integral from t_x to T; -inf when t_x = T."""
+    return _log_difference(_log_tail_integral(r, alpha, s, beta, x, t_x), _log_tail_integral(r, alpha, s, beta, x, big_t))
+
+
+def _log_difference(log_a: np.ndarray, log_b: np.ndarray) -> np.ndarray:
+    """ln(e^a - e^b) for a >= b (rounding can make b a hair above a: the difference is then 0, ln = -inf)."""
+    gap = np.minimum(log_b - log_a, 0.0)
+    with np.errstate(divide="ignore"):
+        return log_a + np.log(-np.expm1(gap))
+
+
+def _log_tail_integral(r: float, alpha: float, s: float, beta: float, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """ln J(t): Euler-transformed hypergeometric series where z < 0.9, quadrature of the Euler integral beyond."""
+    alpha_is_max = alpha >= beta
+    big, small = (alpha, beta) if alpha_is_max else (beta, alpha)
+    x, t = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(t, dtype=float))
+    e_small = np.broadcast_to((s + 1) if alpha_is_max else (r + x), x.shape)  # exponent of the (min + tau) factor
+    e_big = np.broadcast_to((r + x) if alpha_is_max else (s + 1), x.shape)
+    a_total = r + s + x
+    log_m_big = np.log(big + t)
+    one_minus_z = (small + t) / (big + t)
+    z = (big - small) / (big + t)
+    out = np.empty(x.shape)
+    near = z >= _SERIES_LIMIT
+    far = ~near
+    with np.errstate(all="ignore"):
+        series = hyp2f1(1.0, e_big[far], a_total[far] + 1, z[far])
+        out[far] = (-a_total[far] * log_m_big[far] + (1 - e_small[far]) * np.log(one_minus_z[far])
+                    + np.log(series) - np.log(a_total[far]))
+    if np.any(near):
+        out[near] = -a_total[near] * log_m_big[near] + _log_euler_integral(a_total[near], e_small[near], z[near], one_minus_z[near])
+    return out
+
+
+_SERIES_LIMIT = 0.9
+"""Above this argument scipy's hyp2f1 can be inaccurate or non-finite for large parameters; quadrature is used."""
+
+
+def _log_euler_integral(a: np.ndarray, e: np.ndarray, z: np.ndarray, one_minus_z: np.ndarray) -> np.ndarray:
+    """ln of the integral over v in (0, 1) of v^(a-1) (1 - z v)^(-e), by composite Gauss-Legendre quadrature.
+
+    Substituting v = (1-y)^(1/a) removes the v^(a-1) singularity: the integral is (1/a) times the integral over
+    y in (0, 1) of (1 - z v)^(-e), where 1 - z v = (1-z) + z (1-v) is formed without cancellation. The panels are
+    geometric towards both ends of (0, 1) (ratio 4) to resolve the near-singular factor at y -> 0,
+    whose scale is about a (1-z), and the infinite slope of (1-y)^(1/a) at y -> 1; the sum is taken in log space.
+    """
+    log_one_minus_y, weights = _panel_rule()
+    one_minus_v = -np.expm1(log_one_minus_y[None, :] / a[:, None])
+    log_f = -e[:, None] * np.log(one_minus_z[:, None] + z[:, None] * one_minus_v)
+    return logsumexp(log_f, b=weights[None, :], axis=1) - np.log(a)
+
+
+@lru_cache(maxsize=1)
+def _panel_rule(points_per_panel: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """ln(1 - y) at the nodes of the composite Gauss-Legendre rule on y in (0, 1), and the weights.
+
+    Panels [4^-(k+1), 4^-k] reach y = 4^-26 on the lower half and u = 1 - y = 4^-21 on the upper half, so each end
+    is resolved geometrically; ln(1 - y) is computed from u directly on the upper half, where 1 - y loses digits.
+    """
+    base_x, base_w = np.polynomial.legendre.leggauss(points_per_panel)
+
+    def geometric(levels: int) -> tuple[np.ndarray, np.ndarray]:
+        edges = np.concatenate([[0.0], 0.5 * 4.0 ** np.arange(-levels, 1)])
+        lo, hi = edges[:-1, None], edges[1:, None]
+        return (lo + (hi - lo) * (base_x[None, :] + 1) / 2).ravel(), ((hi - lo) * base_w[None, :] / 2).ravel()
+
+    lower, lower_w = geometric(25)
+    upper, upper_w = geometric(20)
+    return np.concatenate([np.log1p(-lower), np.log(upper)]), np.concatenate([lower_w, upper_w])
+
+
+def _distinct_pairs(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (x, t) pairs over recencies and T's, and the index of each row's (x, t_x) and (x, T) pair."""
+    n = len(x)
+    keys = np.column_stack([np.concatenate([x, x]), np.concatenate([t_x, big_t])])
+    distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    return distinct[:, 0], distinct[:, 1], inverse[:n], inverse[n:]
+
+
+def _one_minus_power_over(log_ratio: np.ndarray, k: float) -> np.ndarray:
+    """(1 - exp(k * log_ratio)) / k, with its k -> 0 limit -log_ratio; log_ratio <= 0."""
+    if abs(k) < 1e-12:
+        return -log_ratio
+    return -np.expm1(k * log_ratio) / k

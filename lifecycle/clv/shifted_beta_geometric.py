@@ -1,0 +1,172 @@
+"""The shifted-beta-geometric (sBG) model of contract renewals in discrete periods (Fader & Hardie 2007).
+
+Assumptions: at the end of each period an active customer churns with probability theta (constant for that customer),
+so a lifetime is geometric on {1, 2, ...}; theta ~ Beta(alpha, beta) across customers. Heterogeneity makes the
+cohort's retention rate rise with tenure even though no individual's churn probability changes.
+
+Closed forms (t = 1, 2, ...), from [1] ("A model of contract duration"):
+    P(T = t) = B(alpha+1, beta+t-1) / B(alpha, beta)        the share of the cohort churning in period t
+    S(t)     = B(alpha, beta+t) / B(alpha, beta)            the share still active after t periods, S(0) = 1
+    r_t      = S(t) / S(t-1) = (beta+t-1) / (alpha+beta+t-1) the period-t retention rate
+and, from [2], the discounted expected residual lifetime (DERL, Eq. 6): for a customer who has made n-1 renewals
+(so is active in period n) and is about to decide on the n-th, with discount rate d per period,
+    DERL(d | n-1 renewals) = (beta+n-1)/(alpha+beta+n-1) * 2F1(1, beta+n; alpha+beta+n; 1/(1+d))
+                           = sum over t >= n of [S(t)/S(n-1)] / (1+d)^(t-n),
+i.e. the expected number of further payments, the next one undiscounted; times the payment per period it is the
+expected residual lifetime value. The discounted expected lifetime of a customer just acquired (paying now) is
+DEL(d) = 2F1(1, beta; alpha+beta; 1/(1+d)) = sum over t >= 0 of S(t)/(1+d)^t.
+
+References
+----------
+[1] Fader, P. S. & Hardie, B. G. S. (2007). "How to Project Customer Retention". Journal of Interactive
+    Marketing 21(1), 76-90.
+[2] Fader, P. S. & Hardie, B. G. S. (2010). "Customer-Base Valuation in a Contractual Setting: The Perils of
+    Ignoring Heterogeneity". Marketing Science 29(1), 85-93.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.special import betaln, digamma, hyp2f1
+
+from lifecycle.clv._fitting import fit_failure, maximize_likelihood
+from lifecycle.errors import ModelFitError
+
+MODEL_NAME = "shifted-beta-geometric"
+PARAM_NAMES = ("alpha", "beta")
+
+
+@dataclass(frozen=True)
+class ShiftedBetaGeometricParams:
+    """sBG parameters: the per-period churn probability theta ~ Beta(alpha, beta)."""
+
+    alpha: float
+    beta: float
+
+
+@dataclass(frozen=True)
+class ShiftedBetaGeometricModel:
+    """A fitted sBG model: parameters, maximised log-likelihood, cohort size, convergence."""
+
+    params: ShiftedBetaGeometricParams
+    log_likelihood: float
+    n: int
+    converged: bool
+    penalizer: float = 0.0
+
+    def churn_probability(self, t: ArrayLike) -> np.ndarray:
+        """P(T = t) = B(alpha+1, beta+t-1) / B(alpha, beta) for t = 1, 2, ... ([1])."""
+        alpha, beta = self.params.alpha, self.params.beta
+        t = np.asarray(t, dtype=float)
+        return np.exp(betaln(alpha + 1, beta + t - 1) - betaln(alpha, beta))
+
+    def survival(self, t: ArrayLike) -> np.ndarray:
+        """S(t) = B(alpha, beta+t) / B(alpha, beta), the share of a cohort still active after t periods ([1])."""
+        alpha, beta = self.params.alpha, self.params.beta
+        t = np.asarray(t, dtype=float)
+        return np.exp(betaln(alpha, beta + t) - betaln(alpha, beta))
+
+    def retention_rate(self, t: ArrayLike) -> np.ndarray:
+        """r_t = (beta+t-1) / (alpha+beta+t-1): the share of those active in period t-1 who renew in period t ([1])."""
+        alpha, beta = self.params.alpha, self.params.beta
+        t = np.asarray(t, dtype=float)
+        return (beta + t - 1) / (alpha + beta + t - 1)
+
+    def retention_curve(self, periods: int) -> np.ndarray:
+        """Projected survivors per starting customer, S(0..periods): 1 followed by S(1), ..., S(periods)."""
+        return self.survival(np.arange(periods + 1))
+
+    def discounted_expected_lifetime(self, discount_rate: float) -> float:
+        """DEL(d) = 2F1(1, beta; alpha+beta; 1/(1+d)): expected discounted payments of a new customer ([2])."""
+        _check_discount(discount_rate)
+        alpha, beta = self.params.alpha, self.params.beta
+        return float(hyp2f1(1.0, beta, alpha + beta, 1 / (1 + discount_rate)))
+
+    def discounted_expected_residual_lifetime(self, discount_rate: float, renewals: ArrayLike) -> np.ndarray:
+        """DERL(d | n-1 renewals) = (beta+n-1)/(alpha+beta+n-1) 2F1(1, beta+n; alpha+beta+n; 1/(1+d)), Eq. (6) of [2].
+
+        ``renewals`` is n-1, the renewals made so far (0 for a customer in their first period).
+        """
+        _check_discount(discount_rate)
+        alpha, beta = self.params.alpha, self.params.beta
+        n = np.asarray(renewals, dtype=float) + 1
+        return (beta + n - 1) / (alpha + beta + n - 1) * hyp2f1(1.0, beta + n, alpha + beta + n, 1 / (1 + discount_rate))
+
+
+def log_likelihood(params: ShiftedBetaGeometricParams, survivors: Sequence[float]) -> float:
+    """Cohort log-likelihood ([1], "Parameter estimation"):
+
+    ``LL = sum_{t=1..n} (S_{t-1} - S_t) ln P(T = t) + S_n ln S(n)`` where S_0, ..., S_n are the observed survivors
+    (S_0 the cohort size): those who churned in period t, plus those still active after the last period (censored).
+    """
+    churned, censored, periods = _counts(survivors)
+    ll, _ = _terms(np.array([params.alpha, params.beta]), churned, censored, periods, need_gradient=False)
+    return ll
+
+
+def fit(survivors: Sequence[float], *, penalizer: float = 0.0, raise_on_failure: bool = True) -> ShiftedBetaGeometricModel:
+    """Fit the sBG to one cohort's survivor counts S_0 >= S_1 >= ... >= S_n (S_0 the cohort size).
+
+    The gradient is analytic (digamma differences). Raises ModelFitError with advice when the fit fails (for
+    instance when no one churns, or everyone churns in the first period), unless ``raise_on_failure`` is False.
+    """
+    churned, censored, periods = _counts(survivors)
+    size = float(churned.sum() + censored)
+
+    def total(params: np.ndarray) -> tuple[float, np.ndarray]:
+        return _terms(params, churned, censored, periods, need_gradient=True)  # type: ignore[return-value]
+
+    starts = [(1.0, 1.0), (0.5, 3.0), (3.0, 0.5), (0.1, 10.0)]
+    best = maximize_likelihood(total, starts, total_weight=size, penalizer=penalizer, names=PARAM_NAMES)
+    if not best.converged and raise_on_failure:
+        diagnostics = f"cohort of {size:.0f} over {periods} period(s), {churned.sum():.0f} churned, {censored:.0f} still active"
+        raise fit_failure(MODEL_NAME, best.reason, diagnostics, [
+            "pass penalizer=0.001 (up to 0.1) to keep the parameters finite",
+            "check the survivor counts are cumulative survivors per period (non-increasing), not churners per period",
+            "observe the cohort for more periods: with no churn, or churn in one period only, alpha and beta are not identified",
+        ])
+    alpha, beta = (float(v) for v in best.params)
+    return ShiftedBetaGeometricModel(ShiftedBetaGeometricParams(alpha, beta), best.log_likelihood, int(round(size)), bool(best.converged), penalizer)
+
+
+def _counts(survivors: Sequence[float]) -> tuple[np.ndarray, float, int]:
+    """Churners per period 1..n, the censored survivors after period n, and n; validates the counts."""
+    s = np.asarray(survivors, dtype=float)
+    if s.ndim != 1 or len(s) < 2:
+        raise ModelFitError(f"cannot fit {MODEL_NAME}: give the cohort size followed by the survivors after each period (at least 2 numbers)")
+    if np.any(~np.isfinite(s)) or np.any(s < 0) or s[0] <= 0:
+        raise ModelFitError(f"cannot fit {MODEL_NAME}: survivor counts must be finite, non-negative, with a positive cohort size")
+    if np.any(np.diff(s) > 0):
+        raise ModelFitError(f"cannot fit {MODEL_NAME}: survivor counts must not increase (got {list(s)}); pass cumulative survivors, not churners")
+    return -np.diff(s), float(s[-1]), len(s) - 1
+
+
+def _terms(params: np.ndarray, churned: np.ndarray, censored: float, periods: int, *, need_gradient: bool) -> tuple[float, np.ndarray | None]:
+    """LL and its gradient in (alpha, beta), using d/dalpha ln B(alpha+1, beta+t-1) = psi(alpha+1) - psi(alpha+beta+t) etc."""
+    alpha, beta = params
+    t = np.arange(1, periods + 1, dtype=float)
+    log_b0 = betaln(alpha, beta)
+    log_p = betaln(alpha + 1, beta + t - 1) - log_b0
+    log_s = betaln(alpha, beta + periods) - log_b0
+    ll = float(np.dot(churned, log_p) + censored * log_s)
+    if not need_gradient:
+        return ll, None
+    d_b0_alpha = digamma(alpha) - digamma(alpha + beta)
+    d_b0_beta = digamma(beta) - digamma(alpha + beta)
+    psi_end = digamma(alpha + beta + t)
+    d_p_alpha = digamma(alpha + 1) - psi_end - d_b0_alpha
+    d_p_beta = digamma(beta + t - 1) - psi_end - d_b0_beta
+    psi_s = digamma(alpha + beta + periods)
+    d_s_alpha = digamma(alpha) - psi_s - d_b0_alpha
+    d_s_beta = digamma(beta + periods) - psi_s - d_b0_beta
+    grad = np.array([np.dot(churned, d_p_alpha) + censored * d_s_alpha, np.dot(churned, d_p_beta) + censored * d_s_beta])
+    return ll, grad
+
+
+def _check_discount(discount_rate: float) -> None:
+    if not discount_rate > 0:
+        raise ModelFitError(f"the discount rate must be positive (per period, e.g. 0.1), got {discount_rate}")
