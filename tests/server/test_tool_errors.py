@@ -1,0 +1,83 @@
+"""The MCP error edge (tools/base.py): every failure a tool anticipates becomes one actionable, path-free sentence."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from lifecycle.errors import DatasetNotFoundError, QueryTimeoutError, SchemaVersionError
+from lifecycle.store import atomic_write
+from server.app import build_server
+from tools.base import NO_DATASET_MESSAGE, UNREADABLE_DATASET_MESSAGE, ToolContext, call_safely, scrub_paths, structured_result
+
+
+def _fails_with(exc: BaseException):
+    def compute():
+        raise exc
+    return compute
+
+
+CTX = ToolContext(Path("/srv/private/customers.db"))
+
+
+@pytest.mark.parametrize(("exc", "expected"), [
+    pytest.param(DatasetNotFoundError("/srv/private/customers.db"), NO_DATASET_MESSAGE, id="no-dataset"),
+    pytest.param(sqlite3.OperationalError("no such column: x in SELECT x FROM t"), UNREADABLE_DATASET_MESSAGE, id="sqlite-error"),
+])
+def test_known_failures_become_fixed_actionable_messages(exc: BaseException, expected: str) -> None:
+    result = call_safely(CTX, _fails_with(exc))
+    assert result.is_error is True and result.content[0].text == expected  # type: ignore[union-attr]
+
+
+def test_a_timeout_tells_the_model_to_narrow_the_request() -> None:
+    result = call_safely(CTX, _fails_with(QueryTimeoutError("the query ran past its time limit")))
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert result.is_error is True and "time limit" in text and "Next step" in text
+
+
+def test_other_library_errors_keep_their_message_without_paths() -> None:
+    result = call_safely(CTX, _fails_with(SchemaVersionError("/srv/private/customers.db has schema version 9, newer: upgrade the package")))
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert text == "the dataset has schema version 9, newer: upgrade the package"
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("bad file /home/ana/exports/leads.csv: empty", "bad file <path>: empty"),
+    ("see C:\\Users\\ana\\data.db now", "see <path> now"),
+    ("lead → MQL; ChartMogul/Baremetrics definition", "lead → MQL; ChartMogul/Baremetrics definition"),
+])
+def test_absolute_paths_are_scrubbed_and_other_slashes_kept(message: str, expected: str) -> None:
+    assert scrub_paths(message, CTX.db_path) == expected
+
+
+def test_an_unexpected_crash_is_not_swallowed_here() -> None:
+    """Crashes go to the SDK, which answers `Error executing tool <name>` without the crash's text."""
+    with pytest.raises(ZeroDivisionError):
+        call_safely(CTX, _fails_with(ZeroDivisionError("secret detail")))
+
+
+def test_structured_result_carries_the_model_and_the_text() -> None:
+    from pydantic import BaseModel
+
+    class Out(BaseModel):
+        n: int
+
+    result = structured_result(Out(n=3), "three")
+    assert (result.structured_content, result.content[0].text, result.is_error) == ({"n": 3}, "three", False)  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+async def test_a_tool_query_past_the_server_time_limit_is_an_error_result(tmp_path: Path) -> None:
+    """With a zero time limit the first large scan is interrupted: isError with the next step, no SQL."""
+    path = tmp_path / "big.db"
+    with atomic_write(path) as db:
+        db["customers"].insert({"customer_id": "C1", "signup_date": "2024-01-01"})
+        db["events"].insert_all({"event_id": f"E{i}", "customer_id": "C1", "occurred_at": "2024-01-02T00:00:00",
+                                 "event_name": f"n{i % 7}"} for i in range(3000))
+    async with Client(build_server(path, query_time_limit_s=0.0)) as client:
+        result = await client.call_tool("describe_dataset", {})
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert result.is_error is True and "time limit" in text and "SELECT" not in text and str(tmp_path) not in text
