@@ -138,6 +138,7 @@ class StageModel:
     overlay_rules: tuple[Rule, ...] = ()
     completion_stage: str | None = None
     origin: str = ""
+    signals: tuple[Rule, ...] = ()  # extra candidate signals for progression drivers (target = "signal")
 
     def stage(self, stage_id: str) -> Stage:
         for stage in self.stages:
@@ -240,6 +241,8 @@ def parse_model(text: str, where: str) -> StageModel:
                               for item in _tables(data, "overlay_rules", where))
     _unique([r.id for r in (*rules, *lead_rules)], where, "rule")
     _unique([o.id for o in overlays], where, "overlay")
+    signals = tuple(_signal(item, where) for item in _tables(data, "signals", where))
+    _unique([r.id for r in signals], where, "signal")
     completion = data.get("completion_stage")
     if completion is not None and population.get(completion) not in ("customers", "both"):
         raise ConfigError(f"{where}: completion_stage {completion!r} is not a customer stage")
@@ -248,7 +251,7 @@ def parse_model(text: str, where: str) -> StageModel:
     return StageModel(id=str(data.get("id", Path(where).stem)), name=str(data.get("name", data.get("id", where))),
                       description=str(data.get("description", "")), source=str(data.get("source", where)),
                       stages=stages, rules=rules, lead_rules=lead_rules, overlays=overlays, overlay_rules=overlay_rules,
-                      completion_stage=completion, origin=where)
+                      completion_stage=completion, origin=where, signals=signals)
 
 
 def _known(item: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -311,6 +314,18 @@ def _rule(item: dict[str, Any], where: str, section: str, target_key: str, targe
     if not isinstance(raw, list):
         raise ConfigError(f"{context}: conditions must be a list of {{feature, op, value}} tables")
     return Rule(rid, target, tuple(_condition(c, context) for c in raw), str(item.get("description", "")))
+
+
+def _signal(item: dict[str, Any], where: str) -> Rule:
+    sid = item.get("id")
+    if not isinstance(sid, str) or not sid:
+        raise ConfigError(f"{where}: every [[signals]] entry needs a text id")
+    context = f"{where}: signal {sid!r}"
+    _known(item, {"id", "description", "conditions"}, context)
+    raw = item.get("conditions", [])
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{context}: conditions must be a non-empty list of {{feature, op, value}} tables")
+    return Rule(sid, "signal", tuple(_condition(c, context) for c in raw), str(item.get("description", "")))
 
 
 def _condition(item: Any, context: str) -> Condition:
