@@ -139,7 +139,6 @@ def bind_socket(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(address)
     sock.listen(128)
-    sock.set_inheritable(True)
     return sock
 
 
