@@ -59,10 +59,11 @@ class ImportError_(LifecycleError):
 class ImportFileError(ImportError_):
     """The file cannot be read at all."""
 
-    def __init__(self, path: str, why: str) -> None:
-        super().__init__(f"{path}: {why}")
+    def __init__(self, path: str, why: str, line: int | None = None) -> None:
+        super().__init__(f"{path}:{line}: {why}" if line is not None else f"{path}: {why}")
         self.path = path
         self.why = why
+        self.line = line
 
 
 @dataclass(frozen=True)

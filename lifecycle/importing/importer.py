@@ -1,0 +1,331 @@
+"""Import one export file into one canonical table: read → map → type → check → key → write, all or nothing.
+
+``import_file`` is what ``lifecycle import`` runs. The file is read as text, mapped onto the canonical columns
+(``mapping``), each column is typed by its kind with vectorised parsers (``parsing``, ``dates``) and checked
+against the business rules (``coerce``); keys are derived or checked for duplicates (``keys``); the rows are
+upserted inside ``lifecycle.store.atomic_write`` (``writer``), so the database either gains the whole file or is
+left byte-identical. Without ``skip_invalid`` any invalid row aborts the import with ``ImportValidationError``
+listing ``file:line: column 'x': why (value)``; with it, valid rows are imported and the rejected ones written to
+a CSV (``rejects``). A column that cannot be typed without guessing (ambiguous dates or decimal separators) aborts
+the import in both modes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lifecycle.errors import CellError, ImportValidationError, MappingError
+from lifecycle.importing.coerce import ParseSettings, canonical_text, parse_kind, sqlite_values, type_canonical, widen
+from lifecycle.importing.derive import Problem, derive
+from lifecycle.importing.keys import derived_keys, duplicates, row_signatures
+from lifecycle.importing.mapping import Derivation, Mapping, extra_column_name, load_mapping, load_preset, merge, resolve
+from lifecycle.importing.parsing import AmbiguousColumn, Parsed, infer_kind
+from lifecycle.importing.readers import RawTable, read_table
+from lifecycle.importing.rejects import default_rejects_path, write_rejects
+from lifecycle.importing.writer import WriteCounts, add_extra_columns, log_import, pause_for_tests, recorded_extra_kinds, upsert_rows
+from lifecycle.schema import ColumnKind, TableSpec, table_spec
+from lifecycle.store import ExtraColumn, atomic_write, default_db_path
+
+MAX_ERRORS = 1000  # cell errors collected for the message (the count of invalid rows is always exact)
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """Everything ``lifecycle import`` can be told besides the table, the file and the database."""
+
+    format: str | None = None
+    encoding: str | None = None
+    dayfirst: bool | None = None
+    decimal: str | None = None
+    mapping: Path | None = None
+    preset: str | None = None
+    skip_invalid: bool = False
+    rejects: Path | None = None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did. ``rows_read`` counts data records in the file (rejected and collapsed ones included)."""
+
+    table: str
+    source: str
+    db_path: Path
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    collapsed: int
+    derived_keys: bool
+    sha256: str
+    seconds: float
+    extra_columns: tuple[ExtraColumn, ...] = ()
+    auto_matched: tuple[str, ...] = ()
+    rejects_path: Path | None = None
+
+    @property
+    def imported(self) -> int:
+        """Rows written (inserted + updated + unchanged)."""
+        return self.inserted + self.updated + self.unchanged
+
+    @property
+    def rows_per_second(self) -> float:
+        """Throughput: records read per second of wall time, end to end."""
+        return self.rows_read / self.seconds if self.seconds > 0 else float("inf")
+
+
+@dataclass
+class _Typed:
+    """A typed column ready to store: stored name, kind, values, the export label used in messages."""
+
+    name: str
+    kind: ColumnKind
+    parsed: Parsed
+    label: str
+
+
+@dataclass
+class _Batch:
+    columns: list[_Typed] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def import_file(table: str, path: str | Path, db_path: str | Path | None = None,
+                options: ImportOptions | None = None) -> ImportReport:
+    """Import ``path`` into canonical ``table`` of the database at ``db_path`` (default: ``default_db_path()``).
+
+    Raises ``UnknownTableError``, ``ImportFileError``, ``MappingError`` or ``ImportValidationError``; on any error
+    the database is unchanged.
+    """
+    started = time.perf_counter()
+    options = options or ImportOptions()
+    spec = table_spec(table)
+    path, db = Path(path), Path(db_path) if db_path is not None else default_db_path()
+    mapping = build_mapping(spec, options)
+    raw = read_table(path, options.format, options.encoding or mapping.options.encoding, mapping.options.delimiter)
+    resolved = resolve(mapping, spec, raw.headers)
+    settings = ParseSettings(
+        dayfirst=options.dayfirst if options.dayfirst is not None else mapping.options.dayfirst,
+        decimal=options.decimal,
+        options=mapping.options,
+    )
+    texts = {h: _clean(raw.columns[h], mapping.options.null_values) for h in raw.headers}
+    batch = _Batch()
+    _type_canonical_columns(spec, resolved.columns, mapping, settings, texts, raw, batch)
+    derived = spec.primary_key not in resolved.columns
+    if derived:
+        _add_derived_key(spec, batch)
+    extras = _type_extra_columns(spec, resolved.extras, texts, settings, db, raw, batch)
+    invalid = _invalid_rows(batch.problems, raw.n_rows)
+    key = next(c for c in batch.columns if c.name == spec.primary_key)
+    collapsed, conflicting = _check_duplicates(batch, key, invalid, raw)
+    rejected = invalid | conflicting
+    if (rejected.any() or raw.bad_rows) and not options.skip_invalid:
+        raise ImportValidationError(raw.path, _cell_errors(batch.problems, raw), int(rejected.sum()) + len(raw.bad_rows))
+    keep = ~rejected & ~collapsed
+    rejects_path = None
+    digest = _sha256(path)
+    with atomic_write(db) as store:
+        add_extra_columns(store, extras)
+        counts = _write(store, spec, batch, keep)
+        n_rejected = int(rejected.sum()) + len(raw.bad_rows)
+        log_import(store, spec.name, path.name, counts.inserted + counts.updated + counts.unchanged, n_rejected, digest)
+        if n_rejected:
+            rejects_path = options.rejects or default_rejects_path(path)
+            write_rejects(rejects_path, raw.headers, _reject_rows(batch.problems, rejected, raw))
+        pause_for_tests()
+    return ImportReport(
+        table=spec.name, source=path.name, db_path=db, rows_read=raw.n_rows + len(raw.bad_rows),
+        inserted=counts.inserted, updated=counts.updated, unchanged=counts.unchanged, rejected=n_rejected,
+        collapsed=int(collapsed.sum()), derived_keys=derived, sha256=digest,
+        seconds=time.perf_counter() - started, extra_columns=tuple(extras), auto_matched=tuple(resolved.auto_matched),
+        rejects_path=rejects_path,
+    )
+
+
+def build_mapping(spec: TableSpec, options: ImportOptions) -> Mapping:
+    """The preset (checked to target ``spec``) with the user's mapping file on top; an empty mapping when neither."""
+    mapping = Mapping("automatic matching")
+    if options.preset:
+        mapping = load_preset(options.preset)
+        if mapping.table and mapping.table != spec.name:
+            raise MappingError(f"preset {options.preset!r} imports into table {mapping.table!r}, not {spec.name!r}: run `lifecycle import {mapping.table} FILE --preset {options.preset}`")
+    if options.mapping:
+        user = load_mapping(options.mapping)
+        mapping = merge(mapping, user) if options.preset else user
+    return mapping
+
+
+def _clean(text: pd.Series, null_values: tuple[str, ...]) -> pd.Series:
+    """Whitespace-only values and the mapping's ``null_values`` become ``""`` (missing)."""
+    stripped = text.str.strip()
+    missing = stripped == ""
+    if null_values:
+        missing |= stripped.isin(null_values)
+    return text.where(~missing, "") if missing.any() else text
+
+
+def _apply_values(text: pd.Series, value_map: dict[str, str]) -> pd.Series:
+    """Apply a ``[values.<column>]`` map: exact match first, then case-insensitive on the trimmed value."""
+    if not value_map:
+        return text
+    exact = text.map(value_map)
+    lower = {k.strip().lower(): v for k, v in value_map.items()}
+    folded = text.str.strip().str.lower().map(lower)
+    result = exact.where(exact.notna(), folded)
+    return text.where(result.isna(), result).astype("str")
+
+
+def _type_canonical_columns(spec: TableSpec, sources: dict, mapping: Mapping, settings: ParseSettings,
+                            texts: dict[str, pd.Series], raw: RawTable, batch: _Batch) -> None:
+    for column in spec.columns:
+        source = sources.get(column.name)
+        if source is None:
+            continue
+        decimal = None
+        if isinstance(source, Derivation):
+            result = derive(source, texts, raw.n_rows, settings.decimal or settings.options.decimal)
+            text, label, decimal = result.text, column.name, result.decimal
+            batch.problems += result.problems
+        else:
+            text, label = texts[source], source
+        if column.kind == ColumnKind.ID:
+            text = text.str.strip()
+        text = _apply_values(text, mapping.values.get(column.name, {}))
+        try:
+            parsed, problems = type_canonical(column, text, settings, label, decimal)
+        except AmbiguousColumn as exc:
+            raise _ambiguous(raw, label, text, exc) from None
+        batch.columns.append(_Typed(column.name, column.kind, parsed, label))
+        batch.problems += problems
+
+
+def _ambiguous(raw: RawTable, label: str, text: pd.Series, exc: AmbiguousColumn) -> ImportValidationError:
+    error = CellError(raw.path, int(raw.lines[exc.position]), label, exc.why, str(text.iloc[exc.position]))
+    return ImportValidationError(raw.path, [error], total_invalid_rows=1)
+
+
+def _add_derived_key(spec: TableSpec, batch: _Batch) -> None:
+    by_name = {c.name: c for c in batch.columns}
+    n = len(batch.columns[0].parsed.values) if batch.columns else 0
+    texts = []
+    for column in spec.columns:
+        if column.name == spec.primary_key:
+            continue
+        typed = by_name.get(column.name)
+        texts.append(canonical_text(typed.parsed, typed.kind) if typed else pd.Series([""] * n, dtype="str"))
+    keys = derived_keys(texts)
+    batch.columns.insert(0, _Typed(spec.primary_key, ColumnKind.ID, Parsed(keys, np.zeros(n, dtype=bool)), spec.primary_key))
+
+
+def _type_extra_columns(spec: TableSpec, headers: list[str], texts: dict[str, pd.Series], settings: ParseSettings,
+                        db: Path, raw: RawTable, batch: _Batch) -> list[ExtraColumn]:
+    recorded = recorded_extra_kinds(db, spec.name) if headers else {}
+    extras = []
+    for header in headers:
+        name, text = extra_column_name(header), texts[header]
+        has_values = bool((text != "").any())
+        found = infer_kind(text) if has_values or name not in recorded else recorded[name]
+        kind = widen(recorded[name], found) if name in recorded else found
+        if name in recorded and kind.sqlite_type != recorded[name].sqlite_type:
+            raise MappingError(
+                f"extra column {header!r} was imported into {spec.name}.{name} as {recorded[name].value} before, but this "
+                f"file's values are {found.value}: rename the column in the file, or ignore it with a mapping ([options] ignore)"
+            )
+        parsed = parse_kind(kind, text, settings, name, decimal=".")
+        batch.columns.append(_Typed(name, kind, parsed, header))
+        extras.append(ExtraColumn(spec.name, name, kind, header))
+    return extras
+
+
+def _invalid_rows(problems: list[Problem], n: int) -> np.ndarray:
+    invalid = np.zeros(n, dtype=bool)
+    for problem in problems:
+        invalid |= problem.mask
+    return invalid
+
+
+def _check_duplicates(batch: _Batch, key: _Typed, invalid: np.ndarray, raw: RawTable) -> tuple[np.ndarray, np.ndarray]:
+    """Collapse identical rows sharing a key; mark rows sharing a key with different content as problems."""
+    n = len(invalid)
+    collapsed, conflicting = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    positions = np.flatnonzero(~invalid)
+    keys = key.parsed.values.iloc[positions].reset_index(drop=True)
+    if not keys.duplicated().any():
+        return collapsed, conflicting
+    signatures = row_signatures([canonical_text(_subset(c.parsed, positions), c.kind) for c in batch.columns])
+    same, clash, first = duplicates(keys, signatures)
+    collapsed[positions[same]] = True
+    conflicting[positions[clash]] = True
+    if clash.any():
+        why = pd.Series([""] * n, dtype="str")
+        clash_positions = positions[clash]
+        partners = _partners(keys[clash].to_numpy(dtype=object), clash_positions)
+        for position, partner in zip(clash_positions, partners):
+            why.iloc[position] = f"duplicate key: line {int(raw.lines[partner])} has the same key with different values"
+        batch.problems.append(Problem(conflicting.copy(), key.label, why, key.parsed.values))
+    return collapsed, conflicting
+
+
+def _partners(keys: np.ndarray, positions: np.ndarray) -> list[int]:
+    """For each conflicting row, another row with the same key: the first one, or for the first the second one."""
+    groups: dict[object, list[int]] = {}
+    for k, p in zip(keys, positions):
+        groups.setdefault(k, []).append(int(p))
+    return [groups[k][1] if groups[k][0] == p else groups[k][0] for k, p in zip(keys, positions)]
+
+
+def _subset(parsed: Parsed, positions: np.ndarray) -> Parsed:
+    return Parsed(parsed.values.iloc[positions].reset_index(drop=True), parsed.invalid[positions], parsed.why)
+
+
+def _cell_errors(problems: list[Problem], raw: RawTable) -> list[CellError]:
+    errors = [CellError(raw.path, bad.line, None, bad.why) for bad in raw.bad_rows[:MAX_ERRORS]]
+    for problem in problems:
+        for position in np.flatnonzero(problem.mask)[:MAX_ERRORS]:
+            errors.append(_cell_error(problem, int(position), raw))
+    errors.sort(key=lambda e: e.line)
+    return errors[:MAX_ERRORS]
+
+
+def _cell_error(problem: Problem, position: int, raw: RawTable) -> CellError:
+    why = problem.why if isinstance(problem.why, str) else str(problem.why.iloc[position])
+    value = None if problem.values is None else str(problem.values.iloc[position])
+    return CellError(raw.path, int(raw.lines[position]), problem.column, why, value)
+
+
+def _reject_rows(problems: list[Problem], rejected: np.ndarray, raw: RawTable) -> list[tuple[int, str, list[str]]]:
+    reasons: dict[int, list[str]] = {}
+    for problem in problems:
+        for position in np.flatnonzero(problem.mask & rejected):
+            error = _cell_error(problem, int(position), raw)
+            reasons.setdefault(int(position), []).append(_reason_text(error))
+    rows = [(bad.line, bad.why, list(bad.fields)) for bad in raw.bad_rows]
+    for position, why in reasons.items():
+        fields = [str(raw.columns[h].iloc[position]) for h in raw.headers]
+        rows.append((int(raw.lines[position]), "; ".join(why), fields))
+    return rows
+
+
+def _reason_text(error: CellError) -> str:
+    """The error without its ``file:line:`` prefix (the rejects file has its own line column)."""
+    return str(error)[len(f"{error.path}:{error.line}: "):]
+
+
+def _write(store, spec: TableSpec, batch: _Batch, keep: np.ndarray) -> WriteCounts:
+    positions = np.flatnonzero(keep)
+    names = [c.name for c in batch.columns]
+    types = [c.kind.sqlite_type for c in batch.columns]
+    values = [sqlite_values(_subset(c.parsed, positions), c.kind) for c in batch.columns]
+    return upsert_rows(store, spec.name, spec.primary_key, names, types, values)
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -1,0 +1,117 @@
+"""Write typed rows into the store inside ``atomic_write``: add extra columns, upsert on the key, log the import.
+
+Upsert semantics: a row whose key is new is inserted; a row whose key exists has the columns this file provides
+updated (columns it does not provide keep their values). The counts ``inserted`` / ``updated`` / ``unchanged``
+compare the file's rows with the stored ones column by column (``IS``, so NULLs compare equal).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from lifecycle.errors import MappingError
+from lifecycle.schema import ColumnKind
+from lifecycle.store import EXTRA_COLUMNS_TABLE, IMPORTS_TABLE, ExtraColumn
+
+CACHE_KIB = 131072  # page cache for the import connection (128 MiB, used only as needed)
+TEST_PAUSE_ENV = "LIFECYCLE_TEST_IMPORT_PAUSE"  # test hook: path of a marker file; see pause_for_tests
+
+
+@dataclass(frozen=True)
+class WriteCounts:
+    """How the file's rows landed: new keys, changed rows, identical rows."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def recorded_extra_kinds(db_path: Path, table: str) -> dict[str, ColumnKind]:
+    """Kinds of the extra columns earlier imports recorded for ``table`` (empty when there is no database yet)."""
+    if not db_path.exists():
+        return {}
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (EXTRA_COLUMNS_TABLE,)).fetchone()
+        if not exists:
+            return {}
+        rows = conn.execute(f"SELECT column_name, kind FROM {EXTRA_COLUMNS_TABLE} WHERE table_name = ?", (table,)).fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise MappingError(f"{db_path} is not a readable Lifecycle MCP database ({exc})") from None
+    finally:
+        conn.close()
+    return {name: ColumnKind(kind) for name, kind in rows}
+
+
+def add_extra_columns(db: sqlite_utils.Database, extras: list[ExtraColumn]) -> None:
+    """Alter the table for new extra columns and record every extra column's kind and source name."""
+    for extra in extras:
+        table = db[extra.table]
+        if extra.column not in table.columns_dict:
+            table.add_column(extra.column, {"REAL": float, "INTEGER": int}.get(extra.kind.sqlite_type, str))
+        db.execute(
+            f"INSERT INTO {EXTRA_COLUMNS_TABLE} (table_name, column_name, kind, source_name) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(table_name, column_name) DO UPDATE SET kind = excluded.kind, source_name = excluded.source_name",
+            (extra.table, extra.column, extra.kind.value, extra.source_name),
+        )
+
+
+def upsert_rows(db: sqlite_utils.Database, table: str, key: str, columns: list[str], types: list[str],
+                rows: list[list]) -> WriteCounts:
+    """Upsert ``rows`` (one list per column, aligned with ``columns``) on ``key``; returns the counts."""
+    conn = db.conn
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # the default 2 MiB cache makes index inserts disk-bound
+    conn.execute("PRAGMA temp_store = MEMORY")
+    names = ", ".join(_q(c) for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in columns if c != key)
+    conflict = f"ON CONFLICT({_q(key)}) DO UPDATE SET {updates}" if updates else f"ON CONFLICT({_q(key)}) DO NOTHING"
+    n = len(rows[0]) if rows else 0
+    empty = conn.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {_q(table)})").fetchone()[0]
+    if empty:
+        conn.executemany(f"INSERT INTO {_q(table)} ({names}) VALUES ({marks}) {conflict}", zip(*rows))
+        return WriteCounts(n, 0, 0)
+    staging = "_lifecycle_import_staging"
+    conn.execute(f"DROP TABLE IF EXISTS temp.{staging}")
+    conn.execute(f"CREATE TEMP TABLE {staging} ({', '.join(f'{_q(c)} {t}' for c, t in zip(columns, types))})")
+    conn.executemany(f"INSERT INTO temp.{staging} ({names}) VALUES ({marks})", zip(*rows))
+    inserted = conn.execute(
+        f"SELECT count(*) FROM temp.{staging} s WHERE NOT EXISTS (SELECT 1 FROM {_q(table)} t WHERE t.{_q(key)} = s.{_q(key)})"
+    ).fetchone()[0]
+    same = " AND ".join(f"t.{_q(c)} IS s.{_q(c)}" for c in columns)
+    unchanged = conn.execute(
+        f"SELECT count(*) FROM temp.{staging} s JOIN {_q(table)} t ON t.{_q(key)} = s.{_q(key)} WHERE {same}"
+    ).fetchone()[0]
+    conn.execute(f"INSERT INTO {_q(table)} ({names}) SELECT {names} FROM temp.{staging} WHERE true {conflict}")
+    conn.execute(f"DROP TABLE temp.{staging}")
+    return WriteCounts(inserted, n - inserted - unchanged, unchanged)
+
+
+def log_import(db: sqlite_utils.Database, table: str, source: str, rows: int, rejected: int, sha256: str) -> None:
+    """Append the import to ``_imports``; ``imported_at`` honours ``SOURCE_DATE_EPOCH`` for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+    db.execute(
+        f"INSERT INTO {IMPORTS_TABLE} (table_name, source, rows, rejected, sha256, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (table, source, rows, rejected, sha256, moment.strftime("%Y-%m-%dT%H:%M:%S")),
+    )
+
+
+def pause_for_tests() -> None:
+    """Test hook for the atomicity test: when ``$LIFECYCLE_TEST_IMPORT_PAUSE`` names a file, create it and sleep
+    inside the open write transaction (the test kills the process there). Does nothing otherwise."""
+    marker = os.environ.get(TEST_PAUSE_ENV)
+    if marker:
+        Path(marker).write_text("writing\n", encoding="utf-8")
+        time.sleep(float(os.environ.get(TEST_PAUSE_ENV + "_SECONDS", "60")))
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,70 @@
+"""`lifecycle import TABLE FILE`: load an export into a canonical table, all or nothing (see docs/importing.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lifecycle.errors import ImportFileError
+from lifecycle.importing import ImportOptions, ImportReport, import_file, preset_names
+from server.cli import app, err_console
+
+
+@app.command("import")
+def import_command(
+    table: str = typer.Argument(..., help="Canonical table to import into (see `lifecycle schema`)."),
+    file: Path = typer.Argument(..., help="Export file: .csv, .tsv, .json (array of objects), .jsonl, .parquet (optionally .gz)."),
+    mapping: Path | None = typer.Option(None, "--map", help="TOML mapping from your column names to canonical ones."),
+    preset: str | None = typer.Option(None, "--preset", help="Built-in mapping for a known export: " + ", ".join(preset_names()) + "."),
+    db: Path | None = typer.Option(None, "--db", help="Database file (default: $LIFECYCLE_DB, else the data directory's demo.db)."),
+    encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of the file (default UTF-8; e.g. latin-1, cp1252, utf-16)."),
+    dayfirst: bool = typer.Option(False, "--dayfirst", help="Read ambiguous slash dates as day/month/year (31/01/2024)."),
+    monthfirst: bool = typer.Option(False, "--monthfirst", help="Read ambiguous slash dates as month/day/year (01/31/2024)."),
+    decimal: str | None = typer.Option(None, "--decimal", help="Decimal separator of amounts and numbers: '.' or ','."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the valid rows; write the rejected ones with reasons to a CSV."),
+    rejects: Path | None = typer.Option(None, "--rejects", help="Where --skip-invalid writes rejected rows (default FILE.rejects.csv)."),
+    fmt: str | None = typer.Option(None, "--format", help="csv | tsv | json | jsonl | parquet (default: from the extension)."),
+) -> None:
+    """Import an export file into one canonical table: all rows or none (the database is unchanged on error)."""
+    if dayfirst and monthfirst:
+        raise ImportFileError(str(file), "--dayfirst and --monthfirst contradict each other: pass one")
+    if decimal not in (None, ".", ","):
+        raise ImportFileError(str(file), f"--decimal must be '.' or ',', not {decimal!r}")
+    if rejects is not None and not skip_invalid:
+        raise ImportFileError(str(file), "--rejects only applies with --skip-invalid")
+    options = ImportOptions(
+        format=fmt, encoding=encoding, dayfirst=True if dayfirst else (False if monthfirst else None), decimal=decimal,
+        mapping=mapping, preset=preset, skip_invalid=skip_invalid, rejects=rejects,
+    )
+    report = import_file(table, file, db, options)
+    _print_summary(report)
+
+
+def _print_summary(report: ImportReport) -> None:
+    console = Console()
+    console.print(f"[bold]Imported {report.source} into {report.table}[/]", highlight=False)
+    grid = Table(show_header=False)
+    grid.add_column(style="bold")
+    grid.add_column(justify="right")
+    grid.add_row("rows read", f"{report.rows_read:,}")
+    grid.add_row("inserted", f"{report.inserted:,}")
+    grid.add_row("updated", f"{report.updated:,}")
+    grid.add_row("unchanged", f"{report.unchanged:,}")
+    if report.collapsed:
+        grid.add_row("identical duplicates collapsed", f"{report.collapsed:,}")
+    grid.add_row("rejected", f"{report.rejected:,}")
+    grid.add_row("time", f"{report.seconds:.2f} s")
+    grid.add_row("rate", f"{report.rows_per_second:,.0f} rows/s")
+    console.print(grid)
+    if report.derived_keys:
+        console.print(f"Keys: the file has no {report.table} key column, so each row's key was derived from its content.")
+    if report.auto_matched:
+        console.print("Matched by name: " + ", ".join(report.auto_matched))
+    if report.extra_columns:
+        console.print("Extra columns kept: " + ", ".join(f"{e.column} ({e.kind.value}, from {e.source_name!r})" for e in report.extra_columns))
+    console.print(f"Database: {report.db_path}")
+    if report.rejects_path is not None:
+        err_console.print(f"[yellow]{report.rejected:,} rejected row(s) written to {report.rejects_path}[/]", highlight=False)
