@@ -1,0 +1,416 @@
+"""The health & risk profile: every tunable definition of the health score and the at-risk list, as data.
+
+A profile is a TOML file (the shipped one is ``lifecycle/health_profiles/default.toml``) with:
+
+- ``[components.<name>]`` — a health component with its ``weight`` (component weights sum to 100) and
+  ``[components.<name>.signals.<signal>]`` — one snapshot column scored 0–100 (signal weights within a
+  component sum to 100). Scoring functions: ``linear`` (``bad`` → 0, ``good`` → 100, clipped), ``sign``
+  (scores for ``negative``/``zero``/``positive`` values) and ``lookup`` (a ``scores`` table for categories
+  or booleans, with an optional ``default`` for unlisted values).
+- ``[bands]`` — ``red_max`` and ``yellow_max``: score ≤ red_max is red, ≤ yellow_max yellow, else green.
+- ``[trend]`` — ``flat_within``: a change of at most this many points counts as flat.
+- ``[[segments]]`` — ordered rules (first match wins) assigning the seed's segments and their strategies.
+- ``[risk]`` — thresholds, severities and suggested plays of the at-risk reason codes.
+
+Source of the components, their weight ranges, the segments and their strategies: seed 002
+("Customer Health Score Components", "Customer Segmentation Matrix"). Errors are ``ConfigError`` naming the
+file and the dotted key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from lifecycle.errors import ConfigError
+
+PROFILES_DIR = Path(__file__).resolve().parent / "health_profiles"
+WEIGHT_TOLERANCE = 1e-6
+
+
+class Direction(StrEnum):
+    """Which way a signal's value is good."""
+
+    HIGHER_IS_BETTER = "higher_is_better"
+    LOWER_IS_BETTER = "lower_is_better"
+    CATEGORICAL = "categorical"  # lookups over unordered categories
+
+
+class Scoring(StrEnum):
+    """How a signal's value becomes a 0–100 score."""
+
+    LINEAR = "linear"
+    SIGN = "sign"
+    LOOKUP = "lookup"
+
+
+class Reason(StrEnum):
+    """Why a customer is on the at-risk list (each carries its evidence values)."""
+
+    USAGE_DROP = "usage_drop"
+    NO_RECENT_ACTIVITY = "no_recent_activity"
+    DETRACTOR_NPS = "detractor_nps"
+    OPEN_HIGH_PRIORITY_TICKETS = "open_high_priority_tickets"
+    LATE_PAYMENT = "late_payment"
+    CONTRACTION = "contraction"
+    NO_CHAMPION = "no_champion"
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One snapshot column scored 0–100 with ``weight`` (percent of its component)."""
+
+    name: str
+    column: str
+    weight: float
+    direction: Direction
+    scoring: Scoring
+    bad: float | None = None
+    good: float | None = None
+    negative: float | None = None
+    zero: float | None = None
+    positive: float | None = None
+    scores: tuple[tuple[str, float], ...] = ()
+    default: float | None = None
+    help: str = ""
+
+    def describe(self) -> str:
+        """The scoring rule in words, e.g. 'linear: 0 at 0, 100 at 60 (higher is better)'."""
+        way = self.direction.value.replace("_", " ")
+        if self.scoring is Scoring.LINEAR:
+            return f"linear: 0 at {self.bad:g}, 100 at {self.good:g}, clipped ({way})"
+        if self.scoring is Scoring.SIGN:
+            return f"sign: negative → {self.negative:g}, zero → {self.zero:g}, positive → {self.positive:g} ({way})"
+        table = ", ".join(f"{key} → {value:g}" for key, value in self.scores)
+        tail = f", other → {self.default:g}" if self.default is not None else ", other → excluded"
+        return f"lookup: {table}{tail}"
+
+
+@dataclass(frozen=True)
+class Component:
+    """A health component (seed 002): its weight (percent of health) and its signals."""
+
+    name: str
+    weight: float
+    signals: tuple[Signal, ...]
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``column op value``; ``column`` is a snapshot column, ``health``, ``band`` or ``component.<name>``."""
+
+    column: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class SegmentRule:
+    """A segment: matches when all of ``all_of`` and (if given) any of ``any_of`` hold; no conditions = everyone."""
+
+    name: str
+    strategy: str
+    all_of: tuple[Condition, ...] = ()
+    any_of: tuple[Condition, ...] = ()
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Score ≤ ``red_max`` is red, ≤ ``yellow_max`` yellow, else green (fractional scores use the same rule)."""
+
+    red_max: float = 50.0
+    yellow_max: float = 75.0
+
+    def band(self, score: float | None) -> str | None:
+        """red / yellow / green for one score (None when the score is unknown)."""
+        if score is None or math.isnan(score):
+            return None
+        return "red" if score <= self.red_max else "yellow" if score <= self.yellow_max else "green"
+
+
+@dataclass(frozen=True)
+class ReasonRule:
+    """How a reason code weighs on risk (``severity`` in [0, 1]) and what to do about it."""
+
+    severity: float
+    strategy: str
+    play: str
+
+
+@dataclass(frozen=True)
+class RiskRules:
+    """Thresholds of the reason codes and of the at-risk list (see docs/health-and-risk.md)."""
+
+    usage_drop_at: float = -0.3
+    inactive_days: float = 30.0
+    detractor_max: float = 6.0
+    min_risk: float = 0.25
+    unknown_health_risk: float = 0.5
+    reasons: tuple[tuple[Reason, ReasonRule], ...] = ()
+
+    def rule(self, reason: Reason) -> ReasonRule:
+        return dict(self.reasons)[reason]
+
+
+@dataclass(frozen=True)
+class HealthProfile:
+    """Components, bands, trend tolerance, segments and risk rules of one health model."""
+
+    name: str
+    components: tuple[Component, ...]
+    bands: Bands
+    segments: tuple[SegmentRule, ...]
+    risk: RiskRules
+    trend_flat_within: float = 1.0
+    description: str = ""
+    source: str = "<dict>"
+
+    def component(self, name: str) -> Component:
+        """The component called ``name`` (ConfigError when absent)."""
+        for component in self.components:
+            if component.name == name:
+                return component
+        raise ConfigError(f"{self.source}: no component {name!r}; components: {', '.join(self.component_names)}")
+
+    @property
+    def component_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.components)
+
+    def strategy_for(self, segment: str | None) -> str | None:
+        """The seed strategy text of ``segment``."""
+        return next((s.strategy for s in self.segments if s.name == segment), None)
+
+    def fingerprint(self) -> str:
+        """A short stable id of the profile's content (sha256 of its canonical JSON; the file name is ignored)."""
+        payload = asdict(self)
+        payload.pop("source")
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+# --- parsing -------------------------------------------------------------------------------------------------
+
+_SIGNAL_KEYS = {"column", "weight", "direction", "scoring", "bad", "good", "negative", "zero", "positive",
+                "scores", "default", "help"}
+_OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in")
+
+
+def _fail(where: str, key: str, why: str) -> ConfigError:
+    return ConfigError(f"{where}: {key}: {why}")
+
+
+def _table(data: Any, where: str, key: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _fail(where, key, f"expected a table, got {data!r}")
+    return data
+
+
+def _number(data: dict[str, Any], name: str, where: str, key: str, *, required: bool = True,
+            low: float | None = None, high: float | None = None) -> float | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise _fail(where, f"{key}.{name}", "missing (a number is required)")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _fail(where, f"{key}.{name}", f"expected a number, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise _fail(where, f"{key}.{name}", f"must be within {low:g}..{high:g}, got {value!r}")
+    return float(value)
+
+
+def _unknown(data: dict[str, Any], known: set[str], where: str, key: str) -> None:
+    extra = sorted(set(data) - known)
+    if extra:
+        raise _fail(where, key, f"unknown key(s) {', '.join(extra)}; known: {', '.join(sorted(known))}")
+
+
+def _enum(enum: type[StrEnum], value: Any, where: str, key: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        raise _fail(where, key, f"{value!r} is not one of {', '.join(e.value for e in enum)}") from None
+
+
+def _signal(name: str, data: Any, where: str, key: str) -> Signal:
+    data = _table(data, where, key)
+    _unknown(data, _SIGNAL_KEYS, where, key)
+    scoring = _enum(Scoring, data.get("scoring", "linear"), where, f"{key}.scoring")
+    default_direction = "categorical" if scoring is Scoring.LOOKUP else None
+    if "direction" not in data and default_direction is None:
+        raise _fail(where, f"{key}.direction", "missing: higher_is_better or lower_is_better")
+    direction = _enum(Direction, data.get("direction", default_direction), where, f"{key}.direction")
+    column = data.get("column", name)
+    if not isinstance(column, str) or not column:
+        raise _fail(where, f"{key}.column", f"expected a column name, got {column!r}")
+    fields: dict[str, Any] = {"name": name, "column": column, "direction": direction, "scoring": scoring,
+                              "weight": _number(data, "weight", where, key, low=0, high=100),
+                              "help": str(data.get("help", ""))}
+    if scoring is not Scoring.LOOKUP and direction is Direction.CATEGORICAL:
+        raise _fail(where, f"{key}.direction", f"{scoring.value} scoring needs higher_is_better or lower_is_better")
+    if scoring is Scoring.LINEAR:
+        bad, good = _number(data, "bad", where, key), _number(data, "good", where, key)
+        if (direction is Direction.HIGHER_IS_BETTER and not good > bad) or (direction is Direction.LOWER_IS_BETTER and not good < bad):
+            raise _fail(where, f"{key}.good", f"good={good:g} and bad={bad:g} contradict direction {direction.value}")
+        fields.update(bad=bad, good=good)
+    elif scoring is Scoring.SIGN:
+        neg, zero, pos = (_number(data, k, where, key, low=0, high=100) for k in ("negative", "zero", "positive"))
+        ordered = neg <= zero <= pos if direction is Direction.HIGHER_IS_BETTER else neg >= zero >= pos
+        if not ordered:
+            raise _fail(where, f"{key}.zero", f"negative/zero/positive scores {neg:g}/{zero:g}/{pos:g} contradict {direction.value}")
+        fields.update(negative=neg, zero=zero, positive=pos)
+    else:
+        scores = _table(data.get("scores"), where, f"{key}.scores")
+        if not scores:
+            raise _fail(where, f"{key}.scores", "a lookup needs at least one value → score")
+        pairs = tuple((str(k), _number(scores, k, where, f"{key}.scores", low=0, high=100)) for k in scores)
+        lookup = dict(pairs)
+        if direction is not Direction.CATEGORICAL and {"true", "false"} <= set(lookup):
+            better, worse = ("true", "false") if direction is Direction.HIGHER_IS_BETTER else ("false", "true")
+            if lookup[better] < lookup[worse]:
+                raise _fail(where, f"{key}.scores", f"scores contradict direction {direction.value}")
+        fields.update(scores=pairs, default=_number(data, "default", where, key, required=False, low=0, high=100))
+    return Signal(**fields)
+
+
+def _weights_sum_to_100(weights: list[float], where: str, key: str, what: str) -> None:
+    total = sum(weights)
+    if abs(total - 100.0) > WEIGHT_TOLERANCE:
+        raise _fail(where, key, f"{what} weights must sum to 100, got {total:g}")
+
+
+def _component(name: str, data: Any, where: str) -> Component:
+    key = f"components.{name}"
+    data = _table(data, where, key)
+    _unknown(data, {"weight", "signals", "help"}, where, key)
+    signals_data = _table(data.get("signals", {}), where, f"{key}.signals")
+    if not signals_data:
+        raise _fail(where, f"{key}.signals", "a component needs at least one signal")
+    signals = tuple(_signal(sname, sdata, where, f"{key}.signals.{sname}") for sname, sdata in signals_data.items())
+    _weights_sum_to_100([s.weight for s in signals], where, f"{key}.signals", f"component {name!r} signal")
+    return Component(name=name, weight=_number(data, "weight", where, key, low=0, high=100), signals=signals,
+                     help=str(data.get("help", "")))
+
+
+def _condition(data: Any, where: str, key: str) -> Condition:
+    data = _table(data, where, key)
+    _unknown(data, {"column", "op", "value"}, where, key)
+    if not isinstance(data.get("column"), str):
+        raise _fail(where, f"{key}.column", "missing column name")
+    if data.get("op") not in _OPS:
+        raise _fail(where, f"{key}.op", f"{data.get('op')!r} is not one of {', '.join(_OPS)}")
+    if "value" not in data:
+        raise _fail(where, f"{key}.value", "missing")
+    value = data["value"]
+    if data["op"] in ("in", "not in") and not isinstance(value, list):
+        raise _fail(where, f"{key}.value", f"{data['op']!r} needs a list")
+    return Condition(column=data["column"], op=data["op"], value=tuple(value) if isinstance(value, list) else value)
+
+
+def _segment(index: int, data: Any, where: str) -> SegmentRule:
+    key = f"segments[{index}]"
+    data = _table(data, where, key)
+    _unknown(data, {"name", "strategy", "all", "any", "help"}, where, key)
+    for field_name in ("name", "strategy"):
+        if not isinstance(data.get(field_name), str) or not data[field_name]:
+            raise _fail(where, f"{key}.{field_name}", "missing text")
+    conditions = {}
+    for group in ("all", "any"):
+        items = data.get(group, [])
+        if not isinstance(items, list):
+            raise _fail(where, f"{key}.{group}", "expected a list of {column, op, value} tables")
+        conditions[group] = tuple(_condition(c, where, f"{key}.{group}[{i}]") for i, c in enumerate(items))
+    return SegmentRule(name=data["name"], strategy=data["strategy"], all_of=conditions["all"],
+                       any_of=conditions["any"], help=str(data.get("help", "")))
+
+
+def _risk(data: Any, where: str) -> RiskRules:
+    data = _table(data, where, "risk")
+    _unknown(data, {"usage_drop_at", "inactive_days", "detractor_max", "min_risk", "unknown_health_risk", "reasons"},
+             where, "risk")
+    reasons_data = _table(data.get("reasons", {}), where, "risk.reasons")
+    _unknown(reasons_data, {r.value for r in Reason}, where, "risk.reasons")
+    missing = [r.value for r in Reason if r.value not in reasons_data]
+    if missing:
+        raise _fail(where, "risk.reasons", f"missing reason(s) {', '.join(missing)}")
+    reasons = []
+    for reason in Reason:
+        key = f"risk.reasons.{reason.value}"
+        rdata = _table(reasons_data[reason.value], where, key)
+        _unknown(rdata, {"severity", "strategy", "play"}, where, key)
+        for text in ("strategy", "play"):
+            if not isinstance(rdata.get(text), str) or not rdata[text]:
+                raise _fail(where, f"{key}.{text}", "missing text")
+        reasons.append((reason, ReasonRule(severity=_number(rdata, "severity", where, key, low=0, high=1),
+                                           strategy=rdata["strategy"], play=rdata["play"])))
+    defaults = RiskRules()
+    values = {name: _number(data, name, where, "risk", required=False) for name in
+              ("usage_drop_at", "inactive_days", "detractor_max")}
+    values["min_risk"] = _number(data, "min_risk", where, "risk", required=False, low=0, high=1)
+    values["unknown_health_risk"] = _number(data, "unknown_health_risk", where, "risk", required=False, low=0, high=1)
+    return RiskRules(**{k: (getattr(defaults, k) if v is None else v) for k, v in values.items()}, reasons=tuple(reasons))
+
+
+def profile_from_dict(data: dict[str, Any], where: str = "<dict>") -> HealthProfile:
+    """Build and validate a ``HealthProfile`` from parsed TOML; ``where`` names the file in error messages."""
+    _unknown(data, {"name", "description", "components", "bands", "trend", "segments", "risk"}, where, "profile")
+    components_data = _table(data.get("components", {}), where, "components")
+    if not components_data:
+        raise _fail(where, "components", "a profile needs at least one component")
+    components = tuple(_component(name, cdata, where) for name, cdata in components_data.items())
+    _weights_sum_to_100([c.weight for c in components], where, "components", "component")
+    bands_data = _table(data.get("bands", {}), where, "bands")
+    _unknown(bands_data, {"red_max", "yellow_max"}, where, "bands")
+    red = _number(bands_data, "red_max", where, "bands", required=False, low=0, high=100)
+    yellow = _number(bands_data, "yellow_max", where, "bands", required=False, low=0, high=100)
+    bands = Bands(red_max=Bands.red_max if red is None else red, yellow_max=Bands.yellow_max if yellow is None else yellow)
+    if not bands.red_max < bands.yellow_max:
+        raise _fail(where, "bands.yellow_max", f"must exceed red_max ({bands.red_max:g})")
+    trend = _table(data.get("trend", {}), where, "trend")
+    _unknown(trend, {"flat_within"}, where, "trend")
+    flat_within = _number(trend, "flat_within", where, "trend", required=False, low=0)
+    segments_data = data.get("segments", [])
+    if not isinstance(segments_data, list):
+        raise _fail(where, "segments", "expected an array of tables ([[segments]])")
+    segments = tuple(_segment(i, s, where) for i, s in enumerate(segments_data))
+    names = [s.name for s in segments]
+    if len(set(names)) != len(names):
+        raise _fail(where, "segments", f"duplicate segment names in {names}")
+    if "risk" not in data:
+        raise _fail(where, "risk", "missing [risk] table (reason thresholds, severities and plays)")
+    return HealthProfile(
+        name=str(data.get("name", Path(where).stem)), description=str(data.get("description", "")),
+        components=components, bands=bands, segments=segments, risk=_risk(data["risk"], where),
+        trend_flat_within=1.0 if flat_within is None else flat_within,
+        source=where,
+    )
+
+
+def bundled_profiles() -> tuple[str, ...]:
+    """Names of the profiles shipped in ``lifecycle/health_profiles``."""
+    return tuple(sorted(p.stem for p in PROFILES_DIR.glob("*.toml")))
+
+
+def load_health_profile(name_or_path: str | Path = "default") -> HealthProfile:
+    """The profile shipped under ``name`` (e.g. "default"), or the one in the TOML file at a path."""
+    text = str(name_or_path)
+    path = PROFILES_DIR / f"{text}.toml" if text in bundled_profiles() else Path(name_or_path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"health profile {text!r} not found: use one of {', '.join(bundled_profiles())} "
+                          "or the path of a TOML file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
+    return profile_from_dict(data, where=path.name if path.parent == PROFILES_DIR else str(path))
+
+
+__all__ = ["Bands", "Component", "Condition", "Direction", "HealthProfile", "Reason", "ReasonRule", "RiskRules",
+           "Scoring", "SegmentRule", "Signal", "bundled_profiles", "load_health_profile", "profile_from_dict"]
