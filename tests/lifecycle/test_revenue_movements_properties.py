@@ -20,13 +20,13 @@ from lifecycle.dataset import Dataset
 from lifecycle.filters import Window
 from lifecycle.registry import compute_metric
 from lifecycle.revenue_movements import Movement, movements_by_customer, revenue_movements
-from tests.builders import make_store
+from tests.lifecycle.metrics.stores import quick_store
 
 BASE = date(2024, 1, 1)
 CUSTOMERS = ("a", "b", "c", "d", "e")
 MONTH_ENDS = (date(2024, 3, 31), date(2024, 5, 31), date(2024, 7, 31))
 TOL = 1e-9
-# Each example builds a fresh store; on tmpfs that costs milliseconds instead of fsync-bound disk writes.
+# Each example builds a fresh throw-away store; tmpfs keeps that to milliseconds on a busy disk.
 SCRATCH = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
 money = st.one_of(st.sampled_from([0.0, 10.0, 33.33, 99.99, 100.0]), st.floats(0, 1000, allow_nan=False).map(lambda x: round(x, 2)))
@@ -46,7 +46,7 @@ def rows_of(history: list[tuple[str, int, int | None, float]]) -> list[dict[str,
 
 def open_dataset(directory: str, subscriptions: list[dict[str, Any]], as_of: date, window: Window | None = None) -> Dataset:
     tables = {"customers": [{"customer_id": c, "signup_date": "2023-12-01"} for c in CUSTOMERS], "subscriptions": subscriptions}
-    path = make_store(Path(tempfile.mkdtemp(dir=directory)) / "random.db", tables)
+    path = quick_store(Path(tempfile.mkdtemp(dir=directory)) / "random.db", tables)
     return Dataset.open(path, as_of, window=window)
 
 
