@@ -98,6 +98,25 @@ def _instants(text: pd.Series, dayfirst: bool | None, date_format: str | None, t
     return out, invalid, why
 
 
+def _with_format(t: pd.Series, present: np.ndarray, date_format: str, timezone: str | None,
+                 day_only: bool) -> tuple[pd.Series, np.ndarray, str]:
+    """Parse with the mapping's strptime ``date_format`` (``%z`` in it reads zones; otherwise ``timezone`` or UTC)."""
+    out = _empty(len(t), t.index)
+    zoned = "%z" in date_format or "%Z" in date_format
+    parsed = pd.to_datetime(t[present], format=date_format, errors="coerce", utc=zoned)
+    if zoned:
+        values = _utc_naive(parsed)
+    elif timezone is not None and not day_only:
+        values = _localise(parsed, timezone)
+    else:
+        values = parsed.astype("datetime64[s]")
+    if day_only:
+        values = values.dt.normalize()
+    out[present] = values
+    invalid = present & np.isnat(out.to_numpy(dtype="datetime64[s]"))
+    return out, invalid, f"does not match the mapping's date_format {date_format!r}"
+
+
 def _iso(t: pd.Series, timezone: str | None, day_only: bool) -> pd.Series:
     if day_only:
         return pd.to_datetime(t.str.slice(0, 10), format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
