@@ -43,6 +43,7 @@ import os
 import re
 import tempfile
 from datetime import date, timedelta
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,8 @@ CONTRACT_COLUMNS: tuple[str, ...] = (
     "orders_count", "orders_value", "last_order_at", "days_since_last_order",
 )
 """The columns ``docs/snapshot-contract.md`` promises, in its order (extras and ``x_*`` follow)."""
+RECENT_COLUMNS = ("events_7d", "events_30d", "events_prev_30d", "events_90d", "active_days_30d", "distinct_features_30d")
+MILESTONE_COLUMNS = ("activated", "activated_at", "days_to_value", "onboarding_steps_done", "onboarding_complete")
 
 
 def feature_column(event_name: str) -> str:
@@ -79,38 +82,83 @@ def feature_column(event_name: str) -> str:
 # --------------------------------------------------------------------------------------------- public API
 
 
-def build_snapshot(dataset: Dataset) -> pd.DataFrame:
+SECTIONS = (
+    # (builder, columns it adds) — build_snapshot(columns=…) runs only the sections a caller needs
+    ("subscriptions", ("mrr_current", "mrr_30d_ago", "mrr_90d_ago", "mrr_change_90d", "seats_current", "seats_90d_ago",
+                       "seats_change_90d", "is_active_subscriber", "churned", "churned_at", "reactivated", "reactivated_at",
+                       "ever_paid", "first_paid_at")),
+    ("recent_events", (*RECENT_COLUMNS, "usage_change_30d")),
+    ("latest_event", ("last_event_at", "days_since_last_event")),
+    ("milestones", MILESTONE_COLUMNS),
+    ("feature_use", ()),  # used_<feature> columns, named from the configuration
+    ("nps", ("nps_latest", "nps_latest_at", "nps_category")),
+    ("tickets", ("tickets_open", "tickets_open_high", "tickets_90d", "csat_avg_90d")),
+    ("invoices", ("invoices_due_90d", "invoices_late_90d", "invoices_overdue_now", "on_time_payment_rate")),
+    ("referrals", ("referrals_made", "referrals_converted")),
+    ("touches", ("touches_sent_90d", "touches_opened_90d", "touches_clicked_90d", "emails_sent_90d", "emails_opened_90d",
+                 "email_open_rate_90d")),
+    ("orders", ("orders_count", "orders_value", "last_order_at", "first_order_at", "days_since_last_order",
+                "ever_paid", "first_paid_at")),
+)
+
+
+def _builders() -> dict[str, object]:
+    return {"subscriptions": _subscription_columns, "recent_events": _recent_event_columns,
+            "latest_event": _latest_event_columns, "milestones": _milestone_columns, "feature_use": _feature_use_columns,
+            "nps": _nps_columns, "tickets": _ticket_columns, "invoices": _invoice_columns, "referrals": _referral_columns,
+            "touches": _touch_columns, "orders": _order_columns}
+
+
+def build_snapshot(dataset: Dataset, columns: Collection[str] | None = None) -> pd.DataFrame:
     """One row per customer in the dataset's scope, sorted by ``customer_id``, with every contract column.
 
     Customers who signed up after ``as_of`` are not in the snapshot. Missing source tables give NaN/NA
-    columns, never zeros. See ``docs/snapshot-contract.md`` for the meaning of each column.
+    columns, never zeros. See ``docs/snapshot-contract.md`` for the meaning of each column. With ``columns``,
+    only the sections producing those columns run (the customer attributes and ``x_*`` are always there) —
+    the stage history uses this to classify many past dates cheaply.
     """
     as_of = pd.Timestamp(dataset.as_of)
     customers = dataset.table("customers", extra=True)
     snap = _customer_columns(customers, as_of)
-    for part in (_subscription_columns, _event_columns, _nps_columns, _ticket_columns, _invoice_columns,
-                 _referral_columns, _touch_columns, _order_columns):
-        snap = part(dataset, snap, as_of)
-    snap = _paid_columns(dataset, snap)
-    extras = [c for c in snap.columns if c not in CONTRACT_COLUMNS and not c.startswith("x_")]
+    wanted = None if columns is None else set(columns)
+    builders = _builders()
+    for name, produced in SECTIONS:
+        needed = wanted is None or bool(wanted & set(produced)) or (
+            name == "feature_use" and any(c.startswith("used_") for c in wanted))
+        if needed:
+            snap = builders[name](dataset, snap, as_of)  # type: ignore[operator]
+    if wanted is None or wanted & {"ever_paid", "first_paid_at"}:
+        snap = _paid_columns(dataset, snap)
+    present = [c for c in CONTRACT_COLUMNS if c in snap.columns]
+    extras = [c for c in snap.columns if c not in CONTRACT_COLUMNS and not c.startswith("x_") and not c.startswith("_")]
     user = [c for c in snap.columns if c.startswith("x_")]
-    snap = snap[[*CONTRACT_COLUMNS, *extras, *user]]
+    snap = snap[[*present, *extras, *user]]
     return snap.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
-def snapshot_of(dataset: Dataset) -> pd.DataFrame:
-    """The snapshot of ``dataset``, built once per ``Dataset`` (memoised with its table cache).
+def snapshot_of(dataset: Dataset, columns: Collection[str] | None = None) -> pd.DataFrame:
+    """The snapshot of ``dataset`` (only ``columns``' sections when given), built once per ``Dataset``.
 
-    On a SQLite-backed dataset the Parquet cache of ``load_or_build_snapshot`` is used as well.
+    Memoised with the dataset's table cache; a full snapshot already built serves any column subset. On a
+    SQLite-backed dataset the Parquet cache of ``load_or_build_snapshot`` is used as well.
     """
-    cache = dataset._cache  # the dataset's per-call frame cache; the key cannot collide with table keys
-    if SNAPSHOT_CACHE_KEY not in cache:
+    cache = dataset._cache  # the dataset's per-call frame cache; these keys cannot collide with table keys
+    if SNAPSHOT_CACHE_KEY in cache:
+        return cache[SNAPSHOT_CACHE_KEY]
+    key = SNAPSHOT_CACHE_KEY if columns is None else f"{SNAPSHOT_CACHE_KEY}:{_columns_tag(columns)}"
+    if key not in cache:
         path = getattr(dataset.backend, "path", None)
         if path is not None and Path(path).exists():
-            cache[SNAPSHOT_CACHE_KEY] = _cached(Path(path), dataset)
+            cache[key] = _cached(Path(path), dataset, columns)
         else:
-            cache[SNAPSHOT_CACHE_KEY] = build_snapshot(dataset)
-    return cache[SNAPSHOT_CACHE_KEY]
+            cache[key] = build_snapshot(dataset, columns)
+    return cache[key]
+
+
+def _columns_tag(columns: Collection[str] | None) -> str:
+    if columns is None:
+        return ""
+    return "cols" + hashlib.sha256(",".join(sorted(set(columns))).encode()).hexdigest()[:10]
 
 
 def load_or_build_snapshot(db_path: str | Path, as_of: date, config: EngineConfig = DEFAULT_CONFIG,
@@ -130,7 +178,8 @@ def load_or_build_snapshot(db_path: str | Path, as_of: date, config: EngineConfi
             close()
 
 
-def snapshot_cache_path(db_path: str | Path, as_of: date, config: EngineConfig, filters: Filters) -> Path:
+def snapshot_cache_path(db_path: str | Path, as_of: date, config: EngineConfig, filters: Filters,
+                        columns: Collection[str] | None = None) -> Path:
     """Where the cached snapshot for these arguments lives (see ``load_or_build_snapshot``)."""
     from lifecycle.store import data_dir
 
@@ -138,18 +187,31 @@ def snapshot_cache_path(db_path: str | Path, as_of: date, config: EngineConfig, 
     stat = source.stat()
     identity = hashlib.sha256(f"{source}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
     filters_hash = hashlib.sha256(json.dumps(filters.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
-    name = f"snapshot-{as_of.isoformat()}-{config.fingerprint()}-{filters_hash}.parquet"
+    tag = f"-{_columns_tag(columns)}" if columns is not None else ""
+    name = f"snapshot-{as_of.isoformat()}-{config.fingerprint()}-{filters_hash}{tag}.parquet"
     return data_dir() / "cache" / identity / name
 
 
-def _cached(db_path: Path, dataset: Dataset) -> pd.DataFrame:
-    target = snapshot_cache_path(db_path, dataset.as_of, dataset.config, dataset.filters)
+def _read(target: Path) -> pd.DataFrame | None:
     if target.exists():
         try:
             return pd.read_parquet(target)
         except Exception:  # a damaged cache file is rebuilt, never trusted
-            pass
-    snap = build_snapshot(dataset)
+            return None
+    return None
+
+
+def _cached(db_path: Path, dataset: Dataset, columns: Collection[str] | None = None) -> pd.DataFrame:
+    full = snapshot_cache_path(db_path, dataset.as_of, dataset.config, dataset.filters)
+    found = _read(full)
+    if found is None and columns is not None:
+        target = snapshot_cache_path(db_path, dataset.as_of, dataset.config, dataset.filters, columns)
+        found = _read(target)
+    else:
+        target = full
+    if found is not None:
+        return found
+    snap = build_snapshot(dataset, columns)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=target.parent)
     os.close(handle)
@@ -252,7 +314,7 @@ def _subscription_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timest
     columns = {"mrr_current": "float", "mrr_30d_ago": "float", "mrr_90d_ago": "float", "mrr_change_90d": "float",
                "seats_current": "float", "seats_90d_ago": "float", "seats_change_90d": "float",
                "is_active_subscriber": "boolean", "churned": "boolean", "churned_at": "datetime",
-               "reactivated": "boolean", "reactivated_at": "datetime", "first_sub_paid_at": "datetime"}
+               "reactivated": "boolean", "reactivated_at": "datetime", "_first_sub_paid_at": "datetime"}
     if not dataset.has("subscriptions"):
         return _absent(snap, columns)
     subs = dataset.table("subscriptions")[["customer_id", "start_date", "end_date", "mrr", "seats"]].copy()
@@ -292,89 +354,116 @@ def _paying_periods(snap: pd.DataFrame, paid: pd.DataFrame, as_of: pd.Timestamp)
     per = pd.DataFrame({
         "blocks": new_block.groupby(paid["customer_id"]).sum(),
         "is_active_subscriber": active.groupby(paid["customer_id"]).any(),
-        "first_sub_paid_at": paid.groupby("customer_id")["start_date"].min(),
+        "_first_sub_paid_at": paid.groupby("customer_id")["start_date"].min(),
         "last_block_start": paid["start_date"].where(new_block).groupby(paid["customer_id"]).max(),
         "last_end": paid.groupby("customer_id")["end_date"].max(),
     }).rename_axis("customer_id").reset_index()
     snap = _attach(snap, per, {"blocks": 0, "is_active_subscriber": False, "last_block_start": None, "last_end": None,
-                               "first_sub_paid_at": None})
+                               "_first_sub_paid_at": None})
     snap["is_active_subscriber"] = snap["is_active_subscriber"].astype("boolean")
     ever = snap["blocks"] > 0
     snap["churned"] = (ever & ~snap["is_active_subscriber"]).astype("boolean")
     snap["churned_at"] = snap["last_end"].where(snap["churned"].astype(bool)).astype("datetime64[us]")
     snap["reactivated"] = (snap["is_active_subscriber"] & (snap["blocks"] > 1)).astype("boolean")
     snap["reactivated_at"] = snap["last_block_start"].where(snap["reactivated"].astype(bool)).astype("datetime64[us]")
-    snap["first_sub_paid_at"] = snap["first_sub_paid_at"].astype("datetime64[us]")
+    snap["_first_sub_paid_at"] = snap["_first_sub_paid_at"].astype("datetime64[us]")
     return snap.drop(columns=["blocks", "last_block_start", "last_end"])
 
 
-def _event_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    activation = dataset.config.activation
-    features = tuple(activation.core_features)
-    used = [feature_column(f) for f in features]
-    counts = ["events_7d", "events_30d", "events_prev_30d", "events_90d", "active_days_30d", "distinct_features_30d",
-              "onboarding_events"]
-    if not dataset.has("events"):
-        snap = _absent(snap, {**dict.fromkeys(counts, "float"), "last_event_at": "datetime", "activated_at": "datetime",
-                              **dict.fromkeys(used, "boolean")})
-        return _event_derived(dataset, snap, as_of, has_events=False)
-    act, act_params = _in_list("e.event_name", tuple(activation.active_events))
-    if not activation.active_events:
-        act, act_params = "1 = 1", []
-    core, core_params = _in_list("e.event_name", features)
+def _events_absent(dataset: Dataset, snap: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame | None:
+    """``snap`` with ``columns`` missing when there is no event data, else None (go ahead and query)."""
+    return None if dataset.has("events") else _absent(snap, columns)
+
+
+def _activity_sql(dataset: Dataset) -> tuple[str, list[object]]:
+    events = tuple(dataset.config.activation.active_events)
+    return _in_list("e.event_name", events) if events else ("1 = 1", [])
+
+
+def _event_query(dataset: Dataset, select: list[str], params: list[object], where: str, where_params: list[object]) -> pd.DataFrame:
+    scope, scope_params = _scope_sql(dataset, "e.customer_id")
+    sql = (f"SELECT e.customer_id AS customer_id, {', '.join(select)} FROM events e "
+           f"WHERE {where} AND e.occurred_at < ? AND {scope} GROUP BY e.customer_id")
+    return dataset.backend.query(sql, [*params, *where_params, _cutoff(dataset), *scope_params])
+
+
+def _recent_event_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Window counts over the last 90 days only (the WHERE keeps older rows out of every expression)."""
+    absent = _events_absent(dataset, snap, dict.fromkeys([*RECENT_COLUMNS, "usage_change_30d"], "float"))
+    if absent is not None:
+        return absent
+    act, act_params = _activity_sql(dataset)
+    core, core_params = _in_list("e.event_name", tuple(dataset.config.activation.core_features))
     qty = "COALESCE(e.quantity, 1)"
     select: list[str] = []
     params: list[object] = []
-
-    def add(expression: str, alias: str, *values: object) -> None:
-        select.append(f"{expression} AS {alias}")
-        params.extend(values)
-
     for alias, back in (("events_7d", 7), ("events_30d", 30), ("events_90d", 90)):
-        add(f"SUM(CASE WHEN {act} AND e.occurred_at >= ? THEN {qty} ELSE 0 END)", alias, *act_params, _cutoff(dataset, back))
-    add(f"SUM(CASE WHEN {act} AND e.occurred_at >= ? AND e.occurred_at < ? THEN {qty} ELSE 0 END)", "events_prev_30d",
-        *act_params, _cutoff(dataset, 60), _cutoff(dataset, 30))
-    add(f"COUNT(DISTINCT CASE WHEN {act} AND e.occurred_at >= ? THEN SUBSTR(e.occurred_at, 1, 10) END)", "active_days_30d",
-        *act_params, _cutoff(dataset, 30))
-    add(f"COUNT(DISTINCT CASE WHEN {core} AND e.occurred_at >= ? THEN e.event_name END)", "distinct_features_30d",
-        *core_params, _cutoff(dataset, 30))
-    add(f"MAX(CASE WHEN {act} THEN e.occurred_at END)", "last_event_at", *act_params)
-    add("MIN(CASE WHEN e.event_name = ? THEN e.occurred_at END)", "activated_at", activation.value_event)
-    add("SUM(CASE WHEN e.event_name = ? THEN 1 ELSE 0 END)", "onboarding_events", activation.onboarding_event)
-    for index, feature in enumerate(features):
-        add("SUM(CASE WHEN e.event_name = ? THEN 1 ELSE 0 END)", f"used_{index}", feature)
-    scope, scope_params = _scope_sql(dataset, "e.customer_id")
-    sql = (f"SELECT e.customer_id AS customer_id, {', '.join(select)} FROM events e "
-           f"WHERE e.occurred_at < ? AND {scope} GROUP BY e.customer_id")
-    frame = dataset.backend.query(sql, [*params, _cutoff(dataset), *scope_params])
-    frame = _numeric(frame, [*counts, *[f"used_{i}" for i in range(len(features))]])
-    frame = frame.rename(columns={f"used_{i}": name for i, name in enumerate(used)})
-    for column in ("last_event_at", "activated_at"):
-        frame[column] = to_datetime(frame[column]) if len(frame) else pd.Series([], dtype="datetime64[us]")
-    snap = _attach(snap, frame, {**dict.fromkeys(counts, 0.0), **dict.fromkeys(used, 0.0), "last_event_at": None,
-                                 "activated_at": None})
-    for column in used:
-        snap[column] = (snap[column] > 0).astype("boolean")
-    return _event_derived(dataset, snap, as_of, has_events=True)
-
-
-def _event_derived(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp, has_events: bool) -> pd.DataFrame:
-    activation = dataset.config.activation
+        select.append(f"SUM(CASE WHEN {act} AND e.occurred_at >= ? THEN {qty} ELSE 0 END) AS {alias}")
+        params += [*act_params, _cutoff(dataset, back)]
+    select.append(f"SUM(CASE WHEN {act} AND e.occurred_at >= ? AND e.occurred_at < ? THEN {qty} ELSE 0 END) AS events_prev_30d")
+    params += [*act_params, _cutoff(dataset, 60), _cutoff(dataset, 30)]
+    select.append(f"COUNT(DISTINCT CASE WHEN {act} AND e.occurred_at >= ? THEN SUBSTR(e.occurred_at, 1, 10) END) AS active_days_30d")
+    params += [*act_params, _cutoff(dataset, 30)]
+    select.append(f"COUNT(DISTINCT CASE WHEN {core} AND e.occurred_at >= ? THEN e.event_name END) AS distinct_features_30d")
+    params += [*core_params, _cutoff(dataset, 30)]
+    frame = _numeric(_event_query(dataset, select, params, "e.occurred_at >= ?", [_cutoff(dataset, 90)]), list(RECENT_COLUMNS))
+    snap = _attach(snap, frame, dict.fromkeys(RECENT_COLUMNS, 0.0))
     previous = snap["events_prev_30d"]
     snap["usage_change_30d"] = ((snap["events_30d"] - previous) / previous.where(previous > 0)).astype("float64")
+    return snap
+
+
+def _latest_event_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Latest activity event to as_of and the whole days since it."""
+    absent = _events_absent(dataset, snap, {"last_event_at": "datetime", "days_since_last_event": "float"})
+    if absent is not None:
+        return absent
+    act, act_params = _activity_sql(dataset)
+    frame = _event_query(dataset, ["MAX(e.occurred_at) AS last_event_at"], [], act, act_params)
+    frame["last_event_at"] = to_datetime(frame["last_event_at"]) if len(frame) else pd.Series([], dtype="datetime64[us]")
+    snap = _attach(snap, frame, {"last_event_at": None})
     snap["last_event_at"] = snap["last_event_at"].astype("datetime64[us]")
-    snap["activated_at"] = snap["activated_at"].astype("datetime64[us]")
     snap["days_since_last_event"] = _days(as_of, snap["last_event_at"].dt.normalize())
+    return snap
+
+
+def _milestone_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """First value event and onboarding steps (reads only those two event names)."""
+    activation = dataset.config.activation
+    absent = _events_absent(dataset, snap, {"activated": "boolean", "activated_at": "datetime", "days_to_value": "float",
+                                             "onboarding_steps_done": "float", "onboarding_complete": "boolean"})
+    if absent is not None:
+        return absent
+    select = ["MIN(CASE WHEN e.event_name = ? THEN e.occurred_at END) AS activated_at",
+              "SUM(CASE WHEN e.event_name = ? THEN 1 ELSE 0 END) AS onboarding_events"]
+    names = [activation.value_event, activation.onboarding_event]
+    frame = _numeric(_event_query(dataset, select, names, "e.event_name IN (?, ?)", names), ["onboarding_events"])
+    frame["activated_at"] = to_datetime(frame["activated_at"]) if len(frame) else pd.Series([], dtype="datetime64[us]")
+    snap = _attach(snap, frame, {"activated_at": None, "onboarding_events": 0.0})
+    snap["activated_at"] = snap["activated_at"].astype("datetime64[us]")
     snap["days_to_value"] = _days(snap["activated_at"].dt.normalize(), snap["signup_date"])
+    snap["activated"] = (snap["days_to_value"] <= activation.within_days).astype("boolean")
     steps = float(activation.onboarding_steps)
     snap["onboarding_steps_done"] = snap["onboarding_events"].clip(upper=steps)
-    if has_events:
-        snap["activated"] = (snap["days_to_value"] <= activation.within_days).astype("boolean")
-        snap["onboarding_complete"] = (snap["onboarding_steps_done"] >= steps).astype("boolean")
-    else:
-        snap["activated"] = pd.Series(pd.NA, index=snap.index, dtype="boolean")
-        snap["onboarding_complete"] = pd.Series(pd.NA, index=snap.index, dtype="boolean")
+    snap["onboarding_complete"] = (snap["onboarding_steps_done"] >= steps).astype("boolean")
     return snap.drop(columns=["onboarding_events"])
+
+
+def _feature_use_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """``used_<feature>``: each configured core feature used at least once by as_of."""
+    features = tuple(dataset.config.activation.core_features)
+    used = [feature_column(f) for f in features]
+    absent = _events_absent(dataset, snap, dict.fromkeys(used, "boolean"))
+    if absent is not None or not features:
+        return absent if absent is not None else snap
+    select = [f"MAX(CASE WHEN e.event_name = ? THEN 1 ELSE 0 END) AS used_{i}" for i in range(len(features))]
+    where, where_params = _in_list("e.event_name", features)
+    frame = _numeric(_event_query(dataset, select, list(features), where, where_params), [f"used_{i}" for i in range(len(features))])
+    frame = frame.rename(columns={f"used_{i}": name for i, name in enumerate(used)})
+    snap = _attach(snap, frame, dict.fromkeys(used, 0.0))
+    for column in used:
+        snap[column] = (snap[column] > 0).astype("boolean")
+    return snap
 
 
 def _nps_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -495,10 +584,10 @@ def _order_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) ->
 
 def _paid_columns(dataset: Dataset, snap: pd.DataFrame) -> pd.DataFrame:
     """``ever_paid`` and ``first_paid_at`` from paying subscriptions and kept orders."""
-    first = pd.concat([snap["first_sub_paid_at"], snap["first_order_at"]], axis=1).min(axis=1)
+    first = pd.concat([snap["_first_sub_paid_at"], snap["first_order_at"]], axis=1).min(axis=1)
     snap["first_paid_at"] = first.astype("datetime64[us]")
     if dataset.has("subscriptions") or dataset.has("orders"):
         snap["ever_paid"] = snap["first_paid_at"].notna().astype("boolean")
     else:
         snap["ever_paid"] = pd.Series(pd.NA, index=snap.index, dtype="boolean")
-    return snap.drop(columns=["first_sub_paid_at"])
+    return snap.drop(columns=["_first_sub_paid_at"])

@@ -401,20 +401,22 @@ def _evidence(frame: pd.DataFrame, stage: np.ndarray, rule_ids: np.ndarray, mode
     return evidence
 
 
-def classify_customers(snapshot: pd.DataFrame, model: StageModel, evidence: bool = True) -> pd.DataFrame:
+def classify_customers(snapshot: pd.DataFrame, model: StageModel, evidence: bool = True, overlays: bool = True) -> pd.DataFrame:
     """Stage, firing rule, overlays and evidence for every customer of ``snapshot`` (vectorised).
 
     Columns: ``customer_id``, ``stage``, ``stage_order``, ``rule_id``, one boolean column per overlay
     (``overlay_<id>``), ``overlays`` (comma-separated ids, "" when none) and, with ``evidence=True``,
-    ``evidence``: ``{"rule": id, "checks": [{feature, op, value (threshold), actual}]}``.
+    ``evidence``: ``{"rule": id, "checks": [{feature, op, value (threshold), actual}]}``. ``overlays=False``
+    skips the overlay columns (the stage history needs stages only).
     """
     stage, rule_ids = _first_match(snapshot, model.rules, model)
     out = pd.DataFrame({"customer_id": snapshot["customer_id"].astype("string").to_numpy(),
                         "stage": pd.array(stage, dtype="string"), "rule_id": pd.array(rule_ids, dtype="string")})
     out["stage_order"] = out["stage"].map(model.order).astype("Float64")
-    masks = _masks(snapshot, model.overlay_rules, model) if len(snapshot) else [np.zeros(0, bool)] * len(model.overlay_rules)
+    overlay_rules = model.overlay_rules if overlays else ()
+    masks = _masks(snapshot, overlay_rules, model) if len(snapshot) else [np.zeros(0, bool)] * len(overlay_rules)
     labels = np.full(len(snapshot), "", dtype=object)
-    for overlay in model.overlays:
+    for overlay in model.overlays if overlays else ():
         hit = np.zeros(len(snapshot), dtype=bool)
         for rule, mask in zip(model.overlay_rules, masks):
             if rule.target == overlay.id:
@@ -560,13 +562,18 @@ def checkpoints(as_of: date, months: int) -> list[date]:
     return [add_months(as_of, -k) for k in range(months + 1)]
 
 
+def stage_features(model: StageModel) -> tuple[str, ...]:
+    """Snapshot columns the model's customer rules read, plus those the stage history needs."""
+    return tuple(sorted({f for r in model.rules for f in r.features} | {"customer_id", "signup_date", "churned"}))
+
+
 def stages_at(dataset: Dataset, model: StageModel, day: date) -> pd.DataFrame:
     """Stage and churned flag of every customer (signed up by ``day``) as known on ``day`` (no look-ahead)."""
     key = f"__stages__:{model.origin}:{model.id}:{day.isoformat()}"  # memoised with the dataset's table cache
     if key not in dataset._cache:
         view = dataset if day == dataset.as_of else dataset.rescoped(Scope.at(day, dataset.filters))
-        snap = snapshot_of(view)
-        classified = classify_customers(snap, model, evidence=False)
+        snap = snapshot_of(view, stage_features(model))
+        classified = classify_customers(snap, model, evidence=False, overlays=False)
         dataset._cache[key] = pd.DataFrame({
             "customer_id": classified["customer_id"], "stage": classified["stage"],
             "churned": snap["churned"].fillna(False).astype(bool).to_numpy(),
@@ -581,33 +588,47 @@ def stage_history(dataset: Dataset, model: StageModel, days: list[date]) -> pd.D
     return pd.DataFrame({day: frames[day].reindex(base) for day in days})
 
 
-def time_in_stage(dataset: Dataset, model: StageModel, months: int = 12,
-                  customer_ids: list[str] | None = None) -> pd.DataFrame:
+def time_in_stage(dataset: Dataset, model: StageModel, months: int = 12, customer_ids: list[str] | None = None,
+                  enough: dict[str, float] | None = None) -> pd.DataFrame:
     """Days each customer has been in their current stage on ``as_of`` (monthly resolution, lower bound).
 
-    Entry = the earliest checkpoint (as_of, as_of − 1 month, …) of the unbroken run in the current stage,
-    or the signup day when the run reaches back past signup. ``censored`` is true when the run spans the
-    whole history (the customer may have been in the stage longer). Columns: customer_id, stage,
-    entered_at, days_in_stage, censored.
+    Walks back over the checkpoints (as_of, as_of − 1 month, …, as_of − ``months``): the entry is the
+    earliest checkpoint of the unbroken run in the current stage, or the signup day when the run reaches back
+    past signup. ``censored`` is true when the run spans the whole history, or — with ``enough`` (stage id →
+    days) — when the walk stopped early because the run already exceeded that many days (stages missing from
+    ``enough`` need no history then). Only as many earlier snapshots are built as some customer still needs.
+    Columns: customer_id, stage, entered_at, days_in_stage, censored.
     """
-    days = checkpoints(dataset.as_of, months)
-    current = stages_at(dataset, model, days[0])
+    days = [np.datetime64(d, "us") for d in checkpoints(dataset.as_of, months)]
+    current = stages_at(dataset, model, dataset.as_of)
     if customer_ids is not None:
         current = current.loc[current.index.intersection(pd.Index(customer_ids, dtype="string"))]
-    history = np.column_stack([stages_at(dataset, model, d)["stage"].reindex(current.index).to_numpy(dtype=object, na_value=None)
-                               for d in days]) if len(current) else np.empty((0, len(days)), dtype=object)
-    same = history == history[:, :1] if len(current) else np.empty((0, len(days)), dtype=bool)
-    run = np.cumprod(same, axis=1).sum(axis=1) if len(current) else np.zeros(0, dtype=int)
-    day_stamps = np.array([np.datetime64(d, "us") for d in days])
+    ids = current.index
+    stage = current["stage"].to_numpy(dtype=object)
     signup = current["signup_date"].to_numpy(dtype="datetime64[us]")
-    earliest = day_stamps[np.maximum(run - 1, 0)] if len(current) else np.empty(0, dtype="datetime64[us]")
-    before_run = day_stamps[np.minimum(run, len(days) - 1)] if len(current) else earliest
-    reaches_signup = signup > before_run  # not yet signed up at the checkpoint before the run
-    full = run == len(days)
-    entered = np.where(reaches_signup | (full & (signup >= earliest)), signup, earliest)
-    censored = full & (signup < earliest)
-    as_of = np.datetime64(dataset.as_of, "us")
-    return pd.DataFrame({"customer_id": current.index.astype("string"), "stage": current["stage"].to_numpy(),
-                         "entered_at": entered.astype("datetime64[us]"),
-                         "days_in_stage": ((as_of - entered) / np.timedelta64(1, "D")).astype("float64"),
-                         "censored": censored}).reset_index(drop=True)
+    entered = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[us]")
+    censored = np.zeros(len(ids), dtype=bool)
+    open_ = np.ones(len(ids), dtype=bool)
+    limit = (current["stage"].map(enough).to_numpy(dtype="float64", na_value=np.nan) if enough is not None
+             else np.full(len(ids), np.inf))
+    if enough is not None:
+        limit = np.where(np.isnan(limit), -1.0, limit)  # no threshold: nothing to find out
+    for k in range(1, len(days)):
+        run_days = (days[0] - days[k - 1]) / np.timedelta64(1, "D")
+        settled = open_ & (run_days > limit)
+        entered[settled], censored[settled] = days[k - 1], True
+        open_ &= ~settled
+        if not open_.any():
+            break
+        before = stages_at(dataset, model, days[k].astype("datetime64[D]").item())["stage"].reindex(ids)
+        same = before.to_numpy(dtype=object, na_value=None) == stage
+        broke = open_ & ~same
+        entered[broke] = np.where(signup[broke] > days[k], signup[broke], days[k - 1])
+        open_ &= same
+    if open_.any():  # unbroken over the whole history
+        last = days[-1]
+        entered[open_] = np.where(signup[open_] >= last, signup[open_], last)
+        censored[open_] = signup[open_] < last
+    return pd.DataFrame({"customer_id": pd.array(ids, dtype="string"), "stage": stage, "entered_at": entered,
+                         "days_in_stage": ((days[0] - entered) / np.timedelta64(1, "D")).astype("float64"),
+                         "censored": censored})

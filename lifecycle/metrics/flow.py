@@ -69,8 +69,8 @@ def regression_rate(dataset: Dataset) -> MetricResult:
                         dataset.scope, empty_reason="no customer was classified at both the window start and as_of")
 
 
-def _live_time_in_stage(dataset: Dataset, model: StageModel, months: int) -> pd.DataFrame:
-    tis = time_in_stage(dataset, model, months=months)
+def _live_time_in_stage(dataset: Dataset, model: StageModel, months: int, enough: dict[str, float]) -> pd.DataFrame:
+    tis = time_in_stage(dataset, model, months=months, enough=enough)
     churned = stages_at(dataset, model, dataset.as_of)["churned"]
     return tis[~churned.reindex(pd.Index(tis["customer_id"])).to_numpy(dtype=bool)]
 
@@ -87,7 +87,7 @@ def stagnation_rate(dataset: Dataset) -> MetricResult:
     if not expected:
         return missing_result("stagnation_rate", Unit.RATIO, dataset.scope, "the stage model sets no expected_days")
     months = int(np.ceil(max(expected.values()) / 28.0)) + 1
-    tis = _live_time_in_stage(dataset, model, months)
+    tis = _live_time_in_stage(dataset, model, months, expected)
     tis = tis[tis["stage"].isin(expected)]
     stuck = tis["days_in_stage"].to_numpy() > tis["stage"].map(expected).to_numpy(dtype="float64")
     breakdown = tuple(

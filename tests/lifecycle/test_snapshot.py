@@ -232,3 +232,12 @@ def test_cached_snapshot_round_trips_and_a_rewrite_changes_the_cache_key(tmp_pat
     make_store(path, {"customers": [{"customer_id": "z", "signup_date": "2024-01-01"}]})
     assert snapshot_cache_path(path, as_of, EngineConfig(), Filters()) != cache_file
     assert list(load_or_build_snapshot(path, as_of)["customer_id"]) == ["a", "b", "c", "d", "z"]
+
+
+def test_a_partial_snapshot_equals_the_same_columns_of_the_full_one(tmp_path: Path) -> None:
+    """``columns=`` runs fewer sections but must not change any value (the stage history relies on it)."""
+    ds = make_dataset(tmp_path, fixture_tables(), as_of=AS_OF)
+    wanted = ["churned", "activated_at", "onboarding_complete", "distinct_features_30d", "nps_category", "referrals_made"]
+    part = build_snapshot(ds, wanted)
+    assert "tickets_open" not in part.columns and "email_open_rate_90d" not in part.columns
+    pd.testing.assert_frame_equal(part[["customer_id", *wanted]], build_snapshot(ds)[["customer_id", *wanted]])
