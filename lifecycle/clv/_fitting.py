@@ -26,8 +26,8 @@ from scipy.optimize import minimize
 
 from lifecycle.errors import ModelFitError
 
-LOG_PARAM_BOUND = 18.0
-"""Parameters are searched within a factor e^18 (about 6.6e7) either side of their scale (1 for shape parameters,
+LOG_PARAM_BOUND = 16.0
+"""Parameters are searched within a factor e^16 (about 8.9e6) either side of their scale (1 for shape parameters,
 the data's typical size for rate parameters such as alpha, beta, gamma)."""
 
 LOG_EDGE = float(np.log(1e6))
@@ -124,16 +124,20 @@ def maximize_likelihood(
     best: tuple[float, np.ndarray, bool, str] | None = None
     converged: list[tuple[float, np.ndarray]] = []
     runs = 0
+    failures = 0
     for start in starts:
         runs += 1
         theta0 = np.clip(np.log(np.asarray(start, dtype=float) / scale), -LOG_PARAM_BOUND + 1, LOG_PARAM_BOUND - 1)
         with np.errstate(all="ignore"):
             result = minimize(objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
-                              options={"maxiter": 3000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20})
+                              options={"maxiter": 500, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20})
         ok, reason = _judge(result, names, scale)
         value = float(result.fun)
         if best is None or (np.isfinite(value) and (not np.isfinite(best[0]) or value < best[0])):
             best = (value, np.asarray(result.x), ok, reason)
+        failures += not ok
+        if failures >= 2 and not converged:
+            break  # two starts failed and none succeeded: the data, not the start, is the problem
         if ok:
             twin = next((th for v, th in converged if abs(value - v) <= _AGREEMENT_RTOL * max(1.0, abs(v))), None)
             if twin is not None:
