@@ -274,3 +274,17 @@ def test_classify_customer_explains_the_verdict(tmp_path: Path) -> None:
     assert verdict.overlays == ("at_risk",)
     assert set(verdict.overlay_rules) == {"at_risk_overdue_invoice", "at_risk_high_priority_ticket"}
     assert verdict.time_in_stage_days == 61.0
+
+
+def test_the_example_model_in_docs_stages_md_is_valid() -> None:
+    """docs/stages.md shows a user's own model; it must load and classify as described."""
+    import re
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "stages.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n# my_stages.toml\n(.*?)```", text, re.S)
+    assert block is not None
+    model = parse_model(block.group(1), "my_stages.toml")
+    snap = frame({"nps_category": "promoter"}, {})
+    snap["mrr_current"] = [1500.0, 1500.0]
+    assert list(classify_customers(snap, model)["stage"]) == ["champion", "new"]
+    assert [s.id for s in model.signals] == ["uses_our_api"]
