@@ -233,7 +233,7 @@ def _type_extra_columns(spec: TableSpec, headers: list[str], texts: dict[str, pd
         has_values = bool((text != "").any())
         found = infer_kind(text) if has_values or name not in recorded else recorded[name]
         kind = widen(recorded[name], found) if name in recorded else found
-        if name in recorded and kind.sqlite_type != recorded[name].sqlite_type:
+        if name in recorded and kind.sqlite_type == "TEXT" and recorded[name].sqlite_type != "TEXT":
             raise MappingError(
                 f"extra column {header!r} was imported into {spec.name}.{name} as {recorded[name].value} before, but this "
                 f"file's values are {found.value}: rename the column in the file, or ignore it with a mapping ([options] ignore)"
