@@ -81,6 +81,7 @@ EVENT_P = {"dashboard_viewed": 0.55, "report_created": 0.18, "export_csv": 0.05}
 INTEGRATION_INTERCEPT = -0.4  # logit P(integration_connected) = a + b·z (+1 for Mid-Market/Enterprise)
 INTEGRATION_Z = 0.8
 API_DAY_P = 0.6  # integrated accounts: P(api_call on an active day)
+API_CALLS_MEDIAN = 8.0  # api_call quantity ~ LogNormal(log(median × usage × day factor), 0.6), at least 2
 
 # --- churn hazard (monthly rate) ---------------------------------------------------------------------------
 CHURN_BASE = {"SMB": 0.055, "Mid-Market": 0.032, "Enterprise": 0.016}

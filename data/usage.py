@@ -9,7 +9,8 @@ where ``usage`` is the account's latent intensity, ``ramp`` rises from 0.6 to 1 
 DECAY_FLOOR over the DECAY_DAYS before each cancellation (the disengagement that precedes churn) and ``dip``
 is an occasional 30-day slump of healthy accounts. An active user-day always has a ``login`` row and, with
 the probabilities in ``EVENT_P``, ``dashboard_viewed``, ``report_created`` and ``export_csv`` rows; integrated
-accounts add ``api_call`` rows (quantity ≥ 2). One-off rows mark the first report (the activation event),
+accounts add ``api_call`` rows (quantity ≥ 2, median
+API_CALLS_MEDIAN × usage, shrinking with the same decay). One-off rows mark the first report (the activation event),
 onboarding steps, teammate invitations and the integration.
 
 The per-account part builds each account's daily arrays (cheap, ~2,000 accounts); everything per user-day is
@@ -168,8 +169,10 @@ def _daily_events(parts: _Parts, daily: list[tuple[int, np.ndarray, np.ndarray, 
         sel = ud[hit]
         second = np.minimum(login_second[hit] + rng.integers(60, 3 * 3600, len(sel)), 86_399)
         parts.add(cust[sel], day[sel], second, _CODE[name], 1 + rng.poisson(extra_q[name], len(sel)), user[hit])
-    api = integrated & (rng.random(len(day)) < P.API_DAY_P * np.minimum(mult / np.maximum(usage, 1e-9), 1.0))
-    quantity = np.maximum(2, np.round(rng.lognormal(np.log(40 * usage[api]), 0.8))).astype(np.int64)
+    day_factor = np.minimum(mult / usage, 1.0)  # weekday, ramp, decay and dips without the account's intensity
+    api = integrated & (rng.random(len(day)) < P.API_DAY_P * day_factor)
+    scale = P.API_CALLS_MEDIAN * usage[api] * np.maximum(day_factor[api], 0.1)
+    quantity = np.maximum(2, np.round(rng.lognormal(np.log(scale), 0.6))).astype(np.int64)
     parts.add(cust[api], day[api], rng.integers(0, 86_400, int(api.sum())), _CODE["api_call"], quantity, 0)
 
 

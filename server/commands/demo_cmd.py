@@ -37,7 +37,7 @@ def demo_command(
     if csv_dir is not None:
         written = export_csv(target, csv_dir)
         console.print(f"Wrote {len(written)} CSV files to {escape(str(csv_dir))}: "
-                      + ", ".join(p.name for p in written.values()), highlight=False)
+                      + ", ".join(p.name for p in written.values()), highlight=False, soft_wrap=True)
 
 
 def _refuse_to_overwrite_other_data(target: Path) -> None:
@@ -65,4 +65,4 @@ def print_summary(summary: DemoSummary, console: Console) -> None:
     console.print(f"Data window {summary.data_start} … {summary.data_end} (data end {summary.data_end})", highlight=False)
     how = (f"built in {summary.build_seconds:.1f} s" if summary.build_seconds is not None
            else "already present (use --force to rebuild)")
-    console.print(f"{escape(str(summary.path))}: {how}", highlight=False)
+    console.print(f"{escape(str(summary.path))}: {how}", highlight=False, soft_wrap=True)  # paths stay copyable

@@ -23,9 +23,9 @@ def customers(demo_db) -> pd.DataFrame:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def daily_events(demo_db) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """Event rows per customer-day."""
+    """Event rows (``n``) and summed quantity (``q``) per customer-day."""
     conn = sqlite3.connect(f"file:{demo_db}?mode=ro", uri=True)
-    return frame(conn, """SELECT customer_id, substr(occurred_at, 1, 10) AS day, count(*) AS n
+    return frame(conn, """SELECT customer_id, substr(occurred_at, 1, 10) AS day, count(*) AS n, sum(quantity) AS q
                           FROM events GROUP BY 1, 2""").astype({"day": "datetime64[us]"})
 
 
@@ -80,18 +80,19 @@ def test_promoters_refer_more(demo_conn: sqlite3.Connection) -> None:
 
 def test_usage_falls_in_the_60_days_before_churn(customers: pd.DataFrame, daily_events: pd.DataFrame,
                                                  demo_conn: sqlite3.Connection) -> None:
-    """For churners with ≥ 120 days of tenure before their first churn: event rows in the 60 days before the
-    churn vs the 60 days before that. Required: mean(last 60) < 0.8 × mean(previous 60), and most churners
-    individually decline."""
+    """For churners with ≥ 120 days of tenure before their first churn: event rows (and summed quantity) in the
+    60 days before the churn vs the 60 days before that. Required: mean(last 60) < 0.8 × mean(previous 60)
+    for both, and most churners individually decline."""
     churners = first_churn(demo_conn).rename("churned_at").reset_index().merge(customers, on="customer_id")
     churners = churners[churners.churned_at - churners.signup_date >= pd.Timedelta(days=120)]
     assert len(churners) > 100
     m = daily_events.merge(churners, on="customer_id")
     before = (m.churned_at - m.day).dt.days
-    last = m[before.between(1, 60)].groupby("customer_id")["n"].sum().reindex(churners.customer_id, fill_value=0)
-    prev = m[before.between(61, 120)].groupby("customer_id")["n"].sum().reindex(churners.customer_id, fill_value=0)
-    assert last.mean() < 0.8 * prev.mean(), (last.mean(), prev.mean())
-    assert (last < prev).mean() > 0.6
+    for measure in ("n", "q"):
+        last = m[before.between(1, 60)].groupby("customer_id")[measure].sum().reindex(churners.customer_id, fill_value=0)
+        prev = m[before.between(61, 120)].groupby("customer_id")[measure].sum().reindex(churners.customer_id, fill_value=0)
+        assert last.mean() < 0.8 * prev.mean(), (measure, last.mean(), prev.mean())
+        assert (last < prev).mean() > 0.6, measure
 
 
 def test_heavy_users_expand(demo_conn: sqlite3.Connection, customers: pd.DataFrame, daily_events: pd.DataFrame) -> None:

@@ -116,8 +116,9 @@ def test_subscriptions_show_plan_changes_churn_and_reactivation(demo_conn: sqlit
                                  ON a.customer_id = b.customer_id AND b.start_date = a.end_date AND b.mrr > a.mrr""")
     churns = one(demo_conn, """SELECT count(*) FROM subscriptions a WHERE end_date IS NOT NULL AND NOT EXISTS
                                (SELECT 1 FROM subscriptions b WHERE b.customer_id = a.customer_id AND b.start_date = a.end_date)""")
-    returns = one(demo_conn, """SELECT count(*) FROM subscriptions a JOIN subscriptions b
-                                ON a.customer_id = b.customer_id AND b.start_date > a.end_date""")
+    returns = one(demo_conn, """SELECT count(*) FROM subscriptions a WHERE end_date IS NOT NULL
+                                AND NOT EXISTS (SELECT 1 FROM subscriptions b WHERE b.customer_id = a.customer_id AND b.start_date = a.end_date)
+                                AND EXISTS (SELECT 1 FROM subscriptions b WHERE b.customer_id = a.customer_id AND b.start_date > a.end_date)""")
     assert changes > 300 and changes - upgrades > 50  # expansions and contractions
     assert churns > 300
     assert returns > 20
