@@ -509,22 +509,25 @@ def _customers_by(dataset: Dataset) -> pd.Index:
     return pd.Index(frame["customer_id"].astype("string") if len(frame) else [], dtype="string")
 
 
-def classify_leads(dataset: Dataset, model: StageModel) -> pd.DataFrame:
+def classify_leads(dataset: Dataset, model: StageModel | None = None) -> pd.DataFrame:
     """Stage and rule for every open lead (columns ``lead_id``, ``stage``, ``rule_id``, ``funnel_status``)."""
+    model = model or model_for(dataset)
     leads = lead_features(dataset)
     stage, rule_ids = _first_match(leads, model.lead_rules, model)
     return pd.DataFrame({"lead_id": leads["lead_id"], "stage": pd.array(stage, dtype="string"),
                          "rule_id": pd.array(rule_ids, dtype="string"), "funnel_status": leads["funnel_status"]})
 
 
-def stage_distribution(dataset: Dataset, model: StageModel) -> pd.DataFrame:
+def stage_distribution(dataset: Dataset, model: StageModel | None = None) -> pd.DataFrame:
     """How many leads and customers are in each stage on ``as_of``, with overlay counts per stage.
 
     One row per model stage in order (leads stages count open leads; customer stages count customers who
     are not churned), then ``churned`` (customers with the churned flag) and ``unclassified`` when a
     population matched no rule. Columns: stage, name, order, population, count, share (of its population
-    row group: leads or customers incl. churned), and ``overlay_<id>`` counts.
+    row group: leads or customers incl. churned), and ``overlay_<id>`` counts. ``model`` defaults to the
+    configured one (``model_for``).
     """
+    model = model or model_for(dataset)
     snap = snapshot_of(dataset)
     classified = classify_customers(snap, model, evidence=False)
     churned = snap["churned"].fillna(False).to_numpy(dtype=bool)

@@ -288,3 +288,10 @@ def test_the_example_model_in_docs_stages_md_is_valid() -> None:
     snap["mrr_current"] = [1500.0, 1500.0]
     assert list(classify_customers(snap, model)["stage"]) == ["champion", "new"]
     assert [s.id for s in model.signals] == ["uses_our_api"]
+
+
+def test_stage_distribution_defaults_to_the_configured_model(tmp_path: Path) -> None:
+    from lifecycle.config import EngineConfig, ModelsConfig
+
+    ds = make_dataset(tmp_path, fixture_tables(), as_of=AS_OF, config=EngineConfig(models=ModelsConfig(stages="saas")))
+    assert "onboard" in set(stage_distribution(ds)["stage"])
