@@ -129,11 +129,12 @@ def fit(
     x, t_x, big_t = check_summary(np.asarray(frequency), np.asarray(recency), np.asarray(T), MODEL_NAME)
     (x, t_x, big_t), w = aggregate_rows(x, t_x, big_t, weights=weights)
     scale = float(np.median(big_t))
+    distinct_x = np.unique(x, return_inverse=True)
 
     def total(params: np.ndarray) -> tuple[float, np.ndarray]:
-        ll, grad = _log_likelihood_terms(params, x, t_x, big_t, need_gradient=True)
+        ll, grad = _log_likelihood_terms(params, x, t_x, big_t, need_gradient=True, distinct_x=distinct_x)
         assert grad is not None
-        return float(np.dot(w, ll)), grad @ w
+        return float(np.sum(w * ll)), (grad * w).sum(axis=1)
 
     starts = [(1.0, scale / 10, 1.0, 1.0), (0.3, scale / 4, 0.8, 2.5), (2.0, scale, 0.5, 5.0), (0.1, scale / 40, 2.0, 1.0)]
     best = maximize_likelihood(total, starts, total_weight=float(w.sum()), penalizer=penalizer, names=PARAM_NAMES,
@@ -181,7 +182,8 @@ def _unpack(params: BetaGeoParams) -> tuple[float, float, float, float]:
 
 
 def _log_likelihood_terms(
-    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, *, need_gradient: bool
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, *, need_gradient: bool,
+    distinct_x: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Per-row log-likelihood (Eq. 6 of [1]) and, optionally, its gradient rows (4 x n) in (r, alpha, a, b).
 
@@ -189,22 +191,28 @@ def _log_likelihood_terms(
     d/dr = psi(r+x) - psi(r) + ln alpha - (1-pi) ln(alpha+T) - pi ln(alpha+t_x);
     d/dalpha = r/alpha - (r+x) [(1-pi)/(alpha+T) + pi/(alpha+t_x)];
     d/da = psi(a+b) - psi(a+b+x) + pi/a;  d/db = psi(b+x) - psi(b) + psi(a+b) - psi(a+b+x) - pi/(b+x-1).
+    The special functions depend on x alone: with ``distinct_x`` = (distinct values, index of each row) they are
+    computed once per distinct frequency, which is what makes large fits cheap.
     """
     r, alpha, a, b = params
+    xs, at = distinct_x if distinct_x is not None else (x, slice(None))
+    bx1_s = b + np.maximum(xs, 1) - 1
+    by_x = gammaln(r + xs) - gammaln(r) + r * np.log(alpha) + betaln(a, b + xs) - betaln(a, b)
+    log_a_over_bx1 = np.log(a) - np.log(bx1_s)
     repeat = x > 0
     log_alpha_t = np.log(alpha + big_t)
     log_alpha_tx = np.log(alpha + t_x)
     u = -(r + x) * log_alpha_t
-    bx1 = b + np.maximum(x, 1) - 1
-    v = np.where(repeat, np.log(a) - np.log(bx1) - (r + x) * log_alpha_tx, -np.inf)
-    ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b) + np.logaddexp(u, v)
+    v = np.where(repeat, log_a_over_bx1[at] - (r + x) * log_alpha_tx, -np.inf)
+    ll = by_x[at] + np.logaddexp(u, v)
     if not need_gradient:
         return ll, None
     pi = np.where(repeat, expit(v - u), 0.0)
-    psi_ab, psi_abx = digamma(a + b), digamma(a + b + x)
+    psi_ab = digamma(a + b)
+    psi_abx = digamma(a + b + xs)[at]
     grad = np.empty((4, len(x)))
-    grad[0] = digamma(r + x) - digamma(r) + np.log(alpha) - (1 - pi) * log_alpha_t - pi * log_alpha_tx
+    grad[0] = (digamma(r + xs) - digamma(r))[at] + np.log(alpha) - (1 - pi) * log_alpha_t - pi * log_alpha_tx
     grad[1] = r / alpha - (r + x) * ((1 - pi) / (alpha + big_t) + pi / (alpha + t_x))
     grad[2] = psi_ab - psi_abx + pi / a
-    grad[3] = digamma(b + x) - digamma(b) + psi_ab - psi_abx - pi / bx1
+    grad[3] = (digamma(b + xs) - digamma(b))[at] + psi_ab - psi_abx - pi / bx1_s[at]
     return ll, grad

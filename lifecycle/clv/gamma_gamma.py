@@ -105,11 +105,12 @@ def fit(
         raise ModelFitError(f"cannot fit {MODEL_NAME}: {int(keep.sum())} customer(s) with repeat purchases; the model needs many more")
     (x, m), w = aggregate_rows(x_all[keep], m_all[keep], weights=w_all[keep])
     scale = float(np.average(m, weights=w))
+    distinct_x = np.unique(x, return_inverse=True)
 
     def total(params: np.ndarray) -> tuple[float, np.ndarray]:
-        ll, grad = _terms(params, x, m, need_gradient=True)
+        ll, grad = _terms(params, x, m, need_gradient=True, distinct_x=distinct_x)
         assert grad is not None
-        return float(np.dot(w, ll)), grad @ w
+        return float(np.sum(w * ll)), (grad * w).sum(axis=1)
 
     starts = [(1.0, 2.0, scale), (5.0, 3.0, scale * 2), (0.5, 1.5, scale / 4), (20.0, 10.0, scale * 10)]
     best = maximize_likelihood(total, starts, total_weight=float(w.sum()), penalizer=penalizer, names=PARAM_NAMES,
@@ -127,21 +128,26 @@ def fit(
     return GammaGammaModel(GammaGammaParams(p, q, gamma), best.log_likelihood, int(round(w.sum())), bool(best.converged), penalizer)
 
 
-def _terms(params: np.ndarray, x: np.ndarray, m: np.ndarray, *, need_gradient: bool) -> tuple[np.ndarray, np.ndarray | None]:
+def _terms(params: np.ndarray, x: np.ndarray, m: np.ndarray, *, need_gradient: bool,
+           distinct_x: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Per-row log-likelihood (Eq. 1a of [2]) and optionally its gradient rows in (p, q, gamma):
 
     d/dp = x [psi(px+q) - psi(px) + ln z-bar + ln x - ln(gamma + x z-bar)];
     d/dq = psi(px+q) - psi(q) + ln gamma - ln(gamma + x z-bar);  d/dgamma = q/gamma - (px+q)/(gamma + x z-bar).
+    Gamma and digamma functions depend on x alone and are computed per distinct x when ``distinct_x`` is given.
     """
     p, q, gamma = params
+    xs, at = distinct_x if distinct_x is not None else (x, slice(None))
+    pxs = p * xs
     px = p * x
     log_m, log_x, log_total = np.log(m), np.log(x), np.log(gamma + x * m)
-    ll = gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma) + (px - 1) * log_m + px * log_x - (px + q) * log_total
+    by_x = gammaln(pxs + q) - gammaln(pxs) - gammaln(q) + q * np.log(gamma)
+    ll = by_x[at] + (px - 1) * log_m + px * log_x - (px + q) * log_total
     if not need_gradient:
         return ll, None
-    psi_pxq = digamma(px + q)
+    psi_pxq = digamma(pxs + q)
     grad = np.empty((3, len(x)))
-    grad[0] = x * (psi_pxq - digamma(px) + log_m + log_x - log_total)
-    grad[1] = psi_pxq - digamma(q) + np.log(gamma) - log_total
+    grad[0] = x * ((psi_pxq - digamma(pxs))[at] + log_m + log_x - log_total)
+    grad[1] = (psi_pxq - digamma(q))[at] + np.log(gamma) - log_total
     grad[2] = q / gamma - (px + q) / (gamma + x * m)
     return ll, grad

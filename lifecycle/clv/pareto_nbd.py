@@ -137,12 +137,13 @@ def fit(
     (x, t_x, big_t), w = aggregate_rows(x, t_x, big_t, weights=weights)
     pair_x, pair_t, index_tx, index_t = _distinct_pairs(x, t_x, big_t)
     scale = float(np.median(big_t))
+    distinct_x = np.unique(x, return_inverse=True)
 
     def total(params: np.ndarray) -> tuple[float, None]:
         r, alpha, s, beta = params
         log_j = _log_tail_integral(r, alpha, s, beta, pair_x, pair_t)
-        ll = _assemble(r, alpha, s, beta, x, big_t, log_j[index_tx], log_j[index_t])
-        return float(np.dot(w, ll)), None
+        ll = _assemble(r, alpha, s, beta, x, big_t, log_j[index_tx], log_j[index_t], distinct_x)
+        return float(np.sum(w * ll)), None
 
     starts = [(0.5, scale / 4, 0.5, scale / 4), (1.0, scale / 10, 1.0, scale), (0.2, scale / 20, 2.0, scale / 2), (3.0, scale, 0.3, scale / 10)]
     best = maximize_likelihood(total, starts, total_weight=float(w.sum()), penalizer=penalizer, names=PARAM_NAMES,
@@ -166,10 +167,11 @@ def _unpack(params: ParetoNBDParams) -> tuple[float, float, float, float]:
 
 
 def _assemble(r: float, alpha: float, s: float, beta: float, x: np.ndarray, big_t: np.ndarray,
-              log_j_tx: np.ndarray, log_j_t: np.ndarray) -> np.ndarray:
+              log_j_tx: np.ndarray, log_j_t: np.ndarray, distinct_x: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     log_alive = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
     log_dead = np.log(s) + _log_difference(log_j_tx, log_j_t)
-    return gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + np.logaddexp(log_alive, log_dead)
+    xs, at = distinct_x if distinct_x is not None else (x, slice(None))
+    return gammaln(r + xs)[at] - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + np.logaddexp(log_alive, log_dead)
 
 
 def _log_integral_between(r: float, alpha: float, s: float, beta: float, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
