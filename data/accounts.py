@@ -85,7 +85,7 @@ def draw_account(key: int, signup: int, channel: str) -> Account:
     champion = names.person(rng) if rng.random() < P.SEGMENT_CHAMPION[segment] else None
     return Account(
         key=key, signup=signup, channel=channel, segment=segment, plan=plan, seats=seats,
-        name=names.person(rng), company=names.company(rng),
+        name=names.person(rng), company=names.customer_company(key),
         industry=names.weighted(rng, names.INDUSTRIES),
         company_size=names.weighted(rng, P.SEGMENT_SIZES[segment]),
         country=names.weighted(rng, names.COUNTRIES),

@@ -27,13 +27,20 @@ LAST_NAMES = (
 COMPANY_FIRST = (
     "Amber", "Birch", "Cobalt", "Driftwood", "Ember", "Fjord", "Granite", "Harbor", "Indigo", "Juniper", "Kestrel",
     "Lumen", "Maple", "Nimbus", "Onyx", "Pebble", "Quartz", "Rowan", "Saffron", "Tidal", "Umber", "Vantage",
-    "Willow", "Zephyr", "Northwind", "Bluefin", "Copperleaf", "Fernhill", "Larkspur", "Silverpine",
+    "Willow", "Zephyr", "Northwind", "Bluefin", "Copperleaf", "Fernhill", "Larkspur", "Silverpine", "Alder",
+    "Basalt", "Cedar", "Dune", "Evergreen", "Flint", "Glacier", "Heron", "Ironwood", "Jasper", "Kelp", "Lagoon",
+    "Meridian", "Nettle", "Orchard", "Pinecrest", "Quill", "Redwood", "Sable", "Thistle", "Upland", "Verdant",
+    "Wren", "Yarrow", "Zinnia", "Aster", "Brook", "Cinder", "Delta", "Elm",
 )
 COMPANY_SECOND = (
     "Analytics", "Logistics", "Health", "Foods", "Robotics", "Studio", "Labs", "Freight", "Energy", "Learning",
     "Capital", "Outfitters", "Clinics", "Media", "Systems", "Works", "Markets", "Dental", "Travel", "Security",
+    "Bakery", "Brewing", "Consulting", "Dynamics", "Engineering", "Fitness", "Gardens", "Hospitality", "Insurance",
+    "Interiors", "Legal", "Motors", "Networks", "Optics", "Pharma", "Printing", "Realty", "Solar", "Textiles",
+    "Tools", "Ventures", "Water", "Wellness", "Yachts", "Apparel",
 )
 COMPANY_SUFFIX = ("Ltd", "Inc.", "GmbH", "BV", "AB", "LLC", "Co.", "SAS", "Pty", "")
+_PAIR_ORDER = np.random.default_rng(7).permutation(len(COMPANY_FIRST) * len(COMPANY_SECOND))  # fixed shuffle
 
 INDUSTRIES = (("Software", 0.20), ("Retail", 0.13), ("Healthcare", 0.11), ("Financial Services", 0.11),
               ("Manufacturing", 0.10), ("Education", 0.08), ("Media", 0.07), ("Logistics", 0.08),
@@ -87,6 +94,17 @@ ADVERSARIAL_TICKET_SUBJECT = "<script>alert('helloword')</script> export broken 
 def person(rng: np.random.Generator) -> str:
     """A fictional full name."""
     return f"{FIRST_NAMES[rng.integers(len(FIRST_NAMES))]} {LAST_NAMES[rng.integers(len(LAST_NAMES))]}"
+
+
+def customer_company(key: int) -> str:
+    """The fictional company of account ``key``: a distinct first-and-second-word pair for every account
+    (a fixed shuffle of all pairs), plus a legal suffix; past the pairs, a numbered holding."""
+    pairs = len(COMPANY_FIRST) * len(COMPANY_SECOND)
+    index = int(_PAIR_ORDER[key % pairs])
+    first, second = divmod(index, len(COMPANY_SECOND))
+    suffix = COMPANY_SUFFIX[key * 7 % len(COMPANY_SUFFIX)]
+    name = " ".join(p for p in (COMPANY_FIRST[first], COMPANY_SECOND[second], suffix) if p)
+    return name if key < pairs else f"{name} {key // pairs + 1}"
 
 
 def company(rng: np.random.Generator) -> str:

@@ -169,6 +169,7 @@ def test_customers_carry_every_attribute_with_some_champions_missing(demo_conn: 
     assert {s for (s,) in demo_conn.execute("SELECT DISTINCT segment FROM customers")} == {"SMB", "Mid-Market", "Enterprise"}
     assert {p for (p,) in demo_conn.execute("SELECT DISTINCT plan FROM customers")} == {"Starter", "Growth", "Pro", "Enterprise"}
     assert 0.2 < one(demo_conn, "SELECT avg(champion IS NULL) FROM customers") < 0.8
+    assert one(demo_conn, "SELECT count(*) - count(DISTINCT lower(trim(company))) FROM customers") == 0  # one company each
 
 
 @pytest.mark.parametrize(("table", "column", "text"), [
