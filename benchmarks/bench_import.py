@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -78,7 +79,8 @@ def main() -> None:
         results.append(run("re-import", keyed, directory / "b.db"))
     payload = {
         "benchmark": "import", "rows": args.rows, "seed": args.seed, "python": platform.python_version(),
-        "pandas": pd.__version__, "machine": platform.machine(), "results": results,
+        "pandas": pd.__version__, "machine": platform.machine(), "cpus": os.cpu_count(),
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2), "results": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
@@ -86,7 +88,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(f"| {r['run']} | {r['rows']:,} | {r['file_mb']} | {r['seconds']} | {r['rows_per_second']:,} | {r['inserted']:,} | {r['updated']:,} | {r['unchanged']:,} |")
-    print(f"\nwritten to {args.out}")
+    print(f"\n{os.cpu_count()} CPUs, 1-minute load average at the end: {payload['load_average_1min_at_end']}; written to {args.out}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from lifecycle.importing.parsing import AmbiguousColumn, Parsed
 
@@ -64,9 +66,13 @@ def epoch_to_datetime(values: np.ndarray) -> np.ndarray:
 
 
 def _format(instants: pd.Series, unit: str) -> pd.Series:
+    """ISO text per value (``YYYY-MM-DD`` for unit ``D``, else ``YYYY-MM-DDTHH:MM:SS``), NA for NaT — via Arrow's cast."""
     array = instants.to_numpy(dtype="datetime64[s]")
-    text = np.datetime_as_string(array, unit=unit)
-    return pd.Series(text, index=instants.index, dtype="str").where(~np.isnat(array))
+    if unit == "D":
+        text = pa.array(array.astype("datetime64[D]"), from_pandas=True).cast(pa.string())
+    else:
+        text = pc.replace_substring(pa.array(array, from_pandas=True).cast(pa.string()), " ", "T")
+    return pd.Series(text.to_pandas(), index=instants.index)
 
 
 def _empty(n: int, index: pd.Index) -> pd.Series:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from lifecycle.errors import CellError, ImportValidationError, MappingError
 from lifecycle.importing.coerce import ParseSettings, canonical_text, parse_kind, sqlite_values, type_canonical, widen
@@ -319,7 +321,11 @@ def _reason_text(error: CellError) -> str:
 
 
 def _write(store, spec: TableSpec, batch: _Batch, keep: np.ndarray) -> WriteCounts:
+    """Write the kept rows in key order (sequential primary-key inserts are much cheaper for SQLite's B-tree)."""
     positions = np.flatnonzero(keep)
+    key = next(c for c in batch.columns if c.name == spec.primary_key).parsed.values
+    order = pc.sort_indices(pa.array(key.iloc[positions], pa.large_string())).to_numpy()
+    positions = positions[order]
     names = [c.name for c in batch.columns]
     types = [c.kind.sqlite_type for c in batch.columns]
     values = [sqlite_values(_subset(c.parsed, positions), c.kind) for c in batch.columns]

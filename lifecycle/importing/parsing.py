@@ -180,7 +180,16 @@ def _all_match(text: pd.Series, pattern: str) -> bool:
 
 def _plain_integers(text: pd.Series, as_float: bool) -> Parsed:
     present = _present(text)
-    numbers = pd.to_numeric(text.str.strip().where(present, None), errors="coerce")
+    stripped = text.str.strip()
+    if as_float or (stripped.str.len() < 19).all():  # fits int64 for sure: let Arrow's C++ cast do the work
+        import pyarrow as pa
+
+        cast = pa.array(stripped.where(present, None), pa.large_string()).cast(pa.float64() if as_float else pa.int64())
+        numbers = pd.Series(cast.to_pandas(), index=text.index)
+        if as_float:
+            return Parsed(numbers.astype("float64"), np.zeros(len(text), dtype=bool), "not a number")
+        return Parsed(numbers.astype("Int64"), np.zeros(len(text), dtype=bool), "not a whole number")
+    numbers = pd.to_numeric(stripped.where(present, None), errors="coerce")
     if as_float:
         return Parsed(numbers.astype("float64"), np.zeros(len(text), dtype=bool), "not a number")
     if numbers.dtype == object or numbers.dtype == np.float64 and (numbers.abs() >= 2.0**63).any():
