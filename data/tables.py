@@ -7,7 +7,7 @@ order of the store's ``(customer_id, time)`` index; leads by created day; referr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,10 @@ ADVERSARIAL_TICKET_ROW = 50  # 0-based row of tickets whose subject is ADVERSARI
 
 @dataclass(frozen=True)
 class Table:
-    """One canonical table's rows, as tuples in the order of ``columns`` (the schema's column order)."""
+    """One canonical table's rows, as tuples in the order of ``columns`` (the schema's column order).
+
+    ``rows`` of the events table is a one-shot iterator (it is produced lazily); the others are lists.
+    """
 
     name: str
     columns: tuple[str, ...]
@@ -157,21 +160,27 @@ def _referrals(population: Population, leads: list[LeadRow], lead_ids: list[str]
     return _table("referrals", rows)
 
 
-def _events(ev: EventColumns, ids: list[str]) -> Table:
-    n = len(ev)
-    customer = np.array(ids, dtype=object)[ev.customer]
-    pools = int(ev.user.max()) + 1
-    user_text = np.array([f"u{j:02d}" for j in range(pools)], dtype=object)
-    user = customer + "-" + user_text[ev.user]
-    columns = (
-        [f"E{i + 1:08d}" for i in range(n)],
-        customer.tolist(),
-        instants_iso(ev.day, ev.second).tolist(),
-        np.array(EVENT_NAMES, dtype=object)[ev.event].tolist(),
-        ev.quantity.astype(float).tolist(),
-        user.tolist(),
-    )
-    return Table("events", tuple(c.name for c in TABLES["events"].columns), zip(*columns, strict=True), n)
+def _events(ev: EventColumns, ids: list[str], chunk: int = 100_000) -> Table:
+    """Event rows, produced lazily in chunks: text for 1.2M rows at once would cost ~0.5 GB of memory."""
+    customer_text = np.array(ids, dtype=object)
+    user_text = np.array([f"u{j:02d}" for j in range(int(ev.user.max()) + 1)], dtype=object)
+    event_text = np.array(EVENT_NAMES, dtype=object)
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for start in range(0, len(ev), chunk):
+            part = slice(start, start + chunk)
+            customer = customer_text[ev.customer[part]]
+            yield from zip(
+                [f"E{i + 1:08d}" for i in range(start, min(start + chunk, len(ev)))],
+                customer.tolist(),
+                instants_iso(ev.day[part], ev.second[part]).tolist(),
+                event_text[ev.event[part]].tolist(),
+                ev.quantity[part].astype(float).tolist(),
+                (customer + "-" + user_text[ev.user[part]]).tolist(),
+                strict=True,
+            )
+
+    return Table("events", tuple(c.name for c in TABLES["events"].columns), rows(), len(ev))
 
 
 def _touches(tc: TouchColumns, ids: list[str]) -> Table:
