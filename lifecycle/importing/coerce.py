@@ -110,11 +110,12 @@ def sqlite_values(parsed: Parsed, kind: ColumnKind) -> list:
 
 
 def canonical_text(parsed: Parsed, kind: ColumnKind) -> pd.Series:
-    """The column as stable text (numbers in shortest round-trip form, missing as ``""``), for hashing and comparing."""
+    """The column as stable text for hashing and comparing: numbers in shortest round-trip form (``1.0``), whole
+    numbers as digits; missing values are NA here and ``""`` once joined (``keys``)."""
     values = parsed.values
     if kind in (ColumnKind.MONEY, ColumnKind.NUMBER):
         numbers = values.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
         return pd.Series(numbers.astype(str), dtype="str").where(~np.isnan(numbers), "")
     if kind in (ColumnKind.INTEGER, ColumnKind.BOOLEAN):
         return values.astype("Int64").astype("str").fillna("").reset_index(drop=True)
-    return values.fillna("").astype("str").reset_index(drop=True)
+    return values.reset_index(drop=True)  # text kinds: already text; missing values become "" when hashed

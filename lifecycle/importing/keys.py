@@ -28,7 +28,7 @@ SEPARATOR = "\x1f"
 
 def derived_keys(canonical_texts: list[pd.Series]) -> pd.Series:
     """The derived key of every row from its canonical texts (see the module docstring)."""
-    arrays = [pa.array(t.to_numpy(dtype=object, na_value=""), type=pa.large_string()) for t in canonical_texts]
+    arrays = [_arrow_text(t) for t in canonical_texts]
     joined = pc.binary_join_element_wise(*arrays, pa.scalar(SEPARATOR, pa.large_string())).cast(pa.large_binary())
     sha256 = hashlib.sha256
     digests = [sha256(row).hexdigest()[:KEY_HEX_DIGITS] for row in joined.to_pylist()]
@@ -37,8 +37,13 @@ def derived_keys(canonical_texts: list[pd.Series]) -> pd.Series:
 
 def row_signatures(texts: list[pd.Series]) -> pd.Series:
     """A text per row that is equal exactly when all the given columns are equal (used to detect identical rows)."""
-    arrays = [pa.array(t.to_numpy(dtype=object, na_value=""), type=pa.large_string()) for t in texts]
+    arrays = [_arrow_text(t) for t in texts]
     return pd.Series(pc.binary_join_element_wise(*arrays, pa.scalar(SEPARATOR, pa.large_string())).to_pandas(), dtype="str")
+
+
+def _arrow_text(text: pd.Series) -> pa.Array:
+    """The column as an Arrow large_string array with missing values as ``""`` (zero-copy for Arrow-backed text)."""
+    return pc.fill_null(pa.array(text, type=pa.large_string(), from_pandas=True), "")
 
 
 def duplicates(keys: pd.Series, signatures: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

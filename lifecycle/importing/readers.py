@@ -88,8 +88,8 @@ def read_table(path: Path, fmt: str | None = None, encoding: str | None = None, 
     Raises ``ImportFileError`` (with the line when known) for a missing, unreadable, empty, binary or
     undecodable file, a malformed header, an unterminated quote or invalid JSON.
     """
-    fmt = detect_format(path, fmt)
     data = read_bytes(path)
+    fmt = detect_format(path, fmt)
     shown = path.name
     if fmt == "parquet":
         table = _read_parquet(data, shown)

@@ -90,14 +90,17 @@ def upsert_rows(db: sqlite_utils.Database, table: str, key: str, columns: list[s
     conn.execute(f"DROP TABLE IF EXISTS temp.{staging}")
     conn.execute(f"CREATE TEMP TABLE {staging} ({', '.join(f'{_q(c)} {t}' for c, t in zip(columns, types))})")
     conn.executemany(f"INSERT INTO temp.{staging} ({names}) VALUES ({marks})", zip(*rows))
-    inserted = conn.execute(
-        f"SELECT count(*) FROM temp.{staging} s WHERE NOT EXISTS (SELECT 1 FROM {_q(table)} t WHERE t.{_q(key)} = s.{_q(key)})"
-    ).fetchone()[0]
     same = " AND ".join(f"t.{_q(c)} IS s.{_q(c)}" for c in columns)
-    unchanged = conn.execute(
-        f"SELECT count(*) FROM temp.{staging} s JOIN {_q(table)} t ON t.{_q(key)} = s.{_q(key)} WHERE {same}"
-    ).fetchone()[0]
-    conn.execute(f"INSERT INTO {_q(table)} ({names}) SELECT {names} FROM temp.{staging} WHERE true {conflict}")
+    joined = f"temp.{staging} s LEFT JOIN {_q(table)} t ON t.{_q(key)} = s.{_q(key)}"
+    inserted, unchanged = conn.execute(
+        f"SELECT coalesce(sum(t.{_q(key)} IS NULL), 0), coalesce(sum(t.{_q(key)} IS NOT NULL AND {same}), 0) FROM {joined}"
+    ).fetchone()
+    if unchanged < n:  # write only new and changed rows: rewriting identical rows is most of a re-import's cost
+        selected = ", ".join(f"s.{_q(c)}" for c in columns)
+        conn.execute(
+            f"INSERT INTO {_q(table)} ({names}) SELECT {selected} FROM {joined} "
+            f"WHERE t.{_q(key)} IS NULL OR NOT ({same}) {conflict}"
+        )
     conn.execute(f"DROP TABLE temp.{staging}")
     return WriteCounts(inserted, n - inserted - unchanged, unchanged)
 
