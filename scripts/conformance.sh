@@ -33,10 +33,13 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --db) DB="$2"; shift 2 ;;
         --results) RESULTS="$2"; shift 2 ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "Error: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
+
+[[ -z "$DB" || "$DB" == /* ]] || DB="$PWD/$DB"
+[[ -z "$RESULTS" || "$RESULTS" == /* ]] || RESULTS="$PWD/$RESULTS"
 
 for tool in node npm; do
     command -v "$tool" >/dev/null || { echo "Error: $tool is not installed (Node.js 20+ is needed)" >&2; exit 2; }
