@@ -4,7 +4,8 @@ Accepted forms (per value, all in one column allowed):
 
 - ISO 8601: ``2024-01-31``, ``2024-01-31T10:00:00``, ``2024-01-31 10:00``, with a zone ``Z``, ``UTC``, ``+02:00``
   or ``+0200``; ``2024/01/31`` and single-digit months/days (``2024-1-5``) too.
-- Day/month/year with ``/``, ``.`` or ``-``: ``31/01/2024`` or ``01/31/2024`` (optionally followed by a time). The
+- Day/month/year with ``/``, ``.`` or ``-``: ``31/01/2024`` or ``01/31/2024`` (optionally followed by a time,
+  24-hour or with AM/PM: ``01/31/2024 2:30 PM``). The
   order is decided once per column: ``--dayfirst``/``--monthfirst`` (or ``dayfirst = true/false`` in the mapping)
   when given; otherwise a value whose first number is over 12 proves day-first and one whose second number is
   over 12 proves month-first. A column with only ambiguous values (``03/04/2024``) — or with proof both ways — is
@@ -34,7 +35,7 @@ EXCEL_MIN, EXCEL_MAX = 25569, 73415  # 1970-01-01 and 2100-12-31 as Excel serial
 _ISO_FAST = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
 _YMD = r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?P<rest>.*)$"
 _DMY = r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4})(?P<rest>.*)$"
-_REST = r"^(?:(?:[T ]|,\s*)\s*(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,]\d+)?)?)?\s*(?P<zone>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$"
+_REST = r"^(?:(?:[T ]|,\s*)\s*(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,]\d+)?)?(?:\s*(?P<ampm>[AaPp]\.?[Mm]\.?))?)?\s*(?P<zone>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$"
 _NAMED_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y", "%d-%b-%Y")
 UNRECOGNISED = ("not a recognised date (use YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY, an Excel serial day, "
                 "or set date_format in the mapping [options])")
@@ -211,7 +212,11 @@ def _assemble(year: pd.Series, month: pd.Series, day: pd.Series, rest: pd.Series
     if day_only:
         values = pd.to_datetime(date_text, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
         return values.where(rest_ok.to_numpy(dtype=bool))
-    clock = parts["h"].fillna("0").str.zfill(2) + ":" + parts["mi"].fillna("00") + ":" + parts["s"].fillna("00")
+    hour = parts["h"].fillna("0").astype("int64")
+    meridiem = parts["ampm"].fillna("").str.lower().str.replace(".", "", regex=False)
+    rest_ok &= (meridiem == "") | ((hour >= 1) & (hour <= 12))
+    hour = hour.where(meridiem == "", hour % 12 + (meridiem == "pm").astype("int64") * 12)  # 12 AM = 0h, 12 PM = 12h
+    clock = hour.astype("str").str.zfill(2) + ":" + parts["mi"].fillna("00") + ":" + parts["s"].fillna("00")
     zone = parts["zone"].fillna("").replace({"Z": "+00:00", "UTC": "+00:00", "GMT": "+00:00"})
     iso = date_text + "T" + clock + zone
     values = _iso(iso, timezone, day_only=False)

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lifecycle.errors import CellError, ImportValidationError, MappingError
+from lifecycle.errors import CellError, DatasetError, ImportValidationError, MappingError
 from lifecycle.importing.coerce import ParseSettings, canonical_text, parse_kind, sqlite_values, type_canonical, widen
 from lifecycle.importing.derive import Problem, derive
 from lifecycle.importing.keys import derived_keys, duplicates, row_signatures
@@ -126,13 +126,14 @@ def import_file(table: str, path: str | Path, db_path: str | Path | None = None,
     extras = _type_extra_columns(spec, resolved.extras, texts, settings, db, raw, batch)
     invalid = _invalid_rows(batch.problems, raw.n_rows)
     key = next(c for c in batch.columns if c.name == spec.primary_key)
-    collapsed, conflicting = _check_duplicates(batch, key, invalid, raw)
+    collapsed, conflicting = _check_duplicates(batch, key, invalid, raw, derived)
     rejected = invalid | conflicting
     if (rejected.any() or raw.bad_rows) and not options.skip_invalid:
         raise ImportValidationError(raw.path, _cell_errors(batch.problems, raw), int(rejected.sum()) + len(raw.bad_rows))
     keep = ~rejected & ~collapsed
     rejects_path = None
     digest = _sha256(path)
+    _check_database(db)
     with atomic_write(db) as store:
         add_extra_columns(store, extras)
         counts = _write(store, spec, batch, keep)
@@ -253,7 +254,8 @@ def _invalid_rows(problems: list[Problem], n: int) -> np.ndarray:
     return invalid
 
 
-def _check_duplicates(batch: _Batch, key: _Typed, invalid: np.ndarray, raw: RawTable) -> tuple[np.ndarray, np.ndarray]:
+def _check_duplicates(batch: _Batch, key: _Typed, invalid: np.ndarray, raw: RawTable,
+                      derived: bool) -> tuple[np.ndarray, np.ndarray]:
     """Collapse identical rows sharing a key; mark rows sharing a key with different content as problems."""
     n = len(invalid)
     collapsed, conflicting = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
@@ -270,7 +272,12 @@ def _check_duplicates(batch: _Batch, key: _Typed, invalid: np.ndarray, raw: RawT
         clash_positions = positions[clash]
         partners = _partners(keys[clash].to_numpy(dtype=object), clash_positions)
         for position, partner in zip(clash_positions, partners):
-            why.iloc[position] = f"duplicate key: line {int(raw.lines[partner])} has the same key with different values"
+            line = int(raw.lines[partner])
+            why.iloc[position] = (
+                f"derived key: line {line} has the same canonical values but different extra columns "
+                "(the key is computed from the canonical columns only; add an id column to tell the rows apart)"
+                if derived else f"duplicate key: line {line} has the same key with different values"
+            )
         batch.problems.append(Problem(conflicting.copy(), key.label, why, key.parsed.values))
     return collapsed, conflicting
 
@@ -330,6 +337,19 @@ def _write(store, spec: TableSpec, batch: _Batch, keep: np.ndarray) -> WriteCoun
     types = [c.kind.sqlite_type for c in batch.columns]
     values = [sqlite_values(_subset(c.parsed, positions), c.kind) for c in batch.columns]
     return upsert_rows(store, spec.name, spec.primary_key, names, types, values)
+
+
+def _check_database(db: Path) -> None:
+    """Refuse a ``--db`` that exists but is not an SQLite database, before copying it."""
+    if db.is_dir():
+        raise DatasetError(f"{db} is a directory: --db names the database file")
+    if db.exists() and db.stat().st_size and _header(db) != b"SQLite format 3\x00":
+        raise DatasetError(f"{db} is not an SQLite database: pass --db with a Lifecycle MCP database (or a new file name)")
+
+
+def _header(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(16)
 
 
 def _sha256(path: Path) -> str:

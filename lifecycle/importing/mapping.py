@@ -37,8 +37,10 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lifecycle.errors import MappingError
 from lifecycle.schema import TableSpec
@@ -190,6 +192,9 @@ def _options(name: str, raw: dict[str, Any]) -> MappingOptions:
     dayfirst = raw.get("dayfirst")
     if dayfirst is not None and not isinstance(dayfirst, bool):
         raise MappingError(f"{name}: option dayfirst must be true or false")
+    _check_timezone(name, raw.get("timezone"))
+    for fmt in [raw.get("date_format"), *dict(raw.get("date_formats", {})).values()]:
+        _check_date_format(name, fmt)
     return MappingOptions(
         dayfirst=dayfirst,
         date_format=raw.get("date_format"),
@@ -201,6 +206,26 @@ def _options(name: str, raw: dict[str, Any]) -> MappingOptions:
         null_values=tuple(raw.get("null_values", ())),
         ignore=tuple(raw.get("ignore", ())),
     )
+
+
+def _check_timezone(name: str, zone: object) -> None:
+    if zone is None:
+        return
+    try:
+        ZoneInfo(str(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise MappingError(f"{name}: unknown timezone {zone!r}; use an IANA name such as Europe/Berlin or America/New_York") from None
+
+
+def _check_date_format(name: str, fmt: object) -> None:
+    if fmt is None:
+        return
+    if not isinstance(fmt, str) or "%" not in fmt:
+        raise MappingError(f"{name}: date_format must be a strptime format such as \"%d.%m.%Y\", not {fmt!r}")
+    try:
+        datetime.strptime(datetime(2024, 1, 31, 10, 0).strftime(fmt), fmt)
+    except ValueError as exc:
+        raise MappingError(f"{name}: date_format {fmt!r} is not a valid strptime format ({exc})") from None
 
 
 def merge(base: Mapping, override: Mapping) -> Mapping:

@@ -184,3 +184,29 @@ CASES: list[Case] = [
          check=expect("SELECT customer_id, occurred_at, quantity FROM events ORDER BY customer_id",
                       [("C1", "2024-01-31T10:00:00", 1.0), ("C2", "2024-01-31T11:00:00", None)])),
 ]
+
+
+def _gzip(text: str) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        import gzip
+
+        path.write_bytes(gzip.compress(text.encode("utf-8")))
+
+    return write
+
+
+CASES += [
+    Case("crlf_line_ends", "customers", "crlf.csv", (CUSTOMERS + "C1,2024-01-01,Ann\nC2,2024-01-0x,Bo\n").replace("\n", "\r\n").encode(),
+         error=ImportValidationError, line=3, column="signup_date", reason="not a recognised date"),
+    Case("tsv_with_quoted_tab", "customers", "c.tsv", b'customer_id\tsignup_date\tname\nC1\t2024-01-01\t"Ann\tLee"\n',
+         check=expect("SELECT name FROM customers", [("Ann\tLee",)])),
+    Case("gzipped_csv", "customers", "c.csv.gz", _gzip(CUSTOMERS + "C1,2024-01-01,Ann\n"),
+         check=expect("SELECT customer_id FROM customers", [("C1",)])),
+    Case("us_timestamps_with_am_pm", "tickets", "ampm.csv",
+         b"ticket_id,customer_id,opened_at,closed_at\nT1,C1,01/31/2024 2:30 PM,01/31/2024 12:05 AM\n",
+         check=expect("SELECT opened_at, closed_at FROM tickets", [("2024-01-31T14:30:00", "2024-01-31T00:05:00")])),
+    Case("derived_key_clash_names_the_extra_columns", "events", "clash.csv",
+         b"customer_id,occurred_at,event_name,Browser\nC1,2024-01-31T10:00:00Z,login,Chrome\nC1,2024-01-31T10:00:00Z,login,Firefox\n",
+         error=ImportValidationError, line=3, column="event_id", reason="line 2 has the same canonical values but different extra columns"),
+    Case("unknown_format_extension", "customers", "c.xlsx", b"PK\x03\x04", error=ImportFileError, reason="--format"),
+]

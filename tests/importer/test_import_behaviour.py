@@ -216,3 +216,23 @@ def test_missing_file_and_directory_name_the_path(tmp_path: Path) -> None:
         import_file("customers", tmp_path / "nope.csv", tmp_path / "x.db")
     with pytest.raises(ImportFileError, match="is a directory"):
         import_file("customers", tmp_path, tmp_path / "x.db", ImportOptions(format="csv"))
+
+
+@pytest.mark.parametrize(("option", "message"), [('timezone = "Mars/Olympus"', "unknown timezone"),
+                                                  ('date_format = "%Q-%d"', "not a valid strptime format")])
+def test_bad_timezone_or_date_format_is_a_mapping_error(tmp_path: Path, option: str, message: str) -> None:
+    (tmp_path / "c.csv").write_text("customer_id,signup_date\nC1,2024-01-01\n", encoding="utf-8")
+    (tmp_path / "map.toml").write_text(f"[options]\n{option}\n", encoding="utf-8")
+    with pytest.raises(MappingError, match=message):
+        import_file("customers", tmp_path / "c.csv", tmp_path / "x.db", ImportOptions(mapping=tmp_path / "map.toml"))
+
+
+def test_a_db_that_is_not_sqlite_is_refused_untouched(tmp_path: Path) -> None:
+    from lifecycle.errors import DatasetError
+
+    (tmp_path / "c.csv").write_text("customer_id,signup_date\nC1,2024-01-01\n", encoding="utf-8")
+    not_a_db = tmp_path / "notes.txt"
+    not_a_db.write_text("hello", encoding="utf-8")
+    with pytest.raises(DatasetError, match="not an SQLite database"):
+        import_file("customers", tmp_path / "c.csv", not_a_db)
+    assert not_a_db.read_text(encoding="utf-8") == "hello"
