@@ -22,17 +22,17 @@ import codecs
 import csv
 import gzip
 import io
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from lifecycle.errors import ImportFileError
+from lifecycle.importing.raw import BadRow, RawTable, drop_blank_rows, finish_table
+from lifecycle.importing.records import read_json, read_jsonl, read_parquet
+
 
 FORMATS = ("csv", "tsv", "json", "jsonl", "parquet")
 _EXTENSIONS = {
@@ -40,32 +40,6 @@ _EXTENSIONS = {
     ".parquet": "parquet", ".pq": "parquet",
 }
 _FIELD_SIZE_LIMIT = 2**31 - 1  # the csv module's default (128 KiB) rejects long free-text fields
-
-
-@dataclass(frozen=True)
-class BadRow:
-    """A record that cannot be split into the header's columns (wrong number of fields)."""
-
-    line: int
-    fields: tuple[str, ...]
-    why: str
-
-
-@dataclass
-class RawTable:
-    """An export read as text: ``columns[name]`` is a ``str`` Series aligned with ``lines``."""
-
-    path: str
-    format: str
-    headers: list[str]
-    columns: dict[str, pd.Series]
-    lines: np.ndarray
-    bad_rows: list[BadRow] = field(default_factory=list)
-
-    @property
-    def n_rows(self) -> int:
-        """Number of well-formed data rows."""
-        return len(self.lines)
 
 
 def detect_format(path: Path, fmt: str | None = None) -> str:
@@ -92,15 +66,15 @@ def read_table(path: Path, fmt: str | None = None, encoding: str | None = None, 
     fmt = detect_format(path, fmt)
     shown = path.name
     if fmt == "parquet":
-        table = _read_parquet(data, shown)
+        table = read_parquet(data, shown)
     else:
         text = decode_text(data, encoding, shown)
         if fmt in ("csv", "tsv"):
             table = _read_delimited(text, shown, fmt, delimiter or ("\t" if fmt == "tsv" else None))
         elif fmt == "json":
-            table = _read_json(text, shown)
+            table = read_json(text, shown)
         else:
-            table = _read_jsonl(text, shown)
+            table = read_jsonl(text, shown)
     if table.n_rows == 0 and not table.bad_rows:
         raise ImportFileError(shown, "the file has a header but no data rows")
     return table
@@ -189,8 +163,8 @@ def _read_delimited(text: str, path: str, fmt: str, delimiter: str | None) -> Ra
         bad: list[BadRow] = []
     else:
         columns, lines, bad = _slow_delimited(text, path, delimiter, len(headers))
-    columns, lines = _drop_blank_rows(columns, lines)
-    return _finish(path, fmt, headers, columns, lines, bad)
+    columns, lines = drop_blank_rows(columns, lines)
+    return finish_table(path, fmt, headers, columns, lines, bad)
 
 
 def _fast_delimited(text: str, delimiter: str, n_cols: int, header_lines: int) -> tuple[list[pd.Series], np.ndarray] | None:
@@ -258,161 +232,3 @@ def _check_unterminated_quote(text: str, path: str, delimiter: str, last_start: 
     except csv.Error as exc:
         if "unexpected end of data" in str(exc):
             raise ImportFileError(path, "a quoted field opened on this line is never closed (unterminated quote)", line=last_start) from None
-
-
-def _drop_blank_rows(columns: list[pd.Series], lines: np.ndarray) -> tuple[list[pd.Series], np.ndarray]:
-    if not columns or len(lines) == 0:
-        return columns, lines
-    blank = np.logical_and.reduce([(c == "").to_numpy(dtype=bool) for c in columns])
-    if not blank.any():
-        return columns, lines
-    keep = ~blank
-    return [c[keep].reset_index(drop=True) for c in columns], lines[keep]
-
-
-def _finish(path: str, fmt: str, headers: list[str], columns: list[pd.Series], lines: np.ndarray, bad: list[BadRow]) -> RawTable:
-    """Check the header (empty and duplicate names) and assemble the table."""
-    names = [h.strip() for h in headers]
-    kept: dict[str, pd.Series] = {}
-    seen: dict[str, int] = {}
-    for position, (name, column) in enumerate(zip(names, columns), start=1):
-        if not name:
-            if (column == "").all():
-                continue  # an unnamed, entirely empty column (a trailing delimiter): nothing to import
-            raise ImportFileError(path, f"column {position} has an empty header but holds values: name it or remove the column", line=1)
-        if name in seen:
-            raise ImportFileError(path, f"duplicate column header {name!r} (columns {seen[name]} and {position}): rename one of them", line=1)
-        seen[name] = position
-        kept[name] = column
-    return RawTable(path, fmt, list(kept), kept, lines, bad)
-
-
-# --- JSON / JSON Lines -----------------------------------------------------------------------------------------
-
-
-class _Number(str):
-    """A JSON number kept as its exact text (so 2^53+1 and 0.10 survive)."""
-
-
-def _loads(text: str) -> object:
-    return json.loads(text, parse_int=_Number, parse_float=_Number, parse_constant=_Number)
-
-
-def _json_text(value: object) -> str:
-    """Canonical text of a JSON value: strings as-is, numbers as written, true/false, null → ''."""
-    if value is None:
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, str):
-        return str(value)
-    return _json_dump(value)
-
-
-def _json_dump(value: object) -> str:
-    if isinstance(value, _Number):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ",".join(_json_dump(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{_json_dump(v)}" for k, v in value.items()) + "}"
-    return json.dumps(value)
-
-
-def _flatten(record: dict, prefix: str, out: dict[str, str]) -> dict[str, str]:
-    """Nested objects become dotted column names (``properties.plan``); lists stay JSON text."""
-    for key, value in record.items():
-        name = prefix + str(key)
-        if isinstance(value, dict) and value:
-            _flatten(value, name + ".", out)
-        else:
-            out[name] = _json_text(value) if not isinstance(value, dict) else ""
-    return out
-
-
-def _records_table(records: list[dict[str, str]], lines: np.ndarray, path: str, fmt: str) -> RawTable:
-    headers: dict[str, None] = {}
-    for record in records:
-        headers.update(dict.fromkeys(record))
-    columns = [pd.Series([r.get(h, "") for r in records], dtype="str") for h in headers]
-    columns, lines = _drop_blank_rows(columns, lines)
-    return _finish(path, fmt, list(headers), columns, lines, [])
-
-
-def _read_json(text: str, path: str) -> RawTable:
-    try:
-        data = _loads(text)
-    except json.JSONDecodeError as exc:
-        hint = "; it looks like JSON Lines (one object per line): use --format jsonl" if exc.msg == "Extra data" else ""
-        raise ImportFileError(path, f"not valid JSON: {exc.msg} (column {exc.colno}){hint}", line=exc.lineno) from None
-    if not isinstance(data, list):
-        found = f"an object with keys {', '.join(list(data)[:5])}" if isinstance(data, dict) else type(data).__name__
-        raise ImportFileError(path, f"expected a JSON array of objects (one per row), found {found}")
-    if not data:
-        raise ImportFileError(path, "the JSON array is empty: no records to import")
-    records = []
-    for index, item in enumerate(data, start=1):
-        if not isinstance(item, dict):
-            raise ImportFileError(path, f"record {index} is not a JSON object", line=index)
-        records.append(_flatten(item, "", {}))
-    return _records_table(records, np.arange(1, len(records) + 1, dtype=np.int64), path, "json")
-
-
-def _read_jsonl(text: str, path: str) -> RawTable:
-    records, lines = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = _loads(line)
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(path, f"not valid JSON: {exc.msg} (column {exc.colno})", line=number) from None
-        if not isinstance(item, dict):
-            raise ImportFileError(path, "the line is not a JSON object", line=number)
-        records.append(_flatten(item, "", {}))
-        lines.append(number)
-    return _records_table(records, np.asarray(lines, dtype=np.int64), path, "jsonl")
-
-
-# --- Parquet ---------------------------------------------------------------------------------------------------
-
-
-def _read_parquet(data: bytes, path: str) -> RawTable:
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(io.BytesIO(data))
-    except (pa.ArrowException, OSError) as exc:
-        raise ImportFileError(path, f"not a readable Parquet file ({exc})") from None
-    while any(pa.types.is_struct(f.type) for f in table.schema):
-        table = table.flatten()
-    columns = [_arrow_text(table.column(i)).to_pandas() for i in range(table.num_columns)]
-    lines = np.arange(1, table.num_rows + 1, dtype=np.int64)
-    columns, lines = _drop_blank_rows(columns, lines)
-    return _finish(path, "parquet", list(table.column_names), columns, lines, [])
-
-
-def _arrow_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A Parquet column as text: timestamps as ISO (UTC with ``Z`` when zoned), floats' NaN as missing, nulls as ''."""
-    kind = column.type
-    if pa.types.is_dictionary(kind):
-        column, kind = column.cast(kind.value_type), kind.value_type
-    if pa.types.is_boolean(kind):
-        text = pc.if_else(column, "true", "false")
-    elif pa.types.is_timestamp(kind):
-        if kind.tz is not None:
-            utc = column.cast(pa.timestamp(kind.unit, "UTC"))
-            text = pc.binary_join_element_wise(pc.strftime(utc, format="%Y-%m-%dT%H:%M:%S"), "Z", "")
-        else:
-            text = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S")
-    elif pa.types.is_floating(kind):
-        text = pc.if_else(pc.is_nan(column), pa.scalar(None, pa.string()), column.cast(pa.string()))
-    elif pa.types.is_nested(kind):
-        text = pa.chunked_array([pa.array([None if v is None else json.dumps(v, default=str) for v in column.to_pylist()], pa.string())])
-    else:
-        text = column.cast(pa.string())
-    return pc.fill_null(text.cast(pa.string()), "")
