@@ -10,6 +10,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from lifecycle.errors import LifecycleError
 
@@ -46,7 +47,8 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except LifecycleError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc.user_message}", highlight=False, soft_wrap=True)
+        # escape: messages quote TOML such as [values.status], which rich would otherwise eat as markup
+        err_console.print(f"[bold red]Error:[/] {escape(exc.user_message)}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("Aborted.")

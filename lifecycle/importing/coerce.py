@@ -68,7 +68,10 @@ def type_canonical(column: Column, text: pd.Series, settings: ParseSettings, lab
                    decimal: str | None = None) -> tuple[Parsed, list[Problem]]:
     """Type one canonical column and check its rules; problems are reported under ``label`` (the export's name)."""
     parsed = parse_kind(column.kind, text, settings, column.name, column.allowed, decimal)
-    problems = [Problem(parsed.invalid, label, parsed.why, text)]
+    why = parsed.why
+    if column.kind == ColumnKind.CATEGORY and column.allowed and isinstance(why, str):
+        why += f"; map other labels with [values.{column.name}] in a --map file"
+    problems = [Problem(parsed.invalid, label, why, text)]
     present = (text != "").to_numpy(dtype=bool)
     if column.required:
         problems.append(Problem(~present, label, "a value is required", None))

@@ -51,3 +51,10 @@ def test_contradicting_date_flags_are_refused(tmp_path: Path) -> None:
     (tmp_path / "c.csv").write_text("customer_id,signup_date\nC1,2024-01-01\n", encoding="utf-8")
     result = _run("customers", "c.csv", "--db", "x.db", "--dayfirst", "--monthfirst", cwd=tmp_path)
     assert result.returncode == 1 and "contradict" in result.stderr
+
+
+def test_messages_quoting_toml_sections_keep_their_brackets(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("ticket_id,customer_id,opened_at,priority\nT1,C1,2024-01-01T10:00:00,critical\n", encoding="utf-8")
+    result = _run("tickets", "t.csv", "--db", "x.db", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "[values.priority]" in result.stderr
