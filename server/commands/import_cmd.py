@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from lifecycle.errors import ImportFileError
@@ -45,7 +46,7 @@ def import_command(
 
 def _print_summary(report: ImportReport) -> None:
     console = Console()
-    console.print(f"[bold]Imported {report.source} into {report.table}[/]", highlight=False)
+    console.print(f"[bold]Imported {escape(report.source)} into {report.table}[/]", highlight=False)
     grid = Table(show_header=False)
     grid.add_column(style="bold")
     grid.add_column(justify="right")
@@ -64,7 +65,8 @@ def _print_summary(report: ImportReport) -> None:
     if report.auto_matched:
         console.print("Matched by name: " + ", ".join(report.auto_matched))
     if report.extra_columns:
-        console.print("Extra columns kept: " + ", ".join(f"{e.column} ({e.kind.value}, from {e.source_name!r})" for e in report.extra_columns))
-    console.print(f"Database: {report.db_path}")
+        kept = ", ".join(f"{e.column} ({e.kind.value}, from {e.source_name!r})" for e in report.extra_columns)
+        console.print("Extra columns kept: " + escape(kept), highlight=False)
+    console.print(f"Database: {escape(str(report.db_path))}", highlight=False)
     if report.rejects_path is not None:
-        err_console.print(f"[yellow]{report.rejected:,} rejected row(s) written to {report.rejects_path}[/]", highlight=False)
+        err_console.print(f"[yellow]{report.rejected:,} rejected row(s) written to {escape(str(report.rejects_path))}[/]", highlight=False)
