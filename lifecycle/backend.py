@@ -24,7 +24,7 @@ from typing import Protocol
 import pandas as pd
 
 from lifecycle.errors import QueryError, QueryTimeoutError
-from lifecycle.store import extra_columns, open_readonly
+from lifecycle.store import arm_time_limit, extra_columns, open_readonly
 
 DEFAULT_TIME_LIMIT_S = 30.0
 
@@ -69,6 +69,9 @@ class SqliteBackend:
         return self._conn
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        """Run one statement under a fresh time limit (``time_limit_s`` per query, not per connection)."""
+        if self.time_limit_s is not None:
+            arm_time_limit(self.conn, self.time_limit_s)
         try:
             cursor = self.conn.execute(sql, tuple(params))
             rows = cursor.fetchall()

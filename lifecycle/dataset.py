@@ -163,15 +163,20 @@ def _mask_after(frame: pd.DataFrame, table: str, as_of: date) -> pd.DataFrame:
     return frame
 
 
+# Tables whose time column may legitimately lie in the future (an invoice is due after it is issued).
+ACTIVITY_COLUMN = {"invoices": "issued_at"}
+
+
 def data_end(db_path: str | Path) -> date:
-    """The latest day on which the dataset records anything (max of every table's time column, capped at
-    signups and events — the natural default ``as_of``). Raises ``QueryError`` on an empty dataset."""
+    """The latest day on which the dataset records activity — the natural default ``as_of``: the max of every
+    table's time column (invoices by issue day, since due dates lie ahead). ``QueryError`` on an empty dataset."""
     backend = SqliteBackend(Path(db_path))
     try:
         latest: list[str] = []
         for name, spec in TABLES.items():
-            if spec.time_column and backend.has_table(name):
-                value = backend.query(f'SELECT MAX("{spec.time_column}") AS m FROM "{name}"')["m"].iloc[0]
+            column = ACTIVITY_COLUMN.get(name, spec.time_column)
+            if column and backend.has_table(name):
+                value = backend.query(f'SELECT MAX("{column}") AS m FROM "{name}"')["m"].iloc[0]
                 if isinstance(value, str) and value:
                     latest.append(value[:10])
         if not latest:

@@ -155,18 +155,17 @@ def population_facts(dataset: Any) -> list[Fact]:
     return facts
 
 
-FACT_PROVIDERS: list[Any] = []  # callables (dataset) -> list[Fact], registered by stages/health/risk/drivers modules
-
-
 def build_facts(dataset: Any, metric_ids: tuple[str, ...] | None = None) -> FactBundle:
-    """The fact bundle for ``dataset``'s scope: population counts, every registered metric, then the
-    providers' facts (stage distribution and flow, progression drivers, health segments, at-risk summary)."""
+    """The fact bundle for ``dataset``'s scope: population counts, every registered metric, then the facts of
+    ``lifecycle.fact_sources`` (stage distribution, progression drivers, health and at-risk, engagement by stage)."""
     from lifecycle.registry import compute_all, registry
+
+    from lifecycle.fact_sources import SOURCES
 
     results = compute_all(dataset, metric_ids)
     facts = population_facts(dataset) + metric_facts(results.values(), registry(), dataset.config.revenue.currency)
-    for provider in FACT_PROVIDERS:
-        facts.extend(provider(dataset))
+    for source in SOURCES:
+        facts.extend(source(dataset))
     seen: set[str] = set()
     unique = [f for f in facts if not (f.id in seen or seen.add(f.id))]
     scope = dataset.scope

@@ -207,8 +207,7 @@ def open_readonly(path: str | os.PathLike[str], time_limit_s: float | None = Non
     conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True, check_same_thread=False)
     conn.execute("PRAGMA query_only = 1")
     if time_limit_s is not None:
-        deadline = time.monotonic() + time_limit_s
-        conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
+        arm_time_limit(conn, time_limit_s)
     version = conn.execute(
         "SELECT value FROM _meta WHERE key = 'schema_version'"
     ).fetchone() if _has_table(conn, META_TABLE) else None
@@ -219,6 +218,12 @@ def open_readonly(path: str | os.PathLike[str], time_limit_s: float | None = Non
         conn.close()
         raise SchemaVersionError(f"{target} has schema version {version[0]}, newer than this Lifecycle MCP ({SCHEMA_VERSION}): upgrade the package")
     return conn
+
+
+def arm_time_limit(conn: sqlite3.Connection, seconds: float) -> None:
+    """Interrupt any statement on ``conn`` that runs past ``seconds`` from now (re-arm before each query)."""
+    deadline = time.monotonic() + seconds
+    conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
 
 
 def execute_limited(conn: sqlite3.Connection, sql: str, params: tuple | dict = ()) -> list[tuple]:

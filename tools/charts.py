@@ -105,9 +105,9 @@ def plan_charts(dataset: object) -> list:
 
 
 def _stage_counts(dataset: object) -> list[tuple[str, int]]:
-    try:
-        from lifecycle.stages import stage_distribution
-    except ImportError:
-        return []
-    distribution = stage_distribution(dataset)  # type: ignore[arg-type]
-    return [(row.stage, int(row.count)) for row in getattr(distribution, "rows", ())]
+    """Customers per lifecycle stage on as_of, in model order, then churned (from ``stage_distribution``)."""
+    from lifecycle.stages import model_for, stage_distribution
+
+    table = stage_distribution(dataset, model_for(dataset))  # type: ignore[arg-type]
+    rows = table[table["population"] == "customers"]
+    return [(str(row.name), int(row.count)) for row in rows.itertuples(index=False)]

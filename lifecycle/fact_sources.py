@@ -1,0 +1,142 @@
+"""Facts beyond the metric registry: stage distribution, progression drivers, health, at-risk, engagement by stage.
+
+Each function turns one engine result into citable ``Fact`` values with stable ids (``stage.<id>.count``,
+``driver.<transition>.<signal>.rate_with``, ``health.segment.<id>.count``, ``risk.value_at_stake``,
+``engagement.<stage>.open_rate``) tagged with the framework sections they feed. ``lifecycle.facts.build_facts``
+calls them in a fixed order.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lifecycle.dataset import Dataset
+from lifecycle.facts import Fact, format_value
+from lifecycle.results import Unit
+
+# Default-model stage ids are the framework's section ids; other models' stages feed the flow section.
+FRAMEWORK_SECTIONS = ("awareness", "evaluation", "purchase_onboarding", "adoption", "growth_expansion", "loyalty_advocacy")
+TOP_SIGNALS_PER_TRANSITION = 3
+
+
+def _fact(fid: str, label: str, value: float | None, unit: Unit, sections: tuple[str, ...], n: int | None = None,
+          note: str | None = None, currency: str = "USD") -> Fact:
+    return Fact(fid, label, value, unit.value, format_value(value, unit, currency), n, sections=sections + ("measurement",), note=note)
+
+
+def _stage_sections(stage_id: str) -> tuple[str, ...]:
+    return (stage_id, "flow", "overview") if stage_id in FRAMEWORK_SECTIONS else ("flow", "overview")
+
+
+def stage_facts(dataset: Dataset) -> list[Fact]:
+    """``stage.<id>.count`` and ``.share`` per stage and population (leads or customers), plus churned."""
+    from lifecycle.stages import model_for, stage_distribution
+
+    table = stage_distribution(dataset, model_for(dataset))
+    facts: list[Fact] = []
+    for row in table.itertuples(index=False):
+        suffix = f".{row.population}" if row.stage in ("unclassified",) else ""
+        base = f"stage.{row.stage}{suffix}"
+        label = f"{row.name} ({row.population})"
+        share = None if pd.isna(row.share) else float(row.share)
+        facts.append(_fact(f"{base}.count", f"{label}: count", float(row.count), Unit.COUNT, _stage_sections(row.stage)))
+        facts.append(_fact(f"{base}.share", f"{label}: share of {row.population}", share, Unit.RATIO, _stage_sections(row.stage),
+                           n=int(row.count)))
+    return facts
+
+
+def driver_facts(dataset: Dataset, top: int = TOP_SIGNALS_PER_TRANSITION) -> list[Fact]:
+    """For each transition, the ``top`` signals with the largest |difference| (small samples skipped):
+    rate with, rate without, difference (percentage points as a ratio) and lift."""
+    from lifecycle.drivers import progression_drivers
+    from lifecycle.stages import model_for
+
+    report = progression_drivers(dataset, model_for(dataset))
+    facts: list[Fact] = []
+    kept: dict[str, int] = {}
+    for row in report.rows:
+        if row.small_sample or row.difference is None or kept.get(row.transition, 0) >= top:
+            continue
+        kept[row.transition] = kept.get(row.transition, 0) + 1
+        from_stage = row.transition.split("->")[0]
+        sections = ("drivers", "flow") + ((from_stage,) if from_stage in FRAMEWORK_SECTIONS else ())
+        base = f"driver.{row.transition.replace('->', '_to_')}.{row.signal}"
+        about = f"{row.transition} within {report.horizon_days} days, {row.signal_description}"
+        note = "association, not causation"
+        facts += [
+            _fact(f"{base}.rate_with", f"{about}: rate with signal", row.with_signal.rate, Unit.RATIO, sections, row.with_signal.n, note),
+            _fact(f"{base}.rate_without", f"{about}: rate without signal", row.without_signal.rate, Unit.RATIO, sections,
+                  row.without_signal.n, note),
+            _fact(f"{base}.difference", f"{about}: difference (with − without)", row.difference, Unit.RATIO, sections,
+                  row.with_signal.n + row.without_signal.n, note),
+        ]
+        if row.lift is not None:
+            facts.append(_fact(f"{base}.lift", f"{about}: lift (with ÷ without)", row.lift, Unit.MULTIPLE, sections, None, note))
+    return facts
+
+
+def health_and_risk_facts(dataset: Dataset) -> list[Fact]:
+    """Health bands and segments (counts and shares), mean health, and the at-risk summary: customers with
+    at least one risk reason, MRR at stake, and the count per reason."""
+    from lifecycle.health import score_health
+    from lifecycle.health_profile import load_health_profile
+    from lifecycle.risk import list_at_risk
+    from lifecycle.snapshot import snapshot_of
+
+    snapshot = snapshot_of(dataset)
+    alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
+    if alive.empty:
+        return []
+    profile = load_health_profile(dataset.config.models.health)
+    table = score_health(alive, profile)
+    frame = table.frame
+    n = len(frame)
+    currency = dataset.config.revenue.currency
+    facts = [_fact("health.mean", "Mean health score (0–100) of active customers", float(frame["health"].mean()), Unit.SCORE,
+                   ("health", "adoption", "risk"), n)]
+    for band in ("red", "yellow", "green"):
+        count = int((frame["band"] == band).sum())
+        facts.append(_fact(f"health.band.{band}.share", f"Customers in the {band} health band: share", count / n, Unit.RATIO,
+                           ("health", "risk"), count))
+    for segment, count in frame["segment"].value_counts().sort_index().items():
+        facts.append(_fact(f"health.segment.{segment}.count", f"Health segment {segment}: customers", float(count), Unit.COUNT,
+                           ("health", "risk", "loyalty_advocacy" if segment == "champions" else "adoption")))
+    page = list_at_risk(alive, table, limit=1)
+    facts.append(_fact("risk.customers", "Customers with at least one risk reason", float(page.total), Unit.COUNT, ("risk",), n))
+    ranked = list_at_risk(alive, table, limit=max(page.total, 1))
+    value = float(sum(item.value for item in ranked.items))
+    facts.append(_fact("risk.value_at_stake", "MRR of customers with a risk reason", value, Unit.MONEY, ("risk", "growth_expansion"),
+                       page.total, currency=currency))
+    reasons: dict[str, int] = {}
+    for item in ranked.items:
+        for reason in item.reasons:
+            reasons[reason.code.value] = reasons.get(reason.code.value, 0) + 1
+    for code in sorted(reasons):
+        facts.append(_fact(f"risk.reason.{code}.count", f"At-risk customers with reason {code}", float(reasons[code]), Unit.COUNT,
+                           ("risk",)))
+    return facts
+
+
+def engagement_by_stage_facts(dataset: Dataset) -> list[Fact]:
+    """Open and click rates of touches sent in the window, per customer stage (``engagement.<stage>.*``)."""
+    from lifecycle.metrics.engagement import engagement_by
+    from lifecycle.snapshot import snapshot_of
+    from lifecycle.stages import classify_customers, model_for
+
+    if not dataset.has("touches"):
+        return []
+    classified = classify_customers(snapshot_of(dataset), model_for(dataset), evidence=False)
+    key = pd.Series(classified["stage"].to_numpy(), index=classified["customer_id"].astype(str))
+    facts: list[Fact] = []
+    for row in engagement_by(dataset, key, "stage"):
+        if not row.sends:
+            continue
+        sections = ("engagement",) + ((row.key,) if row.key in FRAMEWORK_SECTIONS else ())
+        facts.append(_fact(f"engagement.{row.key}.open_rate", f"Open rate of touches to {row.key} customers", row.open_rate,
+                           Unit.RATIO, sections, row.sends))
+        facts.append(_fact(f"engagement.{row.key}.click_rate", f"Click rate of touches to {row.key} customers", row.click_rate,
+                           Unit.RATIO, sections, row.sends))
+    return facts
+
+
+SOURCES = (stage_facts, driver_facts, health_and_risk_facts, engagement_by_stage_facts)
