@@ -8,6 +8,8 @@ calls them in a fixed order.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from lifecycle.dataset import Dataset
@@ -59,7 +61,7 @@ def driver_facts(dataset: Dataset, top: int = TOP_SIGNALS_PER_TRANSITION) -> lis
             continue
         kept[row.transition] = kept.get(row.transition, 0) + 1
         from_stage = row.transition.split("->")[0]
-        sections = ("drivers", "flow") + ((from_stage,) if from_stage in FRAMEWORK_SECTIONS else ())
+        sections = ("drivers",) + ((from_stage,) if from_stage in FRAMEWORK_SECTIONS else ())
         base = f"driver.{row.transition.replace('->', '_to_')}.{row.signal}"
         about = f"{row.transition} within {report.horizon_days} days, {row.signal_description}"
         note = "association, not causation"
@@ -67,8 +69,9 @@ def driver_facts(dataset: Dataset, top: int = TOP_SIGNALS_PER_TRANSITION) -> lis
             _fact(f"{base}.rate_with", f"{about}: rate with signal", row.with_signal.rate, Unit.RATIO, sections, row.with_signal.n, note),
             _fact(f"{base}.rate_without", f"{about}: rate without signal", row.without_signal.rate, Unit.RATIO, sections,
                   row.without_signal.n, note),
-            _fact(f"{base}.difference", f"{about}: difference (with − without)", row.difference, Unit.RATIO, sections,
-                  row.with_signal.n + row.without_signal.n, note),
+            replace(_fact(f"{base}.difference", f"{about}: difference (with − without), percentage points", row.difference,
+                          Unit.RATIO, sections, row.with_signal.n + row.without_signal.n, note),
+                    display=f"{row.difference * 100:+.1f} pts"),
         ]
         if row.lift is not None:
             facts.append(_fact(f"{base}.lift", f"{about}: lift (with ÷ without)", row.lift, Unit.MULTIPLE, sections, None, note))

@@ -92,7 +92,7 @@ def to_html(markdown_text: str, title: str, charts: list[Chart] | None = None) -
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     chart_list = charts or []
 
-    def render_image(tokens, idx, options, env):  # type: ignore[no-untyped-def]
+    def render_image(renderer, tokens, idx, options, env):  # type: ignore[no-untyped-def]
         token = tokens[idx]
         src = token.attrGet("src") or ""
         alt = html.escape(token.content or "")

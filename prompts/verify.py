@@ -44,6 +44,7 @@ class ClaimUnit(StrEnum):
     DAYS = "days"
     MONTHS = "months"
     MULTIPLE = "multiple"
+    POINTS = "points"  # percentage points of a ratio, or points of a score
     PLAIN = "plain"
 
 
@@ -116,7 +117,7 @@ _NUMBER = re.compile(
     r"(?P<pre>[$€£¥₽])?\s?"
     r"(?P<num>[-−+]?\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:[.,]\d+)?|[-−+]?\d+(?:[.,]\d+)?)"
     r"(?P<scale>\s?(?:万|亿|千|百万|k|K|M|bn|тыс\.?|млн|млрд)(?![A-Za-zА-Яа-я]))?"
-    r"(?P<post>\s?(?:%|％|процент[а-я]*|п\.\s?п\.|pp|percentage points|个百分点|"
+    r"(?P<post>\s?(?:%|％|процент[а-я]*|percentage points|pp|pts?\b|points?\b|п\.\s?п\.|пункт[а-я]*|个百分点|分(?!钟)|"
     r"[$€£¥₽]|USD|EUR|долл[а-я.]*|руб[а-я.]*|美元|元|"
     r"days?|дн[а-я]*|день|суток|天|日|"
     r"months?|мес[а-я.]*|个月|"
@@ -132,8 +133,10 @@ def _unit_of(pre: str | None, post: str | None) -> ClaimUnit:
         return ClaimUnit.MONEY
     if not post:
         return ClaimUnit.PLAIN
-    if post in ("%", "％", "pp", "percentage points", "个百分点") or post.startswith(("процент", "п.")):
+    if post in ("%", "％") or post.startswith("процент"):
         return ClaimUnit.PERCENT
+    if post in ("pp", "pt", "pts", "point", "points", "percentage points", "个百分点", "分") or post.startswith(("п.", "пункт")):
+        return ClaimUnit.POINTS
     if post[0] in "$€£¥₽" or post.startswith(("usd", "eur", "долл", "руб", "美元", "元")):
         return ClaimUnit.MONEY
     if post.startswith(("day", "дн", "день", "суток", "天", "日")):
@@ -229,7 +232,7 @@ def _fact_scaled(fact: Fact, unit: ClaimUnit) -> tuple[float | None, bool]:
         return None, False
     value = fact.value
     if fact.unit == "ratio":
-        if unit is ClaimUnit.PERCENT:
+        if unit in (ClaimUnit.PERCENT, ClaimUnit.POINTS):
             return value * 100.0, True
         return value, unit is ClaimUnit.PLAIN
     compatible = {
@@ -237,7 +240,7 @@ def _fact_scaled(fact: Fact, unit: ClaimUnit) -> tuple[float | None, bool]:
         "days": (ClaimUnit.DAYS, ClaimUnit.PLAIN),
         "months": (ClaimUnit.MONTHS, ClaimUnit.PLAIN),
         "count": (ClaimUnit.PLAIN,),
-        "score": (ClaimUnit.PLAIN,),
+        "score": (ClaimUnit.PLAIN, ClaimUnit.POINTS),
         "multiple": (ClaimUnit.MULTIPLE, ClaimUnit.PLAIN),
     }.get(fact.unit, (ClaimUnit.PLAIN,))
     return value, unit in compatible

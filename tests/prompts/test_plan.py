@@ -142,3 +142,12 @@ def test_killed_run_resumes_without_redoing_finished_documents(store: Path, tmp_
         assert statuses[name.removesuffix(".meta.json")] == "skipped"
         assert (out / name).stat().st_mtime_ns == stamps[name]
     assert sorted(statuses.values()).count("done") == 3 - len(finished)
+
+
+def test_html_embeds_our_charts_and_never_loads_model_images_or_raw_html() -> None:
+    from prompts.documents import Chart, to_html
+
+    markdown = "Hi <script>alert(1)</script> ![x](https://evil.example/p.png)\n\n![Stages](chart:0)\n"
+    html = to_html(markdown, "t", [Chart("Stages", b"\x89PNG fake")])
+    assert "<script>" not in html and "evil.example/p.png\"" not in html and "src=\"https://" not in html
+    assert 'src="data:image/png;base64,' in html and "image not loaded" in html

@@ -65,3 +65,13 @@ def test_a_sentence_mixing_a_cited_fact_and_an_invented_number_flags_only_the_in
     report = verify_draft("MRR is $182,346 [F:mrr] and could reach $250,000 next year.", bundle())
     assert [c.status for c in report.claims] == [ClaimStatus.VERIFIED, ClaimStatus.WRONG_VALUE]
     assert not report.ok and "250,000" in report.markdown()
+
+
+def test_percentage_points_match_a_ratio_difference_and_points_match_a_score() -> None:
+    facts = FactBundle("2025-12-31", {"start": "2025-01-01", "end": "2025-12-31"}, {}, (
+        Fact("driver.x.difference", "difference", 0.696, "ratio", "+69.6 pts"),
+        Fact("nps", "NPS", 12.1, "score", "12.1"),
+    ))
+    report = verify_draft("Early activators progress +69.6 pts more [F:driver.x.difference]; NPS is 12.1 points [F:nps].", facts)
+    assert [c.status for c in report.claims] == [ClaimStatus.VERIFIED, ClaimStatus.VERIFIED]
+    assert verify_draft("NPS is 12.1% [F:nps].", facts).claims[0].status is ClaimStatus.WRONG_UNIT
