@@ -172,8 +172,9 @@ def _lookup(series: pd.Series, signal: Signal) -> np.ndarray:
     table = dict(signal.scores)
     if pd.api.types.is_bool_dtype(series):
         flags = series.to_numpy(dtype="float64", na_value=np.nan)
-        keys = pd.Series(np.where(flags == 1.0, "true", np.where(flags == 0.0, "false", None)), dtype="object")
-    elif pd.api.types.is_numeric_dtype(series):
+        other = np.nan if signal.default is None else signal.default
+        return np.select([flags == 1.0, flags == 0.0], [table.get("true", other), table.get("false", other)], default=np.nan)
+    if pd.api.types.is_numeric_dtype(series):
         try:
             table = {float(k): v for k, v in table.items()}
         except ValueError:
@@ -262,12 +263,18 @@ def _matches(rule: SegmentRule, snapshot: pd.DataFrame, derived: dict[str, pd.Se
     return mask
 
 
-def assign_segments(profile: HealthProfile, snapshot: pd.DataFrame, derived: dict[str, pd.Series]) -> np.ndarray:
-    """The first matching segment rule of ``profile`` per row (None when no rule matches)."""
-    if not profile.segments:
-        return np.full(len(snapshot), None, dtype=object)
+def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
+    """Labels from integer codes (−1 = missing): compact and fast to build for millions of rows."""
+    return pd.Categorical.from_codes(codes.astype("int8" if len(categories) < 127 else "int32"), categories=categories,
+                                     validate=False)
+
+
+def assign_segments(profile: HealthProfile, snapshot: pd.DataFrame, derived: dict[str, pd.Series]) -> pd.Categorical:
+    """The first matching segment rule of ``profile`` per row (missing when no rule matches)."""
+    names = [rule.name for rule in profile.segments]
     masks = [_matches(rule, snapshot, derived) for rule in profile.segments]
-    return np.select(masks, [rule.name for rule in profile.segments], default=None).astype(object)
+    codes = np.select(masks, list(range(len(names))), default=-1) if masks else np.full(len(snapshot), -1)
+    return _categorical(codes, names)
 
 
 # --- the score -----------------------------------------------------------------------------------------------
@@ -293,10 +300,10 @@ def _score_component(component: Component, snapshot: pd.DataFrame, n: int) -> tu
     return mean, covered, scores
 
 
-def _bands(health: np.ndarray, profile: HealthProfile) -> np.ndarray:
-    bands = np.select([health <= profile.bands.red_max, health <= profile.bands.yellow_max, health > profile.bands.yellow_max],
-                      list(BANDS), default=None)
-    return bands.astype(object)
+def _bands(health: np.ndarray, profile: HealthProfile) -> pd.Categorical:
+    codes = np.select([health <= profile.bands.red_max, health <= profile.bands.yellow_max, health > profile.bands.yellow_max],
+                      [0, 1, 2], default=-1)
+    return _categorical(codes, list(BANDS))
 
 
 def _exclusions(profile: HealthProfile, snapshot: pd.DataFrame, signal_scores: pd.DataFrame,
@@ -341,7 +348,7 @@ def score_health(snapshot: pd.DataFrame, profile: HealthProfile, previous: pd.Da
         effective = np.where(present & (covered > 0)[:, None], weights[None, :] / covered[:, None] * 100.0, 0.0)
     gaps = np.where(present, (100.0 - matrix) * effective, -np.inf)
     best = gaps.argmax(axis=1) if names else np.zeros(n, dtype=int)
-    most = np.where(np.take_along_axis(gaps, best[:, None], axis=1)[:, 0] > 0, np.array(names, dtype=object)[best], None)
+    most = _categorical(np.where(np.take_along_axis(gaps, best[:, None], axis=1)[:, 0] > 0, best, -1), names)
     coverage = sum(component_covered[c.name] * c.weight for c in profile.components) / 10_000.0
 
     index = frame.index
@@ -350,7 +357,7 @@ def score_health(snapshot: pd.DataFrame, profile: HealthProfile, previous: pd.Da
     derived = {"health": out["health"], "band": out["band"],
                **{f"component.{c}": components[c] for c in names}}
     out["segment"] = assign_segments(profile, frame, derived)
-    out["most_impactful"] = most.astype(object)
+    out["most_impactful"] = most
     out["coverage"] = coverage
     _add_trend(out, profile, previous)
     scores_frame = pd.DataFrame(signal_scores, index=index)
@@ -371,8 +378,8 @@ def _add_trend(out: pd.DataFrame, profile: HealthProfile, previous: pd.DataFrame
     delta = out["health"].to_numpy() - out["previous_health"].to_numpy()
     out["trend_delta"] = delta
     tol = profile.trend_flat_within
-    out["trend"] = np.select([delta > tol, delta < -tol, np.abs(delta) <= tol], ["up", "down", "flat"],
-                             default=None).astype(object)
+    out["trend"] = _categorical(np.select([delta > tol, delta < -tol, np.abs(delta) <= tol], [0, 1, 2], default=-1),
+                                ["up", "down", "flat"])
 
 
 # --- explanation ---------------------------------------------------------------------------------------------
