@@ -5,9 +5,13 @@ Every model is fitted the same way:
 1. Its summary arrays are checked (:func:`check_summary`) and identical rows are aggregated into one row with a
    weight (:func:`aggregate_rows`); a likelihood is a weighted sum over the distinct rows, so a million customers
    whose (frequency, recency, T) take a few tens of thousands of distinct values cost as much as those.
-2. The positive parameters are optimised on the log scale, ``theta = log(params)``, minimising
-   ``-LL(params) / N + penalizer * sum(params ** 2)``: the mean negative log-likelihood plus the optional L2 penalty
-   (the same objective and penalty scale as the ``lifetimes`` package, so a penalizer value carries over).
+2. The positive parameters are optimised on the log scale, ``theta = log(params / scales)``, minimising
+   ``-LL(params) / N + penalizer * sum(params ** 2) + log_penalizer * sum(theta ** 2)``: the mean negative
+   log-likelihood plus two optional L2 penalties. ``penalizer`` is the ``lifetimes`` package's penalty on the
+   parameters themselves (same objective and scale, so a value carries over); it only stops parameters running to
+   infinity, and pulls them towards 0. ``log_penalizer`` penalises the log-parameters' distance from their scales
+   (1 for shape parameters, the data's size for rate parameters): a log-normal prior, so the fit is a MAP estimate
+   that also stops a parameter running to 0 (e.g. the Pareto/NBD's s when the data show no drop-out).
 3. L-BFGS-B runs from several starting points (a model's gradient is analytic where practical, central finite
    differences otherwise); the best optimum wins, and the runs stop once two of them agree on the maximum. If those
    two reached it with different parameters, the maximum is a flat ridge and the fit has not converged.
@@ -107,19 +111,21 @@ def maximize_likelihood(
     penalizer: float,
     names: Sequence[str],
     scales: Sequence[float] | None = None,
+    log_penalizer: float = 0.0,
 ) -> Optimum:
     """Maximise a log-likelihood over positive parameters from several starts (see the module docstring).
 
     ``log_likelihood(params)`` returns the weighted total log-likelihood and its gradient (or None). The objective is
-    ``-LL / total_weight + penalizer * sum(params**2)`` on ``theta = log(params / scales)``; an optimum further than
+    ``-LL / total_weight + penalizer * sum(params**2) + log_penalizer * sum(theta**2)`` on
+    ``theta = log(params / scales)``; an optimum further than
     a factor 1e6 from a parameter's scale counts as running off to 0 or infinity (not converged). Runs stop early once two
     converged runs agree on the objective within a relative 1e-8; if their parameters then differ by more than 1%,
     the maximum is a flat ridge (typically running to a boundary, e.g. no drop-out) and the fit is not converged.
     """
-    if penalizer < 0:
-        raise ModelFitError(f"penalizer must be >= 0, got {penalizer}")
+    if penalizer < 0 or log_penalizer < 0:
+        raise ModelFitError(f"penalizer and log_penalizer must be >= 0, got {penalizer} and {log_penalizer}")
     scale = np.ones(len(names)) if scales is None else np.asarray(scales, dtype=float)
-    objective = _objective(log_likelihood, total_weight, penalizer, scale)
+    objective = _objective(log_likelihood, total_weight, penalizer, scale, log_penalizer)
     bounds = [(-LOG_PARAM_BOUND, LOG_PARAM_BOUND)] * len(names)
     best: tuple[float, np.ndarray, bool, str] | None = None
     converged: list[tuple[float, np.ndarray]] = []
@@ -156,18 +162,18 @@ def maximize_likelihood(
 
 
 def _objective(log_likelihood: LogLikelihood, total_weight: float, penalizer: float,
-               scale: np.ndarray) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+               scale: np.ndarray, log_penalizer: float = 0.0) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
     def value_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         params = scale * np.exp(theta)
         ll, grad = log_likelihood(params)
-        value = -ll / total_weight + penalizer * float(np.sum(params**2))
+        value = -ll / total_weight + penalizer * float(np.sum(params**2)) + log_penalizer * float(np.sum(theta**2))
         if not np.isfinite(value):
             return np.inf, np.zeros_like(theta)
         if grad is None:
             grad_theta = _central_difference(lambda th: -log_likelihood(scale * np.exp(th))[0] / total_weight, theta)
         else:
             grad_theta = -np.asarray(grad) * params / total_weight
-        return value, grad_theta + 2 * penalizer * params**2
+        return value, grad_theta + 2 * penalizer * params**2 + 2 * log_penalizer * theta
 
     return value_and_gradient
 
@@ -205,7 +211,8 @@ def fit_failure(model_name: str, reason: str, diagnostics: str, advice: Sequence
 def summary_advice(n_customers: float, n_repeat: float) -> list[str]:
     """Advice shared by the transaction models (BG/NBD, Pareto/NBD) when a fit fails."""
     advice = [
-        "pass penalizer=0.001 (up to 0.1) to keep the parameters finite",
+        "pass log_penalizer=0.01 (a log-normal prior; it keeps a parameter from running to 0 or infinity) or "
+        "penalizer=0.001 (up to 0.1; it only stops parameters running to infinity)",
         "check the time unit: recency and T must be in the same unit, and T should span several typical gaps "
         "between purchases (weeks or days, not seconds or years)",
     ]

@@ -54,6 +54,12 @@ class BetaGeoModel:
     n: int
     converged: bool
     penalizer: float = 0.0
+    log_penalizer: float = 0.0
+
+    @property
+    def penalized(self) -> bool:
+        """Whether a penalty shaped the fit (then the parameters are a penalised/MAP estimate, not the MLE)."""
+        return self.penalizer > 0 or self.log_penalizer > 0
 
     def expected_purchases(self, t: ArrayLike) -> np.ndarray:
         """E[X(t)]: expected repeat purchases in (0, t] of a newly acquired customer. Eq. (9) of [1]:
@@ -117,6 +123,7 @@ def fit(
     *,
     weights: ArrayLike | None = None,
     penalizer: float = 0.0,
+    log_penalizer: float = 0.0,
     raise_on_failure: bool = True,
 ) -> BetaGeoModel:
     """Fit the BG/NBD by maximum likelihood on per-customer (frequency, recency, T) summaries.
@@ -137,13 +144,14 @@ def fit(
         return float(np.sum(w * ll)), (grad * w).sum(axis=1)
 
     starts = [(1.0, scale / 10, 1.0, 1.0), (0.3, scale / 4, 0.8, 2.5), (2.0, scale, 0.5, 5.0), (0.1, scale / 40, 2.0, 1.0)]
-    best = maximize_likelihood(total, starts, total_weight=float(w.sum()), penalizer=penalizer, names=PARAM_NAMES,
+    best = maximize_likelihood(total, starts, total_weight=float(w.sum()), penalizer=penalizer, log_penalizer=log_penalizer, names=PARAM_NAMES,
                               scales=(1.0, scale, 1.0, 1.0))
     if not best.converged and raise_on_failure:
         diagnostics, n, repeat = summary_diagnostics(x, t_x, big_t, w)
         raise fit_failure(MODEL_NAME, best.reason, diagnostics, summary_advice(n, repeat))
     r, alpha, a, b = (float(v) for v in best.params)
-    return BetaGeoModel(BetaGeoParams(r, alpha, a, b), best.log_likelihood, int(round(w.sum())), bool(best.converged), penalizer)
+    return BetaGeoModel(BetaGeoParams(r, alpha, a, b), best.log_likelihood, int(round(w.sum())), bool(best.converged),
+                          penalizer, log_penalizer)
 
 
 def simulate(

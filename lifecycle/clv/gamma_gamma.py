@@ -46,6 +46,12 @@ class GammaGammaModel:
     n: int
     converged: bool
     penalizer: float = 0.0
+    log_penalizer: float = 0.0
+
+    @property
+    def penalized(self) -> bool:
+        """Whether a penalty shaped the fit (then the parameters are a penalised/MAP estimate, not the MLE)."""
+        return self.penalizer > 0 or self.log_penalizer > 0
 
     @property
     def population_mean_value(self) -> float:
@@ -83,6 +89,7 @@ def fit(
     *,
     weights: ArrayLike | None = None,
     penalizer: float = 0.0,
+    log_penalizer: float = 0.0,
     raise_on_failure: bool = True,
 ) -> GammaGammaModel:
     """Fit the Gamma-Gamma model by maximum likelihood on the customers with frequency > 0.
@@ -113,7 +120,7 @@ def fit(
         return float(np.sum(w * ll)), (grad * w).sum(axis=1)
 
     starts = [(1.0, 2.0, scale), (5.0, 3.0, scale * 2), (0.5, 1.5, scale / 4), (20.0, 10.0, scale * 10)]
-    best = maximize_likelihood(total, starts, total_weight=float(w.sum()), penalizer=penalizer, names=PARAM_NAMES,
+    best = maximize_likelihood(total, starts, total_weight=float(w.sum()), penalizer=penalizer, log_penalizer=log_penalizer, names=PARAM_NAMES,
                               scales=(1.0, 1.0, scale))
     if not best.converged and raise_on_failure:
         cv = float(np.sqrt(np.average((m - scale) ** 2, weights=w)) / scale)
@@ -125,7 +132,8 @@ def fit(
             "add data: the model needs some dozens of repeat buyers",
         ])
     p, q, gamma = (float(v) for v in best.params)
-    return GammaGammaModel(GammaGammaParams(p, q, gamma), best.log_likelihood, int(round(w.sum())), bool(best.converged), penalizer)
+    return GammaGammaModel(GammaGammaParams(p, q, gamma), best.log_likelihood, int(round(w.sum())), bool(best.converged),
+                          penalizer, log_penalizer)
 
 
 def _terms(params: np.ndarray, x: np.ndarray, m: np.ndarray, *, need_gradient: bool,

@@ -68,6 +68,12 @@ class ParetoNBDModel:
     n: int
     converged: bool
     penalizer: float = 0.0
+    log_penalizer: float = 0.0
+
+    @property
+    def penalized(self) -> bool:
+        """Whether a penalty shaped the fit (then the parameters are a penalised/MAP estimate, not the MLE)."""
+        return self.penalizer > 0 or self.log_penalizer > 0
 
     def expected_purchases(self, t: ArrayLike) -> np.ndarray:
         """E[X(t)] = r beta / (alpha (s-1)) * [1 - (beta/(beta+t))^(s-1)] for a new customer, Eq. (27) of [2].
@@ -125,6 +131,7 @@ def fit(
     *,
     weights: ArrayLike | None = None,
     penalizer: float = 0.0,
+    log_penalizer: float = 0.0,
     raise_on_failure: bool = True,
 ) -> ParetoNBDModel:
     """Fit the Pareto/NBD by maximum likelihood on per-customer (frequency, recency, T) summaries.
@@ -132,6 +139,11 @@ def fit(
     Identical rows are aggregated, and the expensive tail integrals are computed once per distinct (x, t) pair
     (t being a recency or a T). Starting points scale with the median T, so alpha and beta follow the time unit while
     r and s do not. Raises ModelFitError with advice when no start converges, unless ``raise_on_failure`` is False.
+
+    ``penalizer`` and ``log_penalizer`` are the L2 penalties of :mod:`lifecycle.clv._fitting`. When the data show
+    no drop-out (s runs to 0: the NBD without death fits as well, as on the UCI Online Retail log) only
+    ``log_penalizer`` helps: ``penalizer`` pulls s further towards 0, while ``log_penalizer=0.01`` keeps s near its
+    scale unless the data pull it away, and the fit (``penalized`` is then True) is a MAP estimate.
     """
     x, t_x, big_t = check_summary(np.asarray(frequency), np.asarray(recency), np.asarray(T), MODEL_NAME)
     (x, t_x, big_t), w = aggregate_rows(x, t_x, big_t, weights=weights)
@@ -146,13 +158,14 @@ def fit(
         return float(np.sum(w * ll)), None
 
     starts = [(0.5, scale / 4, 0.5, scale / 4), (1.0, scale / 10, 1.0, scale), (0.2, scale / 20, 2.0, scale / 2), (3.0, scale, 0.3, scale / 10)]
-    best = maximize_likelihood(total, starts, total_weight=float(w.sum()), penalizer=penalizer, names=PARAM_NAMES,
+    best = maximize_likelihood(total, starts, total_weight=float(w.sum()), penalizer=penalizer, log_penalizer=log_penalizer, names=PARAM_NAMES,
                               scales=(1.0, scale, 1.0, scale))
     if not best.converged and raise_on_failure:
         diagnostics, n, repeat = summary_diagnostics(x, t_x, big_t, w)
         raise fit_failure(MODEL_NAME, best.reason, diagnostics, summary_advice(n, repeat))
     r, alpha, s, beta = (float(v) for v in best.params)
-    return ParetoNBDModel(ParetoNBDParams(r, alpha, s, beta), best.log_likelihood, int(round(w.sum())), bool(best.converged), penalizer)
+    return ParetoNBDModel(ParetoNBDParams(r, alpha, s, beta), best.log_likelihood, int(round(w.sum())), bool(best.converged),
+                          penalizer, log_penalizer)
 
 
 def log_tail_integral(params: ParetoNBDParams, frequency: ArrayLike, t: ArrayLike) -> np.ndarray:
