@@ -120,13 +120,13 @@ def import_file(table: str, path: str | Path, db_path: str | Path | None = None,
     texts = {h: _clean(raw.columns[h], mapping.options.null_values) for h in raw.headers}
     batch = _Batch()
     _type_canonical_columns(spec, resolved.columns, mapping, settings, texts, raw, batch)
+    extras = _type_extra_columns(spec, resolved.extras, texts, settings, db, raw, batch)
     derived = spec.primary_key not in resolved.columns
     if derived:
         _add_derived_key(spec, batch)
-    extras = _type_extra_columns(spec, resolved.extras, texts, settings, db, raw, batch)
     invalid = _invalid_rows(batch.problems, raw.n_rows)
     key = next(c for c in batch.columns if c.name == spec.primary_key)
-    collapsed, conflicting = _check_duplicates(batch, key, invalid, raw, derived)
+    collapsed, conflicting = _check_duplicates(batch, key, invalid, raw)
     rejected = invalid | conflicting
     if (rejected.any() or raw.bad_rows) and not options.skip_invalid:
         raise ImportValidationError(raw.path, _cell_errors(batch.problems, raw), int(rejected.sum()) + len(raw.bad_rows))
@@ -215,6 +215,7 @@ def _ambiguous(raw: RawTable, label: str, text: pd.Series, exc: AmbiguousColumn)
 
 
 def _add_derived_key(spec: TableSpec, batch: _Batch) -> None:
+    """Key every row by the hash of its stored values: canonical columns in schema order, then extras by name."""
     by_name = {c.name: c for c in batch.columns}
     n = len(batch.columns[0].parsed.values) if batch.columns else 0
     texts = []
@@ -223,6 +224,9 @@ def _add_derived_key(spec: TableSpec, batch: _Batch) -> None:
             continue
         typed = by_name.get(column.name)
         texts.append(canonical_text(typed.parsed, typed.kind) if typed else pd.Series([""] * n, dtype="str"))
+    canonical = {c.name for c in spec.columns}
+    for extra in sorted((c for c in batch.columns if c.name not in canonical), key=lambda c: c.name):
+        texts.append(canonical_text(extra.parsed, extra.kind))
     keys = derived_keys(texts)
     batch.columns.insert(0, _Typed(spec.primary_key, ColumnKind.ID, Parsed(keys, np.zeros(n, dtype=bool)), spec.primary_key))
 
@@ -254,8 +258,7 @@ def _invalid_rows(problems: list[Problem], n: int) -> np.ndarray:
     return invalid
 
 
-def _check_duplicates(batch: _Batch, key: _Typed, invalid: np.ndarray, raw: RawTable,
-                      derived: bool) -> tuple[np.ndarray, np.ndarray]:
+def _check_duplicates(batch: _Batch, key: _Typed, invalid: np.ndarray, raw: RawTable) -> tuple[np.ndarray, np.ndarray]:
     """Collapse identical rows sharing a key; mark rows sharing a key with different content as problems."""
     n = len(invalid)
     collapsed, conflicting = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
@@ -272,12 +275,7 @@ def _check_duplicates(batch: _Batch, key: _Typed, invalid: np.ndarray, raw: RawT
         clash_positions = positions[clash]
         partners = _partners(keys[clash].to_numpy(dtype=object), clash_positions)
         for position, partner in zip(clash_positions, partners):
-            line = int(raw.lines[partner])
-            why.iloc[position] = (
-                f"derived key: line {line} has the same canonical values but different extra columns "
-                "(the key is computed from the canonical columns only; add an id column to tell the rows apart)"
-                if derived else f"duplicate key: line {line} has the same key with different values"
-            )
+            why.iloc[position] = f"duplicate key: line {int(raw.lines[partner])} has the same key with different values"
         batch.problems.append(Problem(conflicting.copy(), key.label, why, key.parsed.values))
     return collapsed, conflicting
 

@@ -4,14 +4,16 @@ Derived key (tables with ``derived_key``: events, nps_responses, touches — whe
 
     key = first 24 hex digits of sha256( v1 \\x1f v2 \\x1f … \\x1f vk )  (UTF-8)
 
-where v1…vk are the row's canonical columns other than the key, in schema order, as their stored text (dates
-``YYYY-MM-DD``, instants ``YYYY-MM-DDTHH:MM:SS`` UTC, numbers in shortest round-trip form, missing as ``""``).
-Extra ``x_`` columns are not part of it. The same event exported as CSV or JSON therefore gets the same key, and
-re-importing a file updates rows instead of duplicating them.
+where v1…vk are the row's stored values other than the key — the canonical columns in schema order, then the
+extra ``x_`` columns ordered by name — as their stored text (dates ``YYYY-MM-DD``, instants
+``YYYY-MM-DDTHH:MM:SS`` UTC, numbers in shortest round-trip form, missing as ``""``). The same event exported as
+CSV or JSON therefore gets the same key, re-importing a file updates rows instead of duplicating them, and two
+events that differ only in a property stay two rows. Rows identical in every stored value get the same key and
+are collapsed (they cannot be told apart). Re-importing a key-less export with a different set of extra columns
+gives new keys, so keep the same columns (or add an id column).
 
-Duplicate keys within one file: rows whose stored content is identical (extras included) are collapsed into one
-(counted in the report); rows sharing a key with different content are an error naming both lines.
-"""
+Duplicate keys within one file: rows whose stored content is identical are collapsed into one (counted in the
+report); rows sharing a key with different content are an error naming both lines."""
 
 from __future__ import annotations
 

@@ -24,8 +24,11 @@ class _Number(str):
     """A JSON number kept as its exact text (so 2^53+1 and 0.10 survive)."""
 
 
+_DECODER = json.JSONDecoder(parse_int=_Number, parse_float=_Number, parse_constant=_Number)
+
+
 def _loads(text: str) -> object:
-    return json.loads(text, parse_int=_Number, parse_float=_Number, parse_constant=_Number)
+    return _DECODER.decode(text)
 
 
 def _json_text(value: object) -> str:
@@ -54,13 +57,18 @@ def _json_dump(value: object) -> str:
 
 
 def _flatten(record: dict, prefix: str, out: dict[str, str]) -> dict[str, str]:
-    """Nested objects become dotted column names (``properties.plan``); lists stay JSON text."""
+    """Nested objects become dotted column names (``properties.plan``); lists stay JSON text; ``{}`` is missing."""
     for key, value in record.items():
-        name = prefix + str(key)
-        if isinstance(value, dict) and value:
-            _flatten(value, name + ".", out)
+        name = prefix + key if prefix else key
+        if isinstance(value, str):  # strings, and numbers kept as their text (_Number)
+            out[name] = value
+        elif isinstance(value, dict):
+            if value:
+                _flatten(value, name + ".", out)
+            else:
+                out[name] = ""
         else:
-            out[name] = _json_text(value) if not isinstance(value, dict) else ""
+            out[name] = _json_text(value)
     return out
 
 

@@ -43,12 +43,13 @@ def test_reimporting_the_same_file_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_derived_key_is_the_documented_sha256_of_the_canonical_content(tmp_path: Path) -> None:
-    """Key = sha256('C1␟2024-01-31T10:00:00␟login␟1.0␟')[:24] — customer, instant, name, quantity, user (empty)."""
+    """Key = sha256('C1␟2024-01-31T10:00:00␟login␟1.0␟␟pro')[:24] — customer, instant, name, quantity, user (empty),
+    then the extra column x_plan_tier."""
     source = tmp_path / "events.csv"
     source.write_text(EVENTS, encoding="utf-8")
     db = tmp_path / "x.db"
     import_file("events", source, db)
-    expected = hashlib.sha256("C1\x1f2024-01-31T10:00:00\x1flogin\x1f1.0\x1f".encode()).hexdigest()[:24]
+    expected = hashlib.sha256("C1\x1f2024-01-31T10:00:00\x1flogin\x1f1.0\x1f\x1fpro".encode()).hexdigest()[:24]
     assert _table(db, "SELECT event_id FROM events WHERE occurred_at = '2024-01-31T10:00:00'") == [(expected,)]
 
 
