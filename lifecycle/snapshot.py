@@ -28,6 +28,11 @@ Definitions the contract leaves open, fixed here:
 - ``has_champion`` is NA for everyone when no customer in scope has a champion recorded (the source does
   not carry the field), else whether the field is non-empty.
 
+- CLV (order-based data): ``p_alive``, ``expected_clv`` and ``rfm_segment`` come from
+  ``lifecycle.clv.customer_value.predict_customer_value(dataset)`` (BG/NBD + Gamma-Gamma fitted on the kept
+  orders to ``as_of``; 12 months at 10 % a year); missing for customers without kept orders, and the two
+  model columns missing for everyone when no model can be fitted. See docs/clv.md.
+
 Extra columns beyond the contract: ``seats_90d_ago``, ``reactivated_at``, ``first_order_at``,
 ``emails_sent_90d``, ``emails_opened_90d`` and ``used_<feature>`` (ever used each configured core feature).
 
@@ -49,8 +54,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lifecycle.clv.customer_value import order_summary, predict_customer_value
+from lifecycle.clv.segments import rfm_segments
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from lifecycle.dataset import Dataset, next_day_iso, to_datetime
+from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.filters import Filters
 
 NPS_PROMOTER_MIN = 9
@@ -70,6 +78,8 @@ CONTRACT_COLUMNS: tuple[str, ...] = (
     "orders_count", "orders_value", "last_order_at", "days_since_last_order",
 )
 """The columns ``docs/snapshot-contract.md`` promises, in its order (extras and ``x_*`` follow)."""
+CLV_SNAPSHOT_COLUMNS = ("p_alive", "expected_clv", "rfm_segment")
+"""Order-based CLV columns (``lifecycle.clv.customer_value``); missing for customers without kept orders."""
 RECENT_COLUMNS = ("events_7d", "events_30d", "events_prev_30d", "events_90d", "active_days_30d", "distinct_features_30d")
 MILESTONE_COLUMNS = ("activated", "activated_at", "days_to_value", "onboarding_steps_done", "onboarding_complete")
 
@@ -99,6 +109,7 @@ SECTIONS = (
                  "email_open_rate_90d")),
     ("orders", ("orders_count", "orders_value", "last_order_at", "first_order_at", "days_since_last_order",
                 "ever_paid", "first_paid_at")),
+    ("clv", CLV_SNAPSHOT_COLUMNS),
 )
 
 
@@ -106,7 +117,7 @@ def _builders() -> dict[str, object]:
     return {"subscriptions": _subscription_columns, "recent_events": _recent_event_columns,
             "latest_event": _latest_event_columns, "milestones": _milestone_columns, "feature_use": _feature_use_columns,
             "nps": _nps_columns, "tickets": _ticket_columns, "invoices": _invoice_columns, "referrals": _referral_columns,
-            "touches": _touch_columns, "orders": _order_columns}
+            "touches": _touch_columns, "orders": _order_columns, "clv": _clv_columns}
 
 
 def build_snapshot(dataset: Dataset, columns: Collection[str] | None = None) -> pd.DataFrame:
@@ -579,6 +590,34 @@ def _order_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) ->
     for column in ("last_order_at", "first_order_at"):
         snap[column] = snap[column].astype("datetime64[us]")
     snap["days_since_last_order"] = _days(as_of, snap["last_order_at"].dt.normalize())
+    return snap
+
+
+def _clv_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """``p_alive``, ``expected_clv`` (12 months, 10 %/year) and ``rfm_segment`` from the orders to as_of.
+
+    ``predict_customer_value`` with its defaults (BG/NBD + Gamma-Gamma, weeks). When no model can be fitted
+    (fewer than ``MIN_CUSTOMERS`` ordering customers, or no convergence even penalised) ``p_alive`` and
+    ``expected_clv`` stay missing while ``rfm_segment`` (no model needed) is still given.
+    """
+    columns = {"p_alive": "float", "expected_clv": "float", "rfm_segment": "string"}
+    if not dataset.has("orders"):
+        return _absent(snap, columns)
+    try:
+        table = predict_customer_value(dataset)
+        frame = table.frame.rename(columns={"clv": "expected_clv"})[list(columns)]
+    except ModelFitError:
+        summary = order_summary(dataset)
+        frame = pd.DataFrame({"p_alive": np.nan, "expected_clv": np.nan,
+                              "rfm_segment": rfm_segments(summary)["segment"] if len(summary) else pd.Series([], dtype="string")},
+                             index=summary.index)
+    except QueryError:  # no kept orders to as_of
+        return _absent(snap, columns)
+    frame = frame.rename_axis("customer_id").reset_index()
+    snap = _attach(snap, frame, dict.fromkeys(columns))
+    snap["p_alive"] = snap["p_alive"].astype("float64")
+    snap["expected_clv"] = snap["expected_clv"].astype("float64")
+    snap["rfm_segment"] = snap["rfm_segment"].astype("string")
     return snap
 
 
