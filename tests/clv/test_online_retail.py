@@ -2,7 +2,8 @@
 
 Invariants, not copied numbers. On this log the likelihoods see little drop-out: the BG/NBD's a is small (about
 0.003, as lifetimes' "a: 0.00") and the Pareto/NBD has no interior maximum at all (s runs to 0: the NBD without
-death fits as well; lifetimes silently returns s = 9e-9), which the last test pins.
+death fits as well; lifetimes silently returns s = 9e-9), which the last test pins. The documented way through is
+``log_penalizer`` (a weak log-normal prior): with it every model fits, and P(alive) is a proper distribution.
 """
 
 from __future__ import annotations
@@ -61,3 +62,24 @@ def test_pareto_nbd_finds_no_drop_out_here_and_says_so(summary: pd.DataFrame) ->
     """No interior maximum: a typed error with advice rather than lifetimes' silent s = 9e-9."""
     with pytest.raises(ModelFitError, match="penalizer"):
         pareto_nbd.fit(summary["frequency"], summary["recency"], summary["T"])
+
+
+@pytest.mark.parametrize("model", ["bg_nbd", "pareto_nbd"])
+def test_every_model_fits_with_the_documented_penalty_and_p_alive_is_sensible(summary: pd.DataFrame, model: str) -> None:
+    """The issue's acceptance check: fits run without error and report sensible P(alive) distributions.
+
+    ``log_penalizer=0.001`` (docs/clv.md): the Pareto/NBD's s then stays interior; both models converge, P(alive)
+    lies in (0, 1], spreads (not all ~1), has its median above 0.5, and recent repeat buyers rank above long-inactive
+    ones. (``penalizer``, the L2 on the parameters themselves, cannot help here: it pulls s further towards 0.)"""
+    fit = beta_geo.fit if model == "bg_nbd" else pareto_nbd.fit
+    fitted = fit(summary["frequency"], summary["recency"], summary["T"], log_penalizer=0.001)
+    p = fitted.p_alive(summary["frequency"], summary["recency"], summary["T"])
+    assert fitted.converged and fitted.penalized
+    assert np.all((p > 0) & (p <= 1))
+    assert 0.5 < np.median(p) < 1.0
+    assert np.quantile(p, 0.05) < 0.99  # a real lower tail, not everyone alive
+    idle = (summary["T"] - summary["recency"]).to_numpy()
+    repeat = (summary["frequency"] > 1).to_numpy()
+    assert np.median(p[repeat & (idle < 4)]) > np.median(p[repeat & (idle > 26)])
+    spend = gamma_gamma.fit(summary["frequency"], summary["monetary_value"])
+    assert spend.converged

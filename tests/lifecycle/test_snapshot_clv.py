@@ -86,3 +86,36 @@ def test_too_few_ordering_customers_leave_the_model_columns_missing_but_keep_seg
     snap = snap.set_index("customer_id")
     assert snap["p_alive"].isna().all() and snap["expected_clv"].isna().all()
     assert list(snap.loc[["c01", "c02"], "rfm_segment"]) == ["at_risk", "promising"] and pd.isna(snap.loc["c03", "rfm_segment"])
+
+
+def test_ecommerce_profile_scores_order_customers_from_p_alive_and_recency(snapshot: pd.DataFrame) -> None:
+    """c04 (13 orders, last a week before as_of, P(alive) high) is a green champion; a customer with P(alive) <= 0.2
+    is churning; every signal of the profile reads a snapshot column."""
+    from lifecycle.health import score_health
+    from lifecycle.health_profile import load_health_profile
+
+    profile = load_health_profile("ecommerce")
+    columns = {s.column for c in profile.components for s in c.signals}
+    assert {"p_alive", "days_since_last_order", "rfm_segment"} <= columns
+    assert columns <= set(snapshot.reset_index().columns)
+    health = score_health(snapshot.reset_index(), profile).frame
+    assert (health.loc["c04", "band"], health.loc["c04", "segment"]) == ("green", "champions")
+    gone = snapshot.index[(snapshot["p_alive"] <= 0.2).to_numpy()]
+    assert len(gone) > 0 and (health.loc[gone, "segment"] == "churning").all()
+
+
+def test_at_risk_list_ranks_order_customers_by_risk_times_expected_clv(snapshot: pd.DataFrame) -> None:
+    """value_column="expected_clv": priority = risk x expected CLV (a customer without orders counts 0)."""
+    from lifecycle.health import score_health
+    from lifecycle.health_profile import load_health_profile
+    from lifecycle.risk import list_at_risk
+
+    frame = snapshot.reset_index()
+    page = list_at_risk(frame, score_health(frame, load_health_profile("ecommerce")), value_column="expected_clv")
+    assert page.value_column == "expected_clv" and page.items
+    for item in page.items:
+        clv = snapshot.loc[item.customer_id, "expected_clv"]
+        assert item.value == pytest.approx(0.0 if pd.isna(clv) else clv)
+        assert item.priority == pytest.approx(item.risk * item.value)
+    priorities = [i.priority for i in page.items]
+    assert priorities == sorted(priorities, reverse=True)
