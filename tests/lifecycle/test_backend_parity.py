@@ -1,0 +1,211 @@
+"""SQLite and DuckDB give the same answers on the demo data (lifecycle/backend.py promises it).
+
+The demo store is built once for the module and copied once into DuckDB (``DuckDBBackend.from_sqlite``). For
+each scope — the default as_of (``data_end``) and 2025-06-30, each without a filter and with segment=SMB — both
+backends compute every registered metric (``compute_all``), the snapshot, the stage of every customer
+(``classify_customers``), the health table (``score_health``, with the trend from the snapshot 30 days earlier)
+and the at-risk ranking. Floats must agree within 1e-9 (relative or absolute), missing values must sit in the
+same places, and everything else must be equal.
+
+The DuckDB side runs through a recording wrapper without a ``path`` attribute, so ``snapshot_of`` cannot
+answer from the SQLite Parquet cache: the test asserts the event aggregations really ran on DuckDB.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from data.generator import build_demo
+from lifecycle.backend import DuckDBBackend, SqliteBackend
+from lifecycle.dataset import Dataset, data_end
+from lifecycle.filters import Filters, Scope
+from lifecycle.health import HealthTable, score_health
+from lifecycle.health_profile import load_health_profile
+from lifecycle.registry import compute_all
+from lifecycle.results import MetricResult
+from lifecycle.risk import RiskQuery, rank_at_risk
+from lifecycle.snapshot import build_snapshot, snapshot_of
+from lifecycle.stages import classify_customers, model_for
+
+pytestmark = pytest.mark.slow
+
+TOLERANCE = 1e-9
+EARLIER_AS_OF = date(2025, 6, 30)
+SMB = Filters(segment=("SMB",))
+
+
+@dataclass
+class RecordingBackend:
+    """A DuckDB backend that remembers the SQL it ran; it has no ``path``, so nothing comes from a SQLite cache."""
+
+    inner: DuckDBBackend
+    statements: list[str] = field(default_factory=list)
+    name: str = "duckdb"
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        self.statements.append(sql)
+        return self.inner.query(sql, params)
+
+    def has_table(self, table: str) -> bool:
+        return self.inner.has_table(table)
+
+    def columns(self, table: str) -> list[str]:
+        return self.inner.columns(table)
+
+    def extra_columns(self, table: str) -> list[str]:
+        return self.inner.extra_columns(table)
+
+
+@dataclass
+class Computed:
+    """Everything one backend computes for one scope."""
+
+    metrics: dict[str, MetricResult]
+    snapshot: pd.DataFrame
+    stages: pd.DataFrame
+    health: HealthTable
+    at_risk: pd.DataFrame
+
+
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("parity") / "demo.db"
+    build_demo(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def duckdb_copy(demo_path: Path) -> Iterator[DuckDBBackend]:
+    backend = DuckDBBackend.from_sqlite(demo_path)
+    yield backend
+    backend.close()
+
+
+def compute(backend: Any, scope: Scope) -> Computed:
+    """The engine's answers for ``scope`` on ``backend`` — snapshots built fresh (no Parquet cache) on both."""
+    dataset = Dataset(backend, scope)
+    metrics = compute_all(dataset)
+    snapshot = build_snapshot(dataset)
+    previous = build_snapshot(dataset.rescoped(Scope.at(scope.as_of - timedelta(days=30), scope.filters)))
+    profile = load_health_profile(dataset.config.models.health)
+    health = score_health(snapshot, profile, previous=previous)
+    return Computed(metrics=metrics, snapshot=snapshot, stages=classify_customers(snapshot, model_for(dataset)),
+                    health=health, at_risk=rank_at_risk(snapshot, health, RiskQuery()))
+
+
+# --------------------------------------------------------------------------------------------- comparison
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def differences(left: Any, right: Any, where: str) -> list[str]:
+    """Where two values (scalars, lists, dicts, dataclasses) differ: floats within TOLERANCE, missing == missing."""
+    if _is_missing(left) or _is_missing(right):
+        return [] if _is_missing(left) and _is_missing(right) else [f"{where}: {left!r} != {right!r}"]
+    if isinstance(left, (bool, np.bool_)) or isinstance(right, (bool, np.bool_)):
+        return [] if bool(left) == bool(right) and type(left) is type(right) else [f"{where}: {left!r} != {right!r}"]
+    if isinstance(left, (int, float, np.number)) and isinstance(right, (int, float, np.number)):
+        a, b = float(left), float(right)
+        return [] if math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=TOLERANCE) else [f"{where}: {a!r} != {b!r}"]
+    if isinstance(left, dict) and isinstance(right, dict):
+        if left.keys() != right.keys():
+            return [f"{where}: keys {sorted(left)} != {sorted(right)}"]
+        return [d for key in left for d in differences(left[key], right[key], f"{where}.{key}")]
+    if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
+        if len(left) != len(right):
+            return [f"{where}: length {len(left)} != {len(right)}"]
+        return [d for i, (a, b) in enumerate(zip(left, right)) for d in differences(a, b, f"{where}[{i}]")]
+    if hasattr(left, "__dataclass_fields__") and type(left) is type(right):
+        return [d for f in fields(left) for d in differences(getattr(left, f.name), getattr(right, f.name), f"{where}.{f.name}")]
+    return [] if left == right else [f"{where}: {left!r} != {right!r}"]
+
+
+def frame_differences(left: pd.DataFrame, right: pd.DataFrame, where: str) -> list[str]:
+    """Same columns, index, dtypes and values (floats within TOLERANCE, same missing pattern)."""
+    if list(left.columns) != list(right.columns):
+        return [f"{where}: columns {list(left.columns)} != {list(right.columns)}"]
+    if not left.index.equals(right.index):
+        return [f"{where}: index differs"]
+    found: list[str] = []
+    for column in left.columns:
+        a, b = left[column], right[column]
+        if a.dtype != b.dtype:
+            found.append(f"{where}.{column}: dtype {a.dtype} != {b.dtype}")
+            continue
+        if pd.api.types.is_float_dtype(a) and not isinstance(a.dtype, pd.CategoricalDtype):
+            x, y = a.to_numpy(dtype="float64", na_value=np.nan), b.to_numpy(dtype="float64", na_value=np.nan)
+            bad = ~((np.isnan(x) & np.isnan(y)) | np.isclose(x, y, rtol=TOLERANCE, atol=TOLERANCE, equal_nan=False))
+            rows = np.flatnonzero(bad)
+        else:
+            rows = [i for i, (p, q) in enumerate(zip(a.tolist(), b.tolist())) if differences(p, q, "")]
+        if len(rows):
+            i = int(rows[0])
+            found.append(f"{where}.{column}: {len(rows)} row(s) differ, first {left.index[i]!r}: {a.iloc[i:i + 1].tolist()[0]!r} != {b.iloc[i:i + 1].tolist()[0]!r}")
+    return found
+
+
+def health_differences(left: HealthTable, right: HealthTable) -> list[str]:
+    found: list[str] = []
+    for part in ("frame", "components", "effective_weights", "signal_scores", "signal_values"):
+        found += frame_differences(getattr(left, part), getattr(right, part), f"health.{part}")
+    found += differences(list(left.exclusions), list(right.exclusions), "health.exclusions")
+    return found
+
+
+# --------------------------------------------------------------------------------------------- the test
+
+
+SCOPES = [
+    pytest.param(None, Filters(), id="data_end-all"),
+    pytest.param(None, SMB, id="data_end-SMB"),
+    pytest.param(EARLIER_AS_OF, Filters(), id="2025-06-30-all"),
+    pytest.param(EARLIER_AS_OF, SMB, id="2025-06-30-SMB"),
+]
+
+
+@pytest.mark.parametrize(("as_of", "filters"), SCOPES)
+def test_sqlite_and_duckdb_agree_on_metrics_snapshot_stages_health_and_risk(
+        demo_path: Path, duckdb_copy: DuckDBBackend, as_of: date | None, filters: Filters) -> None:
+    scope = Scope.at(as_of or data_end(demo_path), filters)
+    sqlite = SqliteBackend(demo_path)
+    recording = RecordingBackend(duckdb_copy)
+    try:
+        on_sqlite = compute(sqlite, scope)
+    finally:
+        sqlite.close()
+    on_duckdb = compute(recording, scope)
+
+    assert any(" FROM events e " in sql for sql in recording.statements), "the DuckDB run did not scan events on DuckDB"
+    assert len(on_sqlite.snapshot) > 100, "the scope should select a real population"
+    found = differences(on_sqlite.metrics, on_duckdb.metrics, "metrics")
+    found += frame_differences(on_sqlite.snapshot, on_duckdb.snapshot, "snapshot")
+    found += frame_differences(on_sqlite.stages.drop(columns="evidence"), on_duckdb.stages.drop(columns="evidence"), "stages")
+    found += differences(on_sqlite.stages["evidence"].tolist(), on_duckdb.stages["evidence"].tolist(), "stages.evidence")
+    found += health_differences(on_sqlite.health, on_duckdb.health)
+    found += frame_differences(on_sqlite.at_risk, on_duckdb.at_risk, "at_risk")
+    assert not found, "SQLite and DuckDB differ:\n" + "\n".join(found[:40])
+
+
+def test_the_comparison_notices_a_changed_value_a_moved_gap_and_a_changed_dtype() -> None:
+    """The checks above can fail: 0.1 vs 0.1 + 1e-6 differs, 1.0 vs 1.0 + 1e-12 does not; NaN vs 0 differs; an
+    int column compared with the same values as floats differs by dtype; nested results compare field by field."""
+    base = pd.DataFrame({"x": [0.1, np.nan, 1.0], "n": [1, 2, 3]}, index=pd.Index(["a", "b", "c"], name="customer_id"))
+    assert frame_differences(base, base.copy(), "t") == []
+    assert frame_differences(base, base.assign(x=[0.1, np.nan, 1.0 + 1e-12]), "t") == []
+    assert frame_differences(base, base.assign(x=[0.1 + 1e-6, np.nan, 1.0]), "t") == ["t.x: 1 row(s) differ, first 'a': 0.1 != 0.100001"]
+    assert frame_differences(base, base.assign(x=[0.1, 0.0, 1.0]), "t")[0].startswith("t.x: 1 row(s) differ, first 'b'")
+    assert frame_differences(base, base.assign(n=[1.0, 2.0, 3.0]), "t") == ["t.n: dtype int64 != float64"]
+    assert differences({"m": [1.0, None, {"k": True}]}, {"m": [1.0, None, {"k": True}]}, "r") == []
+    assert differences({"m": [1.0, None]}, {"m": [1.0, 0.0]}, "r") == ["r.m[1]: None != 0.0"]
+    assert differences({"m": {"k": True}}, {"m": {"k": 1}}, "r") == ["r.m.k: True != 1"]
