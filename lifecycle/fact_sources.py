@@ -22,8 +22,9 @@ TOP_SIGNALS_PER_TRANSITION = 3
 
 
 def _fact(fid: str, label: str, value: float | None, unit: Unit, sections: tuple[str, ...], n: int | None = None,
-          note: str | None = None, currency: str = "USD") -> Fact:
-    return Fact(fid, label, value, unit.value, format_value(value, unit, currency), n, sections=sections + ("measurement",), note=note)
+          note: str | None = None, currency: str = "USD", detail: bool = False) -> Fact:
+    return Fact(fid, label, value, unit.value, format_value(value, unit, currency), n, sections=sections + ("measurement",),
+                note=note, detail=detail)
 
 
 def _stage_sections(stage_id: str) -> tuple[str, ...]:
@@ -43,7 +44,7 @@ def stage_facts(dataset: Dataset) -> list[Fact]:
         share = None if pd.isna(row.share) else float(row.share)
         facts.append(_fact(f"{base}.count", f"{label}: count", float(row.count), Unit.COUNT, _stage_sections(row.stage)))
         facts.append(_fact(f"{base}.share", f"{label}: share of {row.population}", share, Unit.RATIO, _stage_sections(row.stage),
-                           n=int(row.count)))
+                           n=int(row.count), detail=True))
     return facts
 
 
@@ -65,16 +66,19 @@ def driver_facts(dataset: Dataset, top: int = TOP_SIGNALS_PER_TRANSITION) -> lis
         base = f"driver.{row.transition.replace('->', '_to_')}.{row.signal}"
         about = f"{row.transition} within {report.horizon_days} days, {row.signal_description}"
         note = "association, not causation"
+        first = kept[row.transition] == 1
         facts += [
-            _fact(f"{base}.rate_with", f"{about}: rate with signal", row.with_signal.rate, Unit.RATIO, sections, row.with_signal.n, note),
+            _fact(f"{base}.rate_with", f"{about}: rate with signal", row.with_signal.rate, Unit.RATIO, sections, row.with_signal.n, note,
+                  detail=not first),
             _fact(f"{base}.rate_without", f"{about}: rate without signal", row.without_signal.rate, Unit.RATIO, sections,
-                  row.without_signal.n, note),
+                  row.without_signal.n, note, detail=not first),
             replace(_fact(f"{base}.difference", f"{about}: difference (with − without), percentage points", row.difference,
                           Unit.RATIO, sections, row.with_signal.n + row.without_signal.n, note),
-                    display=f"{row.difference * 100:+.1f} pts"),
+                    display=f"{row.difference * 100:+.1f} pts", detail=True),
         ]
         if row.lift is not None:
-            facts.append(_fact(f"{base}.lift", f"{about}: lift (with ÷ without)", row.lift, Unit.MULTIPLE, sections, None, note))
+            facts.append(_fact(f"{base}.lift", f"{about}: lift (with ÷ without)", row.lift, Unit.MULTIPLE, sections, None, note,
+                               detail=True))
     return facts
 
 
@@ -116,7 +120,7 @@ def health_and_risk_facts(dataset: Dataset) -> list[Fact]:
             reasons[reason.code.value] = reasons.get(reason.code.value, 0) + 1
     for code in sorted(reasons):
         facts.append(_fact(f"risk.reason.{code}.count", f"At-risk customers with reason {code}", float(reasons[code]), Unit.COUNT,
-                           ("risk",)))
+                           ("risk",), detail=True))
     return facts
 
 
@@ -138,7 +142,7 @@ def engagement_by_stage_facts(dataset: Dataset) -> list[Fact]:
         facts.append(_fact(f"engagement.{row.key}.open_rate", f"Open rate of touches to {row.key} customers", row.open_rate,
                            Unit.RATIO, sections, row.sends))
         facts.append(_fact(f"engagement.{row.key}.click_rate", f"Click rate of touches to {row.key} customers", row.click_rate,
-                           Unit.RATIO, sections, row.sends))
+                           Unit.RATIO, sections, row.sends, detail=True))
     return facts
 
 

@@ -48,12 +48,13 @@ class Fact:
     definition: str | None = None
     sections: tuple[str, ...] = ()
     note: str | None = None
+    detail: bool = False  # a breakdown row or a supporting number; headline-only prompts leave it out
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "label": self.label, "value": self.value, "unit": self.unit, "display": self.display,
             "sample_size": self.sample_size, "target": self.target, "status": self.status,
-            "definition": self.definition, "sections": list(self.sections), "note": self.note,
+            "definition": self.definition, "sections": list(self.sections), "note": self.note, "detail": self.detail,
         }
 
 
@@ -68,6 +69,10 @@ class FactBundle:
 
     def by_id(self) -> dict[str, Fact]:
         return {fact.id: fact for fact in self.facts}
+
+    def headline(self) -> FactBundle:
+        """The bundle without detail facts (breakdown rows, supporting driver numbers)."""
+        return FactBundle(self.as_of, self.period, self.filters, tuple(f for f in self.facts if not f.detail))
 
     def for_section(self, section: str) -> tuple[Fact, ...]:
         """Facts tagged with ``section``, in bundle order."""
@@ -126,7 +131,7 @@ def metric_facts(results: Iterable[MetricResult], definitions: dict[str, Any], c
             facts.append(Fact(
                 id=f"{result.metric_id}.{_slug(key)}", label=f"{spec.name} — {key}", value=_clean(sub.value),
                 unit=sub.unit.value, display=format_value(sub.value, sub.unit, currency), sample_size=sub.sample_size,
-                definition=spec.formula, sections=sections_of(result.metric_id), note=sub.reason,
+                definition=spec.formula, sections=sections_of(result.metric_id), note=sub.reason, detail=True,
             ))
     return facts
 

@@ -104,7 +104,7 @@ class ChatClient:
             text=clean_model_text(choice.message.content or ""),
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-            finish_reason=choice.finish_reason, model=response.model or self.settings.model,
+            finish_reason=choice.finish_reason, model=self.settings.model,
         )
 
     async def close(self) -> None:

@@ -46,6 +46,10 @@ class Language(StrEnum):
         return {"en": "English", "ru": "Russian (русский язык)", "zh": "Simplified Chinese (简体中文)"}[self.value]
 
 
+# Prompts that get only headline facts (no breakdown rows): short enough for small-context models.
+HEADLINE_ONLY = frozenset({"executive_summary"})
+
+
 @dataclass(frozen=True)
 class BusinessContext:
     """The business context the seed template asks for (all optional; missing items say 'not provided')."""
@@ -142,6 +146,8 @@ def render_prompt(name: PromptName | str, bundle: FactBundle, context: BusinessC
     lang = Language(language)
     context = context or BusinessContext()
     fence = fence or Fence.new()
+    if prompt in HEADLINE_ONLY:
+        bundle = bundle.headline()
     if prompt is PromptName.STAGE_STRATEGY and not stage:
         raise ValueError("stage_strategy needs a stage: one of " + ", ".join(s.id for s in framework_stages()))
 
