@@ -33,7 +33,7 @@ def _register_commands() -> None:
     # Imported for their side effect of adding commands to `app`; one module per command.
     from server.commands import schema_cmd  # noqa: F401
 
-    for name in ("import_cmd", "demo_cmd", "doctor_cmd", "serve_cmd", "metrics_cmd", "plan_cmd", "bench_cmd"):
+    for name in ("import_cmd", "demo_cmd", "doctor_cmd", "serve_cmd", "metrics_cmd", "config_cmd", "plan_cmd", "bench_cmd"):
         try:
             __import__(f"server.commands.{name}")
         except ModuleNotFoundError as exc:
