@@ -53,7 +53,8 @@ class HealthTable:
     """Health of every customer of a snapshot, indexed by ``customer_id``.
 
     ``frame`` columns: health, band, segment, most_impactful, coverage (share of the declared weight backed by
-    data, 0–1), previous_health, trend_delta, trend (up/down/flat). ``components``: component scores (NaN =
+    data, 0–1), previous_health, trend_delta, trend (up/down/flat); the text columns are categoricals (NaN when
+    missing). ``components``: component scores (NaN =
     excluded); ``effective_weights``: percent of health per component; ``signal_scores``: one column per signal
     named ``component.signal``; ``signal_values``: the snapshot columns read. ``exclusions``: signals missing for
     some or all customers, with counts.
