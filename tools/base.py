@@ -8,17 +8,19 @@ text tells the model its next step — never a stack trace, SQL or a file path.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
+import math
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from lifecycle.errors import DatasetError, DatasetNotFoundError, LifecycleError, QueryTimeoutError
@@ -72,12 +74,24 @@ class ToolModule(Protocol):
     def register(self, server: MCPServer, ctx: ToolContext) -> None: ...
 
 
-def structured_result(output: BaseModel, text: str) -> CallToolResult:
-    """A successful result: ``output`` as ``structuredContent`` (matching the tool's outputSchema) plus a short text."""
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)],
-        structured_content=output.model_dump(mode="json", by_alias=True),
-    )
+def structured_result(output: BaseModel, text: str, images: tuple[bytes, ...] = ()) -> CallToolResult:
+    """A successful result: ``output`` as ``structuredContent`` (matching the tool's outputSchema) plus a short text
+    and optional PNG images (``ImageContent``). NaN and infinities become ``null``: JSON has neither."""
+    content: list[TextContent | ImageContent] = [TextContent(type="text", text=text)]
+    content += [ImageContent(type="image", data=base64.b64encode(png).decode("ascii"), mime_type="image/png")
+                for png in images]
+    return CallToolResult(content=content, structured_content=finite(output.model_dump(mode="json", by_alias=True)))
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (at any depth) replaced by ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return value
 
 
 def error_result(message: str) -> CallToolResult:
@@ -119,3 +133,88 @@ def scrub_paths(message: str, db_path: Path) -> str:
         if known:
             message = message.replace(known, "the dataset")
     return _ABSOLUTE_PATH.sub("<path>", message)
+
+
+def compact_schema(schema: Any, *, output: bool = False) -> Any:
+    """``schema`` made small for ``tools/list`` (which must stay under 24 KB for every tool together).
+
+    Always: no ``title`` (pydantic puts one on every node), no ``"default": null``, no descriptions on enum
+    definitions, nullable types written as type lists. For an ``output`` schema also: only the top level is
+    spelled out — nested models become ``object`` (arrays of ``object``) with their description kept — and no
+    ``required`` lists (structured content always carries every field; the pydantic output model in
+    ``tools/<name>.py`` is the full contract). Property *names* are never touched.
+    """
+    compacted = _compact(schema)
+    if not isinstance(compacted, dict):
+        return compacted
+    if output:
+        compacted.pop("$defs", None)
+        compacted.pop("required", None)
+        compacted["properties"] = {name: _shallow(sub) for name, sub in compacted.get("properties", {}).items()}
+    elif "$defs" in compacted:
+        compacted["$defs"] = {name: {k: v for k, v in sub.items() if not (k == "description" and "enum" in sub)}
+                              for name, sub in compacted["$defs"].items()}
+    return compacted
+
+
+def _compact(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [_compact(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    schema = _nullable_as_type_list(schema)
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if (key == "title" and isinstance(value, str)) or (key == "default" and value is None):
+            continue
+        if key in ("properties", "$defs") and isinstance(value, dict):
+            out[key] = {name: _compact(sub) for name, sub in value.items()}
+        else:
+            out[key] = _compact(value)
+    return out
+
+
+def _mentions_ref(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        return "$ref" in schema or any(_mentions_ref(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(_mentions_ref(v) for v in schema)
+    return False
+
+
+def _shallow(prop: dict[str, Any]) -> dict[str, Any]:
+    """A top-level output property with any nested model replaced by ``object``."""
+    if not _mentions_ref(prop):
+        return prop
+    kept = {k: v for k, v in prop.items() if k == "description"}
+    nullable = any(o == {"type": "null"} for o in prop.get("anyOf", ())) or "null" in (prop.get("type") or [])
+    is_array = prop.get("type") in ("array", ["array", "null"])
+    shape: dict[str, Any] = {"type": "array", "items": {"type": "object"}} if is_array else {"type": "object"}
+    if nullable:
+        shape["type"] = [shape["type"], "null"]
+    return {**kept, **shape}
+
+
+def _nullable_as_type_list(schema: dict[str, Any]) -> dict[str, Any]:
+    """``{"anyOf": [{"type": T, ...}, {"type": "null"}]}`` → ``{"type": [T, "null"], ...}`` (same meaning, shorter)."""
+    options = schema.get("anyOf")
+    if not (isinstance(options, list) and len(options) == 2 and {"type": "null"} in options):
+        return schema
+    other = next(o for o in options if o != {"type": "null"})
+    if not isinstance(other.get("type"), str) or "anyOf" in other:
+        return schema
+    merged = {k: v for k, v in schema.items() if k != "anyOf"}
+    merged.update({**other, "type": [other["type"], "null"]})
+    return merged
+
+
+def compact_tool_schemas(server: MCPServer) -> None:
+    """Compact every registered tool's input and output schema in place (see ``compact_schema``).
+
+    The SDK reads ``Tool.parameters`` and ``fn_metadata.output_schema`` live; it has no public setter, hence
+    the private ``_tool_manager``.
+    """
+    for tool in server._tool_manager.list_tools():  # noqa: SLF001
+        tool.parameters = compact_schema(tool.parameters)
+        if tool.fn_metadata.output_schema is not None:
+            tool.fn_metadata.output_schema = compact_schema(tool.fn_metadata.output_schema, output=True)

@@ -19,7 +19,9 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from server.app import TOOL_MODULES
 from server.http import MAX_BODY_BYTES, HttpSettings, is_loopback, security_settings
+from tests.server.transport_session import check, exercise
 from tests.server.helpers import TINY_ROWS, RunningServer, serve_args, server_env, start_http_server, stop
 from tools.describe_dataset import DescribeDatasetResult
 
@@ -53,7 +55,7 @@ async def _describe(url: str, headers: dict[str, str] | None = None) -> Describe
         async with client:
             tools = [tool.name for tool in (await client.list_tools()).tools]
             result = await client.call_tool("describe_dataset", {})
-    assert tools == ["describe_dataset"]
+    assert tools == [m.NAME for m in TOOL_MODULES]
     assert result.is_error is False
     return DescribeDatasetResult.model_validate(result.structured_content)
 
@@ -62,6 +64,17 @@ async def _describe(url: str, headers: dict[str, str] | None = None) -> Describe
 async def test_http_client_lists_and_calls_describe_dataset(http_server: RunningServer) -> None:
     data = await _describe(http_server.url)
     assert {t.name: t.rows for t in data.tables} == TINY_ROWS
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"], ids=["2025-11-25", "2026-07-28"])
+async def test_http_session_covers_the_surface_on_both_protocol_revisions(http_server: RunningServer, mode: str) -> None:
+    with anyio.fail_after(TIMEOUT_S * 2):
+        async with Client(http_server.url, mode=mode) as client:
+            outcome = await exercise(client)
+            version = client.protocol_version
+    assert version == ("2025-11-25" if mode == "legacy" else mode)
+    check(outcome)
 
 
 def test_the_url_is_printed_on_stderr_and_binds_loopback(http_server: RunningServer) -> None:

@@ -11,7 +11,9 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
+from server.app import TOOL_MODULES
 from tests.server.helpers import TINY_ROWS, serve_args, server_env
+from tests.server.transport_session import check, exercise
 from tools.describe_dataset import DescribeDatasetResult
 
 pytestmark = pytest.mark.anyio
@@ -35,6 +37,13 @@ async def test_stdio_server_lists_and_runs_describe_dataset(tiny_db: Path, isola
     data = DescribeDatasetResult.model_validate(result.structured_content)
     assert {t.name: t.rows for t in data.tables} == TINY_ROWS
     assert (str(data.first_date), str(data.last_date)) == ("2024-01-05", "2024-04-30")
+
+
+async def test_stdio_session_covers_tools_prompts_and_resources(tiny_db: Path, isolated_data_dir: Path) -> None:
+    with anyio.fail_after(TIMEOUT_S * 2):
+        async with Client(_params(tiny_db, isolated_data_dir)) as client:
+            outcome = await exercise(client)
+    check(outcome)
 
 
 async def test_stdio_server_with_a_missing_dataset_answers_with_an_error_result(tmp_path: Path, isolated_data_dir: Path) -> None:
@@ -97,6 +106,6 @@ def test_every_line_on_stdout_is_a_json_rpc_message(tiny_db: Path, tmp_path: Pat
     responses = {m["id"]: m for m in messages if "id" in m}
     assert set(responses) == {1, 2, 3}
     assert responses[1]["result"]["serverInfo"]["name"] == "lifecycle-mcp"
-    assert [t["name"] for t in responses[2]["result"]["tools"]] == ["describe_dataset"]
+    assert [t["name"] for t in responses[2]["result"]["tools"]] == [m.NAME for m in TOOL_MODULES]
     assert responses[3]["result"]["isError"] is (dataset == "missing")
     assert stderr_log.read_text().strip(), "expected the DEBUG logging (and warnings) on stderr"

@@ -1,0 +1,120 @@
+"""The ``list_at_risk`` tool: who to save first, why, and what to do — ranked, with cursor pagination.
+
+``lifecycle.risk.list_at_risk`` over the scope's health table (``tools.health_scope``): customers ranked by
+risk × MRR at stake, each with reason codes, the evidence behind each reason and a suggested play. The cursor
+is the engine's opaque cursor, bound to the filters of the query that issued it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult
+from pydantic import BaseModel, Field
+
+from lifecycle.filters import Dimension
+from lifecycle.health_profile import Reason
+from lifecycle.risk import ORDER_KEY, list_at_risk
+from prompts.fence import clean_text
+from tools.base import READ_ONLY, ToolContext, structured_result
+from tools.health_scope import scope_health
+from tools.runtime import Work, run_tool
+from tools.scope import AsOf, FiltersArg, FilterValue, ResolvedScope, ScopeOut, check_values, resolve_scope
+
+NAME = "list_at_risk"
+TITLE = "At-risk customers"
+DESCRIPTION = (
+    "Customers at risk of churning, ranked by risk × MRR at stake, each with reason codes (usage_drop, "
+    "no_recent_activity, detractor_nps, open_high_priority_tickets, late_payment, contraction, no_champion), the "
+    "evidence values behind each reason and a suggested play. Page with cursor=next_cursor (same filters)."
+)
+JsonScalar = float | int | str | bool | None
+
+
+class ReasonOut(BaseModel):
+    code: str
+    severity: float
+    strategy: str
+    play: str
+    evidence: dict[str, JsonScalar]
+
+
+class AtRiskCustomer(BaseModel):
+    rank: int
+    customer_id: str
+    risk: float = Field(description="0–1; noisy-OR of low health and the reasons.")
+    health: float | None
+    band: str | None
+    segment: str | None = Field(description="Health segment.")
+    plan: str | None
+    value: float = Field(description="MRR at stake.")
+    priority: float = Field(description="risk × value.")
+    reasons: list[ReasonOut]
+    suggested_play: str
+
+
+class ListAtRiskResult(BaseModel):
+    scope: ScopeOut
+    total: int = Field(description="Customers on the whole list.")
+    offset: int
+    limit: int
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null on the last page.")
+    order: str
+    items: list[AtRiskCustomer]
+
+
+def _clean(value: Any) -> JsonScalar:
+    return clean_text(value, 120) if isinstance(value, str) else value
+
+
+def at_risk(work: Work, scope: ResolvedScope, limit: int, cursor: str | None, health_segment: list[str] | None,
+            plan: list[str] | None, reasons: list[Reason] | None, min_risk: float | None) -> ListAtRiskResult:
+    with work.connect() as conn:
+        plans = list(check_values(conn, Dimension.PLAN, plan or []))
+    health = scope_health(work, scope)
+    page = list_at_risk(health.snapshot, health.table, limit=limit, cursor=cursor, segment=health_segment or None,
+                        plan=plans or None, reason=list(reasons or []) or None, min_risk=min_risk)
+    data = page.to_dict()
+    items = []
+    for item in data["items"]:
+        item["reasons"] = [{**r, "evidence": {k: _clean(v) for k, v in r["evidence"].items()}} for r in item["reasons"]]
+        item["plan"] = _clean(item["plan"])
+        items.append(AtRiskCustomer.model_validate(item))
+    return ListAtRiskResult(scope=scope.out(), total=page.total, offset=page.offset, limit=page.limit,
+                            next_cursor=page.next_cursor, order=ORDER_KEY, items=items)
+
+
+def summary_text(result: ListAtRiskResult) -> str:
+    lines = [f"{result.total} customers at risk as of {result.scope.as_of}; showing {result.offset + 1}–"
+             f"{result.offset + len(result.items)}" + (" (more: pass next_cursor)." if result.next_cursor else ".")]
+    for item in result.items[:10]:
+        codes = ", ".join(r.code for r in item.reasons) or "low health"
+        lines.append(f"{item.rank}. {item.customer_id}: risk {item.risk:.2f}, MRR {item.value:,.0f} — {codes}")
+    return "\n".join(lines)
+
+
+def register(server: MCPServer, ctx: ToolContext) -> None:
+    """Add the ``list_at_risk`` tool to ``server``."""
+
+    async def list_at_risk_tool(
+        as_of: AsOf = None,
+        filters: FiltersArg = None,
+        limit: Annotated[int, Field(ge=1, le=100, description="Customers per page.")] = 20,
+        cursor: Annotated[str | None, Field(max_length=512, description="next_cursor of the previous page.")] = None,
+        health_segment: Annotated[list[FilterValue] | None, Field(max_length=10, description="Health segments, e.g. "
+                                                                  "at_risk, churning, dormant.")] = None,
+        plan: Annotated[list[FilterValue] | None, Field(max_length=20, description="Plans from the data.")] = None,
+        reasons: Annotated[list[Reason] | None, Field(max_length=7, description="Customers with any of these reasons.")] = None,
+        min_risk: Annotated[float | None, Field(ge=0, le=1, description="Risk threshold (default from the health "
+                                                                       "profile, 0.25).")] = None,
+        mcp_ctx: Context | None = None,
+    ) -> Annotated[CallToolResult, ListAtRiskResult]:
+        def work_fn(work: Work) -> CallToolResult:
+            scope = resolve_scope(work, as_of, filters)
+            result = at_risk(work, scope, limit, cursor, health_segment, plan, reasons, min_risk)
+            return structured_result(result, summary_text(result))
+
+        return await run_tool(ctx, mcp_ctx, work_fn)
+
+    server.add_tool(list_at_risk_tool, name=NAME, title=TITLE, description=DESCRIPTION, annotations=READ_ONLY)

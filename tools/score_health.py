@@ -1,0 +1,190 @@
+"""The ``score_health`` tool: the explainable health score (0–100) of one customer, or of the whole scope.
+
+For a customer: ``lifecycle.health.explain_health`` — every component with its score, weight, effective weight
+after redistribution, contribution and impact, every signal with its value and score, band, trend vs 30 days
+earlier, segment and the most impactful component. For the scope: band and segment counts, mean health, and
+mean component scores. ``chart: true`` adds the component breakdown as a PNG.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult
+from pydantic import BaseModel, Field
+
+from lifecycle.errors import QueryError
+from lifecycle.health import BANDS, explain_health
+from lifecycle.results import finite_or_none
+from prompts.fence import clean_text
+from tools.base import READ_ONLY, ToolContext, structured_result
+from tools.charts import health_breakdown
+from tools.classify_customer import CustomerId
+from tools.health_scope import scope_health
+from tools.runtime import Work, run_tool
+from tools.scope import AsOf, FiltersArg, ResolvedScope, ScopeOut, check_customer, resolve_scope
+
+NAME = "score_health"
+TITLE = "Customer health score"
+DESCRIPTION = (
+    "The explainable health score (0–100) of one customer (customer_id): components with scores, weights and "
+    "effective weights, every signal's value and score, band, trend vs 30 days earlier, segment with its strategy, and "
+    "the most impactful component to fix. Without customer_id: the scope's band and segment counts, mean health and "
+    "mean component scores. chart=true adds a component breakdown image."
+)
+JsonScalar = float | int | str | bool | None
+
+
+class SignalOut(BaseModel):
+    name: str
+    column: str
+    value: JsonScalar
+    score: float | None
+    weight: float
+    effective_weight: float
+    rule: str
+    excluded_reason: str | None
+
+
+class ComponentOut(BaseModel):
+    name: str
+    score: float | None
+    weight: float = Field(description="Declared weight (percent).")
+    effective_weight: float = Field(description="Percent of health after redistributing excluded components.")
+    contribution: float | None = Field(description="Health points it adds.")
+    impact: float | None = Field(description="Health points to gain if it were perfect.")
+    excluded_reason: str | None
+    signals: list[SignalOut]
+
+
+class CustomerHealth(BaseModel):
+    customer_id: str
+    profile: str
+    health: float | None
+    band: str | None
+    segment: str | None
+    strategy: str | None
+    most_impactful: str | None
+    previous_health: float | None
+    trend_delta: float | None
+    trend: str | None
+    headline: str
+    components: list[ComponentOut]
+
+
+class CountOut(BaseModel):
+    name: str
+    count: int
+
+
+class ComponentMean(BaseModel):
+    name: str
+    weight: float
+    mean_score: float | None
+    most_impactful_for: int = Field(description="Customers for whom it is the component to fix first.")
+
+
+class ScopeHealthSummary(BaseModel):
+    customers: int = Field(description="Customers scored (signed up by as_of, not churned).")
+    mean_health: float | None
+    bands: list[CountOut]
+    segments: list[CountOut]
+    trends: list[CountOut]
+    components: list[ComponentMean]
+
+
+class ScoreHealthResult(BaseModel):
+    scope: ScopeOut
+    customer: CustomerHealth | None
+    summary: ScopeHealthSummary | None
+
+
+def _value(value: Any) -> JsonScalar:
+    if isinstance(value, str):
+        return clean_text(value, 120)
+    return value if isinstance(value, (int, float, bool)) or value is None else clean_text(value, 120)
+
+
+def customer_health(work: Work, scope: ResolvedScope, customer_id: str) -> CustomerHealth:
+    with work.connect() as conn:
+        check_customer(conn, customer_id)
+    health = scope_health(work, scope)
+    if customer_id not in health.table.frame.index:
+        raise QueryError(f"customer {customer_id!r} has no health score on {scope.as_of}: they churned or signed up "
+                         "later. Call classify_customer to see their stage.")
+    data = explain_health(health.table, customer_id).to_dict()
+    for component in data["components"]:
+        for signal in component["signals"]:
+            signal["value"] = _value(signal["value"])
+    data.pop("excluded", None)
+    return CustomerHealth.model_validate(data)
+
+
+def _counts(series: Any, order: tuple[str, ...] | None = None) -> list[CountOut]:
+    counts = series.astype("string").value_counts()
+    names = list(order) if order else sorted(str(k) for k in counts.index)
+    return [CountOut(name=n, count=int(counts.get(n, 0))) for n in names]
+
+
+def scope_summary(work: Work, scope: ResolvedScope) -> ScopeHealthSummary:
+    health = scope_health(work, scope)
+    frame, table = health.table.frame, health.table
+    most = frame["most_impactful"].astype("string")
+    components = [ComponentMean(name=c.name, weight=c.weight,
+                                mean_score=finite_or_none(float(np.nanmean(table.components[c.name].to_numpy(dtype=float)))
+                                                          if table.components[c.name].notna().any() else None),
+                                most_impactful_for=int((most == c.name).sum()))
+                  for c in table.profile.components]
+    return ScopeHealthSummary(
+        customers=len(frame), mean_health=finite_or_none(frame["health"].mean()) if len(frame) else None,
+        bands=_counts(frame["band"], BANDS), segments=_counts(frame["segment"].dropna()),
+        trends=_counts(frame["trend"].dropna(), ("up", "flat", "down")), components=components,
+    )
+
+
+def score(work: Work, scope: ResolvedScope, customer_id: str | None) -> ScoreHealthResult:
+    if customer_id:
+        return ScoreHealthResult(scope=scope.out(), customer=customer_health(work, scope, customer_id), summary=None)
+    return ScoreHealthResult(scope=scope.out(), customer=None, summary=scope_summary(work, scope))
+
+
+def summary_text(result: ScoreHealthResult) -> str:
+    if result.customer is not None:
+        return f"{result.customer.customer_id} as of {result.scope.as_of}: {result.customer.headline}."
+    summary = result.summary
+    assert summary is not None
+    bands = ", ".join(f"{b.name} {b.count}" for b in summary.bands)
+    mean = f"{summary.mean_health:.1f}" if summary.mean_health is not None else "unknown"
+    return f"Health as of {result.scope.as_of}: {summary.customers} customers, mean {mean}; bands: {bands}."
+
+
+def breakdown_png(result: ScoreHealthResult) -> bytes:
+    if result.customer is not None:
+        parts = [(c.name, c.score, c.effective_weight) for c in result.customer.components]
+        return health_breakdown(parts, result.customer.health, f"Health of {result.customer.customer_id}")
+    summary = result.summary
+    assert summary is not None
+    parts = [(c.name, c.mean_score, c.weight) for c in summary.components]
+    return health_breakdown(parts, summary.mean_health, "Mean component scores")
+
+
+def register(server: MCPServer, ctx: ToolContext) -> None:
+    """Add the ``score_health`` tool to ``server``."""
+
+    async def score_health_tool(
+        customer_id: Annotated[CustomerId | None, Field(description="One customer; omit for the whole scope.")] = None,
+        as_of: AsOf = None,
+        filters: FiltersArg = None,
+        chart: Annotated[bool, Field(description="Also return a PNG breakdown.")] = False,
+        mcp_ctx: Context | None = None,
+    ) -> Annotated[CallToolResult, ScoreHealthResult]:
+        def work_fn(work: Work) -> CallToolResult:
+            scope = resolve_scope(work, as_of, None if customer_id else filters)
+            result = score(work, scope, customer_id)
+            return structured_result(result, summary_text(result), (breakdown_png(result),) if chart else ())
+
+        return await run_tool(ctx, mcp_ctx, work_fn)
+
+    server.add_tool(score_health_tool, name=NAME, title=TITLE, description=DESCRIPTION, annotations=READ_ONLY)

@@ -1,0 +1,90 @@
+"""The ``verify_plan`` tool: check every number in a draft plan against the fact bundle of its scope.
+
+``prompts.verify.verify_draft`` extracts each numeric claim and matches it to the cited fact
+(``[F:id]``) of ``lifecycle.facts.build_facts`` for the same as_of, period and filters: verified,
+wrong_value, wrong_unit, unknown_fact, uncited or fabricated.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult
+from pydantic import BaseModel, Field
+
+from prompts.render import Language
+from prompts.verify import verify_draft
+from tools.base import READ_ONLY, ToolContext, structured_result
+from tools.lifecycle_facts import facts_for
+from tools.runtime import Work, run_tool
+from tools.scope import AsOf, FiltersArg, PeriodMonths, ResolvedScope, ScopeOut, resolve_scope
+
+NAME = "verify_plan"
+TITLE = "Verify a draft plan's numbers"
+DESCRIPTION = (
+    "Check every number in a draft plan against the fact bundle (lifecycle_facts) of the same scope. Each claim gets "
+    "a status: verified, wrong_value, wrong_unit, unknown_fact, uncited or fabricated, with the expected display "
+    "text when a fact matches. Fix every non-verified claim (cite the fact as [F:id] with its display value) and "
+    "verify again. Pass the as_of and filters the plan was written for."
+)
+MAX_DRAFT_CHARS = 60_000
+
+
+class ClaimOut(BaseModel):
+    text: str = Field(description="The number as written.")
+    value: float
+    unit: str
+    status: str
+    fact_id: str | None
+    expected: str | None = Field(description="The fact's display text, when a fact was matched.")
+    cited: list[str]
+    sentence: str
+
+
+class VerifyPlanResult(BaseModel):
+    scope: ScopeOut
+    ok: bool = Field(description="True when every claim is verified.")
+    counts: dict[str, int]
+    claims: list[ClaimOut]
+
+
+def verify_plan(work: Work, scope: ResolvedScope, draft: str, language: str = "en") -> VerifyPlanResult:
+    """Verify ``draft`` against the scope's fact bundle."""
+    bundle = facts_for(work, scope)
+    work.step(1, 2, "checking claims")
+    report = verify_draft(draft, bundle, language)
+    data = report.to_dict()
+    claims = [ClaimOut.model_validate({**c, "sentence": c["sentence"].strip()[:300]}) for c in data["claims"]]
+    return VerifyPlanResult(scope=scope.out(), ok=data["ok"], counts=data["counts"], claims=claims)
+
+
+def summary_text(result: VerifyPlanResult) -> str:
+    bad = [c for c in result.claims if c.status != "verified"]
+    lines = [f"Numbers checked: {len(result.claims)}; verified: {result.counts.get('verified', 0)}; "
+             f"unverified: {len(bad)} (as of {result.scope.as_of})."]
+    for claim in bad[:10]:
+        hint = f" — expected {claim.expected} for [F:{claim.fact_id}]" if claim.expected else ""
+        lines.append(f"- {claim.text}: {claim.status}{hint}")
+    return "\n".join(lines)
+
+
+def register(server: MCPServer, ctx: ToolContext) -> None:
+    """Add the ``verify_plan`` tool to ``server``."""
+
+    async def verify_plan_tool(
+        draft: Annotated[str, Field(min_length=1, max_length=MAX_DRAFT_CHARS, description="The draft plan text.")],
+        language: Annotated[Language, Field(description="Language of the draft.")] = Language.EN,
+        as_of: AsOf = None,
+        period_months: PeriodMonths = 12,
+        filters: FiltersArg = None,
+        mcp_ctx: Context | None = None,
+    ) -> Annotated[CallToolResult, VerifyPlanResult]:
+        def work_fn(work: Work) -> CallToolResult:
+            scope = resolve_scope(work, as_of, filters, period_months)
+            result = verify_plan(work, scope, draft, language.value)
+            return structured_result(result, summary_text(result))
+
+        return await run_tool(ctx, mcp_ctx, work_fn)
+
+    server.add_tool(verify_plan_tool, name=NAME, title=TITLE, description=DESCRIPTION, annotations=READ_ONLY)
