@@ -147,3 +147,77 @@ def engagement_by_stage_facts(dataset: Dataset) -> list[Fact]:
 
 
 SOURCES = (stage_facts, driver_facts, health_and_risk_facts, engagement_by_stage_facts)
+
+
+def customer_facts(dataset: Dataset, customer_id: str) -> list[Fact]:
+    """One customer's numbers for an intervention plan (``customer.*``): health and its components, MRR and
+    its 90-day change, usage in the last 30 days vs the 30 before, days since last activity, latest NPS, open
+    high-priority tickets, overdue invoices, and the risk score with each reason's severity."""
+    from lifecycle.errors import QueryError
+    from lifecycle.health import explain_health, score_health
+    from lifecycle.health_profile import load_health_profile
+    from lifecycle.risk import list_at_risk
+    from lifecycle.snapshot import snapshot_of
+
+    snapshot = snapshot_of(dataset)
+    rows = snapshot[snapshot["customer_id"].astype(str) == customer_id]
+    if rows.empty:
+        raise QueryError(f"no customer {customer_id!r} in scope on {dataset.as_of}")
+    table = score_health(snapshot, load_health_profile(dataset.config.models.health))
+    explanation = explain_health(table, customer_id)
+    row = rows.iloc[0]
+    currency = dataset.config.revenue.currency
+    sections = ("risk", "customer")
+
+    def number(column: str) -> float | None:
+        value = row.get(column)
+        return None if value is None or pd.isna(value) else float(value)
+
+    facts = [_fact("customer.health", "Health score (0–100)", explanation.health, Unit.SCORE, sections)]
+    for component in explanation.components:
+        facts.append(_fact(f"customer.health.{component.name}", f"Health component {component.name} (0–100)", component.score,
+                           Unit.SCORE, sections, note=component.excluded_reason))
+    for column, label, unit in (
+        ("mrr_current", "MRR now", Unit.MONEY), ("mrr_change_90d", "MRR change over 90 days", Unit.MONEY),
+        ("events_30d", "Usage events, last 30 days", Unit.COUNT), ("events_prev_30d", "Usage events, the 30 days before", Unit.COUNT),
+        ("usage_change_30d", "Usage change vs the prior 30 days", Unit.RATIO),
+        ("days_since_last_event", "Days since last activity", Unit.DAYS), ("nps_latest", "Latest NPS score (0–10)", Unit.SCORE),
+        ("tickets_open_high", "Open high-priority tickets", Unit.COUNT), ("invoices_overdue_now", "Overdue invoices", Unit.COUNT),
+        ("tenure_days", "Tenure", Unit.DAYS),
+    ):
+        if column in row.index:
+            facts.append(_fact(f"customer.{column}", label, number(column), unit, sections, currency=currency))
+    page = list_at_risk(snapshot[snapshot["customer_id"].astype(str) == customer_id].reset_index(drop=True), table, limit=1)
+    if page.items:
+        item = page.items[0]
+        facts.append(_fact("customer.risk", "Risk (0–1)", item.risk, Unit.RATIO, sections))
+        for reason in item.reasons:
+            facts.append(_fact(f"customer.reason.{reason.code.value}.severity", f"Severity of reason {reason.code.value}",
+                               reason.severity, Unit.RATIO, sections, note=reason.play))
+    return facts
+
+
+def top_at_risk(dataset: Dataset, n: int) -> list[tuple[str, dict[str, object]]]:
+    """The ``n`` customers ranked first by the at-risk list, each with its fenced-to-be free-text subject:
+    name, company, segment, plan, reason codes and the suggested play."""
+    from lifecycle.health import score_health
+    from lifecycle.health_profile import load_health_profile
+    from lifecycle.risk import list_at_risk
+    from lifecycle.snapshot import snapshot_of
+
+    snapshot = snapshot_of(dataset)
+    alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
+    page = list_at_risk(alive, score_health(alive, load_health_profile(dataset.config.models.health)), limit=n)
+    customers = dataset.customers().set_index("customer_id")
+    out = []
+    for item in page.items:
+        info = customers.loc[item.customer_id] if item.customer_id in customers.index else None
+        subject: dict[str, object] = {
+            "customer_id": item.customer_id,
+            "name": None if info is None else info.get("name"),
+            "company": None if info is None else info.get("company"),
+            "segment": item.segment, "plan": item.plan,
+            "reasons": ", ".join(r.code.value for r in item.reasons), "suggested play": item.suggested_play,
+        }
+        out.append((item.customer_id, {k: v for k, v in subject.items() if v is not None and not (isinstance(v, float) and pd.isna(v))}))
+    return out

@@ -47,6 +47,7 @@ class Target:
     filters: Filters = field(default_factory=Filters)
     stage: str | None = None
     subject: dict[str, object] | None = None
+    customer_id: str | None = None  # per-customer targets add that customer's facts (customer.*)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,25 @@ def stage_targets() -> list[Target]:
     return [Target(f"stage-{s.id}", s.title, PromptName.STAGE_STRATEGY, stage=s.id) for s in framework_stages()]
 
 
+def at_risk_targets(db_path: Path, as_of: date, n: int) -> list[Target]:
+    """One ``at_risk_intervention`` target per customer among the top ``n`` of the at-risk list."""
+    from lifecycle.fact_sources import top_at_risk
+
+    dataset = Dataset.open(db_path, as_of)
+    return [Target(f"at-risk-{rank:03d}-{slug(cid)}", f"at-risk #{rank}: customer {cid}", PromptName.AT_RISK_INTERVENTION,
+                   subject=subject, customer_id=cid)
+            for rank, (cid, subject) in enumerate(top_at_risk(dataset, n), start=1)]
+
+
+def _bundle_for(target: Target, dataset: Dataset) -> FactBundle:
+    bundle = build_facts(dataset)
+    if target.customer_id is None:
+        return bundle
+    from lifecycle.fact_sources import customer_facts
+
+    return replace(bundle, facts=bundle.facts + tuple(customer_facts(dataset, target.customer_id)))
+
+
 def anonymised(bundle: FactBundle) -> FactBundle:
     """The bundle with data-derived labels and notes replaced by ids (ids-and-aggregates-only mode)."""
     facts = tuple(replace(f, label=f.id, note=None) for f in bundle.facts)
@@ -128,7 +148,7 @@ def _atomic_write(path: Path, content: str | bytes) -> None:
 
 def _input_hash(target: Target, bundle: FactBundle, options: PlanOptions) -> str:
     payload = {
-        "target": [target.key, target.prompt.value, target.stage, target.subject],
+        "target": [target.key, target.prompt.value, target.stage, target.subject, target.customer_id],
         "facts": bundle.to_dict(), "language": options.language.value, "context": options.context.__dict__,
         "model": options.llm.model if options.llm else None, "mode": "dry" if options.dry_run else ("llm" if options.llm else "offline"),
         "strict": options.strict, "ids_only": options.ids_only,
@@ -155,7 +175,7 @@ async def run_target(target: Target, db_path: Path, options: PlanOptions, client
                      chart_maker: ChartMaker | None = None) -> TargetOutcome:
     """Produce (or skip) one target's documents."""
     dataset = Dataset.open(db_path, options.as_of, filters=target.filters, config=options.config)
-    bundle = await asyncio.to_thread(build_facts, dataset)
+    bundle = await asyncio.to_thread(_bundle_for, target, dataset)
     if options.ids_only:
         bundle = anonymised(bundle)
     input_hash = _input_hash(target, bundle, options)
@@ -165,7 +185,9 @@ async def run_target(target: Target, db_path: Path, options: PlanOptions, client
     if done is not None:
         return done
     outcome = TargetOutcome(target.key, target.title, "error", input_hash)
-    subject = None if options.ids_only or target.subject is None else target.subject
+    subject = target.subject
+    if options.ids_only and subject is not None:
+        subject = {"customer_id": subject.get("customer_id"), "reasons": subject.get("reasons")}
     rendered = render_prompt(target.prompt, bundle, options.context, options.language, stage=target.stage, subject=subject)
     charts = await asyncio.to_thread(chart_maker, dataset) if (chart_maker and options.charts) else []
     title = f"{_prompt_title(target.prompt)} — {target.title}"

@@ -17,7 +17,7 @@ from lifecycle.dataset import data_end
 from lifecycle.errors import ConfigError
 from lifecycle.filters import Dimension
 from prompts.llm import LLMSettings, api_key_available
-from prompts.plan import PlanOptions, Target, TargetOutcome, dimension_targets, run_plan, stage_targets
+from prompts.plan import PlanOptions, Target, TargetOutcome, at_risk_targets, dimension_targets, run_plan, stage_targets
 from prompts.render import BusinessContext, Language, PromptName
 from server.cli import app
 from server.dataset import resolve_db
@@ -34,6 +34,7 @@ def plan_command(
     language: Language = typer.Option(Language.EN, "--language", help="Language of the plan: en, ru or zh."),
     by: Optional[Dimension] = typer.Option(None, "--by", help="One document per value of this dimension."),
     stages: bool = typer.Option(False, "--stages", help="One stage_strategy document per lifecycle stage."),
+    at_risk: int = typer.Option(0, "--at-risk", min=0, max=500, help="One at_risk_intervention document for each of the top N at-risk customers."),
     model: Optional[str] = typer.Option(None, "--model", help="Model name (default $OPENAI_MODEL or gpt-4o-mini)."),
     offline: bool = typer.Option(False, "--offline", help="Do not call a model even if OPENAI_API_KEY is set."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Write rendered prompts and fact bundles only."),
@@ -62,6 +63,8 @@ def plan_command(
         targets += dimension_targets(db_path, day, by, prompt)
     if stages:
         targets += stage_targets()
+    if at_risk:
+        targets += at_risk_targets(db_path, day, at_risk)
     if not targets:
         targets = [Target("all", "all customers", prompt, stage="adoption" if prompt is PromptName.STAGE_STRATEGY else None)]
     options = PlanOptions(out_dir=out, as_of=day, language=language, context=context, llm=settings, dry_run=dry_run,

@@ -151,3 +151,16 @@ def test_html_embeds_our_charts_and_never_loads_model_images_or_raw_html() -> No
     html = to_html(markdown, "t", [Chart("Stages", b"\x89PNG fake")])
     assert "<script>" not in html and "evil.example/p.png\"" not in html and "src=\"https://" not in html
     assert 'src="data:image/png;base64,' in html and "image not loaded" in html
+
+
+def test_top_at_risk_targets_get_the_customers_facts_and_a_fenced_subject(store: Path, tmp_path: Path) -> None:
+    from prompts.plan import at_risk_targets
+
+    targets = at_risk_targets(store, AS_OF, 2)
+    assert 1 <= len(targets) <= 2 and all(t.prompt is PromptName.AT_RISK_INTERVENTION for t in targets)
+    out = tmp_path / "risk"
+    manifest = asyncio.run(run_plan(store, targets, options(out, dry_run=True)))
+    assert set(manifest["totals"]["by_status"]) == {"dry_run"}
+    prompt = (out / f"{targets[0].key}.prompt.md").read_text(encoding="utf-8")
+    assert "[F:customer.health]" in prompt and f"customer_id: {targets[0].customer_id}" in prompt
+    assert "\u202e" not in prompt
