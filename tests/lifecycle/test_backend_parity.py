@@ -1,6 +1,6 @@
 """SQLite and DuckDB give the same answers on the demo data (lifecycle/backend.py promises it).
 
-The demo store is built once for the module and copied once into DuckDB (``DuckDBBackend.from_sqlite``). For
+The session's demo store (``demo_db``) is copied once for the module into DuckDB (``DuckDBBackend.from_sqlite``). For
 each scope — the default as_of (``data_end``) and 2025-06-30, each without a filter and with segment=SMB — both
 backends compute every registered metric (``compute_all``), the snapshot, the stage of every customer
 (``classify_customers``), the health table (``score_health``, with the trend from the snapshot 30 days earlier)
@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.generator import build_demo
 from lifecycle.backend import DuckDBBackend, SqliteBackend
 from lifecycle.dataset import Dataset, data_end
 from lifecycle.filters import Filters, Scope
@@ -77,15 +76,8 @@ class Computed:
 
 
 @pytest.fixture(scope="module")
-def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("parity") / "demo.db"
-    build_demo(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def duckdb_copy(demo_path: Path) -> Iterator[DuckDBBackend]:
-    backend = DuckDBBackend.from_sqlite(demo_path)
+def duckdb_copy(demo_db: Path) -> Iterator[DuckDBBackend]:
+    backend = DuckDBBackend.from_sqlite(demo_db)
     yield backend
     backend.close()
 
@@ -176,9 +168,9 @@ SCOPES = [
 
 @pytest.mark.parametrize(("as_of", "filters"), SCOPES)
 def test_sqlite_and_duckdb_agree_on_metrics_snapshot_stages_health_and_risk(
-        demo_path: Path, duckdb_copy: DuckDBBackend, as_of: date | None, filters: Filters) -> None:
-    scope = Scope.at(as_of or data_end(demo_path), filters)
-    sqlite = SqliteBackend(demo_path)
+        demo_db: Path, duckdb_copy: DuckDBBackend, as_of: date | None, filters: Filters) -> None:
+    scope = Scope.at(as_of or data_end(demo_db), filters)
+    sqlite = SqliteBackend(demo_db)
     recording = RecordingBackend(duckdb_copy)
     try:
         on_sqlite = compute(sqlite, scope)
