@@ -16,7 +16,9 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from lifecycle.doctor import DatasetReport, diagnose
+from lifecycle.errors import QueryError
 from tools.base import READ_ONLY, ToolContext, call_safely, structured_result
+from tools.scope import EARLIEST_AS_OF, LATEST_AS_OF
 
 NAME = "describe_dataset"
 TITLE = "Describe the dataset"
@@ -122,6 +124,9 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
                                                           "are flagged. Default: the latest date in the data.")] = None,
     ) -> Annotated[CallToolResult, DescribeDatasetResult]:
         def compute() -> CallToolResult:
+            if as_of is not None and not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
+                raise QueryError(f"as_of {as_of.isoformat()} is out of range: pick a day between {EARLIEST_AS_OF} and "
+                                 f"{LATEST_AS_OF}, or omit as_of")
             with ctx.connect() as conn:
                 result = describe_dataset(conn, as_of)
             return structured_result(result, summary_text(result))

@@ -105,8 +105,18 @@ def resolve_filters(conn: sqlite3.Connection, filters: PopulationFilters | None)
     return Filters(**chosen)
 
 
+EARLIEST_AS_OF = date(1900, 1, 1)
+LATEST_AS_OF = date(2999, 12, 31)
+
+
 def resolve_scope(work: Work, as_of: date | None, filters: PopulationFilters | None, period_months: int = 12) -> ResolvedScope:
-    """as_of (default: the data's last day), the trailing window and the checked filters."""
+    """as_of (default: the data's last day), the trailing window and the checked filters.
+
+    as_of must lie in 1900-01-01..2999-12-31 (the engine shifts dates by months and days around it).
+    """
+    if as_of is not None and not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
+        raise QueryError(f"as_of {as_of.isoformat()} is out of range: pick a day between {EARLIEST_AS_OF} and "
+                         f"{LATEST_AS_OF}, or omit as_of to use the data's last day")
     with work.connect() as conn:
         checked = resolve_filters(conn, filters)
     inferred = as_of is None
