@@ -1,6 +1,6 @@
 """Run every benchmark and regenerate docs/benchmarks.md from benchmarks/results/*.json.
 
-    .venv/bin/python benchmarks/run_all.py              # everything (about 25–35 min on 2 cores)
+    .venv/bin/python benchmarks/run_all.py              # everything (about 15 min on 2 cores)
     .venv/bin/python benchmarks/run_all.py --only demo,backtest
     .venv/bin/python benchmarks/run_all.py --docs-only  # just rewrite docs/benchmarks.md from the JSON files
 
@@ -150,7 +150,7 @@ def scale_section(data: dict[str, Any]) -> str:
 
 
 SECTIONS: tuple[tuple[str, str, str, Callable[[dict[str, Any]], str], str], ...] = (
-    ("demo", "Demo dataset build", "demo.json", demo_section, "run_all.py (step demo)"),
+    ("demo", "Demo dataset build", "demo.json", demo_section, "run_all.py --only demo"),
     ("import", "Import throughput", "import.json", import_section, "bench_import.py"),
     ("clv", "CLV model fits", "clv.json", clv_section, "bench_clv.py --quick"),
     ("engine", "Health and risk on synthetic snapshots", "engine.json", engine_section, "bench_engine.py"),
@@ -168,11 +168,14 @@ NOTES = {
                 "to these labels. Priority ranks *value at stake*, not churn probability: high-MRR accounts churn less "
                 "in the demo, so its AUC for churn/no-churn sits near 0.5 while it concentrates the churned MRR in the "
                 "top of the list; plain risk is the churn ranking.",
-    "scale": "The demo replicated with prefixed ids (every table but leads). Events are thinned at the larger sizes "
-             "(one in 5 at 100k, one in 50 at 1M; the table shows the counts), so event-derived columns are sparser "
-             "there than in the demo and the snapshot build at those sizes scans fewer events per customer than a real "
-             "1M-customer store would. Per-call latencies read the cached (Parquet) snapshot; a tool call pays the "
-             "cached load plus its step (at-risk needs health first).",
+    "scale": "The demo replicated with prefixed ids (every table but leads) at as_of = data end, on SQLite. The demo "
+             "has ~600 events per customer, so full copies would mean ~60M events at 100k and ~600M at 1M; events are "
+             "thinned instead (one in 5 at 100k, one in 50 at 1M — the table shows the rows kept). The snapshot build at "
+             "those sizes therefore scans fewer events per customer than a real store of that size would: expect a "
+             "real 1M-customer build to take longer. Thinner "
+             "events also make more customers look inactive, which is why almost every live customer is listed at risk "
+             "at 1M. Per-call latencies read the cached (Parquet) snapshot, best of 3; a tool call pays the cached load "
+             "plus its step, and the at-risk page needs the health table first.",
 }
 
 
@@ -184,14 +187,14 @@ def render() -> str:
            f"{info['cpus']} CPUs ({info['machine']}), Python {info['python']}, pandas {info['pandas']}, numpy {info['numpy']}, "
            f"duckdb {info['duckdb']}. Timings are wall-clock on a shared machine; each section says when it was measured "
            "and the load average then — treat differences under ~20 % as noise.", "",
-           "Reproduce everything (about 25–35 min on 2 cores) or one part:", "", "```",
+           "Reproduce everything (about 15 min on 2 cores) or one part:", "", "```",
            ".venv/bin/python benchmarks/run_all.py", ".venv/bin/python benchmarks/run_all.py --only backtest,scale",
            ".venv/bin/python benchmarks/bench_scale.py --sizes 10000,100000", "```", ""]
     for name, title, file, section, command in SECTIONS:
         data = _load(file)
         out += [f"## {title}", ""]
         if data is None:
-            out += [f"Not measured yet: run `.venv/bin/python benchmarks/{command.split(' (')[0]}`.", ""]
+            out += [f"Not measured yet: run `.venv/bin/python benchmarks/{command}`.", ""]
             continue
         try:
             body = section(data)
