@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.server.helpers import TINY_ROWS, RunningServer, server_env
+from server.app import TOOL_MODULES
 from tools.describe_dataset import DescribeDatasetResult
 
 pytestmark = [
@@ -74,7 +75,7 @@ def serve(db: Path) -> list[str]:
 
 def test_inspector_lists_the_read_only_tool_with_its_schemas(inspector_dir: Path, tiny_db: Path, isolated_data_dir: Path) -> None:
     listed = inspector(inspector_dir, isolated_data_dir, *serve(tiny_db), "--method", "tools/list")
-    assert [tool["name"] for tool in listed["tools"]] == ["describe_dataset"]
+    assert [tool["name"] for tool in listed["tools"]] == [m.NAME for m in TOOL_MODULES]
     tool = listed["tools"][0]
     assert tool["annotations"]["readOnlyHint"] is True and tool["annotations"]["destructiveHint"] is False
     assert tool["outputSchema"]["type"] == "object" and "tables" in tool["outputSchema"]["properties"]
@@ -110,4 +111,4 @@ def test_inspector_sees_the_error_result_when_there_is_no_dataset(inspector_dir:
 def test_inspector_lists_the_tools_over_streamable_http(inspector_dir: Path, http_server: RunningServer,
                                                         isolated_data_dir: Path) -> None:
     listed = inspector(inspector_dir, isolated_data_dir, http_server.url, "--transport", "http", "--method", "tools/list")
-    assert [tool["name"] for tool in listed["tools"]] == ["describe_dataset"]
+    assert [tool["name"] for tool in listed["tools"]] == [m.NAME for m in TOOL_MODULES]
