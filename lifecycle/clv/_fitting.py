@@ -232,3 +232,15 @@ def summary_diagnostics(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, w: np
     text = (f"{n:.0f} customers, {repeat:.0f} with repeat purchases, mean frequency {mean_x:.3g}, "
             f"T from {big_t.min():.3g} to {big_t.max():.3g}")
     return text, n, repeat
+
+
+class PenaltyInfo:
+    """Mixin for fitted models carrying ``penalizer`` / ``log_penalizer`` fields."""
+
+    penalizer: float
+    log_penalizer: float
+
+    @property
+    def penalized(self) -> bool:
+        """Whether a penalty shaped the fit (then the parameters are a penalised/MAP estimate, not the MLE)."""
+        return self.penalizer > 0 or self.log_penalizer > 0

@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from lifecycle.clv._fitting import (
+    PenaltyInfo,
     aggregate_rows,
     check_summary,
     fit_failure,
@@ -46,7 +47,7 @@ class BetaGeoParams:
 
 
 @dataclass(frozen=True)
-class BetaGeoModel:
+class BetaGeoModel(PenaltyInfo):
     """A fitted BG/NBD model: parameters, maximised log-likelihood, number of customers, convergence."""
 
     params: BetaGeoParams
@@ -55,11 +56,6 @@ class BetaGeoModel:
     converged: bool
     penalizer: float = 0.0
     log_penalizer: float = 0.0
-
-    @property
-    def penalized(self) -> bool:
-        """Whether a penalty shaped the fit (then the parameters are a penalised/MAP estimate, not the MLE)."""
-        return self.penalizer > 0 or self.log_penalizer > 0
 
     def expected_purchases(self, t: ArrayLike) -> np.ndarray:
         """E[X(t)]: expected repeat purchases in (0, t] of a newly acquired customer. Eq. (9) of [1]:

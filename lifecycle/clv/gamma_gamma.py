@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 
-from lifecycle.clv._fitting import aggregate_rows, fit_failure, maximize_likelihood
+from lifecycle.clv._fitting import PenaltyInfo, aggregate_rows, fit_failure, maximize_likelihood
 from lifecycle.errors import ModelFitError
 
 MODEL_NAME = "Gamma-Gamma"
@@ -38,7 +38,7 @@ class GammaGammaParams:
 
 
 @dataclass(frozen=True)
-class GammaGammaModel:
+class GammaGammaModel(PenaltyInfo):
     """A fitted Gamma-Gamma spend model: parameters, maximised log-likelihood, number of customers, convergence."""
 
     params: GammaGammaParams
@@ -47,11 +47,6 @@ class GammaGammaModel:
     converged: bool
     penalizer: float = 0.0
     log_penalizer: float = 0.0
-
-    @property
-    def penalized(self) -> bool:
-        """Whether a penalty shaped the fit (then the parameters are a penalised/MAP estimate, not the MLE)."""
-        return self.penalizer > 0 or self.log_penalizer > 0
 
     @property
     def population_mean_value(self) -> float:

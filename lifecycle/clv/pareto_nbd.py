@@ -37,6 +37,7 @@ from numpy.typing import ArrayLike
 from scipy.special import expit, gammaln, hyp2f1, logsumexp
 
 from lifecycle.clv._fitting import (
+    PenaltyInfo,
     aggregate_rows,
     check_summary,
     fit_failure,
@@ -60,7 +61,7 @@ class ParetoNBDParams:
 
 
 @dataclass(frozen=True)
-class ParetoNBDModel:
+class ParetoNBDModel(PenaltyInfo):
     """A fitted Pareto/NBD model: parameters, maximised log-likelihood, number of customers, convergence."""
 
     params: ParetoNBDParams
@@ -69,11 +70,6 @@ class ParetoNBDModel:
     converged: bool
     penalizer: float = 0.0
     log_penalizer: float = 0.0
-
-    @property
-    def penalized(self) -> bool:
-        """Whether a penalty shaped the fit (then the parameters are a penalised/MAP estimate, not the MLE)."""
-        return self.penalizer > 0 or self.log_penalizer > 0
 
     def expected_purchases(self, t: ArrayLike) -> np.ndarray:
         """E[X(t)] = r beta / (alpha (s-1)) * [1 - (beta/(beta+t))^(s-1)] for a new customer, Eq. (27) of [2].
