@@ -23,10 +23,6 @@ Churning: save team escalation).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,12 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lifecycle import paging
 from lifecycle.errors import QueryError
 from lifecycle.health import HealthTable, by_customer
 from lifecycle.health_profile import Reason, RiskRules
 
 ORDER_KEY = "risk*value desc, risk desc, customer_id asc"
-CURSOR_VERSION = 1
+WRONG_QUERY = ("this cursor belongs to a different at-risk query (other filters, value column or profile): repeat the "
+               "original filters with it, or omit cursor to start from the first page")
 
 EVIDENCE_COLUMNS: dict[Reason, tuple[str, ...]] = {
     Reason.USAGE_DROP: ("usage_change_30d", "events_30d", "events_prev_30d"),
@@ -163,7 +161,7 @@ class RiskQuery:
         """sha256 of the canonical query (filters, value column, threshold, profile, ordering key); no as_of."""
         payload = {"segment": sorted(self.segment), "plan": sorted(self.plan), "reason": sorted(r.value for r in self.reason),
                    "value_column": self.value_column, "min_risk": self.min_risk, "profile": self.profile, "order": ORDER_KEY}
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        return paging.query_digest(payload)
 
     def to_dict(self) -> dict[str, Any]:
         return {"segment": list(self.segment), "plan": list(self.plan), "reason": [r.value for r in self.reason],
@@ -227,27 +225,13 @@ def _rank(frame: pd.DataFrame, health: HealthTable, query: RiskQuery) -> pd.Data
 # --- cursors -------------------------------------------------------------------------------------------------
 
 def encode_cursor(offset: int, query: RiskQuery) -> str:
-    """An opaque cursor: base64url of the offset and the query digest."""
-    raw = json.dumps({"v": CURSOR_VERSION, "o": offset, "q": query.digest()}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    """An opaque cursor (``lifecycle.paging``): the offset and the query digest."""
+    return paging.encode_cursor(offset, query.digest())
 
 
 def decode_cursor(cursor: str, query: RiskQuery) -> int:
     """The offset in ``cursor``; QueryError when it is malformed or was issued for a different query."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        version, offset, digest = data["v"], data["o"], data["q"]
-    except (binascii.Error, UnicodeDecodeError, ValueError, KeyError, TypeError):
-        raise QueryError("invalid cursor: pass the next_cursor of the previous page unchanged, or omit cursor "
-                         "to start from the first page") from None
-    if version != CURSOR_VERSION or not isinstance(offset, int) or offset < 0:
-        raise QueryError("invalid cursor: pass the next_cursor of the previous page unchanged, or omit cursor "
-                         "to start from the first page")
-    if digest != query.digest():
-        raise QueryError("this cursor belongs to a different at-risk query (other filters, value column or profile): "
-                         "repeat the original filters with it, or omit cursor to start from the first page")
-    return offset
+    return paging.decode_cursor(cursor, query.digest(), WRONG_QUERY)
 
 
 # --- the list ------------------------------------------------------------------------------------------------
