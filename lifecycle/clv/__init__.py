@@ -10,14 +10,21 @@ One model per module, each a small frozen dataclass returned by the module's ``f
 - :mod:`~lifecycle.clv.lifetime_value`: CLV over a horizon with monthly discounting.
 - :mod:`~lifecycle.clv.segments`: RFM quartile scores and named segments.
 - :mod:`~lifecycle.clv.customer_value`: ``predict_customer_value(dataset)``, the order-data API of the snapshot,
-  the engine and the ``predict_clv`` tool.
+  the engine and the ``predict_clv`` tool; ``rank_customer_value`` and ``summarize_customer_value`` of its table.
 
 Fits raise :class:`lifecycle.errors.ModelFitError` with advice when they do not converge. See docs/clv.md.
 """
 
 from lifecycle.clv import beta_geo, gamma_gamma, pareto_nbd, shifted_beta_geometric
 from lifecycle.clv.beta_geo import BetaGeoModel, BetaGeoParams
-from lifecycle.clv.customer_value import ClvTable, FitReport, predict_customer_value
+from lifecycle.clv.customer_value import (
+    ClvSummary,
+    ClvTable,
+    FitReport,
+    predict_customer_value,
+    rank_customer_value,
+    summarize_customer_value,
+)
 from lifecycle.clv.gamma_gamma import GammaGammaModel, GammaGammaParams
 from lifecycle.clv.lifetime_value import customer_lifetime_value
 from lifecycle.clv.pareto_nbd import ParetoNBDModel, ParetoNBDParams
@@ -34,6 +41,7 @@ __all__ = [
     "SEGMENT_RULES",
     "BetaGeoModel",
     "BetaGeoParams",
+    "ClvSummary",
     "ClvTable",
     "FitReport",
     "GammaGammaModel",
@@ -49,6 +57,8 @@ __all__ = [
     "fit_pareto_nbd",
     "fit_shifted_beta_geometric",
     "predict_customer_value",
+    "rank_customer_value",
     "rfm_segments",
     "rfm_summary",
+    "summarize_customer_value",
 ]

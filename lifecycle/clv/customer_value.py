@@ -33,10 +33,13 @@ import pandas as pd
 from lifecycle.clv import beta_geo, gamma_gamma, pareto_nbd
 from lifecycle.clv.lifetime_value import UNITS_PER_MONTH, customer_lifetime_value
 from lifecycle.clv.rfm import rfm_summary
-from lifecycle.clv.segments import rfm_segments
+from lifecycle.clv.segments import SEGMENT_RULES, rfm_segments
 from lifecycle.errors import ModelFitError, QueryError
 
 TransactionModelName = Literal["bg_nbd", "pareto_nbd"]
+ClvOrder = Literal["clv", "p_alive"]
+DEFAULT_HORIZON_MONTHS: Final = 12
+DEFAULT_DISCOUNT_RATE_ANNUAL: Final = 0.1
 TIME_UNIT: Final = "W"
 """Model time unit: weeks (the unit of the published CDNOW and Online Retail fits)."""
 KEPT_EXCLUDED_STATUSES: Final = ("refunded", "cancelled", "canceled")
@@ -47,6 +50,13 @@ MIN_REPEAT_BUYERS_FOR_SPEND: Final = 20
 """The Gamma-Gamma spend model is fitted only with at least this many repeat buyers of positive value."""
 RETRY_LOG_PENALIZER: Final = 0.001
 """The log-scale L2 penalty of the one automatic refit after an unpenalised fit fails (see module docstring)."""
+P_ALIVE_QUANTILES: Final = (0.1, 0.25, 0.5, 0.75, 0.9)
+"""The P(alive) quantiles of :func:`summarize_customer_value`."""
+LIKELY_LAPSED_BELOW: Final = 0.5
+"""P(alive) below this counts as likely lapsed in :func:`summarize_customer_value`."""
+CLV_ORDERS: Final[dict[str, str]] = {"clv": "clv desc, customer_id asc",
+                                     "p_alive": "p_alive asc, clv desc, customer_id asc"}
+"""The orderings of :func:`rank_customer_value`, as they are reported."""
 CLV_COLUMNS: Final = ("frequency", "recency", "T", "monetary_value", "p_alive", "expected_purchases",
                       "expected_avg_value", "clv", "rfm_segment")
 
@@ -118,8 +128,8 @@ def order_summary(dataset: Any) -> pd.DataFrame:
 
 def predict_customer_value(
     dataset: Any,
-    horizon_months: int = 12,
-    discount_rate_annual: float = 0.1,
+    horizon_months: int = DEFAULT_HORIZON_MONTHS,
+    discount_rate_annual: float = DEFAULT_DISCOUNT_RATE_ANNUAL,
     model: TransactionModelName = "bg_nbd",
     *,
     log_penalizer: float | None = None,
@@ -154,6 +164,61 @@ def predict_customer_value(
     return ClvTable(frame=frame[list(CLV_COLUMNS)], as_of=dataset.as_of, horizon_months=horizon_months,
                     discount_rate_annual=discount_rate_annual, monthly_discount_rate=monthly, time_unit=TIME_UNIT,
                     transactions=transactions, spend=spend, spend_note=spend_note)
+
+
+def rank_customer_value(table: ClvTable, order: ClvOrder = "clv") -> pd.DataFrame:
+    """``table.frame`` in list order (:data:`CLV_ORDERS`): ``"clv"`` ranks by expected CLV, highest first;
+    ``"p_alive"`` by P(alive), lowest first (who is slipping away), the higher CLV first among equals. Ties end with
+    customer_id ascending and missing values go last, so the order is total and deterministic."""
+    if order not in CLV_ORDERS:
+        raise QueryError(f"unknown CLV order {order!r}; use one of {', '.join(CLV_ORDERS)}")
+    keys, ascending = (["clv"], [False]) if order == "clv" else (["p_alive", "clv"], [True, False])
+    frame = table.frame.assign(_customer_id=table.frame.index.astype(str))
+    ranked = frame.sort_values([*keys, "_customer_id"], ascending=[*ascending, True], kind="stable", na_position="last")
+    return ranked.drop(columns="_customer_id")
+
+
+@dataclass(frozen=True)
+class SegmentValue:
+    """Customers of one RFM segment and their summed expected CLV."""
+
+    segment: str
+    customers: int
+    clv: float
+
+
+@dataclass(frozen=True)
+class ClvSummary:
+    """The population view of a :class:`ClvTable` (see :func:`summarize_customer_value`)."""
+
+    customers: int
+    total_clv: float
+    p_alive_quantiles: dict[str, float | None]
+    likely_lapsed: int
+    segments: tuple[SegmentValue, ...]
+
+
+def summarize_customer_value(table: ClvTable) -> ClvSummary:
+    """Customers modelled; total expected CLV over the horizon (sum of ``clv``, missing values skipped); P(alive)
+    quantiles ``p10, p25, p50, p75, p90`` (:data:`P_ALIVE_QUANTILES`, numpy's default linear interpolation between
+    order statistics, Hyndman & Fan type 7; None when no customer has a P(alive)); how many customers have
+    P(alive) < :data:`LIKELY_LAPSED_BELOW`; and per RFM segment present, in :data:`SEGMENT_RULES` order, its
+    customers and summed CLV."""
+    frame = table.frame
+    alive = frame["p_alive"].to_numpy(dtype="float64", na_value=np.nan)
+    alive = alive[np.isfinite(alive)]
+    quantiles: dict[str, float | None] = {f"p{round(q * 100)}": None for q in P_ALIVE_QUANTILES}
+    if alive.size:
+        quantiles = dict(zip(quantiles, (float(v) for v in np.quantile(alive, P_ALIVE_QUANTILES))))
+    clv = frame["clv"].to_numpy(dtype="float64", na_value=np.nan)
+    segment = frame["rfm_segment"].astype("string").fillna("").to_numpy(dtype=object)
+    segments = []
+    for rule in SEGMENT_RULES:
+        members = segment == rule.name
+        if members.any():
+            segments.append(SegmentValue(rule.name, int(members.sum()), float(np.nansum(clv[members]))))
+    return ClvSummary(customers=len(frame), total_clv=float(np.nansum(clv)), p_alive_quantiles=quantiles,
+                      likely_lapsed=int((alive < LIKELY_LAPSED_BELOW).sum()), segments=tuple(segments))
 
 
 def fit_transaction_model(

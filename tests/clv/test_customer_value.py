@@ -6,6 +6,7 @@ tests/clv/order_fixture.py (not against numbers copied from the code under test)
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +18,14 @@ from lifecycle.clv.beta_geo import BetaGeoModel, BetaGeoParams
 from lifecycle.clv.customer_value import (
     CLV_COLUMNS,
     RETRY_LOG_PENALIZER,
+    ClvTable,
+    FitReport,
+    SegmentValue,
     fit_transaction_model,
     order_summary,
     predict_customer_value,
+    rank_customer_value,
+    summarize_customer_value,
 )
 from lifecycle.clv.lifetime_value import customer_lifetime_value
 from lifecycle.clv.segments import rfm_segments
@@ -148,3 +154,42 @@ def test_no_orders_is_a_query_error(tmp_path: Path) -> None:
     ds = make_dataset(tmp_path, {"customers": customer_rows()}, as_of=AS_OF)
     with pytest.raises(QueryError, match="no kept orders"):
         predict_customer_value(ds)
+
+
+def _hand_table() -> ClvTable:
+    """Five customers written out by hand (only the columns ranking and summary read carry meaning)."""
+    frame = pd.DataFrame({
+        "p_alive": [1.0, 0.2, 0.6, 0.2, 0.9],
+        "clv": [10.0, 30.0, 5.0, 40.0, 5.0],
+        "rfm_segment": pd.array(["champions", "lost", "new", "lost", None], dtype="string"),
+    }, index=pd.Index(["a", "b", "c", "d", "e"], name="customer_id"))
+    for column in CLV_COLUMNS:
+        if column not in frame:
+            frame[column] = 0.0
+    fit = FitReport("bg_nbd", {}, 0.0, 5, True, False, 0.0, 0.0)
+    return ClvTable(frame[list(CLV_COLUMNS)], date(2024, 7, 1), 12, 0.1, 0.008, "W", fit, None)
+
+
+def test_ranking_by_clv_is_highest_first_with_ties_by_customer_id() -> None:
+    """clv 40 (d), 30 (b), 10 (a), then c and e tie at 5: c before e."""
+    assert list(rank_customer_value(_hand_table(), "clv").index) == ["d", "b", "a", "c", "e"]
+
+
+def test_ranking_by_p_alive_is_lowest_first_with_the_more_valuable_first_among_equals() -> None:
+    """p_alive 0.2 (b, d: d has the higher clv, 40 > 30), 0.6 (c), 0.9 (e), 1.0 (a)."""
+    assert list(rank_customer_value(_hand_table(), "p_alive").index) == ["d", "b", "c", "e", "a"]
+
+
+def test_an_unknown_ranking_is_a_query_error() -> None:
+    with pytest.raises(QueryError, match="unknown CLV order"):
+        rank_customer_value(_hand_table(), "recency")  # type: ignore[arg-type]
+
+
+def test_summary_by_hand() -> None:
+    """Sorted p_alive 0.2, 0.2, 0.6, 0.9, 1.0; type-7 quantile q sits at position 4q: p10 at 0.4 → 0.2, p25 at 1
+    → 0.2, p50 at 2 → 0.6, p75 at 3 → 0.9, p90 at 3.6 → 0.9 + 0.6 × 0.1 = 0.96. Below 0.5: b and d. Total CLV 90.
+    Segments in rule order: champions (a: 10), new (c: 5), lost (b, d: 70); e has no segment."""
+    summary = summarize_customer_value(_hand_table())
+    assert (summary.customers, summary.total_clv, summary.likely_lapsed) == (5, 90.0, 2)
+    assert summary.p_alive_quantiles == pytest.approx({"p10": 0.2, "p25": 0.2, "p50": 0.6, "p75": 0.9, "p90": 0.96})
+    assert summary.segments == (SegmentValue("champions", 1, 10.0), SegmentValue("new", 1, 5.0), SegmentValue("lost", 2, 70.0))
