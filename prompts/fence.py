@@ -3,13 +3,20 @@
 Free text that comes from the data — customer and company names, comments, ticket subjects, segment or
 channel labels — may contain instructions aimed at the model ("ignore previous instructions…"), control
 characters, or bidirectional overrides that make text read differently than it is stored. Such text
-appears only inside a per-request random fence marked untrusted, after ``clean_text`` strips control and
-bidi characters, and the prompt's instructions tell the model that nothing inside a fence is an
-instruction. The fence token is random per rendering, so data cannot forge a closing marker.
+appears only inside a fence marked untrusted, after ``clean_text`` strips control and bidi characters, and
+the prompt's instructions tell the model that nothing inside a fence is an instruction.
+
+The fence token is a hash of everything the rendering contains (:meth:`Fence.for_content`): to forge a
+closing marker, text would have to contain the hash of itself — a 64-bit fixed point nobody can find — and
+any occurrence of the token inside fenced values is replaced anyway. Unlike a random token it keeps renderings
+reproducible: the same facts give the same prompt byte for byte, so a resumed Batch API run asks exactly
+what it asked before.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import secrets
 import unicodedata
@@ -36,7 +43,7 @@ def clean_text(value: object, limit: int = _MAX_FIELD) -> str:
 
 @dataclass(frozen=True)
 class Fence:
-    """A random fence for one rendering: ``open``/``close`` markers that data cannot guess."""
+    """A fence for one rendering: ``open``/``close`` markers that the fenced data cannot guess."""
 
     token: str
 
@@ -44,6 +51,12 @@ class Fence:
     def new(cls, seed_token: str | None = None) -> Fence:
         """A fresh fence (``seed_token`` fixes it, for reproducible dry runs and tests)."""
         return cls(seed_token or secrets.token_hex(8))
+
+    @classmethod
+    def for_content(cls, *parts: object) -> Fence:
+        """The fence for a rendering of ``parts`` (JSON-serialisable): the first 16 hex digits of their SHA-256."""
+        payload = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8")
+        return cls(hashlib.sha256(payload).hexdigest()[:16])
 
     @property
     def open(self) -> str:

@@ -1,6 +1,12 @@
 """Calling any OpenAI-compatible Chat Completions endpoint (OpenAI, Azure-style gateways, vLLM, Ollama,
 llama.cpp's ``llama-server``) through the official ``openai`` client.
 
+Structured output: unless ``LLMSettings.structured`` is ``"off"``, the client asks for a
+:class:`~prompts.structured.PlanAnswer` through ``chat.completions.parse`` (a JSON-schema ``response_format``).
+In ``"auto"`` mode (the default) a server that refuses the field (HTTP 400/404/422) is asked in plain text from then
+on, and an answer that is not valid JSON of the schema is used as prose — so vLLM, Ollama and ``llama-server``
+get structured output and a server without it still works. ``"on"`` makes either an error.
+
 Explicit timeouts; bounded retries with exponential backoff on 429, 5xx and timeouts (the client's own
 retry machinery, ``max_retries``); token accounting from each response's ``usage``. The API key is read
 from ``OPENAI_API_KEY`` by the client and never logged or written anywhere by this module.
@@ -10,7 +16,16 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from pydantic import ValidationError
+
+from prompts.structured import PlanAnswer, answer_markdown, parse_answer
+
+StructuredMode = Literal["auto", "on", "off"]
 
 SYSTEM_MESSAGE = (
     "You write customer-lifecycle strategy documents. Follow the GROUNDING CONTRACT in the user's message exactly: "
@@ -34,6 +49,7 @@ class LLMSettings:
     max_retries: int = 3
     temperature: float = 0.2
     max_tokens: int | None = 4000
+    structured: StructuredMode = "auto"
 
     @classmethod
     def from_env(cls, model: str | None, **overrides: object) -> LLMSettings:
@@ -51,6 +67,17 @@ class Completion:
     completion_tokens: int
     finish_reason: str | None
     model: str
+    answer: PlanAnswer | None = None  # the structured answer, when the model gave one (``text`` is its Markdown)
+
+
+class Completer(Protocol):
+    """What a plan target asks for answers: :class:`ChatClient` or :class:`prompts.batch.BatchCollector`."""
+
+    settings: LLMSettings
+
+    async def complete(self, prompt: str, revision_of: str | None = None, feedback: str | None = None) -> Completion:
+        """Answer ``prompt`` (or revise ``revision_of`` following ``feedback``)."""
+        ...
 
 
 def api_key_available() -> bool:
@@ -63,6 +90,35 @@ def clean_model_text(text: str) -> str:
     return _CONTROL.sub("", _ANSI.sub("", text or ""))
 
 
+def chat_messages(prompt: str, revision_of: str | None = None, feedback: str | None = None) -> list[dict[str, str]]:
+    """The conversation for ``prompt``; with ``revision_of``/``feedback``, a request to revise that draft."""
+    messages = [{"role": "system", "content": SYSTEM_MESSAGE}, {"role": "user", "content": prompt}]
+    if revision_of is not None:
+        messages += [{"role": "assistant", "content": revision_of},
+                     {"role": "user", "content": feedback or "Revise the draft."}]
+    return messages
+
+
+def completion_from_response(response: Any, model: str, structured: bool) -> Completion:
+    """A :class:`Completion` from a Chat Completions response object (``openai.types.chat.ChatCompletion``).
+
+    With ``structured``, content that is valid :class:`PlanAnswer` JSON becomes its Markdown (and ``answer``);
+    anything else is used as prose.
+    """
+    if not response.choices:
+        raise LLMError("the model endpoint returned no choices")
+    choice = response.choices[0]
+    usage = response.usage
+    content = choice.message.content or ""
+    answer = parse_answer(content) if structured else None
+    return Completion(
+        text=clean_model_text(answer_markdown(answer) if answer is not None else content),
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        finish_reason=choice.finish_reason, model=model, answer=answer,
+    )
+
+
 class ChatClient:
     """A thin async wrapper over ``openai.AsyncOpenAI`` for one settings object."""
 
@@ -70,45 +126,86 @@ class ChatClient:
         import openai
 
         self.settings = settings
+        self.structured_supported: bool | None = None if settings.structured != "off" else False
         self._client = openai.AsyncOpenAI(
             base_url=settings.base_url, timeout=settings.timeout_s, max_retries=settings.max_retries,
             api_key=os.environ.get("OPENAI_API_KEY") or "not-needed-for-local-servers",
         )
 
+    @property
+    def openai_client(self) -> Any:
+        """The underlying ``openai.AsyncOpenAI`` (for the Batch API runner)."""
+        return self._client
+
     async def complete(self, prompt: str, revision_of: str | None = None, feedback: str | None = None) -> Completion:
         """Answer ``prompt``; with ``revision_of``/``feedback``, ask for a revision of an earlier draft."""
-        import openai
-
-        messages = [{"role": "system", "content": SYSTEM_MESSAGE}, {"role": "user", "content": prompt}]
-        if revision_of is not None:
-            messages += [{"role": "assistant", "content": revision_of},
-                         {"role": "user", "content": feedback or "Revise the draft."}]
-        try:
+        messages = chat_messages(prompt, revision_of, feedback)
+        with translated_errors(self.settings):
+            if self.structured_supported is not False:
+                completion = await self._complete_structured(messages)
+                if completion is not None:
+                    return completion
             response = await self._client.chat.completions.create(
                 model=self.settings.model, messages=messages, temperature=self.settings.temperature,
                 max_tokens=self.settings.max_tokens,
             )
-        except openai.APITimeoutError:
-            raise LLMError(f"the model endpoint timed out after {self.settings.max_retries} retries") from None
-        except openai.RateLimitError:
-            raise LLMError(f"the model endpoint kept answering 429 (rate limited) after {self.settings.max_retries} retries") from None
-        except openai.APIStatusError as exc:
-            raise LLMError(f"the model endpoint answered HTTP {exc.status_code}") from None
-        except openai.APIConnectionError:
-            raise LLMError("could not connect to the model endpoint (check OPENAI_BASE_URL)") from None
-        if not response.choices:
-            raise LLMError("the model endpoint returned no choices")
-        choice = response.choices[0]
-        usage = response.usage
-        return Completion(
-            text=clean_model_text(choice.message.content or ""),
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-            finish_reason=choice.finish_reason, model=self.settings.model,
-        )
+        return completion_from_response(response, self.settings.model, structured=False)
+
+    async def _complete_structured(self, messages: list[dict[str, str]]) -> Completion | None:
+        """``parse`` with the :class:`PlanAnswer` schema; None when the server refuses the schema (``auto`` mode)."""
+        import openai
+
+        try:
+            raw = await self._client.chat.completions.with_raw_response.parse(
+                model=self.settings.model, messages=messages, temperature=self.settings.temperature,
+                max_tokens=self.settings.max_tokens, response_format=PlanAnswer,
+            )
+        except (openai.BadRequestError, openai.NotFoundError, openai.UnprocessableEntityError) as exc:
+            if self.settings.structured == "on":
+                raise LLMError(f"the model endpoint refused structured output (HTTP {exc.status_code}); "
+                               "run with --structured auto or off") from None
+            self.structured_supported = False
+            return None
+        try:
+            response = raw.parse()
+        except (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError, ValidationError, ValueError):
+            response = None  # truncated, filtered or not the schema: fall back to the raw body below
+        if response is None:
+            from openai.types.chat import ChatCompletion
+
+            response = ChatCompletion.model_validate(raw.http_response.json())
+        completion = completion_from_response(response, self.settings.model, structured=True)
+        if completion.answer is None and self.settings.structured == "on" and completion.finish_reason != "length":
+            raise LLMError("the model did not answer in the requested JSON schema; run with --structured auto or off")
+        if completion.answer is not None:
+            self.structured_supported = True
+        return completion
 
     async def close(self) -> None:
         await self._client.close()
+
+
+@contextmanager
+def translated_errors(settings: LLMSettings, not_found: str | None = None) -> Iterator[None]:
+    """Turn the ``openai`` client's exceptions (raised after its retries) into one-line :class:`LLMError` messages.
+
+    ``not_found``: the message for HTTP 404 (an endpoint the server does not offer).
+    """
+    import openai
+
+    retries = settings.max_retries
+    try:
+        yield
+    except openai.APITimeoutError:
+        raise LLMError(f"the model endpoint timed out after {retries} retries") from None
+    except openai.RateLimitError:
+        raise LLMError(f"the model endpoint kept answering 429 (rate limited) after {retries} retries") from None
+    except openai.APIStatusError as exc:
+        if exc.status_code == 404 and not_found:
+            raise LLMError(not_found) from None
+        raise LLMError(f"the model endpoint answered HTTP {exc.status_code}") from None
+    except openai.APIConnectionError:
+        raise LLMError("could not connect to the model endpoint (check OPENAI_BASE_URL)") from None
 
 
 def revision_feedback(unverified_markdown: str) -> str:

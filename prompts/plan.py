@@ -6,7 +6,8 @@ and then either
 
 - writes the offline document (no model configured: facts in the framework's structure, strategy
   sections marked as awaiting a model), or the rendered prompt and facts (``dry_run``), or
-- calls the model, verifies every number (``prompts.verify``), asks once for a revision when numbers are
+- calls the model (Chat Completions, structured output where the server supports it, or — with ``batch`` —
+  the OpenAI Batch API through :class:`prompts.batch.BatchCollector`), verifies every number (``prompts.verify``), asks once for a revision when numbers are
   unverified (``strict`` fails the document instead), and writes Markdown + HTML + facts JSON/CSV.
 
 Every file is written atomically (temp + rename) and each target's ``<key>.meta.json`` records the hash
@@ -18,8 +19,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -32,8 +31,11 @@ from lifecycle.facts import Fact, FactBundle, build_facts
 from lifecycle.filters import Dimension, Filters
 from prompts.documents import Chart, facts_csv, model_document, offline_document, to_html
 from prompts.fence import clean_text
-from prompts.llm import ChatClient, LLMError, LLMSettings, revision_feedback
+from prompts.files import write_file_atomically
+from prompts.batch import BatchCollector, StatusCallback
+from prompts.llm import ChatClient, Completer, LLMError, LLMSettings, revision_feedback
 from prompts.render import BusinessContext, Language, PromptName, framework_stages, render_prompt
+from prompts.structured import undeclared_fact_ids
 from prompts.verify import verify_draft
 
 
@@ -67,6 +69,8 @@ class PlanOptions:
     price_out_per_mtok: float = 0.0
     config: EngineConfig = DEFAULT_CONFIG
     charts: bool = True
+    batch: bool = False  # send the model calls as OpenAI Batch API jobs
+    batch_poll_s: float = 30.0
 
 
 @dataclass
@@ -82,6 +86,7 @@ class TargetOutcome:
     completion_tokens: int = 0
     cost: float = 0.0
     verifier: dict[str, int] | None = None
+    answer_format: str | None = None  # structured | text
     error: str | None = None
 
 
@@ -132,20 +137,6 @@ def anonymised(bundle: FactBundle) -> FactBundle:
     return replace(bundle, facts=facts)
 
 
-def _atomic_write(path: Path, content: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _input_hash(target: Target, bundle: FactBundle, options: PlanOptions) -> str:
     payload = {
         "target": [target.key, target.prompt.value, target.stage, target.subject, target.customer_id],
@@ -171,7 +162,7 @@ def _already_done(meta_path: Path, input_hash: str, out_dir: Path) -> TargetOutc
 ChartMaker = Callable[[Dataset], list[Chart]]
 
 
-async def run_target(target: Target, db_path: Path, options: PlanOptions, client: ChatClient | None,
+async def run_target(target: Target, db_path: Path, options: PlanOptions, client: Completer | None,
                      chart_maker: ChartMaker | None = None) -> TargetOutcome:
     """Produce (or skip) one target's documents."""
     dataset = Dataset.open(db_path, options.as_of, filters=target.filters, config=options.config)
@@ -209,36 +200,40 @@ async def run_target(target: Target, db_path: Path, options: PlanOptions, client
         except LLMError as exc:
             outcome.status, outcome.error = "error", str(exc)
     for name, content in sorted(files.items()):
-        _atomic_write(out / name, content)
+        write_file_atomically(out / name, content)
     outcome.files = sorted(files)
-    _atomic_write(meta_path, json.dumps(outcome.__dict__, indent=2, sort_keys=True))
+    write_file_atomically(meta_path, json.dumps(outcome.__dict__, indent=2, sort_keys=True))
     return outcome
 
 
 async def _model_target(target: Target, title: str, bundle: FactBundle, rendered: Any, options: PlanOptions,
-                        client: ChatClient, charts: list[Chart], files: dict[str, str | bytes],
+                        client: Completer, charts: list[Chart], files: dict[str, str | bytes],
                         outcome: TargetOutcome) -> TargetOutcome:
-    completion = await client.complete(rendered.text)
+    completion = final = await client.complete(rendered.text)
     tokens_in, tokens_out = completion.prompt_tokens, completion.completion_tokens
     language = options.language.value
     report = verify_draft(completion.text, bundle, language, rendered.text, rendered.fence_token)
     answer = completion.text
     if not report.ok and not options.strict:
-        revised = await client.complete(rendered.text, revision_of=answer, feedback=revision_feedback(report.markdown()))
-        tokens_in += revised.prompt_tokens
-        tokens_out += revised.completion_tokens
-        answer = revised.text
+        final = await client.complete(rendered.text, revision_of=answer, feedback=revision_feedback(report.markdown()))
+        tokens_in += final.prompt_tokens
+        tokens_out += final.completion_tokens
+        answer = final.text
         report = verify_draft(answer, bundle, language, rendered.text, rendered.fence_token)
     document = model_document(title, bundle, answer, report, completion.model, charts)
     suffix = ".rejected" if (options.strict and not report.ok) else ""
     files[f"{target.key}{suffix}.md"] = document
     files[f"{target.key}{suffix}.html"] = to_html(document, title, charts)
-    files[f"{target.key}.verifier.json"] = json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
+    report_json = report.to_dict()
+    if final.answer is not None:  # structured answers declare their facts; ids not in the bundle were invented
+        report_json["undeclared_fact_ids"] = undeclared_fact_ids(final.answer, {f.id for f in bundle.facts})
+    files[f"{target.key}.verifier.json"] = json.dumps(report_json, indent=2, ensure_ascii=False)
+    outcome.answer_format = "structured" if final.answer is not None else "text"
     outcome.status = "failed_verification" if suffix else "done"
     outcome.prompt_tokens, outcome.completion_tokens = tokens_in, tokens_out
     outcome.cost = round(tokens_in / 1e6 * options.price_in_per_mtok + tokens_out / 1e6 * options.price_out_per_mtok, 6)
     outcome.verifier = report.counts()
-    if completion.finish_reason == "length":
+    if final.finish_reason == "length":
         outcome.error = "the model's answer was truncated (finish_reason=length); raise --max-tokens"
     return outcome
 
@@ -253,11 +248,19 @@ def _prompt_title(prompt: PromptName) -> str:
 
 async def run_plan(db_path: Path, targets: list[Target], options: PlanOptions,
                    on_done: Callable[[TargetOutcome], None] | None = None,
-                   chart_maker: ChartMaker | None = None) -> dict[str, Any]:
-    """Run every target (at most ``options.concurrency`` at once) and write ``index.md`` and ``manifest.json``."""
+                   chart_maker: ChartMaker | None = None, on_status: StatusCallback | None = None) -> dict[str, Any]:
+    """Run every target (at most ``options.concurrency`` at once) and write ``index.md`` and ``manifest.json``.
+
+    With ``options.batch`` the model calls go through the Batch API; ``on_status`` hears about each batch.
+    """
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    client = ChatClient(options.llm) if (options.llm and not options.dry_run) else None
-    semaphore = asyncio.Semaphore(max(1, options.concurrency))
+    client: ChatClient | BatchCollector | None = None
+    if options.llm and not options.dry_run:
+        client = ChatClient(options.llm)
+        if options.batch:  # every target waits on the same batch job: no client-side concurrency limit
+            client = BatchCollector(client, options.out_dir / ".batch", len(targets), options.batch_poll_s, on_status)
+    limit = len(targets) if isinstance(client, BatchCollector) else options.concurrency
+    semaphore = asyncio.Semaphore(max(1, limit))
     outcomes: dict[str, TargetOutcome] = {}
 
     async def one(target: Target) -> None:
@@ -266,6 +269,9 @@ async def run_plan(db_path: Path, targets: list[Target], options: PlanOptions,
                 outcome = await run_target(target, db_path, options, client, chart_maker)
             except Exception as exc:  # one bad target must not sink the batch; reported in the manifest
                 outcome = TargetOutcome(target.key, target.title, "error", "", error=f"{type(exc).__name__}: {exc}")
+            finally:
+                if isinstance(client, BatchCollector):
+                    client.target_finished()
             outcomes[target.key] = outcome
             if on_done:
                 on_done(outcome)
@@ -281,6 +287,8 @@ async def run_plan(db_path: Path, targets: list[Target], options: PlanOptions,
         "mode": "dry_run" if options.dry_run else ("model" if options.llm else "offline"),
         "model": options.llm.model if options.llm else None,
         "base_url": options.llm.base_url if options.llm else None,
+        "api": ("batch" if options.batch else "chat") if options.llm and not options.dry_run else None,
+        "batch_ids": client.batch_ids if isinstance(client, BatchCollector) else [],
         "targets": [o.__dict__ for o in ordered],
         "totals": {
             "targets": len(ordered),
@@ -290,8 +298,8 @@ async def run_plan(db_path: Path, targets: list[Target], options: PlanOptions,
             "cost": round(sum(o.cost for o in ordered), 6),
         },
     }
-    _atomic_write(options.out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
-    _atomic_write(options.out_dir / "index.md", _index(ordered, options))
+    write_file_atomically(options.out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
+    write_file_atomically(options.out_dir / "index.md", _index(ordered, options))
     return manifest
 
 

@@ -1,7 +1,7 @@
 """Rendering the prompt templates in ``prompts/templates/`` with a fact bundle.
 
 The templates are strategist-readable Markdown (Jinja2). This module supplies what they reference: the
-business context block, the grounding contract, the FACTS data block (inside a per-request random fence),
+business context block, the grounding contract, the FACTS data block (inside a fence whose token hashes the content),
 the six stages' questions from ``framework.toml``, and ``ids_for(section)`` — the fact ids that belong to
 a section, so each part of the plan is fed the numbers computed for it. The MCP server's prompts and the
 ``lifecycle plan`` CLI both call ``render_prompt``: one rendering, two front ends.
@@ -145,9 +145,9 @@ def render_prompt(name: PromptName | str, bundle: FactBundle, context: BusinessC
     prompt = PromptName(name)
     lang = Language(language)
     context = context or BusinessContext()
-    fence = fence or Fence.new()
     if prompt in HEADLINE_ONLY:
         bundle = bundle.headline()
+    fence = fence or Fence.for_content(prompt.value, lang.value, stage, bundle.to_dict(), context.__dict__, subject)
     if prompt is PromptName.STAGE_STRATEGY and not stage:
         raise ValueError("stage_strategy needs a stage: one of " + ", ".join(s.id for s in framework_stages()))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import tomllib
+from enum import Enum
 from datetime import date
 from pathlib import Path
 from typing import Optional
@@ -23,6 +24,14 @@ from server.cli import app
 from server.dataset import resolve_db
 
 console = Console(stderr=True)
+
+
+class StructuredOutput(str, Enum):
+    """Whether to ask the model for JSON-schema (structured) output."""
+
+    AUTO = "auto"
+    ON = "on"
+    OFF = "off"
 
 
 @app.command("plan")
@@ -51,13 +60,17 @@ def plan_command(
     price_in: float = typer.Option(0.0, "--price-in", help="Price per 1M prompt tokens, for the manifest's cost."),
     price_out: float = typer.Option(0.0, "--price-out", help="Price per 1M completion tokens."),
     no_charts: bool = typer.Option(False, "--no-charts", help="Skip chart rendering."),
+    structured: StructuredOutput = typer.Option(StructuredOutput.AUTO, "--structured", help="Ask for JSON-schema output via parse: auto (fall back to text where unsupported), on, off."),
+    batch: bool = typer.Option(False, "--batch", help="Send the model calls as one OpenAI Batch API job (half price, within 24 h); a re-run re-attaches to it."),
+    batch_poll: float = typer.Option(30.0, "--batch-poll", min=0.01, help="Seconds between batch status checks."),
 ) -> None:
     """Write lifecycle strategy documents grounded in computed facts (offline without an API key)."""
     db_path = resolve_db(db)
     day = date.fromisoformat(as_of) if as_of else data_end(db_path)
     context = _context(context_file, company, business_model)
     use_model = (api_key_available() or model is not None) and not offline and not dry_run
-    settings = LLMSettings.from_env(model, timeout_s=timeout, max_retries=max_retries, max_tokens=max_tokens) if use_model else None
+    settings = LLMSettings.from_env(model, timeout_s=timeout, max_retries=max_retries, max_tokens=max_tokens,
+                                    structured=structured.value) if use_model else None
     targets: list[Target] = []
     if by is not None:
         targets += dimension_targets(db_path, day, by, prompt)
@@ -69,8 +82,10 @@ def plan_command(
         targets = [Target("all", "all customers", prompt, stage="adoption" if prompt is PromptName.STAGE_STRATEGY else None)]
     options = PlanOptions(out_dir=out, as_of=day, language=language, context=context, llm=settings, dry_run=dry_run,
                           strict=strict, concurrency=concurrency, ids_only=ids_only, price_in_per_mtok=price_in,
-                          price_out_per_mtok=price_out, config=load_config(config_file), charts=not no_charts)
-    mode = "dry run" if dry_run else (f"model {settings.model}" if settings else "offline (no OPENAI_API_KEY: strategy sections await a model)")
+                          price_out_per_mtok=price_out, config=load_config(config_file), charts=not no_charts,
+                          batch=batch, batch_poll_s=batch_poll)
+    api = " via the Batch API" if batch else ""
+    mode = "dry run" if dry_run else (f"model {settings.model}{api}" if settings else "offline (no OPENAI_API_KEY: strategy sections await a model)")
     console.print(f"Planning {len(targets)} document(s) as of {day} — {mode} → {out}/")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("documents", total=len(targets))
@@ -80,7 +95,8 @@ def plan_command(
             if outcome.status in ("error", "failed_verification"):
                 bar.console.print(f"[red]{outcome.key}: {outcome.status}[/] {outcome.error or ''}")
 
-        manifest = asyncio.run(run_plan(db_path, targets, options, on_done=done, chart_maker=_chart_maker()))
+        manifest = asyncio.run(run_plan(db_path, targets, options, on_done=done, chart_maker=_chart_maker(),
+                                        on_status=lambda message: bar.console.print(message)))
     totals = manifest["totals"]
     console.print(f"Done: {totals['by_status']} · tokens {totals['prompt_tokens']}+{totals['completion_tokens']} · index: {out / 'index.md'}")
     if any(s in totals["by_status"] for s in ("error", "failed_verification")):
