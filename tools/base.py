@@ -23,7 +23,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
-from lifecycle.errors import DatasetError, DatasetNotFoundError, LifecycleError, QueryTimeoutError
+from lifecycle.errors import DatasetError, DatasetNotFoundError, LifecycleError, ModelFitError, QueryTimeoutError
 from lifecycle.store import open_readonly
 
 logger = logging.getLogger(__name__)
@@ -121,7 +121,17 @@ def tool_message(exc: LifecycleError, ctx: ToolContext) -> str:
         return NO_DATASET_MESSAGE
     if isinstance(exc, QueryTimeoutError):
         return f"{exc.user_message}. Next step: call the tool again with a narrower date range or filters."
+    if isinstance(exc, ModelFitError):
+        return scrub_paths(fit_failure_message(exc), ctx.db_path)
     return scrub_paths(exc.user_message, ctx.db_path)
+
+
+def fit_failure_message(exc: ModelFitError) -> str:
+    """What went wrong in a CLV fit, without the library's advice (it names arguments a tool does not take), and
+    the next step a tool caller can take."""
+    what = exc.user_message.split(". Data:")[0].rstrip(".")
+    return (f"The CLV model could not be fitted: {what}. Next step: call again with the other model, fewer filters "
+            "or a later as_of (more customers and repeat purchases).")
 
 
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?[\\/](?:[^\s'\"`,;()]+[\\/])*[^\s'\"`,;():]*")
@@ -139,7 +149,8 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
     """``schema`` made small for ``tools/list`` (which must stay under 24 KB for every tool together).
 
     Always: no ``title`` (pydantic puts one on every node), no ``"default": null``, no descriptions on enum
-    definitions, nullable types written as type lists. For an ``output`` schema also: only the top level is
+    definitions, nullable types written as type lists, and a definition referenced once written in place of its
+    ``$ref`` (same meaning, fewer bytes). For an ``output`` schema also: only the top level is
     spelled out — nested models become ``object`` (arrays of ``object``) with their description kept — and no
     ``required`` lists (structured content always carries every field; the pydantic output model in
     ``tools/<name>.py`` is the full contract). Property *names* are never touched.
@@ -154,7 +165,40 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
     elif "$defs" in compacted:
         compacted["$defs"] = {name: {k: v for k, v in sub.items() if not (k == "description" and "enum" in sub)}
                               for name, sub in compacted["$defs"].items()}
+        compacted = _inline_single_use_defs(compacted)
     return compacted
+
+
+def _refs(schema: Any) -> list[str]:
+    """Every ``$ref`` target name in ``schema`` (with repeats)."""
+    if isinstance(schema, dict):
+        own = [schema["$ref"].rsplit("/", 1)[1]] if isinstance(schema.get("$ref"), str) else []
+        return own + [name for value in schema.values() for name in _refs(value)]
+    if isinstance(schema, list):
+        return [name for item in schema for name in _refs(item)]
+    return []
+
+
+def _inline_single_use_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with each ``$defs`` entry that is referenced exactly once (and refers to no definition itself)
+    written where it is referenced; ``$defs`` dropped when it ends up empty."""
+    defs: dict[str, Any] = schema["$defs"]
+    counts = {name: _refs(schema).count(name) for name in defs}
+    inline = {name: sub for name, sub in defs.items() if counts[name] == 1 and not _refs(sub)}
+
+    def replace(node: Any) -> Any:
+        if isinstance(node, list):
+            return [replace(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        target = node.get("$ref", "").rsplit("/", 1)[-1] if isinstance(node.get("$ref"), str) else None
+        if target in inline:
+            return {**inline[target], **{k: replace(v) for k, v in node.items() if k != "$ref"}}
+        return {k: replace(v) for k, v in node.items()}
+
+    out = {k: replace(v) for k, v in schema.items() if k != "$defs"}
+    kept = {name: replace(sub) for name, sub in defs.items() if name not in inline}
+    return {**out, "$defs": kept} if kept else out
 
 
 def _compact(schema: Any) -> Any:

@@ -23,10 +23,10 @@ from tools.scope import AsOf, FiltersArg, PeriodMonths, PopulationFilters, Resol
 NAME = "compute_metrics"
 TITLE = "Compute lifecycle metrics"
 DESCRIPTION = (
-    "Compute metrics from the definitions registry (funnel, activation, retention, revenue, orders, advocacy, "
-    "engagement, stage flow) for one scope: as_of, a trailing period and population filters. Each value comes with "
-    "numerator, denominator, sample size, target band and status; a metric the data cannot support has value null "
-    "and a reason. Read lifecycle://metrics/definitions for formulas."
+    "Metrics from the definitions registry (funnel, activation, retention, revenue, orders, advocacy, engagement, "
+    "stage flow) for one scope (as_of, trailing period, filters), each with numerator, denominator, sample size, "
+    "target band and status; a metric the data cannot support has value null and a reason. Formulas: "
+    "lifecycle://metrics/definitions."
 )
 
 MetricId = StrEnum("MetricId", {m: m for m in metric_ids()})  # type: ignore[misc]

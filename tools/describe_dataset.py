@@ -23,9 +23,9 @@ from tools.scope import EARLIEST_AS_OF, LATEST_AS_OF
 NAME = "describe_dataset"
 TITLE = "Describe the dataset"
 DESCRIPTION = (
-    "Describe the customer dataset this server reads: each table with its row count and date range, "
-    "which metric groups can be computed from it (and what data the others need), and a count of "
-    "data-quality warnings. Call this first, before any metric tool, to learn what the data supports."
+    "The customer dataset this server reads: each table's row count and date range, which metric groups are "
+    "computable (and what data the others need), and how many data-quality warnings. Call this first, before any "
+    "metric tool, to learn what the data supports."
 )
 
 
@@ -63,14 +63,14 @@ class DescribeDatasetResult(BaseModel):
     """What the dataset holds and supports."""
 
     tables: list[TableSummary]
-    first_date: date | None = Field(description="Earliest date over every table's time column.")
-    last_date: date | None = Field(description="Latest date over every table's time column.")
+    first_date: date | None = Field(description="Earliest date in any table.")
+    last_date: date | None = Field(description="Latest date in any table.")
     as_of: date | None = Field(description="Day the data is taken to describe.")
-    as_of_inferred: bool = Field(description="True when as_of was not given and the latest date in the data was used.")
+    as_of_inferred: bool = Field(description="True when as_of defaulted to the latest date.")
     computable: list[str] = Field(description="Names of the computable metric groups.")
     metric_groups: list[MetricGroup]
-    warnings_count: int = Field(description="Number of data-quality findings of severity 'warning'.")
-    info_count: int = Field(description="Number of findings of severity 'info'.")
+    warnings_count: int = Field(description="Data-quality findings of severity 'warning'.")
+    info_count: int = Field(description="Findings of severity 'info'.")
     warnings: list[WarningSummary]
     notes: list[str] = Field(description="How the report was made (e.g. how as_of was chosen).")
 
@@ -120,8 +120,8 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
     """Add the ``describe_dataset`` tool to ``server``, reading the dataset of ``ctx``."""
 
     def describe_dataset_tool(
-        as_of: Annotated[date | None, Field(description="Day the data should describe (YYYY-MM-DD); dates after it "
-                                                          "are flagged. Default: the latest date in the data.")] = None,
+        as_of: Annotated[date | None, Field(description="Dates after it are flagged. Default: the latest "
+                                                          "date in the data.")] = None,
     ) -> Annotated[CallToolResult, DescribeDatasetResult]:
         def compute() -> CallToolResult:
             if as_of is not None and not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:

@@ -29,10 +29,10 @@ from tools.scope import AsOf, FiltersArg, ResolvedScope, ScopeOut, check_custome
 NAME = "score_health"
 TITLE = "Customer health score"
 DESCRIPTION = (
-    "The explainable health score (0–100) of one customer (customer_id): components with scores, weights and "
-    "effective weights, every signal's value and score, band, trend vs 30 days earlier, segment with its strategy, and "
-    "the most impactful component to fix. Without customer_id: the scope's band and segment counts, mean health and "
-    "mean component scores. chart=true adds a component breakdown image."
+    "Explainable health score (0–100) of one customer_id: components (score, weight, effective weight), each "
+    "signal's value and score, band, trend vs 30 days earlier, segment and strategy, and the component to fix first. "
+    "Without customer_id: the scope's band and segment counts, mean health and mean component scores. chart=true adds "
+    "a breakdown image."
 )
 JsonScalar = float | int | str | bool | None
 

@@ -31,10 +31,10 @@ from tools.scope import AsOf, FiltersArg, PeriodMonths, ResolvedScope, ScopeOut,
 NAME = "stage_distribution"
 TITLE = "Lifecycle stage distribution and flow"
 DESCRIPTION = (
-    "How many leads and customers are in each lifecycle stage on as_of (with overlay counts such as at_risk), "
-    "how customers moved between stages over the period (transition counts; progression, regression, stagnation, "
-    "stage velocity, completion), and which signals go with progressing or churning (progression drivers: rates "
-    "with vs without each signal — association, not causation). chart=true adds a funnel image."
+    "Leads and customers per lifecycle stage on as_of (with overlay counts such as at_risk), moves between stages "
+    "over the period (transition counts; progression, regression, stagnation, stage velocity, completion), and "
+    "signals that go with progressing or churning (drivers: rates with vs without each signal — association, not "
+    "causation). chart=true adds a funnel image."
 )
 
 FLOW_METRICS = ("progression_rate", "regression_rate", "stagnation_rate", "stage_velocity_days", "lifecycle_completion_rate")

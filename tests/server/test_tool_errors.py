@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from lifecycle.errors import DatasetNotFoundError, QueryTimeoutError, SchemaVersionError
+from lifecycle.errors import DatasetNotFoundError, ModelFitError, QueryTimeoutError, SchemaVersionError
 from lifecycle.store import atomic_write
 from server.app import build_server
 from tools.base import NO_DATASET_MESSAGE, UNREADABLE_DATASET_MESSAGE, ToolContext, call_safely, scrub_paths, structured_result
@@ -42,6 +42,15 @@ def test_other_library_errors_keep_their_message_without_paths() -> None:
     result = call_safely(CTX, _fails_with(SchemaVersionError("/srv/private/customers.db has schema version 9, newer: upgrade the package")))
     text = result.content[0].text  # type: ignore[union-attr]
     assert text == "the dataset has schema version 9, newer: upgrade the package"
+
+
+def test_a_model_fit_failure_keeps_what_happened_and_gives_a_tool_callers_next_step() -> None:
+    """The library's advice names fit arguments (log_penalizer) a tool does not take: it is replaced."""
+    failure = ModelFitError("BG/NBD fit did not converge: a runs to 0. Data: 500 customers, 0 with repeat purchases. "
+                            "Try: (1) pass log_penalizer=0.01.")
+    text = call_safely(CTX, _fails_with(failure)).content[0].text  # type: ignore[union-attr]
+    assert text == ("The CLV model could not be fitted: BG/NBD fit did not converge: a runs to 0. Next step: call again "
+                    "with the other model, fewer filters or a later as_of (more customers and repeat purchases).")
 
 
 @pytest.mark.parametrize(("message", "expected"), [
