@@ -20,7 +20,7 @@ from server.completions import register_completions
 from server.prompts_mcp import register_prompts
 from server.resources import register_resources
 from tools import (classify_customer, cohort_retention, compare_segments, compute_metrics, describe_dataset, lifecycle_facts,
-                   list_at_risk, revenue_movements, score_health, stage_distribution, verify_plan)
+                   list_at_risk, predict_clv, revenue_movements, score_health, stage_distribution, verify_plan)
 from tools.base import DEFAULT_QUERY_TIME_LIMIT_S, ToolContext, ToolModule, compact_tool_schemas
 
 SERVER_NAME = "lifecycle-mcp"
@@ -41,7 +41,7 @@ a trailing `period_months` and `filters` ({dimension: [values]}). For a written 
 """
 
 TOOL_MODULES: tuple[ToolModule, ...] = (
-    describe_dataset, compute_metrics, stage_distribution, classify_customer, score_health, list_at_risk,
+    describe_dataset, compute_metrics, stage_distribution, classify_customer, score_health, list_at_risk, predict_clv,
     cohort_retention, revenue_movements, compare_segments, lifecycle_facts, verify_plan,
 )
 """Every tool module, in the order the tools are listed to clients."""

@@ -147,7 +147,8 @@ def predict_customer_value(
         raise QueryError(f"discount_rate_annual must be within (-1, 1] (0.1 = 10 % a year), got {discount_rate_annual}")
     summary = order_summary(dataset)
     if summary.empty:
-        raise QueryError(f"no kept orders on or before {dataset.as_of}: CLV needs an orders table (order-based data)")
+        raise QueryError(f"no kept orders on or before {dataset.as_of}: CLV models need purchases in the orders table "
+                         "(order-based data); for subscription data, the ltv metric applies instead")
     if len(summary) < MIN_CUSTOMERS:
         raise ModelFitError(f"too few customers with orders to fit a CLV model: {len(summary)} (at least {MIN_CUSTOMERS})")
     x, t_x, big_t = summary["frequency"], summary["recency"], summary["T"]

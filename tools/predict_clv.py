@@ -1,0 +1,237 @@
+"""The ``predict_clv`` tool: probabilistic customer lifetime value of an order-based business.
+
+``lifecycle.clv.customer_value.predict_customer_value`` on the scope's kept orders to as_of (BG/NBD or
+Pareto/NBD for purchases and drop-out, Gamma-Gamma for spend), presented three ways: the fit reports, the
+population summary (``summarize_customer_value``) and the customers in list order (``rank_customer_value``,
+paged with a cursor bound to the query), or one customer's row. The fitted table is memoised per database file,
+scope, model, horizon and discount rate, so paging does not refit.
+
+Numbers are rounded for presentation only — parameters and log-likelihood to 6 significant digits,
+probabilities and expected purchases to 4 decimals, money to 2 decimals, weeks to 4 decimals — so the same
+arguments on the same data give byte-identical results.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+import pandas as pd
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult
+from pydantic import BaseModel, Field
+
+from lifecycle import paging
+from lifecycle.clv.customer_value import (
+    CLV_ORDERS,
+    DEFAULT_DISCOUNT_RATE_ANNUAL,
+    DEFAULT_HORIZON_MONTHS,
+    LIKELY_LAPSED_BELOW,
+    ClvOrder,
+    ClvTable,
+    FitReport,
+    TransactionModelName,
+    predict_customer_value,
+    rank_customer_value,
+    summarize_customer_value,
+)
+from lifecycle.errors import QueryError
+from tools.base import READ_ONLY, ToolContext, structured_result
+from tools.classify_customer import CustomerId
+from tools.runtime import Work, run_tool
+from tools.scope import AsOf, FiltersArg, ResolvedScope, ScopeOut, check_customer, memo, resolve_scope
+
+NAME = "predict_clv"
+TITLE = "Customer lifetime value"
+DESCRIPTION = (
+    "Probabilistic CLV from orders (BG/NBD or Pareto/NBD, Gamma-Gamma spend): the fit, a summary (total expected "
+    "CLV, P(alive) quantiles, RFM segments) and customers by expected CLV, or by P(alive) ascending (sort=p_alive); "
+    "or one customer_id. Page with cursor=next_cursor."
+)
+WRONG_QUERY = ("this cursor belongs to a different predict_clv query (other filters, model, horizon, discount rate or "
+               "sort): repeat the original arguments with it, or omit cursor to start from the first page")
+
+
+def _sig(value: float) -> float:
+    """``value`` to 6 significant digits (NaN and infinities pass through; the result edge turns them into null)."""
+    return float(f"{value:.6g}") if math.isfinite(value) else value
+
+
+def _dec(value: Any, digits: int) -> float | None:
+    number = float(value) if value is not None and value is not pd.NA else math.nan
+    return round(number, digits) if math.isfinite(number) else None
+
+
+class FitOut(BaseModel):
+    model: str
+    params: dict[str, float]
+    log_likelihood: float
+    n: int = Field(description="Customers fitted.")
+    converged: bool
+    penalized: bool
+    note: str | None
+
+
+class SegmentOut(BaseModel):
+    segment: str
+    customers: int
+    clv: float
+
+
+class ClvSummaryOut(BaseModel):
+    customers: int
+    total_clv: float = Field(description="Expected CLV of all customers over the horizon.")
+    p_alive_quantiles: dict[str, float | None] = Field(description="p10, p25, p50, p75, p90.")
+    likely_lapsed: int = Field(description=f"Customers with P(alive) < {LIKELY_LAPSED_BELOW}.")
+    segments: list[SegmentOut] = Field(description="Customers and expected CLV per RFM segment.")
+
+
+class ClvCustomer(BaseModel):
+    rank: int = Field(description="Position in the sort order.")
+    customer_id: str
+    frequency: int = Field(description="Repeat purchase days.")
+    recency: float = Field(description="Weeks from first to last purchase.")
+    T: float = Field(description="Weeks from first purchase to as_of.")
+    monetary_value: float = Field(description="Mean repeat purchase-day value.")
+    p_alive: float | None
+    expected_purchases: float | None = Field(description="Over the horizon.")
+    expected_avg_value: float | None = Field(description="Expected spend per purchase.")
+    clv: float | None = Field(description="Discounted expected value over the horizon.")
+    rfm_segment: str | None
+
+
+class PredictClvResult(BaseModel):
+    scope: ScopeOut
+    horizon_months: int
+    discount_rate_annual: float
+    fit: FitOut
+    spend: FitOut | None
+    spend_note: str | None
+    summary: ClvSummaryOut | None
+    customer: ClvCustomer | None
+    total: int = Field(description="Customers modelled.")
+    offset: int
+    limit: int
+    next_cursor: str | None
+    order: str
+    items: list[ClvCustomer]
+
+
+def fit_out(report: FitReport) -> FitOut:
+    """The fit report rounded for presentation (parameters and log-likelihood to 6 significant digits)."""
+    return FitOut(model=report.model, params={k: _sig(v) for k, v in report.params.items()},
+                  log_likelihood=_sig(report.log_likelihood), n=report.n, converged=report.converged,
+                  penalized=report.penalized, note=report.note)
+
+
+def customer_out(rank: int, customer_id: str, row: pd.Series) -> ClvCustomer:
+    segment = row["rfm_segment"]
+    return ClvCustomer(
+        rank=rank, customer_id=str(customer_id), frequency=int(row["frequency"]), recency=round(float(row["recency"]), 4),
+        T=round(float(row["T"]), 4), monetary_value=round(float(row["monetary_value"]), 2), p_alive=_dec(row["p_alive"], 4),
+        expected_purchases=_dec(row["expected_purchases"], 4), expected_avg_value=_dec(row["expected_avg_value"], 2),
+        clv=_dec(row["clv"], 2), rfm_segment=None if segment is None or segment is pd.NA else str(segment),
+    )
+
+
+def summary_out(table: ClvTable) -> ClvSummaryOut:
+    summary = summarize_customer_value(table)
+    return ClvSummaryOut(
+        customers=summary.customers, total_clv=round(summary.total_clv, 2),
+        p_alive_quantiles={k: _dec(v, 4) for k, v in summary.p_alive_quantiles.items()},
+        likely_lapsed=summary.likely_lapsed,
+        segments=[SegmentOut(segment=s.segment, customers=s.customers, clv=round(s.clv, 2)) for s in summary.segments],
+    )
+
+
+def clv_table(work: Work, scope: ResolvedScope, model: TransactionModelName, horizon_months: int,
+              discount_rate_annual: float) -> ClvTable:
+    """``predict_customer_value`` of the scope's orders (memoised per database file and arguments)."""
+    def compute() -> ClvTable:
+        dataset = work.dataset(scope.as_of, scope.filters)
+        work.step(0, 1, f"fitting {model} and gamma_gamma")
+        return predict_customer_value(dataset, horizon_months, discount_rate_annual, model)
+
+    return memo(work, "clv", (scope.key(), model, horizon_months, discount_rate_annual), compute)
+
+
+def query_digest(scope: ResolvedScope, model: str, horizon_months: int, discount_rate_annual: float, sort: str) -> str:
+    """What a cursor is bound to: filters, model, horizon, discount rate and ordering (not as_of)."""
+    return paging.query_digest({"filters": scope.filters.to_dict(), "model": model, "horizon_months": horizon_months,
+                                "discount_rate_annual": discount_rate_annual, "order": CLV_ORDERS[sort]})
+
+
+def predict(work: Work, scope: ResolvedScope, *, model: TransactionModelName, horizon_months: int,
+            discount_rate_annual: float, customer_id: str | None, sort: ClvOrder, limit: int,
+            cursor: str | None) -> PredictClvResult:
+    digest = query_digest(scope, model, horizon_months, discount_rate_annual, sort)
+    offset = paging.decode_cursor(cursor, digest, WRONG_QUERY) if cursor is not None else 0
+    if customer_id:
+        with work.connect() as conn:
+            check_customer(conn, customer_id)
+    table = clv_table(work, scope, model, horizon_months, discount_rate_annual)
+    ranked = rank_customer_value(table, sort)
+    common: dict[str, Any] = {
+        "scope": scope.out(), "horizon_months": horizon_months, "discount_rate_annual": discount_rate_annual,
+        "fit": fit_out(table.transactions), "spend": fit_out(table.spend) if table.spend else None,
+        "spend_note": table.spend_note, "total": len(ranked), "order": CLV_ORDERS[sort],
+    }
+    if customer_id:
+        if customer_id not in ranked.index:
+            raise QueryError(f"customer {customer_id!r} has no purchases on or before {scope.as_of} in this scope, so "
+                             "there is no CLV to predict. Call without customer_id to list the customers modelled.")
+        rank = int(ranked.index.get_loc(customer_id)) + 1
+        return PredictClvResult(**common, summary=None, customer=customer_out(rank, customer_id, ranked.loc[customer_id]),
+                                offset=0, limit=limit, next_cursor=None, items=[])
+    page = ranked.iloc[offset: offset + limit]
+    end = offset + len(page)
+    items = [customer_out(offset + i + 1, str(cid), row) for i, (cid, row) in enumerate(page.iterrows())]
+    return PredictClvResult(**common, summary=summary_out(table), customer=None, offset=offset, limit=limit,
+                            next_cursor=paging.encode_cursor(end, digest) if end < len(ranked) else None, items=items)
+
+
+def _money(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:,.2f}"
+
+
+def summary_text(result: PredictClvResult) -> str:
+    head = (f"CLV as of {result.scope.as_of} ({result.fit.model}, {result.horizon_months} months, "
+            f"{result.discount_rate_annual:.0%} a year)")
+    if result.customer is not None:
+        c = result.customer
+        return (f"{head}: {c.customer_id} P(alive) {c.p_alive}, {c.expected_purchases} expected purchases, CLV "
+                f"{_money(c.clv)} (rank {c.rank} of {result.total} by {result.order.split(' ')[0]}).")
+    summary = result.summary
+    assert summary is not None
+    lines = [f"{head}: {summary.customers} customers, total expected CLV {_money(summary.total_clv)}, median P(alive) "
+             f"{summary.p_alive_quantiles.get('p50')}, {summary.likely_lapsed} below {LIKELY_LAPSED_BELOW}. Showing "
+             f"{result.offset + 1}–{result.offset + len(result.items)}" + (" (more: pass next_cursor)." if result.next_cursor else ".")]
+    lines += [f"{c.rank}. {c.customer_id}: CLV {_money(c.clv)}, P(alive) {c.p_alive}, {c.rfm_segment}" for c in result.items[:10]]
+    return "\n".join(lines)
+
+
+def register(server: MCPServer, ctx: ToolContext) -> None:
+    """Add the ``predict_clv`` tool to ``server``."""
+
+    async def predict_clv_tool(
+        customer_id: Annotated[CustomerId | None, Field(description="One customer; omit for the list.")] = None,
+        as_of: AsOf = None,
+        filters: FiltersArg = None,
+        model: TransactionModelName = "bg_nbd",
+        horizon_months: Annotated[int, Field(ge=1, le=60)] = DEFAULT_HORIZON_MONTHS,
+        discount_rate_annual: Annotated[float, Field(ge=0, le=1)] = DEFAULT_DISCOUNT_RATE_ANNUAL,
+        sort: ClvOrder = "clv",
+        limit: Annotated[int, Field(ge=1, le=100)] = 20,
+        cursor: Annotated[str | None, Field(max_length=512)] = None,
+        mcp_ctx: Context | None = None,
+    ) -> Annotated[CallToolResult, PredictClvResult]:
+        def work_fn(work: Work) -> CallToolResult:
+            scope = resolve_scope(work, as_of, filters)
+            result = predict(work, scope, model=model, horizon_months=horizon_months,
+                             discount_rate_annual=discount_rate_annual, customer_id=customer_id, sort=sort, limit=limit,
+                             cursor=cursor)
+            return structured_result(result, summary_text(result))
+
+        return await run_tool(ctx, mcp_ctx, work_fn)
+
+    server.add_tool(predict_clv_tool, name=NAME, title=TITLE, description=DESCRIPTION, annotations=READ_ONLY)
