@@ -11,6 +11,8 @@ One model per module, each a small frozen dataclass returned by the module's ``f
 - :mod:`~lifecycle.clv.segments`: RFM quartile scores and named segments.
 - :mod:`~lifecycle.clv.customer_value`: ``predict_customer_value(dataset)``, the order-data API of the snapshot,
   the engine and the ``predict_clv`` tool; ``rank_customer_value`` and ``summarize_customer_value`` of its table.
+- :mod:`~lifecycle.clv.retention_forecast`: ``subscription_retention_forecast(dataset)``, the sBG fitted on a
+  subscription dataset's signup cohorts and the retention it projects.
 
 Fits raise :class:`lifecycle.errors.ModelFitError` with advice when they do not converge. See docs/clv.md.
 """
@@ -28,6 +30,7 @@ from lifecycle.clv.customer_value import (
 from lifecycle.clv.gamma_gamma import GammaGammaModel, GammaGammaParams
 from lifecycle.clv.lifetime_value import customer_lifetime_value
 from lifecycle.clv.pareto_nbd import ParetoNBDModel, ParetoNBDParams
+from lifecycle.clv.retention_forecast import RetentionForecast, subscription_retention_forecast
 from lifecycle.clv.rfm import calibration_and_holdout, rfm_summary
 from lifecycle.clv.segments import SEGMENT_RULES, rfm_segments
 from lifecycle.clv.shifted_beta_geometric import ShiftedBetaGeometricModel, ShiftedBetaGeometricParams
@@ -48,6 +51,7 @@ __all__ = [
     "GammaGammaParams",
     "ParetoNBDModel",
     "ParetoNBDParams",
+    "RetentionForecast",
     "ShiftedBetaGeometricModel",
     "ShiftedBetaGeometricParams",
     "calibration_and_holdout",
@@ -60,5 +64,6 @@ __all__ = [
     "rank_customer_value",
     "rfm_segments",
     "rfm_summary",
+    "subscription_retention_forecast",
     "summarize_customer_value",
 ]

@@ -114,16 +114,38 @@ def fit(survivors: Sequence[float], *, penalizer: float = 0.0, raise_on_failure:
     The gradient is analytic (digamma differences). Raises ModelFitError with advice when the fit fails (for
     instance when no one churns, or everyone churns in the first period), unless ``raise_on_failure`` is False.
     """
-    churned, censored, periods = _counts(survivors)
-    size = float(churned.sum() + censored)
+    return fit_cohorts([survivors], penalizer=penalizer, raise_on_failure=raise_on_failure)
+
+
+def fit_cohorts(cohorts: Sequence[Sequence[float]], *, penalizer: float = 0.0,
+                raise_on_failure: bool = True) -> ShiftedBetaGeometricModel:
+    """Fit one sBG to several cohorts' survivor series, each S_0 >= S_1 >= ... observed for its own number of periods.
+
+    The cohorts share (alpha, beta), so the log-likelihood is the sum of each cohort's (:func:`log_likelihood`; [1]
+    fits one cohort, and the sum over cohorts of different ages is the same model with each cohort censored at its
+    own last period). ``n`` of the result is the customers of all cohorts. Errors as :func:`fit`.
+    """
+    if not cohorts:
+        raise ModelFitError(f"cannot fit {MODEL_NAME}: no cohorts")
+    parts = [_counts(survivors) for survivors in cohorts]
+    size = float(sum(churned.sum() + censored for churned, censored, _ in parts))
 
     def total(params: np.ndarray) -> tuple[float, np.ndarray]:
-        return _terms(params, churned, censored, periods, need_gradient=True)  # type: ignore[return-value]
+        ll, grad = 0.0, np.zeros(2)
+        for churned, censored, periods in parts:
+            part_ll, part_grad = _terms(params, churned, censored, periods, need_gradient=True)
+            assert part_grad is not None
+            ll, grad = ll + part_ll, grad + part_grad
+        return ll, grad
 
     starts = [(1.0, 1.0), (0.5, 3.0), (3.0, 0.5), (0.1, 10.0)]
     best = maximize_likelihood(total, starts, total_weight=size, penalizer=penalizer, names=PARAM_NAMES)
     if not best.converged and raise_on_failure:
-        diagnostics = f"cohort of {size:.0f} over {periods} period(s), {churned.sum():.0f} churned, {censored:.0f} still active"
+        churned = sum(float(c.sum()) for c, _, _ in parts)
+        censored = sum(c for _, c, _ in parts)
+        longest = max(periods for _, _, periods in parts)
+        cohort = "cohort of" if len(parts) == 1 else f"{len(parts)} cohorts,"
+        diagnostics = f"{cohort} {size:.0f} over {longest} period(s), {churned:.0f} churned, {censored:.0f} still active"
         raise fit_failure(MODEL_NAME, best.reason, diagnostics, [
             "pass penalizer=0.001 (up to 0.1) to keep the parameters finite",
             "check the survivor counts are cumulative survivors per period (non-increasing), not churners per period",

@@ -82,3 +82,30 @@ def test_derl_grows_with_tenure() -> None:
 def test_unusable_cohorts_raise_model_fit_error_with_advice(survivors: list[int], fragment: str) -> None:
     with pytest.raises(ModelFitError, match=fragment):
         sbg.fit(survivors)
+
+
+def test_one_cohort_fitted_as_a_list_of_cohorts_is_the_single_cohort_fit() -> None:
+    single, listed = sbg.fit(HIGH_END), sbg.fit_cohorts([HIGH_END])
+    assert (listed.params, listed.log_likelihood, listed.n) == (single.params, single.log_likelihood, single.n)
+
+
+def test_a_cohort_counted_twice_has_the_same_parameters_and_twice_the_log_likelihood() -> None:
+    """The cohorts' log-likelihoods add up: two copies of a cohort double LL(alpha, beta) everywhere, so the
+    maximiser is unchanged (published high-end values) and the maximum doubles (-1611.2 x 2)."""
+    model = sbg.fit_cohorts([HIGH_END, HIGH_END])
+    assert model.params.alpha == pytest.approx(0.668, abs=5e-4) and model.params.beta == pytest.approx(3.806, abs=5e-4)
+    assert model.log_likelihood == pytest.approx(2 * -1611.2, abs=0.1) and model.n == 2000
+
+
+def test_cohorts_of_different_ages_are_censored_at_their_own_last_period() -> None:
+    """The fitted log-likelihood equals the sum of each cohort's log_likelihood at the fitted parameters."""
+    younger = REGULAR[:4]
+    model = sbg.fit_cohorts([HIGH_END, younger])
+    expected = sbg.log_likelihood(model.params, HIGH_END) + sbg.log_likelihood(model.params, younger)
+    assert model.log_likelihood == pytest.approx(expected, rel=1e-12)
+    assert model.n == 2000 and model.converged
+
+
+def test_no_cohorts_is_a_model_fit_error() -> None:
+    with pytest.raises(ModelFitError, match="no cohorts"):
+        sbg.fit_cohorts([])
