@@ -22,8 +22,11 @@ Every model is fitted the same way:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
@@ -134,7 +137,7 @@ def maximize_likelihood(
     for start in starts:
         runs += 1
         theta0 = np.clip(np.log(np.asarray(start, dtype=float) / scale), -LOG_PARAM_BOUND + 1, LOG_PARAM_BOUND - 1)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), single_threaded_blas():
             result = minimize(objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
                               options={"maxiter": 500, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20})
         ok, reason = _judge(result, names, scale)
@@ -159,6 +162,34 @@ def maximize_likelihood(
     params = scale * np.exp(best[1])
     ll, _ = log_likelihood(params)
     return Optimum(params=params, log_likelihood=float(ll), converged=best[2] and np.isfinite(ll), reason=best[3], starts_run=runs)
+
+
+@contextlib.contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Run the block with BLAS/LAPACK limited to one thread (a no-op when threadpoolctl is not installed).
+
+    Since scipy 1.15, L-BFGS-B calls LAPACK (dpotrf, dtrtrs) on its tiny (at most 2 x maxcor square) matrices at
+    every iteration, and a multi-threaded OpenBLAS wakes its thread pool for each call: on a busy machine that costs
+    about a millisecond per iteration, far more than our likelihoods (scipy issues #22438 and #23191; the fix the
+    scipy maintainers recommend, and botorch applies, is this limit). Our own array work is element-wise numpy and
+    special functions, which do not use BLAS, so nothing else is slowed down.
+    """
+    controller = _blas_controller()
+    if controller is None:
+        yield
+        return
+    with controller.limit(limits=1, user_api="blas"):
+        yield
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    """A threadpoolctl controller over the loaded BLAS libraries, built once (scanning them takes ~2 ms)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
 
 
 def _objective(log_likelihood: LogLikelihood, total_weight: float, penalizer: float,
