@@ -1,10 +1,15 @@
-"""The ``predict_clv`` tool: probabilistic customer lifetime value of an order-based business.
+"""The ``predict_clv`` tool: probabilistic customer lifetime value and retention.
 
-``lifecycle.clv.customer_value.predict_customer_value`` on the scope's kept orders to as_of (BG/NBD or
-Pareto/NBD for purchases and drop-out, Gamma-Gamma for spend), presented three ways: the fit reports, the
-population summary (``summarize_customer_value``) and the customers in list order (``rank_customer_value``,
-paged with a cursor bound to the query), or one customer's row. The fitted table is memoised per database file,
-scope, model, horizon and discount rate, so paging does not refit.
+Order-based data (``model`` bg_nbd or pareto_nbd): ``lifecycle.clv.customer_value.predict_customer_value`` on the
+scope's kept orders to as_of (BG/NBD or Pareto/NBD for purchases and drop-out, Gamma-Gamma for spend), presented
+three ways: the fit reports, the population summary (``summarize_customer_value``) and the customers in list order
+(``rank_customer_value``, paged with a cursor bound to the query), or one customer's row.
+
+Subscription data (``model`` sbg): ``lifecycle.clv.retention_forecast.subscription_retention_forecast`` on the
+signup cohorts of the ``SBG_COHORT_MONTHS`` months ending on as_of: the sBG fit and the projected retention
+(``retention``); no per-customer rows.
+
+Fits are memoised per database file, scope, model, horizon and discount rate, so paging does not refit.
 
 Numbers are rounded for presentation only — parameters and log-likelihood to 6 significant digits,
 probabilities and expected purchases to 4 decimals, money to 2 decimals, weeks to 4 decimals — so the same
@@ -14,7 +19,7 @@ arguments on the same data give byte-identical results.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from mcp.server.mcpserver import Context, MCPServer
@@ -35,6 +40,7 @@ from lifecycle.clv.customer_value import (
     rank_customer_value,
     summarize_customer_value,
 )
+from lifecycle.clv.retention_forecast import RetentionForecast, subscription_retention_forecast
 from lifecycle.errors import QueryError
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.classify_customer import CustomerId
@@ -46,8 +52,12 @@ TITLE = "Customer lifetime value"
 DESCRIPTION = (
     "Probabilistic CLV from orders (BG/NBD or Pareto/NBD, Gamma-Gamma spend): the fit, a summary (total expected "
     "CLV, P(alive) quantiles, RFM segments) and customers by expected CLV, or by P(alive) ascending (sort=p_alive); "
-    "or one customer_id. Page with cursor=next_cursor."
+    "or one customer_id. Page with cursor=next_cursor. model=sbg: subscription retention forecast (sBG on signup "
+    "cohorts)."
 )
+ClvModel = Literal["bg_nbd", "pareto_nbd", "sbg"]
+SBG_COHORT_MONTHS = 36
+"""model=sbg fits the signup cohorts of the 36 months ending on as_of (the longest period the other tools take)."""
 WRONG_QUERY = ("this cursor belongs to a different predict_clv query (other filters, model, horizon, discount rate or "
                "sort): repeat the original arguments with it, or omit cursor to start from the first page")
 
@@ -100,6 +110,14 @@ class ClvCustomer(BaseModel):
     rfm_segment: str | None
 
 
+class RetentionOut(BaseModel):
+    cohorts: int = Field(description="Signup-month cohorts fitted.")
+    survival: list[float] = Field(description="Share of a new cohort still paying after months 1..horizon.")
+    expected_paid_months: float = Field(description="A new customer's discounted expected monthly payments in the "
+                                                    "horizon.")
+    discounted_expected_lifetime: float | None = Field(description="The same without a horizon (DEL).")
+
+
 class PredictClvResult(BaseModel):
     scope: ScopeOut
     horizon_months: int
@@ -109,6 +127,7 @@ class PredictClvResult(BaseModel):
     spend_note: str | None
     summary: ClvSummaryOut | None
     customer: ClvCustomer | None
+    retention: RetentionOut | None
     total: int = Field(description="Customers modelled.")
     offset: int
     limit: int
@@ -161,9 +180,37 @@ def query_digest(scope: ResolvedScope, model: str, horizon_months: int, discount
                                 "discount_rate_annual": discount_rate_annual, "order": CLV_ORDERS[sort]})
 
 
-def predict(work: Work, scope: ResolvedScope, *, model: TransactionModelName, horizon_months: int,
+def retention_forecast(work: Work, scope: ResolvedScope, horizon_months: int,
+                       discount_rate_annual: float) -> RetentionForecast:
+    """``subscription_retention_forecast`` of the signup cohorts of the scope's window (memoised)."""
+    def compute() -> RetentionForecast:
+        dataset = work.dataset(scope.as_of, scope.filters, scope.window)
+        work.step(0, 1, "fitting sbg on the signup cohorts")
+        return subscription_retention_forecast(dataset, horizon_months, discount_rate_annual)
+
+    return memo(work, "sbg", (scope.key(), horizon_months, discount_rate_annual), compute)
+
+
+def retention_result(work: Work, scope: ResolvedScope, horizon_months: int, discount_rate_annual: float,
+                     limit: int) -> PredictClvResult:
+    forecast = retention_forecast(work, scope, horizon_months, discount_rate_annual)
+    retention = RetentionOut(cohorts=forecast.cohorts, survival=[round(v, 4) for v in forecast.survival],
+                             expected_paid_months=round(forecast.expected_paid_months, 2),
+                             discounted_expected_lifetime=_dec(forecast.discounted_expected_lifetime, 2))
+    return PredictClvResult(scope=scope.out(), horizon_months=horizon_months, discount_rate_annual=discount_rate_annual,
+                            fit=fit_out(forecast.fit), spend=None, spend_note=None, summary=None, customer=None,
+                            retention=retention, total=forecast.fit.n, offset=0, limit=limit, next_cursor=None, order="",
+                            items=[])
+
+
+def predict(work: Work, scope: ResolvedScope, *, model: ClvModel, horizon_months: int,
             discount_rate_annual: float, customer_id: str | None, sort: ClvOrder, limit: int,
             cursor: str | None) -> PredictClvResult:
+    if model == "sbg":
+        if customer_id:
+            raise QueryError("model sbg forecasts the retention of whole signup cohorts, not of one customer: omit "
+                             "customer_id, or use bg_nbd or pareto_nbd on order data")
+        return retention_result(work, scope, horizon_months, discount_rate_annual, limit)
     digest = query_digest(scope, model, horizon_months, discount_rate_annual, sort)
     offset = paging.decode_cursor(cursor, digest, WRONG_QUERY) if cursor is not None else 0
     if customer_id:
@@ -182,11 +229,11 @@ def predict(work: Work, scope: ResolvedScope, *, model: TransactionModelName, ho
                              "there is no CLV to predict. Call without customer_id to list the customers modelled.")
         rank = int(ranked.index.get_loc(customer_id)) + 1
         return PredictClvResult(**common, summary=None, customer=customer_out(rank, customer_id, ranked.loc[customer_id]),
-                                offset=0, limit=limit, next_cursor=None, items=[])
+                                retention=None, offset=0, limit=limit, next_cursor=None, items=[])
     page = ranked.iloc[offset: offset + limit]
     end = offset + len(page)
     items = [customer_out(offset + i + 1, str(cid), row) for i, (cid, row) in enumerate(page.iterrows())]
-    return PredictClvResult(**common, summary=summary_out(table), customer=None, offset=offset, limit=limit,
+    return PredictClvResult(**common, summary=summary_out(table), customer=None, retention=None, offset=offset, limit=limit,
                             next_cursor=paging.encode_cursor(end, digest) if end < len(ranked) else None, items=items)
 
 
@@ -195,18 +242,27 @@ def _money(value: float | None) -> str:
 
 
 def summary_text(result: PredictClvResult) -> str:
-    head = (f"CLV as of {result.scope.as_of} ({result.fit.model}, {result.horizon_months} months, "
+    kind = "Retention" if result.retention is not None else "CLV"
+    head = (f"{kind} as of {result.scope.as_of} ({result.fit.model}, {result.horizon_months} months, "
             f"{result.discount_rate_annual:.0%} a year)")
+    if result.retention is not None:
+        r = result.retention
+        months = ", ".join(f"{m} {r.survival[m - 1]:.0%}" for m in (1, 3, 6, 12, 24, 36, 60) if m <= len(r.survival))
+        return (f"{head}: sBG on {r.cohorts} signup cohorts ({result.total} customers). Share still paying after "
+                f"months {months}. A new customer pays {r.expected_paid_months} discounted months within the horizon "
+                f"(unbounded: {r.discounted_expected_lifetime}).")
     if result.customer is not None:
         c = result.customer
         return (f"{head}: {c.customer_id} P(alive) {c.p_alive}, {c.expected_purchases} expected purchases, CLV "
                 f"{_money(c.clv)} (rank {c.rank} of {result.total} by {result.order.split(' ')[0]}).")
     summary = result.summary
     assert summary is not None
+    more = " (more: pass next_cursor)." if result.next_cursor else "."
     lines = [f"{head}: {summary.customers} customers, total expected CLV {_money(summary.total_clv)}, median P(alive) "
              f"{summary.p_alive_quantiles.get('p50')}, {summary.likely_lapsed} below {LIKELY_LAPSED_BELOW}. Showing "
-             f"{result.offset + 1}–{result.offset + len(result.items)}" + (" (more: pass next_cursor)." if result.next_cursor else ".")]
-    lines += [f"{c.rank}. {c.customer_id}: CLV {_money(c.clv)}, P(alive) {c.p_alive}, {c.rfm_segment}" for c in result.items[:10]]
+             f"{result.offset + 1}–{result.offset + len(result.items)}{more}"]
+    lines += [f"{c.rank}. {c.customer_id}: CLV {_money(c.clv)}, P(alive) {c.p_alive}, {c.rfm_segment}"
+              for c in result.items[:10]]
     return "\n".join(lines)
 
 
@@ -217,7 +273,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         customer_id: Annotated[CustomerId | None, Field(description="One customer; omit for the list.")] = None,
         as_of: AsOf = None,
         filters: FiltersArg = None,
-        model: TransactionModelName = "bg_nbd",
+        model: ClvModel = "bg_nbd",
         horizon_months: Annotated[int, Field(ge=1, le=60)] = DEFAULT_HORIZON_MONTHS,
         discount_rate_annual: Annotated[float, Field(ge=0, le=1)] = DEFAULT_DISCOUNT_RATE_ANNUAL,
         sort: ClvOrder = "clv",
@@ -226,7 +282,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         mcp_ctx: Context | None = None,
     ) -> Annotated[CallToolResult, PredictClvResult]:
         def work_fn(work: Work) -> CallToolResult:
-            scope = resolve_scope(work, as_of, filters)
+            scope = resolve_scope(work, as_of, filters, SBG_COHORT_MONTHS if model == "sbg" else 12)
             result = predict(work, scope, model=model, horizon_months=horizon_months,
                              discount_rate_annual=discount_rate_annual, customer_id=customer_id, sort=sort, limit=limit,
                              cursor=cursor)

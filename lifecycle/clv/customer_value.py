@@ -148,7 +148,7 @@ def predict_customer_value(
     summary = order_summary(dataset)
     if summary.empty:
         raise QueryError(f"no kept orders on or before {dataset.as_of}: CLV models need purchases in the orders table "
-                         "(order-based data); for subscription data, the ltv metric applies instead")
+                         "(order-based data); for subscription data use the sBG retention forecast (model sbg) or the ltv metric")
     if len(summary) < MIN_CUSTOMERS:
         raise ModelFitError(f"too few customers with orders to fit a CLV model: {len(summary)} (at least {MIN_CUSTOMERS})")
     x, t_x, big_t = summary["frequency"], summary["recency"], summary["T"]

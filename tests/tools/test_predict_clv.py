@@ -21,6 +21,7 @@ import pytest
 from mcp import Client
 
 from lifecycle.clv.customer_value import predict_customer_value
+from lifecycle.clv.shifted_beta_geometric import fit_cohorts
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
 from server.app import build_server
@@ -28,6 +29,8 @@ from tests.builders import make_store
 from tests.clv.order_fixture import AS_OF as SHOP_AS_OF
 from tests.clv.order_fixture import HAND_SUMMARY, observed_mean_spend
 from tests.clv.order_fixture import tables as shop_tables
+from tests.clv.subscription_fixture import AS_OF as SUBSCRIPTIONS_AS_OF
+from tests.clv.subscription_fixture import HAND_SURVIVORS, subscription_tables
 from tests.conftest import SHARED_DATA
 from tools.predict_clv import PredictClvResult
 from tools.scope import clear_memo
@@ -281,6 +284,41 @@ async def test_the_hand_built_shop_summary_and_spend(shop_db: Path) -> None:
     assert result.spend is None and result.spend_note is not None and "repeat buyers" in result.spend_note
 
 
+# --- model sbg: subscription retention ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def subscriptions_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_store(tmp_path_factory.mktemp("subscriptions") / "subscriptions.db", subscription_tables())
+
+
+async def test_sbg_fits_the_hand_counted_signup_cohorts_of_36_months(subscriptions_db: Path) -> None:
+    """tests/clv/subscription_fixture.py counts the survivors by hand: January cohort 4, 3, 2, 1, 1, 1 and March
+    cohort 2, 2, 1, 1 (the June cohort has no month after signup yet). One month's horizon: the first payment, 1."""
+    result = ok(await call(subscriptions_db, model="sbg", as_of=SUBSCRIPTIONS_AS_OF, horizon_months=1))
+    expected = fit_cohorts(HAND_SURVIVORS)
+    assert result.retention is not None and (result.retention.cohorts, result.total, result.fit.n) == (2, 6, 6)
+    assert result.fit.params == pytest.approx({"alpha": expected.params.alpha, "beta": expected.params.beta}, rel=1e-5)
+    assert result.retention.survival == [pytest.approx(float(expected.survival(1)), abs=5e-5)]
+    assert result.retention.expected_paid_months == 1.0
+    assert (str(result.scope.period_start), str(result.scope.period_end)) == ("2021-07-01", SUBSCRIPTIONS_AS_OF)
+    assert (result.summary, result.customer, result.items, result.spend) == (None, None, [], None)
+
+
+async def test_sbg_survival_never_rises_and_lies_in_0_1(subscriptions_db: Path) -> None:
+    retention = ok(await call(subscriptions_db, model="sbg", as_of=SUBSCRIPTIONS_AS_OF, horizon_months=60)).retention
+    assert retention is not None and len(retention.survival) == 60
+    assert all(0 <= v <= 1 for v in retention.survival) and retention.survival == sorted(retention.survival, reverse=True)
+    assert retention.discounted_expected_lifetime is not None
+    assert retention.expected_paid_months <= retention.discounted_expected_lifetime
+
+
+async def test_sbg_needs_subscriptions_and_is_not_per_customer(cdnow_db: Path, subscriptions_db: Path) -> None:
+    on_orders = await call(cdnow_db, model="sbg", as_of=CALIBRATION_END)
+    assert on_orders.is_error is True and "needs a subscriptions table" in text_of(on_orders)
+    one = await call(subscriptions_db, model="sbg", as_of=SUBSCRIPTIONS_AS_OF, customer_id="A1")
+    assert one.is_error is True and "omit customer_id" in text_of(one)
+
+
 # --- errors ----------------------------------------------------------------------------------------------------
 
 async def test_a_customer_without_orders_is_a_clear_error(cdnow_db: Path) -> None:
@@ -312,7 +350,7 @@ async def test_no_order_data_says_what_is_needed(tmp_path: Path) -> None:
     db = make_store(tmp_path / "saas.db", {"customers": [{"customer_id": "A", "signup_date": "2024-01-01"}]})
     result = await call(db)
     text = text_of(result)
-    assert result.is_error is True and "no kept orders" in text and "ltv metric" in text and "Traceback" not in text
+    assert result.is_error is True and "no kept orders" in text and "model sbg" in text and "Traceback" not in text
 
 
 async def test_too_few_customers_is_a_fit_error_with_a_next_step(tmp_path: Path) -> None:
