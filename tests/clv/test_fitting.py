@@ -1,4 +1,4 @@
-"""The shared fitting machinery: row aggregation and the BLAS thread limit around the optimizer."""
+"""The shared fitting machinery: distinct rows and their weights, judging a run, the BLAS thread limit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from lifecycle.clv._fitting import _aggregate_by_sorting, _judge, aggregate_rows, single_threaded_blas
+from lifecycle.clv._fitting import _judge, aggregate_rows, distinct_rows, single_threaded_blas
 
 
 def test_identical_rows_collapse_to_one_row_with_the_summed_weight() -> None:
@@ -26,17 +26,14 @@ def test_without_weights_the_weights_are_row_counts() -> None:
     assert w.tolist() == [1.0, 3.0]
 
 
-def test_hashed_aggregation_equals_the_lexicographic_sort() -> None:
-    """The integer-key path and the sorting path (used when the key would overflow) give identical output."""
+def test_hashed_distinct_rows_equal_numpy_unique_by_rows() -> None:
+    """distinct_rows hashes the columns to one integer key; numpy.unique(axis=0) sorts the rows: same result."""
     rng = np.random.default_rng(7)
     columns = [rng.integers(0, 6, 5000).astype(float), rng.integers(0, 40, 5000) / 7, rng.choice([30.0, 38.86, 39.0], 5000)]
-    weights = rng.random(5000)
-    hashed, hashed_w = aggregate_rows(*columns, weights=weights)
-    sorted_, sorted_w = _aggregate_by_sorting([np.asarray(c, dtype=float) for c in columns], weights)
-    for a, b in zip(hashed, sorted_):
-        np.testing.assert_array_equal(a, b)
-    np.testing.assert_allclose(hashed_w, sorted_w, rtol=1e-12)
-    assert abs(hashed_w.sum() - weights.sum()) < 1e-9
+    distinct, inverse = distinct_rows(*columns)
+    expected, expected_inverse = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
+    np.testing.assert_array_equal(np.column_stack(distinct), expected)
+    np.testing.assert_array_equal(inverse, expected_inverse.ravel())
 
 
 def test_blas_runs_single_threaded_inside_the_limit_and_as_before_after_it() -> None:
