@@ -103,7 +103,7 @@ def completion_from_response(response: Any, model: str, structured: bool) -> Com
     """A :class:`Completion` from a Chat Completions response object (``openai.types.chat.ChatCompletion``).
 
     With ``structured``, content that is valid :class:`PlanAnswer` JSON becomes its Markdown (and ``answer``);
-    anything else is used as prose.
+    other JSON (typically cut off by the token limit) is kept as a JSON code block; anything else is used as prose.
     """
     if not response.choices:
         raise LLMError("the model endpoint returned no choices")
@@ -111,8 +111,12 @@ def completion_from_response(response: Any, model: str, structured: bool) -> Com
     usage = response.usage
     content = choice.message.content or ""
     answer = parse_answer(content) if structured else None
+    if answer is not None:
+        content = answer_markdown(answer)
+    elif structured and content.lstrip().startswith("{"):  # JSON that is not the schema (often cut off): show as code
+        content = "```json\n" + content.replace("```", "` ` `") + "\n```"
     return Completion(
-        text=clean_model_text(answer_markdown(answer) if answer is not None else content),
+        text=clean_model_text(content),
         prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
         completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
         finish_reason=choice.finish_reason, model=model, answer=answer,

@@ -19,7 +19,11 @@ MODEL=$(find "$VENV" -name 'SmolLM2-135M-Instruct*.gguf' | head -n 1)
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$PORT/v1/models" > /dev/null && break; sleep 1; done
+export OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1"
 # The executive summary gets only headline facts (~3.8k prompt tokens), which fits the model's 8k context.
-OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" .venv/bin/lifecycle plan --prompt executive_summary --model smollm2 \
+# STRUCTURED=auto (default) asks for the plan's JSON schema through parse; llama-server turns it into a grammar.
+.venv/bin/lifecycle plan --prompt executive_summary --model smollm2 --structured "${STRUCTURED:-auto}" \
   --max-tokens 600 --timeout 1200 --max-retries 0 --out "$OUT"
-python3 -c "import json,sys; r=json.load(open('$OUT/all.verifier.json')); print('verifier:', r['counts'])"
+python3 -c "import json; r=json.load(open('$OUT/all.verifier.json')); m=json.load(open('$OUT/manifest.json'))['targets'][0]; print('verifier:', r['counts'], '| answer format:', m['answer_format'], '| tokens:', m['prompt_tokens'], m['completion_tokens'])"
+# llama-server has no Batch API: --batch must fail with one clear line, not a stack trace.
+.venv/bin/lifecycle plan --prompt executive_summary --model smollm2 --batch --out "$OUT-batch" || true

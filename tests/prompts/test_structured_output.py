@@ -75,10 +75,13 @@ def test_a_fabricated_number_in_a_structured_answer_is_caught_and_revised(store:
     assert manifest["targets"][0]["status"] == "done"
 
 
-def test_truncated_structured_answers_are_recorded_not_crashed_on(store: Path, tmp_path: Path) -> None:
+def test_truncated_structured_answers_are_recorded_and_shown_as_json_code(store: Path, tmp_path: Path) -> None:
     with ScriptedOpenAI(default="truncate", structured="json") as server:
         manifest = run(store, tmp_path / "out", server, strict=True)
     assert "truncated" in (manifest["targets"][0]["error"] or "")
+    assert manifest["targets"][0]["answer_format"] == "text"
+    document = next((tmp_path / "out").glob("all*.md")).read_text(encoding="utf-8")
+    assert '```json\n{"title"' in document
 
 
 def test_answers_lay_out_as_headed_sections_and_unknown_declared_facts_are_listed() -> None:
