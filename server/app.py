@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from pydantic import ValidationError
 
 from server.completions import register_completions
 from server.prompts_mcp import register_prompts
 from server.resources import register_resources
 from tools import (classify_customer, cohort_retention, compare_segments, compute_metrics, describe_dataset, lifecycle_facts,
                    list_at_risk, predict_clv, revenue_movements, score_health, stage_distribution, verify_plan)
-from tools.base import DEFAULT_QUERY_TIME_LIMIT_S, ToolContext, ToolModule, compact_tool_schemas
+from tools.base import DEFAULT_QUERY_TIME_LIMIT_S, ToolContext, ToolModule, argument_error_message, compact_tool_schemas
 
 SERVER_NAME = "lifecycle-mcp"
 
@@ -47,13 +49,25 @@ TOOL_MODULES: tuple[ToolModule, ...] = (
 """Every tool module, in the order the tools are listed to clients."""
 
 
+class LifecycleServer(MCPServer):
+    """``MCPServer`` whose answer to invalid tool arguments is one sentence per argument with the valid values."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError) and not isinstance(exc, UnexpectedToolError):
+                raise ToolError(argument_error_message(name, exc.__cause__)) from None
+            raise
+
+
 def build_server(db_path: Path, *, query_time_limit_s: float = DEFAULT_QUERY_TIME_LIMIT_S,
                  log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING") -> MCPServer:
     """The MCP server reading the database at ``db_path`` (opened read-only, per call, when a tool runs).
 
     The database need not exist yet: tools then answer with an error telling the user how to create it.
     """
-    server = MCPServer(SERVER_NAME, instructions=INSTRUCTIONS, version=_package_version(), log_level=log_level)
+    server = LifecycleServer(SERVER_NAME, instructions=INSTRUCTIONS, version=_package_version(), log_level=log_level)
     ctx = ToolContext(Path(db_path), query_time_limit_s)
     for module in TOOL_MODULES:
         module.register(server, ctx)

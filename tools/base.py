@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from lifecycle.errors import DatasetError, DatasetNotFoundError, LifecycleError, ModelFitError, QueryTimeoutError
 from lifecycle.store import open_readonly
@@ -124,6 +124,28 @@ def tool_message(exc: LifecycleError, ctx: ToolContext) -> str:
     if isinstance(exc, ModelFitError):
         return scrub_paths(fit_failure_message(exc), ctx.db_path)
     return scrub_paths(exc.user_message, ctx.db_path)
+
+
+def argument_error_message(tool: str, exc: ValidationError) -> str:
+    """One sentence per invalid argument, e.g. ``model: input should be 'bg_nbd' or 'sbg' (got 'xyz')``, and the next step.
+
+    Replaces the SDK's text (pydantic's multi-line report naming an internal model and a documentation URL).
+    """
+    problems = []
+    for error in exc.errors(include_url=False)[:5]:
+        where = ".".join(str(part) for part in error.get("loc", ())) or "arguments"
+        what = error.get("msg", "invalid value")
+        what = what[:1].lower() + what[1:]
+        given = "" if error.get("type") == "missing" else f" (got {_short_repr(error.get('input'))})"
+        problems.append(f"{where}: {what}{given}")
+    more = f"; and {len(exc.errors()) - 5} more" if len(exc.errors()) > 5 else ""
+    return (f"Invalid arguments for {tool}: " + "; ".join(problems) + more
+            + f". Next step: call {tool} again with corrected arguments (its inputSchema lists the valid values).")
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def fit_failure_message(exc: ModelFitError) -> str:

@@ -90,3 +90,21 @@ async def test_a_tool_query_past_the_server_time_limit_is_an_error_result(tmp_pa
         result = await client.call_tool("describe_dataset", {})
     text = result.content[0].text  # type: ignore[union-attr]
     assert result.is_error is True and "time limit" in text and "SELECT" not in text and str(tmp_path) not in text
+
+
+@pytest.mark.anyio
+async def test_invalid_arguments_get_one_sentence_per_argument_with_the_valid_values(tmp_path: Path) -> None:
+    """Not pydantic's multi-line report (internal model name, documentation URL): what is wrong and what is valid."""
+    path = tmp_path / "tiny.db"
+    with atomic_write(path) as db:
+        db["customers"].insert({"customer_id": "C1", "signup_date": "2024-01-01"})
+    async with Client(build_server(path)) as client:
+        enum = await client.call_tool("compare_segments", {"dimension": "mood"})
+        bound = await client.call_tool("compute_metrics", {"metrics": ["mrr"], "period_months": 500})
+    enum_text, bound_text = enum.content[0].text, bound.content[0].text  # type: ignore[union-attr]
+    assert enum.is_error is True and bound.is_error is True
+    assert enum_text.startswith("Invalid arguments for compare_segments: dimension: input should be 'segment', 'plan',")
+    assert "(got 'mood'); metrics: field required." in enum_text
+    assert "period_months: input should be less than or equal to 36 (got 500)" in bound_text
+    for text in (enum_text, bound_text):
+        assert "\n" not in text and "toolArguments" not in text and "pydantic.dev" not in text and "Next step" in text

@@ -23,7 +23,7 @@ from mcp.shared.exceptions import MCPError
 from server.app import TOOL_MODULES, build_server
 
 CRASH_MARK = "Error executing tool"
-# A crash inside the work surfaces as this generic text; validation errors carry pydantic's "validation error".
+# A crash inside the work surfaces as this generic text; invalid arguments get "Invalid arguments for <tool>: …".
 
 
 def strategy_for(schema: dict[str, Any], defs: dict[str, Any]) -> st.SearchStrategy[Any]:

@@ -328,10 +328,10 @@ async def test_a_customer_without_orders_is_a_clear_error(cdnow_db: Path) -> Non
 
 @pytest.mark.parametrize(("arguments", "fragment"), [
     pytest.param({"customer_id": "C0000"}, "unknown customer_id", id="unknown-customer"),
-    pytest.param({"model": "gbm"}, "validation error", id="unknown-model"),
-    pytest.param({"horizon_months": 61}, "validation error", id="horizon-too-long"),
-    pytest.param({"discount_rate_annual": 1.5}, "validation error", id="discount-above-1"),
-    pytest.param({"sort": "recency"}, "validation error", id="unknown-sort"),
+    pytest.param({"model": "gbm"}, "model: input should be 'bg_nbd', 'pareto_nbd' or 'sbg' (got 'gbm')", id="unknown-model"),
+    pytest.param({"horizon_months": 61}, "horizon_months: input should be less than or equal to 60 (got 61)", id="horizon-too-long"),
+    pytest.param({"discount_rate_annual": 1.5}, "discount_rate_annual: input should be less than or equal to 1", id="discount-above-1"),
+    pytest.param({"sort": "recency"}, "sort: input should be 'clv' or 'p_alive' (got 'recency')", id="unknown-sort"),
     pytest.param({"cursor": "garbage"}, "invalid cursor", id="garbage-cursor"),
     pytest.param({"filters": {"country": ["XX"]}}, "unknown country value", id="unknown-filter-value"),
 ])
