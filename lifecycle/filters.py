@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
+from lifecycle.errors import QueryError
+
 
 class Dimension(StrEnum):
     """A customer attribute that populations can be filtered and compared by."""
@@ -146,5 +148,22 @@ class Scope:
 
     @classmethod
     def at(cls, as_of: date, filters: Filters | None = None, window: Window | None = None) -> Scope:
-        """A scope with the default trailing-12-month window."""
+        """A scope with the default trailing-12-month window (``as_of`` checked by :func:`check_as_of`)."""
+        check_as_of(as_of)
         return cls(as_of, window or Window.trailing_months(as_of), filters or Filters())
+
+
+EARLIEST_AS_OF = date(1900, 1, 1)
+LATEST_AS_OF = date(2999, 12, 31)
+
+
+def check_as_of(day: date) -> date:
+    """``day`` if it lies in EARLIEST_AS_OF..LATEST_AS_OF, else ``QueryError``.
+
+    The engine shifts as_of by months and years (windows, cohorts, trends), which must stay inside the calendar
+    Python can represent; no business data lies outside these centuries.
+    """
+    if not EARLIEST_AS_OF <= day <= LATEST_AS_OF:
+        raise QueryError(f"as_of {day.isoformat()} is out of range: pick a day between {EARLIEST_AS_OF} and "
+                         f"{LATEST_AS_OF}, or omit it to use the data's last day")
+    return day

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from lifecycle.errors import DatasetNotFoundError
+from lifecycle.errors import DatasetNotFoundError, QueryError
+from lifecycle.filters import check_as_of
 from lifecycle.store import data_dir, default_db_path
 
 DEMO_DB_NAME = "demo.db"
@@ -46,3 +48,15 @@ def _build_demo(path: Path) -> Path:
         return path
     with contextlib.redirect_stdout(sys.stderr):
         return Path(ensure_demo(path))
+
+
+def parse_as_of(text: str | None, param_hint: str = "--as-of") -> date | None:
+    """The ``--as-of`` option as a date (None when not given); a usage error for a non-date or a day out of range."""
+    if text is None:
+        return None
+    try:
+        return check_as_of(date.fromisoformat(text))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date; use YYYY-MM-DD", param_hint=param_hint) from None
+    except QueryError as exc:
+        raise typer.BadParameter(exc.user_message, param_hint=param_hint) from None

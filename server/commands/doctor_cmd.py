@@ -14,7 +14,7 @@ from rich.table import Table
 from lifecycle.doctor import DatasetReport, diagnose
 from lifecycle.store import open_readonly
 from server.cli import app
-from server.dataset import DbOption, resolve_db
+from server.dataset import DbOption, parse_as_of, resolve_db
 
 QUERY_TIME_LIMIT_S = 120.0
 
@@ -26,7 +26,7 @@ def doctor_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Check the dataset: tables, date coverage, computable metrics and data-quality warnings."""
-    day = _parse_day(as_of)
+    day = parse_as_of(as_of)
     path = resolve_db(db)
     conn = open_readonly(path, QUERY_TIME_LIMIT_S)
     try:
@@ -37,15 +37,6 @@ def doctor_command(
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
         print_report(report, Console())
-
-
-def _parse_day(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date; use YYYY-MM-DD", param_hint="--as-of") from None
 
 
 def print_report(report: DatasetReport, console: Console) -> None:

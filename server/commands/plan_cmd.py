@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import tomllib
 from enum import Enum
-from datetime import date
 from pathlib import Path
 from typing import Optional
 
@@ -21,7 +20,7 @@ from prompts.llm import LLMSettings, api_key_available
 from prompts.plan import PlanOptions, Target, TargetOutcome, at_risk_targets, dimension_targets, run_plan, stage_targets
 from prompts.render import BusinessContext, Language, PromptName
 from server.cli import app
-from server.dataset import resolve_db
+from server.dataset import parse_as_of, resolve_db
 
 console = Console(stderr=True)
 
@@ -66,7 +65,7 @@ def plan_command(
 ) -> None:
     """Write lifecycle strategy documents grounded in computed facts (offline without an API key)."""
     db_path = resolve_db(db)
-    day = date.fromisoformat(as_of) if as_of else data_end(db_path)
+    day = parse_as_of(as_of) or data_end(db_path)
     context = _context(context_file, company, business_model)
     use_model = (api_key_available() or model is not None) and not offline and not dry_run
     settings = LLMSettings.from_env(model, timeout_s=timeout, max_retries=max_retries, max_tokens=max_tokens,
