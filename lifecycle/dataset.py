@@ -84,22 +84,28 @@ class Dataset:
         """Ids of ``customers()``."""
         return pd.Index(self.customers()["customer_id"])
 
-    def table(self, name: str, extra: bool = False) -> pd.DataFrame:
+    def table(self, name: str, extra: bool = False, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
         """Rows of canonical table ``name`` for the scope's customers, as known on ``as_of``.
 
         Missing tables give an empty frame with the canonical columns. ``extra=True`` also returns the
-        ``x_*`` columns the user imported.
+        ``x_*`` columns the user imported. ``columns`` reads only those canonical columns (same rows, same
+        order): the events table has millions of rows, and most metrics need three of its columns.
         """
-        key = f"{name}:{extra}"
+        key = f"{name}:{extra}:{columns}"
         if key not in self._cache:
-            self._cache[key] = self._load(name, extra)
+            self._cache[key] = self._load(name, extra, columns)
         return self._cache[key]
 
-    def _load(self, name: str, extra: bool) -> pd.DataFrame:
+    def _load(self, name: str, extra: bool, only: tuple[str, ...] | None = None) -> pd.DataFrame:
         if name not in TABLES:
             raise QueryError(f"unknown table {name!r}")
         spec = TABLES[name]
         columns = [c.name for c in spec.columns]
+        if only is not None:
+            unknown = [c for c in only if c not in columns]
+            if unknown:
+                raise QueryError(f"unknown column(s) {unknown} of table {name!r}")
+            columns = list(only)
         if extra and self.backend.has_table(name):
             columns += [c for c in self.backend.extra_columns(name) if c not in columns]
         if not self.backend.has_table(name):

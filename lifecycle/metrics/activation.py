@@ -18,14 +18,14 @@ from lifecycle.dataset import Dataset
 from lifecycle.registry import TARGETS, MetricDefinition, MetricGroup
 from lifecycle.results import MetricResult, Unit, missing_result, ratio_result
 from lifecycle.metrics.common import (
-    days_after_signup, eligible_signups, join_notes, median, signups_in_window, small_sample_note, target, too_recent_note,
+    EVENT_COLUMNS,     days_after_signup, eligible_signups, join_notes, median, signups_in_window, small_sample_note, target, too_recent_note,
     with_notes,
 )
 
 
 def first_event_day(dataset: Dataset, customers: pd.DataFrame, event_name: str) -> pd.Series:
     """Days from signup to each customer's first ``event_name`` event (by as_of), indexed by customer id."""
-    events = dataset.table("events")
+    events = dataset.table("events", columns=EVENT_COLUMNS)
     events = events[events["event_name"] == event_name]
     timed = days_after_signup(events, customers)
     return timed.groupby("customer_id")["day"].min().sort_index()
@@ -83,7 +83,7 @@ def onboarding_completion_rate(dataset: Dataset) -> MetricResult:
     """
     rule = dataset.config.activation
     eligible, too_recent = eligible_signups(dataset, rule.onboarding_within_days)
-    events = dataset.table("events")
+    events = dataset.table("events", columns=EVENT_COLUMNS)
     timed = days_after_signup(events[events["event_name"] == rule.onboarding_event], eligible)
     steps = timed[timed["day"] <= rule.onboarding_within_days].groupby("customer_id").size()
     completed = int((steps >= rule.onboarding_steps).sum())
@@ -109,7 +109,7 @@ def early_feature_adoption(dataset: Dataset) -> MetricResult:
     if not features:
         return missing_result("early_feature_adoption", Unit.RATIO, dataset.scope, "no core features configured", spec_target)
     eligible, too_recent = eligible_signups(dataset, rule.early_window_days)
-    events = dataset.table("events")
+    events = dataset.table("events", columns=EVENT_COLUMNS)
     timed = days_after_signup(events[events["event_name"].isin(features)], eligible)
     used = timed[timed["day"] <= rule.early_window_days][["customer_id", "event_name"]].drop_duplicates()
     result = ratio_result("early_feature_adoption", float(len(used)), float(len(eligible) * len(features)), Unit.RATIO,

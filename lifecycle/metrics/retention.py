@@ -20,7 +20,7 @@ from lifecycle.filters import add_months
 from lifecycle.registry import TARGETS, MetricDefinition, MetricGroup
 from lifecycle.results import MetricResult, Unit, missing_result, ratio_result
 from lifecycle.metrics.common import (
-    DAY, activity_events, as_of_ts, days_after_signup, eligible_signups, join_notes, paying_on, paying_subscriptions,
+    EVENT_COLUMNS,     DAY, activity_events, as_of_ts, days_after_signup, eligible_signups, join_notes, paying_on, paying_subscriptions,
     small_sample_note, target, too_recent_note, with_notes,
 )
 
@@ -72,7 +72,7 @@ def feature_adoption_rate(dataset: Dataset) -> MetricResult:
         return missing_result("feature_adoption_rate", Unit.RATIO, dataset.scope, "no core features configured", spec_target)
     active = pd.Index(_recent_activity(dataset)["customer_id"].unique())
     start, end = last_days(dataset)
-    events = dataset.table("events")
+    events = dataset.table("events", columns=EVENT_COLUMNS)
     used = events[events["event_name"].isin(features) & (events["occurred_at"] >= start) & (events["occurred_at"] < end)
                   & events["customer_id"].isin(active)][["customer_id", "event_name"]].drop_duplicates()
     per_feature = used.groupby("event_name").size()
