@@ -18,6 +18,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from pydantic import ValidationError
 
+from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from server.completions import register_completions
 from server.prompts_mcp import register_prompts
 from server.resources import register_resources
@@ -61,14 +62,17 @@ class LifecycleServer(MCPServer):
             raise
 
 
-def build_server(db_path: Path, *, query_time_limit_s: float = DEFAULT_QUERY_TIME_LIMIT_S,
+def build_server(db_path: Path, *, config: EngineConfig = DEFAULT_CONFIG,
+                 query_time_limit_s: float = DEFAULT_QUERY_TIME_LIMIT_S,
                  log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING") -> MCPServer:
     """The MCP server reading the database at ``db_path`` (opened read-only, per call, when a tool runs).
 
-    The database need not exist yet: tools then answer with an error telling the user how to create it.
+    Every tool, prompt and resource computes with ``config`` (stage model, health profile, activation rule,
+    margins, targets), as ``lifecycle plan --config`` does. The database need not exist yet: tools then answer
+    with an error telling the user how to create it.
     """
     server = LifecycleServer(SERVER_NAME, instructions=INSTRUCTIONS, version=_package_version(), log_level=log_level)
-    ctx = ToolContext(Path(db_path), query_time_limit_s)
+    ctx = ToolContext(Path(db_path), query_time_limit_s, config)
     for module in TOOL_MODULES:
         module.register(server, ctx)
     compact_tool_schemas(server)

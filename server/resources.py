@@ -23,7 +23,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 
-from lifecycle.config import DEFAULT_CONFIG
+from lifecycle.config import EngineConfig
 from lifecycle.errors import LifecycleError
 from lifecycle.health import explain_health
 from lifecycle.health_profile import load_health_profile
@@ -52,12 +52,12 @@ def metric_definitions() -> str:
     return _json([definition.to_dict() for definition in registry().values()])
 
 
-def stage_model() -> str:
-    return _json(load_model(DEFAULT_CONFIG.models.stages).to_dict())
+def stage_model(config: EngineConfig) -> str:
+    return _json(load_model(config.models.stages).to_dict())
 
 
-def health_profile() -> str:
-    return _json(dataclasses.asdict(load_health_profile(DEFAULT_CONFIG.models.health)))
+def health_profile(config: EngineConfig) -> str:
+    return _json(dataclasses.asdict(load_health_profile(config.models.health)))
 
 
 def _cell(value: Any) -> Any:
@@ -118,10 +118,10 @@ def register_resources(server: MCPServer, ctx: ToolContext) -> None:
                     mime_type="application/json")(metric_definitions)
     server.resource("lifecycle://stages/model", name="stage_model", title="Stage model",
                     description="The active lifecycle stage model: stages, rules, overlays.",
-                    mime_type="application/json")(stage_model)
+                    mime_type="application/json")(lambda: stage_model(ctx.config))
     server.resource("lifecycle://health/profile", name="health_profile", title="Health profile",
                     description="The active health profile: components, weights, signals, bands, segments, risk rules.",
-                    mime_type="application/json")(health_profile)
+                    mime_type="application/json")(lambda: health_profile(ctx.config))
     server.resource("lifecycle://schema", name="schema", title="Data model",
                     description="Canonical tables and columns the dataset holds.", mime_type="text/markdown")(data_model_markdown)
 

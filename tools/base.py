@@ -23,6 +23,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
+from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from lifecycle.errors import DatasetError, DatasetNotFoundError, LifecycleError, ModelFitError, QueryTimeoutError
 from lifecycle.store import open_readonly
 
@@ -45,10 +46,12 @@ UNREADABLE_DATASET_MESSAGE = (
 
 @dataclass(frozen=True)
 class ToolContext:
-    """What a tool needs from the server: the database it reads and the time limit per query."""
+    """What a tool needs from the server: the database it reads, the time limit per query, and the engine
+    configuration every dataset is opened with (``lifecycle serve --config``; the same numbers as ``lifecycle plan``)."""
 
     db_path: Path
     query_time_limit_s: float = DEFAULT_QUERY_TIME_LIMIT_S
+    config: EngineConfig = DEFAULT_CONFIG
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:

@@ -25,7 +25,6 @@ import anyio.from_thread
 import anyio.to_thread
 from mcp.types import CallToolResult
 
-from lifecycle.config import DEFAULT_CONFIG
 from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
 from lifecycle.filters import Filters, Window
@@ -60,9 +59,10 @@ class Work:
             yield conn
 
     def dataset(self, as_of: date, filters: Filters | None = None, window: Window | None = None) -> Dataset:
-        """A ``Dataset`` over the server's database (read-only, the server's time limit per query), closed after the call."""
+        """A ``Dataset`` over the server's database (read-only, the server's time limit per query, the server's
+        configuration), closed after the call."""
         self.step()
-        dataset = Dataset.open(self.ctx.db_path, as_of, filters=filters, window=window, config=DEFAULT_CONFIG,
+        dataset = Dataset.open(self.ctx.db_path, as_of, filters=filters, window=window, config=self.ctx.config,
                                time_limit_s=self.ctx.query_time_limit_s)
         with self._lock:
             self._datasets.append(dataset)

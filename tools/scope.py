@@ -157,8 +157,8 @@ def file_identity(path: Path) -> tuple[str, int, int]:
 
 
 def memo(work: Work, kind: str, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """``compute()`` once per (database identity, kind, key) in this process (LRU of ``MEMO_SIZE``)."""
-    full = (file_identity(work.db_path), kind, key)
+    """``compute()`` once per (database identity, configuration, kind, key) in this process (LRU of ``MEMO_SIZE``)."""
+    full = (file_identity(work.db_path), work.ctx.config.fingerprint(), kind, key)
     with _MEMO_LOCK:
         if full in _MEMO:
             _MEMO.move_to_end(full)

@@ -4,9 +4,11 @@ Counts come from ``lifecycle.stages.stage_distribution`` (on the cached as-of sn
 ``lifecycle.metrics.flow.transition_matrix`` between the day before the period and as_of, the flow rates
 (progression, regression, stagnation, velocity, completion) from the registry, and the drivers from
 ``lifecycle.drivers.progression_drivers``. ``chart: true`` adds the stage funnel as a PNG.
-"""
 
-from __future__ import annotations
+The ``stage`` argument's enum lists the customer stages of the server's configured stage model, so it is built per
+server in ``register``. This module therefore evaluates annotations eagerly (no ``from __future__ import
+annotations``): the SDK resolves a tool's annotations in the module's globals, where that enum does not live.
+"""
 
 from datetime import date
 from enum import StrEnum
@@ -16,7 +18,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from lifecycle.config import DEFAULT_CONFIG
+from lifecycle.config import EngineConfig
 from lifecycle.drivers import CAVEAT, progression_drivers
 from lifecycle.metrics.flow import transition_matrix, window_start_day
 from lifecycle.registry import compute_metric
@@ -38,8 +40,11 @@ DESCRIPTION = (
 )
 
 FLOW_METRICS = ("progression_rate", "regression_rate", "stagnation_rate", "stage_velocity_days", "lifecycle_completion_rate")
-StageId = StrEnum("StageId", {s.id: s.id for s in load_model(DEFAULT_CONFIG.models.stages).customer_stages})  # type: ignore[misc]
-"""Customer stages of the configured stage model (the tool's enum)."""
+
+
+def stage_enum(config: EngineConfig) -> type[StrEnum]:
+    """The customer stages of ``config``'s stage model, as the enum of the tool's ``stage`` argument."""
+    return StrEnum("StageId", {s.id: s.id for s in load_model(config.models.stages).customer_stages})  # type: ignore[return-value]
 
 
 class OverlayCount(BaseModel):
@@ -176,7 +181,8 @@ def funnel_png(result: StageDistributionResult) -> bytes:
 
 
 def register(server: MCPServer, ctx: ToolContext) -> None:
-    """Add the ``stage_distribution`` tool to ``server``."""
+    """Add the ``stage_distribution`` tool to ``server``, its ``stage`` enum from the server's stage model."""
+    StageId = stage_enum(ctx.config)
 
     async def stage_distribution_tool(
         as_of: AsOf = None,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from lifecycle.config import load_config
 from lifecycle.dataset import Dataset, data_end
 from lifecycle.facts import format_value
 from lifecycle.filters import Filters
@@ -50,6 +52,7 @@ def metrics_command(
     segment: Optional[str] = typer.Option(None, "--segment", help="Only this segment."),
     plan: Optional[str] = typer.Option(None, "--plan", help="Only this plan."),
     channel: Optional[str] = typer.Option(None, "--channel", help="Only this acquisition channel."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="Engine configuration TOML (as for `lifecycle plan`)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     definitions: bool = typer.Option(False, "--definitions", help="Print the definitions registry as Markdown and exit."),
 ) -> None:
@@ -57,10 +60,11 @@ def metrics_command(
     if definitions:
         typer.echo(definitions_markdown())
         return
+    config = load_config(config_file)
     path = resolve_db(db)
     day = date.fromisoformat(as_of) if as_of else data_end(path)
     filters = Filters(segment=(segment,) if segment else (), plan=(plan,) if plan else (), channel=(channel,) if channel else ())
-    results = compute_all(Dataset.open(path, day, filters=filters))
+    results = compute_all(Dataset.open(path, day, filters=filters, config=config))
     if as_json:
         typer.echo(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=2, sort_keys=True))
         return

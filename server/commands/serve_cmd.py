@@ -3,6 +3,9 @@
 In stdio mode stdout carries protocol messages only: logging goes to stderr, anything printed while the
 dataset is prepared is redirected to stderr, and while serving the SDK points fd 1 at stderr so stray
 writes from handlers cannot corrupt the stream.
+
+``--config`` gives the server the engine configuration ``lifecycle plan --config`` takes, so both compute the same
+numbers; a bad file, stage model or health profile stops the server at start with one ``Error:`` line.
 """
 
 from __future__ import annotations
@@ -10,10 +13,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
+from lifecycle.config import EngineConfig, load_config
+from lifecycle.health_profile import load_health_profile
+from lifecycle.stages import load_model
 from server.app import build_server
 from server.cli import app, err_console
 from server.dataset import DbOption, resolve_db
@@ -25,6 +32,7 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 @app.command("serve")
 def serve_command(
     db: DbOption = None,
+    config_file: Annotated[Path | None, typer.Option("--config", help="Engine configuration TOML (as for `lifecycle plan`).")] = None,
     http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP at http://HOST:PORT/mcp instead of stdio.")] = False,
     host: Annotated[str, typer.Option(help="HTTP: interface to bind. Anything but loopback requires $LIFECYCLE_MCP_TOKEN.")] = DEFAULT_HOST,
     port: Annotated[int, typer.Option(help="HTTP: port to bind (0 picks a free one).", min=0, max=65535)] = DEFAULT_PORT,
@@ -41,15 +49,25 @@ def serve_command(
                                 allow_hosts=tuple(allow_host or ()), token=token_from_env(), max_body_bytes=max_body)
         if http:
             check_exposure(settings)  # fail before any work when the listener would be unsafe
+        config = engine_config(config_file)
         path = resolve_db(db, must_exist=False)
         if not path.exists():
             err_console.print(f"Warning: no dataset at {path} yet; tools will say so until you run "
                               "`lifecycle demo` or `lifecycle import`.", highlight=False)
-        server = build_server(path, log_level=level)
+        server = build_server(path, config=config, log_level=level)
     if http:
         serve_http(server, settings)
     else:
         server.run("stdio")
+
+
+def engine_config(path: Path | None) -> EngineConfig:
+    """The configuration at ``path`` (the defaults without one), with its stage model and health profile loaded now
+    so that a bad name fails at start rather than on every tool call (``ConfigError``)."""
+    config = load_config(path)
+    load_model(config.models.stages)
+    load_health_profile(config.models.health)
+    return config
 
 
 def _log_level(name: str) -> LogLevel:
