@@ -84,9 +84,21 @@ class EngineConfig:
         return dict(self.targets).get(metric_id)
 
     def fingerprint(self) -> str:
-        """A short stable id of this configuration (sha256 of its canonical JSON)."""
-        payload = json.dumps(asdict(self), sort_keys=True, default=list)
+        """A short stable id of this configuration: sha256 of its canonical JSON and of the contents of any stage
+        model or health profile it names by file path (editing such a file gives a new id, so no cache serves
+        results computed with the old rules)."""
+        files = {value: _file_digest(value) for value in (self.models.stages, self.models.health)}
+        payload = json.dumps({"config": asdict(self), "files": files}, sort_keys=True, default=list)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _file_digest(value: str) -> str | None:
+    """sha256 of the file at ``value`` when it names one (a model given by path), else None (a preset name)."""
+    path = Path(value).expanduser()
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    except OSError:
+        return None
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -165,7 +177,19 @@ def load_config(path: str | Path | None) -> EngineConfig:
         raise ConfigError(f"config file not found: {source}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}") from None
-    return config_from_dict(data, where=source.name)
+    config = config_from_dict(data, where=source.name)
+    return replace(config, models=ModelsConfig(stages=_beside(config.models.stages, source),
+                                               health=_beside(config.models.health, source)))
+
+
+def _beside(value: str, config_file: Path) -> str:
+    """A model named by a relative file path, resolved against the config file's folder (not the working directory,
+    which is arbitrary under an MCP client); preset names and absolute paths are kept."""
+    looks_like_path = value.endswith(".toml") or "/" in value or "\\" in value
+    path = Path(value).expanduser()
+    if not looks_like_path or path.is_absolute():
+        return value
+    return str((config_file.parent / path).resolve())
 
 
 DEFAULT_CONFIG = EngineConfig()

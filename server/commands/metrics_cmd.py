@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Optional
 
@@ -17,7 +16,7 @@ from lifecycle.facts import format_value
 from lifecycle.filters import Filters
 from lifecycle.registry import compute_all, registry
 from server.cli import app
-from server.dataset import DbOption, resolve_db
+from server.dataset import DbOption, parse_as_of, resolve_db
 
 
 def definitions_markdown() -> str:
@@ -62,7 +61,7 @@ def metrics_command(
         return
     config = load_config(config_file)
     path = resolve_db(db)
-    day = date.fromisoformat(as_of) if as_of else data_end(path)
+    day = parse_as_of(as_of) or data_end(path)
     filters = Filters(segment=(segment,) if segment else (), plan=(plan,) if plan else (), channel=(channel,) if channel else ())
     results = compute_all(Dataset.open(path, day, filters=filters, config=config))
     if as_json:

@@ -12,7 +12,7 @@ from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
 from tests.server.test_doctor_cmd import commands_registered, run_cli  # noqa: F401 - the fixture is autouse
 
-COMMANDS = [["doctor"], ["plan", "--out", "{tmp}/plan"]]
+COMMANDS = [["doctor"], ["metrics"], ["plan", "--out", "{tmp}/plan"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
