@@ -18,7 +18,7 @@ from lifecycle.stages import classify_customer, model_for
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.runtime import Work, run_tool
-from tools.scope import AsOf, ResolvedScope, ScopeOut, check_customer, resolve_scope
+from tools.scope import AsOf, ResolvedScope, check_customer, resolve_scope
 
 NAME = "classify_customer"
 TITLE = "Classify one customer's lifecycle stage"

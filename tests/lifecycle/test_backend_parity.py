@@ -32,7 +32,7 @@ from lifecycle.health_profile import load_health_profile
 from lifecycle.registry import compute_all
 from lifecycle.results import MetricResult
 from lifecycle.risk import RiskQuery, rank_at_risk
-from lifecycle.snapshot import build_snapshot, snapshot_of
+from lifecycle.snapshot import build_snapshot
 from lifecycle.stages import classify_customers, model_for
 
 pytestmark = pytest.mark.slow
