@@ -103,10 +103,14 @@ class BatchCollector:
                 fresh, failures = await self._run_batch(missing)
                 results.update(fresh)
             for cid, _body, future in waiting:
-                if cid in results:
+                if future.done():  # its target was cancelled (an interrupted run)
+                    continue
+                try:
+                    if cid not in results:
+                        raise LLMError(failures.get(cid, "the batch returned no answer for this request"))
                     future.set_result(self._completion(results[cid]))
-                else:
-                    future.set_exception(LLMError(failures.get(cid, "the batch returned no answer for this request")))
+                except LLMError as exc:
+                    future.set_exception(exc)
         except Exception as exc:  # every waiting target gets the reason; none hangs
             error = exc if isinstance(exc, LLMError) else LLMError(f"batch run failed: {type(exc).__name__}: {exc}")
             for _cid, _body, future in waiting:

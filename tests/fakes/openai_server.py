@@ -4,7 +4,7 @@ It is the only stand-in the tests use (for a remote LLM service). Each chat requ
 line of a batch — pops the next scripted step (or repeats the default step): ``grounded`` answers by citing
 facts from the prompt's FACTS block, ``fabricate`` adds an invented number, ``status:429`` / ``status:500``
 fail, ``sleep:S`` stalls before answering (client timeouts; ignored in batches), ``truncate`` answers with
-finish_reason "length", ``text:…`` answers that text.
+finish_reason "length", ``no_choices`` answers 200 with an empty ``choices`` list, ``text:…`` answers that text.
 
 Structured output: a request with a JSON-schema ``response_format`` is answered with JSON of the plan schema
 (``structured="json"``), refused with HTTP 400 (``"refuse"``, a server without the feature) or answered in
@@ -114,6 +114,8 @@ class ScriptedOpenAI:
         else:
             text = grounded_answer(prompt) + ("\n" + extra if extra else "")
         finish = "stop"
+        if step == "no_choices":
+            return 200, {"id": "chatcmpl-scripted", "object": "chat.completion", "created": 0, "model": "scripted", "choices": []}
         if step == "truncate":
             text, finish = text[: len(text) // 2], "length"
         return 200, {

@@ -75,6 +75,13 @@ def test_a_failed_line_fails_only_its_target(store: Path, tmp_path: Path) -> Non
     assert "batch request failed (HTTP 500)" in failed["error"]
 
 
+def test_an_answer_without_choices_fails_only_its_target(store: Path, tmp_path: Path) -> None:
+    with ScriptedOpenAI(["grounded", "no_choices"]) as server:
+        manifest = run(store, tmp_path / "out", server, segments(store))
+    assert sorted(t["status"] for t in manifest["targets"]) == ["done", "done", "error"]
+    assert "no choices" in next(t["error"] for t in manifest["targets"] if t["status"] == "error")
+
+
 @pytest.mark.parametrize("outcome", ["failed", "expired"])
 def test_a_batch_that_ends_badly_gives_every_target_the_reason(store: Path, tmp_path: Path, outcome: str) -> None:
     with ScriptedOpenAI(batch_outcome=outcome) as server:
