@@ -1,0 +1,69 @@
+"""The snapshot's Parquet cache: where a materialised snapshot lives, and reading/writing it safely.
+
+One file per (database file identity, as_of, configuration fingerprint, filters, column subset) under
+``data_dir()/cache``. The db identity is a sha256 of (resolved path, size, mtime_ns) — a re-import changes it,
+so a stale snapshot is never read. Files are written to a temporary name and renamed into place
+(``os.replace``), so a reader never sees half a file; a damaged file reads as absent and is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Collection
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from lifecycle.config import EngineConfig
+from lifecycle.filters import Filters
+
+
+def columns_tag(columns: Collection[str] | None) -> str:
+    """A short stable tag of a column subset (``cols`` + 10 hex of the sorted names' sha256); "" for all columns."""
+    if columns is None:
+        return ""
+    return "cols" + hashlib.sha256(",".join(sorted(set(columns))).encode()).hexdigest()[:10]
+
+
+def snapshot_cache_path(db_path: str | Path, as_of: date, config: EngineConfig, filters: Filters,
+                        columns: Collection[str] | None = None) -> Path:
+    """Where the cached snapshot for these arguments lives (see ``lifecycle.snapshot.load_or_build_snapshot``).
+
+    ``data_dir()/cache/<db identity>/snapshot-<as_of>-<config fingerprint>-<filters hash>[-<columns tag>].parquet``
+    """
+    from lifecycle.store import data_dir
+
+    source = Path(db_path).resolve()
+    stat = source.stat()
+    identity = hashlib.sha256(f"{source}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    filters_hash = hashlib.sha256(json.dumps(filters.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+    tag = f"-{columns_tag(columns)}" if columns is not None else ""
+    name = f"snapshot-{as_of.isoformat()}-{config.fingerprint()}-{filters_hash}{tag}.parquet"
+    return data_dir() / "cache" / identity / name
+
+
+def read_cached(target: Path) -> pd.DataFrame | None:
+    """The snapshot stored at ``target``, or None when there is none or it cannot be read."""
+    if target.exists():
+        try:
+            return pd.read_parquet(target)
+        except Exception:  # a damaged cache file is rebuilt, never trusted
+            return None
+    return None
+
+
+def write_cached(snap: pd.DataFrame, target: Path) -> None:
+    """Store ``snap`` at ``target`` atomically (temporary file in the same folder, then ``os.replace``)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=target.parent)
+    os.close(handle)
+    try:
+        snap.to_parquet(temporary, index=False)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)

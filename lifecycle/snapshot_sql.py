@@ -1,0 +1,201 @@
+"""Snapshot sections pushed down to the store as SQL: events, referrals, touches and orders.
+
+These tables are the large ones, so each section is one portable aggregation (``GROUP BY customer_id`` with
+``SUM(CASE …)`` windows on ISO-8601 text, bound parameters, identifiers from the schema only) run through
+``dataset.backend.query`` — identical on SQLite and DuckDB. A window "the last n days" is
+``(as_of − n, as_of]`` in whole days: ``occurred_at >= _cutoff(dataset, n) AND occurred_at < _cutoff(dataset)``.
+The scope's customer filter is applied in SQL (``_scope_sql``), as ``Dataset`` applies it to the other tables.
+Column definitions: the module docstring of ``lifecycle.snapshot`` and ``docs/snapshot-contract.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pandas as pd
+
+from lifecycle.dataset import Dataset, next_day_iso, to_datetime
+from lifecycle.snapshot_frames import absent_columns, as_float, attach, days_between
+
+RECENT_COLUMNS = ("events_7d", "events_30d", "events_prev_30d", "events_90d", "active_days_30d", "distinct_features_30d")
+MILESTONE_COLUMNS = ("activated", "activated_at", "days_to_value", "onboarding_steps_done", "onboarding_complete")
+
+
+def feature_column(event_name: str) -> str:
+    """The snapshot column flagging use of core feature ``event_name``: ``used_<name>`` (non-word chars → ``_``)."""
+    return "used_" + re.sub(r"\W", "_", event_name)
+
+
+def _cutoff(dataset: Dataset, days_back: int = 0) -> str:
+    """ISO text of the first day after ``as_of − days_back``: ``col >= _cutoff(ds, n)`` selects (as_of−n, …]."""
+    return next_day_iso(dataset.as_of - timedelta(days=days_back))
+
+
+def _scope_sql(dataset: Dataset, column: str) -> tuple[str, list[object]]:
+    """The scope's customer filter on ``column`` (as ``Dataset._load`` applies it), or a true clause."""
+    if dataset.filters.is_empty():
+        return "1 = 1", []
+    clause, params = dataset.filters.customer_sql("c")
+    return f"{column} IN (SELECT c.customer_id FROM customers c WHERE {clause})", params
+
+
+def _in_list(column: str, values: tuple[str, ...]) -> tuple[str, list[object]]:
+    if not values:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+
+def _events_absent(dataset: Dataset, snap: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame | None:
+    """``snap`` with ``columns`` missing when there is no event data, else None (go ahead and query)."""
+    return None if dataset.has("events") else absent_columns(snap, columns)
+
+
+def _activity_sql(dataset: Dataset) -> tuple[str, list[object]]:
+    events = tuple(dataset.config.activation.active_events)
+    return _in_list("e.event_name", events) if events else ("1 = 1", [])
+
+
+def _event_query(dataset: Dataset, select: list[str], params: list[object], where: str, where_params: list[object]) -> pd.DataFrame:
+    scope, scope_params = _scope_sql(dataset, "e.customer_id")
+    sql = (f"SELECT e.customer_id AS customer_id, {', '.join(select)} FROM events e "
+           f"WHERE {where} AND e.occurred_at < ? AND {scope} GROUP BY e.customer_id")
+    return dataset.backend.query(sql, [*params, *where_params, _cutoff(dataset), *scope_params])
+
+
+def recent_event_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Window counts over the last 90 days only (the WHERE keeps older rows out of every expression)."""
+    absent = _events_absent(dataset, snap, dict.fromkeys([*RECENT_COLUMNS, "usage_change_30d"], "float"))
+    if absent is not None:
+        return absent
+    act, act_params = _activity_sql(dataset)
+    core, core_params = _in_list("e.event_name", tuple(dataset.config.activation.core_features))
+    qty = "COALESCE(e.quantity, 1)"
+    select: list[str] = []
+    params: list[object] = []
+    for alias, back in (("events_7d", 7), ("events_30d", 30), ("events_90d", 90)):
+        select.append(f"SUM(CASE WHEN {act} AND e.occurred_at >= ? THEN {qty} ELSE 0 END) AS {alias}")
+        params += [*act_params, _cutoff(dataset, back)]
+    select.append(f"SUM(CASE WHEN {act} AND e.occurred_at >= ? AND e.occurred_at < ? THEN {qty} ELSE 0 END) AS events_prev_30d")
+    params += [*act_params, _cutoff(dataset, 60), _cutoff(dataset, 30)]
+    select.append(f"COUNT(DISTINCT CASE WHEN {act} AND e.occurred_at >= ? THEN SUBSTR(e.occurred_at, 1, 10) END) AS active_days_30d")
+    params += [*act_params, _cutoff(dataset, 30)]
+    select.append(f"COUNT(DISTINCT CASE WHEN {core} AND e.occurred_at >= ? THEN e.event_name END) AS distinct_features_30d")
+    params += [*core_params, _cutoff(dataset, 30)]
+    frame = as_float(_event_query(dataset, select, params, "e.occurred_at >= ?", [_cutoff(dataset, 90)]), list(RECENT_COLUMNS))
+    snap = attach(snap, frame, dict.fromkeys(RECENT_COLUMNS, 0.0))
+    previous = snap["events_prev_30d"]
+    snap["usage_change_30d"] = ((snap["events_30d"] - previous) / previous.where(previous > 0)).astype("float64")
+    return snap
+
+
+def latest_event_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Latest activity event to as_of and the whole days since it."""
+    absent = _events_absent(dataset, snap, {"last_event_at": "datetime", "days_since_last_event": "float"})
+    if absent is not None:
+        return absent
+    act, act_params = _activity_sql(dataset)
+    frame = _event_query(dataset, ["MAX(e.occurred_at) AS last_event_at"], [], act, act_params)
+    frame["last_event_at"] = to_datetime(frame["last_event_at"]) if len(frame) else pd.Series([], dtype="datetime64[us]")
+    snap = attach(snap, frame, {"last_event_at": None})
+    snap["last_event_at"] = snap["last_event_at"].astype("datetime64[us]")
+    snap["days_since_last_event"] = days_between(as_of, snap["last_event_at"].dt.normalize())
+    return snap
+
+
+def milestone_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """First value event and onboarding steps (reads only those two event names)."""
+    activation = dataset.config.activation
+    absent = _events_absent(dataset, snap, {"activated": "boolean", "activated_at": "datetime", "days_to_value": "float",
+                                             "onboarding_steps_done": "float", "onboarding_complete": "boolean"})
+    if absent is not None:
+        return absent
+    select = ["MIN(CASE WHEN e.event_name = ? THEN e.occurred_at END) AS activated_at",
+              "SUM(CASE WHEN e.event_name = ? THEN 1 ELSE 0 END) AS onboarding_events"]
+    names = [activation.value_event, activation.onboarding_event]
+    frame = as_float(_event_query(dataset, select, names, "e.event_name IN (?, ?)", names), ["onboarding_events"])
+    frame["activated_at"] = to_datetime(frame["activated_at"]) if len(frame) else pd.Series([], dtype="datetime64[us]")
+    snap = attach(snap, frame, {"activated_at": None, "onboarding_events": 0.0})
+    snap["activated_at"] = snap["activated_at"].astype("datetime64[us]")
+    snap["days_to_value"] = days_between(snap["activated_at"].dt.normalize(), snap["signup_date"])
+    snap["activated"] = (snap["days_to_value"] <= activation.within_days).astype("boolean")
+    steps = float(activation.onboarding_steps)
+    snap["onboarding_steps_done"] = snap["onboarding_events"].clip(upper=steps)
+    snap["onboarding_complete"] = (snap["onboarding_steps_done"] >= steps).astype("boolean")
+    return snap.drop(columns=["onboarding_events"])
+
+
+def feature_use_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """``used_<feature>``: each configured core feature used at least once by as_of."""
+    features = tuple(dataset.config.activation.core_features)
+    used = [feature_column(f) for f in features]
+    absent = _events_absent(dataset, snap, dict.fromkeys(used, "boolean"))
+    if absent is not None or not features:
+        return absent if absent is not None else snap
+    select = [f"MAX(CASE WHEN e.event_name = ? THEN 1 ELSE 0 END) AS used_{i}" for i in range(len(features))]
+    where, where_params = _in_list("e.event_name", features)
+    frame = as_float(_event_query(dataset, select, list(features), where, where_params), [f"used_{i}" for i in range(len(features))])
+    frame = frame.rename(columns={f"used_{i}": name for i, name in enumerate(used)})
+    snap = attach(snap, frame, dict.fromkeys(used, 0.0))
+    for column in used:
+        snap[column] = (snap[column] > 0).astype("boolean")
+    return snap
+
+def referral_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Referrals made to as_of and those whose referred customer had signed up by as_of."""
+    columns = ["referrals_made", "referrals_converted"]
+    if not dataset.has("referrals"):
+        return absent_columns(snap, dict.fromkeys(columns, "float"))
+    scope, scope_params = _scope_sql(dataset, "r.referrer_customer_id")
+    sql = ("SELECT r.referrer_customer_id AS customer_id, COUNT(*) AS referrals_made, "
+           "SUM(CASE WHEN c2.customer_id IS NOT NULL THEN 1 ELSE 0 END) AS referrals_converted "
+           "FROM referrals r LEFT JOIN customers c2 ON c2.customer_id = r.referred_customer_id AND c2.signup_date < ? "
+           f"WHERE r.referred_at < ? AND {scope} GROUP BY r.referrer_customer_id")
+    frame = dataset.backend.query(sql, [_cutoff(dataset), _cutoff(dataset), *scope_params])
+    return attach(snap, as_float(frame, columns), dict.fromkeys(columns, 0.0))
+
+
+def touch_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Touches sent / opened / clicked in the last 90 days (every channel), emails sent and opened, open rate."""
+    columns = ["touches_sent_90d", "touches_opened_90d", "touches_clicked_90d", "emails_sent_90d", "emails_opened_90d"]
+    if not dataset.has("touches"):
+        return absent_columns(snap, {**dict.fromkeys(columns, "float"), "email_open_rate_90d": "float"})
+    cut = _cutoff(dataset)
+    opened = "(t.opened_at IS NOT NULL AND t.opened_at <> '' AND t.opened_at < ?)"
+    clicked = "(t.clicked_at IS NOT NULL AND t.clicked_at <> '' AND t.clicked_at < ?)"
+    scope, scope_params = _scope_sql(dataset, "t.customer_id")
+    sql = ("SELECT t.customer_id AS customer_id, COUNT(*) AS touches_sent_90d, "
+           f"SUM(CASE WHEN {opened} THEN 1 ELSE 0 END) AS touches_opened_90d, "
+           f"SUM(CASE WHEN {clicked} THEN 1 ELSE 0 END) AS touches_clicked_90d, "
+           "SUM(CASE WHEN t.channel = 'email' THEN 1 ELSE 0 END) AS emails_sent_90d, "
+           f"SUM(CASE WHEN t.channel = 'email' AND {opened} THEN 1 ELSE 0 END) AS emails_opened_90d "
+           f"FROM touches t WHERE t.sent_at >= ? AND t.sent_at < ? AND {scope} GROUP BY t.customer_id")
+    frame = dataset.backend.query(sql, [cut, cut, cut, _cutoff(dataset, 90), cut, *scope_params])
+    snap = attach(snap, as_float(frame, columns), dict.fromkeys(columns, 0.0))
+    sent = snap["emails_sent_90d"]
+    snap["email_open_rate_90d"] = snap["emails_opened_90d"] / sent.where(sent > 0)
+    return snap
+
+
+def order_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Kept orders to as_of: count, value net of refunds, first and latest order, whole days since the latest."""
+    columns = {"orders_count": "float", "orders_value": "float", "last_order_at": "datetime",
+               "first_order_at": "datetime", "days_since_last_order": "float"}
+    if not dataset.has("orders"):
+        return absent_columns(snap, columns)
+    status = "LOWER(COALESCE(o.status, ''))"
+    kept = f"{status} NOT IN ('refunded', 'cancelled', 'canceled')"
+    scope, scope_params = _scope_sql(dataset, "o.customer_id")
+    sql = (f"SELECT o.customer_id AS customer_id, SUM(CASE WHEN {kept} THEN 1 ELSE 0 END) AS orders_count, "
+           f"SUM(CASE WHEN {kept} THEN o.amount WHEN {status} = 'refunded' THEN -o.amount ELSE 0 END) AS orders_value, "
+           f"MAX(CASE WHEN {kept} THEN o.ordered_at END) AS last_order_at, "
+           f"MIN(CASE WHEN {kept} THEN o.ordered_at END) AS first_order_at "
+           f"FROM orders o WHERE o.ordered_at < ? AND {scope} GROUP BY o.customer_id")
+    frame = as_float(dataset.backend.query(sql, [_cutoff(dataset), *scope_params]), ["orders_count", "orders_value"])
+    for column in ("last_order_at", "first_order_at"):
+        frame[column] = to_datetime(frame[column]) if len(frame) else pd.Series([], dtype="datetime64[us]")
+    snap = attach(snap, frame, {"orders_count": 0.0, "orders_value": 0.0, "last_order_at": None, "first_order_at": None})
+    for column in ("last_order_at", "first_order_at"):
+        snap[column] = snap[column].astype("datetime64[us]")
+    snap["days_since_last_order"] = days_between(as_of, snap["last_order_at"].dt.normalize())
+    return snap

@@ -1,0 +1,144 @@
+"""Snapshot sections computed in pandas from the as-of tables: subscriptions, NPS, tickets and invoices.
+
+These tables are small, so they come through ``Dataset.table``, whose as-of view masks later facts; every
+computation is vectorised over all rows (nothing loops per customer). Column definitions: the module
+docstring of ``lifecycle.snapshot`` and ``docs/snapshot-contract.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lifecycle.dataset import Dataset
+from lifecycle.snapshot_frames import absent_columns, as_float, attach
+
+NPS_PROMOTER_MIN = 9
+NPS_DETRACTOR_MAX = 6
+HIGH_PRIORITIES = ("high", "urgent")
+
+
+def _active_on(subs: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
+    return (subs["start_date"] <= day) & (subs["end_date"].isna() | (subs["end_date"] > day))
+
+
+def subscription_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """MRR and seats now, 30 and 90 days ago (sums over active periods), and the paying-period flags."""
+    columns = {"mrr_current": "float", "mrr_30d_ago": "float", "mrr_90d_ago": "float", "mrr_change_90d": "float",
+               "seats_current": "float", "seats_90d_ago": "float", "seats_change_90d": "float",
+               "is_active_subscriber": "boolean", "churned": "boolean", "churned_at": "datetime",
+               "reactivated": "boolean", "reactivated_at": "datetime", "_first_sub_paid_at": "datetime"}
+    if not dataset.has("subscriptions"):
+        return absent_columns(snap, columns)
+    subs = dataset.table("subscriptions")[["customer_id", "start_date", "end_date", "mrr", "seats"]].copy()
+    subs["customer_id"] = subs["customer_id"].astype("string")
+    subs["seats"] = subs["seats"].astype("float64")
+    by = subs["customer_id"]
+    per: dict[str, pd.Series] = {}
+    for label, back in (("current", 0), ("30d_ago", 30), ("90d_ago", 90)):
+        active = _active_on(subs, as_of - pd.Timedelta(days=back))
+        per[f"mrr_{label}"] = subs["mrr"].where(active, 0.0).groupby(by).sum()
+        if label != "30d_ago":  # seats of active periods; unknown when an active period has no seat count
+            seats = subs["seats"].where(active, 0.0).groupby(by).sum()
+            unknown = (active & subs["seats"].isna()).groupby(by).any()
+            per[f"seats_{label}"] = seats.mask(unknown)
+    frame = pd.DataFrame(per).rename_axis("customer_id").reset_index()
+    seats_fill = 0.0 if subs["seats"].notna().any() else None
+    fills: dict[str, object] = {"mrr_current": 0.0, "mrr_30d_ago": 0.0, "mrr_90d_ago": 0.0,
+                                "seats_current": seats_fill, "seats_90d_ago": seats_fill}
+    snap = attach(snap, frame, fills)
+    if seats_fill is None:
+        snap[["seats_current", "seats_90d_ago"]] = np.nan
+    snap["mrr_change_90d"] = snap["mrr_current"] - snap["mrr_90d_ago"]
+    snap["seats_change_90d"] = snap["seats_current"] - snap["seats_90d_ago"]
+    return _paying_periods(snap, subs[subs["mrr"] > 0], as_of)
+
+
+def _paying_periods(snap: pd.DataFrame, paid: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Active / churned / reactivated from paying periods merged into blocks (vectorised over all rows)."""
+    paid = paid.sort_values(["customer_id", "start_date"], kind="stable")
+    start = paid["start_date"].to_numpy(dtype="datetime64[us]")
+    end = paid["end_date"].fillna(pd.Timestamp.max.floor("D")).to_numpy(dtype="datetime64[us]")
+    ends = pd.Series(end, index=paid.index)
+    reach = ends.groupby(paid["customer_id"]).cummax()
+    previous_reach = reach.groupby(paid["customer_id"]).shift(1)
+    new_block = previous_reach.isna() | (pd.Series(start, index=paid.index) > previous_reach)
+    active = _active_on(paid, as_of)
+    per = pd.DataFrame({
+        "blocks": new_block.groupby(paid["customer_id"]).sum(),
+        "is_active_subscriber": active.groupby(paid["customer_id"]).any(),
+        "_first_sub_paid_at": paid.groupby("customer_id")["start_date"].min(),
+        "last_block_start": paid["start_date"].where(new_block).groupby(paid["customer_id"]).max(),
+        "last_end": paid.groupby("customer_id")["end_date"].max(),
+    }).rename_axis("customer_id").reset_index()
+    snap = attach(snap, per, {"blocks": 0, "is_active_subscriber": False, "last_block_start": None, "last_end": None,
+                               "_first_sub_paid_at": None})
+    snap["is_active_subscriber"] = snap["is_active_subscriber"].astype("boolean")
+    ever = snap["blocks"] > 0
+    snap["churned"] = (ever & ~snap["is_active_subscriber"]).astype("boolean")
+    snap["churned_at"] = snap["last_end"].where(snap["churned"].astype(bool)).astype("datetime64[us]")
+    snap["reactivated"] = (snap["is_active_subscriber"] & (snap["blocks"] > 1)).astype("boolean")
+    snap["reactivated_at"] = snap["last_block_start"].where(snap["reactivated"].astype(bool)).astype("datetime64[us]")
+    snap["_first_sub_paid_at"] = snap["_first_sub_paid_at"].astype("datetime64[us]")
+    return snap.drop(columns=["blocks", "last_block_start", "last_end"])
+
+def nps_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Latest NPS response to as_of: score, date and category (promoter ≥ 9, passive 7–8, detractor ≤ 6)."""
+    if not dataset.has("nps_responses"):
+        return absent_columns(snap, {"nps_latest": "float", "nps_latest_at": "datetime", "nps_category": "string"})
+    nps = dataset.table("nps_responses").sort_values(["customer_id", "responded_at", "response_id"], kind="stable")
+    latest = nps.groupby("customer_id").tail(1)
+    frame = pd.DataFrame({"customer_id": latest["customer_id"], "nps_latest": latest["score"].astype("float64"),
+                          "nps_latest_at": latest["responded_at"]})
+    snap = attach(snap, frame, {"nps_latest": None, "nps_latest_at": None})
+    score = snap["nps_latest"]
+    category = np.select([score >= NPS_PROMOTER_MIN, score > NPS_DETRACTOR_MAX, score >= 0],
+                         ["promoter", "passive", "detractor"], default="")
+    snap["nps_category"] = pd.Series(category, index=snap.index, dtype="string").replace("", pd.NA)
+    snap["nps_latest_at"] = snap["nps_latest_at"].astype("datetime64[us]")
+    return snap
+
+
+def ticket_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Open tickets (all, high/urgent), tickets opened in the last 90 days, CSAT mean of those closed in them."""
+    columns = ["tickets_open", "tickets_open_high", "tickets_90d", "csat_avg_90d"]
+    if not dataset.has("tickets"):
+        return absent_columns(snap, dict.fromkeys(columns, "float"))
+    tickets = dataset.table("tickets")
+    since = as_of - pd.Timedelta(days=89)  # (as_of − 90, as_of] in whole days
+    is_open = tickets["closed_at"].isna()
+    high = tickets["priority"].astype("string").str.lower().isin(HIGH_PRIORITIES)
+    closed_recently = tickets["closed_at"] >= since
+    by = tickets["customer_id"].astype("string")
+    frame = pd.DataFrame({
+        "tickets_open": is_open.groupby(by).sum(),
+        "tickets_open_high": (is_open & high).groupby(by).sum(),
+        "tickets_90d": (tickets["opened_at"] >= since).groupby(by).sum(),
+        "csat_avg_90d": tickets["csat"].astype("float64").where(closed_recently).groupby(by).mean(),
+    }).rename_axis("customer_id").reset_index()
+    frame = as_float(frame, columns)
+    return attach(snap, frame, {"tickets_open": 0.0, "tickets_open_high": 0.0, "tickets_90d": 0.0, "csat_avg_90d": None})
+
+
+def invoice_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Invoices due / late in the last 90 days, overdue now, and the on-time rate (1 − late / due; NaN if none due)."""
+    columns = ["invoices_due_90d", "invoices_late_90d", "invoices_overdue_now", "on_time_payment_rate"]
+    if not dataset.has("invoices"):
+        return absent_columns(snap, dict.fromkeys(columns, "float"))
+    invoices = dataset.table("invoices")
+    invoices = invoices[invoices["status"].astype("string").str.lower().fillna("") != "void"]
+    due, paid = invoices["due_date"], invoices["paid_at"]
+    recent = due >= as_of - pd.Timedelta(days=89)
+    overdue = paid.isna() & (due < as_of)
+    late = (paid > due).fillna(False) | overdue
+    by = invoices["customer_id"].astype("string")
+    frame = pd.DataFrame({
+        "invoices_due_90d": recent.groupby(by).sum(),
+        "invoices_late_90d": (recent & late).groupby(by).sum(),
+        "invoices_overdue_now": overdue.groupby(by).sum(),
+    }).rename_axis("customer_id").reset_index()
+    frame = as_float(frame, columns[:3])
+    snap = attach(snap, frame, dict.fromkeys(columns[:3], 0.0))
+    due_count = snap["invoices_due_90d"]
+    snap["on_time_payment_rate"] = 1.0 - snap["invoices_late_90d"] / due_count.where(due_count > 0)
+    return snap
