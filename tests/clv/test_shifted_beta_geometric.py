@@ -109,3 +109,95 @@ def test_cohorts_of_different_ages_are_censored_at_their_own_last_period() -> No
 def test_no_cohorts_is_a_model_fit_error() -> None:
     with pytest.raises(ModelFitError, match="no cohorts"):
         sbg.fit_cohorts([])
+
+
+# Per-customer residual value (FH 2010): expected_residual_lifetime, renewal_probability, residual_value.
+
+
+def _series(alpha: float, beta: float, renewals: int, d: float, terms: int) -> float:
+    """sum_{k>=0} S(m+1+k)/S(m) / (1+d)^k from the survival function, S(t) = B(alpha, beta+t)/B(alpha, beta)."""
+    model = ShiftedBetaGeometricModel(ShiftedBetaGeometricParams(alpha, beta), 0.0, 0, True)
+    k = np.arange(terms)
+    ratios = np.exp(np.log(model.survival(renewals + 1 + k)) - np.log(model.survival(renewals)))
+    return float(np.sum(ratios / (1 + d) ** k))
+
+
+@pytest.mark.parametrize(
+    ("alpha", "beta", "renewals", "d"),
+    [
+        pytest.param(0.668, 3.806, 0, 0.1, id="high-end-new"),
+        pytest.param(0.704, 1.182, 7, 0.1, id="regular-7"),
+        pytest.param(0.3, 0.5, 30, 0.00797, id="monthly-10pct-a-year"),
+        pytest.param(1.0, 2.0, 3, 0.05, id="alpha-1-where-hyp2f1-fails"),
+        pytest.param(100.0, 400.0, 12, 0.00797, id="near-homogeneous-where-hyp2f1-overflows"),
+        pytest.param(2.5, 5000.0, 59, 0.02, id="huge-beta"),
+        pytest.param(0.05, 0.2, 120, 0.5, id="polarised"),
+    ],
+)
+def test_derl_closed_form_equals_the_brute_force_survival_series(alpha: float, beta: float, renewals: int, d: float) -> None:
+    """The closed form against the series of the survival function, summed until the terms are < 1e-16 of the sum."""
+    params = ShiftedBetaGeometricParams(alpha, beta)
+    expected = _series(alpha, beta, renewals, d, terms=int(40 / np.log1p(d)) + 10)
+    assert float(sbg.expected_residual_lifetime(params, renewals, d)) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("horizon", [1, 2, 12, 60])
+def test_horizon_keeps_the_first_payments_of_the_series(horizon: int) -> None:
+    """h = 1 is the next payment's probability (undiscounted); h periods are the series' first h terms."""
+    params = ShiftedBetaGeometricParams(0.704, 1.182)
+    got = sbg.expected_residual_lifetime(params, [0, 5], 0.00797, horizon=horizon)
+    np.testing.assert_allclose(got, [_series(0.704, 1.182, m, 0.00797, horizon) for m in (0, 5)], rtol=1e-12)
+    if horizon == 1:
+        np.testing.assert_allclose(got, sbg.renewal_probability(params, [0, 5]), rtol=1e-12)
+
+
+def test_renewal_probability_is_fader_hardie_retention_rate_of_the_next_period() -> None:
+    """m renewals made: the next decision is period t = m+1, r_t = (beta+t-1)/(alpha+beta+t-1) = (beta+m)/(alpha+beta+m).
+    High end (0.668, 3.806), m = 0: 3.806/4.474 = 0.85069; FH (2007) Table 1's first observed rate is 0.869."""
+    params = ShiftedBetaGeometricParams(0.668, 3.806)
+    assert float(sbg.renewal_probability(params, 0)) == pytest.approx(3.806 / 4.474, rel=1e-12)
+    model = ShiftedBetaGeometricModel(params, 0.0, 0, True)
+    np.testing.assert_allclose(sbg.renewal_probability(params, np.arange(10)), model.retention_rate(np.arange(1, 11)))
+
+
+@pytest.mark.parametrize(("p", "d"), [(0.2, 0.1), (0.05, 0.00797), (0.5, 0.01)])
+def test_homogeneous_limit_is_the_geometric_churn_value(p: float, d: float) -> None:
+    """Everyone churns with probability p each period (alpha, beta -> infinity at alpha/(alpha+beta) = p): payments
+    k = 0, 1, ... arrive with probability (1-p)^(k+1), so DERL = sum (1-p)^(k+1)/(1+d)^k = (1-p)(1+d)/(d+p), for
+    every tenure. p = 0.2, d = 0.1: 0.8 x 1.1 / 0.3 = 2.9333."""
+    scale = 1e6
+    params = ShiftedBetaGeometricParams(p * scale, (1 - p) * scale)
+    got = sbg.expected_residual_lifetime(params, [0, 10], d)
+    np.testing.assert_allclose(got, (1 - p) * (1 + d) / (d + p), rtol=1e-4)
+
+
+# Fader & Hardie (2010), Table 3 (as transcribed in pymc-marketing's tests/clv/models/test_shifted_beta_geo.py; the
+# PDF itself was not at hand): DERL at d = 0.1 for n = 1..5 (n-1 renewals) of two populations with mean churn 0.2.
+# Case 1 is (3.80, 15.20); case 2 is printed as (0.067, 0.267), i.e. mean 0.2 with polarisation 1/(alpha+beta+1) =
+# 0.75: (1/15, 4/15), which matches all five values to the printed 2 decimals (the rounded (0.067, 0.267) gives 7.67
+# for n = 1).
+@pytest.mark.parametrize(
+    ("alpha", "beta", "published"),
+    [
+        pytest.param(3.80, 15.20, [3.31, 3.45, 3.59, 3.72, 3.84], id="case1-homogeneous"),
+        pytest.param(1 / 15, 4 / 15, [7.68, 9.46, 9.86, 10.06, 10.19], id="case2-polarised"),
+    ],
+)
+def test_fader_hardie_2010_table_3(alpha: float, beta: float, published: list[float]) -> None:
+    got = sbg.expected_residual_lifetime(ShiftedBetaGeometricParams(alpha, beta), np.arange(5), 0.1)
+    np.testing.assert_allclose(got, published, atol=0.005 + 1e-9)
+
+
+def test_residual_value_is_payment_times_derl_and_zero_discount_has_the_mean_residual_life() -> None:
+    """At d = 0 without a horizon, E[(1-theta)/theta] for theta ~ Beta(alpha, beta+m) = (beta+m)/(alpha-1)."""
+    params = ShiftedBetaGeometricParams(2.5, 4.0)
+    derl = sbg.expected_residual_lifetime(params, [0, 3], 0.01)
+    np.testing.assert_allclose(sbg.residual_value(params, [0, 3], [10.0, 25.0], 0.01), [10 * derl[0], 25 * derl[1]])
+    np.testing.assert_allclose(sbg.expected_residual_lifetime(params, [0, 3], 0.0), [4.0 / 1.5, 7.0 / 1.5])
+    assert np.isinf(sbg.expected_residual_lifetime(ShiftedBetaGeometricParams(0.7, 1.2), 2, 0.0))
+
+
+@pytest.mark.parametrize(("renewals", "d"), [(-1, 0.1), (1.5, 0.1), (2, -0.01)], ids=["negative", "fraction", "negative-rate"])
+def test_bad_residual_lifetime_arguments_raise(renewals: float, d: float) -> None:
+    with pytest.raises(ModelFitError):
+        sbg.expected_residual_lifetime(ShiftedBetaGeometricParams(0.7, 1.2), renewals, d)
