@@ -13,6 +13,8 @@ One model per module, each a small frozen dataclass returned by the module's ``f
   the engine and the ``predict_clv`` tool; ``rank_customer_value`` and ``summarize_customer_value`` of its table.
 - :mod:`~lifecycle.clv.retention_forecast`: ``subscription_retention_forecast(dataset)``, the sBG fitted on a
   subscription dataset's signup cohorts and the retention it projects.
+- :mod:`~lifecycle.clv.subscription_value`: ``predict_subscription_value(dataset)``, each current subscriber's
+  renewal probability and discounted expected residual value under that sBG (Fader & Hardie 2010).
 
 Fits raise :class:`lifecycle.errors.ModelFitError` with advice when they do not converge. See docs/clv.md.
 """
@@ -34,6 +36,11 @@ from lifecycle.clv.retention_forecast import RetentionForecast, subscription_ret
 from lifecycle.clv.rfm import calibration_and_holdout, rfm_summary
 from lifecycle.clv.segments import SEGMENT_RULES, rfm_segments
 from lifecycle.clv.shifted_beta_geometric import ShiftedBetaGeometricModel, ShiftedBetaGeometricParams
+from lifecycle.clv.subscription_value import (
+    SubscriptionValueTable,
+    predict_subscription_value,
+    rank_subscription_value,
+)
 
 fit_beta_geo = beta_geo.fit
 fit_pareto_nbd = pareto_nbd.fit
@@ -54,6 +61,7 @@ __all__ = [
     "RetentionForecast",
     "ShiftedBetaGeometricModel",
     "ShiftedBetaGeometricParams",
+    "SubscriptionValueTable",
     "calibration_and_holdout",
     "customer_lifetime_value",
     "fit_beta_geo",
@@ -61,7 +69,9 @@ __all__ = [
     "fit_pareto_nbd",
     "fit_shifted_beta_geometric",
     "predict_customer_value",
+    "predict_subscription_value",
     "rank_customer_value",
+    "rank_subscription_value",
     "rfm_segments",
     "rfm_summary",
     "subscription_retention_forecast",
