@@ -7,7 +7,8 @@ three ways: the fit reports, the population summary (``summarize_customer_value`
 
 Subscription data (``model`` sbg): ``lifecycle.clv.retention_forecast.subscription_retention_forecast`` on the
 signup cohorts of the ``SBG_COHORT_MONTHS`` months ending on as_of: the sBG fit and the projected retention
-(``retention``); no per-customer rows.
+(``retention``), and ``lifecycle.clv.subscription_value.predict_subscription_value``: the current subscribers by
+residual value (or renewal probability ascending, sort=p_alive), paged the same way, or one subscriber's row.
 
 Fits are memoised per database file, scope, model, horizon and discount rate, so paging does not refit.
 
@@ -40,7 +41,12 @@ from lifecycle.clv.customer_value import (
     rank_customer_value,
     summarize_customer_value,
 )
-from lifecycle.clv.retention_forecast import RetentionForecast, subscription_retention_forecast
+from lifecycle.clv.subscription_value import (
+    SUBSCRIBER_ORDERS,
+    SubscriptionValueTable,
+    predict_subscription_value,
+    rank_subscription_value,
+)
 from lifecycle.errors import QueryError
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.classify_customer import CustomerId
@@ -52,8 +58,8 @@ TITLE = "Customer lifetime value"
 DESCRIPTION = (
     "Probabilistic CLV from orders (BG/NBD or Pareto/NBD, Gamma-Gamma spend): the fit, a summary (total expected "
     "CLV, P(alive) quantiles, RFM segments) and customers by expected CLV, or by P(alive) ascending (sort=p_alive); "
-    "or one customer_id. Page with cursor=next_cursor. model=sbg: subscription retention forecast (sBG on signup "
-    "cohorts)."
+    "or one customer_id. Page with cursor=next_cursor. model=sbg: subscriptions: retention forecast (sBG on "
+    "signup cohorts) and current subscribers by residual value, or renewal probability (sort=p_alive)."
 )
 ClvModel = Literal["bg_nbd", "pareto_nbd", "sbg"]
 SBG_COHORT_MONTHS = 36
@@ -116,6 +122,19 @@ class RetentionOut(BaseModel):
     expected_paid_months: float = Field(description="A new customer's discounted expected monthly payments in the "
                                                     "horizon.")
     discounted_expected_lifetime: float | None = Field(description="The same without a horizon (DEL).")
+    subscribers: int = Field(description="Customers paying on as_of.")
+    total_mrr: float
+    total_residual_value: float = Field(description="Σ residual_value of the subscribers.")
+
+
+class SubscriberOut(BaseModel):
+    rank: int = Field(description="Position in the sort order.")
+    customer_id: str
+    renewals: int = Field(description="Months since the signup month.")
+    mrr: float = Field(description="MRR on as_of.")
+    p_renew: float = Field(description="P(paying next month).")
+    residual_months: float = Field(description="Discounted expected paid months in the horizon.")
+    residual_value: float = Field(description="mrr x residual_months.")
 
 
 class PredictClvResult(BaseModel):
@@ -126,14 +145,14 @@ class PredictClvResult(BaseModel):
     spend: FitOut | None
     spend_note: str | None
     summary: ClvSummaryOut | None
-    customer: ClvCustomer | None
+    customer: ClvCustomer | SubscriberOut | None
     retention: RetentionOut | None
     total: int = Field(description="Customers modelled.")
     offset: int
     limit: int
     next_cursor: str | None
     order: str
-    items: list[ClvCustomer]
+    items: list[ClvCustomer | SubscriberOut]
 
 
 def fit_out(report: FitReport) -> FitOut:
@@ -180,37 +199,67 @@ def query_digest(scope: ResolvedScope, model: str, horizon_months: int, discount
                                 "discount_rate_annual": discount_rate_annual, "order": CLV_ORDERS[sort]})
 
 
-def retention_forecast(work: Work, scope: ResolvedScope, horizon_months: int,
-                       discount_rate_annual: float) -> RetentionForecast:
-    """``subscription_retention_forecast`` of the signup cohorts of the scope's window (memoised)."""
-    def compute() -> RetentionForecast:
+def subscription_value(work: Work, scope: ResolvedScope, horizon_months: int,
+                       discount_rate_annual: float) -> SubscriptionValueTable:
+    """``predict_subscription_value`` of the signup cohorts of the scope's window (memoised)."""
+    def compute() -> SubscriptionValueTable:
         dataset = work.dataset(scope.as_of, scope.filters, scope.window)
         work.step(0, 1, "fitting sbg on the signup cohorts")
-        return subscription_retention_forecast(dataset, horizon_months, discount_rate_annual)
+        return predict_subscription_value(dataset, horizon_months, discount_rate_annual)
 
     return memo(work, "sbg", (scope.key(), horizon_months, discount_rate_annual), compute)
 
 
+def subscriber_out(rank: int, customer_id: str, row: pd.Series) -> SubscriberOut:
+    return SubscriberOut(rank=rank, customer_id=str(customer_id), renewals=int(row["renewals"]),
+                         mrr=round(float(row["mrr"]), 2), p_renew=round(float(row["p_renew"]), 4),
+                         residual_months=round(float(row["residual_months"]), 4),
+                         residual_value=round(float(row["residual_value"]), 2))
+
+
 def retention_result(work: Work, scope: ResolvedScope, horizon_months: int, discount_rate_annual: float,
-                     limit: int) -> PredictClvResult:
-    forecast = retention_forecast(work, scope, horizon_months, discount_rate_annual)
+                     customer_id: str | None, sort: ClvOrder, limit: int, cursor: str | None) -> PredictClvResult:
+    """model=sbg: the retention forecast, plus the current subscribers' page or one subscriber's row."""
+    digest = paging.query_digest({"filters": scope.filters.to_dict(), "model": "sbg", "horizon_months": horizon_months,
+                                  "discount_rate_annual": discount_rate_annual, "order": SUBSCRIBER_ORDERS[sort]})
+    offset = paging.decode_cursor(cursor, digest, WRONG_QUERY) if cursor is not None else 0
+    if customer_id:
+        with work.connect() as conn:
+            check_customer(conn, customer_id)
+    table = subscription_value(work, scope, horizon_months, discount_rate_annual)
+    forecast = table.forecast
+    ranked = rank_subscription_value(table, sort)
     retention = RetentionOut(cohorts=forecast.cohorts, survival=[round(v, 4) for v in forecast.survival],
                              expected_paid_months=round(forecast.expected_paid_months, 2),
-                             discounted_expected_lifetime=_dec(forecast.discounted_expected_lifetime, 2))
-    return PredictClvResult(scope=scope.out(), horizon_months=horizon_months, discount_rate_annual=discount_rate_annual,
-                            fit=fit_out(forecast.fit), spend=None, spend_note=None, summary=None, customer=None,
-                            retention=retention, total=forecast.fit.n, offset=0, limit=limit, next_cursor=None, order="",
-                            items=[])
+                             discounted_expected_lifetime=_dec(forecast.discounted_expected_lifetime, 2),
+                             subscribers=len(ranked), total_mrr=round(table.total_mrr, 2),
+                             total_residual_value=round(table.total_residual_value, 2))
+    common: dict[str, Any] = {
+        "scope": scope.out(), "horizon_months": horizon_months, "discount_rate_annual": discount_rate_annual,
+        "fit": fit_out(forecast.fit), "spend": None, "spend_note": None, "summary": None, "retention": retention,
+        "total": len(ranked), "order": SUBSCRIBER_ORDERS[sort], "limit": limit,
+    }
+    if customer_id:
+        if customer_id not in ranked.index:
+            raise QueryError(f"customer {customer_id!r} is not paying on {scope.as_of} in this scope (no subscription "
+                             "with MRR > 0), so there is no residual value to predict. Call without customer_id to "
+                             "list the current subscribers.")
+        rank = int(ranked.index.get_loc(customer_id)) + 1
+        return PredictClvResult(**common, customer=subscriber_out(rank, customer_id, ranked.loc[customer_id]),
+                                offset=0, next_cursor=None, items=[])
+    page = ranked.iloc[offset: offset + limit]
+    end = offset + len(page)
+    items: list[ClvCustomer | SubscriberOut] = [subscriber_out(offset + i + 1, str(cid), row)
+                                                for i, (cid, row) in enumerate(page.iterrows())]
+    return PredictClvResult(**common, customer=None, offset=offset,
+                            next_cursor=paging.encode_cursor(end, digest) if end < len(ranked) else None, items=items)
 
 
 def predict(work: Work, scope: ResolvedScope, *, model: ClvModel, horizon_months: int,
             discount_rate_annual: float, customer_id: str | None, sort: ClvOrder, limit: int,
             cursor: str | None) -> PredictClvResult:
     if model == "sbg":
-        if customer_id:
-            raise QueryError("model sbg forecasts the retention of whole signup cohorts, not of one customer: omit "
-                             "customer_id, or use bg_nbd or pareto_nbd on order data")
-        return retention_result(work, scope, horizon_months, discount_rate_annual, limit)
+        return retention_result(work, scope, horizon_months, discount_rate_annual, customer_id, sort, limit, cursor)
     digest = query_digest(scope, model, horizon_months, discount_rate_annual, sort)
     offset = paging.decode_cursor(cursor, digest, WRONG_QUERY) if cursor is not None else 0
     if customer_id:
@@ -248,9 +297,19 @@ def summary_text(result: PredictClvResult) -> str:
     if result.retention is not None:
         r = result.retention
         months = ", ".join(f"{m} {r.survival[m - 1]:.0%}" for m in (1, 3, 6, 12, 24, 36, 60) if m <= len(r.survival))
-        return (f"{head}: sBG on {r.cohorts} signup cohorts ({result.total} customers). Share still paying after "
+        text = (f"{head}: sBG on {r.cohorts} signup cohorts ({result.fit.n} customers). Share still paying after "
                 f"months {months}. A new customer pays {r.expected_paid_months} discounted months within the horizon "
                 f"(unbounded: {r.discounted_expected_lifetime}).")
+        if isinstance(result.customer, SubscriberOut):
+            c = result.customer
+            return (f"{text} {c.customer_id}: {c.renewals} months since signup, MRR {_money(c.mrr)}, P(renew) "
+                    f"{c.p_renew}, residual value {_money(c.residual_value)} (rank {c.rank} of {result.total}).")
+        more = " (more: pass next_cursor)." if result.next_cursor else "."
+        lines = [f"{text} {r.subscribers} current subscribers, MRR {_money(r.total_mrr)}, residual value "
+                 f"{_money(r.total_residual_value)}. Showing {result.offset + 1}–{result.offset + len(result.items)}{more}"]
+        lines += [f"{s.rank}. {s.customer_id}: residual value {_money(s.residual_value)}, P(renew) {s.p_renew}"
+                  for s in result.items[:10] if isinstance(s, SubscriberOut)]
+        return "\n".join(lines)
     if result.customer is not None:
         c = result.customer
         return (f"{head}: {c.customer_id} P(alive) {c.p_alive}, {c.expected_purchases} expected purchases, CLV "

@@ -22,8 +22,9 @@ from mcp import Client
 
 from lifecycle.clv.customer_value import predict_customer_value
 from lifecycle.clv.shifted_beta_geometric import fit_cohorts
+from lifecycle.clv.subscription_value import predict_subscription_value
 from lifecycle.dataset import Dataset
-from lifecycle.filters import Filters
+from lifecycle.filters import Filters, Window
 from server.app import build_server
 from tests.builders import make_store
 from tests.clv.order_fixture import AS_OF as SHOP_AS_OF
@@ -32,7 +33,7 @@ from tests.clv.order_fixture import tables as shop_tables
 from tests.clv.subscription_fixture import AS_OF as SUBSCRIPTIONS_AS_OF
 from tests.clv.subscription_fixture import HAND_SURVIVORS, subscription_tables
 from tests.conftest import SHARED_DATA
-from tools.predict_clv import PredictClvResult
+from tools.predict_clv import PredictClvResult, SubscriberOut
 from tools.scope import clear_memo
 
 pytestmark = pytest.mark.anyio
@@ -296,12 +297,12 @@ async def test_sbg_fits_the_hand_counted_signup_cohorts_of_36_months(subscriptio
     cohort 2, 2, 1, 1 (the June cohort has no month after signup yet). One month's horizon: the first payment, 1."""
     result = ok(await call(subscriptions_db, model="sbg", as_of=SUBSCRIPTIONS_AS_OF, horizon_months=1))
     expected = fit_cohorts(HAND_SURVIVORS)
-    assert result.retention is not None and (result.retention.cohorts, result.total, result.fit.n) == (2, 6, 6)
+    assert result.retention is not None and (result.retention.cohorts, result.fit.n) == (2, 6)
     assert result.fit.params == pytest.approx({"alpha": expected.params.alpha, "beta": expected.params.beta}, rel=1e-5)
     assert result.retention.survival == [pytest.approx(float(expected.survival(1)), abs=5e-5)]
     assert result.retention.expected_paid_months == 1.0
     assert (str(result.scope.period_start), str(result.scope.period_end)) == ("2021-07-01", SUBSCRIPTIONS_AS_OF)
-    assert (result.summary, result.customer, result.items, result.spend) == (None, None, [], None)
+    assert (result.summary, result.customer, result.spend) == (None, None, None)
 
 
 async def test_sbg_survival_never_rises_and_lies_in_0_1(subscriptions_db: Path) -> None:
@@ -312,11 +313,90 @@ async def test_sbg_survival_never_rises_and_lies_in_0_1(subscriptions_db: Path) 
     assert retention.expected_paid_months <= retention.discounted_expected_lifetime
 
 
-async def test_sbg_needs_subscriptions_and_is_not_per_customer(cdnow_db: Path, subscriptions_db: Path) -> None:
+async def test_sbg_needs_subscriptions(cdnow_db: Path) -> None:
     on_orders = await call(cdnow_db, model="sbg", as_of=CALIBRATION_END)
     assert on_orders.is_error is True and "needs a subscriptions table" in text_of(on_orders)
-    one = await call(subscriptions_db, model="sbg", as_of=SUBSCRIPTIONS_AS_OF, customer_id="A1")
-    assert one.is_error is True and "omit customer_id" in text_of(one)
+
+
+# --- model sbg: current subscribers' residual value --------------------------------------------------------------
+
+def sbg_subscribers(result: PredictClvResult) -> list[SubscriberOut]:
+    assert all(isinstance(row, SubscriberOut) for row in result.items)
+    return [row for row in result.items if isinstance(row, SubscriberOut)]
+
+
+async def test_sbg_rows_equal_predict_subscription_value_on_the_same_dataset(subscriptions_db: Path) -> None:
+    """Wiring: the tool's rows are the library's rows (window of 36 months to as_of), rounded for presentation.
+    By hand: A1, B1 and C1 pay 10 on 2024-06-30, signed up in January, March and June: 5, 3 and 0 renewals."""
+    result = ok(await call(subscriptions_db, model="sbg", as_of=SUBSCRIPTIONS_AS_OF, horizon_months=6))
+    dataset = Dataset.open(subscriptions_db, date(2024, 6, 30), Filters(), Window(date(2021, 7, 1), date(2024, 6, 30)))
+    table = predict_subscription_value(dataset, 6, 0.1)
+    rows = {row.customer_id: row for row in sbg_subscribers(result)}
+    assert list(rows) == ["A1", "B1", "C1"] and [r.renewals for r in rows.values()] == [5, 3, 0]
+    for customer_id, expected in table.frame.iterrows():
+        row = rows[str(customer_id)]
+        assert (row.mrr, row.p_renew) == (10.0, round(expected["p_renew"], 4))
+        assert (row.residual_months, row.residual_value) == (round(expected["residual_months"], 4), round(expected["residual_value"], 2))
+    retention = result.retention
+    assert retention is not None and (retention.subscribers, retention.total_mrr, result.total) == (3, 30.0, 3)
+    assert retention.total_residual_value == round(table.total_residual_value, 2)
+    assert result.order == "residual_value desc, customer_id asc"
+
+
+async def test_sbg_sort_p_alive_lists_the_least_likely_to_renew_first(subscriptions_db: Path) -> None:
+    result = ok(await call(subscriptions_db, model="sbg", as_of=SUBSCRIPTIONS_AS_OF, sort="p_alive"))
+    rows = sbg_subscribers(result)
+    assert [r.customer_id for r in rows] == ["C1", "B1", "A1"] and [r.rank for r in rows] == [1, 2, 3]
+    assert [r.p_renew for r in rows] == sorted(r.p_renew for r in rows)
+
+
+async def test_sbg_one_subscriber_gets_their_row_and_rank(subscriptions_db: Path) -> None:
+    listed = sbg_subscribers(ok(await call(subscriptions_db, model="sbg", as_of=SUBSCRIPTIONS_AS_OF)))
+    one = ok(await call(subscriptions_db, model="sbg", as_of=SUBSCRIPTIONS_AS_OF, customer_id="B1"))
+    assert one.customer == next(r for r in listed if r.customer_id == "B1") and one.items == []
+
+
+@pytest.mark.parametrize(("customer_id", "fragment"), [
+    pytest.param("ZZZ", "unknown customer_id", id="unknown"),
+    pytest.param("A2", "is not paying on 2024-06-30", id="churned"),
+])
+async def test_sbg_customer_errors(subscriptions_db: Path, customer_id: str, fragment: str) -> None:
+    result = await call(subscriptions_db, model="sbg", as_of=SUBSCRIPTIONS_AS_OF, customer_id=customer_id)
+    assert result.is_error is True and fragment in text_of(result) and "Traceback" not in text_of(result)
+
+
+@pytest.fixture(scope="module")
+def demo_sbg_pages(demo_db: Path) -> list[PredictClvResult]:
+    return every_page(demo_db, model="sbg")
+
+
+def test_sbg_on_the_demo_pages_every_current_subscriber_once_in_value_order(demo_sbg_pages: list[PredictClvResult]) -> None:
+    rows = [row for page in demo_sbg_pages for row in sbg_subscribers(page)]
+    retention = demo_sbg_pages[0].retention
+    assert retention is not None and len(rows) == demo_sbg_pages[0].total == retention.subscribers > 0
+    assert len({r.customer_id for r in rows}) == len(rows) and [r.rank for r in rows] == list(range(1, len(rows) + 1))
+    keys = [(-r.residual_value, r.customer_id) for r in rows]
+    assert keys == sorted(keys)
+    assert all(0 < r.p_renew < 1 and 0 < r.residual_months <= 12 and r.mrr > 0 for r in rows)
+    assert sum(r.residual_value for r in rows) == pytest.approx(retention.total_residual_value, abs=0.01 * len(rows))
+
+
+async def test_sbg_same_arguments_give_byte_identical_results_even_after_a_refit(demo_db: Path) -> None:
+    args = {"model": "sbg", "sort": "p_alive", "limit": 30}
+    first = await call(demo_db, **args)
+    clear_memo()
+    second = await call(demo_db, **args)
+    assert json.dumps(first.structured_content) == json.dumps(second.structured_content)
+    assert text_of(first) == text_of(second) and "current subscribers" in text_of(first)
+
+
+async def test_an_sbg_cursor_is_refused_by_the_order_models_and_the_other_sort(demo_db: Path,
+                                                                              demo_sbg_pages: list[PredictClvResult]) -> None:
+    cursor = demo_sbg_pages[0].next_cursor
+    assert cursor is not None
+    for arguments in ({"model": "sbg", "sort": "p_alive"}, {"model": "bg_nbd"}):
+        result = await call(demo_db, cursor=cursor, **arguments)
+        assert result.is_error is True and "different predict_clv query" in text_of(result)
 
 
 # --- errors ----------------------------------------------------------------------------------------------------
