@@ -32,6 +32,8 @@ from prompts.llm import ChatClient, Completion, LLMError, chat_messages, complet
 from prompts.structured import response_format
 
 ENDPOINT = "/v1/chat/completions"
+AZURE_ENDPOINT = "/chat/completions"
+"""Azure OpenAI's batch lines and ``endpoint`` omit the ``/v1`` (its batch guide); chosen when ``api_version`` is set."""
 TERMINAL_STATUSES = ("completed", "failed", "expired", "cancelled")
 StatusCallback = Callable[[str], None]
 NO_BATCH_API = "the endpoint does not offer the Batch API (HTTP 404 on /files or /batches); run without --batch"
@@ -54,6 +56,7 @@ class BatchCollector:
         self._active = targets
         self._poll_interval_s = poll_interval_s
         self._on_status = on_status or (lambda message: None)
+        self._endpoint = AZURE_ENDPOINT if chat.settings.api_version else ENDPOINT
         self._waiting: list[tuple[str, dict[str, Any], asyncio.Future[Completion]]] = []
         self._jobs: set[asyncio.Task[None]] = set()
         self.batch_ids: list[str] = []
@@ -134,7 +137,7 @@ class BatchCollector:
 
     async def _run_batch(self, requests: dict[str, dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
         """Send ``requests`` (custom_id → body) as one batch; (answers by custom_id, failure reasons by custom_id)."""
-        lines = [json.dumps({"custom_id": cid, "method": "POST", "url": ENDPOINT, "body": requests[cid]}, sort_keys=True)
+        lines = [json.dumps({"custom_id": cid, "method": "POST", "url": self._endpoint, "body": requests[cid]}, sort_keys=True)
                  for cid in sorted(requests)]
         content = ("\n".join(lines) + "\n").encode()
         state_path = self._state_dir / f"batch-{_hash(content)[:24]}.json"
@@ -142,7 +145,8 @@ class BatchCollector:
             batch = await self._reattach(state_path)
             if batch is None:
                 uploaded = await self._client.files.create(file=("lifecycle-plan.jsonl", content), purpose="batch")
-                batch = await self._client.batches.create(input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h")
+                batch = await self._client.batches.create(input_file_id=uploaded.id, endpoint=self._endpoint,  # type: ignore[arg-type]
+                                                          completion_window="24h")
                 write_file_atomically(state_path, json.dumps({"batch_id": batch.id, "input_file_id": uploaded.id, "requests": len(lines)}))
                 self._on_status(f"batch {batch.id} submitted with {len(lines)} request(s); a re-run re-attaches to it")
             self.batch_ids.append(batch.id)

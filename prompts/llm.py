@@ -50,12 +50,14 @@ class LLMSettings:
     temperature: float = 0.2
     max_tokens: int | None = 4000
     structured: StructuredMode = "auto"
+    api_version: str | None = None  # set: an Azure-style endpoint (``api-key`` header, ``?api-version=`` on every call)
 
     @classmethod
     def from_env(cls, model: str | None, **overrides: object) -> LLMSettings:
         """Settings from ``--model`` and ``OPENAI_BASE_URL`` / ``OPENAI_MODEL``."""
         return cls(model=model or os.environ.get("OPENAI_MODEL") or "gpt-4o-mini",
-                   base_url=os.environ.get("OPENAI_BASE_URL"), **overrides)  # type: ignore[arg-type]
+                   base_url=os.environ.get("OPENAI_BASE_URL"), api_version=os.environ.get("OPENAI_API_VERSION") or None,
+                   **overrides)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class Completer(Protocol):
 
 def api_key_available() -> bool:
     """Whether an API key is configured (the key itself is never read here beyond presence)."""
-    return bool(os.environ.get("OPENAI_API_KEY"))
+    return bool(os.environ.get("OPENAI_API_KEY") or os.environ.get("AZURE_OPENAI_API_KEY"))
 
 
 def clean_model_text(text: str) -> str:
@@ -131,10 +133,17 @@ class ChatClient:
 
         self.settings = settings
         self.structured_supported: bool | None = None if settings.structured != "off" else False
-        self._client = openai.AsyncOpenAI(
-            base_url=settings.base_url, timeout=settings.timeout_s, max_retries=settings.max_retries,
-            api_key=os.environ.get("OPENAI_API_KEY") or "not-needed-for-local-servers",
-        )
+        api_key = os.environ.get("OPENAI_API_KEY") or os.environ.get("AZURE_OPENAI_API_KEY") or "not-needed-for-local-servers"
+        if settings.api_version:  # Azure OpenAI and gateways in its style; --model names the deployment
+            if not settings.base_url:
+                raise LLMError("OPENAI_API_VERSION is set (an Azure-style endpoint) but OPENAI_BASE_URL is not: set it to "
+                               "the resource endpoint, e.g. https://<resource>.openai.azure.com, or your gateway's URL")
+            self._client = openai.AsyncAzureOpenAI(
+                azure_endpoint=settings.base_url, api_version=settings.api_version, api_key=api_key,
+                timeout=settings.timeout_s, max_retries=settings.max_retries)
+        else:
+            self._client = openai.AsyncOpenAI(base_url=settings.base_url, api_key=api_key, timeout=settings.timeout_s,
+                                              max_retries=settings.max_retries)
 
     @property
     def openai_client(self) -> Any:

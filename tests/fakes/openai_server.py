@@ -69,6 +69,8 @@ class ScriptedOpenAI:
         self.requests: list[dict[str, Any]] = []  # chat requests sent directly
         self.batch_lines: list[dict[str, Any]] = []  # chat requests sent in batches
         self.auth_headers: list[str] = []
+        self.api_key_headers: list[str] = []  # Azure-style ``api-key`` header
+        self.paths: list[str] = []  # every request's path and query, in order
         self.files: dict[str, dict[str, Any]] = {}
         self.batches: dict[str, dict[str, Any]] = {}
         self._lock = threading.RLock()
@@ -173,6 +175,8 @@ class ScriptedOpenAI:
                 raw = self.rfile.read(length)
                 with owner._lock:
                     owner.auth_headers.append(self.headers.get("Authorization", ""))
+                    owner.api_key_headers.append(self.headers.get("api-key", ""))
+                    owner.paths.append(self.path)
                 path = self.path.split("?")[0]
                 if path.endswith("/chat/completions"):
                     body = json.loads(raw or b"{}")
@@ -205,6 +209,8 @@ class ScriptedOpenAI:
                 return self._send(404, {"error": {"message": "not found"}})
 
             def do_GET(self) -> None:  # noqa: N802
+                with owner._lock:
+                    owner.paths.append(self.path)
                 path = self.path.split("?")[0]
                 match = re.search(r"/batches/([^/]+)$", path)
                 if match and match.group(1) in owner.batches:

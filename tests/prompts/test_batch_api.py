@@ -130,3 +130,17 @@ def test_a_killed_batch_run_reattaches_to_its_batch_instead_of_paying_twice(stor
     assert len(server.batches) == 1
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["totals"]["by_status"] == {"done": 3} and manifest["batch_ids"] == ["batch_1"]
+
+
+def test_an_azure_style_batch_uses_the_api_version_and_azures_endpoint(store: Path, tmp_path: Path) -> None:
+    with ScriptedOpenAI() as server:
+        settings = LLMSettings(model="my-deployment", base_url=server.base_url.removesuffix("/v1"), timeout_s=10, max_retries=0,
+                               api_version="2024-10-21")
+        options = PlanOptions(out_dir=tmp_path / "out", as_of=AS_OF, charts=False, llm=settings, batch=True, batch_poll_s=0.01)
+        manifest = asyncio.run(run_plan(store, ALL, options))
+        uploaded = next(f for f in server.files.values() if f["purpose"] == "batch")
+    assert manifest["totals"]["by_status"] == {"done": 1}
+    assert "/openai/files?api-version=2024-10-21" in server.paths and "/openai/batches?api-version=2024-10-21" in server.paths
+    line = json.loads(uploaded["_content"].decode().splitlines()[0])
+    assert line["url"] == "/chat/completions" and line["body"]["model"] == "my-deployment"
+    assert server.batches["batch_1"]["endpoint"] == "/chat/completions"

@@ -145,3 +145,19 @@ def test_top_at_risk_targets_get_the_customers_facts_and_a_fenced_subject(store:
     prompt = (out / f"{targets[0].key}.prompt.md").read_text(encoding="utf-8")
     assert "[F:customer.health]" in prompt and f"customer_id: {targets[0].customer_id}" in prompt
     assert "\u202e" not in prompt
+
+
+def test_an_azure_style_endpoint_gets_the_api_version_and_the_api_key_header(store: Path, tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """OPENAI_API_VERSION switches to the Azure protocol: deployment in the path, ?api-version=, `api-key` header."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-secret-456")
+    with ScriptedOpenAI() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url.removesuffix("/v1"))
+        monkeypatch.setenv("OPENAI_API_VERSION", "2024-10-21")
+        settings = LLMSettings.from_env("my-deployment", timeout_s=10, max_retries=0)
+        manifest = asyncio.run(run_plan(store, [Target("all", "all", PromptName.LIFECYCLE_MAP)], options(tmp_path / "az", llm=settings)))
+    assert manifest["totals"]["by_status"] == {"done": 1}
+    assert server.paths == ["/openai/deployments/my-deployment/chat/completions?api-version=2024-10-21"]
+    assert server.api_key_headers == ["azure-secret-456"] and server.auth_headers == [""]
+    assert all("azure-secret-456" not in p.read_text(encoding="utf-8", errors="replace") for p in (tmp_path / "az").iterdir())
