@@ -15,6 +15,7 @@ import contextlib
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,13 @@ from data import params as P
 from data.population import grow_population
 from data.tables import Table, build_tables, check_columns, plant_adversarial_text
 from lifecycle.schema import TABLES
-from lifecycle.store import META_TABLE, atomic_write, default_db_path, open_readonly, table_row_counts
+from lifecycle.store import (
+    META_TABLE,
+    atomic_write,
+    default_db_path,
+    open_readonly,
+    table_row_counts,
+)
 
 DATASET_NAME = "helloword-demo"
 
@@ -61,22 +68,32 @@ def build_demo(path: str | os.PathLike[str]) -> DemoSummary:
     over ``path``, so readers never see a half-built demo and two concurrent builds both leave a complete one.
     """
     started = time.perf_counter()
+    write_dataset(path, generate, _meta())
+    return read_summary(path, build_seconds=time.perf_counter() - started)
+
+
+def write_dataset(path: str | os.PathLike[str], make_tables: Callable[[], list[Table]], meta: dict[str, str]) -> None:
+    """Write the tables ``make_tables()`` returns, and ``meta`` into ``_meta``, as a fresh store at ``path``.
+
+    Shared by every generated dataset (Helloword, the shop of ``data.shop``). The store is built in a sibling
+    staging file through ``atomic_write`` and renamed over ``path``; ``meta`` must hold no clock values, so the
+    bytes depend on the tables alone.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f"{target.name}.building-{os.getpid()}")
     staging.unlink(missing_ok=True)
     try:
-        tables = generate()
+        tables = make_tables()
         with atomic_write(staging) as db:
             for table in tables:
                 _insert(db.conn, table)
-            db.conn.executemany(f"INSERT OR REPLACE INTO {META_TABLE} (key, value) VALUES (?, ?)", sorted(_meta().items()))
+            db.conn.executemany(f"INSERT OR REPLACE INTO {META_TABLE} (key, value) VALUES (?, ?)", sorted(meta.items()))
             db.conn.execute("ANALYZE")
         os.replace(staging, target)
     finally:
         with contextlib.suppress(OSError):
             staging.unlink()
-    return read_summary(target, build_seconds=time.perf_counter() - started)
 
 
 def ensure_demo(path: str | os.PathLike[str] | None = None) -> Path:
