@@ -1,8 +1,10 @@
-"""Facts beyond the metric registry: stage distribution, progression drivers, health, at-risk, engagement by stage.
+"""Facts beyond the metric registry: stage distribution, progression drivers, health, at-risk, engagement by stage,
+customer lifetime value.
 
 Each function turns one engine result into citable ``Fact`` values with stable ids (``stage.<id>.count``,
 ``driver.<transition>.<signal>.rate_with``, ``health.segment.<id>.count``, ``risk.value_at_stake``,
-``engagement.<stage>.open_rate``) tagged with the framework sections they feed. ``lifecycle.facts.build_facts``
+``engagement.<stage>.open_rate``, ``clv.expected_total``, ``retention.forecast.month_12``) tagged with the
+framework sections they feed. ``lifecycle.facts.build_facts``
 calls them in a fixed order.
 """
 
@@ -13,6 +15,7 @@ from dataclasses import replace
 import pandas as pd
 
 from lifecycle.dataset import Dataset
+from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.facts import Fact, format_value
 from lifecycle.results import Unit
 
@@ -146,7 +149,130 @@ def engagement_by_stage_facts(dataset: Dataset) -> list[Fact]:
     return facts
 
 
-SOURCES = (stage_facts, driver_facts, health_and_risk_facts, engagement_by_stage_facts)
+TOP_CLV_SEGMENTS = 3
+CLV_SECTIONS = ("growth_expansion", "overview")
+
+
+def clv_facts(dataset: Dataset) -> list[Fact]:
+    """Customer lifetime value at the models' defaults (12 months, 10 %/yr): order facts (``clv.*``, BG/NBD +
+    Gamma-Gamma, :func:`~lifecycle.clv.customer_value.predict_customer_value`) when the dataset has orders,
+    subscription facts (``retention.forecast.month_12``, ``clv.subscribers.*``, sBG,
+    :func:`~lifecycle.clv.subscription_value.predict_subscription_value`) when it has subscriptions. A model that
+    cannot be fitted gives its headline facts as None with the reason; with neither table, ``clv.expected_total`` is
+    None and says what data would unlock it."""
+    facts: list[Fact] = []
+    if dataset.has("orders"):
+        facts += _order_value_facts(dataset)
+    if dataset.has("subscriptions"):
+        facts += _subscription_value_facts(dataset)
+    if not facts:
+        facts.append(_fact("clv.expected_total", "Expected CLV of current customers", None, Unit.MONEY, CLV_SECTIONS,
+                           note="no orders or subscriptions: CLV needs orders (BG/NBD) or subscriptions (sBG)"))
+    return facts
+
+
+def _terms(horizon_months: int, discount_rate_annual: float) -> str:
+    return f"next {horizon_months} months, {discount_rate_annual * 100:g} %/yr discount"
+
+
+def _reason(error: Exception) -> str:
+    """The error's first sentence; a fit failure's only up to its first colon (the details overflow a fact line)."""
+    reason = str(error).split(". Data:")[0]
+    return reason.split(": ")[0] if isinstance(error, ModelFitError) and len(reason) > 100 else reason
+
+
+def _order_value_facts(dataset: Dataset) -> list[Fact]:
+    """``clv.customers``, ``clv.expected_total``, ``clv.expected_purchases.total``, ``clv.p_alive.median``,
+    ``clv.likely_lapsed.count`` and ``.share`` (P(alive) below ``LIKELY_LAPSED_BELOW``), and the top
+    ``TOP_CLV_SEGMENTS`` RFM segments by summed CLV (``clv.segment.<name>.expected_total`` and ``.customers``)."""
+    from lifecycle.clv.customer_value import (
+        DEFAULT_DISCOUNT_RATE_ANNUAL,
+        DEFAULT_HORIZON_MONTHS,
+        LIKELY_LAPSED_BELOW,
+        predict_customer_value,
+        summarize_customer_value,
+    )
+
+    currency = dataset.config.revenue.currency
+    terms = _terms(DEFAULT_HORIZON_MONTHS, DEFAULT_DISCOUNT_RATE_ANNUAL)
+    lapsed = f"Customers likely lapsed (P(alive) < {LIKELY_LAPSED_BELOW:.0%})"
+    try:
+        table = predict_customer_value(dataset)
+    except (ModelFitError, QueryError) as failure:
+        note = f"no CLV model: {_reason(failure)}"
+        return [_fact("clv.expected_total", f"Expected CLV of current customers, {terms}", None, Unit.MONEY, CLV_SECTIONS,
+                      note=note, currency=currency),
+                _fact("clv.likely_lapsed.share", f"{lapsed}: share of customers modelled", None, Unit.RATIO,
+                      ("risk", "loyalty_advocacy"), note=note)]
+    summary = summarize_customer_value(table)
+    n = summary.customers
+    terms = _terms(table.horizon_months, table.discount_rate_annual)
+    model = "BG/NBD" + (" + Gamma-Gamma" if table.spend is not None else "")
+    penalised = "penalised refit (MAP estimate)" if table.transactions.penalized else None
+    notes = "; ".join(note for note in (model, penalised, table.spend_note) if note)
+    modelled = int(table.frame["p_alive"].notna().sum())
+    facts = [
+        _fact("clv.customers", "Customers with kept orders, modelled for CLV", float(n), Unit.COUNT, CLV_SECTIONS, detail=True),
+        _fact("clv.expected_total", f"Expected CLV of current customers, {terms}", summary.total_clv, Unit.MONEY, CLV_SECTIONS,
+              n, notes, currency),
+        _fact("clv.expected_purchases.total", f"Expected purchases of current customers, next {table.horizon_months} months",
+              float(table.frame["expected_purchases"].sum()), Unit.COUNT, ("growth_expansion",), n, model, detail=True),
+        _fact("clv.p_alive.median", "Median P(alive) of customers modelled (BG/NBD)", summary.p_alive_quantiles["p50"],
+              Unit.RATIO, ("loyalty_advocacy", "health"), modelled, detail=True),
+        _fact("clv.likely_lapsed.count", lapsed, float(summary.likely_lapsed), Unit.COUNT, ("risk", "loyalty_advocacy"),
+              modelled, detail=True),
+        _fact("clv.likely_lapsed.share", f"{lapsed}: share of customers modelled",
+              summary.likely_lapsed / modelled if modelled else None, Unit.RATIO, ("risk", "loyalty_advocacy"), modelled),
+    ]
+    top = sorted(summary.segments, key=lambda s: -s.clv)[:TOP_CLV_SEGMENTS]  # stable: ties keep SEGMENT_RULES order
+    for segment in top:
+        base = f"clv.segment.{segment.segment}"
+        facts += [
+            _fact(f"{base}.expected_total", f"Expected CLV of RFM segment {segment.segment}, {terms}", segment.clv, Unit.MONEY,
+                  ("growth_expansion",), segment.customers, currency=currency, detail=True),
+            _fact(f"{base}.customers", f"Customers in RFM segment {segment.segment}", float(segment.customers), Unit.COUNT,
+                  ("growth_expansion",), detail=True),
+        ]
+    return facts
+
+
+def _subscription_value_facts(dataset: Dataset) -> list[Fact]:
+    """``retention.forecast.month_12`` and ``clv.new_customer_paid_months`` (sBG forecast of the signup cohorts), and
+    ``clv.subscribers.count`` and ``.residual_value`` (current subscribers' discounted expected payments)."""
+    from lifecycle.clv.customer_value import (
+        DEFAULT_DISCOUNT_RATE_ANNUAL,
+        DEFAULT_HORIZON_MONTHS,
+    )
+    from lifecycle.clv.subscription_value import predict_subscription_value
+
+    currency = dataset.config.revenue.currency
+    terms = _terms(DEFAULT_HORIZON_MONTHS, DEFAULT_DISCOUNT_RATE_ANNUAL)
+    retained = "Share of a new signup cohort still paying after 12 months (sBG forecast)"
+    residual = "Expected payments of current subscribers, {terms} (current MRR held flat, sBG)"
+    try:
+        table = predict_subscription_value(dataset)
+    except (ModelFitError, QueryError) as failure:
+        note = f"no sBG forecast: {_reason(failure)}"
+        return [_fact("retention.forecast.month_12", retained, None, Unit.RATIO, ("loyalty_advocacy", "overview"), note=note),
+                _fact("clv.subscribers.residual_value", residual.format(terms=terms), None, Unit.MONEY, CLV_SECTIONS,
+                      note=note, currency=currency)]
+    forecast = table.forecast
+    terms = _terms(forecast.horizon_months, forecast.discount_rate_annual)
+    fit = f"sBG fitted on {forecast.cohorts} signup cohorts"
+    month_12 = forecast.survival[11] if len(forecast.survival) >= 12 else None
+    n = len(table.frame)
+    return [
+        _fact("retention.forecast.month_12", retained, month_12, Unit.RATIO, ("loyalty_advocacy", "overview"), forecast.fit.n, fit),
+        _fact("clv.new_customer_paid_months", f"A new customer's expected paid months, {terms}", forecast.expected_paid_months,
+              Unit.MONTHS, ("growth_expansion",), forecast.fit.n, fit, detail=True),
+        _fact("clv.subscribers.count", "Current paying subscribers (MRR > 0 on as_of)", float(n), Unit.COUNT, CLV_SECTIONS,
+              detail=True),
+        _fact("clv.subscribers.residual_value", residual.format(terms=terms), table.total_residual_value, Unit.MONEY,
+              CLV_SECTIONS, n, fit, currency),
+    ]
+
+
+SOURCES = (stage_facts, driver_facts, health_and_risk_facts, engagement_by_stage_facts, clv_facts)
 
 
 def customer_facts(dataset: Dataset, customer_id: str) -> list[Fact]:
