@@ -162,7 +162,8 @@ def population_facts(dataset: Any) -> list[Fact]:
 
 def build_facts(dataset: Any, metric_ids: tuple[str, ...] | None = None) -> FactBundle:
     """The fact bundle for ``dataset``'s scope: population counts, every registered metric, then the facts of
-    ``lifecycle.fact_sources`` (stage distribution, progression drivers, health and at-risk, engagement by stage)."""
+    ``lifecycle.fact_sources`` (stage distribution, progression drivers, health and at-risk, engagement by stage,
+    customer lifetime value)."""
     from lifecycle.registry import compute_all, registry
 
     from lifecycle.fact_sources import SOURCES
