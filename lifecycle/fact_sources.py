@@ -243,8 +243,12 @@ def _subscription_value_facts(dataset: Dataset) -> list[Fact]:
         DEFAULT_DISCOUNT_RATE_ANNUAL,
         DEFAULT_HORIZON_MONTHS,
     )
+    from lifecycle.clv.retention_forecast import COHORT_MONTHS
     from lifecycle.clv.subscription_value import predict_subscription_value
+    from lifecycle.filters import Scope, Window
 
+    # The sBG is fitted on the signup cohorts of COHORT_MONTHS months, as predict_clv does, whatever the bundle's window.
+    dataset = dataset.rescoped(Scope(dataset.as_of, Window.trailing_months(dataset.as_of, COHORT_MONTHS), dataset.filters))
     currency = dataset.config.revenue.currency
     terms = _terms(DEFAULT_HORIZON_MONTHS, DEFAULT_DISCOUNT_RATE_ANNUAL)
     retained = "Share of a new signup cohort still paying after 12 months (sBG forecast)"

@@ -41,6 +41,7 @@ from lifecycle.clv.customer_value import (
     rank_customer_value,
     summarize_customer_value,
 )
+from lifecycle.clv.retention_forecast import COHORT_MONTHS
 from lifecycle.clv.subscription_value import (
     SUBSCRIBER_ORDERS,
     SubscriptionValueTable,
@@ -62,8 +63,8 @@ DESCRIPTION = (
     "signup cohorts) and current subscribers by residual value, or renewal probability (sort=p_alive)."
 )
 ClvModel = Literal["bg_nbd", "pareto_nbd", "sbg"]
-SBG_COHORT_MONTHS = 36
-"""model=sbg fits the signup cohorts of the 36 months ending on as_of (the longest period the other tools take)."""
+SBG_COHORT_MONTHS = COHORT_MONTHS
+"""model=sbg fits the signup cohorts of the 36 months ending on as_of (``retention_forecast.COHORT_MONTHS``)."""
 WRONG_QUERY = ("this cursor belongs to a different predict_clv query (other filters, model, horizon, discount rate or "
                "sort): repeat the original arguments with it, or omit cursor to start from the first page")
 

@@ -34,6 +34,9 @@ from lifecycle.cohorts import cohort_retention
 from lifecycle.errors import ModelFitError, QueryError
 
 MODEL_NAME: Final = "sbg"
+COHORT_MONTHS: Final = 36
+"""The signup cohorts the sBG is fitted on by default: those of the 36 months ending on as_of (a 12-month window
+holds too few renewals to separate the churn-rate spread from its mean; the longest period the tools take)."""
 
 
 @dataclass(frozen=True)

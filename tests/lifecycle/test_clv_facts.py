@@ -162,3 +162,19 @@ def test_subscription_fixture_is_as_documented() -> None:
     january = [r for r in rows if r["start_date"] == "2024-01-05"]
     assert len(january) == 40 and sum(r["end_date"] is None for r in january) == SURVIVORS[11]
     assert date.fromisoformat(min(r["end_date"] for r in january if r["end_date"])) == date(2024, 2, 1)
+
+
+def test_the_sbg_facts_use_the_36_month_cohorts_whatever_the_bundles_window(demo_db: Path) -> None:
+    """The bundle's default window is 12 months; the sBG facts fit the signup cohorts of 36 months, as predict_clv does,
+    so the demo's plan and the tool agree (a 12-month window holds too few renewals for the fit)."""
+    from lifecycle.clv.retention_forecast import COHORT_MONTHS, subscription_retention_forecast
+    from lifecycle.dataset import Dataset
+    from lifecycle.filters import Window
+
+    day = date(2025, 12, 31)
+    facts = {f.id: f for f in clv_facts(Dataset.open(demo_db, day))}
+    long_window = Dataset.open(demo_db, day, window=Window.trailing_months(day, COHORT_MONTHS))
+    forecast = subscription_retention_forecast(long_window)
+    assert facts["retention.forecast.month_12"].value == pytest.approx(forecast.survival[11], rel=1e-12)
+    assert facts["clv.new_customer_paid_months"].value == pytest.approx(forecast.expected_paid_months, rel=1e-12)
+    assert facts["retention.forecast.month_12"].note == f"sBG fitted on {forecast.cohorts} signup cohorts"
