@@ -10,7 +10,7 @@ Headline (as_of = data end − 6 months = 2025-06-30 on the demo):
 2. Label, from the full data: among customers *paying at as_of* (``is_active_subscriber``), churned = no active
    paying subscription at as_of + 90 days (``is_active_subscriber`` of a snapshot at that day is false).
    Customers not paying at as_of (trials, never paid) have no label and are left out of the measures.
-3. Measures (``lifecycle.evaluation``): ROC AUC of priority, of plain risk and of 100 − health; precision at
+3. Measures (``lifecycle.health.evaluation``): ROC AUC of priority, of plain risk and of 100 − health; precision at
    10 % (top ⌈0.1·n⌉ of the labelled customers in list order) for priority and risk; the share of the churners'
    MRR that the top 10 % holds (what priority = risk × MRR is built for); the base rate; and how the default
    list (risk ≥ min_risk) splits churners from the rest.
@@ -36,11 +36,11 @@ from common import RESULTS, demo_database, machine_info
 
 from lifecycle.config import DEFAULT_CONFIG
 from lifecycle.dataset import Dataset, data_end
-from lifecycle.evaluation import precision_at_k, roc_auc
+from lifecycle.health.evaluation import precision_at_k, roc_auc
 from lifecycle.filters import add_months
 from lifecycle.health import score_health
-from lifecycle.health_profile import load_health_profile
-from lifecycle.risk import list_at_risk
+from lifecycle.health.profile import load_health_profile
+from lifecycle.health.risk import list_at_risk
 from lifecycle.snapshot import build_snapshot
 
 TOP_SHARE = 0.10

@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lifecycle.health import explain_health, score_health  # noqa: E402
-from lifecycle.health_profile import HealthProfile, load_health_profile  # noqa: E402
-from lifecycle.risk import RiskQuery, list_at_risk, rank_at_risk  # noqa: E402
+from lifecycle.health.profile import HealthProfile, load_health_profile  # noqa: E402
+from lifecycle.health.risk import RiskQuery, list_at_risk, rank_at_risk  # noqa: E402
 
 AS_OF = np.datetime64("2024-06-30", "D")
 

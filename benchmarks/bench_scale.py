@@ -42,8 +42,8 @@ from common import RESULTS, demo_database, machine_info
 
 from lifecycle.dataset import data_end
 from lifecycle.health import score_health
-from lifecycle.health_profile import load_health_profile
-from lifecycle.risk import list_at_risk
+from lifecycle.health.profile import load_health_profile
+from lifecycle.health.risk import list_at_risk
 from lifecycle.schema import TABLES
 from lifecycle.snapshot import load_or_build_snapshot
 from lifecycle.stages import classify_customers, load_model

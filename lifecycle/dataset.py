@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lifecycle.backend import Backend, SqliteBackend
+from lifecycle.sources.backend import Backend, SqliteBackend
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from lifecycle.errors import QueryError
 from lifecycle.filters import Filters, Scope, Window

@@ -114,7 +114,7 @@ def stage_targets() -> list[Target]:
 
 def at_risk_targets(db_path: Path, as_of: date, n: int) -> list[Target]:
     """One ``at_risk_intervention`` target per customer among the top ``n`` of the at-risk list."""
-    from lifecycle.fact_sources import top_at_risk
+    from lifecycle.facts.sources import top_at_risk
 
     dataset = Dataset.open(db_path, as_of)
     return [Target(f"at-risk-{rank:03d}-{slug(cid)}", f"at-risk #{rank}: customer {cid}", PromptName.AT_RISK_INTERVENTION,
@@ -126,7 +126,7 @@ def _bundle_for(target: Target, dataset: Dataset) -> FactBundle:
     bundle = build_facts(dataset)
     if target.customer_id is None:
         return bundle
-    from lifecycle.fact_sources import customer_facts
+    from lifecycle.facts.sources import customer_facts
 
     return replace(bundle, facts=bundle.facts + tuple(customer_facts(dataset, target.customer_id)))
 

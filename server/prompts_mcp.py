@@ -23,7 +23,7 @@ from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 
 from lifecycle.errors import LifecycleError, QueryError
 from lifecycle.filters import Dimension
-from lifecycle.risk import list_at_risk
+from lifecycle.health.risk import list_at_risk
 from lifecycle.snapshot import snapshot_of
 from lifecycle.stages import classify_customers, model_for
 from prompts.fence import clean_text

@@ -26,8 +26,8 @@ from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 from lifecycle.config import EngineConfig
 from lifecycle.errors import LifecycleError
 from lifecycle.health import explain_health
-from lifecycle.health_profile import load_health_profile
-from lifecycle.registry import registry
+from lifecycle.health.profile import load_health_profile
+from lifecycle.metrics.registry import registry
 from lifecycle.schema import data_model_markdown
 from lifecycle.snapshot import snapshot_of
 from lifecycle.stages import classify_customer, load_model, model_for

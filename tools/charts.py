@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lifecycle.cohorts import CohortTable  # noqa: E402
+from lifecycle.metrics.cohorts import CohortTable  # noqa: E402
 
 SIZE = (8.0, 5.0)
 DPI = 100
@@ -91,7 +91,7 @@ def health_breakdown(components: Sequence[tuple[str, float | None, float]], tota
 
 def plan_charts(dataset: object) -> list:
     """Charts embedded in strategy documents: the stage funnel and the logo cohort-retention heatmap."""
-    from lifecycle.cohorts import cohort_retention
+    from lifecycle.metrics.cohorts import cohort_retention
     from prompts.documents import Chart
 
     charts = []

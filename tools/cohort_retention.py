@@ -1,6 +1,6 @@
 """The ``cohort_retention`` tool: the retention triangle of signup-month cohorts over the period.
 
-``lifecycle.cohorts.cohort_retention`` (logo or revenue basis, recurring or cumulative mode); cohorts are the
+``lifecycle.metrics.cohorts.cohort_retention`` (logo or revenue basis, recurring or cumulative mode); cohorts are the
 signup months of the period. ``chart: true`` adds the heatmap as a PNG.
 """
 
@@ -12,7 +12,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from lifecycle.cohorts import CohortTable, cohort_retention
+from lifecycle.metrics.cohorts import CohortTable, cohort_retention
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.charts import cohort_heatmap
 from tools.runtime import Work, run_tool

@@ -1,7 +1,7 @@
 """The ``compare_segments`` tool: the same metrics side by side for each value of one customer dimension.
 
 For each value of ``dimension`` (every value in the data, or the chosen ones) the scope's filters are
-narrowed to that value and each metric is computed with ``lifecycle.registry.compute_metric``, plus the
+narrowed to that value and each metric is computed with ``lifecycle.metrics.registry.compute_metric``, plus the
 whole population as the baseline row.
 """
 
@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from lifecycle.errors import QueryError
 from lifecycle.filters import Dimension, Filters
-from lifecycle.registry import compute_metric
+from lifecycle.metrics.registry import compute_metric
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.compute_metrics import MetricId, MetricValue, metric_value
 from tools.runtime import Work, run_tool

@@ -1,6 +1,6 @@
 """The ``compute_metrics`` tool: any metrics of the registry for one scope (as_of, period, filters).
 
-Every number is ``lifecycle.registry.compute_metric``'s ``MetricResult.to_dict()``; this module only picks
+Every number is ``lifecycle.metrics.registry.compute_metric``'s ``MetricResult.to_dict()``; this module only picks
 the metrics, reports progress per metric and shapes the output.
 """
 
@@ -14,8 +14,8 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from lifecycle.registry import compute_metric, definition, metric_ids
-from lifecycle.results import MetricResult
+from lifecycle.metrics.registry import compute_metric, definition, metric_ids
+from lifecycle.metrics.results import MetricResult
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, PeriodMonths, PopulationFilters, ResolvedScope, ScopeOut, resolve_scope

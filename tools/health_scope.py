@@ -14,7 +14,7 @@ import pandas as pd
 
 from lifecycle.filters import Scope
 from lifecycle.health import HealthTable, score_health
-from lifecycle.health_profile import load_health_profile
+from lifecycle.health.profile import load_health_profile
 from lifecycle.snapshot import snapshot_of
 from tools.runtime import Work
 from tools.scope import ResolvedScope, memo

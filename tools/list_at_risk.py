@@ -1,6 +1,6 @@
 """The ``list_at_risk`` tool: who to save first, why, and what to do — ranked, with cursor pagination.
 
-``lifecycle.risk.list_at_risk`` over the scope's health table (``tools.health_scope``): customers ranked by
+``lifecycle.health.risk.list_at_risk`` over the scope's health table (``tools.health_scope``): customers ranked by
 risk × MRR at stake, each with reason codes, the evidence behind each reason and a suggested play. The cursor
 is the engine's opaque cursor, bound to the filters of the query that issued it.
 """
@@ -14,8 +14,8 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from lifecycle.filters import Dimension
-from lifecycle.health_profile import Reason
-from lifecycle.risk import ORDER_KEY, list_at_risk
+from lifecycle.health.profile import Reason
+from lifecycle.health.risk import ORDER_KEY, list_at_risk
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.health_scope import scope_health

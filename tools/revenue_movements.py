@@ -1,6 +1,6 @@
 """The ``revenue_movements`` tool: the monthly MRR bridge over the period, and who moved in one month.
 
-``lifecycle.revenue_movements.revenue_movements`` (new, expansion, reactivation, contraction, churn per month,
+``lifecycle.metrics.revenue_movements.revenue_movements`` (new, expansion, reactivation, contraction, churn per month,
 ChartMogul conventions) for the months of the period; with ``month``, the customers behind that month's bridge
 (``movements_by_customer``), largest amounts first.
 """
@@ -14,7 +14,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from lifecycle.revenue_movements import movements_by_customer, revenue_movements
+from lifecycle.metrics.revenue_movements import movements_by_customer, revenue_movements
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, PeriodMonths, ResolvedScope, ScopeOut, resolve_scope

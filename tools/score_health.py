@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from lifecycle.errors import QueryError
 from lifecycle.health import BANDS, explain_health
-from lifecycle.results import finite_or_none
+from lifecycle.metrics.results import finite_or_none
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.charts import health_breakdown

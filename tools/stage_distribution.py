@@ -3,7 +3,7 @@
 Counts come from ``lifecycle.stages.stage_distribution`` (on the cached as-of snapshot), transitions from
 ``lifecycle.metrics.flow.transition_matrix`` between the day before the period and as_of, the flow rates
 (progression, regression, stagnation, velocity, completion) from the registry, and the drivers from
-``lifecycle.drivers.progression_drivers``. ``chart: true`` adds the stage funnel as a PNG.
+``lifecycle.stages.drivers.progression_drivers``. ``chart: true`` adds the stage funnel as a PNG.
 
 The ``stage`` argument's enum lists the customer stages of the server's configured stage model, so it is built per
 server in ``register``. This module therefore evaluates annotations eagerly (no ``from __future__ import
@@ -19,10 +19,10 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from lifecycle.config import EngineConfig
-from lifecycle.drivers import CAVEAT, progression_drivers
+from lifecycle.stages.drivers import CAVEAT, progression_drivers
 from lifecycle.metrics.flow import transition_matrix, window_start_day
-from lifecycle.registry import compute_metric
-from lifecycle.results import finite_or_none
+from lifecycle.metrics.registry import compute_metric
+from lifecycle.metrics.results import finite_or_none
 from lifecycle.stages import load_model, model_for, stage_distribution
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.charts import stage_funnel

@@ -1,7 +1,7 @@
 """Subscription retention forecast: one shifted-beta-geometric model fitted on a subscription business's signup cohorts.
 
 :func:`subscription_retention_forecast` reads the cumulative logo retention triangle of the dataset
-(:func:`lifecycle.cohorts.cohort_retention`, mode ``cumulative``, basis ``logo``): for each signup-month cohort of
+(:func:`lifecycle.metrics.cohorts.cohort_retention`, mode ``cumulative``, basis ``logo``): for each signup-month cohort of
 the dataset's window, the customers active (paying on at least one day) in month k after signup or in any later
 observed month. Each cohort's observed counts are its survivor series S_0 >= S_1 >= ... (S_0: paying in the signup
 month or later; only months that have ended by ``as_of``), and one sBG is fitted to all cohorts together
@@ -30,7 +30,7 @@ import numpy as np
 
 from lifecycle.clv import shifted_beta_geometric
 from lifecycle.clv.customer_value import DEFAULT_DISCOUNT_RATE_ANNUAL, DEFAULT_HORIZON_MONTHS, FitReport
-from lifecycle.cohorts import cohort_retention
+from lifecycle.metrics.cohorts import cohort_retention
 from lifecycle.errors import ModelFitError, QueryError
 
 MODEL_NAME: Final = "sbg"

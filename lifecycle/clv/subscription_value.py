@@ -3,7 +3,7 @@
 :func:`predict_subscription_value` fits the sBG as :func:`~lifecycle.clv.retention_forecast.subscription_retention_forecast`
 does (one model on the signup cohorts of the dataset's window) and values every **current paying subscriber**: a
 customer of the scope whose MRR on ``as_of`` (Σ mrr of subscriptions with start ≤ as_of < end,
-:func:`lifecycle.revenue_movements.customer_mrr_on`) is positive. Per subscriber, with d = (1 + annual)^(1/12) - 1 a
+:func:`lifecycle.metrics.revenue_movements.customer_mrr_on`) is positive. Per subscriber, with d = (1 + annual)^(1/12) - 1 a
 month and h = ``horizon_months``:
 
 - ``renewals`` m: calendar months from the signup month (``customers.signup_date``) to the month holding ``as_of``,
@@ -33,7 +33,7 @@ from lifecycle.clv import shifted_beta_geometric as sbg
 from lifecycle.clv.customer_value import DEFAULT_DISCOUNT_RATE_ANNUAL, DEFAULT_HORIZON_MONTHS
 from lifecycle.clv.retention_forecast import RetentionForecast, subscription_retention_forecast
 from lifecycle.errors import QueryError
-from lifecycle.revenue_movements import customer_mrr_on
+from lifecycle.metrics.revenue_movements import customer_mrr_on
 
 SubscriberOrder = Literal["clv", "p_alive"]
 SUBSCRIBER_ORDERS: Final[dict[str, str]] = {"clv": "residual_value desc, customer_id asc",

@@ -15,8 +15,8 @@ from __future__ import annotations
 import pandas as pd
 
 from lifecycle.dataset import Dataset
-from lifecycle.registry import TARGETS, MetricDefinition, MetricGroup
-from lifecycle.results import MetricResult, Unit, missing_result, ratio_result
+from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
+from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
 from lifecycle.metrics.common import (
     EVENT_COLUMNS,     days_after_signup, eligible_signups, join_notes, median, signups_in_window, small_sample_note, target, too_recent_note,
     with_notes,

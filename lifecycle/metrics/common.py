@@ -20,8 +20,8 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters, Scope
-from lifecycle.registry import definition
-from lifecycle.results import MetricResult, TargetBand
+from lifecycle.metrics.registry import definition
+from lifecycle.metrics.results import MetricResult, TargetBand
 
 EVENT_COLUMNS: tuple[str, ...] = ("customer_id", "occurred_at", "event_name")
 """The events columns the metrics read (loading the others would only cost time)."""

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset
-from lifecycle.registry import MetricDefinition, MetricGroup
-from lifecycle.results import MetricResult, Unit, missing_result, ratio_result
-from lifecycle.stages import UNCLASSIFIED, StageModel, checkpoints, model_for, stages_at, time_in_stage
+from lifecycle.metrics.registry import MetricDefinition, MetricGroup
+from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
+from lifecycle.stages.classification import UNCLASSIFIED
+from lifecycle.stages.history import checkpoints, stages_at, time_in_stage
+from lifecycle.stages.model import StageModel, model_for
 
 SOURCE = "seed 000 (Measurement: transition metrics, overall lifecycle health)"
 NEW = "new"

@@ -19,8 +19,8 @@ from dataclasses import replace
 import pandas as pd
 
 from lifecycle.dataset import Dataset
-from lifecycle.registry import MetricDefinition, MetricGroup
-from lifecycle.results import MetricResult, Unit, missing_result, ratio_result
+from lifecycle.metrics.registry import MetricDefinition, MetricGroup
+from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
 from lifecycle.metrics.common import (
     days_between, in_window, join_notes, median, signups_in_window, small_sample_note, target, with_notes,
 )

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 
 from lifecycle.dataset import Dataset
-from lifecycle.registry import TARGETS, MetricDefinition, MetricGroup
-from lifecycle.results import MetricResult, Unit, ratio_result
+from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
+from lifecycle.metrics.results import MetricResult, Unit, ratio_result
 from lifecycle.metrics.common import in_window, small_sample_note, target, valid_orders, with_notes
 
 

@@ -17,8 +17,8 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import add_months
-from lifecycle.registry import TARGETS, MetricDefinition, MetricGroup
-from lifecycle.results import MetricResult, Unit, missing_result, ratio_result
+from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
+from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
 from lifecycle.metrics.common import (
     EVENT_COLUMNS,     DAY, activity_events, as_of_ts, days_after_signup, eligible_signups, join_notes, paying_on, paying_subscriptions,
     small_sample_note, target, too_recent_note, with_notes,

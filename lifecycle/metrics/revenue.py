@@ -1,6 +1,6 @@
 """Revenue metrics: MRR, ARR, ARPA, the MRR movements, NRR/GRR, MRR churn rates, quick ratio, LTV and CAC.
 
-All of them read the MRR bridge of ``lifecycle.revenue_movements`` (conventions and sources there). Time:
+All of them read the MRR bridge of ``lifecycle.metrics.revenue_movements`` (conventions and sources there). Time:
 point-in-time metrics (mrr, arr, arpa) are read on ``as_of``; flow metrics sum or average the *complete
 calendar months lying wholly inside the window* (default: trailing 12 months ending ``as_of``, so an
 ``as_of`` on a month-end gives 12 months and a mid-month ``as_of`` gives 11); NRR/GRR follow the cohort paying
@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lifecycle.dataset import Dataset
-from lifecycle.registry import TARGETS, MetricDefinition, MetricGroup, compute_metric, definition
-from lifecycle.results import MetricResult, Unit, missing_result
-from lifecycle.revenue_movements import (
+from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup, compute_metric, definition
+from lifecycle.metrics.results import MetricResult, Unit, missing_result
+from lifecycle.metrics.revenue_movements import (
     MonthMovements,
     Movement,
     cohort_retention,
@@ -109,7 +109,7 @@ def _movement_total(movement: Movement) -> Callable[[Dataset], MetricResult]:
 
     compute.__name__ = metric_id
     compute.__doc__ = (f"{movement.value.capitalize()} MRR summed over the complete months in the window "
-                       f"(see lifecycle.revenue_movements.classify); sample size = customer-months with that movement. "
+                       f"(see lifecycle.metrics.revenue_movements.classify); sample size = customer-months with that movement. "
                        f"Source: ChartMogul MRR movements.")
     return compute
 

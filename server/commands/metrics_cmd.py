@@ -14,7 +14,7 @@ from lifecycle.config import load_config
 from lifecycle.dataset import Dataset, data_end
 from lifecycle.facts import format_value
 from lifecycle.filters import Filters
-from lifecycle.registry import compute_all, registry
+from lifecycle.metrics.registry import compute_all, registry
 from server.cli import app
 from server.dataset import DbOption, parse_as_of, resolve_db
 

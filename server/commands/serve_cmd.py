@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 import typer
 
 from lifecycle.config import EngineConfig, load_config
-from lifecycle.health_profile import load_health_profile
+from lifecycle.health.profile import load_health_profile
 from lifecycle.stages import load_model
 from server.app import build_server
 from server.cli import app, err_console

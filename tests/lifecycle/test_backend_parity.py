@@ -1,4 +1,4 @@
-"""SQLite and DuckDB give the same answers on the demo data (lifecycle/backend.py promises it).
+"""SQLite and DuckDB give the same answers on the demo data (lifecycle/sources/backend.py promises it).
 
 The session's demo store (``demo_db``) is copied once for the module into DuckDB (``DuckDBBackend.from_sqlite``). For
 each scope — the default as_of (``data_end``) and 2025-06-30, each without a filter and with segment=SMB — both
@@ -24,14 +24,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle.backend import DuckDBBackend, SqliteBackend
+from lifecycle.sources.backend import DuckDBBackend, SqliteBackend
 from lifecycle.dataset import Dataset, data_end
 from lifecycle.filters import Filters, Scope
 from lifecycle.health import HealthTable, score_health
-from lifecycle.health_profile import load_health_profile
-from lifecycle.registry import compute_all
-from lifecycle.results import MetricResult
-from lifecycle.risk import RiskQuery, rank_at_risk
+from lifecycle.health.profile import load_health_profile
+from lifecycle.metrics.registry import compute_all
+from lifecycle.metrics.results import MetricResult
+from lifecycle.health.risk import RiskQuery, rank_at_risk
 from lifecycle.snapshot import build_snapshot
 from lifecycle.stages import classify_customers, model_for
 

@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lifecycle.cohorts import cohort_retention
+from lifecycle.metrics.cohorts import cohort_retention
 from lifecycle.errors import QueryError
 from tests.lifecycle.metrics.stores import open_at, quick_store
 

@@ -10,7 +10,7 @@ import pytest
 from lifecycle.config import EngineConfig, ModelsConfig, load_config
 from lifecycle.stages import load_model
 
-SAAS_MODEL = Path(__file__).resolve().parents[2] / "lifecycle" / "stage_models" / "saas.toml"
+SAAS_MODEL = Path(__file__).resolve().parents[2] / "lifecycle" / "stages" / "models" / "saas.toml"
 
 
 def test_a_model_file_named_relative_to_the_config_is_found_from_any_working_directory(

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from lifecycle.config import ActivationConfig, EngineConfig
-from lifecycle.drivers import (
+from lifecycle.stages.drivers import (
     CAVEAT,
     DEFAULT_SIGNALS,
     Transition,

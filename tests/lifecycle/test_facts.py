@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from lifecycle.facts import build_facts, format_value
-from lifecycle.registry import metric_ids
-from lifecycle.results import Unit
+from lifecycle.metrics.registry import metric_ids
+from lifecycle.metrics.results import Unit
 from tests.builders import make_dataset
 
 

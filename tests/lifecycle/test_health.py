@@ -1,6 +1,6 @@
 """Health score on hand-made snapshot frames (columns per docs/snapshot-contract.md), hand-computed.
 
-Default profile (lifecycle/health_profiles/default.toml), used by the golden tests:
+Default profile (lifecycle/health/profiles/default.toml), used by the golden tests:
 usage 35 = events_30d 30 (0→0, 60→100) + active_days_30d 30 (0→0, 15→100) + distinct_features_30d 20 (0→0, 4→100)
            + usage_change_30d 20 (−0.5→0, 0.1→100)
 engagement 22.5 = email_open_rate_90d 30 (0.05→0, 0.40→100) + nps_latest 40 (4→0, 9→100) + tickets_open_high 30 (3→0, 0→100)
@@ -21,7 +21,7 @@ import pytest
 
 from lifecycle.errors import ConfigError, QueryError
 from lifecycle.health import explain_health, score_health
-from lifecycle.health_profile import PROFILES_DIR, HealthProfile, load_health_profile, profile_from_dict
+from lifecycle.health.profile import PROFILES_DIR, HealthProfile, load_health_profile, profile_from_dict
 
 BOOLEAN_COLUMNS = ("executive_sponsor", "has_champion", "churned")
 NUMERIC_COLUMNS = (

@@ -1,4 +1,4 @@
-"""ROC AUC and precision at k on hand-computed examples (lifecycle/evaluation.py)."""
+"""ROC AUC and precision at k on hand-computed examples (lifecycle/health/evaluation.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lifecycle.errors import QueryError
-from lifecycle.evaluation import precision_at_k, roc_auc
+from lifecycle.health.evaluation import precision_at_k, roc_auc
 
 
 def test_roc_auc_counts_ordered_pairs_with_ties_as_half() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lifecycle.errors import ConfigError
-from lifecycle.health_profile import (
+from lifecycle.health.profile import (
     PROFILES_DIR,
     Direction,
     Reason,

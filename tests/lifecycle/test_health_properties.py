@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lifecycle.health import score_health
-from lifecycle.health_profile import Direction, Scoring, load_health_profile
+from lifecycle.health.profile import Direction, Scoring, load_health_profile
 
 PROFILE = load_health_profile()
 ORDERED = [s for c in PROFILE.components for s in c.signals if s.scoring is not Scoring.LOOKUP]

@@ -14,9 +14,9 @@ import tomllib
 import pandas as pd
 import pytest
 
-from lifecycle.evaluation import precision_at_k, roc_auc
+from lifecycle.health.evaluation import precision_at_k, roc_auc
 from lifecycle.health import score_health
-from lifecycle.health_profile import PROFILES_DIR, HealthProfile, profile_from_dict
+from lifecycle.health.profile import PROFILES_DIR, HealthProfile, profile_from_dict
 from tests.conftest import SHARED_DATA
 
 CHURN_CSV = SHARED_DATA / "saas_churn" / "churn.csv"

@@ -32,7 +32,7 @@ import pytest
 
 from lifecycle.errors import QueryError
 from lifecycle.filters import Filters
-from lifecycle.revenue_movements import (
+from lifecycle.metrics.revenue_movements import (
     Movement,
     cohort_retention,
     customer_mrr_matrix,

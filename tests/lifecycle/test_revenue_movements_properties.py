@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Window
-from lifecycle.registry import compute_metric
-from lifecycle.revenue_movements import Movement, movements_by_customer, revenue_movements
+from lifecycle.metrics.registry import compute_metric
+from lifecycle.metrics.revenue_movements import Movement, movements_by_customer, revenue_movements
 from tests.lifecycle.metrics.stores import quick_store
 
 BASE = date(2024, 1, 1)

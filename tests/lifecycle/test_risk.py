@@ -29,8 +29,8 @@ import pytest
 
 from lifecycle.errors import QueryError
 from lifecycle.health import HealthTable, score_health
-from lifecycle.health_profile import Reason, load_health_profile
-from lifecycle.risk import list_at_risk, reason_flags
+from lifecycle.health.profile import Reason, load_health_profile
+from lifecycle.health.risk import list_at_risk, reason_flags
 from tests.lifecycle.test_health import make_snapshot, one_signal_profile
 
 ROWS = [

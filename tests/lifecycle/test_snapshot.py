@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from lifecycle.backend import DuckDBBackend
+from lifecycle.sources.backend import DuckDBBackend
 from lifecycle.config import ActivationConfig, EngineConfig
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters, Scope

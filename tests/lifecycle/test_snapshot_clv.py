@@ -92,7 +92,7 @@ def test_ecommerce_profile_scores_order_customers_from_p_alive_and_recency(snaps
     """c04 (13 orders, last a week before as_of, P(alive) high) is a green champion; a customer with P(alive) <= 0.2
     is churning; every signal of the profile reads a snapshot column."""
     from lifecycle.health import score_health
-    from lifecycle.health_profile import load_health_profile
+    from lifecycle.health.profile import load_health_profile
 
     profile = load_health_profile("ecommerce")
     columns = {s.column for c in profile.components for s in c.signals}
@@ -107,8 +107,8 @@ def test_ecommerce_profile_scores_order_customers_from_p_alive_and_recency(snaps
 def test_at_risk_list_ranks_order_customers_by_risk_times_expected_clv(snapshot: pd.DataFrame) -> None:
     """value_column="expected_clv": priority = risk x expected CLV (a customer without orders counts 0)."""
     from lifecycle.health import score_health
-    from lifecycle.health_profile import load_health_profile
-    from lifecycle.risk import list_at_risk
+    from lifecycle.health.profile import load_health_profile
+    from lifecycle.health.risk import list_at_risk
 
     frame = snapshot.reset_index()
     page = list_at_risk(frame, score_health(frame, load_health_profile("ecommerce")), value_column="expected_clv")

@@ -22,8 +22,8 @@ from mcp import Client, StdioServerParameters
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig, load_config
 from lifecycle.dataset import Dataset, data_end
 from lifecycle.facts import build_facts
-from lifecycle.health_profile import load_health_profile
-from lifecycle.registry import compute_metric
+from lifecycle.health.profile import load_health_profile
+from lifecycle.metrics.registry import compute_metric
 from lifecycle.stages import load_model, stage_distribution
 from server.app import build_server
 from server.cli import _register_commands, main

@@ -14,7 +14,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp.types import PromptReference, ResourceTemplateReference
 
-from lifecycle.registry import metric_ids
+from lifecycle.metrics.registry import metric_ids
 from prompts.render import Language, PromptName, framework_stages
 from server.app import TOOL_MODULES, build_server
 

@@ -17,7 +17,7 @@ import pytest
 from mcp import Client
 
 from lifecycle.dataset import Dataset, data_end
-from lifecycle.registry import compute_metric
+from lifecycle.metrics.registry import compute_metric
 from server.app import build_server
 from tools.scope import clear_memo
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from lifecycle.cohorts import CohortTable
+from lifecycle.metrics.cohorts import CohortTable
 from tools.charts import cohort_heatmap, health_breakdown, stage_funnel
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

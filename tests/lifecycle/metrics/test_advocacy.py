@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from lifecycle.filters import Filters
-from lifecycle.registry import compute_metric
-from lifecycle.results import Status
+from lifecycle.metrics.registry import compute_metric
+from lifecycle.metrics.results import Status
 from tests.builders import customers
 from tests.lifecycle.metrics.stores import open_at, quick_dataset, quick_store
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle.registry import TARGETS, compute_metric, registry
+from lifecycle.metrics.registry import TARGETS, compute_metric, registry
 from lifecycle.schema import TABLES
 from tests.lifecycle.metrics import test_activation, test_advocacy, test_engagement, test_funnel, test_orders, test_retention
 from tests.lifecycle.metrics.stores import open_at, quick_store

@@ -24,7 +24,7 @@ import pytest
 
 from lifecycle.filters import Filters
 from lifecycle.metrics.engagement import EngagementRow, engagement_by
-from lifecycle.registry import compute_metric
+from lifecycle.metrics.registry import compute_metric
 from tests.builders import customers
 from tests.lifecycle.metrics.stores import open_at, quick_dataset, quick_store
 

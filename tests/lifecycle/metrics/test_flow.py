@@ -25,7 +25,7 @@ import pytest
 
 from lifecycle.dataset import Dataset
 from lifecycle.metrics.flow import progression_spells, transition_matrix
-from lifecycle.registry import compute_metric
+from lifecycle.metrics.registry import compute_metric
 from lifecycle.stages import load_model
 from tests.builders import make_dataset
 
@@ -102,7 +102,7 @@ def test_transition_matrix_counts_moves_including_churn_and_new_customers(datase
 
 
 def test_flow_metrics_are_registered_in_the_flow_group() -> None:
-    from lifecycle.registry import MetricGroup, registry
+    from lifecycle.metrics.registry import MetricGroup, registry
 
     flow = {mid for mid, d in registry().items() if d.group is MetricGroup.FLOW}
     assert flow == {"progression_rate", "regression_rate", "stagnation_rate", "stage_velocity_days", "lifecycle_completion_rate"}

@@ -26,7 +26,7 @@ import pytest
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
-from lifecycle.registry import compute_metric
+from lifecycle.metrics.registry import compute_metric
 from tests.builders import customers
 from tests.lifecycle.metrics.stores import open_at, quick_dataset, quick_store
 

@@ -22,8 +22,8 @@ from lifecycle.config import EngineConfig, RevenueConfig
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
 from lifecycle.metrics.revenue import DEFINITIONS
-from lifecycle.registry import TARGETS, compute_metric
-from lifecycle.results import Status
+from lifecycle.metrics.registry import TARGETS, compute_metric
+from lifecycle.metrics.results import Status
 from tests.builders import customers
 from tests.lifecycle.metrics.stores import open_at, quick_store
 from tests.lifecycle.test_revenue_movements import STORY, STORY_WINDOW
@@ -202,7 +202,7 @@ def test_revenue_metrics_are_deterministic_and_independent_of_row_order(story_db
 
 
 def test_every_revenue_metric_is_registered_with_a_docstring_and_source() -> None:
-    from lifecycle.registry import registry
+    from lifecycle.metrics.registry import registry
 
     expected = {"mrr", "arr", "arpa", "new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "reactivation_mrr",
                 "nrr", "grr", "gross_mrr_churn_rate", "net_mrr_churn_rate", "quick_ratio", "ltv", "ltv_to_cac", "cac_payback_months"}

@@ -16,8 +16,8 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
-from lifecycle.facts import Fact, format_value
-from lifecycle.results import Unit
+from lifecycle.facts.bundle import Fact, format_value
+from lifecycle.metrics.results import Unit
 
 # Default-model stage ids are the framework's section ids; other models' stages feed the flow section.
 FRAMEWORK_SECTIONS = ("awareness", "evaluation", "purchase_onboarding", "adoption", "growth_expansion", "loyalty_advocacy")
@@ -36,7 +36,8 @@ def _stage_sections(stage_id: str) -> tuple[str, ...]:
 
 def stage_facts(dataset: Dataset) -> list[Fact]:
     """``stage.<id>.count`` and ``.share`` per stage and population (leads or customers), plus churned."""
-    from lifecycle.stages import model_for, stage_distribution
+    from lifecycle.stages.model import model_for
+    from lifecycle.stages.verdict import stage_distribution
 
     table = stage_distribution(dataset, model_for(dataset))
     facts: list[Fact] = []
@@ -54,8 +55,8 @@ def stage_facts(dataset: Dataset) -> list[Fact]:
 def driver_facts(dataset: Dataset, top: int = TOP_SIGNALS_PER_TRANSITION) -> list[Fact]:
     """For each transition, the ``top`` signals with the largest |difference| (small samples skipped):
     rate with, rate without, difference (percentage points as a ratio) and lift."""
-    from lifecycle.drivers import progression_drivers
-    from lifecycle.stages import model_for
+    from lifecycle.stages.drivers import progression_drivers
+    from lifecycle.stages.model import model_for
 
     report = progression_drivers(dataset, model_for(dataset))
     facts: list[Fact] = []
@@ -88,10 +89,10 @@ def driver_facts(dataset: Dataset, top: int = TOP_SIGNALS_PER_TRANSITION) -> lis
 def health_and_risk_facts(dataset: Dataset) -> list[Fact]:
     """Health bands and segments (counts and shares), mean health, and the at-risk summary: customers with
     at least one risk reason, MRR at stake, and the count per reason."""
-    from lifecycle.health import score_health
-    from lifecycle.health_profile import load_health_profile
-    from lifecycle.risk import list_at_risk
-    from lifecycle.snapshot import snapshot_of
+    from lifecycle.health.score import score_health
+    from lifecycle.health.profile import load_health_profile
+    from lifecycle.health.risk import list_at_risk
+    from lifecycle.snapshot.build import snapshot_of
 
     snapshot = snapshot_of(dataset)
     alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
@@ -130,8 +131,9 @@ def health_and_risk_facts(dataset: Dataset) -> list[Fact]:
 def engagement_by_stage_facts(dataset: Dataset) -> list[Fact]:
     """Open and click rates of touches sent in the window, per customer stage (``engagement.<stage>.*``)."""
     from lifecycle.metrics.engagement import engagement_by
-    from lifecycle.snapshot import snapshot_of
-    from lifecycle.stages import classify_customers, model_for
+    from lifecycle.snapshot.build import snapshot_of
+    from lifecycle.stages.classification import classify_customers
+    from lifecycle.stages.model import model_for
 
     if not dataset.has("touches"):
         return []
@@ -284,10 +286,10 @@ def customer_facts(dataset: Dataset, customer_id: str) -> list[Fact]:
     its 90-day change, usage in the last 30 days vs the 30 before, days since last activity, latest NPS, open
     high-priority tickets, overdue invoices, and the risk score with each reason's severity."""
     from lifecycle.errors import QueryError
-    from lifecycle.health import explain_health, score_health
-    from lifecycle.health_profile import load_health_profile
-    from lifecycle.risk import list_at_risk
-    from lifecycle.snapshot import snapshot_of
+    from lifecycle.health.score import explain_health, score_health
+    from lifecycle.health.profile import load_health_profile
+    from lifecycle.health.risk import list_at_risk
+    from lifecycle.snapshot.build import snapshot_of
 
     snapshot = snapshot_of(dataset)
     rows = snapshot[snapshot["customer_id"].astype(str) == customer_id]
@@ -330,10 +332,10 @@ def customer_facts(dataset: Dataset, customer_id: str) -> list[Fact]:
 def top_at_risk(dataset: Dataset, n: int) -> list[tuple[str, dict[str, object]]]:
     """The ``n`` customers ranked first by the at-risk list, each with its fenced-to-be free-text subject:
     name, company, segment, plan, reason codes and the suggested play."""
-    from lifecycle.health import score_health
-    from lifecycle.health_profile import load_health_profile
-    from lifecycle.risk import list_at_risk
-    from lifecycle.snapshot import snapshot_of
+    from lifecycle.health.score import score_health
+    from lifecycle.health.profile import load_health_profile
+    from lifecycle.health.risk import list_at_risk
+    from lifecycle.snapshot.build import snapshot_of
 
     snapshot = snapshot_of(dataset)
     alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.errors import QueryError
-from lifecycle.results import MetricResult, TargetBand, Unit, missing_result
+from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result
 
 if TYPE_CHECKING:
     from lifecycle.dataset import Dataset

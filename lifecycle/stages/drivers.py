@@ -32,9 +32,13 @@ import pandas as pd
 from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
 from lifecycle.filters import Scope
-from lifecycle.results import finite_or_none
-from lifecycle.snapshot import feature_column, snapshot_of
-from lifecycle.stages import UNCLASSIFIED, Condition, Rule, StageModel, model_for, stages_at
+from lifecycle.metrics.results import finite_or_none
+from lifecycle.snapshot.build import snapshot_of
+from lifecycle.snapshot.sql import feature_column
+from lifecycle.stages.classification import UNCLASSIFIED
+from lifecycle.stages.history import stages_at
+from lifecycle.stages.model import StageModel, model_for
+from lifecycle.stages.rules import Condition, Rule
 
 CAVEAT = "association, not causation"
 Z95 = 1.959963984540054

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.errors import ConfigError, QueryError
-from lifecycle.health_profile import Component, Condition, HealthProfile, Scoring, SegmentRule, Signal
-from lifecycle.results import finite_or_none
+from lifecycle.health.profile import Component, Condition, HealthProfile, Scoring, SegmentRule, Signal
+from lifecycle.metrics.results import finite_or_none
 
 BANDS = ("red", "yellow", "green")
 

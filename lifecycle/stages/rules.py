@@ -5,7 +5,7 @@ A ``Rule`` assigns its ``target`` (a stage, an overlay, or a driver signal) to t
 Condition semantics: ``== < <= > >= in`` are false on a missing value, ``!= not_in`` are their negations
 (true on missing), ``is_null``/``not_null`` test for missing values; on a datetime column the value (text or
 list of texts) is read as timestamps. The file format is in ``docs/stages.md``; parsing and validation are in
-``lifecycle.stage_model``.
+``lifecycle.stages.model``.
 """
 
 from __future__ import annotations

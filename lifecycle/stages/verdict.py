@@ -1,9 +1,9 @@
 """Lifecycle stages: rule-based classification of customers (and leads) from the per-customer snapshot.
 
-The public entry point for stages. A stage model is data (``lifecycle.stage_model``: ordered stages, ordered
+The public entry point for stages. A stage model is data (``lifecycle.stages.model``: ordered stages, ordered
 rules whose *first* match wins, overlays set by their own rules); its conditions and their missing-value
-semantics are in ``lifecycle.stage_rules``; the vectorised classification with evidence in
-``lifecycle.stage_classification``; time in stage from monthly checkpoints in ``lifecycle.stage_history``.
+semantics are in ``lifecycle.stages.rules``; the vectorised classification with evidence in
+``lifecycle.stages.classification``; time in stage from monthly checkpoints in ``lifecycle.stages.history``.
 This module adds the per-customer verdict (``classify_customer``), the open leads' stages
 (``classify_leads``) and the distribution over stages (``stage_distribution``), and re-exports the rest.
 Sources: seed 000 (six stages, transition triggers, stagnation), 002 (timelines), 004 (five stages).
@@ -19,21 +19,21 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset, next_day_iso
 from lifecycle.errors import QueryError
-from lifecycle.snapshot import snapshot_of
-from lifecycle.stage_classification import (
+from lifecycle.snapshot.build import snapshot_of
+from lifecycle.stages.classification import (
     UNCLASSIFIED,
     classify_customers,
     first_match,
     json_values,
 )
-from lifecycle.stage_history import (
+from lifecycle.stages.history import (
     checkpoints,
     stage_features,
     stage_history,
     stages_at,
     time_in_stage,
 )
-from lifecycle.stage_model import (
+from lifecycle.stages.model import (
     POPULATIONS,
     Overlay,
     Stage,
@@ -43,7 +43,7 @@ from lifecycle.stage_model import (
     parse_model,
     preset_names,
 )
-from lifecycle.stage_rules import OPS, Condition, Rule
+from lifecycle.stages.rules import OPS, Condition, Rule
 
 
 @dataclass(frozen=True)

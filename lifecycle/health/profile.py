@@ -1,6 +1,6 @@
 """The health & risk profile: every tunable definition of the health score and the at-risk list, as data.
 
-A profile is a TOML file (the shipped one is ``lifecycle/health_profiles/default.toml``) with:
+A profile is a TOML file (the shipped one is ``lifecycle/health/profiles/default.toml``) with:
 
 - ``[components.<name>]`` — a health component with its ``weight`` (component weights sum to 100) and
   ``[components.<name>.signals.<signal>]`` — one snapshot column scored 0–100 (signal weights within a
@@ -30,7 +30,7 @@ from typing import Any
 
 from lifecycle.errors import ConfigError
 
-PROFILES_DIR = Path(__file__).resolve().parent / "health_profiles"
+PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 WEIGHT_TOLERANCE = 1e-6
 
 
@@ -394,7 +394,7 @@ def profile_from_dict(data: dict[str, Any], where: str = "<dict>") -> HealthProf
 
 
 def bundled_profiles() -> tuple[str, ...]:
-    """Names of the profiles shipped in ``lifecycle/health_profiles``."""
+    """Names of the profiles shipped in ``lifecycle/health/profiles``."""
     return tuple(sorted(p.stem for p in PROFILES_DIR.glob("*.toml")))
 
 

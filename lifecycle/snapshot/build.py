@@ -37,11 +37,11 @@ Extra columns beyond the contract: ``seats_90d_ago``, ``reactivated_at``, ``firs
 ``emails_sent_90d``, ``emails_opened_90d`` and ``used_<feature>`` (ever used each configured core feature).
 
 ``load_or_build_snapshot`` materialises a snapshot once per (database file identity, as_of, configuration,
-filters) into a Parquet file under ``data_dir()/cache`` written atomically (``lifecycle.snapshot_cache``).
+filters) into a Parquet file under ``data_dir()/cache`` written atomically (``lifecycle.snapshot.cache``).
 
-Where the sections live: ``lifecycle.snapshot_sql`` (events, referrals, touches, orders — pushed down as SQL),
-``lifecycle.snapshot_tables`` (subscriptions, NPS, tickets, invoices — pandas on the as-of tables),
-``lifecycle.snapshot_frames`` (aligning their frames onto the customers); the customer attributes, the CLV
+Where the sections live: ``lifecycle.snapshot.sql`` (events, referrals, touches, orders — pushed down as SQL),
+``lifecycle.snapshot.tables`` (subscriptions, NPS, tickets, invoices — pandas on the as-of tables),
+``lifecycle.snapshot.frames`` (aligning their frames onto the customers); the customer attributes, the CLV
 columns and ``ever_paid``/``first_paid_at`` (which combine subscriptions and orders) are computed here.
 """
 
@@ -60,14 +60,14 @@ from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.filters import Filters
-from lifecycle.snapshot_cache import (
+from lifecycle.snapshot.cache import (
     columns_tag,
     read_cached,
     snapshot_cache_path,
     write_cached,
 )
-from lifecycle.snapshot_frames import absent_columns, attach, days_between
-from lifecycle.snapshot_sql import (
+from lifecycle.snapshot.frames import absent_columns, attach, days_between
+from lifecycle.snapshot.sql import (
     MILESTONE_COLUMNS,
     RECENT_COLUMNS,
     feature_column,
@@ -79,7 +79,7 @@ from lifecycle.snapshot_sql import (
     referral_columns,
     touch_columns,
 )
-from lifecycle.snapshot_tables import (
+from lifecycle.snapshot.tables import (
     HIGH_PRIORITIES,
     NPS_DETRACTOR_MAX,
     NPS_PROMOTER_MIN,

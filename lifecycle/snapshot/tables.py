@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset
-from lifecycle.snapshot_frames import absent_columns, as_float, attach
+from lifecycle.snapshot.frames import absent_columns, as_float, attach
 
 NPS_PROMOTER_MIN = 9
 NPS_DETRACTOR_MAX = 6

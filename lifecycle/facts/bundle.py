@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lifecycle.results import MetricResult, Unit
+from lifecycle.metrics.results import MetricResult, Unit
 
 # Which metrics feed which section of the seed framework (000): the six stages, then cross-stage work.
 STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
@@ -162,11 +162,11 @@ def population_facts(dataset: Any) -> list[Fact]:
 
 def build_facts(dataset: Any, metric_ids: tuple[str, ...] | None = None) -> FactBundle:
     """The fact bundle for ``dataset``'s scope: population counts, every registered metric, then the facts of
-    ``lifecycle.fact_sources`` (stage distribution, progression drivers, health and at-risk, engagement by stage,
+    ``lifecycle.facts.sources`` (stage distribution, progression drivers, health and at-risk, engagement by stage,
     customer lifetime value)."""
-    from lifecycle.registry import compute_all, registry
+    from lifecycle.metrics.registry import compute_all, registry
 
-    from lifecycle.fact_sources import SOURCES
+    from lifecycle.facts.sources import SOURCES
 
     results = compute_all(dataset, metric_ids)
     facts = population_facts(dataset) + metric_facts(results.values(), registry(), dataset.config.revenue.currency)

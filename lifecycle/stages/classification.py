@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.errors import ConfigError
-from lifecycle.stage_model import StageModel
-from lifecycle.stage_rules import Rule
+from lifecycle.stages.model import StageModel
+from lifecycle.stages.rules import Rule
 
 UNCLASSIFIED = "unclassified"
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 import pandas as pd
 
 from lifecycle.dataset import Dataset, next_day_iso, to_datetime
-from lifecycle.snapshot_frames import absent_columns, as_float, attach, days_between
+from lifecycle.snapshot.frames import absent_columns, as_float, attach, days_between
 
 RECENT_COLUMNS = ("events_7d", "events_30d", "events_prev_30d", "events_90d", "active_days_30d", "distinct_features_30d")
 MILESTONE_COLUMNS = ("activated", "activated_at", "days_to_value", "onboarding_steps_done", "onboarding_complete")

@@ -17,9 +17,9 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Scope, add_months
-from lifecycle.snapshot import snapshot_of
-from lifecycle.stage_classification import classify_customers
-from lifecycle.stage_model import StageModel
+from lifecycle.snapshot.build import snapshot_of
+from lifecycle.stages.classification import classify_customers
+from lifecycle.stages.model import StageModel
 
 
 def checkpoints(as_of: date, months: int) -> list[date]:

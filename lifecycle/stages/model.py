@@ -1,9 +1,9 @@
 """Stage models: the dataclasses of a validated model and their loading from TOML (shipped presets or a user's file).
 
-A *stage model* is data (TOML, ``lifecycle/stage_models/*.toml`` or a user's own file): ordered stages
+A *stage model* is data (TOML, ``lifecycle/stages/models/*.toml`` or a user's own file): ordered stages
 (id, name, description, ``order`` for progression/regression, ``expected_days`` for stagnation, the
 ``population`` — customers, leads or both), ordered ``[[rules]]`` (customers) and ``[[lead_rules]]`` — each a
-stage and a list of conditions (``lifecycle.stage_rules``) — overlays with their ``[[overlay_rules]]`` (or
+stage and a list of conditions (``lifecycle.stages.rules``) — overlays with their ``[[overlay_rules]]`` (or
 ``overlays_from`` another model) and ``[[signals]]`` for the progression drivers. ``parse_model`` validates
 everything and raises ``ConfigError`` naming the file and the rule. Format: ``docs/stages.md``.
 Sources: seed 000 (six stages, transition triggers, stagnation), 002 (timelines), 004 (five stages).
@@ -21,7 +21,7 @@ from typing import Any
 
 from lifecycle.dataset import Dataset
 from lifecycle.errors import ConfigError, QueryError
-from lifecycle.stage_rules import OPS, Condition, Rule
+from lifecycle.stages.rules import OPS, Condition, Rule
 
 POPULATIONS = ("customers", "leads", "both")
 
@@ -100,8 +100,8 @@ class StageModel:
 # ------------------------------------------------------------------------------------------- loading
 
 def preset_names() -> tuple[str, ...]:
-    """Shipped stage models (``lifecycle/stage_models/*.toml``)."""
-    folder = resources.files("lifecycle") / "stage_models"
+    """Shipped stage models (``lifecycle/stages/models/*.toml``)."""
+    folder = resources.files("lifecycle.stages") / "models"
     return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
 
 
@@ -127,7 +127,7 @@ def model_for(dataset: Dataset) -> StageModel:
 
 @lru_cache(maxsize=16)
 def _load_preset(name: str) -> StageModel:
-    source = resources.files("lifecycle") / "stage_models" / f"{name}.toml"
+    source = resources.files("lifecycle.stages") / "models" / f"{name}.toml"
     return parse_model(source.read_text(encoding="utf-8"), f"{name}.toml")
 
 

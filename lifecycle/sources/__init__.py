@@ -1,0 +1,1 @@
+"""Where the data lives: the sources the engine reads canonical tables from."""
