@@ -9,41 +9,28 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from lifecycle.errors import LifecycleError
 
-app = typer.Typer(
-    name="lifecycle",
-    help="Lifecycle MCP: map your customer lifecycle with computed, verifiable numbers.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+# One module per command, each registering itself on the root app when imported.
+from server.commands import (  # noqa: F401
+    config_cmd,
+    demo_cmd,
+    doctor_cmd,
+    import_cmd,
+    metrics_cmd,
+    plan_cmd,
+    schema_cmd,
+    serve_cmd,
 )
-err_console = Console(stderr=True)
+from server.commands.root import app, err_console
 
-
-@app.callback()
-def _root() -> None:
-    """Lifecycle MCP: map your customer lifecycle with computed, verifiable numbers."""
-
-
-def _register_commands() -> None:
-    # Imported for their side effect of adding commands to `app`; one module per command.
-    from server.commands import schema_cmd  # noqa: F401
-
-    for name in ("import_cmd", "demo_cmd", "doctor_cmd", "serve_cmd", "metrics_cmd", "config_cmd", "plan_cmd", "bench_cmd"):
-        try:
-            __import__(f"server.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"server.commands.{name}":
-                raise
+__all__ = ["app", "main"]
 
 
 def main() -> None:
     """Console-script entry point: run the app, turning library errors into one clear line and exit 1."""
-    _register_commands()
     try:
         app(standalone_mode=False)
     except LifecycleError as exc:
@@ -65,8 +52,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # `python -m server.cli` runs this file as __main__; the command modules register on the importable
-    # `server.cli.app`, so run that module's main rather than this copy's.
-    from server.cli import main as _main
-
-    _main()
+    main()

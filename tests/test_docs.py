@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle.schema import data_model_markdown
-from server.cli import _register_commands, app
+from server.cli import app
 from server.commands.config_cmd import configuration_markdown
 from server.commands.metrics_cmd import definitions_markdown
 
@@ -26,7 +26,6 @@ def test_generated_reference_docs_are_current(file: str, command: str, render) -
 
 
 def test_every_cli_command_is_in_the_readme_with_help_text() -> None:
-    _register_commands()
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     names = sorted(cmd.name for cmd in app.registered_commands)
     assert {"demo", "import", "doctor", "metrics", "plan", "serve", "schema", "config"} <= set(names)

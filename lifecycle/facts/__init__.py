@@ -1,16 +1,18 @@
 """The fact bundle: every computed number a prompt or plan may cite, with a stable id, unit and display text.
 
-The bundle and its records (``bundle``) and the per-area fact sources (``sources``).
+The records (``fact``), the bundle (``bundle``) and the per-area fact sources (``sources``).
 """
 
-from lifecycle.facts.bundle import (
+from lifecycle.facts.fact import (
     CURRENCY_SYMBOLS,
-    FLOW_METRICS,
     Fact,
     FactBundle,
+    format_value,
+)
+from lifecycle.facts.bundle import (
+    FLOW_METRICS,
     STAGE_SECTIONS,
     build_facts,
-    format_value,
     metric_facts,
     population_facts,
     sections_of,

@@ -14,10 +14,29 @@ from dataclasses import replace
 
 import pandas as pd
 
+from lifecycle.clv.customer_value import (
+    DEFAULT_DISCOUNT_RATE_ANNUAL,
+    DEFAULT_HORIZON_MONTHS,
+    LIKELY_LAPSED_BELOW,
+    predict_customer_value,
+    summarize_customer_value,
+)
+from lifecycle.clv.retention_forecast import COHORT_MONTHS
+from lifecycle.clv.subscription_value import predict_subscription_value
 from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
-from lifecycle.facts.bundle import Fact, format_value
+from lifecycle.facts.fact import Fact, format_value
+from lifecycle.filters import Scope, Window
+from lifecycle.health.profile import load_health_profile
+from lifecycle.health.risk import list_at_risk
+from lifecycle.health.score import explain_health, score_health
+from lifecycle.metrics.engagement import engagement_by
 from lifecycle.metrics.results import Unit
+from lifecycle.snapshot.build import snapshot_of
+from lifecycle.stages.classification import classify_customers
+from lifecycle.stages.drivers import progression_drivers
+from lifecycle.stages.model import model_for
+from lifecycle.stages.verdict import stage_distribution
 
 # Default-model stage ids are the framework's section ids; other models' stages feed the flow section.
 FRAMEWORK_SECTIONS = ("awareness", "evaluation", "purchase_onboarding", "adoption", "growth_expansion", "loyalty_advocacy")
@@ -36,8 +55,6 @@ def _stage_sections(stage_id: str) -> tuple[str, ...]:
 
 def stage_facts(dataset: Dataset) -> list[Fact]:
     """``stage.<id>.count`` and ``.share`` per stage and population (leads or customers), plus churned."""
-    from lifecycle.stages.model import model_for
-    from lifecycle.stages.verdict import stage_distribution
 
     table = stage_distribution(dataset, model_for(dataset))
     facts: list[Fact] = []
@@ -55,8 +72,6 @@ def stage_facts(dataset: Dataset) -> list[Fact]:
 def driver_facts(dataset: Dataset, top: int = TOP_SIGNALS_PER_TRANSITION) -> list[Fact]:
     """For each transition, the ``top`` signals with the largest |difference| (small samples skipped):
     rate with, rate without, difference (percentage points as a ratio) and lift."""
-    from lifecycle.stages.drivers import progression_drivers
-    from lifecycle.stages.model import model_for
 
     report = progression_drivers(dataset, model_for(dataset))
     facts: list[Fact] = []
@@ -89,10 +104,6 @@ def driver_facts(dataset: Dataset, top: int = TOP_SIGNALS_PER_TRANSITION) -> lis
 def health_and_risk_facts(dataset: Dataset) -> list[Fact]:
     """Health bands and segments (counts and shares), mean health, and the at-risk summary: customers with
     at least one risk reason, MRR at stake, and the count per reason."""
-    from lifecycle.health.score import score_health
-    from lifecycle.health.profile import load_health_profile
-    from lifecycle.health.risk import list_at_risk
-    from lifecycle.snapshot.build import snapshot_of
 
     snapshot = snapshot_of(dataset)
     alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
@@ -130,10 +141,6 @@ def health_and_risk_facts(dataset: Dataset) -> list[Fact]:
 
 def engagement_by_stage_facts(dataset: Dataset) -> list[Fact]:
     """Open and click rates of touches sent in the window, per customer stage (``engagement.<stage>.*``)."""
-    from lifecycle.metrics.engagement import engagement_by
-    from lifecycle.snapshot.build import snapshot_of
-    from lifecycle.stages.classification import classify_customers
-    from lifecycle.stages.model import model_for
 
     if not dataset.has("touches"):
         return []
@@ -187,13 +194,6 @@ def _order_value_facts(dataset: Dataset) -> list[Fact]:
     """``clv.customers``, ``clv.expected_total``, ``clv.expected_purchases.total``, ``clv.p_alive.median``,
     ``clv.likely_lapsed.count`` and ``.share`` (P(alive) below ``LIKELY_LAPSED_BELOW``), and the top
     ``TOP_CLV_SEGMENTS`` RFM segments by summed CLV (``clv.segment.<name>.expected_total`` and ``.customers``)."""
-    from lifecycle.clv.customer_value import (
-        DEFAULT_DISCOUNT_RATE_ANNUAL,
-        DEFAULT_HORIZON_MONTHS,
-        LIKELY_LAPSED_BELOW,
-        predict_customer_value,
-        summarize_customer_value,
-    )
 
     currency = dataset.config.revenue.currency
     terms = _terms(DEFAULT_HORIZON_MONTHS, DEFAULT_DISCOUNT_RATE_ANNUAL)
@@ -241,13 +241,6 @@ def _order_value_facts(dataset: Dataset) -> list[Fact]:
 def _subscription_value_facts(dataset: Dataset) -> list[Fact]:
     """``retention.forecast.month_12`` and ``clv.new_customer_paid_months`` (sBG forecast of the signup cohorts), and
     ``clv.subscribers.count`` and ``.residual_value`` (current subscribers' discounted expected payments)."""
-    from lifecycle.clv.customer_value import (
-        DEFAULT_DISCOUNT_RATE_ANNUAL,
-        DEFAULT_HORIZON_MONTHS,
-    )
-    from lifecycle.clv.retention_forecast import COHORT_MONTHS
-    from lifecycle.clv.subscription_value import predict_subscription_value
-    from lifecycle.filters import Scope, Window
 
     # The sBG is fitted on the signup cohorts of COHORT_MONTHS months, as predict_clv does, whatever the bundle's window.
     dataset = dataset.rescoped(Scope(dataset.as_of, Window.trailing_months(dataset.as_of, COHORT_MONTHS), dataset.filters))
@@ -285,11 +278,6 @@ def customer_facts(dataset: Dataset, customer_id: str) -> list[Fact]:
     """One customer's numbers for an intervention plan (``customer.*``): health and its components, MRR and
     its 90-day change, usage in the last 30 days vs the 30 before, days since last activity, latest NPS, open
     high-priority tickets, overdue invoices, and the risk score with each reason's severity."""
-    from lifecycle.errors import QueryError
-    from lifecycle.health.score import explain_health, score_health
-    from lifecycle.health.profile import load_health_profile
-    from lifecycle.health.risk import list_at_risk
-    from lifecycle.snapshot.build import snapshot_of
 
     snapshot = snapshot_of(dataset)
     rows = snapshot[snapshot["customer_id"].astype(str) == customer_id]
@@ -332,10 +320,6 @@ def customer_facts(dataset: Dataset, customer_id: str) -> list[Fact]:
 def top_at_risk(dataset: Dataset, n: int) -> list[tuple[str, dict[str, object]]]:
     """The ``n`` customers ranked first by the at-risk list, each with its fenced-to-be free-text subject:
     name, company, segment, plan, reason codes and the suggested play."""
-    from lifecycle.health.score import score_health
-    from lifecycle.health.profile import load_health_profile
-    from lifecycle.health.risk import list_at_risk
-    from lifecycle.snapshot.build import snapshot_of
 
     snapshot = snapshot_of(dataset)
     alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)

@@ -7,7 +7,7 @@ import json
 import typer
 
 from lifecycle.config import SETTINGS
-from server.cli import app
+from server.commands.root import app
 
 
 def configuration_markdown() -> str:

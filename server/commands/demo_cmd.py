@@ -16,7 +16,7 @@ from data.export import export_csv
 from data.generator import DATASET_NAME, DemoSummary, build_demo, read_summary
 from lifecycle.errors import DatasetError
 from lifecycle.store import META_TABLE, default_db_path, open_readonly
-from server.cli import app, err_console
+from server.commands.root import app, err_console
 
 
 @app.command("demo")

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from lifecycle.doctor import DatasetReport, diagnose
 from lifecycle.store import open_readonly
-from server.cli import app
+from server.commands.root import app
 from server.dataset import DbOption, parse_as_of, resolve_db
 
 QUERY_TIME_LIMIT_S = 120.0

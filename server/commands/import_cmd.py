@@ -11,7 +11,7 @@ from rich.table import Table
 
 from lifecycle.errors import ImportFileError
 from lifecycle.importing import ImportOptions, ImportReport, import_file, preset_names
-from server.cli import app, err_console
+from server.commands.root import app, err_console
 
 
 @app.command("import")

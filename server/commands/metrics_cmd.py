@@ -15,7 +15,7 @@ from lifecycle.dataset import Dataset, data_end
 from lifecycle.facts import format_value
 from lifecycle.filters import Filters
 from lifecycle.metrics.registry import compute_all, registry
-from server.cli import app
+from server.commands.root import app
 from server.dataset import DbOption, parse_as_of, resolve_db
 
 

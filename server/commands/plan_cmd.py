@@ -19,7 +19,7 @@ from lifecycle.filters import Dimension
 from prompts.llm import LLMSettings, api_key_available
 from prompts.plan import PlanOptions, Target, TargetOutcome, at_risk_targets, dimension_targets, run_plan, stage_targets
 from prompts.render import BusinessContext, Language, PromptName
-from server.cli import app
+from server.commands.root import app
 from server.dataset import parse_as_of, resolve_db
 
 console = Console(stderr=True)

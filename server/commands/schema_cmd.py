@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from lifecycle.schema import data_model_markdown
-from server.cli import app
+from server.commands.root import app
 
 
 @app.command("schema")

@@ -22,7 +22,7 @@ from lifecycle.config import EngineConfig, load_config
 from lifecycle.health.profile import load_health_profile
 from lifecycle.stages import load_model
 from server.app import build_server
-from server.cli import app, err_console
+from server.commands.root import app, err_console
 from server.dataset import DbOption, resolve_db
 from server.http import DEFAULT_HOST, DEFAULT_PORT, MAX_BODY_BYTES, HttpSettings, check_exposure, serve_http, token_from_env
 

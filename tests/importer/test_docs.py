@@ -18,9 +18,8 @@ DOC = (Path(__file__).resolve().parents[2] / "docs" / "importing.md").read_text(
 def test_every_cli_option_is_documented(flag: str) -> None:
     from typer.main import get_command
 
-    from server.cli import _register_commands, app
+    from server.cli import app
 
-    _register_commands()
     command = get_command(app).commands["import"]
     assert flag in {opt for p in command.params for opt in getattr(p, "opts", [])}
     assert flag in DOC

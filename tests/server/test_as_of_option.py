@@ -10,7 +10,7 @@ import pytest
 
 from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
-from tests.server.test_doctor_cmd import commands_registered, run_cli  # noqa: F401 - the fixture is autouse
+from tests.server.test_doctor_cmd import run_cli
 
 COMMANDS = [["doctor"], ["metrics"], ["plan", "--out", "{tmp}/plan"]]
 

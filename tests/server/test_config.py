@@ -26,7 +26,7 @@ from lifecycle.health.profile import load_health_profile
 from lifecycle.metrics.registry import compute_metric
 from lifecycle.stages import load_model, stage_distribution
 from server.app import build_server
-from server.cli import _register_commands, main
+from server.cli import main
 from tests.server.helpers import serve_args
 from tools.base import finite
 from tools.lifecycle_facts import FactOut
@@ -176,7 +176,6 @@ async def test_memoised_results_are_kept_apart_per_configuration(tiny_db: Path, 
 
 def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """Run `lifecycle <args>` through the real entry point; (exit code, stdout, stderr)."""
-    _register_commands()
     monkeypatch.setattr(sys, "argv", ["lifecycle", *args])
     code = 0
     try:

@@ -10,14 +10,8 @@ from pathlib import Path
 import pytest
 
 from lifecycle.store import atomic_write
-from server.cli import _register_commands, main
+from server.cli import main
 from tests.server.helpers import TINY_ROWS
-
-
-@pytest.fixture(autouse=True)
-def commands_registered() -> None:
-    """Import every command module first, so tests that fake `data.generator` only affect the dataset lookup."""
-    _register_commands()
 
 
 def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
