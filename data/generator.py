@@ -30,6 +30,7 @@ from lifecycle.store import (
     open_readonly,
     table_row_counts,
 )
+from lifecycle.write_lock import lock_path, write_lock
 
 DATASET_NAME = "helloword-demo"
 
@@ -90,10 +91,12 @@ def write_dataset(path: str | os.PathLike[str], make_tables: Callable[[], list[T
                 _insert(db.conn, table)
             db.conn.executemany(f"INSERT OR REPLACE INTO {META_TABLE} (key, value) VALUES (?, ?)", sorted(meta.items()))
             db.conn.execute("ANALYZE")
-        os.replace(staging, target)
+        with write_lock(target):  # never rename over a database while an import is writing it
+            os.replace(staging, target)
     finally:
-        with contextlib.suppress(OSError):
-            staging.unlink()
+        for leftover in (staging, lock_path(staging)):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 def ensure_demo(path: str | os.PathLike[str] | None = None) -> Path:

@@ -3,10 +3,13 @@
     LifecycleError                  every error this package raises on purpose
     ├── DatasetError                the dataset cannot be opened or is not a lifecycle database
     │   ├── DatasetNotFoundError
+    │   ├── DatabaseFileError       not an SQLite file, or another application's database
+    │   ├── DatabaseBusyError       another process holds the database's write lock
     │   └── SchemaVersionError      written by a newer version, or cannot be migrated
     ├── UnknownTableError           a table name outside the canonical data model
     ├── ImportError_                base of import failures (named so it does not shadow the builtin)
     │   ├── ImportFileError         the file cannot be read at all (missing, empty, wrong encoding, bad format)
+    │   │   └── ImportLimitError    the file exceeds a read limit (bytes, columns, nesting, field length)
     │   ├── ImportValidationError   one or more cells/rows are invalid; carries the list of CellErrors
     │   └── MappingError            a column mapping (TOML or preset) is malformed or does not fit the file
     ├── ConfigError                 a TOML configuration (stage rules, health weights, targets) is invalid
@@ -41,6 +44,28 @@ class DatasetNotFoundError(DatasetError):
         self.path = path
 
 
+class DatabaseFileError(DatasetError):
+    """The file is not an SQLite database, or is an SQLite database of another application."""
+
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(f"{path}: {why}")
+        self.path = path
+        self.why = why
+
+
+class DatabaseBusyError(DatasetError):
+    """Another process kept the database's write lock for longer than this one would wait."""
+
+    def __init__(self, path: str, holder: str, waited_s: float) -> None:
+        super().__init__(
+            f"{path}: another import is writing to this database ({holder}); waited {waited_s:.0f} s. "
+            "Run the import again when it has finished, or wait longer with --wait SECONDS"
+        )
+        self.path = path
+        self.holder = holder
+        self.waited_s = waited_s
+
+
 class SchemaVersionError(DatasetError):
     """The database was written by a newer version of Lifecycle MCP or cannot be migrated."""
 
@@ -64,6 +89,14 @@ class ImportFileError(ImportError_):
         self.path = path
         self.why = why
         self.line = line
+
+
+class ImportLimitError(ImportFileError):
+    """The file exceeds one of the read limits (``lifecycle.importing.limits``); ``limit`` names the setting."""
+
+    def __init__(self, path: str, why: str, limit: str, line: int | None = None) -> None:
+        super().__init__(path, why, line)
+        self.limit = limit
 
 
 @dataclass(frozen=True)

@@ -1,34 +1,74 @@
 """The SQLite store: schema creation and migration, atomic build-and-swap writes, read-only connections.
 
-Writes never touch the live database file: ``atomic_write`` copies it (SQLite backup API) to a temporary
-file in the same directory, applies the change there, syncs it to disk and renames it over the original
-(``os.replace`` is atomic on POSIX and Windows). A write that fails or is killed mid-way leaves the previous
-database byte-identical; at worst a ``.tmp-*`` file is left behind, which the next write removes.
+Writes never touch the live database file: ``atomic_write`` takes the database's write lock
+(``lifecycle.write_lock``: concurrent writers queue), copies the database (SQLite backup API) to a temporary file
+of its own in the same directory, applies the change there, syncs it to disk and renames it over the original
+(``os.replace`` is atomic on POSIX and Windows), keeping the original's permission bits. A write that fails or is
+killed mid-way leaves the previous database byte-identical; at worst a ``.tmp-*`` file is left behind, which the
+next write removes (only while it holds the lock, so never another writer's working copy).
+
+Every connection is opened either by plain file name (``uri=False``) or through ``sqlite_uri``, which percent-
+encodes the path: an unescaped ``file:a#b.db`` URI names the file ``a`` (everything after ``#`` or ``?`` is a
+fragment or query to SQLite), which once made an import copy an empty file over the real database.
 
 Reads go through ``open_readonly``: ``mode=ro`` URI, ``PRAGMA query_only=1`` and an optional time limit
-enforced by a progress handler (the layered read-only safety Datasette uses).
+enforced by a progress handler (the layered read-only safety Datasette uses). A file that is not an SQLite
+database, or is another application's, is refused with one ``DatabaseFileError`` line.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import sqlite3
-import tempfile
+import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
 
-from lifecycle.errors import DatasetNotFoundError, QueryTimeoutError, SchemaVersionError
+from lifecycle.errors import DatabaseFileError, DatasetNotFoundError, QueryTimeoutError, SchemaVersionError
 from lifecycle.schema import SCHEMA_VERSION, TABLES, ColumnKind, TableSpec
+from lifecycle.write_lock import DEFAULT_WAIT_S, write_lock
 
 META_TABLE = "_meta"
 EXTRA_COLUMNS_TABLE = "_extra_columns"
 IMPORTS_TABLE = "_imports"
 EXTRA_PREFIX = "x_"
+SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database (sqlite.org/fileformat.html)
+
+
+def sqlite_uri(path: str | os.PathLike[str], mode: str = "ro") -> str:
+    """The ``file:`` URI of ``path`` for ``sqlite3.connect(..., uri=True)``: absolute, symlinks resolved and every
+    reserved character percent-encoded (``#`` → ``%23``, ``?`` → ``%3F``, ``%`` → ``%25``, spaces, non-ASCII), per
+    SQLite's URI rules (sqlite.org/uri.html) — ``Path.resolve().as_uri()`` plus the ``mode`` query parameter."""
+    return f"{Path(path).resolve().as_uri()}?mode={mode}"
+
+
+def check_database_file(path: str | os.PathLike[str]) -> None:
+    """Refuse a database path that cannot be a Lifecycle MCP database before anything opens it.
+
+    A directory, a device or pipe, or a non-empty file that does not start with the SQLite header raise
+    ``DatabaseFileError``. A missing or empty file passes (a write creates the database there).
+    """
+    target = Path(path)
+    if not target.exists():
+        return
+    mode = target.stat().st_mode
+    if stat.S_ISDIR(mode):
+        raise DatabaseFileError(str(target), "is a directory: --db names the database file")
+    if not stat.S_ISREG(mode):
+        raise DatabaseFileError(str(target), "is not a regular file (a device, pipe or socket): --db names the database file")
+    try:
+        with open(target, "rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise DatabaseFileError(str(target), f"cannot be read ({exc.strerror or exc})") from None
+    if head and head != SQLITE_MAGIC:
+        raise DatabaseFileError(str(target), "is not an SQLite database: pass --db with a Lifecycle MCP database (or a new file name)")
 
 
 def data_dir() -> Path:
@@ -98,12 +138,33 @@ def schema_version(db: sqlite_utils.Database) -> int:
     if not db[META_TABLE].exists():
         return 0
     row = db.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    return _version_number(row[0], "the database") if row else 0
+
+
+def _version_number(value: object, where: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise SchemaVersionError(f"{where} records schema version {str(value)[:40]!r}, which is not a number: "
+                                 "it was not written by Lifecycle MCP") from None
+
+
+def foreign_tables(conn: sqlite3.Connection) -> list[str]:
+    """Tables of a database without Lifecycle MCP bookkeeping (``_meta``): another application's schema."""
+    if _has_table(conn, META_TABLE):
+        return []
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    return [name for (name,) in rows.fetchall()]
 
 
 def migrate(db: sqlite_utils.Database) -> int:
     """Bring the database to ``SCHEMA_VERSION``; refuse one written by a newer version. Returns the version."""
     found = schema_version(db)
+    if found == 0 and (others := foreign_tables(db.conn)):
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        raise DatabaseFileError(
+            "the database", f"is an SQLite database of another application (tables {shown}) and not a Lifecycle MCP "
+            "database: pass --db with a Lifecycle MCP database or a new file name")
     if found > SCHEMA_VERSION:
         raise SchemaVersionError(
             f"the database has schema version {found}, newer than this Lifecycle MCP ({SCHEMA_VERSION}): upgrade the package"
@@ -138,51 +199,85 @@ def table_row_counts(conn: sqlite3.Connection) -> dict[str, int]:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str]) -> Iterator[sqlite_utils.Database]:
+def atomic_write(path: str | os.PathLike[str], wait_s: float = DEFAULT_WAIT_S,
+                 on_wait: Callable[[str], None] | None = None) -> Iterator[sqlite_utils.Database]:
     """Yield a writable copy of the database at ``path``; on success it replaces the original atomically.
 
-    The copy is made with SQLite's backup API (a consistent snapshot), migrated to the current schema, and
-    the caller's writes run inside one transaction. On any exception — or if the process is killed — the
-    original file is untouched.
+    Holds the database's write lock throughout (waiting up to ``wait_s`` for another writer; ``on_wait`` is told
+    who holds it). The copy is made with SQLite's backup API (a consistent snapshot), migrated to the current
+    schema, and the caller's writes run inside one transaction. The new file keeps the original's permission
+    bits (a new database gets the umask's). A symlinked ``path`` is followed: the real file is replaced, the link
+    stays. On any exception — or if the process is killed — the original file is untouched.
     """
-    target = Path(path)
+    target = Path(path).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(target)
-    fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".tmp-", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        conn = sqlite3.connect(tmp, isolation_level=None)
-        if target.exists():
-            source = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
-            try:
-                source.backup(conn)
-            finally:
-                source.close()
-        conn.execute("PRAGMA journal_mode=DELETE")
-        db = sqlite_utils.Database(conn)
-        migrate(db)
-        conn.execute("BEGIN")
+    with write_lock(target, wait_s, on_wait):
+        check_database_file(target)
+        _remove_stale_temporaries(target)
+        tmp = _private_temporary(target)
         try:
-            yield db
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            if target.exists():
+                with contextlib.suppress(OSError):
+                    os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                if target.exists():
+                    source = sqlite3.connect(sqlite_uri(target), uri=True)
+                    try:
+                        source.backup(conn)
+                    except sqlite3.DatabaseError as exc:
+                        raise DatabaseFileError(str(target), f"cannot be read as an SQLite database ({exc})") from None
+                    finally:
+                        source.close()
+                conn.execute("PRAGMA journal_mode=DELETE")
+                db = sqlite_utils.Database(conn)
+                try:
+                    migrate(db)
+                except DatabaseFileError as exc:
+                    raise DatabaseFileError(str(target), exc.why) from None
+                conn.execute("BEGIN")
+                try:
+                    yield db
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            finally:
+                conn.close()
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+            _fsync_directory(target.parent)
         finally:
-            conn.close()
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        _fsync_directory(target.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
+
+
+def _private_temporary(target: Path) -> Path:
+    """A new, empty file beside ``target`` that belongs to this write alone (O_EXCL; pid and random suffix).
+
+    Created with mode 0o666 so the umask decides its permissions, as for any new file (``mkstemp`` would force
+    0o600 and an import would silently make a shared database private)."""
+    while True:
+        candidate = target.with_name(f"{target.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            fd = os.open(candidate, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return candidate
 
 
 def _remove_stale_temporaries(target: Path) -> None:
-    for stale in target.parent.glob(target.name + ".tmp-*"):
+    """Remove working copies left by killed writes. Call only while holding the write lock: then no live write
+    can own one."""
+    for stale in target.parent.glob(_glob_escape(target.name) + ".tmp-*"):
         with contextlib.suppress(OSError):
             stale.unlink()
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -199,25 +294,40 @@ def open_readonly(path: str | os.PathLike[str], time_limit_s: float | None = Non
 
     A query running past ``time_limit_s`` is interrupted and raises ``QueryTimeoutError`` from
     ``execute_limited``. Each caller (each MCP tool call) opens its own connection: sqlite3 connections do
-    not cross threads.
+    not cross threads. Raises ``DatasetNotFoundError`` for a missing file, ``DatabaseFileError`` for one that is
+    not an SQLite database or is another application's, ``SchemaVersionError`` for a newer schema.
     """
     target = Path(path)
     if not target.exists():
         raise DatasetNotFoundError(str(target))
-    conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True, check_same_thread=False)
-    conn.execute("PRAGMA query_only = 1")
-    if time_limit_s is not None:
-        arm_time_limit(conn, time_limit_s)
+    check_database_file(target)
+    conn = sqlite3.connect(sqlite_uri(target), uri=True, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA query_only = 1")
+        if time_limit_s is not None:
+            arm_time_limit(conn, time_limit_s)
+        _check_readable_schema(conn, target)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise DatabaseFileError(str(target), f"cannot be read as an SQLite database ({exc})") from None
+    except Exception:
+        conn.close()
+        raise
+    return conn
+
+
+def _check_readable_schema(conn: sqlite3.Connection, target: Path) -> None:
     version = conn.execute(
         "SELECT value FROM _meta WHERE key = 'schema_version'"
     ).fetchone() if _has_table(conn, META_TABLE) else None
     if version is None:
-        conn.close()
+        if others := foreign_tables(conn):
+            raise DatabaseFileError(str(target), f"is an SQLite database of another application (tables {', '.join(others[:5])}), "
+                                    "not a Lifecycle MCP database: pass --db with a Lifecycle MCP database")
         raise SchemaVersionError(f"{target} is not a Lifecycle MCP database (no schema version): import data with `lifecycle import`")
-    if int(version[0]) > SCHEMA_VERSION:
-        conn.close()
-        raise SchemaVersionError(f"{target} has schema version {version[0]}, newer than this Lifecycle MCP ({SCHEMA_VERSION}): upgrade the package")
-    return conn
+    found = _version_number(version[0], str(target))
+    if found > SCHEMA_VERSION:
+        raise SchemaVersionError(f"{target} has schema version {found}, newer than this Lifecycle MCP ({SCHEMA_VERSION}): upgrade the package")
 
 
 def arm_time_limit(conn: sqlite3.Connection, seconds: float) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lifecycle.errors import CellError, DatasetError, ImportValidationError, MappingError
+from lifecycle.errors import CellError, ImportValidationError, MappingError
 from lifecycle.importing.coerce import ParseSettings, canonical_text, parse_kind, sqlite_values, type_canonical, widen
 from lifecycle.importing.derive import Problem, derive
 from lifecycle.importing.keys import derived_keys, duplicates, row_signatures
@@ -32,7 +33,8 @@ from lifecycle.importing.readers import RawTable, read_table
 from lifecycle.importing.rejects import default_rejects_path, write_rejects
 from lifecycle.importing.writer import WriteCounts, add_extra_columns, log_import, pause_for_tests, recorded_extra_kinds, upsert_rows
 from lifecycle.schema import ColumnKind, TableSpec, table_spec
-from lifecycle.store import ExtraColumn, atomic_write, default_db_path
+from lifecycle.store import ExtraColumn, atomic_write, check_database_file, default_db_path
+from lifecycle.write_lock import DEFAULT_WAIT_S, write_lock
 
 MAX_ERRORS = 1000  # cell errors collected for the message (the count of invalid rows is always exact)
 
@@ -49,6 +51,8 @@ class ImportOptions:
     preset: str | None = None
     skip_invalid: bool = False
     rejects: Path | None = None
+    wait_s: float = DEFAULT_WAIT_S
+    on_wait: Callable[[str], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -102,13 +106,22 @@ def import_file(table: str, path: str | Path, db_path: str | Path | None = None,
                 options: ImportOptions | None = None) -> ImportReport:
     """Import ``path`` into canonical ``table`` of the database at ``db_path`` (default: ``default_db_path()``).
 
-    Raises ``UnknownTableError``, ``ImportFileError``, ``MappingError`` or ``ImportValidationError``; on any error
-    the database is unchanged.
+    Raises ``UnknownTableError``, ``ImportFileError``, ``MappingError``, ``ImportValidationError``,
+    ``DatabaseFileError`` (``db_path`` is not a Lifecycle MCP database) or ``DatabaseBusyError`` (another import
+    kept the database's write lock longer than ``options.wait_s``); on any error the database is unchanged.
+    The import holds the write lock from its first look at the database (the extra columns recorded there) to
+    its rename, so concurrent imports into one database run one after the other and none loses another's rows.
     """
     started = time.perf_counter()
     options = options or ImportOptions()
     spec = table_spec(table)
     path, db = Path(path), Path(db_path) if db_path is not None else default_db_path()
+    check_database_file(db)
+    with write_lock(db, options.wait_s, options.on_wait):
+        return _import(spec, path, db, options, started)
+
+
+def _import(spec: TableSpec, path: Path, db: Path, options: ImportOptions, started: float) -> ImportReport:
     mapping = build_mapping(spec, options)
     raw = read_table(path, options.format, options.encoding or mapping.options.encoding, mapping.options.delimiter)
     resolved = resolve(mapping, spec, raw.headers)
@@ -133,8 +146,7 @@ def import_file(table: str, path: str | Path, db_path: str | Path | None = None,
     keep = ~rejected & ~collapsed
     rejects_path = None
     digest = _sha256(path)
-    _check_database(db)
-    with atomic_write(db) as store:
+    with atomic_write(db, options.wait_s) as store:
         add_extra_columns(store, extras)
         counts = _write(store, spec, batch, keep)
         n_rejected = int(rejected.sum()) + len(raw.bad_rows)
@@ -335,19 +347,6 @@ def _write(store, spec: TableSpec, batch: _Batch, keep: np.ndarray) -> WriteCoun
     types = [c.kind.sqlite_type for c in batch.columns]
     values = [sqlite_values(_subset(c.parsed, positions), c.kind) for c in batch.columns]
     return upsert_rows(store, spec.name, spec.primary_key, names, types, values)
-
-
-def _check_database(db: Path) -> None:
-    """Refuse a ``--db`` that exists but is not an SQLite database, before copying it."""
-    if db.is_dir():
-        raise DatasetError(f"{db} is a directory: --db names the database file")
-    if db.exists() and db.stat().st_size and _header(db) != b"SQLite format 3\x00":
-        raise DatasetError(f"{db} is not an SQLite database: pass --db with a Lifecycle MCP database (or a new file name)")
-
-
-def _header(path: Path) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read(16)
 
 
 def _sha256(path: Path) -> str:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from lifecycle.errors import MappingError
+from lifecycle.errors import DatabaseFileError
 from lifecycle.schema import ColumnKind
-from lifecycle.store import EXTRA_COLUMNS_TABLE, IMPORTS_TABLE, ExtraColumn
+from lifecycle.store import EXTRA_COLUMNS_TABLE, IMPORTS_TABLE, ExtraColumn, sqlite_uri
 
 CACHE_KIB = 131072  # page cache for the import connection (128 MiB, used only as needed)
 TEST_PAUSE_ENV = "LIFECYCLE_TEST_IMPORT_PAUSE"  # test hook: path of a marker file; see pause_for_tests
@@ -37,14 +37,14 @@ def recorded_extra_kinds(db_path: Path, table: str) -> dict[str, ColumnKind]:
     """Kinds of the extra columns earlier imports recorded for ``table`` (empty when there is no database yet)."""
     if not db_path.exists():
         return {}
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn = sqlite3.connect(sqlite_uri(db_path), uri=True)
     try:
         exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (EXTRA_COLUMNS_TABLE,)).fetchone()
         if not exists:
             return {}
         rows = conn.execute(f"SELECT column_name, kind FROM {EXTRA_COLUMNS_TABLE} WHERE table_name = ?", (table,)).fetchall()
     except sqlite3.DatabaseError as exc:
-        raise MappingError(f"{db_path} is not a readable Lifecycle MCP database ({exc})") from None
+        raise DatabaseFileError(str(db_path), f"is not a readable Lifecycle MCP database ({exc})") from None
     finally:
         conn.close()
     return {name: ColumnKind(kind) for name, kind in rows}

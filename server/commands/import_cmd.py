@@ -11,6 +11,7 @@ from rich.table import Table
 
 from lifecycle.errors import ImportFileError
 from lifecycle.importing import ImportOptions, ImportReport, import_file, preset_names
+from lifecycle.write_lock import DEFAULT_WAIT_S
 from server.commands.root import app, err_console
 
 
@@ -28,6 +29,7 @@ def import_command(
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the valid rows; write the rejected ones with reasons to a CSV."),
     rejects: Path | None = typer.Option(None, "--rejects", help="Where --skip-invalid writes rejected rows (default FILE.rejects.csv)."),
     fmt: str | None = typer.Option(None, "--format", help="csv | tsv | json | jsonl | parquet (default: from the extension)."),
+    wait: float = typer.Option(DEFAULT_WAIT_S, "--wait", min=0, help="Seconds to wait while another import writes to the same database (0: fail at once)."),
 ) -> None:
     """Import an export file into one canonical table: all rows or none (the database is unchanged on error)."""
     if dayfirst and monthfirst:
@@ -38,10 +40,14 @@ def import_command(
         raise ImportFileError(str(file), "--rejects only applies with --skip-invalid")
     options = ImportOptions(
         format=fmt, encoding=encoding, dayfirst=True if dayfirst else (False if monthfirst else None), decimal=decimal,
-        mapping=mapping, preset=preset, skip_invalid=skip_invalid, rejects=rejects,
+        mapping=mapping, preset=preset, skip_invalid=skip_invalid, rejects=rejects, wait_s=wait, on_wait=_say_waiting,
     )
     report = import_file(table, file, db, options)
     _print_summary(report)
+
+
+def _say_waiting(holder: str) -> None:
+    err_console.print(f"Waiting for another import into this database to finish: {escape(holder)}", highlight=False, soft_wrap=True)
 
 
 def _print_summary(report: ImportReport) -> None:
