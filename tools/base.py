@@ -24,7 +24,8 @@ from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig
-from lifecycle.errors import DatasetError, DatasetNotFoundError, LifecycleError, ModelFitError, QueryTimeoutError
+from lifecycle.errors import (DatabaseFileError, DatasetError, DatasetNotFoundError, LifecycleError, ModelFitError,
+                              QueryTimeoutError)
 from lifecycle.store import open_readonly
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,8 @@ def tool_message(exc: LifecycleError, ctx: ToolContext) -> str:
     """The sentence the model sees for ``exc``: a known next step, with file paths removed."""
     if isinstance(exc, DatasetNotFoundError):
         return NO_DATASET_MESSAGE
+    if isinstance(exc, DatabaseFileError):  # not SQLite, or another application's tables (names not echoed)
+        return UNREADABLE_DATASET_MESSAGE
     if isinstance(exc, QueryTimeoutError):
         return f"{exc.user_message}. Next step: call the tool again with a narrower date range or filters."
     if isinstance(exc, ModelFitError):
