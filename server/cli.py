@@ -2,6 +2,8 @@
 
 Each command lives in its own module under ``server/commands/`` and registers itself on ``app``. Errors from
 the library (``LifecycleError``) become one ``Error: …`` line on stderr and exit code 1 — never a traceback.
+Exit codes: 0 success; 1 a library error or a failed run (``plan`` with a document that failed verification under
+``--strict`` or an error); 2 a usage error (unknown option, bad value); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -32,7 +34,11 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Console-script entry point: run the app, turning library errors into one clear line and exit 1."""
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click *returns* the code of a ``typer.Exit`` raised by a command (plan --strict's 1)
+        # instead of exiting with it: pass it on, or every such failure would exit 0.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except LifecycleError as exc:
         # escape: messages quote TOML such as [values.status], which rich would otherwise eat as markup
         err_console.print(f"[bold red]Error:[/] {escape(exc.user_message)}", highlight=False, soft_wrap=True)
