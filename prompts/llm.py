@@ -226,6 +226,7 @@ def revision_feedback(unverified_markdown: str) -> str:
     return (
         "Some numbers in your draft could not be verified against the FACTS block:\n"
         f"{unverified_markdown}\n"
-        "Rewrite the whole document. For each listed number either cite the matching fact id with its exact display "
-        "value, or remove the number. Do not add any new numbers."
+        "Rewrite the whole document. For each listed number either state it about the metric it belongs to and cite "
+        "that fact id with its display value, write it as your own goal in a sentence ending with [proposal], or "
+        "remove it. Do not add any new numbers."
     )

@@ -36,7 +36,7 @@ from prompts.batch import BatchCollector, StatusCallback
 from prompts.llm import ChatClient, Completer, LLMError, LLMSettings, revision_feedback
 from prompts.render import BusinessContext, Language, PromptName, framework_stages, render_prompt
 from prompts.structured import undeclared_fact_ids
-from prompts.verify import verify_draft
+from prompts.verify import VerificationReport, verify_draft
 
 
 @dataclass(frozen=True)
@@ -212,14 +212,14 @@ async def _model_target(target: Target, title: str, bundle: FactBundle, rendered
     completion = final = await client.complete(rendered.text)
     tokens_in, tokens_out = completion.prompt_tokens, completion.completion_tokens
     language = options.language.value
-    report = verify_draft(completion.text, bundle, language, rendered.text, rendered.fence_token)
+    report = verify_answer(completion.text, bundle, options.language)
     answer = completion.text
     if not report.ok and not options.strict:
         final = await client.complete(rendered.text, revision_of=answer, feedback=revision_feedback(report.markdown()))
         tokens_in += final.prompt_tokens
         tokens_out += final.completion_tokens
         answer = final.text
-        report = verify_draft(answer, bundle, language, rendered.text, rendered.fence_token)
+        report = verify_answer(answer, bundle, options.language)
     document = model_document(title, bundle, answer, report, completion.model, charts)
     suffix = ".rejected" if (options.strict and not report.ok) else ""
     files[f"{target.key}{suffix}.md"] = document
@@ -236,6 +236,12 @@ async def _model_target(target: Target, title: str, bundle: FactBundle, rendered
     if final.finish_reason == "length":
         outcome.error = "the model's answer was truncated (finish_reason=length); raise --max-tokens"
     return outcome
+
+
+def verify_answer(answer: str, bundle: FactBundle, language: Language) -> VerificationReport:
+    """The verifier's report on a model's answer: the same call as the MCP tool ``verify_plan`` (no prompt text is
+    passed, so nothing rendered into the prompt — facts or untrusted labels — can exempt a number)."""
+    return verify_draft(answer, bundle, Language(language).value)
 
 
 def _prompt_title(prompt: PromptName) -> str:

@@ -1,8 +1,11 @@
 """The ``verify_plan`` tool: check every number in a draft plan against the fact bundle of its scope.
 
-``prompts.verify.verify_draft`` extracts each numeric claim and matches it to the cited fact
-(``[F:id]``) of ``lifecycle.facts.build_facts`` for the same as_of, period and filters: verified,
-wrong_value, wrong_unit, unknown_fact, uncited or fabricated.
+``prompts.verify.verify_draft`` — the same call the ``lifecycle plan`` pipeline makes, so both give the same
+verdicts — turns each sentence into claims (subject, value, unit, precision, kind, citations) and judges each
+against ``lifecycle.facts.build_facts`` for the same as_of, period and filters: verified, rounded_ok, proposal
+(passing); wrong_value, wrong_unit, misattributed, unsupported_projection, unknown_fact, uncited (failing). For a
+failing claim, ``fact_id``/``expected`` name the fact the sentence is about (its subject), not just any fact that
+happens to have a similar value.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from prompts.render import Language
-from prompts.verify import verify_draft
+from prompts.verify import PASSING, verify_draft
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.lifecycle_facts import facts_for
 from tools.runtime import Work, run_tool
@@ -24,21 +27,25 @@ NAME = "verify_plan"
 TITLE = "Verify a draft plan's numbers"
 DESCRIPTION = (
     "Check every number in a draft plan against the fact bundle (lifecycle_facts) of the same scope. Each claim gets "
-    "a status: verified, wrong_value, wrong_unit, unknown_fact, uncited or fabricated, with the expected display "
-    "text when a fact matches. Fix every non-verified claim (cite the fact as [F:id] with its display value) and "
-    "verify again. Pass the as_of and filters the plan was written for."
+    "a status: verified, rounded_ok or proposal (pass); wrong_value, wrong_unit, misattributed, unsupported_projection, "
+    "unknown_fact or uncited (fail), with the fact the sentence is about and its display value. Cite facts as [F:id] "
+    "right after the number; mark the plan's own goals with [proposal]. Pass the as_of and filters the plan was written for."
 )
 MAX_DRAFT_CHARS = 60_000
+PASSING_STATUSES = frozenset(v.value for v in PASSING)
 
 
 class ClaimOut(BaseModel):
     text: str = Field(description="The number as written.")
     value: float
     unit: str
+    kind: str = Field(description="current, target, change, forecast or proposal.")
     status: str
-    fact_id: str | None
-    expected: str | None = Field(description="The fact's display text, when a fact was matched.")
+    fact_id: str | None = Field(description="The fact the claim was judged against, or the one the sentence is about.")
+    expected: str | None = Field(description="That fact's display text, for a failing claim.")
+    detail: str = ""
     cited: list[str]
+    subject: list[str] = Field(description="Fact ids the sentence names next to the number.")
     sentence: str
 
 
@@ -55,16 +62,17 @@ def verify_plan(work: Work, scope: ResolvedScope, draft: str, language: str = "e
     work.step(1, 2, "checking claims")
     report = verify_draft(draft, bundle, language)
     data = report.to_dict()
-    claims = [ClaimOut.model_validate({**c, "sentence": c["sentence"].strip()[:300]}) for c in data["claims"]]
+    claims = [ClaimOut.model_validate({**c, "sentence": c["sentence"].strip()[:300], "subject": c["subject"][:8]}) for c in data["claims"]]
     return VerifyPlanResult(scope=scope.out(), ok=data["ok"], counts=data["counts"], claims=claims)
 
 
 def summary_text(result: VerifyPlanResult) -> str:
-    bad = [c for c in result.claims if c.status != "verified"]
-    lines = [f"Numbers checked: {len(result.claims)}; verified: {result.counts.get('verified', 0)}; "
+    bad = [c for c in result.claims if c.status not in PASSING_STATUSES]
+    passed = result.counts.get("verified", 0) + result.counts.get("rounded_ok", 0)
+    lines = [f"Numbers checked: {len(result.claims)}; verified: {passed}; proposals: {result.counts.get('proposal', 0)}; "
              f"unverified: {len(bad)} (as of {result.scope.as_of})."]
     for claim in bad[:10]:
-        hint = f" — expected {claim.expected} for [F:{claim.fact_id}]" if claim.expected else ""
+        hint = f" — the sentence is about [F:{claim.fact_id}] = {claim.expected}" if claim.expected else ""
         lines.append(f"- {claim.text}: {claim.status}{hint}")
     return "\n".join(lines)
 

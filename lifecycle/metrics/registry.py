@@ -18,6 +18,7 @@ from lifecycle.errors import QueryError
 from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result
 
 if TYPE_CHECKING:
+    from lifecycle.facts.names import Names
     from lifecycle.dataset import Dataset
 
 
@@ -51,6 +52,13 @@ class MetricDefinition:
     target: TargetBand | None = None
     higher_is_better: bool | None = True
     description: str = ""
+
+    @property
+    def names(self) -> Names:
+        """What the metric is called in English, Russian and Chinese, with synonyms (``lifecycle.facts.names``)."""
+        from lifecycle.facts.names import METRIC_NAMES
+
+        return METRIC_NAMES[self.id]
 
     def target_for(self, dataset: Dataset) -> TargetBand | None:
         """The seed target band, replaced by the company's own band when configured."""

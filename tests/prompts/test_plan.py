@@ -70,7 +70,7 @@ def test_fabricated_numbers_trigger_one_revision_and_strict_mode_fails_the_docum
         assert len(server.requests) == 1
     assert manifest["totals"]["by_status"] == {"failed_verification": 1}
     report = json.loads((tmp_path / "strict" / "all.verifier.json").read_text())
-    assert {c["text"] for c in report["claims"] if c["status"] == "fabricated"} >= {"$9,999,999"}
+    assert {c["text"] for c in report["claims"] if c["status"] == "unsupported_projection"} >= {"$9,999,999"}
 
 
 def test_429_and_500_are_retried_with_backoff_and_a_timeout_fails_cleanly(store: Path, tmp_path: Path) -> None:
