@@ -11,7 +11,8 @@
     │   ├── ImportFileError         the file cannot be read at all (missing, empty, wrong encoding, bad format)
     │   │   └── ImportLimitError    the file exceeds a read limit (bytes, columns, nesting, field length)
     │   ├── ImportValidationError   one or more cells/rows are invalid; carries the list of CellErrors
-    │   └── MappingError            a column mapping (TOML or preset) is malformed or does not fit the file
+    │   ├── MappingError            a column mapping (TOML or preset) is malformed or does not fit the file
+    │   └── CurrencyError           money in another or several currencies without a rate table, or a bad rate table
     ├── ConfigError                 a TOML configuration (stage rules, health weights, targets) is invalid
     ├── QueryError                  bad arguments to an engine query (unknown metric, filter value, ...)
     │   └── QueryTimeoutError       a query ran past its time limit
@@ -138,6 +139,10 @@ class ImportValidationError(ImportError_):
 
 class MappingError(ImportError_):
     """A column mapping is malformed or does not fit the file."""
+
+
+class CurrencyError(ImportError_):
+    """Money in a currency the dataset does not hold (or in several) without a rate table, or a bad rate table."""
 
 
 class ConfigError(LifecycleError):

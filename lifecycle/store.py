@@ -69,6 +69,11 @@ def check_database_file(path: str | os.PathLike[str]) -> None:
         raise DatabaseFileError(str(target), f"cannot be read ({exc.strerror or exc})") from None
     if head and head != SQLITE_MAGIC:
         raise DatabaseFileError(str(target), "is not an SQLite database: pass --db with a Lifecycle MCP database (or a new file name)")
+SOURCE_COLUMN = "_source"
+"""Bookkeeping column of every canonical table: the import (``--source`` label, default the file name) that last
+wrote the row, or ``derived from <table>`` for customers created by ``--derive-customers``."""
+CURRENCY_KEY = "currency"
+"""``_meta`` key of the dataset currency (ISO 4217), recorded by the first import that names one."""
 
 
 def data_dir() -> Path:
@@ -114,7 +119,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
 def _create_table(db: sqlite_utils.Database, spec: TableSpec) -> None:
     if db[spec.name].exists():
         return
-    columns = {col.name: _python_type(col.kind) for col in spec.columns}
+    columns = {col.name: _python_type(col.kind) for col in spec.columns} | {SOURCE_COLUMN: str}
     not_null = {col.name for col in spec.columns if col.required}
     db[spec.name].create(columns, pk=spec.primary_key, not_null=not_null)
     if spec.customer_column and spec.time_column:
@@ -127,9 +132,17 @@ def _python_type(kind: ColumnKind) -> type:
     return {"REAL": float, "INTEGER": int}.get(kind.sqlite_type, str)
 
 
-MIGRATIONS: dict[int, str] = {
-    # version reached -> SQL applied to get there from the previous version.
+def _add_source_columns(db: sqlite_utils.Database) -> None:
+    """Version 2: a ``_source`` column on every canonical table that lacks it (existing rows: NULL, no source)."""
+    for spec in TABLES.values():
+        if db[spec.name].exists() and SOURCE_COLUMN not in db[spec.name].columns_dict:
+            db.execute(f'ALTER TABLE "{spec.name}" ADD COLUMN "{SOURCE_COLUMN}" TEXT')
+
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
+    # version reached -> the step that gets there from the previous version (idempotent: create_schema runs first).
     # 1 is the initial schema, created by create_schema.
+    2: _add_source_columns,
 }
 
 
@@ -171,9 +184,17 @@ def migrate(db: sqlite_utils.Database) -> int:
         )
     create_schema(db)
     for version in range(max(found, 1) + 1, SCHEMA_VERSION + 1):
-        db.executescript(MIGRATIONS[version])
+        MIGRATIONS[version](db)
         db[META_TABLE].upsert({"key": "schema_version", "value": str(version)}, pk="key")
     return SCHEMA_VERSION
+
+
+def dataset_currency(conn: sqlite3.Connection) -> str | None:
+    """The dataset currency recorded in ``_meta`` (ISO 4217), or None when no import has named one."""
+    if not _has_table(conn, META_TABLE):
+        return None
+    row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (CURRENCY_KEY,)).fetchone()
+    return row[0] if row else None
 
 
 def extra_columns(conn: sqlite3.Connection, table: str | None = None) -> list[ExtraColumn]:

@@ -15,6 +15,14 @@ Functions (arguments name export columns unless noted):
   with months_factor ``month`` = 1, ``year`` = 1/12, ``week`` = 52/12, ``day`` = 365/12 (ChartMogul's and Stripe's
   normalisation of plan intervals to MRR). ``unit = "minor"`` divides amounts given in cents by 100. An amount,
   quantity or interval that cannot be read is a row error on that export column.
+- ``multiply``: ``columns = [a, b, ...]`` → the product of the numbers (``Quantity`` × ``UnitPrice`` of a line item);
+  empty when any factor is empty; a factor that is not a number is a row error on its column.
+- ``shift_date``: a day moved by a whole number of ``days``, ``weeks``, ``months`` or ``years`` (one of them: an
+  export column, or a number), ``direction = "before"`` or ``"after"`` (default), from ``date`` (an export column)
+  or ``on`` (a fixed ISO day such as the snapshot date ``"2024-06-30"``) → ``YYYY-MM-DD``. Months and years are
+  calendar months, the day clamped to the target month's last day (2024-03-31 − 1 month = 2024-02-29), as Python's
+  ``dateutil.relativedelta`` and pandas' ``DateOffset(months=k)``. Signup = snapshot date − tenure months:
+  ``{ function = "shift_date", on = "2024-06-30", months = "tenure", direction = "before" }``.
 """
 
 from __future__ import annotations
@@ -24,9 +32,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from datetime import date
+
 from lifecycle.errors import MappingError
+from lifecycle.importing.dates import parse_date
 from lifecycle.importing.mapping import Derivation
-from lifecycle.importing.parsing import parse_category, parse_integer, parse_money
+from lifecycle.importing.parsing import parse_category, parse_integer, parse_money, parse_number
 
 MONTHS_PER_INTERVAL = {"month": 1.0, "year": 1.0 / 12.0, "week": 52.0 / 12.0, "day": 365.0 / 12.0}
 _INTERVAL_ALIASES = {"monthly": "month", "yearly": "year", "annual": "year", "annually": "year", "weekly": "week", "daily": "day",
@@ -52,12 +63,16 @@ class Derived:
     decimal: str | None = None
 
 
-def derive(derivation: Derivation, columns: dict[str, pd.Series], n: int, decimal: str | None = None) -> Derived:
-    """Compute ``derivation`` over the export's text ``columns`` (``n`` rows); ``MappingError`` for an unknown function."""
+def derive(derivation: Derivation, columns: dict[str, pd.Series], n: int, decimal: str | None = None,
+           dayfirst: bool | None = None) -> Derived:
+    """Compute ``derivation`` over the export's text ``columns`` (``n`` rows); ``MappingError`` for an unknown
+    function or a missing argument. ``dayfirst`` settles the order of slash dates read by ``shift_date``."""
     function = _FUNCTIONS.get(derivation.function)
     if function is None:
         raise MappingError(f"unknown derivation function {derivation.function!r}; known: {', '.join(_FUNCTIONS)}")
     try:
+        if function is _shift_date:
+            return _shift_date(derivation.args, columns, n, dayfirst)
         return function(derivation.args, columns, n, decimal)
     except KeyError as exc:
         raise MappingError(f"derivation {derivation.function!r} needs the argument {exc.args[0]!r}") from None
@@ -125,10 +140,78 @@ def _monthly_amount(args: dict, columns: dict[str, pd.Series], n: int, decimal: 
     return Derived(text, [p for p in problems if p.mask.any()], decimal=".")
 
 
+def _multiply(args: dict, columns: dict[str, pd.Series], n: int, decimal: str | None) -> Derived:
+    problems: list[Problem] = []
+    product = np.ones(n, dtype=np.float64)
+    for name in args["columns"]:
+        text = columns[name]
+        factor = parse_number(text, decimal)
+        problems.append(Problem(factor.invalid, name, factor.why, text))
+        product = product * factor.values.to_numpy(dtype=np.float64, na_value=np.nan)
+    text = pd.Series(np.char.mod("%.10g", product), dtype="str").where(~np.isnan(product), "")
+    return Derived(text, [p for p in problems if p.mask.any()], decimal=".")
+
+
+_SHIFT_UNITS = ("days", "weeks", "months", "years")
+
+
+def _shift_date(args: dict, columns: dict[str, pd.Series], n: int, dayfirst: bool | None) -> Derived:
+    problems: list[Problem] = []
+    if ("date" in args) == ("on" in args):
+        raise MappingError("shift_date needs exactly one of date = \"<export column>\" or on = \"YYYY-MM-DD\"")
+    units = [u for u in _SHIFT_UNITS if u in args]
+    if len(units) != 1:
+        raise MappingError("shift_date needs exactly one of days, weeks, months or years (an export column or a number)")
+    direction = str(args.get("direction", "after"))
+    if direction not in ("before", "after"):
+        raise MappingError(f"shift_date direction must be \"before\" or \"after\", not {direction!r}")
+    if "on" in args:
+        try:
+            start = np.full(n, np.datetime64(date.fromisoformat(str(args["on"]))), dtype="datetime64[D]")
+        except ValueError:
+            raise MappingError(f"shift_date on = {args['on']!r} is not a YYYY-MM-DD day") from None
+    else:
+        text = columns[args["date"]]
+        parsed = parse_date(text, dayfirst)
+        problems.append(Problem(parsed.invalid, args["date"], parsed.why, text))
+        start = pd.to_datetime(parsed.values, format="%Y-%m-%d", errors="coerce").to_numpy(dtype="datetime64[D]")
+    unit, amount = units[0], args[units[0]]
+    if isinstance(amount, bool) or not isinstance(amount, str | int):
+        raise MappingError(f"shift_date {unit} must be an export column name or a whole number, not {amount!r}")
+    if isinstance(amount, int):
+        steps = np.full(n, float(amount))
+    else:
+        amount_text = columns[amount]
+        parsed_amount = parse_integer(amount_text)
+        problems.append(Problem(parsed_amount.invalid, amount, parsed_amount.why, amount_text))
+        steps = parsed_amount.values.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    steps = -steps if direction == "before" else steps
+    known = ~np.isnat(start) & ~np.isnan(steps)
+    shifted = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    whole = steps[known].astype(np.int64)
+    if unit in ("days", "weeks"):
+        shifted[known] = start[known] + whole * (7 if unit == "weeks" else 1)
+    else:
+        shifted[known] = _add_months(start[known], whole * (12 if unit == "years" else 1))
+    text = pd.Series(shifted.astype(str), dtype="str").where(~np.isnat(shifted), "")
+    return Derived(text, [p for p in problems if p.mask.any()])
+
+
+def _add_months(days: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """Calendar-month shift of datetime64[D] ``days``, the day of month clamped to the target month's length."""
+    month_start = days.astype("datetime64[M]")
+    day_of_month = (days - month_start.astype("datetime64[D]")).astype(np.int64)
+    target = month_start + months.astype("timedelta64[M]")
+    length = ((target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
+    return target.astype("datetime64[D]") + np.minimum(day_of_month, length - 1)
+
+
 _FUNCTIONS = {
     "coalesce": _coalesce,
     "join": _join,
     "when": _when,
     "constant": _constant,
     "monthly_amount": _monthly_amount,
+    "multiply": _multiply,
+    "shift_date": _shift_date,
 }

@@ -1,10 +1,13 @@
-"""Import one export file into one canonical table: read → map → type → check → key → write, all or nothing.
+"""Import one export file into one canonical table: read → filter → map → type → convert → key → write, all or nothing.
 
-``import_file`` is what ``lifecycle import`` runs. The file is read as text, mapped onto the canonical columns
-(``mapping``), each column is typed by its kind with vectorised parsers (``parsing``, ``dates``) and checked
-against the business rules (``coerce``); keys are derived or checked for duplicates (``keys``); the rows are
-upserted inside ``lifecycle.store.atomic_write`` (``writer``), so the database either gains the whole file or is
-left byte-identical. Without ``skip_invalid`` any invalid row aborts the import with ``ImportValidationError``
+``import_file`` is what ``lifecycle import`` runs. The file is read as text, filtered by the mapping's ``[where]``
+and mapped onto the canonical columns (``mapping``, ``rows``); line items are filled within their record; each column
+is typed by its kind with vectorised parsers (``parsing``, ``dates``) and checked against the business rules
+(``coerce``); money is checked for one currency and converted at the user's rates (``currency``); line items are
+merged; keys are derived or checked for duplicates (``keys``); the rows are upserted inside
+``lifecycle.store.atomic_write`` (``writer``) — with ``replace`` the rows the file no longer holds are deleted, with
+``derive_customers`` missing customers are created — so the database either gains the whole file or is left
+byte-identical. Without ``skip_invalid`` any invalid row aborts the import with ``ImportValidationError``
 listing ``file:line: column 'x': why (value)``; with it, valid rows are imported and the rejected ones written to
 a CSV (``rejects``). A column that cannot be typed without guessing (ambiguous dates or decimal separators) aborts
 the import in both modes.
@@ -23,17 +26,41 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lifecycle.errors import CellError, ImportValidationError, MappingError
+from lifecycle.errors import CellError, DatasetError, ImportFileError, ImportValidationError, MappingError
 from lifecycle.importing.coerce import ParseSettings, canonical_text, parse_kind, sqlite_values, type_canonical, widen
+from lifecycle.importing.currency import INVALID_CODE, CurrencyPlan, load_rates, plan_currency
 from lifecycle.importing.derive import Problem, derive
-from lifecycle.importing.keys import derived_keys, duplicates, row_signatures
-from lifecycle.importing.mapping import Derivation, Mapping, extra_column_name, load_mapping, load_preset, merge, resolve
+from lifecycle.importing.keys import derived_keys, duplicates, number_repeats, row_signatures
+from lifecycle.importing.mapping import (
+    Derivation,
+    Mapping,
+    Resolved,
+    check_where_columns,
+    currency_code,
+    currency_column,
+    extra_column_name,
+    load_mapping,
+    load_preset,
+    merge,
+    resolve,
+)
 from lifecycle.importing.parsing import AmbiguousColumn, Parsed, infer_kind
-from lifecycle.importing.readers import RawTable, read_table
+from lifecycle.importing.readers import RawTable, delimiter_from_name, read_table
 from lifecycle.importing.rejects import default_rejects_path, write_rejects
-from lifecycle.importing.writer import WriteCounts, add_extra_columns, log_import, pause_for_tests, recorded_extra_kinds, upsert_rows
+from lifecycle.importing.rows import apply_where, fill_within_records, record_groups, record_sums, spread_to_records
+from lifecycle.importing.writer import (
+    WriteCounts,
+    add_extra_columns,
+    derive_customers,
+    log_import,
+    pause_for_tests,
+    record_currency,
+    recorded_extra_kinds,
+    remove_missing,
+    upsert_rows,
+)
 from lifecycle.schema import ColumnKind, TableSpec, table_spec
-from lifecycle.store import ExtraColumn, atomic_write, check_database_file, default_db_path
+from lifecycle.store import SOURCE_COLUMN, ExtraColumn, atomic_write, check_database_file, dataset_currency, default_db_path, open_readonly
 from lifecycle.write_lock import DEFAULT_WAIT_S, write_lock
 
 MAX_ERRORS = 1000  # cell errors collected for the message (the count of invalid rows is always exact)
@@ -53,6 +80,12 @@ class ImportOptions:
     rejects: Path | None = None
     wait_s: float = DEFAULT_WAIT_S
     on_wait: Callable[[str], None] | None = field(default=None, compare=False)
+    delimiter: str | None = None
+    currency: str | None = None
+    rates: Path | None = None
+    replace: bool = False
+    source: str | None = None
+    derive_customers: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +107,14 @@ class ImportReport:
     extra_columns: tuple[ExtraColumn, ...] = ()
     auto_matched: tuple[str, ...] = ()
     rejects_path: Path | None = None
+    filtered: int = 0  # rows the mapping's [where] left out
+    merged: int = 0  # line-item rows merged into their record's first row
+    removed: int = 0  # rows --replace deleted (no longer in the source)
+    customers_created: int = 0  # --derive-customers
+    customers_moved: int = 0  # derived customers whose signup day moved back
+    currency: str | None = None  # the currency the file's money is stored in (the dataset currency)
+    converted: tuple[str, ...] = ()  # currencies converted at the rate table's rates
+    source_label: str = ""  # the _source label of the rows written (--source, default the file name)
 
     @property
     def imported(self) -> int:
@@ -106,7 +147,7 @@ def import_file(table: str, path: str | Path, db_path: str | Path | None = None,
                 options: ImportOptions | None = None) -> ImportReport:
     """Import ``path`` into canonical ``table`` of the database at ``db_path`` (default: ``default_db_path()``).
 
-    Raises ``UnknownTableError``, ``ImportFileError``, ``MappingError``, ``ImportValidationError``,
+    Raises ``UnknownTableError``, ``ImportFileError``, ``MappingError``, ``CurrencyError``, ``ImportValidationError``,
     ``DatabaseFileError`` (``db_path`` is not a Lifecycle MCP database) or ``DatabaseBusyError`` (another import
     kept the database's write lock longer than ``options.wait_s``); on any error the database is unchanged.
     The import holds the write lock from its first look at the database (the extra columns recorded there) to
@@ -116,6 +157,7 @@ def import_file(table: str, path: str | Path, db_path: str | Path | None = None,
     options = options or ImportOptions()
     spec = table_spec(table)
     path, db = Path(path), Path(db_path) if db_path is not None else default_db_path()
+    _check_options(spec, options, path)
     check_database_file(db)
     with write_lock(db, options.wait_s, options.on_wait):
         return _import(spec, path, db, options, started)
@@ -123,8 +165,16 @@ def import_file(table: str, path: str | Path, db_path: str | Path | None = None,
 
 def _import(spec: TableSpec, path: Path, db: Path, options: ImportOptions, started: float) -> ImportReport:
     mapping = build_mapping(spec, options)
-    raw = read_table(path, options.format, options.encoding or mapping.options.encoding, mapping.options.delimiter)
-    resolved = resolve(mapping, spec, raw.headers)
+    delimiter = _delimiter(options.delimiter, path) or mapping.options.delimiter
+    raw = read_table(path, options.format, options.encoding or mapping.options.encoding, delimiter, mapping.options.column_names)
+    try:
+        check_where_columns(mapping, raw.headers)
+    except MappingError as exc:
+        raise MappingError(f"{raw.path}: {exc}") from None
+    raw, filtered = apply_where(raw, mapping.where)
+    if raw.n_rows == 0 and not raw.bad_rows:
+        raise ImportFileError(raw.path, f"the mapping's [where] left none of the {filtered:,} rows: check its columns and values")
+    resolved = _resolve(mapping, spec, raw)
     settings = ParseSettings(
         dayfirst=options.dayfirst if options.dayfirst is not None else mapping.options.dayfirst,
         decimal=options.decimal,
@@ -132,23 +182,42 @@ def _import(spec: TableSpec, path: Path, db: Path, options: ImportOptions, start
     )
     texts = {h: _clean(raw.columns[h], mapping.options.null_values) for h in raw.headers}
     batch = _Batch()
-    _type_canonical_columns(spec, resolved.columns, mapping, settings, texts, raw, batch)
+    canonical = _canonical_texts(spec, resolved.columns, mapping, settings, texts, raw, batch)
+    groups = _line_item_groups(spec, mapping, canonical, raw)
+    if groups is not None:
+        summed = set(mapping.line_items.sum) if mapping.line_items else set()
+        canonical = {name: (fill_within_records(text, groups) if name not in summed else text, label, decimal)
+                     for name, (text, label, decimal) in canonical.items()}
+        texts = {h: fill_within_records(text, groups) for h, text in texts.items()}
+    _type_canonical_columns(spec, canonical, settings, raw, batch)
     extras = _type_extra_columns(spec, resolved.extras, texts, settings, db, raw, batch)
+    plan = _convert_currency(spec, mapping, options, texts, raw, db, batch)
     derived = spec.primary_key not in resolved.columns
     if derived:
         _add_derived_key(spec, batch)
     invalid = _invalid_rows(batch.problems, raw.n_rows)
+    merged = np.zeros(raw.n_rows, dtype=bool)
+    if groups is not None:
+        invalid, merged = _merge_line_items(batch, groups, invalid, mapping)
     key = next(c for c in batch.columns if c.name == spec.primary_key)
-    collapsed, conflicting = _check_duplicates(batch, key, invalid, raw)
+    collapsed, conflicting = _check_duplicates(batch, key, invalid | merged, raw)
     rejected = invalid | conflicting
     if (rejected.any() or raw.bad_rows) and not options.skip_invalid:
         raise ImportValidationError(raw.path, _cell_errors(batch.problems, raw), int(rejected.sum()) + len(raw.bad_rows))
-    keep = ~rejected & ~collapsed
+    keep = ~rejected & ~collapsed & ~merged
     rejects_path = None
     digest = _sha256(path)
+    source = options.source or path.name
+    removed, created, moved = 0, 0, 0
     with atomic_write(db, options.wait_s) as store:
         add_extra_columns(store, extras)
-        counts = _write(store, spec, batch, keep)
+        counts = _write(store, spec, batch, keep, source)
+        if options.replace:
+            removed = remove_missing(store, spec.name, spec.primary_key, _file_keys(key), options.source)
+        if options.derive_customers:
+            created, moved = derive_customers(store, spec)
+        if plan.currency is not None:
+            record_currency(store, plan.currency)
         n_rejected = int(rejected.sum()) + len(raw.bad_rows)
         log_import(store, spec.name, path.name, counts.inserted + counts.updated + counts.unchanged, n_rejected, digest)
         if n_rejected:
@@ -156,12 +225,53 @@ def _import(spec: TableSpec, path: Path, db: Path, options: ImportOptions, start
             write_rejects(rejects_path, raw.headers, _reject_rows(batch.problems, rejected, raw))
         pause_for_tests()
     return ImportReport(
-        table=spec.name, source=path.name, db_path=db, rows_read=raw.n_rows + len(raw.bad_rows),
+        table=spec.name, source=path.name, db_path=db, rows_read=raw.n_rows + len(raw.bad_rows) + filtered,
         inserted=counts.inserted, updated=counts.updated, unchanged=counts.unchanged, rejected=n_rejected,
         collapsed=int(collapsed.sum()), derived_keys=derived, sha256=digest,
         seconds=time.perf_counter() - started, extra_columns=tuple(extras), auto_matched=tuple(resolved.auto_matched),
-        rejects_path=rejects_path,
+        rejects_path=rejects_path, filtered=filtered, merged=int((merged & ~rejected).sum()), removed=removed,
+        customers_created=created, customers_moved=moved, currency=plan.currency, converted=plan.converted,
+        source_label=source,
     )
+
+
+def _check_options(spec: TableSpec, options: ImportOptions, path: Path) -> None:
+    """Options that cannot apply to ``spec``'s table: one line naming the option and why."""
+    if options.derive_customers and (spec.customer_column != "customer_id" or spec.time_column is None):
+        raise ImportFileError(str(path), f"--derive-customers creates customers from a table's customer_id and time column; "
+                                         f"table {spec.name!r} has none to derive them from")
+    if (options.currency or options.rates) and not _money_columns(spec):
+        raise ImportFileError(str(path), f"table {spec.name!r} has no money columns: --currency and --rates do not apply")
+    if options.source is not None and not options.source.strip():
+        raise ImportFileError(str(path), "--source needs a label (e.g. --source shopify)")
+
+
+def _delimiter(value: str | None, path: Path) -> str | None:
+    if value is None:
+        return None
+    try:
+        return delimiter_from_name(value)
+    except ValueError as exc:
+        raise ImportFileError(str(path), f"--delimiter: {exc}") from None
+
+
+def _resolve(mapping: Mapping, spec: TableSpec, raw: RawTable) -> Resolved:
+    """``mapping.resolve`` with the data file named in its errors."""
+    try:
+        return resolve(mapping, spec, raw.headers)
+    except MappingError as exc:
+        raise MappingError(f"{raw.path}: {exc}") from None
+
+
+def _money_columns(spec: TableSpec) -> list[str]:
+    return [c.name for c in spec.columns if c.kind == ColumnKind.MONEY]
+
+
+def _file_keys(key: _Typed) -> list[str]:
+    """Every non-empty key of the file — rejected rows included, so ``--replace`` never deletes a record the source
+    still holds only because this export of it is invalid."""
+    values = key.parsed.values
+    return [str(v) for v in values.dropna().unique() if str(v) != ""]
 
 
 def build_mapping(spec: TableSpec, options: ImportOptions) -> Mapping:
@@ -197,28 +307,114 @@ def _apply_values(text: pd.Series, value_map: dict[str, str]) -> pd.Series:
     return text.where(result.isna(), result).astype("str")
 
 
-def _type_canonical_columns(spec: TableSpec, sources: dict, mapping: Mapping, settings: ParseSettings,
-                            texts: dict[str, pd.Series], raw: RawTable, batch: _Batch) -> None:
+def _canonical_texts(spec: TableSpec, sources: dict, mapping: Mapping, settings: ParseSettings,
+                     texts: dict[str, pd.Series], raw: RawTable, batch: _Batch) -> dict[str, tuple[pd.Series, str, str | None]]:
+    """Each mapped canonical column as text (derived values computed, value maps applied), with its export label and
+    the decimal separator a derivation fixed: name → (text, label, decimal)."""
+    out: dict[str, tuple[pd.Series, str, str | None]] = {}
     for column in spec.columns:
         source = sources.get(column.name)
         if source is None:
             continue
         decimal = None
         if isinstance(source, Derivation):
-            result = derive(source, texts, raw.n_rows, settings.decimal or settings.options.decimal)
+            result = derive(source, texts, raw.n_rows, settings.decimal or settings.options.decimal, settings.dayfirst)
             text, label, decimal = result.text, column.name, result.decimal
             batch.problems += result.problems
         else:
             text, label = texts[source], source
         if column.kind == ColumnKind.ID:
             text = text.str.strip()
-        text = _apply_values(text, mapping.values.get(column.name, {}))
+        out[column.name] = (_apply_values(text, mapping.values.get(column.name, {})), label, decimal)
+    return out
+
+
+def _type_canonical_columns(spec: TableSpec, canonical: dict[str, tuple[pd.Series, str, str | None]],
+                            settings: ParseSettings, raw: RawTable, batch: _Batch) -> None:
+    for column in spec.columns:
+        if column.name not in canonical:
+            continue
+        text, label, decimal = canonical[column.name]
         try:
             parsed, problems = type_canonical(column, text, settings, label, decimal)
         except AmbiguousColumn as exc:
             raise _ambiguous(raw, label, text, exc) from None
         batch.columns.append(_Typed(column.name, column.kind, parsed, label))
         batch.problems += problems
+
+
+def _line_item_groups(spec: TableSpec, mapping: Mapping, canonical: dict[str, tuple[pd.Series, str, str | None]],
+                      raw: RawTable) -> np.ndarray | None:
+    """For ``[line_items]``: each row's record (the position of its record's first row), by the key column's text."""
+    if mapping.line_items is None:
+        return None
+    if spec.primary_key not in canonical:
+        raise MappingError(f"{raw.path}: [line_items] merges the rows that share the record's key, but no column feeds "
+                           f"{spec.primary_key}: map it ([columns] {spec.primary_key} = \"Order Number\")")
+    for name in mapping.line_items.sum:
+        column = next((c for c in spec.columns if c.name == name), None)
+        if column is None or column.kind not in (ColumnKind.MONEY, ColumnKind.NUMBER, ColumnKind.INTEGER):
+            raise MappingError(f"{mapping.name}: [line_items] sum names {name!r}, which is not a numeric column of table {spec.name!r}")
+    return record_groups(canonical[spec.primary_key][0])
+
+
+def _merge_line_items(batch: _Batch, groups: np.ndarray, invalid: np.ndarray, mapping: Mapping) -> tuple[np.ndarray, np.ndarray]:
+    """Reject records with an invalid row; keep each record's first row with its ``sum`` columns added up. Returns
+    (invalid rows, merged rows — every row but a record's first)."""
+    spread = spread_to_records(invalid, groups)
+    if (spread & ~invalid).any():
+        batch.problems.append(Problem(spread & ~invalid, None, "another line item of the same record is invalid"))
+    merged = groups != np.arange(len(groups))
+    summed = set(mapping.line_items.sum) if mapping.line_items else set()
+    for typed in batch.columns:
+        if typed.name in summed:
+            values = typed.parsed.values.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
+            totals = record_sums(values, groups)
+            cast = pd.Series(totals, index=typed.parsed.values.index)
+            if typed.kind == ColumnKind.INTEGER:
+                cast = cast.round().astype("Int64")
+            typed.parsed = Parsed(cast, typed.parsed.invalid, typed.parsed.why)
+    return spread, merged
+
+
+def _convert_currency(spec: TableSpec, mapping: Mapping, options: ImportOptions, texts: dict[str, pd.Series],
+                      raw: RawTable, db: Path, batch: _Batch) -> CurrencyPlan:
+    """Check the file's money is in the dataset currency, converting other currencies at the rate table's rates."""
+    empty = CurrencyPlan(None, None, (), np.zeros(raw.n_rows, dtype=bool))
+    money = [c for c in batch.columns if c.kind == ColumnKind.MONEY]
+    column = currency_column(mapping, raw.headers)
+    codes = texts.get(column) if column else None
+    default = currency_code(options.currency, "--currency") if options.currency else mapping.options.currency
+    rates_path = options.rates or mapping.options.rates
+    if not _money_columns(spec):
+        if (mapping.options.currency_column and not mapping.optional_sources) or mapping.options.currency or mapping.options.rates:
+            raise MappingError(f"{mapping.name}: table {spec.name!r} has no money columns: the currency options do not apply")
+        return empty
+    if codes is None and default is None and rates_path is None:
+        return empty
+    rates = load_rates(rates_path) if rates_path is not None else None
+    plan = plan_currency(raw.path, raw.n_rows, codes, default, _recorded_currency(db), rates)
+    if plan.invalid.any() and codes is not None:
+        batch.problems.append(Problem(plan.invalid, column, INVALID_CODE, codes))
+    if plan.factors is not None:
+        for typed in money:
+            values = typed.parsed.values.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
+            converted = pd.Series(np.round(values * plan.factors, 6), index=typed.parsed.values.index)
+            typed.parsed = Parsed(converted, typed.parsed.invalid, typed.parsed.why)
+    return plan if money or plan.currency else empty
+
+
+def _recorded_currency(db: Path) -> str | None:
+    if not db.exists() or not db.stat().st_size:
+        return None
+    try:
+        conn = open_readonly(db)
+    except DatasetError:
+        return None
+    try:
+        return dataset_currency(conn)
+    finally:
+        conn.close()
 
 
 def _ambiguous(raw: RawTable, label: str, text: pd.Series, exc: AmbiguousColumn) -> ImportValidationError:
@@ -240,6 +436,8 @@ def _add_derived_key(spec: TableSpec, batch: _Batch) -> None:
     for extra in sorted((c for c in batch.columns if c.name not in canonical), key=lambda c: c.name):
         texts.append(canonical_text(extra.parsed, extra.kind))
     keys = derived_keys(texts)
+    if spec.repeats_are_distinct:
+        keys = number_repeats(keys)
     batch.columns.insert(0, _Typed(spec.primary_key, ColumnKind.ID, Parsed(keys, np.zeros(n, dtype=bool)), spec.primary_key))
 
 
@@ -337,15 +535,16 @@ def _reason_text(error: CellError) -> str:
     return str(error)[len(f"{error.path}:{error.line}: "):]
 
 
-def _write(store, spec: TableSpec, batch: _Batch, keep: np.ndarray) -> WriteCounts:
-    """Write the kept rows in key order (sequential primary-key inserts are much cheaper for SQLite's B-tree)."""
+def _write(store, spec: TableSpec, batch: _Batch, keep: np.ndarray, source: str) -> WriteCounts:
+    """Write the kept rows in key order (sequential primary-key inserts are much cheaper for SQLite's B-tree), each
+    tagged with ``source`` in ``_source``."""
     positions = np.flatnonzero(keep)
     key = next(c for c in batch.columns if c.name == spec.primary_key).parsed.values
     order = pc.sort_indices(pa.array(key.iloc[positions], pa.large_string())).to_numpy()
     positions = positions[order]
-    names = [c.name for c in batch.columns]
-    types = [c.kind.sqlite_type for c in batch.columns]
-    values = [sqlite_values(_subset(c.parsed, positions), c.kind) for c in batch.columns]
+    names = [c.name for c in batch.columns] + [SOURCE_COLUMN]
+    types = [c.kind.sqlite_type for c in batch.columns] + ["TEXT"]
+    values = [sqlite_values(_subset(c.parsed, positions), c.kind) for c in batch.columns] + [[source] * len(positions)]
     return upsert_rows(store, spec.name, spec.primary_key, names, types, values)
 
 

@@ -1,6 +1,7 @@
 """Primary keys of imported rows: derived keys for key-less exports, and duplicate keys within one file.
 
-Derived key (tables with ``derived_key``: events, nps_responses, touches — when the export has no key column):
+Derived key (every table but ``customers``, whose key is the customer id every other table refers to — when the
+export has no key column):
 
     key = first 24 hex digits of sha256( v1 \\x1f v2 \\x1f … \\x1f vk )  (UTF-8)
 
@@ -11,6 +12,11 @@ CSV or JSON therefore gets the same key, re-importing a file updates rows instea
 events that differ only in a property stay two rows. Rows identical in every stored value get the same key and
 are collapsed (they cannot be told apart). Re-importing a key-less export with a different set of extra columns
 gives new keys, so keep the same columns (or add an id column).
+
+Tables whose identical rows are separate records (``repeats_are_distinct``: orders, invoices, subscriptions — two
+identical purchases on one day are two purchases, as the published CDNOW summaries count them) number the repeats:
+the second copy's key is the first 24 hex digits of sha256(``<plain key> \x1f #2``), the third's of ``… \x1f #3``;
+the first copy keeps the plain key, so re-importing the file gives every row its old key.
 
 Duplicate keys within one file: rows whose stored content is identical are collapsed into one (counted in the
 report); rows sharing a key with different content are an error naming both lines."""
@@ -35,6 +41,20 @@ def derived_keys(canonical_texts: list[pd.Series]) -> pd.Series:
     sha256 = hashlib.sha256
     digests = [sha256(row).hexdigest()[:KEY_HEX_DIGITS] for row in joined.to_pylist()]
     return pd.Series(digests, dtype="str")
+
+
+def number_repeats(keys: pd.Series) -> pd.Series:
+    """Keys of repeated identical rows made distinct: the n-th copy (n >= 2) gets sha256(plain key \x1f #n), first 24
+    hex digits (module docstring)."""
+    occurrence = keys.groupby(keys.to_numpy(dtype=object), sort=False).cumcount().to_numpy()
+    repeats = np.flatnonzero(occurrence > 0)
+    if not len(repeats):
+        return keys
+    out = keys.to_numpy(dtype=object).copy()
+    for position in repeats:
+        tagged = f"{out[position]}{SEPARATOR}#{occurrence[position] + 1}".encode()
+        out[position] = hashlib.sha256(tagged).hexdigest()[:KEY_HEX_DIGITS]
+    return pd.Series(out, dtype="str")
 
 
 def row_signatures(texts: list[pd.Series]) -> pd.Series:

@@ -10,19 +10,33 @@ A mapping file (``--map mapping.toml``) looks like::
     [values.status]                 # value maps, applied before typing (exact, then case-insensitive match)
     "Closed Won" = "won"
 
+    [where]                         # keep only the rows whose export column matches (all conditions must hold)
+    event = "payment_done"          # equal to this text (trimmed, case-insensitive) ...
+    "Financial Status" = ["paid", "partially_refunded"]   # ... or one of these
+    InvoiceNo = { not_matches = "C.*" }                    # also: in, not_in, matches (a regex for the whole value)
+
+    [line_items]                    # one row per line item: rows sharing the key are merged into one record
+    sum = ["amount"]                # canonical columns added up; every other column takes its first non-empty value
+
     [options]
     dayfirst = true                 # or false (= month first); CLI --dayfirst/--monthfirst win
     date_format = "%d.%m.%Y"        # strptime format for every date/datetime column ...
     date_formats = { signup_date = "%d.%m.%Y" }   # ... or per canonical column
     decimal = ","                   # decimal separator of money/number columns; CLI --decimal wins
-    delimiter = ";"                 # CSV delimiter (default: sniffed from the header line)
+    delimiter = ";"                 # , ; | tab whitespace (default: sniffed from the first lines); CLI --delimiter wins
+    column_names = ["id", "date"]   # the file has no header line: its columns, in file order
     encoding = "cp1252"             # CLI --encoding wins
     timezone = "Europe/Berlin"      # zone of timestamps written without one (default UTC)
     null_values = ["N/A", "-"]      # texts that mean "missing" (besides the empty string)
     ignore = ["properties.$*"]      # export columns to leave out (shell-style patterns), not kept as x_ columns
+    currency = "EUR"                # ISO 4217 code of the money columns (CLI --currency wins) ...
+    currency_column = "Currency"    # ... or the export column holding each row's code
+    rates = "rates.toml"            # exchange rates to convert other currencies (relative to this file; CLI --rates)
 
 Columns a mapping does not name are matched by name: an export column whose snake_case form equals a canonical
-name (``Customer ID`` → ``customer_id``) feeds it. Every other export column is kept as an extra ``x_`` column.
+name (``Customer ID`` → ``customer_id``) feeds it — also when a derived value reads the same column (``name =
+join(customer_id, …)`` leaves ``customer_id`` fed by the column of that name). Every other export column is kept as
+an extra ``x_`` column, except those only read by derived values, the ``currency_column`` aside.
 
 Presets are the same format plus a ``[preset]`` table (``table``, ``description``); they live in
 ``lifecycle/importing/presets/*.toml``. In a preset a column given as a plain string is optional (exports vary by
@@ -43,10 +57,24 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lifecycle.errors import MappingError
+from lifecycle.importing.readers import delimiter_from_name
 from lifecycle.schema import TableSpec
 
-_OPTION_KEYS = {"dayfirst", "date_format", "date_formats", "decimal", "delimiter", "encoding", "timezone", "null_values", "ignore"}
-_TOP_KEYS = {"columns", "values", "options", "preset"}
+_OPTION_KEYS = {"dayfirst", "date_format", "date_formats", "decimal", "delimiter", "encoding", "timezone", "null_values",
+                "ignore", "column_names", "currency", "currency_column", "rates"}
+_TOP_KEYS = {"columns", "values", "options", "preset", "where", "line_items"}
+_CONDITION_KEYS = {"in", "not_in", "matches", "not_matches"}
+
+COLUMN_ARGS: dict[str, tuple[str, ...]] = {
+    "coalesce": ("columns",),
+    "join": ("columns",),
+    "when": ("value", "column"),
+    "constant": (),
+    "monthly_amount": ("amount", "quantity", "interval", "interval_count"),
+    "multiply": ("columns",),
+    "shift_date": ("date", "days", "weeks", "months", "years"),
+}
+"""Per derivation function, the arguments that name export columns (text values; a number is a literal)."""
 
 
 @dataclass(frozen=True)
@@ -57,13 +85,32 @@ class Derivation:
     args: dict[str, Any]
 
     def sources(self) -> list[str]:
-        """Every export column the derivation reads."""
+        """Every export column the derivation reads (the arguments of ``COLUMN_ARGS`` given as text)."""
         found: list[str] = []
-        for key, value in self.args.items():
-            if key in ("sep", "value", "in", "unit"):
-                continue
-            found += value if isinstance(value, list) else [value]
-        return [str(v) for v in found]
+        for key in COLUMN_ARGS.get(self.function, ()):
+            value = self.args.get(key)
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str):
+                    found.append(item)
+        return found
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A ``[where]`` condition on one export column: the trimmed value is (not) one of ``values``
+    (case-insensitive), or (does not) fully match the regular expression ``pattern``."""
+
+    column: str
+    values: tuple[str, ...] = ()
+    pattern: str | None = None
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class LineItems:
+    """``[line_items]``: rows sharing the key are one record; ``sum`` names the canonical columns added up."""
+
+    sum: tuple[str, ...] = ()
 
 
 Source = str | list[str] | Derivation
@@ -82,6 +129,10 @@ class MappingOptions:
     timezone: str | None = None
     null_values: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    column_names: tuple[str, ...] = ()
+    currency: str | None = None
+    currency_column: str | None = None
+    rates: Path | None = None
 
     def date_format_for(self, column: str) -> str | None:
         """The strptime format for canonical ``column``: the per-column one, else the global one."""
@@ -99,6 +150,8 @@ class Mapping:
     table: str | None = None
     description: str = ""
     optional_sources: bool = False
+    where: tuple[Condition, ...] = ()
+    line_items: LineItems | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +180,7 @@ def load_mapping(path: Path) -> Mapping:
         raise MappingError(f"mapping file {path} cannot be read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"mapping file {path} is not valid TOML: {exc}") from None
-    return mapping_from_dict(data, path.name)
+    return mapping_from_dict(data, path.name, base=path.parent)
 
 
 def preset_names() -> dict[str, str]:
@@ -153,11 +206,13 @@ def _preset_from_text(name: str, text: str) -> Mapping:
     return replace(mapping, name=name, optional_sources=True)
 
 
-def mapping_from_dict(data: dict[str, Any], name: str) -> Mapping:
-    """Validate the structure of a parsed TOML mapping (column names are checked against a table later)."""
+def mapping_from_dict(data: dict[str, Any], name: str, base: Path | None = None) -> Mapping:
+    """Validate the structure of a parsed TOML mapping (column names are checked against a table later); a
+    ``rates`` file named relative to the mapping resolves from ``base`` (the mapping file's folder)."""
     unknown = set(data) - _TOP_KEYS
     if unknown:
-        raise MappingError(f"{name}: unknown section(s) {', '.join(sorted(unknown))}; expected [columns], [values.<column>], [options]")
+        raise MappingError(f"{name}: unknown section(s) {', '.join(sorted(unknown))}; expected [columns], [values.<column>], "
+                           "[where], [line_items], [options]")
     columns = {str(k): _source(name, str(k), v) for k, v in data.get("columns", {}).items()}
     values = {}
     for column, table in data.get("values", {}).items():
@@ -165,7 +220,9 @@ def mapping_from_dict(data: dict[str, Any], name: str) -> Mapping:
             raise MappingError(f"{name}: [values.{column}] must map export values to canonical values, as strings")
         values[str(column)] = {str(k): v for k, v in table.items()}
     preset = data.get("preset", {})
-    return Mapping(name, columns, values, _options(name, data.get("options", {})), preset.get("table"), preset.get("description", ""))
+    return Mapping(name, columns, values, _options(name, data.get("options", {}), base), preset.get("table"),
+                   preset.get("description", ""), where=_where(name, data.get("where", {})),
+                   line_items=_line_items(name, data.get("line_items")))
 
 
 def _source(name: str, column: str, value: Any) -> Source:
@@ -174,15 +231,59 @@ def _source(name: str, column: str, value: Any) -> Source:
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return list(value)
     if isinstance(value, dict) and isinstance(value.get("function"), str):
+        function = value["function"]
+        if function not in COLUMN_ARGS:
+            raise MappingError(f"{name}: [columns] {column} uses unknown function {function!r}; known: {', '.join(COLUMN_ARGS)}")
         args = {k: v for k, v in value.items() if k != "function"}
-        return Derivation(value["function"], args)
+        return Derivation(function, args)
     raise MappingError(
         f"{name}: [columns] {column} must be an export column name, a list of alternatives, "
         "or a table with function = \"...\" (see docs/importing.md)"
     )
 
 
-def _options(name: str, raw: dict[str, Any]) -> MappingOptions:
+def _where(name: str, raw: Any) -> tuple[Condition, ...]:
+    if not isinstance(raw, dict):
+        raise MappingError(f"{name}: [where] must be a table of export column = value(s)")
+    conditions = []
+    for column, rule in raw.items():
+        column = str(column)
+        if isinstance(rule, str):
+            conditions.append(Condition(column, (rule,)))
+        elif isinstance(rule, list) and rule and all(isinstance(v, str) for v in rule):
+            conditions.append(Condition(column, tuple(rule)))
+        elif isinstance(rule, dict) and len(rule) == 1 and set(rule) <= _CONDITION_KEYS:
+            (key, value), = rule.items()
+            if key in ("in", "not_in"):
+                if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                    raise MappingError(f"{name}: [where] {column} {key} must be a list of texts")
+                conditions.append(Condition(column, tuple(value), negate=key == "not_in"))
+            else:
+                if not isinstance(value, str):
+                    raise MappingError(f"{name}: [where] {column} {key} must be a regular expression (text)")
+                try:
+                    re.compile(value)
+                except re.error as exc:
+                    raise MappingError(f"{name}: [where] {column} {key} {value!r} is not a valid regular expression ({exc})") from None
+                conditions.append(Condition(column, pattern=value, negate=key == "not_matches"))
+        else:
+            raise MappingError(f"{name}: [where] {column} must be a text, a list of texts, or one of "
+                               "{ in = [...] }, { not_in = [...] }, { matches = \"regex\" }, { not_matches = \"regex\" }")
+    return tuple(conditions)
+
+
+def _line_items(name: str, raw: Any) -> LineItems | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - {"sum"}:
+        raise MappingError(f"{name}: [line_items] takes one key, sum = [canonical columns to add up]")
+    total = raw.get("sum", [])
+    if not (isinstance(total, list) and all(isinstance(v, str) for v in total)):
+        raise MappingError(f"{name}: [line_items] sum must be a list of canonical column names")
+    return LineItems(tuple(total))
+
+
+def _options(name: str, raw: dict[str, Any], base: Path | None = None) -> MappingOptions:
     unknown = set(raw) - _OPTION_KEYS
     if unknown:
         raise MappingError(f"{name}: unknown option(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_OPTION_KEYS))}")
@@ -195,6 +296,25 @@ def _options(name: str, raw: dict[str, Any]) -> MappingOptions:
     _check_timezone(name, raw.get("timezone"))
     for fmt in [raw.get("date_format"), *dict(raw.get("date_formats", {})).values()]:
         _check_date_format(name, fmt)
+    delimiter = raw.get("delimiter")
+    if delimiter is not None:
+        try:
+            delimiter = delimiter_from_name(str(delimiter))
+        except ValueError as exc:
+            raise MappingError(f"{name}: option {exc}") from None
+    names = raw.get("column_names", ())
+    if not (isinstance(names, list | tuple) and all(isinstance(n, str) and n.strip() for n in names)):
+        raise MappingError(f"{name}: option column_names must be a list of column names, in file order")
+    if len(set(names)) != len(names):
+        raise MappingError(f"{name}: option column_names names a column twice")
+    currency = raw.get("currency")
+    if currency is not None:
+        currency = currency_code(currency, name)
+    rates = raw.get("rates")
+    if rates is not None:
+        rates = Path(str(rates)).expanduser()
+        if not rates.is_absolute() and base is not None:
+            rates = base / rates
     return MappingOptions(
         dayfirst=dayfirst,
         date_format=raw.get("date_format"),
@@ -205,7 +325,19 @@ def _options(name: str, raw: dict[str, Any]) -> MappingOptions:
         timezone=raw.get("timezone"),
         null_values=tuple(raw.get("null_values", ())),
         ignore=tuple(raw.get("ignore", ())),
+        column_names=tuple(names),
+        currency=currency,
+        currency_column=raw.get("currency_column"),
+        rates=rates,
     )
+
+
+def currency_code(value: object, where: str = "currency") -> str:
+    """An ISO 4217 alphabetic code (three letters, any case → upper case); ``MappingError`` otherwise."""
+    text = str(value).strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", text):
+        raise MappingError(f"{where}: {value!r} is not an ISO 4217 currency code (three letters such as USD, EUR, GBP)")
+    return text
 
 
 def _check_timezone(name: str, zone: object) -> None:
@@ -238,6 +370,8 @@ def merge(base: Mapping, override: Mapping) -> Mapping:
         columns={**base.columns, **override.columns},
         values={**base.values, **values},
         options=replace(base.options, **options),
+        where=override.where or base.where,
+        line_items=override.line_items or base.line_items,
     )
 
 
@@ -259,18 +393,44 @@ def resolve(mapping: Mapping, spec: TableSpec, headers: list[str]) -> Resolved:
         chosen = _choose(mapping, column, source, present, headers)
         if chosen is not None:
             columns[column] = chosen
-    used = {s for src in columns.values() for s in ([src] if isinstance(src, str) else src.sources())}
+    direct = {src for src in columns.values() if isinstance(src, str)}
+    derived = {s for src in columns.values() if isinstance(src, Derivation) for s in src.sources()}
     auto = []
-    by_snake = {snake_case(h): h for h in reversed(headers) if h not in used and h not in ignored}
+    by_snake = {snake_case(h): h for h in reversed(headers) if h not in direct and h not in ignored}
     for column in canonical:
-        if column not in columns and column in by_snake and by_snake[column] not in used:
+        if column not in columns and column in by_snake and by_snake[column] not in direct:
             columns[column] = by_snake[column]
-            used.add(by_snake[column])
+            direct.add(by_snake[column])
             auto.append(column)
+    _check_options_columns(mapping, present, headers)
     _require(mapping, spec, columns, headers)
+    used = (direct | derived) - {mapping.options.currency_column}
     extras = [h for h in headers if h not in used and h not in ignored]
     _check_extra_names(extras)
     return Resolved(columns, extras, auto)
+
+
+def check_where_columns(mapping: Mapping, headers: list[str]) -> None:
+    """Every ``[where]`` column must exist in the file; ``MappingError`` names the first one missing."""
+    for condition in mapping.where:
+        if condition.column not in headers:
+            raise MappingError(f"{mapping.name}: [where] reads column {condition.column!r}, which the file does not have; "
+                               f"found: {_shown_headers(headers)}")
+
+
+def currency_column(mapping: Mapping, headers: list[str]) -> str | None:
+    """The export column holding each row's currency code: the mapping's ``currency_column`` when the file has it,
+    else a column named ``currency`` (any case or spacing, as canonical columns match by name), else None."""
+    if mapping.options.currency_column is not None:
+        return mapping.options.currency_column if mapping.options.currency_column in headers else None
+    return next((h for h in headers if snake_case(h) == "currency"), None)
+
+
+def _check_options_columns(mapping: Mapping, present: set[str], headers: list[str]) -> None:
+    """The ``currency_column`` must exist in the file (a preset's may not)."""
+    column = mapping.options.currency_column
+    if column is not None and column not in present and not mapping.optional_sources:
+        raise MappingError(f"{mapping.name}: currency_column = {column!r}, but the file has no such column; found: {', '.join(headers)}")
 
 
 def _choose(mapping: Mapping, column: str, source: Source, present: set[str], headers: list[str]) -> str | Derivation | None:
@@ -305,11 +465,50 @@ def _require(mapping: Mapping, spec: TableSpec, columns: dict[str, str | Derivat
     required = [c.name for c in spec.columns if c.required and not (spec.derived_key and c.name == spec.primary_key)]
     missing = [c for c in required if c not in columns]
     if missing:
+        advice = likely_fix(spec.name, headers, mapping) or (
+            f"Map them with --map mapping.toml ([columns] {missing[0]} = \"Your Column\") "
+            "or use --preset NAME for a known export (see docs/importing.md)")
         raise MappingError(
             f"the file lacks required column(s) for table {spec.name!r}: {', '.join(missing)}; "
-            f"columns found: {', '.join(headers)}. Map them with --map mapping.toml ([columns] {missing[0]} = \"Your Column\") "
-            "or use --preset NAME for a known export (see docs/importing.md)"
+            f"columns found: {_shown_headers(headers)}. {advice}"
         )
+
+
+def _shown_headers(headers: list[str], limit: int = 12) -> str:
+    shown = ", ".join(headers[:limit])
+    return shown + (f", … ({len(headers)} columns)" if len(headers) > limit else "")
+
+
+def likely_fix(table: str, headers: list[str], mapping: Mapping | None = None) -> str | None:
+    """The advice for a file whose columns do not fit ``table``: a wrong delimiter (one column whose name holds
+    another delimiter), a built-in preset whose columns the file has (at least 3, or all of them), or None."""
+    if len(headers) == 1:
+        header = headers[0]
+        for mark, name in ((";", ";"), ("\t", "tab"), ("|", "|"), (",", ",")):
+            if mark in header:
+                return f"The file was read as one column named {header[:60]!r}: its delimiter is probably {name!r}; pass --delimiter '{name}'."
+        if len(header.split()) > 1:
+            return (f"The file was read as one column named {header[:60]!r}: its columns are probably separated by spaces; "
+                    "pass --delimiter whitespace.")
+    if mapping is not None and mapping.optional_sources:
+        return None  # a preset is already in use
+    present, best = set(headers), None
+    for name in preset_names():
+        preset = load_preset(name)
+        sources = {s for src in preset.columns.values() for s in _source_names(src)}
+        hits = len(sources & present)
+        if hits >= 3 and (best is None or hits > best[0]):
+            best = (hits, name, preset)
+    if best is None:
+        return None
+    _, name, preset = best
+    return f"The columns look like a {preset.description}: re-run with --preset {name} (into table {preset.table!r})."
+
+
+def _source_names(source: Source) -> list[str]:
+    if isinstance(source, Derivation):
+        return source.sources()
+    return [source] if isinstance(source, str) else list(source)
 
 
 def _check_extra_names(extras: list[str]) -> None:

@@ -9,6 +9,13 @@ Every reader returns a ``RawTable``: one pandas ``str`` Series per source column
 - JSON Lines: the physical line number.
 - Parquet: the record's position, 1-based.
 
+Delimited text (``.csv``, ``.tsv``, ``.txt``): the delimiter is ``--delimiter`` / the mapping's ``delimiter`` when
+given, else sniffed (``sniff_delimiter``): the first of ``,`` ``;`` tab ``|`` that splits the first lines into the same
+number of fields (more than one), else runs of spaces/tabs when they do (whitespace-separated columns, the classic
+CDNOW layout), else the one splitting the header into most fields. A whitespace-separated file cannot quote a value
+containing spaces. A file without a header line needs its columns named (``column_names`` in the mapping); a first
+line made only of numbers and dates is refused with that advice rather than read as column names.
+
 CSV follows Python's ``csv`` module (Excel dialect: ``"`` quotes, ``""`` inside a quoted field is one quote,
 quoted fields may contain the delimiter and newlines). Well-formed files are parsed by pyarrow's CSV reader,
 which gives the same fields for them; anything irregular (a row with the wrong number of fields, an odd number of
@@ -22,6 +29,7 @@ import codecs
 import csv
 import gzip
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +44,7 @@ from lifecycle.importing.records import read_json, read_jsonl, read_parquet
 
 FORMATS = ("csv", "tsv", "json", "jsonl", "parquet")
 _EXTENSIONS = {
-    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
     ".parquet": "parquet", ".pq": "parquet",
 }
 _FIELD_SIZE_LIMIT = 2**31 - 1  # the csv module's default (128 KiB) rejects long free-text fields
@@ -56,11 +64,32 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
     raise ImportFileError(str(path), f"cannot tell the format from the extension; pass --format ({'|'.join(FORMATS)})")
 
 
-def read_table(path: Path, fmt: str | None = None, encoding: str | None = None, delimiter: str | None = None) -> RawTable:
-    """Read ``path`` as text columns (see the module docstring for formats and line numbers).
+WHITESPACE = "whitespace"
+"""The delimiter value meaning "one or more spaces or tabs" (leading and trailing ones ignored)."""
+_DELIMITER_NAMES = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|", "pipe": "|", "comma": ",", "semicolon": ";",
+                    WHITESPACE: WHITESPACE, "space": WHITESPACE, "spaces": WHITESPACE, " ": WHITESPACE}
+_CANDIDATES = (",", ";", "\t", "|")
+_SNIFF_LINES = 50
+_SNIFF_CHARS = 1 << 16
+_VALUE_LIKE = re.compile(r"[-+]?[\d.,/:\- ]+")
+_DATA_FIELD = re.compile(r"(?:19|20)\d{6}|\d{4}-\d{1,2}-\d{1,2}(?:[T ].*)?|\d{1,2}[/.]\d{1,2}[/.]\d{4}(?: .*)?|[-+]?\d+\.\d+")
 
+
+def delimiter_from_name(name: str) -> str:
+    """The delimiter a user wrote (``,`` ``;`` ``|`` ``tab``/``\\t`` ``whitespace``/``space``); ``ValueError`` otherwise."""
+    found = _DELIMITER_NAMES.get(name if name.strip() == "" else name.strip().lower())
+    if found is None:
+        raise ValueError(f"unknown delimiter {name!r}; use one of: , ; | tab whitespace")
+    return found
+
+
+def read_table(path: Path, fmt: str | None = None, encoding: str | None = None, delimiter: str | None = None,
+               column_names: tuple[str, ...] = ()) -> RawTable:
+    """Read ``path`` as text columns (see the module docstring for formats, delimiters and line numbers).
+
+    ``column_names`` names the columns of a delimited file without a header line (every line is then data).
     Raises ``ImportFileError`` (with the line when known) for a missing, unreadable, empty, binary or
-    undecodable file, a malformed header, an unterminated quote or invalid JSON.
+    undecodable file, a malformed header, a header that looks like data, an unterminated quote or invalid JSON.
     """
     data = read_bytes(path)
     fmt = detect_format(path, fmt)
@@ -70,7 +99,7 @@ def read_table(path: Path, fmt: str | None = None, encoding: str | None = None, 
     else:
         text = decode_text(data, encoding, shown)
         if fmt in ("csv", "tsv"):
-            table = _read_delimited(text, shown, fmt, delimiter or ("\t" if fmt == "tsv" else None))
+            table = _read_delimited(text, shown, fmt, delimiter or ("\t" if fmt == "tsv" else None), column_names)
         elif fmt == "json":
             table = read_json(text, shown)
         else:
@@ -137,32 +166,78 @@ def decode_text(data: bytes, encoding: str | None, path: str) -> str:
 # --- CSV / TSV -------------------------------------------------------------------------------------------------
 
 
-def _sniff_delimiter(first_line: str) -> str:
-    """``,`` unless the header line has no comma but semicolons (European Excel) or tabs."""
-    if "," in first_line:
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of delimited ``text`` from its first lines (see the module docstring for the rule)."""
+    sample = text[:_SNIFF_CHARS]
+    if len(text) > _SNIFF_CHARS and "\n" in sample:
+        sample = sample[:sample.rindex("\n")]  # whole lines only
+    lines = [line for line in sample.splitlines() if line.strip()][:_SNIFF_LINES]
+    if not lines:
         return ","
-    if ";" in first_line:
-        return ";"
-    if "\t" in first_line:
-        return "\t"
-    return ","
+    joined = "\n".join(lines)
+    widths: dict[str, int] = {}
+    for candidate in _CANDIDATES:
+        try:
+            counts = {len(row) for row in csv.reader(io.StringIO(joined, newline=""), delimiter=candidate) if row}
+        except csv.Error:
+            continue
+        widths[candidate] = len(next(csv.reader([lines[0]], delimiter=candidate)))
+        if len(counts) == 1 and counts.pop() > 1:
+            return candidate
+    spaced = {len(line.split()) for line in lines}
+    if len(spaced) == 1 and spaced.pop() > 1 and not any(c in lines[0] for c in _CANDIDATES):
+        return WHITESPACE
+    return max(_CANDIDATES, key=lambda c: (widths.get(c, 0), -_CANDIDATES.index(c)))
 
 
-def _read_delimited(text: str, path: str, fmt: str, delimiter: str | None) -> RawTable:
-    first_line = text.split("\n", 1)[0]
-    delimiter = delimiter or _sniff_delimiter(first_line)
+def _collapse_whitespace(text: str) -> str:
+    """Whitespace-separated text as tab-separated text with the same lines: runs of spaces/tabs → one tab,
+    leading and trailing ones dropped."""
+    text = re.sub(r"[ \t]*(\r?\n)[ \t]*", r"\1", text.strip(" \t"))
+    return re.sub(r"[ \t]+", "\t", text)
+
+
+def _looks_like_data(headers: list[str]) -> bool:
+    """A first line that is a record, not column names: every field a number or a date (``00004 0001 19970101``),
+    or any field a date (``20240101``, ``2024-01-31``, ``31/01/2024``) or a number with decimals (``29.33``) —
+    things no export names a column (a bare ``2024``, a year, can be a column name)."""
+    fields = [h.strip() for h in headers if h.strip()]
+    if not fields:
+        return False
+    if all(_VALUE_LIKE.fullmatch(f) and any(ch.isdigit() for ch in f) for f in fields):
+        return True
+    return any(_DATA_FIELD.fullmatch(f) for f in fields)
+
+
+def _read_delimited(text: str, path: str, fmt: str, delimiter: str | None, column_names: tuple[str, ...] = ()) -> RawTable:
+    delimiter = delimiter or sniff_delimiter(text)
+    if delimiter == WHITESPACE:
+        text, delimiter = _collapse_whitespace(text), "\t"
     csv.field_size_limit(_FIELD_SIZE_LIMIT)
-    header_reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    headers = next(header_reader, [])
-    header_lines = header_reader.line_num
-    if not any(h.strip() for h in headers):
-        raise ImportFileError(path, "the first line (the header) is empty: the first line must name the columns", line=1)
+    if column_names:
+        headers, header_lines = list(column_names), 0
+        first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+        if len(first) != len(headers):
+            raise ImportFileError(path, f"the mapping's column_names names {len(headers)} columns but the first line has "
+                                        f"{len(first)} fields: name every column, in file order", line=1)
+    else:
+        header_reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        headers = next(header_reader, [])
+        header_lines = header_reader.line_num
+        if not any(h.strip() for h in headers):
+            raise ImportFileError(path, "the first line (the header) is empty: the first line must name the columns", line=1)
+        if _looks_like_data(headers):
+            shown = ", ".join(h.strip() for h in headers[:5]) + (", …" if len(headers) > 5 else "")
+            raise ImportFileError(
+                path, f"the first line holds values ({shown}), not column names: the file has no header line. Name its "
+                      f"{len(headers)} columns in a mapping file ([options] column_names = [\"customer_id\", …], in file "
+                      "order) and pass it with --map (see docs/importing.md)", line=1)
     fast = _fast_delimited(text, delimiter, len(headers), header_lines)
     if fast is not None:
         columns, lines = fast
         bad: list[BadRow] = []
     else:
-        columns, lines, bad = _slow_delimited(text, path, delimiter, len(headers))
+        columns, lines, bad = _slow_delimited(text, path, delimiter, len(headers), header_lines)
     columns, lines = drop_blank_rows(columns, lines)
     return finish_table(path, fmt, headers, columns, lines, bad)
 
@@ -192,7 +267,8 @@ def _fast_delimited(text: str, delimiter: str, n_cols: int, header_lines: int) -
     return columns, lines
 
 
-def _slow_delimited(text: str, path: str, delimiter: str, n_cols: int) -> tuple[list[pd.Series], np.ndarray, list[BadRow]]:
+def _slow_delimited(text: str, path: str, delimiter: str, n_cols: int,
+                    header_lines: int = 1) -> tuple[list[pd.Series], np.ndarray, list[BadRow]]:
     """The exact reader: Python's csv module, tracking the line each record starts on."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[str]] = []
@@ -202,7 +278,7 @@ def _slow_delimited(text: str, path: str, delimiter: str, n_cols: int) -> tuple[
     last_start = 1
     for number, row in enumerate(reader):
         start, previous_end = previous_end + 1, reader.line_num
-        if number == 0 or not row:
+        if (number == 0 and header_lines) or not row:
             continue  # the header (already read) or a blank line
         last_start = start
         if len(row) != n_cols:

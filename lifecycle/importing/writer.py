@@ -2,7 +2,13 @@
 
 Upsert semantics: a row whose key is new is inserted; a row whose key exists has the columns this file provides
 updated (columns it does not provide keep their values). The counts ``inserted`` / ``updated`` / ``unchanged``
-compare the file's rows with the stored ones column by column (``IS``, so NULLs compare equal).
+compare the file's rows with the stored ones column by column (``IS``, so NULLs compare equal). Every row records
+the import that last wrote it in ``_source`` (not content: a row whose only change is its source counts as
+unchanged, though its ``_source`` is rewritten).
+
+``remove_missing`` (``--replace``) then deletes the table's rows — or only those of one source — whose keys the file
+does not hold, so records deleted upstream leave the dataset; ``derive_customers`` (``--derive-customers``) creates
+the customers a table names but ``customers`` lacks. Both run in the import's transaction: all or nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ import sqlite_utils
 
 from lifecycle.errors import DatabaseFileError
 from lifecycle.schema import ColumnKind
-from lifecycle.store import EXTRA_COLUMNS_TABLE, IMPORTS_TABLE, ExtraColumn, sqlite_uri
+from lifecycle.schema import TableSpec
+from lifecycle.store import CURRENCY_KEY, EXTRA_COLUMNS_TABLE, IMPORTS_TABLE, META_TABLE, SOURCE_COLUMN, ExtraColumn, sqlite_uri
 
 CACHE_KIB = 131072  # page cache for the import connection (128 MiB, used only as needed)
 TEST_PAUSE_ENV = "LIFECYCLE_TEST_IMPORT_PAUSE"  # test hook: path of a marker file; see pause_for_tests
@@ -91,11 +98,13 @@ def upsert_rows(db: sqlite_utils.Database, table: str, key: str, columns: list[s
     conn.execute(f"CREATE TEMP TABLE {staging} ({', '.join(f'{_q(c)} {t}' for c, t in zip(columns, types))})")
     conn.executemany(f"INSERT INTO temp.{staging} ({names}) VALUES ({marks})", zip(*rows))
     same = " AND ".join(f"t.{_q(c)} IS s.{_q(c)}" for c in columns)
+    same_content = " AND ".join(f"t.{_q(c)} IS s.{_q(c)}" for c in columns if c != SOURCE_COLUMN) or "1"
     joined = f"temp.{staging} s LEFT JOIN {_q(table)} t ON t.{_q(key)} = s.{_q(key)}"
-    inserted, unchanged = conn.execute(
-        f"SELECT coalesce(sum(t.{_q(key)} IS NULL), 0), coalesce(sum(t.{_q(key)} IS NOT NULL AND {same}), 0) FROM {joined}"
+    inserted, unchanged, identical = conn.execute(
+        f"SELECT coalesce(sum(t.{_q(key)} IS NULL), 0), coalesce(sum(t.{_q(key)} IS NOT NULL AND {same_content}), 0), "
+        f"coalesce(sum(t.{_q(key)} IS NOT NULL AND {same}), 0) FROM {joined}"
     ).fetchone()
-    if unchanged < n:  # write only new and changed rows: rewriting identical rows is most of a re-import's cost
+    if identical < n:  # write only new and changed rows (a new _source too): rewriting identical rows is most of a re-import's cost
         selected = ", ".join(f"s.{_q(c)}" for c in columns)
         conn.execute(
             f"INSERT INTO {_q(table)} ({names}) SELECT {selected} FROM {joined} "
@@ -103,6 +112,50 @@ def upsert_rows(db: sqlite_utils.Database, table: str, key: str, columns: list[s
         )
     conn.execute(f"DROP TABLE temp.{staging}")
     return WriteCounts(inserted, n - inserted - unchanged, unchanged)
+
+
+def remove_missing(db: sqlite_utils.Database, table: str, key: str, keys: list[str], source: str | None = None) -> int:
+    """Delete the rows of ``table`` (only those whose ``_source`` is ``source``, when given) whose key is not in
+    ``keys``; returns how many were deleted."""
+    conn = db.conn
+    conn.execute("DROP TABLE IF EXISTS temp._lifecycle_replace_keys")
+    conn.execute("CREATE TEMP TABLE _lifecycle_replace_keys (k TEXT PRIMARY KEY)")
+    conn.executemany("INSERT OR IGNORE INTO temp._lifecycle_replace_keys (k) VALUES (?)", ((k,) for k in keys))
+    which = f' AND "{SOURCE_COLUMN}" IS ?' if source is not None else ""
+    params: tuple = (source,) if source is not None else ()
+    cursor = conn.execute(f"DELETE FROM {_q(table)} WHERE {_q(key)} NOT IN (SELECT k FROM temp._lifecycle_replace_keys){which}", params)
+    conn.execute("DROP TABLE temp._lifecycle_replace_keys")
+    return cursor.rowcount
+
+
+def derived_source(table: str) -> str:
+    """The ``_source`` of customers created by ``--derive-customers`` from ``table``."""
+    return f"derived from {table}"
+
+
+def derive_customers(db: sqlite_utils.Database, spec: TableSpec) -> tuple[int, int]:
+    """Create a customer for every ``customer_id`` of ``spec``'s table that ``customers`` lacks, signed up on the day
+    of its first row (the table's time column, as a UTC day); a customer derived earlier from this table moves its
+    signup day back when earlier rows arrive. Customers imported from a file are never changed. Returns (created,
+    moved)."""
+    column, time = spec.customer_column, spec.time_column
+    source = derived_source(spec.name)
+    conn = db.conn
+    first = (f'SELECT {_q(column)} AS customer_id, substr(min({_q(time)}), 1, 10) AS day FROM {_q(spec.name)} '
+             f'WHERE {_q(column)} IS NOT NULL AND {_q(column)} != "" AND {_q(time)} IS NOT NULL GROUP BY {_q(column)}')
+    moved = conn.execute(
+        f"UPDATE customers SET signup_date = f.day FROM ({first}) f WHERE customers.customer_id = f.customer_id "
+        f'AND customers."{SOURCE_COLUMN}" = ? AND f.day < customers.signup_date', (source,)).rowcount
+    created = conn.execute(
+        f'INSERT INTO customers (customer_id, signup_date, "{SOURCE_COLUMN}") SELECT customer_id, day, ? FROM ({first}) f '
+        "WHERE true ON CONFLICT(customer_id) DO NOTHING", (source,)).rowcount
+    return created, moved
+
+
+def record_currency(db: sqlite_utils.Database, code: str) -> None:
+    """Record ``code`` as the dataset currency in ``_meta``."""
+    db.execute(f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+               (CURRENCY_KEY, code))
 
 
 def log_import(db: sqlite_utils.Database, table: str, source: str, rows: int, rejected: int, sha256: str) -> None:

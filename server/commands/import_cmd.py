@@ -28,7 +28,13 @@ def import_command(
     decimal: str | None = typer.Option(None, "--decimal", help="Decimal separator of amounts and numbers: '.' or ','."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the valid rows; write the rejected ones with reasons to a CSV."),
     rejects: Path | None = typer.Option(None, "--rejects", help="Where --skip-invalid writes rejected rows (default FILE.rejects.csv)."),
-    fmt: str | None = typer.Option(None, "--format", help="csv | tsv | json | jsonl | parquet (default: from the extension)."),
+    fmt: str | None = typer.Option(None, "--format", help="csv | tsv | json | jsonl | parquet (default: from the extension; .txt is delimited text)."),
+    delimiter: str | None = typer.Option(None, "--delimiter", help="Delimiter of a CSV/text file: , ; | tab whitespace (default: sniffed from the first lines)."),
+    currency: str | None = typer.Option(None, "--currency", help="ISO 4217 code of the file's money (e.g. EUR); recorded as the dataset currency."),
+    rates: Path | None = typer.Option(None, "--rates", help="Rate table (TOML: base = \"USD\", [rates] EUR = 1.08) converting other currencies."),
+    replace: bool = typer.Option(False, "--replace", help="Full refresh: also delete the table's rows the file no longer holds (with --source: only that source's rows)."),
+    source: str | None = typer.Option(None, "--source", help="Label of the system the rows come from (default: the file name); --replace then refreshes only its rows."),
+    derive_customers: bool = typer.Option(False, "--derive-customers", help="Create the customers this table names but `customers` lacks (signup = their first row's day)."),
     wait: float = typer.Option(DEFAULT_WAIT_S, "--wait", min=0, help="Seconds to wait while another import writes to the same database (0: fail at once)."),
 ) -> None:
     """Import an export file into one canonical table: all rows or none (the database is unchanged on error)."""
@@ -41,6 +47,7 @@ def import_command(
     options = ImportOptions(
         format=fmt, encoding=encoding, dayfirst=True if dayfirst else (False if monthfirst else None), decimal=decimal,
         mapping=mapping, preset=preset, skip_invalid=skip_invalid, rejects=rejects, wait_s=wait, on_wait=_say_waiting,
+        delimiter=delimiter, currency=currency, rates=rates, replace=replace, source=source, derive_customers=derive_customers,
     )
     report = import_file(table, file, db, options)
     _print_summary(report)
@@ -57,17 +64,28 @@ def _print_summary(report: ImportReport) -> None:
     grid.add_column(style="bold")
     grid.add_column(justify="right")
     grid.add_row("rows read", f"{report.rows_read:,}")
+    if report.filtered:
+        grid.add_row("left out by \\[where]", f"{report.filtered:,}")
+    if report.merged:
+        grid.add_row("line items merged", f"{report.merged:,}")
     grid.add_row("inserted", f"{report.inserted:,}")
     grid.add_row("updated", f"{report.updated:,}")
     grid.add_row("unchanged", f"{report.unchanged:,}")
     if report.collapsed:
         grid.add_row("identical duplicates collapsed", f"{report.collapsed:,}")
     grid.add_row("rejected", f"{report.rejected:,}")
+    if report.removed:
+        grid.add_row("removed (no longer in the source)", f"{report.removed:,}")
+    if report.customers_created or report.customers_moved:
+        grid.add_row("customers derived", f"{report.customers_created:,}")
     grid.add_row("time", f"{report.seconds:.2f} s")
     grid.add_row("rate", f"{report.rows_per_second:,.0f} rows/s")
     console.print(grid)
     if report.derived_keys:
         console.print(f"Keys: the file has no {report.table} key column, so each row's key was derived from its content.")
+    if report.currency:
+        converted = f" ({', '.join(report.converted)} converted at the rate table's rates)" if report.converted else ""
+        console.print(f"Currency: {report.currency}{converted}", highlight=False)
     if report.auto_matched:
         console.print("Matched by name: " + ", ".join(report.auto_matched))
     if report.extra_columns:

@@ -14,7 +14,8 @@ DOC = (Path(__file__).resolve().parents[2] / "docs" / "importing.md").read_text(
 
 
 @pytest.mark.parametrize("flag", ["--map", "--preset", "--db", "--encoding", "--dayfirst", "--monthfirst", "--decimal",
-                                  "--skip-invalid", "--rejects", "--format"])
+                                  "--skip-invalid", "--rejects", "--format", "--delimiter", "--currency", "--rates",
+                                  "--replace", "--source", "--derive-customers"])
 def test_every_cli_option_is_documented(flag: str) -> None:
     from typer.main import get_command
 
