@@ -29,12 +29,15 @@ from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from lifecycle.dataset import Dataset
 from lifecycle.facts import Fact, FactBundle, build_facts
 from lifecycle.filters import Dimension, Filters
-from prompts.documents import Chart, facts_csv, model_document, offline_document, to_html
+from prompts.documents import facts_csv
 from prompts.fence import clean_text
 from prompts.files import write_file_atomically
 from prompts.batch import BatchCollector, StatusCallback
 from prompts.llm import ChatClient, Completer, LLMError, LLMSettings, revision_feedback
 from prompts.render import BusinessContext, Language, PromptName, framework_stages, render_prompt
+from prompts.report.charts import ReportChart
+from prompts.report.document import report_html, report_markdown
+from prompts.report.i18n import text as report_text
 from prompts.structured import undeclared_fact_ids
 from prompts.verify import VerificationReport, verify_draft
 
@@ -159,7 +162,7 @@ def _already_done(meta_path: Path, input_hash: str, out_dir: Path) -> TargetOutc
     return TargetOutcome(**{**meta, "status": "skipped"})
 
 
-ChartMaker = Callable[[Dataset], list[Chart]]
+ChartMaker = Callable[[Dataset, str], list[ReportChart]]
 
 
 async def run_target(target: Target, db_path: Path, options: PlanOptions, client: Completer | None,
@@ -180,8 +183,8 @@ async def run_target(target: Target, db_path: Path, options: PlanOptions, client
     if options.ids_only and subject is not None:
         subject = {"customer_id": subject.get("customer_id"), "reasons": subject.get("reasons")}
     rendered = render_prompt(target.prompt, bundle, options.context, options.language, stage=target.stage, subject=subject)
-    charts = await asyncio.to_thread(chart_maker, dataset) if (chart_maker and options.charts) else []
-    title = f"{_prompt_title(target.prompt)} — {target.title}"
+    charts = await asyncio.to_thread(chart_maker, dataset, options.language.value) if (chart_maker and options.charts) else []
+    title = f"{_prompt_title(target.prompt, options.language)} — {target.title}"
     files: dict[str, str | bytes] = {
         f"{target.key}.facts.json": json.dumps(bundle.to_dict(), indent=2, ensure_ascii=False, sort_keys=True),
         f"{target.key}.facts.csv": facts_csv(bundle),
@@ -190,9 +193,10 @@ async def run_target(target: Target, db_path: Path, options: PlanOptions, client
         files[f"{target.key}.prompt.md"] = rendered.text
         outcome.status = "dry_run"
     elif client is None:
-        document = offline_document(title, bundle, charts)
-        files[f"{target.key}.md"] = document
-        files[f"{target.key}.html"] = to_html(document, title, charts)
+        chart_files = _chart_files(target.key, charts, files)
+        language, currency = options.language.value, options.config.revenue.currency
+        files[f"{target.key}.md"] = report_markdown(title, bundle, charts, chart_files, language, currency)
+        files[f"{target.key}.html"] = report_html(title, bundle, charts, language, currency)
         outcome.status = "offline"
     else:
         try:
@@ -206,8 +210,17 @@ async def run_target(target: Target, db_path: Path, options: PlanOptions, client
     return outcome
 
 
+def _chart_files(key: str, charts: list[ReportChart], files: dict[str, str | bytes]) -> dict[str, str]:
+    """Write each chart as ``<key>.chart-<chart>.svg`` beside the Markdown (which links them); chart key → file name."""
+    names = {}
+    for chart in charts:
+        names[chart.key] = f"{key}.chart-{chart.key}.svg"
+        files[names[chart.key]] = chart.svg
+    return names
+
+
 async def _model_target(target: Target, title: str, bundle: FactBundle, rendered: Any, options: PlanOptions,
-                        client: Completer, charts: list[Chart], files: dict[str, str | bytes],
+                        client: Completer, charts: list[ReportChart], files: dict[str, str | bytes],
                         outcome: TargetOutcome) -> TargetOutcome:
     completion = final = await client.complete(rendered.text)
     tokens_in, tokens_out = completion.prompt_tokens, completion.completion_tokens
@@ -220,10 +233,13 @@ async def _model_target(target: Target, title: str, bundle: FactBundle, rendered
         tokens_out += final.completion_tokens
         answer = final.text
         report = verify_answer(answer, bundle, options.language)
-    document = model_document(title, bundle, answer, report, completion.model, charts)
     suffix = ".rejected" if (options.strict and not report.ok) else ""
-    files[f"{target.key}{suffix}.md"] = document
-    files[f"{target.key}{suffix}.html"] = to_html(document, title, charts)
+    chart_files = _chart_files(target.key + suffix, charts, files)
+    language, currency = options.language.value, options.config.revenue.currency
+    header = (f"Verifier: {len(report.claims)} numbers checked, {len(report.unverified)} unverified.\n\n" + report.markdown())
+    files[f"{target.key}{suffix}.md"] = report_markdown(title, bundle, charts, chart_files, language, currency, answer, header,
+                                                        completion.model)
+    files[f"{target.key}{suffix}.html"] = report_html(title, bundle, charts, language, currency, answer, header, completion.model)
     report_json = report.to_dict()
     if final.answer is not None:  # structured answers declare their facts; ids not in the bundle were invented
         report_json["undeclared_fact_ids"] = undeclared_fact_ids(final.answer, {f.id for f in bundle.facts})
@@ -244,7 +260,9 @@ def verify_answer(answer: str, bundle: FactBundle, language: Language) -> Verifi
     return verify_draft(answer, bundle, Language(language).value)
 
 
-def _prompt_title(prompt: PromptName) -> str:
+def _prompt_title(prompt: PromptName, language: Language = Language.EN) -> str:
+    if language is not Language.EN and prompt is PromptName.LIFECYCLE_MAP:
+        return report_text(language.value, "report")
     return {
         PromptName.LIFECYCLE_MAP: "Customer lifecycle map", PromptName.STAGE_STRATEGY: "Stage strategy",
         PromptName.AT_RISK_INTERVENTION: "At-risk intervention plan", PromptName.SUCCESS_MEASUREMENT: "Success measurement plan",

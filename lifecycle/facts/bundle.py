@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from lifecycle.facts.derived import derived_facts
 from lifecycle.facts.fact import Fact, FactBundle, format_value
 from lifecycle.facts.sources import SOURCES
 from lifecycle.metrics.registry import compute_all, registry
@@ -86,11 +87,13 @@ def population_facts(dataset: Any) -> list[Fact]:
 def build_facts(dataset: Any, metric_ids: tuple[str, ...] | None = None) -> FactBundle:
     """The fact bundle for ``dataset``'s scope: population counts, every registered metric, then the facts of
     ``lifecycle.facts.sources`` (stage distribution, progression drivers, health and at-risk, engagement by stage,
-    customer lifetime value)."""
+    customer lifetime value), then the facts derived from them (``lifecycle.facts.derived``: the stage funnel and its
+    bottleneck, changes vs the previous period, gaps to target)."""
     results = compute_all(dataset, metric_ids)
     facts = population_facts(dataset) + metric_facts(results.values(), registry(), dataset.config.revenue.currency)
     for source in SOURCES:
         facts.extend(source(dataset))
+    facts.extend(derived_facts(dataset, results, registry(), facts))
     seen: set[str] = set()
     unique = [f for f in facts if not (f.id in seen or seen.add(f.id))]
     scope = dataset.scope

@@ -71,7 +71,8 @@ def stage_facts(dataset: Dataset) -> list[Fact]:
 
 def driver_facts(dataset: Dataset, top: int = TOP_SIGNALS_PER_TRANSITION) -> list[Fact]:
     """For each transition, the ``top`` signals with the largest |difference| (small samples skipped):
-    rate with, rate without, difference (percentage points as a ratio) and lift."""
+    rate with, rate without, difference (percentage points as a ratio) with the ends of its 95% interval
+    (``difference_low`` / ``difference_high``), and lift."""
 
     report = progression_drivers(dataset, model_for(dataset))
     facts: list[Fact] = []
@@ -95,6 +96,11 @@ def driver_facts(dataset: Dataset, top: int = TOP_SIGNALS_PER_TRANSITION) -> lis
                           Unit.RATIO, sections, row.with_signal.n + row.without_signal.n, note),
                     display=f"{row.difference * 100:+.1f} pts", detail=True),
         ]
+        for end, bound in (("low", row.difference_low), ("high", row.difference_high)):
+            if bound is not None:
+                facts.append(replace(_fact(f"{base}.difference_{end}", f"{about}: 95% interval of the difference, {end} end "
+                                           "(Newcombe hybrid score), percentage points", bound, Unit.RATIO, sections, None, note),
+                                     display=f"{bound * 100:+.1f} pts", detail=True))
         if row.lift is not None:
             facts.append(_fact(f"{base}.lift", f"{about}: lift (with ÷ without)", row.lift, Unit.MULTIPLE, sections, None, note,
                                detail=True))

@@ -120,8 +120,6 @@ def _context(path: Optional[Path], company: Optional[str], business_model: Optio
 
 
 def _chart_maker():  # type: ignore[no-untyped-def]
-    try:
-        from tools.charts import plan_charts
-    except ImportError:
-        return None
-    return plan_charts
+    from prompts.report.charts import report_charts
+
+    return report_charts
