@@ -40,7 +40,8 @@ def sections_of(metric_id: str) -> tuple[str, ...]:
 
 
 def metric_facts(results: Iterable[MetricResult], definitions: dict[str, Any], currency: str = "USD") -> list[Fact]:
-    """Facts from metric results (and one fact per breakdown row, id ``<metric>.<key>``)."""
+    """Facts from metric results (and one fact per breakdown row, id ``<metric>.<key>``, which carries the metric's
+    target band and its own status when it is in the metric's unit)."""
     facts: list[Fact] = []
     for result in results:
         spec = definitions[result.metric_id]
@@ -52,9 +53,12 @@ def metric_facts(results: Iterable[MetricResult], definitions: dict[str, Any], c
             sections=sections_of(result.metric_id), note=result.reason,
         ))
         for key, sub in result.breakdown:
+            band = result.target if result.target is not None and sub.unit is result.unit else None  # a row meets its metric's band
+            sub_status = band.status(sub.value) if band is not None else None
             facts.append(Fact(
                 id=f"{result.metric_id}.{_slug(key)}", label=f"{spec.name} — {key}", value=_clean(sub.value),
                 unit=sub.unit.value, display=format_value(sub.value, sub.unit, currency), sample_size=sub.sample_size,
+                target=band.describe(sub.unit) if band is not None else None, status=sub_status.value if sub_status else None,
                 definition=spec.formula, sections=sections_of(result.metric_id), note=sub.reason, detail=True,
             ))
     return facts

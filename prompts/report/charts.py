@@ -81,9 +81,10 @@ def _flow(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
     def label(state: str) -> str:
         return names.get(state) or i18n.text(language, f"state.{state}")
 
-    title = i18n.text(language, "chart.flow") + f" ({start.isoformat()} → {dataset.as_of.isoformat()})"
+    heading = i18n.text(language, "chart.flow")
+    title = heading + f" ({start.isoformat()} → {dataset.as_of.isoformat()})"
     svg = to_svg(stage_flow_chart(matrix.to_numpy().tolist(), [label(r) for r in matrix.index], [label(c) for c in matrix.columns],
-                                  nf, title, i18n.text(language, "axis.from"), i18n.text(language, "axis.to")))
+                                  nf, heading, i18n.text(language, "axis.from"), i18n.text(language, "axis.to")))
     stay = sum(int(matrix.loc[s, s]) for s in matrix.index if s in matrix.columns)
     alt = f"{title}: {nf.count(int(matrix.to_numpy().sum()))} {i18n.text(language, 'customers')}, {nf.count(stay)} =."
     return ReportChart("flow", "flow", title, alt, svg)

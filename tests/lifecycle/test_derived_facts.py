@@ -51,3 +51,18 @@ def test_signed_display_reads_points_for_rates_and_scores() -> None:
     assert signed_display(-0.0112, Unit.RATIO) == "-1.1 pts"
     assert signed_display(7.4, Unit.SCORE) == "+7.4 pts"
     assert signed_display(-1.0, Unit.DAYS) == "-1.0 days"
+
+
+def test_breakdown_rows_carry_their_metrics_band_and_their_own_status() -> None:
+    """Activation 0.62 overall (within 60–80%+), SMB 0.55 (below), Enterprise 0.85 (above an open band)."""
+    from types import SimpleNamespace
+
+    from lifecycle.facts import metric_facts
+
+    band = TargetBand(0.60, 0.80, "seed", open_ended_high=True)
+    rows = (("SMB", _result(0.55, None)), ("Enterprise", _result(0.85, None)))
+    result = MetricResult("activation_rate", 0.62, Unit.RATIO, SCOPE, 100, target=band, breakdown=rows)
+    facts = {f.id: f for f in metric_facts([result], {"activation_rate": SimpleNamespace(name="Activation rate", formula="a/b")})}
+    assert (facts["activation_rate"].status, facts["activation_rate.smb"].status, facts["activation_rate.enterprise"].status) == \
+        ("within", "below", "above")
+    assert facts["activation_rate.smb"].target == "60–80%+"
