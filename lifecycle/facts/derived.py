@@ -119,7 +119,6 @@ def _change_note(change: Any) -> str:
 
 def funnel_facts(dataset: Dataset, results: dict[str, MetricResult]) -> list[Fact]:
     """``funnel.<stage>.reached``, ``funnel.<from>_to_<to>.rate``, ``stage.<id>.expected_days`` and ``funnel.bottleneck.<stage>``."""
-
     model = model_for(dataset)
     funnel = stage_funnel(dataset, model)
     names = {s.id: s.name for s in model.stages}

@@ -26,6 +26,19 @@ from charts.lifecycle import (
     stage_funnel_chart,
 )
 from charts.locale import NumberFormat
+from lifecycle.clv.customer_value import predict_customer_value
+from lifecycle.errors import LifecycleError
+from lifecycle.filters import Scope, Window
+from lifecycle.health.profile import load_health_profile
+from lifecycle.health.score import score_health
+from lifecycle.metrics.cohorts import cohort_retention
+from lifecycle.metrics.flow import transition_matrix
+from lifecycle.metrics.registry import compute_metric
+from lifecycle.metrics.revenue_movements import revenue_movements
+from lifecycle.snapshot import snapshot_of
+from lifecycle.stages import model_for
+from lifecycle.stages.drivers import progression_drivers
+from lifecycle.stages.funnel import find_bottleneck, stage_funnel
 from prompts.report import i18n
 
 TOP_DRIVER_POINTS = 8
@@ -43,11 +56,6 @@ class ReportChart:
 
 
 def _funnel(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
-    from lifecycle.facts.derived import funnel_facts  # noqa: F401  (same definitions as the facts)
-    from lifecycle.stages.funnel import find_bottleneck, stage_funnel
-    from lifecycle.metrics.registry import compute_metric
-    from lifecycle.stages import model_for
-
     model = model_for(dataset)
     funnel = stage_funnel(dataset, model)
     if not funnel.steps:
@@ -68,9 +76,6 @@ def _funnel(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None
 
 
 def _flow(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
-    from lifecycle.metrics.flow import transition_matrix
-    from lifecycle.stages import model_for
-
     model = model_for(dataset)
     start = dataset.window.start - timedelta(days=1)
     matrix = transition_matrix(dataset, model, start, dataset.as_of)
@@ -91,8 +96,6 @@ def _flow(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
 
 
 def _mrr(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
-    from lifecycle.metrics.revenue_movements import revenue_movements
-
     if not dataset.has("subscriptions"):
         return None
     rows = [r for r in revenue_movements(dataset).rows if not r.partial][-24:]
@@ -108,9 +111,6 @@ def _mrr(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
 
 
 def _cohorts(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
-    from lifecycle.metrics.cohorts import cohort_retention
-    from lifecycle.filters import Scope, Window
-
     wide = dataset.rescoped(Scope(dataset.as_of, Window.trailing_months(dataset.as_of, 36), dataset.filters))
     table = cohort_retention(wide, mode="recurring", basis="logo")
     if not table.cohorts:
@@ -122,10 +122,6 @@ def _cohorts(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | Non
 
 
 def _health(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
-    from lifecycle.health.score import score_health
-    from lifecycle.health.profile import load_health_profile
-    from lifecycle.snapshot import snapshot_of
-
     snapshot = snapshot_of(dataset)
     alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
     if alive.empty:
@@ -144,9 +140,6 @@ def _health(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None
 
 
 def _drivers(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
-    from lifecycle.stages.drivers import progression_drivers
-    from lifecycle.stages import model_for
-
     model = model_for(dataset)
     report = progression_drivers(dataset, model)
     names = {s.id: i18n.stage_name(language, s.id, s.name) for s in model.stages}
@@ -167,9 +160,6 @@ def _drivers(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | Non
 
 
 def _clv(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
-    from lifecycle.clv.customer_value import predict_customer_value
-    from lifecycle.errors import LifecycleError
-
     if not dataset.has("orders"):
         return None
     try:

@@ -26,6 +26,8 @@ from markdown_it import MarkdownIt
 
 from charts.locale import NumberFormat
 from lifecycle.facts import Fact, FactBundle
+from lifecycle.metrics.registry import registry
+from prompts.documents import facts_table
 from prompts.fence import clean_text
 from prompts.render import framework_stages
 from prompts.report import i18n
@@ -72,8 +74,6 @@ class Section:
 
 
 def _higher_is_better(metric_id: str) -> bool | None:
-    from lifecycle.metrics.registry import registry
-
     spec = registry().get(metric_id)
     return spec.higher_is_better if spec is not None else None
 
@@ -187,8 +187,6 @@ def report_markdown(title: str, bundle: FactBundle, charts: list[ReportChart], c
                     model: str | None = None) -> str:
     """The report as Markdown: the same order and findings (with ``[F:id]`` citations), tables instead of tiles,
     charts as links to their SVG files (``chart_files``: chart key → file name)."""
-    from prompts.documents import facts_table
-
     nf = NumberFormat(language, currency)
     t = lambda key: i18n.text(language, key)  # noqa: E731
     files = chart_files or {}

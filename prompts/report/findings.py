@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from charts.locale import NumberFormat
 from lifecycle.facts import Fact, FactBundle
+from lifecycle.facts.derived import relative_gap
 from prompts.report import i18n
 
 TOP_GAPS = 3
@@ -127,8 +128,6 @@ def lead_findings(bundle: FactBundle, language: str, nf: NumberFormat) -> list[F
 
 
 def gap_findings(bundle: FactBundle, language: str, nf: NumberFormat) -> list[Finding]:
-    from lifecycle.facts.derived import relative_gap
-
     facts = bundle.by_id()
     gaps = sorted((f for f in bundle.facts if f.id.startswith("gap.") and f.value is not None), key=lambda f: -relative_gap(f))
     out = []
