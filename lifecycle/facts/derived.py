@@ -4,8 +4,9 @@
   (``funnel.bottleneck.<stage>``, with ``stage.<id>.expected_days`` from the stage model), :mod:`lifecycle.stages.funnel`;
 - change versus the previous period for the headline metrics (``change.<metric>``, ``previous.<metric>``),
   :mod:`lifecycle.metrics.period_change`;
-- the gap to the target band of every metric outside its band in the bad direction (``gap.<metric>``): below the
-  band's low end, or above a band's high end that is not open-ended ("100–120%+" is not exceeded by 137%).
+- the gap to the target band of every metric outside its band in the bad direction (``gap.<metric>``, value − the band
+  end missed: negative below the band's low end, positive above a band's high end that is not open-ended — "100–120%+"
+  is not exceeded by 137%).
 
 Display text follows the fact's unit: a ratio's difference or gap reads in percentage points (``+2.1 pts``), a
 relative change of money or counts in percent (``+12.3%``).
@@ -63,18 +64,20 @@ def gap_to_band(result: MetricResult) -> float | None:
 
 def gap_facts(results: dict[str, MetricResult], definitions: dict[str, Any], currency: str = "USD",
               sections: dict[str, tuple[str, ...]] | None = None) -> list[Fact]:
-    """``gap.<metric>`` for each metric outside its target band in the bad direction; ``note`` holds the relative
-    gap (gap ÷ the band end it misses) that ranks them."""
+    """``gap.<metric>`` (value − the band end missed) for each metric outside its target band in the bad direction;
+    ``note`` holds the relative gap (|gap| ÷ the band end missed) that ranks them."""
     facts = []
     for metric_id, result in results.items():
         gap = gap_to_band(result)
         if gap is None or result.target is None:
             continue
-        edge = result.target.low if result.target.status(result.value) is Status.BELOW else result.target.high
+        below = result.target.status(result.value) is Status.BELOW
+        edge = result.target.low if below else result.target.high
         relative = abs(gap / edge) if edge else None
+        signed = -gap if below else gap  # value − the band end missed: negative below the band, positive above it
         target = result.target.describe(result.unit)
-        display = signed_display(gap, result.unit, currency).lstrip("+")
-        facts.append(Fact(f"gap.{metric_id}", f"{definitions[metric_id].name}: gap to the target band {target}", gap,
+        display = signed_display(signed, result.unit, currency)
+        facts.append(Fact(f"gap.{metric_id}", f"{definitions[metric_id].name}: gap to the target band {target} (value − band end)", signed,
                           result.unit.value, display, result.sample_size, sections=_sections(metric_id, sections or {}),
                           note=None if relative is None else f"relative gap {relative:.4f} (gap ÷ the band end missed)"))
     return facts

@@ -10,7 +10,8 @@ as substrings (zh); a phrase may contain a number when the number is part of the
   definition has all three languages).
 - ``fact_names(fact_id)``: any fact id of the bundle — a metric, a metric's breakdown row (``<metric>.<key>``:
   the metric's names plus the key's), and the fact families of ``lifecycle.facts.sources`` (population, stage
-  distribution, progression drivers, health, at-risk, engagement by stage, CLV, per-customer facts).
+  distribution, progression drivers, health, at-risk, engagement by stage, CLV, per-customer facts) and of
+  ``lifecycle.facts.derived`` (funnel, bottleneck, stage expected days, change / previous period, gap to target).
 Sources: the metric names of seed 002 (Key Metrics table) and seed 000 (framework), in their usual Russian and
 Chinese renderings in SaaS analytics writing.
 """
@@ -256,6 +257,8 @@ STAT_NAMES: dict[str, Names] = {
     "rate_without": n("rate without the signal", "доля без сигнала", "无信号的比例"),
     "difference": n("difference with and without", "разница с сигналом и без", "有无信号之差"),
     "lift": n("lift", "лифт", "提升倍数"),
+    "difference_low": n("interval|lower end of the interval", "интервал|нижняя граница интервала", "区间|区间下限"),
+    "difference_high": n("interval|upper end of the interval", "интервал|верхняя граница интервала", "区间|区间上限"),
 }
 
 FAMILY_NAMES: dict[str, Names] = {
@@ -291,6 +294,18 @@ FAMILY_NAMES: dict[str, Names] = {
     "clv.likely_lapsed": n("likely lapsed|lapsed customers", "вероятно ушедшие", "可能流失"),
     "clv.segment": n("RFM segment", "RFM-сегмент", "RFM分群"),
     "customer": n("this customer|the customer|health score|risk", "этот клиент|клиент|индекс здоровья|риск", "该客户|客户|健康分|风险"),
+    # derived facts (lifecycle.facts.derived): funnel, bottleneck, changes, previous period, gaps to target
+    "funnel.reached": n("reached|leads created in the period|customers active in the period|went on to|got to",
+                        "дошли|дошедших|лидов, созданных за период|активных клиентов за период", "到达|期间新建的线索|期间活跃客户"),
+    "funnel.rate": n("conversion|went on to|reached|became customers|moved on to",
+                     "конверсия|перешли к|дошли до|стали клиентами", "转化率|进入了|到达|成为客户|进入"),
+    "funnel.bottleneck": n("bottleneck|the bottleneck", "узкое место|узким местом", "瓶颈"),
+    "stage.expected_days": n("expected days|expected|the stage's expected", "ожидаемых дней|ожидаемых|ожидаемого", "预期天数|预期"),
+    "change": n("change|since the previous period|vs the previous period|previous period",
+                "изменение|по сравнению с прошлым периодом|к прошлому периоду", "变化|与上期相比|较上期"),
+    "previous": n("previous period|in the previous period", "прошлый период|в прошлом периоде", "上期"),
+    "gap": n("gap to target|short of its target band|short of|beyond its target band|gap",
+             "ниже целевого диапазона|выше целевого диапазона|отставание от цели|разрыв", "比目标区间低|超出目标区间|差距"),
 }
 
 
@@ -310,7 +325,8 @@ def fact_names(fact_id: str) -> Names:
         return FAMILY_NAMES[fact_id]
     if m := re.fullmatch(r"stage\.(\w+?)(?:\.\w+)?\.(count|share)", fact_id):
         return _parts(m.group(1)) + FAMILY_NAMES[f"stage.{m.group(2)}"]
-    if m := re.fullmatch(r"driver\.(\w+?)_to_(\w+)\.(\w+)\.(rate_with|rate_without|difference|lift)", fact_id):
+    if m := re.fullmatch(r"driver\.(\w+?)_to_(\w+)\.(\w+)\.(rate_with|rate_without|difference_low|difference_high|difference|lift)",
+                         fact_id):
         return _parts(m.group(3)) + STAT_NAMES[m.group(4)]
     if m := re.fullmatch(r"health\.band\.(\w+)\.share", fact_id):
         return _parts(m.group(1)) + FAMILY_NAMES["health.band.share"]
@@ -326,6 +342,26 @@ def fact_names(fact_id: str) -> Names:
         return _parts(m.group(1)) + FAMILY_NAMES["clv.segment"]
     if fact_id.startswith("customer."):
         return FAMILY_NAMES["customer"]
+    return _derived_names(fact_id)
+
+
+def _derived_names(fact_id: str) -> Names:
+    """Names of the derived facts (``lifecycle.facts.derived``): the subject's names plus the family's words."""
+    if m := re.fullmatch(r"(change|previous|gap)\.(.+)", fact_id):
+        base = fact_names(m.group(2))
+        return base + FAMILY_NAMES[m.group(1)] if base.complete() else Names()
+    if m := re.fullmatch(r"funnel\.(\w+)\.reached", fact_id):
+        return _parts(m.group(1)) + FAMILY_NAMES["funnel.reached"]
+    if m := re.fullmatch(r"funnel\.bottleneck\.(\w+)", fact_id):
+        return _parts(m.group(1)) + FAMILY_NAMES["funnel.bottleneck"] + METRIC_NAMES["stagnation_rate"]
+    if m := re.fullmatch(r"funnel\.(\w+)\.rate", fact_id):
+        pair = m.group(1)
+        cuts = [i for i in range(len(pair)) if pair.startswith("_to_", i)]
+        known = [i for i in cuts if pair[:i] in KEY_NAMES and pair[i + 4:] in KEY_NAMES] or cuts[:1]
+        if known:
+            return _parts(pair[:known[0]]) + _parts(pair[known[0] + 4:]) + FAMILY_NAMES["funnel.rate"]
+    if m := re.fullmatch(r"stage\.(\w+)\.expected_days", fact_id):
+        return _parts(m.group(1)) + FAMILY_NAMES["stage.expected_days"]
     return Names()
 
 
@@ -338,4 +374,6 @@ def family_examples() -> tuple[str, ...]:
             "retention.forecast.month_12", "clv.new_customer_paid_months", "clv.subscribers.count", "clv.subscribers.residual_value",
             "clv.expected_total", "clv.customers", "clv.expected_purchases.total", "clv.p_alive.median", "clv.likely_lapsed.count",
             "clv.segment.champions.expected_total", "customer.health", "customer.risk", "conversion_by_channel.organic",
-            "stage_velocity_days.adoption")
+            "stage_velocity_days.adoption", "funnel.adoption.reached", "funnel.adoption_to_growth_expansion.rate",
+            "funnel.bottleneck.adoption", "stage.adoption.expected_days", "change.activation_rate", "previous.mrr", "gap.nps",
+            "driver.adoption_to_later_stage.integration_connected.difference_low")

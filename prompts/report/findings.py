@@ -11,7 +11,7 @@ precision, so the grounding verifier verifies every one of them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from charts.locale import NumberFormat
 from lifecycle.facts import Fact, FactBundle
@@ -139,7 +139,7 @@ def gap_findings(bundle: FactBundle, language: str, nf: NumberFormat) -> list[Fi
         key = "f.gap" if metric.status == "below" else "f.gap_above"
         out.append(Finding("gap", i18n.text(language, key).format(
             metric=_name(language, metric, metric_id), value=format_fact(metric, nf), cite=cite(metric_id),
-            gap=format_fact(gap, nf, signed=False), gap_cite=cite(gap.id), band=_band(metric.target, language)),
+            gap=format_fact(replace(gap, value=abs(gap.value)), nf, signed=False), gap_cite=cite(gap.id), band=_band(metric.target, language)),
             _section(metric), "bad"))
     met = [f for f in bundle.facts if f.target and f.status in ("within", "above") and f.value is not None
            and f"gap.{f.id}" not in facts and not f.detail]

@@ -7,6 +7,8 @@ in a finding comes from a fact (the verifier's rule). Unknown keys fall back to 
 
 from __future__ import annotations
 
+from lifecycle.facts.names import KEY_NAMES
+
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "report": "Customer lifecycle report", "as_of": "data as of", "period": "period", "population": "population",
@@ -37,18 +39,18 @@ TEXT: dict[str, dict[str, str]] = {
         "f.bottleneck": "{stage} is the bottleneck: {value} {cite} of its customers have stayed longer than the stage's expected {days} {days_cite}.",
         "f.bottleneck_conv": "{stage} is the bottleneck: only {value} {cite} of the customers who reached it went on to {next}.",
         "f.bottleneck_next": "Of the customers who reached {stage}, {value} {cite} went on to {next}.",
-        "f.leads": "Of {leads} {leads_cite} leads created in the period, {qualified} {qualified_cite} reached {evaluation}, and {won} {won_cite} of those became customers.",
-        "f.gap": "{metric} is {value} {cite}, {gap} {gap_cite} short of its target band {band}.",
-        "f.gap_above": "{metric} is {value} {cite}, {gap} {gap_cite} beyond its target band {band}.",
+        "f.leads": "Of {leads} leads {leads_cite} created in the period, {qualified} {qualified_cite} reached {evaluation}, and {won} {won_cite} of those became customers.",
+        "f.gap": "{metric} is {value} {cite}, {gap} {gap_cite} short of its target band {band} {cite}.",
+        "f.gap_above": "{metric} is {value} {cite}, {gap} {gap_cite} beyond its target band {band} {cite}.",
         "f.within": "Within or above target: {items}.",
         "f.change": "Since the previous period: {items}.",
         "f.driver": "{stage_from}: customers with “{signal}” moved on at {with_} {with_cite} against {without} {without_cite} without it ({diff} {diff_cite}, interval {low} to {high} {interval_cite}) — an association, not a cause.",
         "f.driver_churn": "Customers with “{signal}” churned at {with_} {with_cite} against {without} {without_cite} without it ({diff} {diff_cite}) — an association, not a cause.",
-        "f.risk": "{count} {count_cite} active customers carry a risk reason, holding {mrr} {mrr_cite} of MRR; the most frequent reasons are {reasons}.",
+        "f.risk": "Active customers with a risk reason: {count} {count_cite}, holding {mrr} {mrr_cite} of MRR; the most frequent reasons are {reasons}.",
         "f.themes": "Recurring themes in customers' own words: {items}.",
-        "f.stage_count": "{count} {cite} customers are in this stage now ({share} {share_cite} of customers).",
-        "f.stage_leads": "{count} {cite} open leads are in this stage now.",
-        "f.stagnation": "{value} {cite} of them have been in it longer than expected.",
+        "f.stage_count": "Customers in this stage now: {count} {cite} ({share} {share_cite} of customers).",
+        "f.stage_leads": "Open leads in this stage now: {count} {cite}.",
+        "f.stagnation": "Of them, {value} {cite} have been in the stage longer than its expected days.",
     },
     "ru": {
         "report": "Отчёт о жизненном цикле клиентов", "as_of": "данные на", "period": "период", "population": "выборка",
@@ -77,18 +79,18 @@ TEXT: dict[str, dict[str, str]] = {
         "f.bottleneck": "Узкое место — этап «{stage}»: {value} {cite} его клиентов находятся на нём дольше ожидаемых {days} {days_cite}.",
         "f.bottleneck_conv": "Узкое место — этап «{stage}»: лишь {value} {cite} дошедших до него клиентов перешли к этапу «{next}».",
         "f.bottleneck_next": "Из клиентов, дошедших до этапа «{stage}», {value} {cite} перешли к этапу «{next}».",
-        "f.leads": "Из {leads} {leads_cite} лидов, созданных за период, {qualified} {qualified_cite} дошли до этапа «{evaluation}», и {won} {won_cite} из них стали клиентами.",
-        "f.gap": "{metric}: {value} {cite}, на {gap} {gap_cite} ниже целевого диапазона {band}.",
-        "f.gap_above": "{metric}: {value} {cite}, на {gap} {gap_cite} выше целевого диапазона {band}.",
+        "f.leads": "Из {leads} лидов {leads_cite}, созданных за период, {qualified} {qualified_cite} дошли до этапа «{evaluation}», и {won} {won_cite} из них стали клиентами.",
+        "f.gap": "{metric}: {value} {cite}, на {gap} {gap_cite} ниже целевого диапазона {band} {cite}.",
+        "f.gap_above": "{metric}: {value} {cite}, на {gap} {gap_cite} выше целевого диапазона {band} {cite}.",
         "f.within": "В пределах цели или выше: {items}.",
         "f.change": "По сравнению с прошлым периодом: {items}.",
         "f.driver": "{stage_from}: клиенты с сигналом «{signal}» переходили дальше в {with_} {with_cite} случаев против {without} {without_cite} без него ({diff} {diff_cite}, интервал от {low} до {high} {interval_cite}) — это связь, а не причина.",
         "f.driver_churn": "Клиенты с сигналом «{signal}» уходили в {with_} {with_cite} случаев против {without} {without_cite} без него ({diff} {diff_cite}) — это связь, а не причина.",
-        "f.risk": "У {count} {count_cite} активных клиентов есть причина риска, их MRR — {mrr} {mrr_cite}; самые частые причины: {reasons}.",
+        "f.risk": "Активных клиентов с причиной риска: {count} {count_cite}, их MRR — {mrr} {mrr_cite}; самые частые причины: {reasons}.",
         "f.themes": "Повторяющиеся темы в словах клиентов: {items}.",
-        "f.stage_count": "Сейчас {count} {cite} клиентов находятся на этом этапе ({share} {share_cite} всех клиентов).",
-        "f.stage_leads": "Сейчас {count} {cite} открытых лидов находятся на этом этапе.",
-        "f.stagnation": "Из них {value} {cite} задержались дольше ожидаемого.",
+        "f.stage_count": "Клиентов на этом этапе сейчас: {count} {cite} ({share} {share_cite} всех клиентов).",
+        "f.stage_leads": "Открытых лидов на этом этапе сейчас: {count} {cite}.",
+        "f.stagnation": "Из них {value} {cite} застряли на этапе дольше ожидаемого срока.",
     },
     "zh": {
         "report": "客户生命周期报告", "as_of": "数据截至", "period": "期间", "population": "范围",
@@ -115,17 +117,17 @@ TEXT: dict[str, dict[str, str]] = {
         "f.bottleneck": "瓶颈在“{stage}”阶段：{value} {cite} 的客户停留时间超过该阶段预期的 {days} {days_cite}。",
         "f.bottleneck_conv": "瓶颈在“{stage}”阶段：到达该阶段的客户中只有 {value} {cite} 进入“{next}”。",
         "f.bottleneck_next": "到达“{stage}”的客户中，{value} {cite} 进入了“{next}”。",
-        "f.leads": "期间新建的 {leads} {leads_cite} 条线索中，{qualified} {qualified_cite} 到达“{evaluation}”，其中 {won} {won_cite} 成为客户。",
-        "f.gap": "{metric} 为 {value} {cite}，比目标区间 {band} 低 {gap} {gap_cite}。",
-        "f.gap_above": "{metric} 为 {value} {cite}，超出目标区间 {band} {gap} {gap_cite}。",
+        "f.leads": "期间新建的 {leads} 条线索 {leads_cite} 中，{qualified} {qualified_cite} 到达“{evaluation}”，其中 {won} {won_cite} 成为客户。",
+        "f.gap": "{metric} 为 {value} {cite}，比目标区间 {band} {cite} 低 {gap} {gap_cite}。",
+        "f.gap_above": "{metric} 为 {value} {cite}，超出目标区间 {band} {cite} {gap} {gap_cite}。",
         "f.within": "达到或高于目标：{items}。",
         "f.change": "与上期相比：{items}。",
         "f.driver": "{stage_from}：有“{signal}”信号的客户推进比例为 {with_} {with_cite}，没有的为 {without} {without_cite}（{diff} {diff_cite}，区间 {low} 至 {high} {interval_cite}），这是相关而非因果。",
         "f.driver_churn": "有“{signal}”信号的客户流失比例为 {with_} {with_cite}，没有的为 {without} {without_cite}（{diff} {diff_cite}），这是相关而非因果。",
-        "f.risk": "{count} {count_cite} 位活跃客户存在风险原因，涉及 MRR {mrr} {mrr_cite}，最常见的原因是 {reasons}。",
+        "f.risk": "存在风险原因的活跃客户有 {count} 位 {count_cite}，涉及 MRR {mrr} {mrr_cite}，最常见的原因是 {reasons}。",
         "f.themes": "客户原话中反复出现的主题：{items}。",
-        "f.stage_count": "目前有 {count} {cite} 位客户处于该阶段（占客户的 {share} {share_cite}）。",
-        "f.stage_leads": "目前有 {count} {cite} 条未结线索处于该阶段。",
+        "f.stage_count": "目前有 {count} 位客户 {cite} 处于该阶段（占客户的 {share} {share_cite}）。",
+        "f.stage_leads": "目前有 {count} 条未结线索 {cite} 处于该阶段。",
         "f.stagnation": "其中 {value} {cite} 停留时间超过预期。",
     },
 }
@@ -201,4 +203,9 @@ def reason_name(language: str, code: str) -> str:
 
 
 def signal_name(language: str, signal: str) -> str:
+    """A driver signal's name: the verifier's canonical name (``lifecycle.facts.names``, so a finding names the
+    subject its citation is about), else the catalogue's, else the id in words."""
+    names = KEY_NAMES.get(signal)
+    if names is not None and names.of(language):
+        return names.of(language)[0]
     return SIGNALS.get(language, {}).get(signal) or SIGNALS["en"].get(signal, signal.replace("_", " "))

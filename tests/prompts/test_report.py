@@ -35,7 +35,7 @@ def test_every_finding_passes_the_verifier(demo: tuple[Dataset, FactBundle], lan
         findings += stage_findings(bundle, stage, language)
     kinds = {f.kind for f in findings}
     assert {"bottleneck", "funnel", "gap", "change", "risk", "driver"} <= kinds
-    text = "\n".join(f"- {f.text}" for f in findings)
+    text = "\n".join(f.text for f in findings)
     report = verify_draft(text, bundle, language)
     assert report.ok, report.markdown()
     assert len(report.claims) >= 40  # the findings state numbers, and every one is verified
