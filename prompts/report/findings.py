@@ -259,7 +259,9 @@ def stage_findings(bundle: FactBundle, stage: str, language: str = "en", currenc
             out.append(Finding("stage", i18n.text(language, "f.stage_count").format(
                 count=format_fact(count, nf), cite=cite(count.id), share=format_fact(share, nf), share_cite=cite(share.id)), stage))
         else:
-            out.append(Finding("stage", i18n.text(language, "f.stage_leads").format(count=format_fact(count, nf), cite=cite(count.id)), stage))
+            name = _stage_names(bundle, language).get(stage, i18n.stage_name(language, stage, stage))
+            out.append(Finding("stage", i18n.text(language, "f.stage_leads").format(count=format_fact(count, nf), cite=cite(count.id),
+                                                                                     stage=name), stage))
     stagnation = facts.get(f"stagnation_rate.{stage}")
     if stagnation is not None and stagnation.value is not None:
         out.append(Finding("stage", i18n.text(language, "f.stagnation").format(value=format_fact(stagnation, nf), cite=cite(stagnation.id)), stage))

@@ -49,7 +49,7 @@ TEXT: dict[str, dict[str, str]] = {
         "f.risk": "Active customers with a risk reason: {count} {count_cite}, holding {mrr} {mrr_cite} of MRR; the most frequent reasons are {reasons}.",
         "f.themes": "Recurring themes in customers' own words: {items}.",
         "f.stage_count": "Customers in this stage now: {count} {cite} ({share} {share_cite} of customers).",
-        "f.stage_leads": "Open leads in this stage now: {count} {cite}.",
+        "f.stage_leads": "Open leads in {stage} now: {count} {cite}.",
         "f.stagnation": "Of them, {value} {cite} have been in the stage longer than its expected days.",
     },
     "ru": {
@@ -89,7 +89,7 @@ TEXT: dict[str, dict[str, str]] = {
         "f.risk": "Активных клиентов с причиной риска: {count} {count_cite}, их MRR — {mrr} {mrr_cite}; самые частые причины: {reasons}.",
         "f.themes": "Повторяющиеся темы в словах клиентов: {items}.",
         "f.stage_count": "Клиентов на этом этапе сейчас: {count} {cite} ({share} {share_cite} всех клиентов).",
-        "f.stage_leads": "Открытых лидов на этом этапе сейчас: {count} {cite}.",
+        "f.stage_leads": "Открытых лидов на этапе «{stage}» сейчас: {count} {cite}.",
         "f.stagnation": "Из них {value} {cite} застряли на этапе дольше ожидаемого срока.",
     },
     "zh": {
@@ -127,7 +127,7 @@ TEXT: dict[str, dict[str, str]] = {
         "f.risk": "存在风险原因的活跃客户有 {count} 位 {count_cite}，涉及 MRR {mrr} {mrr_cite}，最常见的原因是 {reasons}。",
         "f.themes": "客户原话中反复出现的主题：{items}。",
         "f.stage_count": "目前有 {count} 位客户 {cite} 处于该阶段（占客户的 {share} {share_cite}）。",
-        "f.stage_leads": "目前有 {count} 条未结线索 {cite} 处于该阶段。",
+        "f.stage_leads": "目前处于“{stage}”阶段的未结线索有 {count} 条 {cite}。",
         "f.stagnation": "其中 {value} {cite} 停留时间超过预期。",
     },
 }
