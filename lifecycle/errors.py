@@ -125,7 +125,7 @@ def _shown(value: str, limit: int = 60) -> str:
 class ImportValidationError(ImportError_):
     """Some rows are invalid; nothing was written. ``errors`` lists them in file order."""
 
-    def __init__(self, path: str, errors: list[CellError], total_invalid_rows: int | None = None) -> None:
+    def __init__(self, path: str, errors: list[CellError], total_invalid_rows: int | None = None, advice: str | None = None) -> None:
         self.path = path
         self.errors = errors
         self.total_invalid_rows = total_invalid_rows if total_invalid_rows is not None else len({e.line for e in errors})
@@ -133,7 +133,8 @@ class ImportValidationError(ImportError_):
         more = "" if len(errors) <= 20 else f"\n… and {len(errors) - 20} more errors"
         super().__init__(
             f"{path}: {self.total_invalid_rows} invalid row(s); nothing was imported.\n{shown}{more}\n"
-            "Fix the file, or re-run with --skip-invalid to import the valid rows and write the rejected ones to a CSV."
+            + (f"{advice}\n" if advice else "")
+            + "Fix the file, or re-run with --skip-invalid to import the valid rows and write the rejected ones to a CSV."
         )
 
 

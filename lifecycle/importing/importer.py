@@ -203,7 +203,8 @@ def _import(spec: TableSpec, path: Path, db: Path, options: ImportOptions, start
     collapsed, conflicting = _check_duplicates(batch, key, invalid | merged, raw)
     rejected = invalid | conflicting
     if (rejected.any() or raw.bad_rows) and not options.skip_invalid:
-        raise ImportValidationError(raw.path, _cell_errors(batch.problems, raw), int(rejected.sum()) + len(raw.bad_rows))
+        raise ImportValidationError(raw.path, _cell_errors(batch.problems, raw), int(rejected.sum()) + len(raw.bad_rows),
+                                    advice=_line_item_advice(spec, mapping, conflicting))
     keep = ~rejected & ~collapsed & ~merged
     rejects_path = None
     digest = _sha256(path)
@@ -415,6 +416,15 @@ def _recorded_currency(db: Path) -> str | None:
         return dataset_currency(conn)
     finally:
         conn.close()
+
+
+def _line_item_advice(spec: TableSpec, mapping: Mapping, conflicting: np.ndarray) -> str | None:
+    """For rows sharing a key with different values: they are likely the line items of one record."""
+    if not conflicting.any() or mapping.line_items is not None:
+        return None
+    preset = " (a Shopify orders export: --preset shopify-orders)" if spec.name == "orders" else ""
+    return (f"Rows sharing a {spec.primary_key} with different values look like line items of one record: merge them with "
+            f"[line_items] in a --map file{preset}; see docs/importing.md (Line items).")
 
 
 def _ambiguous(raw: RawTable, label: str, text: pd.Series, exc: AmbiguousColumn) -> ImportValidationError:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from lifecycle.errors import ImportFileError, MappingError
+from lifecycle.errors import ImportFileError, ImportValidationError, MappingError
 from lifecycle.importing import ImportOptions, import_file
 from lifecycle.importing.readers import WHITESPACE, sniff_delimiter
 from lifecycle.schema import SCHEMA_VERSION, TABLES
@@ -217,3 +217,11 @@ def test_console_script_replace_and_delimiter_flags(tmp_path: Path) -> None:
     assert _rows(tmp_path / "x.db", "SELECT customer_id FROM customers") == [("C2",)]
     bad = lifecycle("import", "customers", "b.txt", "--delimiter", "colon", "--db", "x.db", cwd=tmp_path)
     assert bad.returncode == 1 and "unknown delimiter 'colon'" in one_error_line(bad.stderr)
+
+
+def test_line_item_rows_that_clash_on_the_key_get_the_line_items_advice(tmp_path: Path) -> None:
+    """Two rows of order A with different products: a duplicate-key error, and the advice to merge line items."""
+    data = _write(tmp_path / "o.csv", "order_id,customer_id,ordered_at,amount,product\nA,C1,2024-01-01,5,pen\nA,C1,2024-01-01,5,ink\n")
+    with pytest.raises(ImportValidationError, match=r"duplicate key") as caught:
+        import_file("orders", data, tmp_path / "x.db")
+    assert "[line_items]" in str(caught.value) and "--preset shopify-orders" in str(caught.value)
