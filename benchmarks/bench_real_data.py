@@ -263,10 +263,8 @@ def evaluate(db: Path) -> dict[str, Any]:
     from lifecycle.dataset import Dataset, data_end
     from lifecycle.doctor import diagnose
     from lifecycle.facts import build_facts
-    from lifecycle.health import score_health
-    from lifecycle.health_profile import load_health_profile
-    from lifecycle.registry import compute_all
-    from lifecycle.risk import list_at_risk
+    from lifecycle.health import list_at_risk, load_health_profile, score_health
+    from lifecycle.metrics.registry import compute_all
     from lifecycle.snapshot import snapshot_of
     from lifecycle.stages import model_for, stage_distribution
     from lifecycle.store import open_readonly
@@ -305,7 +303,7 @@ def evaluate(db: Path) -> dict[str, Any]:
 
     snapshot = timed("snapshot", lambda: snapshot_of(dataset))
     alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
-    profile = load_health_profile(config.models.health)
+    profile = load_health_profile(dataset.models.health)
     health = timed("health", lambda: score_health(alive, profile))
     frame = health.frame
     bands = {band: int((frame["band"] == band).sum()) for band in ("red", "yellow", "green")}

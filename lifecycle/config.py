@@ -14,8 +14,8 @@ Example (``lifecycle.toml``)::
     low = 0.7
     high = 0.9
 
-    [stages]
-    model = "saas"                   # default | saas | aarrr | ecommerce | path/to/own.toml
+    [models]
+    stages = "saas"                  # auto | default | saas | aarrr | ecommerce | activity | path/to/own.toml
 
 ``fingerprint()`` identifies a configuration (used to key cached snapshots): same config ⇒ same id.
 """
@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -60,9 +61,24 @@ class RevenueConfig:
 
 
 @dataclass(frozen=True)
+class ActivityConfig:
+    churn_after_days: int = 90  # event-only data: no activity for this many days = churned
+
+
+@dataclass(frozen=True)
+class ConversionConfig:
+    from_event: str = ""
+    to_event: str = ""
+    within_days: int = 7
+
+
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
 class ModelsConfig:
-    stages: str = "default"
-    health: str = "default"
+    stages: str = AUTO
+    health: str = AUTO
 
 
 @dataclass(frozen=True)
@@ -76,8 +92,11 @@ class EngineConfig:
     activation: ActivationConfig = field(default_factory=ActivationConfig)
     revenue: RevenueConfig = field(default_factory=RevenueConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
+    activity: ActivityConfig = field(default_factory=ActivityConfig)
+    conversion: ConversionConfig = field(default_factory=ConversionConfig)
     targets: tuple[tuple[str, TargetOverride], ...] = ()
     small_sample: int = 30
+    small_events: int = 10
 
     def target_override(self, metric_id: str) -> TargetOverride | None:
         """The company's own target band for ``metric_id``, if configured."""
@@ -113,10 +132,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("activation.active_events", [], "Events that count as activity for DAU/MAU and recency; empty means all events."),
     Setting("revenue.gross_margin", 0.8, "Gross margin used by LTV = ARPA × margin ÷ churn rate and CAC payback."),
     Setting("revenue.currency", "USD", "Currency label of money values."),
-    Setting("models.stages", "default", "Stage model: default (the six-stage framework), saas, aarrr, ecommerce, or a TOML path."),
-    Setting("models.health", "default", "Health-score profile: default, or a TOML path with weights and signals."),
+    Setting("models.stages", "auto", "Stage model: auto (chosen from the data: subscriptions → default, else orders → "
+            "ecommerce, else events → activity), default (the six-stage framework), saas, aarrr, ecommerce, activity "
+            "(growth accounting on activity alone), or a TOML path."),
+    Setting("models.health", "auto", "Health-score profile: auto (subscriptions → default, else orders → ecommerce, else "
+            "events → activity), default, ecommerce, activity, or a TOML path with weights and signals."),
+    Setting("activity.churn_after_days", 90, "Event-only data (no subscriptions, no orders): a customer with no activity "
+            "event for this many days is churned (the snapshot's churned flag; growth accounting's lost users)."),
+    Setting("conversion.from_event", "", "Event conversion metric: the first event (A) of 'A then B within N days', "
+            "e.g. add_to_cart. Empty: the metric is None and says what to set."),
+    Setting("conversion.to_event", "", "Event conversion metric: the event (B) that completes the conversion, e.g. purchase."),
+    Setting("conversion.within_days", 7, "Event conversion metric: B must follow the customer's first A in the period "
+            "within this many days."),
     Setting("targets.<metric_id>", None, "Override a metric's target band: low/high in the metric's unit (ratios as fractions)."),
-    Setting("small_sample", 30, "Results resting on fewer units than this are flagged as small samples."),
+    Setting("small_sample", 30, "Results resting on fewer units than this are flagged as small samples (e.g. NRR from fewer accounts)."),
+    Setting("small_events", 10, "Rates whose numerator counts fewer events than this are flagged as small samples (e.g. logo churn, and LTV through it, from fewer churn events)."),
 )
 
 
@@ -144,7 +174,8 @@ def _build(cls: type, data: dict[str, Any], where: str) -> Any:
 
 def config_from_dict(data: dict[str, Any], where: str = "config") -> EngineConfig:
     """Build an ``EngineConfig`` from parsed TOML, validating names and types."""
-    sections = {"activation": ActivationConfig, "revenue": RevenueConfig, "models": ModelsConfig}
+    sections = {"activation": ActivationConfig, "revenue": RevenueConfig, "models": ModelsConfig,
+                "activity": ActivityConfig, "conversion": ConversionConfig}
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key in sections:
@@ -156,11 +187,15 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> EngineConfi
             for metric_id, band in sorted(value.items()):
                 overrides.append((metric_id, _build(TargetOverride, band, f"{where}.targets.{metric_id}")))
             kwargs["targets"] = tuple(overrides)
-        elif key == "small_sample":
-            kwargs["small_sample"] = int(value)
+        elif key in ("small_sample", "small_events"):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{where}.{key}: expected a whole number >= 0, got {value!r}")
+            kwargs[key] = value
         else:
-            raise ConfigError(f"{where}: unknown section [{key}]; known: activation, revenue, models, targets, small_sample")
+            raise ConfigError(f"{where}: unknown section [{key}]; known: {', '.join(sections)}, targets, small_sample, small_events")
     config = EngineConfig(**kwargs)
+    if config.activity.churn_after_days < 1 or config.conversion.within_days < 0:
+        raise ConfigError(f"{where}: activity.churn_after_days must be ≥ 1 and conversion.within_days ≥ 0")
     if not 0 < config.revenue.gross_margin <= 1:
         raise ConfigError(f"{where}.revenue.gross_margin must be in (0, 1], got {config.revenue.gross_margin}")
     return config
@@ -182,6 +217,28 @@ def load_config(path: str | Path | None) -> EngineConfig:
                                                health=_beside(config.models.health, source)))
 
 
+def choose_models(has_rows: Callable[[str], bool]) -> tuple[str, str]:
+    """The (stage model, health profile) that ``auto`` means for a dataset, from which tables hold rows.
+
+    Subscriptions → ``default``/``default`` (the contractual SaaS lifecycle); else orders → ``ecommerce``/``ecommerce``
+    (a purchase lifecycle read from orders); else events → ``activity``/``activity`` (growth accounting on activity
+    alone: product-analytics data without revenue); else ``default``/``default``.
+    """
+    for table, name in (("subscriptions", "default"), ("orders", "ecommerce"), ("events", "activity")):
+        if has_rows(table):
+            return name, name
+    return "default", "default"
+
+
+def resolve_models(config: EngineConfig, has_rows: Callable[[str], bool]) -> EngineConfig:
+    """``config`` with ``auto`` stage model / health profile replaced by :func:`choose_models`' choice (others kept)."""
+    if AUTO not in (config.models.stages, config.models.health):
+        return config
+    stages, health = choose_models(has_rows)
+    return replace(config, models=ModelsConfig(stages=stages if config.models.stages == AUTO else config.models.stages,
+                                               health=health if config.models.health == AUTO else config.models.health))
+
+
 def _beside(value: str, config_file: Path) -> str:
     """A model named by a relative file path, resolved against the config file's folder (not the working directory,
     which is arbitrary under an MCP client); preset names and absolute paths are kept."""
@@ -194,5 +251,5 @@ def _beside(value: str, config_file: Path) -> str:
 
 DEFAULT_CONFIG = EngineConfig()
 
-__all__ = ["ActivationConfig", "DEFAULT_CONFIG", "EngineConfig", "ModelsConfig", "RevenueConfig", "SETTINGS",
+__all__ = ["AUTO", "ActivationConfig", "ActivityConfig", "ConversionConfig", "DEFAULT_CONFIG", "choose_models", "resolve_models", "EngineConfig", "ModelsConfig", "RevenueConfig", "SETTINGS",
            "Setting", "TargetOverride", "config_from_dict", "load_config", "replace"]

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.sources.backend import Backend, SqliteBackend
-from lifecycle.config import DEFAULT_CONFIG, EngineConfig
+from lifecycle.config import DEFAULT_CONFIG, EngineConfig, ModelsConfig, resolve_models
 from lifecycle.errors import QueryError
 from lifecycle.filters import Filters, Scope, Window
 from lifecycle.schema import TABLES, ColumnKind
@@ -49,6 +49,12 @@ class Dataset:
     scope: Scope
     config: EngineConfig = DEFAULT_CONFIG
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def models(self) -> ModelsConfig:
+        """The stage model and health profile to use: the configured ones, ``auto`` resolved from the tables that hold
+        rows (``lifecycle.config.choose_models``: subscriptions → default, orders → ecommerce, events → activity)."""
+        return resolve_models(self.config, self.backend.has_table).models
 
     @classmethod
     def open(cls, db_path: str | Path, as_of: date, filters: Filters | None = None, window: Window | None = None,

@@ -52,12 +52,20 @@ def facts_table(facts: Iterable[Fact], with_definition: bool = False) -> str:
     return "\n".join(rows) if len(rows) > 2 else "_No facts: the dataset cannot support this section (no data)._"
 
 
+def caveats_block(bundle: FactBundle) -> list[str]:
+    """The bundle's data caveats (low health coverage, small samples) as a quoted block, or nothing."""
+    if not bundle.caveats:
+        return []
+    return ["> **Data caveats**", *[f"> - {clean_text(c, 600)}" for c in bundle.caveats], ""]
+
+
 def offline_document(title: str, bundle: FactBundle, charts: list[Chart] | None = None) -> str:
     """The framework laid out with its computed facts, strategy sections marked as awaiting a model."""
     parts = [f"# {clean_text(title, 200)}", "",
              f"> Computed by Lifecycle MCP · data as of {bundle.as_of} · period {bundle.period['start']} to {bundle.period['end']}"
              + (f" · population {clean_text(bundle.filters, 200)}" if bundle.filters else "") + ".",
              "> Offline document: every number below was computed by the engine; the strategy text awaits a model.", "",
+             *caveats_block(bundle),
              "## Customer Lifecycle Overview", "", facts_table(f for f in bundle.facts if {"overview", "flow"} & set(f.sections)),
              "", AWAITING, "", "## Lifecycle Stage Analysis", ""]
     for index, stage in enumerate(framework_stages(), start=1):
@@ -79,7 +87,7 @@ def model_document(title: str, bundle: FactBundle, answer: str, report: Verifica
     parts = [f"# {clean_text(title, 200)}", "",
              f"> Written by `{clean_text(model, 80)}` from facts computed by Lifecycle MCP (data as of {bundle.as_of}). "
              f"Verifier: {len(report.claims)} numbers checked, {len(report.unverified)} unverified.", "",
-             answer.strip(), ""]
+             *caveats_block(bundle), answer.strip(), ""]
     if charts:
         parts += ["## Charts", ""] + [f"![{c.title}](chart:{i})" for i, c in enumerate(charts)] + [""]
     parts += ["## Verifier report", "", report.markdown(), "", "## Facts appendix", "",

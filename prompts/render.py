@@ -164,6 +164,7 @@ def render_prompt(name: PromptName | str, bundle: FactBundle, context: BusinessC
         "facts": bundle.facts,
         "filters_text": clean_text(", ".join(f"{k}={v}" for k, v in bundle.filters.items()), 300),
         "fact_line": fact_line,
+        "clean": lambda text: clean_text(text, 600),
         "ids_for": ids_for,
         "stages": framework_stages(),
         "stage": stage_info(stage) if stage else None,

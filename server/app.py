@@ -72,7 +72,7 @@ def build_server(db_path: Path, *, config: EngineConfig = DEFAULT_CONFIG,
     with an error telling the user how to create it.
     """
     server = LifecycleServer(SERVER_NAME, instructions=INSTRUCTIONS, version=_package_version(), log_level=log_level)
-    ctx = ToolContext(Path(db_path), query_time_limit_s, config)
+    ctx = ToolContext(Path(db_path), query_time_limit_s, _models_for(Path(db_path), config))
     for module in TOOL_MODULES:
         module.register(server, ctx)
     compact_tool_schemas(server)
@@ -80,6 +80,26 @@ def build_server(db_path: Path, *, config: EngineConfig = DEFAULT_CONFIG,
     register_resources(server, ctx)
     register_completions(server, ctx)
     return server
+
+
+def _models_for(db_path: Path, config: EngineConfig) -> EngineConfig:
+    """``config`` with an ``auto`` stage model / health profile resolved from the tables of the database at start (so
+    the stage enum and the model resources match what the tools compute); kept as ``auto`` while there is no database."""
+    if not db_path.is_file():
+        return config
+    import sqlite3
+
+    from lifecycle.config import resolve_models
+    from lifecycle.errors import LifecycleError
+    from lifecycle.sources.backend import SqliteBackend
+
+    backend = SqliteBackend(db_path)
+    try:
+        return resolve_models(config, backend.has_table)
+    except (sqlite3.Error, LifecycleError):  # not a readable lifecycle database: the tools say so on their own
+        return config
+    finally:
+        backend.close()
 
 
 def _package_version() -> str:

@@ -38,7 +38,7 @@ def scope_health(work: Work, scope: ResolvedScope) -> ScopeHealth:
         work.step(1, 3, "building the snapshot 30 days earlier (trend)")
         previous = snapshot_of(dataset.rescoped(Scope.at(scope.as_of - timedelta(days=TREND_DAYS), scope.filters)))
         work.step(2, 3, "scoring health")
-        profile = load_health_profile(dataset.config.models.health)
+        profile = load_health_profile(dataset.models.health)
         return ScopeHealth(alive, score_health(alive, profile, previous))
 
     return memo(work, "health", scope.key(), compute)

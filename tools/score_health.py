@@ -16,7 +16,7 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from lifecycle.errors import QueryError
-from lifecycle.health import BANDS, explain_health
+from lifecycle.health import BANDS, coverage_summary, explain_health
 from lifecycle.metrics.results import finite_or_none
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
@@ -70,6 +70,7 @@ class CustomerHealth(BaseModel):
     previous_health: float | None
     trend_delta: float | None
     trend: str | None
+    coverage: float | None = Field(default=None, description="Share of the profile's designed weight backed by data (0-1).")
     headline: str
     components: list[ComponentOut]
 
@@ -93,6 +94,9 @@ class ScopeHealthSummary(BaseModel):
     segments: list[CountOut]
     trends: list[CountOut]
     components: list[ComponentMean]
+    coverage: float | None = Field(description="Mean share of the profile's designed weight backed by data (0-1).")
+    bands_calibrated: bool = Field(description="False when a component has no data at all or the profile is not a shipped one.")
+    caveat: str | None = Field(description="Why the bands cannot be read as designed (low coverage, uncalibrated), if so.")
 
 
 class ScoreHealthResult(BaseModel):
@@ -137,10 +141,12 @@ def scope_summary(work: Work, scope: ResolvedScope) -> ScopeHealthSummary:
                                                           if table.components[c.name].notna().any() else None),
                                 most_impactful_for=int((most == c.name).sum()))
                   for c in table.profile.components]
+    coverage = coverage_summary(table)
     return ScopeHealthSummary(
         customers=len(frame), mean_health=finite_or_none(frame["health"].mean()) if len(frame) else None,
         bands=_counts(frame["band"], BANDS), segments=_counts(frame["segment"].dropna()),
         trends=_counts(frame["trend"].dropna(), ("up", "flat", "down")), components=components,
+        coverage=coverage.mean, bands_calibrated=coverage.calibrated, caveat=coverage.caveat(),
     )
 
 
@@ -157,7 +163,8 @@ def summary_text(result: ScoreHealthResult) -> str:
     assert summary is not None
     bands = ", ".join(f"{b.name} {b.count}" for b in summary.bands)
     mean = f"{summary.mean_health:.1f}" if summary.mean_health is not None else "unknown"
-    return f"Health as of {result.scope.as_of}: {summary.customers} customers, mean {mean}; bands: {bands}."
+    text = f"Health as of {result.scope.as_of}: {summary.customers} customers, mean {mean}; bands: {bands}."
+    return text + (f" Caveat — {clean_text(summary.caveat, 400)}." if summary.caveat else "")
 
 
 def breakdown_png(result: ScoreHealthResult) -> bytes:

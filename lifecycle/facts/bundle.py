@@ -21,6 +21,7 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
     "awareness": ("lead_to_mql_rate", "conversion_by_channel", "cac", "email_open_rate", "email_click_rate"),
     "evaluation": ("mql_to_sql_rate", "sql_to_customer_rate", "lead_to_customer_rate", "time_to_convert_days"),
     "purchase_onboarding": ("activation_rate", "time_to_value_days", "onboarding_completion_rate", "early_feature_adoption",
+                            "event_conversion_rate",
                             "retention_30d", "cac_payback_months"),
     "adoption": ("stickiness", "feature_adoption_rate", "retention_60d", "retention_90d", "logo_churn_rate", "grr"),
     "growth_expansion": ("nrr", "expansion_mrr", "contraction_mrr", "arpa", "mrr", "quick_ratio", "ltv", "ltv_to_cac",
@@ -50,7 +51,8 @@ def metric_facts(results: Iterable[MetricResult], definitions: dict[str, Any], c
             id=result.metric_id, label=spec.name, value=_clean(result.value), unit=result.unit.value,
             display=format_value(result.value, result.unit, currency), sample_size=result.sample_size,
             target=target, status=result.status.value if result.status else None, definition=spec.formula,
-            sections=sections_of(result.metric_id), note=result.reason,
+            sections=sections_of(result.metric_id), note=result.reason, interval=result.interval,
+            small_sample=result.small_sample,
         ))
         for key, sub in result.breakdown:
             band = result.target if result.target is not None and sub.unit is result.unit else None  # a row meets its metric's band
@@ -60,6 +62,7 @@ def metric_facts(results: Iterable[MetricResult], definitions: dict[str, Any], c
                 unit=sub.unit.value, display=format_value(sub.value, sub.unit, currency), sample_size=sub.sample_size,
                 target=band.describe(sub.unit) if band is not None else None, status=sub_status.value if sub_status else None,
                 definition=spec.formula, sections=sections_of(result.metric_id), note=sub.reason, detail=True,
+                interval=sub.interval, small_sample=sub.small_sample,
             ))
     return facts
 
@@ -101,4 +104,31 @@ def build_facts(dataset: Any, metric_ids: tuple[str, ...] | None = None) -> Fact
     seen: set[str] = set()
     unique = [f for f in facts if not (f.id in seen or seen.add(f.id))]
     scope = dataset.scope
-    return FactBundle(scope.as_of.isoformat(), scope.window.to_dict(), scope.filters.to_dict(), tuple(unique))
+    return FactBundle(scope.as_of.isoformat(), scope.window.to_dict(), scope.filters.to_dict(), tuple(unique),
+                      bundle_caveats(unique))
+
+
+CAVEAT_NOTE_PREFIXES = ("low coverage", "bands uncalibrated")
+
+
+def bundle_caveats(facts: list[Fact]) -> tuple[str, ...]:
+    """Scope-level warnings a reader (and a model) must see next to the facts: a health score resting on little of
+    its designed weight, and headline values resting on small samples (each named with its n). Order: health first,
+    then small samples in bundle order."""
+    caveats: list[str] = []
+    for fact in facts:
+        if fact.id == "health.mean" and fact.note and fact.note.startswith(CAVEAT_NOTE_PREFIXES):
+            caveats.append(f"Health: {fact.note}.")
+    small = [f for f in facts if f.small_sample and not f.detail and f.value is not None]
+    if small:
+        caveats.append("Small samples (indicative only, not a trend): " + "; ".join(
+            f"{f.id} = {f.display} rests on {_small_what(f)}" for f in small) + ".")
+    return tuple(caveats)
+
+
+def _small_what(fact: Fact) -> str:
+    """The count a small-sample fact rests on, from its note ('small sample: 3 churn events (< 10)')."""
+    for part in (fact.note or "").split("; "):
+        if part.startswith("small sample: "):
+            return part[len("small sample: "):].split(";")[0].replace("; read with caution", "").replace(", read with caution", "")
+    return f"n = {fact.sample_size}"

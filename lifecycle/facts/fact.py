@@ -33,12 +33,15 @@ class Fact:
     sections: tuple[str, ...] = ()
     note: str | None = None
     detail: bool = False  # a breakdown row or a supporting number; headline-only prompts leave it out
+    interval: tuple[float, float] | None = None  # 95 % confidence interval of value (Wilson for proportions)
+    small_sample: bool = False  # rests on fewer units / events than the configured minimum
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "label": self.label, "value": self.value, "unit": self.unit, "display": self.display,
             "sample_size": self.sample_size, "target": self.target, "status": self.status,
             "definition": self.definition, "sections": list(self.sections), "note": self.note, "detail": self.detail,
+            "interval": list(self.interval) if self.interval is not None else None, "small_sample": self.small_sample,
         }
 
 
@@ -50,20 +53,22 @@ class FactBundle:
     period: dict[str, str]
     filters: dict[str, Any]
     facts: tuple[Fact, ...] = field(default=())
+    caveats: tuple[str, ...] = field(default=())  # what the facts cannot be read as: low health coverage, small samples
 
     def by_id(self) -> dict[str, Fact]:
         return {fact.id: fact for fact in self.facts}
 
     def headline(self) -> FactBundle:
-        """The bundle without detail facts (breakdown rows, supporting driver numbers)."""
-        return FactBundle(self.as_of, self.period, self.filters, tuple(f for f in self.facts if not f.detail))
+        """The bundle without detail facts (breakdown rows, supporting driver numbers); caveats kept."""
+        return FactBundle(self.as_of, self.period, self.filters, tuple(f for f in self.facts if not f.detail), self.caveats)
 
     def for_section(self, section: str) -> tuple[Fact, ...]:
         """Facts tagged with ``section``, in bundle order."""
         return tuple(f for f in self.facts if section in f.sections)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"as_of": self.as_of, "period": self.period, "filters": self.filters, "facts": [f.to_dict() for f in self.facts]}
+        return {"as_of": self.as_of, "period": self.period, "filters": self.filters, "facts": [f.to_dict() for f in self.facts],
+                "caveats": list(self.caveats)}
 
 
 def format_value(value: float | None, unit: Unit | str, currency: str = "USD") -> str:

@@ -29,7 +29,7 @@ from lifecycle.facts.fact import Fact, format_value
 from lifecycle.filters import Scope, Window
 from lifecycle.health.profile import load_health_profile
 from lifecycle.health.risk import list_at_risk
-from lifecycle.health.score import explain_health, score_health
+from lifecycle.health.score import coverage_summary, explain_health, score_health
 from lifecycle.metrics.engagement import engagement_by
 from lifecycle.metrics.results import Unit
 from lifecycle.snapshot.build import snapshot_of
@@ -108,41 +108,73 @@ def driver_facts(dataset: Dataset, top: int = TOP_SIGNALS_PER_TRANSITION) -> lis
 
 
 def health_and_risk_facts(dataset: Dataset) -> list[Fact]:
-    """Health bands and segments (counts and shares), mean health, and the at-risk summary: customers with
-    at least one risk reason, MRR at stake, and the count per reason."""
+    """Health bands and segments (counts and shares), mean health and how much of the profile's designed weight it
+    rests on (``health.coverage.*``; a low-coverage or uncalibrated score says so in the notes), and the at-risk
+    summary: customers on the at-risk list, customers with at least one risk reason, the value at stake (MRR, else
+    expected CLV; None with the reason when the dataset has neither), and the count per reason."""
 
     snapshot = snapshot_of(dataset)
     alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
     if alive.empty:
         return []
-    profile = load_health_profile(dataset.config.models.health)
+    profile = load_health_profile(dataset.models.health)
     table = score_health(alive, profile)
     frame = table.frame
     n = len(frame)
     currency = dataset.config.revenue.currency
-    facts = [_fact("health.mean", "Mean health score (0–100) of active customers", float(frame["health"].mean()), Unit.SCORE,
-                   ("health", "adoption", "risk"), n)]
+    coverage = coverage_summary(table)
+    caveat = coverage.caveat()
+    facts = [
+        _fact("health.mean", f"Mean health score (0–100) of active customers, profile {profile.name}", float(frame["health"].mean()),
+              Unit.SCORE, ("health", "adoption", "risk"), n, note=caveat),
+        _fact("health.coverage.mean", "Share of the health profile's designed weight backed by data (mean over customers)",
+              coverage.mean, Unit.RATIO, ("health",), n,
+              note=f"components without data: {', '.join(coverage.without_data)}" if coverage.without_data else None),
+        _fact("health.coverage.low.share", f"Active customers whose health rests on < {LOW_COVERAGE_PCT}% of the designed weight: share",
+              coverage.low_share, Unit.RATIO, ("health",), n, detail=True),
+    ]
     for band in ("red", "yellow", "green"):
         count = int((frame["band"] == band).sum())
         facts.append(_fact(f"health.band.{band}.share", f"Customers in the {band} health band: share", count / n, Unit.RATIO,
-                           ("health", "risk"), count))
+                           ("health", "risk"), count, note=caveat))
     for segment, count in frame["segment"].value_counts().sort_index().items():
         facts.append(_fact(f"health.segment.{segment}.count", f"Health segment {segment}: customers", float(count), Unit.COUNT,
                            ("health", "risk", "loyalty_advocacy" if segment == "champions" else "adoption")))
-    page = list_at_risk(alive, table, limit=1)
-    facts.append(_fact("risk.customers", "Customers with at least one risk reason", float(page.total), Unit.COUNT, ("risk",), n))
-    ranked = list_at_risk(alive, table, limit=max(page.total, 1))
-    value = float(sum(item.value for item in ranked.items))
-    facts.append(_fact("risk.value_at_stake", "MRR of customers with a risk reason", value, Unit.MONEY, ("risk", "growth_expansion"),
-                       page.total, currency=currency))
+    value_column, value_label = _value_at_stake_column(alive)
+    ranked = list_at_risk(alive, table, limit=max(n, 1), value_column=value_column or "mrr_current")
+    with_reason = [item for item in ranked.items if item.reasons]
+    facts.append(_fact("risk.listed", f"Customers on the at-risk list (risk ≥ {profile.risk.min_risk:g})", float(ranked.total),
+                       Unit.COUNT, ("risk",), n))
+    facts.append(_fact("risk.customers", "Customers with at least one risk reason", float(len(with_reason)), Unit.COUNT,
+                       ("risk",), n))
+    if value_column is None:
+        facts.append(_fact("risk.value_at_stake", "Value at stake of customers on the at-risk list", None, Unit.MONEY,
+                           ("risk", "growth_expansion"), ranked.total, currency=currency,
+                           note="no revenue data: value at stake needs subscriptions (MRR) or orders (expected CLV)"))
+    else:
+        value = float(sum(item.value for item in ranked.items if item.value == item.value))
+        facts.append(_fact("risk.value_at_stake", f"{value_label} of customers on the at-risk list", value, Unit.MONEY,
+                           ("risk", "growth_expansion"), ranked.total, currency=currency))
     reasons: dict[str, int] = {}
-    for item in ranked.items:
+    for item in with_reason:
         for reason in item.reasons:
             reasons[reason.code.value] = reasons.get(reason.code.value, 0) + 1
     for code in sorted(reasons):
         facts.append(_fact(f"risk.reason.{code}.count", f"At-risk customers with reason {code}", float(reasons[code]), Unit.COUNT,
                            ("risk",), detail=True))
     return facts
+
+
+LOW_COVERAGE_PCT = 50
+
+
+def _value_at_stake_column(snapshot: pd.DataFrame) -> tuple[str | None, str]:
+    """The snapshot column that measures what a customer is worth, and its label: MRR with subscription data, else
+    expected CLV with order data, else (None, "") — no revenue signal at all."""
+    for column, label in (("mrr_current", "MRR"), ("expected_clv", "Expected 12-month CLV")):
+        if column in snapshot.columns and snapshot[column].notna().any():
+            return column, label
+    return None, ""
 
 
 def engagement_by_stage_facts(dataset: Dataset) -> list[Fact]:
@@ -289,7 +321,7 @@ def customer_facts(dataset: Dataset, customer_id: str) -> list[Fact]:
     rows = snapshot[snapshot["customer_id"].astype(str) == customer_id]
     if rows.empty:
         raise QueryError(f"no customer {customer_id!r} in scope on {dataset.as_of}")
-    table = score_health(snapshot, load_health_profile(dataset.config.models.health))
+    table = score_health(snapshot, load_health_profile(dataset.models.health))
     explanation = explain_health(table, customer_id)
     row = rows.iloc[0]
     currency = dataset.config.revenue.currency
@@ -329,7 +361,7 @@ def top_at_risk(dataset: Dataset, n: int) -> list[tuple[str, dict[str, object]]]
 
     snapshot = snapshot_of(dataset)
     alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
-    page = list_at_risk(alive, score_health(alive, load_health_profile(dataset.config.models.health)), limit=n)
+    page = list_at_risk(alive, score_health(alive, load_health_profile(dataset.models.health)), limit=n)
     customers = dataset.customers().set_index("customer_id")
     out = []
     for item in page.items:

@@ -6,7 +6,10 @@ the ranked at-risk list with reasons and plays (``risk``) and the ranking's eval
 
 from lifecycle.health.score import (
     BANDS,
+    LOW_COVERAGE,
     ComponentExplanation,
+    CoverageSummary,
+    coverage_summary,
     Exclusion,
     HealthExplanation,
     HealthTable,
@@ -59,6 +62,9 @@ __all__ = [
     "AtRiskItem",
     "AtRiskPage",
     "BANDS",
+    "LOW_COVERAGE",
+    "CoverageSummary",
+    "coverage_summary",
     "Bands",
     "Component",
     "ComponentExplanation",

@@ -399,8 +399,11 @@ def bundled_profiles() -> tuple[str, ...]:
 
 
 def load_health_profile(name_or_path: str | Path = "default") -> HealthProfile:
-    """The profile shipped under ``name`` (e.g. "default"), or the one in the TOML file at a path."""
-    text = str(name_or_path)
+    """The profile shipped under ``name`` (default, ecommerce, activity), or the one in the TOML file at a path.
+
+    ``auto`` without a dataset to look at is ``default`` (a ``Dataset`` resolves ``auto`` from its tables first).
+    """
+    text = "default" if str(name_or_path) == "auto" else str(name_or_path)
     path = PROFILES_DIR / f"{text}.toml" if text in bundled_profiles() else Path(name_or_path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

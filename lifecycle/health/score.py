@@ -112,9 +112,11 @@ class HealthExplanation:
     components: tuple[ComponentExplanation, ...]
     excluded: tuple[Exclusion, ...] = field(default=())
     profile: str = "default"
+    coverage: float | None = None  # share of the designed weight backed by data (0–1)
 
     def headline(self) -> str:
-        """One line, e.g. 'Health 62.5 (yellow), down 8.0 vs 30 days earlier; fix first: usage (+13.1 points)'."""
+        """One line, e.g. 'Health 62.5 (yellow), down 8.0 vs 30 days earlier; fix first: usage (+13.1 points)'; a score
+        resting on less than half of the designed weight says so."""
         if self.health is None:
             return "Health unknown: no component has data"
         text = f"Health {self.health:.1f} ({self.band})"
@@ -123,6 +125,8 @@ class HealthExplanation:
         if self.most_impactful is not None:
             impact = next(c.impact for c in self.components if c.name == self.most_impactful)
             text += f"; fix first: {self.most_impactful} (+{impact:.1f} points)"
+        if self.coverage is not None and self.coverage < LOW_COVERAGE:
+            text += f"; low coverage: rests on {self.coverage:.0%} of the designed weight, band uncalibrated"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -136,7 +140,7 @@ class HealthExplanation:
             "customer_id": self.customer_id, "profile": self.profile, "health": self.health, "band": self.band,
             "segment": self.segment, "strategy": self.strategy, "most_impactful": self.most_impactful,
             "previous_health": self.previous_health, "trend_delta": self.trend_delta, "trend": self.trend,
-            "headline": self.headline(),
+            "coverage": self.coverage, "headline": self.headline(),
             "components": [{"name": c.name, "score": c.score, "weight": c.weight, "effective_weight": c.effective_weight,
                             "contribution": c.contribution, "impact": c.impact, "excluded_reason": c.excluded_reason,
                             "signals": [signal(s) for s in c.signals]} for c in self.components],
@@ -370,6 +374,66 @@ def score_health(snapshot: pd.DataFrame, profile: HealthProfile, previous: pd.Da
     )
 
 
+LOW_COVERAGE = 0.5
+"""A health score resting on less than this share of its profile's designed weight is flagged as low coverage."""
+
+
+@dataclass(frozen=True)
+class CoverageSummary:
+    """How much of the profile's designed weight the scores of a scope rest on, and whether the bands are calibrated.
+
+    ``mean``: mean over customers of Σ weight of components × signals with data ÷ the designed total (0–1);
+    ``low_share``: customers below ``LOW_COVERAGE``; ``without_data``: components with no data for anyone (their
+    weight was redistributed); ``calibrated``: the bands were set for the profile as shipped with every component
+    fed — False when a component has no data at all or the profile is not a shipped one unchanged.
+    """
+
+    mean: float | None
+    low_share: float | None
+    without_data: tuple[str, ...]
+    calibrated: bool
+    custom_profile: bool
+
+    @property
+    def low(self) -> bool:
+        """The scope's health rests on less than half of the designed weight (on average)."""
+        return self.mean is not None and self.mean < LOW_COVERAGE
+
+    def caveat(self) -> str | None:
+        """One sentence for facts, plans and tool texts when the bands cannot be read as designed (None otherwise)."""
+        if self.mean is None:
+            return None
+        parts = []
+        if self.without_data:
+            parts.append(f"no data for {', '.join(self.without_data)}")
+        if self.custom_profile:
+            parts.append("a custom health profile")
+        if self.low:
+            return (f"low coverage: health rests on {self.mean:.0%} of the profile's designed weight on average"
+                    + (f" ({'; '.join(parts)})" if parts else "") + "; the bands are uncalibrated, read them as indicative")
+        if not self.calibrated:
+            return (f"bands uncalibrated: {'; '.join(parts)}; health rests on {self.mean:.0%} of the designed weight on average")
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "low_share": self.low_share, "without_data": list(self.without_data),
+                "calibrated": self.calibrated, "custom_profile": self.custom_profile, "caveat": self.caveat()}
+
+
+def coverage_summary(table: HealthTable) -> CoverageSummary:
+    """The scope-level coverage of ``table`` (see ``CoverageSummary``)."""
+    from lifecycle.health.profile import bundled_profiles, load_health_profile
+
+    coverage = table.frame["coverage"].astype("float64")
+    without = tuple(c.name for c in table.profile.components if not table.components[c.name].notna().any())
+    shipped = table.profile.name in bundled_profiles() and (
+        load_health_profile(table.profile.name).fingerprint() == table.profile.fingerprint())
+    mean = finite_or_none(float(coverage.mean())) if len(coverage) else None
+    return CoverageSummary(mean=mean, low_share=finite_or_none(float((coverage < LOW_COVERAGE).mean())) if len(coverage) else None,
+                           without_data=without if len(coverage) else (), calibrated=shipped and not without,
+                           custom_profile=not shipped)
+
+
 def _add_trend(out: pd.DataFrame, profile: HealthProfile, previous: pd.DataFrame | None) -> None:
     if previous is None:
         out["previous_health"] = np.nan
@@ -441,8 +505,9 @@ def explain_health(table: HealthTable, customer_id: str) -> HealthExplanation:
         strategy=table.profile.strategy_for(segment), most_impactful=_text(row["most_impactful"]),
         previous_health=finite_or_none(row["previous_health"]), trend_delta=finite_or_none(row["trend_delta"]),
         trend=_text(row["trend"]), components=tuple(components), excluded=tuple(excluded), profile=table.profile.name,
+        coverage=finite_or_none(row["coverage"]),
     )
 
 
-__all__ = ["BANDS", "ComponentExplanation", "Exclusion", "HealthExplanation", "HealthTable", "SignalExplanation",
+__all__ = ["BANDS", "LOW_COVERAGE", "ComponentExplanation", "CoverageSummary", "coverage_summary", "Exclusion", "HealthExplanation", "HealthTable", "SignalExplanation",
            "assign_segments", "by_customer", "explain_health", "score_health", "score_signal"]

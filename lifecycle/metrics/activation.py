@@ -18,7 +18,7 @@ from lifecycle.dataset import Dataset
 from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
 from lifecycle.metrics.common import (
-    EVENT_COLUMNS,     days_after_signup, eligible_signups, join_notes, median, signups_in_window, small_sample_note, target, too_recent_note,
+    EVENT_COLUMNS, absent_event_names, days_after_signup, no_event_signal, eligible_signups, join_notes, median, signups_in_window, small_sample_note, target, too_recent_note,
     with_notes,
 )
 
@@ -40,6 +40,9 @@ def activation_rate(dataset: Dataset) -> MetricResult:
     Source: seed 002 ("Activated / Signed Up", 60–80 %), seed 004 (70 % within 7 days).
     """
     rule = dataset.config.activation
+    absent = no_event_signal(dataset, "activation_rate", "activation.value_event", (rule.value_event,))
+    if absent is not None:
+        return absent
     eligible, too_recent = eligible_signups(dataset, rule.within_days)
     first = first_event_day(dataset, eligible, rule.value_event)
     activated = int((first <= rule.within_days).sum())
@@ -57,6 +60,9 @@ def time_to_value_days(dataset: Dataset) -> MetricResult:
     Source: seed 002 ("Days to first 'aha' moment", < 7 days).
     """
     spec_target = target(dataset, "time_to_value_days")
+    absent = no_event_signal(dataset, "time_to_value_days", "activation.value_event", (dataset.config.activation.value_event,))
+    if absent is not None:
+        return absent
     signups = signups_in_window(dataset)
     first = first_event_day(dataset, signups, dataset.config.activation.value_event)
     value = median(first)
@@ -82,6 +88,9 @@ def onboarding_completion_rate(dataset: Dataset) -> MetricResult:
     percentage completing onboarding successfully").
     """
     rule = dataset.config.activation
+    absent = no_event_signal(dataset, "onboarding_completion_rate", "activation.onboarding_event", (rule.onboarding_event,))
+    if absent is not None:
+        return absent
     eligible, too_recent = eligible_signups(dataset, rule.onboarding_within_days)
     events = dataset.table("events", columns=EVENT_COLUMNS)
     timed = days_after_signup(events[events["event_name"] == rule.onboarding_event], eligible)
@@ -108,6 +117,9 @@ def early_feature_adoption(dataset: Dataset) -> MetricResult:
     spec_target = target(dataset, "early_feature_adoption")
     if not features:
         return missing_result("early_feature_adoption", Unit.RATIO, dataset.scope, "no core features configured", spec_target)
+    absent = no_event_signal(dataset, "early_feature_adoption", "activation.core_features", features)
+    if absent is not None:
+        return absent
     eligible, too_recent = eligible_signups(dataset, rule.early_window_days)
     events = dataset.table("events", columns=EVENT_COLUMNS)
     timed = days_after_signup(events[events["event_name"].isin(features)], eligible)
@@ -115,7 +127,17 @@ def early_feature_adoption(dataset: Dataset) -> MetricResult:
     result = ratio_result("early_feature_adoption", float(len(used)), float(len(eligible) * len(features)), Unit.RATIO,
                           dataset.scope, spec_target, sample_size=len(eligible),
                           empty_reason=f"no customers signed up in the period at least {rule.early_window_days} days before as_of")
-    return with_notes(result, too_recent_note(too_recent, rule.early_window_days), small_sample_note(dataset, len(eligible)))
+    return with_notes(result, too_recent_note(too_recent, rule.early_window_days), small_sample_note(dataset, len(eligible)),
+                      unseen_features_note(dataset, features))
+
+
+def unseen_features_note(dataset: Dataset, features: tuple[str, ...]) -> str | None:
+    """A caveat naming configured core features whose events never occur in scope (they count as unused)."""
+    unseen = absent_event_names(dataset, features)
+    if unseen:
+        return (f"core feature(s) {', '.join(unseen)} never occur in the events in scope and count as unused; "
+                "check activation.core_features")
+    return None
 
 
 def _definition(metric_id: str, name: str, formula: str, numerator: str | None, denominator: str | None, compute,

@@ -21,7 +21,7 @@ import pandas as pd
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters, Scope
 from lifecycle.metrics.registry import definition
-from lifecycle.metrics.results import MetricResult, TargetBand
+from lifecycle.metrics.results import MetricResult, TargetBand, missing_result
 
 EVENT_COLUMNS: tuple[str, ...] = ("customer_id", "occurred_at", "event_name")
 """The events columns the metrics read (loading the others would only cost time)."""
@@ -66,17 +66,33 @@ def join_notes(*notes: str | None | Iterable[str]) -> str | None:
     return "; ".join(flat) or None
 
 
+SMALL_SAMPLE = "small sample"
+"""Every small-sample caveat starts with this; ``with_notes`` sets ``MetricResult.small_sample`` when it sees one."""
+
+
 def small_sample_note(dataset: Dataset, n: int, unit: str = "customers") -> str | None:
     """A caveat when a value rests on fewer than ``config.small_sample`` units (and at least one)."""
     if 0 < n < dataset.config.small_sample:
-        return f"small sample: {n} {unit} (< {dataset.config.small_sample}); read with caution"
+        return f"{SMALL_SAMPLE}: {n} {unit} (< {dataset.config.small_sample}); read with caution"
+    return None
+
+
+def few_events_note(dataset: Dataset, events: int, what: str = "churn events") -> str | None:
+    """A caveat when a rate's numerator rests on fewer than ``config.small_events`` events (zero included: a rate of 0
+    from a handful of months is not evidence of no churn)."""
+    if events < dataset.config.small_events:
+        return f"{SMALL_SAMPLE}: {events} {what} (< {dataset.config.small_events}); read with caution"
     return None
 
 
 def with_notes(result: MetricResult, *notes: str | None | Iterable[str]) -> MetricResult:
-    """``result`` with ``notes`` appended to its reason (keeps an existing reason first)."""
+    """``result`` with ``notes`` appended to its reason (keeps an existing reason first); a small-sample note also sets
+    ``small_sample``."""
     reason = join_notes(result.reason, *notes)
-    return replace(result, reason=reason) if reason != result.reason else result
+    small = result.small_sample or any(part.startswith(SMALL_SAMPLE) for part in (reason or "").split("; "))
+    if reason == result.reason and small == result.small_sample:
+        return result
+    return replace(result, reason=reason, small_sample=small)
 
 
 def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
@@ -119,6 +135,58 @@ def too_recent_note(count: int, days: int) -> str | None:
     if count:
         return f"{count} signup(s) in the period have fewer than {days} days observed before as_of and are left out"
     return None
+
+
+EVENT_COUNTS_KEY = "__event_name_counts__"
+FREQUENT_EVENTS_SHOWN = 5
+
+
+def event_counts(dataset: Dataset) -> pd.Series:
+    """How often each event name occurs in the scope's events by as_of, most frequent first (ties by name); cached."""
+    cache = dataset._cache
+    if EVENT_COUNTS_KEY not in cache:
+        names = dataset.table("events", columns=EVENT_COLUMNS)["event_name"].dropna().astype(str)
+        counts = names.value_counts()
+        order = sorted(counts.index, key=lambda name: (-int(counts[name]), name))
+        cache[EVENT_COUNTS_KEY] = counts.reindex(order)
+    return cache[EVENT_COUNTS_KEY]
+
+
+def frequent_events_text(dataset: Dataset, limit: int = FREQUENT_EVENTS_SHOWN) -> str:
+    """'catalog (14,510), main (5,629), …' — the most frequent event names in scope, or a note that there are none."""
+    counts = event_counts(dataset)
+    if counts.empty:
+        return "the scope has no events"
+    return "the most frequent events are " + ", ".join(f"{name} ({int(n):,})" for name, n in counts.head(limit).items())
+
+
+def absent_event_names(dataset: Dataset, names: Iterable[str]) -> tuple[str, ...]:
+    """The names among ``names`` that never occur in the scope's events by as_of (sorted)."""
+    seen = set(event_counts(dataset).index)
+    return tuple(sorted(set(names) - seen))
+
+
+def missing_signal_reason(dataset: Dataset, key: str, names: tuple[str, ...]) -> str:
+    """Why a metric has no value: the configured event(s) under config ``key`` never occur; what the data has instead;
+    what to set. E.g. "activation.value_event 'report_created' never occurs in the events in scope; the most frequent
+    events are …; set activation.value_event in the config (`lifecycle doctor --config` proposes candidates)"."""
+    shown = ", ".join(f"'{n}'" for n in names) or "(none configured)"
+    verb = "never occurs" if len(names) == 1 else "never occur"
+    return (f"{key} {shown} {verb} in the events in scope; {frequent_events_text(dataset)}; set {key} in the config "
+            "(`lifecycle doctor --config` proposes candidates)")
+
+
+def no_event_signal(dataset: Dataset, metric_id: str, key: str, names: Iterable[str]) -> MetricResult | None:
+    """A ``None`` result naming what is missing when none of the configured event ``names`` occurs in scope, else None.
+
+    A rate over events that never happen is not 0 % (nobody did it) but unknown (the data does not record it): the
+    rule behind "no confident zeros".
+    """
+    names = tuple(names)
+    if names and len(absent_event_names(dataset, names)) < len(set(names)):
+        return None
+    spec = definition(metric_id)
+    return missing_result(metric_id, spec.unit, dataset.scope, missing_signal_reason(dataset, key, names), spec.target_for(dataset))
 
 
 def valid_orders(dataset: Dataset) -> pd.DataFrame:

@@ -93,6 +93,7 @@ TARGETS: dict[str, TargetBand] = {
 METRIC_MODULES = (
     "lifecycle.metrics.funnel",
     "lifecycle.metrics.activation",
+    "lifecycle.metrics.conversion",
     "lifecycle.metrics.retention",
     "lifecycle.metrics.revenue",
     "lifecycle.metrics.orders",

@@ -102,6 +102,8 @@ class MetricResult:
     target: TargetBand | None = None
     reason: str | None = None  # why value is None, or a caveat (small sample, filter not applicable)
     breakdown: tuple[tuple[str, MetricResult], ...] = field(default=())
+    interval: tuple[float, float] | None = None  # 95 % confidence interval of value (Wilson for proportions)
+    small_sample: bool = False  # the value rests on fewer units (or events) than the configured minimum
 
     @property
     def status(self) -> Status | None:
@@ -123,20 +125,35 @@ class MetricResult:
             "target": self.target.to_dict() if self.target else None,
             "status": self.status.value if self.status else None,
             "reason": self.reason,
+            "interval": list(self.interval) if self.interval is not None else None,
+            "interval_method": "wilson_95" if self.interval is not None else None,
+            "small_sample": self.small_sample,
             "breakdown": [{"key": key, **result.to_dict()} for key, result in self.breakdown],
         }
+
+
+def _is_count(x: float) -> bool:
+    return math.isfinite(x) and float(x).is_integer() and x >= 0
 
 
 def ratio_result(metric_id: str, numerator: float, denominator: float, unit: Unit, scope: Scope,
                  target: TargetBand | None = None, empty_reason: str = "no units in the denominator",
                  sample_size: int | None = None) -> MetricResult:
-    """A ratio metric ``numerator / denominator``; ``value = None`` with ``empty_reason`` when the denominator is 0."""
+    """A ratio metric ``numerator / denominator``; ``value = None`` with ``empty_reason`` when the denominator is 0.
+
+    A proportion (unit ratio, whole counts with numerator ≤ denominator) carries its Wilson 95 % interval
+    (``lifecycle.metrics.intervals.wilson_interval``).
+    """
+    from lifecycle.metrics.intervals import wilson_interval
+
     value = numerator / denominator if denominator else None
+    proportion = unit is Unit.RATIO and _is_count(numerator) and _is_count(denominator) and numerator <= denominator
     return MetricResult(
         metric_id=metric_id, value=value, unit=unit, scope=scope,
         sample_size=int(sample_size if sample_size is not None else denominator),
         numerator=float(numerator), denominator=float(denominator), target=target,
         reason=None if denominator else empty_reason,
+        interval=wilson_interval(numerator, denominator) if proportion and denominator else None,
     )
 
 

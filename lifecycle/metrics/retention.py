@@ -20,8 +20,8 @@ from lifecycle.filters import add_months
 from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
 from lifecycle.metrics.common import (
-    EVENT_COLUMNS,     DAY, activity_events, as_of_ts, days_after_signup, eligible_signups, join_notes, paying_on, paying_subscriptions,
-    small_sample_note, target, too_recent_note, with_notes,
+    EVENT_COLUMNS, no_event_signal, DAY, activity_events, as_of_ts, days_after_signup, eligible_signups, join_notes, paying_on, paying_subscriptions,
+    few_events_note, small_sample_note, target, too_recent_note, with_notes,
 )
 
 USAGE_DAYS = 30
@@ -48,6 +48,9 @@ def stickiness(dataset: Dataset) -> MetricResult:
     is active every day. Edge cases: no activity in the 30 days → None. Source: seed 000 (usage
     consistency), the standard DAU/MAU ratio computed on accounts.
     """
+    absent = _no_activity_signal(dataset, "stickiness")
+    if absent is not None:
+        return absent
     recent = _recent_activity(dataset)
     daily = recent.assign(day=recent["occurred_at"].dt.floor("D"))[["customer_id", "day"]].drop_duplicates()
     mau = int(recent["customer_id"].nunique())
@@ -70,6 +73,10 @@ def feature_adoption_rate(dataset: Dataset) -> MetricResult:
     features = tuple(sorted(set(dataset.config.activation.core_features)))
     if not features:
         return missing_result("feature_adoption_rate", Unit.RATIO, dataset.scope, "no core features configured", spec_target)
+    absent = no_event_signal(dataset, "feature_adoption_rate", "activation.core_features", features) or _no_activity_signal(
+        dataset, "feature_adoption_rate")
+    if absent is not None:
+        return absent
     active = pd.Index(_recent_activity(dataset)["customer_id"].unique())
     start, end = last_days(dataset)
     events = dataset.table("events", columns=EVENT_COLUMNS)
@@ -84,8 +91,16 @@ def feature_adoption_rate(dataset: Dataset) -> MetricResult:
     )
     overall = ratio_result("feature_adoption_rate", float(len(used)), float(len(active) * len(features)), Unit.RATIO,
                            dataset.scope, spec_target, empty_reason=empty, sample_size=len(active))
-    overall = with_notes(overall, small_sample_note(dataset, len(active)))
+    from lifecycle.metrics.activation import unseen_features_note
+
+    overall = with_notes(overall, small_sample_note(dataset, len(active)), unseen_features_note(dataset, features))
     return replace(overall, breakdown=breakdown)
+
+
+def _no_activity_signal(dataset: Dataset, metric_id: str) -> MetricResult | None:
+    """None-result when ``activation.active_events`` is set and none of those events occurs in scope."""
+    names = tuple(dataset.config.activation.active_events)
+    return no_event_signal(dataset, metric_id, "activation.active_events", names) if names else None
 
 
 def complete_months(dataset: Dataset) -> list[date]:
@@ -105,36 +120,34 @@ def paying_ids(subs: pd.DataFrame, day: pd.Timestamp) -> pd.Index:
 
 
 def logo_churn_rate(dataset: Dataset) -> MetricResult:
-    """Monthly logo churn: customers churned ÷ customer-months at risk, over the complete months of the window.
+    """Monthly logo churn: customers churned ÷ customers at risk, pooled over the complete months of the window.
 
-    For each complete calendar month m: at risk = customers paying on m's first day; churned = those of
-    them paying on no subscription on the first day of m+1 (a customer with several subscriptions churns
-    only when the last one ends; one who leaves and returns within the month is not churned). Value =
-    Σ churned ÷ Σ at risk — the average of the monthly rates weighted by customers at month start;
-    ``breakdown`` gives each month's rate (key YYYY-MM). Unit: ratio per month (lower is better).
-    Edge cases: no complete month in the window, or nobody paying at any month start → None. Order-only
-    data has no subscription to end, so the metric needs ``subscriptions`` (use repeat_purchase_rate).
+    The one logo-churn definition (``lifecycle.metrics.revenue_movements.monthly_logo_churn``), read off the MRR
+    bridge: for each complete calendar month m, at risk = customers paying at the end of m−1, churned = those of
+    them paying nothing at the end of m (a customer with several subscriptions churns only when the last one ends;
+    one who leaves and returns within the month is not churned). Value = Σ churned ÷ Σ at risk; the same rate
+    divides LTV. ``breakdown`` gives each month's rate (key YYYY-MM); the interval is Wilson's on the
+    customer-months. Unit: ratio per month (lower is better). Edge cases: no complete month in the window, or
+    nobody paying at any month start → None; fewer than ``small_events`` churn events → flagged as a small sample.
+    Order-only data has no subscription to end, so the metric needs ``subscriptions`` (use repeat_purchase_rate).
     Source: ChartMogul customer churn rate; seed 002 (retention day 60+).
     """
+    from lifecycle.metrics.revenue_movements import monthly_logo_churn, revenue_movements
+
     spec_target = target(dataset, "logo_churn_rate")
-    months = complete_months(dataset)
-    if not months:
+    rows = revenue_movements(dataset).complete_in(dataset.window)
+    if not rows:
         return missing_result("logo_churn_rate", Unit.RATIO, dataset.scope, "the period holds no complete calendar month", spec_target)
-    subs = paying_subscriptions(dataset)
-    breakdown: list[tuple[str, MetricResult]] = []
-    churned_total = at_risk_total = 0
-    for month in months:
-        at_start = paying_ids(subs, pd.Timestamp(month))
-        at_next = paying_ids(subs, pd.Timestamp(add_months(month, 1)))
-        churned = int((~at_start.isin(at_next)).sum())
-        churned_total += churned
-        at_risk_total += len(at_start)
-        breakdown.append((month.strftime("%Y-%m"), ratio_result("logo_churn_rate", float(churned), float(len(at_start)), Unit.RATIO,
-                                                                dataset.scope, spec_target, empty_reason="no paying customers at month start")))
-    overall = ratio_result("logo_churn_rate", float(churned_total), float(at_risk_total), Unit.RATIO, dataset.scope, spec_target,
-                           empty_reason="no paying customers at the start of any complete month in the period")
-    overall = with_notes(overall, small_sample_note(dataset, at_risk_total, "customer-months"))
-    return replace(overall, breakdown=tuple(breakdown))
+    breakdown = tuple((row.label, ratio_result("logo_churn_rate", float(row.churned_customers), float(row.starting_customers),
+                                               Unit.RATIO, dataset.scope, spec_target,
+                                               empty_reason="no paying customers at month start")) for row in rows)
+    churn = monthly_logo_churn(rows)
+    overall = ratio_result("logo_churn_rate", float(churn.churned), float(churn.paying_at_start), Unit.RATIO, dataset.scope,
+                           spec_target, empty_reason="no paying customers at the start of any complete month in the period")
+    if churn.paying_at_start:
+        overall = with_notes(overall, small_sample_note(dataset, churn.paying_at_start, "customer-months"),
+                             few_events_note(dataset, churn.churned))
+    return replace(overall, breakdown=breakdown)
 
 
 def retention_after(dataset: Dataset, days: int) -> MetricResult:
@@ -155,6 +168,9 @@ def retention_after(dataset: Dataset, days: int) -> MetricResult:
         retained = subs["customer_id"].nunique()
         rule = f"retained = paying on day {days} after signup"
     elif dataset.has("events"):
+        absent = _no_activity_signal(dataset, metric_id)
+        if absent is not None:
+            return absent
         timed = days_after_signup(activity_events(dataset), eligible)
         lo = days - RETENTION_USAGE_BRACKET_DAYS + 1
         retained = timed.loc[(timed["day"] >= lo) & (timed["day"] <= days), "customer_id"].nunique()
@@ -266,8 +282,8 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
                 "(active customer, core feature) pairs used", "active customers × core features", feature_adoption_rate,
                 tables=("events",), source="seed 000 (feature adoption); seed 002 (adoption key metric)"),
     _definition("logo_churn_rate", "Logo churn rate (monthly)",
-                "Σ customers churned in each complete month ÷ Σ customers paying at each month start",
-                "customers churned in the complete months", "customers paying at each month start (customer-months)",
+                "Σ customers paying at the end of month m−1 and at none at the end of m ÷ Σ customers paying at the end of m−1, over the complete months of the period (the MRR bridge's churned ÷ starting customers)",
+                "customers churned in the complete months (bridge churn)", "customers paying at each month's start (end of the month before; customer-months)",
                 logo_churn_rate, tables=("subscriptions",), higher_is_better=False,
                 source="ChartMogul customer churn rate; seed 002 (retention)"),
     _retention_definition(30, retention_30d),

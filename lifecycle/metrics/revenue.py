@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from lifecycle.dataset import Dataset
 from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup, compute_metric, definition
+from lifecycle.metrics.common import few_events_note, small_sample_note, with_notes
 from lifecycle.metrics.results import MetricResult, Unit, missing_result
 from lifecycle.metrics.revenue_movements import (
     MonthMovements,
@@ -121,7 +122,8 @@ def _cohort_result(dataset: Dataset, metric_id: str) -> MetricResult:
     if cohort.starting_mrr <= 0:
         return _missing(dataset, metric_id, f"no customer was paying at the period start ({cohort.start_day.isoformat()})")
     numerator = cohort.ending_mrr if metric_id == "nrr" else cohort.retained_mrr
-    return _result(dataset, metric_id, numerator / cohort.starting_mrr, cohort.customers, numerator, cohort.starting_mrr)
+    result = _result(dataset, metric_id, numerator / cohort.starting_mrr, cohort.customers, numerator, cohort.starting_mrr)
+    return with_notes(result, small_sample_note(dataset, cohort.customers, "accounts in the starting cohort"))
 
 
 def nrr(dataset: Dataset) -> MetricResult:
@@ -198,6 +200,7 @@ class _Ltv:
     churn_rate: float | None
     paying: int
     reason: str | None
+    caveat: str | None = None
 
 
 def _ltv(dataset: Dataset) -> _Ltv | None:
@@ -208,6 +211,7 @@ def _ltv(dataset: Dataset) -> _Ltv | None:
     margin_arpa = now.arpa * dataset.config.revenue.gross_margin if now.arpa is not None else None
     churn = monthly_logo_churn(rows)
     reason = None
+    caveat = few_events_note(dataset, churn.churned) if churn.paying_at_start else None
     if margin_arpa is None:
         reason = "no paying customers on as_of"
     elif churn.rate is None:
@@ -215,21 +219,23 @@ def _ltv(dataset: Dataset) -> _Ltv | None:
     elif churn.rate == 0:
         reason = "no customer churned in the period: lifetime (and LTV) is unbounded"
     value = margin_arpa / churn.rate if reason is None else None  # type: ignore[operator]
-    return _Ltv(value, margin_arpa, churn.rate, now.paying, reason)
+    return _Ltv(value, margin_arpa, churn.rate, now.paying, reason, caveat)
 
 
 def ltv(dataset: Dataset) -> MetricResult:
     """Simple customer lifetime value: LTV = ARPA × gross margin ÷ monthly logo churn rate.
 
-    ARPA on ``as_of``; gross margin from ``revenue.gross_margin``; logo churn rate = mean over complete months
-    in the window of customers churned in the month ÷ customers paying at its start
-    (``revenue_movements.monthly_logo_churn``). None when nobody churned. Source: ChartMogul "LTV";
-    Baremetrics "LTV". numerator = ARPA × margin, denominator = churn rate.
+    ARPA on ``as_of``; gross margin from ``revenue.gross_margin``; the logo churn rate is the displayed
+    ``logo_churn_rate`` — one definition, ``revenue_movements.monthly_logo_churn``: Σ customers churned ÷ Σ customers
+    at risk over the complete months in the window. None when nobody churned; flagged as a small sample when fewer
+    than ``small_events`` customers churned. Source: ChartMogul "LTV"; Baremetrics "LTV". numerator = ARPA × margin,
+    denominator = churn rate.
     """
     found = _ltv(dataset)
     if found is None:
         return _missing(dataset, "ltv", NO_SUBSCRIPTIONS)
-    return _result(dataset, "ltv", found.value, found.paying, found.margin_arpa, found.churn_rate, found.reason)
+    result = _result(dataset, "ltv", found.value, found.paying, found.margin_arpa, found.churn_rate, found.reason)
+    return with_notes(result, found.caveat) if found.value is not None else result
 
 
 def _cac(dataset: Dataset) -> MetricResult:
@@ -334,7 +340,7 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
     ),
     MetricDefinition(
         id="ltv", name="Customer lifetime value (simple)", group=MetricGroup.REVENUE,
-        formula="ARPA × gross margin ÷ monthly logo churn rate (mean over complete months of churned ÷ paying at month start)",
+        formula="ARPA × gross margin ÷ logo_churn_rate (the displayed monthly logo churn: Σ churned ÷ Σ paying at month start over the complete months of the period)",
         unit=Unit.MONEY, numerator="ARPA × gross margin", denominator="monthly logo churn rate", required_tables=_SUBS,
         source=f"ChartMogul LTV; {BAREMETRICS} LTV", compute=ltv,
     ),

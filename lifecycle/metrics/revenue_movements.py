@@ -385,28 +385,29 @@ def cohort_retention(dataset: Dataset) -> CohortRetention:
 
 @dataclass(frozen=True)
 class LogoChurn:
-    """Monthly logo (customer) churn rate averaged over months: Σ rates ÷ months."""
+    """Logo (customer) churn over a run of months: churned customer-months ÷ customer-months at risk."""
 
-    rate_sum: float
-    months: int
-    churned: int  # customers churned over those months
-    paying_at_start: int  # Σ customers paying at each month's start
+    months: int  # months with at least one customer paying at their start
+    churned: int  # customers churned over those months (Σ of the bridge's churned_customers)
+    paying_at_start: int  # Σ customers paying at each month's start (customer-months at risk)
 
     @property
     def rate(self) -> float | None:
-        return self.rate_sum / self.months if self.months else None
+        """Pooled monthly rate Σ churned ÷ Σ paying at month start (None when nobody was at risk)."""
+        return self.churned / self.paying_at_start if self.paying_at_start else None
 
 
 def monthly_logo_churn(rows: tuple[MonthMovements, ...]) -> LogoChurn:
-    """Average monthly logo churn over ``rows``: mean of churned_customers ÷ starting_customers per month.
+    """THE logo-churn definition of the product, used by ``logo_churn_rate``, LTV, the facts and the plans.
 
-    Months with nobody paying at their start are skipped (their rate is undefined). "Churned" follows the
-    bridge: MRR went from > 0 to 0 at month-end. Source: Baremetrics "Customer churn rate".
-    (The registered ``logo_churn_rate`` of lifecycle.metrics.retention pools customer-months and reads paying on
-    month first days; this one is the plain monthly mean in bridge terms, as LTV uses.)
+    Month m's customers at risk are those paying at the end of m−1 (MRR > 0 on its last day: the bridge's
+    ``starting_customers``); churned are those of them with MRR 0 at the end of m (the bridge's
+    ``churned_customers``: a customer with several subscriptions churns only when the last one ends; one who
+    leaves and returns within the month is not churned). Rate = Σ churned ÷ Σ at risk over ``rows`` — the monthly
+    rates averaged with customers at month start as weights, i.e. the maximum-likelihood estimate of a constant
+    monthly churn probability. Source: ChartMogul customer churn rate (churned in the period ÷ customers at its
+    start), pooled over months as in Fader & Hardie's retention rate of a cohort.
     """
     usable = [r for r in rows if r.starting_customers > 0]
-    return LogoChurn(
-        rate_sum=math.fsum(r.churned_customers / r.starting_customers for r in usable), months=len(usable),
-        churned=sum(r.churned_customers for r in usable), paying_at_start=sum(r.starting_customers for r in usable),
-    )
+    return LogoChurn(months=len(usable), churned=sum(r.churned_customers for r in usable),
+                     paying_at_start=sum(r.starting_customers for r in usable))

@@ -12,7 +12,7 @@ Definitions the contract leaves open, fixed here:
 - A subscription is *paying* when its ``mrr > 0``; ``ever_paid``, ``is_active_subscriber``, ``churned``,
   ``reactivated`` and ``first_paid_at`` look at paying subscriptions (a free trial is not a purchase).
   Active on day d: ``start_date <= d < end_date`` (end exclusive, empty = open).
-- ``churned`` is NA when the dataset has no subscriptions table (an order-only shop has no contract to
+- ``churned`` is NA when the dataset has no subscriptions table but has orders (an order-only shop has no contract to
   end; the ecommerce stage model reads ``days_since_last_order`` instead).
 - ``reactivated``: active on ``as_of`` and the paying periods (merged where they touch or overlap) form
   more than one block, i.e. the current block began after a gap; ``reactivated_at`` is its start.
@@ -33,7 +33,10 @@ Definitions the contract leaves open, fixed here:
   orders to ``as_of``; 12 months at 10 % a year); missing for customers without kept orders, and the two
   model columns missing for everyone when no model can be fitted. See docs/clv.md.
 
-Extra columns beyond the contract: ``seats_90d_ago``, ``reactivated_at``, ``first_order_at``,
+Event-only data (events, no subscriptions, no orders): ``churned`` is no activity for ``activity.churn_after_days``
+(default 90) days, ``churned_at`` the day that was reached (``lifecycle.snapshot.sql.activity_churn_columns``).
+
+Extra columns beyond the contract: ``first_event_at``, ``days_since_first_event``, ``seats_90d_ago``, ``reactivated_at``, ``first_order_at``,
 ``emails_sent_90d``, ``emails_opened_90d`` and ``used_<feature>`` (ever used each configured core feature).
 
 ``load_or_build_snapshot`` materialises a snapshot once per (database file identity, as_of, configuration,
@@ -116,7 +119,7 @@ SECTIONS = (
                        "seats_change_90d", "is_active_subscriber", "churned", "churned_at", "reactivated", "reactivated_at",
                        "ever_paid", "first_paid_at")),
     ("recent_events", (*RECENT_COLUMNS, "usage_change_30d")),
-    ("latest_event", ("last_event_at", "days_since_last_event")),
+    ("latest_event", ("last_event_at", "days_since_last_event", "first_event_at", "days_since_first_event")),
     ("milestones", MILESTONE_COLUMNS),
     ("feature_use", ()),  # used_<feature> columns, named from the configuration
     ("nps", ("nps_latest", "nps_latest_at", "nps_category")),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset, next_day_iso, to_datetime
@@ -51,6 +52,16 @@ def _events_absent(dataset: Dataset, snap: pd.DataFrame, columns: dict[str, str]
     return None if dataset.has("events") else absent_columns(snap, columns)
 
 
+def occurring(dataset: Dataset, names: tuple[str, ...]) -> bool:
+    """Whether any event named in ``names`` occurs for the scope's customers by as_of (one bounded query)."""
+    if not names or not dataset.has("events"):
+        return False
+    where, params = _in_list("e.event_name", names)
+    scope, scope_params = _scope_sql(dataset, "e.customer_id")
+    sql = f"SELECT 1 AS found FROM events e WHERE {where} AND e.occurred_at < ? AND {scope} LIMIT 1"
+    return len(dataset.backend.query(sql, [*params, _cutoff(dataset), *scope_params])) > 0
+
+
 def _activity_sql(dataset: Dataset) -> tuple[str, list[object]]:
     events = tuple(dataset.config.activation.active_events)
     return _in_list("e.event_name", events) if events else ("1 = 1", [])
@@ -84,22 +95,48 @@ def recent_event_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timesta
     params += [*core_params, _cutoff(dataset, 30)]
     frame = as_float(_event_query(dataset, select, params, "e.occurred_at >= ?", [_cutoff(dataset, 90)]), list(RECENT_COLUMNS))
     snap = attach(snap, frame, dict.fromkeys(RECENT_COLUMNS, 0.0))
+    if not occurring(dataset, tuple(dataset.config.activation.core_features)):
+        snap["distinct_features_30d"] = np.nan  # no configured core feature ever occurs: no signal, not 0
     previous = snap["events_prev_30d"]
     snap["usage_change_30d"] = ((snap["events_30d"] - previous) / previous.where(previous > 0)).astype("float64")
     return snap
 
 
 def latest_event_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Latest activity event to as_of and the whole days since it."""
-    absent = _events_absent(dataset, snap, {"last_event_at": "datetime", "days_since_last_event": "float"})
+    """First and latest activity event to as_of and the whole days since each."""
+    absent = _events_absent(dataset, snap, {"last_event_at": "datetime", "days_since_last_event": "float",
+                                             "first_event_at": "datetime", "days_since_first_event": "float"})
     if absent is not None:
         return absent
     act, act_params = _activity_sql(dataset)
+    frame = _event_query(dataset, ["MAX(e.occurred_at) AS last_event_at", "MIN(e.occurred_at) AS first_event_at"], [],
+                         act, act_params)
+    for column in ("last_event_at", "first_event_at"):
+        frame[column] = to_datetime(frame[column]) if len(frame) else pd.Series([], dtype="datetime64[us]")
+    snap = attach(snap, frame, {"last_event_at": None, "first_event_at": None})
+    for column in ("last_event_at", "first_event_at"):
+        snap[column] = snap[column].astype("datetime64[us]")
+    snap["days_since_last_event"] = days_between(as_of, snap["last_event_at"].dt.normalize())
+    snap["days_since_first_event"] = days_between(as_of, snap["first_event_at"].dt.normalize())
+    return snap
+
+
+def activity_churn_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Event-only data: ``churned`` when the latest activity event — or, for a customer never active, the signup —
+    lies ``activity.churn_after_days`` or more days before as_of; ``churned_at`` = that day + churn_after_days.
+
+    The rule a growth-accounting view uses when there is no contract or order to end (config
+    ``activity.churn_after_days``, default 90). Customers who signed up fewer days ago are not churned.
+    """
+    days = dataset.config.activity.churn_after_days
+    act, act_params = _activity_sql(dataset)
     frame = _event_query(dataset, ["MAX(e.occurred_at) AS last_event_at"], [], act, act_params)
     frame["last_event_at"] = to_datetime(frame["last_event_at"]) if len(frame) else pd.Series([], dtype="datetime64[us]")
-    snap = attach(snap, frame, {"last_event_at": None})
-    snap["last_event_at"] = snap["last_event_at"].astype("datetime64[us]")
-    snap["days_since_last_event"] = days_between(as_of, snap["last_event_at"].dt.normalize())
+    last = attach(snap[["customer_id"]].copy(), frame, {"last_event_at": None})["last_event_at"].astype("datetime64[us]")
+    since = last.dt.normalize().fillna(snap["signup_date"].astype("datetime64[us]"))
+    churned_at = since + pd.Timedelta(days=days)
+    snap["churned"] = pd.array((churned_at <= as_of).to_numpy(), dtype="boolean")
+    snap["churned_at"] = churned_at.where(snap["churned"].to_numpy(dtype=bool)).astype("datetime64[us]")
     return snap
 
 
@@ -115,6 +152,8 @@ def milestone_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp)
     names = [activation.value_event, activation.onboarding_event]
     frame = as_float(_event_query(dataset, select, names, "e.event_name IN (?, ?)", names), ["onboarding_events"])
     frame["activated_at"] = to_datetime(frame["activated_at"]) if len(frame) else pd.Series([], dtype="datetime64[us]")
+    value_seen = bool(frame["activated_at"].notna().any()) if len(frame) else False
+    onboarding_seen = bool((frame["onboarding_events"] > 0).any()) if len(frame) else False
     snap = attach(snap, frame, {"activated_at": None, "onboarding_events": 0.0})
     snap["activated_at"] = snap["activated_at"].astype("datetime64[us]")
     snap["days_to_value"] = days_between(snap["activated_at"].dt.normalize(), snap["signup_date"])
@@ -122,6 +161,11 @@ def milestone_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp)
     steps = float(activation.onboarding_steps)
     snap["onboarding_steps_done"] = snap["onboarding_events"].clip(upper=steps)
     snap["onboarding_complete"] = (snap["onboarding_steps_done"] >= steps).astype("boolean")
+    # A configured event that never occurs in scope is a missing signal, not "nobody did it": NA, not False / 0.
+    if not value_seen:
+        snap = absent_columns(snap, {"activated": "boolean", "activated_at": "datetime", "days_to_value": "float"})
+    if not onboarding_seen:
+        snap = absent_columns(snap, {"onboarding_steps_done": "float", "onboarding_complete": "boolean"})
     return snap.drop(columns=["onboarding_events"])
 
 

@@ -29,7 +29,12 @@ def subscription_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timesta
                "is_active_subscriber": "boolean", "churned": "boolean", "churned_at": "datetime",
                "reactivated": "boolean", "reactivated_at": "datetime", "_first_sub_paid_at": "datetime"}
     if not dataset.has("subscriptions"):
-        return absent_columns(snap, columns)
+        snap = absent_columns(snap, columns)
+        if dataset.has("events") and not dataset.has("orders"):
+            from lifecycle.snapshot.sql import activity_churn_columns
+
+            snap = activity_churn_columns(dataset, snap, as_of)
+        return snap
     subs = dataset.table("subscriptions")[["customer_id", "start_date", "end_date", "mrr", "seats"]].copy()
     subs["customer_id"] = subs["customer_id"].astype("string")
     subs["seats"] = subs["seats"].astype("float64")

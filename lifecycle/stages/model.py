@@ -106,11 +106,12 @@ def preset_names() -> tuple[str, ...]:
 
 
 def load_model(name_or_path: str | Path = "default") -> StageModel:
-    """A shipped preset by name (default, saas, aarrr, ecommerce) or a user's TOML file by path.
+    """A shipped preset by name (default, saas, aarrr, ecommerce, activity) or a user's TOML file by path.
 
-    Raises ``ConfigError`` naming the file and the rule when the model is invalid.
+    ``auto`` without a dataset to look at is ``default`` (a ``Dataset`` resolves ``auto`` from its tables first:
+    ``lifecycle.config.choose_models``). Raises ``ConfigError`` naming the file and the rule when the model is invalid.
     """
-    text = str(name_or_path)
+    text = "default" if str(name_or_path) == "auto" else str(name_or_path)
     if text in preset_names():
         return _load_preset(text)
     path = Path(text).expanduser()
@@ -121,8 +122,8 @@ def load_model(name_or_path: str | Path = "default") -> StageModel:
 
 
 def model_for(dataset: Dataset) -> StageModel:
-    """The stage model the dataset's configuration selects (``models.stages``)."""
-    return load_model(dataset.config.models.stages)
+    """The stage model the dataset's configuration selects (``models.stages``; ``auto`` resolved from its tables)."""
+    return load_model(dataset.models.stages)
 
 
 @lru_cache(maxsize=16)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,9 +12,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lifecycle.config import load_config
 from lifecycle.doctor import DatasetReport, diagnose
+from lifecycle.readiness import EngineReadiness, engine_readiness
 from lifecycle.store import open_readonly
 from server.commands.root import app
+from lifecycle.dataset import data_end
 from server.dataset import DbOption, parse_as_of, resolve_db
 
 QUERY_TIME_LIMIT_S = 120.0
@@ -24,23 +28,35 @@ def doctor_command(
     db: DbOption = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Day the data should describe (YYYY-MM-DD); later dates are flagged. Default: the latest date in the data.", metavar="DATE")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    config_file: Annotated[Path | None, typer.Option("--config", help="Engine configuration TOML: also compute every metric "
+                                                     "with it (computable or not, and why) and propose activation events.",
+                                                     metavar="FILE")] = None,
+    metrics: Annotated[bool, typer.Option("--metrics", help="Compute every metric with the default configuration (as "
+                                          "--config does with yours) and propose activation events.")] = False,
 ) -> None:
     """Check the dataset: tables, date coverage, computable metrics and data-quality warnings."""
     day = parse_as_of(as_of)
     path = resolve_db(db)
+    config = load_config(config_file) if config_file is not None or metrics else None
     conn = open_readonly(path, QUERY_TIME_LIMIT_S)
     try:
         report = diagnose(conn, day)
     finally:
         conn.close()
+    engine = (engine_readiness(path, day or data_end(path), config, str(config_file) if config_file else "the default configuration")
+              if config is not None else None)
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+        data = report.to_dict()
+        if engine is not None:
+            data["engine"] = engine.to_dict()
+        typer.echo(json.dumps(data, indent=2))
     else:
-        print_report(report, Console())
+        print_report(report, Console(), engine)
 
 
-def print_report(report: DatasetReport, console: Console) -> None:
-    """Render the report as three rich tables (tables, metric groups, warnings) plus notes."""
+def print_report(report: DatasetReport, console: Console, engine: EngineReadiness | None = None) -> None:
+    """Render the report as rich tables (tables, metric groups, warnings; with ``engine``: every metric with its
+    reason, small samples, and candidate activation events with a config snippet) plus notes."""
     tables = Table(title="Tables", title_justify="left")
     for heading, justify in (("table", "left"), ("rows", "right"), ("from", "left"), ("to", "left")):
         tables.add_column(heading, justify=justify)  # type: ignore[arg-type]
@@ -67,12 +83,54 @@ def print_report(report: DatasetReport, console: Console) -> None:
             found.add_row(f"[{colour}]{w.severity}[/]", w.code, f"{w.count:,}", escape(w.message),
                           escape(", ".join(w.examples)))
         console.print(found)
+    elif engine is not None and engine.small_samples:
+        console.print("Data quality: no data problems found, but some headlines rest on small samples (below).")
     else:
         console.print("Data quality: no problems found.")
+    if engine is not None:
+        print_engine(engine, console)
     as_of = _day(report.as_of) + (" (inferred from the data)" if report.as_of_inferred else "")
     console.print(f"As of: {as_of}")
     for note in report.notes:
         console.print(f"Note: {escape(note)}", highlight=False)
+
+
+def print_engine(engine: EngineReadiness, console: Console) -> None:
+    """Every metric computable or not (with the reason), headlines on small samples, activation candidates."""
+    table = Table(title=f"Metrics with {engine.config_name} (stage model {engine.stage_model}, health profile {engine.health_profile})",
+                  title_justify="left")
+    for heading in ("metric", "computable", "value", "n", "why / caveat"):
+        table.add_column(heading, overflow="fold")
+    for row in engine.metrics:
+        table.add_row(row.metric_id, "[green]yes[/]" if row.computable else "[dim]no[/]", escape(row.display),
+                      str(row.sample_size), escape(row.reason or ""))
+    console.print(table)
+    if engine.small_samples:
+        console.print("Small samples (read as indicative, not as a trend):", highlight=False)
+        for line in engine.small_samples:
+            console.print(f"  - {escape(line)}", highlight=False)
+    candidates = engine.candidates
+    title = (f"Candidate activation events: done in the first {candidates.early_days} days after signup, lift in the share "
+             f"active in days {candidates.early_days + 1}–{candidates.early_days + candidates.horizon_days} "
+             f"({candidates.cohort:,} customers old enough to judge, {candidates.retained:,} active then)")
+    if not candidates.candidates:
+        console.print(f"{title}: none — {escape(candidates.note or '')}", highlight=False)
+        return
+    found = Table(title=title, title_justify="left")
+    for heading, justify in (("event", "left"), ("did it", "right"), ("active after, did", "right"),
+                             ("active after, did not", "right"), ("lift [95% CI]", "right")):
+        found.add_column(heading, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for c in candidates.candidates:
+        found.add_row(escape(c.event_name), f"{c.did:,}", f"{c.rate_did:.0%}", f"{c.rate_did_not:.0%}",
+                      f"{c.lift:.2f} [{c.lift_low:.2f}–{c.lift_high:.2f}]")
+    console.print(found)
+    snippet = candidates.snippet()
+    if snippet:
+        console.print("Suggested configuration (an association, not a cause: check each event is a real product moment):",
+                      highlight=False)
+        console.print(escape(snippet), highlight=False, soft_wrap=True)
+    else:
+        console.print("No event's lift interval lies above 1: no activation event to propose yet.", highlight=False)
 
 
 def _day(value: date | None) -> str:

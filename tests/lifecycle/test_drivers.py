@@ -109,10 +109,12 @@ def test_signals_are_read_at_as_of_minus_horizon_without_look_ahead(tmp_path: Pa
     """Signal date 2024-06-30 − 90 d = 2024-04-01; all three signed up 2024-03-25 (onboarding then).
     x1 connected an integration on 03-28 (before) → with; x2 on 05-01 (after the signal date) → without;
     x3 never used the product → stays in onboarding. Both x1 and x2 reached first value on 03-26 and are in
-    adoption by as_of. With: 1/1; without: x2 progressed, x3 did not → 1/2."""
+    adoption by as_of (a login on 06-15 keeps them from churning: event-only data churns after 90 silent days).
+    With: 1/1; without: x2 progressed, x3 did not → 1/2."""
     customers = [{"customer_id": c, "signup_date": "2024-03-25"} for c in ("x1", "x2", "x3")]
     events = [_ev("x1", "2024-03-26T10:00:00", "report_created"), _ev("x2", "2024-03-26T10:00:00", "report_created"),
-              _ev("x1", "2024-03-28T10:00:00", "integration_connected"), _ev("x2", "2024-05-01T10:00:00", "integration_connected")]
+              _ev("x1", "2024-03-28T10:00:00", "integration_connected"), _ev("x2", "2024-05-01T10:00:00", "integration_connected"),
+              _ev("x1", "2024-06-15T10:00:00", "login"), _ev("x2", "2024-06-15T10:00:00", "login")]
     ds = make_dataset(tmp_path, {"customers": customers, "events": events}, as_of="2024-06-30")
     report = progression_drivers(ds, DEFAULT, horizon_days=90)
     assert report.note == CAVEAT and str(report.signal_date) == "2024-04-01"

@@ -131,5 +131,5 @@ def test_profile_file_errors_name_the_path(tmp_path: Path) -> None:
     path.write_text("[components\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="custom.toml: invalid TOML"):
         load_health_profile(path)
-    with pytest.raises(ConfigError, match="health profile 'nope' not found: use one of default"):
+    with pytest.raises(ConfigError, match="health profile 'nope' not found: use one of activity, default, ecommerce"):
         load_health_profile("nope")

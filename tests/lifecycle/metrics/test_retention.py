@@ -94,26 +94,27 @@ def churn_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return quick_store(tmp_path_factory.mktemp("churn") / "churn.db", {"customers": CHURN_CUSTOMERS, "subscriptions": CHURN_SUBS})
 
 
-def test_logo_churn_is_churned_over_customers_paying_at_each_month_start(churn_store: Path) -> None:
-    """Paying (mrr > 0) at month starts — g's free plan never counts:
+def test_logo_churn_is_bridge_churn_over_customers_paying_at_the_end_of_the_month_before(churn_store: Path) -> None:
+    """The one definition (MRR bridge): at risk in month m = paying (mrr > 0) at the end of m−1; churned = of those,
+    paying nothing at the end of m. g's free plan never counts.
 
-    Jan 1: a b c d f h (6); Feb 1: a b c e f h → d churned in Jan (1/6).
-    Feb 1: 6; Mar 1: a b f h → c and e churned in Feb (2/6); b's plan switch on 02-15 is not churn.
-    Mar 1: 4; Apr 1: a b f → h churned in Mar (1/4), even though it comes back on 04-10.
-    Apr 1: 3; May 1: a b f h → 0/3; f's end on 05-01 is after as_of, so f still counts as paying.
-    Total 4 / 19.
+    Jan: Dec 31 a b c d f (5); Jan 31: d gone (its end 01-31 is exclusive) → 1/5.
+    Feb: Jan 31 a b c e f h (6); Feb 29: c gone (ended 02-10) → 1/6; b's plan switch on 02-15 is not churn.
+    Mar: Feb 29 a b e f h (5); Mar 31: e gone (ended 03-01) → 1/5; h still pays on 03-31 (ends 04-01).
+    Apr: Mar 31 a b f h (4); Apr 30: all pay (h is back from 04-10, f's end on 05-01 is after as_of) → 0/4.
+    Total 3 / 20. (A paying-on-the-1st count would give 4/19: it churns h in March although h was back within April.)
     """
     result = compute_metric(open_at(churn_store, "2024-04-30", ("2024-01-01", "2024-04-30")), "logo_churn_rate")
-    assert (result.numerator, result.denominator) == (4.0, 19.0)
+    assert (result.numerator, result.denominator) == (3.0, 20.0)
     assert [(key, r.numerator, r.denominator) for key, r in result.breakdown] == [
-        ("2024-01", 1.0, 6.0), ("2024-02", 2.0, 6.0), ("2024-03", 1.0, 4.0), ("2024-04", 0.0, 3.0)]
+        ("2024-01", 1.0, 5.0), ("2024-02", 1.0, 6.0), ("2024-03", 1.0, 5.0), ("2024-04", 0.0, 4.0)]
 
 
 def test_logo_churn_filtered_to_a_segment(churn_store: Path) -> None:
-    """SMB = a c e. At risk: Jan a c (2), Feb a c e (3), Mar a (1), Apr a (1); churned: c and e in Feb → 2/7."""
+    """SMB = a c e. At risk: Jan a c (2), Feb a c e (3), Mar a e (2), Apr a (1); churned: c in Feb, e in Mar → 2/8."""
     ds = open_at(churn_store, "2024-04-30", ("2024-01-01", "2024-04-30"), filters=Filters(segment=("SMB",)))
     result = compute_metric(ds, "logo_churn_rate")
-    assert (result.numerator, result.denominator) == (2.0, 7.0)
+    assert (result.numerator, result.denominator) == (2.0, 8.0)
 
 
 def test_logo_churn_without_a_complete_month_in_the_window_is_none(churn_store: Path) -> None:

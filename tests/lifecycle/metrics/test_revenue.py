@@ -102,25 +102,26 @@ def test_quick_ratio_is_gained_over_lost_mrr(story: Dataset) -> None:
 
 
 def test_ltv_is_margin_arpa_over_monthly_logo_churn(story: Dataset) -> None:
-    """Logo churn per month 0/4, 0/4, 1/5, 0/4 → mean 0.05. LTV = 90 × 0.8 ÷ 0.05 = 1440."""
+    """Logo churn per month 0/4, 0/4, 1/5, 0/4 → pooled 1/17 (the displayed logo_churn_rate). LTV = 90 × 0.8 × 17 = 1224."""
     result = compute_metric(story, "ltv")
-    assert (result.numerator, result.denominator) == pytest.approx((72.0, 0.05), abs=1e-12)
-    assert result.value == pytest.approx(1440, abs=1e-9)
+    assert (result.numerator, result.denominator) == pytest.approx((72.0, 1 / 17), abs=1e-12)
+    assert result.value == pytest.approx(1224, abs=1e-9)
+    assert result.denominator == compute_metric(story, "logo_churn_rate").value
 
 
 def test_ltv_uses_the_configured_gross_margin(story_db: Path) -> None:
-    """Margin 0.5: LTV = 90 × 0.5 ÷ 0.05 = 900; CAC payback = 400 ÷ (90 × 0.5) = 8.888… months."""
+    """Margin 0.5: LTV = 90 × 0.5 ÷ (1/17) = 765; CAC payback = 400 ÷ (90 × 0.5) = 8.888… months."""
     config = EngineConfig(revenue=RevenueConfig(gross_margin=0.5))
     ds = open_at(story_db, as_of="2024-04-30", window=STORY_WINDOW, config=config)
-    assert compute_metric(ds, "ltv").value == pytest.approx(900, abs=1e-9)
+    assert compute_metric(ds, "ltv").value == pytest.approx(765, abs=1e-9)
     assert compute_metric(ds, "cac_payback_months").value == pytest.approx(400 / 45, abs=1e-12)
 
 
 def test_ltv_to_cac_and_payback_use_cac_of_customers_signed_up_in_the_window(story: Dataset) -> None:
-    """CAC = (300 + 500) ÷ 2 = 400 (a–d signed up before the window). LTV:CAC = 1440 ÷ 400 = 3.6;
+    """CAC = (300 + 500) ÷ 2 = 400 (a–d signed up before the window). LTV:CAC = 1224 ÷ 400 = 3.06;
     payback = 400 ÷ (90 × 0.8) = 5.555… months."""
     ratio = compute_metric(story, "ltv_to_cac")
-    assert ratio.value == pytest.approx(3.6, abs=1e-12) and ratio.denominator == 400 and ratio.sample_size == 2
+    assert ratio.value == pytest.approx(3.06, abs=1e-12) and ratio.denominator == 400 and ratio.sample_size == 2
     payback = compute_metric(story, "cac_payback_months")
     assert payback.value == pytest.approx(400 / 72, abs=1e-12)
 
