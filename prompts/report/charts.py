@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -110,8 +110,17 @@ def _mrr(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
     return ReportChart("mrr", "growth_expansion", title, alt, svg)
 
 
+def cohort_window(dataset: Any) -> Window:
+    """From the first day of the earliest signup month in scope to as_of: every cohort the data has."""
+    signups = dataset.customers()["signup_date"].dropna()
+    if signups.empty:
+        return dataset.window
+    first = signups.min()
+    return Window(date(first.year, first.month, 1), dataset.as_of)
+
+
 def _cohorts(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
-    wide = dataset.rescoped(Scope(dataset.as_of, Window.trailing_months(dataset.as_of, 36), dataset.filters))
+    wide = dataset.rescoped(Scope(dataset.as_of, cohort_window(dataset), dataset.filters))
     table = cohort_retention(wide, mode="recurring", basis="logo")
     if not table.cohorts:
         return None

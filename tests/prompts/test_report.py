@@ -88,3 +88,11 @@ def test_markdown_report_leads_with_findings_and_links_chart_files(demo: tuple[D
     assert text.index("## Обзор") < text.index("### Выводы") < text.index("## Приложение")
     assert "](all.chart-funnel.svg)" in text and "58,5\u00a0%" in text
     assert all(c.svg.startswith(b"<?xml") and b"<script" not in c.svg for c in charts)
+
+
+def test_the_cohort_heatmap_shows_every_signup_month_of_the_data(demo: tuple[Dataset, FactBundle]) -> None:
+    """The demo's customers sign up in each of its 24 months (2024-01 .. 2025-12): 24 cohort rows, not the window's 12."""
+    dataset, _ = demo
+    months = dataset.customers()["signup_date"].dt.strftime("%Y-%m").nunique()
+    chart = next(c for c in report_charts(dataset, "en") if c.key == "cohorts")
+    assert months == 24 and chart.alt.endswith(f": {months} (2024-01 – 2025-12)")
