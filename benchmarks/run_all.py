@@ -180,8 +180,8 @@ NOTES = {
                  "data's last day. A *confident zero* is a metric of exactly 0 while none of the events it is configured "
                  "to read occur in the data; *zero facts without signal* are such metrics and money facts of 0 in a "
                  "dataset with no subscriptions or orders; *coverage* is the share of the health profile's designed "
-                 "weight a score rests on. Sources, licences and the two documented preparation steps are in the "
-                 "script's docstring.",
+                 "weight a score rests on. The files are imported as they ship (customers derived by the importer's "
+                 "`--derive-customers`); sources and licences are in the script's docstring.",
     "demo": "Deterministic: the same bytes every build (2,022 customers, 2024-01-01 … 2025-12-31).",
     "import": "1M product-event rows through `lifecycle.importing.import_file`; see docs/importing.md.",
     "clv": "Fit times of our BG/NBD, Pareto/NBD, Gamma-Gamma and sBG next to `lifetimes` (not a dependency); "
