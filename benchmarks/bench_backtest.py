@@ -76,7 +76,7 @@ def _snapshot(db: str, day: date) -> pd.DataFrame:
     try:
         return build_snapshot(dataset)
     finally:
-        dataset.backend.close()  # type: ignore[attr-defined]
+        dataset.close()
 
 
 def _rate(mask: np.ndarray, labels: np.ndarray) -> float | None:

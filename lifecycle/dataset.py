@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lifecycle.sources.backend import Backend, SqliteBackend
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig, ModelsConfig, resolve_models
 from lifecycle.errors import QueryError
-from lifecycle.filters import Filters, Scope, Window
+from lifecycle.filters import Filters
+from lifecycle.scope import Scope, Window
 from lifecycle.schema import TABLES, ColumnKind
+from lifecycle.sources import DEFAULT_TIME_LIMIT_S, Connection, DataSource, open_source
 
 
 def next_day_iso(day: date) -> str:
@@ -43,24 +44,31 @@ def day_number(values: pd.Series) -> np.ndarray:
 
 @dataclass
 class Dataset:
-    """A backend seen through a scope (as_of, window, filters) and a configuration."""
+    """A connection to a data source seen through a scope (as_of, window, filters) and a configuration."""
 
-    backend: Backend
+    connection: Connection
     scope: Scope
     config: EngineConfig = DEFAULT_CONFIG
+    source: DataSource | None = None  # where the connection came from (caches key on its identity)
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
     def models(self) -> ModelsConfig:
         """The stage model and health profile to use: the configured ones, ``auto`` resolved from the tables that hold
         rows (``lifecycle.config.choose_models``: subscriptions → default, orders → ecommerce, events → activity)."""
-        return resolve_models(self.config, self.backend.has_table).models
+        return resolve_models(self.config, self.connection.has_table).models
 
     @classmethod
-    def open(cls, db_path: str | Path, as_of: date, filters: Filters | None = None, window: Window | None = None,
-             config: EngineConfig = DEFAULT_CONFIG, time_limit_s: float | None = 30.0) -> Dataset:
-        """A dataset over the SQLite store at ``db_path`` (read-only connection)."""
-        return cls(SqliteBackend(Path(db_path), time_limit_s), Scope.at(as_of, filters, window), config)
+    def open(cls, source: DataSource | str | Path, as_of: date, filters: Filters | None = None, window: Window | None = None,
+             config: EngineConfig = DEFAULT_CONFIG, time_limit_s: float | None = DEFAULT_TIME_LIMIT_S) -> Dataset:
+        """A dataset over ``source`` (a ``DataSource``, or the path of the importer's SQLite file) on a new
+        read-only connection; a path's source gets ``time_limit_s`` per statement."""
+        opened = open_source(source, time_limit_s=time_limit_s)
+        return cls(opened.connect(), Scope.at(as_of, filters, window), config, opened)
+
+    def close(self) -> None:
+        """Close the connection (the dataset cannot read afterwards)."""
+        self.connection.close()
 
     @property
     def as_of(self) -> date:
@@ -75,12 +83,12 @@ class Dataset:
         return self.scope.filters
 
     def rescoped(self, scope: Scope) -> Dataset:
-        """The same backend and config seen through another scope (fresh cache)."""
-        return Dataset(self.backend, scope, self.config)
+        """The same connection and config seen through another scope (fresh cache)."""
+        return Dataset(self.connection, scope, self.config, self.source)
 
     def has(self, table: str) -> bool:
         """Whether ``table`` exists and has rows (before filtering)."""
-        return self.backend.has_table(table)
+        return self.connection.has_table(table)
 
     def customers(self) -> pd.DataFrame:
         """Customers selected by the filters who had signed up by ``as_of``."""
@@ -112,9 +120,9 @@ class Dataset:
             if unknown:
                 raise QueryError(f"unknown column(s) {unknown} of table {name!r}")
             columns = list(only)
-        if extra and self.backend.has_table(name):
-            columns += [c for c in self.backend.extra_columns(name) if c not in columns]
-        if not self.backend.has_table(name):
+        if extra and self.connection.has_table(name):
+            columns += [c for c in self.connection.extra_columns(name) if c not in columns]
+        if not self.connection.has_table(name):
             return _typed(pd.DataFrame({c: pd.Series([], dtype="string") for c in columns}), name)
         select = ", ".join(f't."{c}"' for c in columns)
         where: list[str] = []
@@ -136,7 +144,7 @@ class Dataset:
             where.append(f't."{spec.customer_column}" IN (SELECT c.customer_id FROM customers c WHERE {clause})')
             params += values
         order = f' ORDER BY t."{spec.primary_key}"'
-        frame = self.backend.query(f'SELECT {select} FROM "{name}" t WHERE {" AND ".join(where) or "1 = 1"}{order}', params)
+        frame = self.connection.query(f'SELECT {select} FROM "{name}" t WHERE {" AND ".join(where) or "1 = 1"}{order}', params)
         frame = _typed(frame, name)
         return _mask_after(frame, name, self.as_of)
 
@@ -175,24 +183,7 @@ def _mask_after(frame: pd.DataFrame, table: str, as_of: date) -> pd.DataFrame:
     return frame
 
 
-# Tables whose time column may legitimately lie in the future (an invoice is due after it is issued).
-ACTIVITY_COLUMN = {"invoices": "issued_at"}
-
-
-def data_end(db_path: str | Path) -> date:
-    """The latest day on which the dataset records activity — the natural default ``as_of``: the max of every
-    table's time column (invoices by issue day, since due dates lie ahead). ``QueryError`` on an empty dataset."""
-    backend = SqliteBackend(Path(db_path))
-    try:
-        latest: list[str] = []
-        for name, spec in TABLES.items():
-            column = ACTIVITY_COLUMN.get(name, spec.time_column)
-            if column and backend.has_table(name):
-                value = backend.query(f'SELECT MAX("{column}") AS m FROM "{name}"')["m"].iloc[0]
-                if isinstance(value, str) and value:
-                    latest.append(value[:10])
-        if not latest:
-            raise QueryError("the dataset has no dated rows yet: import customers first (`lifecycle import customers FILE`)")
-        return date.fromisoformat(max(latest))
-    finally:
-        backend.close()
+def data_end(source: DataSource | str | Path) -> date:
+    """The latest day on which the dataset records activity — the natural default ``as_of`` (see
+    ``lifecycle.sources.data_range``). ``QueryError`` on an empty dataset."""
+    return open_source(source).data_range().last

@@ -1,7 +1,7 @@
 """`lifecycle doctor`: what a dataset holds, what it can compute, and what looks wrong in it.
 
-``diagnose(conn)`` reads a lifecycle database (any ``sqlite3`` connection, normally one from
-``lifecycle.store.open_readonly``) and returns a ``DatasetReport``:
+``diagnose(connection)`` reads a lifecycle dataset through a ``lifecycle.sources.Connection`` (any source:
+``DataSource.diagnose`` opens one) and returns a ``DatasetReport``:
 
 - per canonical table: row count and date coverage (min/max of its time column);
 - which metric groups are computable from the tables that hold rows (``CAPABILITIES``, plain data the
@@ -11,21 +11,21 @@
   backwards, and (as information) duplicate company names.
 
 Every identifier in the SQL comes from the schema allowlist (``lifecycle.schema.TABLES``) and every
-value is bound, so nothing a user imported can change a query. Queries go through
-``lifecycle.store.execute_limited``, so a connection opened with a time limit raises
-``QueryTimeoutError`` instead of running forever.
+value is bound, so nothing a user imported can change a query. Queries run under the source's time limit, so
+a slow check raises ``QueryTimeoutError`` instead of running forever.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from itertools import combinations
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lifecycle.schema import TABLES, ColumnKind, TableSpec
-from lifecycle.store import execute_limited
+
+if TYPE_CHECKING:  # the sources import this module (DataSource.diagnose)
+    from lifecycle.sources.base import Connection
 
 EXAMPLE_LIMIT = 3
 DATE_KINDS = (ColumnKind.DATE, ColumnKind.DATETIME)
@@ -233,7 +233,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def diagnose(conn: sqlite3.Connection, as_of: date | None = None) -> DatasetReport:
+def diagnose(conn: Connection, as_of: date | None = None) -> DatasetReport:
     """Describe the dataset behind ``conn`` and check its quality.
 
     ``as_of`` is the day the data is meant to describe; dates after it are flagged (except
@@ -273,33 +273,32 @@ def _ident(name: str) -> str:
     return f'"{name}"'
 
 
-def _present_tables(conn: sqlite3.Connection) -> frozenset[str]:
-    rows = execute_limited(conn, "SELECT name FROM sqlite_master WHERE type = 'table'")
-    return frozenset(name for (name,) in rows if name in TABLES)
+def _present_tables(conn: Connection) -> frozenset[str]:
+    return frozenset(name for name in conn.tables() if name in TABLES)
 
 
 Span = tuple[date | None, date | None]
 
 
-def _spans(conn: sqlite3.Connection, present: frozenset[str]) -> dict[tuple[str, str], Span]:
+def _spans(conn: Connection, present: frozenset[str]) -> dict[tuple[str, str], Span]:
     """Earliest and latest day of every date column of the tables present, keyed by (table, column)."""
     return {(spec.name, column): _span(conn, spec.name, column)
             for spec in TABLES.values() if spec.name in present for column in _date_columns(spec)}
 
 
-def _span(conn: sqlite3.Connection, table_name: str, column_name: str) -> Span:
+def _span(conn: Connection, table_name: str, column_name: str) -> Span:
     """min/max of the column over digit-leading text (ISO dates sort as text); a malformed end becomes ``None``.
 
     Malformed values themselves are counted by the ``bad_date_format`` check.
     """
     table, column = _ident(table_name), _ident(column_name)
-    first, last = execute_limited(conn, f"SELECT min({column}), max({column}) FROM {table} "
+    first, last = conn.rows(f"SELECT min({column}), max({column}) FROM {table} "
                                         f"WHERE {column} >= '0' AND {column} < ':'")[0]
     return _to_date(first), _to_date(last)
 
 
-def _table_report(conn: sqlite3.Connection, spec: TableSpec, spans: dict[tuple[str, str], Span]) -> TableReport:
-    (count,) = execute_limited(conn, f"SELECT count(*) FROM {_ident(spec.name)}")[0]
+def _table_report(conn: Connection, spec: TableSpec, spans: dict[tuple[str, str], Span]) -> TableReport:
+    (count,) = conn.rows(f"SELECT count(*) FROM {_ident(spec.name)}")[0]
     first, last = spans.get((spec.name, spec.time_column), (None, None)) if spec.time_column else (None, None)
     return TableReport(spec.name, count, spec.time_column, first, last)
 
@@ -327,19 +326,19 @@ def _latest_date(spans: dict[tuple[str, str], Span]) -> date | None:
 # --------------------------------------------------------------------------------------------------
 
 
-def _capability(conn: sqlite3.Connection, name: str, rule: CapabilityRule, rows: dict[str, int]) -> Capability:
+def _capability(conn: Connection, name: str, rule: CapabilityRule, rows: dict[str, int]) -> Capability:
     computable = any(all(_requirement_met(conn, req, rows) for req in alternative) for alternative in rule.needs)
     return Capability(name, rule.label, computable, rule.describe_needs())
 
 
-def _requirement_met(conn: sqlite3.Connection, requirement: str, rows: dict[str, int]) -> bool:
+def _requirement_met(conn: Connection, requirement: str, rows: dict[str, int]) -> bool:
     table_name, _, column_name = requirement.partition(".")
     if rows.get(table_name, 0) == 0:
         return False
     if not column_name:
         return True
     table, column = _ident(table_name), _ident(column_name)
-    return execute_limited(conn, f"SELECT 1 FROM {table} WHERE {column} IS NOT NULL AND {column} != '' LIMIT 1") != []
+    return conn.rows(f"SELECT 1 FROM {table} WHERE {column} IS NOT NULL AND {column} != '' LIMIT 1") != []
 
 
 # --------------------------------------------------------------------------------------------------
@@ -347,7 +346,7 @@ def _requirement_met(conn: sqlite3.Connection, requirement: str, rows: dict[str,
 # --------------------------------------------------------------------------------------------------
 
 
-def _warnings(conn: sqlite3.Connection, present: frozenset[str], as_of: date | None) -> tuple[DataWarning, ...]:
+def _warnings(conn: Connection, present: frozenset[str], as_of: date | None) -> tuple[DataWarning, ...]:
     found: list[DataWarning] = []
     for spec in TABLES.values():
         if spec.name not in present:
@@ -367,7 +366,7 @@ def _warnings(conn: sqlite3.Connection, present: frozenset[str], as_of: date | N
     return tuple(found)
 
 
-def _finding(conn: sqlite3.Connection, code: str, spec: TableSpec, column: str | None, where: str,
+def _finding(conn: Connection, code: str, spec: TableSpec, column: str | None, where: str,
              params: tuple = (), *, common: bool = False, **fields: object) -> list[DataWarning]:
     """Count the rows of ``spec`` matching ``where`` and list up to 3 of their primary keys (smallest first).
 
@@ -377,12 +376,12 @@ def _finding(conn: sqlite3.Connection, code: str, spec: TableSpec, column: str |
     """
     table, pk = _ident(spec.name), _ident(spec.primary_key)
     if common:
-        (count,) = execute_limited(conn, f"SELECT count(*) FROM {table} WHERE {where}", params)[0]
-        rows = execute_limited(conn, f"SELECT {pk} FROM {table} WHERE {where} ORDER BY {pk} LIMIT ?",
+        (count,) = conn.rows(f"SELECT count(*) FROM {table} WHERE {where}", params)[0]
+        rows = conn.rows(f"SELECT {pk} FROM {table} WHERE {where} ORDER BY {pk} LIMIT ?",
                                (*params, EXAMPLE_LIMIT)) if count else []
         examples = tuple(str(key) for (key,) in rows)
     else:
-        rows = execute_limited(conn, f"SELECT {pk}, count(*) OVER () FROM {table} WHERE {where} ORDER BY {pk} LIMIT ?",
+        rows = conn.rows(f"SELECT {pk}, count(*) OVER () FROM {table} WHERE {where} ORDER BY {pk} LIMIT ?",
                                (*params, EXAMPLE_LIMIT))
         count = rows[0][1] if rows else 0
         examples = tuple(str(key) for key, _ in rows)
@@ -397,7 +396,7 @@ def _warning(code: str, table: str, column: str | None, count: int, examples: tu
     return DataWarning(code, spec.severity, table, column, count, examples, message)
 
 
-def _orphans(conn: sqlite3.Connection, spec: TableSpec, present: frozenset[str]) -> list[DataWarning]:
+def _orphans(conn: Connection, spec: TableSpec, present: frozenset[str]) -> list[DataWarning]:
     found: list[DataWarning] = []
     for column_name, target_name in spec.references:
         column = _ident(column_name)
@@ -410,7 +409,7 @@ def _orphans(conn: sqlite3.Connection, spec: TableSpec, present: frozenset[str])
     return found
 
 
-def _bad_dates(conn: sqlite3.Connection, spec: TableSpec) -> list[DataWarning]:
+def _bad_dates(conn: Connection, spec: TableSpec) -> list[DataWarning]:
     found: list[DataWarning] = []
     for column_name in _date_columns(spec):
         column = _ident(column_name)
@@ -418,7 +417,7 @@ def _bad_dates(conn: sqlite3.Connection, spec: TableSpec) -> list[DataWarning]:
     return found
 
 
-def _future_dates(conn: sqlite3.Connection, spec: TableSpec, as_of: date) -> list[DataWarning]:
+def _future_dates(conn: Connection, spec: TableSpec, as_of: date) -> list[DataWarning]:
     found: list[DataWarning] = []
     for column_name in _date_columns(spec):
         if (spec.name, column_name) in FUTURE_ALLOWED:
@@ -431,7 +430,7 @@ def _future_dates(conn: sqlite3.Connection, spec: TableSpec, as_of: date) -> lis
     return found
 
 
-def _value_checks(conn: sqlite3.Connection, spec: TableSpec) -> list[DataWarning]:
+def _value_checks(conn: Connection, spec: TableSpec) -> list[DataWarning]:
     found: list[DataWarning] = []
     for col in spec.columns:
         column = _ident(col.name)
@@ -447,7 +446,7 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _duplicates(conn: sqlite3.Connection, spec: TableSpec, key: tuple[str, ...]) -> list[DataWarning]:
+def _duplicates(conn: Connection, spec: TableSpec, key: tuple[str, ...]) -> list[DataWarning]:
     """Rows repeating an earlier row's ``key`` (the first row of each group, by primary key, is not counted).
 
     Candidates are first narrowed to groups sharing the key's (customer, time) columns — the pair every
@@ -461,13 +460,13 @@ def _duplicates(conn: sqlite3.Connection, spec: TableSpec, key: tuple[str, ...])
     return _finding(conn, "duplicate_rows", spec, None, where, key=", ".join(key))
 
 
-def _ordering(conn: sqlite3.Connection, code: str, spec: TableSpec, pairs: tuple[tuple[str, str], ...]) -> list[DataWarning]:
+def _ordering(conn: Connection, code: str, spec: TableSpec, pairs: tuple[tuple[str, str], ...]) -> list[DataWarning]:
     backwards = " OR ".join(f"({_ident(a)} IS NOT NULL AND {_ident(b)} IS NOT NULL AND {_ident(a)} > {_ident(b)})" for a, b in pairs)
     column = pairs[0][1] if len(pairs) == 1 else None
     return _finding(conn, code, spec, column, f"({backwards})")
 
 
-def _duplicate_company_names(conn: sqlite3.Connection) -> list[DataWarning]:
+def _duplicate_company_names(conn: Connection) -> list[DataWarning]:
     """Customers whose company name (trimmed, case-insensitive) is shared with another customer."""
     spec = TABLES["customers"]
     name = "lower(trim(company))"

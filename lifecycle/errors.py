@@ -67,6 +67,10 @@ class DatabaseBusyError(DatasetError):
         self.waited_s = waited_s
 
 
+class DatasetUnreadableError(DatasetError):
+    """The data source exists but cannot be read (a damaged file, not a database)."""
+
+
 class SchemaVersionError(DatasetError):
     """The database was written by a newer version of Lifecycle MCP or cannot be migrated."""
 

@@ -1,4 +1,4 @@
-"""Population filters and time windows, applied uniformly to every metric.
+"""Population filters, applied uniformly to every metric (the time side of a scope: ``lifecycle.scope``).
 
 A ``Filters`` value selects customers by their attributes (any-of within a dimension, all-of across
 dimensions) and by signup cohort range; every other table is restricted to the selected customers. Leads
@@ -9,8 +9,8 @@ are not customers yet: lead-based metrics apply the dimensions leads carry (``se
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from lifecycle.errors import QueryError
@@ -115,55 +115,3 @@ def add_months(day: date, months: int) -> date:
     year, month = divmod(month_index, 12)
     last = calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(day.day, last))
-
-
-@dataclass(frozen=True)
-class Window:
-    """An inclusive date range ``[start, end]`` a metric is measured over."""
-
-    start: date
-    end: date
-
-    @classmethod
-    def trailing_months(cls, as_of: date, months: int = 12) -> Window:
-        """The ``months`` calendar months ending on ``as_of`` (e.g. TTM: 2024-07-01 .. 2025-06-30 for as_of 2025-06-30)."""
-        return cls(add_months(as_of, -months) + timedelta(days=1), as_of)
-
-    @property
-    def days(self) -> int:
-        """Number of days in the window, both ends included."""
-        return (self.end - self.start).days + 1
-
-    def to_dict(self) -> dict[str, str]:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Everything that fixes a computation's population and time: as_of, window and filters."""
-
-    as_of: date
-    window: Window
-    filters: Filters = field(default_factory=Filters)
-
-    @classmethod
-    def at(cls, as_of: date, filters: Filters | None = None, window: Window | None = None) -> Scope:
-        """A scope with the default trailing-12-month window (``as_of`` checked by :func:`check_as_of`)."""
-        check_as_of(as_of)
-        return cls(as_of, window or Window.trailing_months(as_of), filters or Filters())
-
-
-EARLIEST_AS_OF = date(1900, 1, 1)
-LATEST_AS_OF = date(2999, 12, 31)
-
-
-def check_as_of(day: date) -> date:
-    """``day`` if it lies in EARLIEST_AS_OF..LATEST_AS_OF, else ``QueryError``.
-
-    The engine shifts as_of by months and years (windows, cohorts, trends), which must stay inside the calendar
-    Python can represent; no business data lies outside these centuries.
-    """
-    if not EARLIEST_AS_OF <= day <= LATEST_AS_OF:
-        raise QueryError(f"as_of {day.isoformat()} is out of range: pick a day between {EARLIEST_AS_OF} and "
-                         f"{LATEST_AS_OF}, or omit it to use the data's last day")
-    return day

@@ -16,6 +16,7 @@ from typing import Any
 from lifecycle.activation_candidates import CandidateReport, activation_candidates
 from lifecycle.config import EngineConfig
 from lifecycle.dataset import Dataset
+from lifecycle.sources import DataSource
 from lifecycle.facts.bundle import format_value
 from lifecycle.metrics.registry import compute_all
 
@@ -54,9 +55,11 @@ class EngineReadiness:
                 "candidates": self.candidates.to_dict()}
 
 
-def engine_readiness(db_path: str | Path, as_of: date, config: EngineConfig, config_name: str = "the configuration") -> EngineReadiness:
-    """Compute every registered metric on the store at ``db_path`` with ``config`` and propose activation events."""
-    dataset = Dataset.open(db_path, as_of, config=config, time_limit_s=None)
+def engine_readiness(source: DataSource | str | Path, as_of: date, config: EngineConfig,
+                     config_name: str = "the configuration") -> EngineReadiness:
+    """Compute every registered metric on ``source`` (a ``DataSource`` or the store's path) with ``config`` and
+    propose activation events."""
+    dataset = Dataset.open(source, as_of, config=config, time_limit_s=None)
     try:
         results = compute_all(dataset)
         rows = tuple(MetricReadiness(
@@ -67,9 +70,7 @@ def engine_readiness(db_path: str | Path, as_of: date, config: EngineConfig, con
         candidates = activation_candidates(dataset)
         models = dataset.models
     finally:
-        close = getattr(dataset.backend, "close", None)
-        if close:
-            close()
+        dataset.close()
     return EngineReadiness(config_name, models.stages, models.health, rows, candidates, small)
 
 

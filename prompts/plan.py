@@ -27,8 +27,9 @@ from typing import Any
 
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from lifecycle.dataset import Dataset
-from lifecycle.facts import Fact, FactBundle, build_facts
+from lifecycle.facts import Fact, FactBundle, build_facts, customer_facts, top_at_risk
 from lifecycle.filters import Dimension, Filters
+from lifecycle.sources import DataSource
 from prompts.documents import facts_csv
 from prompts.fence import clean_text
 from prompts.files import write_file_atomically
@@ -99,10 +100,13 @@ def slug(text: str) -> str:
     return "-".join(part for part in out.split("-") if part) or "blank"
 
 
-def dimension_targets(db_path: Path, as_of: date, dimension: Dimension, prompt: PromptName) -> list[Target]:
+def dimension_targets(source: DataSource, as_of: date, dimension: Dimension, prompt: PromptName) -> list[Target]:
     """One target per value of ``dimension`` among customers signed up by ``as_of`` (sorted)."""
-    dataset = Dataset.open(db_path, as_of)
-    values = dataset.customers()[dimension.customer_column].dropna().astype(str)
+    dataset = Dataset.open(source, as_of)
+    try:
+        values = dataset.customers()[dimension.customer_column].dropna().astype(str)
+    finally:
+        dataset.close()
     targets = []
     for value in sorted(set(values)):
         filters = Filters(**{dimension.value: (value,)})
@@ -115,22 +119,22 @@ def stage_targets() -> list[Target]:
     return [Target(f"stage-{s.id}", s.title, PromptName.STAGE_STRATEGY, stage=s.id) for s in framework_stages()]
 
 
-def at_risk_targets(db_path: Path, as_of: date, n: int) -> list[Target]:
+def at_risk_targets(source: DataSource, as_of: date, n: int) -> list[Target]:
     """One ``at_risk_intervention`` target per customer among the top ``n`` of the at-risk list."""
-    from lifecycle.facts.sources import top_at_risk
-
-    dataset = Dataset.open(db_path, as_of)
+    dataset = Dataset.open(source, as_of)
+    try:
+        top = top_at_risk(dataset, n)
+    finally:
+        dataset.close()
     return [Target(f"at-risk-{rank:03d}-{slug(cid)}", f"at-risk #{rank}: customer {cid}", PromptName.AT_RISK_INTERVENTION,
                    subject=subject, customer_id=cid)
-            for rank, (cid, subject) in enumerate(top_at_risk(dataset, n), start=1)]
+            for rank, (cid, subject) in enumerate(top, start=1)]
 
 
 def _bundle_for(target: Target, dataset: Dataset) -> FactBundle:
     bundle = build_facts(dataset)
     if target.customer_id is None:
         return bundle
-    from lifecycle.facts.sources import customer_facts
-
     return replace(bundle, facts=bundle.facts + tuple(customer_facts(dataset, target.customer_id)))
 
 
@@ -165,10 +169,10 @@ def _already_done(meta_path: Path, input_hash: str, out_dir: Path) -> TargetOutc
 ChartMaker = Callable[[Dataset, str], list[ReportChart]]
 
 
-async def run_target(target: Target, db_path: Path, options: PlanOptions, client: Completer | None,
+async def run_target(target: Target, source: DataSource, options: PlanOptions, client: Completer | None,
                      chart_maker: ChartMaker | None = None) -> TargetOutcome:
     """Produce (or skip) one target's documents."""
-    dataset = Dataset.open(db_path, options.as_of, filters=target.filters, config=options.config)
+    dataset = Dataset.open(source, options.as_of, filters=target.filters, config=options.config)
     bundle = await asyncio.to_thread(_bundle_for, target, dataset)
     if options.ids_only:
         bundle = anonymised(bundle)
@@ -270,7 +274,7 @@ def _prompt_title(prompt: PromptName, language: Language = Language.EN) -> str:
     }[prompt]
 
 
-async def run_plan(db_path: Path, targets: list[Target], options: PlanOptions,
+async def run_plan(source: DataSource, targets: list[Target], options: PlanOptions,
                    on_done: Callable[[TargetOutcome], None] | None = None,
                    chart_maker: ChartMaker | None = None, on_status: StatusCallback | None = None) -> dict[str, Any]:
     """Run every target (at most ``options.concurrency`` at once) and write ``index.md`` and ``manifest.json``.
@@ -290,7 +294,7 @@ async def run_plan(db_path: Path, targets: list[Target], options: PlanOptions,
     async def one(target: Target) -> None:
         async with semaphore:
             try:
-                outcome = await run_target(target, db_path, options, client, chart_maker)
+                outcome = await run_target(target, source, options, client, chart_maker)
             except Exception as exc:  # one bad target must not sink the batch; reported in the manifest
                 outcome = TargetOutcome(target.key, target.title, "error", "", error=f"{type(exc).__name__}: {exc}")
             finally:

@@ -18,7 +18,9 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from pydantic import ValidationError
 
-from lifecycle.config import DEFAULT_CONFIG, EngineConfig
+from lifecycle.config import DEFAULT_CONFIG, EngineConfig, resolve_models
+from lifecycle.errors import LifecycleError
+from lifecycle.sources import DataSource, open_source
 from server.completions import register_completions
 from server.prompts_mcp import register_prompts
 from server.resources import register_resources
@@ -62,17 +64,19 @@ class LifecycleServer(MCPServer):
             raise
 
 
-def build_server(db_path: Path, *, config: EngineConfig = DEFAULT_CONFIG,
+def build_server(source: DataSource | str | Path, *, config: EngineConfig = DEFAULT_CONFIG,
                  query_time_limit_s: float = DEFAULT_QUERY_TIME_LIMIT_S,
                  log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING") -> MCPServer:
-    """The MCP server reading the database at ``db_path`` (opened read-only, per call, when a tool runs).
+    """The MCP server reading ``source`` (a ``DataSource``, or the path of the importer's SQLite file — the one
+    place the server turns a path into a source), through read-only connections opened per call.
 
-    Every tool, prompt and resource computes with ``config`` (stage model, health profile, activation rule,
-    margins, targets), as ``lifecycle plan --config`` does. The database need not exist yet: tools then answer
-    with an error telling the user how to create it.
+    Every query runs under ``query_time_limit_s``. Every tool, prompt and resource computes with ``config``
+    (stage model, health profile, activation rule, margins, targets), as ``lifecycle plan --config`` does. The
+    data need not exist yet: tools then answer with an error telling the user how to create it.
     """
     server = LifecycleServer(SERVER_NAME, instructions=INSTRUCTIONS, version=_package_version(), log_level=log_level)
-    ctx = ToolContext(Path(db_path), query_time_limit_s, _models_for(Path(db_path), config))
+    opened = open_source(source).with_time_limit(query_time_limit_s)
+    ctx = ToolContext(opened, _models_for(opened, config))
     for module in TOOL_MODULES:
         module.register(server, ctx)
     compact_tool_schemas(server)
@@ -82,24 +86,16 @@ def build_server(db_path: Path, *, config: EngineConfig = DEFAULT_CONFIG,
     return server
 
 
-def _models_for(db_path: Path, config: EngineConfig) -> EngineConfig:
-    """``config`` with an ``auto`` stage model / health profile resolved from the tables of the database at start (so
-    the stage enum and the model resources match what the tools compute); kept as ``auto`` while there is no database."""
-    if not db_path.is_file():
-        return config
-    import sqlite3
-
-    from lifecycle.config import resolve_models
-    from lifecycle.errors import LifecycleError
-    from lifecycle.sources.backend import SqliteBackend
-
-    backend = SqliteBackend(db_path)
+def _models_for(source: DataSource, config: EngineConfig) -> EngineConfig:
+    """``config`` with an ``auto`` stage model / health profile resolved from the tables of the data at start (so
+    the stage enum and the model resources match what the tools compute); kept as ``auto`` while there is no data."""
+    connection = source.connect()
     try:
-        return resolve_models(config, backend.has_table)
-    except (sqlite3.Error, LifecycleError):  # not a readable lifecycle database: the tools say so on their own
+        return resolve_models(config, connection.has_table)
+    except LifecycleError:  # no data yet, or not a readable lifecycle database: the tools say so on their own
         return config
     finally:
-        backend.close()
+        connection.close()
 
 
 def _package_version() -> str:

@@ -6,8 +6,6 @@ from fixed lists (stages, dimensions, languages). Lookups use bound parameters o
 
 from __future__ import annotations
 
-import sqlite3
-
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
@@ -31,7 +29,7 @@ def _data_values(ctx: ToolContext, argument: str, prefix: str, context: dict[str
             except ValueError:
                 return []
             return [v for v in distinct_values(conn, dimension) if v.startswith(prefix)]
-    except (LifecycleError, sqlite3.Error):
+    except LifecycleError:
         return []  # no dataset yet: nothing to suggest
 
 

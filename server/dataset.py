@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from lifecycle.errors import DatasetNotFoundError, QueryError
-from lifecycle.filters import check_as_of
+from lifecycle.scope import check_as_of
 from lifecycle.store import data_dir, default_db_path
 
 DEMO_DB_NAME = "demo.db"

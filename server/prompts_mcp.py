@@ -10,7 +10,6 @@ message names the valid values; no path, SQL or stack trace is ever sent.
 from __future__ import annotations
 
 import inspect
-import sqlite3
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -21,18 +20,20 @@ from mcp.server.mcpserver.prompts.base import Prompt
 from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 
-from lifecycle.errors import LifecycleError, QueryError
+from lifecycle.errors import DatasetUnreadableError, LifecycleError, QueryError
 from lifecycle.filters import Dimension
 from lifecycle.health.risk import list_at_risk
 from lifecycle.snapshot import snapshot_of
 from lifecycle.stages import classify_customers, model_for
+from lifecycle.scope import Scope
+from lifecycle.sources import customer_record
 from prompts.fence import clean_text
 from prompts.render import BusinessContext, Language, PromptName, framework_stages, render_prompt
 from tools.base import UNREADABLE_DATASET_MESSAGE, ToolContext, tool_message
 from tools.health_scope import scope_health
 from tools.lifecycle_facts import facts_for
 from tools.runtime import Work
-from tools.scope import ResolvedScope, check_customer, resolve_scope
+from tools.scope import check_customer, resolve_scope
 
 PROMPT_DESCRIPTIONS: dict[PromptName, str] = {
     PromptName.LIFECYCLE_MAP: "Map the customer lifecycle (six stages) with the computed facts of the data.",
@@ -78,14 +79,13 @@ def _filters(dimension: str | None, value: str | None) -> dict[Dimension, list[s
                        f"{', '.join(d.value for d in Dimension)}") from None
 
 
-def customer_subject(work: Work, scope: ResolvedScope, customer_id: str) -> dict[str, object]:
+def customer_subject(work: Work, scope: Scope, customer_id: str) -> dict[str, object]:
     """The customer's free-text fields, stage, health and at-risk reasons with evidence (all fenced by the template)."""
     with work.connect() as conn:
         check_customer(conn, customer_id)
-        row = conn.execute("SELECT name, company, segment, plan, industry, country, champion FROM customers "
-                           "WHERE customer_id = ?", (customer_id,)).fetchone()
+        record = customer_record(conn, customer_id, ("name", "company", "segment", "plan", "industry", "country", "champion"))
     subject: dict[str, object] = {"customer_id": customer_id}
-    for key, value in zip(("name", "company", "segment", "plan", "industry", "country", "champion"), row):
+    for key, value in (record or {}).items():
         if value not in (None, ""):
             subject[key] = value
     dataset = work.dataset(scope.as_of, scope.filters, scope.window)
@@ -133,10 +133,10 @@ def render(ctx: ToolContext, name: PromptName, args: dict[str, str | None]) -> s
              if v} or None)
         bundle = facts_for(work, scope)
         return render_prompt(name, bundle, context, language, stage=stage, subject=subject).text
+    except DatasetUnreadableError:
+        raise MCPError(code=INTERNAL_ERROR, message=UNREADABLE_DATASET_MESSAGE) from None
     except LifecycleError as exc:
         raise _invalid(tool_message(exc, ctx)) from None
-    except sqlite3.Error:
-        raise MCPError(code=INTERNAL_ERROR, message=UNREADABLE_DATASET_MESSAGE) from None
     finally:
         work.close()
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from typing import Any
 
 import anyio.to_thread
@@ -24,11 +23,12 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 
 from lifecycle.config import EngineConfig
-from lifecycle.errors import LifecycleError
+from lifecycle.errors import DatasetUnreadableError, LifecycleError
 from lifecycle.health import explain_health
 from lifecycle.health.profile import load_health_profile
 from lifecycle.metrics.registry import registry
 from lifecycle.schema import data_model_markdown
+from lifecycle.sources import customer_record
 from lifecycle.snapshot import snapshot_of
 from lifecycle.stages import classify_customer, load_model, model_for
 from prompts.fence import clean_text
@@ -78,7 +78,7 @@ def customer_document(ctx: ToolContext, customer_id: str) -> str:
     try:
         with work.connect() as conn:
             check_customer(conn, customer_id)
-            company = conn.execute("SELECT company FROM customers WHERE customer_id = ?", (customer_id,)).fetchone()[0]
+            company = (customer_record(conn, customer_id, ("company",)) or {}).get("company")
         scope = resolve_scope(work, None, None)
         dataset = work.dataset(scope.as_of)
         snapshot = snapshot_of(dataset)
@@ -103,10 +103,10 @@ def customer_document(ctx: ToolContext, customer_id: str) -> str:
         else:
             document["health"] = None
         return _json(document)
+    except DatasetUnreadableError:
+        raise MCPError(code=INTERNAL_ERROR, message=UNREADABLE_DATASET_MESSAGE) from None
     except LifecycleError as exc:
         raise MCPError(code=INVALID_PARAMS, message=tool_message(exc, ctx)) from None
-    except sqlite3.Error:
-        raise MCPError(code=INTERNAL_ERROR, message=UNREADABLE_DATASET_MESSAGE) from None
     finally:
         work.close()
 

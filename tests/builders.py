@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle.dataset import Dataset
-from lifecycle.filters import Filters, Window
+from lifecycle.filters import Filters
+from lifecycle.scope import Window
 from lifecycle.store import atomic_write
 
 

@@ -13,10 +13,8 @@ import contextlib
 import logging
 import math
 import re
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from mcp.server.mcpserver import MCPServer
@@ -24,9 +22,9 @@ from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig
-from lifecycle.errors import (DatabaseFileError, DatasetError, DatasetNotFoundError, LifecycleError, ModelFitError,
-                              QueryTimeoutError)
-from lifecycle.store import open_readonly
+from lifecycle.errors import (DatabaseFileError, DatasetNotFoundError, DatasetUnreadableError, LifecycleError,
+                              ModelFitError, QueryTimeoutError)
+from lifecycle.sources import Connection, DataSource
 
 logger = logging.getLogger(__name__)
 
@@ -47,23 +45,20 @@ UNREADABLE_DATASET_MESSAGE = (
 
 @dataclass(frozen=True)
 class ToolContext:
-    """What a tool needs from the server: the database it reads, the time limit per query, and the engine
-    configuration every dataset is opened with (``lifecycle serve --config``; the same numbers as ``lifecycle plan``)."""
+    """What a tool needs from the server: the data source it reads (with the server's time limit per query) and
+    the engine configuration every dataset is opened with (``lifecycle serve --config``; the same numbers as
+    ``lifecycle plan``)."""
 
-    db_path: Path
-    query_time_limit_s: float = DEFAULT_QUERY_TIME_LIMIT_S
+    source: DataSource
     config: EngineConfig = DEFAULT_CONFIG
 
     @contextlib.contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        """A fresh read-only connection (``open_readonly`` with the time limit), closed after use.
+    def connect(self) -> Iterator[Connection]:
+        """A fresh read-only connection on the source, closed after use.
 
-        One connection per call: tools run on worker threads and sqlite3 connections must not be shared.
+        One connection per call: tools run on worker threads and connections must not be shared.
         """
-        try:
-            conn = open_readonly(self.db_path, self.query_time_limit_s)
-        except sqlite3.DatabaseError as exc:
-            raise DatasetError(UNREADABLE_DATASET_MESSAGE) from exc
+        conn = self.source.connect()
         try:
             yield conn
         finally:
@@ -114,22 +109,19 @@ def call_safely(ctx: ToolContext, compute: Callable[[], CallToolResult]) -> Call
     except LifecycleError as exc:
         logger.info("tool error: %s", type(exc).__name__)
         return error_result(tool_message(exc, ctx))
-    except sqlite3.Error:
-        logger.exception("database error in a tool call")
-        return error_result(UNREADABLE_DATASET_MESSAGE)
 
 
 def tool_message(exc: LifecycleError, ctx: ToolContext) -> str:
     """The sentence the model sees for ``exc``: a known next step, with file paths removed."""
     if isinstance(exc, DatasetNotFoundError):
         return NO_DATASET_MESSAGE
-    if isinstance(exc, DatabaseFileError):  # not SQLite, or another application's tables (names not echoed)
+    if isinstance(exc, (DatabaseFileError, DatasetUnreadableError)):  # not SQLite, another application's tables, damaged
         return UNREADABLE_DATASET_MESSAGE
     if isinstance(exc, QueryTimeoutError):
         return f"{exc.user_message}. Next step: call the tool again with a narrower date range or filters."
     if isinstance(exc, ModelFitError):
-        return scrub_paths(fit_failure_message(exc), ctx.db_path)
-    return scrub_paths(exc.user_message, ctx.db_path)
+        return scrub_paths(fit_failure_message(exc), ctx.source)
+    return scrub_paths(exc.user_message, ctx.source)
 
 
 def argument_error_message(tool: str, exc: ValidationError) -> str:
@@ -165,11 +157,12 @@ def fit_failure_message(exc: ModelFitError) -> str:
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?[\\/](?:[^\s'\"`,;()]+[\\/])*[^\s'\"`,;():]*")
 
 
-def scrub_paths(message: str, db_path: Path) -> str:
-    """Replace the dataset's path (and any other absolute path) in ``message`` so no file location leaks."""
-    for known in (str(db_path), str(db_path.resolve()) if db_path.is_absolute() else None):
-        if known:
-            message = message.replace(known, "the dataset")
+def scrub_paths(message: str, source: DataSource | None = None) -> str:
+    """``message`` with the source's file (if it has one) named "the dataset" and any other absolute path replaced
+    by ``<path>``, so no file location leaks to a client."""
+    path = getattr(source, "path", None)
+    for known in (str(path), str(path.resolve())) if path is not None and path.is_absolute() else ():
+        message = message.replace(known, "the dataset")
     return _ABSOLUTE_PATH.sub("<path>", message)
 
 

@@ -15,10 +15,11 @@ from pydantic import BaseModel, Field
 
 from lifecycle.snapshot import snapshot_of
 from lifecycle.stages import classify_customer, model_for
+from lifecycle.scope import Scope
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.runtime import Work, run_tool
-from tools.scope import AsOf, ResolvedScope, check_customer, resolve_scope
+from tools.scope import AsOf, check_customer, resolve_scope
 
 NAME = "classify_customer"
 TITLE = "Classify one customer's lifecycle stage"
@@ -61,7 +62,7 @@ def _scalar(value: Any) -> JsonScalar:
     return value if isinstance(value, (int, float, bool)) or value is None else clean_text(value, 120)
 
 
-def classify(work: Work, scope: ResolvedScope, customer_id: str, time_in_stage: bool = False) -> ClassifyCustomerResult:
+def classify(work: Work, scope: Scope, customer_id: str, time_in_stage: bool = False) -> ClassifyCustomerResult:
     """The stage verdict for ``customer_id`` (``QueryError`` when unknown or not yet signed up on as_of)."""
     with work.connect() as conn:
         check_customer(conn, customer_id)

@@ -13,10 +13,11 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from lifecycle.metrics.cohorts import CohortTable, cohort_retention
+from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.charts import cohort_heatmap
 from tools.runtime import Work, run_tool
-from tools.scope import AsOf, FiltersArg, PeriodMonths, ResolvedScope, ScopeOut, resolve_scope
+from tools.scope import AsOf, FiltersArg, PeriodMonths, ScopeOut, resolve_scope
 
 NAME = "cohort_retention"
 TITLE = "Cohort retention triangle"
@@ -45,12 +46,12 @@ class CohortRetentionResult(BaseModel):
     rows: list[CohortRow]
 
 
-def cohorts(work: Work, scope: ResolvedScope, mode: str, basis: str) -> tuple[CohortRetentionResult, CohortTable]:
+def cohorts(work: Work, scope: Scope, mode: str, basis: str) -> tuple[CohortRetentionResult, CohortTable]:
     dataset = work.dataset(scope.as_of, scope.filters, scope.window)
     work.step(0, 1, "building cohorts")
     table = cohort_retention(dataset, mode=mode, basis=basis)  # type: ignore[arg-type]
     data = table.to_dict()
-    result = CohortRetentionResult(scope=scope.out(), mode=data["mode"], basis=data["basis"], activity=data["activity"],
+    result = CohortRetentionResult(scope=ScopeOut.of(scope), mode=data["mode"], basis=data["basis"], activity=data["activity"],
                                    reason=data["reason"], rows=[CohortRow.model_validate(r) for r in data["rows"]])
     return result, table
 

@@ -16,10 +16,11 @@ from pydantic import BaseModel, Field
 from lifecycle.errors import QueryError
 from lifecycle.filters import Dimension, Filters
 from lifecycle.metrics.registry import compute_metric
+from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.compute_metrics import MetricId, MetricValue, metric_value
 from tools.runtime import Work, run_tool
-from tools.scope import (AsOf, FiltersArg, FilterValue, PeriodMonths, ResolvedScope, ScopeOut, check_values,
+from tools.scope import (AsOf, FiltersArg, FilterValue, PeriodMonths, ScopeOut, check_values,
                          distinct_values, listing, resolve_scope)
 
 NAME = "compare_segments"
@@ -51,7 +52,7 @@ def _narrowed(filters: Filters, dimension: Dimension, value: str) -> Filters:
     return Filters(**data, cohort_from=filters.cohort_from, cohort_to=filters.cohort_to)
 
 
-def compare(work: Work, scope: ResolvedScope, dimension: Dimension, metric_ids: list[str],
+def compare(work: Work, scope: Scope, dimension: Dimension, metric_ids: list[str],
             values: list[str] | None) -> CompareSegmentsResult:
     if scope.filters.values(dimension):
         raise QueryError(f"filters already restrict {dimension.value}; pass those values as values instead")
@@ -69,7 +70,7 @@ def compare(work: Work, scope: ResolvedScope, dimension: Dimension, metric_ids: 
         groups.append(GroupRow(value=value, customers=len(dataset.customers()),
                                metrics=[metric_value(compute_metric(dataset, m)) for m in ids]))
     work.step(len(targets), len(targets), "done")
-    return CompareSegmentsResult(scope=scope.out(), dimension=dimension.value, groups=groups)
+    return CompareSegmentsResult(scope=ScopeOut.of(scope), dimension=dimension.value, groups=groups)
 
 
 def summary_text(result: CompareSegmentsResult) -> str:

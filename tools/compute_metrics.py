@@ -16,9 +16,10 @@ from pydantic import BaseModel, Field
 
 from lifecycle.metrics.registry import compute_metric, definition, metric_ids
 from lifecycle.metrics.results import MetricResult
+from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.runtime import Work, run_tool
-from tools.scope import AsOf, FiltersArg, PeriodMonths, PopulationFilters, ResolvedScope, ScopeOut, resolve_scope
+from tools.scope import AsOf, FiltersArg, PeriodMonths, PopulationFilters, ScopeOut, resolve_scope
 
 NAME = "compute_metrics"
 TITLE = "Compute lifecycle metrics"
@@ -85,7 +86,7 @@ def metric_value(result: MetricResult) -> MetricValue:
     )
 
 
-def compute_metrics(work: Work, scope: ResolvedScope, ids: list[str]) -> ComputeMetricsResult:
+def compute_metrics(work: Work, scope: Scope, ids: list[str]) -> ComputeMetricsResult:
     """Compute ``ids`` (in the given order, duplicates dropped) on the scope's dataset."""
     dataset = work.dataset(scope.as_of, scope.filters, scope.window)
     unique = list(dict.fromkeys(ids))
@@ -94,7 +95,7 @@ def compute_metrics(work: Work, scope: ResolvedScope, ids: list[str]) -> Compute
         work.step(i, len(unique), f"computing {metric_id}")
         values.append(metric_value(compute_metric(dataset, metric_id)))
     work.step(len(unique), len(unique), "done")
-    return ComputeMetricsResult(scope=scope.out(), metrics=values)
+    return ComputeMetricsResult(scope=ScopeOut.of(scope), metrics=values)
 
 
 def _display(metric: MetricValue) -> str:

@@ -7,7 +7,6 @@ example ids, so nothing a user imported can steer the model.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from typing import Annotated
 
@@ -15,10 +14,10 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from lifecycle.doctor import DatasetReport, diagnose
-from lifecycle.errors import QueryError
+from lifecycle.doctor import DatasetReport
+from lifecycle.scope import check_as_of
+from lifecycle.sources import DataSource
 from tools.base import READ_ONLY, ToolContext, call_safely, structured_result
-from tools.scope import EARLIEST_AS_OF, LATEST_AS_OF
 
 NAME = "describe_dataset"
 TITLE = "Describe the dataset"
@@ -75,9 +74,12 @@ class DescribeDatasetResult(BaseModel):
     notes: list[str] = Field(description="How the report was made (e.g. how as_of was chosen).")
 
 
-def describe_dataset(conn: sqlite3.Connection, as_of: date | None = None) -> DescribeDatasetResult:
-    """Describe the dataset behind ``conn`` (see ``lifecycle.doctor.diagnose``) as the tool's output model."""
-    return result_from_report(diagnose(conn, as_of))
+def describe_dataset(source: DataSource, as_of: date | None = None) -> DescribeDatasetResult:
+    """Describe the data of ``source`` (``DataSource.diagnose``, see ``lifecycle.doctor``) as the tool's output model.
+
+    ``as_of`` only marks which dates count as "in the future" (data-quality warnings), so any calendar day is
+    accepted here; the analytical tools hold as_of to the data's range (``lifecycle.scope``)."""
+    return result_from_report(source.diagnose(None if as_of is None else check_as_of(as_of)))
 
 
 def result_from_report(report: DatasetReport) -> DescribeDatasetResult:
@@ -124,11 +126,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
                                                           "date in the data.")] = None,
     ) -> Annotated[CallToolResult, DescribeDatasetResult]:
         def compute() -> CallToolResult:
-            if as_of is not None and not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
-                raise QueryError(f"as_of {as_of.isoformat()} is out of range: pick a day between {EARLIEST_AS_OF} and "
-                                 f"{LATEST_AS_OF}, or omit as_of")
-            with ctx.connect() as conn:
-                result = describe_dataset(conn, as_of)
+            result = describe_dataset(ctx.source, as_of)
             return structured_result(result, summary_text(result))
 
         return call_safely(ctx, compute)

@@ -14,9 +14,10 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from lifecycle.facts import FactBundle, build_facts
+from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.runtime import Work, run_tool
-from tools.scope import AsOf, FiltersArg, PeriodMonths, ResolvedScope, ScopeOut, memo, resolve_scope
+from tools.scope import AsOf, FiltersArg, PeriodMonths, ScopeOut, memo, resolve_scope
 
 NAME = "lifecycle_facts"
 TITLE = "Lifecycle fact bundle"
@@ -66,7 +67,7 @@ class LifecycleFactsResult(BaseModel):
     facts: list[FactOut]
 
 
-def facts_for(work: Work, scope: ResolvedScope) -> FactBundle:
+def facts_for(work: Work, scope: Scope) -> FactBundle:
     """``build_facts`` for the scope, memoised per database file and scope."""
     def compute() -> FactBundle:
         work.step(0, 1, "computing the fact bundle")
@@ -75,10 +76,10 @@ def facts_for(work: Work, scope: ResolvedScope) -> FactBundle:
     return memo(work, "facts", scope.key(), compute)
 
 
-def lifecycle_facts(work: Work, scope: ResolvedScope, section: str | None = None) -> LifecycleFactsResult:
+def lifecycle_facts(work: Work, scope: Scope, section: str | None = None) -> LifecycleFactsResult:
     bundle = facts_for(work, scope)
     chosen = bundle.for_section(section) if section else bundle.facts
-    return LifecycleFactsResult(scope=scope.out(), section=section, total_facts=len(bundle.facts),
+    return LifecycleFactsResult(scope=ScopeOut.of(scope), section=section, total_facts=len(bundle.facts),
                                 facts=[FactOut.model_validate(f.to_dict()) for f in chosen])
 
 

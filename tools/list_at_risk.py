@@ -16,11 +16,12 @@ from pydantic import BaseModel, Field
 from lifecycle.filters import Dimension
 from lifecycle.health.profile import Reason
 from lifecycle.health.risk import ORDER_KEY, list_at_risk
+from lifecycle.scope import Scope
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.health_scope import scope_health
 from tools.runtime import Work, run_tool
-from tools.scope import AsOf, FiltersArg, FilterValue, ResolvedScope, ScopeOut, check_values, resolve_scope
+from tools.scope import AsOf, FiltersArg, FilterValue, ScopeOut, check_values, resolve_scope
 
 NAME = "list_at_risk"
 TITLE = "At-risk customers"
@@ -68,7 +69,7 @@ def _clean(value: Any) -> JsonScalar:
     return clean_text(value, 120) if isinstance(value, str) else value
 
 
-def at_risk(work: Work, scope: ResolvedScope, limit: int, cursor: str | None, health_segment: list[str] | None,
+def at_risk(work: Work, scope: Scope, limit: int, cursor: str | None, health_segment: list[str] | None,
             plan: list[str] | None, reasons: list[Reason] | None, min_risk: float | None) -> ListAtRiskResult:
     with work.connect() as conn:
         plans = list(check_values(conn, Dimension.PLAN, plan or []))
@@ -81,7 +82,7 @@ def at_risk(work: Work, scope: ResolvedScope, limit: int, cursor: str | None, he
         item["reasons"] = [{**r, "evidence": {k: _clean(v) for k, v in r["evidence"].items()}} for r in item["reasons"]]
         item["plan"] = _clean(item["plan"])
         items.append(AtRiskCustomer.model_validate(item))
-    return ListAtRiskResult(scope=scope.out(), total=page.total, offset=page.offset, limit=page.limit,
+    return ListAtRiskResult(scope=ScopeOut.of(scope), total=page.total, offset=page.offset, limit=page.limit,
                             next_cursor=page.next_cursor, order=ORDER_KEY, items=items)
 
 

@@ -49,10 +49,11 @@ from lifecycle.clv.subscription_value import (
     rank_subscription_value,
 )
 from lifecycle.errors import QueryError
+from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.classify_customer import CustomerId
 from tools.runtime import Work, run_tool
-from tools.scope import AsOf, FiltersArg, ResolvedScope, ScopeOut, check_customer, memo, resolve_scope
+from tools.scope import AsOf, FiltersArg, ScopeOut, check_customer, memo, resolve_scope
 
 NAME = "predict_clv"
 TITLE = "Customer lifetime value"
@@ -183,7 +184,7 @@ def summary_out(table: ClvTable) -> ClvSummaryOut:
     )
 
 
-def clv_table(work: Work, scope: ResolvedScope, model: TransactionModelName, horizon_months: int,
+def clv_table(work: Work, scope: Scope, model: TransactionModelName, horizon_months: int,
               discount_rate_annual: float) -> ClvTable:
     """``predict_customer_value`` of the scope's orders (memoised per database file and arguments)."""
     def compute() -> ClvTable:
@@ -194,13 +195,13 @@ def clv_table(work: Work, scope: ResolvedScope, model: TransactionModelName, hor
     return memo(work, "clv", (scope.key(), model, horizon_months, discount_rate_annual), compute)
 
 
-def query_digest(scope: ResolvedScope, model: str, horizon_months: int, discount_rate_annual: float, sort: str) -> str:
+def query_digest(scope: Scope, model: str, horizon_months: int, discount_rate_annual: float, sort: str) -> str:
     """What a cursor is bound to: filters, model, horizon, discount rate and ordering (not as_of)."""
     return paging.query_digest({"filters": scope.filters.to_dict(), "model": model, "horizon_months": horizon_months,
                                 "discount_rate_annual": discount_rate_annual, "order": CLV_ORDERS[sort]})
 
 
-def subscription_value(work: Work, scope: ResolvedScope, horizon_months: int,
+def subscription_value(work: Work, scope: Scope, horizon_months: int,
                        discount_rate_annual: float) -> SubscriptionValueTable:
     """``predict_subscription_value`` of the signup cohorts of the scope's window (memoised)."""
     def compute() -> SubscriptionValueTable:
@@ -218,7 +219,7 @@ def subscriber_out(rank: int, customer_id: str, row: pd.Series) -> SubscriberOut
                          residual_value=round(float(row["residual_value"]), 2))
 
 
-def retention_result(work: Work, scope: ResolvedScope, horizon_months: int, discount_rate_annual: float,
+def retention_result(work: Work, scope: Scope, horizon_months: int, discount_rate_annual: float,
                      customer_id: str | None, sort: ClvOrder, limit: int, cursor: str | None) -> PredictClvResult:
     """model=sbg: the retention forecast, plus the current subscribers' page or one subscriber's row."""
     digest = paging.query_digest({"filters": scope.filters.to_dict(), "model": "sbg", "horizon_months": horizon_months,
@@ -236,7 +237,7 @@ def retention_result(work: Work, scope: ResolvedScope, horizon_months: int, disc
                              subscribers=len(ranked), total_mrr=round(table.total_mrr, 2),
                              total_residual_value=round(table.total_residual_value, 2))
     common: dict[str, Any] = {
-        "scope": scope.out(), "horizon_months": horizon_months, "discount_rate_annual": discount_rate_annual,
+        "scope": ScopeOut.of(scope), "horizon_months": horizon_months, "discount_rate_annual": discount_rate_annual,
         "fit": fit_out(forecast.fit), "spend": None, "spend_note": None, "summary": None, "retention": retention,
         "total": len(ranked), "order": SUBSCRIBER_ORDERS[sort], "limit": limit,
     }
@@ -256,7 +257,7 @@ def retention_result(work: Work, scope: ResolvedScope, horizon_months: int, disc
                             next_cursor=paging.encode_cursor(end, digest) if end < len(ranked) else None, items=items)
 
 
-def predict(work: Work, scope: ResolvedScope, *, model: ClvModel, horizon_months: int,
+def predict(work: Work, scope: Scope, *, model: ClvModel, horizon_months: int,
             discount_rate_annual: float, customer_id: str | None, sort: ClvOrder, limit: int,
             cursor: str | None) -> PredictClvResult:
     if model == "sbg":
@@ -269,7 +270,7 @@ def predict(work: Work, scope: ResolvedScope, *, model: ClvModel, horizon_months
     table = clv_table(work, scope, model, horizon_months, discount_rate_annual)
     ranked = rank_customer_value(table, sort)
     common: dict[str, Any] = {
-        "scope": scope.out(), "horizon_months": horizon_months, "discount_rate_annual": discount_rate_annual,
+        "scope": ScopeOut.of(scope), "horizon_months": horizon_months, "discount_rate_annual": discount_rate_annual,
         "fit": fit_out(table.transactions), "spend": fit_out(table.spend) if table.spend else None,
         "spend_note": table.spend_note, "total": len(ranked), "order": CLV_ORDERS[sort],
     }

@@ -15,9 +15,10 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from lifecycle.metrics.revenue_movements import movements_by_customer, revenue_movements
+from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.runtime import Work, run_tool
-from tools.scope import AsOf, FiltersArg, PeriodMonths, ResolvedScope, ScopeOut, resolve_scope
+from tools.scope import AsOf, FiltersArg, PeriodMonths, ScopeOut, resolve_scope
 
 NAME = "revenue_movements"
 TITLE = "MRR movements"
@@ -65,7 +66,7 @@ class RevenueMovementsResult(BaseModel):
     movers: list[MoverOut]
 
 
-def movements(work: Work, scope: ResolvedScope, month: str | None, limit: int) -> RevenueMovementsResult:
+def movements(work: Work, scope: Scope, month: str | None, limit: int) -> RevenueMovementsResult:
     dataset = work.dataset(scope.as_of, scope.filters, scope.window)
     work.step(0, 2, "building the MRR bridge")
     table = revenue_movements(dataset)
@@ -80,7 +81,7 @@ def movements(work: Work, scope: ResolvedScope, month: str | None, limit: int) -
         ranked = sorted(found, key=lambda m: (-m.amount, m.customer_id))[:limit]
         movers = [MoverOut(customer_id=m.customer_id, movement=m.movement.value, previous_mrr=m.previous_mrr,
                            current_mrr=m.current_mrr, amount=m.amount) for m in ranked]
-    return RevenueMovementsResult(scope=scope.out(), months=rows, month=month, movers_total=total, movers=movers)
+    return RevenueMovementsResult(scope=ScopeOut.of(scope), months=rows, month=month, movers_total=total, movers=movers)
 
 
 def summary_text(result: RevenueMovementsResult) -> str:

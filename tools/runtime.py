@@ -2,8 +2,8 @@
 
 ``run_tool`` is what every analytical tool adapter awaits. It runs the tool's plain work function on a worker
 thread (so the event loop keeps answering pings and cancellations), hands it a ``Work`` object through which
-the work opens its read-only ``Dataset`` values (one SQLite connection each, with the server's time limit per
-query) and reports progress, and turns deliberate errors into ``isError`` results through ``call_safely``.
+the work opens its read-only ``Dataset`` values (one connection on the server's data source each, with the
+source's time limit per query) and reports progress, and turns deliberate errors into ``isError`` results through ``call_safely``.
 
 Cancellation (``notifications/cancelled``, or the client going away) interrupts every connection the call
 opened — a running query stops at once — and any later ``Work.step`` raises, so the thread ends early; its
@@ -17,7 +17,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -27,7 +26,9 @@ from mcp.types import CallToolResult
 
 from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
-from lifecycle.filters import Filters, Window
+from lifecycle.filters import Filters
+from lifecycle.scope import Window
+from lifecycle.sources import Connection, DataSource
 from tools.base import ToolContext, call_safely
 
 logger = logging.getLogger(__name__)
@@ -48,22 +49,21 @@ class Work:
         self._lock = threading.Lock()
 
     @property
-    def db_path(self) -> Path:
-        return self.ctx.db_path
+    def source(self) -> DataSource:
+        return self.ctx.source
 
     @contextlib.contextmanager
-    def connect(self) -> Iterator[Any]:
+    def connect(self) -> Iterator[Connection]:
         """A read-only connection for small lookups (allowlists), see ``ToolContext.connect``."""
         self.step()
         with self.ctx.connect() as conn:
             yield conn
 
     def dataset(self, as_of: date, filters: Filters | None = None, window: Window | None = None) -> Dataset:
-        """A ``Dataset`` over the server's database (read-only, the server's time limit per query, the server's
+        """A ``Dataset`` over the server's data source (read-only, the source's time limit per query, the server's
         configuration), closed after the call."""
         self.step()
-        dataset = Dataset.open(self.ctx.db_path, as_of, filters=filters, window=window, config=self.ctx.config,
-                               time_limit_s=self.ctx.query_time_limit_s)
+        dataset = Dataset.open(self.ctx.source, as_of, filters=filters, window=window, config=self.ctx.config)
         with self._lock:
             self._datasets.append(dataset)
         return dataset
@@ -80,16 +80,14 @@ class Work:
         self._cancelled.set()
         with self._lock:
             for dataset in self._datasets:
-                conn = getattr(dataset.backend, "_conn", None)
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        conn.interrupt()
+                with contextlib.suppress(Exception):
+                    dataset.connection.interrupt()
 
     def close(self) -> None:
         with self._lock:
             for dataset in self._datasets:
                 with contextlib.suppress(Exception):
-                    dataset.backend.close()  # type: ignore[attr-defined]
+                    dataset.close()
             self._datasets.clear()
 
 

@@ -1,31 +1,31 @@
 """The arguments the analytical tools share — as_of, period, population filters — and their resolution.
 
 Input types are tight (ISO dates, bounded integers, enums); values that depend on the data (a segment or
-plan name, a customer id) are checked at call time against the distinct values in the database, and an
+plan name, a customer id) are checked at call time against the distinct values in the data source, and an
 unknown value is a ``QueryError`` listing the valid ones. Column names in those lookups come from the
 ``Dimension`` enum, never from the client; values are bound parameters.
 
-``resolve_scope`` turns the arguments into a ``ResolvedScope`` (as_of defaulting to the data's last day,
-``lifecycle.dataset.data_end``) and ``ScopeOut`` reports it in every result.
+``resolve_scope`` checks the filter values and resolves the rest through ``lifecycle.scope.Scope.resolve`` (the
+one place CLI, MCP and plans resolve as_of, period and filters); ``ScopeOut`` reports the scope in every result.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field
 
-from lifecycle.dataset import data_end
 from lifecycle.errors import QueryError
-from lifecycle.filters import Dimension, Filters, Window
+from lifecycle.filters import Dimension, Filters
+from lifecycle.scope import Scope
+from lifecycle.sources import Connection
+from lifecycle.sources import customer_exists as _customer_exists
+from lifecycle.sources import customer_ids_like as _customer_ids_like
+from lifecycle.sources import distinct_values as _distinct_values
 from tools.runtime import Work
 
 MAX_VALUES_LISTED = 40
@@ -52,31 +52,16 @@ class ScopeOut(BaseModel):
     period_end: date
     filters: dict[str, list[str] | str] = Field(description="Filters applied (empty: every customer).")
 
-
-@dataclass(frozen=True)
-class ResolvedScope:
-    as_of: date
-    as_of_inferred: bool
-    window: Window
-    filters: Filters
-
-    def out(self) -> ScopeOut:
-        return ScopeOut(as_of=self.as_of, as_of_inferred=self.as_of_inferred, period_start=self.window.start,
-                        period_end=self.window.end, filters=self.filters.to_dict())  # type: ignore[arg-type]
-
-    def key(self) -> tuple[Any, ...]:
-        return (self.as_of, self.window, self.filters)
+    @classmethod
+    def of(cls, scope: Scope) -> ScopeOut:
+        """The wire shape of ``scope``."""
+        return cls(as_of=scope.as_of, as_of_inferred=scope.as_of_inferred, period_start=scope.window.start,
+                   period_end=scope.window.end, filters=scope.filters.to_dict())  # type: ignore[arg-type]
 
 
-def distinct_values(conn: sqlite3.Connection, dimension: Dimension) -> list[str]:
-    """Distinct non-empty values of ``dimension`` among customers, sorted."""
-    column = dimension.customer_column  # from the enum, never from the client
-    try:
-        rows = conn.execute(f'SELECT DISTINCT "{column}" FROM customers WHERE "{column}" IS NOT NULL '
-                            f'AND "{column}" <> \'\' ORDER BY 1').fetchall()
-    except sqlite3.OperationalError:
-        return []
-    return [str(r[0]) for r in rows]
+def distinct_values(conn: Connection, dimension: Dimension) -> list[str]:
+    """Distinct non-empty values of ``dimension`` among customers, sorted (the column comes from the enum)."""
+    return _distinct_values(conn, "customers", dimension.customer_column)
 
 
 def listing(values: list[str]) -> str:
@@ -85,7 +70,7 @@ def listing(values: list[str]) -> str:
     return shown + (f" … and {len(values) - MAX_VALUES_LISTED} more" if len(values) > MAX_VALUES_LISTED else "")
 
 
-def check_values(conn: sqlite3.Connection, dimension: Dimension, chosen: list[str]) -> tuple[str, ...]:
+def check_values(conn: Connection, dimension: Dimension, chosen: list[str]) -> tuple[str, ...]:
     """``chosen`` unchanged when every value exists in the data; else ``QueryError`` listing the valid values."""
     if not chosen:
         return ()
@@ -97,7 +82,7 @@ def check_values(conn: sqlite3.Connection, dimension: Dimension, chosen: list[st
     return tuple(dict.fromkeys(chosen))
 
 
-def resolve_filters(conn: sqlite3.Connection, filters: PopulationFilters | None) -> Filters:
+def resolve_filters(conn: Connection, filters: PopulationFilters | None) -> Filters:
     """``Filters`` from the argument, each value checked against the data."""
     if not filters:
         return Filters()
@@ -105,28 +90,17 @@ def resolve_filters(conn: sqlite3.Connection, filters: PopulationFilters | None)
     return Filters(**chosen)
 
 
-EARLIEST_AS_OF = date(1900, 1, 1)
-LATEST_AS_OF = date(2999, 12, 31)
-
-
-def resolve_scope(work: Work, as_of: date | None, filters: PopulationFilters | None, period_months: int = 12) -> ResolvedScope:
-    """as_of (default: the data's last day), the trailing window and the checked filters.
-
-    as_of must lie in 1900-01-01..2999-12-31 (the engine shifts dates by months and days around it).
-    """
-    if as_of is not None and not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
-        raise QueryError(f"as_of {as_of.isoformat()} is out of range: pick a day between {EARLIEST_AS_OF} and "
-                         f"{LATEST_AS_OF}, or omit as_of to use the data's last day")
+def resolve_scope(work: Work, as_of: date | None, filters: PopulationFilters | None, period_months: int = 12) -> Scope:
+    """The call's scope: the filter values checked against the data, then ``Scope.resolve`` (as_of defaulting to
+    the data's last day, a given as_of checked against the data's range, the trailing ``period_months``)."""
     with work.connect() as conn:
         checked = resolve_filters(conn, filters)
-    inferred = as_of is None
-    day = data_end(work.db_path) if as_of is None else as_of
-    return ResolvedScope(day, inferred, Window.trailing_months(day, period_months), checked)
+    return Scope.resolve(work.source, as_of, filters=checked, period_months=period_months)
 
 
-def check_customer(conn: sqlite3.Connection, customer_id: str) -> None:
+def check_customer(conn: Connection, customer_id: str) -> None:
     """``QueryError`` (with up to 5 ids sharing a prefix) unless ``customer_id`` is in the customers table."""
-    if conn.execute("SELECT 1 FROM customers WHERE customer_id = ?", (customer_id,)).fetchone():
+    if _customer_exists(conn, customer_id):
         return
     near = customer_ids_like(conn, customer_id[:3], 5)
     hint = f" Ids that begin alike: {', '.join(near)}." if near else ""
@@ -134,12 +108,9 @@ def check_customer(conn: sqlite3.Connection, customer_id: str) -> None:
                      "completions, then call again.")
 
 
-def customer_ids_like(conn: sqlite3.Connection, prefix: str, limit: int = 100) -> list[str]:
-    """Customer ids starting with ``prefix`` (case-sensitive, LIKE wildcards escaped), sorted, at most ``limit``."""
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    rows = conn.execute("SELECT customer_id FROM customers WHERE customer_id LIKE ? ESCAPE '\\' ORDER BY customer_id "
-                        "LIMIT ?", (escaped + "%", limit)).fetchall()
-    return [str(r[0]) for r in rows]
+def customer_ids_like(conn: Connection, prefix: str, limit: int = 100) -> list[str]:
+    """Customer ids starting with ``prefix`` (case-sensitive), sorted, at most ``limit``."""
+    return _customer_ids_like(conn, prefix, limit)
 
 
 # --- a small in-process memo for expensive, deterministic results (fact bundles, health tables) ----------------
@@ -150,15 +121,10 @@ _MEMO_LOCK = threading.Lock()
 MEMO_SIZE = 16
 
 
-def file_identity(path: Path) -> tuple[str, int, int]:
-    """(resolved path, size, mtime) — a re-import changes it, so stale results are never served."""
-    stat = os.stat(path)
-    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-
-
 def memo(work: Work, kind: str, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """``compute()`` once per (database identity, configuration, kind, key) in this process (LRU of ``MEMO_SIZE``)."""
-    full = (file_identity(work.db_path), work.ctx.config.fingerprint(), kind, key)
+    """``compute()`` once per (data source identity, configuration, kind, key) in this process (LRU of ``MEMO_SIZE``);
+    a re-import changes the identity, so stale results are never served."""
+    full = (work.source.identity(), work.ctx.config.fingerprint(), kind, key)
     with _MEMO_LOCK:
         if full in _MEMO:
             _MEMO.move_to_end(full)

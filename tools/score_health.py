@@ -18,13 +18,14 @@ from pydantic import BaseModel, Field
 from lifecycle.errors import QueryError
 from lifecycle.health import BANDS, coverage_summary, explain_health
 from lifecycle.metrics.results import finite_or_none
+from lifecycle.scope import Scope
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.charts import health_breakdown
 from tools.classify_customer import CustomerId
 from tools.health_scope import scope_health
 from tools.runtime import Work, run_tool
-from tools.scope import AsOf, FiltersArg, ResolvedScope, ScopeOut, check_customer, resolve_scope
+from tools.scope import AsOf, FiltersArg, ScopeOut, check_customer, resolve_scope
 
 NAME = "score_health"
 TITLE = "Customer health score"
@@ -111,7 +112,7 @@ def _value(value: Any) -> JsonScalar:
     return value if isinstance(value, (int, float, bool)) or value is None else clean_text(value, 120)
 
 
-def customer_health(work: Work, scope: ResolvedScope, customer_id: str) -> CustomerHealth:
+def customer_health(work: Work, scope: Scope, customer_id: str) -> CustomerHealth:
     with work.connect() as conn:
         check_customer(conn, customer_id)
     health = scope_health(work, scope)
@@ -132,7 +133,7 @@ def _counts(series: Any, order: tuple[str, ...] | None = None) -> list[CountOut]
     return [CountOut(name=n, count=int(counts.get(n, 0))) for n in names]
 
 
-def scope_summary(work: Work, scope: ResolvedScope) -> ScopeHealthSummary:
+def scope_summary(work: Work, scope: Scope) -> ScopeHealthSummary:
     health = scope_health(work, scope)
     frame, table = health.table.frame, health.table
     most = frame["most_impactful"].astype("string")
@@ -150,10 +151,10 @@ def scope_summary(work: Work, scope: ResolvedScope) -> ScopeHealthSummary:
     )
 
 
-def score(work: Work, scope: ResolvedScope, customer_id: str | None) -> ScoreHealthResult:
+def score(work: Work, scope: Scope, customer_id: str | None) -> ScoreHealthResult:
     if customer_id:
-        return ScoreHealthResult(scope=scope.out(), customer=customer_health(work, scope, customer_id), summary=None)
-    return ScoreHealthResult(scope=scope.out(), customer=None, summary=scope_summary(work, scope))
+        return ScoreHealthResult(scope=ScopeOut.of(scope), customer=customer_health(work, scope, customer_id), summary=None)
+    return ScoreHealthResult(scope=ScopeOut.of(scope), customer=None, summary=scope_summary(work, scope))
 
 
 def summary_text(result: ScoreHealthResult) -> str:

@@ -24,11 +24,12 @@ from lifecycle.metrics.flow import transition_matrix, window_start_day
 from lifecycle.metrics.registry import compute_metric
 from lifecycle.metrics.results import finite_or_none
 from lifecycle.stages import load_model, model_for, stage_distribution
+from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.charts import stage_funnel
 from tools.compute_metrics import MetricValue, metric_value
 from tools.runtime import Work, run_tool
-from tools.scope import AsOf, FiltersArg, PeriodMonths, ResolvedScope, ScopeOut, resolve_scope
+from tools.scope import AsOf, FiltersArg, PeriodMonths, ScopeOut, resolve_scope
 
 NAME = "stage_distribution"
 TITLE = "Lifecycle stage distribution and flow"
@@ -137,7 +138,7 @@ def _drivers(work: Work, dataset: Any, model: Any, stage: str | None, horizon_da
                       populations=populations, rows=rows)
 
 
-def stage_flow(work: Work, scope: ResolvedScope, stage: str | None = None, drivers: bool = True, horizon_days: int = 90,
+def stage_flow(work: Work, scope: Scope, stage: str | None = None, drivers: bool = True, horizon_days: int = 90,
                top_signals: int = 3) -> StageDistributionResult:
     """Stage counts, transitions over the period, flow metrics and (optionally) the progression drivers."""
     dataset = work.dataset(scope.as_of, scope.filters, scope.window)
@@ -157,7 +158,7 @@ def stage_flow(work: Work, scope: ResolvedScope, stage: str | None = None, drive
         work.step(3, total, "progression drivers")
         found = _drivers(work, dataset, model, stage, horizon_days, top_signals)
     work.step(total, total, "done")
-    return StageDistributionResult(scope=scope.out(), model=model.id, stages=_stage_rows(table, [o.id for o in model.overlays]),
+    return StageDistributionResult(scope=ScopeOut.of(scope), model=model.id, stages=_stage_rows(table, [o.id for o in model.overlays]),
                                    transitions=transitions, flow=flow, drivers=found)
 
 

@@ -16,12 +16,13 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
+from lifecycle.scope import Scope
 from prompts.render import Language
 from prompts.verify import PASSING, verify_draft
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.lifecycle_facts import facts_for
 from tools.runtime import Work, run_tool
-from tools.scope import AsOf, FiltersArg, PeriodMonths, ResolvedScope, ScopeOut, resolve_scope
+from tools.scope import AsOf, FiltersArg, PeriodMonths, ScopeOut, resolve_scope
 
 NAME = "verify_plan"
 TITLE = "Verify a draft plan's numbers"
@@ -56,14 +57,14 @@ class VerifyPlanResult(BaseModel):
     claims: list[ClaimOut]
 
 
-def verify_plan(work: Work, scope: ResolvedScope, draft: str, language: str = "en") -> VerifyPlanResult:
+def verify_plan(work: Work, scope: Scope, draft: str, language: str = "en") -> VerifyPlanResult:
     """Verify ``draft`` against the scope's fact bundle."""
     bundle = facts_for(work, scope)
     work.step(1, 2, "checking claims")
     report = verify_draft(draft, bundle, language)
     data = report.to_dict()
     claims = [ClaimOut.model_validate({**c, "sentence": c["sentence"].strip()[:300], "subject": c["subject"][:8]}) for c in data["claims"]]
-    return VerifyPlanResult(scope=scope.out(), ok=data["ok"], counts=data["counts"], claims=claims)
+    return VerifyPlanResult(scope=ScopeOut.of(scope), ok=data["ok"], counts=data["counts"], claims=claims)
 
 
 def summary_text(result: VerifyPlanResult) -> str:

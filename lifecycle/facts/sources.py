@@ -26,7 +26,7 @@ from lifecycle.clv.subscription_value import predict_subscription_value
 from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.facts.fact import Fact, format_value
-from lifecycle.filters import Scope, Window
+from lifecycle.scope import Scope, Window
 from lifecycle.health.profile import load_health_profile
 from lifecycle.health.risk import list_at_risk
 from lifecycle.health.score import coverage_summary, explain_health, score_health

@@ -1,7 +1,8 @@
 """Customer health and risk: the explainable 0-100 score, its profile, the at-risk list and its back-test.
 
 The profile as data (``profile``, shipped profiles in ``profiles/``), the score and its explanation (``score``),
-the ranked at-risk list with reasons and plays (``risk``) and the ranking's evaluation (``evaluation``).
+the ranked at-risk list with reasons and plays (``risk``), the ranking's evaluation (``evaluation``) and the
+health of a scope's live customers (``live``).
 """
 
 from lifecycle.health.score import (
@@ -57,8 +58,16 @@ from lifecycle.health.evaluation import (
     precision_at_k,
     roc_auc,
 )
+from lifecycle.health.live import (
+    TREND_DAYS,
+    LiveHealth,
+    live_health,
+)
 
 __all__ = [
+    "LiveHealth",
+    "TREND_DAYS",
+    "live_health",
     "AtRiskItem",
     "AtRiskPage",
     "BANDS",

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset
-from lifecycle.filters import Filters, Scope
+from lifecycle.filters import Filters
+from lifecycle.scope import Scope
 from lifecycle.metrics.registry import definition
 from lifecycle.metrics.results import MetricResult, TargetBand, missing_result
 

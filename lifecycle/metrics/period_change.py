@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from lifecycle.dataset import Dataset
-from lifecycle.filters import EARLIEST_AS_OF, Scope, Window
+from lifecycle.scope import EARLIEST_AS_OF, Scope, Window
 from lifecycle.metrics.registry import compute_metric
 from lifecycle.metrics.results import MetricResult, Unit, finite_or_none
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from lifecycle.filters import Scope
+from lifecycle.scope import Scope
 
 
 class Status(StrEnum):

@@ -33,7 +33,8 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
-from lifecycle.filters import Window, add_months
+from lifecycle.filters import add_months
+from lifecycle.scope import Window
 
 MONEY_DECIMALS = 6
 _OPEN_END = np.iinfo(np.int64).max

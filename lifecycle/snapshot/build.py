@@ -63,6 +63,7 @@ from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.filters import Filters
+from lifecycle.sources import DataSource, open_source
 from lifecycle.snapshot.cache import (
     columns_tag,
     read_cached,
@@ -171,44 +172,44 @@ def build_snapshot(dataset: Dataset, columns: Collection[str] | None = None) -> 
 def snapshot_of(dataset: Dataset, columns: Collection[str] | None = None) -> pd.DataFrame:
     """The snapshot of ``dataset`` (only ``columns``' sections when given), built once per ``Dataset``.
 
-    Memoised with the dataset's table cache; a full snapshot already built serves any column subset. On a
-    SQLite-backed dataset the Parquet cache of ``load_or_build_snapshot`` is used as well.
+    Memoised with the dataset's table cache; a full snapshot already built serves any column subset. A dataset
+    opened from a ``DataSource`` uses the Parquet cache of ``load_or_build_snapshot`` as well.
     """
     cache = dataset._cache  # the dataset's per-call frame cache; these keys cannot collide with table keys
     if SNAPSHOT_CACHE_KEY in cache:
         return cache[SNAPSHOT_CACHE_KEY]
     key = SNAPSHOT_CACHE_KEY if columns is None else f"{SNAPSHOT_CACHE_KEY}:{columns_tag(columns)}"
     if key not in cache:
-        path = getattr(dataset.backend, "path", None)
-        if path is not None and Path(path).exists():
-            cache[key] = _cached(Path(path), dataset, columns)
+        if dataset.source is not None:
+            cache[key] = _cached(dataset.source, dataset, columns)
         else:
             cache[key] = build_snapshot(dataset, columns)
     return cache[key]
 
 
-def load_or_build_snapshot(db_path: str | Path, as_of: date, config: EngineConfig = DEFAULT_CONFIG,
+def load_or_build_snapshot(source: DataSource | str | Path, as_of: date, config: EngineConfig = DEFAULT_CONFIG,
                            filters: Filters | None = None) -> pd.DataFrame:
-    """The snapshot of the SQLite store at ``db_path``, read from the Parquet cache or built and cached.
+    """The snapshot of ``source`` (a ``DataSource`` or the importer's SQLite file), read from the Parquet cache
+    or built and cached.
 
-    Cache file: ``data_dir()/cache/<db identity>/snapshot-<as_of>-<config fingerprint>-<filters hash>.parquet``
-    where the db identity is a sha256 of (resolved path, size, mtime_ns) — a re-import changes it, so a
-    stale snapshot is never read. The file is written to a temporary name and renamed into place.
+    Cache file: ``data_dir()/cache/<source identity>/snapshot-<as_of>-<config fingerprint>-<filters hash>.parquet``
+    where the source identity is a sha256 of ``DataSource.identity()`` (for a SQLite file: resolved path, size,
+    mtime_ns) — a re-import changes it, so a stale snapshot is never read. The file is written to a temporary
+    name and renamed into place.
     """
-    dataset = Dataset.open(db_path, as_of, filters=filters, config=config)
+    opened = open_source(source)
+    dataset = Dataset.open(opened, as_of, filters=filters, config=config)
     try:
-        return _cached(Path(db_path), dataset)
+        return _cached(opened, dataset)
     finally:
-        close = getattr(dataset.backend, "close", None)
-        if close:
-            close()
+        dataset.close()
 
 
-def _cached(db_path: Path, dataset: Dataset, columns: Collection[str] | None = None) -> pd.DataFrame:
-    full = snapshot_cache_path(db_path, dataset.as_of, dataset.config, dataset.filters)
+def _cached(source: DataSource, dataset: Dataset, columns: Collection[str] | None = None) -> pd.DataFrame:
+    full = snapshot_cache_path(source, dataset.as_of, dataset.config, dataset.filters)
     found = read_cached(full)
     if found is None and columns is not None:
-        target = snapshot_cache_path(db_path, dataset.as_of, dataset.config, dataset.filters, columns)
+        target = snapshot_cache_path(source, dataset.as_of, dataset.config, dataset.filters, columns)
         found = read_cached(target)
     else:
         target = full

@@ -20,6 +20,8 @@ import pandas as pd
 
 from lifecycle.config import EngineConfig
 from lifecycle.filters import Filters
+from lifecycle.sources import DataSource, open_source
+from lifecycle.store import data_dir
 
 
 def columns_tag(columns: Collection[str] | None) -> str:
@@ -29,17 +31,13 @@ def columns_tag(columns: Collection[str] | None) -> str:
     return "cols" + hashlib.sha256(",".join(sorted(set(columns))).encode()).hexdigest()[:10]
 
 
-def snapshot_cache_path(db_path: str | Path, as_of: date, config: EngineConfig, filters: Filters,
+def snapshot_cache_path(source: DataSource | str | Path, as_of: date, config: EngineConfig, filters: Filters,
                         columns: Collection[str] | None = None) -> Path:
     """Where the cached snapshot for these arguments lives (see ``lifecycle.snapshot.load_or_build_snapshot``).
 
-    ``data_dir()/cache/<db identity>/snapshot-<as_of>-<config fingerprint>-<filters hash>[-<columns tag>].parquet``
+    ``data_dir()/cache/<source identity>/snapshot-<as_of>-<config fingerprint>-<filters hash>[-<columns tag>].parquet``
     """
-    from lifecycle.store import data_dir
-
-    source = Path(db_path).resolve()
-    stat = source.stat()
-    identity = hashlib.sha256(f"{source}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    identity = hashlib.sha256(repr(open_source(source).identity()).encode()).hexdigest()[:16]
     filters_hash = hashlib.sha256(json.dumps(filters.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
     tag = f"-{columns_tag(columns)}" if columns is not None else ""
     name = f"snapshot-{as_of.isoformat()}-{config.fingerprint()}-{filters_hash}{tag}.parquet"

@@ -1,1 +1,46 @@
-"""Where the data lives: the sources the engine reads canonical tables from."""
+"""Where the data lives: the ``DataSource`` seam and the sources behind it.
+
+``open_source(path)`` is how an entry point (the CLI, the MCP server, ``lifecycle.open``) turns a location into a
+source; everything below it receives the ``DataSource``. Contract: ``lifecycle.sources.base``; layout and the
+reasons: ``docs/architecture.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lifecycle.errors import QueryError
+from lifecycle.sources.base import (
+    DEFAULT_TIME_LIMIT_S,
+    Connection,
+    DataRange,
+    DataSource,
+    SqlSource,
+    customer_exists,
+    customer_ids_like,
+    customer_record,
+    data_range,
+    distinct_values,
+)
+from lifecycle.sources.sqlite import SqliteConnection, SqliteSource
+
+ENGINES = ("sqlite",)
+"""Engines ``open_source`` can read a dataset file with."""
+
+__all__ = [
+    "DEFAULT_TIME_LIMIT_S", "ENGINES", "Connection", "DataRange", "DataSource", "SqlSource", "SqliteConnection",
+    "SqliteSource", "customer_exists", "customer_ids_like", "customer_record", "data_range", "distinct_values",
+    "open_source",
+]
+
+
+def open_source(location: DataSource | str | Path, engine: str = "sqlite",
+                time_limit_s: float | None = DEFAULT_TIME_LIMIT_S) -> DataSource:
+    """The ``DataSource`` for ``location``: a source is returned as it is; a path is the importer's SQLite file,
+    read by ``engine`` (one of ``ENGINES``). Nothing is opened yet: a missing file is reported on first use."""
+    if isinstance(location, DataSource):
+        return location
+    path = Path(location).expanduser()
+    if engine == "sqlite":
+        return SqliteSource(path, time_limit_s)
+    raise QueryError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset
-from lifecycle.filters import Scope, add_months
+from lifecycle.filters import add_months
+from lifecycle.scope import Scope
 from lifecycle.snapshot.build import snapshot_of
 from lifecycle.stages.classification import classify_customers
 from lifecycle.stages.model import StageModel

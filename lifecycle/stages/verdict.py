@@ -125,7 +125,7 @@ def _customers_by(dataset: Dataset) -> pd.Index:
     """Ids of every customer (ignoring filters) who had signed up by as_of and is linked from a lead."""
     sql = ("SELECT c.customer_id AS customer_id FROM customers c WHERE c.signup_date < ? AND c.customer_id IN "
            "(SELECT l.customer_id FROM leads l WHERE l.customer_id IS NOT NULL)")
-    frame = dataset.backend.query(sql, [next_day_iso(dataset.as_of)])
+    frame = dataset.connection.query(sql, [next_day_iso(dataset.as_of)])
     return pd.Index(frame["customer_id"].astype("string") if len(frame) else [], dtype="string")
 
 

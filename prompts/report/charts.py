@@ -28,7 +28,7 @@ from charts.lifecycle import (
 from charts.locale import NumberFormat
 from lifecycle.clv.customer_value import predict_customer_value
 from lifecycle.errors import LifecycleError
-from lifecycle.filters import Scope, Window
+from lifecycle.scope import Scope, Window
 from lifecycle.health.profile import load_health_profile
 from lifecycle.health.score import score_health
 from lifecycle.metrics.cohorts import cohort_retention

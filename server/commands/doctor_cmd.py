@@ -13,11 +13,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from lifecycle.config import load_config
-from lifecycle.doctor import DatasetReport, diagnose
+from lifecycle.doctor import DatasetReport
 from lifecycle.readiness import EngineReadiness, engine_readiness
-from lifecycle.store import open_readonly
+from lifecycle.sources import open_source
 from server.commands.root import app
-from lifecycle.dataset import data_end
 from server.dataset import DbOption, parse_as_of, resolve_db
 
 QUERY_TIME_LIMIT_S = 120.0
@@ -36,14 +35,11 @@ def doctor_command(
 ) -> None:
     """Check the dataset: tables, date coverage, computable metrics and data-quality warnings."""
     day = parse_as_of(as_of)
-    path = resolve_db(db)
+    source = open_source(resolve_db(db), time_limit_s=QUERY_TIME_LIMIT_S)
     config = load_config(config_file) if config_file is not None or metrics else None
-    conn = open_readonly(path, QUERY_TIME_LIMIT_S)
-    try:
-        report = diagnose(conn, day)
-    finally:
-        conn.close()
-    engine = (engine_readiness(path, day or data_end(path), config, str(config_file) if config_file else "the default configuration")
+    report = source.diagnose(day)
+    engine = (engine_readiness(source.with_time_limit(None), day or source.data_range().last, config,
+                               str(config_file) if config_file else "the default configuration")
               if config is not None else None)
     if as_json:
         data = report.to_dict()

@@ -11,10 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from lifecycle.config import load_config
-from lifecycle.dataset import Dataset, data_end
+from lifecycle.dataset import Dataset
 from lifecycle.facts import format_value
 from lifecycle.filters import Filters
 from lifecycle.metrics.registry import compute_all, registry
+from lifecycle.scope import Scope
+from lifecycle.sources import open_source
 from server.commands.root import app
 from server.dataset import DbOption, parse_as_of, resolve_db
 
@@ -72,10 +74,15 @@ def metrics_command(
         typer.echo(definitions_markdown())
         return
     config = load_config(config_file)
-    path = resolve_db(db)
-    day = parse_as_of(as_of) or data_end(path)
+    source = open_source(resolve_db(db))
     filters = Filters(segment=(segment,) if segment else (), plan=(plan,) if plan else (), channel=(channel,) if channel else ())
-    results = compute_all(Dataset.open(path, day, filters=filters, config=config))
+    scope = Scope.resolve(source, parse_as_of(as_of), filters=filters)
+    day = scope.as_of
+    dataset = Dataset(source.connect(), scope, config, source)
+    try:
+        results = compute_all(dataset)
+    finally:
+        dataset.close()
     if as_json:
         typer.echo(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=2, sort_keys=True))
         return

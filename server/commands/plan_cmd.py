@@ -13,9 +13,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lifecycle.config import load_config
-from lifecycle.dataset import data_end
 from lifecycle.errors import ConfigError
 from lifecycle.filters import Dimension
+from lifecycle.scope import Scope
+from lifecycle.sources import open_source
 from prompts.llm import LLMSettings, api_key_available
 from prompts.plan import PlanOptions, Target, TargetOutcome, at_risk_targets, dimension_targets, run_plan, stage_targets
 from prompts.render import BusinessContext, Language, PromptName
@@ -64,19 +65,19 @@ def plan_command(
     batch_poll: float = typer.Option(30.0, "--batch-poll", min=0.01, help="Seconds between batch status checks."),
 ) -> None:
     """Write lifecycle strategy documents grounded in computed facts (offline without an API key)."""
-    db_path = resolve_db(db)
-    day = parse_as_of(as_of) or data_end(db_path)
+    source = open_source(resolve_db(db))
+    day = Scope.resolve(source, parse_as_of(as_of)).as_of
     context = _context(context_file, company, business_model)
     use_model = (api_key_available() or model is not None) and not offline and not dry_run
     settings = LLMSettings.from_env(model, timeout_s=timeout, max_retries=max_retries, max_tokens=max_tokens,
                                     structured=structured.value) if use_model else None
     targets: list[Target] = []
     if by is not None:
-        targets += dimension_targets(db_path, day, by, prompt)
+        targets += dimension_targets(source, day, by, prompt)
     if stages:
         targets += stage_targets()
     if at_risk:
-        targets += at_risk_targets(db_path, day, at_risk)
+        targets += at_risk_targets(source, day, at_risk)
     if not targets:
         targets = [Target("all", "all customers", prompt, stage="adoption" if prompt is PromptName.STAGE_STRATEGY else None)]
     options = PlanOptions(out_dir=out, as_of=day, language=language, context=context, llm=settings, dry_run=dry_run,
@@ -94,7 +95,7 @@ def plan_command(
             if outcome.status in ("error", "failed_verification"):
                 bar.console.print(f"[red]{outcome.key}: {outcome.status}[/] {outcome.error or ''}")
 
-        manifest = asyncio.run(run_plan(db_path, targets, options, on_done=done, chart_maker=_chart_maker(),
+        manifest = asyncio.run(run_plan(source, targets, options, on_done=done, chart_maker=_chart_maker(),
                                         on_status=lambda message: bar.console.print(message)))
     totals = manifest["totals"]
     console.print(f"Done: {totals['by_status']} · tokens {totals['prompt_tokens']}+{totals['completion_tokens']} · index: {out / 'index.md'}")

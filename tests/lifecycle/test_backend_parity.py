@@ -1,20 +1,21 @@
-"""SQLite and DuckDB give the same answers on the demo data (lifecycle/sources/backend.py promises it).
+"""Every data source gives the same answers as the embedded SQLite source on the demo data (the promise of the
+``DataSource`` seam, ``lifecycle/sources/base.py``).
 
-The session's demo store (``demo_db``) is copied once for the module into DuckDB (``DuckDBBackend.from_sqlite``). For
-each scope — the default as_of (``data_end``) and 2025-06-30, each without a filter and with segment=SMB — both
-backends compute every registered metric (``compute_all``), the snapshot, the stage of every customer
-(``classify_customers``), the health table (``score_health``, with the trend from the snapshot 30 days earlier)
-and the at-risk ranking. Floats must agree within 1e-9 (relative or absolute), missing values must sit in the
-same places, and everything else must be equal.
+For each other source in ``OTHER_SOURCES`` (DuckDB reading the SQLite file in place, …) and each scope — the default
+as_of (the data's last day) and 2025-06-30, each without a filter and with segment=SMB — both sources compute
+every registered metric (``compute_all``), the snapshot, the stage of every customer (``classify_customers``),
+the health table (``score_health``, with the trend from the snapshot 30 days earlier) and the at-risk ranking.
+Floats must agree within 1e-9 (relative or absolute), missing values must sit in the same places, and everything
+else must be equal.
 
-The DuckDB side runs through a recording wrapper without a ``path`` attribute, so ``snapshot_of`` cannot
-answer from the SQLite Parquet cache: the test asserts the event aggregations really ran on DuckDB.
+The other source runs through a recording connection and the datasets carry no source, so ``snapshot_of`` cannot
+answer from the Parquet cache: the test asserts the event aggregations really ran on that engine.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,35 +25,50 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle.sources.backend import DuckDBBackend, SqliteBackend
-from lifecycle.dataset import Dataset, data_end
-from lifecycle.filters import Filters, Scope
+from lifecycle.dataset import Dataset
+from lifecycle.filters import Filters
+from lifecycle.scope import Scope
 from lifecycle.health import HealthTable, score_health
 from lifecycle.health.profile import load_health_profile
 from lifecycle.metrics.registry import compute_all
 from lifecycle.metrics.results import MetricResult
 from lifecycle.health.risk import RiskQuery, rank_at_risk
 from lifecycle.snapshot import build_snapshot
+from lifecycle.sources import Connection, DataSource, SqliteSource
 from lifecycle.stages import classify_customers, model_for
-
-pytestmark = pytest.mark.slow
+from tests.builders import make_store
+from tests.lifecycle.test_snapshot import AS_OF, fixture_tables
 
 TOLERANCE = 1e-9
 EARLIER_AS_OF = date(2025, 6, 30)
 SMB = Filters(segment=("SMB",))
 
 
-@dataclass
-class RecordingBackend:
-    """A DuckDB backend that remembers the SQL it ran; it has no ``path``, so nothing comes from a SQLite cache."""
+OTHER_SOURCES: dict[str, Callable[[Path], DataSource]] = {}
+"""Engine name → how it reads the demo's SQLite file; each is compared with ``SqliteSource``."""
 
-    inner: DuckDBBackend
+
+@dataclass
+class RecordingConnection:
+    """A connection that remembers the SQL it ran (and has no source, so nothing comes from a cache)."""
+
+    inner: Connection
     statements: list[str] = field(default_factory=list)
-    name: str = "duckdb"
+
+    @property
+    def dialect(self) -> str:
+        return self.inner.dialect
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         self.statements.append(sql)
         return self.inner.query(sql, params)
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        self.statements.append(sql)
+        return self.inner.rows(sql, params)
+
+    def tables(self) -> frozenset[str]:
+        return self.inner.tables()
 
     def has_table(self, table: str) -> bool:
         return self.inner.has_table(table)
@@ -62,6 +78,12 @@ class RecordingBackend:
 
     def extra_columns(self, table: str) -> list[str]:
         return self.inner.extra_columns(table)
+
+    def interrupt(self) -> None:
+        self.inner.interrupt()
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 @dataclass
@@ -75,16 +97,9 @@ class Computed:
     at_risk: pd.DataFrame
 
 
-@pytest.fixture(scope="module")
-def duckdb_copy(demo_db: Path) -> Iterator[DuckDBBackend]:
-    backend = DuckDBBackend.from_sqlite(demo_db)
-    yield backend
-    backend.close()
-
-
-def compute(backend: Any, scope: Scope) -> Computed:
-    """The engine's answers for ``scope`` on ``backend`` — snapshots built fresh (no Parquet cache) on both."""
-    dataset = Dataset(backend, scope)
+def compute(connection: Connection, scope: Scope) -> Computed:
+    """The engine's answers for ``scope`` on ``connection`` — snapshots built fresh (no Parquet cache) on both."""
+    dataset = Dataset(connection, scope)
     metrics = compute_all(dataset)
     snapshot = build_snapshot(dataset)
     previous = build_snapshot(dataset.rescoped(Scope.at(scope.as_of - timedelta(days=30), scope.filters)))
@@ -166,19 +181,37 @@ SCOPES = [
 ]
 
 
-@pytest.mark.parametrize(("as_of", "filters"), SCOPES)
-def test_sqlite_and_duckdb_agree_on_metrics_snapshot_stages_health_and_risk(
-        demo_db: Path, duckdb_copy: DuckDBBackend, as_of: date | None, filters: Filters) -> None:
-    scope = Scope.at(as_of or data_end(demo_db), filters)
-    sqlite = SqliteBackend(demo_db)
-    recording = RecordingBackend(duckdb_copy)
+@pytest.mark.parametrize("engine", sorted(OTHER_SOURCES))
+def test_every_source_builds_the_snapshot_of_the_hand_made_fixture_like_sqlite(tmp_path: Path, engine: str) -> None:
+    """The small hand-computed fixture of ``test_snapshot.py``: the same snapshot, column for column."""
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    scope = Scope.at(date.fromisoformat(AS_OF))
+    sqlite, other = SqliteSource(path).connect(), OTHER_SOURCES[engine](path).connect()
     try:
-        on_sqlite = compute(sqlite, scope)
+        on_sqlite, on_other = build_snapshot(Dataset(sqlite, scope)), build_snapshot(Dataset(other, scope))
     finally:
         sqlite.close()
-    on_duckdb = compute(recording, scope)
+        other.close()
+    pd.testing.assert_frame_equal(on_sqlite, on_other, check_dtype=False)
 
-    assert any(" FROM events e " in sql for sql in recording.statements), "the DuckDB run did not scan events on DuckDB"
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", sorted(OTHER_SOURCES))
+@pytest.mark.parametrize(("as_of", "filters"), SCOPES)
+def test_every_source_agrees_with_sqlite_on_metrics_snapshot_stages_health_and_risk(
+        demo_db: Path, engine: str, as_of: date | None, filters: Filters) -> None:
+    reference = SqliteSource(demo_db)
+    scope = Scope.resolve(reference, as_of, filters=filters)
+    sqlite = reference.connect()
+    recording = RecordingConnection(OTHER_SOURCES[engine](demo_db).connect())
+    try:
+        on_sqlite = compute(sqlite, scope)
+        on_duckdb = compute(recording, scope)
+    finally:
+        sqlite.close()
+        recording.close()
+
+    assert any(" FROM events e " in sql for sql in recording.statements), f"the {engine} run did not scan events"
     assert len(on_sqlite.snapshot) > 100, "the scope should select a real population"
     found = differences(on_sqlite.metrics, on_duckdb.metrics, "metrics")
     found += frame_differences(on_sqlite.snapshot, on_duckdb.snapshot, "snapshot")
@@ -186,7 +219,7 @@ def test_sqlite_and_duckdb_agree_on_metrics_snapshot_stages_health_and_risk(
     found += differences(on_sqlite.stages["evidence"].tolist(), on_duckdb.stages["evidence"].tolist(), "stages.evidence")
     found += health_differences(on_sqlite.health, on_duckdb.health)
     found += frame_differences(on_sqlite.at_risk, on_duckdb.at_risk, "at_risk")
-    assert not found, "SQLite and DuckDB differ:\n" + "\n".join(found[:40])
+    assert not found, f"SQLite and {engine} differ:\n" + "\n".join(found[:40])
 
 
 def test_the_comparison_notices_a_changed_value_a_moved_gap_and_a_changed_dtype() -> None:

@@ -169,7 +169,7 @@ def test_the_sbg_facts_use_the_36_month_cohorts_whatever_the_bundles_window(demo
     so the demo's plan and the tool agree (a 12-month window holds too few renewals for the fit)."""
     from lifecycle.clv.retention_forecast import COHORT_MONTHS, subscription_retention_forecast
     from lifecycle.dataset import Dataset
-    from lifecycle.filters import Window
+    from lifecycle.scope import Window
 
     day = date(2025, 12, 31)
     facts = {f.id: f for f in clv_facts(Dataset.open(demo_db, day))}

@@ -165,4 +165,4 @@ def test_cohort_invariants_hold_for_any_subscription_book(book: tuple[dict[str, 
                     assert all(0.0 <= v <= 1.0 for v in row if v is not None)
                 for row in recurring.values:
                     assert row[0] in (1.0, None)
-        ds.backend.close()
+        ds.close()

@@ -11,7 +11,8 @@ import pytest
 from lifecycle.doctor import CAPABILITIES, WARNING_CODES, DatasetReport, diagnose
 from lifecycle.errors import QueryTimeoutError
 from lifecycle.schema import TABLES
-from lifecycle.store import atomic_write, open_readonly
+from lifecycle.sources import SqliteConnection
+from lifecycle.store import atomic_write
 
 AS_OF = date(2024, 6, 30)
 
@@ -68,7 +69,7 @@ def planted_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def report(planted_db: Path) -> DatasetReport:
-    conn = open_readonly(planted_db)
+    conn = SqliteConnection(planted_db)
     try:
         return diagnose(conn, AS_OF)
     finally:
@@ -132,14 +133,14 @@ def test_examples_are_capped_at_three(tmp_path: Path) -> None:
         db["customers"].insert({"customer_id": "C1", "signup_date": "2024-01-01"})
         db["orders"].insert_all([{"order_id": f"O{i}", "customer_id": "C1", "ordered_at": "2024-01-02T00:00:00", "amount": -1.0 - i}
                                  for i in range(5)])
-    conn = open_readonly(path)
+    conn = SqliteConnection(path)
     found = diagnose(conn, AS_OF).warning("negative_amount", "orders")
     assert found is not None and (found.count, found.examples) == (5, ("O0", "O1", "O2"))
 
 
 def test_without_as_of_the_latest_date_is_used_and_the_future_check_is_skipped(planted_db: Path) -> None:
     """Latest non-future-allowed date is E5's 2024-07-01 (the later 2024-12-01/2024-12-31 are a due date and a scheduled end)."""
-    inferred = diagnose(open_readonly(planted_db))
+    inferred = diagnose(SqliteConnection(planted_db))
     assert (inferred.as_of, inferred.as_of_inferred) == (date(2024, 7, 1), True)
     assert not [w for w in inferred.warnings if w.code == "future_date"]
     assert any("as-of" in note for note in inferred.notes)
@@ -155,7 +156,7 @@ def test_metric_groups_follow_the_tables_that_hold_rows(tmp_path: Path) -> None:
     with atomic_write(path) as db:
         db["customers"].insert({"customer_id": "C1", "signup_date": "2024-01-01"})
         db["orders"].insert({"order_id": "O1", "customer_id": "C1", "ordered_at": "2024-01-02T00:00:00", "amount": 5.0})
-    groups = {c.name: c for c in diagnose(open_readonly(path)).capabilities}
+    groups = {c.name: c for c in diagnose(SqliteConnection(path)).capabilities}
     assert groups["logo_churn"].computable and groups["retention"].computable and groups["aov"].computable
     assert not groups["mrr"].computable and groups["mrr"].needs == "subscriptions"
     assert not groups["cac"].computable and groups["cac"].needs == "customers.acquisition_cost"
@@ -177,7 +178,7 @@ def test_clean_dataset_has_no_warnings(tmp_path: Path) -> None:
     with atomic_write(path) as db:
         db["customers"].insert({"customer_id": "C1", "signup_date": "2024-01-01", "company": "Acme"})
         db["events"].insert({"event_id": "E1", "customer_id": "C1", "occurred_at": "2024-01-02T00:00:00", "event_name": "login"})
-    assert diagnose(open_readonly(path), AS_OF).warnings == ()
+    assert diagnose(SqliteConnection(path), AS_OF).warnings == ()
 
 
 def test_report_as_json_has_iso_dates(report: DatasetReport) -> None:
@@ -193,6 +194,6 @@ def test_a_query_past_the_time_limit_raises_query_timeout_error(tmp_path: Path) 
         db["customers"].insert({"customer_id": "C1", "signup_date": "2024-01-01"})
         db["events"].insert_all({"event_id": f"E{i}", "customer_id": "C1", "occurred_at": "2024-01-02T00:00:00",
                                  "event_name": f"n{i % 7}"} for i in range(3000))
-    conn = open_readonly(path, time_limit_s=0.0)
+    conn = SqliteConnection(path, time_limit_s=0.0)
     with pytest.raises(QueryTimeoutError):
         diagnose(conn, AS_OF)

@@ -6,7 +6,7 @@ import pytest
 
 from lifecycle.metrics.intervals import wilson_interval
 from lifecycle.metrics.results import Unit, ratio_result
-from lifecycle.filters import Scope
+from lifecycle.scope import Scope
 from datetime import date
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle.filters import Dimension
+from lifecycle.sources import SqliteSource
 from prompts.llm import LLMSettings
 from prompts.plan import PlanOptions, Target, dimension_targets, run_plan
 from prompts.render import PromptName
@@ -26,11 +27,11 @@ ALL = [Target("all", "all customers", PromptName.LIFECYCLE_MAP)]
 def run(store: Path, out: Path, server: ScriptedOpenAI, targets: list[Target] = ALL, **kw: object) -> dict:
     settings = LLMSettings(model="scripted", base_url=server.base_url, timeout_s=10, max_retries=0)
     options = PlanOptions(out_dir=out, as_of=AS_OF, charts=False, llm=settings, batch=True, batch_poll_s=0.01, **kw)  # type: ignore[arg-type]
-    return asyncio.run(run_plan(store, targets, options))
+    return asyncio.run(run_plan(SqliteSource(store), targets, options))
 
 
 def segments(store: Path) -> list[Target]:
-    return dimension_targets(store, AS_OF, Dimension.SEGMENT, PromptName.LIFECYCLE_MAP)
+    return dimension_targets(SqliteSource(store), AS_OF, Dimension.SEGMENT, PromptName.LIFECYCLE_MAP)
 
 
 def test_one_batch_job_answers_every_target_and_no_direct_calls_are_made(store: Path, tmp_path: Path) -> None:
@@ -51,7 +52,7 @@ def test_one_batch_job_answers_every_target_and_no_direct_calls_are_made(store: 
 def test_batch_lines_ask_exactly_what_a_direct_call_asks(store: Path, tmp_path: Path) -> None:
     with ScriptedOpenAI() as direct:
         settings = LLMSettings(model="scripted", base_url=direct.base_url, timeout_s=10, max_retries=0)
-        asyncio.run(run_plan(store, ALL, PlanOptions(out_dir=tmp_path / "direct", as_of=AS_OF, charts=False, llm=settings)))
+        asyncio.run(run_plan(SqliteSource(store), ALL, PlanOptions(out_dir=tmp_path / "direct", as_of=AS_OF, charts=False, llm=settings)))
     with ScriptedOpenAI() as batched:
         run(store, tmp_path / "batch", batched)
     sent = {k: v for k, v in direct.requests[0].items() if k not in ("stream",)}
@@ -137,7 +138,7 @@ def test_an_azure_style_batch_uses_the_api_version_and_azures_endpoint(store: Pa
         settings = LLMSettings(model="my-deployment", base_url=server.base_url.removesuffix("/v1"), timeout_s=10, max_retries=0,
                                api_version="2024-10-21")
         options = PlanOptions(out_dir=tmp_path / "out", as_of=AS_OF, charts=False, llm=settings, batch=True, batch_poll_s=0.01)
-        manifest = asyncio.run(run_plan(store, ALL, options))
+        manifest = asyncio.run(run_plan(SqliteSource(store), ALL, options))
         uploaded = next(f for f in server.files.values() if f["purpose"] == "batch")
     assert manifest["totals"]["by_status"] == {"done": 1}
     assert "/openai/files?api-version=2024-10-21" in server.paths and "/openai/batches?api-version=2024-10-21" in server.paths

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle.filters import Dimension
+from lifecycle.sources import SqliteSource
 from prompts.llm import LLMSettings
 from prompts.plan import PlanOptions, Target, dimension_targets, run_plan
 from prompts.render import PromptName
@@ -27,7 +28,7 @@ def options(out: Path, **kw: object) -> PlanOptions:
 
 def test_offline_plan_lays_out_the_framework_with_facts_and_marks_strategy_as_awaiting(store: Path, tmp_path: Path) -> None:
     out = tmp_path / "offline"
-    manifest = asyncio.run(run_plan(store, [Target("all", "all customers", PromptName.LIFECYCLE_MAP)], options(out)))
+    manifest = asyncio.run(run_plan(SqliteSource(store), [Target("all", "all customers", PromptName.LIFECYCLE_MAP)], options(out)))
     assert manifest["totals"]["by_status"] == {"offline": 1}
     document = (out / "all.md").read_text(encoding="utf-8")
     assert "awaiting a model" in document and "Stage 3: Purchase and Onboarding" in document
@@ -42,8 +43,8 @@ def test_plan_by_segment_writes_one_verified_document_per_segment_an_index_and_a
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-123")
     with ScriptedOpenAI() as server:
         settings = LLMSettings(model="scripted", base_url=server.base_url, timeout_s=10, max_retries=0)
-        targets = dimension_targets(store, AS_OF, Dimension.SEGMENT, PromptName.LIFECYCLE_MAP)
-        manifest = asyncio.run(run_plan(store, targets, options(out, llm=settings)))
+        targets = dimension_targets(SqliteSource(store), AS_OF, Dimension.SEGMENT, PromptName.LIFECYCLE_MAP)
+        manifest = asyncio.run(run_plan(SqliteSource(store), targets, options(out, llm=settings)))
     assert [t.key for t in targets] == ["segment-enterprise", "segment-mid-market", "segment-smb"]
     assert manifest["totals"]["by_status"] == {"done": 3}
     for target in targets:
@@ -60,13 +61,13 @@ def test_fabricated_numbers_trigger_one_revision_and_strict_mode_fails_the_docum
     target = [Target("all", "all customers", PromptName.LIFECYCLE_MAP)]
     with ScriptedOpenAI(["fabricate"]) as server:
         settings = LLMSettings(model="scripted", base_url=server.base_url, timeout_s=10, max_retries=0)
-        manifest = asyncio.run(run_plan(store, target, options(tmp_path / "revise", llm=settings)))
+        manifest = asyncio.run(run_plan(SqliteSource(store), target, options(tmp_path / "revise", llm=settings)))
         assert len(server.requests) == 2  # draft + one revision
         assert "could not be verified" in server.requests[1]["messages"][-1]["content"]
     assert manifest["totals"]["by_status"] == {"done": 1}
     with ScriptedOpenAI(default="fabricate") as server:
         settings = LLMSettings(model="scripted", base_url=server.base_url, timeout_s=10, max_retries=0)
-        manifest = asyncio.run(run_plan(store, target, options(tmp_path / "strict", llm=settings, strict=True)))
+        manifest = asyncio.run(run_plan(SqliteSource(store), target, options(tmp_path / "strict", llm=settings, strict=True)))
         assert len(server.requests) == 1
     assert manifest["totals"]["by_status"] == {"failed_verification": 1}
     report = json.loads((tmp_path / "strict" / "all.verifier.json").read_text())
@@ -77,12 +78,12 @@ def test_429_and_500_are_retried_with_backoff_and_a_timeout_fails_cleanly(store:
     target = [Target("all", "all customers", PromptName.LIFECYCLE_MAP)]
     with ScriptedOpenAI(["status:429", "status:500"]) as server:
         settings = LLMSettings(model="scripted", base_url=server.base_url, timeout_s=10, max_retries=2)
-        manifest = asyncio.run(run_plan(store, target, options(tmp_path / "retry", llm=settings)))
+        manifest = asyncio.run(run_plan(SqliteSource(store), target, options(tmp_path / "retry", llm=settings)))
         assert len(server.requests) == 3
     assert manifest["totals"]["by_status"] == {"done": 1}
     with ScriptedOpenAI(default="sleep:3") as server:
         settings = LLMSettings(model="scripted", base_url=server.base_url, timeout_s=0.5, max_retries=1)
-        manifest = asyncio.run(run_plan(store, target, options(tmp_path / "timeout", llm=settings)))
+        manifest = asyncio.run(run_plan(SqliteSource(store), target, options(tmp_path / "timeout", llm=settings)))
     outcome = manifest["targets"][0]
     assert outcome["status"] == "error" and "timed out" in outcome["error"]
 
@@ -90,7 +91,7 @@ def test_429_and_500_are_retried_with_backoff_and_a_timeout_fails_cleanly(store:
 def test_truncated_answers_are_recorded_in_the_manifest(store: Path, tmp_path: Path) -> None:
     with ScriptedOpenAI(default="truncate") as server:
         settings = LLMSettings(model="scripted", base_url=server.base_url, timeout_s=10, max_retries=0)
-        manifest = asyncio.run(run_plan(store, [Target("all", "all", PromptName.EXECUTIVE_SUMMARY)], options(tmp_path / "t", llm=settings)))
+        manifest = asyncio.run(run_plan(SqliteSource(store), [Target("all", "all", PromptName.EXECUTIVE_SUMMARY)], options(tmp_path / "t", llm=settings)))
     assert "truncated" in (manifest["targets"][0]["error"] or "")
 
 
@@ -137,10 +138,10 @@ def test_html_embeds_our_charts_and_never_loads_model_images_or_raw_html() -> No
 def test_top_at_risk_targets_get_the_customers_facts_and_a_fenced_subject(store: Path, tmp_path: Path) -> None:
     from prompts.plan import at_risk_targets
 
-    targets = at_risk_targets(store, AS_OF, 2)
+    targets = at_risk_targets(SqliteSource(store), AS_OF, 2)
     assert 1 <= len(targets) <= 2 and all(t.prompt is PromptName.AT_RISK_INTERVENTION for t in targets)
     out = tmp_path / "risk"
-    manifest = asyncio.run(run_plan(store, targets, options(out, dry_run=True)))
+    manifest = asyncio.run(run_plan(SqliteSource(store), targets, options(out, dry_run=True)))
     assert set(manifest["totals"]["by_status"]) == {"dry_run"}
     prompt = (out / f"{targets[0].key}.prompt.md").read_text(encoding="utf-8")
     assert "[F:customer.health]" in prompt and f"customer_id: {targets[0].customer_id}" in prompt
@@ -156,7 +157,7 @@ def test_an_azure_style_endpoint_gets_the_api_version_and_the_api_key_header(sto
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url.removesuffix("/v1"))
         monkeypatch.setenv("OPENAI_API_VERSION", "2024-10-21")
         settings = LLMSettings.from_env("my-deployment", timeout_s=10, max_retries=0)
-        manifest = asyncio.run(run_plan(store, [Target("all", "all", PromptName.LIFECYCLE_MAP)], options(tmp_path / "az", llm=settings)))
+        manifest = asyncio.run(run_plan(SqliteSource(store), [Target("all", "all", PromptName.LIFECYCLE_MAP)], options(tmp_path / "az", llm=settings)))
     assert manifest["totals"]["by_status"] == {"done": 1}
     assert server.paths == ["/openai/deployments/my-deployment/chat/completions?api-version=2024-10-21"]
     assert server.api_key_headers == ["azure-secret-456"] and server.auth_headers == [""]

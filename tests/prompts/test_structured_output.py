@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from lifecycle.filters import Dimension
+from lifecycle.sources import SqliteSource
 from prompts.llm import LLMSettings
 from prompts.plan import PlanOptions, Target, dimension_targets, run_plan
 from prompts.render import PromptName
@@ -21,7 +22,7 @@ def run(store: Path, out: Path, server: ScriptedOpenAI, targets: list[Target] = 
         **kw: object) -> dict:
     settings = LLMSettings(model="scripted", base_url=server.base_url, timeout_s=10, max_retries=0, structured=structured)  # type: ignore[arg-type]
     options = PlanOptions(out_dir=out, as_of=AS_OF, charts=False, llm=settings, concurrency=1, **kw)  # type: ignore[arg-type]
-    return asyncio.run(run_plan(store, targets, options))
+    return asyncio.run(run_plan(SqliteSource(store), targets, options))
 
 
 def test_the_plan_schema_is_sent_as_a_strict_json_schema_and_the_answer_laid_out_as_markdown(store: Path, tmp_path: Path) -> None:
@@ -39,7 +40,7 @@ def test_the_plan_schema_is_sent_as_a_strict_json_schema_and_the_answer_laid_out
 
 
 def test_a_server_that_refuses_the_schema_is_asked_in_plain_text_from_then_on(store: Path, tmp_path: Path) -> None:
-    targets = dimension_targets(store, AS_OF, Dimension.SEGMENT, PromptName.LIFECYCLE_MAP)
+    targets = dimension_targets(SqliteSource(store), AS_OF, Dimension.SEGMENT, PromptName.LIFECYCLE_MAP)
     with ScriptedOpenAI(structured="refuse") as server:
         manifest = run(store, tmp_path / "out", server, targets)
         with_schema = [r for r in server.requests if "response_format" in r]

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
+from lifecycle.errors import QueryError
+from lifecycle.sources import SqliteSource
 from server.app import build_server
 from tools.base import ToolContext
 from tools.runtime import CallCancelled, Work
@@ -28,7 +30,7 @@ async def test_a_long_call_reports_progress_to_a_client_that_asked(tiny_db: Path
 
 
 async def test_cancelling_stops_the_work_at_its_next_step(tiny_db: Path) -> None:
-    work = Work(ToolContext(tiny_db))
+    work = Work(ToolContext(SqliteSource(tiny_db)))
     work.step()
     work.cancel()
     with pytest.raises(CallCancelled):
@@ -36,25 +38,21 @@ async def test_cancelling_stops_the_work_at_its_next_step(tiny_db: Path) -> None
 
 
 def test_cancelling_interrupts_a_running_query_of_the_call(tiny_db: Path) -> None:
-    """A query running on a dataset the call opened stops with 'interrupted' as soon as the call is cancelled."""
-    import sqlite3
+    """A query running on a dataset the call opened stops (a QueryError) as soon as the call is cancelled."""
     import threading
     import time
     from datetime import date
 
-    work = Work(ToolContext(tiny_db))
+    work = Work(ToolContext(SqliteSource(tiny_db, time_limit_s=None)))  # no time limit: only the cancellation stops it
     dataset = work.dataset(date(2024, 4, 30))
-    dataset.backend.query("SELECT 1")  # opens the connection
-    conn = dataset.backend._conn  # type: ignore[attr-defined]
-    conn.set_progress_handler(None, 0)  # no time limit: only the cancellation can stop it
     outcome: list[BaseException | None] = []
 
     def long_query() -> None:
         try:
-            conn.execute("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 2000000000) "
-                         "SELECT count(*) FROM r").fetchone()
+            dataset.connection.query("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 2000000000) "
+                                     "SELECT count(*) FROM r")
             outcome.append(None)
-        except sqlite3.OperationalError as exc:
+        except QueryError as exc:
             outcome.append(exc)
 
     runner = threading.Thread(target=long_query, daemon=True)
@@ -63,6 +61,6 @@ def test_cancelling_interrupts_a_running_query_of_the_call(tiny_db: Path) -> Non
     started = time.monotonic()
     work.cancel()
     runner.join(10)
-    assert outcome and isinstance(outcome[0], sqlite3.OperationalError) and "interrupted" in str(outcome[0])
+    assert outcome and isinstance(outcome[0], QueryError)
     assert time.monotonic() - started < 5
     work.close()

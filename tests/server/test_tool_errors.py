@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 from mcp import Client
 
-from lifecycle.errors import DatasetNotFoundError, ModelFitError, QueryTimeoutError, SchemaVersionError
+from lifecycle.errors import DatasetNotFoundError, DatasetUnreadableError, ModelFitError, QueryTimeoutError, SchemaVersionError
+from lifecycle.sources import SqliteSource
 from lifecycle.store import atomic_write
 from server.app import build_server
 from tools.base import NO_DATASET_MESSAGE, UNREADABLE_DATASET_MESSAGE, ToolContext, call_safely, scrub_paths, structured_result
@@ -20,12 +20,12 @@ def _fails_with(exc: BaseException):
     return compute
 
 
-CTX = ToolContext(Path("/srv/private/customers.db"))
+CTX = ToolContext(SqliteSource(Path("/srv/private/customers.db")))
 
 
 @pytest.mark.parametrize(("exc", "expected"), [
     pytest.param(DatasetNotFoundError("/srv/private/customers.db"), NO_DATASET_MESSAGE, id="no-dataset"),
-    pytest.param(sqlite3.OperationalError("no such column: x in SELECT x FROM t"), UNREADABLE_DATASET_MESSAGE, id="sqlite-error"),
+    pytest.param(DatasetUnreadableError("the file is not a database"), UNREADABLE_DATASET_MESSAGE, id="unreadable"),
 ])
 def test_known_failures_become_fixed_actionable_messages(exc: BaseException, expected: str) -> None:
     result = call_safely(CTX, _fails_with(exc))
@@ -59,7 +59,7 @@ def test_a_model_fit_failure_keeps_what_happened_and_gives_a_tool_callers_next_s
     ("lead → MQL; ChartMogul/Baremetrics definition", "lead → MQL; ChartMogul/Baremetrics definition"),
 ])
 def test_absolute_paths_are_scrubbed_and_other_slashes_kept(message: str, expected: str) -> None:
-    assert scrub_paths(message, CTX.db_path) == expected
+    assert scrub_paths(message, CTX.source) == expected
 
 
 def test_an_unexpected_crash_is_not_swallowed_here() -> None:

@@ -24,7 +24,8 @@ from lifecycle.clv.customer_value import predict_customer_value
 from lifecycle.clv.shifted_beta_geometric import fit_cohorts
 from lifecycle.clv.subscription_value import predict_subscription_value
 from lifecycle.dataset import Dataset
-from lifecycle.filters import Filters, Window
+from lifecycle.filters import Filters
+from lifecycle.scope import Window
 from server.app import build_server
 from tests.builders import make_store
 from tests.clv.order_fixture import AS_OF as SHOP_AS_OF

@@ -8,7 +8,8 @@ from typing import Any
 
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from lifecycle.dataset import Dataset
-from lifecycle.filters import Filters, Window
+from lifecycle.filters import Filters
+from lifecycle.scope import Window
 
 
 def open_at(path: Path, as_of: str, window: tuple[str, str] | None = None, filters: Filters | None = None,

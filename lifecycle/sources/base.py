@@ -1,0 +1,226 @@
+"""The data-source seam: what the engine needs from wherever the canonical tables live.
+
+Two roles, two protocols:
+
+- a ``DataSource`` says *where* the data is (a SQLite file, the same file read by DuckDB, a folder of
+  Parquet files). It is cheap, immutable and safe to share between threads; it owns the identity that
+  caches key on, the time limit per query, and opens connections. ``SqlSource`` implements the
+  whole-dataset look-ups every source answers the same way — the data's date range (``data_range``), the
+  distinct values of a column (``distinct_values``), customer-id look-ups and the doctor's report
+  (``diagnose``) — over one short-lived connection.
+- a ``Connection`` is one live, read-only session (one per thread / tool call): it runs *portable SQL*
+  (bound ``?`` parameters, identifiers from the schema allowlist, ISO-8601 text compared as text) in the
+  source's dialect, answers which tables exist, and can be interrupted from another thread.
+
+Everything above the engine (``tools/``, ``prompts/``, ``server/``) holds a ``DataSource`` — never a file path
+or a driver connection; only the CLI/server entry points turn a ``--db`` path into one
+(``lifecycle.sources.open_source``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol, runtime_checkable
+
+import pandas as pd
+
+from lifecycle.doctor import DatasetReport, diagnose
+from lifecycle.errors import QueryError
+from lifecycle.schema import TABLES
+
+DEFAULT_TIME_LIMIT_S = 30.0
+
+# Tables whose time column may legitimately lie in the future (an invoice is due after it is issued).
+ACTIVITY_COLUMN = {"invoices": "issued_at"}
+
+
+@runtime_checkable
+class Connection(Protocol):
+    """One live read-only session on a source: portable SQL in, rows out (create one per thread / call)."""
+
+    dialect: str
+    """The SQL dialect the connection runs (a SQLGlot dialect name: ``sqlite``, ``duckdb``, ``spark``)."""
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        """Run ``sql`` with bound ``params``; the rows as a DataFrame (columns as named in the SQL).
+
+        A statement running past the source's time limit raises ``QueryTimeoutError``; any other failure
+        ``QueryError`` (or ``DatasetError`` when the data cannot be read at all)."""
+        ...
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        """Like ``query``, as a list of plain Python tuples (for small look-ups and reports)."""
+        ...
+
+    def tables(self) -> frozenset[str]:
+        """Names of the tables present (canonical, ``_extra_columns`` and other bookkeeping tables)."""
+        ...
+
+    def has_table(self, table: str) -> bool:
+        """Whether ``table`` exists and has at least one row."""
+        ...
+
+    def columns(self, table: str) -> list[str]:
+        """Column names of ``table`` (canonical and ``x_*`` extras)."""
+        ...
+
+    def extra_columns(self, table: str) -> list[str]:
+        """Names of the ``x_*`` columns recorded for ``table``."""
+        ...
+
+    def interrupt(self) -> None:
+        """Stop the statement running on this connection now (callable from another thread)."""
+        ...
+
+    def close(self) -> None:
+        """Release the session (idempotent)."""
+        ...
+
+
+@runtime_checkable
+class DataSource(Protocol):
+    """Where the canonical tables live; opens ``Connection`` values. Immutable and shareable across threads."""
+
+    name: str
+    """Short engine name for messages and benchmarks: ``sqlite``, ``duckdb``, ``parquet``."""
+
+    time_limit_s: float | None
+    """Seconds one statement may run before it is interrupted (None: no limit)."""
+
+    def connect(self) -> Connection:
+        """A new read-only session (``DatasetNotFoundError`` / ``DatasetError`` when the data cannot be opened)."""
+        ...
+
+    def identity(self) -> tuple[object, ...]:
+        """A value that changes whenever the data may have changed (caches key on it)."""
+        ...
+
+    def with_time_limit(self, seconds: float | None) -> DataSource:
+        """The same data with another time limit per statement."""
+        ...
+
+    def data_range(self) -> DataRange:
+        """The first and last day on which the data records anything (see ``SqlSource.data_range``)."""
+        ...
+
+    def distinct_values(self, table: str, column: str) -> list[str]:
+        """Distinct non-empty values of canonical ``table.column``, sorted as text."""
+        ...
+
+    def diagnose(self, as_of: date | None = None) -> DatasetReport:
+        """The doctor's report on the data (tables, coverage, capabilities, data-quality warnings)."""
+        ...
+
+
+@dataclass(frozen=True)
+class DataRange:
+    """The days a dataset covers: ``first`` .. ``last`` (both inclusive)."""
+
+    first: date
+    last: date
+
+    def describe(self) -> str:
+        return f"{self.first.isoformat()} to {self.last.isoformat()}"
+
+
+def data_range(connection: Connection) -> DataRange:
+    """First and last day with data: min and max over every canonical table's time column (invoices by issue
+    day, since due dates lie ahead). ``QueryError`` on a dataset without dated rows."""
+    firsts: list[str] = []
+    lasts: list[str] = []
+    for name, spec in TABLES.items():
+        column = ACTIVITY_COLUMN.get(name, spec.time_column)
+        if column and connection.has_table(name):
+            low, high = connection.rows(f'SELECT MIN("{column}"), MAX("{column}") FROM "{name}" '
+                                        f"WHERE \"{column}\" IS NOT NULL AND \"{column}\" <> ''")[0]
+            if isinstance(low, str) and low:
+                firsts.append(low[:10])
+            if isinstance(high, str) and high:
+                lasts.append(high[:10])
+    if not lasts:
+        raise QueryError("the dataset has no dated rows yet: import customers first (`lifecycle import customers FILE`)")
+    try:
+        return DataRange(date.fromisoformat(min(firsts)), date.fromisoformat(max(lasts)))
+    except ValueError as exc:
+        raise QueryError(f"the dataset holds a malformed date ({exc}); run `lifecycle doctor` to find it") from None
+
+
+def distinct_values(connection: Connection, table: str, column: str) -> list[str]:
+    """Distinct non-empty values of ``table.column`` (both from the schema allowlist), sorted as text."""
+    if column not in {c.name for c in TABLES[table].columns} or not connection.has_table(table):
+        return []
+    rows = connection.rows(f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL '
+                           f"AND \"{column}\" <> '' ORDER BY 1")
+    return [str(r[0]) for r in rows]
+
+
+def customer_exists(connection: Connection, customer_id: str) -> bool:
+    """Whether ``customer_id`` is in the customers table."""
+    return bool(connection.rows("SELECT 1 FROM customers WHERE customer_id = ? LIMIT 1", (customer_id,)))
+
+
+def customer_ids_like(connection: Connection, prefix: str, limit: int = 100) -> list[str]:
+    """Customer ids starting with ``prefix`` (case-sensitive: compared as text ranges, so no wildcard in the
+    prefix matters), sorted, at most ``limit``."""
+    if not prefix:
+        rows = connection.rows("SELECT customer_id FROM customers ORDER BY customer_id LIMIT ?", (limit,))
+    else:
+        rows = connection.rows("SELECT customer_id FROM customers WHERE customer_id >= ? AND SUBSTR(customer_id, 1, ?) = ? "
+                               "ORDER BY customer_id LIMIT ?", (prefix, len(prefix), prefix, limit))
+    return [str(r[0]) for r in rows]
+
+
+def customer_record(connection: Connection, customer_id: str, columns: Sequence[str]) -> dict[str, object] | None:
+    """The ``columns`` (canonical customers columns) of one customer, or None when the id is unknown."""
+    known = {c.name for c in TABLES["customers"].columns}
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise QueryError(f"unknown customers column(s) {unknown}")
+    select = ", ".join(f'"{c}"' for c in columns)
+    found = connection.rows(f"SELECT {select} FROM customers WHERE customer_id = ?", (customer_id,))
+    return dict(zip(columns, found[0], strict=True)) if found else None
+
+
+class SqlSource:
+    """The whole-dataset look-ups of a ``DataSource``, each over one short-lived connection.
+
+    Subclasses provide ``connect``, ``identity`` and ``with_time_limit``.
+    """
+
+    name: str
+    time_limit_s: float | None
+
+    def connect(self) -> Connection:
+        raise NotImplementedError
+
+    def data_range(self) -> DataRange:
+        """First and last day with data (see ``data_range``)."""
+        connection = self.connect()
+        try:
+            return data_range(connection)
+        finally:
+            connection.close()
+
+    def distinct_values(self, table: str, column: str) -> list[str]:
+        """Distinct non-empty values of ``table.column`` (see ``distinct_values``)."""
+        connection = self.connect()
+        try:
+            return distinct_values(connection, table, column)
+        finally:
+            connection.close()
+
+    def diagnose(self, as_of: date | None = None) -> DatasetReport:
+        """The doctor's report (``lifecycle.doctor.diagnose``) over one connection."""
+        connection = self.connect()
+        try:
+            return diagnose(connection, as_of)
+        finally:
+            connection.close()
+
+
+def frame(description: Sequence[Sequence[object]] | None, rows: list[tuple[object, ...]]) -> pd.DataFrame:
+    """Rows from a DB-API cursor as a DataFrame with the cursor's column names."""
+    names = [str(d[0]) for d in (description or ())]
+    return pd.DataFrame.from_records(rows, columns=names)
