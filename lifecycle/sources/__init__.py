@@ -22,13 +22,15 @@ from lifecycle.sources.base import (
     data_range,
     distinct_values,
 )
+from lifecycle.sources.duckdb import DuckDBConnection, DuckDBSource
 from lifecycle.sources.sqlite import SqliteConnection, SqliteSource
 
-ENGINES = ("sqlite",)
+ENGINES = ("sqlite", "duckdb")
 """Engines ``open_source`` can read a dataset file with."""
 
 __all__ = [
-    "DEFAULT_TIME_LIMIT_S", "ENGINES", "Connection", "DataRange", "DataSource", "SqlSource", "SqliteConnection",
+    "DEFAULT_TIME_LIMIT_S", "ENGINES", "Connection", "DataRange", "DataSource", "DuckDBConnection", "DuckDBSource",
+    "SqlSource", "SqliteConnection",
     "SqliteSource", "customer_exists", "customer_ids_like", "customer_record", "data_range", "distinct_values",
     "open_source",
 ]
@@ -43,4 +45,6 @@ def open_source(location: DataSource | str | Path, engine: str = "sqlite",
     path = Path(location).expanduser()
     if engine == "sqlite":
         return SqliteSource(path, time_limit_s)
+    if engine == "duckdb":
+        return DuckDBSource(path, time_limit_s)
     raise QueryError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")

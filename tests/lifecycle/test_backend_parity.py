@@ -27,14 +27,14 @@ import pytest
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
-from lifecycle.scope import Scope
 from lifecycle.health import HealthTable, score_health
 from lifecycle.health.profile import load_health_profile
+from lifecycle.health.risk import RiskQuery, rank_at_risk
 from lifecycle.metrics.registry import compute_all
 from lifecycle.metrics.results import MetricResult
-from lifecycle.health.risk import RiskQuery, rank_at_risk
+from lifecycle.scope import Scope
 from lifecycle.snapshot import build_snapshot
-from lifecycle.sources import Connection, DataSource, SqliteSource
+from lifecycle.sources import Connection, DataSource, DuckDBSource, SqliteSource
 from lifecycle.stages import classify_customers, model_for
 from tests.builders import make_store
 from tests.lifecycle.test_snapshot import AS_OF, fixture_tables
@@ -44,7 +44,7 @@ EARLIER_AS_OF = date(2025, 6, 30)
 SMB = Filters(segment=("SMB",))
 
 
-OTHER_SOURCES: dict[str, Callable[[Path], DataSource]] = {}
+OTHER_SOURCES: dict[str, Callable[[Path], DataSource]] = {"duckdb": DuckDBSource}
 """Engine name → how it reads the demo's SQLite file; each is compared with ``SqliteSource``."""
 
 

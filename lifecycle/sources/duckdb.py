@@ -1,0 +1,154 @@
+"""DuckDB reading the importer's SQLite file in place — the same tables, another engine.
+
+DuckDB attaches the file read-only through its ``sqlite_scanner`` extension, loaded from the pip package
+``duckdb-ext-sqlite`` (a file installed with the package, so no download at run time — offline machines
+work). ISO-8601 text stays text, so the engine's portable SQL compares dates exactly as on SQLite;
+``tests/lifecycle/test_backend_parity.py`` runs the whole catalogue on both and compares.
+
+DuckDB has no per-statement time limit, so one is armed with a timer that calls ``interrupt``.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from lifecycle.errors import DatasetNotFoundError, DatasetUnreadableError, QueryError, QueryTimeoutError
+from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, SqlSource, frame
+from lifecycle.sources.sqlite import TIMEOUT, UNREADABLE, SqliteSource
+
+EXTENSION_PACKAGE = "duckdb-ext-sqlite"
+
+
+def sqlite_extension() -> str:
+    """Path of the ``sqlite_scanner`` extension file shipped by the ``duckdb-ext-sqlite`` package."""
+    try:
+        files = importlib.metadata.files(EXTENSION_PACKAGE) or []
+    except importlib.metadata.PackageNotFoundError:
+        files = []
+    for entry in files:
+        if entry.name == "sqlite_scanner.duckdb_extension":
+            return str(entry.locate())
+    raise QueryError(f"the DuckDB engine needs the package {EXTENSION_PACKAGE} (pip install {EXTENSION_PACKAGE})")
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a SQL string literal (single quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass
+class DuckDBConnection:
+    """One DuckDB session with the SQLite file attached read-only as the default catalog."""
+
+    path: Path
+    time_limit_s: float | None = DEFAULT_TIME_LIMIT_S
+    dialect: str = "duckdb"
+    _con: Any = field(default=None, repr=False)
+    _non_empty: dict[str, bool] = field(default_factory=dict, repr=False)
+    _timed_out: bool = field(default=False, repr=False)
+
+    @property
+    def _db(self) -> Any:
+        if self._con is None:
+            SqliteSource(self.path).connect().close()  # the same checks as SQLite: exists, schema version
+            con = duckdb.connect(":memory:", config={"threads": 1})
+            try:
+                con.execute(f"LOAD {_quoted(sqlite_extension())}")
+                # ATTACH takes no bound parameters: the path is quoted as a SQL string literal
+                con.execute(f"ATTACH {_quoted(str(self.path.resolve()))} AS lifecycle_data (TYPE sqlite, READ_ONLY)")
+                con.execute("USE lifecycle_data")
+            except duckdb.Error as exc:
+                con.close()
+                raise DatasetUnreadableError(UNREADABLE) from exc
+            self._con = con
+        return self._con
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return self._execute(sql, params)[1]
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        description, rows = self._execute(sql, params)
+        return frame(description, rows)
+
+    def _execute(self, sql: str, params: Sequence[object]) -> tuple[Any, list[tuple[Any, ...]]]:
+        db = self._db
+        timer = None
+        if self.time_limit_s is not None:
+            timer = threading.Timer(self.time_limit_s, self._time_out)
+            timer.daemon = True
+            timer.start()
+        try:
+            cursor = db.execute(sql, list(params))
+            return cursor.description, cursor.fetchall()
+        except duckdb.InterruptException:
+            raise QueryTimeoutError(TIMEOUT) if self._timed_out else QueryError("the query was interrupted") from None
+        except duckdb.Error as exc:
+            raise QueryError(f"query failed: {exc}") from None
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._timed_out = False
+
+    def _time_out(self) -> None:
+        self._timed_out = True
+        self.interrupt()
+
+    def tables(self) -> frozenset[str]:
+        rows = self.rows("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'lifecycle_data'")
+        return frozenset(str(r[0]) for r in rows)
+
+    def has_table(self, table: str) -> bool:
+        if table not in self._non_empty:
+            self._non_empty[table] = table in self.tables() and bool(self.rows(f'SELECT 1 FROM "{table}" LIMIT 1'))
+        return self._non_empty[table]
+
+    def columns(self, table: str) -> list[str]:
+        rows = self.rows("SELECT column_name FROM information_schema.columns WHERE table_catalog = 'lifecycle_data' "
+                         "AND table_name = ? ORDER BY ordinal_position", (table,))
+        return [str(r[0]) for r in rows]
+
+    def extra_columns(self, table: str) -> list[str]:
+        if "_extra_columns" not in self.tables():
+            return []
+        rows = self.rows("SELECT column_name FROM _extra_columns WHERE table_name = ? ORDER BY column_name", (table,))
+        return [str(r[0]) for r in rows]
+
+    def interrupt(self) -> None:
+        if self._con is not None:
+            self._con.interrupt()
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+
+@dataclass(frozen=True)
+class DuckDBSource(SqlSource):
+    """The importer's SQLite file at ``path``, queried by DuckDB."""
+
+    path: Path
+    time_limit_s: float | None = DEFAULT_TIME_LIMIT_S
+    name: str = "duckdb"
+
+    def connect(self) -> DuckDBConnection:
+        if not self.path.exists():
+            raise DatasetNotFoundError(str(self.path))
+        return DuckDBConnection(self.path, self.time_limit_s)
+
+    def identity(self) -> tuple[object, ...]:
+        return (self.name, *SqliteSource(self.path).identity()[1:])
+
+    def with_time_limit(self, seconds: float | None) -> DuckDBSource:
+        return replace(self, time_limit_s=seconds)
+
+    def __str__(self) -> str:
+        return f"DuckDB over SQLite file {self.path.name}"
