@@ -31,14 +31,13 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-
 from common import RESULTS, demo_database, machine_info
 
 from lifecycle.config import DEFAULT_CONFIG
 from lifecycle.dataset import Dataset, data_end
-from lifecycle.health.evaluation import precision_at_k, roc_auc
 from lifecycle.filters import add_months
 from lifecycle.health import score_health
+from lifecycle.health.evaluation import precision_at_k, roc_auc
 from lifecycle.health.profile import load_health_profile
 from lifecycle.health.risk import list_at_risk
 from lifecycle.snapshot import build_snapshot

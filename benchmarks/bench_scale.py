@@ -37,7 +37,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-
 from common import RESULTS, demo_database, machine_info
 
 from lifecycle.dataset import data_end

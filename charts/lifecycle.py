@@ -11,7 +11,21 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
-from charts.figure import ACCENT, ACCENT_LIGHT, BAD, BANDS, GOOD, GRID, INK, MUTED, PALETTE, WARN, new_figure, set_title, styled
+from charts.figure import (
+    ACCENT,
+    ACCENT_LIGHT,
+    BAD,
+    BANDS,
+    GOOD,
+    GRID,
+    INK,
+    MUTED,
+    PALETTE,
+    WARN,
+    new_figure,
+    set_title,
+    styled,
+)
 from charts.locale import NumberFormat
 
 HEAT = LinearSegmentedColormap.from_list("lifecycle", ["#f4f8fc", "#9cc3ea", "#0b6bcb", "#073d75"])

@@ -62,14 +62,14 @@ def open(source: DataSource | str | Path, as_of: date | str | None = None, confi
 
 
 def _filters(given: dict[str, str | list[str]]) -> Filters:
-    chosen: dict[str, tuple[str, ...]] = {}
+    chosen: dict[Dimension | str, tuple[str, ...]] = {}
     for name, values in given.items():
         try:
             dimension = Dimension(name)
         except ValueError:
             raise QueryError(f"unknown filter {name!r}; valid filters: {', '.join(d.value for d in Dimension)}") from None
-        chosen[dimension.value] = (values,) if isinstance(values, str) else tuple(values)
-    return Filters(**chosen)  # type: ignore[arg-type]
+        chosen[dimension] = (values,) if isinstance(values, str) else tuple(values)
+    return Filters.by_dimension(chosen)
 
 
 @dataclass

@@ -22,8 +22,8 @@ import pandas as pd
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig, ModelsConfig, resolve_models
 from lifecycle.errors import QueryError
 from lifecycle.filters import Filters
-from lifecycle.scope import Scope, Window
 from lifecycle.schema import TABLES, ColumnKind
+from lifecycle.scope import Scope, Window
 from lifecycle.sources import DEFAULT_TIME_LIMIT_S, Connection, DataSource, open_source
 
 

@@ -9,11 +9,10 @@ are not customers yet: lead-based metrics apply the dimensions leads carry (``se
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
-
-from lifecycle.errors import QueryError
 
 
 class Dimension(StrEnum):
@@ -49,6 +48,12 @@ class Filters:
     company_size: tuple[str, ...] = ()
     cohort_from: date | None = None
     cohort_to: date | None = None
+
+    @classmethod
+    def by_dimension(cls, chosen: Mapping[Dimension | str, Sequence[str]]) -> Filters:
+        """Filters selecting, in each dimension given, the customers with any of its values."""
+        changes: dict[str, object] = {Dimension(d).value: tuple(values) for d, values in chosen.items()}
+        return replace(cls(), **changes)  # type: ignore[arg-type]  # the keys are field names, by construction
 
     def values(self, dimension: Dimension) -> tuple[str, ...]:
         """The selected values of ``dimension`` (empty = all)."""

@@ -16,9 +16,9 @@ from typing import Any
 from lifecycle.activation_candidates import CandidateReport, activation_candidates
 from lifecycle.config import EngineConfig
 from lifecycle.dataset import Dataset
-from lifecycle.sources import DataSource
 from lifecycle.facts.bundle import format_value
 from lifecycle.metrics.registry import compute_all
+from lifecycle.sources import DataSource
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,10 @@ from lifecycle.dataset import Dataset
 from lifecycle.facts import Fact, FactBundle, build_facts, customer_facts, top_at_risk
 from lifecycle.filters import Dimension, Filters
 from lifecycle.sources import DataSource
+from prompts.batch import BatchCollector, StatusCallback
 from prompts.documents import facts_csv
 from prompts.fence import clean_text
 from prompts.files import write_file_atomically
-from prompts.batch import BatchCollector, StatusCallback
 from prompts.llm import ChatClient, Completer, LLMError, LLMSettings, revision_feedback
 from prompts.render import BusinessContext, Language, PromptName, framework_stages, render_prompt
 from prompts.report.charts import ReportChart

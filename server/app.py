@@ -24,8 +24,20 @@ from lifecycle.sources import DataSource, open_source
 from server.completions import register_completions
 from server.prompts_mcp import register_prompts
 from server.resources import register_resources
-from tools import (classify_customer, cohort_retention, compare_segments, compute_metrics, describe_dataset, lifecycle_facts,
-                   list_at_risk, predict_clv, revenue_movements, score_health, stage_distribution, verify_plan)
+from tools import (
+    classify_customer,
+    cohort_retention,
+    compare_segments,
+    compute_metrics,
+    describe_dataset,
+    lifecycle_facts,
+    list_at_risk,
+    predict_clv,
+    revenue_movements,
+    score_health,
+    stage_distribution,
+    verify_plan,
+)
 from tools.base import DEFAULT_QUERY_TIME_LIMIT_S, ToolContext, ToolModule, argument_error_message, compact_tool_schemas
 
 SERVER_NAME = "lifecycle-mcp"

@@ -23,10 +23,10 @@ from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 from lifecycle.errors import DatasetUnreadableError, LifecycleError, QueryError
 from lifecycle.filters import Dimension
 from lifecycle.health.risk import list_at_risk
-from lifecycle.snapshot import snapshot_of
-from lifecycle.stages import classify_customers, model_for
 from lifecycle.scope import Scope
+from lifecycle.snapshot import snapshot_of
 from lifecycle.sources import customer_record
+from lifecycle.stages import classify_customers, model_for
 from prompts.fence import clean_text
 from prompts.render import BusinessContext, Language, PromptName, framework_stages, render_prompt
 from tools.base import UNREADABLE_DATASET_MESSAGE, ToolContext, tool_message

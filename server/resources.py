@@ -28,8 +28,8 @@ from lifecycle.health import explain_health
 from lifecycle.health.profile import load_health_profile
 from lifecycle.metrics.registry import registry
 from lifecycle.schema import data_model_markdown
-from lifecycle.sources import customer_record
 from lifecycle.snapshot import snapshot_of
+from lifecycle.sources import customer_record
 from lifecycle.stages import classify_customer, load_model, model_for
 from prompts.fence import clean_text
 from tools.base import UNREADABLE_DATASET_MESSAGE, ToolContext, finite, tool_message

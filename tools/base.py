@@ -22,8 +22,14 @@ from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig
-from lifecycle.errors import (DatabaseFileError, DatasetNotFoundError, DatasetUnreadableError, LifecycleError,
-                              ModelFitError, QueryTimeoutError)
+from lifecycle.errors import (
+    DatabaseFileError,
+    DatasetNotFoundError,
+    DatasetUnreadableError,
+    LifecycleError,
+    ModelFitError,
+    QueryTimeoutError,
+)
 from lifecycle.sources import Connection, DataSource
 
 logger = logging.getLogger(__name__)

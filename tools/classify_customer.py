@@ -13,9 +13,9 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
+from lifecycle.scope import Scope
 from lifecycle.snapshot import snapshot_of
 from lifecycle.stages import classify_customer, model_for
-from lifecycle.scope import Scope
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.runtime import Work, run_tool

@@ -20,8 +20,17 @@ from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.compute_metrics import MetricId, MetricValue, metric_value
 from tools.runtime import Work, run_tool
-from tools.scope import (AsOf, FiltersArg, FilterValue, PeriodMonths, ScopeOut, check_values,
-                         distinct_values, listing, resolve_scope)
+from tools.scope import (
+    AsOf,
+    FiltersArg,
+    FilterValue,
+    PeriodMonths,
+    ScopeOut,
+    check_values,
+    distinct_values,
+    listing,
+    resolve_scope,
+)
 
 NAME = "compare_segments"
 TITLE = "Compare metrics across a dimension"

@@ -12,7 +12,6 @@ from tools.runtime import Work
 from tools.scope import memo
 
 
-
 def scope_health(work: Work, scope: Scope) -> LiveHealth:
     """Health of the scope's live customers (memoised)."""
     def compute() -> LiveHealth:

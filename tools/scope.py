@@ -86,8 +86,7 @@ def resolve_filters(conn: Connection, filters: PopulationFilters | None) -> Filt
     """``Filters`` from the argument, each value checked against the data."""
     if not filters:
         return Filters()
-    chosen = {Dimension(d).value: check_values(conn, Dimension(d), values) for d, values in filters.items()}
-    return Filters(**chosen)
+    return Filters.by_dimension({d: check_values(conn, Dimension(d), values) for d, values in filters.items()})
 
 
 def resolve_scope(work: Work, as_of: date | None, filters: PopulationFilters | None, period_months: int = 12) -> Scope:

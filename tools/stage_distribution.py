@@ -19,12 +19,12 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from lifecycle.config import EngineConfig
-from lifecycle.stages.drivers import CAVEAT, progression_drivers
 from lifecycle.metrics.flow import transition_matrix, window_start_day
 from lifecycle.metrics.registry import compute_metric
 from lifecycle.metrics.results import finite_or_none
-from lifecycle.stages import load_model, model_for, stage_distribution
 from lifecycle.scope import Scope
+from lifecycle.stages import load_model, model_for, stage_distribution
+from lifecycle.stages.drivers import CAVEAT, progression_drivers
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.charts import stage_funnel
 from tools.compute_metrics import MetricValue, metric_value

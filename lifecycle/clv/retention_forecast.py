@@ -30,8 +30,8 @@ import numpy as np
 
 from lifecycle.clv import shifted_beta_geometric
 from lifecycle.clv.customer_value import DEFAULT_DISCOUNT_RATE_ANNUAL, DEFAULT_HORIZON_MONTHS, FitReport
-from lifecycle.metrics.cohorts import cohort_retention
 from lifecycle.errors import ModelFitError, QueryError
+from lifecycle.metrics.cohorts import cohort_retention
 
 MODEL_NAME: Final = "sbg"
 COHORT_MONTHS: Final = 36

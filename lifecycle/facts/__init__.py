@@ -3,12 +3,6 @@
 The records (``fact``), the bundle (``bundle``) and the per-area fact sources (``sources``).
 """
 
-from lifecycle.facts.fact import (
-    CURRENCY_SYMBOLS,
-    Fact,
-    FactBundle,
-    format_value,
-)
 from lifecycle.facts.bundle import (
     FLOW_METRICS,
     STAGE_SECTIONS,
@@ -16,6 +10,12 @@ from lifecycle.facts.bundle import (
     metric_facts,
     population_facts,
     sections_of,
+)
+from lifecycle.facts.fact import (
+    CURRENCY_SYMBOLS,
+    Fact,
+    FactBundle,
+    format_value,
 )
 from lifecycle.facts.sources import (
     CLV_SECTIONS,

@@ -102,7 +102,11 @@ def build_facts(dataset: Any, metric_ids: tuple[str, ...] | None = None) -> Fact
         facts.extend(source(dataset))
     facts.extend(derived_facts(dataset, results, registry(), facts))
     seen: set[str] = set()
-    unique = [f for f in facts if not (f.id in seen or seen.add(f.id))]
+    unique: list[Fact] = []
+    for fact in facts:  # the first fact of an id wins
+        if fact.id not in seen:
+            seen.add(fact.id)
+            unique.append(fact)
     scope = dataset.scope
     return FactBundle(scope.as_of.isoformat(), scope.window.to_dict(), scope.filters.to_dict(), tuple(unique),
                       bundle_caveats(unique))

@@ -26,12 +26,12 @@ from lifecycle.clv.subscription_value import predict_subscription_value
 from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.facts.fact import Fact, format_value
-from lifecycle.scope import Scope, Window
 from lifecycle.health.profile import load_health_profile
 from lifecycle.health.risk import list_at_risk
 from lifecycle.health.score import coverage_summary, explain_health, score_health
 from lifecycle.metrics.engagement import engagement_by
 from lifecycle.metrics.results import Unit
+from lifecycle.scope import Scope, Window
 from lifecycle.snapshot.build import snapshot_of
 from lifecycle.stages.classification import classify_customers
 from lifecycle.stages.drivers import progression_drivers

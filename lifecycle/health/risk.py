@@ -32,8 +32,8 @@ import pandas as pd
 
 from lifecycle import paging
 from lifecycle.errors import QueryError
-from lifecycle.health.score import HealthTable, by_customer
 from lifecycle.health.profile import Reason, RiskRules
+from lifecycle.health.score import HealthTable, by_customer
 
 ORDER_KEY = "risk*value desc, risk desc, customer_id asc"
 WRONG_QUERY = ("this cursor belongs to a different at-risk query (other filters, value column or profile): repeat the "

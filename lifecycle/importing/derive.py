@@ -28,11 +28,10 @@ Functions (arguments name export columns unless noted):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
-
-from datetime import date
 
 from lifecycle.errors import MappingError
 from lifecycle.importing.dates import parse_date

@@ -60,7 +60,15 @@ from lifecycle.importing.writer import (
     upsert_rows,
 )
 from lifecycle.schema import ColumnKind, TableSpec, table_spec
-from lifecycle.store import SOURCE_COLUMN, ExtraColumn, atomic_write, check_database_file, dataset_currency, default_db_path, open_readonly
+from lifecycle.store import (
+    SOURCE_COLUMN,
+    ExtraColumn,
+    atomic_write,
+    check_database_file,
+    dataset_currency,
+    default_db_path,
+    open_readonly,
+)
 from lifecycle.write_lock import DEFAULT_WAIT_S, write_lock
 
 MAX_ERRORS = 1000  # cell errors collected for the message (the count of invalid rows is always exact)

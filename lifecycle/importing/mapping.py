@@ -50,8 +50,8 @@ import fnmatch
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

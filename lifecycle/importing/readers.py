@@ -41,7 +41,6 @@ from lifecycle.errors import ImportFileError
 from lifecycle.importing.raw import BadRow, RawTable, drop_blank_rows, finish_table
 from lifecycle.importing.records import read_json, read_jsonl, read_parquet
 
-
 FORMATS = ("csv", "tsv", "json", "jsonl", "parquet")
 _EXTENSIONS = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",

@@ -23,9 +23,16 @@ from pathlib import Path
 import sqlite_utils
 
 from lifecycle.errors import DatabaseFileError
-from lifecycle.schema import ColumnKind
-from lifecycle.schema import TableSpec
-from lifecycle.store import CURRENCY_KEY, EXTRA_COLUMNS_TABLE, IMPORTS_TABLE, META_TABLE, SOURCE_COLUMN, ExtraColumn, sqlite_uri
+from lifecycle.schema import ColumnKind, TableSpec
+from lifecycle.store import (
+    CURRENCY_KEY,
+    EXTRA_COLUMNS_TABLE,
+    IMPORTS_TABLE,
+    META_TABLE,
+    SOURCE_COLUMN,
+    ExtraColumn,
+    sqlite_uri,
+)
 
 CACHE_KIB = 131072  # page cache for the import connection (128 MiB, used only as needed)
 TEST_PAUSE_ENV = "LIFECYCLE_TEST_IMPORT_PAUSE"  # test hook: path of a marker file; see pause_for_tests

@@ -15,12 +15,22 @@ from __future__ import annotations
 import pandas as pd
 
 from lifecycle.dataset import Dataset
-from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
-from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
 from lifecycle.metrics.common import (
-    EVENT_COLUMNS, absent_event_names, days_after_signup, no_event_signal, eligible_signups, join_notes, median, signups_in_window, small_sample_note, target, too_recent_note,
+    EVENT_COLUMNS,
+    absent_event_names,
+    days_after_signup,
+    eligible_signups,
+    join_notes,
+    median,
+    no_event_signal,
+    signups_in_window,
+    small_sample_note,
+    target,
+    too_recent_note,
     with_notes,
 )
+from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
+from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
 
 
 def first_event_day(dataset: Dataset, customers: pd.DataFrame, event_name: str) -> pd.Series:

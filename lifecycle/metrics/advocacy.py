@@ -11,11 +11,16 @@ from __future__ import annotations
 import pandas as pd
 
 from lifecycle.dataset import Dataset
+from lifecycle.metrics.common import (
+    active_in_window,
+    all_customers_by,
+    in_window,
+    small_sample_note,
+    target,
+    with_notes,
+)
 from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
-from lifecycle.metrics.common import (
-    active_in_window, all_customers_by, in_window, small_sample_note, target, with_notes,
-)
 
 __all__ = ["DEFINITIONS", "in_window", "latest_nps_scores", "nps"]
 

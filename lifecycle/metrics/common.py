@@ -20,9 +20,9 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
-from lifecycle.scope import Scope
 from lifecycle.metrics.registry import definition
 from lifecycle.metrics.results import MetricResult, TargetBand, missing_result
+from lifecycle.scope import Scope
 
 EVENT_COLUMNS: tuple[str, ...] = ("customer_id", "occurred_at", "event_name")
 """The events columns the metrics read (loading the others would only cost time)."""

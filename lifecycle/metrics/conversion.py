@@ -12,7 +12,14 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.metrics.common import (
-    EVENT_COLUMNS, as_of_ts, frequent_events_text, in_window, no_event_signal, small_sample_note, target, with_notes,
+    EVENT_COLUMNS,
+    as_of_ts,
+    frequent_events_text,
+    in_window,
+    no_event_signal,
+    small_sample_note,
+    target,
+    with_notes,
 )
 from lifecycle.metrics.registry import MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result

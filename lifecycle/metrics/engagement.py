@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from lifecycle.dataset import Dataset
+from lifecycle.metrics.common import in_window, small_sample_note, target, with_notes
 from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, ratio_result
-from lifecycle.metrics.common import in_window, small_sample_note, target, with_notes
 
 HEADLINE_CHANNEL = "email"
 

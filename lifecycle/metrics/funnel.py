@@ -19,11 +19,18 @@ from dataclasses import replace
 import pandas as pd
 
 from lifecycle.dataset import Dataset
+from lifecycle.metrics.common import (
+    days_between,
+    in_window,
+    join_notes,
+    median,
+    signups_in_window,
+    small_sample_note,
+    target,
+    with_notes,
+)
 from lifecycle.metrics.registry import MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
-from lifecycle.metrics.common import (
-    days_between, in_window, join_notes, median, signups_in_window, small_sample_note, target, with_notes,
-)
 
 STAGES = ("mql_at", "sql_at", "opportunity_at", "won_at")
 UNKNOWN_SOURCE = "(unknown)"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pandas as pd
 
 from lifecycle.dataset import Dataset
+from lifecycle.metrics.common import in_window, small_sample_note, target, valid_orders, with_notes
 from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, ratio_result
-from lifecycle.metrics.common import in_window, small_sample_note, target, valid_orders, with_notes
 
 
 def _sorted_orders(dataset: Dataset) -> pd.DataFrame:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from lifecycle.dataset import Dataset
-from lifecycle.scope import EARLIEST_AS_OF, Scope, Window
 from lifecycle.metrics.registry import compute_metric
 from lifecycle.metrics.results import MetricResult, Unit, finite_or_none
+from lifecycle.scope import EARLIEST_AS_OF, Scope, Window
 
 RELATIVE_UNITS = (Unit.MONEY, Unit.COUNT)
 

@@ -18,8 +18,8 @@ from lifecycle.errors import QueryError
 from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result
 
 if TYPE_CHECKING:
-    from lifecycle.facts.names import Names
     from lifecycle.dataset import Dataset
+    from lifecycle.facts.names import Names
 
 
 class MetricGroup(StrEnum):

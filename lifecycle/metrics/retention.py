@@ -17,12 +17,25 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import add_months
+from lifecycle.metrics.common import (
+    DAY,
+    EVENT_COLUMNS,
+    activity_events,
+    as_of_ts,
+    days_after_signup,
+    eligible_signups,
+    few_events_note,
+    join_notes,
+    no_event_signal,
+    paying_on,
+    paying_subscriptions,
+    small_sample_note,
+    target,
+    too_recent_note,
+    with_notes,
+)
 from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
-from lifecycle.metrics.common import (
-    EVENT_COLUMNS, no_event_signal, DAY, activity_events, as_of_ts, days_after_signup, eligible_signups, join_notes, paying_on, paying_subscriptions,
-    few_events_note, small_sample_note, target, too_recent_note, with_notes,
-)
 
 USAGE_DAYS = 30
 RETENTION_USAGE_BRACKET_DAYS = 7

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lifecycle.dataset import Dataset
-from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup, compute_metric, definition
 from lifecycle.metrics.common import few_events_note, small_sample_note, with_notes
+from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup, compute_metric, definition
 from lifecycle.metrics.results import MetricResult, Unit, missing_result
 from lifecycle.metrics.revenue_movements import (
     MonthMovements,

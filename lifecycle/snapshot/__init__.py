@@ -14,6 +14,18 @@ from lifecycle.snapshot.build import (
     load_or_build_snapshot,
     snapshot_of,
 )
+from lifecycle.snapshot.cache import (
+    columns_tag,
+    read_cached,
+    snapshot_cache_path,
+    write_cached,
+)
+from lifecycle.snapshot.frames import (
+    absent_columns,
+    as_float,
+    attach,
+    days_between,
+)
 from lifecycle.snapshot.sql import (
     MILESTONE_COLUMNS,
     RECENT_COLUMNS,
@@ -34,18 +46,6 @@ from lifecycle.snapshot.tables import (
     nps_columns,
     subscription_columns,
     ticket_columns,
-)
-from lifecycle.snapshot.frames import (
-    absent_columns,
-    as_float,
-    attach,
-    days_between,
-)
-from lifecycle.snapshot.cache import (
-    columns_tag,
-    read_cached,
-    snapshot_cache_path,
-    write_cached,
 )
 
 __all__ = [

@@ -63,7 +63,6 @@ from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.filters import Filters
-from lifecycle.sources import DataSource, open_source
 from lifecycle.snapshot.cache import (
     columns_tag,
     read_cached,
@@ -92,6 +91,7 @@ from lifecycle.snapshot.tables import (
     subscription_columns,
     ticket_columns,
 )
+from lifecycle.sources import DataSource, open_source
 
 ATTRIBUTES = ("segment", "plan", "acquisition_channel", "industry", "country", "company_size")
 SNAPSHOT_CACHE_KEY = "__snapshot__"

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -40,8 +40,10 @@ ACTIVITY_COLUMN = {"invoices": "issued_at"}
 class Connection(Protocol):
     """One live read-only session on a source: portable SQL in, rows out (create one per thread / call)."""
 
-    dialect: str
-    """The SQL dialect the connection runs (a SQLGlot dialect name: ``sqlite``, ``duckdb``, ``spark``)."""
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect the connection runs (a SQLGlot dialect name: ``sqlite``, ``duckdb``, ``spark``)."""
+        ...
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         """Run ``sql`` with bound ``params``; the rows as a DataFrame (columns as named in the SQL).
@@ -50,7 +52,7 @@ class Connection(Protocol):
         ``QueryError`` (or ``DatasetError`` when the data cannot be read at all)."""
         ...
 
-    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """Like ``query``, as a list of plain Python tuples (for small look-ups and reports)."""
         ...
 
@@ -83,11 +85,15 @@ class Connection(Protocol):
 class DataSource(Protocol):
     """Where the canonical tables live; opens ``Connection`` values. Immutable and shareable across threads."""
 
-    name: str
-    """Short engine name for messages and benchmarks: ``sqlite``, ``duckdb``, ``parquet``."""
+    @property
+    def name(self) -> str:
+        """Short engine name for messages and benchmarks: ``sqlite``, ``duckdb``."""
+        ...
 
-    time_limit_s: float | None
-    """Seconds one statement may run before it is interrupted (None: no limit)."""
+    @property
+    def time_limit_s(self) -> float | None:
+        """Seconds one statement may run before it is interrupted (None: no limit)."""
+        ...
 
     def connect(self) -> Connection:
         """A new read-only session (``DatasetNotFoundError`` / ``DatasetError`` when the data cannot be opened)."""
@@ -220,7 +226,7 @@ class SqlSource:
             connection.close()
 
 
-def frame(description: Sequence[Sequence[object]] | None, rows: list[tuple[object, ...]]) -> pd.DataFrame:
+def frame(description: Any, rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     """Rows from a DB-API cursor as a DataFrame with the cursor's column names."""
     names = [str(d[0]) for d in (description or ())]
     return pd.DataFrame.from_records(rows, columns=names)

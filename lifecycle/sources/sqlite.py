@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -54,7 +55,7 @@ class SqliteConnection:
                 raise _translated(exc) from None
         return self._conn
 
-    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """Run one statement under a fresh time limit (``time_limit_s`` per statement, not per connection)."""
         return self._execute(sql, params)[1]
 
@@ -62,7 +63,7 @@ class SqliteConnection:
         description, rows = self._execute(sql, params)
         return frame(description, rows)
 
-    def _execute(self, sql: str, params: Sequence[object]) -> tuple[object, list[tuple[object, ...]]]:
+    def _execute(self, sql: str, params: Sequence[object]) -> tuple[Any, list[tuple[Any, ...]]]:
         db = self._db
         if self.time_limit_s is not None:
             arm_time_limit(db, self.time_limit_s)

@@ -5,34 +5,27 @@ vectorised classification with evidence (``classification``), time in stage (``h
 and distribution (``verdict``) and the progression drivers (``drivers``).
 """
 
-from lifecycle.stages.verdict import (
-    LEAD_STATUSES_OPEN,
-    StageVerdict,
-    classify_customer,
-    classify_leads,
-    lead_features,
-    stage_distribution,
-)
-from lifecycle.stages.rules import (
-    Condition,
-    OPS,
-    Rule,
-)
-from lifecycle.stages.model import (
-    Overlay,
-    POPULATIONS,
-    Stage,
-    StageModel,
-    load_model,
-    model_for,
-    parse_model,
-    preset_names,
-)
 from lifecycle.stages.classification import (
     UNCLASSIFIED,
     classify_customers,
     first_match,
     json_values,
+)
+from lifecycle.stages.drivers import (
+    CAVEAT,
+    CHURNED,
+    DEFAULT_SIGNALS,
+    PROGRESSED,
+    Z95,
+    DriverRow,
+    DriversReport,
+    GroupRate,
+    Transition,
+    default_transitions,
+    measure_drivers,
+    newcombe_interval,
+    progression_drivers,
+    wilson_interval,
 )
 from lifecycle.stages.history import (
     checkpoints,
@@ -41,21 +34,28 @@ from lifecycle.stages.history import (
     stages_at,
     time_in_stage,
 )
-from lifecycle.stages.drivers import (
-    CAVEAT,
-    CHURNED,
-    DEFAULT_SIGNALS,
-    DriverRow,
-    DriversReport,
-    GroupRate,
-    PROGRESSED,
-    Transition,
-    Z95,
-    default_transitions,
-    measure_drivers,
-    newcombe_interval,
-    progression_drivers,
-    wilson_interval,
+from lifecycle.stages.model import (
+    POPULATIONS,
+    Overlay,
+    Stage,
+    StageModel,
+    load_model,
+    model_for,
+    parse_model,
+    preset_names,
+)
+from lifecycle.stages.rules import (
+    OPS,
+    Condition,
+    Rule,
+)
+from lifecycle.stages.verdict import (
+    LEAD_STATUSES_OPEN,
+    StageVerdict,
+    classify_customer,
+    classify_leads,
+    lead_features,
+    stage_distribution,
 )
 
 __all__ = [

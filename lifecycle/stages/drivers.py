@@ -31,8 +31,8 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
-from lifecycle.scope import Scope
 from lifecycle.metrics.results import finite_or_none
+from lifecycle.scope import Scope
 from lifecycle.snapshot.build import snapshot_of
 from lifecycle.snapshot.sql import feature_column
 from lifecycle.stages.classification import UNCLASSIFIED

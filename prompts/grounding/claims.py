@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from prompts.grounding.numbers import Number, Unit, find_numbers
@@ -72,7 +72,7 @@ _STRUCTURE = tuple(re.compile(p, re.I) for p in [
     rf"\b{_YEAR}\s*[–-]\s*{_YEAR}\b",
     rf"\b{_YEAR}\s*(?:г\.|гг\.|год\w*)",
     rf"(?:\b(?:в|к|до|с|за|на)\s+){_YEAR}(?=\s+год)",
-    rf"\b(?:FY|CY)\s?\d{{2,4}}\b",
+    r"\b(?:FY|CY)\s?\d{2,4}\b",
     r"\b(?:stages?|steps?|phases?|weeks?|tiers?|tables?|figures?|fig\.|sections?|chapters?|levels?|priority|play|No\.|#)\s*\d+(?:\.\d+)*(?:\s*(?:[–-]|and|to)\s*\d+)?",
     r"\bdays?\s+\d+(?:\s*[–-]\s*\d+)?",
     r"\btop[- ]\d+\b|\b\d+(?:st|nd|rd|th)\b|\b\d+/7\b|\b1:1\b|\b\d{1,2}:\d{2}\b",

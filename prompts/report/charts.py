@@ -28,13 +28,13 @@ from charts.lifecycle import (
 from charts.locale import NumberFormat
 from lifecycle.clv.customer_value import predict_customer_value
 from lifecycle.errors import LifecycleError
-from lifecycle.scope import Scope, Window
 from lifecycle.health.profile import load_health_profile
 from lifecycle.health.score import score_health
 from lifecycle.metrics.cohorts import cohort_retention
 from lifecycle.metrics.flow import transition_matrix
 from lifecycle.metrics.registry import compute_metric
 from lifecycle.metrics.revenue_movements import revenue_movements
+from lifecycle.scope import Scope, Window
 from lifecycle.snapshot import snapshot_of
 from lifecycle.stages import model_for
 from lifecycle.stages.drivers import progression_drivers

@@ -19,7 +19,6 @@ import urllib.parse
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from markdown_it import MarkdownIt

@@ -24,7 +24,15 @@ from lifecycle.stages import load_model
 from server.app import build_server
 from server.commands.root import app, err_console
 from server.dataset import DbOption, resolve_db
-from server.http import DEFAULT_HOST, DEFAULT_PORT, MAX_BODY_BYTES, HttpSettings, check_exposure, serve_http, token_from_env
+from server.http import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    MAX_BODY_BYTES,
+    HttpSettings,
+    check_exposure,
+    serve_http,
+    token_from_env,
+)
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle.importing.dates import excel_serial_to_datetime, epoch_to_datetime, parse_date, parse_datetime
+from lifecycle.importing.dates import epoch_to_datetime, excel_serial_to_datetime, parse_date, parse_datetime
 from lifecycle.importing.derive import derive
 from lifecycle.importing.mapping import Derivation, snake_case
 from lifecycle.importing.parsing import (

@@ -21,8 +21,8 @@ from lifecycle.clv import (
 )
 from lifecycle.clv.customer_value import LIKELY_LAPSED_BELOW
 from lifecycle.errors import ModelFitError
-from lifecycle.facts.sources import TOP_CLV_SEGMENTS, clv_facts
 from lifecycle.facts import build_facts
+from lifecycle.facts.sources import TOP_CLV_SEGMENTS, clv_facts
 from prompts.render import render_prompt
 from tests.builders import make_dataset
 from tests.clv.order_fixture import AS_OF, customer_rows, tables

@@ -19,16 +19,16 @@ a 100 + b 60 = 160. Feb cohort: Feb 29 c 40 + d 20 = 60; Mar 31 d 30. Mar cohort
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
-import tempfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lifecycle.metrics.cohorts import cohort_retention
 from lifecycle.errors import QueryError
+from lifecycle.metrics.cohorts import cohort_retention
 from tests.lifecycle.metrics.stores import open_at, quick_store
 
 

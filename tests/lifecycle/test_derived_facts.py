@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from lifecycle.facts.derived import gap_to_band, signed_display
-from lifecycle.scope import Scope, Window
 from lifecycle.metrics.period_change import MetricChange, previous_scope
 from lifecycle.metrics.results import MetricResult, TargetBand, Unit
+from lifecycle.scope import Scope, Window
 
 SCOPE = Scope.at(date(2025, 12, 31))
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from lifecycle.config import ActivationConfig, EngineConfig
+from lifecycle.stages import load_model
 from lifecycle.stages.drivers import (
     CAVEAT,
     DEFAULT_SIGNALS,
@@ -18,7 +19,6 @@ from lifecycle.stages.drivers import (
     progression_drivers,
     wilson_interval,
 )
-from lifecycle.stages import load_model
 from tests.builders import make_dataset
 
 DEFAULT = load_model("default")

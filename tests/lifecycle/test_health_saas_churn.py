@@ -14,8 +14,8 @@ import tomllib
 import pandas as pd
 import pytest
 
-from lifecycle.health.evaluation import precision_at_k, roc_auc
 from lifecycle.health import score_health
+from lifecycle.health.evaluation import precision_at_k, roc_auc
 from lifecycle.health.profile import PROFILES_DIR, HealthProfile, profile_from_dict
 from tests.conftest import SHARED_DATA
 

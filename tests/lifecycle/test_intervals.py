@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from lifecycle.metrics.intervals import wilson_interval
 from lifecycle.metrics.results import Unit, ratio_result
 from lifecycle.scope import Scope
-from datetime import date
 
 
 @pytest.mark.parametrize(("x", "n", "low", "high"), [

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from lifecycle.dataset import Dataset
-from lifecycle.scope import Window
 from lifecycle.metrics.registry import compute_metric
 from lifecycle.metrics.revenue_movements import Movement, movements_by_customer, revenue_movements
+from lifecycle.scope import Window
 from tests.lifecycle.metrics.stores import quick_store
 
 BASE = date(2024, 1, 1)

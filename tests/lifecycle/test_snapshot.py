@@ -16,9 +16,7 @@ import pandas as pd
 import pytest
 
 from lifecycle.config import ActivationConfig, EngineConfig
-from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
-from lifecycle.scope import Scope
 from lifecycle.snapshot import build_snapshot, load_or_build_snapshot, snapshot_cache_path
 from tests.builders import make_dataset, make_store
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle.dataset import Dataset
-from lifecycle.stages.funnel import FunnelConversion, FunnelStep, StageFunnel, find_bottleneck, stage_funnel
 from lifecycle.stages import load_model
+from lifecycle.stages.funnel import FunnelConversion, FunnelStep, StageFunnel, find_bottleneck, stage_funnel
 from tests.builders import make_dataset
 
 OLD = "2023-01-01"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle.errors import DatabaseBusyError
-from lifecycle.importing import ImportOptions, import_file
+from lifecycle.importing import import_file
 from lifecycle.importing.writer import TEST_PAUSE_ENV
 from lifecycle.store import open_readonly
 from lifecycle.write_lock import write_lock

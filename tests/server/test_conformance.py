@@ -16,8 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from scripts.conformance_compare import (FAIL, MISSING, PASS, Baseline, compare, listed_server_scenarios, load_baseline,
-                                         plan, scenario_outcome)
+from scripts.conformance_compare import (
+    FAIL,
+    MISSING,
+    PASS,
+    Baseline,
+    compare,
+    listed_server_scenarios,
+    load_baseline,
+    plan,
+    scenario_outcome,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "conformance.sh"

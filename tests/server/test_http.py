@@ -21,8 +21,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from server.app import TOOL_MODULES
 from server.http import MAX_BODY_BYTES, HttpSettings, is_loopback, security_settings
-from tests.server.transport_session import check, exercise
 from tests.server.helpers import TINY_ROWS, RunningServer, serve_args, server_env, start_http_server, stop
+from tests.server.transport_session import check, exercise
 from tools.describe_dataset import DescribeDatasetResult
 
 TIMEOUT_S = 60

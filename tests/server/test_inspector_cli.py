@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.helpers import TINY_ROWS, RunningServer, server_env
 from server.app import TOOL_MODULES
+from tests.server.helpers import TINY_ROWS, RunningServer, server_env
 from tools.describe_dataset import DescribeDatasetResult
 
 pytestmark = [

@@ -7,11 +7,24 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from lifecycle.errors import DatasetNotFoundError, DatasetUnreadableError, ModelFitError, QueryTimeoutError, SchemaVersionError
+from lifecycle.errors import (
+    DatasetNotFoundError,
+    DatasetUnreadableError,
+    ModelFitError,
+    QueryTimeoutError,
+    SchemaVersionError,
+)
 from lifecycle.sources import SqliteSource
 from lifecycle.store import atomic_write
 from server.app import build_server
-from tools.base import NO_DATASET_MESSAGE, UNREADABLE_DATASET_MESSAGE, ToolContext, call_safely, scrub_paths, structured_result
+from tools.base import (
+    NO_DATASET_MESSAGE,
+    UNREADABLE_DATASET_MESSAGE,
+    ToolContext,
+    call_safely,
+    scrub_paths,
+    structured_result,
+)
 
 
 def _fails_with(exc: BaseException):

@@ -8,7 +8,14 @@ import pytest
 
 from lifecycle.metrics.registry import TARGETS, compute_metric, registry
 from lifecycle.schema import TABLES
-from tests.lifecycle.metrics import test_activation, test_advocacy, test_engagement, test_funnel, test_orders, test_retention
+from tests.lifecycle.metrics import (
+    test_activation,
+    test_advocacy,
+    test_engagement,
+    test_funnel,
+    test_orders,
+    test_retention,
+)
 from tests.lifecycle.metrics.stores import open_at, quick_store
 
 MODULES = ("lifecycle.metrics.funnel", "lifecycle.metrics.activation", "lifecycle.metrics.retention",

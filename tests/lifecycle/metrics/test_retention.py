@@ -9,8 +9,8 @@ import pytest
 
 from lifecycle.config import ActivationConfig, EngineConfig
 from lifecycle.filters import Filters
-from lifecycle.metrics.retention import kaplan_meier_median
 from lifecycle.metrics.registry import compute_metric
+from lifecycle.metrics.retention import kaplan_meier_median
 from tests.builders import customers
 from tests.lifecycle.metrics.stores import open_at, quick_dataset, quick_store
 

@@ -21,9 +21,9 @@ import pytest
 from lifecycle.config import EngineConfig, RevenueConfig
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
-from lifecycle.metrics.revenue import DEFINITIONS
 from lifecycle.metrics.registry import TARGETS, compute_metric
 from lifecycle.metrics.results import Status
+from lifecycle.metrics.revenue import DEFINITIONS
 from tests.builders import customers
 from tests.lifecycle.metrics.stores import open_at, quick_store
 from tests.lifecycle.test_revenue_movements import STORY, STORY_WINDOW
