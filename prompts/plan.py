@@ -228,7 +228,6 @@ async def _model_target(target: Target, title: str, bundle: FactBundle, rendered
                         outcome: TargetOutcome) -> TargetOutcome:
     completion = final = await client.complete(rendered.text)
     tokens_in, tokens_out = completion.prompt_tokens, completion.completion_tokens
-    language = options.language.value
     report = verify_answer(completion.text, bundle, options.language)
     answer = completion.text
     if not report.ok and not options.strict:

@@ -211,7 +211,7 @@ def find_numbers(text: str, language: str = "en") -> list[Number]:
         if free(number.start, number.end):
             add(number)
     for match in _NUMBER_RE.finditer(text):
-        start, end = match.start("num"), match.end()
+        start = match.start("num")
         if not free(start, match.end("num")):
             continue
         if start > 0 and (text[start - 1].isascii() and (text[start - 1].isalpha() or text[start - 1] == "_")):
