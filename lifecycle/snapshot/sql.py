@@ -1,8 +1,9 @@
 """Snapshot sections pushed down to the store as SQL: events, referrals, touches and orders.
 
 These tables are the large ones, so each section is one portable aggregation (``GROUP BY customer_id`` with
-``SUM(CASE …)`` windows on ISO-8601 text, bound parameters, identifiers from the schema only) run through
-``dataset.connection.query`` — identical on SQLite and DuckDB. A window "the last n days" is
+``SUM(CASE …)`` windows on ISO-8601 text, bound parameters, identifiers from the schema only) written once in the
+reference dialect and compiled for the connection's engine by the expression layer
+(``lifecycle.sources.expressions.compile_sql``) — identical answers on SQLite and DuckDB (the parity test). A window "the last n days" is
 ``(as_of − n, as_of]`` in whole days: ``occurred_at >= _cutoff(dataset, n) AND occurred_at < _cutoff(dataset)``.
 The scope's customer filter is applied in SQL (``_scope_sql``), as ``Dataset`` applies it to the other tables.
 Column definitions: the module docstring of ``lifecycle.snapshot`` and ``docs/snapshot-contract.md``.
@@ -11,6 +12,7 @@ Column definitions: the module docstring of ``lifecycle.snapshot`` and ``docs/sn
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 
 import numpy as np
@@ -18,6 +20,7 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset, next_day_iso, to_datetime
 from lifecycle.snapshot.frames import absent_columns, as_float, attach, days_between
+from lifecycle.sources.expressions import compile_sql
 
 RECENT_COLUMNS = ("events_7d", "events_30d", "events_prev_30d", "events_90d", "active_days_30d", "distinct_features_30d")
 MILESTONE_COLUMNS = ("activated", "activated_at", "days_to_value", "onboarding_steps_done", "onboarding_complete")
@@ -67,11 +70,16 @@ def _activity_sql(dataset: Dataset) -> tuple[str, list[object]]:
     return _in_list("e.event_name", events) if events else ("1 = 1", [])
 
 
-def _event_query(dataset: Dataset, select: list[str], params: list[object], where: str, where_params: list[object]) -> pd.DataFrame:
+def _event_query(dataset: Dataset, select: list[str], params: Sequence[object], where: str, where_params: Sequence[object]) -> pd.DataFrame:
     scope, scope_params = _scope_sql(dataset, "e.customer_id")
     sql = (f"SELECT e.customer_id AS customer_id, {', '.join(select)} FROM events e "
            f"WHERE {where} AND e.occurred_at < ? AND {scope} GROUP BY e.customer_id")
-    return dataset.connection.query(sql, [*params, *where_params, _cutoff(dataset), *scope_params])
+    return _run(dataset, sql, [*params, *where_params, _cutoff(dataset), *scope_params])
+
+
+def _run(dataset: Dataset, sql: str, params: Sequence[object]) -> pd.DataFrame:
+    """Run one reference-dialect aggregate on the dataset's connection, compiled for its engine."""
+    return dataset.connection.query(compile_sql(sql, dataset.connection.dialect), params)
 
 
 def recent_event_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -195,7 +203,7 @@ def referral_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) 
            "SUM(CASE WHEN c2.customer_id IS NOT NULL THEN 1 ELSE 0 END) AS referrals_converted "
            "FROM referrals r LEFT JOIN customers c2 ON c2.customer_id = r.referred_customer_id AND c2.signup_date < ? "
            f"WHERE r.referred_at < ? AND {scope} GROUP BY r.referrer_customer_id")
-    frame = dataset.connection.query(sql, [_cutoff(dataset), _cutoff(dataset), *scope_params])
+    frame = _run(dataset, sql, [_cutoff(dataset), _cutoff(dataset), *scope_params])
     return attach(snap, as_float(frame, columns), dict.fromkeys(columns, 0.0))
 
 
@@ -214,7 +222,7 @@ def touch_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> 
            "SUM(CASE WHEN t.channel = 'email' THEN 1 ELSE 0 END) AS emails_sent_90d, "
            f"SUM(CASE WHEN t.channel = 'email' AND {opened} THEN 1 ELSE 0 END) AS emails_opened_90d "
            f"FROM touches t WHERE t.sent_at >= ? AND t.sent_at < ? AND {scope} GROUP BY t.customer_id")
-    frame = dataset.connection.query(sql, [cut, cut, cut, _cutoff(dataset, 90), cut, *scope_params])
+    frame = _run(dataset, sql, [cut, cut, cut, _cutoff(dataset, 90), cut, *scope_params])
     snap = attach(snap, as_float(frame, columns), dict.fromkeys(columns, 0.0))
     sent = snap["emails_sent_90d"]
     snap["email_open_rate_90d"] = snap["emails_opened_90d"] / sent.where(sent > 0)
@@ -235,7 +243,7 @@ def order_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> 
            f"MAX(CASE WHEN {kept} THEN o.ordered_at END) AS last_order_at, "
            f"MIN(CASE WHEN {kept} THEN o.ordered_at END) AS first_order_at "
            f"FROM orders o WHERE o.ordered_at < ? AND {scope} GROUP BY o.customer_id")
-    frame = as_float(dataset.connection.query(sql, [_cutoff(dataset), *scope_params]), ["orders_count", "orders_value"])
+    frame = as_float(_run(dataset, sql, [_cutoff(dataset), *scope_params]), ["orders_count", "orders_value"])
     for column in ("last_order_at", "first_order_at"):
         frame[column] = to_datetime(frame[column]) if len(frame) else pd.Series([], dtype="datetime64[us]")
     snap = attach(snap, frame, {"orders_count": 0.0, "orders_value": 0.0, "last_order_at": None, "first_order_at": None})

@@ -1,0 +1,45 @@
+"""The expression layer (lifecycle/sources/expressions.py): engine queries written once in the reference dialect,
+compiled per engine with every bound parameter kept in place (values are never inlined)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import sqlglot
+
+from lifecycle.dataset import Dataset
+from lifecycle.scope import Scope
+from lifecycle.snapshot import build_snapshot
+from lifecycle.sources import SqliteSource
+from lifecycle.sources.expressions import compile_sql
+from tests.builders import make_store
+from tests.lifecycle.test_backend_parity import RecordingConnection
+from tests.lifecycle.test_snapshot import AS_OF, fixture_tables
+
+
+def test_the_reference_dialect_is_run_as_written_and_parameters_stay_bound_elsewhere() -> None:
+    sql = "SELECT SUBSTR(e.occurred_at, 1, 10) AS day FROM events e WHERE e.occurred_at >= ?"
+    assert compile_sql(sql, "sqlite") is sql
+    assert compile_sql(sql, "postgres") == ("SELECT SUBSTRING(e.occurred_at FROM 1 FOR 10) AS day FROM events AS e "
+                                            "WHERE e.occurred_at >= %s")  # the standard SQL spelling
+    assert compile_sql(sql, "duckdb").count("?") == 1
+
+
+def test_the_snapshot_events_aggregate_compiles_for_spark_and_duckdb_with_the_same_placeholders(tmp_path: Path) -> None:
+    """Every statement the snapshot runs on events, written for Spark (issue #18) and DuckDB: it parses back, keeps
+    one ``?`` per parameter, and names the same columns."""
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    recording = RecordingConnection(SqliteSource(path).connect())
+    try:
+        build_snapshot(Dataset(recording, Scope.at(date.fromisoformat(AS_OF))))
+    finally:
+        recording.close()
+    events = [sql for sql in recording.statements if " FROM events e " in sql]
+    assert len(events) >= 4  # recent windows, latest event, milestones, feature use
+    for sql in events:
+        for dialect in ("spark", "duckdb"):
+            compiled = compile_sql(sql, dialect)
+            assert compiled.count("?") == sql.count("?")
+            tree = sqlglot.parse_one(compiled, read=dialect)
+            assert [e.alias_or_name for e in tree.expressions] == [e.alias_or_name for e in sqlglot.parse_one(sql).expressions]
