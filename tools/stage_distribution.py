@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from lifecycle.config import EngineConfig
 from lifecycle.metrics.flow import transition_matrix, window_start_day
-from lifecycle.metrics.registry import compute_metric
+from lifecycle.metrics.registry import MetricGroup, compute_metric, metric_ids_in
 from lifecycle.metrics.results import finite_or_none
 from lifecycle.scope import Scope
 from lifecycle.stages import load_model, model_for, stage_distribution
@@ -40,7 +40,6 @@ DESCRIPTION = (
     "causation). chart=true adds a funnel image."
 )
 
-FLOW_METRICS = ("progression_rate", "regression_rate", "stagnation_rate", "stage_velocity_days", "lifecycle_completion_rate")
 
 
 def stage_enum(config: EngineConfig) -> type[StrEnum]:
@@ -152,7 +151,7 @@ def stage_flow(work: Work, scope: Scope, stage: str | None = None, drivers: bool
                    for f in matrix.index for t in matrix.columns
                    if int(matrix.at[f, t]) and (stage is None or f == stage)]
     work.step(2, total, "flow metrics")
-    flow = [metric_value(compute_metric(dataset, m)) for m in FLOW_METRICS]
+    flow = [metric_value(compute_metric(dataset, m)) for m in metric_ids_in(MetricGroup.FLOW)]
     found = None
     if drivers:
         work.step(3, total, "progression drivers")

@@ -4,7 +4,6 @@ The records (``fact``), the bundle (``bundle``) and the per-area fact sources (`
 """
 
 from lifecycle.facts.bundle import (
-    FLOW_METRICS,
     STAGE_SECTIONS,
     build_facts,
     metric_facts,
@@ -35,7 +34,6 @@ from lifecycle.facts.sources import (
 __all__ = [
     "CLV_SECTIONS",
     "CURRENCY_SYMBOLS",
-    "FLOW_METRICS",
     "FRAMEWORK_SECTIONS",
     "Fact",
     "FactBundle",

@@ -13,7 +13,7 @@ from typing import Any
 from lifecycle.facts.derived import derived_facts
 from lifecycle.facts.fact import Fact, FactBundle, format_value
 from lifecycle.facts.sources import SOURCES
-from lifecycle.metrics.registry import compute_all, registry
+from lifecycle.metrics.registry import MetricGroup, compute_all, metric_ids_in, registry
 from lifecycle.metrics.results import MetricResult, Unit
 
 # Which metrics feed which section of the seed framework (000): the six stages, then cross-stage work.
@@ -29,13 +29,12 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
     "loyalty_advocacy": ("nps", "referral_rate", "referral_conversion_rate", "advocacy_generation_rate", "median_tenure_days",
                          "lifecycle_completion_rate"),
 }
-FLOW_METRICS = ("progression_rate", "regression_rate", "stagnation_rate", "stage_velocity_days", "lifecycle_completion_rate")
 
 
 def sections_of(metric_id: str) -> tuple[str, ...]:
     """Framework sections a metric feeds (stages first, then 'flow' and always 'measurement')."""
     found = [stage for stage, ids in STAGE_SECTIONS.items() if metric_id in ids]
-    if metric_id in FLOW_METRICS:
+    if metric_id in metric_ids_in(MetricGroup.FLOW):
         found.append("flow")
     return tuple(found) + ("measurement",)
 

@@ -127,6 +127,11 @@ def metric_ids() -> tuple[str, ...]:
     return tuple(registry())
 
 
+def metric_ids_in(group: MetricGroup) -> tuple[str, ...]:
+    """The ids of ``group``'s metrics, in catalogue order (e.g. the flow metrics: ``MetricGroup.FLOW``)."""
+    return tuple(mid for mid, spec in registry().items() if spec.group is group)
+
+
 def definition(metric_id: str) -> MetricDefinition:
     """The definition of ``metric_id``; ``QueryError`` listing valid ids when unknown."""
     try:
