@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lifecycle.voice.words import Vocabulary, terms, words
+from lifecycle.voice.words import Vocabulary, Word, terms, words
 
 MAX_THEMES = 12
 MIN_TEXTS = 3
@@ -67,10 +67,14 @@ def find_themes(texts: Sequence[str], *, max_themes: int = MAX_THEMES, min_texts
     """The recurring themes of ``texts`` (see the module docstring for the method and the choice of k)."""
     vocabulary = Vocabulary()
     documents: list[list[str]] = []
+    seen: dict[str, tuple[list[Word], list[str]]] = {}  # customers repeat themselves: split each distinct text once
     for text in texts:
-        kept = words(text)
+        if text not in seen:
+            kept = words(text)
+            seen[text] = (kept, terms(kept))
+        kept, found = seen[text]
         vocabulary.add(kept)
-        documents.append(terms(kept))
+        documents.append(found)
     empty = ThemeFit((), tuple(None for _ in texts), len(texts))
     matrix, names = _tfidf(documents)
     if matrix is None:

@@ -62,6 +62,16 @@ def _stemmer(language: str):  # type: ignore[no-untyped-def]
     return snowballstemmer.stemmer(language)
 
 
+_STEM_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=200_000)
+def _stem(language: str, token: str) -> str:
+    """Snowball's stem of ``token`` (memoised: a corpus repeats a small vocabulary; the stemmer is not thread-safe)."""
+    with _STEM_LOCK:
+        return str(_stemmer(language).stemWord(token))
+
+
 def _segment(run: str) -> list[str]:
     """jieba's words of a Chinese run (the dictionary loads once, quietly: jieba logs to stderr only)."""
     import jieba
@@ -86,9 +96,9 @@ def words(text: str) -> list[Word]:
             continue
         if _CYRILLIC.search(token):
             if token not in stops["ru"]:
-                out.append(Word(_stemmer("russian").stemWord(token), token))
+                out.append(Word(_stem("russian", token), token))
         elif token not in stops["en"] and token.split("'")[0] not in stops["en"]:
-            out.append(Word(_stemmer("english").stemWord(token.split("'")[0]), token))
+            out.append(Word(_stem("english", token.split("'")[0]), token))
     return out
 
 
