@@ -16,6 +16,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from enum import StrEnum
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,16 +32,25 @@ from tools.runtime import Work
 MAX_VALUES_LISTED = 40
 MAX_FILTER_VALUES = 20
 
-AsOf = Annotated[date | None, Field(description="YYYY-MM-DD; default: the last day with data.")]
-PeriodMonths = Annotated[int, Field(ge=1, le=36, description="Months in the period ending on as_of.")]
+AsOf = Annotated[date | None, Field(description="Default: last day of data.")]
+PeriodMonths = Annotated[int, Field(ge=1, le=36, description="Months ending on as_of.")]
 FilterValue = Annotated[str, Field(max_length=100)]
 FilterValues = Annotated[list[FilterValue] | None, Field(max_length=MAX_FILTER_VALUES)]
 
 
-PopulationFilters = dict[Dimension, Annotated[list[FilterValue], Field(max_length=MAX_FILTER_VALUES)]]
-"""Dimension → values: customers with any of the values in each dimension given, all dimensions combined."""
+STAGE = "stage"
+FilterKey = StrEnum("FilterKey", {**{d.value: d.value for d in Dimension}, STAGE: STAGE})  # type: ignore[misc]
+"""What a population filter may name: a customer attribute (``Dimension``) or the lifecycle stage on as_of."""
 
-FiltersArg = Annotated[PopulationFilters | None, Field(description='e.g. {"plan": ["Pro"], "country": ["DE"]}')]
+PopulationFilters = dict[FilterKey, list[str]]  # type: ignore[valid-type]
+"""Key → values: customers with any of the values for each key given, all keys combined. The limits (at most
+``MAX_FILTER_VALUES`` values of at most ``MAX_VALUE_CHARS`` characters per key) are checked by ``resolve_filters``, not
+spelled out in each tool's schema (tools/list stays small)."""
+MAX_VALUE_CHARS = 100
+
+FiltersArg = Annotated[PopulationFilters | None, Field()]
+"""``{"plan": ["Pro"], "stage": ["churned"]}``: the schema's key enum and list-of-strings values say it all; the
+server instructions describe it once."""
 
 
 class ScopeOut(BaseModel):
@@ -97,12 +107,36 @@ def check_values(conn: sqlite3.Connection, dimension: Dimension, chosen: list[st
     return tuple(dict.fromkeys(chosen))
 
 
-def resolve_filters(conn: sqlite3.Connection, filters: PopulationFilters | None) -> Filters:
-    """``Filters`` from the argument, each value checked against the data."""
+def resolve_filters(conn: sqlite3.Connection, filters: PopulationFilters | None, stages: tuple[str, ...] = ()) -> Filters:
+    """``Filters`` from the argument, each value checked against the data (a stage against ``stages``)."""
     if not filters:
         return Filters()
-    chosen = {Dimension(d).value: check_values(conn, Dimension(d), values) for d, values in filters.items()}
+    chosen: dict[str, Any] = {}
+    for key, values in filters.items():
+        if len(values) > MAX_FILTER_VALUES or any(len(v) > MAX_VALUE_CHARS for v in values):
+            raise QueryError(f"filters.{key}: at most {MAX_FILTER_VALUES} values of at most {MAX_VALUE_CHARS} characters; "
+                             "call again with fewer or shorter values")
+        if str(key) == STAGE:
+            chosen[STAGE] = check_stages(values, stages)
+        else:
+            chosen[Dimension(str(key)).value] = check_values(conn, Dimension(str(key)), values)
     return Filters(**chosen)
+
+
+def stage_ids(config: Any) -> tuple[str, ...]:
+    """The stages a ``stage`` filter may name: the configured model's customer stages, then ``churned``."""
+    from lifecycle.stages import load_model
+
+    return tuple(s.id for s in load_model(config.models.stages).customer_stages) + ("churned",)
+
+
+def check_stages(chosen: list[str], valid: tuple[str, ...]) -> tuple[str, ...]:
+    """``chosen`` unchanged when every stage is one of ``valid``; else ``QueryError`` listing them."""
+    unknown = [v for v in chosen if v not in valid]
+    if unknown:
+        raise QueryError(f"unknown stage value(s) {', '.join(repr(v) for v in unknown)}; valid values: "
+                         f"{listing(list(valid))}. Call the tool again with one of them.")
+    return tuple(dict.fromkeys(chosen))
 
 
 EARLIEST_AS_OF = date(1900, 1, 1)
@@ -118,7 +152,7 @@ def resolve_scope(work: Work, as_of: date | None, filters: PopulationFilters | N
         raise QueryError(f"as_of {as_of.isoformat()} is out of range: pick a day between {EARLIEST_AS_OF} and "
                          f"{LATEST_AS_OF}, or omit as_of to use the data's last day")
     with work.connect() as conn:
-        checked = resolve_filters(conn, filters)
+        checked = resolve_filters(conn, filters, stage_ids(work.ctx.config))
     inferred = as_of is None
     day = data_end(work.db_path) if as_of is None else as_of
     return ResolvedScope(day, inferred, Window.trailing_months(day, period_months), checked)

@@ -8,13 +8,14 @@ its writer's groups: ``stage`` on as_of (``churned`` for churned customers; ``li
 and ``segment`` (``customers.segment``). Counts are texts in the window; the trend is the same count in the previous
 window (``None`` when that window holds no text of the source at all — no data is not "nobody said it").
 
-Texts are kept as written (whitespace folded, at most ``MAX_QUOTE_CHARS``): they are untrusted, and the layers
-that show them clean and fence them.
+Texts are kept as written (control and bidi characters dropped, whitespace folded, at most ``MAX_QUOTE_CHARS``):
+they are still untrusted, and the layers that show them fence them.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -154,7 +155,11 @@ _SPACE = re.compile(r"\s+")
 
 
 def _folded(text: str) -> str:
-    folded = _SPACE.sub(" ", text).strip()
+    """``text`` on one line: control and invisible format characters (bidi overrides among them) dropped, whitespace
+    folded, at most ``MAX_QUOTE_CHARS`` characters."""
+    visible = "".join(" " if ch in "\t\n\r" else ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf")
+                      or ch in "\t\n\r")
+    folded = _SPACE.sub(" ", visible).strip()
     return folded if len(folded) <= MAX_QUOTE_CHARS else folded[: MAX_QUOTE_CHARS - 1] + "…"
 
 

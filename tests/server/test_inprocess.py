@@ -63,7 +63,7 @@ async def test_describe_dataset_reports_rows_and_dates_of_the_fixture(tiny_db: P
     assert not {"funnel_conversion", "aov", "nps", "cac"} & set(data.computable)
     assert (data.warnings_count, data.info_count, data.as_of_inferred) == (0, 0, True)
     text = result.content[0].text  # type: ignore[union-attr]
-    assert "customers (3)" in text and "2024-01-05 to 2024-04-30" in text
+    assert "customers | 3 | signup_date | 2024-01-05 | 2024-03-15" in text and "2024-01-05 to 2024-04-30" in text
 
 
 async def test_describe_dataset_takes_an_as_of_date(tiny_db: Path) -> None:
