@@ -189,6 +189,7 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
     if output:
         compacted.pop("$defs", None)
         compacted.pop("required", None)
+        compacted.pop("description", None)  # the result model's docstring: the tool's description says it
         compacted["properties"] = {name: _shallow(sub) for name, sub in compacted.get("properties", {}).items()}
     elif "$defs" in compacted:
         compacted["$defs"] = {name: {k: v for k, v in sub.items() if not (k == "description" and "enum" in sub)}

@@ -52,7 +52,7 @@ class ClassifyCustomerResult(BaseModel):
     overlay_rules: list[str]
     time_in_stage_days: float | None
     time_in_stage_note: str
-    features: dict[str, JsonScalar] = Field(description="Every snapshot feature the stage rules read.")
+    features: dict[str, JsonScalar]
 
 
 def _scalar(value: Any) -> JsonScalar:

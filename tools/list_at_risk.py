@@ -124,12 +124,11 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         as_of: AsOf = None,
         filters: FiltersArg = None,
         limit: Annotated[int, Field(ge=1, le=100, description="Customers per page.")] = 20,
-        cursor: Annotated[str | None, Field(max_length=512, description="next_cursor of the previous page.")] = None,
+        cursor: Annotated[str | None, Field(max_length=512, description="A next_cursor.")] = None,
         health_segment: Annotated[list[FilterValue] | None, Field(max_length=10, description="Health segments, e.g. "
                                                                   "at_risk, churning, dormant.")] = None,
         reasons: Annotated[list[Reason] | None, Field(max_length=len(Reason), description="Customers with any of these reasons.")] = None,
-        min_risk: Annotated[float | None, Field(ge=0, le=1, description="Risk threshold (default from the health "
-                                                                       "profile, 0.25).")] = None,
+        min_risk: Annotated[float | None, Field(ge=0, le=1, description="Default: the profile's (0.25).")] = None,
         mcp_ctx: Context | None = None,
     ) -> Annotated[CallToolResult, ListAtRiskResult]:
         def work_fn(work: Work) -> CallToolResult:

@@ -219,7 +219,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         movements: Annotated[list[Movement] | None, Field(max_length=5, description="Only these movement types "
                                                                                     "(default: all).")] = None,
         limit: Annotated[int, Field(ge=1, le=MAX_MOVERS, description="Movers per page.")] = 50,
-        cursor: Annotated[str | None, Field(max_length=512, description="next_cursor of the previous page.")] = None,
+        cursor: Annotated[str | None, Field(max_length=512, description="A next_cursor.")] = None,
         by: Annotated[GroupBy | None, Field(description="The month's bridge per group (stage: at month start).")] = None,
         mcp_ctx: Context | None = None,
     ) -> Annotated[CallToolResult, RevenueMovementsResult]:
