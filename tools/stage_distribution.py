@@ -237,8 +237,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         filters: FiltersArg = None,
         stage: Annotated[StageId | None, Field(description="Only transitions and drivers from this stage.")] = None,  # type: ignore[valid-type]
         drivers: Annotated[bool, Field(description="Include progression drivers.")] = True,
-        horizon_days: Annotated[int, Field(ge=30, le=365, description="Drivers: signals measured this many days "
-                                                                      "before as_of.")] = 90,
+        horizon_days: Annotated[int, Field(ge=30, le=365, description="Drivers: signals read this many days earlier.")] = 90,
         by: Annotated[Dimension | None, Field(description="Split the value per stage (stage × segment).")] = None,
         chart: Annotated[bool, Field(description="Add a PNG funnel.")] = False,
         mcp_ctx: Context | None = None,

@@ -27,10 +27,9 @@ from tools.text import data_text
 NAME = "verify_plan"
 TITLE = "Verify a draft plan's numbers"
 DESCRIPTION = (
-    "Check every number of a draft plan against the fact bundle of its scope (as_of, filters): each claim is "
-    "verified, rounded_ok or proposal (pass), or wrong_value, wrong_unit, misattributed, unsupported_projection, "
-    "unknown_fact or uncited (fail), with the fact the sentence is about. Cite [F:id] right after each number; mark "
-    "the plan's own goals [proposal]."
+    "Check each number of a draft plan against the facts of its scope (as_of, filters): pass (verified, rounded_ok, "
+    "proposal) or fail (wrong_value, wrong_unit, misattributed, unsupported_projection, unknown_fact, uncited). Cite "
+    "[F:id] after each number; mark the plan's own goals [proposal]."
 )
 MAX_DRAFT_CHARS = 60_000
 PASSING_STATUSES = frozenset(v.value for v in PASSING)
