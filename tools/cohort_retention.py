@@ -22,9 +22,8 @@ from tools.text import data_text, number
 NAME = "cohort_retention"
 TITLE = "Cohort retention triangle"
 DESCRIPTION = (
-    "Retention of the period's signup-month cohorts, month by month since signup: logo basis (share of customers) "
-    "or revenue basis (MRR vs month 0); recurring (active that month) or cumulative (then or later). chart=true adds a "
-    "heatmap."
+    "Retention of the period's signup-month cohorts by month since signup: logo (customers) or revenue (MRR vs "
+    "month 0) basis; recurring (active that month) or cumulative (then or later). chart=true adds a heatmap."
 )
 
 

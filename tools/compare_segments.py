@@ -113,8 +113,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         dimension: Annotated[FilterKey, Field(description="The customer attribute to compare by, or stage (on "  # type: ignore[valid-type]
                                                            "as_of; \"churned\" for churned customers).")],
         metrics: Annotated[list[MetricId], Field(min_length=1, max_length=MAX_METRICS, description=METRICS_HELP)],
-        values: Annotated[list[FilterValue] | None, Field(max_length=MAX_GROUPS, description="Some values of the "
-                                                          "dimension (default: all).")] = None,
+        values: Annotated[list[FilterValue] | None, Field(max_length=MAX_GROUPS, description="Default: all.")] = None,
         as_of: AsOf = None,
         period_months: PeriodMonths = 12,
         filters: FiltersArg = None,

@@ -35,7 +35,7 @@ MetricId = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,40}$")]
 """A registered metric id. Not an enum: the 51 ids would be repeated in two tools' schemas (tools/list stays small);
 they are listed by the ``lifecycle://metrics/definitions`` resource and completed on ``lifecycle://metrics/{metric_id}``,
 and an unknown id is an error naming every valid one (``check_metric_ids``)."""
-METRICS_HELP = "Metric ids (list: lifecycle://metrics/definitions), e.g. mrr, nrr, logo_churn_rate, nps."
+METRICS_HELP = "e.g. mrr, nrr, logo_churn_rate (all: lifecycle://metrics/definitions)."
 MAX_METRICS = 20
 
 

@@ -23,8 +23,8 @@ NAME = "lifecycle_facts"
 TITLE = "Lifecycle fact bundle"
 DESCRIPTION = (
     "Every computed number behind the strategy prompts (metrics, stages, drivers, health, risk, CLV, customer needs "
-    "from NPS comments and tickets with verbatims) with a stable id, display text, n, target and status; cite as "
-    "[F:id]. Default: headline facts; section gives one section in full, or all."
+    "with verbatims) with a stable id, display text, n, target and status; cite as [F:id]. Default: headline facts; "
+    "section: one section in full, or all."
 )
 
 

@@ -125,8 +125,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         filters: FiltersArg = None,
         limit: Annotated[int, Field(ge=1, le=100, description="Customers per page.")] = 20,
         cursor: Annotated[str | None, Field(max_length=512, description="A next_cursor.")] = None,
-        health_segment: Annotated[list[FilterValue] | None, Field(max_length=10, description="Health segments, e.g. "
-                                                                  "at_risk, churning, dormant.")] = None,
+        health_segment: Annotated[list[FilterValue] | None, Field(max_length=10, description="e.g. at_risk, churning, dormant.")] = None,
         reasons: Annotated[list[Reason] | None, Field(max_length=len(Reason), description="Customers with any of these reasons.")] = None,
         min_risk: Annotated[float | None, Field(ge=0, le=1, description="Default: the profile's (0.25).")] = None,
         mcp_ctx: Context | None = None,

@@ -25,9 +25,9 @@ from tools.text import MISSING, data_text, money, page_line, percent, table
 NAME = "revenue_movements"
 TITLE = "MRR movements"
 DESCRIPTION = (
-    "The monthly MRR bridge of the period (new, expansion, reactivation, contraction, churn; customers per "
-    "movement). With month=YYYY-MM: who moved (movements=[\"churn\"] narrows; cursor pages), with segment, plan, channel "
-    "and stage; with by: that month's bridge per group beside the month before (logo and MRR churn reconciled)."
+    "The monthly MRR bridge of the period. With month=YYYY-MM: who moved (movements=[\"churn\"] narrows; cursor "
+    "pages) with segment, plan, channel and stage; with by: that month's bridge per group beside the month before "
+    "(logo and MRR churn reconciled)."
 )
 MAX_MOVERS = 200
 GroupBy = Literal["segment", "plan", "channel", "industry", "country", "company_size", "stage"]

@@ -37,9 +37,9 @@ from tools.text import MISSING, data_text, money, number, pairs, percent, points
 NAME = "stage_distribution"
 TITLE = "Lifecycle stage distribution and flow"
 DESCRIPTION = (
-    "Leads and customers per lifecycle stage on as_of with overlays (at_risk, …), customers and MRR per stage "
-    "(by: stage × segment), moves between stages, flow rates, and drivers of progressing or churning (association, not "
-    "causation). chart=true adds a funnel."
+    "Leads and customers per lifecycle stage on as_of with overlays, customers and MRR per stage (by: stage × "
+    "segment), moves between stages, flow rates, and drivers of progressing or churning (association, not causation). "
+    "chart=true adds a funnel."
 )
 
 FLOW_METRICS = ("progression_rate", "regression_rate", "stagnation_rate", "stage_velocity_days", "lifecycle_completion_rate")
