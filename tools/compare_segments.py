@@ -67,7 +67,7 @@ def compare(work: Work, scope: ResolvedScope, dimension: Dimension | str, metric
     if _chosen(scope.filters, key):
         raise QueryError(f"filters already restrict {key}; pass those values as values instead")
     if key == STAGE:
-        valid = stage_ids(work.ctx.config)
+        valid = stage_ids(work, scope.as_of)
         chosen = list(check_stages(values, valid)) if values else list(valid)
     else:
         with work.connect() as conn:

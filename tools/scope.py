@@ -123,11 +123,12 @@ def resolve_filters(conn: sqlite3.Connection, filters: PopulationFilters | None,
     return Filters(**chosen)
 
 
-def stage_ids(config: Any) -> tuple[str, ...]:
-    """The stages a ``stage`` filter may name: the configured model's customer stages, then ``churned``."""
-    from lifecycle.stages import load_model
+def stage_ids(work: Work, as_of: date) -> tuple[str, ...]:
+    """The stages a ``stage`` filter may name: the customer stages of the model the dataset uses (the configured one;
+    ``auto`` resolved from the dataset's tables), then ``churned``."""
+    from lifecycle.stages import model_for
 
-    return tuple(s.id for s in load_model(config.models.stages).customer_stages) + ("churned",)
+    return tuple(s.id for s in model_for(work.dataset(as_of)).customer_stages) + ("churned",)
 
 
 def check_stages(chosen: list[str], valid: tuple[str, ...]) -> tuple[str, ...]:
@@ -151,10 +152,11 @@ def resolve_scope(work: Work, as_of: date | None, filters: PopulationFilters | N
     if as_of is not None and not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
         raise QueryError(f"as_of {as_of.isoformat()} is out of range: pick a day between {EARLIEST_AS_OF} and "
                          f"{LATEST_AS_OF}, or omit as_of to use the data's last day")
-    with work.connect() as conn:
-        checked = resolve_filters(conn, filters, stage_ids(work.ctx.config))
     inferred = as_of is None
     day = data_end(work.db_path) if as_of is None else as_of
+    stages = stage_ids(work, day) if filters and STAGE in {str(k) for k in filters} else ()
+    with work.connect() as conn:
+        checked = resolve_filters(conn, filters, stages)
     return ResolvedScope(day, inferred, Window.trailing_months(day, period_months), checked)
 
 
