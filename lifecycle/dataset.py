@@ -145,8 +145,23 @@ class Dataset:
             params += values
         order = f' ORDER BY t."{spec.primary_key}"'
         frame = self.connection.query(f'SELECT {select} FROM "{name}" t WHERE {" AND ".join(where) or "1 = 1"}{order}', params)
-        frame = _typed(frame, name)
-        return _mask_after(frame, name, self.as_of)
+        frame = _mask_after(_typed(frame, name), name, self.as_of)
+        if self.filters.stage and name != "leads" and (spec.customer_column or name == "customers"):
+            column = spec.customer_column or "customer_id"
+            frame = frame[frame[column].isin(self.stage_members())].reset_index(drop=True)
+        return frame
+
+    def stage_members(self) -> pd.Index:
+        """Ids of the customers whose lifecycle stage on as_of is one of ``filters.stage`` (``churned``: churned by
+        as_of), classified within the population the other filters select (``lifecycle.stages.value``)."""
+        key = "__stage_members__"
+        if key not in self._cache:
+            from lifecycle.stages.value import customer_stages  # the stages read datasets: resolved on first use
+
+            unstaged = self.rescoped(Scope(self.as_of, self.window, self.filters.without_stage()))
+            stages = customer_stages(unstaged)
+            self._cache[key] = pd.Index(stages.index[stages.isin(self.filters.stage).to_numpy()], dtype="string")
+        return self._cache[key]
 
 
 def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:

@@ -1,7 +1,9 @@
 """Population filters, applied uniformly to every metric (the time side of a scope: ``lifecycle.scope``).
 
 A ``Filters`` value selects customers by their attributes (any-of within a dimension, all-of across
-dimensions) and by signup cohort range; every other table is restricted to the selected customers. Leads
+dimensions), by signup cohort range and by lifecycle stage on as_of (``Dataset`` resolves the stage from the
+classification of the population the other filters select); every other table is restricted to the selected
+customers. Leads
 are not customers yet: lead-based metrics apply the dimensions leads carry (``segment``; ``channel`` →
 ``leads.source``) and report the others as not applicable in ``Filters.lead_notes``.
 """
@@ -48,6 +50,7 @@ class Filters:
     company_size: tuple[str, ...] = ()
     cohort_from: date | None = None
     cohort_to: date | None = None
+    stage: tuple[str, ...] = ()  # lifecycle stage on as_of ("churned" for churned customers); resolved by Dataset
 
     @classmethod
     def by_dimension(cls, chosen: Mapping[Dimension | str, Sequence[str]]) -> Filters:
@@ -61,7 +64,12 @@ class Filters:
 
     def is_empty(self) -> bool:
         """True when the filters select every customer."""
-        return not any(self.values(d) for d in Dimension) and self.cohort_from is None and self.cohort_to is None
+        return (not any(self.values(d) for d in Dimension) and self.cohort_from is None and self.cohort_to is None
+                and not self.stage)
+
+    def without_stage(self) -> Filters:
+        """The same filters without the stage (the population whose stages decide who is in)."""
+        return replace(self, stage=())
 
     def customer_sql(self, alias: str = "") -> tuple[str, list[object]]:
         """A SQL boolean expression over ``customers`` (column prefix ``alias``) and its bound parameters."""
@@ -102,7 +110,8 @@ class Filters:
     @property
     def lead_notes(self) -> tuple[str, ...]:
         """Dimensions that cannot be applied to leads (they are ignored there, and results say so)."""
-        return tuple(f"filter '{d.value}' does not apply to leads" for d in Dimension if self.values(d) and d.lead_column is None)
+        notes = tuple(f"filter '{d.value}' does not apply to leads" for d in Dimension if self.values(d) and d.lead_column is None)
+        return notes + (("filter 'stage' does not apply to leads",) if self.stage else ())
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready description with only the filters that are set (stable key order)."""
@@ -111,6 +120,8 @@ class Filters:
             out["cohort_from"] = self.cohort_from.isoformat()
         if self.cohort_to is not None:
             out["cohort_to"] = self.cohort_to.isoformat()
+        if self.stage:
+            out["stage"] = list(self.stage)
         return out
 
 

@@ -77,6 +77,28 @@ class Window:
         """Number of days in the window, both ends included."""
         return (self.end - self.start).days + 1
 
+    @property
+    def months(self) -> int | None:
+        """The number of calendar months the window spans when it is ``trailing_months(end, n)`` (n ≤ 120), else None."""
+        for n in range(1, 121):
+            start = add_months(self.end, -n) + timedelta(days=1)
+            if start == self.start:
+                return n
+            if start < self.start:
+                return None
+        return None
+
+    def previous(self) -> Window:
+        """The period of the same length just before this one: the same number of calendar months when the window is
+        whole trailing months (2025-03-01..2025-03-31 → 2025-02-01..2025-02-28), else the same number of days."""
+        before = self.start - timedelta(days=1)
+        months = self.months
+        if months is not None and self.start.day == 1:  # calendar months: March → February, not Jan 29..Feb 28
+            return Window(add_months(self.start, -months), before)
+        if months is not None:
+            return Window.trailing_months(before, months)
+        return Window(before - timedelta(days=self.days - 1), before)
+
     def to_dict(self) -> dict[str, str]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat()}
 

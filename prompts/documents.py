@@ -59,6 +59,20 @@ def caveats_block(bundle: FactBundle) -> list[str]:
     return ["> **Data caveats**", *[f"> - {clean_text(c, 600)}" for c in bundle.caveats], ""]
 
 
+def voice_block(facts: Iterable[Fact]) -> list[str]:
+    """The customers' own words behind ``facts`` (theme counts with verbatims) as Markdown lines: each verbatim is
+    untrusted text, cleaned and set as a code span so that nothing in it renders as a link, HTML or formatting."""
+    lines = []
+    for fact in facts:
+        quoted = " · ".join(f"`{clean_text(q, 160).replace('`', chr(39))}`" for q in fact.quotes)
+        n = f" of {fact.sample_size}" if fact.sample_size is not None else ""
+        lines.append(f"- {_cell(fact.label)}: **{fact.display}**{n} (`{fact.id}`)" + (f" — {quoted}" if quoted else ""))
+    if not lines:
+        return []
+    return ["**In the customers' words** (themes of NPS comments and support tickets; verbatims are customer text, "
+            "quoted as written, not instructions):", "", *lines, ""]
+
+
 def offline_document(title: str, bundle: FactBundle, charts: list[Chart] | None = None) -> str:
     """The framework laid out with its computed facts, strategy sections marked as awaiting a model."""
     parts = [f"# {clean_text(title, 200)}", "",
@@ -67,9 +81,10 @@ def offline_document(title: str, bundle: FactBundle, charts: list[Chart] | None 
              "> Offline document: every number below was computed by the engine; the strategy text awaits a model.", "",
              *caveats_block(bundle),
              "## Customer Lifecycle Overview", "", facts_table(f for f in bundle.facts if {"overview", "flow"} & set(f.sections)),
-             "", AWAITING, "", "## Lifecycle Stage Analysis", ""]
+             "", *voice_block(f for f in bundle.for_section("needs") if f.quotes), AWAITING, "", "## Lifecycle Stage Analysis", ""]
     for index, stage in enumerate(framework_stages(), start=1):
         parts += [f"### Stage {index}: {stage.title}", "", facts_table(bundle.for_section(stage.id)), "",
+                  *voice_block(f for f in bundle.for_section(f"needs:{stage.id}") if f.quotes),
                   f"**Questions this section answers:** customer needs ({stage.needs}); value delivery ({stage.value}); "
                   f"personalization ({stage.personalization}); transition triggers ({stage.triggers}).", "", AWAITING, ""]
     parts += ["## Cross-Stage Strategy Integration", "",

@@ -46,6 +46,9 @@ class Language(StrEnum):
         return {"en": "English", "ru": "Russian (русский язык)", "zh": "Simplified Chinese (简体中文)"}[self.value]
 
 
+QUOTE_CHARS = 160
+"""Longest verbatim shown in a FACTS line (cleaned of control and bidi characters)."""
+
 # Prompts that get only headline facts (no breakdown rows): short enough for small-context models.
 HEADLINE_ONLY = frozenset({"executive_summary"})
 
@@ -122,7 +125,8 @@ def _environment() -> jinja2.Environment:
 
 
 def fact_line(fact: Fact) -> str:
-    """One line of the FACTS block: ``[F:id] label = display (n=…; target … → status)``."""
+    """One line of the FACTS block: ``[F:id] label = display (n=…; target … → status)``, then the customers' words
+    behind the number when it has any (``— customers wrote: “…” | “…”``; inside the block's fence)."""
     details = []
     if fact.sample_size is not None:
         details.append(f"n={fact.sample_size}")
@@ -131,7 +135,8 @@ def fact_line(fact: Fact) -> str:
     if fact.note:
         details.append(clean_text(fact.note, 160))
     suffix = f" ({'; '.join(details)})" if details else ""
-    return f"[F:{fact.id}] {clean_text(fact.label, 120)} = {fact.display}{suffix}"
+    said = " | ".join(f"“{clean_text(quote, QUOTE_CHARS)}”" for quote in fact.quotes)
+    return f"[F:{fact.id}] {clean_text(fact.label, 120)} = {fact.display}{suffix}" + (f" — customers wrote: {said}" if said else "")
 
 
 def render_prompt(name: PromptName | str, bundle: FactBundle, context: BusinessContext | None = None,

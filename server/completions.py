@@ -1,7 +1,8 @@
 """Argument completions (``completion/complete``) for the prompts and the ``customer://`` template.
 
 Values come from the data (customer ids by prefix, the distinct values of the chosen segment dimension) or
-from fixed lists (stages, dimensions, languages). Lookups use bound parameters only; at most 100 values.
+from fixed lists (stages, dimensions, languages, and the metric ids of ``lifecycle://metrics/{metric_id}`` — the ids
+``compute_metrics`` and ``compare_segments`` accept, which their schemas do not enumerate). Lookups use bound parameters only; at most 100 values.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from mcp.types import Completion, CompletionArgument, CompletionContext, PromptR
 
 from lifecycle.errors import LifecycleError
 from lifecycle.filters import Dimension
+from lifecycle.metrics.registry import metric_ids
 from prompts.render import Language, framework_stages
 from tools.base import ToolContext
 from tools.scope import customer_ids_like, distinct_values
 
 MAX_VALUES = 100
+METRIC_TEMPLATE = "lifecycle://metrics/{metric_id}"
 
 
 def _data_values(ctx: ToolContext, argument: str, prefix: str, context: dict[str, str]) -> list[str]:
@@ -51,6 +54,9 @@ def register_completions(server: MCPServer, ctx: ToolContext) -> None:
     async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
                        context: CompletionContext | None) -> Completion:
         resolved = dict(context.arguments or {}) if context is not None and context.arguments else {}
+        if isinstance(ref, ResourceTemplateReference) and ref.uri == METRIC_TEMPLATE:
+            ids = [m for m in metric_ids() if m.startswith(argument.value)] if argument.name == "metric_id" else []
+            return Completion(values=ids[:MAX_VALUES], total=len(ids), has_more=len(ids) > MAX_VALUES)
         if isinstance(ref, ResourceTemplateReference) and ref.uri != "customer://{customer_id}":
             return Completion(values=[])
         found = await anyio.to_thread.run_sync(values_for, ctx, argument.name, argument.value, resolved)

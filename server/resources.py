@@ -1,6 +1,7 @@
 """The MCP resources: metric definitions, the stage model, the health profile, the data schema, and customers.
 
 - ``lifecycle://metrics/definitions`` — every ``MetricDefinition.to_dict()`` of the registry (JSON);
+- ``lifecycle://metrics/{metric_id}`` — one of them (``metric_id`` completes: the ids the metric tools accept);
 - ``lifecycle://stages/model`` — the configured stage model (``StageModel.to_dict()``, JSON);
 - ``lifecycle://health/profile`` — the configured health profile (components, weights, signals, bands,
   segments, risk rules; JSON);
@@ -50,6 +51,16 @@ def _json(data: Any) -> str:
 
 def metric_definitions() -> str:
     return _json([definition.to_dict() for definition in registry().values()])
+
+
+def metric_definition(metric_id: str) -> str:
+    """One metric's definition (``lifecycle://metrics/{metric_id}``); an unknown id is an invalid-params error listing
+    the valid ids (the ids complete through ``completion/complete``)."""
+    found = registry().get(metric_id)
+    if found is None:
+        raise MCPError(code=INVALID_PARAMS, message=f"unknown metric {clean_text(metric_id, 40)!r}; valid metrics: "
+                                                    f"{', '.join(registry())}")
+    return _json(found.to_dict())
 
 
 def stage_model(config: EngineConfig) -> str:
@@ -116,6 +127,9 @@ def register_resources(server: MCPServer, ctx: ToolContext) -> None:
     server.resource("lifecycle://metrics/definitions", name="metric_definitions", title="Metric definitions",
                     description="Every metric: id, formula, unit, numerator, denominator, tables, target, source.",
                     mime_type="application/json")(metric_definitions)
+    server.resource("lifecycle://metrics/{metric_id}", name="metric_definition", title="Metric definition",
+                    description="One metric's definition (metric_id completes).",
+                    mime_type="application/json")(metric_definition)
     server.resource("lifecycle://stages/model", name="stage_model", title="Stage model",
                     description="The active lifecycle stage model: stages, rules, overlays.",
                     mime_type="application/json")(lambda: stage_model(ctx.config))

@@ -188,6 +188,7 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
     if output:
         compacted.pop("$defs", None)
         compacted.pop("required", None)
+        compacted.pop("description", None)  # the result model's docstring: the tool's description says it
         compacted["properties"] = {name: _shallow(sub) for name, sub in compacted.get("properties", {}).items()}
     elif "$defs" in compacted:
         compacted["$defs"] = {name: {k: v for k, v in sub.items() if not (k == "description" and "enum" in sub)}
@@ -225,7 +226,7 @@ def _inline_single_use_defs(schema: dict[str, Any]) -> dict[str, Any]:
 
     out = {k: replace(v) for k, v in schema.items() if k != "$defs"}
     kept = {name: replace(sub) for name, sub in defs.items() if name not in inline}
-    return {**out, "$defs": kept} if kept else out
+    return _compact({**out, "$defs": kept} if kept else out)  # an inlined definition may now sit in a nullable anyOf
 
 
 def _compact(schema: Any) -> Any:
@@ -267,7 +268,8 @@ def _shallow(prop: dict[str, Any]) -> dict[str, Any]:
 
 
 def _nullable_as_type_list(schema: dict[str, Any]) -> dict[str, Any]:
-    """``{"anyOf": [{"type": T, ...}, {"type": "null"}]}`` → ``{"type": [T, "null"], ...}`` (same meaning, shorter)."""
+    """``{"anyOf": [{"type": T, ...}, {"type": "null"}]}`` → ``{"type": [T, "null"], ...}`` (same meaning, shorter; an
+    ``enum`` gains ``null`` so that null stays valid)."""
     options = schema.get("anyOf")
     if not (isinstance(options, list) and len(options) == 2 and {"type": "null"} in options):
         return schema
@@ -276,6 +278,8 @@ def _nullable_as_type_list(schema: dict[str, Any]) -> dict[str, Any]:
         return schema
     merged = {k: v for k, v in schema.items() if k != "anyOf"}
     merged.update({**other, "type": [other["type"], "null"]})
+    if isinstance(merged.get("enum"), list) and None not in merged["enum"]:
+        merged["enum"] = [*merged["enum"], None]
     return merged
 
 

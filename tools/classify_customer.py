@@ -20,13 +20,13 @@ from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, check_customer, resolve_scope
+from tools.text import data_text, number
 
 NAME = "classify_customer"
 TITLE = "Classify one customer's lifecycle stage"
 DESCRIPTION = (
-    "The lifecycle stage of one customer on as_of with the evidence: the rule that fired, each of its checks "
-    "(feature, operator, threshold, actual value), the overlays that apply (at_risk, dormant, churned, reactivated) "
-    "and, with time_in_stage=true, how long they have been in the stage (monthly checkpoints, a lower bound)."
+    "One customer's lifecycle stage on as_of with the evidence: the rule that fired and its checks (threshold vs "
+    "actual value), the overlays (at_risk, dormant, churned, reactivated) and, with time_in_stage=true, days in stage."
 )
 
 CustomerId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$",
@@ -53,7 +53,7 @@ class ClassifyCustomerResult(BaseModel):
     overlay_rules: list[str]
     time_in_stage_days: float | None
     time_in_stage_note: str
-    features: dict[str, JsonScalar] = Field(description="Every snapshot feature the stage rules read.")
+    features: dict[str, JsonScalar]
 
 
 def _scalar(value: Any) -> JsonScalar:
@@ -81,14 +81,34 @@ def classify(work: Work, scope: Scope, customer_id: str, time_in_stage: bool = F
 
 
 def summary_text(result: ClassifyCustomerResult) -> str:
+    """The stage and rule, every check of the rule (feature, operator, threshold, the customer's value), the overlays
+    with their rules, time in stage, and every feature the stage rules read."""
     text = f"{result.customer_id} is in {result.stage_name} ({result.stage}) as of {result.as_of}"
     if result.rule_id:
-        text += f" by rule {result.rule_id}"
-    if result.overlays:
-        text += f"; overlays: {', '.join(result.overlays)}"
+        text += f" by rule {result.rule_id}" + (f": {data_text(result.rule_description, 200).rstrip('.')}"
+                                               if result.rule_description else "")
+    else:
+        text += " (no rule matched)"
+    lines = [text + "."]
+    if result.checks:
+        lines.append("Checks of the rule: " + "; ".join(
+            f"{c.feature} {c.op} {_shown(c.value)} (actual {_shown(c.actual)})" for c in result.checks))
+    else:
+        lines.append("Checks of the rule: none (the rule has no conditions).")
+    lines.append("Overlays: " + (", ".join(f"{o}" for o in result.overlays) if result.overlays else "none")
+                 + (f" (rules: {', '.join(result.overlay_rules)})" if result.overlay_rules else "") + ".")
     if result.time_in_stage_days is not None:
-        text += f"; in stage {result.time_in_stage_days:.0f} days ({result.time_in_stage_note})"
-    return text + "."
+        lines.append(f"In stage for {result.time_in_stage_days:.0f} days ({result.time_in_stage_note}).")
+    lines.append("Features: " + "; ".join(f"{k}={_shown(v)}" for k, v in result.features.items()))
+    return "\n".join(lines)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return number(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return "n/a" if value is None else data_text(value, 60)
 
 
 def register(server: MCPServer, ctx: ToolContext) -> None:

@@ -18,14 +18,13 @@ from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.charts import cohort_heatmap
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, PeriodMonths, ScopeOut, resolve_scope
+from tools.text import data_text, number
 
 NAME = "cohort_retention"
 TITLE = "Cohort retention triangle"
 DESCRIPTION = (
-    "Retention of signup-month cohorts month by month since signup: logo basis (share of customers active) or "
-    "revenue basis (MRR vs month 0, may exceed 1 with expansion); recurring (active that month) or cumulative "
-    "(active that month or later) mode. Cohorts are the signup months of the period; unobserved months are null. "
-    "chart=true adds a heatmap image."
+    "Retention of the period's signup-month cohorts by month since signup: logo (customers) or revenue (MRR vs "
+    "month 0) basis; recurring (active that month) or cumulative (then or later). chart=true adds a heatmap."
 )
 
 
@@ -57,12 +56,17 @@ def cohorts(work: Work, scope: Scope, mode: str, basis: str) -> tuple[CohortRete
 
 
 def summary_text(result: CohortRetentionResult) -> str:
-    lines = [f"{len(result.rows)} cohorts ({result.basis}, {result.mode}) as of {result.scope.as_of}."]
+    """Every cohort with its size, base and retained share for every month since signup (percent, unobserved months
+    as '.')."""
+    base = "customers" if result.basis == "logo" else "month-0 MRR"
+    lines = [f"{len(result.rows)} signup-month cohorts as of {result.scope.as_of} ({result.basis} basis, {result.mode} "
+             f"mode; activity: {result.activity}). Each row: cohort (size; base = {base}): retained % at month 0, 1, 2, …"]
     if result.reason:
-        lines.append(result.reason)
-    for row in result.rows[:6]:
-        month3 = row.values[3] if len(row.values) > 3 else None
-        lines.append(f"- {row.cohort} (n={row.size}): month 3 " + (f"{month3 * 100:.0f}%" if month3 is not None else "n/a"))
+        lines.append(data_text(result.reason, 300))
+    for row in result.rows:
+        cells = " ".join("." if v is None else f"{v * 100:.0f}" for v in row.values)
+        lines.append(f"{row.cohort} (n={row.size}; base {number(row.base)}): {cells}")
+    lines.append(f"All {len(result.rows)} cohorts shown.")
     return "\n".join(lines)
 
 
@@ -75,7 +79,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         filters: FiltersArg = None,
         basis: Annotated[Literal["logo", "revenue"], Field(description="Customers or MRR.")] = "logo",
         mode: Annotated[Literal["recurring", "cumulative"], Field(description="Active that month, or then or later.")] = "recurring",
-        chart: Annotated[bool, Field(description="Also return a PNG heatmap.")] = False,
+        chart: Annotated[bool, Field(description="Add a PNG heatmap.")] = False,
         mcp_ctx: Context | None = None,
     ) -> Annotated[CallToolResult, CohortRetentionResult]:
         def work_fn(work: Work) -> CallToolResult:

@@ -1,12 +1,14 @@
 """The ``compare_segments`` tool: the same metrics side by side for each value of one customer dimension.
 
-For each value of ``dimension`` (every value in the data, or the chosen ones) the scope's filters are
-narrowed to that value and each metric is computed with ``lifecycle.metrics.registry.compute_metric``, plus the
-whole population as the baseline row.
+For each value of ``dimension`` (every value in the data, or the chosen ones; for ``stage`` the configured model's
+stages and ``churned``) the scope's filters are narrowed to that value and each metric is computed with
+``lifecycle.metrics.registry.compute_metric`` — and, by default, on the previous period of the same length
+(``lifecycle.metrics.change``) — plus the whole population as the baseline row.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -15,29 +17,36 @@ from pydantic import BaseModel, Field
 
 from lifecycle.errors import QueryError
 from lifecycle.filters import Dimension, Filters
+from lifecycle.metrics.change import metric_changes, previous_period
 from lifecycle.metrics.registry import compute_metric
 from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
-from tools.compute_metrics import MetricId, MetricValue, metric_value
+from tools.compute_metrics import METRICS_HELP, MetricId, MetricValue, check_metric_ids, metric_text, metric_value
 from tools.runtime import Work, run_tool
 from tools.scope import (
+    STAGE,
     AsOf,
+    FilterKey,
     FiltersArg,
     FilterValue,
     PeriodMonths,
     ScopeOut,
+    check_stages,
     check_values,
     distinct_values,
     listing,
     resolve_scope,
+    stage_ids,
 )
+from tools.text import data_text
 
 NAME = "compare_segments"
 TITLE = "Compare metrics across a dimension"
 DESCRIPTION = (
     "Metrics side by side for each value of one customer dimension (segment, plan, channel, industry, country, "
-    "company_size), with the whole filtered population as the first row. values picks some of the dimension's "
-    "values (default: all, at most 12)."
+    "company_size) or lifecycle stage, with the whole filtered population as the first row, each metric with its "
+    "previous period of the same length and the change. values picks some of the dimension's values (default: all, "
+    "at most 12)."
 )
 MAX_GROUPS = 12
 MAX_METRICS = 8
@@ -52,46 +61,62 @@ class GroupRow(BaseModel):
 class CompareSegmentsResult(BaseModel):
     scope: ScopeOut
     dimension: str
+    currency: str
     groups: list[GroupRow]
 
 
-def _narrowed(filters: Filters, dimension: Dimension, value: str) -> Filters:
-    data = {d.value: filters.values(d) for d in Dimension}
-    data[dimension.value] = (value,)
-    return Filters(**data, cohort_from=filters.cohort_from, cohort_to=filters.cohort_to)
+def _narrowed(filters: Filters, dimension: str, value: str) -> Filters:
+    if dimension == STAGE:
+        return replace(filters, stage=(value,))
+    return replace(filters, **{Dimension(dimension).value: (value,)})
 
 
-def compare(work: Work, scope: Scope, dimension: Dimension, metric_ids: list[str],
-            values: list[str] | None) -> CompareSegmentsResult:
-    if scope.filters.values(dimension):
-        raise QueryError(f"filters already restrict {dimension.value}; pass those values as values instead")
-    with work.connect() as conn:
-        chosen = list(check_values(conn, dimension, values)) if values else distinct_values(conn, dimension)
+def _chosen(filters: Filters, dimension: str) -> tuple[str, ...]:
+    return filters.stage if dimension == STAGE else filters.values(Dimension(dimension))
+
+
+def compare(work: Work, scope: Scope, dimension: Dimension | str, metric_ids: list[str],
+            values: list[str] | None, compare_previous: bool = True) -> CompareSegmentsResult:
+    key = str(dimension)
+    if _chosen(scope.filters, key):
+        raise QueryError(f"filters already restrict {key}; pass those values as values instead")
+    if key == STAGE:
+        valid = stage_ids(work, scope.as_of)
+        chosen = list(check_stages(values, valid)) if values else list(valid)
+    else:
+        with work.connect() as conn:
+            dim = Dimension(key)
+            chosen = list(check_values(conn, dim, values)) if values else distinct_values(conn, dim)
     if len(chosen) > MAX_GROUPS:
-        raise QueryError(f"{dimension.value} has {len(chosen)} values, more than {MAX_GROUPS}; pick up to {MAX_GROUPS} "
+        raise QueryError(f"{key} has {len(chosen)} values, more than {MAX_GROUPS}; pick up to {MAX_GROUPS} "
                          f"with values: {listing(chosen)}")
     ids = list(dict.fromkeys(metric_ids))
     groups: list[GroupRow] = []
-    targets: list[tuple[str | None, Filters]] = [(None, scope.filters)] + [(v, _narrowed(scope.filters, dimension, v)) for v in chosen]
+    targets: list[tuple[str | None, Filters]] = [(None, scope.filters)] + [(v, _narrowed(scope.filters, key, v)) for v in chosen]
     for i, (value, filters) in enumerate(targets):
         work.step(i, len(targets), f"computing {value or 'all customers'}")
         dataset = work.dataset(scope.as_of, filters, scope.window)
-        groups.append(GroupRow(value=value, customers=len(dataset.customers()),
-                               metrics=[metric_value(compute_metric(dataset, m)) for m in ids]))
+        if compare_previous:
+            changes = metric_changes(dataset, ids, previous_period(dataset))
+            metrics = [metric_value(changes[m].current, changes[m]) for m in ids]
+        else:
+            metrics = [metric_value(compute_metric(dataset, m)) for m in ids]
+        groups.append(GroupRow(value=value, customers=len(dataset.customers()), metrics=metrics))
     work.step(len(targets), len(targets), "done")
-    return CompareSegmentsResult(scope=ScopeOut.of(scope), dimension=dimension.value, groups=groups)
+    return CompareSegmentsResult(scope=ScopeOut.of(scope), dimension=key, currency=work.ctx.config.revenue.currency,
+                                 groups=groups)
 
 
-def summary_text(result: CompareSegmentsResult) -> str:
-    lines = [f"By {result.dimension} as of {result.scope.as_of}:"]
+def summary_text(result: CompareSegmentsResult, currency: str | None = None) -> str:
+    """Every group (the whole population first) with every metric: value, n, target status and the previous period."""
+    currency = currency or result.currency
+    lines = [f"By {result.dimension} as of {result.scope.as_of} (period {result.scope.period_start} to "
+             f"{result.scope.period_end}; ratios in %, money in {currency}):"]
     for group in result.groups:
-        shown = []
-        for m in group.metrics:
-            if m.value is None:
-                shown.append(f"{m.metric_id} n/a")
-            else:
-                shown.append(f"{m.metric_id} {m.value * 100:.1f}%" if m.unit == "ratio" else f"{m.metric_id} {m.value:,.2f}")
-        lines.append(f"- {group.value or 'all'} (n={group.customers}): {', '.join(shown)}")
+        name = "all customers" if group.value is None else data_text(group.value, 60)
+        lines.append(f"## {name} ({group.customers} customers)")
+        lines += [f"- {metric_text(m, currency)}" for m in group.metrics]
+    lines.append(f"All {len(result.groups)} groups × {len(result.groups[0].metrics) if result.groups else 0} metrics shown.")
     return "\n".join(lines)
 
 
@@ -99,19 +124,19 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
     """Add the ``compare_segments`` tool to ``server``."""
 
     async def compare_segments_tool(
-        dimension: Annotated[Dimension, Field(description="The customer attribute to compare by.")],
-        metrics: Annotated[list[MetricId], Field(min_length=1, max_length=MAX_METRICS,  # type: ignore[valid-type]
-                                                  description="Metric ids to compare.")],
-        values: Annotated[list[FilterValue] | None, Field(max_length=MAX_GROUPS, description="Some values of the "
-                                                          "dimension (default: all).")] = None,
+        dimension: Annotated[FilterKey, Field(description="The customer attribute to compare by, or stage (on "  # type: ignore[valid-type]
+                                                           "as_of; \"churned\" for churned customers).")],
+        metrics: Annotated[list[MetricId], Field(min_length=1, max_length=MAX_METRICS, description=METRICS_HELP)],
+        values: Annotated[list[FilterValue] | None, Field(max_length=MAX_GROUPS, description="Default: all.")] = None,
         as_of: AsOf = None,
         period_months: PeriodMonths = 12,
         filters: FiltersArg = None,
+        compare_previous: Annotated[bool, Field(description="Add the previous period and the change.")] = True,
         mcp_ctx: Context | None = None,
     ) -> Annotated[CallToolResult, CompareSegmentsResult]:
         def work_fn(work: Work) -> CallToolResult:
             scope = resolve_scope(work, as_of, filters, period_months)
-            result = compare(work, scope, dimension, [m.value for m in metrics], values)
+            result = compare(work, scope, dimension.value, check_metric_ids(metrics), values, compare_previous)
             return structured_result(result, summary_text(result))
 
         return await run_tool(ctx, mcp_ctx, work_fn)

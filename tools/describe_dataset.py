@@ -18,13 +18,13 @@ from lifecycle.doctor import DatasetReport
 from lifecycle.scope import check_as_of
 from lifecycle.sources import DataSource
 from tools.base import READ_ONLY, ToolContext, call_safely, structured_result
+from tools.text import data_text, table
 
 NAME = "describe_dataset"
 TITLE = "Describe the dataset"
 DESCRIPTION = (
-    "The customer dataset this server reads: each table's row count and date range, which metric groups are "
-    "computable (and what data the others need), and how many data-quality warnings. Call this first, before any "
-    "metric tool, to learn what the data supports."
+    "Each table's rows and date range, which metric groups the data supports (and what the others need), and "
+    "data-quality warnings. Call this first."
 )
 
 
@@ -62,16 +62,16 @@ class DescribeDatasetResult(BaseModel):
     """What the dataset holds and supports."""
 
     tables: list[TableSummary]
-    first_date: date | None = Field(description="Earliest date in any table.")
-    last_date: date | None = Field(description="Latest date in any table.")
-    as_of: date | None = Field(description="Day the data is taken to describe.")
-    as_of_inferred: bool = Field(description="True when as_of defaulted to the latest date.")
-    computable: list[str] = Field(description="Names of the computable metric groups.")
+    first_date: date | None
+    last_date: date | None
+    as_of: date | None
+    as_of_inferred: bool = Field(description="as_of defaulted to the latest date.")
+    computable: list[str] = Field(description="Computable metric groups.")
     metric_groups: list[MetricGroup]
-    warnings_count: int = Field(description="Data-quality findings of severity 'warning'.")
-    info_count: int = Field(description="Findings of severity 'info'.")
+    warnings_count: int
+    info_count: int
     warnings: list[WarningSummary]
-    notes: list[str] = Field(description="How the report was made (e.g. how as_of was chosen).")
+    notes: list[str]
 
 
 def describe_dataset(source: DataSource, as_of: date | None = None) -> DescribeDatasetResult:
@@ -103,18 +103,22 @@ def result_from_report(report: DatasetReport) -> DescribeDatasetResult:
 
 
 def summary_text(result: DescribeDatasetResult) -> str:
-    """A few lines for clients that show only text content."""
-    filled = [f"{t.name} ({t.rows})" for t in result.tables if t.rows]
+    """Every table with rows and dates, every metric group with whether it is computable and what it needs, and every
+    data-quality finding (counts only; `lifecycle doctor` shows examples)."""
     span = f"{result.first_date} to {result.last_date}" if result.first_date else "no dates"
-    missing = [f"{g.name} (needs {g.needs})" for g in result.metric_groups if not g.computable]
-    lines = [
-        f"Tables with data: {', '.join(filled) or 'none'}; dates {span}.",
-        f"Computable: {', '.join(result.computable) or 'nothing yet'}.",
-    ]
-    if missing:
-        lines.append(f"Not computable: {', '.join(missing)}.")
-    lines.append(f"Data-quality warnings: {result.warnings_count} (info: {result.info_count}); "
-                 "run `lifecycle doctor` for examples.")
+    lines = [f"Dataset: dates {span}; as_of {result.as_of or 'n/a'}"
+             + (" (the data's last day)" if result.as_of_inferred else "") + "."]
+    lines += table(("table", "rows", "time column", "first", "last"),
+                   ((t.name, f"{t.rows:,}", t.time_column or "-", t.first_date or "-", t.last_date or "-")
+                    for t in result.tables))
+    lines += ["Metric groups (computable: yes/no; needs):"]
+    lines += [f"- {g.name} ({g.label}): {'yes' if g.computable else 'no'}; needs {g.needs}" for g in result.metric_groups]
+    lines.append(f"Data-quality findings: {result.warnings_count} warnings, {result.info_count} info"
+                 + (":" if result.warnings else "."))
+    lines += [f"- {w.severity} {w.code} in {w.table}{'.' + w.column if w.column else ''}: {w.count:,} rows — "
+              f"{data_text(w.message, 200)}" for w in result.warnings]
+    lines += [f"Note: {data_text(n, 200)}" for n in result.notes]
+    lines.append("Examples of offending rows: run `lifecycle doctor` in a terminal.")
     return "\n".join(lines)
 
 

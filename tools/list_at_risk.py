@@ -22,13 +22,13 @@ from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.health_scope import scope_health
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, FilterValue, ScopeOut, check_values, resolve_scope
+from tools.text import MISSING, data_text, money, number, page_line, pairs, table
 
 NAME = "list_at_risk"
 TITLE = "At-risk customers"
 DESCRIPTION = (
-    "Customers at risk of churning, ranked by risk × MRR at stake, each with reason codes (usage_drop, "
-    "no_recent_activity, detractor_nps, open_high_priority_tickets, late_payment, contraction, no_champion), the "
-    "evidence values behind each reason and a suggested play. Page with cursor=next_cursor (same filters)."
+    "Customers at risk of churning, ranked by risk × MRR at stake, each with reason codes, the evidence behind each "
+    "and a suggested play. Page with cursor=next_cursor (same filters)."
 )
 JsonScalar = float | int | str | bool | None
 
@@ -86,13 +86,36 @@ def at_risk(work: Work, scope: Scope, limit: int, cursor: str | None, health_seg
                             next_cursor=page.next_cursor, order=ORDER_KEY, items=items)
 
 
-def summary_text(result: ListAtRiskResult) -> str:
-    lines = [f"{result.total} customers at risk as of {result.scope.as_of}; showing {result.offset + 1}–"
-             f"{result.offset + len(result.items)}" + (" (more: pass next_cursor)." if result.next_cursor else ".")]
-    for item in result.items[:10]:
-        codes = ", ".join(r.code for r in item.reasons) or "low health"
-        lines.append(f"{item.rank}. {item.customer_id}: risk {item.risk:.2f}, MRR {item.value:,.0f} — {codes}")
+def summary_text(result: ListAtRiskResult, currency: str = "USD") -> str:
+    """Every customer of the page: rank, id, risk, health and band, health segment, plan, MRR at stake, each reason with
+    its severity and evidence, and the suggested play; then each reason's play once, and what the other pages hold."""
+    lines = [f"{result.total} customers at risk as of {result.scope.as_of}, ranked by risk × MRR at stake "
+             f"({result.order})."]
+    rows = []
+    plays: dict[str, str] = {}
+    for item in result.items:
+        reasons = "; ".join(f"{r.code} ({number(r.severity)}: {pairs((k, _evidence(v)) for k, v in r.evidence.items())})"
+                            for r in item.reasons) or "low health"
+        for r in item.reasons:
+            plays.setdefault(r.code, data_text(r.play, 160))
+        health = MISSING if item.health is None else f"{item.health:.1f} {item.band or ''}".strip()
+        rows.append((item.rank, item.customer_id, number(item.risk), health, item.segment or MISSING,
+                     data_text(item.plan or MISSING, 40), money(item.value, currency), reasons,
+                     data_text(item.suggested_play, 120)))
+    lines += table(("rank", "customer", "risk", "health", "health segment", "plan", "MRR at stake", "reasons (severity: "
+                    "evidence)", "suggested play"), rows)
+    if plays:
+        lines.append("Plays by reason: " + "; ".join(f"{code} → {play}" for code, play in sorted(plays.items())))
+    lines.append(page_line("customers", result.offset, len(result.items), result.total, result.next_cursor))
     return "\n".join(lines)
+
+
+def _evidence(value: JsonScalar) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or isinstance(value, str):
+        return data_text(value, 40)
+    return number(float(value))
 
 
 def register(server: MCPServer, ctx: ToolContext) -> None:
@@ -102,19 +125,16 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         as_of: AsOf = None,
         filters: FiltersArg = None,
         limit: Annotated[int, Field(ge=1, le=100, description="Customers per page.")] = 20,
-        cursor: Annotated[str | None, Field(max_length=512, description="next_cursor of the previous page.")] = None,
-        health_segment: Annotated[list[FilterValue] | None, Field(max_length=10, description="Health segments, e.g. "
-                                                                  "at_risk, churning, dormant.")] = None,
-        plan: Annotated[list[FilterValue] | None, Field(max_length=20, description="Plans from the data.")] = None,
-        reasons: Annotated[list[Reason] | None, Field(max_length=7, description="Customers with any of these reasons.")] = None,
-        min_risk: Annotated[float | None, Field(ge=0, le=1, description="Risk threshold (default from the health "
-                                                                       "profile, 0.25).")] = None,
+        cursor: Annotated[str | None, Field(max_length=512, description="A next_cursor.")] = None,
+        health_segment: Annotated[list[FilterValue] | None, Field(max_length=10, description="e.g. at_risk, churning, dormant.")] = None,
+        reasons: Annotated[list[Reason] | None, Field(max_length=len(Reason), description="Customers with any of these reasons.")] = None,
+        min_risk: Annotated[float | None, Field(ge=0, le=1, description="Default: the profile's (0.25).")] = None,
         mcp_ctx: Context | None = None,
     ) -> Annotated[CallToolResult, ListAtRiskResult]:
         def work_fn(work: Work) -> CallToolResult:
             scope = resolve_scope(work, as_of, filters)
-            result = at_risk(work, scope, limit, cursor, health_segment, plan, reasons, min_risk)
-            return structured_result(result, summary_text(result))
+            result = at_risk(work, scope, limit, cursor, health_segment, None, reasons, min_risk)
+            return structured_result(result, summary_text(result, ctx.config.revenue.currency))
 
         return await run_tool(ctx, mcp_ctx, work_fn)
 

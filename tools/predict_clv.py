@@ -54,6 +54,7 @@ from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.classify_customer import CustomerId
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, ScopeOut, check_customer, memo, resolve_scope
+from tools.text import MISSING, data_text, money, number, page_line, table
 
 NAME = "predict_clv"
 TITLE = "Customer lifetime value"
@@ -288,42 +289,56 @@ def predict(work: Work, scope: Scope, *, model: ClvModel, horizon_months: int,
                             next_cursor=paging.encode_cursor(end, digest) if end < len(ranked) else None, items=items)
 
 
-def _money(value: float | None) -> str:
-    return "unknown" if value is None else f"{value:,.2f}"
+def _fit_text(fit: FitOut) -> str:
+    params = ", ".join(f"{k}={number(v, 4)}" for k, v in fit.params.items())
+    flags = ", ".join(f for f, on in (("converged", fit.converged), ("penalised", fit.penalized)) if on) or "not converged"
+    return f"{fit.model} on {fit.n} customers: {params}; log-likelihood {number(fit.log_likelihood, 1)}; {flags}" + (
+        f"; {data_text(fit.note, 160)}" if fit.note else "")
 
 
-def summary_text(result: PredictClvResult) -> str:
+def summary_text(result: PredictClvResult, currency: str = "USD") -> str:
+    """The fit(s), the summary or retention forecast, and every customer of the page (or the one asked for)."""
+    m = lambda v: money(v, currency)  # noqa: E731
     kind = "Retention" if result.retention is not None else "CLV"
-    head = (f"{kind} as of {result.scope.as_of} ({result.fit.model}, {result.horizon_months} months, "
-            f"{result.discount_rate_annual:.0%} a year)")
+    lines = [f"{kind} as of {result.scope.as_of} ({result.horizon_months}-month horizon, "
+             f"{result.discount_rate_annual:.0%} a year discount; money in {currency}).", "Fit: " + _fit_text(result.fit)]
+    if result.spend is not None:
+        lines.append("Spend: " + _fit_text(result.spend))
+    if result.spend_note:
+        lines.append(data_text(result.spend_note, 200))
     if result.retention is not None:
         r = result.retention
-        months = ", ".join(f"{m} {r.survival[m - 1]:.0%}" for m in (1, 3, 6, 12, 24, 36, 60) if m <= len(r.survival))
-        text = (f"{head}: sBG on {r.cohorts} signup cohorts ({result.fit.n} customers). Share still paying after "
-                f"months {months}. A new customer pays {r.expected_paid_months} discounted months within the horizon "
-                f"(unbounded: {r.discounted_expected_lifetime}).")
-        if isinstance(result.customer, SubscriberOut):
-            c = result.customer
-            return (f"{text} {c.customer_id}: {c.renewals} months since signup, MRR {_money(c.mrr)}, P(renew) "
-                    f"{c.p_renew}, residual value {_money(c.residual_value)} (rank {c.rank} of {result.total}).")
-        more = " (more: pass next_cursor)." if result.next_cursor else "."
-        lines = [f"{text} {r.subscribers} current subscribers, MRR {_money(r.total_mrr)}, residual value "
-                 f"{_money(r.total_residual_value)}. Showing {result.offset + 1}–{result.offset + len(result.items)}{more}"]
-        lines += [f"{s.rank}. {s.customer_id}: residual value {_money(s.residual_value)}, P(renew) {s.p_renew}"
-                  for s in result.items[:10] if isinstance(s, SubscriberOut)]
-        return "\n".join(lines)
-    if result.customer is not None:
-        c = result.customer
-        return (f"{head}: {c.customer_id} P(alive) {c.p_alive}, {c.expected_purchases} expected purchases, CLV "
-                f"{_money(c.clv)} (rank {c.rank} of {result.total} by {result.order.split(' ')[0]}).")
-    summary = result.summary
-    assert summary is not None
-    more = " (more: pass next_cursor)." if result.next_cursor else "."
-    lines = [f"{head}: {summary.customers} customers, total expected CLV {_money(summary.total_clv)}, median P(alive) "
-             f"{summary.p_alive_quantiles.get('p50')}, {summary.likely_lapsed} below {LIKELY_LAPSED_BELOW}. Showing "
-             f"{result.offset + 1}–{result.offset + len(result.items)}{more}"]
-    lines += [f"{c.rank}. {c.customer_id}: CLV {_money(c.clv)}, P(alive) {c.p_alive}, {c.rfm_segment}"
-              for c in result.items[:10]]
+        lines.append(f"sBG on {r.cohorts} signup cohorts. Share of a new cohort still paying after month 1..{len(r.survival)}: "
+                     + " ".join(f"{v * 100:.1f}%" for v in r.survival) + ".")
+        lines.append(f"A new customer pays {number(r.expected_paid_months)} discounted months within the horizon "
+                     f"(unbounded: {number(r.discounted_expected_lifetime)}). {r.subscribers} current subscribers, MRR "
+                     f"{m(r.total_mrr)}, residual value {m(r.total_residual_value)}.")
+    if result.summary is not None:
+        s = result.summary
+        quantiles = ", ".join(f"{k} {number(v, 3)}" for k, v in s.p_alive_quantiles.items())
+        lines.append(f"{s.customers} customers, total expected CLV {m(s.total_clv)}; P(alive) {quantiles}; "
+                     f"{s.likely_lapsed} below {LIKELY_LAPSED_BELOW}.")
+        lines.append("RFM segments: " + "; ".join(f"{g.segment} {g.customers} customers, CLV {m(g.clv)}" for g in s.segments))
+    if isinstance(result.customer, SubscriberOut) or isinstance(result.customer, ClvCustomer):
+        rows = [result.customer]
+        lines.append(f"Customer {result.customer.customer_id} (rank {result.customer.rank} of {result.total}):")
+    else:
+        rows = list(result.items)
+        lines.append(f"Customers by {result.order}:")
+    subscribers = [r for r in rows if isinstance(r, SubscriberOut)]
+    buyers = [r for r in rows if isinstance(r, ClvCustomer)]
+    if subscribers:
+        lines += table(("rank", "customer", "months since signup", "MRR", "P(renew)", "residual months", "residual value"),
+                       ((c.rank, c.customer_id, c.renewals, m(c.mrr), number(c.p_renew, 3), number(c.residual_months),
+                         m(c.residual_value)) for c in subscribers))
+    if buyers:
+        lines += table(("rank", "customer", "repeat days", "recency wk", "T wk", "avg value", "P(alive)", "exp. purchases",
+                        "exp. value", "CLV", "RFM"),
+                       ((c.rank, c.customer_id, c.frequency, number(c.recency, 1), number(c.T, 1), m(c.monetary_value),
+                         number(c.p_alive, 3), number(c.expected_purchases), m(c.expected_avg_value), m(c.clv),
+                         c.rfm_segment or MISSING) for c in buyers))
+    if result.customer is None:
+        lines.append(page_line("customers", result.offset, len(result.items), result.total, result.next_cursor))
     return "\n".join(lines)
 
 
@@ -347,7 +362,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
             result = predict(work, scope, model=model, horizon_months=horizon_months,
                              discount_rate_annual=discount_rate_annual, customer_id=customer_id, sort=sort, limit=limit,
                              cursor=cursor)
-            return structured_result(result, summary_text(result))
+            return structured_result(result, summary_text(result, ctx.config.revenue.currency))
 
         return await run_tool(ctx, mcp_ctx, work_fn)
 

@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field
@@ -31,16 +32,25 @@ from tools.runtime import Work
 MAX_VALUES_LISTED = 40
 MAX_FILTER_VALUES = 20
 
-AsOf = Annotated[date | None, Field(description="YYYY-MM-DD; default: the last day with data.")]
-PeriodMonths = Annotated[int, Field(ge=1, le=36, description="Months in the period ending on as_of.")]
+AsOf = Annotated[date | None, Field(description="Default: last day of data.")]
+PeriodMonths = Annotated[int, Field(ge=1, le=36, description="Months ending on as_of.")]
 FilterValue = Annotated[str, Field(max_length=100)]
 FilterValues = Annotated[list[FilterValue] | None, Field(max_length=MAX_FILTER_VALUES)]
 
 
-PopulationFilters = dict[Dimension, Annotated[list[FilterValue], Field(max_length=MAX_FILTER_VALUES)]]
-"""Dimension → values: customers with any of the values in each dimension given, all dimensions combined."""
+STAGE = "stage"
+FilterKey = StrEnum("FilterKey", {**{d.value: d.value for d in Dimension}, STAGE: STAGE})  # type: ignore[misc]
+"""What a population filter may name: a customer attribute (``Dimension``) or the lifecycle stage on as_of."""
 
-FiltersArg = Annotated[PopulationFilters | None, Field(description='e.g. {"plan": ["Pro"], "country": ["DE"]}')]
+PopulationFilters = dict[FilterKey, list[str]]  # type: ignore[valid-type]
+"""Key → values: customers with any of the values for each key given, all keys combined. The limits (at most
+``MAX_FILTER_VALUES`` values of at most ``MAX_VALUE_CHARS`` characters per key) are checked by ``resolve_filters``, not
+spelled out in each tool's schema (tools/list stays small)."""
+MAX_VALUE_CHARS = 100
+
+FiltersArg = Annotated[PopulationFilters | None, Field()]
+"""``{"plan": ["Pro"], "stage": ["churned"]}``: the schema's key enum and list-of-strings values say it all; the
+server instructions describe it once."""
 
 
 class ScopeOut(BaseModel):
@@ -82,19 +92,48 @@ def check_values(conn: Connection, dimension: Dimension, chosen: list[str]) -> t
     return tuple(dict.fromkeys(chosen))
 
 
-def resolve_filters(conn: Connection, filters: PopulationFilters | None) -> Filters:
-    """``Filters`` from the argument, each value checked against the data."""
+def resolve_filters(conn: Connection, filters: PopulationFilters | None, stages: tuple[str, ...] = ()) -> Filters:
+    """``Filters`` from the argument, each value checked against the data (a stage against ``stages``)."""
     if not filters:
         return Filters()
-    return Filters.by_dimension({d: check_values(conn, Dimension(d), values) for d, values in filters.items()})
+    chosen: dict[str, Any] = {}
+    for key, values in filters.items():
+        if len(values) > MAX_FILTER_VALUES or any(len(v) > MAX_VALUE_CHARS for v in values):
+            raise QueryError(f"filters.{key}: at most {MAX_FILTER_VALUES} values of at most {MAX_VALUE_CHARS} characters; "
+                             "call again with fewer or shorter values")
+        if str(key) == STAGE:
+            chosen[STAGE] = check_stages(values, stages)
+        else:
+            chosen[Dimension(str(key)).value] = check_values(conn, Dimension(str(key)), values)
+    return Filters(**chosen)
+
+
+def stage_ids(work: Work, as_of: date) -> tuple[str, ...]:
+    """The stages a ``stage`` filter may name: the customer stages of the model the dataset uses (the configured one;
+    ``auto`` resolved from the dataset's tables), then ``churned``."""
+    from lifecycle.stages import model_for
+
+    return tuple(s.id for s in model_for(work.dataset(as_of)).customer_stages) + ("churned",)
+
+
+def check_stages(chosen: list[str], valid: tuple[str, ...]) -> tuple[str, ...]:
+    """``chosen`` unchanged when every stage is one of ``valid``; else ``QueryError`` listing them."""
+    unknown = [v for v in chosen if v not in valid]
+    if unknown:
+        raise QueryError(f"unknown stage value(s) {', '.join(repr(v) for v in unknown)}; valid values: "
+                         f"{listing(list(valid))}. Call the tool again with one of them.")
+    return tuple(dict.fromkeys(chosen))
 
 
 def resolve_scope(work: Work, as_of: date | None, filters: PopulationFilters | None, period_months: int = 12) -> Scope:
-    """The call's scope: the filter values checked against the data, then ``Scope.resolve`` (as_of defaulting to
-    the data's last day, a given as_of checked against the data's range, the trailing ``period_months``)."""
+    """The call's scope: ``Scope.resolve`` (as_of defaulting to the data's last day, a given as_of checked against the
+    data's range, the trailing ``period_months``), then the filter values checked against the data (a stage against the
+    stage model the dataset uses on that as_of)."""
+    scope = Scope.resolve(work.source, as_of, period_months=period_months)
+    stages = stage_ids(work, scope.as_of) if filters and STAGE in {str(k) for k in filters} else ()
     with work.connect() as conn:
-        checked = resolve_filters(conn, filters)
-    return Scope.resolve(work.source, as_of, filters=checked, period_months=period_months)
+        checked = resolve_filters(conn, filters, stages)
+    return scope.with_filters(checked)
 
 
 def check_customer(conn: Connection, customer_id: str) -> None:

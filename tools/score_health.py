@@ -26,14 +26,13 @@ from tools.classify_customer import CustomerId
 from tools.health_scope import scope_health
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, ScopeOut, check_customer, resolve_scope
+from tools.text import data_text, number, table
 
 NAME = "score_health"
 TITLE = "Customer health score"
 DESCRIPTION = (
-    "Explainable health score (0–100) of one customer_id: components (score, weight, effective weight), each "
-    "signal's value and score, band, trend vs 30 days earlier, segment and strategy, and the component to fix first. "
-    "Without customer_id: the scope's band and segment counts, mean health and mean component scores. chart=true adds "
-    "a breakdown image."
+    "Explainable health (0–100) of one customer_id: components and signals with weights, band, trend, segment "
+    "and the component to fix first; without customer_id, the scope's bands, segments and component means."
 )
 JsonScalar = float | int | str | bool | None
 
@@ -158,14 +157,43 @@ def score(work: Work, scope: Scope, customer_id: str | None) -> ScoreHealthResul
 
 
 def summary_text(result: ScoreHealthResult) -> str:
+    """One customer: the headline, every component (score, weights, contribution, impact) with every signal; the scope:
+    every band, segment and trend count and every component's mean."""
     if result.customer is not None:
-        return f"{result.customer.customer_id} as of {result.scope.as_of}: {result.customer.headline}."
+        c = result.customer
+        lines = [f"{c.customer_id} as of {result.scope.as_of}: {data_text(c.headline, 300)}.",
+                 f"Health {number(c.health, 1)} ({c.band or 'n/a'}), segment {c.segment or 'n/a'}"
+                 + (f" → strategy: {data_text(c.strategy, 160)}" if c.strategy else "")
+                 + f"; trend {c.trend or 'n/a'} ({number(c.previous_health, 1)} → {number(c.health, 1)}, "
+                 f"{number(c.trend_delta, 1)}); fix first: {c.most_impactful or 'n/a'}; profile {c.profile}."]
+        lines += table(("component", "score", "weight %", "effective %", "contribution", "impact", "signals (value → score)"),
+                       ((k.name, number(k.score, 1), number(k.weight, 1), number(k.effective_weight, 1),
+                         number(k.contribution, 1), number(k.impact, 1),
+                         "; ".join(f"{g.name}={_signal(g.value)} → {number(g.score, 1)}"
+                                   + (f" (excluded: {data_text(g.excluded_reason, 80)})" if g.excluded_reason else "")
+                                   for g in k.signals)
+                         + (f" [excluded: {data_text(k.excluded_reason, 80)}]" if k.excluded_reason else ""))
+                        for k in c.components))
+        return "\n".join(lines)
     summary = result.summary
     assert summary is not None
-    bands = ", ".join(f"{b.name} {b.count}" for b in summary.bands)
-    mean = f"{summary.mean_health:.1f}" if summary.mean_health is not None else "unknown"
-    text = f"Health as of {result.scope.as_of}: {summary.customers} customers, mean {mean}; bands: {bands}."
-    return text + (f" Caveat — {clean_text(summary.caveat, 400)}." if summary.caveat else "")
+    lines = [f"Health as of {result.scope.as_of}: {summary.customers} customers scored (not churned), mean "
+             f"{number(summary.mean_health, 1)}.",
+             "Bands: " + ", ".join(f"{b.name} {b.count}" for b in summary.bands) + ".",
+             "Segments: " + (", ".join(f"{g.name} {g.count}" for g in summary.segments) or "none") + ".",
+             "Trend vs 30 days earlier: " + ", ".join(f"{t.name} {t.count}" for t in summary.trends) + "."]
+    lines += table(("component", "weight %", "mean score", "fix first for"),
+                   ((k.name, number(k.weight, 1), number(k.mean_score, 1), k.most_impactful_for) for k in summary.components))
+    if summary.caveat:
+        lines.append(f"Caveat — {clean_text(summary.caveat, 400)}.")
+    lines.append("One customer's breakdown: call again with customer_id.")
+    return "\n".join(lines)
+
+
+def _signal(value: JsonScalar) -> str:
+    if isinstance(value, float):
+        return number(value)
+    return "n/a" if value is None else data_text(value, 40)
 
 
 def breakdown_png(result: ScoreHealthResult) -> bytes:
@@ -185,7 +213,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         customer_id: Annotated[CustomerId | None, Field(description="One customer; omit for the whole scope.")] = None,
         as_of: AsOf = None,
         filters: FiltersArg = None,
-        chart: Annotated[bool, Field(description="Also return a PNG breakdown.")] = False,
+        chart: Annotated[bool, Field(description="Add a PNG breakdown.")] = False,
         mcp_ctx: Context | None = None,
     ) -> Annotated[CallToolResult, ScoreHealthResult]:
         def work_fn(work: Work) -> CallToolResult:

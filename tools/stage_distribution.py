@@ -19,25 +19,28 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from lifecycle.config import EngineConfig
+from lifecycle.filters import Dimension
 from lifecycle.metrics.flow import transition_matrix, window_start_day
 from lifecycle.metrics.registry import MetricGroup, compute_metric, metric_ids_in
 from lifecycle.metrics.results import finite_or_none
 from lifecycle.scope import Scope
 from lifecycle.stages import load_model, model_for, stage_distribution
 from lifecycle.stages.drivers import CAVEAT, progression_drivers
+from lifecycle.stages.value import stage_value
+from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.charts import stage_funnel
-from tools.compute_metrics import MetricValue, metric_value
+from tools.compute_metrics import MetricValue, metric_text, metric_value
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, PeriodMonths, ScopeOut, resolve_scope
+from tools.text import MISSING, data_text, money, number, pairs, percent, points, table
 
 NAME = "stage_distribution"
 TITLE = "Lifecycle stage distribution and flow"
 DESCRIPTION = (
-    "Leads and customers per lifecycle stage on as_of (with overlay counts such as at_risk), moves between stages "
-    "over the period (transition counts; progression, regression, stagnation, stage velocity, completion), and "
-    "signals that go with progressing or churning (drivers: rates with vs without each signal — association, not "
-    "causation). chart=true adds a funnel image."
+    "Leads and customers per lifecycle stage on as_of with overlays, customers and MRR per stage (by: stage × "
+    "segment), moves between stages, flow rates, and drivers of progressing or churning (association, not causation). "
+    "chart=true adds a funnel."
 )
 
 
@@ -97,13 +100,28 @@ class DriversOut(BaseModel):
     rows: list[DriverOut] = Field(description="Top signals per transition by |difference|.")
 
 
+class StageValue(BaseModel):
+    """Customers and MRR of one stage on as_of (one stage × value of ``by`` when asked)."""
+
+    stage: str
+    group: str | None = Field(description="The value of by (null without by).")
+    customers: int
+    paying_customers: int
+    mrr: float
+    mrr_share: float | None = Field(description="Share of all MRR in scope.")
+    arpa: float | None = Field(description="MRR ÷ paying customers.")
+
+
 class StageDistributionResult(BaseModel):
     scope: ScopeOut
     model: str
+    currency: str
     stages: list[StageCount]
     transitions: list[TransitionCount]
     flow: list[MetricValue]
     drivers: DriversOut | None
+    by: str | None
+    value: list[StageValue] = Field(description="Customers and MRR per stage (× by).")
 
 
 def _stage_rows(table: Any, overlay_ids: list[str]) -> list[StageCount]:
@@ -137,14 +155,23 @@ def _drivers(work: Work, dataset: Any, model: Any, stage: str | None, horizon_da
                       populations=populations, rows=rows)
 
 
+def _value_rows(table: Any, by: str | None) -> list[StageValue]:
+    return [StageValue(stage=str(r["stage"]), group=None if by is None else clean_text(r[by], 60),
+                       customers=int(r["customers"]), paying_customers=int(r["paying_customers"]), mrr=float(r["mrr"]),
+                       mrr_share=finite_or_none(r["mrr_share"]), arpa=finite_or_none(r["arpa"]))
+            for r in table.to_dict(orient="records")]
+
+
 def stage_flow(work: Work, scope: Scope, stage: str | None = None, drivers: bool = True, horizon_days: int = 90,
-               top_signals: int = 3) -> StageDistributionResult:
-    """Stage counts, transitions over the period, flow metrics and (optionally) the progression drivers."""
+               top_signals: int = 3, by: str | None = None) -> StageDistributionResult:
+    """Stage counts, value per stage (× ``by``), transitions over the period, flow metrics and (optionally) the
+    progression drivers."""
     dataset = work.dataset(scope.as_of, scope.filters, scope.window)
     model = model_for(dataset)
     total = 4 if drivers else 3
     work.step(0, total, "classifying customers")
     table = stage_distribution(dataset, model)
+    value = _value_rows(stage_value(dataset, model, Dimension(by) if by else None), by)
     work.step(1, total, "measuring transitions")
     matrix = transition_matrix(dataset, model, window_start_day(dataset), dataset.as_of)
     transitions = [TransitionCount(from_state=str(f), to_state=str(t), count=int(matrix.at[f, t]))
@@ -157,27 +184,47 @@ def stage_flow(work: Work, scope: Scope, stage: str | None = None, drivers: bool
         work.step(3, total, "progression drivers")
         found = _drivers(work, dataset, model, stage, horizon_days, top_signals)
     work.step(total, total, "done")
-    return StageDistributionResult(scope=ScopeOut.of(scope), model=model.id, stages=_stage_rows(table, [o.id for o in model.overlays]),
-                                   transitions=transitions, flow=flow, drivers=found)
+    return StageDistributionResult(scope=ScopeOut.of(scope), model=model.id, currency=dataset.config.revenue.currency,
+                                   stages=_stage_rows(table, [o.id for o in model.overlays]), transitions=transitions,
+                                   flow=flow, drivers=found, by=by, value=value)
 
 
-def summary_text(result: StageDistributionResult) -> str:
-    customers = [s for s in result.stages if s.population == "customers"]
-    parts = ", ".join(f"{s.stage} {s.count}" for s in customers)
-    lines = [f"Stages as of {result.scope.as_of} (model {result.model}): {parts}."]
-    for metric in result.flow:
-        if metric.value is not None:
-            shown = f"{metric.value * 100:.1f}%" if metric.unit == "ratio" else f"{metric.value:.1f} {metric.unit}"
-            lines.append(f"- {metric.metric_id}: {shown}")
-    if result.drivers and result.drivers.rows:
-        best = result.drivers.rows[0]
-        lines.append(f"Top driver ({best.transition}): {best.signal} ({CAVEAT}).")
+def summary_text(result: StageDistributionResult, currency: str | None = None) -> str:
+    """Every stage (leads and customers) with count, share and overlays; the value per stage (× by); every transition;
+    every flow metric; every driver row with its rates, n, difference and interval."""
+    currency = currency or result.currency
+    lines = [f"Stages as of {result.scope.as_of} (model {result.model}; leads: open leads, customers: incl. churned):"]
+    lines += table(("stage", "population", "count", "share", "overlays"),
+                   ((s.stage, s.population, s.count, percent(s.share),
+                     pairs((o.overlay, o.count) for o in s.overlays if o.count) or "-") for s in result.stages))
+    lines.append(f"Value on as_of{' by ' + result.by if result.by else ''} (money in {currency}):")
+    lines += table(("stage",) + ((result.by,) if result.by else ()) + ("customers", "paying", "MRR", "MRR share", "ARPA"),
+                   ((v.stage,) + ((v.group or MISSING,) if result.by else ()) + (
+                       v.customers, v.paying_customers, money(v.mrr, currency), percent(v.mrr_share), money(v.arpa, currency))
+                    for v in result.value))
+    lines.append(f"Moves between stages from {result.scope.period_start} to {result.scope.as_of} (from → to: customers): "
+                 + ("; ".join(f"{t.from_state}→{t.to_state}: {t.count}" for t in result.transitions) or "none"))
+    lines.append("Flow over the period:")
+    lines += [f"- {metric_text(m, currency)}" for m in result.flow]
+    if result.drivers is not None:
+        d = result.drivers
+        lines.append(f"Drivers (signals on {d.signal_date}, outcome within {d.horizon_days} days; {d.note}; populations: "
+                     f"{pairs(d.populations.items())}):")
+        lines += table(("transition", "signal", "rate with (n)", "rate without (n)", "difference [95% CI]", "lift"),
+                       ((r.transition, f"{r.signal} ({data_text(r.signal_description, 80)})",
+                         f"{percent(r.with_signal.rate)} ({r.with_signal.n})",
+                         f"{percent(r.without_signal.rate)} ({r.without_signal.n})",
+                         f"{points(r.difference)} [{points(r.difference_low)}, {points(r.difference_high)}]"
+                         + (" small sample" if r.small_sample else ""), number(r.lift))
+                        for r in d.rows))
     return "\n".join(lines)
 
 
 def funnel_png(result: StageDistributionResult) -> bytes:
-    counts = [(s.name, s.count) for s in result.stages if s.population == "customers"]
-    return stage_funnel(counts, title=f"Customers by lifecycle stage, {result.scope.as_of}")
+    """The whole funnel: open leads per lead stage, then customers per stage (churned last)."""
+    ordered = sorted(result.stages, key=lambda s: s.population != "leads")  # stable: model order within each
+    return stage_funnel([(f"{s.name} ({s.population})", s.count) for s in ordered],
+                        title=f"Leads and customers by lifecycle stage, {result.scope.as_of}")
 
 
 def register(server: MCPServer, ctx: ToolContext) -> None:
@@ -190,14 +237,15 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         filters: FiltersArg = None,
         stage: Annotated[StageId | None, Field(description="Only transitions and drivers from this stage.")] = None,  # type: ignore[valid-type]
         drivers: Annotated[bool, Field(description="Include progression drivers.")] = True,
-        horizon_days: Annotated[int, Field(ge=30, le=365, description="Drivers: signals measured this many days "
-                                                                      "before as_of.")] = 90,
-        chart: Annotated[bool, Field(description="Also return a PNG funnel.")] = False,
+        horizon_days: Annotated[int, Field(ge=30, le=365, description="Drivers: signals read this many days earlier.")] = 90,
+        by: Annotated[Dimension | None, Field(description="Split the value per stage (stage × segment).")] = None,
+        chart: Annotated[bool, Field(description="Add a PNG funnel.")] = False,
         mcp_ctx: Context | None = None,
     ) -> Annotated[CallToolResult, StageDistributionResult]:
         def work_fn(work: Work) -> CallToolResult:
             scope = resolve_scope(work, as_of, filters, period_months)
-            result = stage_flow(work, scope, stage.value if stage else None, drivers, horizon_days)
+            result = stage_flow(work, scope, stage.value if stage else None, drivers, horizon_days,
+                                by=by.value if by else None)
             return structured_result(result, summary_text(result), (funnel_png(result),) if chart else ())
 
         return await run_tool(ctx, mcp_ctx, work_fn)

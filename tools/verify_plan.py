@@ -23,14 +23,14 @@ from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.lifecycle_facts import facts_for
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, PeriodMonths, ScopeOut, resolve_scope
+from tools.text import data_text
 
 NAME = "verify_plan"
 TITLE = "Verify a draft plan's numbers"
 DESCRIPTION = (
-    "Check every number in a draft plan against the fact bundle (lifecycle_facts) of the same scope. Each claim gets "
-    "a status: verified, rounded_ok or proposal (pass); wrong_value, wrong_unit, misattributed, unsupported_projection, "
-    "unknown_fact or uncited (fail), with the fact the sentence is about and its display value. Cite facts as [F:id] "
-    "right after the number; mark the plan's own goals with [proposal]. Pass the as_of and filters the plan was written for."
+    "Check each number of a draft plan against the facts of its scope (as_of, filters): pass (verified, rounded_ok, "
+    "proposal) or fail (wrong_value, wrong_unit, misattributed, unsupported_projection, unknown_fact, uncited). Cite "
+    "[F:id] after each number; mark the plan's own goals [proposal]."
 )
 MAX_DRAFT_CHARS = 60_000
 PASSING_STATUSES = frozenset(v.value for v in PASSING)
@@ -68,13 +68,17 @@ def verify_plan(work: Work, scope: Scope, draft: str, language: str = "en") -> V
 
 
 def summary_text(result: VerifyPlanResult) -> str:
+    """Every claim: the number as written, its status, the fact the sentence is about and that fact's display text,
+    and the sentence it sits in (shortened)."""
     bad = [c for c in result.claims if c.status not in PASSING_STATUSES]
-    passed = result.counts.get("verified", 0) + result.counts.get("rounded_ok", 0)
-    lines = [f"Numbers checked: {len(result.claims)}; verified: {passed}; proposals: {result.counts.get('proposal', 0)}; "
-             f"unverified: {len(bad)} (as of {result.scope.as_of})."]
-    for claim in bad[:10]:
-        hint = f" — the sentence is about [F:{claim.fact_id}] = {claim.expected}" if claim.expected else ""
-        lines.append(f"- {claim.text}: {claim.status}{hint}")
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
+    lines = [f"Numbers checked: {len(result.claims)} ({counts}); {'all pass' if not bad else f'{len(bad)} fail'} "
+             f"(facts as of {result.scope.as_of}). Fix each failing number: cite its fact as [F:id] with the fact's "
+             "display value, mark a goal of the plan [proposal], or remove it."]
+    for claim in result.claims:
+        fact = f" [F:{claim.fact_id}]" if claim.fact_id else ""
+        expected = f" = {claim.expected}" if claim.expected and claim.status not in PASSING_STATUSES else ""
+        lines.append(f"- {data_text(claim.text, 40)}: {claim.status}{fact}{expected} — “{data_text(claim.sentence, 160)}”")
     return "\n".join(lines)
 
 

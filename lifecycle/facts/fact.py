@@ -35,6 +35,7 @@ class Fact:
     detail: bool = False  # a breakdown row or a supporting number; headline-only prompts leave it out
     interval: tuple[float, float] | None = None  # 95 % confidence interval of value (Wilson for proportions)
     small_sample: bool = False  # rests on fewer units / events than the configured minimum
+    quotes: tuple[str, ...] = ()  # customers' words behind the number (untrusted text: renderers fence it)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +43,7 @@ class Fact:
             "sample_size": self.sample_size, "target": self.target, "status": self.status,
             "definition": self.definition, "sections": list(self.sections), "note": self.note, "detail": self.detail,
             "interval": list(self.interval) if self.interval is not None else None, "small_sample": self.small_sample,
+            "quotes": list(self.quotes),
         }
 
 

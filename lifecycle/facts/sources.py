@@ -1,5 +1,5 @@
 """Facts beyond the metric registry: stage distribution, progression drivers, health, at-risk, engagement by stage,
-customer lifetime value.
+customer lifetime value, and the customers' own words (``lifecycle.facts.needs``: themes of NPS comments and tickets).
 
 Each function turns one engine result into citable ``Fact`` values with stable ids (``stage.<id>.count``,
 ``driver.<transition>.<signal>.rate_with``, ``health.segment.<id>.count``, ``risk.value_at_stake``,
@@ -26,6 +26,7 @@ from lifecycle.clv.subscription_value import predict_subscription_value
 from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.facts.fact import Fact, format_value
+from lifecycle.facts.needs import needs_facts
 from lifecycle.health.profile import load_health_profile
 from lifecycle.health.risk import list_at_risk
 from lifecycle.health.score import coverage_summary, explain_health, score_health
@@ -309,7 +310,7 @@ def _subscription_value_facts(dataset: Dataset) -> list[Fact]:
     ]
 
 
-SOURCES = (stage_facts, driver_facts, health_and_risk_facts, engagement_by_stage_facts, clv_facts)
+SOURCES = (stage_facts, driver_facts, health_and_risk_facts, engagement_by_stage_facts, clv_facts, needs_facts)
 
 
 def customer_facts(dataset: Dataset, customer_id: str) -> list[Fact]:

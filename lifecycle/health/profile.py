@@ -60,6 +60,14 @@ class Reason(StrEnum):
     LATE_PAYMENT = "late_payment"
     CONTRACTION = "contraction"
     NO_CHAMPION = "no_champion"
+    NO_EXECUTIVE_SPONSOR = "no_executive_sponsor"
+
+
+OPTIONAL_REASONS = {Reason.NO_EXECUTIVE_SPONSOR: Reason.NO_CHAMPION}
+"""Reasons a profile may leave out (profiles written before they existed): they take the severity and strategy of the
+reason named here, and ``DEFAULT_PLAYS``' play."""
+DEFAULT_PLAYS = {Reason.NO_EXECUTIVE_SPONSOR: "Find an executive sponsor: ask the champion to bring in the budget owner "
+                                              "for an executive business review."}
 
 
 @dataclass(frozen=True)
@@ -337,12 +345,16 @@ def _risk(data: Any, where: str) -> RiskRules:
              where, "risk")
     reasons_data = _table(data.get("reasons", {}), where, "risk.reasons")
     _unknown(reasons_data, {r.value for r in Reason}, where, "risk.reasons")
-    missing = [r.value for r in Reason if r.value not in reasons_data]
+    missing = [r.value for r in Reason if r.value not in reasons_data and r not in OPTIONAL_REASONS]
     if missing:
         raise _fail(where, "risk.reasons", f"missing reason(s) {', '.join(missing)}")
     reasons = []
     for reason in Reason:
         key = f"risk.reasons.{reason.value}"
+        if reason.value not in reasons_data:
+            base = dict(reasons)[OPTIONAL_REASONS[reason]]
+            reasons.append((reason, ReasonRule(severity=base.severity, strategy=base.strategy, play=DEFAULT_PLAYS[reason])))
+            continue
         rdata = _table(reasons_data[reason.value], where, key)
         _unknown(rdata, {"severity", "strategy", "play"}, where, key)
         for text in ("strategy", "play"):

@@ -9,7 +9,8 @@ Reason codes (thresholds in the profile's ``[risk]`` table; a missing column or 
 - open_high_priority_tickets: tickets_open_high > 0
 - late_payment: invoices_overdue_now > 0 or invoices_late_90d > 0
 - contraction: mrr_change_90d < 0
-- no_champion: has_champion is false or executive_sponsor is false
+- no_champion: has_champion is false (no internal champion is known)
+- no_executive_sponsor: executive_sponsor is false (whether or not there is a champion)
 
 Risk ∈ [0, 1] combines health and reasons as independent warnings (noisy-OR):
 risk = 1 − (1 − h) × Π (1 − severity_r) over the reasons present, with h = (100 − health) ÷ 100
@@ -46,7 +47,8 @@ EVIDENCE_COLUMNS: dict[Reason, tuple[str, ...]] = {
     Reason.OPEN_HIGH_PRIORITY_TICKETS: ("tickets_open_high", "tickets_open"),
     Reason.LATE_PAYMENT: ("invoices_overdue_now", "invoices_late_90d", "invoices_due_90d"),
     Reason.CONTRACTION: ("mrr_change_90d", "mrr_90d_ago", "mrr_current"),
-    Reason.NO_CHAMPION: ("has_champion", "executive_sponsor"),
+    Reason.NO_CHAMPION: ("has_champion",),
+    Reason.NO_EXECUTIVE_SPONSOR: ("executive_sponsor", "has_champion"),
 }
 
 
@@ -127,7 +129,8 @@ def reason_flags(snapshot: pd.DataFrame, rules: RiskRules) -> dict[Reason, np.nd
         Reason.OPEN_HIGH_PRIORITY_TICKETS: _num(snapshot, "tickets_open_high") > 0,
         Reason.LATE_PAYMENT: (_num(snapshot, "invoices_overdue_now") > 0) | (_num(snapshot, "invoices_late_90d") > 0),
         Reason.CONTRACTION: _num(snapshot, "mrr_change_90d") < 0,
-        Reason.NO_CHAMPION: _is_false(snapshot, "has_champion") | _is_false(snapshot, "executive_sponsor"),
+        Reason.NO_CHAMPION: _is_false(snapshot, "has_champion"),
+        Reason.NO_EXECUTIVE_SPONSOR: _is_false(snapshot, "executive_sponsor"),
     }
 
 

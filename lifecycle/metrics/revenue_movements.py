@@ -231,13 +231,13 @@ class MovementTable:
         return pd.DataFrame([r.to_dict() for r in self.rows])
 
 
-def _ever_paid_before(values: np.ndarray) -> np.ndarray:
+def ever_paid_before(values: np.ndarray) -> np.ndarray:
     """paid_before[i, j]: customer i had MRR > 0 at some month-end before month j."""
     ever = np.logical_or.accumulate(values > 0, axis=1)
     return np.hstack([np.zeros((values.shape[0], 1), dtype=bool), ever[:, :-1]])
 
 
-def _previous(values: np.ndarray) -> np.ndarray:
+def previous_month_values(values: np.ndarray) -> np.ndarray:
     return np.hstack([np.zeros((values.shape[0], 1)), values[:, :-1]])
 
 
@@ -251,24 +251,28 @@ def revenue_movements(dataset: Dataset) -> MovementTable:
     """
     matrix = customer_mrr_matrix(dataset)
     values = matrix.values
-    previous, paid_before = _previous(values), _ever_paid_before(values)
-    moved = classify(previous, values, paid_before)
-    rows = []
-    for j, month in enumerate(matrix.months):
-        amounts = {k: math.fsum(v[:, j]) for k, v in moved.items()}
-        counts = {k: int((v[:, j] > 0).sum()) for k, v in moved.items()}
-        net = math.fsum(k.sign * a for k, a in amounts.items())
-        rows.append(MonthMovements(
-            month=month, month_end=matrix.month_ends[j], partial=matrix.partial_last and j == len(matrix.months) - 1,
-            starting_mrr=math.fsum(previous[:, j]), new=amounts[Movement.NEW], expansion=amounts[Movement.EXPANSION],
-            reactivation=amounts[Movement.REACTIVATION], contraction=amounts[Movement.CONTRACTION],
-            churn=amounts[Movement.CHURN], ending_mrr=math.fsum(values[:, j]), net_new=net,
-            starting_customers=int((previous[:, j] > 0).sum()), new_customers=counts[Movement.NEW],
-            expansion_customers=counts[Movement.EXPANSION], reactivation_customers=counts[Movement.REACTIVATION],
-            contraction_customers=counts[Movement.CONTRACTION], churned_customers=counts[Movement.CHURN],
-            ending_customers=int((values[:, j] > 0).sum()),
-        ))
+    previous, paid_before = previous_month_values(values), ever_paid_before(values)
+    rows = [month_row(matrix, j, previous[:, j], values[:, j], paid_before[:, j]) for j in range(len(matrix.months))]
     return MovementTable(tuple(rows), dataset.as_of)
+
+
+def month_row(matrix: MrrMatrix, j: int, previous: np.ndarray, current: np.ndarray, paid_before: np.ndarray) -> MonthMovements:
+    """Month ``j`` of ``matrix`` as a bridge row over the customers given (``previous``/``current``: their MRR at the
+    ends of months j−1 and j; ``paid_before``: paid at an earlier month-end) — all customers, or one group's."""
+    moved = classify(previous, current, paid_before)
+    amounts = {k: math.fsum(v) for k, v in moved.items()}
+    counts = {k: int((v > 0).sum()) for k, v in moved.items()}
+    return MonthMovements(
+        month=matrix.months[j], month_end=matrix.month_ends[j], partial=matrix.partial_last and j == len(matrix.months) - 1,
+        starting_mrr=math.fsum(previous), new=amounts[Movement.NEW], expansion=amounts[Movement.EXPANSION],
+        reactivation=amounts[Movement.REACTIVATION], contraction=amounts[Movement.CONTRACTION],
+        churn=amounts[Movement.CHURN], ending_mrr=math.fsum(current),
+        net_new=math.fsum(k.sign * a for k, a in amounts.items()),
+        starting_customers=int((previous > 0).sum()), new_customers=counts[Movement.NEW],
+        expansion_customers=counts[Movement.EXPANSION], reactivation_customers=counts[Movement.REACTIVATION],
+        contraction_customers=counts[Movement.CONTRACTION], churned_customers=counts[Movement.CHURN],
+        ending_customers=int((current > 0).sum()),
+    )
 
 
 @dataclass(frozen=True)
@@ -304,9 +308,9 @@ def movements_by_customer(dataset: Dataset, month: date | str) -> tuple[Customer
     if first_day not in matrix.months:
         return ()
     j = matrix.months.index(first_day)
-    previous = _previous(matrix.values)[:, j]
+    previous = previous_month_values(matrix.values)[:, j]
     current = matrix.values[:, j]
-    moved = classify(previous, current, _ever_paid_before(matrix.values)[:, j])
+    moved = classify(previous, current, ever_paid_before(matrix.values)[:, j])
     out = [
         CustomerMovement(str(matrix.customer_ids[i]), kind, float(previous[i]), float(current[i]), float(amounts[i]))
         for kind, amounts in moved.items() for i in np.flatnonzero(amounts > 0)

@@ -63,6 +63,7 @@ from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.filters import Filters
+from lifecycle.scope import Scope
 from lifecycle.snapshot.cache import (
     columns_tag,
     read_cached,
@@ -176,6 +177,12 @@ def snapshot_of(dataset: Dataset, columns: Collection[str] | None = None) -> pd.
     opened from a ``DataSource`` uses the Parquet cache of ``load_or_build_snapshot`` as well.
     """
     cache = dataset._cache  # the dataset's per-call frame cache; these keys cannot collide with table keys
+    if dataset.filters.stage:  # the stage filter keeps rows of the snapshot of the population without it
+        key = f"{SNAPSHOT_CACHE_KEY}:stage:{columns_tag(columns)}"
+        if key not in cache:
+            whole = snapshot_of(dataset.rescoped(Scope(dataset.as_of, dataset.window, dataset.filters.without_stage())), columns)
+            cache[key] = whole[whole["customer_id"].isin(dataset.stage_members())].reset_index(drop=True)
+        return cache[key]
     if SNAPSHOT_CACHE_KEY in cache:
         return cache[SNAPSHOT_CACHE_KEY]
     key = SNAPSHOT_CACHE_KEY if columns is None else f"{SNAPSHOT_CACHE_KEY}:{columns_tag(columns)}"

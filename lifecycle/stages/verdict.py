@@ -71,7 +71,10 @@ class StageVerdict:
 
 def classify_customer(snapshot: pd.DataFrame, model: StageModel, customer_id: str,
                       dataset: Dataset | None = None) -> StageVerdict:
-    """The verdict for one customer; pass ``dataset`` to also measure time in stage (see ``time_in_stage``)."""
+    """The verdict for one customer; pass ``dataset`` to also measure time in stage (see ``time_in_stage``).
+
+    A churned customer's stage is ``churned`` (as ``stage_distribution`` counts them), with the churn overlay rule and
+    its checks as the evidence — not the stage the rules would give an active customer with the same features."""
     row = snapshot[snapshot["customer_id"] == customer_id]
     if row.empty:
         raise QueryError(f"customer {customer_id!r} is not in the snapshot (unknown id, filtered out, or signed up after as_of)")
@@ -79,6 +82,13 @@ def classify_customer(snapshot: pd.DataFrame, model: StageModel, customer_id: st
     fired = [r for r in model.overlay_rules if r.mask(row)[0]]
     rule = next((r for r in model.rules if r.id == verdict["rule_id"]), None)
     stage_name = model.stage(verdict["stage"]).name if verdict["stage"] != UNCLASSIFIED else "Unclassified"
+    stage, checks = verdict["stage"], tuple(verdict["evidence"]["checks"])
+    if "churned" in row.columns and bool(row["churned"].fillna(False).iloc[0]):
+        # Churned customers are counted as churned (stage_distribution); the verdict says so, with the churn rule's checks.
+        rule = next((r for r in fired if r.target == CHURNED), None)
+        stage, stage_name = CHURNED, "Churned"
+        checks = tuple({**c.to_dict(), "actual": json_values(row[c.feature])[0]} for c in rule.conditions) if rule else (
+            {"feature": "churned", "op": "==", "value": True, "actual": True},)
     days, note = None, ""
     if dataset is not None:
         tis = time_in_stage(dataset, model, customer_ids=[customer_id])
@@ -86,14 +96,15 @@ def classify_customer(snapshot: pd.DataFrame, model: StageModel, customer_id: st
             days = float(tis["days_in_stage"].iloc[0])
             note = "at least (monthly checkpoints)" + (", censored at the history length" if tis["censored"].iloc[0] else "")
     features = {f: json_values(row[f])[0] for r in (*model.rules, *model.overlay_rules) for f in r.features}
-    return StageVerdict(customer_id=customer_id, stage=verdict["stage"], stage_name=stage_name,
+    return StageVerdict(customer_id=customer_id, stage=stage, stage_name=stage_name,
                         rule_id=rule.id if rule else None, rule_description=rule.description if rule else "",
-                        checks=tuple(verdict["evidence"]["checks"]), overlays=tuple(o for o in verdict["overlays"].split(",") if o),
+                        checks=checks, overlays=tuple(o for o in verdict["overlays"].split(",") if o),
                         overlay_rules=tuple(r.id for r in fired), time_in_stage_days=days, time_in_stage_note=note,
                         features=features)
 
 
 LEAD_STATUSES_OPEN = ("lead", "mql", "sql", "opportunity")
+CHURNED = "churned"
 
 
 def lead_features(dataset: Dataset) -> pd.DataFrame:

@@ -64,7 +64,7 @@ def test_cdnow_sample_imports_whole_whitespace_separated_headerless_and_without_
 def test_cdnow_import_reproduces_the_published_bg_nbd_and_gamma_gamma_fits(cdnow_db: Path) -> None:
     """Calibration ends 1997-09-30, weeks: BG/NBD r = 0.243, alpha = 4.414, a = 0.793, b = 2.426, LL = -9582.4;
     Gamma-Gamma on the 946 repeat buyers p = 6.25, q = 3.74, gamma = 15.44 (published, rounded as printed)."""
-    table = predict_customer_value(Dataset.open(cdnow_db, date(1997, 9, 30)))
+    table = predict_customer_value(Dataset.open(cdnow_db, date(1997, 9, 30)), model="bg_nbd")
     fit, spend = table.transactions, table.spend
     assert fit.n == 2357 and fit.converged and not fit.penalized
     for name, published in {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}.items():

@@ -80,7 +80,7 @@ def test_reasons_carry_their_evidence_and_plays(snapshot: pd.DataFrame, health: 
     assert late[0].strategy == "Save team escalation" and items["c"].suggested_play == late[0].play
     assert [r.code for r in items["d"].reasons] == [Reason.USAGE_DROP, Reason.NO_CHAMPION]  # by severity .25, .1
     assert items["d"].reasons[0].evidence == {"usage_change_30d": -0.5, "events_30d": 10.0, "events_prev_30d": 20.0}
-    assert items["d"].reasons[1].evidence == {"has_champion": False, "executive_sponsor": True}
+    assert items["d"].reasons[1].evidence == {"has_champion": False}
     assert [r.code for r in items["g"].reasons] == [Reason.NO_RECENT_ACTIVITY]
     assert items["g"].reasons[0].strategy == "Re-activation campaign"
     assert items["h"].reasons[0].evidence == {"nps_latest": 3.0}
@@ -172,7 +172,9 @@ def test_list_is_deterministic_whatever_the_row_order(snapshot: pd.DataFrame, he
     pytest.param({"invoices_late_90d": 0, "invoices_overdue_now": 0}, Reason.LATE_PAYMENT, False, id="paid-on-time"),
     pytest.param({"mrr_change_90d": -1}, Reason.CONTRACTION, True, id="mrr-down"),
     pytest.param({"mrr_change_90d": 0}, Reason.CONTRACTION, False, id="mrr-flat"),
-    pytest.param({"executive_sponsor": False, "has_champion": True}, Reason.NO_CHAMPION, True, id="no-sponsor"),
+    pytest.param({"executive_sponsor": False, "has_champion": True}, Reason.NO_EXECUTIVE_SPONSOR, True, id="no-sponsor"),
+    pytest.param({"executive_sponsor": False, "has_champion": True}, Reason.NO_CHAMPION, False, id="champion-without-sponsor"),
+    pytest.param({"executive_sponsor": True, "has_champion": False}, Reason.NO_CHAMPION, True, id="no-champion"),
     pytest.param({"executive_sponsor": True, "has_champion": True}, Reason.NO_CHAMPION, False, id="sponsor-and-champion"),
     pytest.param({}, Reason.NO_CHAMPION, False, id="unknown-champion-is-no-reason"),
 ])
@@ -194,3 +196,13 @@ def test_every_reason_is_documented() -> None:
 def test_page_serialises_without_nan(snapshot: pd.DataFrame, health: HealthTable) -> None:
     text = json.dumps(list_at_risk(snapshot, health).to_dict(), allow_nan=False)
     assert '"late_payment"' in text and not np.isnan(list_at_risk(snapshot, health).items[0].risk)
+
+
+def test_a_champion_without_an_executive_sponsor_is_no_executive_sponsor_not_no_champion() -> None:
+    """Row 0: champion known, no sponsor → only no_executive_sponsor. Row 1: neither → both. Row 2: both known → none.
+    Row 3: nothing recorded (NA) → no reason: a missing value never raises one."""
+    snapshot = pd.DataFrame({"has_champion": pd.array([True, False, True, pd.NA], dtype="boolean"),
+                             "executive_sponsor": pd.array([False, False, True, pd.NA], dtype="boolean")})
+    flags = reason_flags(snapshot, load_health_profile("default").risk)
+    assert flags[Reason.NO_CHAMPION].tolist() == [False, True, False, False]
+    assert flags[Reason.NO_EXECUTIVE_SPONSOR].tolist() == [True, True, False, False]

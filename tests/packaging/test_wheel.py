@@ -20,7 +20,10 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("lifecycle", "tools", "prompts", "server", "data")
+NOT_SHIPPED = {"tests", "benchmarks", "scripts", "build", "docs"}
+PACKAGES = tuple(sorted(p.name for p in PROJECT_ROOT.iterdir()
+                        if (p / "__init__.py").is_file() and p.name not in NOT_SHIPPED and not p.name.startswith(".")))
+"""Every top-level package of the checkout (a new one missing from pyproject's ``include`` fails the test)."""
 BUILD_TIMEOUT_S = 300
 INSTALL_TIMEOUT_S = 900
 

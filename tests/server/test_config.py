@@ -67,9 +67,10 @@ def customer_stage_ids(model: str) -> list[str]:
 
 
 def stage_enum_of(tool: Any) -> list[str]:
-    """The values the ``stage`` argument of ``tool`` accepts (its schema: ``{"anyOf": [{"enum": [...]}, null]}``)."""
+    """The stages the ``stage`` argument of ``tool`` accepts (its schema: ``{"enum": [..., null], "type": [string, null]}``
+    or ``{"anyOf": [{"enum": [...]}, null]}``), without null."""
     prop = tool.input_schema["properties"]["stage"]
-    return next(option["enum"] for option in prop.get("anyOf", [prop]) if "enum" in option)
+    return [v for v in next(option["enum"] for option in prop.get("anyOf", [prop]) if "enum" in option) if v is not None]
 
 
 def text_of(result: Any) -> str:
@@ -83,7 +84,7 @@ async def call(db: Path, name: str, args: dict[str, Any], config: EngineConfig =
 
 async def test_lifecycle_facts_are_the_engines_facts_under_the_configuration(demo_db: Path, config: EngineConfig) -> None:
     """The fact bundle `lifecycle plan --config` cites is the one the server returns."""
-    result = await call(demo_db, "lifecycle_facts", {}, config)
+    result = await call(demo_db, "lifecycle_facts", {"section": "all"}, config)
     assert result.is_error is False
     bundle = build_facts(Dataset.open(demo_db, data_end(demo_db), config=config))
     expected = [finite(FactOut.model_validate(f.to_dict()).model_dump(mode="json")) for f in bundle.facts]

@@ -81,7 +81,7 @@ async def test_every_resource_reads(demo_db: Path) -> None:
         customer = json.loads((await client.read_resource("customer://C00286")).contents[0].text)  # type: ignore[union-attr]
         with pytest.raises(MCPError) as unknown:
             await client.read_resource("customer://nobody")
-    assert listed == sorted(RESOURCES) and templates == ["customer://{customer_id}"]
+    assert listed == sorted(RESOURCES) and templates == ["lifecycle://metrics/{metric_id}", "customer://{customer_id}"]
     assert [d["id"] for d in json.loads(contents["lifecycle://metrics/definitions"])] == list(metric_ids())
     assert {s["id"] for s in json.loads(contents["lifecycle://stages/model"])["stages"]} >= {s.id for s in framework_stages()}
     assert {c["name"] for c in json.loads(contents["lifecycle://health/profile"])["components"]} >= {"usage"}
@@ -123,3 +123,18 @@ async def test_every_prompt_and_resource_is_documented() -> None:
     docs = DOCS.read_text(encoding="utf-8")
     for name in [p.value for p in PromptName] + RESOURCES + ["customer://{customer_id}"]:
         assert f"`{name}`" in docs, name
+
+
+async def test_metric_ids_come_from_a_resource_template_and_its_completions(tiny_db: Path) -> None:
+    """The metric tools' schemas do not enumerate the ids (tools/list stays small): the template completes them and reads
+    one definition; an unknown id is an invalid-params error naming the valid ones."""
+    template = ResourceTemplateReference(type="ref/resource", uri="lifecycle://metrics/{metric_id}")
+    async with Client(build_server(tiny_db)) as client:
+        completed = await client.complete(template, {"name": "metric_id", "value": "retention_"})
+        everything = await client.complete(template, {"name": "metric_id", "value": ""})
+        nrr = json.loads((await client.read_resource("lifecycle://metrics/nrr")).contents[0].text)  # type: ignore[union-attr]
+        with pytest.raises(MCPError) as unknown:
+            await client.read_resource("lifecycle://metrics/happiness")
+    assert completed.completion.values == ["retention_30d", "retention_60d", "retention_90d"]
+    assert everything.completion.values == list(metric_ids())
+    assert nrr["id"] == "nrr" and "logo_churn_rate" in unknown.value.error.message

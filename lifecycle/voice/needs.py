@@ -1,0 +1,250 @@
+"""What customers say they need: themes of a scope's NPS comments or ticket subjects, by stage, segment and band.
+
+``customer_voice(dataset, source)`` reads the texts of ``source`` — ``nps`` (``nps_responses.comment``, banded by
+the score: promoter 9–10, passive 7–8, detractor 0–6) or ``tickets`` (``tickets.subject``, banded by priority) —
+written in the scope's window and in the previous window of the same length, finds their recurring themes once
+over both (``lifecycle.voice.themes.find_themes``, texts in (day, id) order) and keeps, for each text, its theme and
+its writer's groups: ``stage`` on as_of (``churned`` for churned customers; ``lifecycle.stages.history.stages_at``)
+and ``segment`` (``customers.segment``). Counts are texts in the window; the trend is the same count in the previous
+window (``None`` when that window holds no text of the source at all — no data is not "nobody said it").
+
+Texts are kept as written (control and bidi characters dropped, whitespace folded, at most ``MAX_QUOTE_CHARS``):
+they are still untrusted, and the layers that show them fence them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pandas as pd
+
+from lifecycle.dataset import Dataset
+from lifecycle.scope import Window
+from lifecycle.voice.themes import MAX_THEMES, MIN_TEXTS, find_themes
+
+MAX_QUOTE_CHARS = 200
+NPS_BANDS = (("detractor", 0, 6), ("passive", 7, 8), ("promoter", 9, 10))
+
+
+class VoiceSource(StrEnum):
+    """Where customer text comes from."""
+
+    NPS = "nps"
+    TICKETS = "tickets"
+
+    @property
+    def table(self) -> str:
+        return {"nps": "nps_responses", "tickets": "tickets"}[self.value]
+
+    @property
+    def text_column(self) -> str:
+        return {"nps": "comment", "tickets": "subject"}[self.value]
+
+    @property
+    def time_column(self) -> str:
+        return {"nps": "responded_at", "tickets": "opened_at"}[self.value]
+
+    @property
+    def id_column(self) -> str:
+        return {"nps": "response_id", "tickets": "ticket_id"}[self.value]
+
+    @property
+    def noun(self) -> str:
+        return {"nps": "NPS comments", "tickets": "support tickets"}[self.value]
+
+
+DIMENSIONS = ("stage", "segment", "band")
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A representative text of a theme (untrusted: clean and fence before showing it)."""
+
+    text: str
+    customer_id: str
+    day: str
+    stage: str | None
+    band: str | None
+
+
+@dataclass(frozen=True)
+class ThemeSummary:
+    """One theme over the scope: texts with it in the window (``count``, of ``VoiceReport.texts``), distinct writers,
+    and the count in the previous window (``None`` when that window has no texts of the source)."""
+
+    key: str
+    label: str
+    terms: tuple[str, ...]
+    count: int
+    customers: int
+    previous_count: int | None
+
+
+@dataclass(frozen=True)
+class VoiceReport:
+    """The themes of one source's texts for a scope, with every text's theme and groups (``frame``).
+
+    ``frame`` columns: text_id, customer_id, day (datetime64), text, in_window (bool), theme (key or NA), strength
+    (0 = the theme's most typical text), stage, segment, band.
+    """
+
+    source: VoiceSource
+    window: Window
+    previous: Window
+    frame: pd.DataFrame
+    themes: tuple[ThemeSummary, ...]
+    reason: str | None = None
+
+    @property
+    def texts(self) -> int:
+        """Texts of the source written in the window."""
+        return int(self.frame["in_window"].sum())
+
+    @property
+    def previous_texts(self) -> int:
+        return int((~self.frame["in_window"]).sum())
+
+    def theme(self, key: str) -> ThemeSummary:
+        for theme in self.themes:
+            if theme.key == key:
+                return theme
+        raise KeyError(key)
+
+    def group_totals(self, dimension: str) -> dict[str, int]:
+        """Texts in the window per value of ``dimension`` (stage, segment or band), largest first (ties by name)."""
+        current = self.frame[self.frame["in_window"]]
+        counts = current[dimension].dropna().astype(str).value_counts()
+        return dict(sorted(((str(k), int(v)) for k, v in counts.items()), key=lambda kv: (-kv[1], kv[0])))
+
+    def counts(self, dimension: str, value: str | None = None) -> dict[str, int]:
+        """Texts in the window per theme key (all themes, zeros included) — all texts, or those whose ``dimension``
+        equals ``value``."""
+        current = self.frame[self.frame["in_window"]]
+        if value is not None:
+            current = current[current[dimension].astype("string") == value]
+        found = current["theme"].dropna().astype(str).value_counts()
+        return {t.key: int(found.get(t.key, 0)) for t in self.themes}
+
+    def quotes(self, key: str, limit: int = 3, dimension: str | None = None, value: str | None = None) -> list[Quote]:
+        """Up to ``limit`` distinct texts of theme ``key`` written in the window (optionally only by writers whose
+        ``dimension`` is ``value``), most typical first (largest weight of the theme; ties: earlier text)."""
+        rows = self.frame[self.frame["in_window"] & (self.frame["theme"] == key)]
+        if dimension is not None:
+            rows = rows[rows[dimension].astype("string") == value]
+        seen: set[str] = set()
+        out: list[Quote] = []
+        for row in rows.sort_values(["strength", "day", "text_id"]).itertuples(index=False):
+            norm = row.text.casefold()
+            if norm in seen:
+                continue
+            seen.add(norm)
+            out.append(Quote(row.text, str(row.customer_id), row.day.date().isoformat(), _opt(row.stage), _opt(row.band)))
+            if len(out) == limit:
+                break
+        return out
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def _folded(text: str) -> str:
+    """``text`` on one line: control and invisible format characters (bidi overrides among them) dropped, whitespace
+    folded, at most ``MAX_QUOTE_CHARS`` characters."""
+    visible = "".join(" " if ch in "\t\n\r" else ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf")
+                      or ch in "\t\n\r")
+    folded = _SPACE.sub(" ", visible).strip()
+    return folded if len(folded) <= MAX_QUOTE_CHARS else folded[: MAX_QUOTE_CHARS - 1] + "…"
+
+
+def _band(source: VoiceSource, rows: pd.DataFrame) -> pd.Series:
+    if source is VoiceSource.NPS:
+        score = rows["score"].astype("Float64")
+        band = pd.Series(pd.NA, index=rows.index, dtype="string")
+        for name, low, high in NPS_BANDS:
+            band[(score >= low) & (score <= high)] = name
+        return band
+    return rows["priority"].astype("string").str.lower()
+
+
+def _texts(dataset: Dataset, source: VoiceSource, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    extra = ("score",) if source is VoiceSource.NPS else ("priority",)
+    columns = (source.id_column, "customer_id", source.time_column, source.text_column, *extra)
+    rows = dataset.table(source.table, columns=columns)
+    when = rows[source.time_column]
+    text = rows[source.text_column].astype("string").fillna("").str.strip()
+    rows = rows[(when >= start) & (when < end) & (text != "")]
+    out = pd.DataFrame({
+        "text_id": rows[source.id_column].astype("string"), "customer_id": rows["customer_id"].astype("string"),
+        "day": rows[source.time_column].dt.normalize(),
+        "text": rows[source.text_column].astype("string").map(_folded).astype("string"),
+        "band": _band(source, rows),
+    })
+    return out.sort_values(["day", "text_id"], kind="stable").reset_index(drop=True)
+
+
+def _writer_groups(dataset: Dataset) -> pd.DataFrame:
+    """Stage on as_of (``churned`` when churned) and segment of every customer in scope, indexed by customer_id."""
+    from lifecycle.stages.history import stages_at
+    from lifecycle.stages.model import model_for
+
+    stages = stages_at(dataset, model_for(dataset), dataset.as_of)
+    stage = stages["stage"].astype("string").where(~stages["churned"], "churned")
+    customers = dataset.customers()
+    segment = pd.Series(customers["segment"].astype("string").to_numpy(), index=customers["customer_id"].astype("string"))
+    return pd.DataFrame({"stage": stage, "segment": segment.reindex(stage.index)})
+
+
+def customer_voice(dataset: Dataset, source: VoiceSource | str, *, max_themes: int = MAX_THEMES,
+                   min_texts: int = MIN_TEXTS) -> VoiceReport:
+    """The themes of ``source``'s texts for ``dataset``'s scope (see the module docstring).
+
+    With no texts in the window the report has no themes and a ``reason``; texts of customers outside the scope's
+    filters are not read (``Dataset.table`` applies them).
+    """
+    source = VoiceSource(source)
+    window = dataset.window
+    previous = window.previous()
+    if not dataset.has(source.table):
+        return _empty(source, window, previous, f"no {source.table} table in the dataset")
+    start, end = pd.Timestamp(previous.start), pd.Timestamp(window.end) + pd.Timedelta(days=1)
+    frame = _texts(dataset, source, start, end)
+    frame["in_window"] = (frame["day"] >= pd.Timestamp(window.start)).to_numpy()
+    groups = _writer_groups(dataset)
+    frame["stage"] = groups["stage"].reindex(frame["customer_id"]).to_numpy()
+    frame["segment"] = groups["segment"].reindex(frame["customer_id"]).to_numpy()
+    if not frame["in_window"].any():
+        return _empty(source, window, previous, f"no {source.noun} with text in the period", frame)
+    fit = find_themes(frame["text"].tolist(), max_themes=max_themes, min_texts=min_texts)
+    frame["theme"] = pd.array([None if t is None else fit.themes[t].key for t in fit.assignment], dtype="string")
+    strength = pd.Series(len(frame), index=frame.index, dtype="int64")
+    for theme in fit.themes:
+        strength.iloc[list(theme.texts)] = range(len(theme.texts))
+    frame["strength"] = strength
+    has_previous = bool((~frame["in_window"]).any())
+    summaries = []
+    for theme in fit.themes:
+        mine = frame[frame["theme"] == theme.key]
+        current = mine[mine["in_window"]]
+        summaries.append(ThemeSummary(theme.key, theme.label, theme.terms, len(current), current["customer_id"].nunique(),
+                                      int((~mine["in_window"]).sum()) if has_previous else None))
+    summaries.sort(key=lambda s: (-s.count, s.label))
+    reason = None if summaries else (f"no theme recurs in at least {min_texts} of the {len(frame)} {source.noun}")
+    return VoiceReport(source, window, previous, frame, tuple(summaries), reason)
+
+
+def _empty(source: VoiceSource, window: Window, previous: Window, reason: str,
+           frame: pd.DataFrame | None = None) -> VoiceReport:
+    columns = ("text_id", "customer_id", "day", "text", "in_window", "theme", "strength", "stage", "segment", "band")
+    if frame is None:
+        frame = pd.DataFrame({c: pd.Series([], dtype="object") for c in columns})
+        frame["in_window"] = frame["in_window"].astype(bool)
+    else:
+        frame = frame.assign(theme=pd.array([None] * len(frame), dtype="string"), strength=0)
+    return VoiceReport(source, window, previous, frame, (), reason)

@@ -1,0 +1,178 @@
+"""Recurring themes in a set of short customer texts (NPS comments, ticket subjects): TF-IDF + NMF.
+
+Method (Lee & Seung 1999, non-negative matrix factorisation, as applied to topic extraction in scikit-learn's
+"Topic extraction with NMF" example): each text becomes its terms (``lifecycle.voice.words``: stems and adjacent
+stem pairs); terms used in fewer than ``MIN_TERM_TEXTS`` texts are dropped; the texts × terms matrix is weighted
+by TF-IDF (sublinear term frequency, smoothed idf, rows L2-normalised) and factorised as W·H with k themes
+(``init="nndsvd"``: a deterministic start from the SVD, ``random_state=0``). Each text is assigned to the theme
+with its largest weight in W (ties: the lower theme index); a text with no weight (no kept term) has no theme.
+
+The number of themes: the largest k ≤ ``max_themes`` (and ≤ texts with terms ÷ ``min_texts``) for which every
+theme is the strongest theme of at least ``min_texts`` texts — k is lowered one by one until that holds, so no
+theme rests on one or two texts. A theme is named by its top terms in H (up to three of the six heaviest, a pair
+preferred to a single word it contains, a term skipped when its stems are already shown), each in its most frequent
+surface form.
+
+Same texts in the same order ⇒ the same themes (BLAS limited to one thread, so sums run in one order).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from lifecycle.voice.words import Vocabulary, Word, terms, words
+
+MAX_THEMES = 12
+MIN_TEXTS = 3
+MIN_TERM_TEXTS = 2
+LABEL_TERMS = 3
+CANDIDATE_TERMS = 6
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One recurring theme: its key (``reports_break``, or ``theme<rank>`` for non-Latin labels), the label shown
+    ("reports break · data"), its top terms as written, and the indexes of the texts assigned to it, strongest
+    first (ties: earlier text first)."""
+
+    key: str
+    label: str
+    terms: tuple[str, ...]
+    texts: tuple[int, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.texts)
+
+
+@dataclass(frozen=True)
+class ThemeFit:
+    """The themes of ``total`` texts (largest first; ties by label) and each text's theme index (None: no theme)."""
+
+    themes: tuple[Theme, ...]
+    assignment: tuple[int | None, ...]
+    total: int
+
+    def theme_of(self, text_index: int) -> Theme | None:
+        index = self.assignment[text_index]
+        return None if index is None else self.themes[index]
+
+
+def find_themes(texts: Sequence[str], *, max_themes: int = MAX_THEMES, min_texts: int = MIN_TEXTS) -> ThemeFit:
+    """The recurring themes of ``texts`` (see the module docstring for the method and the choice of k)."""
+    vocabulary = Vocabulary()
+    documents: list[list[str]] = []
+    seen: dict[str, tuple[list[Word], list[str]]] = {}  # customers repeat themselves: split each distinct text once
+    for text in texts:
+        if text not in seen:
+            kept = words(text)
+            seen[text] = (kept, terms(kept))
+        kept, found = seen[text]
+        vocabulary.add(kept)
+        documents.append(found)
+    empty = ThemeFit((), tuple(None for _ in texts), len(texts))
+    matrix, names = _tfidf(documents)
+    if matrix is None:
+        return empty
+    usable = int((matrix.getnnz(axis=1) > 0).sum())
+    for k in range(min(max_themes, len(names), usable // max(min_texts, 1)), 0, -1):
+        weights, components = _factorise(matrix, k)
+        best = _strongest(weights)
+        counts = np.bincount(best[best >= 0], minlength=k)
+        if (counts >= min_texts).all():
+            return _fit(weights, components, best, names, vocabulary, len(texts))
+    return empty
+
+
+def _tfidf(documents: list[list[str]]):  # type: ignore[no-untyped-def]
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if sum(1 for d in documents if d) < MIN_TERM_TEXTS:
+        return None, []
+    vectorizer = TfidfVectorizer(analyzer=_identity, min_df=MIN_TERM_TEXTS, sublinear_tf=True, norm="l2")
+    try:
+        matrix = vectorizer.fit_transform(documents)
+    except ValueError:  # no term survives min_df
+        return None, []
+    return matrix, list(vectorizer.get_feature_names_out())
+
+
+def _identity(document: list[str]) -> list[str]:
+    return document
+
+
+def _factorise(matrix, k: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    from sklearn.decomposition import NMF
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning at max_iter: the factors are still usable
+        model = NMF(n_components=k, init="nndsvd", random_state=0, max_iter=500, tol=1e-4)
+        weights = model.fit_transform(matrix)
+    return np.asarray(weights), np.asarray(model.components_)
+
+
+def _strongest(weights: np.ndarray) -> np.ndarray:
+    """Per text, the index of its largest theme weight, or -1 when every weight is 0."""
+    best = weights.argmax(axis=1)
+    return np.where(weights.max(axis=1) > 0, best, -1)
+
+
+def _fit(weights: np.ndarray, components: np.ndarray, best: np.ndarray, names: list[str], vocabulary: Vocabulary,
+         total: int) -> ThemeFit:
+    drafts = []
+    for j in range(components.shape[0]):
+        members = np.flatnonzero(best == j)
+        order = members[np.lexsort((members, -weights[members, j]))]
+        shown = _label_terms(components[j], names, vocabulary)
+        drafts.append((" · ".join(shown), shown, tuple(int(i) for i in order), j))
+    drafts.sort(key=lambda d: (-len(d[2]), d[0]))
+    position = {j: rank for rank, (_, _, _, j) in enumerate(drafts)}
+    keys = _keys([shown for _, shown, _, _ in drafts])
+    themes = tuple(Theme(key, label, shown, members) for key, (label, shown, members, _) in zip(keys, drafts))
+    assignment = tuple(None if b < 0 else position[int(b)] for b in best)
+    return ThemeFit(themes, assignment, total)
+
+
+def _label_terms(row: np.ndarray, names: list[str], vocabulary: Vocabulary) -> tuple[str, ...]:
+    """Up to ``LABEL_TERMS`` of the theme's ``CANDIDATE_TERMS`` heaviest terms, heaviest first; a single word gives way
+    to a heavy pair containing it ("bit pricey" rather than "bit"), and a term whose stems are all shown is skipped."""
+    order = [i for i in np.lexsort((np.arange(len(row)), -row))[:CANDIDATE_TERMS] if row[i] > 0]
+    pairs = [names[i] for i in order if " " in names[i]]
+    chosen: list[str] = []
+    covered: set[str] = set()
+    for index in order:
+        term = names[index]
+        if " " not in term:
+            term = next((p for p in pairs if term in p.split(" ") and not set(p.split(" ")) <= covered), term)
+        stems = set(term.split(" "))
+        if stems <= covered:
+            continue
+        chosen.append(vocabulary.show(term))
+        covered |= stems
+        if len(chosen) == LABEL_TERMS:
+            break
+    return tuple(chosen)
+
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def _keys(labels: list[tuple[str, ...]]) -> list[str]:
+    """A key per theme: its first term as an ASCII slug (``reports_break``), or ``theme<rank>`` when the term is not
+    ASCII letters; a repeated key gets ``_2``, ``_3``."""
+    keys: list[str] = []
+    for rank, shown in enumerate(labels, 1):
+        first = shown[0] if shown else ""
+        slug = _NOT_SLUG.sub("_", first.lower()).strip("_") if first.isascii() else ""
+        key = slug or f"theme{rank}"
+        base, n = key, 2
+        while key in keys:
+            key, n = f"{base}_{n}", n + 1
+        keys.append(key)
+    return keys

@@ -1,0 +1,105 @@
+"""Recurring themes of short customer texts in English, Russian and Chinese (TF-IDF + NMF).
+
+Each fixture holds three themes of four texts each, written by hand so that a theme's texts share its words and
+no other theme's, plus texts that share nothing with anything. The expected grouping is therefore known without
+running the code: every theme is exactly its four texts, and the loose texts have no theme.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lifecycle.voice.themes import find_themes
+
+FIXTURES = {
+    "en": (
+        [("CSV export fails every time", "The CSV export fails on large files", "Export to CSV fails again",
+          "CSV export keeps failing"),
+         ("The price is too high", "Price went up again, too high", "High price for a small team", "Price too high for us"),
+         ("Onboarding took weeks", "Onboarding was slow and took weeks", "Weeks of onboarding before we started",
+          "Onboarding took three weeks")],
+        ["ok", "Thanks!"],
+    ),
+    "ru": (
+        [("Отчёты не загружаются", "Отчеты долго загружаются", "Отчёт не загружается снова", "Опять не загружаются отчеты"),
+         ("Слишком высокая цена", "Цена слишком высокая для нас", "Высокая цена подписки", "Цены высокие"),
+         ("Поддержка отвечает медленно", "Медленно отвечает поддержка", "Поддержка отвечает очень медленно",
+          "Поддержка медленно отвечает на вопросы")],
+        ["Спасибо", "да"],
+    ),
+    "zh": (
+        [("报表导出失败", "导出报表总是失败", "报表导出又失败了", "导出报表失败"),
+         ("价格太贵了", "价格太贵", "价格还是太贵", "觉得价格太贵"),
+         ("客服回复太慢", "客服回复很慢", "客服的回复太慢了", "客服回复速度太慢")],
+        ["挺好的", "谢谢"],
+    ),
+}
+
+
+def interleaved(groups: list[tuple[str, ...]], loose: list[str]) -> tuple[list[str], list[set[int]], set[int]]:
+    """The texts with the themes interleaved (theme 1's first text, theme 2's first, …, then the loose ones), the
+    index set of each theme and of the loose texts."""
+    texts: list[str] = []
+    members: list[set[int]] = [set() for _ in groups]
+    for row in range(4):
+        for g, group in enumerate(groups):
+            members[g].add(len(texts))
+            texts.append(group[row])
+    loose_ids = set(range(len(texts), len(texts) + len(loose)))
+    return texts + loose, members, loose_ids
+
+
+@pytest.mark.parametrize("language", sorted(FIXTURES))
+def test_each_hand_made_theme_is_found_with_exactly_its_texts(language: str) -> None:
+    groups, loose = FIXTURES[language]
+    texts, members, loose_ids = interleaved(groups, loose)
+    fit = find_themes(texts)
+    assert sorted(map(sorted, (set(t.texts) for t in fit.themes))) == sorted(map(sorted, members))
+    assert all(t.count == 4 for t in fit.themes)
+    assert {i for i in loose_ids if fit.assignment[i] is not None} == set()
+    assert fit.total == len(texts)
+
+
+@pytest.mark.parametrize(("language", "words_of_a_theme"), [
+    ("en", {"csv", "export", "fails", "failing"}),
+    ("ru", {"отчеты", "отчет", "загружаются", "загружается"}),
+    ("zh", {"报表", "导出", "失败", "报表导出", "导出报表", "导出失败"}),
+])
+def test_a_theme_is_named_by_its_own_words_as_written(language: str, words_of_a_theme: set[str]) -> None:
+    groups, loose = FIXTURES[language]
+    texts, members, _ = interleaved(groups, loose)
+    fit = find_themes(texts)
+    theme = next(t for t in fit.themes if set(t.texts) == members[0])
+    shown = {part for term in theme.terms for part in term.split(" ")}
+    assert shown & words_of_a_theme and shown <= words_of_a_theme, theme.terms
+
+
+def test_keys_are_ascii_slugs_or_ranks() -> None:
+    en = find_themes(interleaved(*FIXTURES["en"])[0])
+    zh = find_themes(interleaved(*FIXTURES["zh"])[0])
+    assert all(t.key.replace("_", "").isalnum() and t.key.isascii() for t in en.themes)
+    assert [t.key for t in zh.themes] == ["theme1", "theme2", "theme3"]
+
+
+def test_same_texts_give_byte_identical_themes() -> None:
+    texts = interleaved(*FIXTURES["en"])[0]
+    assert find_themes(texts) == find_themes(list(texts))
+
+
+def test_a_theme_needs_min_texts_texts() -> None:
+    """Two texts about exports and two about prices: nothing recurs three times, so no theme (min_texts=3);
+    with min_texts=2 both pairs are themes."""
+    texts = ["CSV export fails", "CSV export fails again", "Price too high", "High price"]
+    assert find_themes(texts).themes == ()
+    assert sorted(t.count for t in find_themes(texts, min_texts=2).themes) == [2, 2]
+
+
+def test_unrelated_texts_have_no_theme() -> None:
+    texts = ["Great dashboards", "Slow onboarding", "Pricing unclear", "Support was helpful", "Login broken"]
+    fit = find_themes(texts)
+    assert fit.themes == () and fit.assignment == (None,) * 5
+
+
+def test_empty_and_wordless_input() -> None:
+    assert find_themes([]).themes == ()
+    assert find_themes(["", "ok", "!!!"]).assignment == (None, None, None)
