@@ -123,7 +123,7 @@ def test_a_model_plan_for_a_hostile_segment_cannot_verify_a_number_from_its_labe
 
 @pytest.mark.anyio
 async def test_mcp_prompts_keep_hostile_segment_and_context_values_inside_the_fence(store: Path) -> None:
-    async with Client(build_server(store)) as client:
+    async with Client(build_server(store, query_time_limit_s=600)) as client:
         for name in PromptName:
             for value in HOSTILE:
                 args = {"segment_dimension": "segment", "segment_value": value, "company": HOSTILE[1],
