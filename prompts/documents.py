@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 
 from lifecycle.facts import Fact, FactBundle
-from prompts.fence import clean_text
-from prompts.render import framework_stages
+from prompts.fence import clean_text, markdown_text
+from prompts.render import framework_stages, population_text
 from prompts.verify import VerificationReport
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -35,7 +35,7 @@ class Chart:
 
 
 def _cell(text: object) -> str:
-    return clean_text(text, 300).replace("|", "\\|")
+    return markdown_text(text, 300)
 
 
 def facts_table(facts: Iterable[Fact], with_definition: bool = False) -> str:
@@ -44,8 +44,8 @@ def facts_table(facts: Iterable[Fact], with_definition: bool = False) -> str:
     rule = "|---|---|---|---|---|---|" + ("---|" if with_definition else "")
     rows = [header, rule]
     for fact in facts:
-        row = (f"| `{fact.id}` | {_cell(fact.label)} | {fact.display} | {fact.sample_size if fact.sample_size is not None else ''} "
-               f"| {fact.target or ''} | {fact.status or ''} |")
+        row = (f"| `{clean_text(fact.id, 120).replace('`', '')}` | {_cell(fact.label)} | {_cell(fact.display)} | "
+               f"{fact.sample_size if fact.sample_size is not None else ''} | {_cell(fact.target or '')} | {_cell(fact.status or '')} |")
         if with_definition:
             row += f" {_cell(fact.definition or fact.note or '')} |"
         rows.append(row)
@@ -75,9 +75,9 @@ def voice_block(facts: Iterable[Fact]) -> list[str]:
 
 def offline_document(title: str, bundle: FactBundle, charts: list[Chart] | None = None) -> str:
     """The framework laid out with its computed facts, strategy sections marked as awaiting a model."""
-    parts = [f"# {clean_text(title, 200)}", "",
+    parts = [f"# {markdown_text(title, 200)}", "",
              f"> Computed by Lifecycle MCP · data as of {bundle.as_of} · period {bundle.period['start']} to {bundle.period['end']}"
-             + (f" · population {clean_text(bundle.filters, 200)}" if bundle.filters else "") + ".",
+             + (f" · population {markdown_text(population_text(bundle.filters), 200)}" if bundle.filters else "") + ".",
              "> Offline document: every number below was computed by the engine; the strategy text awaits a model.", "",
              *caveats_block(bundle),
              "## Customer Lifecycle Overview", "", facts_table(f for f in bundle.facts if {"overview", "flow"} & set(f.sections)),
@@ -99,15 +99,20 @@ def offline_document(title: str, bundle: FactBundle, charts: list[Chart] | None 
 def model_document(title: str, bundle: FactBundle, answer: str, report: VerificationReport, model: str,
                    charts: list[Chart] | None = None) -> str:
     """A model-written plan followed by charts, the verifier's report and the facts appendix."""
-    parts = [f"# {clean_text(title, 200)}", "",
-             f"> Written by `{clean_text(model, 80)}` from facts computed by Lifecycle MCP (data as of {bundle.as_of}). "
-             f"Verifier: {len(report.claims)} numbers checked, {len(report.unverified)} unverified.", "",
-             *caveats_block(bundle), answer.strip(), ""]
+    parts = [f"# {markdown_text(title, 200)}", "",
+             f"> Written by {markdown_text(model, 80)} from facts computed by Lifecycle MCP (data as of {bundle.as_of}). "
+             f"Verifier: {len(report.claims)} numbers checked, {len(report.unverified)} unverified, {len(report.proposals)} proposals.", "",
+             *caveats_block(bundle), _inert_html(answer.strip()), ""]
     if charts:
         parts += ["## Charts", ""] + [f"![{c.title}](chart:{i})" for i, c in enumerate(charts)] + [""]
     parts += ["## Verifier report", "", report.markdown(), "", "## Facts appendix", "",
               facts_table(bundle.facts, with_definition=True), ""]
     return "\n".join(parts)
+
+
+def _inert_html(text: str) -> str:
+    """Model text kept as Markdown, but with no raw HTML in the .md file (a label the model echoes, "<script>", stays text)."""
+    return text.replace("<", "&lt;")
 
 
 def to_html(markdown_text: str, title: str, charts: list[Chart] | None = None) -> str:

@@ -66,10 +66,23 @@ class Fence:
     def close(self) -> str:
         return f"<</UNTRUSTED-{self.token}>>"
 
-    def wrap(self, entries: dict[str, object]) -> str:
+    def wrap(self, entries: dict[str, object], limit: int = _MAX_FIELD) -> str:
         """Fenced block of ``key: cleaned value`` lines (keys are ours, values are the data's)."""
-        lines = [f"{key}: {clean_text(value)}" for key, value in entries.items()]
+        return self.lines([f"{key}: {clean_text(value, limit)}" for key, value in entries.items()])
+
+    def lines(self, lines: list[str]) -> str:
+        """Fenced block of already cleaned lines (each must have gone through ``clean_text``)."""
         body = "\n".join(lines) if lines else "(none)"
         # A value that happens to contain our token cannot close the fence early.
         body = body.replace(self.token, "[fence]")
         return f"{self.open}\n{body}\n{self.close}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def markdown_text(value: object, limit: int = _MAX_FIELD) -> str:
+    """Untrusted text as inert Markdown: cleaned (``clean_text``), HTML brackets and ampersands as entities, every
+    Markdown control character backslash-escaped — a label "<script>" or "[x](javascript:…)" shows as written."""
+    text = clean_text(value, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)

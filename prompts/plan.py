@@ -32,7 +32,7 @@ from lifecycle.filters import Dimension, Filters
 from lifecycle.sources import DataSource
 from prompts.batch import BatchCollector, StatusCallback
 from prompts.documents import facts_csv
-from prompts.fence import clean_text
+from prompts.fence import clean_text, markdown_text
 from prompts.files import write_file_atomically
 from prompts.llm import ChatClient, Completer, LLMError, LLMSettings, revision_feedback
 from prompts.render import BusinessContext, Language, PromptName, framework_stages, render_prompt
@@ -95,9 +95,16 @@ class TargetOutcome:
 
 
 def slug(text: str) -> str:
-    """A file-name-safe key."""
-    out = "".join(ch.lower() if ch.isascii() and ch.isalnum() else "-" for ch in clean_text(text, 80))
-    return "-".join(part for part in out.split("-") if part) or "blank"
+    """A file-name-safe key: ASCII letters and digits joined by "-". A label that loses characters on the way
+    ("Предприятие", "企业", "a/b", "A B" vs "a-b") gets the first 8 hex digits of its SHA-256 appended, so two labels
+    never share a file and no label can name a path."""
+    cleaned = clean_text(text, 80)
+    out = "".join(ch.lower() if ch.isascii() and ch.isalnum() else "-" for ch in cleaned)
+    key = "-".join(part for part in out.split("-") if part)
+    if key != cleaned.lower() or not key:
+        digest = hashlib.sha256(str(text).encode("utf-8")).hexdigest()[:8]
+        key = f"{key}-{digest}" if key else digest
+    return key
 
 
 def dimension_targets(source: DataSource, as_of: date, dimension: Dimension, prompt: PromptName) -> list[Target]:
@@ -337,7 +344,7 @@ def _index(outcomes: list[TargetOutcome], options: PlanOptions) -> str:
             next((f for f in o.files if f.endswith(".prompt.md")), "")
         verifier = ", ".join(f"{k} {v}" for k, v in (o.verifier or {}).items() if v) or ""
         status = o.status + (f" ({o.error})" if o.error else "")
-        lines.append(f"| {clean_text(o.title, 80)} | {clean_text(status, 200)} | [{doc}]({doc}) | {verifier} |")
+        lines.append(f"| {markdown_text(o.title, 80)} | {markdown_text(status, 200)} | [{doc}]({doc}) | {verifier} |")
     return "\n".join(lines) + "\n"
 
 

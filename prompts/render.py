@@ -64,8 +64,8 @@ class BusinessContext:
     growth_opportunities: str | None = None
     competitive_factors: str | None = None
 
-    def block(self) -> str:
-        """The BUSINESS CONTEXT section text."""
+    def block(self, fence: Fence) -> str:
+        """The BUSINESS CONTEXT section: each item fenced as untrusted (an MCP client or a context file supplies it)."""
         rows = (
             ("Company", self.company), ("Business model", self.business_model),
             ("Customer relationship duration", self.relationship_length),
@@ -73,7 +73,7 @@ class BusinessContext:
             ("Growth expansion opportunities", self.growth_opportunities),
             ("Competitive factors", self.competitive_factors),
         )
-        return "\n".join(f"- {name}: {clean_text(value, 400) if value else 'not provided'}" for name, value in rows)
+        return fence.wrap({name: value if value else "not provided" for name, value in rows}, limit=400)
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,25 @@ def fact_line(fact: Fact) -> str:
     return f"[F:{fact.id}] {clean_text(fact.label, 120)} = {fact.display}{suffix}" + (f" — customers wrote: {said}" if said else "")
 
 
+def population_text(filters: dict[str, Any]) -> str:
+    """The filters of a bundle as plain text ("segment=SMB, Mid-Market; plan=Pro"), values as written — no Python
+    repr, whose escapes would turn a zero-width or bidi character into visible backslash codes."""
+    parts = []
+    for key, value in filters.items():
+        values = value if isinstance(value, (list, tuple, set)) else [value]
+        parts.append(f"{key}={', '.join(str(v) for v in values)}")
+    return "; ".join(parts)
+
+
+def _facts_lines(bundle: FactBundle) -> list[str]:
+    """The fenced FACTS lines: the population (filter values from the data) first, then one line per fact."""
+    population = clean_text(population_text(bundle.filters), 300)
+    caveats = list(getattr(bundle, "caveats", ()) or ())
+    return (([f"population: {population}"] if population else []) + [fact_line(f) for f in bundle.facts]
+            + (["DATA CAVEATS (state each one wherever you use the facts it concerns):"] + [f"- {clean_text(c, 600)}" for c in caveats]
+               if caveats else []))
+
+
 def render_prompt(name: PromptName | str, bundle: FactBundle, context: BusinessContext | None = None,
                   language: Language | str = Language.EN, stage: str | None = None,
                   subject: dict[str, object] | None = None, fence: Fence | None = None) -> RenderedPrompt:
@@ -161,13 +180,12 @@ def render_prompt(name: PromptName | str, bundle: FactBundle, context: BusinessC
         return ", ".join(ids) if ids else "(no facts: write 'no data')"
 
     variables: dict[str, Any] = {
-        "company": clean_text(context.company, 120),
-        "context_block": context.block(),
+        "context_block": context.block(fence),
         "language_name": lang.display_name,
         "fence": fence,
         "bundle": bundle,
         "facts": bundle.facts,
-        "filters_text": clean_text(", ".join(f"{k}={v}" for k, v in bundle.filters.items()), 300),
+        "facts_block": fence.lines(_facts_lines(bundle)),
         "fact_line": fact_line,
         "clean": lambda text: clean_text(text, 600),
         "ids_for": ids_for,

@@ -74,7 +74,8 @@ def test_strict_plan_with_a_fabricated_answer_exits_1_and_writes_no_done_documen
     assert (out / "all.rejected.md").exists()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["totals"]["by_status"] == {"failed_verification": 1}
-    assert "failed_verification" in (out / "index.md").read_text(encoding="utf-8")
+    index = (out / "index.md").read_text(encoding="utf-8")
+    assert "[all.rejected.md](all.rejected.md)" in index and "failed\\_verification" in index  # Markdown-escaped status
 
 
 def test_strict_plan_with_a_grounded_answer_exits_0(store: Path, tmp_path: Path) -> None:

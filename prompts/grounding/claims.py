@@ -23,9 +23,19 @@ from enum import StrEnum
 from prompts.grounding.numbers import Number, Unit, find_numbers
 from prompts.grounding.subjects import Mention, SubjectIndex
 
-CITATION = re.compile(r"\[F:([A-Za-z0-9_.\-]+)\]")
-PROPOSAL = re.compile(r"\[proposal\]", re.I)
-_MARKER = re.compile(r"\[F:[A-Za-z0-9_.\-]+\]|\[proposal\]", re.I)
+# "[F:id]", and the variants models write: "[F: id]", "[F:a, F:b]", "[F:a; b]", "【F:id】".
+_MARKER = re.compile(r"[\[【]\s*F\s*:\s*[A-Za-z0-9_.\-]+(?:\s*[,;]\s*(?:F\s*:\s*)?[A-Za-z0-9_.\-]+)*\s*[\]】]|[\[【]\s*proposal\s*[\]】]", re.I)
+PROPOSAL = re.compile(r"[\[【]\s*proposal\s*[\]】]", re.I)
+_IDS = re.compile(r"(?:F\s*:\s*)?([A-Za-z0-9_.\-]+)")
+_TABLE_ID_CELL = re.compile(r"(?<=\|)\s*`?([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)`?\s*(?=\|)")
+
+
+def cited_ids(marker: str) -> tuple[str, ...]:
+    """The fact ids of one citation marker ("[F:a, F:b]" → ("a", "b")); () for [proposal]."""
+    if PROPOSAL.fullmatch(marker):
+        return ()
+    inner = re.sub(r"^[\[【]\s*F\s*:\s*|\s*[\]】]$", "", marker, flags=re.I)
+    return tuple(m.group(1).rstrip(".") for part in re.split(r"[,;]", inner) if (m := _IDS.fullmatch(part.strip())))
 
 
 class ClaimKind(StrEnum):
@@ -121,11 +131,18 @@ def mask_markers(sentence: str) -> str:
     return _MARKER.sub(lambda m: " " * len(m.group(0)), sentence)
 
 
-def _marker_groups(sentence: str) -> list[tuple[int, int, tuple[str, ...], bool]]:
-    """(start, end, cited ids, is_proposal) of each run of adjacent markers."""
+def _marker_groups(sentence: str, known: dict[str, str]) -> list[tuple[int, int, tuple[str, ...], bool]]:
+    """(start, end, cited ids, is_proposal) of each run of adjacent markers. In a Markdown table row without markers,
+    a cell that is exactly a fact id ("| `activation_rate` | 58.5% |", the layout the measurement prompt asks for)
+    cites that fact for the row."""
     groups: list[tuple[int, int, tuple[str, ...], bool]] = []
+    if sentence.lstrip().startswith("|") and not _MARKER.search(sentence):
+        for match in _TABLE_ID_CELL.finditer(sentence):
+            if match.group(1) in known:
+                groups.append((match.start(1), match.end(1), (match.group(1),), False))
+        return groups
     for match in _MARKER.finditer(sentence):
-        ids = tuple(CITATION.findall(match.group(0)))
+        ids = cited_ids(match.group(0))
         proposal = bool(PROPOSAL.fullmatch(match.group(0)))
         if groups and not sentence[groups[-1][1]:match.start()].strip():
             start, _end, old_ids, old_prop = groups[-1]
@@ -233,7 +250,7 @@ def sentence_claims(sentence: str, language: str, index: SubjectIndex, units: di
     mentions = index.mentions(masked)
     numbers = find_numbers(masked, language)
     structural = _structural_spans(masked, mentions)
-    groups = _marker_groups(sentence)
+    groups = _marker_groups(sentence, units)
     named = frozenset(fid for m in mentions for fid in m.fact_ids)
     claims: list[Claim] = []
     for number in numbers:

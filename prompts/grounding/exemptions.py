@@ -3,7 +3,8 @@
 Computed from the template files (``prompts/templates/*.md``) and the framework's stage texts
 (``prompts/framework.toml``) with every Jinja expression, statement and comment removed — never from a rendered
 prompt, so neither the facts nor untrusted labels (a segment called "Enterprise 0% churn") can exempt a number —
-and without the template's example claims (a number followed by a citation, like "64.2% [F:activation_rate]").
+and without the template's example claims (anything in `code` quotes, a number followed by a citation, like
+"64.2% [F:activation_rate]").
 The MCP tool and the plan pipeline use the same set, so they give the same verdicts.
 """
 
@@ -19,7 +20,7 @@ from prompts.grounding.numbers import Unit, find_numbers
 
 PROMPTS_DIR = Path(__file__).resolve().parents[1]
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
-_EXAMPLE_CLAIM = re.compile(r"[-−+]?\$?\d[\d,.]*\s?%?\s*\[F:[^\]]+\]")
+_EXAMPLE_CLAIM = re.compile(r"`[^`]*`|[-−+]?\$?\d[\d,.]*\s?%?\s*\[F:[^\]]+\]")  # code-quoted examples, cited numbers
 TIMELINE_BEFORE = re.compile(r"(?:next|over|within|in the first|first|for|during|by day|until day|ближайшие|в течение|за|первые|"
                              r"следующие|未来|之内|内|前)\s*$", re.I)
 

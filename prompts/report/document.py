@@ -27,7 +27,7 @@ from charts.locale import NumberFormat
 from lifecycle.facts import Fact, FactBundle
 from lifecycle.metrics.registry import registry
 from prompts.documents import facts_table
-from prompts.fence import clean_text
+from prompts.fence import clean_text, markdown_text
 from prompts.render import framework_stages
 from prompts.report import i18n
 from prompts.report.charts import ReportChart
@@ -191,9 +191,11 @@ def report_markdown(title: str, bundle: FactBundle, charts: list[ReportChart], c
     files = chart_files or {}
     scope = f"{t('as_of')} {bundle.as_of} · {t('period')} {bundle.period['start']} – {bundle.period['end']}"
     if bundle.filters:
-        scope += f" · {t('population')} " + clean_text(", ".join(f"{k}={v}" for k, v in bundle.filters.items()), 200)
-    parts = [f"# {clean_text(title, 200)}", "", f"> {scope}", "",
-             f"> {t('offline_note') if not strategy else 'Strategy written by `' + clean_text(model or 'a model', 80) + '` from these facts.'}", "",
+        from prompts.render import population_text
+
+        scope += f" · {t('population')} " + markdown_text(population_text(bundle.filters), 200)  # labels from the data: inert
+    parts = [f"# {markdown_text(title, 200)}", "", f"> {scope}", "",
+             f"> {t('offline_note') if not strategy else 'Strategy written by ' + markdown_text(model or 'a model', 80) + ' from these facts.'}", "",
              f"## {t('overview')}", "", f"| {t('metric')} | {t('value')} | {t('target')} | {t('status')} | {t('change')} | {t('n')} |",
              "|---|---|---|---|---|---|"]
     for tile in tiles(bundle, language, nf):
@@ -207,7 +209,7 @@ def report_markdown(title: str, bundle: FactBundle, charts: list[ReportChart], c
         if chart.section == "overview" and chart.key in files:
             parts += [f"![{chart.alt}]({files[chart.key]})", ""]
     if strategy:
-        parts += [f"## {t('strategy')}", "", strategy.strip(), ""]
+        parts += [f"## {t('strategy')}", "", strategy.strip().replace("<", "&lt;"), ""]  # model text: no raw HTML
     for section in sections(bundle, charts, language, currency):
         parts += [f"## {section.title}", ""]
         parts += [f"- {f.text}" for f in section.findings] + ([""] if section.findings else [])

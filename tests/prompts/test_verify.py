@@ -151,3 +151,14 @@ def test_a_cited_forecast_that_is_not_the_fact_is_an_unsupported_projection() ->
     report = verify_draft("MRR is $2,867,235 [F:mrr] and could reach $3,500,000 next year.", bundle())
     assert [c.status for c in report.claims] == [Verdict.VERIFIED, Verdict.UNSUPPORTED_PROJECTION]
     assert not report.ok and "3,500,000" in report.markdown()
+
+
+def test_citation_variants_models_write_are_read_as_citations() -> None:
+    assert statuses("Activation is 64.2% [F: activation_rate].") == [Verdict.VERIFIED]
+    assert statuses("GRR is 86.4% and NRR 137.1% [F:grr, F:nrr].") == [Verdict.VERIFIED, Verdict.VERIFIED]
+
+
+def test_a_fact_id_cell_cites_the_numbers_of_its_table_row() -> None:
+    """The measurement prompt asks for a table with a fact-id column: the id cites the row's value and band."""
+    assert statuses("| Activation rate | `activation_rate` | 64.2% | 60–80%+ | within |") == [Verdict.VERIFIED] * 3
+    assert statuses("| Activation rate | activation_rate | 61% | 60–80%+ | within |")[0] is Verdict.WRONG_VALUE
