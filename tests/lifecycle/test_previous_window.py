@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from lifecycle.filters import Window
+from lifecycle.scope import Window
 
 
 @pytest.mark.parametrize(("window", "previous"), [

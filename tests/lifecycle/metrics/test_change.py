@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle.filters import Window
 from lifecycle.metrics.change import metric_changes, previous_period
+from lifecycle.scope import Window
 from tests.builders import customers
 from tests.lifecycle.metrics.stores import open_at, quick_store
 
