@@ -46,8 +46,9 @@ def check_as_of(day: date) -> date:
 
 
 def latest_as_of(data: DataRange) -> date:
-    """The last day an as_of may take: ``GRACE_MONTHS_AFTER_DATA`` calendar months after the data's last day."""
-    return add_months(data.last, GRACE_MONTHS_AFTER_DATA)
+    """The last day an as_of may take: ``GRACE_MONTHS_AFTER_DATA`` calendar months after the last day the data records
+    (``DataRange.observed_until``: a later cancellation, ticket closing or payment counts)."""
+    return add_months(data.observed_until, GRACE_MONTHS_AFTER_DATA)
 
 
 def check_in_data(day: date, data: DataRange) -> date:

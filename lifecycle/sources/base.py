@@ -35,6 +35,10 @@ DEFAULT_TIME_LIMIT_S = 30.0
 # Tables whose time column may legitimately lie in the future (an invoice is due after it is issued).
 ACTIVITY_COLUMN = {"invoices": "issued_at"}
 
+# Later days a dataset records besides its time columns: a subscription cancelled, a ticket closed, an invoice paid.
+# They extend how far an as_of may reach (``DataRange.recorded_last``), not the default as_of.
+RECORDED_END_COLUMNS = {"subscriptions": ("end_date",), "tickets": ("closed_at",), "invoices": ("paid_at",)}
+
 
 @runtime_checkable
 class Connection(Protocol):
@@ -122,13 +126,21 @@ class DataSource(Protocol):
 
 @dataclass(frozen=True)
 class DataRange:
-    """The days a dataset covers: ``first`` .. ``last`` (both inclusive)."""
+    """The days a dataset covers: ``first`` .. ``last`` (both inclusive; ``last`` is the latest day of any table's time
+    column, the default as_of). ``recorded_last`` is the latest day the data records at all — ``last`` or a later
+    cancellation, ticket closing or payment day (``RECORDED_END_COLUMNS``)."""
 
     first: date
     last: date
+    recorded_last: date | None = None
+
+    @property
+    def observed_until(self) -> date:
+        """The latest day the data says anything about: ``max(last, recorded_last)``."""
+        return max(self.last, self.recorded_last or self.last)
 
     def describe(self) -> str:
-        return f"{self.first.isoformat()} to {self.last.isoformat()}"
+        return f"{self.first.isoformat()} to {self.observed_until.isoformat()}"
 
 
 def data_range(connection: Connection) -> DataRange:
@@ -147,8 +159,17 @@ def data_range(connection: Connection) -> DataRange:
                 lasts.append(high[:10])
     if not lasts:
         raise QueryError("the dataset has no dated rows yet: import customers first (`lifecycle import customers FILE`)")
+    recorded = [*lasts]
+    for name, columns in RECORDED_END_COLUMNS.items():
+        if connection.has_table(name):
+            for column in columns:
+                (high,) = connection.rows(f'SELECT MAX("{column}") FROM "{name}" '
+                                          f"WHERE \"{column}\" IS NOT NULL AND \"{column}\" <> ''")[0]
+                if isinstance(high, str) and high:
+                    recorded.append(high[:10])
     try:
-        return DataRange(date.fromisoformat(min(firsts)), date.fromisoformat(max(lasts)))
+        return DataRange(date.fromisoformat(min(firsts)), date.fromisoformat(max(lasts)),
+                         date.fromisoformat(max(recorded)))
     except ValueError as exc:
         raise QueryError(f"the dataset holds a malformed date ({exc}); run `lifecycle doctor` to find it") from None
 

@@ -143,6 +143,8 @@ def _band_matches(claim: Claim, fact: Fact) -> bool:
 def _suggestion(claim: Claim, facts: dict[str, Fact]) -> Fact | None:
     """The fact the sentence is about (matching value first), else None."""
     about = [facts[i] for i in sorted(claim.subject) if i in facts and facts[i].value is not None]
+    if claim.kind is not ClaimKind.CHANGE:  # "Churn is 12%" is about churn, not its change or its previous value
+        about = [f for f in about if _family(f.id) not in DERIVED_FAMILIES] or about
     for fact in about:
         if value_matches(claim, fact):
             return fact
@@ -155,6 +157,9 @@ def _any_fact_with_value(claim: Claim, facts: dict[str, Fact]) -> Fact | None:
         if value_matches(claim, fact):
             return fact
     return None
+
+
+DERIVED_FAMILIES = frozenset({"change", "previous", "gap"})  # lifecycle.facts.derived: named with their metric's words
 
 
 def _family(fact_id: str) -> str:

@@ -1,0 +1,69 @@
+"""One scope rule for CLI, MCP and plans: as_of defaults to the data's last day and must lie inside the data.
+
+Fixture (hand-written): customers sign up 2024-01-10 and 2024-02-20; one subscription starts 2024-02-20 and is
+cancelled 2024-05-31. The time columns run 2024-01-10 .. 2024-02-20 (the default as_of); the cancellation is the
+latest day the data records, so an as_of may reach one calendar month past it: 2024-06-30.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from lifecycle.errors import QueryError
+from lifecycle.filters import Filters
+from lifecycle.scope import Scope, Window
+from lifecycle.sources import open_source
+from tests.builders import customers, make_store
+
+TABLES = {
+    "customers": customers(("A", "2024-01-10"), ("B", "2024-02-20")),
+    "subscriptions": [{"subscription_id": "s1", "customer_id": "B", "start_date": "2024-02-20",
+                       "end_date": "2024-05-31", "mrr": 10.0}],
+}
+
+
+@pytest.fixture()
+def source(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return open_source(make_store(tmp_path / "scope.db", TABLES))
+
+
+def test_as_of_defaults_to_the_last_day_of_the_time_columns_and_says_so(source) -> None:  # type: ignore[no-untyped-def]
+    scope = Scope.resolve(source)
+    assert scope.as_of == date(2024, 2, 20) and scope.as_of_inferred is True
+    assert scope.window == Window(date(2023, 2, 21), date(2024, 2, 20))  # the 12 calendar months ending on as_of
+
+
+def test_a_cancellation_after_the_last_signup_extends_how_far_as_of_may_reach(source) -> None:  # type: ignore[no-untyped-def]
+    scope = Scope.resolve(source, date(2024, 6, 30), period_months=12)
+    assert scope.as_of == date(2024, 6, 30) and scope.as_of_inferred is False
+    assert scope.window == Window(date(2023, 7, 1), date(2024, 6, 30))
+
+
+@pytest.mark.parametrize(("day", "side"), [(date(2024, 1, 9), "before the data starts"),
+                                           (date(2024, 7, 1), "after the data ends"),
+                                           (date(2030, 1, 1), "after the data ends")])
+def test_an_as_of_outside_the_data_is_an_error_naming_the_range(source, day: date, side: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QueryError) as caught:
+        Scope.resolve(source, day)
+    message = caught.value.user_message
+    assert side in message and "2024-01-10 to 2024-05-31" in message and "2024-06-30" in message
+
+
+def test_filters_ride_along_unchanged(source) -> None:  # type: ignore[no-untyped-def]
+    chosen = Filters(plan=("Pro",))
+    assert Scope.resolve(source, filters=chosen).filters == chosen
+
+
+def test_the_cli_refuses_an_as_of_after_the_data_with_one_line(tmp_path: Path) -> None:
+    """The installed console script, as a user runs it: one Error line naming the range, no traceback."""
+    db = make_store(tmp_path / "cli.db", TABLES)
+    script = Path(sys.executable).parent / "lifecycle"
+    done = subprocess.run([str(script), "metrics", "--db", str(db), "--as-of", "2030-01-01"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode != 0 and "Traceback" not in done.stderr + done.stdout
+    assert "after the data ends" in done.stderr + done.stdout and "2024-01-10 to 2024-05-31" in done.stderr + done.stdout
