@@ -4,6 +4,8 @@ One model per module, each a small frozen dataclass returned by the module's ``f
 
 - :mod:`~lifecycle.clv.rfm`: (frequency, recency, T, monetary_value) from a transaction log, calibration/holdout.
 - :mod:`~lifecycle.clv.beta_geo`: BG/NBD (Fader, Hardie & Lee 2005), non-contractual purchases and drop-out.
+- :mod:`~lifecycle.clv.modified_beta_geo`: MBG/NBD (Batislam, Denizel & Filiztekin 2007), the BG/NBD in which a
+  one-time buyer can have dropped out too.
 - :mod:`~lifecycle.clv.pareto_nbd`: Pareto/NBD (Schmittlein, Morrison & Colombo 1987).
 - :mod:`~lifecycle.clv.gamma_gamma`: Gamma-Gamma spend per transaction (Fader, Hardie & Lee 2005b).
 - :mod:`~lifecycle.clv.shifted_beta_geometric`: sBG contract renewals (Fader & Hardie 2007, 2010).
@@ -19,7 +21,7 @@ One model per module, each a small frozen dataclass returned by the module's ``f
 Fits raise :class:`lifecycle.errors.ModelFitError` with advice when they do not converge. See docs/clv.md.
 """
 
-from lifecycle.clv import beta_geo, gamma_gamma, pareto_nbd, shifted_beta_geometric
+from lifecycle.clv import beta_geo, gamma_gamma, modified_beta_geo, pareto_nbd, shifted_beta_geometric
 from lifecycle.clv.beta_geo import BetaGeoModel, BetaGeoParams
 from lifecycle.clv.customer_value import (
     ClvSummary,
@@ -31,6 +33,7 @@ from lifecycle.clv.customer_value import (
 )
 from lifecycle.clv.gamma_gamma import GammaGammaModel, GammaGammaParams
 from lifecycle.clv.lifetime_value import customer_lifetime_value
+from lifecycle.clv.modified_beta_geo import ModifiedBetaGeoModel, ModifiedBetaGeoParams
 from lifecycle.clv.pareto_nbd import ParetoNBDModel, ParetoNBDParams
 from lifecycle.clv.retention_forecast import RetentionForecast, subscription_retention_forecast
 from lifecycle.clv.rfm import calibration_and_holdout, rfm_summary
@@ -43,6 +46,7 @@ from lifecycle.clv.subscription_value import (
 )
 
 fit_beta_geo = beta_geo.fit
+fit_modified_beta_geo = modified_beta_geo.fit
 fit_pareto_nbd = pareto_nbd.fit
 fit_gamma_gamma = gamma_gamma.fit
 fit_shifted_beta_geometric = shifted_beta_geometric.fit
@@ -56,6 +60,8 @@ __all__ = [
     "FitReport",
     "GammaGammaModel",
     "GammaGammaParams",
+    "ModifiedBetaGeoModel",
+    "ModifiedBetaGeoParams",
     "ParetoNBDModel",
     "ParetoNBDParams",
     "RetentionForecast",
@@ -66,6 +72,7 @@ __all__ = [
     "customer_lifetime_value",
     "fit_beta_geo",
     "fit_gamma_gamma",
+    "fit_modified_beta_geo",
     "fit_pareto_nbd",
     "fit_shifted_beta_geometric",
     "predict_customer_value",
