@@ -1,6 +1,9 @@
 """Benchmark: CLV model fit times on CDNOW and on 1M synthetic customers, next to the `lifetimes` package.
 
-Run: ``.venv/bin/python benchmarks/bench_clv.py`` (``--quick`` uses 100,000 synthetic customers). Writes
+Run: ``.venv/bin/python benchmarks/bench_clv.py`` (``--quick`` uses 100,000 synthetic customers; ``--models
+modified_beta_geo holdout_check`` runs only those rows). Also times the calibration/holdout check
+(``lifecycle.clv.holdout_check``: three models fitted on a calibration period and scored on the holdout) on the CDNOW
+and Online Retail transaction logs. Writes
 benchmarks/results/clv.json and prints a markdown table. `lifetimes` (0.11.3, not a project dependency) is timed in a
 subprocess, with the same data, if it imports; each of its 1M-customer fits gets a 180 s budget and is skipped, with
 the reason in the output, when a timed likelihood evaluation predicts it would run past that. The synthetic table
@@ -24,12 +27,16 @@ import numpy as np
 import pandas as pd
 import scipy
 
-from lifecycle.clv import beta_geo, gamma_gamma, pareto_nbd, shifted_beta_geometric
+from lifecycle.clv import beta_geo, gamma_gamma, modified_beta_geo, pareto_nbd, shifted_beta_geometric
 from lifecycle.clv.beta_geo import BetaGeoParams
+from lifecycle.clv.holdout_check import holdout_check
 from lifecycle.clv.rfm import rfm_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "cdnow"
+ONLINE_RETAIL = ROOT.parent / "shared" / "data" / "online_retail" / "online_retail_invoices.csv"
+FIT_MODELS = ("beta_geo", "modified_beta_geo", "pareto_nbd", "gamma_gamma")
+MODULES = {"beta_geo": beta_geo, "modified_beta_geo": modified_beta_geo, "pareto_nbd": pareto_nbd}
 RESULTS = ROOT / "benchmarks" / "results" / "clv.json"
 LIFETIMES_BUDGET_S = 180.0
 SEED = 20240601
@@ -43,13 +50,15 @@ warnings.simplefilter("ignore")
 import numpy as np
 data = np.load(sys.argv[1])
 model, mode = sys.argv[2], sys.argv[3]
-from lifetimes import BetaGeoFitter, ParetoNBDFitter, GammaGammaFitter
+from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter, GammaGammaFitter
 x, t_x, T, m = data["x"], data["t_x"], data["T"], data["m"]
 if model == "gamma_gamma":
     keep = x > 0
     fitter, args = GammaGammaFitter(), (x[keep], m[keep])
 elif model == "beta_geo":
     fitter, args = BetaGeoFitter(), (x, t_x, T)
+elif model == "modified_beta_geo":
+    fitter, args = ModifiedBetaGeoFitter(), (x, t_x, T)
 else:
     fitter, args = ParetoNBDFitter(), (x, t_x, T)
 if mode == "probe":  # one likelihood evaluation, to predict the fit time
@@ -57,7 +66,7 @@ if mode == "probe":  # one likelihood evaluation, to predict the fit time
     start = time.perf_counter()
     if model == "gamma_gamma":
         fitter._negative_log_likelihood(np.log([1.0, 1.0, 1.0]), args[0], args[1], np.ones(len(args[0])), 0.0)
-    elif model == "beta_geo":
+    elif model in ("beta_geo", "modified_beta_geo"):
         fitter._negative_log_likelihood(np.log([1.0, 1.0, 1.0, 1.0]), x, t_x, T, np.ones(len(x)), 0.0)
     else:
         fitter._negative_log_likelihood(np.array([1.0, 1.0, 1.0, 1.0]), x, t_x, T, np.ones(len(x)), 0.0)
@@ -70,27 +79,30 @@ else:
 
 # Likelihood evaluations (with gradient) lifetimes needs, measured on CDNOW and rounded up; Pareto/NBD uses
 # Nelder-Mead. Used only to predict whether a 1M-customer fit fits the time budget.
-LIFETIMES_EVALS = {"beta_geo": 60, "pareto_nbd": 400, "gamma_gamma": 40}
+LIFETIMES_EVALS = {"beta_geo": 60, "modified_beta_geo": 60, "pareto_nbd": 400, "gamma_gamma": 40}
 LIFETIMES_NAMES = {"alpha": "alpha", "r": "r", "a": "a", "b": "b", "s": "s", "beta": "beta", "p": "p", "q": "q", "v": "gamma"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100,000 synthetic customers instead of 1,000,000")
+    parser.add_argument("--models", nargs="+", choices=(*FIT_MODELS, "shifted_beta_geometric", "holdout_check"),
+                        help="only these rows (default: all)")
     args = parser.parse_args()
+    wanted = set(args.models or (*FIT_MODELS, "shifted_beta_geometric", "holdout_check"))
     n_synthetic = 100_000 if args.quick else 1_000_000
     lifetimes_version = _lifetimes_version()
     datasets = {"CDNOW (2,357)": _cdnow(), f"synthetic BG/NBD ({n_synthetic:,})": _synthetic(n_synthetic)}
     rows = []
     for label, data in datasets.items():
         big = len(data["x"]) > 100_000
-        for model in ("beta_geo", "pareto_nbd", "gamma_gamma"):
+        for model in (m for m in FIT_MODELS if m in wanted):
             ours = _time_ours(model, data)
             theirs = _time_lifetimes(model, data, big) if lifetimes_version else {"skipped": "lifetimes is not installed"}
             rows.append({"dataset": label, "model": model, "ours": ours, "lifetimes": theirs,
                          "distinct_rows": data["distinct_rows"] if model != "gamma_gamma" else None})
             print(f"  done {label} {model}", file=sys.stderr, flush=True)
-    for name, survivors in SBG_COHORTS.items():
+    for name, survivors in SBG_COHORTS.items() if "shifted_beta_geometric" in wanted else ():
         seconds = np.inf
         for _ in range(5):
             start = time.perf_counter()
@@ -107,7 +119,10 @@ def main() -> None:
         "synthetic": {"customers": n_synthetic, "seed": SEED, "truth": TRUTH.__dict__, "spend_truth": SPEND_TRUTH},
         "lifetimes_budget_s": LIFETIMES_BUDGET_S,
         "rows": rows,
+        "holdout_checks": _time_holdout_checks() if "holdout_check" in wanted else [],
     }
+    if args.models and RESULTS.exists():
+        report = _merged(json.loads(RESULTS.read_text()), report)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2))
     print(markdown_table(report))
@@ -132,6 +147,45 @@ def _synthetic(n: int) -> dict:
     return _with_counts(x, t_x, big_t, np.round(m, 2))
 
 
+def _merged(previous: dict, partial: dict) -> dict:
+    """A ``--models`` run folded into the results on file: its rows replace those of the same dataset and model, the
+    others are kept (each row keeps the date of the run that measured it in ``generated``)."""
+    for row in previous["rows"]:
+        row.setdefault("generated", previous["generated"])
+    for row in partial["rows"]:
+        row["generated"] = partial["generated"]
+    fresh = {(r["dataset"], r["model"]) for r in partial["rows"]}
+    rows = [r for r in previous["rows"] if (r["dataset"], r["model"]) not in fresh] + partial["rows"]
+    datasets = list(dict.fromkeys(r["dataset"] for r in previous["rows"] + partial["rows"]))
+    order = (*FIT_MODELS, "shifted_beta_geometric")
+    rows.sort(key=lambda r: (datasets.index(r["dataset"]), order.index(r["model"])))
+    checks = partial["holdout_checks"] or previous.get("holdout_checks", [])
+    return {**previous, "rows": rows, "holdout_checks": checks, "generated": partial["generated"],
+            "machine": partial["machine"]}
+
+
+def _time_holdout_checks() -> list[dict]:
+    """The holdout check on two real logs: CDNOW at the published split, Online Retail at the default split."""
+    raw = pd.read_csv(DATA / "CDNOW_sample.txt", sep=r"\s+", header=None, names=["master", "id", "date", "cds", "dollars"])
+    cdnow = pd.DataFrame({"customer_id": raw["id"], "timestamp": pd.to_datetime(raw["date"].astype(str), format="%Y%m%d")})
+    invoices = pd.read_csv(ONLINE_RETAIL)
+    retail = pd.DataFrame({"customer_id": invoices["CustomerID"], "timestamp": pd.to_datetime(invoices["InvoiceDate"])})
+    cases = [("CDNOW (2,357), calibration to 1997-09-30", cdnow, {"calibration_end": "1997-09-30", "observation_end": "1998-06-30"}),
+             ("Online Retail (4,338), default split", retail, {})]
+    out = []
+    for label, log, kwargs in cases:
+        seconds = np.inf
+        for _ in range(3):
+            start = time.perf_counter()
+            check = holdout_check(log, **kwargs)
+            seconds = min(seconds, time.perf_counter() - start)
+        out.append({"dataset": label, "seconds": seconds, "customers": check.customers, "chosen": check.chosen,
+                    "calibration_end": check.calibration_end.isoformat(), "actual": check.actual_total,
+                    "models": {m.model: {"total_error": m.total_error, "group_error": m.group_error,
+                                         "penalized": bool(m.fit and m.fit.penalized)} for m in check.models}})
+    return out
+
+
 def _with_counts(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, m: np.ndarray) -> dict:
     distinct = len(pd.DataFrame({"x": x, "t": t_x, "T": big_t}).drop_duplicates())
     return {"x": x.astype(float), "t_x": t_x, "T": big_t, "m": m, "distinct_rows": distinct}
@@ -145,7 +199,7 @@ def _time_ours(model: str, data: dict) -> dict:
         if model == "gamma_gamma":
             fitted = gamma_gamma.fit(data["x"], data["m"])
         else:
-            fitted = (beta_geo if model == "beta_geo" else pareto_nbd).fit(data["x"], data["t_x"], data["T"])
+            fitted = MODULES[model].fit(data["x"], data["t_x"], data["T"])
         seconds = min(seconds, time.perf_counter() - start)
     return {"seconds": seconds, "params": dict(fitted.params.__dict__), "log_likelihood": fitted.log_likelihood,
             "converged": fitted.converged}
@@ -211,6 +265,16 @@ def markdown_table(report: dict) -> str:
         distinct = f"{row['distinct_rows']:,}" if row["distinct_rows"] else "-"
         lines.append(f"| {row['dataset']} | {row['model']} | {distinct} | {ours['seconds']:.3f} | {their_time} | {speed} "
                      f"| {mine} | {other} | {diff_text} |")
+    checks = report.get("holdout_checks") or []
+    if checks:
+        lines += ["", "| holdout check | customers | calibration end | seconds | chosen | total error (BG / MBG / Pareto) | group error (BG / MBG / Pareto) |",
+                  "|---|---:|---|---:|---|---|---|"]
+        for c in checks:
+            models = [c["models"].get(m, {}) for m in ("bg_nbd", "mbg_nbd", "pareto_nbd")]
+            total = " / ".join("-" if m.get("total_error") is None else f"{m['total_error']:+.1%}" for m in models)
+            group = " / ".join("-" if m.get("group_error") is None else f"{m['group_error']:.1%}" for m in models)
+            lines.append(f"| {c['dataset']} | {c['customers']:,} | {c['calibration_end']} | {c['seconds']:.2f} | {c['chosen']} "
+                         f"| {total} | {group} |")
     return "\n".join(lines)
 
 
