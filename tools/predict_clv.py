@@ -63,11 +63,10 @@ from tools.text import MISSING, data_text, money, number, page_line, table
 NAME = "predict_clv"
 TITLE = "Customer lifetime value"
 DESCRIPTION = (
-    "Probabilistic CLV from orders (BG/NBD, MBG/NBD or Pareto/NBD, Gamma-Gamma spend): the fit, a holdout check of "
-    "the models on this data, a summary (total expected CLV, P(alive) quantiles, RFM segments) and customers by "
-    "expected CLV, or by P(alive) ascending (sort=p_alive); or one customer_id. Page with cursor=next_cursor. "
-    "model=auto picks the model the data support. model=sbg: subscriptions: retention forecast (sBG on signup "
-    "cohorts) and current subscribers by residual value, or renewal probability (sort=p_alive)."
+    "CLV. Orders: BG/NBD, MBG/NBD or Pareto/NBD (model=auto: the one a holdout check on this data picks) with "
+    "Gamma-Gamma spend: fit, check, summary, customers by expected CLV or P(alive) ascending (sort=p_alive), or one "
+    "customer_id; page with cursor=next_cursor. Subscriptions (model=sbg; auto without orders): sBG retention "
+    "forecast and subscribers by residual value or renewal probability."
 )
 ClvModel = Literal["auto", "bg_nbd", "mbg_nbd", "pareto_nbd", "sbg"]
 SBG_COHORT_MONTHS = COHORT_MONTHS
