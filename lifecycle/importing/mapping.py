@@ -47,6 +47,7 @@ Derived values (``function = ...``) are listed in ``lifecycle.importing.derive``
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -399,6 +400,7 @@ def resolve(mapping: Mapping, spec: TableSpec, headers: list[str]) -> Resolved:
     by_snake = {snake_case(h): h for h in reversed(headers) if h not in direct and h not in ignored}
     for column in canonical:
         if column not in columns and column in by_snake and by_snake[column] not in direct:
+            _check_unambiguous(column, spec, [h for h in headers if h not in direct and h not in ignored])
             columns[column] = by_snake[column]
             direct.add(by_snake[column])
             auto.append(column)
@@ -431,6 +433,18 @@ def _check_options_columns(mapping: Mapping, present: set[str], headers: list[st
     column = mapping.options.currency_column
     if column is not None and column not in present and not mapping.optional_sources:
         raise MappingError(f"{mapping.name}: currency_column = {column!r}, but the file has no such column; found: {', '.join(headers)}")
+
+
+def _check_unambiguous(column: str, spec: TableSpec, headers: list[str]) -> None:
+    """Refuse two headers that both name canonical ``column`` by automatic matching (``customer_id`` and
+    ``Customer ID``): keeping either one would silently drop the other's values."""
+    matching = [h for h in headers if snake_case(h) == column]
+    if len(matching) > 1:
+        shown = " and ".join(repr(h) for h in matching)
+        raise MappingError(
+            f"columns {shown} both match {spec.name}.{column}: say which one to use with --map mapping.toml "
+            f"([columns] {column} = {json.dumps(matching[0])}) and drop or ignore the other ([options] ignore)"
+        )
 
 
 def _choose(mapping: Mapping, column: str, source: Source, present: set[str], headers: list[str]) -> str | Derivation | None:
