@@ -214,16 +214,33 @@ def mapping_from_dict(data: dict[str, Any], name: str, base: Path | None = None)
     if unknown:
         raise MappingError(f"{name}: unknown section(s) {', '.join(sorted(unknown))}; expected [columns], [values.<column>], "
                            "[where], [line_items], [options]")
-    columns = {str(k): _source(name, str(k), v) for k, v in data.get("columns", {}).items()}
+    columns = {str(k): _source(name, str(k), v) for k, v in _section(name, data, "columns").items()}
     values = {}
-    for column, table in data.get("values", {}).items():
+    for column, table in _section(name, data, "values").items():
         if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
             raise MappingError(f"{name}: [values.{column}] must map export values to canonical values, as strings")
         values[str(column)] = {str(k): v for k, v in table.items()}
-    preset = data.get("preset", {})
-    return Mapping(name, columns, values, _options(name, data.get("options", {}), base), preset.get("table"),
+    preset = _section(name, data, "preset")
+    if not all(isinstance(preset.get(k, ""), str) for k in ("table", "description")):
+        raise MappingError(f"{name}: [preset] table and description must be text")
+    return Mapping(name, columns, values, _options(name, _section(name, data, "options"), base), preset.get("table"),
                    preset.get("description", ""), where=_where(name, data.get("where", {})),
                    line_items=_line_items(name, data.get("line_items")))
+
+
+def _section(name: str, data: dict[str, Any], key: str) -> dict[str, Any]:
+    """``data[key]`` when it is a TOML table (``{}`` when absent); ``MappingError`` for anything else."""
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise MappingError(f"{name}: [{key}] must be a table of settings, not {type(value).__name__} {value!r}")
+    return value
+
+
+def _strings(name: str, option: str, value: Any) -> tuple[str, ...]:
+    """A list-of-text option (``null_values``, ``ignore``) as a tuple; ``MappingError`` for anything else."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise MappingError(f"{name}: option {option} must be a list of texts, such as [\"N/A\", \"-\"]")
+    return tuple(value)
 
 
 def _source(name: str, column: str, value: Any) -> Source:
@@ -294,8 +311,14 @@ def _options(name: str, raw: dict[str, Any], base: Path | None = None) -> Mappin
     dayfirst = raw.get("dayfirst")
     if dayfirst is not None and not isinstance(dayfirst, bool):
         raise MappingError(f"{name}: option dayfirst must be true or false")
+    for option in ("delimiter", "encoding", "timezone"):
+        if raw.get(option) is not None and not isinstance(raw[option], str):
+            raise MappingError(f"{name}: option {option} must be text, not {raw[option]!r}")
+    date_formats = raw.get("date_formats", {})
+    if not isinstance(date_formats, dict):
+        raise MappingError(f"{name}: option date_formats must be a table of column = \"format\"")
     _check_timezone(name, raw.get("timezone"))
-    for fmt in [raw.get("date_format"), *dict(raw.get("date_formats", {})).values()]:
+    for fmt in [raw.get("date_format"), *date_formats.values()]:
         _check_date_format(name, fmt)
     delimiter = raw.get("delimiter")
     if delimiter is not None:
@@ -324,8 +347,8 @@ def _options(name: str, raw: dict[str, Any], base: Path | None = None) -> Mappin
         delimiter=raw.get("delimiter"),
         encoding=raw.get("encoding"),
         timezone=raw.get("timezone"),
-        null_values=tuple(raw.get("null_values", ())),
-        ignore=tuple(raw.get("ignore", ())),
+        null_values=_strings(name, "null_values", raw.get("null_values", [])),
+        ignore=_strings(name, "ignore", raw.get("ignore", [])),
         column_names=tuple(names),
         currency=currency,
         currency_column=raw.get("currency_column"),
