@@ -123,6 +123,26 @@ class HoldoutCheck:
         """The check of model ``name``."""
         return next(m for m in self.models if m.model == name)
 
+    def to_dict(self, tracking: bool = False) -> dict[str, Any]:
+        """Plain JSON-ready data (dates as ISO text), e.g. for a CLI's ``--json``; the weekly tracking series only
+        when asked for (one value per week and model)."""
+        out: dict[str, Any] = {
+            "first_purchase": self.first_purchase.isoformat(), "calibration_end": self.calibration_end.isoformat(),
+            "holdout_end": self.holdout_end.isoformat(), "split": self.split, "time_unit": self.time_unit,
+            "calibration_length": self.calibration_length, "holdout_length": self.holdout_length,
+            "customers": self.customers, "repeat_buyers": self.repeat_buyers, "actual_total": self.actual_total,
+            "groups": [{"label": g.label, "customers": g.customers, "actual": g.actual, "predicted": dict(g.predicted)}
+                       for g in self.groups],
+            "models": [{"model": m.model, "fit": m.fit.to_dict() if m.fit else None, "failure": m.failure,
+                        "predicted_total": m.predicted_total, "total_error": m.total_error, "group_error": m.group_error}
+                       for m in self.models],
+            "chosen": self.chosen, "reason": self.reason,
+        }
+        if tracking:
+            out["tracking"] = {"days": [d.isoformat() for d in self.tracking_days], "actual": list(self.tracking_actual),
+                               **{m.model: list(m.tracking) for m in self.models if m.tracking}}
+        return out
+
 
 def holdout_check(
     transactions: pd.DataFrame,

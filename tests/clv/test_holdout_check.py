@@ -15,6 +15,7 @@ Golden values come from outside the code under test:
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import numpy as np
@@ -99,6 +100,14 @@ def test_the_choice_is_the_smallest_frequency_group_error_and_says_why(cdnow_che
     assert cdnow_check.chosen == min(errors, key=errors.__getitem__) == "bg_nbd"  # type: ignore[arg-type]
     assert "BG/NBD predicts this holdout best" in cdnow_check.reason and "12.1%" in cdnow_check.reason
     assert "MBG/NBD 16.2%" in cdnow_check.reason and "1,882 actual holdout purchases" in cdnow_check.reason
+
+
+def test_the_check_serialises_to_json_with_the_same_numbers(cdnow_check: HoldoutCheck) -> None:
+    data = json.loads(json.dumps(cdnow_check.to_dict(tracking=True)))
+    assert (data["calibration_end"], data["chosen"], data["actual_total"]) == ("1997-09-30", "bg_nbd", 1882)
+    assert [g["customers"] for g in data["groups"]] == [g.customers for g in cdnow_check.groups]
+    assert data["models"][0]["fit"]["model"] == "bg_nbd" and len(data["tracking"]["bg_nbd"]) == len(data["tracking"]["days"]) == 78
+    assert "tracking" not in cdnow_check.to_dict()
 
 
 def test_without_a_calibration_end_the_last_third_of_the_span_is_held_out(cdnow_transactions: pd.DataFrame) -> None:
