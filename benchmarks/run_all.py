@@ -14,7 +14,8 @@ Steps, in order (a script that is not present is skipped; a failing one is repor
 - ``backtest``: ``bench_backtest.py`` (the at-risk list against churn in the next 90 days);
 - ``scale``: ``bench_scale.py`` with its default sizes (snapshot and per-call latency at 10k/100k/1M customers);
 - ``real_data``: ``bench_real_data.py`` (public clickstreams and a transaction log from PyPI packages, imported through
-  the documented mappings: stage spread, health bands, metrics that are None and why, confident zeros).
+  the documented mappings: stage spread, health bands, metrics that are None and why, confident zeros);
+- ``load``: ``bench_load.py`` (20 MCP clients × 25 mixed calls against ``lifecycle serve --http`` on the demo).
 
 Every number in docs/benchmarks.md is read from the JSON files, so this one command reproduces the page.
 """
@@ -56,6 +57,7 @@ STEPS = (
     Step("backtest", "bench_backtest.py", ("--db", "{db}"), result="backtest.json"),
     Step("scale", "bench_scale.py", ("--db", "{db}"), result="scale.json"),
     Step("real_data", "bench_real_data.py", result="real_data.json"),
+    Step("load", "bench_load.py", ("--db", "{db}", "--no-docs"), result="load.json"),
 )
 
 
@@ -163,6 +165,12 @@ def real_data_section(data: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def load_section(data: dict[str, Any]) -> str:
+    import bench_load
+
+    return bench_load.markdown(data)
+
+
 SECTIONS: tuple[tuple[str, str, str, Callable[[dict[str, Any]], str], str], ...] = (
     ("demo", "Demo dataset build", "demo.json", demo_section, "run_all.py --only demo"),
     ("import", "Import throughput", "import.json", import_section, "bench_import.py"),
@@ -171,6 +179,7 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict[str, Any]], str], str], ...]
     ("backtest", "At-risk back-test (demo data)", "backtest.json", backtest_section, "bench_backtest.py"),
     ("scale", "Scale: snapshot build and per-call latency", "scale.json", scale_section, "bench_scale.py"),
     ("real_data", "Real data: what a new user is told", "real_data.json", real_data_section, "bench_real_data.py"),
+    ("load", "Serving under load (HTTP, concurrent clients)", "load.json", load_section, "bench_load.py"),
 )
 
 NOTES = {
@@ -184,8 +193,12 @@ NOTES = {
                  "`--derive-customers`); sources and licences are in the script's docstring.",
     "demo": "Deterministic: the same bytes every build (2,022 customers, 2024-01-01 … 2025-12-31).",
     "import": "1M product-event rows through `lifecycle.importing.import_file`; see docs/importing.md.",
-    "clv": "Fit times of our BG/NBD, Pareto/NBD, Gamma-Gamma and sBG next to `lifetimes` (not a dependency); "
-           "`--quick` uses 100,000 synthetic customers, the full run 1,000,000. See docs/clv.md.",
+    "clv": "Fit times of our BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma and sBG next to `lifetimes` (not a dependency), "
+           "and the calibration/holdout check (three models fitted on a calibration period and scored on the holdout) on "
+           "two real logs; `--quick` uses 100,000 synthetic customers, the full run 1,000,000. Rows measured by a "
+           "`--models` run carry their own date in clv.json (`generated`): the MBG/NBD rows and the holdout check were "
+           "measured on 2026-12-06 with a load average of 10-20 from other jobs, the other rows on 2026-11-23. See "
+           "docs/clv.md.",
     "engine": "Best-of-N wall time on synthetic snapshots (no database): health scoring, explanation, at-risk ranking.",
     "backtest": "A measurement on one simulated data set, not a tuned test: nothing in the health profile was fitted "
                 "to these labels. Priority ranks *value at stake*, not churn probability: high-MRR accounts churn less "
@@ -199,6 +212,11 @@ NOTES = {
              "events also make more customers look inactive, which is why almost every live customer is listed at risk "
              "at 1M. Per-call latencies read the cached (Parquet) snapshot, best of 3; a tool call pays the cached load "
              "plus its step, and the at-risk page needs the health table first.",
+    "load": "`lifecycle serve --http` on the demo (loopback); 20 concurrent MCP clients (the real streamable-HTTP client, "
+            "one session each) make 25 calls each from a fixed mix of the analytical tools over three as_of days, so "
+            "calls are a mix of cold and warm. Latency is per call, client side, queueing included. RSS is the server "
+            "process's resident memory (/proc): after start, after one warm-up call (before the burst), its peak during "
+            "the burst, right after it, and after a minute idle.",
 }
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle.errors import ConfigError
+from lifecycle.importing.limits import ReadLimits
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class EngineConfig:
     targets: tuple[tuple[str, TargetOverride], ...] = ()
     small_sample: int = 30
     small_events: int = 10
+    import_limits: ReadLimits = field(default_factory=ReadLimits)  # [import]: read limits of `lifecycle import`
 
     def target_override(self, metric_id: str) -> TargetOverride | None:
         """The company's own target band for ``metric_id``, if configured."""
@@ -107,7 +109,9 @@ class EngineConfig:
         model or health profile it names by file path (editing such a file gives a new id, so no cache serves
         results computed with the old rules)."""
         files = {value: _file_digest(value) for value in (self.models.stages, self.models.health)}
-        payload = json.dumps({"config": asdict(self), "files": files}, sort_keys=True, default=list)
+        settings = asdict(self)
+        settings.pop("import_limits")  # how imports read files changes no computed number
+        payload = json.dumps({"config": settings, "files": files}, sort_keys=True, default=list)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -147,6 +151,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("targets.<metric_id>", None, "Override a metric's target band: low/high in the metric's unit (ratios as fractions)."),
     Setting("small_sample", 30, "Results resting on fewer units than this are flagged as small samples (e.g. NRR from fewer accounts)."),
     Setting("small_events", 10, "Rates whose numerator counts fewer events than this are flagged as small samples (e.g. logo churn, and LTV through it, from fewer churn events)."),
+    Setting("import.max_bytes", ReadLimits.max_bytes, "`lifecycle import`: largest file read, in bytes (1 GiB; `--max-bytes`)."),
+    Setting("import.max_decompressed_bytes", ReadLimits.max_decompressed_bytes,
+            "`lifecycle import`: largest decompressed size of a `.gz` file or of Parquet data, in bytes (1 GiB; `--max-decompressed`)."),
+    Setting("import.max_columns", ReadLimits.max_columns, "`lifecycle import`: most columns in one file (`--max-columns`)."),
+    Setting("import.max_depth", ReadLimits.max_depth, "`lifecycle import`: deepest nesting of JSON objects/arrays or Parquet columns (`--max-depth`)."),
+    Setting("import.max_field_chars", ReadLimits.max_field_chars, "`lifecycle import`: longest value in one field, in characters (1 MiB; `--max-field`)."),
 )
 
 
@@ -178,7 +188,11 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> EngineConfi
                 "activity": ActivityConfig, "conversion": ConversionConfig}
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
-        if key in sections:
+        if key == "import":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [import] must be a table")
+            kwargs["import_limits"] = _build(ReadLimits, value, f"{where}.import")
+        elif key in sections:
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [{key}] must be a table")
             kwargs[key] = _build(sections[key], value, f"{where}.{key}")
@@ -192,7 +206,7 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> EngineConfi
                 raise ConfigError(f"{where}.{key}: expected a whole number >= 0, got {value!r}")
             kwargs[key] = value
         else:
-            raise ConfigError(f"{where}: unknown section [{key}]; known: {', '.join(sections)}, targets, small_sample, small_events")
+            raise ConfigError(f"{where}: unknown section [{key}]; known: {', '.join(sections)}, targets, small_sample, small_events, import")
     config = EngineConfig(**kwargs)
     if config.activity.churn_after_days < 1 or config.conversion.within_days < 0:
         raise ConfigError(f"{where}: activity.churn_after_days must be ≥ 1 and conversion.within_days ≥ 0")

@@ -1,6 +1,7 @@
 """The `lifecycle` command: a thin layer over the library (every command can also be scripted from Python).
 
-Each command lives in its own module under ``server/commands/`` and registers itself on ``app``. Errors from
+Each command lives in its own module under ``server/commands/`` and registers itself on ``app``; a module is
+imported only when its command runs, so ``lifecycle --help`` starts without the engine. Errors from
 the library (``LifecycleError``) become one ``Error: …`` line on stderr and exit code 1 — never a traceback.
 Exit codes: 0 success; 1 a library error or a failed run (``plan`` with a document that failed verification under
 ``--strict`` or an error); 2 a usage error (unknown option, bad value); 130 interrupted.
@@ -15,17 +16,7 @@ from rich.markup import escape
 
 from lifecycle.errors import LifecycleError
 
-# One module per command, each registering itself on the root app when imported.
-from server.commands import (  # noqa: F401
-    config_cmd,
-    demo_cmd,
-    doctor_cmd,
-    import_cmd,
-    metrics_cmd,
-    plan_cmd,
-    schema_cmd,
-    serve_cmd,
-)
+# One module per command (server/commands/<name>_cmd.py), imported when its command runs (server.commands.root).
 from server.commands.root import app, err_console
 
 __all__ = ["app", "main"]

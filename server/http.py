@@ -64,13 +64,25 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+MIN_TOKEN_CHARS = 16  # a guessable token is no guard: 16 URL-safe characters carry 96 bits of randomness
+_MAKE_TOKEN = (f"e.g. `export {TOKEN_ENV}=$(python -c 'import secrets; print(secrets.token_urlsafe(32))')`")
+
+
 def check_exposure(settings: HttpSettings) -> None:
-    """Refuse to listen beyond loopback without a bearer token (``ConfigError`` with the fix)."""
-    if not is_loopback(settings.host) and not settings.token:
+    """Refuse to listen beyond loopback without a bearer token, or with one shorter than ``MIN_TOKEN_CHARS``
+    (``ConfigError`` with the fix)."""
+    if is_loopback(settings.host):
+        return
+    if not settings.token:
         raise ConfigError(
             f"refusing to listen on {settings.host} without a token: anyone who can reach this port could read "
-            f"the dataset. Set {TOKEN_ENV} to a long random secret (e.g. `export {TOKEN_ENV}=$(python -c "
-            "'import secrets; print(secrets.token_urlsafe(32))')`), or bind to 127.0.0.1"
+            f"the dataset. Set {TOKEN_ENV} to a long random secret ({_MAKE_TOKEN}), or bind to 127.0.0.1"
+        )
+    if len(settings.token) < MIN_TOKEN_CHARS:
+        raise ConfigError(
+            f"refusing to listen on {settings.host} with a {len(settings.token)}-character token: anyone who can reach "
+            f"this port could guess it. Set {TOKEN_ENV} to a random secret of at least {MIN_TOKEN_CHARS} characters "
+            f"({_MAKE_TOKEN}), or bind to 127.0.0.1"
         )
 
 

@@ -1,9 +1,12 @@
 """The ``predict_clv`` tool: probabilistic customer lifetime value and retention.
 
-Order-based data (``model`` bg_nbd or pareto_nbd): ``lifecycle.clv.customer_value.predict_customer_value`` on the
-scope's kept orders to as_of (BG/NBD or Pareto/NBD for purchases and drop-out, Gamma-Gamma for spend), presented
-three ways: the fit reports, the population summary (``summarize_customer_value``) and the customers in list order
-(``rank_customer_value``, paged with a cursor bound to the query), or one customer's row.
+Order-based data (``model`` auto, bg_nbd, mbg_nbd or pareto_nbd): ``lifecycle.clv.customer_value.predict_customer_value``
+on the scope's kept orders to as_of (BG/NBD, MBG/NBD or Pareto/NBD for purchases and drop-out, Gamma-Gamma for
+spend), presented as the fit reports, why that model (``model_choice``), the calibration/holdout check by
+calibration frequency (``check``, ``lifecycle.clv.holdout_check``), warnings, the population summary
+(``summarize_customer_value``) and the customers in list order (``rank_customer_value``, paged with a cursor bound
+to the query), or one customer's row. ``model`` auto (the default) lets the holdout check choose the order model;
+on data without orders but with subscriptions it is sbg.
 
 Subscription data (``model`` sbg): ``lifecycle.clv.retention_forecast.subscription_retention_forecast`` on the
 signup cohorts of the ``SBG_COHORT_MONTHS`` months ending on as_of: the sBG fit and the projected retention
@@ -36,11 +39,13 @@ from lifecycle.clv.customer_value import (
     ClvOrder,
     ClvTable,
     FitReport,
-    TransactionModelName,
+    ModelChoice,
     predict_customer_value,
     rank_customer_value,
     summarize_customer_value,
 )
+from lifecycle.clv.holdout_check import HoldoutCheck
+from lifecycle.clv.order_models import MODEL_LABELS
 from lifecycle.clv.retention_forecast import COHORT_MONTHS
 from lifecycle.clv.subscription_value import (
     SUBSCRIBER_ORDERS,
@@ -59,12 +64,12 @@ from tools.text import MISSING, data_text, money, number, page_line, table
 NAME = "predict_clv"
 TITLE = "Customer lifetime value"
 DESCRIPTION = (
-    "Probabilistic CLV from orders (BG/NBD or Pareto/NBD, Gamma-Gamma spend): the fit, a summary (total expected "
-    "CLV, P(alive) quantiles, RFM segments) and customers by expected CLV, or by P(alive) ascending (sort=p_alive); "
-    "or one customer_id. Page with cursor=next_cursor. model=sbg: subscriptions: retention forecast (sBG on "
-    "signup cohorts) and current subscribers by residual value, or renewal probability (sort=p_alive)."
+    "CLV. Orders: BG/NBD, MBG/NBD or Pareto/NBD (model=auto: the one a holdout check on this data picks) with "
+    "Gamma-Gamma spend: fit, check, summary, customers by expected CLV or P(alive) ascending (sort=p_alive), or one "
+    "customer_id; page with cursor=next_cursor. Subscriptions (model=sbg; auto without orders): sBG retention "
+    "forecast and subscribers by residual value or renewal probability."
 )
-ClvModel = Literal["bg_nbd", "pareto_nbd", "sbg"]
+ClvModel = Literal["auto", "bg_nbd", "mbg_nbd", "pareto_nbd", "sbg"]
 SBG_COHORT_MONTHS = COHORT_MONTHS
 """model=sbg fits the signup cohorts of the 36 months ending on as_of (``retention_forecast.COHORT_MONTHS``)."""
 WRONG_QUERY = ("this cursor belongs to a different predict_clv query (other filters, model, horizon, discount rate or "
@@ -105,6 +110,30 @@ class ClvSummaryOut(BaseModel):
     segments: list[SegmentOut] = Field(description="Customers and expected CLV per RFM segment.")
 
 
+class GroupOut(BaseModel):
+    frequency: str
+    customers: int
+    actual: float
+    predicted: dict[str, float | None]
+
+
+class ModelCheckOut(BaseModel):
+    model: str
+    total_error: float | None = Field(description="(predicted - actual) / actual.")
+    group_error: float | None = Field(description="Share of actual purchases misplaced across groups.")
+    failure: str | None
+
+
+class HoldoutOut(BaseModel):
+    calibration_end: str
+    holdout_weeks: float
+    customers: int
+    actual: int = Field(description="Their holdout purchases.")
+    groups: list[GroupOut] = Field(description="Mean holdout purchases by calibration frequency.")
+    models: list[ModelCheckOut]
+    chosen: str | None
+
+
 class ClvCustomer(BaseModel):
     rank: int = Field(description="Position in the sort order.")
     customer_id: str
@@ -113,6 +142,7 @@ class ClvCustomer(BaseModel):
     T: float = Field(description="Weeks from first purchase to as_of.")
     monetary_value: float = Field(description="Mean repeat purchase-day value.")
     p_alive: float | None
+    p_alive_note: str | None
     expected_purchases: float | None = Field(description="Over the horizon.")
     expected_avg_value: float | None = Field(description="Expected spend per purchase.")
     clv: float | None = Field(description="Discounted expected value over the horizon.")
@@ -145,6 +175,9 @@ class PredictClvResult(BaseModel):
     horizon_months: int
     discount_rate_annual: float
     fit: FitOut
+    model_choice: str | None
+    check: HoldoutOut | None
+    warnings: list[str]
     spend: FitOut | None
     spend_note: str | None
     summary: ClvSummaryOut | None
@@ -165,11 +198,29 @@ def fit_out(report: FitReport) -> FitOut:
                   penalized=report.penalized, note=report.note)
 
 
+def check_out(check: HoldoutCheck) -> HoldoutOut:
+    """The holdout check rounded for presentation (purchases to 4 decimals, errors to 4)."""
+    return HoldoutOut(
+        calibration_end=check.calibration_end.isoformat(), holdout_weeks=round(check.holdout_length, 4),
+        customers=check.customers, actual=check.actual_total,
+        groups=[GroupOut(frequency=g.label, customers=g.customers, actual=round(g.actual, 4),
+                         predicted={m: _dec(v, 4) for m, v in g.predicted.items()}) for g in check.groups],
+        models=[ModelCheckOut(model=m.model, total_error=_dec(m.total_error, 4), group_error=_dec(m.group_error, 4),
+                              failure=m.failure) for m in check.models],
+        chosen=check.chosen,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value is pd.NA else str(value)
+
+
 def customer_out(rank: int, customer_id: str, row: pd.Series) -> ClvCustomer:
     segment = row["rfm_segment"]
     return ClvCustomer(
         rank=rank, customer_id=str(customer_id), frequency=int(row["frequency"]), recency=round(float(row["recency"]), 4),
         T=round(float(row["T"]), 4), monetary_value=round(float(row["monetary_value"]), 2), p_alive=_dec(row["p_alive"], 4),
+        p_alive_note=_text(row["p_alive_note"]),
         expected_purchases=_dec(row["expected_purchases"], 4), expected_avg_value=_dec(row["expected_avg_value"], 2),
         clv=_dec(row["clv"], 2), rfm_segment=None if segment is None or segment is pd.NA else str(segment),
     )
@@ -185,12 +236,12 @@ def summary_out(table: ClvTable) -> ClvSummaryOut:
     )
 
 
-def clv_table(work: Work, scope: Scope, model: TransactionModelName, horizon_months: int,
+def clv_table(work: Work, scope: Scope, model: ModelChoice, horizon_months: int,
               discount_rate_annual: float) -> ClvTable:
     """``predict_customer_value`` of the scope's orders (memoised per database file and arguments)."""
     def compute() -> ClvTable:
         dataset = work.dataset(scope.as_of, scope.filters)
-        work.step(0, 1, f"fitting {model} and gamma_gamma")
+        work.step(0, 1, "checking the order models on a holdout, fitting them and gamma_gamma")
         return predict_customer_value(dataset, horizon_months, discount_rate_annual, model)
 
     return memo(work, "clv", (scope.key(), model, horizon_months, discount_rate_annual), compute)
@@ -221,7 +272,8 @@ def subscriber_out(rank: int, customer_id: str, row: pd.Series) -> SubscriberOut
 
 
 def retention_result(work: Work, scope: Scope, horizon_months: int, discount_rate_annual: float,
-                     customer_id: str | None, sort: ClvOrder, limit: int, cursor: str | None) -> PredictClvResult:
+                     customer_id: str | None, sort: ClvOrder, limit: int, cursor: str | None,
+                     choice: str | None = None) -> PredictClvResult:
     """model=sbg: the retention forecast, plus the current subscribers' page or one subscriber's row."""
     digest = paging.query_digest({"filters": scope.filters.to_dict(), "model": "sbg", "horizon_months": horizon_months,
                                   "discount_rate_annual": discount_rate_annual, "order": SUBSCRIBER_ORDERS[sort]})
@@ -239,8 +291,9 @@ def retention_result(work: Work, scope: Scope, horizon_months: int, discount_rat
                              total_residual_value=round(table.total_residual_value, 2))
     common: dict[str, Any] = {
         "scope": ScopeOut.of(scope), "horizon_months": horizon_months, "discount_rate_annual": discount_rate_annual,
-        "fit": fit_out(forecast.fit), "spend": None, "spend_note": None, "summary": None, "retention": retention,
-        "total": len(ranked), "order": SUBSCRIBER_ORDERS[sort], "limit": limit,
+        "fit": fit_out(forecast.fit), "model_choice": choice, "check": None, "warnings": [], "spend": None,
+        "spend_note": None, "summary": None, "retention": retention, "total": len(ranked),
+        "order": SUBSCRIBER_ORDERS[sort], "limit": limit,
     }
     if customer_id:
         if customer_id not in ranked.index:
@@ -258,6 +311,10 @@ def retention_result(work: Work, scope: Scope, horizon_months: int, discount_rat
                             next_cursor=paging.encode_cursor(end, digest) if end < len(ranked) else None, items=items)
 
 
+SUBSCRIPTIONS_CHOICE = ("sbg: the data have subscriptions and no orders, so the sBG on signup cohorts values them "
+                        "(the order models need purchases)")
+
+
 def predict(work: Work, scope: Scope, *, model: ClvModel, horizon_months: int,
             discount_rate_annual: float, customer_id: str | None, sort: ClvOrder, limit: int,
             cursor: str | None) -> PredictClvResult:
@@ -272,7 +329,8 @@ def predict(work: Work, scope: Scope, *, model: ClvModel, horizon_months: int,
     ranked = rank_customer_value(table, sort)
     common: dict[str, Any] = {
         "scope": ScopeOut.of(scope), "horizon_months": horizon_months, "discount_rate_annual": discount_rate_annual,
-        "fit": fit_out(table.transactions), "spend": fit_out(table.spend) if table.spend else None,
+        "fit": fit_out(table.transactions), "model_choice": table.model_choice, "warnings": list(table.warnings),
+        "spend": fit_out(table.spend) if table.spend else None,
         "spend_note": table.spend_note, "total": len(ranked), "order": CLV_ORDERS[sort],
     }
     if customer_id:
@@ -280,12 +338,14 @@ def predict(work: Work, scope: Scope, *, model: ClvModel, horizon_months: int,
             raise QueryError(f"customer {customer_id!r} has no purchases on or before {scope.as_of} in this scope, so "
                              "there is no CLV to predict. Call without customer_id to list the customers modelled.")
         rank = int(ranked.index.get_loc(customer_id)) + 1
-        return PredictClvResult(**common, summary=None, customer=customer_out(rank, customer_id, ranked.loc[customer_id]),
-                                retention=None, offset=0, limit=limit, next_cursor=None, items=[])
+        return PredictClvResult(**common, check=None, summary=None,
+                                customer=customer_out(rank, customer_id, ranked.loc[customer_id]), retention=None,
+                                offset=0, limit=limit, next_cursor=None, items=[])
     page = ranked.iloc[offset: offset + limit]
     end = offset + len(page)
     items = [customer_out(offset + i + 1, str(cid), row) for i, (cid, row) in enumerate(page.iterrows())]
-    return PredictClvResult(**common, summary=summary_out(table), customer=None, retention=None, offset=offset, limit=limit,
+    return PredictClvResult(**common, check=check_out(table.check) if table.check else None, summary=summary_out(table),
+                            customer=None, retention=None, offset=offset, limit=limit,
                             next_cursor=paging.encode_cursor(end, digest) if end < len(ranked) else None, items=items)
 
 
@@ -319,6 +379,11 @@ def summary_text(result: PredictClvResult, currency: str = "USD") -> str:
         lines.append(f"{s.customers} customers, total expected CLV {m(s.total_clv)}; P(alive) {quantiles}; "
                      f"{s.likely_lapsed} below {LIKELY_LAPSED_BELOW}.")
         lines.append("RFM segments: " + "; ".join(f"{g.segment} {g.customers} customers, CLV {m(g.clv)}" for g in s.segments))
+    if result.model_choice:
+        lines.append(f"Model: {data_text(result.model_choice, 400)}.")
+    if result.check is not None:
+        lines += check_lines(result.check)
+    lines += [f"Warning: {w}" for w in result.warnings]
     if isinstance(result.customer, SubscriberOut) or isinstance(result.customer, ClvCustomer):
         rows = [result.customer]
         lines.append(f"Customer {result.customer.customer_id} (rank {result.customer.rank} of {result.total}):")
@@ -337,9 +402,28 @@ def summary_text(result: PredictClvResult, currency: str = "USD") -> str:
                        ((c.rank, c.customer_id, c.frequency, number(c.recency, 1), number(c.T, 1), m(c.monetary_value),
                          number(c.p_alive, 3), number(c.expected_purchases), m(c.expected_avg_value), m(c.clv),
                          c.rfm_segment or MISSING) for c in buyers))
+        notes = sorted({c.p_alive_note for c in buyers if c.p_alive_note})
+        if notes:
+            lines.append(f"P(alive) 1.000 of customers without repeat purchases: {data_text(notes[0].split(';')[0], 200)} "
+                         "(p_alive_note; the MBG/NBD's value per row).")
     if result.customer is None:
         lines.append(page_line("customers", result.offset, len(result.items), result.total, result.next_cursor))
     return "\n".join(lines)
+
+
+def check_lines(check: HoldoutOut) -> list[str]:
+    """The holdout check: the split, each model's errors, and the frequency groups as a table."""
+    models = "; ".join(f"{MODEL_LABELS.get(c.model, c.model)} " + (
+        f"total {c.total_error * 100:+.1f}%, misplaced {c.group_error * 100:.1f}%"
+        if c.total_error is not None and c.group_error is not None else f"not fitted ({data_text(c.failure or '', 120)})")
+        for c in check.models)
+    names = [c.model for c in check.models]
+    return [f"Holdout check (fitted to {check.calibration_end}, {number(check.holdout_weeks, 1)}-week holdout, "
+            f"{check.customers} customers, {check.actual} actual purchases): {models}. Mean holdout purchases by "
+            "calibration purchases:",
+            *table(("calibration purchases", "customers", "actual", *(MODEL_LABELS.get(n, n) for n in names)),
+                   ((g.frequency, g.customers, number(g.actual, 2), *(number(g.predicted.get(n), 2) for n in names))
+                    for g in check.groups))]
 
 
 def register(server: MCPServer, ctx: ToolContext) -> None:
@@ -349,7 +433,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         customer_id: Annotated[CustomerId | None, Field(description="One customer; omit for the list.")] = None,
         as_of: AsOf = None,
         filters: FiltersArg = None,
-        model: ClvModel = "bg_nbd",
+        model: ClvModel = "auto",
         horizon_months: Annotated[int, Field(ge=1, le=60)] = DEFAULT_HORIZON_MONTHS,
         discount_rate_annual: Annotated[float, Field(ge=0, le=1)] = DEFAULT_DISCOUNT_RATE_ANNUAL,
         sort: ClvOrder = "clv",
@@ -358,10 +442,19 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         mcp_ctx: Context | None = None,
     ) -> Annotated[CallToolResult, PredictClvResult]:
         def work_fn(work: Work) -> CallToolResult:
-            scope = resolve_scope(work, as_of, filters, SBG_COHORT_MONTHS if model == "sbg" else 12)
-            result = predict(work, scope, model=model, horizon_months=horizon_months,
-                             discount_rate_annual=discount_rate_annual, customer_id=customer_id, sort=sort, limit=limit,
-                             cursor=cursor)
+            chosen = model
+            if model == "auto":
+                dataset = work.dataset(resolve_scope(work, as_of, filters).as_of)
+                if not dataset.has("orders") and dataset.has("subscriptions"):
+                    chosen = "sbg"
+            scope = resolve_scope(work, as_of, filters, SBG_COHORT_MONTHS if chosen == "sbg" else 12)
+            if chosen == "sbg" and model == "auto":
+                result = retention_result(work, scope, horizon_months, discount_rate_annual, customer_id, sort, limit,
+                                          cursor, SUBSCRIPTIONS_CHOICE)
+            else:
+                result = predict(work, scope, model=chosen, horizon_months=horizon_months,
+                                 discount_rate_annual=discount_rate_annual, customer_id=customer_id, sort=sort,
+                                 limit=limit, cursor=cursor)
             return structured_result(result, summary_text(result, ctx.config.revenue.currency))
 
         return await run_tool(ctx, mcp_ctx, work_fn)

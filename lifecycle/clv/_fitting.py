@@ -43,6 +43,8 @@ the data's typical size for rate parameters such as alpha, beta, gamma)."""
 
 LOG_EDGE = float(np.log(1e6))
 """An optimum more than a factor 1e6 away from a parameter's scale has run off towards 0 or infinity."""
+DEFAULT_GTOL = 1e-10
+"""Default stopping test of a run: largest gradient component of the mean objective in the log-parameters."""
 _AGREEMENT_RTOL = 1e-8
 _STALLED_GTOL = 1e-6
 """A run whose line search gives up (L-BFGS-B's "ABNORMAL") where the gradient of the mean negative log-likelihood
@@ -139,6 +141,7 @@ def maximize_likelihood(
     names: Sequence[str],
     scales: Sequence[float] | None = None,
     log_penalizer: float = 0.0,
+    gtol: float = DEFAULT_GTOL,
 ) -> Optimum:
     """Maximise a log-likelihood over positive parameters from several starts (see the module docstring).
 
@@ -148,6 +151,8 @@ def maximize_likelihood(
     a factor 1e6 from a parameter's scale counts as running off to 0 or infinity (not converged). Runs stop early once two
     converged runs agree on the objective within a relative 1e-8; if their parameters then differ by more than 1%,
     the maximum is a flat ridge (typically running to a boundary, e.g. no drop-out) and the fit is not converged.
+    A run stops when the largest component of the objective's gradient in the log-parameters is below ``gtol``
+    (L-BFGS-B's projected-gradient test, the test ``lifetimes``' BFGS applies with its ``tol``).
     """
     if penalizer < 0 or log_penalizer < 0:
         raise ModelFitError(f"penalizer and log_penalizer must be >= 0, got {penalizer} and {log_penalizer}")
@@ -163,7 +168,7 @@ def maximize_likelihood(
         theta0 = np.clip(np.log(np.asarray(start, dtype=float) / scale), -LOG_PARAM_BOUND + 1, LOG_PARAM_BOUND - 1)
         with np.errstate(all="ignore"), single_threaded_blas():
             result = minimize(objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
-                              options={"maxiter": 500, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20})
+                              options={"maxiter": 500, "ftol": 1e-15, "gtol": gtol, "maxcor": 20})
         ok, reason = _judge(result, names, scale)
         value = float(result.fun)
         if best is None or (np.isfinite(value) and (not np.isfinite(best[0]) or value < best[0])):
@@ -255,6 +260,12 @@ def _judge(result: object, names: Sequence[str], scale: np.ndarray) -> tuple[boo
     if not result.success and not np.max(np.abs(result.jac)) <= _STALLED_GTOL:  # type: ignore[attr-defined]
         return False, f"the optimizer stopped without converging ({result.message})"  # type: ignore[attr-defined]
     return True, ""
+
+
+def starting_points(default: Sequence[Sequence[float]], start: Sequence[float] | None) -> list[Sequence[float]]:
+    """The starts a fit runs from: the model's own several (``default``), or only ``start`` when the caller gives one
+    (one run from one point, as ``lifetimes``' ``initial_params``; no second start checks the maximum then)."""
+    return [tuple(float(v) for v in start)] if start is not None else list(default)
 
 
 def fit_failure(model_name: str, reason: str, diagnostics: str, advice: Sequence[str]) -> ModelFitError:

@@ -16,6 +16,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,11 +24,13 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from lifecycle.clv._fitting import (
+    DEFAULT_GTOL,
     PenaltyInfo,
     aggregate_rows,
     check_summary,
     fit_failure,
     maximize_likelihood,
+    starting_points,
     summary_advice,
     summary_diagnostics,
 )
@@ -121,6 +124,8 @@ def fit(
     penalizer: float = 0.0,
     log_penalizer: float = 0.0,
     raise_on_failure: bool = True,
+    start: Sequence[float] | None = None,
+    gtol: float = DEFAULT_GTOL,
 ) -> BetaGeoModel:
     """Fit the BG/NBD by maximum likelihood on per-customer (frequency, recency, T) summaries.
 
@@ -128,6 +133,10 @@ def fit(
     is analytic. Starting points are scaled by the median T, so the fit does not depend on the time unit (alpha
     scales with it; r, a, b do not). Raises ModelFitError with advice when no start converges, unless
     ``raise_on_failure`` is False, in which case the best attempt is returned with ``converged=False``.
+
+    ``start`` (parameters on their natural scale) runs one optimisation from that point instead of the model's several
+    starts, and ``gtol`` is its stopping test (``lifecycle.clv._fitting.maximize_likelihood``): what lifetimes' own
+    ``initial_params`` and ``tol`` do, so a benchmark can run both from the same start to the same tolerance.
     """
     x, t_x, big_t = check_summary(np.asarray(frequency), np.asarray(recency), np.asarray(T), MODEL_NAME)
     (x, t_x, big_t), w = aggregate_rows(x, t_x, big_t, weights=weights)
@@ -140,8 +149,8 @@ def fit(
         return float(np.sum(w * ll)), (grad * w).sum(axis=1)
 
     starts = [(1.0, scale / 10, 1.0, 1.0), (0.3, scale / 4, 0.8, 2.5), (2.0, scale, 0.5, 5.0), (0.1, scale / 40, 2.0, 1.0)]
-    best = maximize_likelihood(total, starts, total_weight=float(w.sum()), penalizer=penalizer, log_penalizer=log_penalizer, names=PARAM_NAMES,
-                              scales=(1.0, scale, 1.0, 1.0))
+    best = maximize_likelihood(total, starting_points(starts, start), total_weight=float(w.sum()), penalizer=penalizer, log_penalizer=log_penalizer, names=PARAM_NAMES,
+                              scales=(1.0, scale, 1.0, 1.0), gtol=gtol)
     if not best.converged and raise_on_failure:
         diagnostics, n, repeat = summary_diagnostics(x, t_x, big_t, w)
         raise fit_failure(MODEL_NAME, best.reason, diagnostics, summary_advice(n, repeat))

@@ -15,13 +15,21 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 
-from lifecycle.clv._fitting import PenaltyInfo, aggregate_rows, fit_failure, maximize_likelihood
+from lifecycle.clv._fitting import (
+    DEFAULT_GTOL,
+    PenaltyInfo,
+    aggregate_rows,
+    fit_failure,
+    maximize_likelihood,
+    starting_points,
+)
 from lifecycle.errors import ModelFitError
 
 MODEL_NAME = "Gamma-Gamma"
@@ -86,12 +94,18 @@ def fit(
     penalizer: float = 0.0,
     log_penalizer: float = 0.0,
     raise_on_failure: bool = True,
+    start: Sequence[float] | None = None,
+    gtol: float = DEFAULT_GTOL,
 ) -> GammaGammaModel:
     """Fit the Gamma-Gamma model by maximum likelihood on the customers with frequency > 0.
 
     Rows with frequency 0 are ignored (they have no repeat transaction values); the remaining monetary values must
     be positive. The gradient is analytic; starts scale with the mean spend, so gamma follows the currency unit
     while p and q do not. Raises ModelFitError with advice when the fit fails, unless ``raise_on_failure`` is False.
+
+    ``start`` (parameters on their natural scale) runs one optimisation from that point instead of the model's several
+    starts, and ``gtol`` is its stopping test (``lifecycle.clv._fitting.maximize_likelihood``): what lifetimes' own
+    ``initial_params`` and ``tol`` do, so a benchmark can run both from the same start to the same tolerance.
     """
     x_all = np.asarray(frequency, dtype=float)
     m_all = np.asarray(monetary_value, dtype=float)
@@ -109,14 +123,16 @@ def fit(
     scale = float(np.average(m, weights=w))
     distinct_x = np.unique(x, return_inverse=True)
 
+    logs = (np.log(m), np.log(x))
+
     def total(params: np.ndarray) -> tuple[float, np.ndarray]:
-        ll, grad = _terms(params, x, m, need_gradient=True, distinct_x=distinct_x)
+        ll, grad = _terms(params, x, m, need_gradient=True, distinct_x=distinct_x, logs=logs)
         assert grad is not None
         return float(np.sum(w * ll)), (grad * w).sum(axis=1)
 
     starts = [(1.0, 2.0, scale), (5.0, 3.0, scale * 2), (0.5, 1.5, scale / 4), (20.0, 10.0, scale * 10)]
-    best = maximize_likelihood(total, starts, total_weight=float(w.sum()), penalizer=penalizer, log_penalizer=log_penalizer, names=PARAM_NAMES,
-                              scales=(1.0, 1.0, scale))
+    best = maximize_likelihood(total, starting_points(starts, start), total_weight=float(w.sum()), penalizer=penalizer, log_penalizer=log_penalizer, names=PARAM_NAMES,
+                              scales=(1.0, 1.0, scale), gtol=gtol)
     if not best.converged and raise_on_failure:
         cv = float(np.sqrt(np.average((m - scale) ** 2, weights=w)) / scale)
         diagnostics = f"{w.sum():.0f} repeat buyers, mean spend {scale:.4g}, coefficient of variation {cv:.3g}"
@@ -132,18 +148,21 @@ def fit(
 
 
 def _terms(params: np.ndarray, x: np.ndarray, m: np.ndarray, *, need_gradient: bool,
-           distinct_x: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+           distinct_x: tuple[np.ndarray, np.ndarray] | None = None,
+           logs: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Per-row log-likelihood (Eq. 1a of [2]) and optionally its gradient rows in (p, q, gamma):
 
     d/dp = x [psi(px+q) - psi(px) + ln z-bar + ln x - ln(gamma + x z-bar)];
     d/dq = psi(px+q) - psi(q) + ln gamma - ln(gamma + x z-bar);  d/dgamma = q/gamma - (px+q)/(gamma + x z-bar).
-    Gamma and digamma functions depend on x alone and are computed per distinct x when ``distinct_x`` is given.
+    Gamma and digamma functions depend on x alone and are computed per distinct x when ``distinct_x`` is given;
+    ``logs`` = (ln z-bar, ln x), which do not depend on the parameters, saves recomputing them on every call.
     """
     p, q, gamma = params
     xs, at = distinct_x if distinct_x is not None else (x, slice(None))
     pxs = p * xs
     px = p * x
-    log_m, log_x, log_total = np.log(m), np.log(x), np.log(gamma + x * m)
+    log_m, log_x = logs if logs is not None else (np.log(m), np.log(x))
+    log_total = np.log(gamma + x * m)
     by_x = gammaln(pxs + q) - gammaln(pxs) - gammaln(q) + q * np.log(gamma)
     ll = by_x[at] + (px - 1) * log_m + px * log_x - (px + q) * log_total
     if not need_gradient:

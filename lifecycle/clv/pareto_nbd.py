@@ -30,6 +30,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -38,12 +39,14 @@ from numpy.typing import ArrayLike
 from scipy.special import digamma, expit, gammaln, hyp2f1, logsumexp
 
 from lifecycle.clv._fitting import (
+    DEFAULT_GTOL,
     PenaltyInfo,
     aggregate_rows,
     check_summary,
     distinct_rows,
     fit_failure,
     maximize_likelihood,
+    starting_points,
     summary_advice,
     summary_diagnostics,
 )
@@ -131,6 +134,8 @@ def fit(
     penalizer: float = 0.0,
     log_penalizer: float = 0.0,
     raise_on_failure: bool = True,
+    start: Sequence[float] | None = None,
+    gtol: float = DEFAULT_GTOL,
 ) -> ParetoNBDModel:
     """Fit the Pareto/NBD by maximum likelihood on per-customer (frequency, recency, T) summaries.
 
@@ -142,6 +147,10 @@ def fit(
     no drop-out (s runs to 0: the NBD without death fits as well, as on the UCI Online Retail log) only
     ``log_penalizer`` helps: ``penalizer`` pulls s further towards 0, while ``log_penalizer=0.01`` keeps s near its
     scale unless the data pull it away, and the fit (``penalized`` is then True) is a MAP estimate.
+
+    ``start`` (parameters on their natural scale) runs one optimisation from that point instead of the model's several
+    starts, and ``gtol`` is its stopping test (``lifecycle.clv._fitting.maximize_likelihood``): what lifetimes' own
+    ``initial_params`` and ``tol`` do, so a benchmark can run both from the same start to the same tolerance.
     """
     x, t_x, big_t = check_summary(np.asarray(frequency), np.asarray(recency), np.asarray(T), MODEL_NAME)
     (x, t_x, big_t), w = aggregate_rows(x, t_x, big_t, weights=weights)
@@ -154,8 +163,8 @@ def fit(
         return float(np.sum(w * ll)), grad @ w
 
     starts = [(0.5, scale / 4, 0.5, scale / 4), (1.0, scale / 10, 1.0, scale), (0.2, scale / 20, 2.0, scale / 2), (3.0, scale, 0.3, scale / 10)]
-    best = maximize_likelihood(total, starts, total_weight=float(w.sum()), penalizer=penalizer, log_penalizer=log_penalizer, names=PARAM_NAMES,
-                              scales=(1.0, scale, 1.0, scale))
+    best = maximize_likelihood(total, starting_points(starts, start), total_weight=float(w.sum()), penalizer=penalizer, log_penalizer=log_penalizer, names=PARAM_NAMES,
+                              scales=(1.0, scale, 1.0, scale), gtol=gtol)
     if not best.converged and raise_on_failure:
         diagnostics, n, repeat = summary_diagnostics(x, t_x, big_t, w)
         raise fit_failure(MODEL_NAME, best.reason, diagnostics, summary_advice(n, repeat))

@@ -21,6 +21,7 @@ from lifecycle.clv.customer_value import (
     predict_customer_value,
     summarize_customer_value,
 )
+from lifecycle.clv.order_models import MODEL_LABELS
 from lifecycle.clv.retention_forecast import COHORT_MONTHS
 from lifecycle.clv.subscription_value import predict_subscription_value
 from lifecycle.dataset import Dataset
@@ -202,8 +203,9 @@ CLV_SECTIONS = ("growth_expansion", "overview")
 
 
 def clv_facts(dataset: Dataset) -> list[Fact]:
-    """Customer lifetime value at the models' defaults (12 months, 10 %/yr): order facts (``clv.*``, BG/NBD +
-    Gamma-Gamma, :func:`~lifecycle.clv.customer_value.predict_customer_value`) when the dataset has orders,
+    """Customer lifetime value at the models' defaults (12 months, 10 %/yr): order facts (``clv.*``, the order model
+    the holdout check chooses + Gamma-Gamma, :func:`~lifecycle.clv.customer_value.predict_customer_value`) when the
+    dataset has orders,
     subscription facts (``retention.forecast.month_12``, ``clv.subscribers.*``, sBG,
     :func:`~lifecycle.clv.subscription_value.predict_subscription_value`) when it has subscriptions. A model that
     cannot be fitted gives its headline facts as None with the reason; with neither table, ``clv.expected_total`` is
@@ -248,7 +250,8 @@ def _order_value_facts(dataset: Dataset) -> list[Fact]:
     summary = summarize_customer_value(table)
     n = summary.customers
     terms = _terms(table.horizon_months, table.discount_rate_annual)
-    model = "BG/NBD" + (" + Gamma-Gamma" if table.spend is not None else "")
+    label = MODEL_LABELS.get(table.transactions.model, table.transactions.model)
+    model = label + (" + Gamma-Gamma" if table.spend is not None else "")
     penalised = "penalised refit (MAP estimate)" if table.transactions.penalized else None
     notes = "; ".join(note for note in (model, penalised, table.spend_note) if note)
     modelled = int(table.frame["p_alive"].notna().sum())
@@ -258,12 +261,13 @@ def _order_value_facts(dataset: Dataset) -> list[Fact]:
               n, notes, currency),
         _fact("clv.expected_purchases.total", f"Expected purchases of current customers, next {table.horizon_months} months",
               float(table.frame["expected_purchases"].sum()), Unit.COUNT, ("growth_expansion",), n, model, detail=True),
-        _fact("clv.p_alive.median", "Median P(alive) of customers modelled (BG/NBD)", summary.p_alive_quantiles["p50"],
+        _fact("clv.p_alive.median", f"Median P(alive) of customers modelled ({label})", summary.p_alive_quantiles["p50"],
               Unit.RATIO, ("loyalty_advocacy", "health"), modelled, detail=True),
         _fact("clv.likely_lapsed.count", lapsed, float(summary.likely_lapsed), Unit.COUNT, ("risk", "loyalty_advocacy"),
               modelled, detail=True),
         _fact("clv.likely_lapsed.share", f"{lapsed}: share of customers modelled",
-              summary.likely_lapsed / modelled if modelled else None, Unit.RATIO, ("risk", "loyalty_advocacy"), modelled),
+              summary.likely_lapsed / modelled if modelled else None, Unit.RATIO, ("risk", "loyalty_advocacy"), modelled,
+              "; ".join((label, *table.warnings))),
     ]
     top = sorted(summary.segments, key=lambda s: -s.clv)[:TOP_CLV_SEGMENTS]  # stable: ties keep SEGMENT_RULES order
     for segment in top:

@@ -18,7 +18,9 @@ Accepted forms (per value, all in one column allowed):
 Datetimes are stored in UTC as ``YYYY-MM-DDTHH:MM:SS`` (fractions of a second are dropped): a value with a zone is
 converted (``2024-01-31T10:00:00+02:00`` → ``2024-01-31T08:00:00``); one without a zone is taken as UTC, or as
 local time in the mapping's ``timezone`` option. Days are stored ``YYYY-MM-DD``: a day column given a timestamp
-keeps the calendar day as written (the time and zone are dropped). Future dates are not errors here.
+keeps the calendar day as written (the time and zone are dropped). Future dates are not errors here, but a date
+outside 1900-01-01 … 2999-12-31 (``9999-12-31`` placeholders, year ``0000``) is a row error: the engine's ``as_of``
+is bounded to the same years, so such a value could never be computed with.
 """
 
 from __future__ import annotations
@@ -37,21 +39,37 @@ _YMD = r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?P<rest>.*)$"
 _DMY = r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4})(?P<rest>.*)$"
 _REST = r"^(?:(?:[T ]|,\s*)\s*(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,]\d+)?)?(?:\s*(?P<ampm>[AaPp]\.?[Mm]\.?))?)?\s*(?P<zone>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$"
 _NAMED_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y", "%d-%b-%Y")
+EARLIEST, LATEST = np.datetime64("1900-01-01", "s"), np.datetime64("3000-01-01", "s")  # the engine's as_of bounds
+OUT_OF_RANGE = ("outside the supported years 1900-2999 (a placeholder such as 9999-12-31? leave the field empty, or list "
+                "the placeholder in the mapping's [options] null_values)")
 UNRECOGNISED = ("not a recognised date (use YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY, an Excel serial day, "
                 "or set date_format in the mapping [options])")
 
 
 def parse_date(text: pd.Series, dayfirst: bool | None = None, date_format: str | None = None) -> Parsed:
     """Calendar days as ``YYYY-MM-DD`` text (see the module docstring for the accepted forms and the order rule)."""
-    instants, invalid, why = _instants(text, dayfirst, date_format, timezone=None, day_only=True)
+    instants, invalid, why = _in_range(*_instants(text, dayfirst, date_format, timezone=None, day_only=True))
     return Parsed(_format(instants, "D"), invalid, why)
 
 
 def parse_datetime(text: pd.Series, dayfirst: bool | None = None, date_format: str | None = None,
                    timezone: str | None = None) -> Parsed:
     """UTC instants as ``YYYY-MM-DDTHH:MM:SS`` text; naive values are UTC unless ``timezone`` names their zone."""
-    instants, invalid, why = _instants(text, dayfirst, date_format, timezone, day_only=False)
+    instants, invalid, why = _in_range(*_instants(text, dayfirst, date_format, timezone, day_only=False))
     return Parsed(_format(instants, "s"), invalid, why)
+
+
+def _in_range(instants: pd.Series, invalid: np.ndarray, why: str | pd.Series) -> tuple[pd.Series, np.ndarray, str | pd.Series]:
+    """Mark parsed values outside [EARLIEST, LATEST) invalid (``OUT_OF_RANGE``) and drop them."""
+    values = instants.to_numpy(dtype="datetime64[s]")
+    outside = ~np.isnat(values) & ((values < EARLIEST) | (values >= LATEST))
+    if not outside.any():
+        return instants, invalid, why
+    reasons = pd.Series(why, index=instants.index, dtype="str") if isinstance(why, str) else why.copy()
+    reasons[outside] = OUT_OF_RANGE
+    kept = instants.copy()
+    kept[outside] = np.datetime64("NaT")
+    return kept, invalid | outside, reasons
 
 
 def excel_serial_to_datetime(serial: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ from lifecycle.importing.coerce import ParseSettings, canonical_text, parse_kind
 from lifecycle.importing.currency import INVALID_CODE, CurrencyPlan, load_rates, plan_currency
 from lifecycle.importing.derive import Problem, derive
 from lifecycle.importing.keys import derived_keys, duplicates, number_repeats, row_signatures
+from lifecycle.importing.limits import DEFAULT_LIMITS, ReadLimits
 from lifecycle.importing.mapping import (
     Derivation,
     Mapping,
@@ -87,6 +88,7 @@ class ImportOptions:
     skip_invalid: bool = False
     rejects: Path | None = None
     wait_s: float = DEFAULT_WAIT_S
+    limits: ReadLimits = DEFAULT_LIMITS
     on_wait: Callable[[str], None] | None = field(default=None, compare=False)
     delimiter: str | None = None
     currency: str | None = None
@@ -174,7 +176,8 @@ def import_file(table: str, path: str | Path, db_path: str | Path | None = None,
 def _import(spec: TableSpec, path: Path, db: Path, options: ImportOptions, started: float) -> ImportReport:
     mapping = build_mapping(spec, options)
     delimiter = _delimiter(options.delimiter, path) or mapping.options.delimiter
-    raw = read_table(path, options.format, options.encoding or mapping.options.encoding, delimiter, mapping.options.column_names)
+    raw = read_table(path, options.format, options.encoding or mapping.options.encoding, delimiter, mapping.options.column_names,
+                     options.limits)
     try:
         check_where_columns(mapping, raw.headers)
     except MappingError as exc:

@@ -47,6 +47,7 @@ Derived values (``function = ...``) are listed in ``lifecycle.importing.derive``
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -213,16 +214,33 @@ def mapping_from_dict(data: dict[str, Any], name: str, base: Path | None = None)
     if unknown:
         raise MappingError(f"{name}: unknown section(s) {', '.join(sorted(unknown))}; expected [columns], [values.<column>], "
                            "[where], [line_items], [options]")
-    columns = {str(k): _source(name, str(k), v) for k, v in data.get("columns", {}).items()}
+    columns = {str(k): _source(name, str(k), v) for k, v in _section(name, data, "columns").items()}
     values = {}
-    for column, table in data.get("values", {}).items():
+    for column, table in _section(name, data, "values").items():
         if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
             raise MappingError(f"{name}: [values.{column}] must map export values to canonical values, as strings")
         values[str(column)] = {str(k): v for k, v in table.items()}
-    preset = data.get("preset", {})
-    return Mapping(name, columns, values, _options(name, data.get("options", {}), base), preset.get("table"),
+    preset = _section(name, data, "preset")
+    if not all(isinstance(preset.get(k, ""), str) for k in ("table", "description")):
+        raise MappingError(f"{name}: [preset] table and description must be text")
+    return Mapping(name, columns, values, _options(name, _section(name, data, "options"), base), preset.get("table"),
                    preset.get("description", ""), where=_where(name, data.get("where", {})),
                    line_items=_line_items(name, data.get("line_items")))
+
+
+def _section(name: str, data: dict[str, Any], key: str) -> dict[str, Any]:
+    """``data[key]`` when it is a TOML table (``{}`` when absent); ``MappingError`` for anything else."""
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise MappingError(f"{name}: [{key}] must be a table of settings, not {type(value).__name__} {value!r}")
+    return value
+
+
+def _strings(name: str, option: str, value: Any) -> tuple[str, ...]:
+    """A list-of-text option (``null_values``, ``ignore``) as a tuple; ``MappingError`` for anything else."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise MappingError(f"{name}: option {option} must be a list of texts, such as [\"N/A\", \"-\"]")
+    return tuple(value)
 
 
 def _source(name: str, column: str, value: Any) -> Source:
@@ -293,8 +311,14 @@ def _options(name: str, raw: dict[str, Any], base: Path | None = None) -> Mappin
     dayfirst = raw.get("dayfirst")
     if dayfirst is not None and not isinstance(dayfirst, bool):
         raise MappingError(f"{name}: option dayfirst must be true or false")
+    for option in ("delimiter", "encoding", "timezone"):
+        if raw.get(option) is not None and not isinstance(raw[option], str):
+            raise MappingError(f"{name}: option {option} must be text, not {raw[option]!r}")
+    date_formats = raw.get("date_formats", {})
+    if not isinstance(date_formats, dict):
+        raise MappingError(f"{name}: option date_formats must be a table of column = \"format\"")
     _check_timezone(name, raw.get("timezone"))
-    for fmt in [raw.get("date_format"), *dict(raw.get("date_formats", {})).values()]:
+    for fmt in [raw.get("date_format"), *date_formats.values()]:
         _check_date_format(name, fmt)
     delimiter = raw.get("delimiter")
     if delimiter is not None:
@@ -323,8 +347,8 @@ def _options(name: str, raw: dict[str, Any], base: Path | None = None) -> Mappin
         delimiter=raw.get("delimiter"),
         encoding=raw.get("encoding"),
         timezone=raw.get("timezone"),
-        null_values=tuple(raw.get("null_values", ())),
-        ignore=tuple(raw.get("ignore", ())),
+        null_values=_strings(name, "null_values", raw.get("null_values", [])),
+        ignore=_strings(name, "ignore", raw.get("ignore", [])),
         column_names=tuple(names),
         currency=currency,
         currency_column=raw.get("currency_column"),
@@ -399,6 +423,7 @@ def resolve(mapping: Mapping, spec: TableSpec, headers: list[str]) -> Resolved:
     by_snake = {snake_case(h): h for h in reversed(headers) if h not in direct and h not in ignored}
     for column in canonical:
         if column not in columns and column in by_snake and by_snake[column] not in direct:
+            _check_unambiguous(column, spec, [h for h in headers if h not in direct and h not in ignored])
             columns[column] = by_snake[column]
             direct.add(by_snake[column])
             auto.append(column)
@@ -431,6 +456,18 @@ def _check_options_columns(mapping: Mapping, present: set[str], headers: list[st
     column = mapping.options.currency_column
     if column is not None and column not in present and not mapping.optional_sources:
         raise MappingError(f"{mapping.name}: currency_column = {column!r}, but the file has no such column; found: {', '.join(headers)}")
+
+
+def _check_unambiguous(column: str, spec: TableSpec, headers: list[str]) -> None:
+    """Refuse two headers that both name canonical ``column`` by automatic matching (``customer_id`` and
+    ``Customer ID``): keeping either one would silently drop the other's values."""
+    matching = [h for h in headers if snake_case(h) == column]
+    if len(matching) > 1:
+        shown = " and ".join(repr(h) for h in matching)
+        raise MappingError(
+            f"columns {shown} both match {spec.name}.{column}: say which one to use with --map mapping.toml "
+            f"([columns] {column} = {json.dumps(matching[0])}) and drop or ignore the other ([options] ignore)"
+        )
 
 
 def _choose(mapping: Mapping, column: str, source: Source, present: set[str], headers: list[str]) -> str | Derivation | None:

@@ -125,7 +125,7 @@ def _to_float(cleaned: pd.Series, decimal: str, allow_exponent: bool) -> tuple[n
     if decimal == ",":
         plain = plain.str.replace(",", ".", regex=False)
     numbers = pd.to_numeric(plain.where(valid, ""), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    return numbers, valid & ~np.isnan(numbers)
+    return numbers, valid & np.isfinite(numbers)  # 1e400 overflows to inf: not a storable number
 
 
 def _parse_decimal(text: pd.Series, decimal: str | None, currency: bool, what: str) -> Parsed:
@@ -187,7 +187,8 @@ def _plain_integers(text: pd.Series, as_float: bool) -> Parsed:
         cast = pa.array(stripped.where(present, None), pa.large_string()).cast(pa.float64() if as_float else pa.int64())
         numbers = pd.Series(cast.to_pandas(), index=text.index)
         if as_float:
-            return Parsed(numbers.astype("float64"), np.zeros(len(text), dtype=bool), "not a number")
+            huge = np.isinf(numbers.to_numpy(dtype=np.float64, na_value=np.nan))  # 400 digits overflow a float
+            return Parsed(numbers.where(~huge).astype("float64"), huge, "a number too large to store")
         return Parsed(numbers.astype("Int64"), np.zeros(len(text), dtype=bool), "not a whole number")
     numbers = pd.to_numeric(stripped.where(present, None), errors="coerce")
     if as_float:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.errors import ImportFileError
+from lifecycle.importing.limits import DEFAULT_LIMITS, ReadLimits, limit_error
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,13 @@ def drop_blank_rows(columns: list[pd.Series], lines: np.ndarray) -> tuple[list[p
     return [c[keep].reset_index(drop=True) for c in columns], lines[keep]
 
 
-def finish_table(path: str, fmt: str, headers: list[str], columns: list[pd.Series], lines: np.ndarray, bad: list[BadRow]) -> RawTable:
-    """Check the header (empty and duplicate names) and assemble the table."""
+def finish_table(path: str, fmt: str, headers: list[str], columns: list[pd.Series], lines: np.ndarray, bad: list[BadRow],
+                 limits: ReadLimits = DEFAULT_LIMITS) -> RawTable:
+    """Check the header (empty and duplicate names, column count), every field's length, and assemble the table."""
+    if len(headers) > limits.max_columns:
+        raise limit_error(path, f"the file has {len(headers):,} columns, more than the limit of {limits.max_columns:,}",
+                          "max_columns", line=1 if fmt in ("csv", "tsv") else None)
+    check_field_lengths(path, headers, columns, lines, limits.max_field_chars)
     names = [h.strip() for h in headers]
     kept: dict[str, pd.Series] = {}
     seen: dict[str, int] = {}
@@ -61,3 +67,23 @@ def finish_table(path: str, fmt: str, headers: list[str], columns: list[pd.Serie
         seen[name] = position
         kept[name] = column
     return RawTable(path, fmt, list(kept), kept, lines, bad)
+
+
+def check_field_lengths(path: str, headers: list[str], columns: list[pd.Series], lines: np.ndarray, limit: int) -> None:
+    """``ImportLimitError`` at the first row holding a field longer than ``limit`` characters (headers included)."""
+    for header in headers:
+        if len(header) > limit:
+            raise limit_error(path, f"a header is {len(header):,} characters long, more than the limit of {limit:,}",
+                              "max_field_chars", line=1)
+    first: tuple[int, str, int] | None = None
+    for header, column in zip(headers, columns):
+        if len(column) == 0:
+            continue
+        lengths = column.str.len().to_numpy(dtype=np.int64, na_value=0)
+        over = np.flatnonzero(lengths > limit)
+        if len(over) and (first is None or over[0] < first[0]):
+            first = (int(over[0]), header, int(lengths[over[0]]))
+    if first is not None:
+        position, header, length = first
+        raise limit_error(path, f"column '{header.strip()}' holds a value of {length:,} characters, more than the limit of "
+                          f"{limit:,}", "max_field_chars", line=int(lines[position]))

@@ -29,7 +29,10 @@ import codecs
 import csv
 import gzip
 import io
+import os
 import re
+import stat
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +41,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from lifecycle.errors import ImportFileError
+from lifecycle.importing.limits import DEFAULT_LIMITS, ReadLimits, limit_error, size_text
 from lifecycle.importing.raw import BadRow, RawTable, drop_blank_rows, finish_table
 from lifecycle.importing.records import read_json, read_jsonl, read_parquet
 
@@ -46,6 +50,7 @@ _EXTENSIONS = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
     ".parquet": "parquet", ".pq": "parquet",
 }
+_GUNZIP_CHUNK = 16 << 20
 _FIELD_SIZE_LIMIT = 2**31 - 1  # the csv module's default (128 KiB) rejects long free-text fields
 
 
@@ -83,50 +88,100 @@ def delimiter_from_name(name: str) -> str:
 
 
 def read_table(path: Path, fmt: str | None = None, encoding: str | None = None, delimiter: str | None = None,
-               column_names: tuple[str, ...] = ()) -> RawTable:
+               column_names: tuple[str, ...] = (), limits: ReadLimits = DEFAULT_LIMITS) -> RawTable:
     """Read ``path`` as text columns (see the module docstring for formats, delimiters and line numbers).
 
     ``column_names`` names the columns of a delimited file without a header line (every line is then data).
     Raises ``ImportFileError`` (with the line when known) for a missing, unreadable, empty, binary or
-    undecodable file, a malformed header, a header that looks like data, an unterminated quote or invalid JSON.
+    undecodable file, a malformed header, a header that looks like data, an unterminated quote or invalid JSON;
+    ``ImportLimitError`` when the file exceeds one of ``limits`` (``lifecycle.importing.limits``).
     """
-    data = read_bytes(path)
     fmt = detect_format(path, fmt)
+    data = read_bytes(path, limits)
     shown = path.name
     if fmt == "parquet":
-        table = read_parquet(data, shown)
+        table = read_parquet(data, shown, limits)
     else:
         text = decode_text(data, encoding, shown)
+        del data  # the bytes are not needed once decoded (halves the peak for large files)
         if fmt in ("csv", "tsv"):
-            table = _read_delimited(text, shown, fmt, delimiter or ("\t" if fmt == "tsv" else None), column_names)
+            table = _read_delimited(text, shown, fmt, delimiter or ("\t" if fmt == "tsv" else None), column_names, limits)
         elif fmt == "json":
-            table = read_json(text, shown)
+            table = read_json(text, shown, limits)
         else:
-            table = read_jsonl(text, shown)
+            table = read_jsonl(text, shown, limits)
     if table.n_rows == 0 and not table.bad_rows:
         raise ImportFileError(shown, "the file has a header but no data rows")
     return table
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes (gunzipped for ``.gz``); ``ImportFileError`` when missing, a directory, unreadable or empty."""
+def read_bytes(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> bytes:
+    """The file's bytes (gunzipped for ``.gz``), read under ``limits``.
+
+    ``ImportFileError`` when missing, a directory, not a regular file (a device, FIFO or socket — refused before
+    any read, as it may never end), unreadable or empty; ``ImportLimitError`` when larger than
+    ``limits.max_bytes`` or, gunzipped, than ``limits.max_decompressed_bytes`` (checked while decompressing, so a
+    gzip bomb stops at the limit).
+    """
     shown = str(path)
-    if not path.exists():
-        raise ImportFileError(shown, "no such file: check the path")
-    if path.is_dir():
-        raise ImportFileError(shown, "is a directory, not a file: name the export file itself")
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO without a writer returns at once instead of hanging; fstat then refuses it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise ImportFileError(shown, "no such file: check the path") from None
+    except IsADirectoryError:
+        raise ImportFileError(shown, "is a directory, not a file: name the export file itself") from None
     except OSError as exc:
         raise ImportFileError(shown, f"cannot be read ({exc.strerror or exc})") from None
-    if path.suffix.lower() == ".gz":
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ImportFileError(shown, "is a directory, not a file: name the export file itself")
+        raise ImportFileError(shown, f"is {_file_kind(info.st_mode)}, not a regular file: save the export to a file "
+                              "and import that (devices and pipes are refused because they may never end)")
+    with open(fd, "rb", closefd=True) as handle:
+        if info.st_size > limits.max_bytes:
+            raise limit_error(shown, f"the file is {size_text(info.st_size)}, more than the read limit of "
+                              f"{size_text(limits.max_bytes)}", "max_bytes")
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise ImportFileError(shown, f"is not a valid gzip file ({exc})") from None
+            data = handle.read(limits.max_bytes + 1)
+        except OSError as exc:
+            raise ImportFileError(shown, f"cannot be read ({exc.strerror or exc})") from None
+    if len(data) > limits.max_bytes:
+        raise limit_error(shown, f"the file is larger than the read limit of {size_text(limits.max_bytes)}", "max_bytes")
+    if path.suffix.lower() == ".gz":
+        data = _gunzip(data, shown, limits.max_decompressed_bytes)
     if not data.strip():
         raise ImportFileError(path.name, "the file is empty: export the data again")
     return data
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _gunzip(data: bytes, shown: str, limit: int) -> bytes:
+    """Decompress every gzip member of ``data`` in bounded chunks, stopping with ``ImportLimitError`` as soon as the
+    output passes ``limit`` bytes (a gzip bomb costs at most ``limit`` bytes of memory and stops there)."""
+    out = bytearray()
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            while chunk := stream.read(min(_GUNZIP_CHUNK, limit + 1 - len(out))):
+                out += chunk
+                if len(out) > limit:
+                    raise limit_error(shown, f"decompresses to more than the limit of {size_text(limit)}", "max_decompressed_bytes")
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ImportFileError(shown, f"is not a valid gzip file ({exc})") from None
+    return bytes(out)
 
 
 def decode_text(data: bytes, encoding: str | None, path: str) -> str:
@@ -208,12 +263,14 @@ def _looks_like_data(headers: list[str]) -> bool:
     return any(_DATA_FIELD.fullmatch(f) for f in fields)
 
 
-def _read_delimited(text: str, path: str, fmt: str, delimiter: str | None, column_names: tuple[str, ...] = ()) -> RawTable:
+def _read_delimited(text: str, path: str, fmt: str, delimiter: str | None, column_names: tuple[str, ...] = (),
+                    limits: ReadLimits = DEFAULT_LIMITS) -> RawTable:
     delimiter = delimiter or sniff_delimiter(text)
     if delimiter == WHITESPACE:
         text, delimiter = _collapse_whitespace(text), "\t"
     csv.field_size_limit(_FIELD_SIZE_LIMIT)
     if column_names:
+        _check_column_count(path, len(column_names), limits)
         headers, header_lines = list(column_names), 0
         first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
         if len(first) != len(headers):
@@ -225,6 +282,7 @@ def _read_delimited(text: str, path: str, fmt: str, delimiter: str | None, colum
         header_lines = header_reader.line_num
         if not any(h.strip() for h in headers):
             raise ImportFileError(path, "the first line (the header) is empty: the first line must name the columns", line=1)
+        _check_column_count(path, len(headers), limits)
         if _looks_like_data(headers):
             shown = ", ".join(h.strip() for h in headers[:5]) + (", …" if len(headers) > 5 else "")
             raise ImportFileError(
@@ -238,7 +296,12 @@ def _read_delimited(text: str, path: str, fmt: str, delimiter: str | None, colum
     else:
         columns, lines, bad = _slow_delimited(text, path, delimiter, len(headers), header_lines)
     columns, lines = drop_blank_rows(columns, lines)
-    return finish_table(path, fmt, headers, columns, lines, bad)
+    return finish_table(path, fmt, headers, columns, lines, bad, limits)
+
+
+def _check_column_count(path: str, n: int, limits: ReadLimits) -> None:
+    if n > limits.max_columns:
+        raise limit_error(path, f"the header has {n:,} columns, more than the limit of {limits.max_columns:,}", "max_columns", line=1)
 
 
 def _fast_delimited(text: str, delimiter: str, n_cols: int, header_lines: int) -> tuple[list[pd.Series], np.ndarray] | None:

@@ -29,8 +29,8 @@ Definitions the contract leaves open, fixed here:
   not carry the field), else whether the field is non-empty.
 
 - CLV (order-based data): ``p_alive``, ``expected_clv`` and ``rfm_segment`` come from
-  ``lifecycle.clv.customer_value.predict_customer_value(dataset)`` (BG/NBD + Gamma-Gamma fitted on the kept
-  orders to ``as_of``; 12 months at 10 % a year); missing for customers without kept orders, and the two
+  ``lifecycle.clv.customer_value.predict_customer_value(dataset)`` (the order model the holdout check chooses —
+  BG/NBD, MBG/NBD or Pareto/NBD — + Gamma-Gamma fitted on the kept orders to ``as_of``; 12 months at 10 % a year); missing for customers without kept orders, and the two
   model columns missing for everyone when no model can be fitted. See docs/clv.md.
 
 Event-only data (events, no subscriptions, no orders): ``churned`` is no activity for ``activity.churn_after_days``
@@ -249,7 +249,7 @@ def _customer_columns(customers: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFr
 def _clv_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """``p_alive``, ``expected_clv`` (12 months, 10 %/year) and ``rfm_segment`` from the orders to as_of.
 
-    ``predict_customer_value`` with its defaults (BG/NBD + Gamma-Gamma, weeks). When no model can be fitted
+    ``predict_customer_value`` with its defaults (model auto + Gamma-Gamma, weeks). When no model can be fitted
     (fewer than ``MIN_CUSTOMERS`` ordering customers, or no convergence even penalised) ``p_alive`` and
     ``expected_clv`` stay missing while ``rfm_segment`` (no model needed) is still given.
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -9,8 +10,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lifecycle.config import load_config
 from lifecycle.errors import ImportFileError
 from lifecycle.importing import ImportOptions, ImportReport, import_file, preset_names
+from lifecycle.importing.limits import ReadLimits, parse_size
 from lifecycle.write_lock import DEFAULT_WAIT_S
 from server.commands.root import app, err_console
 
@@ -36,6 +39,12 @@ def import_command(
     source: str | None = typer.Option(None, "--source", help="Label of the system the rows come from (default: the file name); --replace then refreshes only its rows."),
     derive_customers: bool = typer.Option(False, "--derive-customers", help="Create the customers this table names but `customers` lacks (signup = their first row's day)."),
     wait: float = typer.Option(DEFAULT_WAIT_S, "--wait", min=0, help="Seconds to wait while another import writes to the same database (0: fail at once)."),
+    config_file: Path | None = typer.Option(None, "--config", help="Configuration TOML; its [import] table sets the read limits below."),
+    max_bytes: str | None = typer.Option(None, "--max-bytes", help="Largest file to read (default 1G; e.g. 4G, 500M)."),
+    max_decompressed: str | None = typer.Option(None, "--max-decompressed", help="Largest decompressed size of a .gz file or Parquet data (default 1G)."),
+    max_columns: int | None = typer.Option(None, "--max-columns", min=1, help="Most columns in the file (default 500)."),
+    max_depth: int | None = typer.Option(None, "--max-depth", min=1, help="Deepest JSON nesting (default 32)."),
+    max_field: int | None = typer.Option(None, "--max-field", min=1, help="Longest field, in characters (default 1048576)."),
 ) -> None:
     """Import an export file into one canonical table: all rows or none (the database is unchanged on error)."""
     if dayfirst and monthfirst:
@@ -48,9 +57,31 @@ def import_command(
         format=fmt, encoding=encoding, dayfirst=True if dayfirst else (False if monthfirst else None), decimal=decimal,
         mapping=mapping, preset=preset, skip_invalid=skip_invalid, rejects=rejects, wait_s=wait, on_wait=_say_waiting,
         delimiter=delimiter, currency=currency, rates=rates, replace=replace, source=source, derive_customers=derive_customers,
+        limits=_limits(config_file, max_bytes, max_decompressed, max_columns, max_depth, max_field),
     )
     report = import_file(table, file, db, options)
     _print_summary(report)
+
+
+def _limits(config_file: Path | None, max_bytes: str | None, max_decompressed: str | None, max_columns: int | None,
+            max_depth: int | None, max_field: int | None) -> ReadLimits:
+    """The config file's [import] limits (defaults without one), with the command-line options on top."""
+    limits = load_config(config_file).import_limits
+    given = {"max_bytes": _size(max_bytes, "--max-bytes"), "max_decompressed_bytes": _size(max_decompressed, "--max-decompressed"),
+             "max_columns": max_columns, "max_depth": max_depth, "max_field_chars": max_field}
+    return replace(limits, **{k: v for k, v in given.items() if v is not None})
+
+
+def _size(text: str | None, option: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        size = parse_size(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+    if size < 1:
+        raise typer.BadParameter("must be at least 1 byte", param_hint=option)
+    return size
 
 
 def _say_waiting(holder: str) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle.clv import beta_geo, pareto_nbd
+from lifecycle.clv import beta_geo, modified_beta_geo, pareto_nbd
 from lifecycle.clv.beta_geo import BetaGeoModel, BetaGeoParams
 from lifecycle.clv.customer_value import (
     CLV_COLUMNS,
@@ -21,12 +21,14 @@ from lifecycle.clv.customer_value import (
     ClvTable,
     FitReport,
     SegmentValue,
+    _lapsed_warning,
     fit_transaction_model,
     order_summary,
     predict_customer_value,
     rank_customer_value,
     summarize_customer_value,
 )
+from lifecycle.clv.holdout_check import holdout_check
 from lifecycle.clv.lifetime_value import customer_lifetime_value
 from lifecycle.clv.segments import rfm_segments
 from lifecycle.errors import ModelFitError, QueryError
@@ -193,3 +195,79 @@ def test_summary_by_hand() -> None:
     assert (summary.customers, summary.total_clv, summary.likely_lapsed) == (5, 90.0, 2)
     assert summary.p_alive_quantiles == pytest.approx({"p10": 0.2, "p25": 0.2, "p50": 0.6, "p75": 0.9, "p90": 0.96})
     assert summary.segments == (SegmentValue("champions", 1, 10.0), SegmentValue("new", 1, 5.0), SegmentValue("lost", 2, 70.0))
+
+
+# --- which model, and saying why --------------------------------------------------------------------------------
+
+def test_too_little_history_for_the_check_falls_back_to_bg_nbd_and_says_why(dataset) -> None:
+    """12 ordering customers: the holdout check needs 50, so auto is the BG/NBD and the choice names the reason."""
+    table = predict_customer_value(dataset)
+    assert table.transactions.model == "bg_nbd" and table.check is None
+    assert table.check_note is not None and "only 12 customers bought by" in table.check_note
+    assert table.model_choice.startswith("BG/NBD by default: the holdout check cannot choose (cannot run the holdout check")
+    assert set(table.frame["model"]) == {"bg_nbd"}
+
+
+def test_one_time_buyers_under_bg_nbd_carry_the_assumption_and_the_mbg_nbd_view(dataset) -> None:
+    """c03, c06, c09, c12 never came back: P(alive) = 1 under the BG/NBD, with the note and the MBG/NBD's P(alive) for
+    the same customer (the MBG/NBD fitted on the hand-built summary, called directly)."""
+    table = predict_customer_value(dataset, model="bg_nbd")
+    hand = hand_summary()
+    mbg = modified_beta_geo.fit(hand["frequency"], hand["recency"], hand["T"])
+    for customer in ("c03", "c06", "c09", "c12"):
+        row = table.frame.loc[customer]
+        other = float(mbg.p_alive(0, 0, hand.loc[customer, "T"]))
+        assert row["p_alive"] == 1.0 and f"MBG/NBD P(alive) {other:.2f}" in row["p_alive_note"]
+        assert "cannot have dropped out" in row["p_alive_note"]
+    assert table.frame.loc[table.frame["frequency"] > 0, "p_alive_note"].isna().all()
+
+
+def test_under_mbg_nbd_one_time_buyers_can_have_lapsed_and_need_no_note(dataset) -> None:
+    table = predict_customer_value(dataset, model="mbg_nbd")
+    once = table.frame[table.frame["frequency"] == 0]
+    assert table.transactions.model == "mbg_nbd" and (once["p_alive"] < 1).all()
+    assert table.frame["p_alive_note"].isna().all()
+    assert table.model_choice == "MBG/NBD as requested"
+    assert {r.model for r in table.other_fits} <= {"bg_nbd", "pareto_nbd"}
+
+
+def test_each_fitted_models_likely_lapsed_share_is_reported(dataset) -> None:
+    table = predict_customer_value(dataset, model="bg_nbd")
+    hand = hand_summary()
+    bg = beta_geo.fit(hand["frequency"], hand["recency"], hand["T"])
+    assert table.likely_lapsed_share is not None
+    assert table.likely_lapsed_share["bg_nbd"] == pytest.approx(float(np.mean(bg.p_alive(hand["frequency"], hand["recency"], hand["T"]) < 0.5)))
+
+
+def test_a_strong_disagreement_on_who_has_lapsed_is_a_warning_and_a_weak_one_is_not() -> None:
+    """Shares 16.6 % and 75 % (the issue's full CDNOW log) differ by 58 points >= 20; 30 % and 45 % by 15 < 20."""
+    (warning,) = _lapsed_warning({"bg_nbd": 0.166, "pareto_nbd": 0.75}, None)
+    assert "BG/NBD 16.6%, Pareto/NBD 75.0%" in warning and "counts every one-time buyer alive" in warning
+    assert "No holdout check could arbitrate" in warning
+    assert _lapsed_warning({"mbg_nbd": 0.30, "pareto_nbd": 0.45}, None) == ()
+
+
+@pytest.fixture(scope="module")
+def cdnow_dataset(tmp_path_factory: pytest.TempPathFactory, cdnow_transactions: pd.DataFrame):
+    """CDNOW_sample.txt as orders (one per transaction row), seen on 1998-06-30, the end of the published holdout."""
+    log = cdnow_transactions
+    customers = [{"customer_id": f"C{int(i):04d}", "signup_date": str(day.date())}
+                 for i, day in log.groupby("customer_id")["timestamp"].min().items()]
+    orders = [{"order_id": f"O{k}", "customer_id": f"C{int(row.customer_id):04d}", "ordered_at": str(row.timestamp.date()),
+               "amount": float(row.amount)} for k, row in enumerate(log.itertuples())]
+    return make_dataset(tmp_path_factory.mktemp("cdnow"), {"customers": customers, "orders": orders}, as_of="1998-06-30")
+
+
+def test_auto_takes_the_model_the_published_split_prefers(cdnow_dataset, cdnow_transactions: pd.DataFrame) -> None:
+    """Calibration to 1997-09-30 (the published split; see test_holdout_check): the check prefers the BG/NBD, so auto
+    fits it on the full history to 1998-06-30 and quotes the check's reason."""
+    table = predict_customer_value(cdnow_dataset, calibration_end="1997-09-30")
+    direct = holdout_check(cdnow_transactions, calibration_end="1997-09-30", observation_end="1998-06-30")
+    assert table.check is not None and table.check.chosen == direct.chosen == "bg_nbd"
+    assert table.transactions.model == "bg_nbd" and table.model_choice == direct.reason
+    assert table.transactions.n == 2357 and table.frame["T"].max() == pytest.approx(545 / 7)  # 1997-01-01 to 1998-06-30
+
+
+def test_a_calibration_end_that_leaves_no_holdout_is_refused(cdnow_dataset) -> None:
+    with pytest.raises(QueryError, match="cannot run the holdout check"):
+        predict_customer_value(cdnow_dataset, calibration_end="1998-06-25")

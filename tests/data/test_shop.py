@@ -49,7 +49,7 @@ def shop_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def fitted(shop_db: Path) -> ClvTable:
-    return predict_customer_value(Dataset.open(shop_db, shop.DATA_END))
+    return predict_customer_value(Dataset.open(shop_db, shop.DATA_END), model="bg_nbd")
 
 
 def _sha256(path: Path) -> str:
@@ -182,7 +182,7 @@ def test_fits_are_nearly_unbiased_across_seeds(tmp_path: Path) -> None:
     for seed in range(1, 21):
         path = tmp_path / f"shop-{seed}.db"
         write_dataset(path, lambda seed=seed: shop.generate(seed), {"dataset": "shop-demo"})
-        table = predict_customer_value(Dataset.open(path, shop.DATA_END))
+        table = predict_customer_value(Dataset.open(path, shop.DATA_END), model="bg_nbd")
         p = table.transactions.params
         assert table.spend is not None
         g = table.spend.params

@@ -15,6 +15,8 @@ import pytest
 
 from lifecycle.clv import (
     beta_geo,
+    modified_beta_geo,
+    pareto_nbd,
     predict_customer_value,
     predict_subscription_value,
     summarize_customer_value,
@@ -104,13 +106,17 @@ def test_too_few_ordering_customers_give_no_data_not_an_error(tmp_path: Path) ->
     assert all(f.value is None and "too few customers with orders" in (f.note or "") for f in facts.values())
 
 
-def test_a_bg_nbd_fit_that_never_converges_gives_no_data_and_build_facts_goes_on(
+def test_order_models_that_never_converge_give_no_data_and_build_facts_goes_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both the unpenalised fit and the penalised refit fail, as on data with no interior maximum."""
-    def no_maximum(*args: Any, **kwargs: Any) -> None:
-        raise ModelFitError("BG/NBD fit did not converge: parameter(s) ran off towards 0 or infinity. Data: 12 customers")
+    """Every order model's unpenalised fit and penalised refit fail, as on data with no interior maximum; the
+    reason quoted is the BG/NBD's, the model the 12-customer shop falls back to (too few customers for a check)."""
+    def no_maximum(name: str) -> Any:
+        def fit(*args: Any, **kwargs: Any) -> None:
+            raise ModelFitError(f"{name} fit did not converge: parameter(s) ran off towards 0 or infinity. Data: 12 customers")
+        return fit
 
-    monkeypatch.setattr(beta_geo, "fit", no_maximum)
+    for module, name in ((beta_geo, "BG/NBD"), (modified_beta_geo, "MBG/NBD"), (pareto_nbd, "Pareto/NBD")):
+        monkeypatch.setattr(module, "fit", no_maximum(name))
     bundle = build_facts(orders_dataset(tmp_path)).by_id()
     assert bundle["clv.expected_total"].value is None
     assert bundle["clv.expected_total"].note == "no CLV model: BG/NBD fit did not converge: parameter(s) ran off towards 0 or infinity"

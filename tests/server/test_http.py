@@ -19,8 +19,9 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from lifecycle.errors import ConfigError
 from server.app import TOOL_MODULES
-from server.http import MAX_BODY_BYTES, HttpSettings, is_loopback, security_settings
+from server.http import MAX_BODY_BYTES, HttpSettings, check_exposure, is_loopback, security_settings
 from tests.server.helpers import TINY_ROWS, RunningServer, serve_args, server_env, start_http_server, stop
 from tests.server.transport_session import check, exercise
 from tools.describe_dataset import DescribeDatasetResult
@@ -175,6 +176,15 @@ def test_binding_beyond_loopback_without_a_token_is_refused(tiny_db: Path, isola
     assert done.stdout == ""
     assert done.stderr.startswith("Error: refusing to listen on 0.0.0.0 without a token")
     assert "LIFECYCLE_MCP_TOKEN" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("token", ["x", "s3cret-token-15"])
+def test_binding_beyond_loopback_with_a_short_token_is_refused(token: str) -> None:
+    """Fewer than 16 characters is refused beyond loopback (15 here is the longest refused); loopback accepts any."""
+    with pytest.raises(ConfigError, match=f"with a {len(token)}-character token"):
+        check_exposure(HttpSettings(host="0.0.0.0", token=token))
+    check_exposure(HttpSettings(host="0.0.0.0", token="s3cret-token-16c"))
+    check_exposure(HttpSettings(host="127.0.0.1", token=token))
 
 
 @pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("127.1.2.3", True), ("localhost", True), ("::1", True),

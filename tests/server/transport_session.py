@@ -27,8 +27,9 @@ INVALID_CALLS: dict[str, dict[str, Any]] = {
     "compare_segments": {"dimension": "mood", "metrics": ["mrr"]}, "lifecycle_facts": {"section": "gossip"},
     "verify_plan": {"draft": ""},
 }
-NEEDS_ORDERS = {"predict_clv": "no kept orders"}
-"""Tools for order-based data: on the tiny subscription dataset their valid call is an isError saying so."""
+NEEDS_ORDERS = {"predict_clv": "could not be fitted"}
+"""Tools that need more data than the tiny subscription dataset has: their valid call is an isError saying so
+(predict_clv's default model there is the sBG on signup cohorts, which two subscribers cannot fit)."""
 RESOURCES = ("lifecycle://metrics/definitions", "lifecycle://stages/model", "lifecycle://health/profile", "lifecycle://schema",
              "customer://C1")
 

@@ -21,6 +21,7 @@ import pytest
 from mcp import Client
 
 from lifecycle.clv.customer_value import predict_customer_value
+from lifecycle.clv.holdout_check import order_holdout_check
 from lifecycle.clv.shifted_beta_geometric import fit_cohorts
 from lifecycle.clv.subscription_value import predict_subscription_value
 from lifecycle.dataset import Dataset
@@ -109,12 +110,12 @@ def every_page(db: Path, **arguments: Any) -> list[PredictClvResult]:
 
 @pytest.fixture(scope="module")
 def by_clv(cdnow_db: Path) -> list[PredictClvResult]:
-    return every_page(cdnow_db, as_of=CALIBRATION_END)
+    return every_page(cdnow_db, as_of=CALIBRATION_END, model="bg_nbd")
 
 
 @pytest.fixture(scope="module")
 def by_p_alive(cdnow_db: Path) -> list[PredictClvResult]:
-    return every_page(cdnow_db, as_of=CALIBRATION_END, sort="p_alive")
+    return every_page(cdnow_db, as_of=CALIBRATION_END, model="bg_nbd", sort="p_alive")
 
 
 # --- published values ----------------------------------------------------------------------------------------
@@ -174,11 +175,17 @@ def test_values_are_bounded(by_clv: list[PredictClvResult]) -> None:
         assert c.recency <= c.T
 
 
-def test_one_off_buyers_are_certainly_alive(by_clv: list[PredictClvResult]) -> None:
-    """BG/NBD P(alive) is exactly 1 with no repeat purchase (the delta(x > 0) term vanishes)."""
-    one_off = [c for page in by_clv for c in page.items if c.frequency == 0]
+def test_one_off_buyers_are_certainly_alive_and_each_row_says_it_is_an_assumption(by_clv: list[PredictClvResult]) -> None:
+    """BG/NBD P(alive) is exactly 1 with no repeat purchase (the delta(x > 0) term vanishes): every such row carries
+    the note, with the MBG/NBD's P(alive) for the same customer, so "lost" next to P(alive) 1 is never unexplained."""
+    items = [c for page in by_clv for c in page.items]
+    one_off = [c for c in items if c.frequency == 0]
     assert len(one_off) == CDNOW_CUSTOMERS - CDNOW_REPEAT_BUYERS
     assert {c.p_alive for c in one_off} == {1.0}
+    assert all(c.p_alive_note and "cannot have dropped out" in c.p_alive_note and "MBG/NBD P(alive) 0." in c.p_alive_note
+               for c in one_off)
+    assert all(c.p_alive_note is None for c in items if c.frequency > 0)
+    assert {c.rfm_segment for c in one_off} >= {"lost", "hibernating"}
 
 
 def test_summary_agrees_with_the_rows_and_with_a_hand_argument(by_clv: list[PredictClvResult]) -> None:
@@ -238,9 +245,9 @@ async def test_rows_equal_predict_customer_value_on_the_same_filtered_dataset(cd
 
 async def test_one_customer_gets_their_row_and_rank_and_the_fit(cdnow_db: Path, by_clv: list[PredictClvResult]) -> None:
     listed = by_clv[3].items[7]
-    result = ok(await call(cdnow_db, as_of=CALIBRATION_END, customer_id=listed.customer_id))
+    result = ok(await call(cdnow_db, as_of=CALIBRATION_END, model="bg_nbd", customer_id=listed.customer_id))
     assert result.customer == listed and result.customer.rank == 308
-    assert (result.summary, result.items, result.next_cursor) == (None, [], None)
+    assert (result.summary, result.check, result.items, result.next_cursor) == (None, None, [], None)
     assert result.fit == by_clv[0].fit
     assert listed.customer_id in text_of(await call(cdnow_db, as_of=CALIBRATION_END, customer_id=listed.customer_id))
 
@@ -265,6 +272,50 @@ async def test_same_arguments_give_byte_identical_results_even_after_a_refit(cdn
     second = await call(cdnow_db, **args)
     assert json.dumps(first.structured_content) == json.dumps(second.structured_content)
     assert text_of(first) == text_of(second)
+
+
+# --- model auto: the holdout check chooses ----------------------------------------------------------------------
+
+async def test_auto_reports_the_holdout_check_of_the_library_and_uses_its_choice(cdnow_db: Path) -> None:
+    """Wiring: at as_of 1998-06-30 the default split holds out the last third of 1997-01-01..1998-06-30 (from
+    1997-12-31); the tool's check is lifecycle.clv.holdout_check's on the same dataset, rounded, and the fitted model
+    is the one it chose."""
+    result = ok(await call(cdnow_db, as_of="1998-06-30", limit=5))
+    check = order_holdout_check(Dataset.open(cdnow_db, date(1998, 6, 30)))
+    out = result.check
+    assert out is not None and out.calibration_end == "1997-12-30" == check.calibration_end.isoformat()
+    assert (out.customers, out.actual, out.chosen) == (check.customers, check.actual_total, check.chosen)
+    assert [g.frequency for g in out.groups] == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    for got, expected in zip(out.groups, check.groups):
+        assert got.actual == round(expected.actual, 4) and got.customers == expected.customers
+        assert got.predicted == {m: round(v, 4) for m, v in expected.predicted.items() if v is not None}
+    assert result.fit.model == check.chosen and result.model_choice == check.reason
+    assert "Holdout check (fitted to 1997-12-30" in text_of(await call(cdnow_db, as_of="1998-06-30", limit=5))
+
+
+async def test_a_model_the_check_does_not_prefer_is_used_when_asked_and_says_so(cdnow_db: Path) -> None:
+    result = ok(await call(cdnow_db, as_of="1998-06-30", model="pareto_nbd", limit=5))
+    assert result.fit.model == "pareto_nbd" and result.check is not None
+    assert result.model_choice is not None and result.model_choice.startswith("Pareto/NBD as requested")
+    if result.check.chosen != "pareto_nbd":
+        assert "the holdout check prefers" in result.model_choice
+
+
+def test_models_that_disagree_on_who_has_lapsed_are_a_warning(by_clv: list[PredictClvResult]) -> None:
+    """On CDNOW at the calibration end the BG/NBD counts the 1,411 one-time buyers (59.9 %) alive, the other two
+    models do not: the shares with P(alive) < 0.5 differ by far more than 20 points (BTYDplus' demo prints mean
+    P(alive) 0.81 for the BG/NBD and 0.45 for the Pareto/NBD)."""
+    warnings = by_clv[0].warnings
+    assert len(warnings) == 1 and "disagree on who has lapsed" in warnings[0] and "BG/NBD counts every one-time buyer" in warnings[0]
+    bg_share = by_clv[0].summary.likely_lapsed / CDNOW_CUSTOMERS  # type: ignore[union-attr]
+    assert f"BG/NBD {bg_share:.1%}" in warnings[0]
+
+
+async def test_auto_on_subscription_data_without_orders_is_the_sbg(demo_db: Path) -> None:
+    """The product's own demo has subscriptions and no orders: the default model values its subscribers."""
+    result = ok(await call(demo_db, limit=3))
+    assert result.fit.model == "sbg" and result.retention is not None and len(result.items) == 3
+    assert result.model_choice is not None and "no orders" in result.model_choice
 
 
 # --- the hand-built shop ---------------------------------------------------------------------------------------
@@ -409,7 +460,8 @@ async def test_a_customer_without_orders_is_a_clear_error(cdnow_db: Path) -> Non
 
 @pytest.mark.parametrize(("arguments", "fragment"), [
     pytest.param({"customer_id": "C0000"}, "unknown customer_id", id="unknown-customer"),
-    pytest.param({"model": "gbm"}, "model: input should be 'bg_nbd', 'pareto_nbd' or 'sbg' (got 'gbm')", id="unknown-model"),
+    pytest.param({"model": "gbm"}, "model: input should be 'auto', 'bg_nbd', 'mbg_nbd', 'pareto_nbd' or 'sbg' (got 'gbm')",
+                 id="unknown-model"),
     pytest.param({"horizon_months": 61}, "horizon_months: input should be less than or equal to 60 (got 61)", id="horizon-too-long"),
     pytest.param({"discount_rate_annual": 1.5}, "discount_rate_annual: input should be less than or equal to 1", id="discount-above-1"),
     pytest.param({"sort": "recency"}, "sort: input should be 'clv' or 'p_alive' (got 'recency')", id="unknown-sort"),

@@ -1,0 +1,258 @@
+"""Load test of the HTTP server: N concurrent MCP clients × M mixed tool calls on the demo, loopback only.
+
+    .venv/bin/python benchmarks/bench_load.py                   # 20 clients × 25 calls, then docs/benchmarks.md
+    .venv/bin/python benchmarks/bench_load.py --clients 5 --calls 4 --settle 5 --no-docs   # a quick look
+
+Starts ``lifecycle serve --http --port 0`` (this venv's console script) on 127.0.0.1 over the demo database (built
+into a temporary directory unless ``--db`` names one), waits for it, makes one light call (``describe_dataset``) and
+records the server's resident memory (RSS, from /proc) — the pre-burst level. Then ``--clients`` MCP clients (the
+real ``mcp`` streamable-HTTP client, one session each) run concurrently, each making ``--calls`` tool calls in turn
+from a fixed mix of the analytical tools (metrics, stages, health, at-risk, CLV, cohorts, movements, segments,
+facts, customer classification) over three as_of days and a few filters, so calls are a mix of cold and warm.
+Every call's latency and outcome is recorded; RSS is sampled every 0.25 s during the burst, read right after it and
+again ``--settle`` seconds later with the server idle. The run is bounded: ``--deadline`` seconds for the burst,
+after which unfinished calls count as errors.
+
+Results: ``benchmarks/results/load.json`` (calls, errors by message, time-limit errors, p50/p95/p99, throughput,
+RSS before / peak / after / after settle); then docs/benchmarks.md is regenerated (``run_all.py --docs-only``)
+unless ``--no-docs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+from common import RESULTS, ROOT, demo_database, machine_info
+
+AS_OF_DAYS = ("2025-12-31", "2025-09-30", "2025-06-30")
+TIME_LIMIT_MARKERS = ("time limit", "ran past")
+
+
+@dataclass
+class Outcome:
+    """One call: which tool, how long it took end to end, and whether it failed (with the first line of why)."""
+
+    client: int
+    index: int
+    tool: str
+    seconds: float
+    ok: bool
+    error: str = ""
+
+
+@dataclass
+class Memory:
+    samples: list[tuple[float, int]] = field(default_factory=list)
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of process ``pid`` (Linux /proc; 0 where unavailable)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def call_mix(customers: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """The fixed mix of tool calls clients cycle through (call j of client i is entry (i * 7 + j) mod len)."""
+    mix: list[tuple[str, dict[str, Any]]] = []
+    for k, day in enumerate(AS_OF_DAYS):
+        segment = ("SMB", "Mid-Market", "Enterprise")[k]
+        mix += [
+            ("compute_metrics", {"metrics": ["mrr", "nrr", "logo_churn_rate", "activation_rate"], "as_of": day}),
+            ("stage_distribution", {"as_of": day}),
+            ("score_health", {"as_of": day, "filters": {"segment": [segment]}}),
+            ("list_at_risk", {"as_of": day, "limit": 20}),
+            ("predict_clv", {"as_of": day, "limit": 10}),
+            ("cohort_retention", {"as_of": day, "period_months": 12}),
+            ("revenue_movements", {"as_of": day}),
+            ("compare_segments", {"dimension": "plan", "metrics": ["mrr", "logo_churn_rate"], "as_of": day}),
+            ("lifecycle_facts", {"as_of": day, "section": "overview"}),
+            ("classify_customer", {"customer_id": customers[k % len(customers)], "as_of": day}),
+            ("describe_dataset", {"as_of": day}),
+        ]
+    return mix
+
+
+def sample_customers(db: Path, n: int = 10) -> list[str]:
+    conn = sqlite3.connect(Path(db).resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        return [r[0] for r in conn.execute("SELECT customer_id FROM customers ORDER BY customer_id LIMIT ?", (n,))]
+    finally:
+        conn.close()
+
+
+def start_server(db: Path, data_dir: Path, extra: list[str]) -> tuple[subprocess.Popen[str], str]:
+    """``lifecycle serve --http --port 0`` on loopback; returns the process and its /mcp URL."""
+    command = [str(Path(sys.executable).parent / "lifecycle"), "serve", "--db", str(db), "--http", "--port", "0", *extra]
+    env = {**{k: v for k, v in os.environ.items() if k not in ("LIFECYCLE_MCP_TOKEN", "LIFECYCLE_DB")},
+           "LIFECYCLE_DATA_DIR": str(data_dir)}
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, env=env)
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    if "serving streamable HTTP at " not in line:
+        process.kill()
+        raise SystemExit(f"the server did not start: {line}{process.stderr.read()}")
+    threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()  # drain its log
+    return process, line.split(" at ", 1)[1].split()[0]
+
+
+async def one_client(url: str, client: int, calls: int, mix: list[tuple[str, dict[str, Any]]], out: list[Outcome],
+                     call_timeout: float) -> None:
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    async with Client(streamable_http_client(url)) as session:
+        for j in range(calls):
+            tool, arguments = mix[(client * 7 + j) % len(mix)]
+            started = time.perf_counter()
+            try:
+                with anyio.fail_after(call_timeout):
+                    result = await session.call_tool(tool, arguments)
+                text = " ".join(getattr(b, "text", "") for b in result.content) if result.is_error else ""
+                out.append(Outcome(client, j, tool, time.perf_counter() - started, not result.is_error,
+                                   text.splitlines()[0][:200] if text else ""))
+            except TimeoutError:
+                out.append(Outcome(client, j, tool, time.perf_counter() - started, False, f"no answer within {call_timeout:.0f} s"))
+            except Exception as exc:  # noqa: BLE001 - a transport failure is a failed call, recorded
+                out.append(Outcome(client, j, tool, time.perf_counter() - started, False, f"{type(exc).__name__}: {exc}"[:200]))
+
+
+async def burst(url: str, clients: int, calls: int, mix: list[tuple[str, dict[str, Any]]], deadline: float) -> tuple[list[Outcome], float]:
+    out: list[Outcome] = []
+    started = time.perf_counter()
+    with anyio.move_on_after(deadline):
+        async with anyio.create_task_group() as group:
+            for i in range(clients):
+                group.start_soon(one_client, url, i, calls, mix, out, deadline)
+    return out, time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of ``values``; NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, int(-(-q * len(ordered) // 100)))  # ceil(q/100 * n)
+    return ordered[rank - 1]
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    with demo_database(args.db) as db:
+        data_dir = Path(os.environ["LIFECYCLE_DATA_DIR"])
+        mix = call_mix(sample_customers(db))
+        extra = ["--time-limit", str(args.time_limit)] if args.time_limit else []
+        process, url = start_server(db, data_dir, extra)
+        memory = Memory()
+        stop = threading.Event()
+        try:
+            rss_started = rss_bytes(process.pid)
+            warm, _ = anyio.run(burst, url, 1, 1, [("describe_dataset", {})], 120.0)
+            rss_before = rss_bytes(process.pid)
+
+            def sample() -> None:
+                while not stop.is_set():
+                    memory.samples.append((time.perf_counter(), rss_bytes(process.pid)))
+                    time.sleep(0.25)
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            outcomes, seconds = anyio.run(burst, url, args.clients, args.calls, mix, args.deadline)
+            stop.set()
+            sampler.join()
+            rss_after = rss_bytes(process.pid)
+            time.sleep(args.settle)
+            rss_settled = rss_bytes(process.pid)
+        finally:
+            stop.set()
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    expected = args.clients * args.calls
+    latencies = [o.seconds for o in outcomes]
+    errors: dict[str, int] = {}
+    for o in outcomes:
+        if not o.ok:
+            errors[o.error] = errors.get(o.error, 0) + 1
+    per_tool: dict[str, list[float]] = {}
+    for o in outcomes:
+        per_tool.setdefault(o.tool, []).append(o.seconds)
+    mb = 1024 * 1024
+    return {
+        "benchmark": "load", **machine_info(),
+        "clients": args.clients, "calls_per_client": args.calls, "time_limit_s": args.time_limit,
+        "calls_planned": expected, "calls_completed": len(outcomes), "calls_unfinished": expected - len(outcomes),
+        "errors": sum(errors.values()) + expected - len(outcomes), "errors_by_message": errors,
+        "time_limit_errors": sum(n for msg, n in errors.items() if any(m in msg for m in TIME_LIMIT_MARKERS)),
+        "burst_seconds": round(seconds, 2), "throughput_calls_per_s": round(len(outcomes) / seconds, 3) if seconds else None,
+        "latency_s": {"p50": round(percentile(latencies, 50), 3), "p95": round(percentile(latencies, 95), 3),
+                      "p99": round(percentile(latencies, 99), 3), "max": round(max(latencies, default=float("nan")), 3)},
+        "latency_by_tool_p50_s": {t: round(percentile(v, 50), 3) for t, v in sorted(per_tool.items())},
+        "rss_mb": {"started": round(rss_started / mb, 1), "before_burst": round(rss_before / mb, 1),
+                   "peak": round(max((r for _, r in memory.samples), default=0) / mb, 1),
+                   "after_burst": round(rss_after / mb, 1), "after_settle": round(rss_settled / mb, 1)},
+        "settle_s": args.settle,
+        "rss_settled_over_before": round(rss_settled / rss_before, 3) if rss_before else None,
+        "warm_up_ok": all(o.ok for o in warm),
+        "outcomes": [asdict(o) for o in sorted(outcomes, key=lambda o: (o.client, o.index))],
+    }
+
+
+def markdown(data: dict[str, Any]) -> str:
+    """The docs/benchmarks.md table for a results file of this script."""
+    lat, rss = data["latency_s"], data["rss_mb"]
+    limit = f"{data['time_limit_s']} s" if data.get("time_limit_s") else "server default"
+    rows = [
+        ("clients × calls", f"{data['clients']} × {data['calls_per_client']} = {data['calls_planned']}"),
+        ("completed / errors / time-limit errors", f"{data['calls_completed']} / {data['errors']} / {data['time_limit_errors']}"),
+        ("latency p50 / p95 / p99 / max", f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['p99']:.2f} / {lat['max']:.2f} s"),
+        ("throughput", f"{data['throughput_calls_per_s']:.2f} calls/s over {data['burst_seconds']:.0f} s"),
+        ("server RSS: idle / before burst / peak / after burst", f"{rss['started']:.0f} / {rss['before_burst']:.0f} / {rss['peak']:.0f} / {rss['after_burst']:.0f} MB"),
+        (f"server RSS {data['settle_s']:.0f} s after the burst", f"{rss['after_settle']:.0f} MB ({data['rss_settled_over_before']:.2f} × before)"),
+        ("per-call time limit", limit),
+    ]
+    table = ["| measure | value |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in rows]
+    if data["errors_by_message"]:
+        table += ["", "Errors: " + "; ".join(f"{n} × {msg!r}" for msg, n in sorted(data["errors_by_message"].items()))]
+    tools = ", ".join(f"{t} {s:.2f} s" for t, s in data["latency_by_tool_p50_s"].items())
+    return "\n".join(table + ["", f"Median latency by tool: {tools}."])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", help="database to serve (default: the demo, built into a temporary directory)")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--calls", type=int, default=25, help="calls per client")
+    parser.add_argument("--settle", type=float, default=60.0, help="idle seconds before the last RSS reading")
+    parser.add_argument("--deadline", type=float, default=1800.0, help="seconds the whole burst may take")
+    parser.add_argument("--time-limit", type=float, default=None, help="pass --time-limit to lifecycle serve")
+    parser.add_argument("--no-docs", action="store_true", help="do not regenerate docs/benchmarks.md")
+    args = parser.parse_args()
+    result = run(args)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "load.json").write_text(json.dumps(result, indent=1) + "\n")
+    summary = {k: result[k] for k in ("calls_completed", "errors", "time_limit_errors", "latency_s", "throughput_calls_per_s", "rss_mb")}
+    print(json.dumps(summary, indent=1))
+    if not args.no_docs:
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--docs-only"], check=True, cwd=ROOT)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""`lifecycle` loads a command's module only when that command runs, and lists every command without loading any.
+
+The root help's command list comes from ``server.commands.root.COMMANDS``; these tests hold that table to the
+command modules (every module listed, each registering the command it is listed under, the listed line being
+the first line of the command's own help) and check what a start imports, in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from server.commands.root import COMMANDS, load_command
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("pandas", "numpy", "scipy", "matplotlib", "mcp", "openai", "pyarrow", "duckdb", "lifecycle.dataset")
+
+
+def modules_loaded_by(*argv: str) -> set[str]:
+    """The modules ``lifecycle *argv`` has imported when it exits (run through ``server.cli.main`` in a new
+    interpreter, the way the console script runs it)."""
+    code = ("import json, sys\nfrom server.cli import main\nsys.argv = ['lifecycle', *json.loads(sys.argv[1])]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(list(argv))], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    return set(json.loads(done.stderr.rpartition("MODULES ")[2]))
+
+
+def test_every_command_module_is_listed_once() -> None:
+    on_disk = {f"server.commands.{p.stem}" for p in (ROOT / "server" / "commands").glob("*_cmd.py")}
+    assert {entry.module for entry in COMMANDS} == on_disk
+    assert len({entry.name for entry in COMMANDS}) == len(COMMANDS)
+
+
+@pytest.mark.parametrize("entry", COMMANDS, ids=[entry.name for entry in COMMANDS])
+def test_each_listed_line_is_the_first_line_of_the_commands_help(entry) -> None:  # type: ignore[no-untyped-def]
+    command = load_command(entry.name)
+    assert command.name == entry.name
+    assert (command.help or "").strip().splitlines()[0] == entry.summary
+
+
+def test_the_root_help_lists_every_command_without_importing_the_engine() -> None:
+    loaded = modules_loaded_by("--help")
+    assert not {name for name in loaded if name.split(".")[0] in HEAVY or name in HEAVY}
+    assert not {name for name in loaded if name.endswith("_cmd")}
+
+
+def test_a_command_imports_its_own_module_only() -> None:
+    loaded = modules_loaded_by("schema", "--plain")
+    assert "server.commands.schema_cmd" in loaded
+    assert not {name for name in loaded if name.endswith("_cmd") and name != "server.commands.schema_cmd"}
+    assert not {name for name in loaded if name.split(".")[0] in ("mcp", "matplotlib", "openai", "scipy")}
