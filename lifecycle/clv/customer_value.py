@@ -48,9 +48,11 @@ from lifecycle.clv.order_models import (
     MODEL_LABELS,
     ONE_TIME_BUYERS_ALIVE,
     ORDER_MODELS,
+    RETRY_LOG_PENALIZER,  # noqa: F401  re-exported: part of this module's API since before order_models
     FitReport,
     TransactionModelName,
     fit_order_models,
+    fit_transaction_model,  # noqa: F401  re-exported, as RETRY_LOG_PENALIZER
     report,
 )
 from lifecycle.clv.rfm import rfm_summary
