@@ -178,8 +178,16 @@ ChartMaker = Callable[[Dataset, str], list[ReportChart]]
 
 async def run_target(target: Target, source: DataSource, options: PlanOptions, client: Completer | None,
                      chart_maker: ChartMaker | None = None) -> TargetOutcome:
-    """Produce (or skip) one target's documents."""
+    """Produce (or skip) one target's documents (the target's dataset is closed when it is done)."""
     dataset = Dataset.open(source, options.as_of, filters=target.filters, config=options.config)
+    try:
+        return await _run_target_on(target, dataset, options, client, chart_maker)
+    finally:
+        dataset.close()
+
+
+async def _run_target_on(target: Target, dataset: Dataset, options: PlanOptions, client: Completer | None,
+                         chart_maker: ChartMaker | None) -> TargetOutcome:
     bundle = await asyncio.to_thread(_bundle_for, target, dataset)
     if options.ids_only:
         bundle = anonymised(bundle)
