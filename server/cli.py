@@ -5,10 +5,15 @@ imported only when its command runs, so ``lifecycle --help`` starts without the 
 the library (``LifecycleError``) become one ``Error: …`` line on stderr and exit code 1 — never a traceback.
 Exit codes: 0 success; 1 a library error or a failed run (``plan`` with a document that failed verification under
 ``--strict`` or an error); 2 a usage error (unknown option, bad value); 130 interrupted.
+
+Anything else that escapes a command — a damaged SQLite file (``sqlite3.DatabaseError``), running out of memory, a
+bug — is still one ``Error:`` line and exit 1, never a traceback; ``LIFECYCLE_DEBUG=1`` shows the traceback instead.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import sys
 
 import typer
@@ -46,6 +51,27 @@ def main() -> None:
         else:
             err_console.print(f"Error: {exc}")
         sys.exit(getattr(exc, "exit_code", 2))
+    except Exception as exc:  # the last resort: one line, never a traceback (unless asked for)
+        if os.environ.get(DEBUG_ENV):
+            raise
+        err_console.print(f"[bold red]Error:[/] {escape(unexpected_error_message(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+DEBUG_ENV = "LIFECYCLE_DEBUG"
+
+
+def unexpected_error_message(exc: BaseException) -> str:
+    """One line for an exception no command turned into a ``LifecycleError``: what happened and what to do."""
+    detail = (str(exc).strip().splitlines() or [""])[0][:300]
+    if isinstance(exc, sqlite3.DatabaseError):
+        return (f"the database could not be read ({detail}): the file is damaged or not a Lifecycle MCP database; "
+                "restore it from a backup, or import your exports into a new database file with --db")
+    if isinstance(exc, MemoryError):
+        return ("ran out of memory: the data is too large for this machine's memory; import smaller files or lower the "
+                "read limits (lifecycle import --max-bytes)")
+    shown = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return f"unexpected internal error ({shown}); please report it with the command you ran ({DEBUG_ENV}=1 shows the traceback)"
 
 
 if __name__ == "__main__":

@@ -88,6 +88,44 @@ def test_importing_into_a_bad_database_is_refused_and_leaves_it_unchanged(case: 
     assert not list(tmp_path.glob("bad.db.tmp-*"))
 
 
+def _damaged(path: Path) -> None:
+    """A Lifecycle MCP database whose last third of pages (the customers' rows, written last) is overwritten."""
+    source = path.with_suffix(".csv")
+    source.write_text("customer_id,signup_date,name\n" + "".join(f"C{i},2024-01-01,{'n' * 40}\n" for i in range(5000)),
+                      encoding="utf-8")
+    import_file("customers", source, path)
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        for offset in range(size * 2 // 3 // 4096 * 4096, size, 4096):
+            handle.seek(offset + 8)
+            handle.write(b"\xde\xad\xbe\xef" * 64)
+
+
+def test_importing_into_a_damaged_database_is_refused_and_leaves_it_unchanged(tmp_path: Path) -> None:
+    db = tmp_path / "damaged.db"
+    _damaged(db)
+    before = _sha(db)
+    source = tmp_path / "c.csv"
+    source.write_text(CSV, encoding="utf-8")
+    with pytest.raises(DatabaseFileError, match="is damaged"):
+        import_file("customers", source, db)
+    assert _sha(db) == before
+
+
+@pytest.mark.parametrize("command", [["metrics"], ["doctor"], ["import", "customers", "c.csv"]])
+def test_every_command_answers_a_damaged_database_with_one_line_and_exit_1(command: list[str], tmp_path: Path) -> None:
+    db = tmp_path / "damaged.db"
+    _damaged(db)
+    before = _sha(db)
+    (tmp_path / "c.csv").write_text(CSV, encoding="utf-8")
+    done = subprocess.run([LIFECYCLE, *command, "--db", str(db)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in done.stderr, done.stderr
+    assert "damaged" in lines[0]
+    assert _sha(db) == before
+
+
 def test_a_directory_as_database_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DatabaseFileError, match="is a directory"):
         open_readonly(tmp_path)
