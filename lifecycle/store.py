@@ -39,6 +39,9 @@ EXTRA_COLUMNS_TABLE = "_extra_columns"
 IMPORTS_TABLE = "_imports"
 EXTRA_PREFIX = "x_"
 SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database (sqlite.org/fileformat.html)
+DRIVER_DATABASE_ERROR: type[Exception] = sqlite3.DatabaseError
+"""The driver's error for a file it cannot read as a database (malformed, not a database, encrypted): for edges
+outside the engine, which never import the driver, that must still recognise one that escaped."""
 
 
 def sqlite_uri(path: str | os.PathLike[str], mode: str = "ro") -> str:

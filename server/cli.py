@@ -6,14 +6,13 @@ the library (``LifecycleError``) become one ``Error: …`` line on stderr and ex
 Exit codes: 0 success; 1 a library error or a failed run (``plan`` with a document that failed verification under
 ``--strict`` or an error); 2 a usage error (unknown option, bad value); 130 interrupted.
 
-Anything else that escapes a command — a damaged SQLite file (``sqlite3.DatabaseError``), running out of memory, a
+Anything else that escapes a command — a damaged SQLite file (the driver's ``DatabaseError``), running out of memory, a
 bug — is still one ``Error:`` line and exit 1, never a traceback; ``LIFECYCLE_DEBUG=1`` shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 
 import typer
@@ -64,7 +63,9 @@ DEBUG_ENV = "LIFECYCLE_DEBUG"
 def unexpected_error_message(exc: BaseException) -> str:
     """One line for an exception no command turned into a ``LifecycleError``: what happened and what to do."""
     detail = (str(exc).strip().splitlines() or [""])[0][:300]
-    if isinstance(exc, sqlite3.DatabaseError):
+    from lifecycle.store import DRIVER_DATABASE_ERROR  # the engine owns the driver (tests/test_architecture.py)
+
+    if isinstance(exc, DRIVER_DATABASE_ERROR):
         return (f"the database could not be read ({detail}): the file is damaged or not a Lifecycle MCP database; "
                 "restore it from a backup, or import your exports into a new database file with --db")
     if isinstance(exc, MemoryError):
