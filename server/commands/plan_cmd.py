@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import tomllib
 from enum import Enum
 from pathlib import Path
@@ -22,6 +21,7 @@ from prompts.plan import PlanOptions, Target, TargetOutcome, at_risk_targets, di
 from prompts.render import BusinessContext, Language, PromptName
 from server.commands.root import app
 from server.dataset import parse_as_of, resolve_db
+from server.interrupt import run_interruptibly
 
 console = Console(stderr=True)
 
@@ -95,7 +95,7 @@ def plan_command(
             if outcome.status in ("error", "failed_verification"):
                 bar.console.print(f"[red]{outcome.key}: {outcome.status}[/] {outcome.error or ''}")
 
-        manifest = asyncio.run(run_plan(source, targets, options, on_done=done, chart_maker=_chart_maker(),
+        manifest = run_interruptibly(run_plan(source, targets, options, on_done=done, chart_maker=_chart_maker(),
                                         on_status=lambda message: bar.console.print(message)))
     totals = manifest["totals"]
     console.print(f"Done: {totals['by_status']} · tokens {totals['prompt_tokens']}+{totals['completion_tokens']} · index: {out / 'index.md'}")
