@@ -3,7 +3,8 @@
 ``Dataset.table(name)`` returns a table's rows restricted to the scope's customers and to what had
 happened by ``as_of``: rows whose time column is after ``as_of`` are dropped, and every other date or
 datetime column whose value lies after ``as_of`` reads as empty (a subscription ending later is still
-active, an invoice paid later is unpaid, a ticket closed later is open). This is what makes a computation
+active, an invoice paid later is unpaid, a ticket closed later is open) — except dates planned ahead (``scheduled``
+columns such as a renewal day or a trial's end), which are known before they arrive. This is what makes a computation
 at an earlier ``as_of`` free of look-ahead — the at-risk back-test depends on it.
 
 Dates come back as ``datetime64`` columns (pandas 3: ``datetime64[us]``), money/numbers as float64, ids
@@ -189,7 +190,7 @@ def _mask_after(frame: pd.DataFrame, table: str, as_of: date) -> pd.DataFrame:
     spec = TABLES[table]
     cutoff = pd.Timestamp(next_day_iso(as_of))
     for column in spec.columns:
-        if column.name == spec.time_column or column.kind not in (ColumnKind.DATE, ColumnKind.DATETIME):
+        if column.name == spec.time_column or column.scheduled or column.kind not in (ColumnKind.DATE, ColumnKind.DATETIME):
             continue
         if column.name in frame.columns and len(frame):
             later = frame[column.name] >= cutoff

@@ -27,9 +27,11 @@ from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """1: the canonical tables. 2: every canonical table has a ``_source`` column (the import that wrote each row, for
-``lifecycle import --replace --source``); the dataset currency is recorded in ``_meta`` (see ``lifecycle.store``)."""
+``lifecycle import --replace --source``); the dataset currency is recorded in ``_meta`` (see ``lifecycle.store``).
+3: renewal-aware subscriptions (``term_months``, ``current_period_end``, ``cancel_at_period_end``, ``trial_end``) and
+payment attempts on invoices (``attempt_count``)."""
 
 
 class ColumnKind(StrEnum):
@@ -67,6 +69,13 @@ Flag = Annotated[bool, ColumnKind.BOOLEAN]
 Category = Annotated[str, ColumnKind.CATEGORY]
 
 LEAD_STATUSES = ("lead", "mql", "sql", "opportunity", "won", "lost")
+FAILED_PAYMENT_STATUSES = ("failed", "past_due", "unpaid", "uncollectible", "payment_due", "not_paid", "payment_failed")
+"""Invoice statuses (case-insensitive, spaces and hyphens read as ``_``) that record a failed payment: Stripe's
+``uncollectible``, Recurly's ``past_due``/``failed``, Chargebee's ``payment_due``/``not_paid``, a generic
+``unpaid``/``payment_failed``."""
+SCHEDULED = {"scheduled": True}
+"""Marks a date planned ahead (a renewal, a trial's end): it may lie after as_of, the as-of view keeps it and
+``lifecycle doctor`` does not call it a future date."""
 TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
 TOUCH_CHANNELS = ("email", "in_app", "sms", "push", "call", "webinar", "other")
 
@@ -121,6 +130,20 @@ class Subscription(_Row):
     plan: Text | None = Field(None, description="Plan name.")
     seats: Integer | None = Field(None, description="Licensed seats.")
     status: Text | None = Field(None, description="Source-system status (active, canceled, trialing, ...).")
+    term_months: Number | None = Field(
+        None, ge=0, description="Renewal term in months: how long one billing period or contract commits the customer before "
+        "it renews or may end — 1 month-to-month, 12 annual, 24 a two-year contract (Stripe: Interval × Interval Count; "
+        "a CRM's contract type). Empty or 0: no known term.")
+    current_period_end: Day | None = Field(
+        None, description="End of the current term, the next renewal day (Stripe Current Period End; a contract's end "
+        "date). Kept when it lies after as_of; rolled by whole terms to the first renewal after as_of.",
+        json_schema_extra=SCHEDULED)
+    cancel_at_period_end: Flag | None = Field(
+        None, description="Auto-renew is off: the subscription ends at the end of its current term instead of renewing "
+        "(Stripe Cancel At Period End; an export's auto_renew = false). Read as exported.")
+    trial_end: Day | None = Field(
+        None, description="Last day of a free trial (Stripe Trial End): the customer has not paid yet before it.",
+        json_schema_extra=SCHEDULED)
 
 
 class Order(_Row):
@@ -185,7 +208,11 @@ class Invoice(_Row):
     due_date: Day = Field(description="Payment due day.")
     amount: Money = Field(description="Invoice amount.")
     paid_at: Day | None = Field(None, description="Day paid; empty while unpaid.")
-    status: Text | None = Field(None, description="Source-system status (paid, open, void, uncollectible).")
+    status: Text | None = Field(None, description="Source-system status (paid, open, void, uncollectible). Statuses that "
+                                "record a failed payment: " + ", ".join(FAILED_PAYMENT_STATUSES) + ".")
+    attempt_count: Integer | None = Field(
+        None, ge=0, description="Payment attempts made (Stripe Attempt Count): every attempt but the one that paid the "
+        "invoice failed (a card declined, dunning retries).")
 
 
 class Touch(_Row):
@@ -211,6 +238,7 @@ class Column:
     allowed: tuple[str, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
+    scheduled: bool = False  # a date planned ahead (renewal, trial end): kept by the as-of view, never a "future date"
 
 
 @dataclass(frozen=True)
@@ -259,6 +287,7 @@ def _column(name: str, info: Any) -> Column:
         allowed=tuple(extra.get("allowed", ())),
         minimum=minimum,
         maximum=maximum,
+        scheduled=bool(extra.get("scheduled", False)),
     )
 
 

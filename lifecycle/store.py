@@ -142,10 +142,24 @@ def _add_source_columns(db: sqlite_utils.Database) -> None:
             db.execute(f'ALTER TABLE "{spec.name}" ADD COLUMN "{SOURCE_COLUMN}" TEXT')
 
 
+def _add_canonical_columns(db: sqlite_utils.Database) -> None:
+    """Version 3: the canonical columns a table lacks — renewal terms on subscriptions (``term_months``,
+    ``current_period_end``, ``cancel_at_period_end``, ``trial_end``) and ``attempt_count`` on invoices — added empty
+    (existing rows: NULL, unknown). Names and SQLite types come from the schema, never from input."""
+    for spec in TABLES.values():
+        if not db[spec.name].exists():
+            continue
+        present = db[spec.name].columns_dict
+        for col in spec.columns:
+            if col.name not in present:
+                db.execute(f'ALTER TABLE "{spec.name}" ADD COLUMN "{col.name}" {col.kind.sqlite_type}')
+
+
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     # version reached -> the step that gets there from the previous version (idempotent: create_schema runs first).
     # 1 is the initial schema, created by create_schema.
     2: _add_source_columns,
+    3: _add_canonical_columns,
 }
 
 

@@ -15,6 +15,12 @@ Functions (arguments name export columns unless noted):
   with months_factor ``month`` = 1, ``year`` = 1/12, ``week`` = 52/12, ``day`` = 365/12 (ChartMogul's and Stripe's
   normalisation of plan intervals to MRR). ``unit = "minor"`` divides amounts given in cents by 100. An amount,
   quantity or interval that cannot be read is a row error on that export column.
+- ``term_months``: ``interval``, optional ``interval_count`` → the renewal term in months, one billing period:
+
+      term = interval_count × 1 / months_factor(interval)     (month 1, year 12, week 12/52, day 12/365)
+
+  the same interval names as ``monthly_amount`` (Stripe's ``Interval`` / ``Interval Count``: a yearly plan renews
+  every 12 months, ``month`` × 3 every 3). An empty interval gives an empty term (unknown, not an error).
 - ``multiply``: ``columns = [a, b, ...]`` → the product of the numbers (``Quantity`` × ``UnitPrice`` of a line item);
   empty when any factor is empty; a factor that is not a number is a row error on its column.
 - ``shift_date``: a day moved by a whole number of ``days``, ``weeks``, ``months`` or ``years`` (one of them: an
@@ -139,6 +145,22 @@ def _monthly_amount(args: dict, columns: dict[str, pd.Series], n: int, decimal: 
     return Derived(text, [p for p in problems if p.mask.any()], decimal=".")
 
 
+def _term_months(args: dict, columns: dict[str, pd.Series], n: int, decimal: str | None) -> Derived:
+    problems: list[Problem] = []
+    interval_text = columns[args["interval"]].str.strip().str.lower().replace(_INTERVAL_ALIASES)
+    interval = parse_category(interval_text, tuple(MONTHS_PER_INTERVAL))
+    problems.append(Problem(interval.invalid, args["interval"], interval.why, columns[args["interval"]]))
+    values = 1.0 / interval.values.map(MONTHS_PER_INTERVAL).astype("float64").to_numpy()
+    if "interval_count" in args:
+        count_text = columns[args["interval_count"]]
+        count = parse_integer(count_text)
+        bad_count = count.invalid | (count.values.fillna(1) <= 0).to_numpy(dtype=bool)
+        problems.append(Problem(bad_count, args["interval_count"], "not a positive whole number", count_text))
+        values = values * count.values.astype("float64").fillna(1.0).clip(lower=1.0).to_numpy()
+    text = pd.Series(np.char.mod("%.6g", values), dtype="str").where(~np.isnan(values), "")
+    return Derived(text, [p for p in problems if p.mask.any()], decimal=".")
+
+
 def _multiply(args: dict, columns: dict[str, pd.Series], n: int, decimal: str | None) -> Derived:
     problems: list[Problem] = []
     product = np.ones(n, dtype=np.float64)
@@ -211,6 +233,7 @@ _FUNCTIONS = {
     "when": _when,
     "constant": _constant,
     "monthly_amount": _monthly_amount,
+    "term_months": _term_months,
     "multiply": _multiply,
     "shift_date": _shift_date,
 }

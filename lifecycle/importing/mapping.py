@@ -72,6 +72,7 @@ COLUMN_ARGS: dict[str, tuple[str, ...]] = {
     "when": ("value", "column"),
     "constant": (),
     "monthly_amount": ("amount", "quantity", "interval", "interval_count"),
+    "term_months": ("interval", "interval_count"),
     "multiply": ("columns",),
     "shift_date": ("date", "days", "weeks", "months", "years"),
 }

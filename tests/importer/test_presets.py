@@ -43,6 +43,18 @@ def test_stripe_subscriptions_mrr_is_amount_times_quantity_per_month(tmp_path: P
     assert "x_customer_email" not in columns and "x_product" in columns
 
 
+def test_stripe_subscriptions_carry_their_renewal_terms(tmp_path: Path) -> None:
+    """Term = one billing period in months (month 1, year 12, week 12/52 = 0.230769); the renewal day is Current
+    Period End, auto-renew off is Cancel At Period End (Globex turned it off), and Hooli's trial ends on 2024-03-13."""
+    conn = _import("subscriptions", "stripe_subscriptions.csv", "stripe-subscriptions", tmp_path / "s.db")
+    got = conn.execute("SELECT subscription_id, term_months, current_period_end, cancel_at_period_end, trial_end "
+                       "FROM subscriptions ORDER BY subscription_id").fetchall()
+    assert [g[0][-2:] for g in got] == ["01", "02", "03", "04"]
+    assert [g[1] for g in got[:3]] == [1.0, 1.0, 12.0] and math.isclose(got[3][1], 12 / 52, rel_tol=1e-5)
+    assert [g[2:] for g in got] == [("2024-04-05", 0, None), ("2024-04-20", 1, None), ("2024-06-01", 0, None),
+                                    ("2024-03-06", 0, "2024-03-13")]
+
+
 def test_hubspot_contacts_become_leads_with_funnel_dates(tmp_path: Path) -> None:
     conn = _import("leads", "hubspot_contacts.csv", "hubspot-contacts", tmp_path / "h.db")
     got = conn.execute("SELECT lead_id, created_at, source, status, mql_at, sql_at, opportunity_at, won_at, company FROM leads ORDER BY lead_id").fetchall()

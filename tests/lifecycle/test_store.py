@@ -54,3 +54,26 @@ def test_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
         db["_meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION + 1)}, pk="key")
     with pytest.raises(SchemaVersionError, match="newer"):
         open_readonly(path)
+
+
+def test_a_version_2_database_gains_the_renewal_columns_and_keeps_its_rows(tmp_path: Path) -> None:
+    """Schema 3 adds term_months, current_period_end, cancel_at_period_end and trial_end to subscriptions and
+    attempt_count to invoices: a database written at version 2 gets them, empty, on its next write."""
+    path = tmp_path / "v2.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE _meta (key TEXT PRIMARY KEY, value TEXT)")
+    conn.execute("INSERT INTO _meta VALUES ('schema_version', '2')")
+    conn.execute("CREATE TABLE subscriptions (subscription_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, "
+                 "start_date TEXT NOT NULL, end_date TEXT, mrr REAL NOT NULL, plan TEXT, seats INTEGER, status TEXT, _source TEXT)")
+    conn.execute("INSERT INTO subscriptions (subscription_id, customer_id, start_date, mrr) VALUES ('S1', 'C1', '2024-01-01', 50)")
+    conn.commit()
+    conn.close()
+    with atomic_write(path):
+        pass
+    conn = open_readonly(path)
+    columns = {row[1]: row[2] for row in conn.execute("PRAGMA table_info(subscriptions)")}
+    assert {k: columns[k] for k in ("term_months", "current_period_end", "cancel_at_period_end", "trial_end")} == {
+        "term_months": "REAL", "current_period_end": "TEXT", "cancel_at_period_end": "INTEGER", "trial_end": "TEXT"}
+    assert "attempt_count" in {row[1] for row in conn.execute("PRAGMA table_info(invoices)")}
+    assert conn.execute("SELECT subscription_id, mrr, term_months FROM subscriptions").fetchall() == [("S1", 50.0, None)]
+    assert conn.execute("SELECT value FROM _meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
