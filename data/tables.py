@@ -27,6 +27,9 @@ from lifecycle.schema import TABLES
 ADVERSARIAL_COMPANY_KEYS = (7, 101, 333, 512, 777, 1024)  # base account keys given ADVERSARIAL_COMPANIES
 ADVERSARIAL_NAME_KEYS = (12, 250, 901)  # … and ADVERSARIAL_NAMES (the second one is also a champion)
 ADVERSARIAL_NPS_ROW = 100  # 0-based row of nps_responses whose comment is ADVERSARIAL_NPS_COMMENT
+NO_RENEWAL_TERMS = (None, None, None, None)
+"""term_months, current_period_end, cancel_at_period_end, trial_end: the demo's subscriptions carry no renewal terms
+(its churn does not depend on them), so these stay empty and health excludes their signals."""
 ADVERSARIAL_TICKET_ROW = 50  # 0-based row of tickets whose subject is ADVERSARIAL_TICKET_SUBJECT
 
 
@@ -111,7 +114,7 @@ def _subscriptions(accounts: list[Account], population: Population, ids: list[st
     for cid, a in zip(ids, accounts, strict=True):
         for sub in population.histories[a.key].subscriptions:
             rows.append((f"S{len(rows) + 1:05d}", cid, _day(sub.start), _day(sub.end), sub.mrr, sub.plan, sub.seats,
-                         sub.status))
+                         sub.status, *NO_RENEWAL_TERMS))
     return _table("subscriptions", rows)
 
 
@@ -120,7 +123,7 @@ def _invoices(accounts: list[Account], population: Population, ids: list[str]) -
     for cid, a in zip(ids, accounts, strict=True):
         for inv in population.histories[a.key].invoices:
             rows.append((f"INV-{len(rows) + 1:06d}", cid, _day(inv.issued), _day(inv.due), inv.amount, _day(inv.paid),
-                         inv.status))
+                         inv.status, None))  # attempt_count: the demo does not simulate payment attempts
     return _table("invoices", rows)
 
 

@@ -36,6 +36,12 @@ Definitions the contract leaves open, fixed here:
 Event-only data (events, no subscriptions, no orders): ``churned`` is no activity for ``activity.churn_after_days``
 (default 90) days, ``churned_at`` the day that was reached (``lifecycle.snapshot.sql.activity_churn_columns``).
 
+Renewals (schema 3 subscription columns; ``lifecycle.snapshot.renewals``): ``term_months``, ``days_to_renewal``,
+``cancel_at_period_end``, ``in_trial``. Expansion for health: ``mrr_growth_90d`` / ``seats_growth_90d`` are the
+relative change over 90 days of customers already paying (licensed) 90 days ago — NaN for new business, which
+``mrr_change_90d`` (the revenue bridge's change) counts in full. ``payment_failures_90d``: invoices due in 90 days
+with a failed payment (a failed status or attempt; missing when the source records neither).
+
 Extra columns beyond the contract: ``first_event_at``, ``days_since_first_event``, ``seats_90d_ago``, ``reactivated_at``, ``first_order_at``,
 ``emails_sent_90d``, ``emails_opened_90d`` and ``used_<feature>`` (ever used each configured core feature).
 
@@ -83,6 +89,7 @@ from lifecycle.snapshot.sql import (
     referral_columns,
     touch_columns,
 )
+from lifecycle.snapshot.renewals import RENEWAL_COLUMNS, renewal_columns
 from lifecycle.snapshot.tables import (
     HIGH_PRIORITIES,
     NPS_DETRACTOR_MAX,
@@ -117,16 +124,18 @@ CLV_SNAPSHOT_COLUMNS = ("p_alive", "expected_clv", "rfm_segment")
 
 SECTIONS = (
     # (builder, columns it adds) — build_snapshot(columns=…) runs only the sections a caller needs
-    ("subscriptions", ("mrr_current", "mrr_30d_ago", "mrr_90d_ago", "mrr_change_90d", "seats_current", "seats_90d_ago",
-                       "seats_change_90d", "is_active_subscriber", "churned", "churned_at", "reactivated", "reactivated_at",
-                       "ever_paid", "first_paid_at")),
+    ("subscriptions", ("mrr_current", "mrr_30d_ago", "mrr_90d_ago", "mrr_change_90d", "mrr_growth_90d", "seats_current",
+                       "seats_90d_ago", "seats_change_90d", "seats_growth_90d", "is_active_subscriber", "churned",
+                       "churned_at", "reactivated", "reactivated_at", "ever_paid", "first_paid_at")),
+    ("renewals", tuple(RENEWAL_COLUMNS)),
     ("recent_events", (*RECENT_COLUMNS, "usage_change_30d")),
     ("latest_event", ("last_event_at", "days_since_last_event", "first_event_at", "days_since_first_event")),
     ("milestones", MILESTONE_COLUMNS),
     ("feature_use", ()),  # used_<feature> columns, named from the configuration
     ("nps", ("nps_latest", "nps_latest_at", "nps_category")),
     ("tickets", ("tickets_open", "tickets_open_high", "tickets_90d", "csat_avg_90d")),
-    ("invoices", ("invoices_due_90d", "invoices_late_90d", "invoices_overdue_now", "on_time_payment_rate")),
+    ("invoices", ("invoices_due_90d", "invoices_late_90d", "invoices_overdue_now", "payment_failures_90d",
+                  "on_time_payment_rate")),
     ("referrals", ("referrals_made", "referrals_converted")),
     ("touches", ("touches_sent_90d", "touches_opened_90d", "touches_clicked_90d", "emails_sent_90d", "emails_opened_90d",
                  "email_open_rate_90d")),
@@ -137,7 +146,7 @@ SECTIONS = (
 
 
 def _builders() -> dict[str, object]:
-    return {"subscriptions": subscription_columns, "recent_events": recent_event_columns,
+    return {"subscriptions": subscription_columns, "renewals": renewal_columns, "recent_events": recent_event_columns,
             "latest_event": latest_event_columns, "milestones": milestone_columns, "feature_use": feature_use_columns,
             "nps": nps_columns, "tickets": ticket_columns, "invoices": invoice_columns, "referrals": referral_columns,
             "touches": touch_columns, "orders": order_columns, "clv": _clv_columns}

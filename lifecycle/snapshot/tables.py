@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset
+from lifecycle.schema import FAILED_PAYMENT_STATUSES
 from lifecycle.snapshot.frames import absent_columns, as_float, attach
 
 NPS_PROMOTER_MIN = 9
@@ -25,7 +26,8 @@ def _active_on(subs: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
 def subscription_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """MRR and seats now, 30 and 90 days ago (sums over active periods), and the paying-period flags."""
     columns = {"mrr_current": "float", "mrr_30d_ago": "float", "mrr_90d_ago": "float", "mrr_change_90d": "float",
-               "seats_current": "float", "seats_90d_ago": "float", "seats_change_90d": "float",
+               "mrr_growth_90d": "float", "seats_current": "float", "seats_90d_ago": "float", "seats_change_90d": "float",
+               "seats_growth_90d": "float",
                "is_active_subscriber": "boolean", "churned": "boolean", "churned_at": "datetime",
                "reactivated": "boolean", "reactivated_at": "datetime", "_first_sub_paid_at": "datetime"}
     if not dataset.has("subscriptions"):
@@ -56,7 +58,16 @@ def subscription_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timesta
         snap[["seats_current", "seats_90d_ago"]] = np.nan
     snap["mrr_change_90d"] = snap["mrr_current"] - snap["mrr_90d_ago"]
     snap["seats_change_90d"] = snap["seats_current"] - snap["seats_90d_ago"]
+    snap["mrr_growth_90d"] = _growth(snap["mrr_current"], snap["mrr_90d_ago"])
+    snap["seats_growth_90d"] = _growth(snap["seats_current"], snap["seats_90d_ago"])
     return _paying_periods(snap, subs[subs["mrr"] > 0], as_of)
+
+
+def _growth(now: pd.Series, before: pd.Series) -> pd.Series:
+    """Relative change now ÷ before − 1 over the growth window, only for customers already paying (or licensed) at
+    its start: a customer who started paying inside the window is new business, not expansion (NaN)."""
+    base = before.astype("float64")
+    return (now.astype("float64") / base.where(base > 0) - 1.0).astype("float64")
 
 
 def _paying_periods(snap: pd.DataFrame, paid: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -126,24 +137,38 @@ def ticket_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) ->
 
 
 def invoice_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Invoices due / late in the last 90 days, overdue now, and the on-time rate (1 − late / due; NaN if none due)."""
-    columns = ["invoices_due_90d", "invoices_late_90d", "invoices_overdue_now", "on_time_payment_rate"]
+    """Invoices due / late in the last 90 days, overdue now, the on-time rate (1 − late / due; NaN if none due) and
+    ``payment_failures_90d``: invoices due in the last 90 days with a failed payment — a failed-payment status
+    (``lifecycle.schema.FAILED_PAYMENT_STATUSES``, any case, spaces/hyphens as ``_``) or a failed attempt
+    (``attempt_count`` beyond the one that paid it, as of as_of). Missing for everyone when no invoice records a
+    failed status or an attempt count: such a source cannot say that a payment failed, so 0 would be a guess."""
+    columns = ["invoices_due_90d", "invoices_late_90d", "invoices_overdue_now", "payment_failures_90d", "on_time_payment_rate"]
     if not dataset.has("invoices"):
         return absent_columns(snap, dict.fromkeys(columns, "float"))
     invoices = dataset.table("invoices")
-    invoices = invoices[invoices["status"].astype("string").str.lower().fillna("") != "void"]
+    status = invoices["status"].astype("string").str.strip().str.lower().str.replace(r"[\s-]+", "_", regex=True)
+    invoices = invoices[status.fillna("") != "void"]
+    status = status[invoices.index]
     due, paid = invoices["due_date"], invoices["paid_at"]
     recent = due >= as_of - pd.Timedelta(days=89)
     overdue = paid.isna() & (due < as_of)
     late = (paid > due).fillna(False) | overdue
+    failed_status = status.isin(FAILED_PAYMENT_STATUSES).fillna(False).astype(bool)
+    attempts = (invoices["attempt_count"].astype("float64") if "attempt_count" in invoices.columns
+                else pd.Series(np.nan, index=invoices.index))
+    failed_attempt = ((attempts - paid.notna().astype("float64")) > 0).fillna(False).astype(bool)
+    recorded = bool(failed_status.any() or attempts.notna().any())
     by = invoices["customer_id"].astype("string")
     frame = pd.DataFrame({
         "invoices_due_90d": recent.groupby(by).sum(),
         "invoices_late_90d": (recent & late).groupby(by).sum(),
         "invoices_overdue_now": overdue.groupby(by).sum(),
+        "payment_failures_90d": (recent & (failed_status | failed_attempt)).groupby(by).sum(),
     }).rename_axis("customer_id").reset_index()
-    frame = as_float(frame, columns[:3])
-    snap = attach(snap, frame, dict.fromkeys(columns[:3], 0.0))
+    frame = as_float(frame, columns[:4])
+    snap = attach(snap, frame, dict.fromkeys(columns[:4], 0.0))
+    if not recorded:
+        snap["payment_failures_90d"] = np.nan
     due_count = snap["invoices_due_90d"]
     snap["on_time_payment_rate"] = 1.0 - snap["invoices_late_90d"] / due_count.where(due_count > 0)
     return snap
