@@ -77,6 +77,7 @@ from lifecycle.snapshot.cache import (
     write_cached,
 )
 from lifecycle.snapshot.frames import absent_columns, attach, days_between
+from lifecycle.snapshot.renewals import RENEWAL_COLUMNS, renewal_columns
 from lifecycle.snapshot.sql import (
     MILESTONE_COLUMNS,
     RECENT_COLUMNS,
@@ -89,7 +90,6 @@ from lifecycle.snapshot.sql import (
     referral_columns,
     touch_columns,
 )
-from lifecycle.snapshot.renewals import RENEWAL_COLUMNS, renewal_columns
 from lifecycle.snapshot.tables import (
     HIGH_PRIORITIES,
     NPS_DETRACTOR_MAX,
