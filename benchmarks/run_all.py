@@ -15,6 +15,8 @@ Steps, in order (a script that is not present is skipped; a failing one is repor
 - ``scale``: ``bench_scale.py`` with its default sizes (snapshot and per-call latency at 10k/100k/1M customers);
 - ``real_data``: ``bench_real_data.py`` (public clickstreams and a transaction log from PyPI packages, imported through
   the documented mappings: stage spread, health bands, metrics that are None and why, confident zeros);
+- ``subscription_health``: ``bench_subscription_health.py`` (default health, at-risk risk and −tenure against churn
+  labels of public subscription data: telco, saas_churn, ravenstack — AUC and precision at 10 %);
 - ``load``: ``bench_load.py`` (20 MCP clients × 25 mixed calls against ``lifecycle serve --http`` on the demo).
 
 Every number in docs/benchmarks.md is read from the JSON files, so this one command reproduces the page.
@@ -57,6 +59,7 @@ STEPS = (
     Step("backtest", "bench_backtest.py", ("--db", "{db}"), result="backtest.json"),
     Step("scale", "bench_scale.py", ("--db", "{db}"), result="scale.json"),
     Step("real_data", "bench_real_data.py", result="real_data.json"),
+    Step("subscription_health", "bench_subscription_health.py", result="subscription_health.json"),
     Step("load", "bench_load.py", ("--db", "{db}", "--no-docs"), result="load.json"),
 )
 
@@ -165,6 +168,12 @@ def real_data_section(data: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def subscription_health_section(data: dict[str, Any]) -> str:
+    import bench_subscription_health
+
+    return bench_subscription_health.markdown(data)
+
+
 def load_section(data: dict[str, Any]) -> str:
     import bench_load
 
@@ -179,6 +188,8 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict[str, Any]], str], str], ...]
     ("backtest", "At-risk back-test (demo data)", "backtest.json", backtest_section, "bench_backtest.py"),
     ("scale", "Scale: snapshot build and per-call latency", "scale.json", scale_section, "bench_scale.py"),
     ("real_data", "Real data: what a new user is told", "real_data.json", real_data_section, "bench_real_data.py"),
+    ("subscription_health", "Subscription health: does default health rank churners first?", "subscription_health.json",
+     subscription_health_section, "bench_subscription_health.py"),
     ("load", "Serving under load (HTTP, concurrent clients)", "load.json", load_section, "bench_load.py"),
 )
 
@@ -191,6 +202,17 @@ NOTES = {
                  "dataset with no subscriptions or orders; *coverage* is the share of the health profile's designed "
                  "weight a score rests on. The files are imported as they ship (customers derived by the importer's "
                  "`--derive-customers`); sources and licences are in the script's docstring.",
+    "subscription_health": "Public subscription data with a churn label, imported with `lifecycle import` and the "
+                           "mappings in `docs/mappings/` (telco-*, saas-churn-customers, ravenstack-subscriptions), scored "
+                           "with the **default** profile and no configuration; the label is never imported. *AUC* is the "
+                           "ROC AUC of a score where higher means likelier to churn (100 − health; the at-risk list's "
+                           "risk; −tenure, the baseline), *precision top 10 %* the churn rate among the top tenth. "
+                           "*Before #13* is the default profile of commit 93987fa scored on the same snapshot. The "
+                           "profile's signals were written from priors before this was first run — nothing was fitted to "
+                           "these labels. telco (IBM's sample, from the Debian package r-cran-modeldata) and saas_churn "
+                           "are one-day exports whose label is what happened next; ravenstack (synthetic) is a time "
+                           "split: snapshots at three as_of days, churn = the subscription ended within 90 days. See "
+                           "docs/health-and-risk.md, \"Subscription data nobody here shaped\".",
     "demo": "Deterministic: the same bytes every build (2,022 customers, 2024-01-01 … 2025-12-31).",
     "import": "1M product-event rows through `lifecycle.importing.import_file`; see docs/importing.md.",
     "clv": "Fit times of our BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma and sBG next to `lifetimes` (not a dependency), "

@@ -4,13 +4,23 @@ A profile is a TOML file (the shipped one is ``lifecycle/health/profiles/default
 
 - ``[components.<name>]`` — a health component with its ``weight`` (component weights sum to 100) and
   ``[components.<name>.signals.<signal>]`` — one snapshot column scored 0–100 (signal weights within a
-  component sum to 100). Scoring functions: ``linear`` (``bad`` → 0, ``good`` → 100, clipped), ``sign``
+  component sum to 100). Scoring functions: ``linear`` (``bad`` → 0, ``good`` → 100, clipped), ``log`` (the same
+  in ln(value): a tenure's tenth year adds less than its second), ``sign``
   (scores for ``negative``/``zero``/``positive`` values) and ``lookup`` (a ``scores`` table for categories
   or booleans, with an optional ``default`` for unlisted values).
 - ``[bands]`` — ``red_max`` and ``yellow_max``: score ≤ red_max is red, ≤ yellow_max yellow, else green.
 - ``[trend]`` — ``flat_within``: a change of at most this many points counts as flat.
 - ``[[segments]]`` — ordered rules (first match wins) assigning the seed's segments and their strategies.
 - ``[risk]`` — thresholds, severities and suggested plays of the at-risk reason codes.
+- ``[weights]`` — ``component = weight``: re-weights components (inherited or named here); 0 drops one.
+- ``extends`` — the shipped profile it builds on (``default`` unless it says otherwise; ``none``: stand-alone).
+
+Inheritance (``load_health_profile`` of a file; ``profile_from_dict`` when ``extends`` is given): a profile overrides
+only what it names. ``[bands]``, ``[trend]``, ``[risk]`` and each ``[risk.reasons.<code>]`` merge key by key;
+``[[segments]]``, when given, replace the base's list (rules are ordered); ``[components.<name>]`` replaces the base
+component of that name whole or adds a new one — except that components which carry 100 of weight between them are a
+complete model and replace the base's set; ``[weights]`` applies last. Seed segments a profile lacks are reported in
+``HealthProfile.notes`` (customers they would take fall to the next rule that matches, or get none).
 
 Source of the components, their weight ranges, the segments and their strategies: seed 002
 ("Customer Health Score Components", "Customer Segmentation Matrix"). Errors are ``ConfigError`` naming the
@@ -32,6 +42,9 @@ from lifecycle.errors import ConfigError
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 WEIGHT_TOLERANCE = 1e-6
+SEED_SEGMENTS = ("churning", "dormant", "at_risk", "champions", "healthy")
+"""The segments of seed 002's "Customer Segmentation Matrix" (the shipped profiles name all five)."""
+NO_BASE = "none"
 
 
 class Direction(StrEnum):
@@ -46,6 +59,7 @@ class Scoring(StrEnum):
     """How a signal's value becomes a 0–100 score."""
 
     LINEAR = "linear"
+    LOG = "log"
     SIGN = "sign"
     LOOKUP = "lookup"
 
@@ -61,6 +75,9 @@ class Reason(StrEnum):
     CONTRACTION = "contraction"
     NO_CHAMPION = "no_champion"
     NO_EXECUTIVE_SPONSOR = "no_executive_sponsor"
+    AUTO_RENEW_OFF = "auto_renew_off"
+    PAYMENT_FAILED = "payment_failed"
+    RENEWAL_DUE = "renewal_due"
 
 
 OPTIONAL_REASONS = {Reason.NO_EXECUTIVE_SPONSOR: Reason.NO_CHAMPION}
@@ -68,6 +85,29 @@ OPTIONAL_REASONS = {Reason.NO_EXECUTIVE_SPONSOR: Reason.NO_CHAMPION}
 reason named here, and ``DEFAULT_PLAYS``' play."""
 DEFAULT_PLAYS = {Reason.NO_EXECUTIVE_SPONSOR: "Find an executive sponsor: ask the champion to bring in the budget owner "
                                               "for an executive business review."}
+
+
+@dataclass(frozen=True)
+class ReasonRule:
+    """How a reason code weighs on risk (``severity`` in [0, 1]) and what to do about it."""
+
+    severity: float
+    strategy: str
+    play: str
+
+
+DEFAULT_REASON_RULES = {
+    Reason.AUTO_RENEW_OFF: ReasonRule(0.35, "Save team escalation",
+                                      "Save-team call before the term ends: ask why auto-renew was turned off, agree what "
+                                      "would make renewing worth it (plan, price, a fix), confirm the renewal in writing."),
+    Reason.PAYMENT_FAILED: ReasonRule(0.3, "Save team escalation",
+                                      "Recover the payment: ask for an updated card or bank details (email and in-app), "
+                                      "retry the charge, and call when the MRR is material before access is cut."),
+    Reason.RENEWAL_DUE: ReasonRule(0.15, "Intervention, support",
+                                   "Renewal review before the renewal day: an executive business review with the value "
+                                   "delivered this term; settle open tickets and pricing questions now."),
+}
+"""Reasons newer than some profiles (renewal-aware subscriptions): a profile that leaves them out gets these rules."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +133,8 @@ class Signal:
         way = self.direction.value.replace("_", " ")
         if self.scoring is Scoring.LINEAR:
             return f"linear: 0 at {self.bad:g}, 100 at {self.good:g}, clipped ({way})"
+        if self.scoring is Scoring.LOG:
+            return f"log: 0 at {self.bad:g}, 100 at {self.good:g}, linear in ln(value) between, clipped ({way})"
         if self.scoring is Scoring.SIGN:
             return f"sign: negative → {self.negative:g}, zero → {self.zero:g}, positive → {self.positive:g} ({way})"
         table = ", ".join(f"{key} → {value:g}" for key, value in self.scores)
@@ -145,15 +187,6 @@ class Bands:
 
 
 @dataclass(frozen=True)
-class ReasonRule:
-    """How a reason code weighs on risk (``severity`` in [0, 1]) and what to do about it."""
-
-    severity: float
-    strategy: str
-    play: str
-
-
-@dataclass(frozen=True)
 class RiskRules:
     """Thresholds of the reason codes and of the at-risk list (see docs/health-and-risk.md)."""
 
@@ -162,6 +195,8 @@ class RiskRules:
     detractor_max: float = 6.0
     min_risk: float = 0.25
     unknown_health_risk: float = 0.5
+    renewal_window_days: float = 60.0
+    renewal_min_term_months: float = 12.0
     reasons: tuple[tuple[Reason, ReasonRule], ...] = ()
 
     def rule(self, reason: Reason) -> ReasonRule:
@@ -180,6 +215,14 @@ class HealthProfile:
     trend_flat_within: float = 1.0
     description: str = ""
     source: str = "<dict>"
+    extends: str = "none"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def missing_segments(self) -> tuple[str, ...]:
+        """Seed 002 segments (``SEED_SEGMENTS``) this profile has no rule for."""
+        names = {s.name for s in self.segments}
+        return tuple(name for name in SEED_SEGMENTS if name not in names)
 
     def component(self, name: str) -> Component:
         """The component called ``name`` (ConfigError when absent)."""
@@ -199,7 +242,8 @@ class HealthProfile:
     def fingerprint(self) -> str:
         """A short stable id of the profile's content (sha256 of its canonical JSON; the file name is ignored)."""
         payload = asdict(self)
-        payload.pop("source")
+        for key in ("source", "extends", "notes"):
+            payload.pop(key)
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -263,8 +307,10 @@ def _signal(name: str, data: Any, where: str, key: str) -> Signal:
                               "help": str(data.get("help", ""))}
     if scoring is not Scoring.LOOKUP and direction is Direction.CATEGORICAL:
         raise _fail(where, f"{key}.direction", f"{scoring.value} scoring needs higher_is_better or lower_is_better")
-    if scoring is Scoring.LINEAR:
+    if scoring in (Scoring.LINEAR, Scoring.LOG):
         bad, good = _number(data, "bad", where, key), _number(data, "good", where, key)
+        if scoring is Scoring.LOG and not (bad > 0 and good > 0):
+            raise _fail(where, f"{key}.bad", f"log scoring needs positive bad and good, got bad={bad:g}, good={good:g}")
         if (direction is Direction.HIGHER_IS_BETTER and not good > bad) or (direction is Direction.LOWER_IS_BETTER and not good < bad):
             raise _fail(where, f"{key}.good", f"good={good:g} and bad={bad:g} contradict direction {direction.value}")
         fields.update(bad=bad, good=good)
@@ -288,10 +334,10 @@ def _signal(name: str, data: Any, where: str, key: str) -> Signal:
     return Signal(**fields)
 
 
-def _weights_sum_to_100(weights: list[float], where: str, key: str, what: str) -> None:
+def _weights_sum_to_100(weights: list[float], where: str, key: str, what: str, hint: str = "") -> None:
     total = sum(weights)
     if abs(total - 100.0) > WEIGHT_TOLERANCE:
-        raise _fail(where, key, f"{what} weights must sum to 100, got {total:g}")
+        raise _fail(where, key, f"{what} weights must sum to 100, got {total:g}{hint}")
 
 
 def _component(name: str, data: Any, where: str) -> Component:
@@ -341,16 +387,20 @@ def _segment(index: int, data: Any, where: str) -> SegmentRule:
 
 def _risk(data: Any, where: str) -> RiskRules:
     data = _table(data, where, "risk")
-    _unknown(data, {"usage_drop_at", "inactive_days", "detractor_max", "min_risk", "unknown_health_risk", "reasons"},
-             where, "risk")
+    _unknown(data, {"usage_drop_at", "inactive_days", "detractor_max", "min_risk", "unknown_health_risk",
+                    "renewal_window_days", "renewal_min_term_months", "reasons"}, where, "risk")
     reasons_data = _table(data.get("reasons", {}), where, "risk.reasons")
     _unknown(reasons_data, {r.value for r in Reason}, where, "risk.reasons")
-    missing = [r.value for r in Reason if r.value not in reasons_data and r not in OPTIONAL_REASONS]
+    missing = [r.value for r in Reason if r.value not in reasons_data and r not in OPTIONAL_REASONS
+               and r not in DEFAULT_REASON_RULES]
     if missing:
         raise _fail(where, "risk.reasons", f"missing reason(s) {', '.join(missing)}")
     reasons = []
     for reason in Reason:
         key = f"risk.reasons.{reason.value}"
+        if reason.value not in reasons_data and reason in DEFAULT_REASON_RULES:
+            reasons.append((reason, DEFAULT_REASON_RULES[reason]))
+            continue
         if reason.value not in reasons_data:
             base = dict(reasons)[OPTIONAL_REASONS[reason]]
             reasons.append((reason, ReasonRule(severity=base.severity, strategy=base.strategy, play=DEFAULT_PLAYS[reason])))
@@ -365,19 +415,109 @@ def _risk(data: Any, where: str) -> RiskRules:
     defaults = RiskRules()
     values = {name: _number(data, name, where, "risk", required=False) for name in
               ("usage_drop_at", "inactive_days", "detractor_max")}
+    values.update({name: _number(data, name, where, "risk", required=False, low=0) for name in
+                   ("renewal_window_days", "renewal_min_term_months")})
     values["min_risk"] = _number(data, "min_risk", where, "risk", required=False, low=0, high=1)
     values["unknown_health_risk"] = _number(data, "unknown_health_risk", where, "risk", required=False, low=0, high=1)
     return RiskRules(**{k: (getattr(defaults, k) if v is None else v) for k, v in values.items()}, reasons=tuple(reasons))
 
 
-def profile_from_dict(data: dict[str, Any], where: str = "<dict>") -> HealthProfile:
-    """Build and validate a ``HealthProfile`` from parsed TOML; ``where`` names the file in error messages."""
-    _unknown(data, {"name", "description", "components", "bands", "trend", "segments", "risk"}, where, "profile")
+_TOP_KEYS = {"name", "description", "extends", "weights", "components", "bands", "trend", "segments", "risk"}
+
+
+def _bundled_data(name: str) -> dict[str, Any]:
+    return tomllib.loads((PROFILES_DIR / f"{name}.toml").read_text(encoding="utf-8"))
+
+
+def _base_name(data: dict[str, Any], where: str, default: str) -> str:
+    base = data.get("extends", default)
+    if base != NO_BASE and (not isinstance(base, str) or base not in bundled_profiles()):
+        raise _fail(where, "extends", f"{base!r} is not a shipped profile ({', '.join(bundled_profiles())}) or "
+                                      f"{NO_BASE!r} (a stand-alone profile)")
+    return base
+
+
+def _own_components_complete(components: dict[str, Any]) -> bool:
+    """The components a profile names carry 100 of weight between them: a whole model, not an override."""
+    weights = [c.get("weight") for c in components.values() if isinstance(c, dict)]
+    numbers = [w for w in weights if isinstance(w, (int, float)) and not isinstance(w, bool)]
+    return bool(components) and len(numbers) == len(components) and abs(sum(numbers) - 100.0) <= WEIGHT_TOLERANCE
+
+
+def merge_profile_data(base: dict[str, Any], own: dict[str, Any], where: str) -> dict[str, Any]:
+    """``own`` (a parsed profile TOML) laid over ``base`` (a shipped one): the rules in the module docstring."""
+    _unknown(own, _TOP_KEYS, where, "profile")
+    merged: dict[str, Any] = {"name": own.get("name"),
+                              "description": own.get("description", f"{base.get('name')}, customised: "
+                                                                    f"{base.get('description', '')}")}
+    for key in ("bands", "trend"):
+        merged[key] = {**_table(base.get(key, {}), where, key), **_table(own.get(key, {}), where, key)}
+    base_risk, own_risk = _table(base.get("risk", {}), where, "risk"), _table(own.get("risk", {}), where, "risk")
+    base_reasons = _table(base_risk.get("reasons", {}), where, "risk.reasons")
+    own_reasons = _table(own_risk.get("reasons", {}), where, "risk.reasons")
+    reasons = {code: {**_table(base_reasons.get(code, {}), where, f"risk.reasons.{code}"),
+                      **_table(own_reasons.get(code, {}), where, f"risk.reasons.{code}")}
+               for code in dict.fromkeys([*base_reasons, *own_reasons])}
+    merged["risk"] = {**{k: v for k, v in base_risk.items() if k != "reasons"},
+                      **{k: v for k, v in own_risk.items() if k != "reasons"}, "reasons": reasons}
+    merged["segments"] = own["segments"] if "segments" in own else base.get("segments", [])
+    own_components = _table(own.get("components", {}), where, "components")
+    if _own_components_complete(own_components):
+        merged["components"] = own_components
+    else:
+        merged["components"] = {**_table(base.get("components", {}), where, "components"), **own_components}
+    if "weights" in own:
+        merged["weights"] = own["weights"]
+    return merged
+
+
+def _apply_weights(components: dict[str, Any], weights: Any, where: str) -> dict[str, Any]:
+    """``[weights]``: component = weight over ``components`` (a weight of 0 drops the component)."""
+    weights = _table(weights, where, "weights")
+    unknown = sorted(set(weights) - set(components))
+    if unknown:
+        raise _fail(where, "weights", f"no component(s) {', '.join(unknown)}; components: {', '.join(components)}")
+    out = {}
+    for name, data in components.items():
+        data = dict(_table(data, where, f"components.{name}"))
+        if name in weights:
+            data["weight"] = _number(weights, name, where, "weights", low=0, high=100)
+            if data["weight"] == 0:
+                continue
+        out[name] = data
+    return out
+
+
+def _segment_notes(segments: tuple[SegmentRule, ...]) -> tuple[str, ...]:
+    if not segments:
+        return ("no segments: the profile names no [[segments]] rule, so every customer's segment is empty",)
+    names = {s.name for s in segments}
+    missing = [name for name in SEED_SEGMENTS if name not in names]
+    if not missing:
+        return ()
+    return (f"segments missing from the profile: {', '.join(missing)} (seed 002's matrix); customers they would take "
+            "fall to the next rule that matches, or get no segment",)
+
+
+def profile_from_dict(data: dict[str, Any], where: str = "<dict>", *, extends: str = NO_BASE) -> HealthProfile:
+    """Build and validate a ``HealthProfile`` from parsed TOML; ``where`` names the file in error messages.
+
+    ``data["extends"]`` (else ``extends``) names the shipped profile it builds on (``none``: stand-alone); the
+    inheritance rules are in the module docstring. Missing seed segments are reported in ``notes``.
+    """
+    _unknown(data, _TOP_KEYS, where, "profile")
+    base = _base_name(data, where, extends)
+    if base != NO_BASE:
+        data = merge_profile_data(_bundled_data(base), data, where)
     components_data = _table(data.get("components", {}), where, "components")
+    if "weights" in data:
+        components_data = _apply_weights(components_data, data["weights"], where)
     if not components_data:
         raise _fail(where, "components", "a profile needs at least one component")
     components = tuple(_component(name, cdata, where) for name, cdata in components_data.items())
-    _weights_sum_to_100([c.weight for c in components], where, "components", "component")
+    hint = (f" ({', '.join(c.name for c in components)}: components the profile does not name are inherited from "
+            f"{base!r}; re-weight them in [weights], where 0 drops one)") if base != NO_BASE else ""
+    _weights_sum_to_100([c.weight for c in components], where, "components", "component", hint)
     bands_data = _table(data.get("bands", {}), where, "bands")
     _unknown(bands_data, {"red_max", "yellow_max"}, where, "bands")
     red = _number(bands_data, "red_max", where, "bands", required=False, low=0, high=100)
@@ -396,12 +536,13 @@ def profile_from_dict(data: dict[str, Any], where: str = "<dict>") -> HealthProf
     if len(set(names)) != len(names):
         raise _fail(where, "segments", f"duplicate segment names in {names}")
     if "risk" not in data:
-        raise _fail(where, "risk", "missing [risk] table (reason thresholds, severities and plays)")
+        raise _fail(where, "risk", "missing [risk] table (reason thresholds, severities and plays); or inherit it: "
+                                   "extends = \"default\"")
     return HealthProfile(
-        name=str(data.get("name", Path(where).stem)), description=str(data.get("description", "")),
+        name=str(data.get("name") or Path(where).stem), description=str(data.get("description", "")),
         components=components, bands=bands, segments=segments, risk=_risk(data["risk"], where),
         trend_flat_within=1.0 if flat_within is None else flat_within,
-        source=where,
+        source=where, extends=base, notes=_segment_notes(segments),
     )
 
 
@@ -413,10 +554,13 @@ def bundled_profiles() -> tuple[str, ...]:
 def load_health_profile(name_or_path: str | Path = "default") -> HealthProfile:
     """The profile shipped under ``name`` (default, ecommerce, activity), or the one in the TOML file at a path.
 
-    ``auto`` without a dataset to look at is ``default`` (a ``Dataset`` resolves ``auto`` from its tables first).
+    A file builds on the shipped ``default`` unless its ``extends`` names another (or ``none``): it may omit any
+    table and overrides only what it names (module docstring). ``auto`` without a dataset to look at is ``default``
+    (a ``Dataset`` resolves ``auto`` from its tables first).
     """
     text = "default" if str(name_or_path) == "auto" else str(name_or_path)
-    path = PROFILES_DIR / f"{text}.toml" if text in bundled_profiles() else Path(name_or_path)
+    shipped = text in bundled_profiles()
+    path = PROFILES_DIR / f"{text}.toml" if shipped else Path(name_or_path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -424,8 +568,11 @@ def load_health_profile(name_or_path: str | Path = "default") -> HealthProfile:
                           "or the path of a TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
-    return profile_from_dict(data, where=path.name if path.parent == PROFILES_DIR else str(path))
+    if shipped:
+        return profile_from_dict(data, where=path.name)
+    return profile_from_dict(data, where=str(path), extends="default")
 
 
-__all__ = ["Bands", "Component", "Condition", "Direction", "HealthProfile", "Reason", "ReasonRule", "RiskRules",
-           "Scoring", "SegmentRule", "Signal", "bundled_profiles", "load_health_profile", "profile_from_dict"]
+__all__ = ["SEED_SEGMENTS", "Bands", "Component", "Condition", "Direction", "HealthProfile", "Reason", "ReasonRule",
+           "RiskRules", "Scoring", "SegmentRule", "Signal", "bundled_profiles", "load_health_profile",
+           "merge_profile_data", "profile_from_dict"]

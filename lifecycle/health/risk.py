@@ -11,6 +11,13 @@ Reason codes (thresholds in the profile's ``[risk]`` table; a missing column or 
 - contraction: mrr_change_90d < 0
 - no_champion: has_champion is false (no internal champion is known)
 - no_executive_sponsor: executive_sponsor is false (whether or not there is a champion)
+- auto_renew_off: cancel_at_period_end is true (the subscription ends at the end of its term instead of renewing:
+  an announced cancellation — Stripe's cancel_at_period_end)
+- payment_failed: payment_failures_90d > 0 (a payment failed on an invoice due in the last 90 days: involuntary
+  churn starts with a declined card — Stripe's dunning and Smart Retries documentation)
+- renewal_due: days_to_renewal ≤ renewal_window_days (60) on a term of at least renewal_min_term_months (12): a
+  committed customer can only leave at renewal, so the weeks before it are when to act (Fader & Hardie 2007,
+  contractual settings: churn happens at renewal opportunities)
 
 Risk ∈ [0, 1] combines health and reasons as independent warnings (noisy-OR):
 risk = 1 − (1 − h) × Π (1 − severity_r) over the reasons present, with h = (100 − health) ÷ 100
@@ -49,6 +56,9 @@ EVIDENCE_COLUMNS: dict[Reason, tuple[str, ...]] = {
     Reason.CONTRACTION: ("mrr_change_90d", "mrr_90d_ago", "mrr_current"),
     Reason.NO_CHAMPION: ("has_champion",),
     Reason.NO_EXECUTIVE_SPONSOR: ("executive_sponsor", "has_champion"),
+    Reason.AUTO_RENEW_OFF: ("cancel_at_period_end", "days_to_renewal", "term_months"),
+    Reason.PAYMENT_FAILED: ("payment_failures_90d", "invoices_due_90d", "invoices_overdue_now"),
+    Reason.RENEWAL_DUE: ("days_to_renewal", "term_months", "cancel_at_period_end"),
 }
 
 
@@ -131,6 +141,10 @@ def reason_flags(snapshot: pd.DataFrame, rules: RiskRules) -> dict[Reason, np.nd
         Reason.CONTRACTION: _num(snapshot, "mrr_change_90d") < 0,
         Reason.NO_CHAMPION: _is_false(snapshot, "has_champion"),
         Reason.NO_EXECUTIVE_SPONSOR: _is_false(snapshot, "executive_sponsor"),
+        Reason.AUTO_RENEW_OFF: _num(snapshot, "cancel_at_period_end") == 1.0,
+        Reason.PAYMENT_FAILED: _num(snapshot, "payment_failures_90d") > 0,
+        Reason.RENEWAL_DUE: ((_num(snapshot, "days_to_renewal") <= rules.renewal_window_days)
+                             & (_num(snapshot, "term_months") >= rules.renewal_min_term_months)),
     }
 
 

@@ -2,7 +2,8 @@
 
 Model (seed 002, "Customer Health Score Components"; weights and signals from a ``HealthProfile``):
 
-- signal score s ∈ [0, 100] from one snapshot column (linear between ``bad`` and ``good``, clipped; sign;
+- signal score s ∈ [0, 100] from one snapshot column (linear between ``bad`` and ``good``, clipped; log, the
+  same in ln(value); sign;
   or lookup). A missing value (NaN/NA, an unlisted category, or a column absent from the snapshot) is
   excluded.
 - component score C = Σ wᵢ·sᵢ ÷ Σ wᵢ over the component's signals that have a value (their weights are
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.errors import ConfigError, QueryError
+from lifecycle.health.gaps import why_missing
 from lifecycle.health.profile import Component, Condition, HealthProfile, Scoring, SegmentRule, Signal
 from lifecycle.metrics.results import finite_or_none
 
@@ -198,12 +200,18 @@ def score_signal(signal: Signal, series: pd.Series) -> np.ndarray:
     """Scores 0–100 of one signal's values (NaN where the value is missing or unlisted).
 
     linear: clip((x − bad) ÷ (good − bad), 0, 1) × 100 — ``good < bad`` for lower-is-better signals.
+    log: clip((ln x − ln bad) ÷ (ln good − ln bad), 0, 1) × 100 (x ≤ 0 scores as the smallest positive number).
     sign: ``negative`` / ``zero`` / ``positive`` by the sign of x. lookup: ``scores[value]`` (booleans as
     "true"/"false"), else ``default``, else missing.
     """
     if signal.scoring is Scoring.LINEAR:
         x = _numeric(series, signal)
         return np.clip((x - signal.bad) / (signal.good - signal.bad), 0.0, 1.0) * 100.0
+    if signal.scoring is Scoring.LOG:
+        x = _numeric(series, signal)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logged = np.log(np.where(np.isnan(x), np.nan, np.maximum(x, np.finfo("float64").tiny)))
+        return np.clip((logged - np.log(signal.bad)) / (np.log(signal.good) - np.log(signal.bad)), 0.0, 1.0) * 100.0
     if signal.scoring is Scoring.SIGN:
         x = _numeric(series, signal)
         return np.select([x < 0, x == 0, x > 0], [signal.negative, signal.zero, signal.positive], default=np.nan)
@@ -325,7 +333,7 @@ def _exclusions(profile: HealthProfile, snapshot: pd.DataFrame, signal_scores: p
                 continue
             missing = int(signal_scores[f"{component.name}.{signal.name}"].isna().sum())
             if missing:
-                found.append(Exclusion(component.name, signal.name, "no value", missing))
+                found.append(Exclusion(component.name, signal.name, why_missing(signal.column), missing))
     return tuple(found)
 
 
@@ -393,6 +401,7 @@ class CoverageSummary:
     without_data: tuple[str, ...]
     calibrated: bool
     custom_profile: bool
+    profile_notes: tuple[str, ...] = ()
 
     @property
     def low(self) -> bool:
@@ -403,6 +412,11 @@ class CoverageSummary:
         """One sentence for facts, plans and tool texts when the bands cannot be read as designed (None otherwise)."""
         if self.mean is None:
             return None
+        notes = "".join(f"; {note}" for note in self.profile_notes)
+        text = self._coverage_caveat()
+        return (text + notes) if text else (notes[2:] or None)
+
+    def _coverage_caveat(self) -> str | None:
         parts = []
         if self.without_data:
             parts.append(f"no data for {', '.join(self.without_data)}")
@@ -417,7 +431,8 @@ class CoverageSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {"mean": self.mean, "low_share": self.low_share, "without_data": list(self.without_data),
-                "calibrated": self.calibrated, "custom_profile": self.custom_profile, "caveat": self.caveat()}
+                "calibrated": self.calibrated, "custom_profile": self.custom_profile,
+                "profile_notes": list(self.profile_notes), "caveat": self.caveat()}
 
 
 def coverage_summary(table: HealthTable) -> CoverageSummary:
@@ -431,7 +446,7 @@ def coverage_summary(table: HealthTable) -> CoverageSummary:
     mean = finite_or_none(float(coverage.mean())) if len(coverage) else None
     return CoverageSummary(mean=mean, low_share=finite_or_none(float((coverage < LOW_COVERAGE).mean())) if len(coverage) else None,
                            without_data=without if len(coverage) else (), calibrated=shipped and not without,
-                           custom_profile=not shipped)
+                           custom_profile=not shipped, profile_notes=table.profile.notes)
 
 
 def _add_trend(out: pd.DataFrame, profile: HealthProfile, previous: pd.DataFrame | None) -> None:
@@ -461,7 +476,7 @@ def _signal_explanations(table: HealthTable, component: Component, customer_id: 
         if signal.column not in table.signal_values.columns:
             reason = f"column {signal.column!r} not in the snapshot"
         elif score is None and value is None:
-            reason = "no value"
+            reason = why_missing(signal.column)
         elif score is None:
             reason = f"value {value!r} not in the lookup and no default"
         else:

@@ -4,9 +4,13 @@ Default profile (lifecycle/health/profiles/default.toml), used by the golden tes
 usage 35 = events_30d 30 (0→0, 60→100) + active_days_30d 30 (0→0, 15→100) + distinct_features_30d 20 (0→0, 4→100)
            + usage_change_30d 20 (−0.5→0, 0.1→100)
 engagement 22.5 = email_open_rate_90d 30 (0.05→0, 0.40→100) + nps_latest 40 (4→0, 9→100) + tickets_open_high 30 (3→0, 0→100)
-growth 17.5 = mrr_change_90d 60 (sign: −→0, 0→60, +→100) + seats_change_90d 40 (same)
-relationship 17.5 = executive_sponsor 35 (true 100 / false 0) + has_champion 40 (same) + tenure_days 25 (30→0, 365→100)
-payment 7.5 = on_time_payment_rate 60 (0.5→0, 1→100) + invoices_overdue_now 40 (2→0, 0→100)
+growth 17.5 = mrr_growth_90d 60 (sign: −→0, 0→60, +→100) + seats_growth_90d 40 (same)
+relationship 17.5 = executive_sponsor 21 (true 100 / false 0) + has_champion 24 (same)
+                    + tenure_days 15 (log: 30→0, 1826→100; the geometric mean √(30·1826) scores 50)
+                    + days_to_renewal 20 (31→0, 120→100) + cancel_at_period_end 20 (true 0 / false 100)
+payment 7.5 = on_time_payment_rate 30 (0.5→0, 1→100) + invoices_overdue_now 20 (2→0, 0→100)
+              + payment_failures_90d 20 (2→0, 0→100) + term_months 15 (log: 1→0, 24→100; √24 scores 50)
+              + in_trial 15 (true 0 / false 100)
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ from lifecycle.errors import ConfigError, QueryError
 from lifecycle.health import explain_health, score_health
 from lifecycle.health.profile import PROFILES_DIR, HealthProfile, load_health_profile, profile_from_dict
 
-BOOLEAN_COLUMNS = ("executive_sponsor", "has_champion", "churned")
+BOOLEAN_COLUMNS = ("executive_sponsor", "has_champion", "churned", "cancel_at_period_end", "in_trial")
 NUMERIC_COLUMNS = (
     "events_30d", "events_prev_30d", "active_days_30d", "distinct_features_30d", "usage_change_30d",
     "days_since_last_event", "email_open_rate_90d", "nps_latest", "tickets_open_high", "mrr_current",
     "mrr_90d_ago", "mrr_change_90d", "seats_change_90d", "tenure_days", "on_time_payment_rate",
-    "invoices_overdue_now", "invoices_late_90d",
+    "invoices_overdue_now", "invoices_late_90d", "mrr_growth_90d", "seats_growth_90d", "days_to_renewal",
+    "term_months", "payment_failures_90d",
 )
 
 
@@ -49,12 +54,14 @@ def make_snapshot(*rows: dict[str, Any]) -> pd.DataFrame:
 FULL = {  # every signal present
     "customer_id": "full", "events_30d": 30, "active_days_30d": 6, "distinct_features_30d": 3, "usage_change_30d": -0.2,
     "email_open_rate_90d": 0.225, "nps_latest": 8, "tickets_open_high": 0, "mrr_change_90d": 10, "seats_change_90d": 0,
-    "executive_sponsor": False, "has_champion": True, "tenure_days": 197.5, "on_time_payment_rate": 0.9,
-    "invoices_overdue_now": 0, "days_since_last_event": 2, "churned": False,
+    "mrr_growth_90d": 0.1, "seats_growth_90d": 0.0, "executive_sponsor": False, "has_champion": True,
+    "tenure_days": (30 * 1826) ** 0.5, "days_to_renewal": 75.5, "cancel_at_period_end": False,
+    "on_time_payment_rate": 0.9, "invoices_overdue_now": 0, "payment_failures_90d": 1, "term_months": 24 ** 0.5,
+    "in_trial": False, "days_since_last_event": 2, "churned": False,
 }
 SPARSE = {  # engagement has no data at all; other components miss some signals
-    "customer_id": "sparse", "events_30d": 60, "mrr_change_90d": -5, "tenure_days": 365, "invoices_overdue_now": 0,
-    "churned": False,
+    "customer_id": "sparse", "events_30d": 60, "mrr_change_90d": -5, "mrr_growth_90d": -0.05, "tenure_days": 1826,
+    "invoices_overdue_now": 0, "churned": False,
 }
 EMPTY = {"customer_id": "empty"}
 
@@ -84,17 +91,20 @@ def test_full_customer_golden_score(profile: HealthProfile) -> None:
 
     usage = .3×(30/60=50) + .3×(6/15=40) + .2×(3/4=75) + .2×((−0.2+0.5)/0.6=50) = 15 + 12 + 15 + 10 = 52
     engagement = .3×((0.225−0.05)/0.35=50) + .4×((8−4)/5=80) + .3×(0 tickets=100) = 15 + 32 + 30 = 77
-    growth = .6×(+10 → 100) + .4×(0 → 60) = 84
-    relationship = .35×(no sponsor 0) + .4×(champion 100) + .25×((197.5−30)/335=50) = 0 + 40 + 12.5 = 52.5
-    payment = .6×((0.9−0.5)/0.5=80) + .4×(0 overdue → 100) = 48 + 40 = 88
-    health = .35×52 + .225×77 + .175×84 + .175×52.5 + .075×88 = 18.2 + 17.325 + 14.7 + 9.1875 + 6.6 = 66.0125 → yellow
-    impact (100 − C)×W%: usage 48×.35 = 16.8, engagement 5.175, growth 2.8, relationship 8.3125, payment 0.9 → usage.
+    growth = .6×(+10 % → 100) + .4×(0 → 60) = 84
+    relationship = .21×(no sponsor 0) + .24×(champion 100) + .15×(tenure √(30·1826) → 50)
+                   + .20×(renewal in 75.5 days: (75.5−31)/89 = 50) + .20×(auto-renew on 100) = 0 + 24 + 7.5 + 10 + 20 = 61.5
+    payment = .3×((0.9−0.5)/0.5=80) + .2×(0 overdue → 100) + .2×(1 failure: (2−1)/2 = 50) + .15×(term √24 → 50)
+              + .15×(not in trial 100) = 24 + 20 + 10 + 7.5 + 15 = 76.5
+    health = .35×52 + .225×77 + .175×84 + .175×61.5 + .075×76.5 = 18.2 + 17.325 + 14.7 + 10.7625 + 5.7375 = 66.725
+    → yellow. impact (100 − C)×W%: usage 48×.35 = 16.8, engagement 5.175, growth 2.8, relationship 6.7375, payment
+    1.7625 → usage.
     """
     table = score_health(make_snapshot(FULL), profile)
     assert table.components.loc["full"].to_dict() == pytest.approx(
-        {"usage": 52.0, "engagement": 77.0, "growth": 84.0, "relationship": 52.5, "payment": 88.0})
+        {"usage": 52.0, "engagement": 77.0, "growth": 84.0, "relationship": 61.5, "payment": 76.5})
     row = table.frame.loc["full"]
-    assert row["health"] == pytest.approx(66.0125)
+    assert row["health"] == pytest.approx(66.725)
     assert (row["band"], row["most_impactful"], row["segment"]) == ("yellow", "usage", "healthy")
     assert row["coverage"] == pytest.approx(1.0)
     explanation = explain_health(table, "full")
@@ -108,18 +118,18 @@ def test_full_customer_golden_score(profile: HealthProfile) -> None:
 
 def test_missing_signals_and_components_are_excluded_and_their_weight_redistributed(profile: HealthProfile) -> None:
     """usage: only events_30d (60 → 100) has data, so its weight is all of usage: usage = 100.
-    engagement: no data → excluded. growth: mrr −5 → 0 (seats missing) = 0. relationship: only tenure 365 → 100.
-    payment: only 0 overdue → 100.
+    engagement: no data → excluded. growth: mrr −5 % → 0 (seats missing) = 0. relationship: only tenure 1826 (five
+    years) → 100. payment: only 0 overdue → 100.
     Weights with data: 35 + 17.5 + 17.5 + 7.5 = 77.5; health = (35×100 + 17.5×0 + 17.5×100 + 7.5×100) ÷ 77.5
     = 6000 ÷ 77.5 = 77.419… → green. Effective weights: usage 35/77.5 = 45.16 %, growth and relationship 22.58 %,
     payment 9.68 %. Most impactful: growth (100 × 22.58 % = 22.58 points).
-    Coverage = (35×.30 + 17.5×.60 + 17.5×.25 + 7.5×.40) ÷ 100 = 28.375 ÷ 100.
+    Coverage = (35×.30 + 17.5×.60 + 17.5×.15 + 7.5×.20) ÷ 100 = 25.125 ÷ 100.
     """
     table = score_health(make_snapshot(SPARSE), profile)
     row = table.frame.loc["sparse"]
     assert row["health"] == pytest.approx(6000 / 77.5)
     assert row["band"] == "green" and row["most_impactful"] == "growth"
-    assert row["coverage"] == pytest.approx(0.28375)
+    assert row["coverage"] == pytest.approx(0.25125)
     assert table.effective_weights.loc["sparse"].to_dict() == pytest.approx(
         {"usage": 3500 / 77.5, "engagement": 0.0, "growth": 1750 / 77.5, "relationship": 1750 / 77.5, "payment": 750 / 77.5})
     explanation = explain_health(table, "sparse")
@@ -175,12 +185,13 @@ def test_most_impactful_component_weighs_the_gap_by_the_weight(profile: HealthPr
 
     usage 80 (events 48/60, active 12/15, features 3.2/4, change −0.02 → 0.48/0.6: all 80): 20 × 35 % = 7 points.
     payment with 2 overdue invoices (→ 0): on-time 0.5 → 0 gives payment 0: 100 × 7.5 % = 7.5 points → payment;
-    on-time 0.7 → 40 gives payment .6×40 = 24: 76 × 7.5 % = 5.7 points → usage. Every other component is 100.
+    on-time 0.7 → 40 gives payment (30×40 + 20×0) ÷ 50 = 24: 76 × 7.5 % = 5.7 points → usage. Every other component is
+    100 (tenure of five years or more scores 100; the renewal signals are missing, so excluded).
     """
     row = {"customer_id": "c", "events_30d": 48, "active_days_30d": 12, "distinct_features_30d": 3.2,
            "usage_change_30d": -0.02, "email_open_rate_90d": 0.5, "nps_latest": 10, "tickets_open_high": 0,
-           "mrr_change_90d": 1, "seats_change_90d": 1, "executive_sponsor": True, "has_champion": True,
-           "tenure_days": 400, "on_time_payment_rate": on_time, "invoices_overdue_now": 2}
+           "mrr_growth_90d": 0.1, "seats_growth_90d": 0.1, "executive_sponsor": True, "has_champion": True,
+           "tenure_days": 2000, "on_time_payment_rate": on_time, "invoices_overdue_now": 2}
     table = score_health(make_snapshot(row), profile)
     assert table.components.loc["c", "usage"] == pytest.approx(80.0)
     assert table.frame.loc["c", "most_impactful"] == expected
@@ -188,7 +199,7 @@ def test_most_impactful_component_weighs_the_gap_by_the_weight(profile: HealthPr
 
 
 def test_perfect_customer_has_nothing_to_fix(profile: HealthProfile) -> None:
-    row = {"customer_id": "c", "events_30d": 100, "tenure_days": 400}
+    row = {"customer_id": "c", "events_30d": 100, "tenure_days": 2000}
     table = score_health(make_snapshot(row), profile)
     assert table.frame.loc["c", "health"] == pytest.approx(100.0)
     assert explain_health(table, "c").most_impactful is None

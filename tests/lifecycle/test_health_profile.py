@@ -101,7 +101,7 @@ def edit(path: str, value: Any) -> dict[str, Any]:
                  "expected a number", id="threshold-not-a-number"),
     pytest.param("components.usage.signals.events_30d.colour", "red", "components.usage.signals.events_30d",
                  "unknown key(s) colour", id="typo-in-signal"),
-    pytest.param("components.growth.signals.mrr_change_90d.zero", 120, "components.growth.signals.mrr_change_90d.zero",
+    pytest.param("components.growth.signals.mrr_growth_90d.zero", 120, "components.growth.signals.mrr_growth_90d.zero",
                  "within 0..100", id="score-above-100"),
     pytest.param("components.relationship.signals.has_champion.scores", {"true": 0, "false": 100},
                  "components.relationship.signals.has_champion.scores", "contradict direction", id="lookup-against-direction"),

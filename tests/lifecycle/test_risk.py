@@ -177,6 +177,16 @@ def test_list_is_deterministic_whatever_the_row_order(snapshot: pd.DataFrame, he
     pytest.param({"executive_sponsor": True, "has_champion": False}, Reason.NO_CHAMPION, True, id="no-champion"),
     pytest.param({"executive_sponsor": True, "has_champion": True}, Reason.NO_CHAMPION, False, id="sponsor-and-champion"),
     pytest.param({}, Reason.NO_CHAMPION, False, id="unknown-champion-is-no-reason"),
+    pytest.param({"cancel_at_period_end": True}, Reason.AUTO_RENEW_OFF, True, id="auto-renew-off"),
+    pytest.param({"cancel_at_period_end": False}, Reason.AUTO_RENEW_OFF, False, id="auto-renew-on"),
+    pytest.param({}, Reason.AUTO_RENEW_OFF, False, id="auto-renew-unknown-is-no-reason"),
+    pytest.param({"payment_failures_90d": 1}, Reason.PAYMENT_FAILED, True, id="one-failed-payment"),
+    pytest.param({"payment_failures_90d": 0}, Reason.PAYMENT_FAILED, False, id="no-failed-payment"),
+    pytest.param({}, Reason.PAYMENT_FAILED, False, id="failures-unrecorded-is-no-reason"),
+    pytest.param({"days_to_renewal": 60, "term_months": 12}, Reason.RENEWAL_DUE, True, id="annual-renews-in-60-days"),
+    pytest.param({"days_to_renewal": 61, "term_months": 12}, Reason.RENEWAL_DUE, False, id="annual-renews-in-61-days"),
+    pytest.param({"days_to_renewal": 10, "term_months": 1}, Reason.RENEWAL_DUE, False, id="month-to-month-always-renews"),
+    pytest.param({"days_to_renewal": 10}, Reason.RENEWAL_DUE, False, id="renewal-without-known-term"),
 ])
 def test_reason_thresholds(row: dict, reason: Reason, raised: bool) -> None:
     frame = make_snapshot({"customer_id": "x", **row})
