@@ -209,6 +209,7 @@ def test_perfect_customer_has_nothing_to_fix(profile: HealthProfile) -> None:
     pytest.param({"churned": True, "events_30d": 60}, "churning", id="churned"),
     pytest.param({"invoices_overdue_now": 1, "events_30d": 60}, "churning", id="overdue-invoice"),
     pytest.param({"tickets_open_high": 2, "events_30d": 60}, "churning", id="high-priority-complaint"),
+    pytest.param({"cancel_at_period_end": True, "events_30d": 60}, "churning", id="auto-renew-off-is-a-cancel-signal"),
     pytest.param({"events_30d": 1, "tenure_days": 400}, "dormant", id="minimal-usage"),
     pytest.param({"events_30d": 40, "usage_change_30d": -0.35, "tenure_days": 400}, "at_risk", id="usage-down-35pct"),
     pytest.param({"events_30d": 40, "nps_latest": 5, "email_open_rate_90d": 0.05}, "at_risk", id="low-engagement"),

@@ -137,3 +137,30 @@ def test_customers_not_paying_at_the_start_of_the_growth_window_have_no_expansio
     assert math.isclose(growth["a"], 0.5) and math.isnan(growth["b"]) and math.isclose(growth["c"], -0.2)
     seats = snap["seats_growth_90d"].to_dict()
     assert math.isclose(seats["a"], 0.6) and math.isnan(seats["b"]) and seats["c"] == 0.0
+
+
+def test_duckdb_reads_renewals_and_payment_failures_like_sqlite(tmp_path: Path) -> None:
+    """The seam's promise on the schema-3 columns: DuckDB reading the same file gives the same renewal section,
+    payment failures and growth, column for column (the hand-computed values above are SQLite's)."""
+    from datetime import date
+
+    from lifecycle.dataset import Dataset
+    from lifecycle.scope import Scope
+    from lifecycle.sources import DuckDBSource, SqliteSource
+    from tests.builders import make_store
+
+    tables = _tables()
+    tables["invoices"] = [_invoice("i1", "y", "2024-06-01", paid_at="2024-06-05", attempt_count=2, status="paid"),
+                          _invoice("i2", "m", "2024-06-10", status="Past Due")]
+    path = make_store(tmp_path / "fixture.db", tables)
+    scope = Scope.at(date.fromisoformat(AS_OF))
+    sqlite, duck = SqliteSource(path).connect(), DuckDBSource(path).connect()
+    try:
+        on_sqlite, on_duck = build_snapshot(Dataset(sqlite, scope)), build_snapshot(Dataset(duck, scope))
+    finally:
+        sqlite.close()
+        duck.close()
+    columns = ["customer_id", "term_months", "days_to_renewal", "cancel_at_period_end", "in_trial",
+               "payment_failures_90d", "mrr_growth_90d", "seats_growth_90d"]
+    pd.testing.assert_frame_equal(on_sqlite[columns], on_duck[columns], check_dtype=False)
+    assert on_sqlite.set_index("customer_id").at["t", "cancel_at_period_end"] == True  # noqa: E712
