@@ -2,8 +2,9 @@
 and the MCP tool text.
 
 Fixture: subscriptions only (no events, NPS, tickets, invoices, touches, sponsors or champions). The one live
-customer, A (100/month since 2024-01-01), has data for mrr_change_90d (60 % of growth, 17.5) and tenure_days (25 % of
-relationship, 17.5): coverage = (0.6 × 17.5 + 0.25 × 17.5) ÷ 100 = 0.14875 of the default profile's weight.
+customer, A (100/month since 2024-01-01, so already paying 90 days before as_of), has data for mrr_growth_90d (60 % of
+growth, 17.5) and tenure_days (15 % of relationship, 17.5): coverage = (0.6 × 17.5 + 0.15 × 17.5) ÷ 100 = 0.13125 of
+the default profile's weight.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ TABLES = {
 def test_low_coverage_is_stated_in_the_facts_the_caveats_and_the_plan(tmp_path: Path) -> None:
     bundle = build_facts(make_dataset(tmp_path, TABLES, "2024-06-30"))
     facts = bundle.by_id()
-    assert abs(facts["health.coverage.mean"].value - 0.14875) < 1e-12
-    assert facts["health.mean"].note.startswith("low coverage: health rests on 15% of the profile's designed weight")
+    assert abs(facts["health.coverage.mean"].value - 0.13125) < 1e-12
+    assert facts["health.mean"].note.startswith("low coverage: health rests on 13% of the profile's designed weight")
     assert "usage" in facts["health.mean"].note and "payment" in facts["health.mean"].note
     assert facts["health.band.green.share"].note == facts["health.mean"].note
     assert bundle.caveats and bundle.caveats[0].startswith("Health: low coverage")
     prompt = render_prompt("executive_summary", bundle).text
-    assert "DATA CAVEATS" in prompt and "low coverage: health rests on 15%" in prompt
+    assert "DATA CAVEATS" in prompt and "low coverage: health rests on 13%" in prompt
     assert "Data caveats" in offline_document("Plan", bundle) and "low coverage" in offline_document("Plan", bundle)

@@ -60,8 +60,10 @@ def test_improving_one_signal_never_lowers_health(row: dict[str, Any], signal_in
 
 @settings(max_examples=60, deadline=None)
 @given(row=row_strategy(), signal_index=st.integers(0, len(BOOLEAN) - 1))
-def test_gaining_a_sponsor_or_champion_never_lowers_health(row: dict[str, Any], signal_index: int) -> None:
+def test_a_flag_turning_good_never_lowers_health(row: dict[str, Any], signal_index: int) -> None:
+    """Gaining a sponsor or champion (true is good), auto-renew back on or a trial ended (false is good)."""
     signal = BOOLEAN[signal_index]
-    worse, better = {**row, signal.column: False}, {**row, signal.column: True}
+    good = signal.direction is not Direction.LOWER_IS_BETTER
+    worse, better = {**row, signal.column: not good}, {**row, signal.column: good}
     before, after = score_health(frame([worse, better]), PROFILE).frame["health"].tolist()
     assert after >= before - 1e-9

@@ -20,6 +20,6 @@ async def test_the_score_health_tool_text_states_low_coverage(tmp_path: Path) ->
     async with Client(build_server(db)) as client:
         result = await client.call_tool("score_health", {"as_of": "2024-04-15"})
     text = " ".join(block.text for block in result.content if getattr(block, "text", None))
-    assert result.is_error is False and "Caveat — low coverage: health rests on 15%" in text
+    assert result.is_error is False and "Caveat — low coverage: health rests on 13%" in text
     summary = result.structured_content["summary"]
-    assert summary["bands_calibrated"] is False and abs(summary["coverage"] - 0.14875) < 1e-12
+    assert summary["bands_calibrated"] is False and abs(summary["coverage"] - 0.13125) < 1e-12
