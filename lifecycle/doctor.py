@@ -4,8 +4,8 @@
 ``DataSource.diagnose`` opens one) and returns a ``DatasetReport``:
 
 - per canonical table: row count and date coverage (min/max of its time column);
-- which metric groups are computable from the tables that hold rows (``CAPABILITIES``, plain data the
-  engine's metric registry can replace later);
+- which metric groups are computable from the tables that hold rows (``CAPABILITIES``: a group made of
+  registry metrics needs what their definitions require; the few groups that are no metric declare their needs);
 - data-quality warnings (``WARNING_CODES``): orphan references, dates after the as-of date, badly
   formatted dates, negative amounts, values outside a column's range, duplicate rows, dates that go
   backwards, and (as information) duplicate company names.
@@ -45,45 +45,67 @@ class CapabilityRule:
 
     ``needs`` lists alternatives; the group is computable when every requirement of at least one
     alternative is met. A requirement is a table name (met when the table has rows) or
-    ``table.column`` (met when that column has at least one non-empty value).
+    ``table.column`` (met when that column has at least one non-empty value). A group of registry metrics
+    (``metrics``) needs what their definitions require (``MetricDefinition.requirements``, read from the registry
+    when asked); a group that is no metric (payment health, cohort retention over orders) declares its ``declared``
+    alternatives.
     """
 
     label: str
-    needs: tuple[tuple[str, ...], ...]
+    declared: tuple[tuple[str, ...], ...] = ()
+    metrics: tuple[str, ...] = ()
+
+    @property
+    def needs(self) -> tuple[tuple[str, ...], ...]:
+        """The alternatives: the declared ones, else one alternative — every requirement of the group's metrics."""
+        if self.declared:
+            return self.declared
+        # Read when asked, not at import: the registry's metric modules sit above lifecycle.sources, which imports this
+        # module for DataSource.diagnose.
+        from lifecycle.metrics.registry import definition
+
+        return (tuple(dict.fromkeys(need for metric_id in self.metrics for need in definition(metric_id).requirements)),)
 
     def describe_needs(self) -> str:
         """The requirements as a phrase: ``"subscriptions or orders"``, ``"customers.acquisition_cost"``."""
         return " or ".join(" and ".join(alternative) for alternative in self.needs)
 
 
-def _needs(*requirements: str) -> tuple[tuple[str, ...], ...]:
-    return (requirements,)
+def _metrics(label: str, *metric_ids: str) -> CapabilityRule:
+    """A group of registry metrics: it needs what their definitions require."""
+    return CapabilityRule(label, metrics=metric_ids)
 
 
-def _either(*alternatives: str) -> tuple[tuple[str, ...], ...]:
-    return tuple((alternative,) for alternative in alternatives)
+def _either(label: str, *alternatives: str) -> CapabilityRule:
+    """A group that is no single metric, computable from any one of ``alternatives``."""
+    return CapabilityRule(label, declared=tuple((alternative,) for alternative in alternatives))
 
 
 CAPABILITIES: dict[str, CapabilityRule] = {
-    "funnel_conversion": CapabilityRule("Funnel conversion (lead → MQL → SQL → opportunity → won)", _needs("leads")),
-    "activation": CapabilityRule("Activation rate", _needs("events")),
-    "time_to_value": CapabilityRule("Time to value", _needs("events")),
-    "stickiness": CapabilityRule("Stickiness (DAU/MAU)", _needs("events")),
-    "feature_adoption": CapabilityRule("Feature adoption", _needs("events")),
-    "mrr": CapabilityRule("MRR and ARR", _needs("subscriptions")),
-    "nrr": CapabilityRule("Net revenue retention", _needs("subscriptions")),
-    "grr": CapabilityRule("Gross revenue retention", _needs("subscriptions")),
-    "revenue_movements": CapabilityRule("MRR movements (new, expansion, contraction, churn, reactivation)", _needs("subscriptions")),
-    "logo_churn": CapabilityRule("Logo churn", _either("subscriptions", "orders")),
-    "retention": CapabilityRule("Cohort retention", _either("subscriptions", "orders")),
-    "repeat_purchase": CapabilityRule("Repeat purchase rate", _needs("orders")),
-    "aov": CapabilityRule("Average order value", _needs("orders")),
-    "nps": CapabilityRule("Net Promoter Score", _needs("nps_responses")),
-    "referral_rate": CapabilityRule("Referral rate", _needs("referrals")),
-    "payment_health": CapabilityRule("Payment health (late and failed payments)", _needs("invoices")),
-    "support_load": CapabilityRule("Support load and CSAT", _needs("tickets")),
-    "engagement": CapabilityRule("Engagement (open and click rates)", _needs("touches")),
-    "cac": CapabilityRule("Customer acquisition cost", _needs("customers.acquisition_cost")),
+    "funnel_conversion": _metrics("Funnel conversion (lead → MQL → SQL → opportunity → won)",
+                                  "lead_to_mql_rate", "mql_to_sql_rate", "sql_to_customer_rate", "lead_to_customer_rate"),
+    "activation": _metrics("Activation rate", "activation_rate"),
+    "time_to_value": _metrics("Time to value", "time_to_value_days"),
+    "stickiness": _metrics("Stickiness (DAU/MAU)", "stickiness"),
+    "feature_adoption": _metrics("Feature adoption", "feature_adoption_rate"),
+    "mrr": _metrics("MRR and ARR", "mrr", "arr"),
+    "nrr": _metrics("Net revenue retention", "nrr"),
+    "grr": _metrics("Gross revenue retention", "grr"),
+    "revenue_movements": _metrics("MRR movements (new, expansion, contraction, churn, reactivation)",
+                                  "new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "reactivation_mrr"),
+    # Churn and cohort retention as the snapshot, the stages and the cohort_retention tool read them (paid spells
+    # from subscriptions, or purchase gaps from orders) — wider than the subscription metric logo_churn_rate.
+    "logo_churn": _either("Logo churn", "subscriptions", "orders"),
+    "retention": _either("Cohort retention", "subscriptions", "orders"),
+    "repeat_purchase": _metrics("Repeat purchase rate", "repeat_purchase_rate"),
+    "aov": _metrics("Average order value", "average_order_value"),
+    "nps": _metrics("Net Promoter Score", "nps"),
+    "referral_rate": _metrics("Referral rate", "referral_rate"),
+    # Health-score components, not registry metrics.
+    "payment_health": _either("Payment health (late and failed payments)", "invoices"),
+    "support_load": _either("Support load and CSAT", "tickets"),
+    "engagement": _metrics("Engagement (open and click rates)", "email_open_rate", "email_click_rate"),
+    "cac": _metrics("Customer acquisition cost", "cac"),
 }
 
 

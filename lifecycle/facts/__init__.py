@@ -3,8 +3,9 @@
 The records (``fact``), the bundle (``bundle``) and the per-area fact sources (``sources``).
 """
 
+from typing import Any
+
 from lifecycle.facts.bundle import (
-    STAGE_SECTIONS,
     build_facts,
     metric_facts,
     population_facts,
@@ -18,7 +19,6 @@ from lifecycle.facts.fact import (
 )
 from lifecycle.facts.sources import (
     CLV_SECTIONS,
-    FRAMEWORK_SECTIONS,
     SOURCES,
     TOP_CLV_SEGMENTS,
     TOP_SIGNALS_PER_TRANSITION,
@@ -30,6 +30,7 @@ from lifecycle.facts.sources import (
     stage_facts,
     top_at_risk,
 )
+from lifecycle.metrics.registry import FRAMEWORK_SECTIONS, stage_sections
 
 __all__ = [
     "CLV_SECTIONS",
@@ -54,3 +55,11 @@ __all__ = [
     "stage_facts",
     "top_at_risk",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``STAGE_SECTIONS``: which metrics feed which framework section, derived from the metric definitions on first
+    use (``lifecycle.metrics.registry.stage_sections``), not at import."""
+    if name == "STAGE_SECTIONS":
+        return stage_sections()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

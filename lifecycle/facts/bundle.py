@@ -13,28 +13,24 @@ from typing import Any
 from lifecycle.facts.derived import derived_facts
 from lifecycle.facts.fact import Fact, FactBundle, format_value
 from lifecycle.facts.sources import SOURCES
-from lifecycle.metrics.registry import MetricGroup, compute_all, metric_ids_in, registry
+from lifecycle.metrics.registry import FRAMEWORK_SECTIONS, MetricGroup, compute_all, registry, stage_sections
 from lifecycle.metrics.results import MetricResult, Unit
 
-# Which metrics feed which section of the seed framework (000): the six stages, then cross-stage work.
-STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
-    "awareness": ("lead_to_mql_rate", "conversion_by_channel", "cac", "email_open_rate", "email_click_rate"),
-    "evaluation": ("mql_to_sql_rate", "sql_to_customer_rate", "lead_to_customer_rate", "time_to_convert_days"),
-    "purchase_onboarding": ("activation_rate", "time_to_value_days", "onboarding_completion_rate", "early_feature_adoption",
-                            "event_conversion_rate",
-                            "retention_30d", "cac_payback_months"),
-    "adoption": ("stickiness", "feature_adoption_rate", "retention_60d", "retention_90d", "logo_churn_rate", "grr"),
-    "growth_expansion": ("nrr", "expansion_mrr", "contraction_mrr", "arpa", "mrr", "quick_ratio", "ltv", "ltv_to_cac",
-                         "net_mrr_churn_rate", "repeat_purchase_rate", "purchase_frequency", "average_order_value"),
-    "loyalty_advocacy": ("nps", "referral_rate", "referral_conversion_rate", "advocacy_generation_rate", "median_tenure_days",
-                         "lifecycle_completion_rate"),
-}
+
+def __getattr__(name: str) -> Any:
+    """``STAGE_SECTIONS``: which metrics feed which section of the seed framework (000), derived from the definitions
+    (``lifecycle.metrics.registry.stage_sections``)."""
+    if name == "STAGE_SECTIONS":
+        return stage_sections()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def sections_of(metric_id: str) -> tuple[str, ...]:
-    """Framework sections a metric feeds (stages first, then 'flow' and always 'measurement')."""
-    found = [stage for stage, ids in STAGE_SECTIONS.items() if metric_id in ids]
-    if metric_id in metric_ids_in(MetricGroup.FLOW):
+    """Framework sections a metric feeds: the stage sections its definition declares (in framework order), then
+    'flow' for a flow metric, and always 'measurement'."""
+    spec = registry().get(metric_id)
+    found = [section for section in FRAMEWORK_SECTIONS if spec is not None and section in spec.sections]
+    if spec is not None and spec.group is MetricGroup.FLOW:
         found.append("flow")
     return tuple(found) + ("measurement",)
 

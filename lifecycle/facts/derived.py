@@ -18,8 +18,8 @@ from typing import Any
 
 from lifecycle.dataset import Dataset
 from lifecycle.facts.fact import Fact, format_value
-from lifecycle.facts.sources import FRAMEWORK_SECTIONS
 from lifecycle.metrics.period_change import metric_changes
+from lifecycle.metrics.registry import FRAMEWORK_SECTIONS
 from lifecycle.metrics.results import MetricResult, Status, Unit
 from lifecycle.stages.funnel import find_bottleneck, stage_funnel
 from lifecycle.stages.model import model_for

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from lifecycle.dataset import Dataset
 from lifecycle.facts.fact import Fact, format_value
+from lifecycle.metrics.registry import FRAMEWORK_SECTIONS
 from lifecycle.metrics.results import Unit
 from lifecycle.voice.needs import VoiceReport, VoiceSource, customer_voice
 
-FRAMEWORK_SECTIONS = ("awareness", "evaluation", "purchase_onboarding", "adoption", "growth_expansion", "loyalty_advocacy")
 NEEDS = "needs"
 TOP_THEMES_PER_STAGE = 3
 MIN_STAGE_TEXTS = 2

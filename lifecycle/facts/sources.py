@@ -32,6 +32,7 @@ from lifecycle.health.profile import load_health_profile
 from lifecycle.health.risk import list_at_risk
 from lifecycle.health.score import coverage_summary, explain_health, score_health
 from lifecycle.metrics.engagement import engagement_by
+from lifecycle.metrics.registry import FRAMEWORK_SECTIONS
 from lifecycle.metrics.results import Unit
 from lifecycle.scope import Scope, Window
 from lifecycle.snapshot.build import snapshot_of
@@ -41,7 +42,6 @@ from lifecycle.stages.model import model_for
 from lifecycle.stages.verdict import stage_distribution
 
 # Default-model stage ids are the framework's section ids; other models' stages feed the flow section.
-FRAMEWORK_SECTIONS = ("awareness", "evaluation", "purchase_onboarding", "adoption", "growth_expansion", "loyalty_advocacy")
 TOP_SIGNALS_PER_TRANSITION = 3
 
 

@@ -29,8 +29,8 @@ from lifecycle.metrics.common import (
     too_recent_note,
     with_notes,
 )
-from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
-from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
+from lifecycle.metrics.registry import SEED_002, MetricDefinition, MetricGroup
+from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result, ratio_result
 
 
 def first_event_day(dataset: Dataset, customers: pd.DataFrame, event_name: str) -> pd.Series:
@@ -151,10 +151,11 @@ def unseen_features_note(dataset: Dataset, features: tuple[str, ...]) -> str | N
 
 
 def _definition(metric_id: str, name: str, formula: str, numerator: str | None, denominator: str | None, compute,
-                unit: Unit = Unit.RATIO, higher_is_better: bool = True, source: str = "seed 000; seed 002") -> MetricDefinition:
+                unit: Unit = Unit.RATIO, higher_is_better: bool = True, source: str = "seed 000; seed 002", sections: tuple[str, ...] = (),
+                target: TargetBand | None = None) -> MetricDefinition:
     return MetricDefinition(id=metric_id, name=name, group=MetricGroup.ACTIVATION, formula=formula, unit=unit,
                             numerator=numerator, denominator=denominator, required_tables=("events",), source=source,
-                            compute=compute, target=TARGETS.get(metric_id), higher_is_better=higher_is_better,
+                            compute=compute, target=target, sections=sections, higher_is_better=higher_is_better,
                             description=(compute.__doc__ or "").strip().splitlines()[0])
 
 
@@ -162,15 +163,17 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
     _definition("activation_rate", "Activation rate",
                 "signups with the value event within activation.within_days of signup ÷ signups with that many days observed",
                 "eligible signups activated in time", "signups in the period with signup_date ≤ as_of − within_days", activation_rate,
-                source="seed 002 (Activated / Signed Up, 60–80%); seed 004 (70% within 7 days)"),
+                source="seed 002 (Activated / Signed Up, 60–80%); seed 004 (70% within 7 days)", sections=("purchase_onboarding",),
+                target=TargetBand(0.60, 0.80, SEED_002, open_ended_high=True)),
     _definition("time_to_value_days", "Time to value", "median days from signup to the first value event, signups in the period who reached it",
-                None, None, time_to_value_days, unit=Unit.DAYS, higher_is_better=False, source="seed 002 (days to first 'aha' moment, < 7 days)"),
+                None, None, time_to_value_days, unit=Unit.DAYS, higher_is_better=False, source="seed 002 (days to first 'aha' moment, < 7 days)", sections=("purchase_onboarding",),
+                target=TargetBand(None, 7.0, SEED_002)),
     _definition("onboarding_completion_rate", "Onboarding completion rate",
                 "signups with ≥ onboarding_steps onboarding events within onboarding_within_days ÷ eligible signups",
                 "eligible signups that completed onboarding", "signups in the period with signup_date ≤ as_of − onboarding_within_days",
-                onboarding_completion_rate, source="seed 000 (onboarding completion)"),
+                onboarding_completion_rate, source="seed 000 (onboarding completion)", sections=("purchase_onboarding",)),
     _definition("early_feature_adoption", "Early feature adoption",
                 "Σ distinct core features used within early_window_days ÷ (eligible signups × core features)",
                 "(customer, core feature) pairs used early", "eligible signups × core features", early_feature_adoption,
-                source="seed 000 (early adoption); seed 002 (onboarding days 1–14)"),
+                source="seed 000 (early adoption); seed 002 (onboarding days 1–14)", sections=("purchase_onboarding",)),
 )

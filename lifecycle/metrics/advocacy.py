@@ -19,8 +19,8 @@ from lifecycle.metrics.common import (
     target,
     with_notes,
 )
-from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
-from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
+from lifecycle.metrics.registry import SEED_002, MetricDefinition, MetricGroup
+from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result, ratio_result
 
 __all__ = ["DEFINITIONS", "in_window", "latest_nps_scores", "nps"]
 
@@ -129,10 +129,11 @@ def advocacy_generation_rate(dataset: Dataset) -> MetricResult:
 
 
 def _definition(metric_id: str, name: str, formula: str, numerator: str, denominator: str, compute, tables: tuple[str, ...],
-                unit: Unit = Unit.RATIO, higher_is_better: bool = True, source: str = "seed 002") -> MetricDefinition:
+                unit: Unit = Unit.RATIO, higher_is_better: bool = True, source: str = "seed 002", sections: tuple[str, ...] = (),
+                target: TargetBand | None = None) -> MetricDefinition:
     return MetricDefinition(id=metric_id, name=name, group=MetricGroup.ADVOCACY, formula=formula, unit=unit,
                             numerator=numerator, denominator=denominator, required_tables=tables, source=source,
-                            compute=compute, target=TARGETS.get(metric_id), higher_is_better=higher_is_better,
+                            compute=compute, target=target, sections=sections, higher_is_better=higher_is_better,
                             description=(compute.__doc__ or "").strip().splitlines()[0])
 
 
@@ -140,7 +141,8 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
     _definition("nps", "Net Promoter Score",
                 "(promoters − detractors) ÷ respondents × 100; latest response per customer in the period; promoters 9–10, detractors 0–6",
                 "promoters − detractors", "customers who responded in the period", nps, ("nps_responses",), unit=Unit.SCORE,
-                source="Reichheld 2003; seed 002"),
+                source="Reichheld 2003; seed 002", sections=("loyalty_advocacy",),
+                target=TargetBand(30.0, 50.0, SEED_002, open_ended_high=True)),
     _definition("nps_promoter_share", "Promoter share", "respondents with latest score 9–10 ÷ respondents (period)",
                 "promoters", "customers who responded in the period", nps_promoter_share, ("nps_responses",), source="Reichheld 2003"),
     _definition("nps_detractor_share", "Detractor share", "respondents with latest score 0–6 ÷ respondents (period)",
@@ -148,13 +150,14 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
                 higher_is_better=False, source="Reichheld 2003"),
     _definition("referral_rate", "Referral rate", "active customers who made ≥ 1 referral in the period ÷ customers active in the period",
                 "active customers who referred", "customers active in the period", referral_rate, ("referrals",),
-                source="seed 002 (Referred / Total Customers, 10–30%)"),
+                source="seed 002 (Referred / Total Customers, 10–30%)", sections=("loyalty_advocacy",),
+                target=TargetBand(0.10, 0.30, SEED_002, open_ended_high=True)),
     _definition("referral_conversion_rate", "Referral conversion rate",
                 "referrals in the period whose referred customer signed up by as_of ÷ referrals in the period",
                 "referrals converted by as_of", "referrals made in the period", referral_conversion_rate, ("referrals",),
-                source="seed 004 (referral conversion rate)"),
+                source="seed 004 (referral conversion rate)", sections=("loyalty_advocacy",)),
     _definition("advocacy_generation_rate", "Advocacy generation rate",
                 "active customers who are promoters (latest NPS 9–10) and referred in the period ÷ customers active in the period",
                 "active promoters who referred", "customers active in the period", advocacy_generation_rate,
-                ("nps_responses", "referrals"), source="seed 000 (advocacy generation); seed 002 (champions)"),
+                ("nps_responses", "referrals"), source="seed 000 (advocacy generation); seed 002 (champions)", sections=("loyalty_advocacy",)),
 )

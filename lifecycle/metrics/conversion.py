@@ -70,6 +70,6 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
                 "conversion.within_days ÷ customers with such a first from_event at least within_days before as_of",
         unit=Unit.RATIO, numerator="customers converted in time", denominator="customers with the first event in the period, window observed",
         required_tables=("events",), source="conversion-window funnels of product analytics (Amplitude, Mixpanel, PostHog)",
-        compute=event_conversion_rate, description=(event_conversion_rate.__doc__ or "").strip().splitlines()[0],
+        compute=event_conversion_rate, description=(event_conversion_rate.__doc__ or "").strip().splitlines()[0], sections=("purchase_onboarding",),
     ),
 )

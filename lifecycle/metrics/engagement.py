@@ -16,8 +16,8 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.metrics.common import in_window, small_sample_note, target, with_notes
-from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
-from lifecycle.metrics.results import MetricResult, Unit, ratio_result
+from lifecycle.metrics.registry import MetricDefinition, MetricGroup
+from lifecycle.metrics.results import MetricResult, TargetBand, Unit, ratio_result
 
 HEADLINE_CHANNEL = "email"
 
@@ -130,18 +130,19 @@ def engagement_by(dataset: Dataset, key: pd.Series, name: str) -> list[Engagemen
     ]
 
 
-def _definition(metric_id: str, name: str, formula: str, numerator: str, denominator: str, compute) -> MetricDefinition:
+def _definition(metric_id: str, name: str, formula: str, numerator: str, denominator: str, compute, sections: tuple[str, ...] = (),
+                target: TargetBand | None = None) -> MetricDefinition:
     return MetricDefinition(id=metric_id, name=name, group=MetricGroup.ENGAGEMENT, formula=formula, unit=Unit.RATIO,
                             numerator=numerator, denominator=denominator, required_tables=("touches",),
                             source="email-marketing standard definitions; seed 002 (engagement signals)", compute=compute,
-                            target=TARGETS.get(metric_id), description=(compute.__doc__ or "").strip().splitlines()[0])
+                            target=target, sections=sections, description=(compute.__doc__ or "").strip().splitlines()[0])
 
 
 DEFINITIONS: tuple[MetricDefinition, ...] = (
     _definition("email_open_rate", "Email open rate", "email touches sent in the period opened (or clicked) by as_of ÷ email touches sent",
-                "opened email touches", "email touches sent in the period", email_open_rate),
+                "opened email touches", "email touches sent in the period", email_open_rate, sections=("awareness",)),
     _definition("email_click_rate", "Email click rate", "email touches sent in the period clicked by as_of ÷ email touches sent",
-                "clicked email touches", "email touches sent in the period", email_click_rate),
+                "clicked email touches", "email touches sent in the period", email_click_rate, sections=("awareness",)),
     _definition("click_to_open_rate", "Click-to-open rate", "clicked ÷ opened, email touches sent in the period",
                 "clicked email touches", "opened email touches", click_to_open_rate),
 )

@@ -193,10 +193,11 @@ def transition_matrix(dataset: Dataset, model: StageModel, start: date, end: dat
 
 
 def _definition(metric_id: str, name: str, formula: str, unit: Unit, numerator: str | None, denominator: str | None,
-                compute, higher_is_better: bool, description: str) -> MetricDefinition:  # type: ignore[no-untyped-def]
+                compute, higher_is_better: bool, description: str, sections: tuple[str, ...] = ()) -> MetricDefinition:  # type: ignore[no-untyped-def]
     return MetricDefinition(id=metric_id, name=name, group=MetricGroup.FLOW, formula=formula, unit=unit,
                             numerator=numerator, denominator=denominator, required_tables=("customers",), source=SOURCE,
-                            compute=compute, higher_is_better=higher_is_better, description=description)
+                            compute=compute, higher_is_better=higher_is_better, description=description,
+                            sections=sections)
 
 
 DEFINITIONS: tuple[MetricDefinition, ...] = (
@@ -219,5 +220,5 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
     _definition("lifecycle_completion_rate", "Lifecycle completion rate",
                 "active customers in the completion stage (advocacy) ÷ active classified customers, on as_of",
                 Unit.RATIO, "customers in the completion stage", "active classified customers", lifecycle_completion_rate, True,
-                "The completion stage is the stage model's completion_stage (default: loyalty_advocacy)."),
+                "The completion stage is the stage model's completion_stage (default: loyalty_advocacy).", sections=("loyalty_advocacy",)),
 )

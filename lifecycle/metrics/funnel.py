@@ -165,10 +165,12 @@ def time_to_convert_days(dataset: Dataset) -> MetricResult:
 
 def _definition(metric_id: str, name: str, formula: str, numerator: str | None, denominator: str | None, compute,
                 unit: Unit = Unit.RATIO, higher_is_better: bool = True, tables: tuple[str, ...] = ("leads",),
-                source: str = "seed 000 (progression rates); seed 004 (acquisition)") -> MetricDefinition:
+                source: str = "seed 000 (progression rates); seed 004 (acquisition)", sections: tuple[str, ...] = (),
+                values: tuple[str, ...] = ()) -> MetricDefinition:
     return MetricDefinition(id=metric_id, name=name, group=MetricGroup.ACQUISITION, formula=formula, unit=unit,
                             numerator=numerator, denominator=denominator, required_tables=tables, source=source,
-                            compute=compute, higher_is_better=higher_is_better,
+                            compute=compute, higher_is_better=higher_is_better, sections=sections,
+                            required_values=values,
                             description=(compute.__doc__ or "").strip().splitlines()[0])
 
 
@@ -176,21 +178,22 @@ _STAGE_RULE = "a stage counts when its date or a later stage's date is set by as
 
 DEFINITIONS: tuple[MetricDefinition, ...] = (
     _definition("lead_to_mql_rate", "Lead → MQL rate", f"leads created in the period that reached MQL ÷ leads created in the period; {_STAGE_RULE}",
-                "leads created in the period that reached MQL", "leads created in the period", lead_to_mql_rate),
+                "leads created in the period that reached MQL", "leads created in the period", lead_to_mql_rate, sections=("awareness",)),
     _definition("mql_to_sql_rate", "MQL → SQL rate", f"period leads that reached SQL ÷ period leads that reached MQL; {_STAGE_RULE}",
-                "period leads that reached SQL", "period leads that reached MQL", mql_to_sql_rate),
+                "period leads that reached SQL", "period leads that reached MQL", mql_to_sql_rate, sections=("evaluation",)),
     _definition("sql_to_customer_rate", "SQL → customer rate", f"period leads won with a customer ÷ period leads that reached SQL; {_STAGE_RULE}",
-                "period leads won with a customer id", "period leads that reached SQL", sql_to_customer_rate),
+                "period leads won with a customer id", "period leads that reached SQL", sql_to_customer_rate, sections=("evaluation",)),
     _definition("lead_to_customer_rate", "Lead → customer rate", "leads created in the period won with a customer by as_of ÷ leads created in the period",
                 "leads created in the period that became customers", "leads created in the period", lead_to_customer_rate,
-                source="seed 004 (channel conversion rate)"),
+                source="seed 004 (channel conversion rate)", sections=("evaluation",)),
     _definition("conversion_by_channel", "Conversion rate by channel", "lead → customer rate per leads.source (breakdown), overall as value",
                 "leads created in the period that became customers", "leads created in the period", conversion_by_channel,
-                source="seed 004 (channel conversion rate)"),
+                source="seed 004 (channel conversion rate)", sections=("awareness",)),
     _definition("cac", "Customer acquisition cost", "Σ acquisition_cost of customers signed up in the period ÷ customers signed up in the period",
                 "Σ acquisition_cost of new customers", "customers signed up in the period", cac, unit=Unit.MONEY,
-                higher_is_better=False, tables=("customers",), source="seed 004 (acquisition cost); blended CAC"),
+                higher_is_better=False, tables=("customers",), values=("customers.acquisition_cost",),
+                source="seed 004 (acquisition cost); blended CAC", sections=("awareness",)),
     _definition("time_to_convert_days", "Time to convert", "median days from lead created_at to won_at, leads won in the period",
                 None, None, time_to_convert_days, unit=Unit.DAYS, higher_is_better=False,
-                source="seed 000 (progression velocity)"),
+                source="seed 000 (progression velocity)", sections=("evaluation",)),
 )

@@ -11,8 +11,8 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.metrics.common import in_window, small_sample_note, target, valid_orders, with_notes
-from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
-from lifecycle.metrics.results import MetricResult, Unit, ratio_result
+from lifecycle.metrics.registry import MetricDefinition, MetricGroup
+from lifecycle.metrics.results import MetricResult, TargetBand, Unit, ratio_result
 
 
 def _sorted_orders(dataset: Dataset) -> pd.DataFrame:
@@ -61,20 +61,21 @@ def average_order_value(dataset: Dataset) -> MetricResult:
     return with_notes(result, small_sample_note(dataset, len(orders), "orders"))
 
 
-def _definition(metric_id: str, name: str, formula: str, numerator: str, denominator: str, compute, unit: Unit) -> MetricDefinition:
+def _definition(metric_id: str, name: str, formula: str, numerator: str, denominator: str, compute, unit: Unit, sections: tuple[str, ...] = (),
+                target: TargetBand | None = None) -> MetricDefinition:
     return MetricDefinition(id=metric_id, name=name, group=MetricGroup.ORDERS, formula=formula, unit=unit,
                             numerator=numerator, denominator=denominator, required_tables=("orders",),
                             source="e-commerce standard definitions; seed 000 (purchase progression)", compute=compute,
-                            target=TARGETS.get(metric_id), description=(compute.__doc__ or "").strip().splitlines()[0])
+                            target=target, sections=sections, description=(compute.__doc__ or "").strip().splitlines()[0])
 
 
 DEFINITIONS: tuple[MetricDefinition, ...] = (
     _definition("repeat_purchase_rate", "Repeat purchase rate",
                 "customers with ≥ 2 valid orders by as_of ÷ customers with ≥ 1, among customers whose first order is in the period",
                 "first-time buyers of the period with a second order", "customers whose first order is in the period",
-                repeat_purchase_rate, Unit.RATIO),
+                repeat_purchase_rate, Unit.RATIO, sections=("growth_expansion",)),
     _definition("purchase_frequency", "Purchase frequency", "valid orders in the period ÷ distinct buyers in the period",
-                "valid orders in the period", "distinct buyers in the period", purchase_frequency, Unit.COUNT),
+                "valid orders in the period", "distinct buyers in the period", purchase_frequency, Unit.COUNT, sections=("growth_expansion",)),
     _definition("average_order_value", "Average order value", "Σ amount of valid orders in the period ÷ valid orders in the period",
-                "order revenue in the period", "valid orders in the period", average_order_value, Unit.MONEY),
+                "order revenue in the period", "valid orders in the period", average_order_value, Unit.MONEY, sections=("growth_expansion",)),
 )

@@ -2,9 +2,11 @@
 
 Each metric module in ``lifecycle/metrics/`` declares ``DEFINITIONS`` — ``MetricDefinition`` values with
 the id, name, formula, unit, numerator, denominator, required tables, the target band from the seeds where
-one exists, the source of the definition, and the function that computes it. This module gathers them.
-Docs (``lifecycle metrics --markdown``), MCP resources and prompts read the registry; no formula is written
-anywhere else.
+one exists, the framework sections it feeds, the source of the definition, and the function that computes it.
+This module gathers them. Docs (``lifecycle metrics --markdown``), MCP resources and prompts read the registry;
+no formula is written anywhere else, and the views by concept — ``targets()`` (``TARGETS``), ``stage_sections()``
+(``lifecycle.facts.STAGE_SECTIONS``), ``metric_ids_in(MetricGroup.FLOW)`` and the doctor's table requirements
+(``lifecycle.doctor.CAPABILITIES``) — are derived from the definitions.
 """
 
 from __future__ import annotations
@@ -22,6 +24,14 @@ if TYPE_CHECKING:
     from lifecycle.facts.names import Names
 
 
+FRAMEWORK_SECTIONS: tuple[str, ...] = ("awareness", "evaluation", "purchase_onboarding", "adoption", "growth_expansion",
+                                       "loyalty_advocacy")
+"""The six stage sections of the seed framework (000), in lifecycle order; a metric's ``sections`` name those it feeds."""
+
+SEED_002 = "seed 002 (Customer Lifecycle Marketer: Key Metrics)"
+"""Where the target bands quoted on the definitions come from (002: "Key Metrics" table; 004: activation 70% in 7 days)."""
+
+
 class MetricGroup(StrEnum):
     """Where a metric sits in the lifecycle (the seed framework's measurement sections)."""
 
@@ -37,7 +47,13 @@ class MetricGroup(StrEnum):
 
 @dataclass(frozen=True)
 class MetricDefinition:
-    """Everything there is to know about one metric, and how to compute it."""
+    """Everything there is to know about one metric, and how to compute it.
+
+    ``target`` is the seed's band (``None`` when the seeds quote none); ``sections`` the stage sections of the seed
+    framework (``FRAMEWORK_SECTIONS``) whose facts the metric feeds; ``required_tables`` the tables without which it is
+    ``None`` with a reason (``compute_metric``) and the doctor calls its capability not computable; ``required_values``
+    the ``table.column`` values without which the doctor calls it not computable (e.g. CAC without acquisition costs).
+    """
 
     id: str
     name: str
@@ -52,6 +68,15 @@ class MetricDefinition:
     target: TargetBand | None = None
     higher_is_better: bool | None = True
     description: str = ""
+    sections: tuple[str, ...] = ()
+    required_values: tuple[str, ...] = ()
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        """What the data must hold for the metric, as the doctor checks it: each required table (rows), except that a
+        ``table.column`` of ``required_values`` (a non-empty value in that column) replaces its table."""
+        valued = {need.partition(".")[0] for need in self.required_values}
+        return tuple(t for t in self.required_tables if t not in valued) + self.required_values
 
     @property
     def names(self) -> Names:
@@ -78,17 +103,6 @@ class MetricDefinition:
             "higher_is_better": self.higher_is_better, "description": self.description,
         }
 
-
-# Target bands quoted in the seeds (002: "Key Metrics" table; 004: activation 70% within 7 days).
-SEED_002 = "seed 002 (Customer Lifecycle Marketer: Key Metrics)"
-TARGETS: dict[str, TargetBand] = {
-    "activation_rate": TargetBand(0.60, 0.80, SEED_002, open_ended_high=True),
-    "time_to_value_days": TargetBand(None, 7.0, SEED_002),
-    "nrr": TargetBand(1.00, 1.20, SEED_002, open_ended_high=True),
-    "grr": TargetBand(0.85, 0.95, SEED_002, open_ended_high=True),
-    "nps": TargetBand(30.0, 50.0, SEED_002, open_ended_high=True),
-    "referral_rate": TargetBand(0.10, 0.30, SEED_002, open_ended_high=True),
-}
 
 METRIC_MODULES = (
     "lifecycle.metrics.funnel",
@@ -117,6 +131,9 @@ def registry() -> dict[str, MetricDefinition]:
             for definition in getattr(module, "DEFINITIONS", ()):
                 if definition.id in found:
                     raise RuntimeError(f"metric {definition.id!r} is defined twice")
+                unknown = set(definition.sections) - set(FRAMEWORK_SECTIONS)
+                if unknown:
+                    raise RuntimeError(f"metric {definition.id!r} names unknown framework section(s) {sorted(unknown)}")
                 found[definition.id] = definition
         _REGISTRY = found
     return _REGISTRY
@@ -130,6 +147,25 @@ def metric_ids() -> tuple[str, ...]:
 def metric_ids_in(group: MetricGroup) -> tuple[str, ...]:
     """The ids of ``group``'s metrics, in catalogue order (e.g. the flow metrics: ``MetricGroup.FLOW``)."""
     return tuple(mid for mid, spec in registry().items() if spec.group is group)
+
+
+def targets() -> dict[str, TargetBand]:
+    """The seed target band of every metric that declares one, by id in catalogue order (the ``TARGETS`` view)."""
+    return {mid: spec.target for mid, spec in registry().items() if spec.target is not None}
+
+
+def stage_sections() -> dict[str, tuple[str, ...]]:
+    """Framework section → the ids of the metrics that feed it (``MetricDefinition.sections``), sections in
+    ``FRAMEWORK_SECTIONS`` order and ids in catalogue order."""
+    return {section: tuple(mid for mid, spec in registry().items() if section in spec.sections)
+            for section in FRAMEWORK_SECTIONS}
+
+
+def __getattr__(name: str) -> Any:
+    """``TARGETS``: the derived view ``targets()``, kept for importers of the old table."""
+    if name == "TARGETS":
+        return targets()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def definition(metric_id: str) -> MetricDefinition:

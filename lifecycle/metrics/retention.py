@@ -34,8 +34,8 @@ from lifecycle.metrics.common import (
     too_recent_note,
     with_notes,
 )
-from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup
-from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
+from lifecycle.metrics.registry import MetricDefinition, MetricGroup
+from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result, ratio_result
 
 USAGE_DAYS = 30
 RETENTION_USAGE_BRACKET_DAYS = 7
@@ -272,38 +272,40 @@ def median_tenure_days(dataset: Dataset) -> MetricResult:
 
 def _definition(metric_id: str, name: str, formula: str, numerator: str | None, denominator: str | None, compute,
                 tables: tuple[str, ...], unit: Unit = Unit.RATIO, higher_is_better: bool = True,
-                source: str = "seed 000; seed 002") -> MetricDefinition:
+                source: str = "seed 000; seed 002", sections: tuple[str, ...] = (),
+                target: TargetBand | None = None) -> MetricDefinition:
     return MetricDefinition(id=metric_id, name=name, group=MetricGroup.RETENTION, formula=formula, unit=unit,
                             numerator=numerator, denominator=denominator, required_tables=tables, source=source,
-                            compute=compute, target=TARGETS.get(metric_id), higher_is_better=higher_is_better,
+                            compute=compute, target=target, sections=sections, higher_is_better=higher_is_better,
                             description=(compute.__doc__ or "").strip().splitlines()[0])
 
 
-def _retention_definition(days: int, compute) -> MetricDefinition:
+def _retention_definition(days: int, compute, section: str) -> MetricDefinition:
     return _definition(f"retention_{days}d", f"{days}-day retention",
                        f"signups in the period with ≥ {days} days observed still paying on day {days} (no subscriptions: active on days {days - 6}–{days}) ÷ those signups",
                        f"eligible signups active on day {days}", f"signups in the period with signup_date ≤ as_of − {days}", compute,
-                       tables=("customers",), source="seed 002 (retention day 60+); seed 000 (retention patterns)")
+                       tables=("customers",), source="seed 002 (retention day 60+); seed 000 (retention patterns)",
+                       sections=(section,))
 
 
 DEFINITIONS: tuple[MetricDefinition, ...] = (
     _definition("stickiness", "Stickiness (DAU/MAU)", "mean daily active customers over the last 30 days ÷ customers active in the 30 days",
                 "mean daily active customers", "customers active in the 30 days", stickiness, tables=("events",),
-                source="seed 000 (usage consistency); DAU/MAU on accounts"),
+                source="seed 000 (usage consistency); DAU/MAU on accounts", sections=("adoption",)),
     _definition("feature_adoption_rate", "Feature adoption rate",
                 "mean over core features of (active customers using the feature in the last 30 days ÷ active customers)",
                 "(active customer, core feature) pairs used", "active customers × core features", feature_adoption_rate,
-                tables=("events",), source="seed 000 (feature adoption); seed 002 (adoption key metric)"),
+                tables=("events",), source="seed 000 (feature adoption); seed 002 (adoption key metric)", sections=("adoption",)),
     _definition("logo_churn_rate", "Logo churn rate (monthly)",
                 "Σ customers paying at the end of month m−1 and at none at the end of m ÷ Σ customers paying at the end of m−1, over the complete months of the period (the MRR bridge's churned ÷ starting customers)",
                 "customers churned in the complete months (bridge churn)", "customers paying at each month's start (end of the month before; customer-months)",
                 logo_churn_rate, tables=("subscriptions",), higher_is_better=False,
-                source="ChartMogul customer churn rate; seed 002 (retention)"),
-    _retention_definition(30, retention_30d),
-    _retention_definition(60, retention_60d),
-    _retention_definition(90, retention_90d),
+                source="ChartMogul customer churn rate; seed 002 (retention)", sections=("adoption",)),
+    _retention_definition(30, retention_30d, "purchase_onboarding"),
+    _retention_definition(60, retention_60d, "adoption"),
+    _retention_definition(90, retention_90d, "adoption"),
     _definition("median_tenure_days", "Median tenure (relationship longevity)",
                 "Kaplan–Meier median of days from first paid day to end of last subscription; still-paying customers censored",
                 None, None, median_tenure_days, tables=("subscriptions",), unit=Unit.DAYS,
-                source="seed 000 (relationship longevity); Kaplan & Meier 1958"),
+                source="seed 000 (relationship longevity); Kaplan & Meier 1958", sections=("loyalty_advocacy",)),
 )

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from lifecycle.dataset import Dataset
 from lifecycle.metrics.common import few_events_note, small_sample_note, with_notes
-from lifecycle.metrics.registry import TARGETS, MetricDefinition, MetricGroup, compute_metric, definition
-from lifecycle.metrics.results import MetricResult, Unit, missing_result
+from lifecycle.metrics.registry import SEED_002, MetricDefinition, MetricGroup, compute_metric, definition
+from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result
 from lifecycle.metrics.revenue_movements import (
     MonthMovements,
     Movement,
@@ -278,12 +278,13 @@ _SUBS = ("subscriptions",)
 _FLOW = "summed over complete calendar months inside the period"
 
 
-def _money_flow(movement: Movement, name: str, text: str, higher_is_better: bool) -> MetricDefinition:
+def _money_flow(movement: Movement, name: str, text: str, higher_is_better: bool,
+                sections: tuple[str, ...] = ()) -> MetricDefinition:
     metric_id = f"{'churned' if movement is Movement.CHURN else movement.value}_mrr"
     return MetricDefinition(
         id=metric_id, name=name, group=MetricGroup.REVENUE, formula=f"Σ {text}, {_FLOW}", unit=Unit.MONEY,
         numerator=None, denominator=None, required_tables=_SUBS, source=CHARTMOGUL, compute=_movement_total(movement),
-        higher_is_better=higher_is_better,
+        higher_is_better=higher_is_better, sections=sections,
     )
 
 
@@ -291,7 +292,7 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
     MetricDefinition(
         id="mrr", name="Monthly recurring revenue", group=MetricGroup.REVENUE,
         formula="Σ mrr of subscriptions active on as_of (start ≤ as_of < end)", unit=Unit.MONEY, numerator=None,
-        denominator=None, required_tables=_SUBS, source=f"{CHARTMOGUL}; {BAREMETRICS}", compute=mrr,
+        denominator=None, required_tables=_SUBS, source=f"{CHARTMOGUL}; {BAREMETRICS}", compute=mrr, sections=("growth_expansion",),
     ),
     MetricDefinition(
         id="arr", name="Annual recurring revenue (run rate)", group=MetricGroup.REVENUE, formula="12 × MRR on as_of",
@@ -300,25 +301,29 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
     MetricDefinition(
         id="arpa", name="Average revenue per account", group=MetricGroup.REVENUE,
         formula="MRR on as_of ÷ customers with MRR > 0 on as_of", unit=Unit.MONEY, numerator="MRR on as_of",
-        denominator="paying customers on as_of", required_tables=_SUBS, source=CHARTMOGUL, compute=arpa,
+        denominator="paying customers on as_of", required_tables=_SUBS, source=CHARTMOGUL, compute=arpa, sections=("growth_expansion",),
     ),
     _money_flow(Movement.NEW, "New MRR", "MRR of customers paying for the first time (0 → > 0, never paid before)", True),
-    _money_flow(Movement.EXPANSION, "Expansion MRR", "MRR increase of paying customers (0 < prev < cur)", True),
-    _money_flow(Movement.CONTRACTION, "Contraction MRR", "MRR decrease of customers still paying (0 < cur < prev)", False),
+    _money_flow(Movement.EXPANSION, "Expansion MRR", "MRR increase of paying customers (0 < prev < cur)", True,
+                ("growth_expansion",)),
+    _money_flow(Movement.CONTRACTION, "Contraction MRR", "MRR decrease of customers still paying (0 < cur < prev)", False,
+                ("growth_expansion",)),
     _money_flow(Movement.CHURN, "Churned MRR", "MRR lost by customers whose MRR fell to 0", False),
     _money_flow(Movement.REACTIVATION, "Reactivation MRR", "MRR of previously churned customers paying again", True),
     MetricDefinition(
         id="nrr", name="Net revenue retention", group=MetricGroup.REVENUE,
         formula="starting cohort's MRR at period end ÷ its MRR at period start = 1 + (expansion + reactivation − contraction − churn) ÷ starting MRR",
         unit=Unit.RATIO, numerator="cohort MRR at period end", denominator="cohort MRR at period start (customers paying the day before it)",
-        required_tables=_SUBS, source=f"ChartMogul net MRR retention; {TARGETS['nrr'].source}", compute=nrr, target=TARGETS["nrr"],
+        required_tables=_SUBS, source=f"ChartMogul net MRR retention; {SEED_002}", compute=nrr, sections=("growth_expansion",),
+        target=TargetBand(1.00, 1.20, SEED_002, open_ended_high=True),
     ),
     MetricDefinition(
         id="grr", name="Gross revenue retention", group=MetricGroup.REVENUE,
         formula="Σ min(MRR at period end, MRR at period start) ÷ Σ MRR at period start, over the starting cohort",
         unit=Unit.RATIO, numerator="cohort MRR retained, capped per customer at its starting MRR",
         denominator="cohort MRR at period start", required_tables=_SUBS,
-        source=f"ChartMogul gross MRR retention; {TARGETS['grr'].source}", compute=grr, target=TARGETS["grr"],
+        source=f"ChartMogul gross MRR retention; {SEED_002}", compute=grr, sections=("adoption",),
+        target=TargetBand(0.85, 0.95, SEED_002, open_ended_high=True),
     ),
     MetricDefinition(
         id="gross_mrr_churn_rate", name="Gross MRR churn rate (monthly)", group=MetricGroup.REVENUE,
@@ -330,29 +335,29 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
         id="net_mrr_churn_rate", name="Net MRR churn rate (monthly)", group=MetricGroup.REVENUE,
         formula="mean over complete months of (churned + contraction − expansion − reactivation MRR) ÷ MRR at month start; may be negative",
         unit=Unit.RATIO, numerator="Σ monthly rates", denominator="complete months with MRR at their start",
-        required_tables=_SUBS, source="ChartMogul net MRR churn rate", compute=net_mrr_churn_rate, higher_is_better=False,
+        required_tables=_SUBS, source="ChartMogul net MRR churn rate", compute=net_mrr_churn_rate, higher_is_better=False, sections=("growth_expansion",),
     ),
     MetricDefinition(
         id="quick_ratio", name="SaaS quick ratio (Mamoon Hamid)", group=MetricGroup.REVENUE,
         formula="(new + expansion + reactivation MRR) ÷ (churned + contraction MRR), over complete months in the period",
         unit=Unit.MULTIPLE, numerator="MRR gained", denominator="MRR lost", required_tables=_SUBS,
-        source="Mamoon Hamid, The SaaS Quick Ratio (Social Capital, 2015)", compute=quick_ratio,
+        source="Mamoon Hamid, The SaaS Quick Ratio (Social Capital, 2015)", compute=quick_ratio, sections=("growth_expansion",),
     ),
     MetricDefinition(
         id="ltv", name="Customer lifetime value (simple)", group=MetricGroup.REVENUE,
         formula="ARPA × gross margin ÷ logo_churn_rate (the displayed monthly logo churn: Σ churned ÷ Σ paying at month start over the complete months of the period)",
         unit=Unit.MONEY, numerator="ARPA × gross margin", denominator="monthly logo churn rate", required_tables=_SUBS,
-        source=f"ChartMogul LTV; {BAREMETRICS} LTV", compute=ltv,
+        source=f"ChartMogul LTV; {BAREMETRICS} LTV", compute=ltv, sections=("growth_expansion",),
     ),
     MetricDefinition(
         id="ltv_to_cac", name="LTV to CAC ratio", group=MetricGroup.REVENUE,
         formula="LTV ÷ CAC; CAC as the cac metric (Σ acquisition_cost ÷ customers who signed up in the period)",
         unit=Unit.MULTIPLE, numerator="LTV", denominator="CAC", required_tables=_SUBS,
-        source="ChartMogul LTV:CAC ratio", compute=ltv_to_cac,
+        source="ChartMogul LTV:CAC ratio", compute=ltv_to_cac, sections=("growth_expansion",),
     ),
     MetricDefinition(
         id="cac_payback_months", name="CAC payback period", group=MetricGroup.REVENUE,
         formula="CAC ÷ (ARPA × gross margin)", unit=Unit.MONTHS, numerator="CAC", denominator="ARPA × gross margin",
-        required_tables=_SUBS, source="ChartMogul CAC payback period", compute=cac_payback_months, higher_is_better=False,
+        required_tables=_SUBS, source="ChartMogul CAC payback period", compute=cac_payback_months, higher_is_better=False, sections=("purchase_onboarding",),
     ),
 )

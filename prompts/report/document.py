@@ -25,7 +25,7 @@ from markdown_it import MarkdownIt
 
 from charts.locale import NumberFormat
 from lifecycle.facts import Fact, FactBundle
-from lifecycle.metrics.registry import registry
+from lifecycle.metrics.registry import MetricGroup, metric_ids_in, registry
 from prompts.documents import facts_table
 from prompts.fence import clean_text, markdown_text
 from prompts.render import framework_stages
@@ -119,9 +119,9 @@ def sections(bundle: FactBundle, charts: list[ReportChart], language: str, curre
     for chart in charts:
         by_section.setdefault(chart.section, []).append(chart)
     findings = overview_findings(bundle, language, currency)
+    flow_metrics = metric_ids_in(MetricGroup.FLOW)
     flow = Section("flow", i18n.text(language, "flow"), [f for f in findings if f.kind in ("driver", "target")],
-                   [f for f in bundle.facts if "flow" in f.sections and f.id.split(".")[0] in ("funnel", "progression_rate",
-                    "regression_rate", "stagnation_rate", "stage_velocity_days", "lifecycle_completion_rate")],
+                   [f for f in bundle.facts if "flow" in f.sections and f.id.split(".")[0] in ("funnel", *flow_metrics)],
                    by_section.get("flow", []))
     out = [flow]
     for index, stage in enumerate(framework_stages(), start=1):

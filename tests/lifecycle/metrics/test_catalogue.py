@@ -43,9 +43,26 @@ def test_every_definition_is_documented_and_names_real_tables(metric_id: str) ->
     assert set(spec.required_tables) <= set(TABLES)
 
 
-@pytest.mark.parametrize("metric_id", sorted(set(TARGETS) & set(OWN)))
-def test_seed_target_bands_are_attached(metric_id: str) -> None:
-    assert OWN[metric_id].target == TARGETS[metric_id]
+SEED_002_BANDS = {  # seed 002, "Key Metrics" table: Target column (percentages as fractions; "+" = open above)
+    "activation_rate": (0.60, 0.80, True),     # Activated / Signed Up, 60-80%
+    "time_to_value_days": (None, 7.0, False),  # days to first "aha" moment, <7 days
+    "nrr": (1.00, 1.20, True),                 # 100-120%+
+    "grr": (0.85, 0.95, True),                 # 85-95%
+    "nps": (30.0, 50.0, True),                 # 30-50+
+    "referral_rate": (0.10, 0.30, True),       # Referred / Total Customers, 10-30%
+}
+
+
+@pytest.mark.parametrize("metric_id", sorted(SEED_002_BANDS))
+def test_the_seed_target_band_is_declared_on_the_definition(metric_id: str) -> None:
+    band = registry()[metric_id].target
+    assert band is not None and (band.low, band.high, band.open_ended_high) == SEED_002_BANDS[metric_id]
+    assert "seed 002" in band.source
+
+
+def test_only_metrics_with_a_seed_band_have_a_target_and_targets_is_their_view() -> None:
+    assert set(TARGETS) == set(SEED_002_BANDS) == {mid for mid, spec in registry().items() if spec.target is not None}
+    assert all(TARGETS[mid] is registry()[mid].target for mid in TARGETS)
 
 
 FIXTURES = {
