@@ -17,6 +17,9 @@ Example (``lifecycle.toml``)::
     [models]
     stages = "saas"                  # auto | default | saas | aarrr | ecommerce | activity | path/to/own.toml
 
+    [serve]                          # how `lifecycle serve` runs calls (changes no number)
+    time_limit_s = 600
+
 ``fingerprint()`` identifies a configuration (used to key cached snapshots): same config ⇒ same id.
 """
 
@@ -24,6 +27,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -82,6 +87,45 @@ class ModelsConfig:
     health: str = AUTO
 
 
+DEFAULT_CALL_TIME_LIMIT_S = 300.0
+MAX_AUTO_CONCURRENT_CALLS = 4
+
+
+@dataclass(frozen=True)
+class ServeLimits:
+    """How the MCP server runs calls (``[serve]``; ``lifecycle serve --time-limit`` / ``--max-concurrent-calls``).
+
+    ``time_limit_s``: seconds one call (tool, prompt, ``customer://`` resource) may compute, counted from when it
+    starts computing — time spent waiting for a free slot does not count; past it the call's queries are interrupted
+    and it answers with an error naming the limit. 0 turns the limit off. The default (300 s) holds a cold snapshot
+    build of a 1M-customer store (129 s in docs/benchmarks.md) with room to spare.
+    ``max_concurrent_calls``: calls computing at once; the others wait their turn in arrival order (never an
+    error). 0 means the number of CPUs, at most ``MAX_AUTO_CONCURRENT_CALLS`` (each computing call holds its tables
+    in memory, so more than a few at once only adds memory, not throughput, on a few cores).
+    """
+
+    time_limit_s: float = DEFAULT_CALL_TIME_LIMIT_S
+    max_concurrent_calls: int = 0
+
+    def __post_init__(self) -> None:
+        limit = self.time_limit_s
+        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not math.isfinite(limit) or limit < 0:
+            raise ConfigError(f"serve.time_limit_s must be a number of seconds >= 0 (0: no limit), got {limit!r}")
+        calls = self.max_concurrent_calls
+        if isinstance(calls, bool) or not isinstance(calls, int) or calls < 0:
+            raise ConfigError(f"serve.max_concurrent_calls must be a whole number >= 0 (0: automatic), got {calls!r}")
+
+    @property
+    def call_time_limit_s(self) -> float | None:
+        """The per-call limit in seconds, ``None`` when turned off."""
+        return float(self.time_limit_s) if self.time_limit_s > 0 else None
+
+    @property
+    def concurrency(self) -> int:
+        """How many calls compute at once (``max_concurrent_calls``, or the automatic choice for 0)."""
+        return self.max_concurrent_calls or max(1, min(MAX_AUTO_CONCURRENT_CALLS, os.cpu_count() or 1))
+
+
 @dataclass(frozen=True)
 class TargetOverride:
     low: float | None = None
@@ -99,6 +143,7 @@ class EngineConfig:
     small_sample: int = 30
     small_events: int = 10
     import_limits: ReadLimits = field(default_factory=ReadLimits)  # [import]: read limits of `lifecycle import`
+    serve: ServeLimits = field(default_factory=ServeLimits)  # [serve]: how `lifecycle serve` runs calls
 
     def target_override(self, metric_id: str) -> TargetOverride | None:
         """The company's own target band for ``metric_id``, if configured."""
@@ -111,6 +156,7 @@ class EngineConfig:
         files = {value: _file_digest(value) for value in (self.models.stages, self.models.health)}
         settings = asdict(self)
         settings.pop("import_limits")  # how imports read files changes no computed number
+        settings.pop("serve")  # nor how the server schedules calls
         payload = json.dumps({"config": settings, "files": files}, sort_keys=True, default=list)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -157,6 +203,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("import.max_columns", ReadLimits.max_columns, "`lifecycle import`: most columns in one file (`--max-columns`)."),
     Setting("import.max_depth", ReadLimits.max_depth, "`lifecycle import`: deepest nesting of JSON objects/arrays or Parquet columns (`--max-depth`)."),
     Setting("import.max_field_chars", ReadLimits.max_field_chars, "`lifecycle import`: longest value in one field, in characters (1 MiB; `--max-field`)."),
+    Setting("serve.time_limit_s", DEFAULT_CALL_TIME_LIMIT_S, "`lifecycle serve`: seconds one MCP call (tool, prompt, "
+            "customer resource) may compute, not counting time waiting for a free slot; past it the call answers with "
+            "an error naming the limit (`--time-limit`; 0: no limit)."),
+    Setting("serve.max_concurrent_calls", 0, "`lifecycle serve`: MCP calls computing at once; the others wait their "
+            f"turn, never fail (`--max-concurrent-calls`; 0: the number of CPUs, at most {MAX_AUTO_CONCURRENT_CALLS})."),
 )
 
 
@@ -192,6 +243,10 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> EngineConfi
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [import] must be a table")
             kwargs["import_limits"] = _build(ReadLimits, value, f"{where}.import")
+        elif key == "serve":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [serve] must be a table")
+            kwargs["serve"] = _build(ServeLimits, value, f"{where}.serve")
         elif key in sections:
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [{key}] must be a table")
@@ -206,7 +261,7 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> EngineConfi
                 raise ConfigError(f"{where}.{key}: expected a whole number >= 0, got {value!r}")
             kwargs[key] = value
         else:
-            raise ConfigError(f"{where}: unknown section [{key}]; known: {', '.join(sections)}, targets, small_sample, small_events, import")
+            raise ConfigError(f"{where}: unknown section [{key}]; known: {', '.join(sections)}, targets, small_sample, small_events, import, serve")
     config = EngineConfig(**kwargs)
     if config.activity.churn_after_days < 1 or config.conversion.within_days < 0:
         raise ConfigError(f"{where}: activity.churn_after_days must be ≥ 1 and conversion.within_days ≥ 0")
@@ -265,5 +320,5 @@ def _beside(value: str, config_file: Path) -> str:
 
 DEFAULT_CONFIG = EngineConfig()
 
-__all__ = ["AUTO", "ActivationConfig", "ActivityConfig", "ConversionConfig", "DEFAULT_CONFIG", "choose_models", "resolve_models", "EngineConfig", "ModelsConfig", "RevenueConfig", "SETTINGS",
+__all__ = ["AUTO", "ActivationConfig", "ActivityConfig", "ConversionConfig", "DEFAULT_CONFIG", "choose_models", "resolve_models", "EngineConfig", "ModelsConfig", "RevenueConfig", "SETTINGS", "ServeLimits",
            "Setting", "TargetOverride", "config_from_dict", "load_config", "replace"]

@@ -18,7 +18,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from pydantic import ValidationError
 
-from lifecycle.config import DEFAULT_CONFIG, EngineConfig, resolve_models
+from lifecycle.config import DEFAULT_CONFIG, EngineConfig, ServeLimits, resolve_models
 from lifecycle.errors import LifecycleError
 from lifecycle.sources import DataSource, open_source
 from server.completions import register_completions
@@ -38,7 +38,8 @@ from tools import (
     stage_distribution,
     verify_plan,
 )
-from tools.base import DEFAULT_QUERY_TIME_LIMIT_S, ToolContext, ToolModule, argument_error_message, compact_tool_schemas
+from tools.base import ToolContext, ToolModule, argument_error_message, compact_tool_schemas
+from tools.gate import CallGate
 
 SERVER_NAME = "lifecycle-mcp"
 
@@ -77,18 +78,23 @@ class LifecycleServer(MCPServer):
 
 
 def build_server(source: DataSource | str | Path, *, config: EngineConfig = DEFAULT_CONFIG,
-                 query_time_limit_s: float = DEFAULT_QUERY_TIME_LIMIT_S,
+                 limits: ServeLimits | None = None, query_time_limit_s: float | None = None,
                  log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING") -> MCPServer:
     """The MCP server reading ``source`` (a ``DataSource``, or the path of the importer's SQLite file — the one
     place the server turns a path into a source), through read-only connections opened per call.
 
-    Every query runs under ``query_time_limit_s``. Every tool, prompt and resource computes with ``config``
+    Calls run under ``limits`` (default: the configuration's ``[serve]`` section): at most
+    ``limits.concurrency`` compute at once, the others wait their turn, and each computes for at most
+    ``limits.time_limit_s`` (``tools.gate``). Every query runs under ``query_time_limit_s`` (default: the per-call
+    limit — one query cannot outlast its call). Every tool, prompt and resource computes with ``config``
     (stage model, health profile, activation rule, margins, targets), as ``lifecycle plan --config`` does. The
     data need not exist yet: tools then answer with an error telling the user how to create it.
     """
+    limits = limits or config.serve
     server = LifecycleServer(SERVER_NAME, instructions=INSTRUCTIONS, version=_package_version(), log_level=log_level)
-    opened = open_source(source).with_time_limit(query_time_limit_s)
-    ctx = ToolContext(opened, _models_for(opened, config))
+    per_query = limits.call_time_limit_s if query_time_limit_s is None else query_time_limit_s
+    opened = open_source(source).with_time_limit(per_query)
+    ctx = ToolContext(opened, _models_for(opened, config), CallGate(limits))
     for module in TOOL_MODULES:
         module.register(server, ctx)
     compact_tool_schemas(server)

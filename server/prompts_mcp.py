@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.prompts.base import Prompt
 from mcp.shared.exceptions import MCPError
@@ -29,10 +28,11 @@ from lifecycle.sources import customer_record
 from lifecycle.stages import classify_customers, model_for
 from prompts.fence import clean_text
 from prompts.render import BusinessContext, Language, PromptName, framework_stages, render_prompt
+from server.resources import mcp_errors
 from tools.base import UNREADABLE_DATASET_MESSAGE, ToolContext, tool_message
 from tools.health_scope import scope_health
 from tools.lifecycle_facts import facts_for
-from tools.runtime import Work
+from tools.runtime import Work, run_gated
 from tools.scope import check_customer, resolve_scope
 
 PROMPT_DESCRIPTIONS: dict[PromptName, str] = {
@@ -112,8 +112,9 @@ def customer_subject(work: Work, scope: Scope, customer_id: str) -> dict[str, ob
     return subject
 
 
-def render(ctx: ToolContext, name: PromptName, args: dict[str, str | None]) -> str:
-    """The rendered prompt text for ``name`` with the prompt ``args`` (runs on a worker thread)."""
+def render(ctx: ToolContext, name: PromptName, args: dict[str, str | None], work: Work | None = None) -> str:
+    """The rendered prompt text for ``name`` with the prompt ``args`` (runs on a worker thread, with the call's
+    ``work`` when given)."""
     language = _language(args.get("language"))
     as_of = _as_of(args.get("as_of"))
     filters = _filters(args.get("segment_dimension"), args.get("segment_value"))
@@ -125,7 +126,7 @@ def render(ctx: ToolContext, name: PromptName, args: dict[str, str | None]) -> s
     if customer_id and filters:
         raise _invalid("give customer_id or a segment, not both")
     context = BusinessContext(**{k: args[k] for k in CONTEXT_FIELDS if args.get(k)})
-    work = Work(ctx)
+    work = work or Work(ctx)
     try:
         scope = resolve_scope(work, as_of, filters)  # type: ignore[arg-type]
         subject = customer_subject(work, scope, customer_id) if customer_id else (
@@ -147,7 +148,7 @@ def _prompt_function(ctx: ToolContext, name: PromptName, extra: tuple[str, ...])
     required = {"stage"} if name is PromptName.STAGE_STRATEGY else set()
 
     async def prompt_fn(**kwargs: str | None) -> str:
-        return await anyio.to_thread.run_sync(render, ctx, name, kwargs)
+        return await run_gated(ctx, lambda work: render(ctx, name, kwargs, work), edge=lambda run: mcp_errors(ctx, run))
 
     parameters = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=str if n in required else str | None,
                                     default=inspect.Parameter.empty if n in required else None) for n in names]

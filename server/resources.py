@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
-import anyio.to_thread
 import pandas as pd
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
@@ -35,7 +35,7 @@ from lifecycle.stages import classify_customer, load_model, model_for
 from prompts.fence import clean_text
 from tools.base import UNREADABLE_DATASET_MESSAGE, ToolContext, finite, tool_message
 from tools.health_scope import scope_health
-from tools.runtime import Work
+from tools.runtime import Work, run_gated
 from tools.scope import check_customer, resolve_scope
 
 SIGNAL_COLUMNS = ("tenure_days", "mrr_current", "mrr_change_90d", "is_active_subscriber", "events_30d", "events_prev_30d",
@@ -83,9 +83,9 @@ def _cell(value: Any) -> Any:
     return clean_text(value, 200)
 
 
-def customer_document(ctx: ToolContext, customer_id: str) -> str:
-    """The ``customer://`` document (runs on a worker thread)."""
-    work = Work(ctx)
+def customer_document(ctx: ToolContext, customer_id: str, work: Work | None = None) -> str:
+    """The ``customer://`` document (runs on a worker thread, with the call's ``work`` when given)."""
+    work = work or Work(ctx)
     try:
         with work.connect() as conn:
             check_customer(conn, customer_id)
@@ -122,6 +122,14 @@ def customer_document(ctx: ToolContext, customer_id: str) -> str:
         work.close()
 
 
+def mcp_errors(ctx: ToolContext, run: Callable[[], str]) -> str:
+    """``run()``, with a deliberate error that escaped it (the call's time limit) as a JSON-RPC error."""
+    try:
+        return run()
+    except LifecycleError as exc:
+        raise MCPError(code=INVALID_PARAMS, message=tool_message(exc, ctx)) from None
+
+
 def register_resources(server: MCPServer, ctx: ToolContext) -> None:
     """Add the resources and the ``customer://{customer_id}`` template to ``server``."""
     server.resource("lifecycle://metrics/definitions", name="metric_definitions", title="Metric definitions",
@@ -140,7 +148,8 @@ def register_resources(server: MCPServer, ctx: ToolContext) -> None:
                     description="Canonical tables and columns the dataset holds.", mime_type="text/markdown")(data_model_markdown)
 
     async def customer(customer_id: str) -> str:
-        return await anyio.to_thread.run_sync(customer_document, ctx, customer_id)
+        return await run_gated(ctx, lambda work: customer_document(ctx, customer_id, work),
+                               edge=lambda run: mcp_errors(ctx, run))
 
     server.resource("customer://{customer_id}", name="customer", title="Customer",
                     description="One customer: profile, stage, health, recent signals (as of the data's last day).",

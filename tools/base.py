@@ -14,7 +14,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mcp.server.mcpserver import MCPServer
@@ -31,10 +31,9 @@ from lifecycle.errors import (
     QueryTimeoutError,
 )
 from lifecycle.sources import Connection, DataSource
+from tools.gate import TIME_LIMIT_ADVICE, CallGate, CallTimeLimitError
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_QUERY_TIME_LIMIT_S = 10.0
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 """Annotations of every tool that only reads the dataset."""
@@ -51,12 +50,13 @@ UNREADABLE_DATASET_MESSAGE = (
 
 @dataclass(frozen=True)
 class ToolContext:
-    """What a tool needs from the server: the data source it reads (with the server's time limit per query) and
-    the engine configuration every dataset is opened with (``lifecycle serve --config``; the same numbers as
-    ``lifecycle plan``)."""
+    """What a tool needs from the server: the data source it reads (with the server's time limit per query), the
+    engine configuration every dataset is opened with (``lifecycle serve --config``; the same numbers as
+    ``lifecycle plan``) and the gate every computing call passes (slots and the per-call time limit)."""
 
     source: DataSource
     config: EngineConfig = DEFAULT_CONFIG
+    gate: CallGate = field(default_factory=CallGate)
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -123,8 +123,12 @@ def tool_message(exc: LifecycleError, ctx: ToolContext) -> str:
         return NO_DATASET_MESSAGE
     if isinstance(exc, (DatabaseFileError, DatasetUnreadableError)):  # not SQLite, another application's tables, damaged
         return UNREADABLE_DATASET_MESSAGE
+    if isinstance(exc, CallTimeLimitError):
+        return (f"{exc.user_message[:1].upper()}{exc.user_message[1:]}. Next step: call again with a narrower date "
+                "range or filters, or ask the user to raise the limit.")
     if isinstance(exc, QueryTimeoutError):
-        return f"{exc.user_message}. Next step: call the tool again with a narrower date range or filters."
+        return (f"{exc.user_message}. Next step: call the tool again with a narrower date range or filters (the "
+                f"server's limit: {TIME_LIMIT_ADVICE}).")
     if isinstance(exc, ModelFitError):
         return scrub_paths(fit_failure_message(exc), ctx.source)
     return scrub_paths(exc.user_message, ctx.source)

@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 from lifecycle.doctor import DatasetReport
 from lifecycle.scope import check_as_of
 from lifecycle.sources import DataSource
-from tools.base import READ_ONLY, ToolContext, call_safely, structured_result
+from tools.base import READ_ONLY, ToolContext, structured_result
+from tools.runtime import Work, run_tool
 from tools.text import data_text, table
 
 NAME = "describe_dataset"
@@ -125,14 +126,14 @@ def summary_text(result: DescribeDatasetResult) -> str:
 def register(server: MCPServer, ctx: ToolContext) -> None:
     """Add the ``describe_dataset`` tool to ``server``, reading the dataset of ``ctx``."""
 
-    def describe_dataset_tool(
+    async def describe_dataset_tool(
         as_of: Annotated[date | None, Field(description="Dates after it are flagged. Default: the latest "
                                                           "date in the data.")] = None,
     ) -> Annotated[CallToolResult, DescribeDatasetResult]:
-        def compute() -> CallToolResult:
+        def compute(work: Work) -> CallToolResult:
             result = describe_dataset(ctx.source, as_of)
             return structured_result(result, summary_text(result))
 
-        return call_safely(ctx, compute)
+        return await run_tool(ctx, None, compute)
 
     server.add_tool(describe_dataset_tool, name=NAME, title=TITLE, description=DESCRIPTION, annotations=READ_ONLY)

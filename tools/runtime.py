@@ -1,9 +1,16 @@
-"""How a tool call runs: on a worker thread, with progress notifications, cancellation and per-call datasets.
+"""How a tool call runs: through the server's gate, on a worker thread, within its time limit, with progress
+notifications, cancellation and per-call datasets.
 
-``run_tool`` is what every analytical tool adapter awaits. It runs the tool's plain work function on a worker
-thread (so the event loop keeps answering pings and cancellations), hands it a ``Work`` object through which
+``run_tool`` is what every analytical tool adapter awaits. It waits for a slot at the server's gate
+(``tools.gate.CallGate``: a few calls compute at once, the rest queue), then runs the tool's plain work function on a
+worker thread (so the event loop keeps answering pings and cancellations), hands it a ``Work`` object through which
 the work opens its read-only ``Dataset`` values (one connection on the server's data source each, with the
 source's time limit per query) and reports progress, and turns deliberate errors into ``isError`` results through ``call_safely``.
+``run_gated`` does the same for prompts and resources, which report errors their own way.
+
+The per-call time limit (``ServeLimits.time_limit_s``) starts when the work starts, not while it waits for a slot.
+When it passes, every connection the call opened is interrupted and the next ``Work.step`` raises; the call then
+answers ``CallTimeLimitError`` (naming the limit and how to raise it) whatever the interrupted work raised.
 
 Cancellation (``notifications/cancelled``, or the client going away) interrupts every connection the call
 opened — a running query stops at once — and any later ``Work.step`` raises, so the thread ends early; its
@@ -15,9 +22,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.from_thread
@@ -25,13 +33,16 @@ import anyio.to_thread
 from mcp.types import CallToolResult
 
 from lifecycle.dataset import Dataset
-from lifecycle.errors import QueryError
+from lifecycle.errors import LifecycleError, QueryError
 from lifecycle.filters import Filters
 from lifecycle.scope import Window
 from lifecycle.sources import Connection, DataSource
 from tools.base import ToolContext, call_safely
+from tools.gate import CallTimeLimitError
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class CallCancelled(Exception):
@@ -45,7 +56,11 @@ class Work:
         self.ctx = ctx
         self._report = report
         self._cancelled = threading.Event()
+        self._expired = threading.Event()
+        self._deadline: float | None = None
+        self._time_limit_s: float | None = None
         self._datasets: list[Dataset] = []
+        self._connections: list[Connection] = []
         self._lock = threading.Lock()
 
     @property
@@ -57,7 +72,13 @@ class Work:
         """A read-only connection for small lookups (allowlists), see ``ToolContext.connect``."""
         self.step()
         with self.ctx.connect() as conn:
-            yield conn
+            with self._lock:
+                self._connections.append(conn)
+            try:
+                yield conn
+            finally:
+                with self._lock:
+                    self._connections.remove(conn)
 
     def dataset(self, as_of: date, filters: Filters | None = None, window: Window | None = None) -> Dataset:
         """A ``Dataset`` over the server's data source (read-only, the source's time limit per query, the server's
@@ -69,7 +90,12 @@ class Work:
         return dataset
 
     def step(self, done: float | None = None, total: float | None = None, message: str | None = None) -> None:
-        """Raise ``CallCancelled`` when the call was cancelled; report progress when ``done`` is given."""
+        """Raise ``CallCancelled`` when the call was cancelled, ``CallTimeLimitError`` when its time limit has passed;
+        report progress when ``done`` is given."""
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            self.expire()
+        if self._expired.is_set():
+            raise CallTimeLimitError(self._time_limit_s or 0.0)
         if self._cancelled.is_set():
             raise CallCancelled()
         if done is not None and self._report is not None:
@@ -79,9 +105,43 @@ class Work:
         """Stop the work: interrupt running queries and make the next ``step`` raise."""
         self._cancelled.set()
         with self._lock:
-            for dataset in self._datasets:
+            for connection in [dataset.connection for dataset in self._datasets] + self._connections:
                 with contextlib.suppress(Exception):
-                    dataset.connection.interrupt()
+                    connection.interrupt()
+
+    @property
+    def expired(self) -> bool:
+        """True once the call's time limit has passed."""
+        return self._expired.is_set()
+
+    def expire(self) -> None:
+        """The time limit has passed: stop the work as ``cancel`` does, and make it answer ``CallTimeLimitError``."""
+        self._expired.set()
+        self.cancel()
+
+    def within_budget(self, fn: Callable[[], T], time_limit_s: float | None) -> T:
+        """Run ``fn`` (on this thread) under a time limit of ``time_limit_s`` seconds from now (``None``: none).
+
+        A timer interrupts the call's running queries when the limit passes and every later ``step`` raises; any
+        error the interrupted work then raises (an interrupted query, ``CallCancelled``) becomes
+        ``CallTimeLimitError``. Work that finishes without passing another step after the limit keeps its result.
+        """
+        timer: threading.Timer | None = None
+        if time_limit_s is not None:
+            self._time_limit_s = time_limit_s
+            self._deadline = time.monotonic() + time_limit_s
+            timer = threading.Timer(time_limit_s, self.expire)
+            timer.daemon = True
+            timer.start()
+        try:
+            return fn()
+        except (CallCancelled, LifecycleError):
+            if self.expired or (self._deadline is not None and time.monotonic() > self._deadline):
+                raise CallTimeLimitError(time_limit_s or 0.0) from None  # e.g. a query the limit interrupted
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def close(self) -> None:
         with self._lock:
@@ -106,20 +166,35 @@ def _reporter(mcp_ctx: Any) -> Callable[[float, float | None, str | None], None]
 
 
 async def run_tool(ctx: ToolContext, mcp_ctx: Any, work_fn: Callable[[Work], CallToolResult]) -> CallToolResult:
-    """Run ``work_fn`` on a worker thread with a fresh ``Work``; errors become actionable ``isError`` results."""
-    work = Work(ctx, _reporter(mcp_ctx))
+    """Run ``work_fn`` through the gate, on a worker thread, within the time limit, with a fresh ``Work``; errors
+    (the time limit's included) become actionable ``isError`` results."""
+    return await run_gated(ctx, work_fn, _reporter(mcp_ctx), edge=lambda run: call_safely(ctx, run))
 
-    def run() -> CallToolResult:
+
+async def run_gated(ctx: ToolContext, work_fn: Callable[[Work], T],
+                    report: Callable[[float, float | None, str | None], None] | None = None,
+                    edge: Callable[[Callable[[], T]], T] | None = None) -> T:
+    """Wait for a slot at ``ctx.gate``, then run ``work_fn(work)`` on a worker thread within the gate's per-call time
+    limit (``CallTimeLimitError``, a ``LifecycleError``, past it), through ``edge`` when given (which sees every
+    error, the time limit's included). Cancelling the caller interrupts the work."""
+    work = Work(ctx, report)
+    time_limit_s = ctx.gate.limits.call_time_limit_s
+
+    def budgeted() -> T:
+        return work.within_budget(lambda: work_fn(work), time_limit_s)
+
+    def run() -> T:
         try:
-            return call_safely(ctx, lambda: work_fn(work))
+            return edge(budgeted) if edge is not None else budgeted()
         finally:
             work.close()
 
-    try:
-        return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
-    except anyio.get_cancelled_exc_class():
-        work.cancel()
-        raise
+    async with ctx.gate.slot():
+        try:
+            return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            work.cancel()
+            raise
 
 
 def require(condition: bool, message: str) -> None:

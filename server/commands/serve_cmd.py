@@ -6,6 +6,9 @@ writes from handlers cannot corrupt the stream.
 
 ``--config`` gives the server the engine configuration ``lifecycle plan --config`` takes, so both compute the same
 numbers; a bad file, stage model or health profile stops the server at start with one ``Error:`` line.
+
+``--time-limit`` and ``--max-concurrent-calls`` (or ``[serve]`` in the config file) set how calls run: a few compute
+at once and the others wait their turn; each computes for at most the time limit (``tools.gate``).
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
-from lifecycle.config import EngineConfig, load_config
+from lifecycle.config import EngineConfig, ServeLimits, load_config
 from lifecycle.health.profile import load_health_profile
 from lifecycle.stages import load_model
 from server.app import build_server
@@ -47,6 +51,12 @@ def serve_command(
     allow_origin: Annotated[list[str] | None, typer.Option("--allow-origin", help="HTTP: extra allowed Origin (e.g. https://app.example.com); repeatable.")] = None,
     allow_host: Annotated[list[str] | None, typer.Option("--allow-host", help="HTTP: extra allowed Host header (e.g. myhost.lan:8765); repeatable.")] = None,
     max_body: Annotated[int, typer.Option("--max-body", help="HTTP: largest request body in bytes (larger → 413).", min=1024)] = MAX_BODY_BYTES,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.0, help="Seconds one call may compute, not "
+                          "counting its wait for a free slot; past it the call answers with an error naming the limit "
+                          "(0: no limit; default 300, or time_limit_s under [serve] in --config).")] = None,
+    max_concurrent_calls: Annotated[int | None, typer.Option("--max-concurrent-calls", min=0, help="Calls computing at "
+                                    "once; the others wait their turn (0: the number of CPUs, at most 4; default: "
+                                    "max_concurrent_calls under [serve] in --config, else 0).")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr: DEBUG, INFO, WARNING, ERROR.")] = "WARNING",
 ) -> None:
     """Run the Lifecycle MCP server (read-only tools over the dataset) for an MCP client."""
@@ -58,11 +68,12 @@ def serve_command(
         if http:
             check_exposure(settings)  # fail before any work when the listener would be unsafe
         config = engine_config(config_file)
+        limits = serve_limits(config.serve, time_limit, max_concurrent_calls)
         path = resolve_db(db, must_exist=False)
         if not path.exists():
             err_console.print(f"Warning: no dataset at {path} yet; tools will say so until you run "
                               "`lifecycle demo` or `lifecycle import`.", highlight=False)
-        server = build_server(path, config=config, log_level=level)
+        server = build_server(path, config=config, limits=limits, log_level=level)
     if http:
         serve_http(server, settings)
     else:
@@ -76,6 +87,17 @@ def engine_config(path: Path | None) -> EngineConfig:
     load_model(config.models.stages)
     load_health_profile(config.models.health)
     return config
+
+
+def serve_limits(configured: ServeLimits, time_limit: float | None, max_concurrent_calls: int | None) -> ServeLimits:
+    """The ``[serve]`` limits of the configuration with the command line's ``--time-limit`` /
+    ``--max-concurrent-calls`` taking precedence (``ConfigError`` for a value out of range)."""
+    limits = configured
+    if time_limit is not None:
+        limits = replace(limits, time_limit_s=time_limit)
+    if max_concurrent_calls is not None:
+        limits = replace(limits, max_concurrent_calls=max_concurrent_calls)
+    return limits
 
 
 def _log_level(name: str) -> LogLevel:

@@ -19,7 +19,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from lifecycle.config import DEFAULT_CONFIG, EngineConfig, load_config
+from lifecycle.config import DEFAULT_CONFIG, EngineConfig, ServeLimits, load_config
 from lifecycle.dataset import Dataset, data_end
 from lifecycle.facts import build_facts
 from lifecycle.health.profile import load_health_profile
@@ -77,8 +77,13 @@ def text_of(result: Any) -> str:
     return " ".join(getattr(block, "text", "") for block in result.content)
 
 
+UNHURRIED = ServeLimits(time_limit_s=0)
+"""No time limit: these tests pin which numbers the server computes, and a loaded machine (a cold demo snapshot on
+two shared cores) must not turn them into time-limit errors; the limits have their own tests (test_call_gate.py)."""
+
+
 async def call(db: Path, name: str, args: dict[str, Any], config: EngineConfig = DEFAULT_CONFIG) -> Any:
-    async with Client(build_server(db, config=config)) as client:
+    async with Client(build_server(db, config=config, limits=UNHURRIED)) as client:
         return await client.call_tool(name, args)
 
 
@@ -105,13 +110,13 @@ async def test_stage_distribution_counts_customers_by_the_configured_stage_model
 
 
 async def test_the_stage_argument_lists_the_configured_models_stages(demo_db: Path, config: EngineConfig) -> None:
-    async with Client(build_server(demo_db, config=config)) as client:
+    async with Client(build_server(demo_db, config=config, limits=UNHURRIED)) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         default_only = min(set(customer_stage_ids("default")) - set(customer_stage_ids("saas")))
         rejected = await client.call_tool("stage_distribution", {"stage": default_only, "drivers": False})
         saas_stage = customer_stage_ids("saas")[0]
         accepted = await client.call_tool("stage_distribution", {"stage": saas_stage, "drivers": False})
-    async with Client(build_server(demo_db)) as client:
+    async with Client(build_server(demo_db, limits=UNHURRIED)) as client:
         default_tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert stage_enum_of(tools["stage_distribution"]) == customer_stage_ids("saas")
     assert stage_enum_of(default_tools["stage_distribution"]) == customer_stage_ids("default")
