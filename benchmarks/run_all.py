@@ -234,11 +234,14 @@ NOTES = {
              "events also make more customers look inactive, which is why almost every live customer is listed at risk "
              "at 1M. Per-call latencies read the cached (Parquet) snapshot, best of 3; a tool call pays the cached load "
              "plus its step, and the at-risk page needs the health table first.",
-    "load": "`lifecycle serve --http` on the demo (loopback); 20 concurrent MCP clients (the real streamable-HTTP client, "
-            "one session each) make 25 calls each from a fixed mix of the analytical tools over three as_of days, so "
-            "calls are a mix of cold and warm. Latency is per call, client side, queueing included. RSS is the server "
+    "load": "`lifecycle serve --http` on the demo (loopback), snapshot cache cold at the start; concurrent MCP clients "
+            "(the real streamable-HTTP client, one session each; how many and how many calls each: the table's first "
+            "row, default 20 × 25) make their calls in turn from a fixed mix of the analytical tools over three as_of "
+            "days, so calls are a mix of cold and warm. The server computes at most `--max-concurrent-calls` calls at "
+            "once (default: the CPUs, at most 4 — 2 here) and queues the rest, so latency is per call, client side, "
+            "queueing included: on a shared machine it measures the queue as much as the work. RSS is the server "
             "process's resident memory (/proc): after start, after one warm-up call (before the burst), its peak during "
-            "the burst, right after it, and after a minute idle.",
+            "the burst, right after it, and after the idle settle time.",
 }
 
 
