@@ -17,8 +17,11 @@ from lifecycle.filters import Filters
 from lifecycle.metrics.registry import compute_all, registry
 from lifecycle.scope import Scope
 from lifecycle.sources import open_source
+from server.commands.metrics_series import print_monthly
 from server.commands.root import app
 from server.dataset import DbOption, parse_as_of, resolve_db
+from server.frames_out import SERIES_FORMATS
+from server.scope_options import open_scope
 
 
 def definitions_markdown() -> str:
@@ -67,12 +70,26 @@ def metrics_command(
     channel: Optional[str] = typer.Option(None, "--channel", help="Only this acquisition channel."),
     config_file: Optional[Path] = typer.Option(None, "--config", help="Engine configuration TOML (as for `lifecycle plan`)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    monthly: bool = typer.Option(False, "--monthly", help="Every metric (or --metric ones) month by month: one row per month and metric."),
+    months: int = typer.Option(12, "--months", help="With --monthly: how many calendar months, ending with as_of's month (1-120).", min=1, max=120),
+    metric: Optional[list[str]] = typer.Option(None, "--metric", help="With --monthly: only these metric ids (repeatable)."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="With --monthly: table | csv | json (default table; --json = json)."),
     definitions: bool = typer.Option(False, "--definitions", help="Print the definitions registry as Markdown and exit."),
 ) -> None:
     """Compute every metric in the catalogue for a scope (or print the definitions)."""
     if definitions:
         typer.echo(definitions_markdown())
         return
+    if monthly:
+        chosen = fmt or ("json" if as_json else "table")
+        if chosen not in SERIES_FORMATS:
+            raise typer.BadParameter(f"choose one of {', '.join(SERIES_FORMATS)}", param_hint="--format")
+        given = {"segment": segment, "plan": plan, "channel": channel}
+        with open_scope(db, as_of, config_file, {name: [value] for name, value in given.items() if value}) as ds:
+            print_monthly(ds, metric, months, chosen)
+        return
+    if fmt is not None or metric:
+        raise typer.BadParameter("--format and --metric go with --monthly", param_hint="--monthly")
     config = load_config(config_file)
     source = open_source(resolve_db(db))
     filters = Filters(segment=(segment,) if segment else (), plan=(plan,) if plan else (), channel=(channel,) if channel else ())

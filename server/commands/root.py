@@ -32,8 +32,12 @@ class CommandEntry:
 
 
 COMMANDS: tuple[CommandEntry, ...] = (
+    CommandEntry("clv", "server.commands.clv_cmd",
+                 "CLV: model fit (parameters, log-likelihood, convergence), the calibration/holdout check, summary, and per-customer predictions."),
     CommandEntry("config", "server.commands.config_cmd",
                  "Print the configuration reference: every setting with its default and meaning."),
+    CommandEntry("customers", "server.commands.customers_cmd",
+                 "One row per customer: stage (+ rule), health, band, components, risk, reasons, suggested play, MRR, P(alive), expected CLV, RFM segment."),
     CommandEntry("demo", "server.commands.demo_cmd",
                  "Build the Helloword demo dataset (2,000 customers, 24 months) if missing, and print what it holds."),
     CommandEntry("doctor", "server.commands.doctor_cmd",
@@ -44,6 +48,8 @@ COMMANDS: tuple[CommandEntry, ...] = (
                  "Compute every metric in the catalogue for a scope (or print the definitions)."),
     CommandEntry("plan", "server.commands.plan_cmd",
                  "Write lifecycle strategy documents grounded in computed facts (offline without an API key)."),
+    CommandEntry("revenue", "server.commands.revenue_cmd",
+                 "The monthly MRR bridge: starting MRR, new, expansion, reactivation, contraction, churn, ending MRR, customers per movement."),
     CommandEntry("schema", "server.commands.schema_cmd",
                  "Print the canonical data model (tables, columns, kinds, meanings)."),
     CommandEntry("serve", "server.commands.serve_cmd",
