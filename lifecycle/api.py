@@ -36,7 +36,7 @@ from lifecycle.health import RiskQuery, live_health, rank_at_risk
 from lifecycle.metrics.registry import compute_all, compute_metric, definition
 from lifecycle.metrics.results import MetricResult
 from lifecycle.metrics.revenue_movements import revenue_movements
-from lifecycle.scope import DEFAULT_PERIOD_MONTHS, Scope, Window
+from lifecycle.scope import DEFAULT_PERIOD_MONTHS, Scope, Window, check_filter_values
 from lifecycle.snapshot import snapshot_of
 from lifecycle.sources import DataSource, open_source
 from lifecycle.stages import classify_customers, model_for, stage_distribution
@@ -52,7 +52,8 @@ def open(source: DataSource | str | Path, as_of: date | str | None = None, confi
     ``as_of`` (a date or ``YYYY-MM-DD``) defaults to the data's last day; a day outside the data is a
     ``QueryError`` naming the data's range. ``config`` is an ``EngineConfig`` or the path of a TOML file
     (``docs/configuration.md``). ``filters`` select customers by dimension, e.g. ``segment="SMB"`` or
-    ``plan=["Pro", "Team"]`` (dimensions: ``lifecycle.filters.Dimension``).
+    ``plan=["Pro", "Team"]`` (dimensions: ``lifecycle.filters.Dimension``; ``plan`` is the subscription's plan where
+    there is one); a value the data does not hold is a ``QueryError`` listing the valid ones.
     """
     opened = open_source(source, engine=engine)
     engine_config = config if isinstance(config, EngineConfig) else (load_config(Path(config)) if config else DEFAULT_CONFIG)
@@ -103,8 +104,15 @@ class Lifecycle:
                          self.config, months)
 
     def where(self, **filters: str | list[str]) -> Lifecycle:
-        """The same day and period for the customers matching ``filters`` (replacing the current filters)."""
-        return Lifecycle(self.source, self.scope.with_filters(_filters(filters)), self.config, self.period_months)
+        """The same day and period for the customers matching ``filters`` (replacing the current filters); a value
+        the data does not hold is a ``QueryError`` listing the valid ones (``lifecycle.scope.check_filter_values``)."""
+        chosen = _filters(filters)
+        connection = self.source.connect()
+        try:
+            check_filter_values(connection, chosen)
+        finally:
+            connection.close()
+        return Lifecycle(self.source, self.scope.with_filters(chosen), self.config, self.period_months)
 
     # --- answers ----------------------------------------------------------------------------------------
 

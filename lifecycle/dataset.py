@@ -87,6 +87,12 @@ class Dataset:
         """The same connection and config seen through another scope (fresh cache)."""
         return Dataset(self.connection, scope, self.config, self.source)
 
+    def customer_sql(self, alias: str = "") -> tuple[str, list[object]]:
+        """The scope's customer filter over ``customers`` (column prefix ``alias``) and its parameters: the plan
+        dimension reads the subscription's plan on as_of where the data has subscriptions (``lifecycle.filters``)."""
+        plans_before = next_day_iso(self.as_of) if self.connection.has_table("subscriptions") else None
+        return self.filters.customer_sql(alias, plans_before)
+
     def has(self, table: str) -> bool:
         """Whether ``table`` exists and has rows (before filtering)."""
         return self.connection.has_table(table)
@@ -133,7 +139,7 @@ class Dataset:
             where.append(f't."{spec.time_column}" < ?')
             params.append(cutoff)
         if name == "customers":
-            clause, values = self.filters.customer_sql("t")
+            clause, values = self.customer_sql("t")
             where.append(clause)
             params += values
         elif name == "leads":
@@ -141,7 +147,7 @@ class Dataset:
             where.append(clause)
             params += values
         elif spec.customer_column and not self.filters.is_empty():
-            clause, values = self.filters.customer_sql("c")
+            clause, values = self.customer_sql("c")
             where.append(f't."{spec.customer_column}" IN (SELECT c.customer_id FROM customers c WHERE {clause})')
             params += values
         order = f' ORDER BY t."{spec.primary_key}"'

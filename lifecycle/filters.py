@@ -6,6 +6,11 @@ classification of the population the other filters select); every other table is
 customers. Leads
 are not customers yet: lead-based metrics apply the dimensions leads carry (``segment``; ``channel`` →
 ``leads.source``) and report the others as not applicable in ``Filters.lead_notes``.
+
+``plan`` is the plan a customer pays for where the data has subscriptions: the ``plan`` of the customer's latest
+subscription started by as_of (latest ``start_date``, then ``subscription_id``) that names one; the customer's own
+``customers.plan`` only when no such subscription exists (``plan_sql``). So a customer who upgraded from Basic to
+Pro on 1 March is a Basic customer in February and a Pro customer from March on — and moves with all of their MRR.
 """
 
 from __future__ import annotations
@@ -71,15 +76,23 @@ class Filters:
         """The same filters without the stage (the population whose stages decide who is in)."""
         return replace(self, stage=())
 
-    def customer_sql(self, alias: str = "") -> tuple[str, list[object]]:
-        """A SQL boolean expression over ``customers`` (column prefix ``alias``) and its bound parameters."""
+    def customer_sql(self, alias: str = "", plans_before: str | None = None) -> tuple[str, list[object]]:
+        """A SQL boolean expression over ``customers`` (column prefix ``alias``) and its bound parameters.
+
+        ``plans_before`` (ISO text of the day after as_of; pass it when the data has a subscriptions table) makes
+        the plan dimension read the subscription's plan (module docstring, ``plan_sql``); without it, and for every
+        other dimension, the ``customers`` column."""
         prefix = f"{alias}." if alias else ""
         clauses: list[str] = []
         params: list[object] = []
         for dimension in Dimension:
             chosen = self.values(dimension)
             if chosen:
-                clauses.append(f"{prefix}{dimension.customer_column} IN ({', '.join('?' * len(chosen))})")
+                if dimension is Dimension.PLAN and plans_before is not None:
+                    clauses.append(f"{plan_sql(alias or 'customers')} IN ({', '.join('?' * len(chosen))})")
+                    params.append(plans_before)
+                else:
+                    clauses.append(f"{prefix}{dimension.customer_column} IN ({', '.join('?' * len(chosen))})")
                 params.extend(chosen)
         if self.cohort_from is not None:
             clauses.append(f"{prefix}signup_date >= ?")
@@ -123,6 +136,15 @@ class Filters:
         if self.stage:
             out["stage"] = list(self.stage)
         return out
+
+
+def plan_sql(customers: str) -> str:
+    """SQL for a customer's plan (module docstring) over the ``customers`` row named ``customers``: the plan of the
+    latest subscription started before the one bound parameter (the day after as_of) that names a plan, else
+    ``customers.plan``."""
+    return (f"COALESCE((SELECT s.plan FROM subscriptions s WHERE s.customer_id = {customers}.customer_id "
+            f"AND s.plan IS NOT NULL AND s.plan <> '' AND s.start_date < ? "
+            f"ORDER BY s.start_date DESC, s.subscription_id DESC LIMIT 1), {customers}.plan)")
 
 
 def add_months(day: date, months: int) -> date:

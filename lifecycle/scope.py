@@ -12,7 +12,9 @@ scope:
   its next renewal falls due, and a month-end report (MRR and cohorts are read at month ends) may be taken as of
   the end of the month after the last recorded event. No tolerance before the first day;
 - the period is the ``period_months`` calendar months ending on ``as_of`` (``Window.trailing_months``);
-- the filters are kept as given (tools check filter values against the data before, ``tools.scope``).
+- every filter value must be in the data: an unknown segment, plan, channel, … is a ``QueryError`` listing the
+  valid values (``check_filter_values``; the plan's are the customers' and the subscriptions' plans, see
+  ``lifecycle.filters``). A stage is checked where the stage model is known (``tools.scope``).
 
 ``Scope.at`` builds a scope without looking at the data (engine internals, back-tests at earlier days).
 """
@@ -24,11 +26,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from lifecycle.errors import QueryError
-from lifecycle.filters import Filters, add_months
-from lifecycle.sources import DataRange, DataSource
+from lifecycle.filters import Dimension, Filters, add_months
+from lifecycle.sources import Connection, DataRange, DataSource, distinct_values
 
 DEFAULT_PERIOD_MONTHS = 12
 GRACE_MONTHS_AFTER_DATA = 1  # one monthly billing period (module docstring)
+MAX_VALUES_LISTED = 40
 EARLIEST_AS_OF = date(1900, 1, 1)
 LATEST_AS_OF = date(2999, 12, 31)
 
@@ -132,6 +135,12 @@ class Scope:
             raise QueryError(f"period_months must be at least 1 (got {period_months})")
         covered = data or source.data_range()
         day = covered.last if as_of is None else check_in_data(as_of, covered)
+        if filters is not None and any(filters.values(d) for d in Dimension):
+            connection = source.connect()
+            try:
+                check_filter_values(connection, filters)
+            finally:
+                connection.close()
         return cls(day, Window.trailing_months(day, period_months), filters or Filters(), as_of is None)
 
     def with_filters(self, filters: Filters) -> Scope:
@@ -146,3 +155,32 @@ class Scope:
         """JSON-ready: as_of, whether it was inferred, the period and the filters that are set."""
         return {"as_of": self.as_of.isoformat(), "as_of_inferred": self.as_of_inferred, "period": self.window.to_dict(),
                 "filters": self.filters.to_dict()}
+
+
+def dimension_values(connection: Connection, dimension: Dimension) -> list[str]:
+    """The values a filter on ``dimension`` can select, sorted: the customers' distinct non-empty values, and for
+    ``plan`` also the subscriptions' plans (the plan filter reads the subscription's plan, ``lifecycle.filters``)."""
+    values = set(distinct_values(connection, "customers", dimension.customer_column))
+    if dimension is Dimension.PLAN:
+        values |= set(distinct_values(connection, "subscriptions", "plan"))
+    return sorted(values)
+
+
+def listing(values: list[str]) -> str:
+    """``a, b, c`` (at most ``MAX_VALUES_LISTED``, then how many more); ``(none in the data)`` when empty."""
+    shown = ", ".join(values[:MAX_VALUES_LISTED]) or "(none in the data)"
+    return shown + (f" … and {len(values) - MAX_VALUES_LISTED} more" if len(values) > MAX_VALUES_LISTED else "")
+
+
+def check_filter_values(connection: Connection, filters: Filters) -> None:
+    """``QueryError`` naming the first dimension with a value the data does not hold (``dimension_values``) and
+    listing the valid ones — a filter that would silently select nobody."""
+    for dimension in Dimension:
+        chosen = filters.values(dimension)
+        if not chosen:
+            continue
+        valid = dimension_values(connection, dimension)
+        unknown = [v for v in chosen if v not in valid]
+        if unknown:
+            raise QueryError(f"unknown {dimension.value} value(s) {', '.join(repr(v) for v in unknown)}; "
+                             f"valid values: {listing(valid)}")

@@ -22,14 +22,12 @@ from pydantic import BaseModel, Field
 
 from lifecycle.errors import QueryError
 from lifecycle.filters import Dimension, Filters
-from lifecycle.scope import Scope
+from lifecycle.scope import Scope, dimension_values, listing
 from lifecycle.sources import Connection
 from lifecycle.sources import customer_exists as _customer_exists
 from lifecycle.sources import customer_ids_like as _customer_ids_like
-from lifecycle.sources import distinct_values as _distinct_values
 from tools.runtime import Work
 
-MAX_VALUES_LISTED = 40
 MAX_FILTER_VALUES = 20
 
 AsOf = Annotated[date | None, Field(description="Default: last day of data.")]
@@ -70,14 +68,9 @@ class ScopeOut(BaseModel):
 
 
 def distinct_values(conn: Connection, dimension: Dimension) -> list[str]:
-    """Distinct non-empty values of ``dimension`` among customers, sorted (the column comes from the enum)."""
-    return _distinct_values(conn, "customers", dimension.customer_column)
-
-
-def listing(values: list[str]) -> str:
-    """``a, b, c`` (at most ``MAX_VALUES_LISTED``, then how many more)."""
-    shown = ", ".join(values[:MAX_VALUES_LISTED]) or "(none in the data)"
-    return shown + (f" … and {len(values) - MAX_VALUES_LISTED} more" if len(values) > MAX_VALUES_LISTED else "")
+    """The values a filter on ``dimension`` can select, sorted (``lifecycle.scope.dimension_values``: the customers'
+    values, and for ``plan`` the subscriptions' plans too)."""
+    return dimension_values(conn, dimension)
 
 
 def check_values(conn: Connection, dimension: Dimension, chosen: list[str]) -> tuple[str, ...]:

@@ -162,7 +162,7 @@ def build_snapshot(dataset: Dataset, columns: Collection[str] | None = None) -> 
     """
     as_of = pd.Timestamp(dataset.as_of)
     customers = dataset.table("customers", extra=True)
-    snap = _customer_columns(customers, as_of)
+    snap = _subscription_plans(dataset, _customer_columns(customers, as_of))
     wanted = None if columns is None else set(columns)
     builders = _builders()
     for name, produced in SECTIONS:
@@ -253,6 +253,22 @@ def _customer_columns(customers: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFr
         if column.startswith("x_"):
             snap[column] = customers[column]
     return snap.reset_index(drop=True)
+
+
+def _subscription_plans(dataset: Dataset, snap: pd.DataFrame) -> pd.DataFrame:
+    """``plan``: the plan of the customer's latest subscription started by as_of that names one (latest
+    ``start_date``, then ``subscription_id``), else ``customers.plan`` — what the plan filter selects on
+    (``lifecycle.filters.plan_sql``)."""
+    if not dataset.has("subscriptions"):
+        return snap
+    subs = dataset.table("subscriptions", columns=("subscription_id", "customer_id", "start_date", "plan"))
+    named = subs[subs["plan"].notna() & (subs["plan"] != "")]
+    if named.empty:
+        return snap
+    latest = (named.sort_values(["customer_id", "start_date", "subscription_id"], kind="stable")
+              .drop_duplicates("customer_id", keep="last").set_index("customer_id")["plan"])
+    snap["plan"] = snap["customer_id"].map(latest).fillna(snap["plan"]).astype("string")
+    return snap
 
 
 def _clv_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:

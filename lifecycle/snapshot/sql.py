@@ -40,7 +40,7 @@ def _scope_sql(dataset: Dataset, column: str) -> tuple[str, list[object]]:
     """The scope's customer filter on ``column`` (as ``Dataset._load`` applies it), or a true clause."""
     if dataset.filters.is_empty():
         return "1 = 1", []
-    clause, params = dataset.filters.customer_sql("c")
+    clause, params = dataset.customer_sql("c")
     return f"{column} IN (SELECT c.customer_id FROM customers c WHERE {clause})", params
 
 

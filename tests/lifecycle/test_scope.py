@@ -23,7 +23,7 @@ from tests.builders import customers, make_store
 TABLES = {
     "customers": customers(("A", "2024-01-10"), ("B", "2024-02-20")),
     "subscriptions": [{"subscription_id": "s1", "customer_id": "B", "start_date": "2024-02-20",
-                       "end_date": "2024-05-31", "mrr": 10.0}],
+                       "end_date": "2024-05-31", "mrr": 10.0, "plan": "Pro"}],
 }
 
 
@@ -54,9 +54,14 @@ def test_an_as_of_outside_the_data_is_an_error_naming_the_range(source, day: dat
     assert side in message and "2024-01-10 to 2024-05-31" in message and "2024-06-30" in message
 
 
-def test_filters_ride_along_unchanged(source) -> None:  # type: ignore[no-untyped-def]
-    chosen = Filters(plan=("Pro",))
+def test_filters_the_data_holds_ride_along_unchanged(source) -> None:  # type: ignore[no-untyped-def]
+    chosen = Filters(plan=("Pro",))  # B's subscription's plan (the customers carry none)
     assert Scope.resolve(source, filters=chosen).filters == chosen
+
+
+def test_a_filter_value_the_data_does_not_hold_is_refused_with_the_valid_ones(source) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QueryError, match=r"unknown plan value\(s\) 'Team'; valid values: Pro"):
+        Scope.resolve(source, filters=Filters(plan=("Team",)))
 
 
 def test_the_cli_refuses_an_as_of_after_the_data_with_one_line(tmp_path: Path) -> None:
