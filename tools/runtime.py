@@ -78,7 +78,7 @@ class Work:
                 yield conn
             finally:
                 with self._lock:
-                    self._connections.remove(conn)
+                    self._connections = [c for c in self._connections if c is not conn]
 
     def dataset(self, as_of: date, filters: Filters | None = None, window: Window | None = None) -> Dataset:
         """A ``Dataset`` over the server's data source (read-only, the source's time limit per query, the server's

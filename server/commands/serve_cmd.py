@@ -37,6 +37,7 @@ from server.http import (
     serve_http,
     token_from_env,
 )
+from tools.gate import tune_memory_for_serving
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -73,6 +74,7 @@ def serve_command(
         if not path.exists():
             err_console.print(f"Warning: no dataset at {path} yet; tools will say so until you run "
                               "`lifecycle demo` or `lifecycle import`.", highlight=False)
+        tune_memory_for_serving()  # so the memory of a burst goes back to the system (tools.gate)
         server = build_server(path, config=config, limits=limits, log_level=level)
     if http:
         serve_http(server, settings)

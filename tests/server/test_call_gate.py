@@ -172,3 +172,15 @@ def test_automatic_concurrency_is_the_cpu_count_capped_at_four(monkeypatch: pyte
     for cpus, expected in ((1, 1), (2, 2), (64, 4), (None, 1)):
         monkeypatch.setattr("lifecycle.config.os.cpu_count", lambda cpus=cpus: cpus)
         assert ServeLimits().concurrency == expected
+
+
+def test_tuning_memory_for_serving_moves_arrow_onto_malloc() -> None:
+    """Arrow's bundled pool (mimalloc or jemalloc) keeps freed pages; after the tuning Arrow allocates with malloc."""
+    import pyarrow
+
+    previous = pyarrow.default_memory_pool()
+    try:
+        gate_module.tune_memory_for_serving()
+        assert pyarrow.default_memory_pool().backend_name == "system"
+    finally:
+        pyarrow.set_memory_pool(previous)
