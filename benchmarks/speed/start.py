@@ -1,0 +1,79 @@
+"""Start-up cases: `lifecycle --help` against a bare typer program, and a stdio server's spawn → tools/list
+against a one-tool server on the same MCP SDK."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from speed.measure import Pair, Sample, interleaved, run_process
+
+BENCHMARKS = Path(__file__).resolve().parents[1]
+PEERS = BENCHMARKS / "peers"
+LIFECYCLE = str(Path(sys.executable).with_name("lifecycle"))
+
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+              "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+TOOLS_LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+
+
+def help_pair(repeats: int, env: dict[str, str]) -> Pair:
+    """`lifecycle --help` (the console script) against `python peers/bare_typer.py --help`."""
+    return interleaved(lambda: run_process([LIFECYCLE, "--help"], env)[0],
+                       lambda: run_process([sys.executable, str(PEERS / "bare_typer.py"), "--help"], env)[0],
+                       repeats, ("lifecycle --help", "bare typer --help"))
+
+
+def spawn_to_tools_list(argv: list[str], env: dict[str, str]) -> tuple[Sample, int]:
+    """Spawn a stdio MCP server, initialize, list its tools: wall seconds until the tools/list answer arrives,
+    the server process's CPU and peak memory (``wait4`` after stdin closes), and how many tools it listed."""
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    assert child.stdin is not None and child.stdout is not None
+
+    def send(message: dict[str, Any]) -> None:
+        child.stdin.write((json.dumps(message) + "\n").encode())  # type: ignore[union-attr]
+        child.stdin.flush()  # type: ignore[union-attr]
+
+    def answer(request_id: int) -> dict[str, Any]:
+        while True:
+            line = child.stdout.readline()  # type: ignore[union-attr]
+            if not line:
+                raise RuntimeError(f"{' '.join(argv[:3])} … closed stdout before answering request {request_id}")
+            message = json.loads(line)
+            if message.get("id") == request_id:
+                return message
+
+    try:
+        send(INITIALIZE)
+        answer(1)
+        send(INITIALIZED)
+        send(TOOLS_LIST)
+        tools = len(answer(2)["result"]["tools"])
+        wall = time.perf_counter() - started
+    finally:
+        child.stdin.close()
+    _, _, usage = os.wait4(child.pid, 0)
+    child.returncode = 0
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024), tools
+
+
+def spawn_pair(db: Path, repeats: int, env: dict[str, str]) -> tuple[Pair, dict[str, int]]:
+    """`lifecycle serve --db DB` (stdio) against the one-tool server: spawn → initialize → tools/list."""
+    counts: dict[str, int] = {}
+
+    def ours() -> Sample:
+        sample, counts["product_tools"] = spawn_to_tools_list([LIFECYCLE, "serve", "--db", str(db)], env)
+        return sample
+
+    def minimal() -> Sample:
+        sample, counts["peer_tools"] = spawn_to_tools_list([sys.executable, str(PEERS / "minimal_mcp_server.py")], env)
+        return sample
+
+    return interleaved(ours, minimal, repeats, ("lifecycle serve", "one-tool MCPServer")), counts

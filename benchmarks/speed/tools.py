@@ -1,0 +1,130 @@
+"""Warm tool latencies: every MCP tool through the in-process client, each timed call with arguments not seen before.
+
+"Warm" (issue #16): the dataset's snapshot and caches are built — one untimed call of every tool with its default
+arguments — and then each timed call asks something new: another metric list, another filter value, another
+customer, section, stage, month or draft. Identical calls would be answered from a memo; these may not be.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+from mcp import Client
+from speed.measure import percentile
+
+from lifecycle.metrics.registry import metric_ids
+from lifecycle.sources import open_source
+from server.app import build_server
+
+FILTER_COLUMNS = ("segment", "plan", "country", "industry", "acquisition_channel", "company_size")
+SEED = 16
+
+
+def _enum(schema: dict[str, Any], prop: str, defs: dict[str, Any]) -> list[Any]:
+    spec = schema.get("properties", {}).get(prop, {})
+    for option in [spec, *spec.get("anyOf", []), spec.get("items", {})]:
+        if "$ref" in option:
+            option = defs.get(option["$ref"].rsplit("/", 1)[-1], {})
+        if "enum" in option:
+            return list(option["enum"])
+        items = option.get("items", {})
+        if "$ref" in items:
+            items = defs.get(items["$ref"].rsplit("/", 1)[-1], {})
+        if "enum" in items:
+            return list(items["enum"])
+    return []
+
+
+class Variants:
+    """Argument sets for one tool, each different from every earlier one (module docstring)."""
+
+    def __init__(self, db: Path, rng: random.Random) -> None:
+        source = open_source(db)
+        self.rng = rng
+        self.metrics = list(metric_ids())
+        self.filters = [(c, v) for c in FILTER_COLUMNS for v in source.distinct_values("customers", c)]
+        rng.shuffle(self.filters)
+        self.customers = source.distinct_values("customers", "customer_id")
+        rng.shuffle(self.customers)
+        last = source.data_range().last
+        self.months = [f"{(last.year * 12 + last.month - 1 - k) // 12}-{(last.month - 1 - k) % 12 + 1:02d}" for k in range(24)]
+        self._filters = itertools.cycle(self.filters)
+        self._customers = iter(self.customers)
+        self._seen: set[str] = set()
+
+    def for_tool(self, tool: Any) -> Iterator[dict[str, Any]]:
+        schema = tool.input_schema or {}
+        props = set(schema.get("properties", {}))
+        defs = schema.get("$defs", {})
+        counter = itertools.count()
+        while True:
+            k = next(counter)
+            args: dict[str, Any] = {}
+            if "metrics" in props:
+                args["metrics"] = self.rng.sample(self.metrics, self.rng.randint(2, 8))
+            if "customer_id" in props and tool.name == "classify_customer":
+                args["customer_id"] = next(self._customers)
+            if "draft" in props:
+                args["draft"] = f"MRR grew {self.rng.randint(1, 90)}% and NRR is {self.rng.randint(90, 130)}% this year."
+            for prop in ("section", "stage", "dimension", "basis", "mode", "by"):
+                values = _enum(schema, prop, defs)
+                if prop in props and values:
+                    args[prop] = values[k % len(values)]
+            if "month" in props:
+                args["month"] = self.months[k % len(self.months)]
+            if "filters" in props and (k % 2 == 1 or len(args) == 0):
+                column, value = next(self._filters)
+                args["filters"] = {column: [value]}
+            key = f"{tool.name}:{sorted(args.items(), key=str)}"
+            if key in self._seen:
+                column, value = next(self._filters)
+                args["filters"] = {column: [value]}
+                key = f"{tool.name}:{sorted(args.items(), key=str)}"
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            yield args
+
+
+def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5) -> dict[str, Any]:
+    """Per tool and over all calls: calls, errors, p50 / p95 / max seconds of warm calls with unseen arguments."""
+    os.environ["LIFECYCLE_DATA_DIR"] = str(data_dir)
+    latencies: dict[str, list[float]] = {}
+    errors: dict[str, list[str]] = {}
+
+    async def main() -> None:
+        server = build_server(open_source(db))
+        async with Client(server) as client:
+            tools = (await client.list_tools()).tools
+            for tool in tools:  # warm: every cache a default call builds
+                await client.call_tool(tool.name, {} if tool.name != "verify_plan" else {"draft": "MRR is 1%."})
+            variants = Variants(db, random.Random(SEED))
+            for tool in tools:
+                if tool.name == "classify_customer" and not variants.customers:
+                    continue
+                generator = variants.for_tool(tool)
+                for _ in range(calls_per_tool):
+                    args = next(generator)
+                    started = time.perf_counter()
+                    result = await client.call_tool(tool.name, args)
+                    latencies.setdefault(tool.name, []).append(time.perf_counter() - started)
+                    if result.is_error:
+                        text = " ".join(getattr(block, "text", "") for block in result.content)[:200]
+                        errors.setdefault(tool.name, []).append(f"{args}: {text}")
+
+    anyio.run(main)
+
+    def stats(values: list[float]) -> dict[str, Any]:
+        return {"calls": len(values), "p50_s": round(percentile(values, 0.5), 4), "p95_s": round(percentile(values, 0.95), 4),
+                "max_s": round(max(values), 4)}
+
+    every = [v for values in latencies.values() for v in values]
+    return {"tools": {name: {**stats(values), "errors": errors.get(name, [])} for name, values in latencies.items()},
+            "all": stats(every)}

@@ -1,0 +1,128 @@
+"""Compute each thing once: the engine's results memoised in this process, keyed by everything that determines them.
+
+A result is fixed by the data (the source's ``identity()``, which changes with every import), the scope (as_of,
+window, filters), the engine configuration (its fingerprint) and what was asked — so a key made of those names one
+result for good, and a re-import simply makes new keys (the old entries age out). ``remember(key, compute)``
+returns the stored value or runs ``compute`` once:
+
+- **one computation per key**: concurrent callers of a key being computed wait for it instead of computing it
+  again (a burst of MCP calls over a cold dataset builds its snapshot once);
+- **bounded**: least recently used entries go first once the entries' estimated size passes ``LIFECYCLE_MEMO_MB``
+  (default 512 MiB) — the most recent entry always stays;
+- **values are shared**: callers must not change them in place. DataFrames are handed out as shallow copies
+  (under pandas' copy-on-write a change to the copy never reaches the stored frame).
+
+Errors are not memoised: a computation that raises leaves no entry, and the next caller tries again.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import pandas as pd
+
+T = TypeVar("T")
+DEFAULT_BUDGET_MB = 512.0
+BUDGET_ENV = "LIFECYCLE_MEMO_MB"
+
+
+def _budget_bytes() -> float:
+    try:
+        return float(os.environ.get(BUDGET_ENV, DEFAULT_BUDGET_MB)) * 2**20
+    except ValueError:
+        return DEFAULT_BUDGET_MB * 2**20
+
+
+def size_of(value: object) -> int:
+    """Estimated bytes held by ``value``: a frame's column buffers (object and text columns counted deeply), else
+    ``sys.getsizeof`` of the value and of the items of a dict, list or tuple one level down."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return int(value.memory_usage(deep=True).sum() if isinstance(value, pd.DataFrame) else value.memory_usage(deep=True))
+    size = sys.getsizeof(value)
+    if isinstance(value, dict):
+        size += sum(size_of(v) for v in value.values())
+    elif isinstance(value, list | tuple):
+        size += sum(sys.getsizeof(v) for v in value)
+    return size
+
+
+def _handed_out(value: T) -> T:
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return value.copy(deep=False)  # type: ignore[return-value]
+    return value
+
+
+class Memo:
+    """A bounded, thread-safe memo with one computation per key (module docstring)."""
+
+    def __init__(self, budget_bytes: float | None = None) -> None:
+        self._budget = budget_bytes
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._running: dict[Hashable, threading.Event] = {}
+        self._lock = threading.Lock()
+        self._bytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value stored under ``key``, or ``compute()`` run once (concurrent callers wait) and stored."""
+        while True:
+            with self._lock:
+                if key in self._entries:
+                    self._entries.move_to_end(key)
+                    self.hits += 1
+                    return _handed_out(self._entries[key][0])  # type: ignore[no-any-return]
+                running = self._running.get(key)
+                if running is None:
+                    self._running[key] = threading.Event()
+                    self.misses += 1
+                    break
+            running.wait()  # another thread computes this key; then read it (or compute, had it failed)
+        try:
+            value = compute()
+        except BaseException:
+            with self._lock:
+                self._running.pop(key).set()
+            raise
+        with self._lock:
+            self._store(key, value)
+            self._running.pop(key).set()
+        return _handed_out(value)
+
+    def peek(self, key: Hashable) -> Any | None:
+        """The value stored under ``key`` without computing anything (None when absent)."""
+        with self._lock:
+            found = self._entries.get(key)
+            return _handed_out(found[0]) if found is not None else None
+
+    def clear(self) -> None:
+        """Forget every entry (tests; a server never needs to: keys carry the data's identity)."""
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _store(self, key: Hashable, value: object) -> None:
+        size = size_of(value)
+        self._entries[key] = (value, size)
+        self._bytes += size
+        budget = self._budget if self._budget is not None else _budget_bytes()
+        while self._bytes > budget and len(self._entries) > 1:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self._bytes -= dropped
+
+
+MEMO = Memo()
+"""The process's memo: what the engine computed for one scope serves every later question about it."""
+
+
+def remember(key: Hashable, compute: Callable[[], T]) -> T:
+    """``MEMO.remember`` — see ``Memo.remember``."""
+    return MEMO.remember(key, compute)
