@@ -6,6 +6,9 @@ one run — A/B interleaved, the minimum of ≥ 3 runs per side — at the demo,
     .venv/bin/python benchmarks/bench_speed.py --only help,spawn --repeats 5
     .venv/bin/python benchmarks/bench_speed.py --work /tmp/speed        # keep the datasets between runs
 
+Writes ``benchmarks/results/speed.json`` (a partial ``--only`` run is folded into the file) and regenerates
+docs/benchmarks.md unless ``--no-docs``.
+
 Cases (``--only``; peers in ``benchmarks/peers/``):
 
 - ``help``: ``lifecycle --help`` against a bare typer program (two commands);
@@ -36,12 +39,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import RESULTS, machine_info
+from common import RESULTS, ROOT, machine_info
 from speed import datasets
 from speed.measure import growth_exponents
 
@@ -192,6 +196,7 @@ def main() -> None:
     parser.add_argument("--sizes", default=",".join(DEFAULT_SIZES), help=f"comma-separated sizes ({', '.join(datasets.SIZES)})")
     parser.add_argument("--repeats", type=int, default=3, help="runs per side of every pair (minimum 3 for the docs)")
     parser.add_argument("--import-rows", type=int, default=1_000_000)
+    parser.add_argument("--no-docs", action="store_true", help="do not regenerate docs/benchmarks.md")
     parser.add_argument("--work", help="directory for the datasets (kept); default a temporary directory")
     args = parser.parse_args()
     cases = {c.strip() for c in args.only.split(",")} if args.only else set(CASES)
@@ -217,6 +222,8 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=1) + "\n")
     print(markdown(result))
+    if not args.no_docs:
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--docs-only"], check=True, cwd=ROOT)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ STEPS = (
     Step("real_data", "bench_real_data.py", result="real_data.json"),
     Step("subscription_health", "bench_subscription_health.py", result="subscription_health.json"),
     Step("load", "bench_load.py", ("--db", "{db}", "--no-docs"), result="load.json"),
+    Step("speed", "bench_speed.py", ("--no-docs",), result="speed.json"),
 )
 
 
@@ -180,6 +181,12 @@ def load_section(data: dict[str, Any]) -> str:
     return bench_load.markdown(data)
 
 
+def speed_section(data: dict[str, Any]) -> str:
+    import bench_speed
+
+    return bench_speed.markdown(data)
+
+
 SECTIONS: tuple[tuple[str, str, str, Callable[[dict[str, Any]], str], str], ...] = (
     ("demo", "Demo dataset build", "demo.json", demo_section, "run_all.py --only demo"),
     ("import", "Import throughput", "import.json", import_section, "bench_import.py"),
@@ -191,6 +198,7 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict[str, Any]], str], str], ...]
     ("subscription_health", "Subscription health: does default health rank churners first?", "subscription_health.json",
      subscription_health_section, "bench_subscription_health.py"),
     ("load", "Serving under load (HTTP, concurrent clients)", "load.json", load_section, "bench_load.py"),
+    ("speed", "Speed against hand-written peers (issue #16)", "speed.json", speed_section, "bench_speed.py"),
 )
 
 NOTES = {
@@ -234,6 +242,14 @@ NOTES = {
              "events also make more customers look inactive, which is why almost every live customer is listed at risk "
              "at 1M. Per-call latencies read the cached (Parquet) snapshot, best of 3; a tool call pays the cached load "
              "plus its step, and the at-risk page needs the health table first.",
+    "speed": "Each row puts a path of the product next to a hand-written peer or floor doing the same job on the same "
+             "data (`benchmarks/peers/`), measured in the same run: the two sides alternate (A B, B A, …) and each side's "
+             "minimum over the rounds is compared, wall time (CPU seconds of the measured process in brackets, which move "
+             "less under load). Peak memory of a process is read by GNU time. Measured on a shared 2-core machine with "
+             "several other engineers' jobs running: absolute seconds are inflated and vary between runs, the ratios much "
+             "less. `catalogue` runs `lifecycle metrics --json` (every metric) process to process against five metrics "
+             "in hand-written pandas; `tools` calls every MCP tool through the in-process client once the caches are "
+             "built, each timed call with arguments not seen before.",
     "load": "`lifecycle serve --http` on the demo (loopback), snapshot cache cold at the start; concurrent MCP clients "
             "(the real streamable-HTTP client, one session each; how many and how many calls each: the table's first "
             "row, default 20 × 25) make their calls in turn from a fixed mix of the analytical tools over three as_of "

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from peers import five_metrics, snapshot_sql
-from speed.measure import Pair, Sample, interleaved, run_process, timed
 
 import lifecycle
 from lifecycle.snapshot import build_snapshot
 from lifecycle.sources import open_source
+from speed.measure import Pair, Sample, interleaved, run_process, timed
 
 BENCHMARKS = Path(__file__).resolve().parents[1]
 LIFECYCLE = str(Path(sys.executable).with_name("lifecycle"))
@@ -68,7 +68,9 @@ def five_in_process_pair(db: Path, as_of: date, repeats: int) -> tuple[Pair, dic
     seen: dict[str, Any] = {}
 
     def ours() -> Sample:
-        sample, values = timed(lambda: {m: r.value for m, r in lifecycle.open(db, as_of=as_of).metrics(list(FIVE)).items()})
+        sample, frame = timed(lambda: lifecycle.open(db, as_of=as_of).metrics(list(FIVE)))
+        values = {m: None if frame.at[m, "value"] is None or frame.at[m, "value"] != frame.at[m, "value"]
+                  else float(frame.at[m, "value"]) for m in FIVE}
         seen["product"] = values
         return sample
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from bench_import import write_events
 from peers.plain_import import read_rows, write_rows
-from speed.measure import Pair, Sample, interleaved, timed
 
 from lifecycle.importing import import_file
 from lifecycle.store import atomic_write
+from speed.measure import Pair, Sample, interleaved, timed
 
 
 def import_pair(rows: int, repeats: int, work: Path) -> tuple[Pair, dict[str, Any]]:

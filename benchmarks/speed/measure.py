@@ -96,15 +96,35 @@ def timed(call: Callable[[], Any]) -> tuple[Sample, Any]:
     return Sample(time.perf_counter() - wall, time.process_time() - cpu), value
 
 
+GNU_TIME = Path("/usr/bin/time")
+
+
+def with_peak_report(argv: Sequence[str], report: Path) -> list[str]:
+    """``argv`` run under GNU time writing the child's peak RSS (KiB) to ``report``, when GNU time is installed.
+
+    A child's own ``ru_maxrss`` cannot be read from ``wait4`` here: a process started from this (large) benchmark
+    process inherits its high-water mark at ``exec``. GNU time is small, so the program it starts reports its own."""
+    return [str(GNU_TIME), "-f", "%M", "-o", str(report), *argv] if GNU_TIME.exists() else list(argv)
+
+
+def read_peak_mib(report: Path) -> float | None:
+    """The peak RSS GNU time wrote to ``report``, in MiB (None when absent)."""
+    try:
+        return int(report.read_text().split()[-1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_process(argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None,
                 stdin: bytes | None = None, timeout_s: float = 3600.0) -> tuple[Sample, str]:
     """Run ``argv`` to completion: wall time, the child's own CPU and peak RSS (``wait4``), and its stdout.
 
     Fails with ``RuntimeError`` carrying the end of stderr when the process exits non-zero.
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "peak"
         started = time.perf_counter()
-        child = subprocess.Popen(list(argv), stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        child = subprocess.Popen(with_peak_report(argv, report), stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                                  stdout=out, stderr=err, env=dict(env) if env is not None else None, cwd=cwd)
         if stdin is not None:
             assert child.stdin is not None
@@ -124,9 +144,10 @@ def run_process(argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: 
         out.seek(0)
         err.seek(0)
         text, problems = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+        peak = read_peak_mib(report)
     if child.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:4])} … exited {child.returncode}: {problems.strip()[-1500:]}")
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024), text
+    return Sample(wall, usage.ru_utime + usage.ru_stime, peak), text
 
 
 def growth_exponents(points: Sequence[tuple[int, float]]) -> list[float | None]:

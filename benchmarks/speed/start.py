@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from speed.measure import Pair, Sample, interleaved, run_process
+from speed.measure import Pair, Sample, interleaved, read_peak_mib, run_process, with_peak_report
 
 BENCHMARKS = Path(__file__).resolve().parents[1]
 PEERS = BENCHMARKS / "peers"
@@ -33,8 +35,9 @@ def help_pair(repeats: int, env: dict[str, str]) -> Pair:
 def spawn_to_tools_list(argv: list[str], env: dict[str, str]) -> tuple[Sample, int]:
     """Spawn a stdio MCP server, initialize, list its tools: wall seconds until the tools/list answer arrives,
     the server process's CPU and peak memory (``wait4`` after stdin closes), and how many tools it listed."""
+    report = Path(tempfile.mkdtemp(prefix="speed-spawn-")) / "peak"
     started = time.perf_counter()
-    child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    child = subprocess.Popen(with_peak_report(argv, report), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     assert child.stdin is not None and child.stdout is not None
 
     def send(message: dict[str, Any]) -> None:
@@ -61,7 +64,9 @@ def spawn_to_tools_list(argv: list[str], env: dict[str, str]) -> tuple[Sample, i
         child.stdin.close()
     _, _, usage = os.wait4(child.pid, 0)
     child.returncode = 0
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024), tools
+    peak = read_peak_mib(report)
+    shutil.rmtree(report.parent, ignore_errors=True)
+    return Sample(wall, usage.ru_utime + usage.ru_stime, peak), tools
 
 
 def spawn_pair(db: Path, repeats: int, env: dict[str, str]) -> tuple[Pair, dict[str, int]]:

@@ -17,11 +17,11 @@ from typing import Any
 
 import anyio
 from mcp import Client
-from speed.measure import percentile
 
 from lifecycle.metrics.registry import metric_ids
 from lifecycle.sources import open_source
 from server.app import build_server
+from speed.measure import percentile
 
 FILTER_COLUMNS = ("segment", "plan", "country", "industry", "acquisition_channel", "company_size")
 SEED = 16
