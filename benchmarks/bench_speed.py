@@ -150,28 +150,34 @@ def _seconds(side: dict[str, Any] | None) -> str:
     return f"{side['best_wall_s']:.3f} s{peak}"
 
 
-def markdown(data: dict[str, Any]) -> str:
-    """The speed section of docs/benchmarks.md: one row per case and size — product, peer, ratio."""
+def markdown(data: dict[str, Any], before: dict[str, Any] | None = None) -> str:
+    """The speed section of docs/benchmarks.md: one row per case and size — product, peer, ratio, and the ratio in
+    ``before`` (``results/speed_before.json``: the same benchmark on the code before issue #16's changes) when given."""
     cases = data.get("cases", {})
-    lines = ["| path | size | product | peer / floor | ratio (wall, min of each side) | goal |",
-             "|---|---|---:|---:|---:|---|"]
+    old = (before or {}).get("cases", {})
+    lines = ["| path | size | product | peer / floor | ratio (wall, min of each side) | ratio before #16 | goal |",
+             "|---|---|---:|---:|---:|---:|---|"]
 
-    def row(label: str, size: str, case: dict[str, Any] | None, goal: str) -> None:
+    def row(label: str, size: str, case: dict[str, Any] | None, goal: str, was: dict[str, Any] | None) -> None:
         if case:
             lines.append(f"| {label} | {size} | {_seconds(case.get('product'))} | {_seconds(case.get('peer'))} "
-                         f"| {_ratio(case)} | {goal} |")
+                         f"| {_ratio(case)} | {_ratio(was)} | {goal} |")
 
-    row("`lifecycle --help` vs a bare typer program", "—", cases.get("help"), "≤ 3×")
-    row("`lifecycle serve` spawn → tools/list vs a one-tool MCPServer", "demo", cases.get("spawn"), "≤ 1.5×")
+    row("`lifecycle --help` vs a bare typer program", "—", cases.get("help"), "≤ 3×", old.get("help"))
+    row("`lifecycle serve` spawn → tools/list vs a one-tool MCPServer", "demo", cases.get("spawn"), "≤ 1.5×", old.get("spawn"))
     for size, per in cases.get("per_size", {}).items():
+        was = old.get("per_size", {}).get(size, {})
         row("`lifecycle metrics --json` (every metric), cold, vs the pandas 5-metric script", size,
-            per.get("catalogue_cold"), "≤ 2×")
-        row("the same, warm (data directory of an earlier run)", size, per.get("catalogue_warm"), "≤ 2×")
-        row("5 metrics in-process: engine vs hand-written pandas", size, per.get("five"), "—")
-        row("snapshot build, SQLite source vs one SQLite statement", size, per.get("snapshot_sqlite"), "≤ 1.5×")
-        row("snapshot build, DuckDB source vs one DuckDB statement", size, per.get("snapshot_duckdb"), "≤ 3×")
+            per.get("catalogue_cold"), "≤ 2×", was.get("catalogue_cold"))
+        row("the same, warm (data directory of an earlier run)", size, per.get("catalogue_warm"), "≤ 2×",
+            was.get("catalogue_warm"))
+        row("5 metrics in-process: engine vs hand-written pandas", size, per.get("five"), "—", was.get("five"))
+        row("snapshot build, SQLite source vs one SQLite statement", size, per.get("snapshot_sqlite"), "≤ 1.5×",
+            was.get("snapshot_sqlite"))
+        row("snapshot build, DuckDB source vs one DuckDB statement", size, per.get("snapshot_duckdb"), "≤ 3×",
+            was.get("snapshot_duckdb"))
     row("import (file → store) vs executemany with derived keys", f"{cases.get('import', {}).get('check', {}).get('rows', 0):,} rows",
-        cases.get("import"), "≤ 2×")
+        cases.get("import"), "≤ 2×", old.get("import"))
     out = "\n".join(lines)
     growth = data.get("growth")
     if growth:
@@ -181,12 +187,21 @@ def markdown(data: dict[str, Any]) -> str:
     tools = cases.get("tools")
     if tools:
         out += "\n\nWarm tool calls (in-process MCP client; every timed call with arguments not seen before):\n\n"
-        out += "| size | tool | calls | p50 | p95 | max |\n|---|---|---:|---:|---:|---:|\n"
+        out += ("| size | tool | calls | errors | p50 | p95 | max | p95 before #16 |\n"
+                "|---|---|---:|---:|---:|---:|---:|---:|\n")
+
+        def ms(value: float | None) -> str:
+            return "—" if value is None else f"{value * 1000:.0f} ms"
+
         for size, result in tools.items():
+            was = old.get("tools", {}).get(size, {})
             for tool, stats in result["tools"].items():
-                out += f"| {size} | {tool} | {stats['calls']} | {stats['p50_s'] * 1000:.0f} ms | {stats['p95_s'] * 1000:.0f} ms | {stats['max_s'] * 1000:.0f} ms |\n"
+                p95_before = was.get("tools", {}).get(tool, {}).get("p95_s")
+                out += (f"| {size} | {tool} | {stats['calls']} | {len(stats.get('errors', []))} | {ms(stats['p50_s'])} "
+                        f"| {ms(stats['p95_s'])} | {ms(stats['max_s'])} | {ms(p95_before)} |\n")
             whole = result["all"]
-            out += f"| {size} | **all** | {whole['calls']} | {whole['p50_s'] * 1000:.0f} ms | **{whole['p95_s'] * 1000:.0f} ms** | {whole['max_s'] * 1000:.0f} ms |\n"
+            out += (f"| {size} | **all** | {whole['calls']} | | {ms(whole['p50_s'])} | **{ms(whole['p95_s'])}** "
+                    f"| {ms(whole['max_s'])} | {ms(was.get('all', {}).get('p95_s'))} |\n")
     return out
 
 

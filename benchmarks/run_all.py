@@ -184,7 +184,12 @@ def load_section(data: dict[str, Any]) -> str:
 def speed_section(data: dict[str, Any]) -> str:
     import bench_speed
 
-    return bench_speed.markdown(data)
+    before = _load("speed_before.json")
+    out = bench_speed.markdown(data, before)
+    if before is not None:
+        out += (f"\n\n*Before #16*: the same benchmark on the code before issue #16's changes "
+                f"(`results/speed_before.json`, {_when(before)}).")
+    return out
 
 
 SECTIONS: tuple[tuple[str, str, str, Callable[[dict[str, Any]], str], str], ...] = (

@@ -93,7 +93,7 @@ class Lifecycle:
     def dataset(self) -> Dataset:
         """The engine's view of the data at this scope (one connection, tables cached)."""
         if self._dataset is None:
-            self._dataset = Dataset(self.source.connect(), self.scope, self.config, self.source)
+            self._dataset = Dataset.over(self.source, self.scope, self.config)
         return self._dataset
 
     def at(self, as_of: date | str, period_months: int | None = None) -> Lifecycle:

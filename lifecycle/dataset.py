@@ -23,6 +23,7 @@ import pandas as pd
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig, ModelsConfig, resolve_models
 from lifecycle.errors import QueryError
 from lifecycle.filters import Filters
+from lifecycle.memo import remember
 from lifecycle.schema import TABLES, ColumnKind
 from lifecycle.scope import Scope, Window
 from lifecycle.sources import DEFAULT_TIME_LIMIT_S, Connection, DataSource, open_source
@@ -50,7 +51,8 @@ class Dataset:
     connection: Connection
     scope: Scope
     config: EngineConfig = DEFAULT_CONFIG
-    source: DataSource | None = None  # where the connection came from (caches key on its identity)
+    source: DataSource | None = None  # where the connection came from
+    identity: tuple[object, ...] | None = None  # the source's identity read before connecting (``Dataset.over``)
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
@@ -64,8 +66,23 @@ class Dataset:
              config: EngineConfig = DEFAULT_CONFIG, time_limit_s: float | None = DEFAULT_TIME_LIMIT_S) -> Dataset:
         """A dataset over ``source`` (a ``DataSource``, or the path of the importer's SQLite file) on a new
         read-only connection; a path's source gets ``time_limit_s`` per statement."""
-        opened = open_source(source, time_limit_s=time_limit_s)
-        return cls(opened.connect(), Scope.at(as_of, filters, window), config, opened)
+        return cls.over(open_source(source, time_limit_s=time_limit_s), Scope.at(as_of, filters, window), config)
+
+    @classmethod
+    def over(cls, source: DataSource, scope: Scope, config: EngineConfig = DEFAULT_CONFIG) -> Dataset:
+        """A dataset over ``source`` through ``scope`` on a new connection, with the source's identity read *before*
+        the connection opens — the key under which its tables and results are memoised in this process
+        (``lifecycle.memo``): were the data replaced in between, they would be filed under the older identity, which
+        no later call asks for."""
+        identity = source.identity()
+        return cls(source.connect(), scope, config, source, identity)
+
+    def memo_key(self, kind: str, *parts: object) -> tuple[object, ...] | None:
+        """A process-memo key for a result of this dataset: (kind, data identity, scope, config fingerprint, parts),
+        or None when the dataset was not opened through ``Dataset.over`` (nothing is memoised then)."""
+        if self.identity is None:
+            return None
+        return (kind, self.identity, self.scope, self.config.fingerprint(), *parts)
 
     def close(self) -> None:
         """Close the connection (the dataset cannot read afterwards)."""
@@ -85,7 +102,7 @@ class Dataset:
 
     def rescoped(self, scope: Scope) -> Dataset:
         """The same connection and config seen through another scope (fresh cache)."""
-        return Dataset(self.connection, scope, self.config, self.source)
+        return Dataset(self.connection, scope, self.config, self.source, self.identity)
 
     def customer_sql(self, alias: str = "") -> tuple[str, list[object]]:
         """The scope's customer filter over ``customers`` (column prefix ``alias``) and its parameters: the plan
@@ -151,8 +168,13 @@ class Dataset:
             where.append(f't."{spec.customer_column}" IN (SELECT c.customer_id FROM customers c WHERE {clause})')
             params += values
         order = f' ORDER BY t."{spec.primary_key}"'
-        frame = self.connection.query(f'SELECT {select} FROM "{name}" t WHERE {" AND ".join(where) or "1 = 1"}{order}', params)
-        frame = _mask_after(_typed(frame, name), name, self.as_of)
+        sql = f'SELECT {select} FROM "{name}" t WHERE {" AND ".join(where) or "1 = 1"}{order}'
+
+        def read() -> pd.DataFrame:
+            return _mask_after(_typed(self.connection.query(sql, params), name), name, self.as_of)
+
+        # the rows depend on the data, the statement and as_of only: memoised across calls on that key
+        frame = read() if self.identity is None else remember(("table", self.identity, self.as_of, sql, tuple(params)), read)
         if self.filters.stage and name != "leads" and (spec.customer_column or name == "customers"):
             column = spec.customer_column or "customer_id"
             frame = frame[frame[column].isin(self.stage_members())].reset_index(drop=True)

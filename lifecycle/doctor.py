@@ -255,18 +255,66 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def diagnose(conn: Connection, as_of: date | None = None) -> DatasetReport:
+@dataclass(frozen=True)
+class Survey:
+    """What ``diagnose`` finds that does not depend on as_of: the tables present, every date column's earliest and
+    latest digit-leading text, the tables' reports, the capabilities, and the findings before and after the
+    future-date check of each table (``table_findings``: (table, before, after)) and those over several tables
+    (``closing_findings``), in the order the report lists them."""
+
+    present: frozenset[str]
+    span_texts: tuple[tuple[tuple[str, str], tuple[str | None, str | None]], ...]
+    tables: tuple[TableReport, ...]
+    capabilities: tuple[Capability, ...]
+    table_findings: tuple[tuple[str, tuple[DataWarning, ...], tuple[DataWarning, ...]], ...]
+    closing_findings: tuple[DataWarning, ...]
+
+    @property
+    def spans(self) -> dict[tuple[str, str], Span]:
+        return {key: (_to_date(first), _to_date(last)) for key, (first, last) in self.span_texts}
+
+
+def survey(conn: Connection) -> Survey:
+    """The as_of-independent part of ``diagnose`` (``Survey``): one pass of every check but the future dates."""
+    present = _present_tables(conn)
+    texts = tuple(((spec.name, column), _span_texts(conn, spec.name, column))
+                  for spec in TABLES.values() if spec.name in present for column in _date_columns(spec))
+    spans = {key: (_to_date(first), _to_date(last)) for key, (first, last) in texts}
+    tables = tuple(_table_report(conn, spec, spans) for spec in TABLES.values() if spec.name in present)
+    rows = {t.name: t.rows for t in tables}
+    capabilities = tuple(_capability(conn, name, rule, rows) for name, rule in CAPABILITIES.items())
+    per_table: list[tuple[str, tuple[DataWarning, ...], tuple[DataWarning, ...]]] = []
+    for spec in TABLES.values():
+        if spec.name not in present:
+            continue
+        before = _orphans(conn, spec, present) + _bad_dates(conn, spec)
+        after = _value_checks(conn, spec)
+        if spec.name in DUPLICATE_KEYS:
+            after += _duplicates(conn, spec, DUPLICATE_KEYS[spec.name])
+        per_table.append((spec.name, tuple(before), tuple(after)))
+    closing: list[DataWarning] = []
+    for code, table, pairs in ORDERING_RULES:
+        if table in present:
+            closing += _ordering(conn, code, TABLES[table], pairs)
+    if "customers" in present:
+        closing += _duplicate_company_names(conn)
+    return Survey(present, texts, tables, capabilities, tuple(per_table), tuple(closing))
+
+
+def diagnose(conn: Connection, as_of: date | None = None, surveyed: Survey | None = None) -> DatasetReport:
     """Describe the dataset behind ``conn`` and check its quality.
 
     ``as_of`` is the day the data is meant to describe; dates after it are flagged (except
     ``FUTURE_ALLOWED`` columns). Today's date is never assumed: when ``as_of`` is ``None`` the latest
     date found in the data is used, the report says so (``as_of_inferred``), and the future-date
     check is skipped because nothing can lie after the latest date.
+
+    ``surveyed``: the data's ``survey`` when already known (a memo keyed on the data's identity) — only the
+    future-date check then reads the data, and only in columns whose latest text lies after as_of (a value after as_of
+    exists exactly when the column's largest digit-leading text is at least the next day's ISO text).
     """
-    present = _present_tables(conn)
-    spans = _spans(conn, present)
-    tables = tuple(_table_report(conn, spec, spans) for spec in TABLES.values() if spec.name in present)
-    rows = {t.name: t.rows for t in tables}
+    found = surveyed if surveyed is not None else survey(conn)
+    spans = found.spans
     notes: list[str] = []
     inferred = as_of is None
     if inferred:
@@ -276,9 +324,15 @@ def diagnose(conn: Connection, as_of: date | None = None) -> DatasetReport:
             + (f" ({as_of.isoformat()})" if as_of else " (none found)")
             + "; the future-date check needs an explicit as-of date"
         )
-    capabilities = tuple(_capability(conn, name, rule, rows) for name, rule in CAPABILITIES.items())
-    warnings = _warnings(conn, present, None if inferred else as_of)
-    return DatasetReport(as_of, inferred, tables, capabilities, warnings, tuple(notes))
+    latest = {key: last for key, (_, last) in found.span_texts}
+    warnings: list[DataWarning] = []
+    for table, before, after in found.table_findings:
+        warnings += before
+        if not inferred and as_of is not None:
+            warnings += _future_dates(conn, TABLES[table], as_of, latest)
+        warnings += after
+    warnings += found.closing_findings
+    return DatasetReport(as_of, inferred, found.tables, found.capabilities, tuple(warnings), tuple(notes))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -302,21 +356,14 @@ def _present_tables(conn: Connection) -> frozenset[str]:
 Span = tuple[date | None, date | None]
 
 
-def _spans(conn: Connection, present: frozenset[str]) -> dict[tuple[str, str], Span]:
-    """Earliest and latest day of every date column of the tables present, keyed by (table, column)."""
-    return {(spec.name, column): _span(conn, spec.name, column)
-            for spec in TABLES.values() if spec.name in present for column in _date_columns(spec)}
-
-
-def _span(conn: Connection, table_name: str, column_name: str) -> Span:
-    """min/max of the column over digit-leading text (ISO dates sort as text); a malformed end becomes ``None``.
-
-    Malformed values themselves are counted by the ``bad_date_format`` check.
+def _span_texts(conn: Connection, table_name: str, column_name: str) -> tuple[str | None, str | None]:
+    """min/max of the column's digit-leading text (ISO dates sort as text); ``_to_date`` turns a well-formed end into a
+    day (a malformed one into ``None``). Malformed values themselves are counted by the ``bad_date_format`` check.
     """
     table, column = _ident(table_name), _ident(column_name)
     first, last = conn.rows(f"SELECT min({column}), max({column}) FROM {table} "
-                                        f"WHERE {column} >= '0' AND {column} < ':'")[0]
-    return _to_date(first), _to_date(last)
+                            f"WHERE {column} >= '0' AND {column} < ':'")[0]
+    return (None if first is None else str(first)), (None if last is None else str(last))
 
 
 def _table_report(conn: Connection, spec: TableSpec, spans: dict[tuple[str, str], Span]) -> TableReport:
@@ -366,26 +413,6 @@ def _requirement_met(conn: Connection, requirement: str, rows: dict[str, int]) -
 # --------------------------------------------------------------------------------------------------
 # Warnings.
 # --------------------------------------------------------------------------------------------------
-
-
-def _warnings(conn: Connection, present: frozenset[str], as_of: date | None) -> tuple[DataWarning, ...]:
-    found: list[DataWarning] = []
-    for spec in TABLES.values():
-        if spec.name not in present:
-            continue
-        found += _orphans(conn, spec, present)
-        found += _bad_dates(conn, spec)
-        if as_of is not None:
-            found += _future_dates(conn, spec, as_of)
-        found += _value_checks(conn, spec)
-        if spec.name in DUPLICATE_KEYS:
-            found += _duplicates(conn, spec, DUPLICATE_KEYS[spec.name])
-    for code, table, pairs in ORDERING_RULES:
-        if table in present:
-            found += _ordering(conn, code, TABLES[table], pairs)
-    if "customers" in present:
-        found += _duplicate_company_names(conn)
-    return tuple(found)
 
 
 def _finding(conn: Connection, code: str, spec: TableSpec, column: str | None, where: str,
@@ -439,10 +466,15 @@ def _bad_dates(conn: Connection, spec: TableSpec) -> list[DataWarning]:
     return found
 
 
-def _future_dates(conn: Connection, spec: TableSpec, as_of: date) -> list[DataWarning]:
+def _future_dates(conn: Connection, spec: TableSpec, as_of: date,
+                  latest: dict[tuple[str, str], str | None]) -> list[DataWarning]:
     found: list[DataWarning] = []
+    after = (as_of + timedelta(days=1)).isoformat()
     for column_name in _date_columns(spec):
         if (spec.name, column_name) in FUTURE_ALLOWED or spec.column(column_name).scheduled:
+            continue
+        last = latest.get((spec.name, column_name), after)
+        if last is None or last < after:  # no digit-leading text at all, or none on/after the next day
             continue
         column = _ident(column_name)
         # ISO text sorts by time: a value is after the as-of day when it is >= the next day; `< ':'` keeps

@@ -6,7 +6,8 @@ result for good, and a re-import simply makes new keys (the old entries age out)
 returns the stored value or runs ``compute`` once:
 
 - **one computation per key**: concurrent callers of a key being computed wait for it instead of computing it
-  again (a burst of MCP calls over a cold dataset builds its snapshot once);
+  again (a burst of MCP calls over a cold dataset builds its snapshot once); a computation that asks for its own
+  key again (in its own thread) computes it without the memo rather than waiting for itself;
 - **bounded**: least recently used entries go first once the entries' estimated size passes ``LIFECYCLE_MEMO_MB``
   (default 512 MiB) — the most recent entry always stays;
 - **values are shared**: callers must not change them in place. DataFrames are handed out as shallow copies
@@ -17,14 +18,13 @@ Errors are not memoised: a computation that raises leaves no entry, and the next
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
-
-import pandas as pd
 
 T = TypeVar("T")
 DEFAULT_BUDGET_MB = 512.0
@@ -38,21 +38,30 @@ def _budget_bytes() -> float:
         return DEFAULT_BUDGET_MB * 2**20
 
 
-def size_of(value: object) -> int:
+def size_of(value: object, depth: int = 3) -> int:
     """Estimated bytes held by ``value``: a frame's column buffers (object and text columns counted deeply), else
-    ``sys.getsizeof`` of the value and of the items of a dict, list or tuple one level down."""
-    if isinstance(value, pd.DataFrame | pd.Series):
+    ``sys.getsizeof`` of the value plus, ``depth`` levels down, the items of a dict, list or tuple and the fields of a
+    dataclass (a fact bundle holding frames counts its frames)."""
+    pd = sys.modules.get("pandas")  # a frame can only exist once pandas is loaded; the memo itself does not load it
+    if pd is not None and isinstance(value, pd.DataFrame | pd.Series):
         return int(value.memory_usage(deep=True).sum() if isinstance(value, pd.DataFrame) else value.memory_usage(deep=True))
     size = sys.getsizeof(value)
+    if depth <= 0:
+        return size
     if isinstance(value, dict):
-        size += sum(size_of(v) for v in value.values())
-    elif isinstance(value, list | tuple):
-        size += sum(sys.getsizeof(v) for v in value)
-    return size
+        items: Iterable[object] = value.values()
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = (getattr(value, f.name, None) for f in dataclasses.fields(value))
+    else:
+        return size
+    return size + sum(size_of(item, depth - 1) for item in items)
 
 
 def _handed_out(value: T) -> T:
-    if isinstance(value, pd.DataFrame | pd.Series):
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(value, pd.DataFrame | pd.Series):
         return value.copy(deep=False)  # type: ignore[return-value]
     return value
 
@@ -63,7 +72,7 @@ class Memo:
     def __init__(self, budget_bytes: float | None = None) -> None:
         self._budget = budget_bytes
         self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
-        self._running: dict[Hashable, threading.Event] = {}
+        self._running: dict[Hashable, tuple[threading.Event, int]] = {}
         self._lock = threading.Lock()
         self._bytes = 0
         self.hits = 0
@@ -79,19 +88,21 @@ class Memo:
                     return _handed_out(self._entries[key][0])  # type: ignore[no-any-return]
                 running = self._running.get(key)
                 if running is None:
-                    self._running[key] = threading.Event()
+                    self._running[key] = (threading.Event(), threading.get_ident())
                     self.misses += 1
                     break
-            running.wait()  # another thread computes this key; then read it (or compute, had it failed)
+                if running[1] == threading.get_ident():  # asked again inside its own computation
+                    return compute()
+            running[0].wait()  # another thread computes this key; then read it (or compute, had it failed)
         try:
             value = compute()
         except BaseException:
             with self._lock:
-                self._running.pop(key).set()
+                self._running.pop(key)[0].set()
             raise
         with self._lock:
             self._store(key, value)
-            self._running.pop(key).set()
+            self._running.pop(key)[0].set()
         return _handed_out(value)
 
     def peek(self, key: Hashable) -> Any | None:

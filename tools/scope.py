@@ -11,8 +11,6 @@ one place CLI, MCP and plans resolve as_of, period and filters); ``ScopeOut`` re
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
@@ -22,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from lifecycle.errors import QueryError
 from lifecycle.filters import Dimension, Filters
+from lifecycle.memo import MEMO, remember
 from lifecycle.scope import Scope, dimension_values, listing
 from lifecycle.sources import Connection
 from lifecycle.sources import customer_exists as _customer_exists
@@ -144,31 +143,21 @@ def customer_ids_like(conn: Connection, prefix: str, limit: int = 100) -> list[s
     return _customer_ids_like(conn, prefix, limit)
 
 
-# --- a small in-process memo for expensive, deterministic results (fact bundles, health tables) ----------------
+# --- expensive, deterministic results (fact bundles, health tables) in the process memo ------------------------
 
 T = TypeVar("T")
-_MEMO: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-_MEMO_LOCK = threading.Lock()
-MEMO_SIZE = 16
 
 
 def memo(work: Work, kind: str, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """``compute()`` once per (data source identity, configuration, kind, key) in this process (LRU of ``MEMO_SIZE``);
-    a re-import changes the identity, so stale results are never served."""
-    full = (work.source.identity(), work.ctx.config.fingerprint(), kind, key)
-    with _MEMO_LOCK:
-        if full in _MEMO:
-            _MEMO.move_to_end(full)
-            return _MEMO[full]  # type: ignore[no-any-return]
-    value = compute()
-    with _MEMO_LOCK:
-        _MEMO[full] = value
-        while len(_MEMO) > MEMO_SIZE:
-            _MEMO.popitem(last=False)
-    return value
+    """``compute()`` once per (data source identity, configuration, kind, key) in this process (``lifecycle.memo``:
+    concurrent calls wait for one computation, least recently used results go first past the memory budget); a
+    re-import changes the identity, so stale results are never served.
+
+    The identity is read before ``compute`` opens anything: had the data changed meanwhile, the result is filed under
+    the older identity, which no later call asks for."""
+    return remember(("tool", work.source.identity(), work.ctx.config.fingerprint(), kind, key), compute)
 
 
 def clear_memo() -> None:
     """Forget every memoised result (tests use it to compare fresh computations)."""
-    with _MEMO_LOCK:
-        _MEMO.clear()
+    MEMO.clear()

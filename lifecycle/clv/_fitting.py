@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 
+from lifecycle.clv._deferred import minimize
 from lifecycle.errors import ModelFitError
 
 LOG_PARAM_BOUND = 16.0

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import digamma, gammaln
 
+from lifecycle.clv._deferred import digamma, gammaln
 from lifecycle.clv._fitting import (
     DEFAULT_GTOL,
     PenaltyInfo,

@@ -41,8 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
+from lifecycle.clv._deferred import betaln, digamma, expit, gammaln, hyp2f1
 from lifecycle.clv._fitting import (
     DEFAULT_GTOL,
     PenaltyInfo,

@@ -36,8 +36,8 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import digamma, expit, gammaln, hyp2f1, logsumexp
 
+from lifecycle.clv._deferred import digamma, expit, gammaln, hyp2f1, logsumexp
 from lifecycle.clv._fitting import (
     DEFAULT_GTOL,
     PenaltyInfo,

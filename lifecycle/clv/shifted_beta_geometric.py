@@ -38,8 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import betaln, digamma, expit, polygamma
 
+from lifecycle.clv._deferred import betaln, digamma, expit, polygamma
 from lifecycle.clv._fitting import fit_failure, maximize_likelihood
 from lifecycle.errors import ModelFitError
 

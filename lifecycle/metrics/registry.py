@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.errors import QueryError
+from lifecycle.memo import remember
 from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result
 
 if TYPE_CHECKING:
@@ -179,11 +180,16 @@ def definition(metric_id: str) -> MetricDefinition:
 def compute_metric(dataset: Dataset, metric_id: str) -> MetricResult:
     """Compute one metric on ``dataset``; a metric whose tables are absent gives ``value=None`` with the reason."""
     spec = definition(metric_id)
-    missing = [t for t in spec.required_tables if not dataset.has(t)]
-    if missing:
-        return missing_result(metric_id, spec.unit, dataset.scope,
-                              f"needs table(s) {', '.join(missing)}, which the dataset does not have", spec.target_for(dataset))
-    return spec.compute(dataset)
+
+    def compute() -> MetricResult:
+        missing = [t for t in spec.required_tables if not dataset.has(t)]
+        if missing:
+            return missing_result(metric_id, spec.unit, dataset.scope,
+                                  f"needs table(s) {', '.join(missing)}, which the dataset does not have", spec.target_for(dataset))
+        return spec.compute(dataset)
+
+    key = dataset.memo_key("metric", metric_id)  # data identity, scope, configuration: one result for good
+    return compute() if key is None else remember(key, compute)
 
 
 def compute_all(dataset: Dataset, metric_ids_: tuple[str, ...] | None = None) -> dict[str, MetricResult]:

@@ -69,6 +69,7 @@ from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.filters import Filters
+from lifecycle.memo import MEMO, remember
 from lifecycle.scope import Scope
 from lifecycle.snapshot.cache import (
     columns_tag,
@@ -222,10 +223,22 @@ def load_or_build_snapshot(source: DataSource | str | Path, as_of: date, config:
 
 
 def _cached(source: DataSource, dataset: Dataset, columns: Collection[str] | None = None) -> pd.DataFrame:
-    full = snapshot_cache_path(source, dataset.as_of, dataset.config, dataset.filters)
+    """The snapshot from this process's memo, else the Parquet cache, else built (and written to both)."""
+    full = snapshot_cache_path(source, dataset.as_of, dataset.config, dataset.filters, identity=dataset.identity)
+    if dataset.identity is not None:  # the path names the data identity, as_of, configuration and filters
+        memoised = MEMO.peek(("snapshot", full, None))
+        if memoised is not None:
+            return memoised  # the full snapshot serves any column subset
+        return remember(("snapshot", full, columns_tag(columns) if columns is not None else None),
+                        lambda: _read_or_build(source, dataset, full, columns))
+    return _read_or_build(source, dataset, full, columns)
+
+
+def _read_or_build(source: DataSource, dataset: Dataset, full: Path, columns: Collection[str] | None) -> pd.DataFrame:
     found = read_cached(full)
     if found is None and columns is not None:
-        target = snapshot_cache_path(source, dataset.as_of, dataset.config, dataset.filters, columns)
+        target = snapshot_cache_path(source, dataset.as_of, dataset.config, dataset.filters, columns,
+                                     identity=dataset.identity)
         found = read_cached(target)
     else:
         target = full

@@ -32,16 +32,19 @@ def columns_tag(columns: Collection[str] | None) -> str:
 
 
 def snapshot_cache_path(source: DataSource | str | Path, as_of: date, config: EngineConfig, filters: Filters,
-                        columns: Collection[str] | None = None) -> Path:
+                        columns: Collection[str] | None = None, identity: tuple[object, ...] | None = None) -> Path:
     """Where the cached snapshot for these arguments lives (see ``lifecycle.snapshot.load_or_build_snapshot``).
 
     ``data_dir()/cache/<source identity>/snapshot-<as_of>-<config fingerprint>-<filters hash>[-<columns tag>].parquet``
+    — ``identity``: the source's identity as read before the connection that builds the snapshot opened (default:
+    read now).
     """
-    identity = hashlib.sha256(repr(open_source(source).identity()).encode()).hexdigest()[:16]
+    found = identity if identity is not None else open_source(source).identity()
+    identity_hash = hashlib.sha256(repr(found).encode()).hexdigest()[:16]
     filters_hash = hashlib.sha256(json.dumps(filters.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
     tag = f"-{columns_tag(columns)}" if columns is not None else ""
     name = f"snapshot-{as_of.isoformat()}-{config.fingerprint()}-{filters_hash}{tag}.parquet"
-    return data_dir() / "cache" / identity / name
+    return data_dir() / "cache" / identity_hash / name
 
 
 def read_cached(target: Path) -> pd.DataFrame | None:

@@ -19,16 +19,19 @@ or a driver connection; only the CLI/server entry points turn a ``--db`` path in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import pandas as pd
 
-from lifecycle.doctor import DatasetReport, diagnose
+from lifecycle.doctor import DatasetReport, diagnose, survey
 from lifecycle.errors import QueryError
+from lifecycle.memo import remember
 from lifecycle.schema import TABLES
+
+T = TypeVar("T")
 
 DEFAULT_TIME_LIMIT_S = 30.0
 
@@ -222,29 +225,43 @@ class SqlSource:
     def connect(self) -> Connection:
         raise NotImplementedError
 
+    def identity(self) -> tuple[object, ...]:
+        raise NotImplementedError
+
     def data_range(self) -> DataRange:
-        """First and last day with data (see ``data_range``)."""
-        connection = self.connect()
-        try:
-            return data_range(connection)
-        finally:
-            connection.close()
+        """First and last day with data (see ``data_range``), computed once per identity of the data (``lifecycle.memo``)."""
+        return self._once("data_range", (), data_range)
 
     def distinct_values(self, table: str, column: str) -> list[str]:
-        """Distinct non-empty values of ``table.column`` (see ``distinct_values``)."""
-        connection = self.connect()
-        try:
-            return distinct_values(connection, table, column)
-        finally:
-            connection.close()
+        """Distinct non-empty values of ``table.column`` (see ``distinct_values``), once per identity of the data."""
+        return list(self._once("distinct_values", (table, column), lambda c: tuple(distinct_values(c, table, column))))
 
     def diagnose(self, as_of: date | None = None) -> DatasetReport:
-        """The doctor's report (``lifecycle.doctor.diagnose``) over one connection."""
-        connection = self.connect()
-        try:
-            return diagnose(connection, as_of)
-        finally:
-            connection.close()
+        """The doctor's report (``lifecycle.doctor.diagnose``) over one connection, once per (identity, as_of); the
+        part of it that does not depend on as_of (``lifecycle.doctor.survey``) once per identity."""
+
+        def report(connection: Connection) -> DatasetReport:
+            found = remember(("doctor.survey", self.name, identity), lambda: survey(connection))
+            return diagnose(connection, as_of, found)
+
+        identity = self.identity()
+        return self._once("diagnose", (as_of,), report, identity)
+
+    def _once(self, kind: str, args: tuple[object, ...], compute: Callable[[Connection], T],
+              identity: tuple[object, ...] | None = None) -> T:
+        """``compute(connection)`` once per (kind, source name, identity, args) in this process. The identity is
+        read *before* the connection opens: were the data replaced in between, the result would be filed under the
+        older identity, which no later call asks for."""
+        key = (kind, self.name, identity if identity is not None else self.identity(), args)
+
+        def run() -> T:
+            connection = self.connect()
+            try:
+                return compute(connection)
+            finally:
+                connection.close()
+
+        return remember(key, run)
 
 
 def frame(description: Any, rows: list[tuple[Any, ...]]) -> pd.DataFrame:

@@ -116,9 +116,11 @@ class SqliteSource(SqlSource):
         return SqliteConnection(self.path, self.time_limit_s)
 
     def identity(self) -> tuple[object, ...]:
-        """(engine, resolved path, size, modification time): a re-import replaces the file, so it changes."""
+        """(engine, resolved path, inode, size, modification and change times): a re-import swaps a new file into place
+        (``lifecycle.store.atomic_write``), so it changes — even two imports within one clock tick of the same size
+        give different inodes (the old file is still open or just removed when the new one is created)."""
         stat = os.stat(self.path)
-        return (self.name, str(self.path.resolve()), stat.st_size, stat.st_mtime_ns)
+        return (self.name, str(self.path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
     def with_time_limit(self, seconds: float | None) -> SqliteSource:
         return replace(self, time_limit_s=seconds)

@@ -95,7 +95,7 @@ def metrics_command(
     filters = Filters(segment=(segment,) if segment else (), plan=(plan,) if plan else (), channel=(channel,) if channel else ())
     scope = Scope.resolve(source, parse_as_of(as_of), filters=filters)
     day = scope.as_of
-    dataset = Dataset(source.connect(), scope, config, source)
+    dataset = Dataset.over(source, scope, config)
     try:
         results = compute_all(dataset)
     finally:

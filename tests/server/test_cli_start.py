@@ -55,3 +55,15 @@ def test_a_command_imports_its_own_module_only() -> None:
     assert "server.commands.schema_cmd" in loaded
     assert not {name for name in loaded if name.endswith("_cmd") and name != "server.commands.schema_cmd"}
     assert not {name for name in loaded if name.split(".")[0] in ("mcp", "matplotlib", "openai", "scipy")}
+
+
+def test_the_server_starts_without_loading_charts_or_the_llm_client(tmp_path: Path) -> None:
+    """Building the MCP server (what ``lifecycle serve`` does before answering tools/list) leaves matplotlib to the first
+    chart and openai to ``lifecycle plan``."""
+    code = ("import json, sys\nfrom server.app import build_server\nbuild_server(sys.argv[1])\n"
+            "sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "absent.db")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    loaded = set(json.loads(done.stderr.rpartition("MODULES ")[2]))
+    assert "server.app" in loaded
+    assert not {name for name in loaded if name.split(".")[0] in ("matplotlib", "openai")}

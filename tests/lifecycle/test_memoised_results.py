@@ -1,0 +1,131 @@
+"""Results memoised in the process (``lifecycle.memo``) are the results computed afresh, and an import is never
+answered from results of the data it replaced.
+
+Golden values are hand computed on a two-customer store: MRR is the sum of ``mrr`` over subscriptions covering
+as_of (docs/metrics.md): 100 with one paid subscription, 100 + 150 = 250 once a second is imported. The other checks are
+invariants: the same numbers with the memo on, off and served from it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+
+import lifecycle
+from lifecycle.dataset import Dataset
+from lifecycle.doctor import diagnose, survey
+from lifecycle.memo import MEMO
+from lifecycle.metrics.registry import compute_all
+from lifecycle.scope import Scope
+from lifecycle.sources import open_source
+from lifecycle.store import atomic_write
+from server.app import build_server
+from tests.builders import make_store
+
+AS_OF = date(2024, 3, 31)
+FIRST = {
+    "customers": [{"customer_id": "c1", "signup_date": "2024-01-05", "segment": "smb"}],
+    "subscriptions": [{"subscription_id": "s1", "customer_id": "c1", "start_date": "2024-01-05", "mrr": 100.0},
+                      # a free add-on started on AS_OF: the data runs to AS_OF, MRR is unchanged
+                      {"subscription_id": "s0", "customer_id": "c1", "start_date": "2024-03-31", "mrr": 0.0}],
+}
+SECOND = {  # imported on top of FIRST
+    "customers": [{"customer_id": "c2", "signup_date": "2024-02-10", "segment": "enterprise"}],
+    "subscriptions": [{"subscription_id": "s2", "customer_id": "c2", "start_date": "2024-02-10", "mrr": 150.0},
+                      {"subscription_id": "s3", "customer_id": "c2", "start_date": "2024-04-10", "mrr": 0.0}],
+}
+
+
+def import_more(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
+    """Append rows the way ``lifecycle import`` does: a copy written and swapped into place."""
+    with atomic_write(path) as db:
+        for name, rows in tables.items():
+            db[name].insert_all(rows, alter=False)
+
+
+def test_an_import_is_never_answered_from_the_data_it_replaced(tmp_path: Path) -> None:
+    """Every memoised answer — the date range, a column's values, the doctor's report, a metric, the snapshot —
+    changes with the data, though the file keeps its path (and may keep its size and modification tick)."""
+    path = make_store(tmp_path / "store.db", FIRST)
+    source = open_source(path)
+    assert source.data_range().last == AS_OF
+    assert source.distinct_values("customers", "segment") == ["smb"]
+    assert {t.name: t.rows for t in source.diagnose(AS_OF).tables}["customers"] == 1
+    assert lifecycle.open(path, as_of=AS_OF).metrics(["mrr"]).at["mrr", "value"] == 100.0
+    assert len(lifecycle.open(path, as_of=AS_OF).customers()) == 1
+
+    import_more(path, SECOND)
+
+    assert source.data_range().last == date(2024, 4, 10)
+    assert source.distinct_values("customers", "segment") == ["enterprise", "smb"]
+    assert {t.name: t.rows for t in source.diagnose(AS_OF).tables}["customers"] == 2
+    assert lifecycle.open(path, as_of=AS_OF).metrics(["mrr"]).at["mrr", "value"] == 250.0
+    assert len(lifecycle.open(path, as_of=AS_OF).customers()) == 2
+
+
+def test_a_running_server_answers_from_the_new_data_after_an_import(tmp_path: Path) -> None:
+    """The MCP tools of one server process, before and after an import into its database."""
+    path = make_store(tmp_path / "store.db", FIRST)
+
+    async def ask() -> tuple[int, float]:
+        async with Client(build_server(path)) as client:
+            described = await client.call_tool("describe_dataset", {"as_of": AS_OF.isoformat()})
+            metrics = await client.call_tool("compute_metrics", {"metrics": ["mrr"], "as_of": AS_OF.isoformat()})
+        rows = {t["name"]: t["rows"] for t in described.structured_content["tables"]}
+        return rows["customers"], metrics.structured_content["metrics"][0]["value"]
+
+    assert anyio.run(ask) == (1, 100.0)
+    assert anyio.run(ask) == (1, 100.0)  # served from the memo
+    import_more(path, SECOND)
+    assert anyio.run(ask) == (2, 250.0)
+
+
+def catalogue_three_ways(path: Path, as_of: date) -> None:
+    """Every metric of the registry: a dataset without an identity memoises nothing; one opened through
+    ``Dataset.over`` computes into the memo and then reads from it. The three JSON renderings are byte-identical."""
+    source = open_source(path)
+    scope = Scope.resolve(source, as_of)
+
+    def rendered(dataset: Dataset) -> str:
+        try:
+            return json.dumps({k: v.to_dict() for k, v in compute_all(dataset).items()}, sort_keys=True)
+        finally:
+            dataset.close()
+
+    fresh = rendered(Dataset(source.connect(), scope, source=source))
+    MEMO.clear()
+    computed = rendered(Dataset.over(source, scope))
+    misses = MEMO.misses
+    served = rendered(Dataset.over(source, scope))
+    assert fresh == computed == served
+    assert MEMO.misses == misses  # the third rendering computed nothing
+
+
+def test_the_catalogue_is_the_same_with_the_memo_off_on_and_served_from_it(tmp_path: Path) -> None:
+    path = make_store(tmp_path / "store.db", FIRST)
+    import_more(path, SECOND)
+    catalogue_three_ways(path, AS_OF)
+
+
+@pytest.mark.slow
+def test_the_demo_catalogue_is_the_same_with_the_memo_off_on_and_served_from_it(demo_db: Path) -> None:
+    catalogue_three_ways(demo_db, date(2025, 6, 30))
+
+
+def test_the_doctor_reads_future_dates_only_where_they_can_exist(demo_db: Path) -> None:
+    """The report from a survey made once equals the report made from scratch, at as_of inside the data (future
+    dates found), on its last day and after it (none)."""
+    conn = open_source(demo_db).connect()
+    try:
+        surveyed = survey(conn)
+        for as_of in (date(2024, 6, 30), date(2025, 3, 15), date(2025, 12, 31), date(2026, 6, 1), None):
+            assert diagnose(conn, as_of, surveyed) == diagnose(conn, as_of)
+        assert diagnose(conn, date(2024, 6, 30), surveyed).warning("future_date", "events") is not None
+    finally:
+        conn.close()
