@@ -18,12 +18,12 @@ from typing import Any
 import anyio
 from mcp import Client
 
+from lifecycle.filters import Dimension
 from lifecycle.metrics.registry import metric_ids
 from lifecycle.sources import open_source
 from server.app import build_server
 from speed.measure import percentile
 
-FILTER_COLUMNS = ("segment", "plan", "country", "industry", "acquisition_channel", "company_size")
 SEED = 16
 
 
@@ -49,7 +49,7 @@ class Variants:
         source = open_source(db)
         self.rng = rng
         self.metrics = list(metric_ids())
-        self.filters = [(c, v) for c in FILTER_COLUMNS for v in source.distinct_values("customers", c)]
+        self.filters = [(d.value, v) for d in Dimension for v in source.distinct_values("customers", d.customer_column)]
         rng.shuffle(self.filters)
         self.customers = source.distinct_values("customers", "customer_id")
         rng.shuffle(self.customers)

@@ -118,8 +118,13 @@ class SqliteSource(SqlSource):
     def identity(self) -> tuple[object, ...]:
         """(engine, resolved path, inode, size, modification and change times): a re-import swaps a new file into place
         (``lifecycle.store.atomic_write``), so it changes — even two imports within one clock tick of the same size
-        give different inodes (the old file is still open or just removed when the new one is created)."""
-        stat = os.stat(self.path)
+        give different inodes (the old file is still open or just removed when the new one is created). A missing or
+        unreadable file has an identity without them (``connect`` then raises the error that tells the user what to do,
+        and nothing is memoised)."""
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return (self.name, str(self.path.resolve()), None)
         return (self.name, str(self.path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
     def with_time_limit(self, seconds: float | None) -> SqliteSource:
