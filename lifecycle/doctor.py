@@ -407,7 +407,17 @@ def _requirement_met(conn: Connection, requirement: str, rows: dict[str, int]) -
     if not column_name:
         return True
     table, column = _ident(table_name), _ident(column_name)
-    return conn.rows(f"SELECT 1 FROM {table} WHERE {column} IS NOT NULL AND {column} != '' LIMIT 1") != []
+    # only text is compared with '': other engines refuse (DuckDB) or null out (Spark) '' cast to a number
+    blank = f" AND {column} != ''" if _stored_as_text(table_name, column_name) else ""
+    return conn.rows(f"SELECT 1 FROM {table} WHERE {column} IS NOT NULL{blank} LIMIT 1") != []
+
+
+def _stored_as_text(table: str, column: str) -> bool:
+    """Whether canonical ``table.column`` is stored as TEXT (unknown columns count as text)."""
+    try:
+        return TABLES[table].column(column).kind.sqlite_type == "TEXT"
+    except KeyError:
+        return True
 
 
 # --------------------------------------------------------------------------------------------------
@@ -508,7 +518,9 @@ def _duplicates(conn: Connection, spec: TableSpec, key: tuple[str, ...]) -> list
     """
     table, pk = _ident(spec.name), _ident(spec.primary_key)
     lead = ", ".join(_ident(c) for c in (spec.customer_column, spec.time_column) if c in key)
-    same = " AND ".join(f"earlier.{_ident(c)} IS {table}.{_ident(c)}" for c in key)
+    # null-safe equality: SQLite's ``IS`` (uses the index, any SQLite version); the SQL standard's spelling elsewhere
+    equal = "IS" if conn.dialect == "sqlite" else "IS NOT DISTINCT FROM"
+    same = " AND ".join(f"earlier.{_ident(c)} {equal} {table}.{_ident(c)}" for c in key)
     where = (f"({lead}) IN (SELECT {lead} FROM {table} GROUP BY {lead} HAVING count(*) > 1) "
              f"AND EXISTS (SELECT 1 FROM {table} AS earlier WHERE {same} AND earlier.{pk} < {table}.{pk})")
     return _finding(conn, "duplicate_rows", spec, None, where, key=", ".join(key))

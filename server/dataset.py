@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,32 @@ DB_OPTION_HELP = "SQLite dataset to read. Default: $LIFECYCLE_DB, else the demo 
 
 DbOption = Annotated[Path | None, typer.Option("--db", help=DB_OPTION_HELP, dir_okay=False, resolve_path=True)]
 """The shared ``--db`` option: ``def command(db: DbOption = None)``."""
+
+SOURCE_OPTION_HELP = (DB_OPTION_HELP + " With --engine duckdb or spark it may also be a folder of Parquet tables "
+                      "(<table>.parquet or <table>/ part files).")
+
+SourceOption = Annotated[Path | None, typer.Option("--db", help=SOURCE_OPTION_HELP, resolve_path=True)]
+"""``--db`` on the commands that take ``--engine``: the SQLite file, or a Parquet folder for DuckDB and Spark."""
+
+
+class Engine(str, Enum):
+    """The engines ``--engine`` offers (``lifecycle.sources.ENGINES``; a test holds the two lists together)."""
+
+    SQLITE = "sqlite"
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+
+DEFAULT_ENGINE = Engine.SQLITE
+
+ENGINE_OPTION_HELP = ("Engine that runs the queries: sqlite (embedded default), duckdb (the SQLite file or a Parquet "
+                      "folder), spark (pyspark; Parquet, exported from the SQLite file on first use). Default: "
+                      "$LIFECYCLE_ENGINE, else sqlite. Every engine gives the same answers (docs/scale.md).")
+
+EngineOption = Annotated[Engine, typer.Option("--engine", envvar="LIFECYCLE_ENGINE", case_sensitive=False,
+                                              help=ENGINE_OPTION_HELP)]
+"""The shared ``--engine`` option: ``def command(engine: EngineOption = DEFAULT_ENGINE)``; ``$LIFECYCLE_ENGINE``
+sets it for every command."""
 
 
 def resolve_db(db: Path | None, *, must_exist: bool = True, build_demo: bool = True) -> Path:

@@ -1,11 +1,14 @@
-"""DuckDB reading the importer's SQLite file in place — the same tables, another engine.
+"""DuckDB reading the importer's SQLite file in place — the same tables, another engine — or a Parquet folder.
 
 DuckDB attaches the file read-only through its ``sqlite_scanner`` extension, loaded from the pip package
 ``duckdb-ext-sqlite`` (a file installed with the package, so no download at run time — offline machines
 work). ISO-8601 text stays text, so the engine's portable SQL compares dates exactly as on SQLite;
-``tests/lifecycle/test_backend_parity.py`` runs the whole catalogue on both and compares.
+``tests/lifecycle/test_backend_parity.py`` runs the whole catalogue on both and compares. A folder of Parquet files
+(``lifecycle.sources.parquet``: the export of a dataset, or the scale generator's output) is read as one view per table.
 
-DuckDB has no per-statement time limit, so one is armed with a timer that calls ``interrupt``.
+Portable SQL handed to ``query``/``rows`` is written in DuckDB's dialect first (``expressions.in_dialect``: SQLite's
+``x NOT GLOB ?`` is ``NOT x GLOB ?`` here). DuckDB has no per-statement time limit, so one is armed with a timer
+that calls ``interrupt``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import pandas as pd
 
 from lifecycle.errors import DatasetNotFoundError, DatasetUnreadableError, QueryError, QueryTimeoutError
 from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, SqlSource, frame
+from lifecycle.sources.expressions import in_dialect
+from lifecycle.sources.parquet import folder_identity, table_paths
 from lifecycle.sources.sqlite import TIMEOUT, UNREADABLE, SqliteSource
 
 EXTENSION_PACKAGE = "duckdb-ext-sqlite"
@@ -44,6 +49,14 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _session(threads: int) -> Any:
+    """An in-memory DuckDB session on ``threads`` threads, without the progress bar (which would write to stdout:
+    the stdio server's protocol channel, the JSON of ``lifecycle metrics --json``)."""
+    con = duckdb.connect(":memory:", config={"threads": threads})
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 @dataclass
 class DuckDBConnection:
     """One DuckDB session with the SQLite file attached read-only as the default catalog."""
@@ -51,6 +64,7 @@ class DuckDBConnection:
     path: Path
     time_limit_s: float | None = DEFAULT_TIME_LIMIT_S
     dialect: str = "duckdb"
+    threads: int = 1
     _con: Any = field(default=None, repr=False)
     _non_empty: dict[str, bool] = field(default_factory=dict, repr=False)
     _timed_out: bool = field(default=False, repr=False)
@@ -58,24 +72,41 @@ class DuckDBConnection:
     @property
     def _db(self) -> Any:
         if self._con is None:
-            SqliteSource(self.path).connect().close()  # the same checks as SQLite: exists, schema version
-            con = duckdb.connect(":memory:", config={"threads": 1})
-            try:
-                con.execute(f"LOAD {_quoted(sqlite_extension())}")
-                # ATTACH takes no bound parameters: the path is quoted as a SQL string literal
-                con.execute(f"ATTACH {_quoted(str(self.path.resolve()))} AS lifecycle_data (TYPE sqlite, READ_ONLY)")
-                con.execute("USE lifecycle_data")
-            except duckdb.Error as exc:
-                con.close()
-                raise DatasetUnreadableError(UNREADABLE) from exc
-            self._con = con
+            self._con = self._open_folder() if self.path.is_dir() else self._open_sqlite()
         return self._con
 
+    def _open_sqlite(self) -> Any:
+        SqliteSource(self.path).connect().close()  # the same checks as SQLite: exists, schema version
+        con = _session(1)
+        try:
+            con.execute(f"LOAD {_quoted(sqlite_extension())}")
+            # ATTACH takes no bound parameters: the path is quoted as a SQL string literal
+            con.execute(f"ATTACH {_quoted(str(self.path.resolve()))} AS lifecycle_data (TYPE sqlite, READ_ONLY)")
+            con.execute("USE lifecycle_data")
+        except duckdb.Error as exc:
+            con.close()
+            raise DatasetUnreadableError(UNREADABLE) from exc
+        return con
+
+    def _open_folder(self) -> Any:
+        """An in-memory catalog named like the SQLite one, with a view over each table's Parquet file(s)."""
+        con = _session(self.threads)
+        try:
+            con.execute("ATTACH ':memory:' AS lifecycle_data")
+            con.execute("USE lifecycle_data")
+            for table, path in table_paths(self.path).items():
+                files = str(path.resolve() / "*.parquet") if path.is_dir() else str(path.resolve())
+                con.execute(f'CREATE VIEW "{table}" AS SELECT * FROM read_parquet({_quoted(files)})')
+        except duckdb.Error as exc:
+            con.close()
+            raise DatasetUnreadableError(f"{self.path}: the Parquet files could not be read ({exc})") from None
+        return con
+
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        return self._execute(sql, params)[1]
+        return self._execute(in_dialect(sql, self.dialect), params)[1]
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
-        description, rows = self._execute(sql, params)
+        description, rows = self._execute(in_dialect(sql, self.dialect), params)
         return frame(description, rows)
 
     def _execute(self, sql: str, params: Sequence[object]) -> tuple[Any, list[tuple[Any, ...]]]:
@@ -102,7 +133,7 @@ class DuckDBConnection:
         self.interrupt()
 
     def tables(self) -> frozenset[str]:
-        rows = self.rows("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'lifecycle_data'")
+        rows = self._execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'lifecycle_data'", ())[1]
         return frozenset(str(r[0]) for r in rows)
 
     def has_table(self, table: str) -> bool:
@@ -111,8 +142,8 @@ class DuckDBConnection:
         return self._non_empty[table]
 
     def columns(self, table: str) -> list[str]:
-        rows = self.rows("SELECT column_name FROM information_schema.columns WHERE table_catalog = 'lifecycle_data' "
-                         "AND table_name = ? ORDER BY ordinal_position", (table,))
+        rows = self._execute("SELECT column_name FROM information_schema.columns WHERE table_catalog = 'lifecycle_data' "
+                             "AND table_name = ? ORDER BY ordinal_position", (table,))[1]
         return [str(r[0]) for r in rows]
 
     def extra_columns(self, table: str) -> list[str]:
@@ -133,18 +164,22 @@ class DuckDBConnection:
 
 @dataclass(frozen=True)
 class DuckDBSource(SqlSource):
-    """The importer's SQLite file at ``path``, queried by DuckDB."""
+    """The importer's SQLite file at ``path`` (or a folder of Parquet files), queried by DuckDB with ``threads``
+    threads per connection (one by default: the server runs a connection per tool call)."""
 
     path: Path
     time_limit_s: float | None = DEFAULT_TIME_LIMIT_S
     name: str = "duckdb"
+    threads: int = 1
 
     def connect(self) -> DuckDBConnection:
         if not self.path.exists():
             raise DatasetNotFoundError(str(self.path))
-        return DuckDBConnection(self.path, self.time_limit_s)
+        return DuckDBConnection(self.path, self.time_limit_s, threads=self.threads)
 
     def identity(self) -> tuple[object, ...]:
+        if self.path.is_dir():
+            return (self.name, *folder_identity(self.path))
         return (self.name, *SqliteSource(self.path).identity()[1:])
 
     def with_time_limit(self, seconds: float | None) -> DuckDBSource:

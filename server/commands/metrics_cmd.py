@@ -19,7 +19,7 @@ from lifecycle.scope import Scope
 from lifecycle.sources import open_source
 from server.commands.metrics_series import print_monthly
 from server.commands.root import app
-from server.dataset import DbOption, parse_as_of, resolve_db
+from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption, parse_as_of, resolve_db
 from server.frames_out import SERIES_FORMATS
 from server.scope_options import open_scope
 
@@ -63,7 +63,8 @@ def definitions_markdown() -> str:
 
 @app.command("metrics")
 def metrics_command(
-    db: DbOption = None,
+    db: SourceOption = None,
+    engine: EngineOption = DEFAULT_ENGINE,
     as_of: Optional[str] = typer.Option(None, "--as-of", help="ISO date (default: the data's last day)."),
     segment: Optional[str] = typer.Option(None, "--segment", help="Only this segment."),
     plan: Optional[str] = typer.Option(None, "--plan", help="Only this plan."),
@@ -85,13 +86,14 @@ def metrics_command(
         if chosen not in SERIES_FORMATS:
             raise typer.BadParameter(f"choose one of {', '.join(SERIES_FORMATS)}", param_hint="--format")
         given = {"segment": segment, "plan": plan, "channel": channel}
-        with open_scope(db, as_of, config_file, {name: [value] for name, value in given.items() if value}) as ds:
+        with open_scope(db, as_of, config_file, {name: [value] for name, value in given.items() if value},
+                        engine.value) as ds:
             print_monthly(ds, metric, months, chosen)
         return
     if fmt is not None or metric:
         raise typer.BadParameter("--format and --metric go with --monthly", param_hint="--monthly")
     config = load_config(config_file)
-    source = open_source(resolve_db(db))
+    source = open_source(resolve_db(db), engine.value)
     filters = Filters(segment=(segment,) if segment else (), plan=(plan,) if plan else (), channel=(channel,) if channel else ())
     scope = Scope.resolve(source, parse_as_of(as_of), filters=filters)
     day = scope.as_of

@@ -20,7 +20,7 @@ from prompts.llm import LLMSettings, api_key_available
 from prompts.plan import PlanOptions, Target, TargetOutcome, at_risk_targets, dimension_targets, run_plan, stage_targets
 from prompts.render import BusinessContext, Language, PromptName
 from server.commands.root import app
-from server.dataset import parse_as_of, resolve_db
+from server.dataset import DEFAULT_ENGINE, EngineOption, parse_as_of, resolve_db
 from server.interrupt import run_interruptibly
 
 console = Console(stderr=True)
@@ -37,6 +37,7 @@ class StructuredOutput(str, Enum):
 @app.command("plan")
 def plan_command(
     db: Optional[Path] = typer.Option(None, "--db", help="Dataset (default: the demo dataset, built when missing)."),
+    engine: EngineOption = DEFAULT_ENGINE,
     out: Path = typer.Option(Path("lifecycle-plan"), "--out", help="Output directory (documents, index.md, manifest.json)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="ISO date the plan is computed at (default: the data's last day)."),
     prompt: PromptName = typer.Option(PromptName.LIFECYCLE_MAP, "--prompt", help="Which framework prompt to use."),
@@ -65,7 +66,7 @@ def plan_command(
     batch_poll: float = typer.Option(30.0, "--batch-poll", min=0.01, help="Seconds between batch status checks."),
 ) -> None:
     """Write lifecycle strategy documents grounded in computed facts (offline without an API key)."""
-    source = open_source(resolve_db(db))
+    source = open_source(resolve_db(db), engine.value)
     day = Scope.resolve(source, parse_as_of(as_of)).as_of
     context = _context(context_file, company, business_model)
     use_model = (api_key_available() or model is not None) and not offline and not dry_run

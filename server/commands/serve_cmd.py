@@ -24,10 +24,11 @@ import typer
 
 from lifecycle.config import EngineConfig, ServeLimits, load_config
 from lifecycle.health.profile import load_health_profile
+from lifecycle.sources import open_source
 from lifecycle.stages import load_model
 from server.app import build_server
 from server.commands.root import app, err_console
-from server.dataset import DbOption, resolve_db
+from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption, resolve_db
 from server.http import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -44,7 +45,8 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 @app.command("serve")
 def serve_command(
-    db: DbOption = None,
+    db: SourceOption = None,
+    engine: EngineOption = DEFAULT_ENGINE,
     config_file: Annotated[Path | None, typer.Option("--config", help="Engine configuration TOML (as for `lifecycle plan`).")] = None,
     http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP at http://HOST:PORT/mcp instead of stdio.")] = False,
     host: Annotated[str, typer.Option(help="HTTP: interface to bind. Anything but loopback requires $LIFECYCLE_MCP_TOKEN.")] = DEFAULT_HOST,
@@ -75,7 +77,7 @@ def serve_command(
             err_console.print(f"Warning: no dataset at {path} yet; tools will say so until you run "
                               "`lifecycle demo` or `lifecycle import`.", highlight=False)
         tune_memory_for_serving()  # so the memory of a burst goes back to the system (tools.gate)
-        server = build_server(path, config=config, limits=limits, log_level=level)
+        server = build_server(open_source(path, engine.value), config=config, limits=limits, log_level=level)
     if http:
         serve_http(server, settings)
     else:

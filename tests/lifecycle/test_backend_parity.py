@@ -14,6 +14,7 @@ answer from the Parquet cache: the test asserts the event aggregations really ra
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
@@ -34,7 +35,7 @@ from lifecycle.metrics.registry import compute_all
 from lifecycle.metrics.results import MetricResult
 from lifecycle.scope import Scope
 from lifecycle.snapshot import build_snapshot
-from lifecycle.sources import Connection, DataSource, DuckDBSource, SqliteSource
+from lifecycle.sources import Connection, DataSource, DuckDBSource, SparkSource, SqliteSource
 from lifecycle.stages import classify_customers, model_for
 from tests.builders import make_store
 from tests.lifecycle.test_snapshot import AS_OF, fixture_tables
@@ -44,8 +45,22 @@ EARLIER_AS_OF = date(2025, 6, 30)
 SMB = Filters(segment=("SMB",))
 
 
-OTHER_SOURCES: dict[str, Callable[[Path], DataSource]] = {"duckdb": DuckDBSource}
+OTHER_SOURCES: dict[str, Callable[[Path], DataSource]] = {"duckdb": DuckDBSource, "spark": SparkSource}
 """Engine name → how it reads the demo's SQLite file; each is compared with ``SqliteSource``."""
+
+HAS_PYSPARK = importlib.util.find_spec("pyspark") is not None
+SPARK_SKIP = "pyspark is not installed (optional: pip install -e '.[spark]'; needs Java 17)"
+
+
+def engine_param(engine: str) -> Any:
+    """``engine`` as a test parameter: Spark runs in the slow suite (a JVM start and Spark jobs) and is skipped, with
+    the reason, where pyspark is absent."""
+    if engine == "spark":
+        return pytest.param(engine, marks=[pytest.mark.slow, pytest.mark.skipif(not HAS_PYSPARK, reason=SPARK_SKIP)])
+    return engine
+
+
+ENGINE_PARAMS = [engine_param(engine) for engine in sorted(OTHER_SOURCES)]
 
 
 @dataclass
@@ -181,7 +196,7 @@ SCOPES = [
 ]
 
 
-@pytest.mark.parametrize("engine", sorted(OTHER_SOURCES))
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_every_source_builds_the_snapshot_of_the_hand_made_fixture_like_sqlite(tmp_path: Path, engine: str) -> None:
     """The small hand-computed fixture of ``test_snapshot.py``: the same snapshot, column for column."""
     path = make_store(tmp_path / "fixture.db", fixture_tables())
@@ -195,8 +210,17 @@ def test_every_source_builds_the_snapshot_of_the_hand_made_fixture_like_sqlite(t
     pd.testing.assert_frame_equal(on_sqlite, on_other, check_dtype=False)
 
 
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
+def test_every_source_gives_the_doctor_report_of_sqlite(tmp_path: Path, engine: str) -> None:
+    """The doctor's checks (date formats by pattern, orphans, duplicates, spans) on the hand-made fixture."""
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    as_of = date.fromisoformat(AS_OF)
+    on_sqlite, on_other = SqliteSource(path).diagnose(as_of), OTHER_SOURCES[engine](path).diagnose(as_of)
+    assert on_sqlite.tables and differences(on_sqlite, on_other, "doctor") == []
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("engine", sorted(OTHER_SOURCES))
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 @pytest.mark.parametrize(("as_of", "filters"), SCOPES)
 def test_every_source_agrees_with_sqlite_on_metrics_snapshot_stages_health_and_risk(
         demo_db: Path, engine: str, as_of: date | None, filters: Filters) -> None:

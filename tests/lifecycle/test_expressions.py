@@ -43,3 +43,15 @@ def test_the_snapshot_events_aggregate_compiles_for_spark_and_duckdb_with_the_sa
             assert compiled.count("?") == sql.count("?")
             tree = sqlglot.parse_one(compiled, read=dialect)
             assert [e.alias_or_name for e in tree.expressions] == [e.alias_or_name for e in sqlglot.parse_one(sql).expressions]
+
+
+def test_a_connection_compiles_portable_sql_once_and_runs_compiled_text_as_it_is() -> None:
+    """``in_dialect``: SQLite's ``x NOT GLOB ?`` becomes DuckDB's ``NOT x GLOB ?``; text already compiled for the
+    dialect comes back unchanged (the snapshot compiles explicitly, the connection must not compile it again)."""
+    from lifecycle.sources.expressions import in_dialect
+
+    sql = 'SELECT "signup_date" FROM "customers" WHERE "signup_date" NOT GLOB ?'
+    compiled = in_dialect(sql, "duckdb")
+    assert "NOT \"signup_date\" GLOB ?" in compiled
+    assert in_dialect(compiled, "duckdb") is compiled
+    assert in_dialect(sql, "sqlite") is sql

@@ -1,0 +1,267 @@
+"""Where each engine pays: SQLite, DuckDB and Spark (local) on the same large datasets, step by step.
+
+    .venv/bin/python benchmarks/bench_engines.py                      # 100k/5M and 1M customers/50M events
+    .venv/bin/python benchmarks/bench_engines.py --sizes 20000:1000000,100000:5000000 --engines duckdb,spark,sqlite
+
+Datasets: ``data.scale`` (the demo replicated with its causal structure, events thinned to the target) written
+straight to Parquet; SQLite gets the same rows loaded into the importer's file (``data.scale.load_sqlite``, timed as
+``load_s``) up to ``--sqlite-max-events`` events. DuckDB and Spark read the Parquet folder.
+
+Each (engine, size) runs in a fresh worker process (so one run's memory and JVM never help the next) that times, at
+the data's last day, with nothing cached between steps (each step on a fresh connection):
+
+- ``open``: the source opened and the scope resolved (data range) — for Spark, the JVM start and table views;
+- ``snapshot``: ``build_snapshot`` — the per-customer snapshot (the push-down aggregates over events and the rest);
+- ``metrics``: ``compute_all`` — the whole metric catalogue (builds what it needs itself);
+- ``stages``, ``health``, ``at_risk``: classification, health scores and the at-risk ranking from that snapshot.
+
+Per step: wall seconds and peak resident memory of the worker's process tree (Python + DuckDB, or + Spark's JVM),
+sampled every 50 ms. Growth exponent of a step between two sizes: log(t₂/t₁) ÷ log(events₂/events₁) (1 = linear).
+A run past ``--timeout`` seconds is stopped and reported as such. Writes ``benchmarks/results/engines.json`` and
+prints the Markdown table of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from common import RESULTS, ROOT, demo_database, machine_info
+
+STEPS = ("open", "snapshot", "metrics", "stages", "health", "at_risk")
+DEFAULT_SIZES = "100000:5000000,1000000:50000000"
+DEFAULT_ENGINES = "duckdb,spark,sqlite"
+SPARK_CONF = "spark.driver.memory=8g;spark.driver.maxResultSize=6g;spark.sql.shuffle.partitions=8"
+
+
+# --------------------------------------------------------------------------------------------- memory
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (from /proc)."""
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    stack += [int(child) for child in handle.read().split()]
+        except OSError:
+            continue
+    return found
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its descendants, MB."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for member in _tree(pid):
+        try:
+            with open(f"/proc/{member}/statm") as handle:
+                total += int(handle.read().split()[1]) * page
+        except OSError:
+            continue
+    return total / 1e6
+
+
+class PeakSampler:
+    """Samples this process tree's RSS every ``interval`` seconds; ``take()`` returns the peak since the last take."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss_mb(os.getpid()))
+            self._stop.wait(interval)
+
+    def take(self) -> float:
+        peak, self.peak = max(self.peak, tree_rss_mb(os.getpid())), 0.0
+        return round(peak, 1)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+# --------------------------------------------------------------------------------------------- the worker
+
+
+def worker(engine: str, location: Path) -> dict[str, Any]:
+    """Time every step of ``STEPS`` on one engine (module docstring); runs in its own process."""
+    from lifecycle.dataset import Dataset
+    from lifecycle.health import score_health
+    from lifecycle.health.profile import load_health_profile
+    from lifecycle.health.risk import RiskQuery, rank_at_risk
+    from lifecycle.metrics.registry import compute_all
+    from lifecycle.scope import Scope
+    from lifecycle.snapshot import build_snapshot
+    from lifecycle.sources import open_source
+    from lifecycle.stages import classify_customers, model_for
+
+    sampler = PeakSampler()
+    steps: dict[str, dict[str, float]] = {}
+    values: dict[str, Any] = {}
+
+    def step(name: str, call: Any) -> Any:
+        sampler.take()
+        started = time.perf_counter()
+        value = call()
+        steps[name] = {"seconds": round(time.perf_counter() - started, 3), "peak_mb": sampler.take()}
+        print(json.dumps({"step": name, **steps[name]}), file=sys.stderr, flush=True)
+        return value
+
+    def fresh(source: Any, scope: Any) -> Any:
+        return Dataset(source.connect(), scope)  # no source: nothing answered from the snapshot cache
+
+    source = open_source(location, engine, time_limit_s=None)
+    scope = step("open", lambda: Scope.resolve(source, None))
+    dataset = fresh(source, scope)
+    snapshot = step("snapshot", lambda: build_snapshot(dataset))
+    metrics = step("metrics", lambda: compute_all(fresh(source, scope)))
+    stages = step("stages", lambda: classify_customers(snapshot, model_for(dataset), evidence=False))
+    profile = load_health_profile(dataset.config.models.health)
+    health = step("health", lambda: score_health(snapshot, profile))
+    ranking = step("at_risk", lambda: rank_at_risk(snapshot, health, RiskQuery()))
+    sampler.stop()
+    values.update(customers=int(len(snapshot)), as_of=scope.as_of.isoformat(), mrr=metrics["mrr"].value,
+                  stage_counts={str(k): int(v) for k, v in stages["stage"].value_counts().sort_index().items()},
+                  at_risk_first=[str(i) for i in ranking.index[:5]])
+    return {"steps": steps, "values": values}
+
+
+# --------------------------------------------------------------------------------------------- the parent
+
+
+def run_worker(engine: str, location: Path, timeout: float, data_dir: Path) -> dict[str, Any]:
+    """One worker process; its JSON, or the reason it has none (timeout, failure with the last stderr line)."""
+    env = {**os.environ, "LIFECYCLE_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    env.setdefault("LIFECYCLE_SPARK_CONF", SPARK_CONF)
+    started = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, __file__, "--worker", engine, "--data", str(location)],
+                              capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired as exc:
+        partial = [json.loads(line) for line in (exc.stderr or b"").decode(errors="replace").splitlines()
+                   if line.startswith('{"step"')]
+        return {"status": f"timeout after {timeout:.0f} s", "steps": {p.pop("step"): p for p in partial}}
+    wall = round(time.perf_counter() - started, 1)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        return {"status": "failed", "error": (lines[-1] if lines else f"exit {done.returncode}")[:300], "wall_s": wall}
+    return {"status": "ok", "wall_s": wall, **json.loads(done.stdout)}
+
+
+def exponents(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per engine and step, between consecutive sizes that both finished: log(t₂/t₁) / log(events₂/events₁)."""
+    out = []
+    engines = sorted({r["engine"] for r in rows})
+    for engine in engines:
+        runs = sorted((r for r in rows if r["engine"] == engine and r["status"] == "ok"), key=lambda r: r["events"])
+        for a, b in zip(runs, runs[1:]):
+            if b["events"] <= a["events"]:
+                continue
+            for name in STEPS:
+                ta, tb = a["steps"][name]["seconds"], b["steps"][name]["seconds"]
+                if ta > 0 and tb > 0:
+                    out.append({"engine": engine, "step": name, "from_events": a["events"], "to_events": b["events"],
+                                "exponent": round(math.log(tb / ta) / math.log(b["events"] / a["events"]), 2)})
+    return out
+
+
+def markdown(rows: list[dict[str, Any]], growth: list[dict[str, Any]]) -> str:
+    lines = ["| engine | customers | events | " + " | ".join(STEPS) + " | total | peak memory | status |",
+             "|---|---:|---:|" + "---:|" * len(STEPS) + "---:|---:|---|"]
+    for r in rows:
+        steps = r.get("steps", {})
+        cells = [f"{steps[s]['seconds']:.1f} s" if s in steps else "—" for s in STEPS]
+        total = sum(steps[s]["seconds"] for s in STEPS if s in steps)
+        peak = max((steps[s]["peak_mb"] for s in steps), default=0.0)
+        lines.append(f"| {r['engine']} | {r['customers']:,} | {r['events']:,} | " + " | ".join(cells)
+                     + f" | {total:.1f} s | {peak / 1000:.1f} GB | {r['status']} |")
+    if growth:
+        lines += ["", "| engine | events | " + " | ".join(STEPS) + " |", "|---|---|" + "---:|" * len(STEPS)]
+        keys = sorted({(g["engine"], g["from_events"], g["to_events"]) for g in growth})
+        for engine, low, high in keys:
+            by_step = {g["step"]: g["exponent"] for g in growth if (g["engine"], g["from_events"], g["to_events"]) == (engine, low, high)}
+            lines.append(f"| {engine} | {low:,} → {high:,} | " + " | ".join(str(by_step.get(s, "—")) for s in STEPS) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="customers:events pairs, comma-separated")
+    parser.add_argument("--engines", default=DEFAULT_ENGINES)
+    parser.add_argument("--sqlite-max-events", type=int, default=50_000_000, help="largest size SQLite is loaded for")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per (engine, size) run")
+    parser.add_argument("--demo", help="the demo SQLite file to replicate (default: build it)")
+    parser.add_argument("--keep", help="keep the generated datasets in this folder (reused when present)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, Path(args.data))))
+        return
+
+    from data.scale import generate_parquet, load_sqlite
+
+    sizes = [tuple(int(x) for x in pair.split(":")) for pair in args.sizes.split(",") if pair.strip()]
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    rows: list[dict[str, Any]] = []
+    datasets: list[dict[str, Any]] = []
+    with demo_database(args.demo) as demo, tempfile.TemporaryDirectory(prefix="lifecycle-engines-") as scratch:
+        workdir = Path(args.keep) if args.keep else Path(scratch)
+        workdir.mkdir(parents=True, exist_ok=True)
+        for customers, events in sizes:
+            folder = workdir / f"scale-{customers}-{events}"
+            started = time.perf_counter()
+            if not (folder / "customers.parquet").exists():
+                generate_parquet(demo, folder, customers, events)
+            import duckdb
+
+            counts = {p.stem: duckdb.sql(f"SELECT count(*) FROM read_parquet('{p}')").fetchone()[0]
+                      for p in sorted(folder.glob("*.parquet")) if not p.stem.startswith("_")}
+            info = {"customers": customers, "events_target": events, "events": counts["events"],
+                    "rows_total": sum(counts.values()), "parquet_mb": round(sum(p.stat().st_size for p in folder.glob("*.parquet")) / 1e6, 1),
+                    "generate_s": round(time.perf_counter() - started, 1)}
+            for engine in engines:
+                location = folder
+                row: dict[str, Any] = {"engine": engine, "customers": customers, "events": counts["events"],
+                                       "rows_total": info["rows_total"]}
+                if engine == "sqlite":
+                    if counts["events"] > args.sqlite_max_events:
+                        rows.append({**row, "status": f"skipped (over --sqlite-max-events {args.sqlite_max_events:,})"})
+                        continue
+                    location = workdir / f"scale-{customers}-{events}.db"
+                    started = time.perf_counter()
+                    if not location.exists():
+                        load_sqlite(folder, location)
+                    info["sqlite_load_s"] = round(time.perf_counter() - started, 1)
+                    info["sqlite_mb"] = round(location.stat().st_size / 1e6, 1)
+                row.update(run_worker(engine, location, args.timeout, Path(scratch) / f"data-{engine}-{customers}"))
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+            datasets.append(info)
+            print(json.dumps(info), flush=True)
+    growth = exponents(rows)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = {"benchmark": "engines", **machine_info(), "spark_conf": os.environ.get("LIFECYCLE_SPARK_CONF", SPARK_CONF),
+              "datasets": datasets, "rows": rows, "exponents": growth}
+    (RESULTS / "engines.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(markdown(rows, growth))
+
+
+if __name__ == "__main__":
+    main()

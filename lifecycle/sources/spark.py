@@ -1,0 +1,221 @@
+"""Apache Spark reading the dataset's tables from Parquet — the engine for data that outgrows one machine.
+
+``SparkSource(location)`` reads a folder of Parquet files (``lifecycle.sources.parquet``: ``<table>.parquet`` or
+``<table>/`` part folders) or, given the importer's SQLite file, its Parquet export (written once per version of the
+file under ``data_dir()/parquet``). Each table is a temporary view of its own Spark session (``newSession()`` on
+one shared ``SparkContext``), so two datasets in one process never see each other's tables.
+
+Every statement is the engine's portable SQL written in Spark's dialect by the expression layer
+(``expressions.in_dialect``); values stay bound (``spark.sql(text, args=[...])`` with ``?`` markers). Results come
+back through Arrow as plain Python values, the same rows SQLite's cursor gives.
+
+Where Spark runs (``spark_session``): ``$LIFECYCLE_SPARK_MASTER`` (default ``local[2]``: this machine, two cores);
+``spark://host:7077``, ``yarn`` or ``k8s://…`` reach a cluster; ``$LIFECYCLE_SPARK_CONF`` adds ``key=value``
+settings separated by ``;`` (memory, warehouse, catalog). docs/scale.md shows both. The time limit per statement
+cancels the statement's job group.
+
+pyspark is an optional dependency (``pip install "lifecycle-mcp[spark]"``, Java 17); without it the source says
+how to install it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lifecycle.errors import DatasetNotFoundError, QueryError, QueryTimeoutError
+from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, SqlSource, frame
+from lifecycle.sources.expressions import in_dialect
+from lifecycle.sources.parquet import folder_identity, is_parquet_folder, parquet_cache, table_paths
+from lifecycle.sources.sqlite import TIMEOUT
+
+MASTER_ENV = "LIFECYCLE_SPARK_MASTER"
+CONF_ENV = "LIFECYCLE_SPARK_CONF"
+DEFAULT_MASTER = "local[2]"
+
+BASE_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.driver.extraJavaOptions": "-Dlog4j2.level=ERROR",
+}
+"""Settings for every session: no web UI, UTC, few shuffle partitions (a laptop, not a cluster), Arrow transfers."""
+
+_lock = threading.Lock()
+_root: Any = None
+_sessions: dict[tuple[object, ...], Any] = {}
+_job_ids = itertools.count()
+
+
+def _pyspark() -> Any:
+    try:
+        from pyspark.sql import SparkSession
+    except ModuleNotFoundError:
+        raise QueryError('the Spark engine needs pyspark and Java 17: pip install "lifecycle-mcp[spark]"') from None
+    return SparkSession
+
+
+def spark_conf() -> dict[str, str]:
+    """The session settings: ``BASE_CONF`` plus ``$LIFECYCLE_SPARK_CONF`` (``key=value;key=value``)."""
+    conf = dict(BASE_CONF)
+    for item in os.environ.get(CONF_ENV, "").split(";"):
+        if item.strip():
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise QueryError(f"${CONF_ENV}: {item.strip()!r} is not key=value")
+            conf[key.strip()] = value.strip()
+    return conf
+
+
+def spark_session() -> Any:
+    """The process's Spark session (created on first use at ``$LIFECYCLE_SPARK_MASTER``, default ``local[2]``)."""
+    global _root
+    with _lock:
+        if _root is None:
+            builder = _pyspark().builder.master(os.environ.get(MASTER_ENV, DEFAULT_MASTER)).appName("lifecycle-mcp")
+            for key, value in spark_conf().items():
+                builder = builder.config(key, value)
+            _root = builder.getOrCreate()
+            _root.sparkContext.setLogLevel("ERROR")
+        return _root
+
+
+def _session_for(folder: Path, identity: tuple[object, ...]) -> Any:
+    """A session of its own for one version of a Parquet folder, each table a temporary view."""
+    root = spark_session()
+    with _lock:
+        if identity not in _sessions:
+            session = root.newSession()
+            for table, path in table_paths(folder).items():
+                _read(session, path, table).createOrReplaceTempView(table)
+            _sessions[identity] = session
+        return _sessions[identity]
+
+
+def _read(session: Any, path: Path, table: str) -> Any:
+    """A table as a Spark DataFrame. Spark skips files whose names start with ``_`` (``_extra_columns``, ``_meta``:
+    small bookkeeping tables), so those are read with Arrow and handed over whole."""
+    if table.startswith("_"):
+        import pyarrow.parquet as pq
+
+        return session.createDataFrame(pq.read_table(path))
+    return session.read.parquet(str(path))
+
+
+@dataclass
+class SparkConnection:
+    """Statements on one Spark session (the views of one dataset); ``interrupt`` cancels the running job group."""
+
+    session: Any
+    time_limit_s: float | None = DEFAULT_TIME_LIMIT_S
+    dialect: str = "spark"
+    _group: str = field(default="", repr=False)
+    _timed_out: bool = field(default=False, repr=False)
+    _non_empty: dict[str, bool] = field(default_factory=dict, repr=False)
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return self._execute(sql, params)[1]
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        names, rows = self._execute(sql, params)
+        return frame([(name,) for name in names], rows)
+
+    def _execute(self, sql: str, params: Sequence[object]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        from py4j.protocol import Py4JError
+        from pyspark.errors import PySparkException
+
+        text = in_dialect(sql, self.dialect)
+        context = self.session.sparkContext
+        self._group = f"lifecycle-{next(_job_ids)}"
+        context.setJobGroup(self._group, "lifecycle query", interruptOnCancel=True)
+        timer = None
+        if self.time_limit_s is not None:
+            timer = threading.Timer(self.time_limit_s, self._time_out)
+            timer.daemon = True
+            timer.start()
+        try:
+            table = self.session.sql(text, args=list(params) if params else None).toArrow()
+            columns = [column.to_pylist() for column in table.columns]
+            return list(table.column_names), list(zip(*columns)) if columns else []
+        except (PySparkException, Py4JError) as exc:
+            if self._timed_out:
+                raise QueryTimeoutError(TIMEOUT) from None
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise QueryError(f"query failed: {message}") from None
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._timed_out = False
+
+    def _time_out(self) -> None:
+        self._timed_out = True
+        self.interrupt()
+
+    def tables(self) -> frozenset[str]:
+        return frozenset(t.name for t in self.session.catalog.listTables() if t.isTemporary)
+
+    def has_table(self, table: str) -> bool:
+        if table not in self._non_empty:
+            self._non_empty[table] = table in self.tables() and bool(self.rows(f'SELECT 1 FROM "{table}" LIMIT 1'))
+        return self._non_empty[table]
+
+    def columns(self, table: str) -> list[str]:
+        return list(self.session.table(table).columns) if table in self.tables() else []
+
+    def extra_columns(self, table: str) -> list[str]:
+        if "_extra_columns" not in self.tables():
+            return []
+        rows = self.rows("SELECT column_name FROM _extra_columns WHERE table_name = ? ORDER BY column_name", (table,))
+        return [str(r[0]) for r in rows]
+
+    def interrupt(self) -> None:
+        if self._group:
+            self.session.sparkContext.cancelJobGroup(self._group)
+
+    def close(self) -> None:
+        """Nothing to release: the session lives as long as the process (its views are reused)."""
+
+
+@dataclass(frozen=True)
+class SparkSource(SqlSource):
+    """The dataset at ``location`` — a Parquet folder, or the importer's SQLite file (read via its Parquet export) —
+    queried by Spark."""
+
+    location: Path
+    time_limit_s: float | None = DEFAULT_TIME_LIMIT_S
+    name: str = "spark"
+
+    def folder(self) -> Path:
+        """The Parquet folder Spark reads (the export of a SQLite file is written on first use)."""
+        if not self.location.exists():
+            raise DatasetNotFoundError(str(self.location))
+        if self.location.is_dir():
+            if not is_parquet_folder(self.location):
+                raise QueryError(f"{self.location} holds no customers table in Parquet (customers.parquet or customers/)")
+            return self.location
+        return parquet_cache(self.location)
+
+    def connect(self) -> SparkConnection:
+        folder = self.folder()
+        return SparkConnection(_session_for(folder, folder_identity(folder)), self.time_limit_s)
+
+    def identity(self) -> tuple[object, ...]:
+        if self.location.is_dir():
+            return (self.name, *folder_identity(self.location))
+        stat = os.stat(self.location)
+        return (self.name, str(self.location.resolve()), stat.st_size, stat.st_mtime_ns)
+
+    def with_time_limit(self, seconds: float | None) -> SparkSource:
+        return replace(self, time_limit_s=seconds)
+
+    def __str__(self) -> str:
+        return f"Spark over {self.location.name}"
