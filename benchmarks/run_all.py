@@ -192,6 +192,14 @@ def speed_section(data: dict[str, Any]) -> str:
     return out
 
 
+def engines_section(data: dict[str, Any]) -> str:
+    import bench_engines
+
+    sizes = ", ".join(f"{d['customers']:,} customers / {d['events']:,} events ({d['rows_total']:,} rows, "
+                      f"{d['parquet_mb']:,} MB Parquet)" for d in data["datasets"])
+    return f"Datasets: {sizes}.\n\n" + bench_engines.markdown(data["rows"], data["exponents"])
+
+
 SECTIONS: tuple[tuple[str, str, str, Callable[[dict[str, Any]], str], str], ...] = (
     ("demo", "Demo dataset build", "demo.json", demo_section, "run_all.py --only demo"),
     ("import", "Import throughput", "import.json", import_section, "bench_import.py"),
@@ -204,6 +212,7 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict[str, Any]], str], str], ...]
      subscription_health_section, "bench_subscription_health.py"),
     ("load", "Serving under load (HTTP, concurrent clients)", "load.json", load_section, "bench_load.py"),
     ("speed", "Speed against hand-written peers (issue #16)", "speed.json", speed_section, "bench_speed.py"),
+    ("engines", "Engines: SQLite, DuckDB, Spark at scale", "engines.json", engines_section, "bench_engines.py"),
 )
 
 NOTES = {
@@ -260,6 +269,13 @@ NOTES = {
              "computes its population's snapshot and metrics, which is what the remaining seconds are. The in-process "
              "`five` and `snapshot` rows clear the memo before every run (computed, not served). *Before #16* is the "
              "same benchmark on the code before the memo and the deferred imports (`results/speed_before.json`).",
+    "engines": "`--engine sqlite|duckdb|spark` on one dataset (docs/scale.md): the demo replicated with its causal "
+               "structure to N customers and about M events (`data.scale`, straight to Parquet; SQLite gets the same rows "
+               "loaded into its file). Each engine runs in a fresh process at the data's last day with nothing cached: "
+               "open (for Spark the JVM and views), the snapshot, the metric catalogue, stages, health and the at-risk "
+               "ranking; seconds per step, and the peak resident memory of the process tree (Python plus DuckDB, or plus "
+               "Spark's JVM). Growth exponents: log(t2/t1) / log(events2/events1) between sizes (1 = linear). DuckDB runs "
+               "2 threads, Spark local[2]; SQLite one. Not run by `run_all.py` (hours at the default 1M/50M size).",
     "load": "`lifecycle serve --http` on the demo (loopback), snapshot cache cold at the start; concurrent MCP clients "
             "(the real streamable-HTTP client, one session each; how many and how many calls each: the table's first "
             "row, default 20 × 25) make their calls in turn from a fixed mix of the analytical tools over three as_of "

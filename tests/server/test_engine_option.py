@@ -90,6 +90,21 @@ def test_metrics_json_on_another_engine_equals_sqlite_on_the_demo(engine: str, d
     assert not found, "\n".join(found[:40])
 
 
+@pytest.mark.parametrize("engine", OTHER_ENGINES)
+def test_plan_dry_run_on_another_engine_writes_the_facts_and_prompt_of_sqlite(engine: str, tiny_db: Path, isolated_data_dir: Path,
+                                                                          tmp_path: Path) -> None:
+    written = {}
+    for name in ("sqlite", engine):
+        out = tmp_path / name
+        done = run_lifecycle(["plan", "--db", str(tiny_db), "--engine", name, "--dry-run", "--no-charts", "--out", str(out)],
+                             isolated_data_dir)
+        assert done.returncode == 0, done.stderr
+        written[name] = (json.loads((out / "all.facts.json").read_text()), (out / "all.prompt.md").read_text())
+    (facts, prompt), (other_facts, other_prompt) = written["sqlite"], written[engine]
+    assert "[F:population.customers]" in prompt
+    assert differences(facts, other_facts, "facts") == [] and prompt == other_prompt
+
+
 # --------------------------------------------------------------------------------------------- lifecycle serve
 
 
