@@ -10,6 +10,9 @@ straight to Parquet; SQLite gets the same rows loaded into the importer's file (
 Each (engine, size) runs in a fresh worker process (so one run's memory and JVM never help the next) that times, at
 the data's last day, with nothing cached between steps (each step on a fresh connection):
 
+Engines get the machine's two cores where they can use them (DuckDB ``threads=2``, Spark ``local[2]``; SQLite runs
+one thread). Steps:
+
 - ``open``: the source opened and the scope resolved (data range) — for Spark, the JVM start and table views;
 - ``snapshot``: ``build_snapshot`` — the per-customer snapshot (the push-down aggregates over events and the rest);
 - ``metrics``: ``compute_all`` — the whole metric catalogue (builds what it needs itself);
@@ -17,8 +20,8 @@ the data's last day, with nothing cached between steps (each step on a fresh con
 
 Per step: wall seconds and peak resident memory of the worker's process tree (Python + DuckDB, or + Spark's JVM),
 sampled every 50 ms. Growth exponent of a step between two sizes: log(t₂/t₁) ÷ log(events₂/events₁) (1 = linear).
-A run past ``--timeout`` seconds is stopped and reported as such. Writes ``benchmarks/results/engines.json`` and
-prints the Markdown table of docs/benchmarks.md.
+A run past ``--timeout`` seconds is stopped and reported as such. Writes ``benchmarks/results/engines.json``, prints
+the Markdown table and regenerates docs/benchmarks.md (``run_all.py --docs-only``).
 """
 
 from __future__ import annotations
@@ -108,7 +111,7 @@ def worker(engine: str, location: Path) -> dict[str, Any]:
     from lifecycle.metrics.registry import compute_all
     from lifecycle.scope import Scope
     from lifecycle.snapshot import build_snapshot
-    from lifecycle.sources import open_source
+    from lifecycle.sources import DuckDBSource, open_source
     from lifecycle.stages import classify_customers, model_for
 
     sampler = PeakSampler()
@@ -126,7 +129,8 @@ def worker(engine: str, location: Path) -> dict[str, Any]:
     def fresh(source: Any, scope: Any) -> Any:
         return Dataset(source.connect(), scope)  # no source: nothing answered from the snapshot cache
 
-    source = open_source(location, engine, time_limit_s=None)
+    # DuckDB on both cores, as Spark local[2]; SQLite is single-threaded by design
+    source = DuckDBSource(location, None, threads=2) if engine == "duckdb" else open_source(location, engine, time_limit_s=None)
     scope = step("open", lambda: Scope.resolve(source, None))
     dataset = fresh(source, scope)
     snapshot = step("snapshot", lambda: build_snapshot(dataset))
@@ -261,6 +265,7 @@ def main() -> None:
               "datasets": datasets, "rows": rows, "exponents": growth}
     (RESULTS / "engines.json").write_text(json.dumps(result, indent=1) + "\n")
     print(markdown(rows, growth))
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--docs-only"], check=False)
 
 
 if __name__ == "__main__":
