@@ -185,6 +185,19 @@ def exponents(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def merged(rows: list[dict[str, Any]], datasets: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``rows`` and ``datasets`` folded into ``results/engines.json``: a new run replaces the same (engine, customers,
+    events) on file, a dataset the same (customers, events target); sorted by size, then engine."""
+    path = RESULTS / "engines.json"
+    old = json.loads(path.read_text()) if path.exists() else {"rows": [], "datasets": []}
+    keys = {(r["engine"], r["customers"], r["events"]) for r in rows}
+    sizes = {(d["customers"], d["events_target"]) for d in datasets}
+    all_rows = [r for r in old["rows"] if (r["engine"], r["customers"], r["events"]) not in keys] + rows
+    all_sets = [d for d in old["datasets"] if (d["customers"], d["events_target"]) not in sizes] + datasets
+    return (sorted(all_rows, key=lambda r: (r["events"], r["engine"])),
+            sorted(all_sets, key=lambda d: d["events"]))
+
+
 def markdown(rows: list[dict[str, Any]], growth: list[dict[str, Any]]) -> str:
     lines = ["| engine | customers | events | " + " | ".join(STEPS) + " | total | peak memory | status |",
              "|---|---:|---:|" + "---:|" * len(STEPS) + "---:|---:|---|"]
@@ -212,6 +225,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per (engine, size) run")
     parser.add_argument("--demo", help="the demo SQLite file to replicate (default: build it)")
     parser.add_argument("--keep", help="keep the generated datasets in this folder (reused when present)")
+    parser.add_argument("--merge", action="store_true",
+                        help="fold these runs into the results on file (a run replaces the same engine and size)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -259,6 +274,8 @@ def main() -> None:
                 print(json.dumps(row), flush=True)
             datasets.append(info)
             print(json.dumps(info), flush=True)
+    if args.merge:
+        rows, datasets = merged(rows, datasets)
     growth = exponents(rows)
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {"benchmark": "engines", **machine_info(), "spark_conf": os.environ.get("LIFECYCLE_SPARK_CONF", SPARK_CONF),

@@ -26,10 +26,12 @@ import pandas as pd
 from lifecycle.errors import DatasetNotFoundError, DatasetUnreadableError, QueryError, QueryTimeoutError
 from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, SqlSource, frame
 from lifecycle.sources.expressions import in_dialect
-from lifecycle.sources.parquet import folder_identity, table_paths
+from lifecycle.sources.parquet import folder_identity, missing_columns, table_paths
 from lifecycle.sources.sqlite import TIMEOUT, UNREADABLE, SqliteSource
 
 EXTENSION_PACKAGE = "duckdb-ext-sqlite"
+DUCK_TYPES = {"REAL": "DOUBLE", "INTEGER": "BIGINT"}
+"""Store type → DuckDB type of a canonical column missing from a Parquet file (anything else: VARCHAR)."""
 
 
 def sqlite_extension() -> str:
@@ -96,7 +98,11 @@ class DuckDBConnection:
             con.execute("USE lifecycle_data")
             for table, path in table_paths(self.path).items():
                 files = str(path.resolve() / "*.parquet") if path.is_dir() else str(path.resolve())
-                con.execute(f'CREATE VIEW "{table}" AS SELECT * FROM read_parquet({_quoted(files)})')
+                scan = f"read_parquet({_quoted(files)})"
+                present = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+                added = "".join(f', CAST(NULL AS {DUCK_TYPES.get(kind, "VARCHAR")}) AS "{name}"'
+                                for name, kind in missing_columns(table, present))
+                con.execute(f'CREATE VIEW "{table}" AS SELECT *{added} FROM {scan}')
         except duckdb.Error as exc:
             con.close()
             raise DatasetUnreadableError(f"{self.path}: the Parquet files could not be read ({exc})") from None

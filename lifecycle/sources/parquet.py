@@ -47,6 +47,18 @@ def table_paths(folder: Path) -> dict[str, Path]:
     return found
 
 
+def missing_columns(table: str, present: list[str]) -> list[tuple[str, str]]:
+    """Canonical columns of ``table`` a Parquet file lacks, with their store type (``TEXT``, ``REAL``, ``INTEGER``):
+    the readers add them as typed NULLs, so a folder written before a column existed (or by a tool that leaves
+    empty optional columns out) reads like a store without values there."""
+    from lifecycle.schema import TABLES
+
+    if table not in TABLES:
+        return []
+    have = set(present)
+    return [(c.name, c.kind.sqlite_type) for c in TABLES[table].columns if c.name not in have]
+
+
 def is_parquet_folder(path: Path) -> bool:
     """Whether ``path`` is a folder holding at least a ``customers`` table in Parquet."""
     return path.is_dir() and "customers" in table_paths(path)

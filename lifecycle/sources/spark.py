@@ -33,12 +33,14 @@ import pandas as pd
 from lifecycle.errors import DatasetNotFoundError, QueryError, QueryTimeoutError
 from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, SqlSource, frame
 from lifecycle.sources.expressions import in_dialect
-from lifecycle.sources.parquet import folder_identity, is_parquet_folder, parquet_cache, table_paths
+from lifecycle.sources.parquet import folder_identity, is_parquet_folder, missing_columns, parquet_cache, table_paths
 from lifecycle.sources.sqlite import TIMEOUT
 
 MASTER_ENV = "LIFECYCLE_SPARK_MASTER"
 CONF_ENV = "LIFECYCLE_SPARK_CONF"
 DEFAULT_MASTER = "local[2]"
+SPARK_TYPES = {"REAL": "double", "INTEGER": "bigint"}
+"""Store type → Spark type of a canonical column missing from a Parquet file (anything else: string)."""
 
 BASE_CONF = {
     "spark.ui.enabled": "false",
@@ -108,7 +110,12 @@ def _read(session: Any, path: Path, table: str) -> Any:
         import pyarrow.parquet as pq
 
         return session.createDataFrame(pq.read_table(path))
-    return session.read.parquet(str(path))
+    from pyspark.sql.functions import lit
+
+    frame = session.read.parquet(str(path))
+    for name, kind in missing_columns(table, list(frame.columns)):  # typed NULLs, as in a store without values
+        frame = frame.withColumn(name, lit(None).cast(SPARK_TYPES.get(kind, "string")))
+    return frame
 
 
 @dataclass

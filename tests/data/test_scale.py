@@ -76,3 +76,19 @@ def test_duckdb_on_the_parquet_folder_answers_like_sqlite_on_the_loaded_file(rep
             dataset.close()
     assert results[0]["mrr"].value == 380.0
     assert differences(results[0], results[1], "metrics") == []
+
+
+def test_a_parquet_folder_without_an_optional_column_reads_as_a_store_without_values(
+        replicated: tuple[Path, dict[str, int]], tmp_path: Path) -> None:
+    """A folder written before ``subscriptions.plan`` existed (the column dropped here) reads with plan NULL: the same
+    MRR (380, by hand as above) and no plan values."""
+    folder, _ = replicated
+    path = folder / "subscriptions.parquet"
+    pd.read_parquet(path).drop(columns=["plan"]).to_parquet(path)
+    source = DuckDBSource(folder)
+    dataset = Dataset(source.connect(), Scope.resolve(source, None))
+    try:
+        assert compute_all(dataset)["mrr"].value == 380.0
+        assert dataset.table("subscriptions")["plan"].isna().all()
+    finally:
+        dataset.close()
