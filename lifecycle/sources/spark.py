@@ -34,7 +34,7 @@ from lifecycle.errors import DatasetNotFoundError, QueryError, QueryTimeoutError
 from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, SqlSource, frame
 from lifecycle.sources.expressions import in_dialect
 from lifecycle.sources.parquet import folder_identity, is_parquet_folder, missing_columns, parquet_cache, table_paths
-from lifecycle.sources.sqlite import TIMEOUT
+from lifecycle.sources.sqlite import TIMEOUT, SqliteSource
 
 MASTER_ENV = "LIFECYCLE_SPARK_MASTER"
 CONF_ENV = "LIFECYCLE_SPARK_CONF"
@@ -218,8 +218,7 @@ class SparkSource(SqlSource):
     def identity(self) -> tuple[object, ...]:
         if self.location.is_dir():
             return (self.name, *folder_identity(self.location))
-        stat = os.stat(self.location)
-        return (self.name, str(self.location.resolve()), stat.st_size, stat.st_mtime_ns)
+        return (self.name, *SqliteSource(self.location).identity()[1:])  # a missing file too: connect() says so
 
     def with_time_limit(self, seconds: float | None) -> SparkSource:
         return replace(self, time_limit_s=seconds)
