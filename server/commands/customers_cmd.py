@@ -14,14 +14,15 @@ import typer
 
 from lifecycle.export import FORMATS, customer_table, write_chunks
 from server.commands.root import app, err_console
-from server.dataset import DbOption
+from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption
 from server.frames_out import destination
 from server.scope_options import ConfigOption, FilterOptions, filter_values, open_scope
 
 
 @app.command("customers")
 def customers_command(
-    db: DbOption = None,
+    db: SourceOption = None,
+    engine: EngineOption = DEFAULT_ENGINE,
     as_of: Annotated[str | None, typer.Option("--as-of", help="ISO date (default: the data's last day).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv | jsonl | parquet | table.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file (default: standard output; parquet needs a file).", dir_okay=False)] = None,
@@ -38,7 +39,7 @@ def customers_command(
     if fmt == "parquet" and out is None:
         raise typer.BadParameter("parquet is binary: pass --out FILE", param_hint="--format")
     filters = filter_values(segment=segment, plan=plan, channel=channel)
-    with open_scope(db, as_of, config_file, filters) as ds:
+    with open_scope(db, as_of, config_file, filters, engine=engine.value) as ds:
         table = customer_table(ds.dataset)
     chosen = table.select(columns.split(",") if columns else None, extra=extra)
     with destination(out) as stream:

@@ -156,3 +156,13 @@ def test_serve_on_another_engine_answers_every_tool_like_sqlite_on_the_demo(
     on_sqlite = _compare(demo_db, isolated_data_dir, engine, calls)
     assert {a["tool"] for a in on_sqlite} == set(DEMO_CALLS)
     assert all(not a["is_error"] for a in on_sqlite), [a for a in on_sqlite if a["is_error"]]
+
+
+@pytest.mark.parametrize("command", [["customers"], ["revenue"]], ids=lambda c: c[0])
+def test_results_commands_on_duckdb_print_what_sqlite_prints(command: list[str], tiny_db: Path, isolated_data_dir: Path) -> None:
+    outputs = []
+    for engine in ("sqlite", "duckdb"):
+        done = run_lifecycle([*command, "--db", str(tiny_db), "--engine", engine], isolated_data_dir)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0].strip() and outputs[0] == outputs[1]
