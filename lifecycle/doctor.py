@@ -123,7 +123,7 @@ class WarningCode:
 
 
 WARNING_CODES: dict[str, WarningCode] = {
-    "orphan_reference": WarningCode("warning", "rows whose {column} matches no row in {target}"),
+    "orphan_reference": WarningCode("warning", "rows whose {column} matches no row in {target} (examples: the missing ids)"),
     "future_date": WarningCode("warning", "{column} values after the as-of date {as_of}"),
     "bad_date_format": WarningCode("warning", "{column} values that are not ISO dates (YYYY-MM-DD)"),
     "negative_amount": WarningCode("warning", "negative {column} values"),
@@ -426,15 +426,23 @@ def _stored_as_text(table: str, column: str) -> bool:
 
 
 def _finding(conn: Connection, code: str, spec: TableSpec, column: str | None, where: str,
-             params: tuple = (), *, common: bool = False, **fields: object) -> list[DataWarning]:
-    """Count the rows of ``spec`` matching ``where`` and list up to 3 of their primary keys (smallest first).
+             params: tuple = (), *, common: bool = False, examples_of: str | None = None,
+             **fields: object) -> list[DataWarning]:
+    """Count the rows of ``spec`` matching ``where`` and list up to 3 of their primary keys (smallest first) — or,
+    with ``examples_of``, up to 3 distinct values of that column (an orphan's example is the missing id itself).
 
     Problems are usually rare, so one pass returns the first keys with the total alongside (a window
     count over the matches). For checks that may match much of a table (``common``), a plain count and
     a separate ``LIMIT 3`` query avoid sorting every match.
     """
     table, pk = _ident(spec.name), _ident(spec.primary_key)
-    if common:
+    if examples_of is not None:
+        (count,) = conn.rows(f"SELECT count(*) FROM {table} WHERE {where}", params)[0]
+        shown = _ident(examples_of)
+        rows = conn.rows(f"SELECT DISTINCT {shown} FROM {table} WHERE {where} ORDER BY {shown} LIMIT ?",
+                         (*params, EXAMPLE_LIMIT)) if count else []
+        examples = tuple(str(value) for (value,) in rows)
+    elif common:
         (count,) = conn.rows(f"SELECT count(*) FROM {table} WHERE {where}", params)[0]
         rows = conn.rows(f"SELECT {pk} FROM {table} WHERE {where} ORDER BY {pk} LIMIT ?",
                                (*params, EXAMPLE_LIMIT)) if count else []
@@ -464,7 +472,7 @@ def _orphans(conn: Connection, spec: TableSpec, present: frozenset[str]) -> list
         else:
             target, target_pk = _ident(target_name), _ident(TABLES[target_name].primary_key)
             where = f"{column} IS NOT NULL AND {column} NOT IN (SELECT {target_pk} FROM {target} WHERE {target_pk} IS NOT NULL)"
-        found += _finding(conn, "orphan_reference", spec, column_name, where, target=target_name)
+        found += _finding(conn, "orphan_reference", spec, column_name, where, examples_of=column_name, target=target_name)
     return found
 
 

@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from lifecycle.config import load_config
@@ -106,10 +107,11 @@ def metrics_command(
         typer.echo(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=2, sort_keys=True))
         return
     table = Table(title=f"Lifecycle metrics as of {day}")
-    for column in ("metric", "value", "n", "target", "status", "note"):
+    for column in ("metric", "value", "n", "target", "status"):
         table.add_column(column)
+    table.add_column("note", ratio=1)  # the whole reason, wrapped between words (never cut)
     for metric_id, result in results.items():
         target = result.target.describe(result.unit) if result.target else ""
         table.add_row(metric_id, format_value(result.value, result.unit), str(result.sample_size), target,
-                      result.status.value if result.status else "", (result.reason or "")[:60])
+                      result.status.value if result.status else "", escape(result.reason or ""))
     Console().print(table)

@@ -94,3 +94,15 @@ def test_demo_monthly_mrr_and_new_mrr_agree_with_the_bridge(demo_db: Path, tmp_p
     for row in rows:
         column = "ending_mrr" if row["metric_id"] == "mrr" else "new"
         assert float(row["value"]) == pytest.approx(float(by_month[row["month"]][column])), row
+
+
+def test_the_metrics_table_prints_each_note_whole(tiny: Path) -> None:
+    """Notes wrap between words instead of being cut: every word of every reason is in the table."""
+    as_json = run("metrics", "--db", "t.db", "--json", cwd=tiny)
+    table = run("metrics", "--db", "t.db", cwd=tiny, COLUMNS="110")
+    assert as_json.returncode == 0 and table.returncode == 0, as_json.stderr + table.stderr
+    reasons = [r["reason"] for r in json.loads(as_json.stdout).values() if r.get("reason")]
+    assert any(len(reason) > 60 for reason in reasons)
+    printed = set(table.stdout.replace("│", " ").split())
+    for reason in reasons:
+        assert set(reason.split()) <= printed, reason

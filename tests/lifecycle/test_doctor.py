@@ -90,8 +90,8 @@ def test_each_table_reports_its_rows_and_the_span_of_its_time_column(report: Dat
 
 PLANTED = [
     # code, table, column, count, examples
-    pytest.param("orphan_reference", "events", "customer_id", 1, ("E4",), id="event-of-unknown-customer"),
-    pytest.param("orphan_reference", "orders", "customer_id", 1, ("O2",), id="order-of-unknown-customer"),
+    pytest.param("orphan_reference", "events", "customer_id", 1, ("C9",), id="event-of-unknown-customer"),
+    pytest.param("orphan_reference", "orders", "customer_id", 1, ("C404",), id="order-of-unknown-customer"),
     pytest.param("future_date", "events", "occurred_at", 1, ("E5",), id="event-after-as-of"),
     pytest.param("negative_amount", "customers", "acquisition_cost", 1, ("C1",), id="negative-acquisition-cost"),
     pytest.param("negative_amount", "orders", "amount", 1, ("O1",), id="negative-order"),
