@@ -16,9 +16,10 @@ from pydantic import BaseModel, Field
 from lifecycle.errors import QueryError
 from lifecycle.metrics.change import MetricChange, metric_changes, previous_period
 from lifecycle.metrics.registry import compute_metric, definition, metric_ids
-from lifecycle.metrics.results import MetricResult, finite_or_none
+from lifecycle.metrics.results import MetricResult, TargetBand, finite_or_none
 from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
+from tools.records import wire_model
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, PeriodMonths, PopulationFilters, ScopeOut, resolve_scope
 from tools.text import MISSING, data_text, number, percent, points, value_text
@@ -48,10 +49,8 @@ def check_metric_ids(ids: list[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-class Target(BaseModel):
-    low: float | None
-    high: float | None
-    source: str
+class Target(wire_model(TargetBand, exclude=("open_ended_high",))):  # type: ignore[misc]
+    """The metric's target band (``lifecycle.metrics.results.TargetBand``); either end may be open (null)."""
 
 
 class BreakdownValue(BaseModel):
@@ -113,7 +112,7 @@ def metric_value(result: MetricResult, change: MetricChange | None = None) -> Me
     return MetricValue(
         metric_id=data["metric_id"], name=definition(result.metric_id).name, value=data["value"], unit=data["unit"],
         numerator=data["numerator"], denominator=data["denominator"], sample_size=data["sample_size"],
-        target=Target(**{k: data["target"][k] for k in ("low", "high", "source")}) if data["target"] else None,
+        target=Target.of(result.target) if result.target is not None else None,
         status=data["status"], reason=data["reason"],
         breakdown=[BreakdownValue(key=str(b["key"]), value=b["value"], numerator=b["numerator"], denominator=b["denominator"],
                                   sample_size=b["sample_size"], reason=b["reason"]) for b in data["breakdown"]],

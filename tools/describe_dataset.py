@@ -14,10 +14,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from lifecycle.doctor import DatasetReport
+from lifecycle.doctor import Capability, DatasetReport, DataWarning, TableReport
 from lifecycle.scope import check_as_of
 from lifecycle.sources import DataSource
 from tools.base import READ_ONLY, ToolContext, structured_result
+from tools.records import wire_model
 from tools.runtime import Work, run_tool
 from tools.text import data_text, table
 
@@ -29,34 +30,32 @@ DESCRIPTION = (
 )
 
 
-class TableSummary(BaseModel):
+class TableSummary(wire_model(TableReport, rename={"first": "first_date", "last": "last_date"}, descriptions={  # type: ignore[misc]
+    "name": "Canonical table name.",
+    "rows": "Number of rows (0 when nothing was imported into it).",
+    "time_column": "Column whose dates give the table's date range.",
+    "first_date": "Earliest date in the time column.",
+    "last_date": "Latest date in the time column.",
+})):
     """One canonical table."""
 
-    name: str = Field(description="Canonical table name.")
-    rows: int = Field(description="Number of rows (0 when nothing was imported into it).")
-    time_column: str | None = Field(description="Column whose dates give the table's date range.")
-    first_date: date | None = Field(description="Earliest date in the time column.")
-    last_date: date | None = Field(description="Latest date in the time column.")
 
-
-class MetricGroup(BaseModel):
+class MetricGroup(wire_model(Capability, descriptions={  # type: ignore[misc]
+    "name": "Metric group id, e.g. mrr, nrr, funnel_conversion.",
+    "label": "Human-readable name.",
+    "computable": "True when the tables present hold the data it needs.",
+    "needs": "The data it needs, e.g. 'subscriptions or orders', 'customers.acquisition_cost'.",
+})):
     """A group of metrics and whether the data supports it."""
 
-    name: str = Field(description="Metric group id, e.g. mrr, nrr, funnel_conversion.")
-    label: str = Field(description="Human-readable name.")
-    computable: bool = Field(description="True when the tables present hold the data it needs.")
-    needs: str = Field(description="The data it needs, e.g. 'subscriptions or orders', 'customers.acquisition_cost'.")
 
-
-class WarningSummary(BaseModel):
+class WarningSummary(wire_model(DataWarning, exclude=("examples",), types={"severity": str}, descriptions={  # type: ignore[misc]
+    "code": "Check id, e.g. orphan_reference, future_date, negative_amount, duplicate_rows.",
+    "severity": "'warning' (likely skews metrics) or 'info' (may be fine).",
+    "count": "Number of offending rows.",
+    "message": "What the offending rows have in common.",
+})):
     """A data-quality finding (without example rows; run `lifecycle doctor` to see them)."""
-
-    code: str = Field(description="Check id, e.g. orphan_reference, future_date, negative_amount, duplicate_rows.")
-    severity: str = Field(description="'warning' (likely skews metrics) or 'info' (may be fine).")
-    table: str
-    column: str | None
-    count: int = Field(description="Number of offending rows.")
-    message: str = Field(description="What the offending rows have in common.")
 
 
 class DescribeDatasetResult(BaseModel):
@@ -86,19 +85,16 @@ def describe_dataset(source: DataSource, as_of: date | None = None) -> DescribeD
 def result_from_report(report: DatasetReport) -> DescribeDatasetResult:
     """Shape a ``DatasetReport`` as the tool's output (dropping example ids)."""
     return DescribeDatasetResult(
-        tables=[TableSummary(name=t.name, rows=t.rows, time_column=t.time_column, first_date=t.first, last_date=t.last)
-                for t in report.tables],
+        tables=[TableSummary.of(t) for t in report.tables],
         first_date=report.first,
         last_date=report.last,
         as_of=report.as_of,
         as_of_inferred=report.as_of_inferred,
         computable=list(report.computable),
-        metric_groups=[MetricGroup(name=c.name, label=c.label, computable=c.computable, needs=c.needs)
-                       for c in report.capabilities],
+        metric_groups=[MetricGroup.of(c) for c in report.capabilities],
         warnings_count=sum(1 for w in report.warnings if w.severity == "warning"),
         info_count=sum(1 for w in report.warnings if w.severity == "info"),
-        warnings=[WarningSummary(code=w.code, severity=w.severity, table=w.table, column=w.column, count=w.count,
-                                 message=w.message) for w in report.warnings],
+        warnings=[WarningSummary.of(w) for w in report.warnings],
         notes=list(report.notes),
     )
 

@@ -15,11 +15,12 @@ from pydantic import BaseModel, Field
 
 from lifecycle.filters import Dimension
 from lifecycle.health.profile import Reason
-from lifecycle.health.risk import ORDER_KEY, list_at_risk
+from lifecycle.health.risk import ORDER_KEY, AtRiskItem, ReasonEvidence, list_at_risk
 from lifecycle.scope import Scope
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.health_scope import scope_health
+from tools.records import wire_model
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, FilterValue, ScopeOut, check_values, resolve_scope
 from tools.text import MISSING, data_text, money, number, page_line, pairs, table
@@ -33,26 +34,17 @@ DESCRIPTION = (
 JsonScalar = float | int | str | bool | None
 
 
-class ReasonOut(BaseModel):
-    code: str
-    severity: float
-    strategy: str
-    play: str
-    evidence: dict[str, JsonScalar]
+class ReasonOut(wire_model(ReasonEvidence, types={"evidence": dict[str, JsonScalar]})):  # type: ignore[misc]
+    """One reason the customer is at risk, the values that raised it and the play it calls for."""
 
 
-class AtRiskCustomer(BaseModel):
-    rank: int
-    customer_id: str
-    risk: float = Field(description="0–1; noisy-OR of low health and the reasons.")
-    health: float | None
-    band: str | None
-    segment: str | None = Field(description="Health segment.")
-    plan: str | None
-    value: float = Field(description="MRR at stake.")
-    priority: float = Field(description="risk × value.")
-    reasons: list[ReasonOut]
-    suggested_play: str
+class AtRiskCustomer(wire_model(AtRiskItem, types={"reasons": list[ReasonOut]}, descriptions={  # type: ignore[misc]
+    "risk": "0–1; noisy-OR of low health and the reasons.",
+    "segment": "Health segment.",
+    "value": "MRR at stake.",
+    "priority": "risk × value.",
+})):
+    """One customer on the at-risk list."""
 
 
 class ListAtRiskResult(BaseModel):
@@ -76,12 +68,10 @@ def at_risk(work: Work, scope: Scope, limit: int, cursor: str | None, health_seg
     health = scope_health(work, scope)
     page = list_at_risk(health.snapshot, health.table, limit=limit, cursor=cursor, segment=health_segment or None,
                         plan=plans or None, reason=list(reasons or []) or None, min_risk=min_risk)
-    data = page.to_dict()
-    items = []
-    for item in data["items"]:
-        item["reasons"] = [{**r, "evidence": {k: _clean(v) for k, v in r["evidence"].items()}} for r in item["reasons"]]
-        item["plan"] = _clean(item["plan"])
-        items.append(AtRiskCustomer.model_validate(item))
+    items = [AtRiskCustomer.of(item, plan=_clean(item.plan),
+                                reasons=[ReasonOut.of(r, evidence={k: _clean(v) for k, v in r.evidence.items()})
+                                         for r in item.reasons])
+             for item in page.items]
     return ListAtRiskResult(scope=ScopeOut.of(scope), total=page.total, offset=page.offset, limit=page.limit,
                             next_cursor=page.next_cursor, order=ORDER_KEY, items=items)
 

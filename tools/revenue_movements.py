@@ -8,17 +8,17 @@ and with ``by`` that month's bridge per group beside the month before (``movers.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from lifecycle.metrics.movers import GroupBridge, bridge_by, mover_page
+from lifecycle.metrics.movers import GroupBridge, Mover, bridge_by, mover_page
 from lifecycle.metrics.revenue_movements import MonthMovements, Movement, revenue_movements
 from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
+from tools.records import wire_model
 from tools.runtime import Work, require, run_tool
 from tools.scope import AsOf, FiltersArg, PeriodMonths, ScopeOut, resolve_scope
 from tools.text import MISSING, data_text, money, page_line, percent, table
@@ -34,37 +34,14 @@ MAX_MOVERS = 200
 GroupBy = Literal["segment", "plan", "channel", "industry", "country", "company_size", "stage"]
 
 
-class MonthOut(BaseModel):
-    month: str
-    month_end: date
-    partial: bool
-    starting_mrr: float
-    new: float
-    expansion: float
-    reactivation: float
-    contraction: float
-    churn: float
-    ending_mrr: float
-    net_new: float
-    starting_customers: int
-    new_customers: int
-    expansion_customers: int
-    reactivation_customers: int
-    contraction_customers: int
-    churned_customers: int
-    ending_customers: int
+class MonthOut(wire_model(MonthMovements, types={"month": str}, descriptions={"month": "YYYY-MM."})):  # type: ignore[misc]
+    """One month of the MRR bridge (``lifecycle.metrics.revenue_movements.MonthMovements``)."""
 
 
-class MoverOut(BaseModel):
-    customer_id: str
-    movement: str
-    previous_mrr: float
-    current_mrr: float
-    amount: float
-    segment: str | None
-    plan: str | None
-    channel: str | None
-    stage: str | None = Field(description="Lifecycle stage at the start of the month ('new': not signed up yet).")
+class MoverOut(wire_model(Mover, descriptions={  # type: ignore[misc]
+    "stage": "Lifecycle stage at the start of the month ('new': not signed up yet).",
+})):
+    """One customer's movement in the month, with who they are."""
 
 
 class GroupMonth(BaseModel):
@@ -136,16 +113,14 @@ def bridge_and_movers(work: Work, scope: Scope, month: str | None, limit: int, k
     work.step(0, 3, "building the MRR bridge")
     table = revenue_movements(dataset)
     start = scope.window.start.replace(day=1)
-    rows = [MonthOut.model_validate(r.to_dict()) for r in table.rows if r.month >= start]
+    rows = [MonthOut.of(r, month=r.label) for r in table.rows if r.month >= start]
     common: dict[str, Any] = {"scope": ScopeOut.of(scope), "months": rows, "month": month, "limit": limit, "by": by}
     if not month:
         return RevenueMovementsResult(**common, movements=[], movers_total=0, movers_by_type={}, offset=0,
                                       next_cursor=None, movers=[], groups=[])
     work.step(1, 3, "listing movers")
     page = mover_page(dataset, month, kinds or None, limit=limit, cursor=cursor)
-    movers = [MoverOut(customer_id=m.customer_id, movement=m.movement.value, previous_mrr=m.previous_mrr,
-                       current_mrr=m.current_mrr, amount=m.amount, segment=_clean(m.segment), plan=_clean(m.plan),
-                       channel=_clean(m.channel), stage=m.stage) for m in page.items]
+    movers = [MoverOut.of(m, segment=_clean(m.segment), plan=_clean(m.plan), channel=_clean(m.channel)) for m in page.items]
     groups: list[GroupOut] = []
     if by:
         work.step(2, 3, f"the bridge by {by}")

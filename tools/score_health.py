@@ -16,7 +16,7 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from lifecycle.errors import QueryError
-from lifecycle.health import BANDS, coverage_summary, explain_health
+from lifecycle.health import BANDS, SignalExplanation, coverage_summary, explain_health
 from lifecycle.metrics.results import finite_or_none
 from lifecycle.scope import Scope
 from prompts.fence import clean_text
@@ -24,6 +24,7 @@ from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.charts import health_breakdown
 from tools.classify_customer import CustomerId
 from tools.health_scope import scope_health
+from tools.records import wire_model
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, ScopeOut, check_customer, resolve_scope
 from tools.text import data_text, number, table
@@ -37,15 +38,8 @@ DESCRIPTION = (
 JsonScalar = float | int | str | bool | None
 
 
-class SignalOut(BaseModel):
-    name: str
-    column: str
-    value: JsonScalar
-    score: float | None
-    weight: float
-    effective_weight: float
-    rule: str
-    excluded_reason: str | None
+class SignalOut(wire_model(SignalExplanation, types={"value": JsonScalar})):  # type: ignore[misc]
+    """One signal of a component: its value, score and weight (``lifecycle.health.score.SignalExplanation``)."""
 
 
 class ComponentOut(BaseModel):

@@ -25,12 +25,13 @@ from lifecycle.metrics.registry import MetricGroup, compute_metric, metric_ids_i
 from lifecycle.metrics.results import finite_or_none
 from lifecycle.scope import Scope
 from lifecycle.stages import load_model, model_for, stage_distribution
-from lifecycle.stages.drivers import CAVEAT, progression_drivers
+from lifecycle.stages.drivers import CAVEAT, DriverRow, GroupRate, progression_drivers
 from lifecycle.stages.value import stage_value
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.charts import stage_funnel
 from tools.compute_metrics import MetricValue, metric_text, metric_value
+from tools.records import wire_model
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, PeriodMonths, ScopeOut, resolve_scope
 from tools.text import MISSING, data_text, money, number, pairs, percent, points, table
@@ -71,25 +72,14 @@ class TransitionCount(BaseModel):
     count: int
 
 
-class GroupRateOut(BaseModel):
-    successes: int
-    n: int
-    rate: float | None
-    low: float | None
-    high: float | None
+class GroupRateOut(wire_model(GroupRate)):  # type: ignore[misc]
+    """``successes`` of ``n`` made the transition; ``rate`` with its 95% Wilson interval (null when n = 0)."""
 
 
-class DriverOut(BaseModel):
-    transition: str
-    signal: str
-    signal_description: str
-    with_signal: GroupRateOut
-    without_signal: GroupRateOut
-    difference: float | None = Field(description="Rate with − rate without (95% Newcombe interval in low/high).")
-    difference_low: float | None
-    difference_high: float | None
-    lift: float | None
-    small_sample: bool
+class DriverOut(wire_model(DriverRow, types={"with_signal": GroupRateOut, "without_signal": GroupRateOut}, descriptions={  # type: ignore[misc]
+    "difference": "Rate with − rate without (95% Newcombe interval in low/high).",
+})):
+    """One (transition, signal) comparison (``lifecycle.stages.drivers.DriverRow``)."""
 
 
 class DriversOut(BaseModel):
@@ -148,8 +138,7 @@ def _drivers(work: Work, dataset: Any, model: Any, stage: str | None, horizon_da
         if kept.get(row.transition, 0) >= top:
             continue
         kept[row.transition] = kept.get(row.transition, 0) + 1
-        data = row.to_dict()
-        rows.append(DriverOut.model_validate(data))
+        rows.append(DriverOut.of(row))
     populations = {k: v for k, v in report.populations.items() if k in kept or stage is None}
     return DriversOut(signal_date=report.signal_date, horizon_days=report.horizon_days, note=CAVEAT,
                       populations=populations, rows=rows)
@@ -244,7 +233,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
     ) -> Annotated[CallToolResult, StageDistributionResult]:
         def work_fn(work: Work) -> CallToolResult:
             scope = resolve_scope(work, as_of, filters, period_months)
-            result = stage_flow(work, scope, stage.value if stage else None, drivers, horizon_days,
+            result = stage_flow(work, scope, str(stage) if stage else None, drivers, horizon_days,
                                 by=by.value if by else None)
             return structured_result(result, summary_text(result), (funnel_png(result),) if chart else ())
 

@@ -1,0 +1,78 @@
+"""tools/records.py: the tools' output models are derived from the engine's records, not declared a second time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+import pytest
+
+from lifecycle.doctor import TableReport
+from lifecycle.facts import Fact
+from tools.describe_dataset import TableSummary
+from tools.lifecycle_facts import FactOut
+from tools.records import wire_model
+
+
+class Colour(StrEnum):
+    RED = "red"
+
+
+@dataclass(frozen=True)
+class Inner:
+    code: Colour
+    weight: float
+
+
+@dataclass(frozen=True)
+class Record:
+    name: str
+    day: date | None
+    tags: tuple[str, ...]
+    inner: tuple[Inner, ...]
+    hidden: int = 0
+
+
+def test_a_wire_model_has_the_records_fields_in_order_with_json_types() -> None:
+    model = wire_model(Record, exclude=("hidden",), rename={"day": "on"}, descriptions={"on": "The day."})
+    wire = model.of(Record("a", date(2024, 1, 31), ("x", "y"), (Inner(Colour.RED, 0.5),), hidden=7))
+    assert list(model.model_fields) == ["name", "on", "tags", "inner"]
+    assert wire.model_dump(mode="json") == {"name": "a", "on": "2024-01-31", "tags": ["x", "y"],
+                                            "inner": [{"code": "red", "weight": 0.5}]}
+    schema = model.model_json_schema()
+    assert schema["properties"]["on"]["description"] == "The day."
+    assert schema["properties"]["tags"]["type"] == "array"
+
+
+def test_a_field_added_to_the_record_reaches_the_wire() -> None:
+    @dataclass(frozen=True)
+    class Grown(Record):
+        added: float | None = None
+
+    assert list(wire_model(Grown).model_fields)[-1] == "added"
+
+
+def test_given_values_replace_what_the_record_holds() -> None:
+    model = wire_model(Inner)
+    assert model.of(Inner(Colour.RED, 0.5), weight=1.0).model_dump() == {"code": "red", "weight": 1.0}
+
+
+@pytest.mark.parametrize("options", [{"exclude": ("colour",)}, {"rename": {"colour": "c"}}, {"descriptions": {"colour": "?"}}])
+def test_a_name_matching_no_record_field_is_an_error(options: dict) -> None:
+    """A field renamed in the engine must not silently vanish from the wire."""
+    with pytest.raises(TypeError):
+        wire_model(Inner, **options)
+
+
+def test_the_fact_on_the_wire_is_the_engine_fact_without_its_interval_and_sample_flag() -> None:
+    fact = Fact("nrr", "Net revenue retention", 1.04, "ratio", "104.0%", sample_size=12, sections=("growth_expansion",),
+                interval=(0.9, 1.1), small_sample=True, quotes=("great",))
+    expected = {k: v for k, v in fact.to_dict().items() if k not in ("interval", "small_sample")}
+    assert FactOut.of(fact).model_dump(mode="json") == expected
+
+
+def test_a_table_on_the_wire_names_its_dates_first_and_last_date() -> None:
+    report = TableReport("events", 3, "occurred_at", date(2024, 1, 6), date(2024, 4, 30))
+    assert TableSummary.of(report).model_dump(mode="json") == {
+        "name": "events", "rows": 3, "time_column": "occurred_at", "first_date": "2024-01-06", "last_date": "2024-04-30"}
