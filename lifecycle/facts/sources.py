@@ -28,7 +28,7 @@ from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.facts.fact import Fact, format_value
 from lifecycle.facts.needs import needs_facts
-from lifecycle.health.profile import load_health_profile
+from lifecycle.health.profile import profile_for
 from lifecycle.health.risk import list_at_risk
 from lifecycle.health.score import coverage_summary, explain_health, score_health
 from lifecycle.metrics.engagement import engagement_by
@@ -119,7 +119,7 @@ def health_and_risk_facts(dataset: Dataset) -> list[Fact]:
     alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
     if alive.empty:
         return []
-    profile = load_health_profile(dataset.models.health)
+    profile = profile_for(dataset)
     table = score_health(alive, profile)
     frame = table.frame
     n = len(frame)
@@ -326,7 +326,7 @@ def customer_facts(dataset: Dataset, customer_id: str) -> list[Fact]:
     rows = snapshot[snapshot["customer_id"].astype(str) == customer_id]
     if rows.empty:
         raise QueryError(f"no customer {customer_id!r} in scope on {dataset.as_of}")
-    table = score_health(snapshot, load_health_profile(dataset.models.health))
+    table = score_health(snapshot, profile_for(dataset))
     explanation = explain_health(table, customer_id)
     row = rows.iloc[0]
     currency = dataset.config.revenue.currency
@@ -366,7 +366,7 @@ def top_at_risk(dataset: Dataset, n: int) -> list[tuple[str, dict[str, object]]]
 
     snapshot = snapshot_of(dataset)
     alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
-    page = list_at_risk(alive, score_health(alive, load_health_profile(dataset.models.health)), limit=n)
+    page = list_at_risk(alive, score_health(alive, profile_for(dataset)), limit=n)
     customers = dataset.customers().set_index("customer_id")
     out = []
     for item in page.items:

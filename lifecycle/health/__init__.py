@@ -30,6 +30,7 @@ from lifecycle.health.profile import (
     Signal,
     bundled_profiles,
     load_health_profile,
+    profile_for,
     profile_from_dict,
 )
 from lifecycle.health.risk import (
@@ -105,6 +106,7 @@ __all__ = [
     "explain_health",
     "list_at_risk",
     "load_health_profile",
+    "profile_for",
     "precision_at_k",
     "profile_from_dict",
     "rank_at_risk",

@@ -35,10 +35,14 @@ import math
 import tomllib
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lifecycle.errors import ConfigError
+
+if TYPE_CHECKING:  # the dataset's modules sit above the profile
+    from lifecycle.dataset import Dataset
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 WEIGHT_TOLERANCE = 1e-6
@@ -556,23 +560,50 @@ def load_health_profile(name_or_path: str | Path = "default") -> HealthProfile:
 
     A file builds on the shipped ``default`` unless its ``extends`` names another (or ``none``): it may omit any
     table and overrides only what it names (module docstring). ``auto`` without a dataset to look at is ``default``
-    (a ``Dataset`` resolves ``auto`` from its tables first).
+    (a ``Dataset`` resolves ``auto`` from its tables first: ``profile_for``). A profile is read and checked once per
+    shipped name, and once per file version (path, modification time and size): every caller gets the same frozen
+    ``HealthProfile`` instead of re-reading it.
     """
     text = "default" if str(name_or_path) == "auto" else str(name_or_path)
-    shipped = text in bundled_profiles()
-    path = PROFILES_DIR / f"{text}.toml" if shipped else Path(name_or_path)
+    if text in bundled_profiles():
+        return _load_shipped(text)
+    path = Path(name_or_path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        stat = path.stat()
     except FileNotFoundError:
         raise ConfigError(f"health profile {text!r} not found: use one of {', '.join(bundled_profiles())} "
                           "or the path of a TOML file") from None
+    return _load_file(str(path), str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+def profile_for(dataset: Dataset) -> HealthProfile:
+    """The health profile the dataset's configuration selects (``models.health``; ``auto`` resolved from its tables:
+    subscriptions → default, orders → ecommerce, events → activity)."""
+    return load_health_profile(dataset.models.health)
+
+
+@lru_cache(maxsize=8)
+def _load_shipped(name: str) -> HealthProfile:
+    path = PROFILES_DIR / f"{name}.toml"
+    return profile_from_dict(_toml(path), where=path.name)
+
+
+@lru_cache(maxsize=32)
+def _load_file(given: str, resolved: str, mtime_ns: int, size: int) -> HealthProfile:
+    """A profile file, keyed by its resolved path and version; errors and ``source`` name it as the user gave it."""
+    return profile_from_dict(_toml(Path(given)), where=given, extends="default")
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"health profile {path.stem!r} not found: use one of {', '.join(bundled_profiles())} "
+                          "or the path of a TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
-    if shipped:
-        return profile_from_dict(data, where=path.name)
-    return profile_from_dict(data, where=str(path), extends="default")
 
 
 __all__ = ["SEED_SEGMENTS", "Bands", "Component", "Condition", "Direction", "HealthProfile", "Reason", "ReasonRule",
-           "RiskRules", "Scoring", "SegmentRule", "Signal", "bundled_profiles", "load_health_profile",
+           "RiskRules", "Scoring", "SegmentRule", "Signal", "bundled_profiles", "load_health_profile", "profile_for",
            "merge_profile_data", "profile_from_dict"]

@@ -28,7 +28,7 @@ from charts.lifecycle import (
 from charts.locale import NumberFormat
 from lifecycle.clv.customer_value import predict_customer_value
 from lifecycle.errors import LifecycleError
-from lifecycle.health.profile import load_health_profile
+from lifecycle.health.profile import profile_for
 from lifecycle.health.score import score_health
 from lifecycle.metrics.cohorts import cohort_retention
 from lifecycle.metrics.flow import transition_matrix
@@ -135,7 +135,7 @@ def _health(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None
     alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
     if alive.empty:
         return None
-    frame = score_health(alive, load_health_profile(dataset.config.models.health)).frame
+    frame = score_health(alive, profile_for(dataset)).frame
     customers = dataset.customers().set_index("customer_id")
     known = customers["segment"] if "segment" in customers else {}
     segment = pd.Series(frame.index.astype(str), index=frame.index).map(known).astype("string").fillna("—")

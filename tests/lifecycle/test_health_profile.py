@@ -133,3 +133,33 @@ def test_profile_file_errors_name_the_path(tmp_path: Path) -> None:
         load_health_profile(path)
     with pytest.raises(ConfigError, match="health profile 'nope' not found: use one of activity, default, ecommerce"):
         load_health_profile("nope")
+
+
+def test_a_profile_is_read_once_and_again_only_when_its_file_changes(tmp_path: Path) -> None:
+    """Every caller asking for the same profile gets the same object; editing the file gives the edited profile."""
+    assert load_health_profile("ecommerce") is load_health_profile("ecommerce")
+    path = tmp_path / "mine.toml"
+    path.write_text('name = "mine"\n', encoding="utf-8")
+    first = load_health_profile(path)
+    assert load_health_profile(str(path)) is first and first.name == "mine"
+    path.write_text('name = "mine, edited"\n', encoding="utf-8")
+    assert load_health_profile(path).name == "mine, edited"
+
+
+def test_the_dataset_profile_follows_its_tables_when_auto(tmp_path: Path) -> None:
+    """``auto`` (the default): orders and no subscriptions → the ecommerce profile (lifecycle.config.choose_models)."""
+    from datetime import date
+
+    from lifecycle.dataset import Dataset
+    from lifecycle.health.profile import profile_for
+    from lifecycle.store import atomic_write
+
+    path = tmp_path / "shop.db"
+    with atomic_write(path) as db:
+        db["customers"].insert({"customer_id": "C1", "signup_date": "2024-01-01"})
+        db["orders"].insert({"order_id": "O1", "customer_id": "C1", "ordered_at": "2024-01-02T00:00:00", "amount": 5.0})
+    dataset = Dataset.open(path, date(2024, 6, 30))
+    try:
+        assert profile_for(dataset) is load_health_profile("ecommerce")
+    finally:
+        dataset.close()
