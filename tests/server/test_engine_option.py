@@ -19,11 +19,13 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
+from lifecycle.metrics.registry import metric_ids
 from lifecycle.sources import ENGINES
 from server.dataset import Engine
 from tests.lifecycle.test_backend_parity import differences, engine_param
 from tests.server.helpers import server_env
 from tests.server.transport_session import VALID_CALLS
+from tools.compute_metrics import MAX_METRICS
 
 LIFECYCLE = str(Path(sys.executable).parent / "lifecycle")
 """The console script installed next to the interpreter running the tests."""
@@ -32,15 +34,18 @@ OTHER_ENGINES = [engine_param(engine) for engine in ENGINES if engine != "sqlite
 """DuckDB in the default suite; Spark in the slow suite, skipped (with the reason) without pyspark."""
 
 DEMO_CALLS: dict[str, dict[str, Any]] = {
-    "describe_dataset": {}, "compute_metrics": {}, "stage_distribution": {},
+    "describe_dataset": {}, "stage_distribution": {},
     "classify_customer": {"customer_id": "C00002"}, "score_health": {"customer_id": "C00003"},
     "list_at_risk": {"limit": 50}, "predict_clv": {"limit": 20}, "cohort_retention": {}, "revenue_movements": {},
-    "compare_segments": {"dimension": "segment"}, "lifecycle_facts": {},
+    "compare_segments": {"dimension": "segment", "metrics": ["mrr", "logo_churn_rate", "nrr"]}, "lifecycle_facts": {},
     "verify_plan": {"draft": "MRR is $1 [F:mrr]. Activation is 50% [F:activation_rate]."},
 }
-"""One call of every tool on the demo (its customers are C00001…)."""
+"""One call of every other tool on the demo (its customers are C00001…)."""
+METRIC_CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("compute_metrics", {"metrics": list(metric_ids()[i:i + MAX_METRICS])}) for i in range(0, len(metric_ids()), MAX_METRICS)]
+"""Every metric of the catalogue, in as many calls as the tool's limit per call needs."""
 SCOPED_CALLS: dict[str, dict[str, Any]] = {
-    "compute_metrics": {"as_of": "2025-06-30", "segment": ["SMB"]},
+    "compute_metrics": {"as_of": "2025-06-30", "segment": ["SMB"], "metrics": ["mrr", "logo_churn_rate", "activation_rate"]},
     "stage_distribution": {"as_of": "2025-06-30", "segment": ["SMB"]},
     "list_at_risk": {"as_of": "2025-06-30", "limit": 50},
 }
@@ -152,9 +157,9 @@ def test_serve_on_another_engine_answers_every_tool_like_sqlite_on_the_tiny_data
 @pytest.mark.parametrize("engine", OTHER_ENGINES)
 def test_serve_on_another_engine_answers_every_tool_like_sqlite_on_the_demo(
         engine: str, demo_db: Path, isolated_data_dir: Path) -> None:
-    calls = list(DEMO_CALLS.items()) + list(SCOPED_CALLS.items())
+    calls = list(DEMO_CALLS.items()) + METRIC_CALLS + list(SCOPED_CALLS.items())
     on_sqlite = _compare(demo_db, isolated_data_dir, engine, calls)
-    assert {a["tool"] for a in on_sqlite} == set(DEMO_CALLS)
+    assert {a["tool"] for a in on_sqlite} == set(DEMO_CALLS) | {"compute_metrics"}
     assert all(not a["is_error"] for a in on_sqlite), [a for a in on_sqlite if a["is_error"]]
 
 
