@@ -28,6 +28,7 @@ from lifecycle.store import (
     atomic_write,
     default_db_path,
     open_readonly,
+    schema_is_outdated,
     table_row_counts,
 )
 from lifecycle.write_lock import lock_path
@@ -99,9 +100,10 @@ def write_dataset(path: str | os.PathLike[str], make_tables: Callable[[], list[T
 
 
 def ensure_demo(path: str | os.PathLike[str] | None = None) -> Path:
-    """The path of a usable demo database: ``path`` (default ``default_db_path()``), built first if missing."""
+    """The path of a usable demo database: ``path`` (default ``default_db_path()``), built first if missing or written
+    by an older schema (the demo is generated, so rebuilding it loses nothing)."""
     target = Path(path) if path is not None else default_db_path()
-    if not target.exists():
+    if not target.exists() or schema_is_outdated(target):
         build_demo(target)
     return target
 

@@ -206,6 +206,16 @@ def migrate(db: sqlite_utils.Database) -> int:
     return SCHEMA_VERSION
 
 
+def schema_is_outdated(path: str | os.PathLike[str]) -> bool:
+    """Whether the Lifecycle MCP database at ``path`` records a schema version older than ``SCHEMA_VERSION``: a file
+    written before an upgrade, whose readers would miss the new canonical columns (an import migrates it)."""
+    conn = open_readonly(path)
+    try:
+        return 0 < schema_version(sqlite_utils.Database(conn)) < SCHEMA_VERSION
+    finally:
+        conn.close()
+
+
 def dataset_currency(conn: sqlite3.Connection) -> str | None:
     """The dataset currency recorded in ``_meta`` (ISO 4217), or None when no import has named one."""
     if not _has_table(conn, META_TABLE):

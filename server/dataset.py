@@ -13,7 +13,7 @@ import typer
 
 from lifecycle.errors import DatasetNotFoundError, QueryError
 from lifecycle.scope import check_as_of
-from lifecycle.store import data_dir, default_db_path
+from lifecycle.store import data_dir, default_db_path, schema_is_outdated
 
 DEMO_DB_NAME = "demo.db"
 
@@ -53,13 +53,14 @@ sets it for every command."""
 def resolve_db(db: Path | None, *, must_exist: bool = True, build_demo: bool = True) -> Path:
     """The database to use: ``db`` when given, else ``default_db_path()``.
 
-    When the default is the demo database (``$LIFECYCLE_DB`` unset) and it does not exist yet, it is built
+    When the default is the demo database (``$LIFECYCLE_DB`` unset) and it does not exist yet (or was written by an
+    older schema), it is built
     with ``data.generator.ensure_demo()`` if the demo generator is installed (its output goes to stderr).
     With ``must_exist``, a database that still does not exist raises ``DatasetNotFoundError`` (which names
     the next step: ``lifecycle demo`` or ``lifecycle import``).
     """
     path = db if db is not None else default_db_path()
-    if db is None and build_demo and not path.exists() and path == data_dir() / DEMO_DB_NAME:
+    if db is None and build_demo and path == data_dir() / DEMO_DB_NAME and (not path.exists() or schema_is_outdated(path)):
         path = _build_demo(path)
     if must_exist and not path.exists():
         raise DatasetNotFoundError(str(path))
