@@ -16,7 +16,6 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.metrics.common import (
-    EVENT_COLUMNS,
     absent_event_names,
     days_after_signup,
     eligible_signups,
@@ -29,15 +28,24 @@ from lifecycle.metrics.common import (
     too_recent_note,
     with_notes,
 )
+from lifecycle.metrics.event_aggregates import daily_events, name_summary
 from lifecycle.metrics.registry import SEED_002, MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result, ratio_result
 
 
+def first_events(dataset: Dataset, names: tuple[str, ...]) -> pd.DataFrame:
+    """Each customer's first event of each of ``names`` by as_of: ``customer_id``, ``event_name``, ``occurred_at`` —
+    from the per-(customer, event name) aggregate the database computes once (``event_aggregates.name_summary``)."""
+    summary = name_summary(dataset)
+    firsts = summary[summary["event_name"].isin(names)]
+    return firsts[["customer_id", "event_name", "first_at"]].rename(columns={"first_at": "occurred_at"})
+
+
 def first_event_day(dataset: Dataset, customers: pd.DataFrame, event_name: str) -> pd.Series:
-    """Days from signup to each customer's first ``event_name`` event (by as_of), indexed by customer id."""
-    events = dataset.table("events", columns=EVENT_COLUMNS)
-    events = events[events["event_name"] == event_name]
-    timed = days_after_signup(events, customers)
+    """Days from signup to each customer's first ``event_name`` event (by as_of), indexed by customer id.
+
+    The day of the first event is the least day of any event (days after signup grow with the event's time)."""
+    timed = days_after_signup(first_events(dataset, (event_name,)), customers)
     return timed.groupby("customer_id")["day"].min().sort_index()
 
 
@@ -102,9 +110,9 @@ def onboarding_completion_rate(dataset: Dataset) -> MetricResult:
     if absent is not None:
         return absent
     eligible, too_recent = eligible_signups(dataset, rule.onboarding_within_days)
-    events = dataset.table("events", columns=EVENT_COLUMNS)
-    timed = days_after_signup(events[events["event_name"] == rule.onboarding_event], eligible)
-    steps = timed[timed["day"] <= rule.onboarding_within_days].groupby("customer_id").size()
+    daily = daily_events(dataset, (rule.onboarding_event,)).rename(columns={"day": "occurred_at"})
+    timed = days_after_signup(daily, eligible)
+    steps = timed[timed["day"] <= rule.onboarding_within_days].groupby("customer_id")["events"].sum()
     completed = int((steps >= rule.onboarding_steps).sum())
     result = ratio_result("onboarding_completion_rate", float(completed), float(len(eligible)), Unit.RATIO, dataset.scope,
                           target(dataset, "onboarding_completion_rate"),
@@ -131,8 +139,7 @@ def early_feature_adoption(dataset: Dataset) -> MetricResult:
     if absent is not None:
         return absent
     eligible, too_recent = eligible_signups(dataset, rule.early_window_days)
-    events = dataset.table("events", columns=EVENT_COLUMNS)
-    timed = days_after_signup(events[events["event_name"].isin(features)], eligible)
+    timed = days_after_signup(first_events(dataset, features), eligible)  # used early ⇔ first used early
     used = timed[timed["day"] <= rule.early_window_days][["customer_id", "event_name"]].drop_duplicates()
     result = ratio_result("early_feature_adoption", float(len(used)), float(len(eligible) * len(features)), Unit.RATIO,
                           dataset.scope, spec_target, sample_size=len(eligible),

@@ -33,7 +33,7 @@ import pandas as pd
 from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
 from lifecycle.filters import add_months
-from lifecycle.metrics.common import activity_events, paying_during, paying_on, paying_subscriptions, valid_orders
+from lifecycle.metrics.common import activity_days, paying_during, paying_on, paying_subscriptions, valid_orders
 
 Mode = Literal["recurring", "cumulative"]
 Basis = Literal["logo", "revenue"]
@@ -109,7 +109,7 @@ def _monthly_matrix(dataset: Dataset, customer_ids: pd.Index, first: int, months
                 mrr = pd.Series(subs["mrr"].to_numpy()[covering]).groupby(rows[covering]).sum()
                 matrix[mrr.index.to_numpy(dtype="int64"), j] = mrr.to_numpy()
         return matrix
-    frame, column = (valid_orders(dataset), "ordered_at") if source == "orders" else (activity_events(dataset), "occurred_at")
+    frame, column = (valid_orders(dataset), "ordered_at") if source == "orders" else (activity_days(dataset), "day")
     rows = customer_ids.get_indexer(frame["customer_id"].astype(str))
     cols = month_index(frame[column]) - first
     keep = (rows >= 0) & (cols >= 0) & (cols < months)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
+from lifecycle.metrics.event_aggregates import daily_events, name_summary
 from lifecycle.metrics.registry import definition
 from lifecycle.metrics.results import MetricResult, TargetBand, missing_result
 from lifecycle.scope import Scope
@@ -143,11 +144,14 @@ FREQUENT_EVENTS_SHOWN = 5
 
 
 def event_counts(dataset: Dataset) -> pd.Series:
-    """How often each event name occurs in the scope's events by as_of, most frequent first (ties by name); cached."""
+    """How often each event name occurs in the scope's events by as_of, most frequent first (ties by name); cached.
+
+    Summed from the per-(customer, event name) counts the database computes once per data and as_of
+    (``lifecycle.metrics.event_aggregates.name_summary``)."""
     cache = dataset._cache
     if EVENT_COUNTS_KEY not in cache:
-        names = dataset.table("events", columns=EVENT_COLUMNS)["event_name"].dropna().astype(str)
-        counts = names.value_counts()
+        summary = name_summary(dataset)
+        counts = summary.groupby("event_name")["events"].sum()
         order = sorted(counts.index, key=lambda name: (-int(counts[name]), name))
         cache[EVENT_COUNTS_KEY] = counts.reindex(order)
     return cache[EVENT_COUNTS_KEY]
@@ -197,6 +201,14 @@ def valid_orders(dataset: Dataset) -> pd.DataFrame:
     return orders[~status.isin(EXCLUDED_ORDER_STATUSES).fillna(False).astype(bool)]
 
 
+def activity_days(dataset: Dataset, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """Activity events (``config.activation.active_events``; all events when empty) per (customer, event name, calendar
+    day) on days ``start`` … ``end`` (open when None): ``customer_id``, ``event_name``, ``day``, ``events`` — counted in
+    the database (``event_aggregates.daily_events``); the day stands in for the time wherever a rule reads days."""
+    names = dataset.config.activation.active_events
+    return daily_events(dataset, tuple(names) if names else None, start, end)
+
+
 def activity_events(dataset: Dataset) -> pd.DataFrame:
     """Events that count as activity (``config.activation.active_events``; all events when empty)."""
     events = dataset.table("events", columns=EVENT_COLUMNS)
@@ -238,7 +250,7 @@ def active_in_window(dataset: Dataset) -> tuple[pd.Index, str]:
         ids = in_window(valid_orders(dataset), "ordered_at", dataset)["customer_id"]
         rule = "customers with an order in the period"
     elif dataset.has("events"):
-        ids = in_window(activity_events(dataset), "occurred_at", dataset)["customer_id"]
+        ids = activity_days(dataset, dataset.window.start, dataset.window.end)["customer_id"]
         rule = "customers with activity events in the period"
     else:
         customers = dataset.customers()

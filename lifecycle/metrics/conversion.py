@@ -12,7 +12,6 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.metrics.common import (
-    EVENT_COLUMNS,
     as_of_ts,
     frequent_events_text,
     in_window,
@@ -21,6 +20,7 @@ from lifecycle.metrics.common import (
     target,
     with_notes,
 )
+from lifecycle.metrics.event_aggregates import named_events
 from lifecycle.metrics.registry import MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
 
@@ -44,7 +44,7 @@ def event_conversion_rate(dataset: Dataset) -> MetricResult:
         absent = no_event_signal(dataset, "event_conversion_rate", key, (name,))
         if absent is not None:
             return absent
-    events = dataset.table("events", columns=EVENT_COLUMNS)
+    events = named_events(dataset, (rule.from_event, rule.to_event))
     starts = in_window(events[events["event_name"] == rule.from_event], "occurred_at", dataset)
     first = starts.groupby("customer_id")["occurred_at"].min()
     horizon = pd.Timedelta(days=rule.within_days)

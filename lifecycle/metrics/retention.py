@@ -19,8 +19,7 @@ from lifecycle.dataset import Dataset
 from lifecycle.filters import add_months
 from lifecycle.metrics.common import (
     DAY,
-    EVENT_COLUMNS,
-    activity_events,
+    activity_days,
     as_of_ts,
     days_after_signup,
     eligible_signups,
@@ -34,6 +33,7 @@ from lifecycle.metrics.common import (
     too_recent_note,
     with_notes,
 )
+from lifecycle.metrics.event_aggregates import daily_events
 from lifecycle.metrics.registry import MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result, ratio_result
 
@@ -47,10 +47,18 @@ def last_days(dataset: Dataset, days: int = USAGE_DAYS) -> tuple[pd.Timestamp, p
     return end - pd.Timedelta(days=days), end
 
 
-def _recent_activity(dataset: Dataset) -> pd.DataFrame:
+def _recent_days(dataset: Dataset) -> pd.DataFrame:
+    """Every event of the last 30 days per (customer, event name, day), counted in the database."""
     start, end = last_days(dataset)
-    events = activity_events(dataset)
-    return events[(events["occurred_at"] >= start) & (events["occurred_at"] < end)]
+    return daily_events(dataset, None, start.date(), (end - DAY).date())
+
+
+def _recent_activity(dataset: Dataset) -> pd.DataFrame:
+    """Activity (``config.activation.active_events``; all events when empty) of the last 30 days per (customer, event
+    name, day)."""
+    recent = _recent_days(dataset)
+    names = dataset.config.activation.active_events
+    return recent[recent["event_name"].isin(names)] if names else recent
 
 
 def stickiness(dataset: Dataset) -> MetricResult:
@@ -65,7 +73,7 @@ def stickiness(dataset: Dataset) -> MetricResult:
     if absent is not None:
         return absent
     recent = _recent_activity(dataset)
-    daily = recent.assign(day=recent["occurred_at"].dt.floor("D"))[["customer_id", "day"]].drop_duplicates()
+    daily = recent[["customer_id", "day"]].drop_duplicates()
     mau = int(recent["customer_id"].nunique())
     mean_dau = len(daily) / USAGE_DAYS
     result = ratio_result("stickiness", mean_dau, float(mau), Unit.RATIO, dataset.scope, target(dataset, "stickiness"),
@@ -91,10 +99,8 @@ def feature_adoption_rate(dataset: Dataset) -> MetricResult:
     if absent is not None:
         return absent
     active = pd.Index(_recent_activity(dataset)["customer_id"].unique())
-    start, end = last_days(dataset)
-    events = dataset.table("events", columns=EVENT_COLUMNS)
-    used = events[events["event_name"].isin(features) & (events["occurred_at"] >= start) & (events["occurred_at"] < end)
-                  & events["customer_id"].isin(active)][["customer_id", "event_name"]].drop_duplicates()
+    events = _recent_days(dataset)
+    used = events[events["event_name"].isin(features) & events["customer_id"].isin(active)][["customer_id", "event_name"]].drop_duplicates()
     per_feature = used.groupby("event_name").size()
     empty = f"no customers active in the {USAGE_DAYS} days ending {dataset.window.end.isoformat()}"
     breakdown = tuple(
@@ -184,7 +190,7 @@ def retention_after(dataset: Dataset, days: int) -> MetricResult:
         absent = _no_activity_signal(dataset, metric_id)
         if absent is not None:
             return absent
-        timed = days_after_signup(activity_events(dataset), eligible)
+        timed = days_after_signup(activity_days(dataset).rename(columns={"day": "occurred_at"}), eligible)
         lo = days - RETENTION_USAGE_BRACKET_DAYS + 1
         retained = timed.loc[(timed["day"] >= lo) & (timed["day"] <= days), "customer_id"].nunique()
         rule = f"retained = activity on days {lo}–{days} after signup (no subscriptions in the data)"

@@ -1,0 +1,140 @@
+"""Event aggregates computed in the database, once per data and as_of, shared by every metric of every scope.
+
+The events table is the large one (millions of rows); no metric reads it whole. Each aggregate here is one portable
+``GROUP BY`` in the reference dialect, compiled for the connection's engine by the expression layer
+(``lifecycle.sources.expressions.compile_sql``), so it runs alike on SQLite, DuckDB and Spark:
+
+- ``name_summary``: per (customer, event name) the number of events and the first one's time, every event by
+  as_of — one pass over the table answers which event names occur (``event_counts``), each customer's first value
+  event (activation, time to value) and first use of each core feature (early adoption);
+- ``daily_events``: per (customer, event name, calendar day) the number of events, for the named events or a date
+  range only (onboarding steps, the last 30 days' activity, event-only retention and cohorts);
+- ``named_events``: the rows of a few named events, when a rule needs exact times (A-then-B conversion).
+
+The aggregates are computed for *every* customer, unfiltered, and memoised in the process (``lifecycle.memo``) per
+(data identity, as_of, statement, parameters): a scope's filters then select its customers' rows in pandas
+(``in_scope``) — exactly the events ``Dataset.table('events')`` would have read for that scope (all events without
+filters; with filters those of the customers the filter selects, and of the stage members with a stage filter).
+A metric over another filter therefore costs no further pass over the events.
+
+A calendar day is ``SUBSTR(occurred_at, 1, 10)`` of the ISO-8601 text (as the snapshot counts active days); times
+compare as ISO text (``occurred_at < next_day_iso(as_of)``), as ``Dataset`` compares them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import pandas as pd
+
+from lifecycle.dataset import Dataset, next_day_iso, to_datetime
+from lifecycle.memo import remember
+from lifecycle.sources.expressions import compile_sql
+
+DAY_SQL = "SUBSTR(e.occurred_at, 1, 10)"
+
+
+def _aggregate(dataset: Dataset, sql: str, params: Sequence[object], times: tuple[str, ...] = (),
+               counts: tuple[str, ...] = ()) -> pd.DataFrame:
+    """``sql`` (reference dialect) run on the dataset's connection, compiled for its engine, typed (``customer_id`` and
+    ``event_name`` as text, ``times`` parsed, ``counts`` as integers); memoised per data identity and statement (the
+    parameters carry as_of), else kept for the life of the ``Dataset``."""
+
+    def run() -> pd.DataFrame:
+        raw = dataset.connection.query(compile_sql(sql, dataset.connection.dialect), list(params))
+        return _typed(raw, times, counts)
+
+    if dataset.identity is not None:
+        return remember(("events-aggregate", dataset.identity, sql, tuple(params)), run)
+    key = f"__events_aggregate__:{sql}:{tuple(params)}"
+    if key not in dataset._cache:
+        dataset._cache[key] = run()
+    return dataset._cache[key]
+
+
+def population(dataset: Dataset) -> pd.Index | None:
+    """Ids of the customers the scope's filters select, as ``Dataset.table`` restricts event rows (``None``: no
+    filter, every event counts — including events of customers signed up after as_of)."""
+    if dataset.filters.is_empty():
+        return None
+    clause, params = dataset.customer_sql("c")
+    sql = f"SELECT c.customer_id AS customer_id FROM customers c WHERE {clause}"
+    ids = pd.Index(_aggregate(dataset, sql, params)["customer_id"])
+    if dataset.filters.stage:
+        ids = ids[ids.isin(dataset.stage_members())]
+    return ids
+
+
+def in_scope(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` (a ``customer_id`` column) whose customer the scope selects (``population``)."""
+    ids = population(dataset)
+    if ids is None:
+        return frame
+    return frame[frame["customer_id"].isin(ids)].reset_index(drop=True)
+
+
+def _typed(frame: pd.DataFrame, times: tuple[str, ...] = (), counts: tuple[str, ...] = ()) -> pd.DataFrame:
+    out = frame.copy()
+    out["customer_id"] = out["customer_id"].astype("string")
+    if "event_name" in out.columns:
+        out["event_name"] = out["event_name"].astype("string")
+    for column in times:
+        out[column] = to_datetime(out[column]) if len(out) else pd.Series([], dtype="datetime64[us]")
+    for column in counts:
+        out[column] = pd.to_numeric(out[column]).astype("int64")
+    return out
+
+
+def _name_list(column: str, names: Sequence[str]) -> tuple[str, list[object]]:
+    if not names:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join('?' * len(names))})", list(names)
+
+
+def name_summary(dataset: Dataset) -> pd.DataFrame:
+    """Per (customer, event name) in scope: ``events`` (count) and ``first_at`` (the first one's time), every event by
+    as_of. One pass over the events per data and as_of, whatever the scope."""
+    if not dataset.has("events"):
+        return _typed(pd.DataFrame({"customer_id": [], "event_name": [], "events": [], "first_at": []}), ("first_at",), ("events",))
+    sql = ("SELECT e.customer_id AS customer_id, e.event_name AS event_name, COUNT(*) AS events, "
+           "MIN(e.occurred_at) AS first_at FROM events e WHERE e.occurred_at < ? GROUP BY e.customer_id, e.event_name")
+    params = (next_day_iso(dataset.as_of),)
+
+    return in_scope(dataset, _aggregate(dataset, sql, params, ("first_at",), ("events",)))
+
+
+def daily_events(dataset: Dataset, names: Sequence[str] | None = None, start: date | None = None,
+                 end: date | None = None) -> pd.DataFrame:
+    """Per (customer, event name, calendar day ``day``) in scope: ``events`` (count), for events by as_of named in
+    ``names`` (all when None) on days ``start`` … ``end`` (inclusive; open when None)."""
+    if not dataset.has("events"):
+        return _typed(pd.DataFrame({"customer_id": [], "event_name": [], "day": [], "events": []}), ("day",), ("events",))
+    where = ["e.occurred_at < ?"]
+    params: list[object] = [next_day_iso(dataset.as_of)]
+    if names is not None:
+        clause, values = _name_list("e.event_name", tuple(names))
+        where.append(clause)
+        params += values
+    if start is not None:
+        where.append("e.occurred_at >= ?")
+        params.append(start.isoformat())
+    if end is not None:
+        where.append("e.occurred_at < ?")
+        params.append(next_day_iso(end))
+    sql = (f"SELECT e.customer_id AS customer_id, e.event_name AS event_name, {DAY_SQL} AS day, COUNT(*) AS events "
+           f"FROM events e WHERE {' AND '.join(where)} GROUP BY e.customer_id, e.event_name, {DAY_SQL}")
+
+    return in_scope(dataset, _aggregate(dataset, sql, params, ("day",), ("events",)))
+
+
+def named_events(dataset: Dataset, names: Sequence[str]) -> pd.DataFrame:
+    """The events in scope by as_of named in ``names``: ``customer_id``, ``occurred_at`` (datetime), ``event_name``,
+    in event-id order (as ``Dataset.table`` reads them)."""
+    if not dataset.has("events") or not names:
+        return _typed(pd.DataFrame({"customer_id": [], "occurred_at": [], "event_name": []}), ("occurred_at",))
+    clause, values = _name_list("e.event_name", tuple(names))
+    sql = ("SELECT e.customer_id AS customer_id, e.occurred_at AS occurred_at, e.event_name AS event_name FROM events e "
+           f"WHERE e.occurred_at < ? AND {clause} ORDER BY e.event_id")
+    params = (next_day_iso(dataset.as_of), *values)
+    return in_scope(dataset, _aggregate(dataset, sql, params, ("occurred_at",)))
