@@ -38,7 +38,7 @@ from lifecycle.metrics.results import MetricResult
 from lifecycle.metrics.revenue_movements import revenue_movements
 from lifecycle.scope import DEFAULT_PERIOD_MONTHS, Scope, Window, check_filter_values
 from lifecycle.snapshot import snapshot_of
-from lifecycle.sources import DataSource, open_source
+from lifecycle.sources import DataSource, open_configured
 from lifecycle.stages import classify_customers, model_for, stage_distribution
 
 METRIC_COLUMNS = ("metric_id", "name", "group", "value", "unit", "numerator", "denominator", "sample_size", "target",
@@ -46,8 +46,9 @@ METRIC_COLUMNS = ("metric_id", "name", "group", "value", "unit", "numerator", "d
 
 
 def open(source: DataSource | str | Path, as_of: date | str | None = None, config: EngineConfig | str | Path | None = None,
-         *, period_months: int = DEFAULT_PERIOD_MONTHS, engine: str = "sqlite", **filters: str | list[str]) -> Lifecycle:
-    """Open ``source`` (a ``DataSource``, or the path of a Lifecycle SQLite file read by ``engine``) at ``as_of``.
+         *, period_months: int = DEFAULT_PERIOD_MONTHS, engine: str | None = None, **filters: str | list[str]) -> Lifecycle:
+    """Open ``source`` (a ``DataSource``, or the path of a Lifecycle SQLite file — or a Parquet folder — read by
+    ``engine``, default the configuration's ``[source] engine``, else ``sqlite``) at ``as_of``.
 
     ``as_of`` (a date or ``YYYY-MM-DD``) defaults to the data's last day; a day outside the data is a
     ``QueryError`` naming the data's range. ``config`` is an ``EngineConfig`` or the path of a TOML file
@@ -55,8 +56,8 @@ def open(source: DataSource | str | Path, as_of: date | str | None = None, confi
     ``plan=["Pro", "Team"]`` (dimensions: ``lifecycle.filters.Dimension``; ``plan`` is the subscription's plan where
     there is one); a value the data does not hold is a ``QueryError`` listing the valid ones.
     """
-    opened = open_source(source, engine=engine)
     engine_config = config if isinstance(config, EngineConfig) else (load_config(Path(config)) if config else DEFAULT_CONFIG)
+    opened = open_configured(source, engine, engine_config.source)
     day = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     scope = Scope.resolve(opened, day, filters=_filters(filters), period_months=period_months)
     return Lifecycle(opened, scope, engine_config, period_months)

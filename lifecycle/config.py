@@ -20,6 +20,10 @@ Example (``lifecycle.toml``)::
     [serve]                          # how `lifecycle serve` runs calls (changes no number)
     time_limit_s = 600
 
+    [source]                         # which engine reads the data (changes no number)
+    engine = "duckdb"                # sqlite | duckdb | spark; --engine and $LIFECYCLE_ENGINE take precedence
+    query_time_limit_s = 600         # seconds one statement may run (0: no limit; default: the engine's)
+
 ``fingerprint()`` identifies a configuration (used to key cached snapshots): same config ⇒ same id.
 """
 
@@ -126,6 +130,32 @@ class ServeLimits:
         return self.max_concurrent_calls or max(1, min(MAX_AUTO_CONCURRENT_CALLS, os.cpu_count() or 1))
 
 
+ENGINE_NAMES = ("sqlite", "duckdb", "spark")
+"""Engines a dataset can be read with (``lifecycle.sources.ENGINES`` is this tuple)."""
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """Which engine reads the data and how long one statement may run (``[source]``; changes no number).
+
+    ``engine``: the engine when neither ``--engine`` nor ``$LIFECYCLE_ENGINE`` names one (precedence: command line >
+    environment > this setting > ``sqlite``). ``query_time_limit_s``: seconds one statement may run before it is
+    interrupted with an error naming the limit; 0 turns the limit off; unset (``None``) means the engine's default
+    (``lifecycle.sources.DEFAULT_QUERY_TIME_LIMITS_S``: sized for the data each engine is chosen for, docs/scale.md).
+    """
+
+    engine: str = "sqlite"
+    query_time_limit_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINE_NAMES:
+            raise ConfigError(f"source.engine must be one of {', '.join(ENGINE_NAMES)}, got {self.engine!r}")
+        limit = self.query_time_limit_s
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float))
+                                  or not math.isfinite(limit) or limit < 0):
+            raise ConfigError(f"source.query_time_limit_s must be a number of seconds >= 0 (0: no limit), got {limit!r}")
+
+
 @dataclass(frozen=True)
 class TargetOverride:
     low: float | None = None
@@ -144,6 +174,7 @@ class EngineConfig:
     small_events: int = 10
     import_limits: ReadLimits = field(default_factory=ReadLimits)  # [import]: read limits of `lifecycle import`
     serve: ServeLimits = field(default_factory=ServeLimits)  # [serve]: how `lifecycle serve` runs calls
+    source: SourceSettings = field(default_factory=SourceSettings)  # [source]: which engine reads the data
 
     def target_override(self, metric_id: str) -> TargetOverride | None:
         """The company's own target band for ``metric_id``, if configured."""
@@ -157,6 +188,7 @@ class EngineConfig:
         settings = asdict(self)
         settings.pop("import_limits")  # how imports read files changes no computed number
         settings.pop("serve")  # nor how the server schedules calls
+        settings.pop("source")  # nor which engine reads the data (every engine gives the same answers)
         payload = json.dumps({"config": settings, "files": files}, sort_keys=True, default=list)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -208,6 +240,12 @@ SETTINGS: tuple[Setting, ...] = (
             "an error naming the limit (`--time-limit`; 0: no limit)."),
     Setting("serve.max_concurrent_calls", 0, "`lifecycle serve`: MCP calls computing at once; the others wait their "
             f"turn, never fail (`--max-concurrent-calls`; 0: the number of CPUs, at most {MAX_AUTO_CONCURRENT_CALLS})."),
+    Setting("source.engine", "sqlite", "Engine that reads the data: sqlite, duckdb or spark (docs/scale.md) — used by "
+            "`metrics`, `customers`, `clv`, `revenue`, `plan` and `serve` when neither `--engine` nor `$LIFECYCLE_ENGINE` "
+            "names one. Changes no number."),
+    Setting("source.query_time_limit_s", None, "Seconds one query may run before it is interrupted with an error naming "
+            "the limit (0: no limit). Unset: the engine's default — sqlite 30, duckdb 600, spark 1800 (sized for the "
+            "data each engine is chosen for; docs/scale.md)."),
 )
 
 
@@ -247,6 +285,10 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> EngineConfi
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [serve] must be a table")
             kwargs["serve"] = _build(ServeLimits, value, f"{where}.serve")
+        elif key == "source":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [source] must be a table")
+            kwargs["source"] = _build(SourceSettings, value, f"{where}.source")
         elif key in sections:
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [{key}] must be a table")
@@ -261,7 +303,7 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> EngineConfi
                 raise ConfigError(f"{where}.{key}: expected a whole number >= 0, got {value!r}")
             kwargs[key] = value
         else:
-            raise ConfigError(f"{where}: unknown section [{key}]; known: {', '.join(sections)}, targets, small_sample, small_events, import, serve")
+            raise ConfigError(f"{where}: unknown section [{key}]; known: {', '.join(sections)}, targets, small_sample, small_events, import, serve, source")
     config = EngineConfig(**kwargs)
     if config.activity.churn_after_days < 1 or config.conversion.within_days < 0:
         raise ConfigError(f"{where}: activity.churn_after_days must be ≥ 1 and conversion.within_days ≥ 0")
@@ -321,4 +363,5 @@ def _beside(value: str, config_file: Path) -> str:
 DEFAULT_CONFIG = EngineConfig()
 
 __all__ = ["AUTO", "ActivationConfig", "ActivityConfig", "ConversionConfig", "DEFAULT_CONFIG", "choose_models", "resolve_models", "EngineConfig", "ModelsConfig", "RevenueConfig", "SETTINGS", "ServeLimits",
+           "ENGINE_NAMES", "SourceSettings",
            "Setting", "TargetOverride", "config_from_dict", "load_config", "replace"]

@@ -38,16 +38,23 @@ class Engine(str, Enum):
     SPARK = "spark"
 
 
-DEFAULT_ENGINE = Engine.SQLITE
+DEFAULT_ENGINE: Engine | None = None
+"""No ``--engine`` and no ``$LIFECYCLE_ENGINE``: the configuration's ``[source] engine`` decides (default sqlite)."""
 
 ENGINE_OPTION_HELP = ("Engine that runs the queries: sqlite (embedded default), duckdb (the SQLite file or a Parquet "
                       "folder), spark (pyspark; Parquet, exported from the SQLite file on first use). Default: "
-                      "$LIFECYCLE_ENGINE, else sqlite. Every engine gives the same answers (docs/scale.md).")
+                      "$LIFECYCLE_ENGINE, else engine under [source] in --config, else sqlite. Every engine gives the "
+                      "same answers (docs/scale.md).")
 
-EngineOption = Annotated[Engine, typer.Option("--engine", envvar="LIFECYCLE_ENGINE", case_sensitive=False,
+EngineOption = Annotated[Engine | None, typer.Option("--engine", envvar="LIFECYCLE_ENGINE", case_sensitive=False,
                                               help=ENGINE_OPTION_HELP)]
 """The shared ``--engine`` option: ``def command(engine: EngineOption = DEFAULT_ENGINE)``; ``$LIFECYCLE_ENGINE``
-sets it for every command."""
+sets it for every command; ``engine_name(engine)`` is what to hand to ``open_configured`` / ``open_scope``."""
+
+
+def engine_name(engine: Engine | None) -> str | None:
+    """The engine the command line (``--engine`` or ``$LIFECYCLE_ENGINE``) names, None when neither does."""
+    return engine.value if engine is not None else None
 
 
 def resolve_db(db: Path | None, *, must_exist: bool = True, build_demo: bool = True) -> Path:

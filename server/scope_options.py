@@ -38,8 +38,9 @@ def scope_as_of(text: str | None) -> date | None:
 
 
 def open_scope(db: Path | None, as_of: str | None, config: Path | None, filters: dict[str, list[str]],
-               engine: str = "sqlite") -> lifecycle.Lifecycle:
+               engine: str | None = None) -> lifecycle.Lifecycle:
     """The dataset ``--db`` (default: $LIFECYCLE_DB, else the demo) at ``--as-of`` for ``filters``, read by
-    ``engine`` — ``lifecycle.open`` with the CLI's defaults (``QueryError`` for a day outside the data)."""
+    ``engine`` (None: the configuration's ``[source] engine``) — ``lifecycle.open`` with the CLI's defaults
+    (``QueryError`` for a day outside the data)."""
     return lifecycle.open(resolve_db(db), scope_as_of(as_of), config, period_months=DEFAULT_PERIOD_MONTHS,
                           engine=engine, **filters)

@@ -23,7 +23,7 @@ from lifecycle.export import FORMATS, write_chunks
 from lifecycle.export.clv import MODELS, ClvReport, clv_report
 from lifecycle.export.money import currency_of
 from server.commands.root import app, err_console
-from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption, parse_as_of
+from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption, engine_name, parse_as_of
 from server.frames_out import destination
 from server.scope_options import ConfigOption, FilterOptions, filter_values, open_scope
 
@@ -62,7 +62,7 @@ def clv_command(
     if not -1 < discount <= 1:
         raise typer.BadParameter("must be within (-1, 1] (0.1 = 10 % a year)", param_hint="--discount")
     calibration: date | None = parse_as_of(calibration_end, "--calibration-end")
-    with open_scope(db, as_of, config_file, filter_values(segment=segment, plan=plan, channel=channel), engine=engine.value) as ds:
+    with open_scope(db, as_of, config_file, filter_values(segment=segment, plan=plan, channel=channel), engine=engine_name(engine)) as ds:
         report = clv_report(ds.dataset, model, horizon, discount, calibration, currency_of(ds.dataset))
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, allow_nan=False))

@@ -14,7 +14,7 @@ import typer
 
 from lifecycle.export import FORMATS, customer_table, write_chunks
 from server.commands.root import app, err_console
-from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption
+from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption, engine_name
 from server.frames_out import destination
 from server.scope_options import ConfigOption, FilterOptions, filter_values, open_scope
 
@@ -39,7 +39,7 @@ def customers_command(
     if fmt == "parquet" and out is None:
         raise typer.BadParameter("parquet is binary: pass --out FILE", param_hint="--format")
     filters = filter_values(segment=segment, plan=plan, channel=channel)
-    with open_scope(db, as_of, config_file, filters, engine=engine.value) as ds:
+    with open_scope(db, as_of, config_file, filters, engine=engine_name(engine)) as ds:
         table = customer_table(ds.dataset)
     chosen = table.select(columns.split(",") if columns else None, extra=extra)
     with destination(out) as stream:

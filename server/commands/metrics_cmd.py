@@ -17,10 +17,10 @@ from lifecycle.facts import format_value
 from lifecycle.filters import Filters
 from lifecycle.metrics.registry import compute_all, registry
 from lifecycle.scope import Scope
-from lifecycle.sources import open_source
+from lifecycle.sources import open_configured
 from server.commands.metrics_series import print_monthly
 from server.commands.root import app
-from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption, parse_as_of, resolve_db
+from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption, engine_name, parse_as_of, resolve_db
 from server.frames_out import SERIES_FORMATS
 from server.scope_options import open_scope
 
@@ -88,13 +88,13 @@ def metrics_command(
             raise typer.BadParameter(f"choose one of {', '.join(SERIES_FORMATS)}", param_hint="--format")
         given = {"segment": segment, "plan": plan, "channel": channel}
         with open_scope(db, as_of, config_file, {name: [value] for name, value in given.items() if value},
-                        engine.value) as ds:
+                        engine_name(engine)) as ds:
             print_monthly(ds, metric, months, chosen)
         return
     if fmt is not None or metric:
         raise typer.BadParameter("--format and --metric go with --monthly", param_hint="--monthly")
     config = load_config(config_file)
-    source = open_source(resolve_db(db), engine.value)
+    source = open_configured(resolve_db(db), engine_name(engine), config.source)
     filters = Filters(segment=(segment,) if segment else (), plan=(plan,) if plan else (), channel=(channel,) if channel else ())
     scope = Scope.resolve(source, parse_as_of(as_of), filters=filters)
     day = scope.as_of

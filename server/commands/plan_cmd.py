@@ -15,12 +15,12 @@ from lifecycle.config import load_config
 from lifecycle.errors import ConfigError
 from lifecycle.filters import Dimension
 from lifecycle.scope import Scope
-from lifecycle.sources import open_source
+from lifecycle.sources import open_configured
 from prompts.llm import LLMSettings, api_key_available
 from prompts.plan import PlanOptions, Target, TargetOutcome, at_risk_targets, dimension_targets, run_plan, stage_targets
 from prompts.render import BusinessContext, Language, PromptName
 from server.commands.root import app
-from server.dataset import DEFAULT_ENGINE, EngineOption, parse_as_of, resolve_db
+from server.dataset import DEFAULT_ENGINE, EngineOption, engine_name, parse_as_of, resolve_db
 from server.interrupt import run_interruptibly
 
 console = Console(stderr=True)
@@ -66,7 +66,8 @@ def plan_command(
     batch_poll: float = typer.Option(30.0, "--batch-poll", min=0.01, help="Seconds between batch status checks."),
 ) -> None:
     """Write lifecycle strategy documents grounded in computed facts (offline without an API key)."""
-    source = open_source(resolve_db(db), engine.value)
+    config = load_config(config_file)
+    source = open_configured(resolve_db(db), engine_name(engine), config.source)
     day = Scope.resolve(source, parse_as_of(as_of)).as_of
     context = _context(context_file, company, business_model)
     use_model = (api_key_available() or model is not None) and not offline and not dry_run
@@ -83,7 +84,7 @@ def plan_command(
         targets = [Target("all", "all customers", prompt, stage="adoption" if prompt is PromptName.STAGE_STRATEGY else None)]
     options = PlanOptions(out_dir=out, as_of=day, language=language, context=context, llm=settings, dry_run=dry_run,
                           strict=strict, concurrency=concurrency, ids_only=ids_only, price_in_per_mtok=price_in,
-                          price_out_per_mtok=price_out, config=load_config(config_file), charts=not no_charts,
+                          price_out_per_mtok=price_out, config=config, charts=not no_charts,
                           batch=batch, batch_poll_s=batch_poll)
     api = " via the Batch API" if batch else ""
     mode = "dry run" if dry_run else (f"model {settings.model}{api}" if settings else "offline (no OPENAI_API_KEY: strategy sections await a model)")

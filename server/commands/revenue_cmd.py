@@ -10,7 +10,7 @@ import typer
 from lifecycle.export.money import currency_of
 from lifecycle.export.series import revenue_bridge
 from server.commands.root import app
-from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption
+from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption, engine_name
 from server.frames_out import SERIES_FORMATS, print_frame
 from server.scope_options import ConfigOption, FilterOptions, filter_values, open_scope
 
@@ -29,7 +29,7 @@ def revenue_command(
     """The monthly MRR bridge: starting MRR, new, expansion, reactivation, contraction, churn, ending MRR, customers per movement."""
     if fmt not in SERIES_FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(SERIES_FORMATS)}", param_hint="--format")
-    with open_scope(db, as_of, config_file, filter_values(segment=segment, plan=plan, channel=channel), engine=engine.value) as ds:
+    with open_scope(db, as_of, config_file, filter_values(segment=segment, plan=plan, channel=channel), engine=engine_name(engine)) as ds:
         frame = revenue_bridge(ds.dataset)
         currency = currency_of(ds.dataset)
         meta = {"as_of": ds.as_of.isoformat(), "currency": currency, "filters": ds.scope.filters.to_dict()}

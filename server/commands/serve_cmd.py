@@ -24,11 +24,11 @@ import typer
 
 from lifecycle.config import EngineConfig, ServeLimits, load_config
 from lifecycle.health.profile import load_health_profile
-from lifecycle.sources import open_source
+from lifecycle.sources import open_configured
 from lifecycle.stages import load_model
 from server.app import build_server
 from server.commands.root import app, err_console
-from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption, resolve_db
+from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption, engine_name, resolve_db
 from server.http import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -77,7 +77,7 @@ def serve_command(
             err_console.print(f"Warning: no dataset at {path} yet; tools will say so until you run "
                               "`lifecycle demo` or `lifecycle import`.", highlight=False)
         tune_memory_for_serving()  # so the memory of a burst goes back to the system (tools.gate)
-        server = build_server(open_source(path, engine.value), config=config, limits=limits, log_level=level)
+        server = build_server(open_configured(path, engine_name(engine), config.source), config=config, limits=limits, log_level=level)
     if http:
         serve_http(server, settings)
     else:

@@ -171,3 +171,43 @@ def test_results_commands_on_duckdb_print_what_sqlite_prints(command: list[str],
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
     assert outputs[0].strip() and outputs[0] == outputs[1]
+
+
+# --------------------------------------------------------------------------------------------- engine from --config
+
+
+def test_the_engine_comes_from_the_command_line_then_the_environment_then_the_config(
+        tiny_db: Path, isolated_data_dir: Path, tmp_path: Path) -> None:
+    """A Parquet folder is readable by DuckDB but refused by SQLite with a one-line message naming the folder: so
+    which engine ran is visible. ``[source] engine = "duckdb"`` reads it; ``--engine sqlite`` or
+    ``LIFECYCLE_ENGINE=sqlite`` overrides the config; ``--engine duckdb`` overrides ``LIFECYCLE_ENGINE=sqlite``."""
+    from lifecycle.sources.parquet import export_parquet
+
+    folder = tmp_path / "parquet"
+    export_parquet(tiny_db, folder)
+    config = tmp_path / "lifecycle.toml"
+    config.write_text('[source]\nengine = "duckdb"\n', encoding="utf-8")
+    base = ["metrics", "--db", str(folder), "--json", "--config", str(config)]
+
+    from_config = run_lifecycle(base, isolated_data_dir)
+    assert from_config.returncode == 0, from_config.stderr
+    assert json.loads(from_config.stdout)["mrr"]["value"] == 150.0  # 100 + 50 by hand
+    for refused in (run_lifecycle([*base, "--engine", "sqlite"], isolated_data_dir),
+                    run_lifecycle(base, isolated_data_dir, LIFECYCLE_ENGINE="sqlite")):
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr
+        assert "is a folder: SQLite reads the importer's database file" in refused.stderr
+    cli_over_env = run_lifecycle([*base, "--engine", "duckdb"], isolated_data_dir, LIFECYCLE_ENGINE="sqlite")
+    assert cli_over_env.returncode == 0 and json.loads(cli_over_env.stdout) == json.loads(from_config.stdout)
+
+
+def test_customers_reads_the_engine_from_the_config_too(tiny_db: Path, isolated_data_dir: Path, tmp_path: Path) -> None:
+    from lifecycle.sources.parquet import export_parquet
+
+    folder = tmp_path / "parquet"
+    export_parquet(tiny_db, folder)
+    config = tmp_path / "lifecycle.toml"
+    config.write_text('[source]\nengine = "duckdb"\n', encoding="utf-8")
+    on_folder = run_lifecycle(["customers", "--db", str(folder), "--config", str(config), "--format", "csv"], isolated_data_dir)
+    on_sqlite = run_lifecycle(["customers", "--db", str(tiny_db), "--format", "csv"], isolated_data_dir)
+    assert on_folder.returncode == 0, on_folder.stderr
+    assert on_folder.stdout.strip() and on_folder.stdout == on_sqlite.stdout
