@@ -93,6 +93,8 @@ class ModelsConfig:
 
 DEFAULT_CALL_TIME_LIMIT_S = 300.0
 MAX_AUTO_CONCURRENT_CALLS = 4
+DEFAULT_IDLE_RELEASE_S = 30.0
+DEFAULT_IDLE_MEMO_MB = 16.0
 
 
 @dataclass(frozen=True)
@@ -106,10 +108,17 @@ class ServeLimits:
     ``max_concurrent_calls``: calls computing at once; the others wait their turn in arrival order (never an
     error). 0 means the number of CPUs, at most ``MAX_AUTO_CONCURRENT_CALLS`` (each computing call holds its tables
     in memory, so more than a few at once only adds memory, not throughput, on a few cores).
+    ``idle_release_s``: once no call has computed or waited for this many seconds, the server drops its memoised
+    results down to ``idle_memo_mb`` (largest first: table reads and snapshots go, final answers stay) and hands the
+    freed memory back to the system, so a burst's memory returns to about its pre-burst level (``tools.gate``).
+    0 keeps everything memoised up to the memo's own budget (``LIFECYCLE_MEMO_MB``). The default (30 s) is longer
+    than an assistant's pause between calls in one conversation and well inside a minute.
     """
 
     time_limit_s: float = DEFAULT_CALL_TIME_LIMIT_S
     max_concurrent_calls: int = 0
+    idle_release_s: float = DEFAULT_IDLE_RELEASE_S
+    idle_memo_mb: float = DEFAULT_IDLE_MEMO_MB
 
     def __post_init__(self) -> None:
         limit = self.time_limit_s
@@ -118,6 +127,15 @@ class ServeLimits:
         calls = self.max_concurrent_calls
         if isinstance(calls, bool) or not isinstance(calls, int) or calls < 0:
             raise ConfigError(f"serve.max_concurrent_calls must be a whole number >= 0 (0: automatic), got {calls!r}")
+        for name in ("idle_release_s", "idle_memo_mb"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ConfigError(f"serve.{name} must be a number >= 0, got {value!r}")
+
+    @property
+    def idle_release_after_s(self) -> float | None:
+        """Seconds of idleness after which memoised results shrink to ``idle_memo_mb``; ``None`` when turned off."""
+        return float(self.idle_release_s) if self.idle_release_s > 0 else None
 
     @property
     def call_time_limit_s(self) -> float | None:
@@ -240,6 +258,11 @@ SETTINGS: tuple[Setting, ...] = (
             "an error naming the limit (`--time-limit`; 0: no limit)."),
     Setting("serve.max_concurrent_calls", 0, "`lifecycle serve`: MCP calls computing at once; the others wait their "
             f"turn, never fail (`--max-concurrent-calls`; 0: the number of CPUs, at most {MAX_AUTO_CONCURRENT_CALLS})."),
+    Setting("serve.idle_release_s", DEFAULT_IDLE_RELEASE_S, "`lifecycle serve`: after this many seconds with no call, "
+            "memoised results shrink to `serve.idle_memo_mb` (largest first) and freed memory goes back to the system "
+            "(`--idle-release`; 0: never)."),
+    Setting("serve.idle_memo_mb", DEFAULT_IDLE_MEMO_MB, "`lifecycle serve`: MiB of memoised results kept while idle "
+            "— the small final answers (`--idle-memo-mb`)."),
     Setting("source.engine", "sqlite", "Engine that reads the data: sqlite, duckdb or spark (docs/scale.md) — used by "
             "`metrics`, `customers`, `clv`, `revenue`, `plan` and `serve` when neither `--engine` nor `$LIFECYCLE_ENGINE` "
             "names one. Changes no number."),

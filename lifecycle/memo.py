@@ -10,6 +10,10 @@ returns the stored value or runs ``compute`` once:
   key again (in its own thread) computes it without the memo rather than waiting for itself;
 - **bounded**: least recently used entries go first once the entries' estimated size passes ``LIFECYCLE_MEMO_MB``
   (default 512 MiB) — the most recent entry always stays;
+- **shrinkable**: ``shrink(budget)`` drops entries, largest first, until the rest fit a smaller budget — what a
+  server does once it has been idle for a while (``tools.gate``): the large intermediate frames (table reads,
+  snapshots) go back to the system, the small final answers (metric results, fact bundles, the doctor's survey)
+  stay, so memory returns near its pre-burst level while a repeated question is still answered at once;
 - **values are shared**: callers must not change them in place. DataFrames are handed out as shallow copies
   (under pandas' copy-on-write a change to the copy never reaches the stored frame).
 
@@ -119,6 +123,31 @@ class Memo:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def bytes(self) -> int:
+        """Estimated bytes held by the stored values (``size_of`` of each, summed)."""
+        return self._bytes
+
+    def shrink(self, budget_bytes: float) -> int:
+        """Drop entries until their estimated size is at most ``budget_bytes``: the largest first (ties: the least
+        recently used first), so many small answers outlive a few large frames. Returns the number dropped.
+
+        Large values are intermediate frames that cost little to rebuild per byte held (a table read, a snapshot
+        whose Parquet cache stays on disk); the small ones are final results whose recomputation repeats all that
+        work. A computation still running is not affected: it stores its value when done."""
+        with self._lock:
+            if self._bytes <= budget_bytes:
+                return 0
+            ranked = sorted(enumerate(self._entries.items()), key=lambda item: (-item[1][1][1], item[0]))
+            dropped = 0
+            for _, (key, (_, size)) in ranked:
+                if self._bytes <= budget_bytes:
+                    break
+                del self._entries[key]
+                self._bytes -= size
+                dropped += 1
+            return dropped
 
     def _store(self, key: Hashable, value: object) -> None:
         size = size_of(value)

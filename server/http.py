@@ -11,6 +11,12 @@ Security model (see docs/mcp-server.md):
 - Request bodies above ``max_body_bytes`` (default 1 MiB) are answered 413 (the SDK's body limit).
 - With a token set, every request needs ``Authorization: Bearer <token>`` (401 otherwise), checked by
   ``BearerTokenMiddleware`` in constant time before anything else runs.
+
+Sessions (stateful streamable HTTP, one per client): the server forgets a session when its client ends it (the SDK
+client sends DELETE on close) and reaps one that has had no request in flight and no open event stream for
+``SESSION_IDLE_S`` (10 minutes; the SDK's own default is 30) — a client that vanished without saying goodbye. At most
+``MAX_SESSIONS`` (1,000) are open at once; a further client gets 503 until one ends. Per-session state is a server
+task and its message streams; computed results are shared by all sessions (``lifecycle.memo``).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import os
 import socket
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
@@ -38,6 +44,8 @@ MCP_PATH = "/mcp"
 MAX_BODY_BYTES = 1024 * 1024
 TOKEN_ENV = "LIFECYCLE_MCP_TOKEN"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+SESSION_IDLE_S = 600.0
+MAX_SESSIONS = 1000
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +60,8 @@ class HttpSettings:
     allow_hosts: tuple[str, ...] = ()
     token: str | None = field(default=None, repr=False)
     max_body_bytes: int = MAX_BODY_BYTES
+    session_idle_s: float = SESSION_IDLE_S
+    max_sessions: int = MAX_SESSIONS
 
 
 def is_loopback(host: str) -> bool:
@@ -131,11 +141,14 @@ async def _send_json(send: Send, status: int, body: dict[str, str], extra_header
 
 
 def build_http_app(server: MCPServer, settings: HttpSettings) -> ASGIApp:
-    """The ASGI app serving ``server`` at ``/mcp`` with Host/Origin checks, the body cap and the optional token."""
+    """The ASGI app serving ``server`` at ``/mcp`` with Host/Origin checks, the body cap, session reaping and the
+    optional token."""
     check_exposure(settings)
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         max_request_body_size=settings.max_body_bytes,
+        session_idle_timeout=settings.session_idle_s,
+        max_sessions=settings.max_sessions,
         transport_security=security_settings(settings),
         host=settings.host,
     )
@@ -160,8 +173,7 @@ def serve_http(server: MCPServer, settings: HttpSettings) -> None:
 
     check_exposure(settings)
     sock = bind_socket(settings.host, settings.port)
-    bound = HttpSettings(settings.host, sock.getsockname()[1], settings.allow_origins, settings.allow_hosts,
-                         settings.token, settings.max_body_bytes)
+    bound = replace(settings, port=sock.getsockname()[1])
     app = build_http_app(server, bound)
     url = f"http://{_host_with_port(bound.host, bound.port)}{MCP_PATH}"
     print(f"Lifecycle MCP serving streamable HTTP at {url}" + (" (bearer token required)" if bound.token else ""),
@@ -169,6 +181,15 @@ def serve_http(server: MCPServer, settings: HttpSettings) -> None:
     config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", lifespan="on",
                             timeout_graceful_shutdown=2)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def open_sessions(server: MCPServer) -> int:
+    """Streamable-HTTP sessions ``server`` holds right now (0 before its HTTP app was built)."""
+    try:
+        manager = server.session_manager
+    except RuntimeError:
+        return 0
+    return len(manager._server_instances)  # the SDK keeps no public count
 
 
 def token_from_env() -> str | None:

@@ -8,7 +8,9 @@ writes from handlers cannot corrupt the stream.
 numbers; a bad file, stage model or health profile stops the server at start with one ``Error:`` line.
 
 ``--time-limit`` and ``--max-concurrent-calls`` (or ``[serve]`` in the config file) set how calls run: a few compute
-at once and the others wait their turn; each computes for at most the time limit (``tools.gate``).
+at once and the others wait their turn; each computes for at most the time limit (``tools.gate``). ``--idle-release``
+and ``--idle-memo-mb`` set how memory returns after a burst: once idle that long, the memo shrinks and freed memory
+goes back to the system.
 """
 
 from __future__ import annotations
@@ -56,10 +58,16 @@ def serve_command(
     max_body: Annotated[int, typer.Option("--max-body", help="HTTP: largest request body in bytes (larger → 413).", min=1024)] = MAX_BODY_BYTES,
     time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.0, help="Seconds one call may compute, not "
                           "counting its wait for a free slot; past it the call answers with an error naming the limit "
-                          "(0: no limit; default 300, or time_limit_s under [serve] in --config).")] = None,
+                          "(0: no limit; default 300, or time_limit_s under \\[serve] in --config).")] = None,
     max_concurrent_calls: Annotated[int | None, typer.Option("--max-concurrent-calls", min=0, help="Calls computing at "
                                     "once; the others wait their turn (0: the number of CPUs, at most 4; default: "
-                                    "max_concurrent_calls under [serve] in --config, else 0).")] = None,
+                                    "max_concurrent_calls under \\[serve] in --config, else 0).")] = None,
+    idle_release: Annotated[float | None, typer.Option("--idle-release", min=0.0, help="Seconds without calls after "
+                            "which memoised results shrink to --idle-memo-mb (largest first) and freed memory goes "
+                            "back to the system (0: never; default 30, or idle_release_s under \\[serve]).")] = None,
+    idle_memo_mb: Annotated[float | None, typer.Option("--idle-memo-mb", min=0.0, help="MiB of memoised results kept "
+                            "while idle — the small final answers (default 16, or idle_memo_mb under \\[serve]); while "
+                            "busy the memo holds up to $LIFECYCLE_MEMO_MB (512).")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr: DEBUG, INFO, WARNING, ERROR.")] = "WARNING",
 ) -> None:
     """Run the Lifecycle MCP server (read-only tools over the dataset) for an MCP client."""
@@ -71,7 +79,7 @@ def serve_command(
         if http:
             check_exposure(settings)  # fail before any work when the listener would be unsafe
         config = engine_config(config_file)
-        limits = serve_limits(config.serve, time_limit, max_concurrent_calls)
+        limits = serve_limits(config.serve, time_limit, max_concurrent_calls, idle_release, idle_memo_mb)
         path = resolve_db(db, must_exist=False)
         if not path.exists():
             err_console.print(f"Warning: no dataset at {path} yet; tools will say so until you run "
@@ -93,15 +101,14 @@ def engine_config(path: Path | None) -> EngineConfig:
     return config
 
 
-def serve_limits(configured: ServeLimits, time_limit: float | None, max_concurrent_calls: int | None) -> ServeLimits:
+def serve_limits(configured: ServeLimits, time_limit: float | None, max_concurrent_calls: int | None,
+                 idle_release: float | None = None, idle_memo_mb: float | None = None) -> ServeLimits:
     """The ``[serve]`` limits of the configuration with the command line's ``--time-limit`` /
-    ``--max-concurrent-calls`` taking precedence (``ConfigError`` for a value out of range)."""
-    limits = configured
-    if time_limit is not None:
-        limits = replace(limits, time_limit_s=time_limit)
-    if max_concurrent_calls is not None:
-        limits = replace(limits, max_concurrent_calls=max_concurrent_calls)
-    return limits
+    ``--max-concurrent-calls`` / ``--idle-release`` / ``--idle-memo-mb`` taking precedence (``ConfigError`` for a
+    value out of range)."""
+    given: dict[str, float | int | None] = {"time_limit_s": time_limit, "max_concurrent_calls": max_concurrent_calls,
+             "idle_release_s": idle_release, "idle_memo_mb": idle_memo_mb}
+    return replace(configured, **{name: value for name, value in given.items() if value is not None})  # type: ignore[arg-type]
 
 
 def _log_level(name: str) -> LogLevel:

@@ -80,3 +80,44 @@ def test_a_frame_handed_out_cannot_change_the_stored_one() -> None:
     frame["b"] = [0, 0]
     again = memo.remember("f", lambda: pd.DataFrame())
     assert list(again.columns) == ["a"] and again["a"].tolist() == [1, 2]
+
+
+def test_the_stored_size_never_passes_the_budget_once_more_than_one_entry_is_kept() -> None:
+    """Twenty 1000-character strings through a budget of three: after every store the memo holds at most three and
+    its estimated bytes stay within the budget (the invariant the server's memory rests on)."""
+    one = size_of("x" * 1000)
+    memo = Memo(budget_bytes=3 * one + 10)
+    for i in range(20):
+        memo.remember(i, lambda i=i: str(i % 10) * 1000)
+        assert memo.bytes <= 3 * one + 10
+        assert len(memo) <= 3
+    assert memo.peek(19) == "9" * 1000 and memo.peek(0) is None
+
+
+def test_shrinking_drops_the_largest_entries_first_and_keeps_the_small_answers() -> None:
+    """Entries of 50_000, 100, 20_000 and 200 characters (stored in that order), shrunk to 10_000 bytes: the two large
+    ones go — the largest first, though it is not the least recently used — the two small ones stay."""
+    memo = Memo()
+    for key, n in (("frame", 50_000), ("answer", 100), ("table", 20_000), ("fact", 200)):
+        memo.remember(key, lambda n=n: "x" * n)
+    memo.remember("frame", lambda: "unused")  # the largest is now the most recently used
+    assert memo.shrink(10_000) == 2
+    assert memo.peek("frame") is None and memo.peek("table") is None
+    assert memo.peek("answer") == "x" * 100 and memo.peek("fact") == "x" * 200
+    assert memo.bytes == size_of("x" * 100) + size_of("x" * 200)
+
+
+def test_shrinking_within_the_budget_drops_nothing() -> None:
+    memo = Memo()
+    memo.remember("a", lambda: "a" * 1000)
+    assert memo.shrink(10_000) == 0
+    assert memo.peek("a") == "a" * 1000
+
+
+def test_shrinking_to_zero_empties_the_memo_and_a_dropped_key_is_computed_again() -> None:
+    memo, calls = Memo(), []
+    memo.remember("a", lambda: calls.append(1) or "a" * 1000)
+    memo.shrink(0)
+    assert (len(memo), memo.bytes) == (0, 0)
+    assert memo.remember("a", lambda: calls.append(2) or "again") == "again"
+    assert calls == [1, 2]

@@ -1,6 +1,7 @@
 """The server's gate (tools/gate.py, tools/runtime.py): a few calls compute at once and the rest wait their turn
 instead of failing; each call computes for at most the per-call time limit, and a call past it answers an error
-naming the limit and how to raise it; the server gives memory back when it falls idle.
+naming the limit and how to raise it; the server gives memory back when it falls idle, and once idle for longer it
+drops its large memoised values.
 
 Work functions here are real ``Work`` users on the tiny SQLite dataset; they mark time with ``Work.step`` between
 short sleeps, as the engine's steps do between computations.
@@ -19,6 +20,7 @@ from mcp.types import CallToolResult, TextContent
 
 from lifecycle.config import ServeLimits, config_from_dict
 from lifecycle.errors import ConfigError
+from lifecycle.memo import MEMO
 from lifecycle.sources import SqliteSource
 from tools import gate as gate_module
 from tools.base import ToolContext
@@ -150,9 +152,49 @@ def test_releasing_memory_collects_and_trims_the_heap() -> None:
 
 
 def test_the_serve_section_of_the_config_sets_the_limits_and_changes_no_fingerprint() -> None:
-    config = config_from_dict({"serve": {"time_limit_s": 42, "max_concurrent_calls": 3}})
+    config = config_from_dict({"serve": {"time_limit_s": 42, "max_concurrent_calls": 3, "idle_release_s": 5,
+                                         "idle_memo_mb": 2}})
     assert (config.serve.call_time_limit_s, config.serve.concurrency) == (42.0, 3)
+    assert (config.serve.idle_release_after_s, config.serve.idle_memo_mb) == (5.0, 2)
     assert config.fingerprint() == config_from_dict({}).fingerprint()
+
+
+def test_the_command_line_overrides_the_serve_section_setting_by_setting() -> None:
+    from server.commands.serve_cmd import serve_limits
+
+    configured = config_from_dict({"serve": {"time_limit_s": 42, "idle_release_s": 5, "idle_memo_mb": 2}}).serve
+    limits = serve_limits(configured, None, 3, 0, None)
+    assert (limits.time_limit_s, limits.max_concurrent_calls, limits.idle_release_after_s, limits.idle_memo_mb) == (
+        42, 3, None, 2)
+
+
+async def test_an_idle_server_drops_its_large_memoised_values(tiny_db: Path) -> None:
+    """A 4 MiB value in the process memo, a gate that releases after 0.2 s idle down to 1 MiB: once the last call
+    ended, the value is dropped (largest first) without any further call."""
+    key = ("test-idle-release", id(tiny_db))
+    MEMO.remember(key, lambda: "x" * (4 * 2**20))
+    ctx = context(tiny_db, idle_release_s=0.2, idle_memo_mb=1)
+    assert await run_gated(ctx, Occupancy().work(0.05)) == "done"
+    with anyio.fail_after(60):
+        while MEMO.peek(key) is not None:
+            await anyio.sleep(0.05)
+    assert MEMO.bytes <= 2**20
+
+
+async def test_a_call_within_the_idle_period_postpones_the_release(tiny_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Call A ends, call B starts before A's idle period (0.3 s) passes and runs 0.5 s: the release runs once, after B
+    — A's pending release sees that a call came in and does nothing."""
+    released: list[int] = []
+    monkeypatch.setattr(gate_module, "release_idle", lambda budget: released.append(ctx.gate.busy) or 0)
+    ctx = context(tiny_db, idle_release_s=0.3)
+    seen = Occupancy()
+    await run_gated(ctx, seen.work(0.01))
+    await run_gated(ctx, seen.work(0.5))
+    with anyio.fail_after(60):
+        while not released:
+            await anyio.sleep(0.05)
+    await anyio.sleep(0.6)  # A's release, had it not been postponed, would have run by now
+    assert released == [0]
 
 
 @pytest.mark.parametrize(("section", "fragment"), [
@@ -160,6 +202,8 @@ def test_the_serve_section_of_the_config_sets_the_limits_and_changes_no_fingerpr
     ({"time_limit_s": "ten"}, "serve.time_limit_s: expected a number"),
     ({"max_concurrent_calls": 1.5}, "serve.max_concurrent_calls must be a whole number >= 0"),
     ({"max_concurrent_calls": -2}, "serve.max_concurrent_calls must be a whole number >= 0"),
+    ({"idle_release_s": -5}, "serve.idle_release_s must be a number >= 0"),
+    ({"idle_memo_mb": float("inf")}, "serve.idle_memo_mb must be a number >= 0"),
     ({"threads": 4}, "unknown setting(s) threads"),
 ])
 def test_a_bad_serve_setting_is_one_config_error_naming_it(section: dict[str, object], fragment: str) -> None:
