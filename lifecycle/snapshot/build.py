@@ -87,8 +87,10 @@ from lifecycle.snapshot.sql import (
     latest_event_columns,
     milestone_columns,
     order_columns,
+    prefetch_events,
     recent_event_columns,
     referral_columns,
+    release_events,
     touch_columns,
 )
 from lifecycle.snapshot.tables import (
@@ -166,11 +168,15 @@ def build_snapshot(dataset: Dataset, columns: Collection[str] | None = None) -> 
     snap = _subscription_plans(dataset, _customer_columns(customers, as_of))
     wanted = None if columns is None else set(columns)
     builders = _builders()
-    for name, produced in SECTIONS:
-        needed = wanted is None or bool(wanted & set(produced)) or (
-            name == "feature_use" and any(c.startswith("used_") for c in wanted))
-        if needed:
+    needed = [name for name, produced in SECTIONS if wanted is None or bool(wanted & set(produced)) or (
+        name == "feature_use" and any(c.startswith("used_") for c in wanted))]
+    if wanted is None:  # a whole build reads the events in one pass; a few columns (the stage history) in narrower ones
+        prefetch_events(dataset, needed)
+    try:
+        for name in needed:
             snap = builders[name](dataset, snap, as_of)  # type: ignore[operator]
+    finally:
+        release_events(dataset)
     if wanted is None or wanted & {"ever_paid", "first_paid_at"}:
         snap = _paid_columns(dataset, snap)
     present = [c for c in CONTRACT_COLUMNS if c in snap.columns]

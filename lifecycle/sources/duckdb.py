@@ -69,6 +69,7 @@ class DuckDBConnection:
     threads: int = 1
     _con: Any = field(default=None, repr=False)
     _non_empty: dict[str, bool] = field(default_factory=dict, repr=False)
+    _tables: frozenset[str] | None = field(default=None, repr=False)
     _timed_out: bool = field(default=False, repr=False)
 
     @property
@@ -139,8 +140,10 @@ class DuckDBConnection:
         self.interrupt()
 
     def tables(self) -> frozenset[str]:
-        rows = self._execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'lifecycle_data'", ())[1]
-        return frozenset(str(r[0]) for r in rows)
+        if self._tables is None:  # read once per connection, as SQLite's (each read is a catalog scan)
+            rows = self._execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'lifecycle_data'", ())[1]
+            self._tables = frozenset(str(r[0]) for r in rows)
+        return self._tables
 
     def has_table(self, table: str) -> bool:
         if table not in self._non_empty:

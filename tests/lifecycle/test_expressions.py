@@ -26,17 +26,32 @@ def test_the_reference_dialect_is_run_as_written_and_parameters_stay_bound_elsew
     assert compile_sql(sql, "duckdb").count("?") == 1
 
 
-def test_the_snapshot_events_aggregate_compiles_for_spark_and_duckdb_with_the_same_placeholders(tmp_path: Path) -> None:
-    """Every statement the snapshot runs on events, written for Spark (issue #18) and DuckDB: it parses back, keeps
-    one ``?`` per parameter, and names the same columns."""
-    path = make_store(tmp_path / "fixture.db", fixture_tables())
+def _events_statements(path: Path, columns: tuple[str, ...] | None = None) -> list[str]:
+    """The statements a snapshot build (of ``columns`` only, when given) runs on the events table."""
     recording = RecordingConnection(SqliteSource(path).connect())
     try:
-        build_snapshot(Dataset(recording, Scope.at(date.fromisoformat(AS_OF))))
+        build_snapshot(Dataset(recording, Scope.at(date.fromisoformat(AS_OF))), columns)
     finally:
         recording.close()
-    events = [sql for sql in recording.statements if " FROM events e " in sql]
-    assert len(events) >= 4  # recent windows, latest event, milestones, feature use
+    return [sql for sql in recording.statements if " FROM events e " in sql]
+
+
+SECTION_COLUMNS = (("events_7d",), ("last_event_at",), ("activated",), ("used_report_created",))
+"""One column of each events section (recent windows, latest event, milestones, feature use): built alone, each runs
+its own narrower statement."""
+
+
+def test_a_whole_snapshot_reads_the_events_table_in_one_pass(tmp_path: Path) -> None:
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    assert len(_events_statements(path)) == 1
+
+
+def test_the_snapshot_events_aggregate_compiles_for_spark_and_duckdb_with_the_same_placeholders(tmp_path: Path) -> None:
+    """Every statement the snapshot runs on events — the whole build's one pass and each section's own — written for
+    Spark (issue #18) and DuckDB: it parses back, keeps one ``?`` per parameter, and names the same columns."""
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    events = _events_statements(path) + [sql for columns in SECTION_COLUMNS for sql in _events_statements(path, columns)]
+    assert len(events) >= 5
     for sql in events:
         for dialect in ("spark", "duckdb"):
             compiled = compile_sql(sql, dialect)
