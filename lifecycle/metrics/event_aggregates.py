@@ -36,17 +36,35 @@ DAY_SQL = "SUBSTR(e.occurred_at, 1, 10)"
 
 
 def _aggregate(dataset: Dataset, sql: str, params: Sequence[object], times: tuple[str, ...] = (),
-               counts: tuple[str, ...] = ()) -> pd.DataFrame:
+               counts: tuple[str, ...] = (), persist: bool = False) -> pd.DataFrame:
     """``sql`` (reference dialect) run on the dataset's connection, compiled for its engine, typed (``customer_id`` and
     ``event_name`` as text, ``times`` parsed, ``counts`` as integers); memoised per data identity and statement (the
-    parameters carry as_of), else kept for the life of the ``Dataset``."""
+    parameters carry as_of), else kept for the life of the ``Dataset``. ``persist``: also kept between processes in
+    the Parquet cache beside the snapshots (``lifecycle.snapshot.cache.aggregate_cache_path``) — for the full-table
+    passes, which a fresh ``lifecycle metrics`` would otherwise repeat."""
 
     def run() -> pd.DataFrame:
         raw = dataset.connection.query(compile_sql(sql, dataset.connection.dialect), list(params))
         return _typed(raw, times, counts)
 
+    def kept() -> pd.DataFrame:  # from the Parquet cache of an earlier process, else computed and kept there
+        from lifecycle.snapshot.cache import (  # the snapshot package loads the metrics
+            aggregate_cache_path,
+            read_cached,
+            write_cached,
+        )
+
+        assert dataset.identity is not None
+        target = aggregate_cache_path(dataset.identity, "events", sql, params)
+        found = read_cached(target)
+        if found is not None:
+            return _typed(found, times, counts)
+        frame = run()
+        write_cached(frame, target)
+        return frame
+
     if dataset.identity is not None:
-        return remember(("events-aggregate", dataset.identity, sql, tuple(params)), run)
+        return remember(("events-aggregate", dataset.identity, sql, tuple(params)), kept if persist else run)
     key = f"__events_aggregate__:{sql}:{tuple(params)}"
     if key not in dataset._cache:
         dataset._cache[key] = run()
@@ -101,7 +119,7 @@ def name_summary(dataset: Dataset) -> pd.DataFrame:
            "MIN(e.occurred_at) AS first_at FROM events e WHERE e.occurred_at < ? GROUP BY e.customer_id, e.event_name")
     params = (next_day_iso(dataset.as_of),)
 
-    return in_scope(dataset, _aggregate(dataset, sql, params, ("first_at",), ("events",)))
+    return in_scope(dataset, _aggregate(dataset, sql, params, ("first_at",), ("events",), persist=True))
 
 
 def daily_events(dataset: Dataset, names: Sequence[str] | None = None, start: date | None = None,
@@ -125,7 +143,7 @@ def daily_events(dataset: Dataset, names: Sequence[str] | None = None, start: da
     sql = (f"SELECT e.customer_id AS customer_id, e.event_name AS event_name, {DAY_SQL} AS day, COUNT(*) AS events "
            f"FROM events e WHERE {' AND '.join(where)} GROUP BY e.customer_id, e.event_name, {DAY_SQL}")
 
-    return in_scope(dataset, _aggregate(dataset, sql, params, ("day",), ("events",)))
+    return in_scope(dataset, _aggregate(dataset, sql, params, ("day",), ("events",), persist=True))
 
 
 def named_events(dataset: Dataset, names: Sequence[str]) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""The snapshot's Parquet cache: where a materialised snapshot lives, and reading/writing it safely.
+"""The snapshot's Parquet cache: where a materialised snapshot (or a database aggregate) lives, and reading/writing it
+safely.
 
 One file per (database file identity, as_of, configuration fingerprint, filters, column subset) under
 ``data_dir()/cache``. The db identity is a sha256 of (resolved path, size, mtime_ns) — a re-import changes it,
@@ -12,7 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -40,11 +41,23 @@ def snapshot_cache_path(source: DataSource | str | Path, as_of: date, config: En
     read now).
     """
     found = identity if identity is not None else open_source(source).identity()
-    identity_hash = hashlib.sha256(repr(found).encode()).hexdigest()[:16]
+    identity_hash = _identity_hash(found)
     filters_hash = hashlib.sha256(json.dumps(filters.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
     tag = f"-{columns_tag(columns)}" if columns is not None else ""
     name = f"snapshot-{as_of.isoformat()}-{config.fingerprint()}-{filters_hash}{tag}.parquet"
     return data_dir() / "cache" / identity_hash / name
+
+
+def _identity_hash(identity: tuple[object, ...]) -> str:
+    return hashlib.sha256(repr(identity).encode()).hexdigest()[:16]
+
+
+def aggregate_cache_path(identity: tuple[object, ...], kind: str, sql: str, params: Sequence[object]) -> Path:
+    """Where a database aggregate of the data with ``identity`` is kept between processes:
+    ``data_dir()/cache/<identity hash>/<kind>-<sha256 of the statement and its parameters>.parquet`` — beside the
+    snapshots of the same data, so a re-import (a new identity) never reads it."""
+    digest = hashlib.sha256(repr((sql, tuple(params))).encode()).hexdigest()[:20]
+    return data_dir() / "cache" / _identity_hash(identity) / f"{kind}-{digest}.parquet"
 
 
 def read_cached(target: Path) -> pd.DataFrame | None:

@@ -25,6 +25,7 @@ event rows, as in ``Dataset.table``): rows of a and c only.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -33,6 +34,7 @@ import pytest
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
+from lifecycle.memo import MEMO
 from lifecycle.metrics.common import event_counts
 from lifecycle.metrics.event_aggregates import daily_events, name_summary, named_events
 from lifecycle.scope import Scope
@@ -132,3 +134,28 @@ def test_named_events_are_the_rows_of_those_names_by_as_of(store: Path, engine: 
     rows = named_events(_dataset(store, engine), ("report",))
     assert _rows(rows, ["customer_id", "occurred_at", "event_name"]) == [
         ("a", "2024-01-10 00:00:00", "report"), ("c", "2024-01-25 12:00:00", "report")]
+
+
+def test_a_later_process_reads_the_event_aggregates_from_the_cache_and_gets_the_same(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The full-table passes are kept beside the snapshots (Parquet, keyed by the data's identity): a fresh process
+    (an empty memo) answers from them without scanning the events again, with the same frame."""
+    MEMO.clear()  # computed here, in this test's data directory
+    first = name_summary(_dataset(store, "sqlite"))
+    MEMO.clear()  # what a new process starts with
+    dataset = _dataset(store, "sqlite")
+    ran: list[str] = []
+    query = dataset.connection.query
+    monkeypatch.setattr(dataset.connection, "query", lambda sql, params=(): ran.append(sql) or query(sql, params))
+    again = name_summary(dataset)
+    assert not [sql for sql in ran if "FROM events" in sql]
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_an_import_is_never_answered_from_the_aggregates_of_the_data_it_replaced(tmp_path: Path) -> None:
+    """A new file swapped in (as an import does) has a new identity: the cached pass of the old file is not read."""
+    path = quick_store(tmp_path / "swap.db", TABLES)
+    assert event_counts(_dataset(path, "sqlite")).to_dict() == {"login": 5, "report": 2}
+    MEMO.clear()
+    fewer = {"customers": TABLES["customers"], "events": TABLES["events"][:4]}  # a's four events only
+    os.replace(quick_store(tmp_path / "new.db", fewer), path)
+    assert event_counts(_dataset(path, "sqlite")).to_dict() == {"login": 3, "report": 1}
