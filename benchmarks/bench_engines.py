@@ -15,12 +15,15 @@ one thread). Steps:
 
 - ``open``: the source opened and the scope resolved (data range) — for Spark, the JVM start and table views;
 - ``snapshot``: ``build_snapshot`` — the per-customer snapshot (the push-down aggregates over events and the rest);
-- ``metrics``: ``compute_all`` — the whole metric catalogue (builds what it needs itself);
-- ``stages``, ``health``, ``at_risk``: classification, health scores and the at-risk ranking from that snapshot.
+- ``stages``, ``health``, ``at_risk``: classification, health scores and the at-risk ranking from that snapshot;
+- ``metrics``: ``compute_all`` — the whole metric catalogue (builds what it needs itself). Last, because it is the
+  longest: a run stopped during it still reports every other step.
 
 Per step: wall seconds and peak resident memory of the worker's process tree (Python + DuckDB, or + Spark's JVM),
 sampled every 50 ms. Growth exponent of a step between two sizes: log(t₂/t₁) ÷ log(events₂/events₁) (1 = linear).
-A run past ``--timeout`` seconds is stopped and reported as such. Writes ``benchmarks/results/engines.json``, prints
+A run past ``--timeout`` seconds, or whose process tree grows past ``--max-memory-gb`` (the machine is shared: the
+benchmark must not make the kernel kill someone else's process), is stopped and reported as such with the steps it
+finished. Writes ``benchmarks/results/engines.json``, prints
 the Markdown table and regenerates docs/benchmarks.md (``run_all.py --docs-only``).
 """
 
@@ -40,7 +43,7 @@ from typing import Any
 
 from common import RESULTS, ROOT, demo_database, machine_info
 
-STEPS = ("open", "snapshot", "metrics", "stages", "health", "at_risk")
+STEPS = ("open", "snapshot", "stages", "health", "at_risk", "metrics")
 DEFAULT_SIZES = "100000:5000000,1000000:50000000"
 DEFAULT_ENGINES = "duckdb,spark,sqlite"
 SPARK_CONF = "spark.driver.memory=8g;spark.driver.maxResultSize=6g;spark.sql.shuffle.partitions=8"
@@ -134,50 +137,86 @@ def worker(engine: str, location: Path) -> dict[str, Any]:
     scope = step("open", lambda: Scope.resolve(source, None))
     dataset = fresh(source, scope)
     snapshot = step("snapshot", lambda: build_snapshot(dataset))
-    metrics = step("metrics", lambda: compute_all(fresh(source, scope)))
     stages = step("stages", lambda: classify_customers(snapshot, model_for(dataset), evidence=False))
     profile = load_health_profile(dataset.config.models.health)
     health = step("health", lambda: score_health(snapshot, profile))
     ranking = step("at_risk", lambda: rank_at_risk(snapshot, health, RiskQuery()))
-    sampler.stop()
-    values.update(customers=int(len(snapshot)), as_of=scope.as_of.isoformat(), mrr=metrics["mrr"].value,
+    values.update(customers=int(len(snapshot)), as_of=scope.as_of.isoformat(),
                   stage_counts={str(k): int(v) for k, v in stages["stage"].value_counts().sort_index().items()},
                   at_risk_first=[str(i) for i in ranking.index[:5]])
+    print(json.dumps({"values": values}), file=sys.stderr, flush=True)
+    metrics = step("metrics", lambda: compute_all(fresh(source, scope)))
+    sampler.stop()
+    values.update(mrr=metrics["mrr"].value)
     return {"steps": steps, "values": values}
 
 
 # --------------------------------------------------------------------------------------------- the parent
 
 
-def run_worker(engine: str, location: Path, timeout: float, data_dir: Path) -> dict[str, Any]:
-    """One worker process; its JSON, or the reason it has none (timeout, failure with the last stderr line)."""
+def _partial(stderr: str) -> dict[str, Any]:
+    """The steps (and values) a worker reported on stderr before it stopped."""
+    steps: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    for line in stderr.splitlines():
+        if line.startswith('{"step"'):
+            entry = json.loads(line)
+            steps[entry.pop("step")] = entry
+        elif line.startswith('{"values"'):
+            values = json.loads(line)["values"]
+    return {"steps": steps, **({"values": values} if values else {})}
+
+
+def run_worker(engine: str, location: Path, timeout: float, data_dir: Path, max_memory_gb: float) -> dict[str, Any]:
+    """One worker process; its JSON, or the reason it has none (timeout, memory cap, failure with the last stderr
+    line) with the steps it finished."""
     env = {**os.environ, "LIFECYCLE_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
     env.setdefault("LIFECYCLE_SPARK_CONF", SPARK_CONF)
     started = time.perf_counter()
-    try:
-        done = subprocess.run([sys.executable, __file__, "--worker", engine, "--data", str(location)],
-                              capture_output=True, text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired as exc:
-        partial = [json.loads(line) for line in (exc.stderr or b"").decode(errors="replace").splitlines()
-                   if line.startswith('{"step"')]
-        return {"status": f"timeout after {timeout:.0f} s", "steps": {p.pop("step"): p for p in partial}}
-    wall = round(time.perf_counter() - started, 1)
-    if done.returncode != 0:
-        lines = [line for line in done.stderr.splitlines() if line.strip()]
-        return {"status": "failed", "error": (lines[-1] if lines else f"exit {done.returncode}")[:300], "wall_s": wall}
-    return {"status": "ok", "wall_s": wall, **json.loads(done.stdout)}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen([sys.executable, __file__, "--worker", engine, "--data", str(location)],
+                                   stdout=out, stderr=err, text=True, env=env, start_new_session=True)
+        stopped, peak = None, 0.0
+        while process.poll() is None:
+            elapsed = time.perf_counter() - started
+            peak = max(peak, tree_rss_mb(process.pid))
+            if elapsed > timeout:
+                stopped = f"timeout after {timeout:.0f} s"
+            elif peak > max_memory_gb * 1000:
+                stopped = f"stopped at {peak / 1000:.1f} GB (over --max-memory-gb {max_memory_gb:g})"
+            if stopped:
+                os.killpg(process.pid, 9)
+                process.wait()
+                break
+            time.sleep(0.5)
+        wall = round(time.perf_counter() - started, 1)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if stopped:
+        partial = _partial(stderr)
+        unfinished = next((s for s in STEPS if s not in partial["steps"]), None)
+        return {"status": f"{stopped} during {unfinished}", "wall_s": wall, **partial}
+    if process.returncode != 0:
+        lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith("{")]
+        return {"status": "failed", "error": (lines[-1] if lines else f"exit {process.returncode}")[:300], "wall_s": wall,
+                **_partial(stderr)}
+    return {"status": "ok", "wall_s": wall, **json.loads(stdout)}
 
 
 def exponents(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per engine and step, between consecutive sizes that both finished: log(t₂/t₁) / log(events₂/events₁)."""
+    """Per engine and step, between consecutive sizes where both runs finished that step:
+    log(t₂/t₁) / log(events₂/events₁)."""
     out = []
     engines = sorted({r["engine"] for r in rows})
     for engine in engines:
-        runs = sorted((r for r in rows if r["engine"] == engine and r["status"] == "ok"), key=lambda r: r["events"])
+        runs = sorted((r for r in rows if r["engine"] == engine and r.get("steps")), key=lambda r: r["events"])
         for a, b in zip(runs, runs[1:]):
             if b["events"] <= a["events"]:
                 continue
             for name in STEPS:
+                if name not in a["steps"] or name not in b["steps"]:
+                    continue  # a step a stopped run did not finish
                 ta, tb = a["steps"][name]["seconds"], b["steps"][name]["seconds"]
                 if ta > 0 and tb > 0:
                     out.append({"engine": engine, "step": name, "from_events": a["events"], "to_events": b["events"],
@@ -223,6 +262,8 @@ def main() -> None:
     parser.add_argument("--engines", default=DEFAULT_ENGINES)
     parser.add_argument("--sqlite-max-events", type=int, default=50_000_000, help="largest size SQLite is loaded for")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per (engine, size) run")
+    parser.add_argument("--max-memory-gb", type=float, default=12.0,
+                        help="stop a run whose process tree grows past this resident memory (the machine is shared)")
     parser.add_argument("--demo", help="the demo SQLite file to replicate (default: build it)")
     parser.add_argument("--keep", help="keep the generated datasets in this folder (reused when present)")
     parser.add_argument("--merge", action="store_true",
@@ -269,7 +310,10 @@ def main() -> None:
                         load_sqlite(folder, location)
                     info["sqlite_load_s"] = round(time.perf_counter() - started, 1)
                     info["sqlite_mb"] = round(location.stat().st_size / 1e6, 1)
-                row.update(run_worker(engine, location, args.timeout, Path(scratch) / f"data-{engine}-{customers}"))
+                row.update(run_worker(engine, location, args.timeout, Path(scratch) / f"data-{engine}-{customers}", args.max_memory_gb))
+                # when and how this run was measured: rows merged from other runs keep their own
+                row.update(measured=time.strftime("%Y-%m-%d %H:%M"), load_average_1min=round(os.getloadavg()[0], 2),
+                           **({"spark_conf": os.environ.get("LIFECYCLE_SPARK_CONF", SPARK_CONF)} if engine == "spark" else {}))
                 rows.append(row)
                 print(json.dumps(row), flush=True)
             datasets.append(info)

@@ -1,10 +1,12 @@
 """Memory of `lifecycle customers` as rows go out: does the export's peak memory grow with the rows written?
 
     .venv/bin/python benchmarks/bench_export.py [--sizes 100000,1000000] [--formats csv,jsonl,parquet] [--stride 500]
-                                               [--db DEMO] [--keep DIR]
+                                               [--db DEMO] [--keep DIR] [--engine sqlite|duckdb|spark]
 
 Datasets: the Helloword demo replicated to each size (``bench_scale.build_scaled``; events thinned to one in
-``--stride`` per copy — the export reads the snapshot, whose build time is not what is measured here).
+``--stride`` per copy — the export reads the snapshot, whose build time is not what is measured here). With
+``--engine duckdb`` (or spark) the same replica is written straight to Parquet by ``data.scale`` (about
+``--events-per-customer`` events per customer) and read by that engine — no SQLite store to build at 1M customers.
 
 Per size and format, a fresh child process (so its memory is its own) computes the customer table
 (``lifecycle.export.customer_table``: snapshot, stages, health, risk, value) and writes it with
@@ -50,13 +52,13 @@ def rss_mb() -> float:
         return int(handle.read().split()[1]) * PAGE_BYTES / 1e6
 
 
-def child(db: str, fmt: str, out: str) -> dict[str, Any]:
+def child(db: str, fmt: str, out: str, engine: str = "sqlite") -> dict[str, Any]:
     """Compute the customer table of ``db`` and write it as ``fmt`` to ``out``, sampling memory per slice."""
     import lifecycle
     from lifecycle.export import customer_table, write_chunks
 
     started = time.perf_counter()
-    with lifecycle.open(db) as ds:
+    with lifecycle.open(db, engine=engine) as ds:
         table = customer_table(ds.dataset)
     computed = time.perf_counter()
     columns = table.select()
@@ -86,29 +88,47 @@ def child(db: str, fmt: str, out: str) -> dict[str, Any]:
     }
 
 
-def run_child(db: Path, fmt: str, out: Path, env: dict[str, str]) -> dict[str, Any]:
-    result = subprocess.run([sys.executable, __file__, "--child", str(db), fmt, str(out)], capture_output=True, text=True,
-                            env=env, check=True)
+def run_child(db: Path, fmt: str, out: Path, env: dict[str, str], engine: str) -> dict[str, Any]:
+    result = subprocess.run([sys.executable, __file__, "--child", str(db), fmt, str(out), engine], capture_output=True,
+                            text=True, env=env, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def run_cli(db: Path, out: Path, env: dict[str, str]) -> dict[str, Any]:
+def run_cli(db: Path, out: Path, env: dict[str, str], engine: str) -> dict[str, Any]:
     """The installed console script in a wrapper process, whose RUSAGE_CHILDREN peak is that command's alone."""
     script = Path(sys.executable).parent / "lifecycle"
     wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
                "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
                "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
     result = subprocess.run([sys.executable, "-c", wrapper, str(script), "customers", "--db", str(db), "--format", "csv",
-                             "--out", str(out)], capture_output=True, text=True, env=env, check=True)
+                             "--out", str(out), "--engine", engine], capture_output=True, text=True, env=env, check=True)
     seconds, peak_kb = result.stdout.split()
     return {"cli_s": round(float(seconds), 2), "cli_peak_rss_mb": round(int(peak_kb) / 1e3, 1)}
 
 
+def merged(rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``rows`` and CLI ``runs`` folded into those on file: a new measurement replaces the same (customers, format,
+    engine) — rows on file without an engine were SQLite's; each row keeps the machine figures of its own run."""
+    path = RESULTS / "export.json"
+    old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"rows": [], "cli": []}
+    base = {k: old[k] for k in ("generated", "load_average_1min", "stride") if k in old}
+
+    def key(r: dict[str, Any], *names: str) -> tuple[Any, ...]:
+        return tuple(r.get(n, "sqlite") for n in names)
+
+    new_rows = {key(r, "customers", "format", "engine") for r in rows}
+    new_runs = {key(r, "customers", "engine") for r in runs}
+    kept_rows = [{**base, "engine": "sqlite", **r} for r in old.get("rows", []) if key(r, "customers", "format", "engine") not in new_rows]
+    kept_runs = [{**base, "engine": "sqlite", **r} for r in old.get("cli", []) if key(r, "customers", "engine") not in new_runs]
+    return (sorted(kept_rows + rows, key=lambda r: (r["customers"], r["engine"], r["format"])),
+            sorted(kept_runs + runs, key=lambda r: (r["customers"], r["engine"])))
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
-    lines = ["| customers | format | compute s | write s | RSS before write | max RSS while writing | growth | growth in 2nd half | peak RSS | file MB |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| customers | engine | format | compute s | write s | RSS before write | max RSS while writing | growth | growth in 2nd half | peak RSS | file MB |",
+             "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['rows']:,} | {r['format']} | {r['compute_s']} | {r['write_s']} | {r['rss_before_write_mb']:,} MB | "
+        lines.append(f"| {r['rows']:,} | {r.get('engine', 'sqlite')} | {r['format']} | {r['compute_s']} | {r['write_s']} | {r['rss_before_write_mb']:,} MB | "
                      f"{r['rss_write_max_mb']:,} MB | {r['write_growth_mb']} MB | {r['growth_second_half_mb']} MB | "
                      f"{r['peak_rss_mb']:,} MB | {r['file_mb']} |")
     return "\n".join(lines)
@@ -121,7 +141,10 @@ def main() -> None:
     parser.add_argument("--stride", type=int, default=500, help="keep one event in STRIDE per copy of the demo")
     parser.add_argument("--db", help="demo database to replicate (default: build one)")
     parser.add_argument("--keep", help="write the scaled stores into this directory and keep them")
-    parser.add_argument("--child", nargs=3, metavar=("DB", "FORMAT", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--engine", default="sqlite", help="engine reading the data (duckdb/spark: a data.scale Parquet folder)")
+    parser.add_argument("--events-per-customer", type=float, default=1.0,
+                        help="with --engine duckdb or spark: events per customer in the generated Parquet dataset")
+    parser.add_argument("--child", nargs=4, metavar=("DB", "FORMAT", "OUT", "ENGINE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(*args.child)))
@@ -137,19 +160,27 @@ def main() -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "LIFECYCLE_DATA_DIR": str(Path(scratch) / "data"), "PYTHONPATH": str(ROOT)}
         for size in sizes:
-            db = workdir / f"export-{size}.db"
+            db = workdir / (f"export-{size}.db" if args.engine == "sqlite" else f"export-{size}-parquet")
             if not db.exists():
                 started = time.perf_counter()
-                build_scaled(demo, db, size, args.stride)
+                if args.engine == "sqlite":
+                    build_scaled(demo, db, size, args.stride)
+                else:
+                    from data.scale import generate_parquet
+
+                    generate_parquet(demo, db, size, int(size * args.events_per_customer))
                 print(f"built {size:,} customers in {time.perf_counter() - started:.0f} s", file=sys.stderr)
             for fmt in formats:
-                result = {"customers": size, "format": fmt, **run_child(db, fmt, Path(scratch) / f"out.{fmt}", env)}
+                result = {"customers": size, "format": fmt, "engine": args.engine,
+                          **run_child(db, fmt, Path(scratch) / f"out.{fmt}", env, args.engine)}
                 print(json.dumps({k: v for k, v in result.items() if k != "rss_samples"}), file=sys.stderr)
                 rows.append(result)
-            cli[size] = run_cli(db, Path(scratch) / "cli.csv", env)
+            cli[size] = run_cli(db, Path(scratch) / "cli.csv", env, args.engine)
             print(json.dumps({"customers": size, **cli[size]}), file=sys.stderr)
-    payload = {"benchmark": "export", **machine_info(), "stride": args.stride, "rows": rows,
-               "cli": [{"customers": size, **values} for size, values in cli.items()]}
+    runs = [{"customers": size, "engine": args.engine, **values} for size, values in cli.items()]
+    info = {**machine_info(), "stride": args.stride, "events_per_customer": args.events_per_customer}
+    rows, runs = merged([{**r, **info} for r in rows], [{**r, **info} for r in runs])
+    payload = {"benchmark": "export", **machine_info(), "rows": rows, "cli": runs}
     (RESULTS / "export.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     print(markdown(rows))
 

@@ -205,7 +205,7 @@ def engines_section(data: dict[str, Any]) -> str:
 def export_section(data: dict[str, Any]) -> str:
     import bench_export
 
-    cli = "; ".join(f"{c['customers']:,} customers: {c['cli_s']} s, peak RSS {c['cli_peak_rss_mb']:,} MB"
+    cli = "; ".join(f"{c['customers']:,} customers ({c.get('engine', 'sqlite')}): {c['cli_s']} s, peak RSS {c['cli_peak_rss_mb']:,} MB"
                     for c in data.get("cli", []))
     return bench_export.markdown(data["rows"]) + (f"\n\n`lifecycle customers --format csv --out FILE` end to end: {cli}."
                                                    if cli else "")
