@@ -151,16 +151,17 @@ def recent_event_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timesta
 
 def _recent_select(dataset: Dataset) -> tuple[list[str], list[object]]:
     act, act_params = _activity_sql(dataset)
+    act = "" if act == "1 = 1" else f"{act} AND "  # every event is activity: no condition to test on every row
     core, core_params = _in_list("e.event_name", tuple(dataset.config.activation.core_features))
     qty = "COALESCE(e.quantity, 1)"
     select: list[str] = []
     params: list[object] = []
     for alias, back in (("events_7d", 7), ("events_30d", 30), ("events_90d", 90)):
-        select.append(f"SUM(CASE WHEN {act} AND e.occurred_at >= ? THEN {qty} ELSE 0 END) AS {alias}")
+        select.append(f"SUM(CASE WHEN {act}e.occurred_at >= ? THEN {qty} ELSE 0 END) AS {alias}")
         params += [*act_params, _cutoff(dataset, back)]
-    select.append(f"SUM(CASE WHEN {act} AND e.occurred_at >= ? AND e.occurred_at < ? THEN {qty} ELSE 0 END) AS events_prev_30d")
+    select.append(f"SUM(CASE WHEN {act}e.occurred_at >= ? AND e.occurred_at < ? THEN {qty} ELSE 0 END) AS events_prev_30d")
     params += [*act_params, _cutoff(dataset, 60), _cutoff(dataset, 30)]
-    select.append(f"COUNT(DISTINCT CASE WHEN {act} AND e.occurred_at >= ? THEN SUBSTR(e.occurred_at, 1, 10) END) AS active_days_30d")
+    select.append(f"COUNT(DISTINCT CASE WHEN {act}e.occurred_at >= ? THEN SUBSTR(e.occurred_at, 1, 10) END) AS active_days_30d")
     params += [*act_params, _cutoff(dataset, 30)]
     select.append(f"COUNT(DISTINCT CASE WHEN {core} AND e.occurred_at >= ? THEN e.event_name END) AS distinct_features_30d")
     params += [*core_params, _cutoff(dataset, 30)]
