@@ -5,12 +5,16 @@
 
 Starts ``lifecycle serve --http --port 0`` (this venv's console script) on 127.0.0.1 over the demo database (built
 into a temporary directory unless ``--db`` names one), waits for it, makes one light call (``describe_dataset``) and
-records the server's resident memory (RSS, from /proc) — the pre-burst level. Then ``--clients`` MCP clients (the
-real ``mcp`` streamable-HTTP client, one session each) run concurrently, each making ``--calls`` tool calls in turn
+records the server's resident memory (RSS, from /proc) — the pre-burst level (``lifecycle serve --http`` has loaded its
+deferred code by then: ``server.preload``). Then ``--clients`` MCP clients (the real ``mcp`` streamable-HTTP client;
+``--protocol mixed``, the default, alternates 2025-revision clients, a session each, with sessionless 2026 ones) run
+concurrently, each making ``--calls`` tool calls in turn
 from a fixed mix of the analytical tools (metrics, stages, health, at-risk, CLV, cohorts, movements, segments,
 facts, customer classification) over three as_of days and a few filters, so calls are a mix of cold and warm.
-Every call's latency and outcome is recorded; RSS is sampled every 0.25 s during the burst, read right after it and
-again ``--settle`` seconds later with the server idle. The run is bounded: ``--deadline`` seconds for the burst,
+Every call's latency and outcome is recorded; RSS is sampled every 0.25 s during the burst, read right after it,
+every second while the server is idle, and ``--settle`` seconds after the burst (default 60: the acceptance's "a
+minute after"; the server shrinks its memo after 30 idle seconds, ``--idle-release``). The 1-minute load average
+before and at the end of the burst is recorded beside the figures (the machine may be shared). The run is bounded: ``--deadline`` seconds for the burst,
 after which unfinished calls count as errors.
 
 Results: ``benchmarks/results/load.json`` (calls, errors by message, time-limit errors, p50/p95/p99, throughput,
@@ -112,12 +116,20 @@ def start_server(db: Path, data_dir: Path, extra: list[str]) -> tuple[subprocess
     return process, line.split(" at ", 1)[1].split()[0]
 
 
+def client_mode(client: int, protocol: str) -> str:
+    """The protocol revision client ``client`` speaks: ``legacy`` (2025: initialize, a session per client) or ``auto``
+    (the SDK's default, the 2026 revision: no session); ``mixed`` alternates them."""
+    if protocol == "mixed":
+        return "legacy" if client % 2 == 0 else "auto"
+    return protocol
+
+
 async def one_client(url: str, client: int, calls: int, mix: list[tuple[str, dict[str, Any]]], out: list[Outcome],
-                     call_timeout: float) -> None:
+                     call_timeout: float, protocol: str = "auto") -> None:
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
 
-    async with Client(streamable_http_client(url)) as session:
+    async with Client(streamable_http_client(url), mode=client_mode(client, protocol)) as session:
         for j in range(calls):
             tool, arguments = mix[(client * 7 + j) % len(mix)]
             started = time.perf_counter()
@@ -133,13 +145,14 @@ async def one_client(url: str, client: int, calls: int, mix: list[tuple[str, dic
                 out.append(Outcome(client, j, tool, time.perf_counter() - started, False, f"{type(exc).__name__}: {exc}"[:200]))
 
 
-async def burst(url: str, clients: int, calls: int, mix: list[tuple[str, dict[str, Any]]], deadline: float) -> tuple[list[Outcome], float]:
+async def burst(url: str, clients: int, calls: int, mix: list[tuple[str, dict[str, Any]]], deadline: float,
+                protocol: str = "auto") -> tuple[list[Outcome], float]:
     out: list[Outcome] = []
     started = time.perf_counter()
     with anyio.move_on_after(deadline):
         async with anyio.create_task_group() as group:
             for i in range(clients):
-                group.start_soon(one_client, url, i, calls, mix, out, deadline)
+                group.start_soon(one_client, url, i, calls, mix, out, deadline, protocol)
     return out, time.perf_counter() - started
 
 
@@ -156,7 +169,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with demo_database(args.db) as db:
         data_dir = Path(os.environ["LIFECYCLE_DATA_DIR"])
         mix = call_mix(sample_customers(db))
-        extra = ["--time-limit", str(args.time_limit)] if args.time_limit else []
+        extra = (["--time-limit", str(args.time_limit)] if args.time_limit else []) + list(args.serve_arg)
         process, url = start_server(db, data_dir, extra)
         memory = Memory()
         stop = threading.Event()
@@ -172,11 +185,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
-            outcomes, seconds = anyio.run(burst, url, args.clients, args.calls, mix, args.deadline)
+            load_before = os.getloadavg()[0]
+            outcomes, seconds = anyio.run(burst, url, args.clients, args.calls, mix, args.deadline, args.protocol)
+            load_during = os.getloadavg()[0]
             stop.set()
             sampler.join()
             rss_after = rss_bytes(process.pid)
-            time.sleep(args.settle)
+            settle = Memory()
+            settle_started = time.perf_counter()
+            while (elapsed := time.perf_counter() - settle_started) < args.settle:  # idle: RSS every second
+                settle.samples.append((elapsed, rss_bytes(process.pid)))
+                time.sleep(min(1.0, max(0.0, args.settle - elapsed)))
             rss_settled = rss_bytes(process.pid)
         finally:
             stop.set()
@@ -198,6 +217,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "load", **machine_info(),
         "clients": args.clients, "calls_per_client": args.calls, "time_limit_s": args.time_limit,
+        "protocol": args.protocol, "server_args": extra,
+        "load_average_1min_before_burst": round(load_before, 2), "load_average_1min_end_of_burst": round(load_during, 2),
         "calls_planned": expected, "calls_completed": len(outcomes), "calls_unfinished": expected - len(outcomes),
         "errors": sum(errors.values()) + expected - len(outcomes), "errors_by_message": errors,
         "time_limit_errors": sum(n for msg, n in errors.items() if any(m in msg for m in TIME_LIMIT_MARKERS)),
@@ -209,6 +230,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                    "peak": round(max((r for _, r in memory.samples), default=0) / mb, 1),
                    "after_burst": round(rss_after / mb, 1), "after_settle": round(rss_settled / mb, 1)},
         "settle_s": args.settle,
+        "rss_settle_mb_every_5s": [round(r / mb, 1) for t, r in settle.samples[::5]],
         "rss_settled_over_before": round(rss_settled / rss_before, 3) if rss_before else None,
         "warm_up_ok": all(o.ok for o in warm),
         "outcomes": [asdict(o) for o in sorted(outcomes, key=lambda o: (o.client, o.index))],
@@ -227,6 +249,10 @@ def markdown(data: dict[str, Any]) -> str:
         ("server RSS: idle / before burst / peak / after burst", f"{rss['started']:.0f} / {rss['before_burst']:.0f} / {rss['peak']:.0f} / {rss['after_burst']:.0f} MB"),
         (f"server RSS {data['settle_s']:.0f} s after the burst", f"{rss['after_settle']:.0f} MB ({data['rss_settled_over_before']:.2f} × before)"),
         ("per-call time limit", limit),
+        ("clients' protocol revision", {"mixed": "2025 (sessions) and 2026 alternating", "legacy": "2025 (sessions)",
+                                        "auto": "2026 (sessionless)"}.get(data.get("protocol", "auto"), "")),
+        ("load average (1 min) before / end of burst", f"{data.get('load_average_1min_before_burst', '?')} / "
+                                                       f"{data.get('load_average_1min_end_of_burst', '?')} on {data['cpus']} CPUs"),
     ]
     table = ["| measure | value |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in rows]
     if data["errors_by_message"]:
@@ -243,6 +269,10 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=60.0, help="idle seconds before the last RSS reading")
     parser.add_argument("--deadline", type=float, default=1800.0, help="seconds the whole burst may take")
     parser.add_argument("--time-limit", type=float, default=None, help="pass --time-limit to lifecycle serve")
+    parser.add_argument("--protocol", choices=("mixed", "legacy", "auto"), default="mixed",
+                        help="clients' protocol revision: legacy (2025, a session each), auto (2026, sessionless), "
+                             "mixed (alternating; default)")
+    parser.add_argument("--serve-arg", action="append", default=[], help="extra argument for lifecycle serve (repeatable)")
     parser.add_argument("--no-docs", action="store_true", help="do not regenerate docs/benchmarks.md")
     args = parser.parse_args()
     result = run(args)

@@ -10,7 +10,8 @@ numbers; a bad file, stage model or health profile stops the server at start wit
 ``--time-limit`` and ``--max-concurrent-calls`` (or ``[serve]`` in the config file) set how calls run: a few compute
 at once and the others wait their turn; each computes for at most the time limit (``tools.gate``). ``--idle-release``
 and ``--idle-memo-mb`` set how memory returns after a burst: once idle that long, the memo shrinks and freed memory
-goes back to the system.
+goes back to the system. ``--preload`` (the default with ``--http``) loads the code the tools would import on their
+first call before serving (``server.preload``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ def serve_command(
     idle_memo_mb: Annotated[float | None, typer.Option("--idle-memo-mb", min=0.0, help="MiB of memoised results kept "
                             "while idle — the small final answers (default 16, or idle_memo_mb under \\[serve]); while "
                             "busy the memo holds up to $LIFECYCLE_MEMO_MB (512).")] = None,
+    preload: Annotated[bool | None, typer.Option("--preload/--no-preload", help="Load at start the code the tools "
+                       "otherwise import on their first call (pandas, SciPy, scikit-learn, …): slower start, no import "
+                       "pause on the first calls, and memory after start is the working level (default: on with "
+                       "--http, off for stdio).")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr: DEBUG, INFO, WARNING, ERROR.")] = "WARNING",
 ) -> None:
     """Run the Lifecycle MCP server (read-only tools over the dataset) for an MCP client."""
@@ -86,6 +91,10 @@ def serve_command(
                               "`lifecycle demo` or `lifecycle import`.", highlight=False)
         tune_memory_for_serving()  # so the memory of a burst goes back to the system (tools.gate)
         server = build_server(open_configured(path, engine_name(engine), config.source), config=config, limits=limits, log_level=level)
+        if (http if preload is None else preload):
+            from server.preload import preload as load_deferred_code
+
+            load_deferred_code()
     if http:
         serve_http(server, settings)
     else:
