@@ -13,7 +13,10 @@ fragment or query to SQLite), which once made an import copy an empty file over 
 
 Reads go through ``open_readonly``: ``mode=ro`` URI, ``PRAGMA query_only=1`` and an optional time limit
 enforced by a progress handler (the layered read-only safety Datasette uses). A file that is not an SQLite
-database, or is another application's, is refused with one ``DatabaseFileError`` line.
+database, or is another application's, is refused with one ``DatabaseFileError`` line. Readers of the canonical
+tables (the data sources) also refuse a database written by an older schema — it lacks columns the engine reads —
+with one ``SchemaVersionError`` line naming the fix, ``lifecycle migrate`` (``upgrade_in_place``: the same
+migration an import runs, through the same build-and-swap).
 """
 
 from __future__ import annotations
@@ -206,6 +209,33 @@ def migrate(db: sqlite_utils.Database) -> int:
     return SCHEMA_VERSION
 
 
+def upgrade_in_place(path: str | os.PathLike[str], wait_s: float = DEFAULT_WAIT_S,
+                     on_wait: Callable[[str], None] | None = None) -> tuple[int, int]:
+    """Bring the Lifecycle MCP database at ``path`` to ``SCHEMA_VERSION`` atomically; returns (version found,
+    version now). The migration is the one every import runs (``migrate``), applied to a copy that replaces the file
+    only when it succeeded (``atomic_write``): a failed or killed upgrade leaves the old file as it was. A database
+    already current is left untouched (not rewritten)."""
+    target = Path(path)
+    if not target.exists():
+        raise DatasetNotFoundError(str(target))
+    conn = open_readonly(target)
+    try:
+        found = schema_version(sqlite_utils.Database(conn))
+    finally:
+        conn.close()
+    if found >= SCHEMA_VERSION:
+        return found, found
+    with atomic_write(target, wait_s, on_wait):
+        pass  # atomic_write migrates the copy before the (empty) change
+    return found, SCHEMA_VERSION
+
+
+def outdated_schema_message(path: str | os.PathLike[str], found: int) -> str:
+    """The one line that tells a reader its database was written by an older schema, and how to upgrade it."""
+    return (f"{path} was written by an older Lifecycle MCP (schema version {found}; this version reads {SCHEMA_VERSION}): "
+            f"upgrade it in place with `lifecycle migrate --db {path}` (or re-import the data)")
+
+
 def schema_is_outdated(path: str | os.PathLike[str]) -> bool:
     """Whether the Lifecycle MCP database at ``path`` records a schema version older than ``SCHEMA_VERSION``: a file
     written before an upgrade, whose readers would miss the new canonical columns (an import migrates it)."""
@@ -352,13 +382,15 @@ def _fsync_directory(directory: Path) -> None:
             os.close(fd)
 
 
-def open_readonly(path: str | os.PathLike[str], time_limit_s: float | None = None) -> sqlite3.Connection:
+def open_readonly(path: str | os.PathLike[str], time_limit_s: float | None = None, *,
+                  current_schema: bool = False) -> sqlite3.Connection:
     """Open the database read-only (``mode=ro`` + ``query_only``), optionally with a per-connection time limit.
 
     A query running past ``time_limit_s`` is interrupted and raises ``QueryTimeoutError`` from
     ``execute_limited``. Each caller (each MCP tool call) opens its own connection: sqlite3 connections do
     not cross threads. Raises ``DatasetNotFoundError`` for a missing file, ``DatabaseFileError`` for one that is
-    not an SQLite database or is another application's, ``SchemaVersionError`` for a newer schema.
+    not an SQLite database or is another application's, ``SchemaVersionError`` for a newer schema — and, with
+    ``current_schema`` (readers of the canonical tables), for an older one too (``outdated_schema_message``).
     """
     target = Path(path)
     if not target.exists():
@@ -369,7 +401,7 @@ def open_readonly(path: str | os.PathLike[str], time_limit_s: float | None = Non
         conn.execute("PRAGMA query_only = 1")
         if time_limit_s is not None:
             arm_time_limit(conn, time_limit_s)
-        _check_readable_schema(conn, target)
+        _check_readable_schema(conn, target, current_schema)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise DatabaseFileError(str(target), f"cannot be read as an SQLite database ({exc})") from None
@@ -379,7 +411,7 @@ def open_readonly(path: str | os.PathLike[str], time_limit_s: float | None = Non
     return conn
 
 
-def _check_readable_schema(conn: sqlite3.Connection, target: Path) -> None:
+def _check_readable_schema(conn: sqlite3.Connection, target: Path, current_schema: bool) -> None:
     version = conn.execute(
         "SELECT value FROM _meta WHERE key = 'schema_version'"
     ).fetchone() if _has_table(conn, META_TABLE) else None
@@ -391,6 +423,8 @@ def _check_readable_schema(conn: sqlite3.Connection, target: Path) -> None:
     found = _version_number(version[0], str(target))
     if found > SCHEMA_VERSION:
         raise SchemaVersionError(f"{target} has schema version {found}, newer than this Lifecycle MCP ({SCHEMA_VERSION}): upgrade the package")
+    if current_schema and found < SCHEMA_VERSION:
+        raise SchemaVersionError(outdated_schema_message(target, found))
 
 
 def arm_time_limit(conn: sqlite3.Connection, seconds: float) -> None:

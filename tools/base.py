@@ -172,7 +172,7 @@ def scrub_paths(message: str, source: DataSource | None = None) -> str:
     by ``<path>``, so no file location leaks to a client."""
     path = getattr(source, "path", None)
     for known in (str(path), str(path.resolve())) if path is not None and path.is_absolute() else ():
-        message = message.replace(known, "the dataset")
+        message = message.replace(f"--db {known}", "--db <the server's database file>").replace(known, "the dataset")
     return _ABSOLUTE_PATH.sub("<path>", message)
 
 

@@ -79,7 +79,11 @@ class DuckDBConnection:
         return self._con
 
     def _open_sqlite(self) -> Any:
-        SqliteSource(self.path).connect().close()  # the same checks as SQLite: exists, schema version
+        check = SqliteSource(self.path).connect()  # the same checks as SQLite: exists, schema version (on first use)
+        try:
+            check.tables()
+        finally:
+            check.close()
         con = _session(1)
         try:
             con.execute(f"LOAD {_quoted(sqlite_extension())}")

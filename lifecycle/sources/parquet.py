@@ -97,7 +97,7 @@ def export_parquet(db: Path, folder: Path) -> dict[str, int]:
     if not db.exists():
         raise DatasetNotFoundError(str(db))
     try:
-        conn = open_readonly(db)
+        conn = open_readonly(db, current_schema=True)
     except sqlite3.Error:
         raise DatasetUnreadableError(f"{db}: not a readable Lifecycle MCP database") from None
     folder.parent.mkdir(parents=True, exist_ok=True)

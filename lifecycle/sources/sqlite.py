@@ -1,7 +1,7 @@
 """The embedded default source: the SQLite file the importer writes (``lifecycle.store``), read-only.
 
 Each connection is opened with ``lifecycle.store.open_readonly`` (``mode=ro`` + ``query_only``, schema version
-checked); every statement gets a fresh time limit; ``interrupt`` stops a running statement from another
+checked: a database written by an older schema is refused with the line that names ``lifecycle migrate``); every statement gets a fresh time limit; ``interrupt`` stops a running statement from another
 thread (tool-call cancellation). Driver errors never leave this module: a time-limit interrupt becomes
 ``QueryTimeoutError``, a file that is not a readable database ``DatasetUnreadableError``, anything else
 ``QueryError``.
@@ -50,7 +50,7 @@ class SqliteConnection:
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
             try:
-                self._conn = open_readonly(self.path, self.time_limit_s)
+                self._conn = open_readonly(self.path, self.time_limit_s, current_schema=True)
             except sqlite3.Error as exc:
                 raise _translated(exc) from None
         return self._conn

@@ -46,6 +46,8 @@ COMMANDS: tuple[CommandEntry, ...] = (
                  "Import an export file into one canonical table: all rows or none (the database is unchanged on error)."),
     CommandEntry("metrics", "server.commands.metrics_cmd",
                  "Compute every metric in the catalogue for a scope (or print the definitions)."),
+    CommandEntry("migrate", "server.commands.migrate_cmd",
+                 "Upgrade a database written by an older version to the current schema, in place and atomically."),
     CommandEntry("plan", "server.commands.plan_cmd",
                  "Write lifecycle strategy documents grounded in computed facts (offline without an API key)."),
     CommandEntry("revenue", "server.commands.revenue_cmd",

@@ -1,0 +1,34 @@
+"""`lifecycle migrate`: upgrade a database written by an older Lifecycle MCP to the current schema, in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from lifecycle.store import upgrade_in_place
+from lifecycle.write_lock import DEFAULT_WAIT_S
+from server.commands.root import app, err_console
+from server.dataset import DbOption, resolve_db
+
+
+@app.command("migrate")
+def migrate_command(
+    db: DbOption = None,
+    wait: float = typer.Option(DEFAULT_WAIT_S, "--wait", min=0, help="Seconds to wait while an import writes to the same database (0: fail at once)."),
+) -> None:
+    """Upgrade a database written by an older version to the current schema, in place and atomically.
+
+    The columns newer versions read are added empty (unknown), every row is kept, and on any failure the file is
+    left as it was (the same migration and build-and-swap an import runs)."""
+    path: Path = resolve_db(db, build_demo=False)
+    found, now = upgrade_in_place(path, wait, on_wait=_say_waiting)
+    if found == now:
+        typer.echo(f"{path} is already at schema version {now}: nothing to do")
+    else:
+        typer.echo(f"{path}: upgraded from schema version {found} to {now}")
+
+
+def _say_waiting(holder: str) -> None:
+    err_console.print(f"Waiting for an import into this database to finish: {escape(holder)}", highlight=False, soft_wrap=True)
