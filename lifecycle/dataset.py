@@ -16,17 +16,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig, ModelsConfig, resolve_models
 from lifecycle.errors import QueryError
 from lifecycle.filters import Filters
+from lifecycle.lazy import deferred_module
 from lifecycle.memo import remember
 from lifecycle.schema import TABLES, ColumnKind
 from lifecycle.scope import Scope, Window
 from lifecycle.sources import DEFAULT_TIME_LIMIT_S, Connection, DataSource, open_source
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
+    pd = deferred_module("pandas")
 
 
 def next_day_iso(day: date) -> str:

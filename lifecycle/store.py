@@ -30,12 +30,17 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from lifecycle.errors import DatabaseFileError, DatasetNotFoundError, QueryTimeoutError, SchemaVersionError
+from lifecycle.lazy import deferred_module
 from lifecycle.schema import SCHEMA_VERSION, TABLES, ColumnKind, TableSpec
 from lifecycle.write_lock import DEFAULT_WAIT_S, write_lock
+
+if TYPE_CHECKING:
+    import sqlite_utils
+else:  # loaded with the first write (it imports pandas when installed): reading a database stays cheap
+    sqlite_utils = deferred_module("sqlite_utils")
 
 META_TABLE = "_meta"
 EXTRA_COLUMNS_TABLE = "_extra_columns"

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from lifecycle.facts import Fact, FactBundle
 from prompts.fence import Fence, clean_text
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -118,6 +119,8 @@ def stage_info(stage_id: str) -> StageInfo:
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    import jinja2  # with the first rendering, not with the server's start (tests/server/test_cli_start.py)
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR), undefined=jinja2.StrictUndefined,
         autoescape=False, keep_trailing_newline=True, trim_blocks=False, lstrip_blocks=False,

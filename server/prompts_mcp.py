@@ -21,17 +21,12 @@ from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 
 from lifecycle.errors import DatasetUnreadableError, LifecycleError, QueryError
 from lifecycle.filters import Dimension
-from lifecycle.health.risk import list_at_risk
 from lifecycle.scope import Scope
-from lifecycle.snapshot import snapshot_of
 from lifecycle.sources import customer_record
-from lifecycle.stages import classify_customers, model_for
 from prompts.fence import clean_text
 from prompts.render import BusinessContext, Language, PromptName, framework_stages, render_prompt
 from server.resources import mcp_errors
 from tools.base import UNREADABLE_DATASET_MESSAGE, ToolContext, tool_message
-from tools.health_scope import scope_health
-from tools.lifecycle_facts import facts_for
 from tools.runtime import Work, run_gated
 from tools.scope import check_customer, resolve_scope
 
@@ -81,6 +76,12 @@ def _filters(dimension: str | None, value: str | None) -> dict[Dimension, list[s
 
 def customer_subject(work: Work, scope: Scope, customer_id: str) -> dict[str, object]:
     """The customer's free-text fields, stage, health and at-risk reasons with evidence (all fenced by the template)."""
+    # the engine loads with the first rendering, not with the server (tests/server/test_cli_start.py)
+    from lifecycle.health.risk import list_at_risk
+    from lifecycle.snapshot import snapshot_of
+    from lifecycle.stages import classify_customers, model_for
+    from tools.health_scope import scope_health
+
     with work.connect() as conn:
         check_customer(conn, customer_id)
         record = customer_record(conn, customer_id, ("name", "company", "segment", "plan", "industry", "country", "champion"))
@@ -115,6 +116,8 @@ def customer_subject(work: Work, scope: Scope, customer_id: str) -> dict[str, ob
 def render(ctx: ToolContext, name: PromptName, args: dict[str, str | None], work: Work | None = None) -> str:
     """The rendered prompt text for ``name`` with the prompt ``args`` (runs on a worker thread, with the call's
     ``work`` when given)."""
+    from tools.lifecycle_facts import facts_for
+
     language = _language(args.get("language"))
     as_of = _as_of(args.get("as_of"))
     filters = _filters(args.get("segment_dimension"), args.get("segment_value"))

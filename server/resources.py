@@ -18,23 +18,19 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 
 from lifecycle.config import EngineConfig
 from lifecycle.errors import DatasetUnreadableError, LifecycleError
-from lifecycle.health import explain_health
 from lifecycle.health.profile import load_health_profile
 from lifecycle.metrics.registry import registry
 from lifecycle.schema import data_model_markdown
-from lifecycle.snapshot import snapshot_of
 from lifecycle.sources import customer_record
-from lifecycle.stages import classify_customer, load_model, model_for
+from lifecycle.stages import load_model
 from prompts.fence import clean_text
 from tools.base import UNREADABLE_DATASET_MESSAGE, ToolContext, finite, tool_message
-from tools.health_scope import scope_health
 from tools.runtime import Work, run_gated
 from tools.scope import check_customer, resolve_scope
 
@@ -72,6 +68,8 @@ def health_profile(config: EngineConfig) -> str:
 
 
 def _cell(value: Any) -> Any:
+    import pandas as pd
+
     if value is None or (not isinstance(value, (str, bytes)) and pd.isna(value)):
         return None
     if hasattr(value, "isoformat"):
@@ -85,6 +83,12 @@ def _cell(value: Any) -> Any:
 
 def customer_document(ctx: ToolContext, customer_id: str, work: Work | None = None) -> str:
     """The ``customer://`` document (runs on a worker thread, with the call's ``work`` when given)."""
+    # the engine loads with the first document, not with the server (tests/server/test_cli_start.py)
+    from lifecycle.health import explain_health
+    from lifecycle.snapshot import snapshot_of
+    from lifecycle.stages import classify_customer, model_for
+    from tools.health_scope import scope_health
+
     work = work or Work(ctx)
     try:
         with work.connect() as conn:

@@ -14,8 +14,6 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from lifecycle.scope import Scope
-from lifecycle.snapshot import snapshot_of
-from lifecycle.stages import classify_customer, model_for
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.runtime import Work, run_tool
@@ -64,6 +62,9 @@ def _scalar(value: Any) -> JsonScalar:
 
 def classify(work: Work, scope: Scope, customer_id: str, time_in_stage: bool = False) -> ClassifyCustomerResult:
     """The stage verdict for ``customer_id`` (``QueryError`` when unknown or not yet signed up on as_of)."""
+    from lifecycle.snapshot import snapshot_of
+    from lifecycle.stages import classify_customer, model_for
+
     with work.connect() as conn:
         check_customer(conn, customer_id)
     dataset = work.dataset(scope.as_of, scope.filters, scope.window)

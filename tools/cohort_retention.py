@@ -6,19 +6,21 @@ signup months of the period. ``chart: true`` adds the heatmap as a PNG.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from lifecycle.metrics.cohorts import CohortTable, cohort_retention
 from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.charts import cohort_heatmap
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, PeriodMonths, ScopeOut, resolve_scope
 from tools.text import data_text, number
+
+if TYPE_CHECKING:
+    from lifecycle.metrics.cohorts import CohortTable
 
 NAME = "cohort_retention"
 TITLE = "Cohort retention triangle"
@@ -46,6 +48,8 @@ class CohortRetentionResult(BaseModel):
 
 
 def cohorts(work: Work, scope: Scope, mode: str, basis: str) -> tuple[CohortRetentionResult, CohortTable]:
+    from lifecycle.metrics.cohorts import cohort_retention
+
     dataset = work.dataset(scope.as_of, scope.filters, scope.window)
     work.step(0, 1, "building cohorts")
     table = cohort_retention(dataset, mode=mode, basis=basis)  # type: ignore[arg-type]

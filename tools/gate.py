@@ -30,6 +30,7 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+import os
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -174,12 +175,12 @@ def tune_memory_for_serving() -> None:
     after the burst 372–428 MB with the defaults, 335–373 MB with the Arrow switch alone, 326 MB with both (and a
     lower peak: 327 MB against 440–560 MB).
     """
-    try:
-        import pyarrow
-    except ImportError:  # pandas without Arrow: nothing to switch
-        pass
-    else:
-        pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+    # Arrow reads this when it creates its default pool (on first use), so pyarrow — and pandas — load with the first
+    # call instead of at start (tests/server/test_cli_start.py); an already loaded Arrow is switched directly.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.set_memory_pool(arrow.system_memory_pool())
     mallopt = _libc_function("mallopt")
     if mallopt is not None:
         mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)

@@ -13,7 +13,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from lifecycle.facts import Fact, FactBundle, build_facts
+from lifecycle.facts import Fact, FactBundle
 from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.records import wire_model
@@ -69,6 +69,8 @@ class LifecycleFactsResult(BaseModel):
 
 def facts_for(work: Work, scope: Scope) -> FactBundle:
     """``build_facts`` for the scope, memoised per database file and scope."""
+    from lifecycle.facts import build_facts
+
     def compute() -> FactBundle:
         work.step(0, 1, "computing the fact bundle")
         return build_facts(work.dataset(scope.as_of, scope.filters, scope.window))

@@ -23,9 +23,8 @@ arguments on the same data give byte-identical results.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import pandas as pd
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
@@ -54,12 +53,18 @@ from lifecycle.clv.subscription_value import (
     rank_subscription_value,
 )
 from lifecycle.errors import QueryError
+from lifecycle.lazy import deferred_module
 from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.classify_customer import CustomerId
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, ScopeOut, check_customer, memo, resolve_scope
 from tools.text import MISSING, data_text, money, number, page_line, table
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    pd = deferred_module("pandas")
 
 NAME = "predict_clv"
 TITLE = "Customer lifetime value"

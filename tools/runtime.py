@@ -25,20 +25,22 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.from_thread
 import anyio.to_thread
 from mcp.types import CallToolResult
 
-from lifecycle.dataset import Dataset
 from lifecycle.errors import LifecycleError, QueryError
 from lifecycle.filters import Filters
 from lifecycle.scope import Window
 from lifecycle.sources import Connection, DataSource
 from tools.base import ToolContext, call_safely
 from tools.gate import CallTimeLimitError
+
+if TYPE_CHECKING:
+    from lifecycle.dataset import Dataset  # pandas loads with the first call, not with the server
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,8 @@ class Work:
     def dataset(self, as_of: date, filters: Filters | None = None, window: Window | None = None) -> Dataset:
         """A ``Dataset`` over the server's data source (read-only, the source's time limit per query, the server's
         configuration), closed after the call."""
+        from lifecycle.dataset import Dataset
+
         self.step()
         dataset = Dataset.open(self.ctx.source, as_of, filters=filters, window=window, config=self.ctx.config)
         with self._lock:

@@ -8,15 +8,15 @@ mean component scores. ``chart: true`` adds the component breakdown as a PNG.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from lifecycle.errors import QueryError
 from lifecycle.health import BANDS, SignalExplanation, coverage_summary, explain_health
+from lifecycle.lazy import deferred_module
 from lifecycle.metrics.results import finite_or_none
 from lifecycle.scope import Scope
 from prompts.fence import clean_text
@@ -28,6 +28,11 @@ from tools.records import wire_model
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, ScopeOut, check_customer, resolve_scope
 from tools.text import data_text, number, table
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
 
 NAME = "score_health"
 TITLE = "Customer health score"

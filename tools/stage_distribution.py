@@ -20,13 +20,11 @@ from pydantic import BaseModel, Field
 
 from lifecycle.config import EngineConfig
 from lifecycle.filters import Dimension
-from lifecycle.metrics.flow import transition_matrix, window_start_day
 from lifecycle.metrics.registry import MetricGroup, compute_metric, metric_ids_in
 from lifecycle.metrics.results import finite_or_none
 from lifecycle.scope import Scope
-from lifecycle.stages import load_model, model_for, stage_distribution
-from lifecycle.stages.drivers import CAVEAT, DriverRow, GroupRate, progression_drivers
-from lifecycle.stages.value import stage_value
+from lifecycle.stages import load_model
+from lifecycle.stages.drivers import CAVEAT, DriverRow, GroupRate
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.charts import stage_funnel
@@ -129,6 +127,8 @@ def _stage_rows(table: Any, overlay_ids: list[str]) -> list[StageCount]:
 
 
 def _drivers(work: Work, dataset: Any, model: Any, stage: str | None, horizon_days: int, top: int) -> DriversOut:
+    from lifecycle.stages.drivers import progression_drivers
+
     report = progression_drivers(dataset, model, horizon_days=horizon_days)
     kept: dict[str, int] = {}
     rows = []
@@ -155,6 +155,10 @@ def stage_flow(work: Work, scope: Scope, stage: str | None = None, drivers: bool
                top_signals: int = 3, by: str | None = None) -> StageDistributionResult:
     """Stage counts, value per stage (× ``by``), transitions over the period, flow metrics and (optionally) the
     progression drivers."""
+    from lifecycle.metrics.flow import transition_matrix, window_start_day
+    from lifecycle.stages import model_for, stage_distribution
+    from lifecycle.stages.value import stage_value
+
     dataset = work.dataset(scope.as_of, scope.filters, scope.window)
     model = model_for(dataset)
     total = 4 if drivers else 3

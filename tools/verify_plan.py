@@ -18,7 +18,6 @@ from pydantic import BaseModel, Field
 
 from lifecycle.scope import Scope
 from prompts.render import Language
-from prompts.verify import PASSING, verify_draft
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.lifecycle_facts import facts_for
 from tools.runtime import Work, run_tool
@@ -33,7 +32,13 @@ DESCRIPTION = (
     "[F:id] after each number; mark the plan's own goals [proposal]."
 )
 MAX_DRAFT_CHARS = 60_000
-PASSING_STATUSES = frozenset(v.value for v in PASSING)
+
+
+def passing_statuses() -> frozenset[str]:
+    """The claim statuses that pass (``prompts.grounding.verdicts.PASSING``)."""
+    from prompts.grounding.verdicts import PASSING
+
+    return frozenset(v.value for v in PASSING)
 
 
 class ClaimOut(BaseModel):
@@ -59,6 +64,8 @@ class VerifyPlanResult(BaseModel):
 
 def verify_plan(work: Work, scope: Scope, draft: str, language: str = "en") -> VerifyPlanResult:
     """Verify ``draft`` against the scope's fact bundle."""
+    from prompts.verify import verify_draft  # the verifier's patterns compile on the first call, not at start
+
     bundle = facts_for(work, scope)
     work.step(1, 2, "checking claims")
     report = verify_draft(draft, bundle, language)
@@ -70,14 +77,15 @@ def verify_plan(work: Work, scope: Scope, draft: str, language: str = "en") -> V
 def summary_text(result: VerifyPlanResult) -> str:
     """Every claim: the number as written, its status, the fact the sentence is about and that fact's display text,
     and the sentence it sits in (shortened)."""
-    bad = [c for c in result.claims if c.status not in PASSING_STATUSES]
+    passing = passing_statuses()
+    bad = [c for c in result.claims if c.status not in passing]
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
     lines = [f"Numbers checked: {len(result.claims)} ({counts}); {'all pass' if not bad else f'{len(bad)} fail'} "
              f"(facts as of {result.scope.as_of}). Fix each failing number: cite its fact as [F:id] with the fact's "
              "display value, mark a goal of the plan [proposal], or remove it."]
     for claim in result.claims:
         fact = f" [F:{claim.fact_id}]" if claim.fact_id else ""
-        expected = f" = {claim.expected}" if claim.expected and claim.status not in PASSING_STATUSES else ""
+        expected = f" = {claim.expected}" if claim.expected and claim.status not in passing else ""
         lines.append(f"- {data_text(claim.text, 40)}: {claim.status}{fact}{expected} — “{data_text(claim.sentence, 160)}”")
     return "\n".join(lines)
 

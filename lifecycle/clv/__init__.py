@@ -26,37 +26,43 @@ One model per module, each a small frozen dataclass returned by the module's ``f
 Fits raise :class:`lifecycle.errors.ModelFitError` with advice when they do not converge. See docs/clv.md.
 """
 
-from lifecycle.clv import beta_geo, gamma_gamma, modified_beta_geo, pareto_nbd, shifted_beta_geometric
-from lifecycle.clv.beta_geo import BetaGeoModel, BetaGeoParams
-from lifecycle.clv.customer_value import (
-    ClvSummary,
-    ClvTable,
-    FitReport,
-    predict_customer_value,
-    rank_customer_value,
-    summarize_customer_value,
-)
-from lifecycle.clv.gamma_gamma import GammaGammaModel, GammaGammaParams
-from lifecycle.clv.holdout_check import FrequencyGroup, HoldoutCheck, ModelCheck, holdout_check, order_holdout_check
-from lifecycle.clv.lifetime_value import customer_lifetime_value
-from lifecycle.clv.modified_beta_geo import ModifiedBetaGeoModel, ModifiedBetaGeoParams
-from lifecycle.clv.order_models import MODEL_LABELS, ORDER_MODELS, fit_order_models, fit_transaction_model
-from lifecycle.clv.pareto_nbd import ParetoNBDModel, ParetoNBDParams
-from lifecycle.clv.retention_forecast import RetentionForecast, subscription_retention_forecast
-from lifecycle.clv.rfm import calibration_and_holdout, rfm_summary
-from lifecycle.clv.segments import SEGMENT_RULES, rfm_segments
-from lifecycle.clv.shifted_beta_geometric import ShiftedBetaGeometricModel, ShiftedBetaGeometricParams
-from lifecycle.clv.subscription_value import (
-    SubscriptionValueTable,
-    predict_subscription_value,
-    rank_subscription_value,
-)
+from __future__ import annotations
 
-fit_beta_geo = beta_geo.fit
-fit_modified_beta_geo = modified_beta_geo.fit
-fit_pareto_nbd = pareto_nbd.fit
-fit_gamma_gamma = gamma_gamma.fit
-fit_shifted_beta_geometric = shifted_beta_geometric.fit
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from lifecycle.lazy import exports
+
+if TYPE_CHECKING:
+    from lifecycle.clv.beta_geo import BetaGeoModel, BetaGeoParams
+    from lifecycle.clv.beta_geo import fit as fit_beta_geo
+    from lifecycle.clv.customer_value import (
+        ClvSummary,
+        ClvTable,
+        FitReport,
+        predict_customer_value,
+        rank_customer_value,
+        summarize_customer_value,
+    )
+    from lifecycle.clv.gamma_gamma import GammaGammaModel, GammaGammaParams
+    from lifecycle.clv.gamma_gamma import fit as fit_gamma_gamma
+    from lifecycle.clv.holdout_check import FrequencyGroup, HoldoutCheck, ModelCheck, holdout_check, order_holdout_check
+    from lifecycle.clv.lifetime_value import customer_lifetime_value
+    from lifecycle.clv.modified_beta_geo import ModifiedBetaGeoModel, ModifiedBetaGeoParams
+    from lifecycle.clv.modified_beta_geo import fit as fit_modified_beta_geo
+    from lifecycle.clv.order_models import MODEL_LABELS, ORDER_MODELS, fit_order_models, fit_transaction_model
+    from lifecycle.clv.pareto_nbd import ParetoNBDModel, ParetoNBDParams
+    from lifecycle.clv.pareto_nbd import fit as fit_pareto_nbd
+    from lifecycle.clv.retention_forecast import RetentionForecast, subscription_retention_forecast
+    from lifecycle.clv.rfm import calibration_and_holdout, rfm_summary
+    from lifecycle.clv.segments import SEGMENT_RULES, rfm_segments
+    from lifecycle.clv.shifted_beta_geometric import ShiftedBetaGeometricModel, ShiftedBetaGeometricParams
+    from lifecycle.clv.shifted_beta_geometric import fit as fit_shifted_beta_geometric
+    from lifecycle.clv.subscription_value import (
+        SubscriptionValueTable,
+        predict_subscription_value,
+        rank_subscription_value,
+    )
 
 __all__ = [
     "MODEL_LABELS",
@@ -100,3 +106,31 @@ __all__ = [
     "subscription_retention_forecast",
     "summarize_customer_value",
 ]
+
+_exported, __dir__ = exports(__name__, {
+    "beta_geo": ("BetaGeoModel", "BetaGeoParams",),
+    "customer_value": ("ClvSummary", "ClvTable", "FitReport", "predict_customer_value", "rank_customer_value", "summarize_customer_value",),
+    "gamma_gamma": ("GammaGammaModel", "GammaGammaParams",),
+    "holdout_check": ("FrequencyGroup", "HoldoutCheck", "ModelCheck", "holdout_check", "order_holdout_check",),
+    "lifetime_value": ("customer_lifetime_value",),
+    "modified_beta_geo": ("ModifiedBetaGeoModel", "ModifiedBetaGeoParams",),
+    "order_models": ("MODEL_LABELS", "ORDER_MODELS", "fit_order_models", "fit_transaction_model",),
+    "pareto_nbd": ("ParetoNBDModel", "ParetoNBDParams",),
+    "retention_forecast": ("RetentionForecast", "subscription_retention_forecast",),
+    "rfm": ("calibration_and_holdout", "rfm_summary",),
+    "segments": ("SEGMENT_RULES", "rfm_segments",),
+    "shifted_beta_geometric": ("ShiftedBetaGeometricModel", "ShiftedBetaGeometricParams",),
+    "subscription_value": ("SubscriptionValueTable", "predict_subscription_value", "rank_subscription_value",),
+})
+
+FIT_ALIASES = {"fit_beta_geo": "beta_geo", "fit_modified_beta_geo": "modified_beta_geo", "fit_pareto_nbd": "pareto_nbd",
+               "fit_gamma_gamma": "gamma_gamma", "fit_shifted_beta_geometric": "shifted_beta_geometric"}
+"""``fit_<model>``: the ``fit`` of the model's module."""
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its module on first use (``lifecycle.lazy``); ``fit_<model>`` is that model
+    module's ``fit``."""
+    if name in FIT_ALIASES:
+        return importlib.import_module(f"{__name__}.{FIT_ALIASES[name]}").fit
+    return _exported(name)

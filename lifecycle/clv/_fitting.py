@@ -29,19 +29,24 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from lifecycle.clv._deferred import minimize
 from lifecycle.errors import ModelFitError
+from lifecycle.lazy import deferred_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
+    pd = deferred_module("pandas")
 
 LOG_PARAM_BOUND = 16.0
 """Parameters are searched within a factor e^16 (about 8.9e6) either side of their scale (1 for shape parameters,
 the data's typical size for rate parameters such as alpha, beta, gamma)."""
 
-LOG_EDGE = float(np.log(1e6))
+LOG_EDGE = math.log(1e6)
 """An optimum more than a factor 1e6 away from a parameter's scale has run off towards 0 or infinity."""
 DEFAULT_GTOL = 1e-10
 """Default stopping test of a run: largest gradient component of the mean objective in the log-parameters."""
@@ -53,7 +58,7 @@ log-parameter would change the mean by less than 1e-8. It counts as converged.""
 _RIDGE_LOG_SPREAD = 0.01
 """Two starts at the same maximum whose log-parameters differ by more than this reveal a flat ridge."""
 
-LogLikelihood = Callable[[np.ndarray], tuple[float, np.ndarray | None]]
+LogLikelihood: TypeAlias = "Callable[[np.ndarray], tuple[float, np.ndarray | None]]"
 """params -> (weighted total log-likelihood, its gradient with respect to params, or None to use differences)."""
 
 

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
-from numpy.typing import ArrayLike
+from typing import TYPE_CHECKING
 
 from lifecycle.clv._deferred import betaln, digamma, expit, gammaln, hyp2f1
 from lifecycle.clv._fitting import (
@@ -34,6 +32,13 @@ from lifecycle.clv._fitting import (
     summary_advice,
     summary_diagnostics,
 )
+from lifecycle.lazy import deferred_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
 
 MODEL_NAME = "BG/NBD"
 PARAM_NAMES = ("r", "alpha", "a", "b")

@@ -36,10 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final, Literal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from lifecycle.clv import gamma_gamma
 from lifecycle.clv.holdout_check import HoldoutCheck, order_holdout_check
@@ -58,6 +55,14 @@ from lifecycle.clv.order_models import (
 from lifecycle.clv.rfm import rfm_summary
 from lifecycle.clv.segments import SEGMENT_RULES, rfm_segments
 from lifecycle.errors import ModelFitError, QueryError
+from lifecycle.lazy import deferred_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
+    pd = deferred_module("pandas")
 
 ModelChoice = Literal["auto", "bg_nbd", "mbg_nbd", "pareto_nbd"]
 DEFAULT_ORDER_MODEL: Final = "bg_nbd"

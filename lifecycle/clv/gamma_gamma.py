@@ -17,9 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
-from numpy.typing import ArrayLike
+from typing import TYPE_CHECKING
 
 from lifecycle.clv._deferred import digamma, gammaln
 from lifecycle.clv._fitting import (
@@ -31,6 +29,13 @@ from lifecycle.clv._fitting import (
     starting_points,
 )
 from lifecycle.errors import ModelFitError
+from lifecycle.lazy import deferred_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
 
 MODEL_NAME = "Gamma-Gamma"
 PARAM_NAMES = ("p", "q", "gamma")

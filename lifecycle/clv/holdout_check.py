@@ -41,10 +41,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Final
 
 from lifecycle.clv.order_models import (
     MODEL_LABELS,
@@ -56,6 +53,14 @@ from lifecycle.clv.order_models import (
 )
 from lifecycle.clv.rfm import calibration_and_holdout, days_per_unit
 from lifecycle.errors import ModelFitError, QueryError
+from lifecycle.lazy import deferred_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
+    pd = deferred_module("pandas")
 
 FREQUENCY_GROUPS: Final = 8
 """Calibration frequencies 0, 1, ..., 6 and "7+" (Fader, Hardie & Lee 2005, Figure 4)."""

@@ -12,12 +12,16 @@ the Fader, Hardie & Lee (2005b) "RFM and CLV" paper uses continuous discounting 
 
 from __future__ import annotations
 
-from typing import Final, Protocol
-
-import numpy as np
-from numpy.typing import ArrayLike
+from typing import TYPE_CHECKING, Final, Protocol
 
 from lifecycle.errors import QueryError
+from lifecycle.lazy import deferred_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
 
 UNITS_PER_MONTH: Final[dict[str, float]] = {"D": 30.0, "W": 4.345, "M": 1.0}
 """Model time units per month, as in lifetimes' customer_lifetime_value."""

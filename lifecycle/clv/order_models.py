@@ -11,13 +11,18 @@ returns its :class:`FitReport`; :func:`fit_order_models` fits several on one sum
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Final, Literal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from lifecycle.clv import beta_geo, modified_beta_geo, pareto_nbd
 from lifecycle.errors import ModelFitError, QueryError
+from lifecycle.lazy import deferred_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
+    pd = deferred_module("pandas")
 
 TransactionModelName = Literal["bg_nbd", "mbg_nbd", "pareto_nbd"]
 ORDER_MODELS: Final[tuple[TransactionModelName, ...]] = ("bg_nbd", "mbg_nbd", "pareto_nbd")

@@ -33,9 +33,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-
-import numpy as np
-from numpy.typing import ArrayLike
+from typing import TYPE_CHECKING
 
 from lifecycle.clv._deferred import digamma, expit, gammaln, hyp2f1, logsumexp
 from lifecycle.clv._fitting import (
@@ -50,6 +48,13 @@ from lifecycle.clv._fitting import (
     summary_advice,
     summary_diagnostics,
 )
+from lifecycle.lazy import deferred_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
 
 MODEL_NAME = "Pareto/NBD"
 PARAM_NAMES = ("r", "alpha", "s", "beta")

@@ -24,14 +24,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Final
 
 from lifecycle.clv import shifted_beta_geometric
 from lifecycle.clv.customer_value import DEFAULT_DISCOUNT_RATE_ANNUAL, DEFAULT_HORIZON_MONTHS, FitReport
 from lifecycle.errors import ModelFitError, QueryError
-from lifecycle.metrics.cohorts import cohort_retention
+from lifecycle.lazy import deferred_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
 
 MODEL_NAME: Final = "sbg"
 COHORT_MONTHS: Final = 36
@@ -60,6 +63,8 @@ def cohort_survivors(dataset: Any) -> list[list[float]]:
     Cohorts with no month observed after the signup month, or with no one paying, are left out (they carry no
     information on churn). ``QueryError`` when the dataset has no subscriptions to follow.
     """
+    from lifecycle.metrics.cohorts import cohort_retention
+
     table = cohort_retention(dataset, mode="cumulative", basis="logo")
     if table.activity != "subscriptions":
         raise QueryError("the subscription retention forecast (sbg) needs a subscriptions table; for order data use "

@@ -19,12 +19,17 @@ plus, for the same customers, the number of purchase days in the holdout period 
 
 from __future__ import annotations
 
-from typing import Final
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Final
 
 from lifecycle.errors import QueryError
+from lifecycle.lazy import deferred_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
+    pd = deferred_module("pandas")
 
 DAYS_PER_UNIT: Final[dict[str, float]] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 """Length of each supported time unit in days (``M`` is an average Gregorian month)."""

@@ -35,13 +35,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
-from numpy.typing import ArrayLike
+from typing import TYPE_CHECKING
 
 from lifecycle.clv._deferred import betaln, digamma, expit, polygamma
 from lifecycle.clv._fitting import fit_failure, maximize_likelihood
 from lifecycle.errors import ModelFitError
+from lifecycle.lazy import deferred_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
 
 MODEL_NAME = "shifted-beta-geometric"
 PARAM_NAMES = ("alpha", "beta")

@@ -24,16 +24,20 @@ Science 29(1), Eq. (6).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final, Literal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from lifecycle.clv import shifted_beta_geometric as sbg
 from lifecycle.clv.customer_value import DEFAULT_DISCOUNT_RATE_ANNUAL, DEFAULT_HORIZON_MONTHS
 from lifecycle.clv.retention_forecast import RetentionForecast, subscription_retention_forecast
 from lifecycle.errors import QueryError
-from lifecycle.metrics.revenue_movements import customer_mrr_on
+from lifecycle.lazy import deferred_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
+    pd = deferred_module("pandas")
 
 SubscriberOrder = Literal["clv", "p_alive"]
 SUBSCRIBER_ORDERS: Final[dict[str, str]] = {"clv": "residual_value desc, customer_id asc",
@@ -61,6 +65,8 @@ class SubscriptionValueTable:
 
 def current_subscribers(dataset: Any) -> pd.DataFrame:
     """Customers of the scope with MRR > 0 on ``as_of``: ``renewals`` (module docstring) and ``mrr``, by customer_id."""
+    from lifecycle.metrics.revenue_movements import customer_mrr_on
+
     mrr = customer_mrr_on(dataset, dataset.as_of)
     mrr = mrr[mrr > 0]
     customers = dataset.customers().astype({"customer_id": str}).set_index("customer_id")

@@ -3,34 +3,39 @@
 The records (``fact``), the bundle (``bundle``) and the per-area fact sources (``sources``).
 """
 
-from typing import Any
+from __future__ import annotations
 
-from lifecycle.facts.bundle import (
-    build_facts,
-    metric_facts,
-    population_facts,
-    sections_of,
-)
-from lifecycle.facts.fact import (
-    CURRENCY_SYMBOLS,
-    Fact,
-    FactBundle,
-    format_value,
-)
-from lifecycle.facts.sources import (
-    CLV_SECTIONS,
-    SOURCES,
-    TOP_CLV_SEGMENTS,
-    TOP_SIGNALS_PER_TRANSITION,
-    clv_facts,
-    customer_facts,
-    driver_facts,
-    engagement_by_stage_facts,
-    health_and_risk_facts,
-    stage_facts,
-    top_at_risk,
-)
+from typing import TYPE_CHECKING, Any
+
+from lifecycle.lazy import exports
 from lifecycle.metrics.registry import FRAMEWORK_SECTIONS, stage_sections
+
+if TYPE_CHECKING:
+    from lifecycle.facts.bundle import (
+        build_facts,
+        metric_facts,
+        population_facts,
+        sections_of,
+    )
+    from lifecycle.facts.fact import (
+        CURRENCY_SYMBOLS,
+        Fact,
+        FactBundle,
+        format_value,
+    )
+    from lifecycle.facts.sources import (
+        CLV_SECTIONS,
+        SOURCES,
+        TOP_CLV_SEGMENTS,
+        TOP_SIGNALS_PER_TRANSITION,
+        clv_facts,
+        customer_facts,
+        driver_facts,
+        engagement_by_stage_facts,
+        health_and_risk_facts,
+        stage_facts,
+        top_at_risk,
+    )
 
 __all__ = [
     "CLV_SECTIONS",
@@ -58,8 +63,16 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``STAGE_SECTIONS``: which metrics feed which framework section, derived from the metric definitions on first
+    """A public name, imported from its module on first use (``lifecycle.lazy``). ``STAGE_SECTIONS``: which metrics feed which framework section, derived from the metric definitions on first
     use (``lifecycle.metrics.registry.stage_sections``), not at import."""
     if name == "STAGE_SECTIONS":
         return stage_sections()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _exported(name)
+
+
+_exported, __dir__ = exports(__name__, {
+    "bundle": ("build_facts", "metric_facts", "population_facts", "sections_of"),
+    "fact": ("CURRENCY_SYMBOLS", "Fact", "FactBundle", "format_value"),
+    "sources": ("CLV_SECTIONS", "SOURCES", "TOP_CLV_SEGMENTS", "TOP_SIGNALS_PER_TRANSITION", "clv_facts", "customer_facts",
+                "driver_facts", "engagement_by_stage_facts", "health_and_risk_facts", "stage_facts", "top_at_risk"),
+})

@@ -5,65 +5,72 @@ the ranked at-risk list with reasons and plays (``risk``), the ranking's evaluat
 health of a scope's live customers (``live``).
 """
 
-from lifecycle.health.evaluation import (
-    precision_at_k,
-    roc_auc,
-)
-from lifecycle.health.live import (
-    TREND_DAYS,
-    LiveHealth,
-    live_health,
-)
-from lifecycle.health.profile import (
-    PROFILES_DIR,
-    WEIGHT_TOLERANCE,
-    Bands,
-    Component,
-    Condition,
-    Direction,
-    HealthProfile,
-    Reason,
-    ReasonRule,
-    RiskRules,
-    Scoring,
-    SegmentRule,
-    Signal,
-    bundled_profiles,
-    load_health_profile,
-    profile_for,
-    profile_from_dict,
-)
-from lifecycle.health.risk import (
-    EVIDENCE_COLUMNS,
-    ORDER_KEY,
-    WRONG_QUERY,
-    AtRiskItem,
-    AtRiskPage,
-    ReasonEvidence,
-    RiskQuery,
-    decode_cursor,
-    encode_cursor,
-    list_at_risk,
-    rank_at_risk,
-    reason_flags,
-    risk_score,
-)
-from lifecycle.health.score import (
-    BANDS,
-    LOW_COVERAGE,
-    ComponentExplanation,
-    CoverageSummary,
-    Exclusion,
-    HealthExplanation,
-    HealthTable,
-    SignalExplanation,
-    assign_segments,
-    by_customer,
-    coverage_summary,
-    explain_health,
-    score_health,
-    score_signal,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lifecycle.lazy import exports
+
+if TYPE_CHECKING:
+    from lifecycle.health.evaluation import (
+        precision_at_k,
+        roc_auc,
+    )
+    from lifecycle.health.live import (
+        TREND_DAYS,
+        LiveHealth,
+        live_health,
+    )
+    from lifecycle.health.profile import (
+        PROFILES_DIR,
+        WEIGHT_TOLERANCE,
+        Bands,
+        Component,
+        Condition,
+        Direction,
+        HealthProfile,
+        Reason,
+        ReasonRule,
+        RiskRules,
+        Scoring,
+        SegmentRule,
+        Signal,
+        bundled_profiles,
+        load_health_profile,
+        profile_for,
+        profile_from_dict,
+    )
+    from lifecycle.health.risk import (
+        EVIDENCE_COLUMNS,
+        ORDER_KEY,
+        WRONG_QUERY,
+        AtRiskItem,
+        AtRiskPage,
+        ReasonEvidence,
+        RiskQuery,
+        decode_cursor,
+        encode_cursor,
+        list_at_risk,
+        rank_at_risk,
+        reason_flags,
+        risk_score,
+    )
+    from lifecycle.health.score import (
+        BANDS,
+        LOW_COVERAGE,
+        ComponentExplanation,
+        CoverageSummary,
+        Exclusion,
+        HealthExplanation,
+        HealthTable,
+        SignalExplanation,
+        assign_segments,
+        by_customer,
+        coverage_summary,
+        explain_health,
+        score_health,
+        score_signal,
+    )
 
 __all__ = [
     "LiveHealth",
@@ -116,3 +123,11 @@ __all__ = [
     "score_health",
     "score_signal",
 ]
+
+__getattr__, __dir__ = exports(__name__, {
+    "evaluation": ("precision_at_k", "roc_auc",),
+    "live": ("TREND_DAYS", "LiveHealth", "live_health",),
+    "profile": ("PROFILES_DIR", "WEIGHT_TOLERANCE", "Bands", "Component", "Condition", "Direction", "HealthProfile", "Reason", "ReasonRule", "RiskRules", "Scoring", "SegmentRule", "Signal", "bundled_profiles", "load_health_profile", "profile_for", "profile_from_dict",),
+    "risk": ("EVIDENCE_COLUMNS", "ORDER_KEY", "WRONG_QUERY", "AtRiskItem", "AtRiskPage", "ReasonEvidence", "RiskQuery", "decode_cursor", "encode_cursor", "list_at_risk", "rank_at_risk", "reason_flags", "risk_score",),
+    "score": ("BANDS", "LOW_COVERAGE", "ComponentExplanation", "CoverageSummary", "Exclusion", "HealthExplanation", "HealthTable", "SignalExplanation", "assign_segments", "by_customer", "coverage_summary", "explain_health", "score_health", "score_signal",),
+})

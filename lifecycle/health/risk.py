@@ -33,15 +33,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from lifecycle import paging
 from lifecycle.errors import QueryError
 from lifecycle.health.profile import Reason, RiskRules
 from lifecycle.health.score import HealthTable, by_customer
+from lifecycle.lazy import deferred_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
+    pd = deferred_module("pandas")
 
 ORDER_KEY = "risk*value desc, risk desc, customer_id asc"
 WRONG_QUERY = ("this cursor belongs to a different at-risk query (other filters, value column or profile): repeat the "

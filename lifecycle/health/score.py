@@ -24,15 +24,20 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from lifecycle.errors import ConfigError, QueryError
 from lifecycle.health.gaps import why_missing
 from lifecycle.health.profile import Component, Condition, HealthProfile, Scoring, SegmentRule, Signal
+from lifecycle.lazy import deferred_module
 from lifecycle.metrics.results import finite_or_none
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
+    pd = deferred_module("pandas")
 
 BANDS = ("red", "yellow", "green")
 

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from lifecycle.dataset import Dataset
 from lifecycle.metrics.registry import compute_metric
 from lifecycle.metrics.results import MetricResult
 from lifecycle.scope import Scope
+
+if TYPE_CHECKING:
+    from lifecycle.dataset import Dataset
 
 
 @dataclass(frozen=True)

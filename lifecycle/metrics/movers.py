@@ -17,14 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from lifecycle import paging
 from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
 from lifecycle.filters import Dimension
+from lifecycle.lazy import deferred_module
 from lifecycle.metrics.revenue_movements import (
     CustomerMovement,
     MonthMovements,
@@ -35,6 +34,13 @@ from lifecycle.metrics.revenue_movements import (
     movements_by_customer,
     previous_month_values,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
+    pd = deferred_module("pandas")
 
 STAGE = "stage"
 NEW_STAGE = "new"

@@ -27,17 +27,23 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
 from lifecycle.filters import add_months
+from lifecycle.lazy import deferred_module
 from lifecycle.scope import Window
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
+    pd = deferred_module("pandas")
+
 MONEY_DECIMALS = 6
-_OPEN_END = np.iinfo(np.int64).max
+_OPEN_END = 2**63 - 1  # np.iinfo(np.int64).max, without loading NumPy at import
 _CHUNK_CELLS = 2_000_000  # subscriptions × days evaluated per vectorised block
 
 

@@ -11,7 +11,6 @@ Column definitions: the module docstring of ``lifecycle.snapshot`` and ``docs/sn
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -19,16 +18,12 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset, next_day_iso, to_datetime
+from lifecycle.snapshot.columns import feature_column
 from lifecycle.snapshot.frames import absent_columns, as_float, attach, days_between
 from lifecycle.sources.expressions import compile_sql
 
 RECENT_COLUMNS = ("events_7d", "events_30d", "events_prev_30d", "events_90d", "active_days_30d", "distinct_features_30d")
 MILESTONE_COLUMNS = ("activated", "activated_at", "days_to_value", "onboarding_steps_done", "onboarding_complete")
-
-
-def feature_column(event_name: str) -> str:
-    """The snapshot column flagging use of core feature ``event_name``: ``used_<name>`` (non-word chars → ``_``)."""
-    return "used_" + re.sub(r"\W", "_", event_name)
 
 
 def _cutoff(dataset: Dataset, days_back: int = 0) -> str:

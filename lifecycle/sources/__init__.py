@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from lifecycle.config import ENGINE_NAMES, SourceSettings
 from lifecycle.errors import QueryError
+from lifecycle.lazy import exports
 from lifecycle.sources.base import (
     DEFAULT_TIME_LIMIT_S,
     Connection,
@@ -25,9 +26,11 @@ from lifecycle.sources.base import (
     data_range,
     distinct_values,
 )
-from lifecycle.sources.duckdb import DuckDBConnection, DuckDBSource
-from lifecycle.sources.spark import SparkConnection, SparkSource
 from lifecycle.sources.sqlite import SqliteConnection, SqliteSource
+
+if TYPE_CHECKING:
+    from lifecycle.sources.duckdb import DuckDBConnection, DuckDBSource
+    from lifecycle.sources.spark import SparkConnection, SparkSource
 
 ENGINES = ENGINE_NAMES
 """Engines ``open_source`` can read a dataset with (Spark needs the optional pyspark: ``lifecycle-mcp[spark]``)."""
@@ -56,6 +59,10 @@ __all__ = [
     "open_configured", "open_source",
 ]
 
+# DuckDB (and sqlglot, pyarrow) and Spark load when a dataset is opened with them, not with the package.
+__getattr__, __dir__ = exports(__name__, {"duckdb": ("DuckDBConnection", "DuckDBSource"),
+                                          "spark": ("SparkConnection", "SparkSource")})
+
 
 def open_configured(location: DataSource | str | Path, engine: str | None, settings: SourceSettings) -> DataSource:
     """The source an entry point reads: ``engine`` when given (the command line's ``--engine`` or
@@ -83,7 +90,11 @@ def open_source(location: DataSource | str | Path, engine: str = "sqlite",
                              "files is read with --engine duckdb or --engine spark")
         return SqliteSource(path, time_limit_s)
     if engine == "duckdb":
+        from lifecycle.sources.duckdb import DuckDBSource
+
         return DuckDBSource(path, time_limit_s)
     if engine == "spark":
+        from lifecycle.sources.spark import SparkSource
+
         return SparkSource(path, time_limit_s)
     raise QueryError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")

@@ -22,14 +22,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol, TypeVar, runtime_checkable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from lifecycle.doctor import DatasetReport, diagnose, survey
 from lifecycle.errors import QueryError
 from lifecycle.memo import remember
 from lifecycle.schema import TABLES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 T = TypeVar("T")
 
@@ -267,4 +268,6 @@ class SqlSource:
 def frame(description: Any, rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     """Rows from a DB-API cursor as a DataFrame with the cursor's column names."""
     names = [str(d[0]) for d in (description or ())]
+    import pandas as pd  # loaded with the first query, not with the seam (lifecycle.lazy)
+
     return pd.DataFrame.from_records(rows, columns=names)

@@ -14,13 +14,14 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from lifecycle.errors import DatasetUnreadableError, QueryError, QueryTimeoutError
 from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, SqlSource, frame
 from lifecycle.store import arm_time_limit, extra_columns, open_readonly
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 UNREADABLE = ("the dataset could not be read (the file is damaged or not a Lifecycle MCP database): run "
               "`lifecycle doctor`, or re-import the data with `lifecycle import`")

@@ -5,58 +5,65 @@ vectorised classification with evidence (``classification``), time in stage (``h
 and distribution (``verdict``) and the progression drivers (``drivers``).
 """
 
-from lifecycle.stages.classification import (
-    UNCLASSIFIED,
-    classify_customers,
-    first_match,
-    json_values,
-)
-from lifecycle.stages.drivers import (
-    CAVEAT,
-    CHURNED,
-    DEFAULT_SIGNALS,
-    PROGRESSED,
-    Z95,
-    DriverRow,
-    DriversReport,
-    GroupRate,
-    Transition,
-    default_transitions,
-    measure_drivers,
-    newcombe_interval,
-    progression_drivers,
-    wilson_interval,
-)
-from lifecycle.stages.history import (
-    checkpoints,
-    stage_features,
-    stage_history,
-    stages_at,
-    time_in_stage,
-)
-from lifecycle.stages.model import (
-    POPULATIONS,
-    Overlay,
-    Stage,
-    StageModel,
-    load_model,
-    model_for,
-    parse_model,
-    preset_names,
-)
-from lifecycle.stages.rules import (
-    OPS,
-    Condition,
-    Rule,
-)
-from lifecycle.stages.verdict import (
-    LEAD_STATUSES_OPEN,
-    StageVerdict,
-    classify_customer,
-    classify_leads,
-    lead_features,
-    stage_distribution,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lifecycle.lazy import exports
+
+if TYPE_CHECKING:
+    from lifecycle.stages.classification import (
+        UNCLASSIFIED,
+        classify_customers,
+        first_match,
+        json_values,
+    )
+    from lifecycle.stages.drivers import (
+        CAVEAT,
+        CHURNED,
+        DEFAULT_SIGNALS,
+        PROGRESSED,
+        Z95,
+        DriverRow,
+        DriversReport,
+        GroupRate,
+        Transition,
+        default_transitions,
+        measure_drivers,
+        newcombe_interval,
+        progression_drivers,
+        wilson_interval,
+    )
+    from lifecycle.stages.history import (
+        checkpoints,
+        stage_features,
+        stage_history,
+        stages_at,
+        time_in_stage,
+    )
+    from lifecycle.stages.model import (
+        POPULATIONS,
+        Overlay,
+        Stage,
+        StageModel,
+        load_model,
+        model_for,
+        parse_model,
+        preset_names,
+    )
+    from lifecycle.stages.rules import (
+        OPS,
+        Condition,
+        Rule,
+    )
+    from lifecycle.stages.verdict import (
+        LEAD_STATUSES_OPEN,
+        StageVerdict,
+        classify_customer,
+        classify_leads,
+        lead_features,
+        stage_distribution,
+    )
 
 __all__ = [
     "CAVEAT",
@@ -100,3 +107,12 @@ __all__ = [
     "time_in_stage",
     "wilson_interval",
 ]
+
+__getattr__, __dir__ = exports(__name__, {
+    "classification": ("UNCLASSIFIED", "classify_customers", "first_match", "json_values",),
+    "drivers": ("CAVEAT", "CHURNED", "DEFAULT_SIGNALS", "PROGRESSED", "Z95", "DriverRow", "DriversReport", "GroupRate", "Transition", "default_transitions", "measure_drivers", "newcombe_interval", "progression_drivers", "wilson_interval",),
+    "history": ("checkpoints", "stage_features", "stage_history", "stages_at", "time_in_stage",),
+    "model": ("POPULATIONS", "Overlay", "Stage", "StageModel", "load_model", "model_for", "parse_model", "preset_names",),
+    "rules": ("OPS", "Condition", "Rule",),
+    "verdict": ("LEAD_STATUSES_OPEN", "StageVerdict", "classify_customer", "classify_leads", "lead_features", "stage_distribution",),
+})

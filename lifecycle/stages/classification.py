@@ -10,14 +10,19 @@ the customer's value.
 from __future__ import annotations
 
 import math
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from lifecycle.errors import ConfigError
+from lifecycle.lazy import deferred_module
 from lifecycle.stages.model import StageModel
 from lifecycle.stages.rules import Rule
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
+    pd = deferred_module("pandas")
 
 UNCLASSIFIED = "unclassified"
 

@@ -24,21 +24,25 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
+from lifecycle.lazy import deferred_module
 from lifecycle.metrics.results import finite_or_none
 from lifecycle.scope import Scope
-from lifecycle.snapshot.build import snapshot_of
-from lifecycle.snapshot.sql import feature_column
+from lifecycle.snapshot.columns import feature_column
 from lifecycle.stages.classification import UNCLASSIFIED
-from lifecycle.stages.history import stages_at
 from lifecycle.stages.model import StageModel, model_for
 from lifecycle.stages.rules import Condition, Rule
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from lifecycle.dataset import Dataset
+else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
+    np = deferred_module("numpy")
+    pd = deferred_module("pandas")
 
 CAVEAT = "association, not causation"
 Z95 = 1.959963984540054
@@ -244,6 +248,9 @@ def progression_drivers(dataset: Dataset, model: StageModel | None = None, horiz
     snapshot lacks are skipped (listed in ``skipped_signals``). Transitions default to
     ``default_transitions(model)``. Population: customers classified and not churned at the signal date.
     """
+    from lifecycle.snapshot.build import snapshot_of
+    from lifecycle.stages.history import stages_at
+
     if horizon_days <= 0:
         raise QueryError("horizon_days must be positive")
     model = model or model_for(dataset)

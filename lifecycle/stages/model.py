@@ -17,11 +17,13 @@ from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lifecycle.dataset import Dataset
 from lifecycle.errors import ConfigError, QueryError
 from lifecycle.stages.rules import OPS, Condition, Rule
+
+if TYPE_CHECKING:
+    from lifecycle.dataset import Dataset
 
 POPULATIONS = ("customers", "leads", "both")
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_null", "not_null")
 
@@ -34,6 +35,8 @@ class Condition:
 
     def mask(self, frame: pd.DataFrame) -> np.ndarray:
         """Rows of ``frame`` satisfying the condition (missing values: see the module docstring)."""
+        import pandas as pd  # with the first classification, not with the stage model (lifecycle.lazy)
+
         series = frame[self.feature]
         if self.op in ("is_null", "not_null"):
             missing = series.isna().to_numpy()
@@ -68,6 +71,8 @@ class Rule:
 
     def mask(self, frame: pd.DataFrame) -> np.ndarray:
         """Rows satisfying every condition (all rows when there are none)."""
+        import numpy as np
+
         result = np.ones(len(frame), dtype=bool)
         for condition in self.conditions:
             result &= condition.mask(frame)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from server.commands.root import COMMANDS, load_command
+from tests.server.helpers import server_env
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("pandas", "numpy", "scipy", "matplotlib", "mcp", "openai", "pyarrow", "duckdb", "lifecycle.dataset")
@@ -67,3 +68,46 @@ def test_the_server_starts_without_loading_charts_or_the_llm_client(tmp_path: Pa
     loaded = set(json.loads(done.stderr.rpartition("MODULES ")[2]))
     assert "server.app" in loaded
     assert not {name for name in loaded if name.split(".")[0] in ("matplotlib", "openai")}
+
+
+ENGINE_ONLY = ("pandas", "numpy", "scipy", "sqlglot", "duckdb", "pyarrow", "matplotlib", "openai")
+LISTINGS = ("tools/list", "prompts/list", "resources/list", "resources/templates/list")
+
+
+def test_serve_answers_every_listing_before_importing_the_engines_libraries(tiny_db: Path, tmp_path: Path) -> None:
+    """`lifecycle serve` (the console script, stdio) answers initialize and the tool, prompt and resource listings
+    with pandas, NumPy, SciPy, sqlglot and DuckDB still unimported: schemas need none of them, the tools load them
+    on their first call. ``-X importtime`` logs every import as it completes; the server is killed as soon as the
+    last listing arrives, so the log holds exactly what was imported before the answers."""
+    from server.app import TOOL_MODULES
+
+    log = tmp_path / "imports.log"
+    script = str(Path(sys.executable).with_name("lifecycle"))
+    messages = [{"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        *({"jsonrpc": "2.0", "id": i, "method": method} for i, method in enumerate(LISTINGS, 1))]
+    with log.open("w") as stderr:
+        server = subprocess.Popen([sys.executable, "-X", "importtime", script, "serve", "--db", str(tiny_db)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                                  env={**server_env(tmp_path / "data"), "PYTHONDONTWRITEBYTECODE": "1"})
+        try:
+            assert server.stdin is not None and server.stdout is not None
+            server.stdin.write("".join(json.dumps(m) + "\n" for m in messages).encode())
+            server.stdin.flush()
+            answers: dict[int, dict] = {}
+            while len(answers) < len(LISTINGS) + 1:
+                line = server.stdout.readline()
+                assert line, "the server closed stdout before answering every listing"
+                message = json.loads(line)
+                if "id" in message:
+                    answers[message["id"]] = message
+        finally:
+            server.kill()
+            server.wait(timeout=60)
+    assert all("result" in answer for answer in answers.values()), answers
+    assert len(answers[1]["result"]["tools"]) == len(TOOL_MODULES)
+    assert len(answers[2]["result"]["prompts"]) == 5
+    imported = {line.rpartition("|")[2].strip() for line in log.read_text().splitlines() if line.startswith("import time:")}
+    assert "mcp" in imported  # the log is the import log of the server
+    assert not {name for name in imported if name.split(".")[0] in ENGINE_ONLY}
