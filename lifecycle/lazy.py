@@ -19,7 +19,8 @@ from types import ModuleType
 from typing import Any
 
 
-def exports(package: str, submodules: Mapping[str, Iterable[str]]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+def exports(package: str,
+            submodules: Mapping[str, Iterable[str]]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``(__getattr__, __dir__)`` for ``package``: each name in ``submodules[sub]`` resolves to
     ``package.sub.name``, imported on its first lookup (the import system's own lock makes that thread-safe); any
     other name raises ``AttributeError`` as a plain module would."""

@@ -31,6 +31,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from lifecycle.clv.holdout_check import holdout_check  # bound now: the function shares its module's name
 from lifecycle.lazy import exports
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     )
     from lifecycle.clv.gamma_gamma import GammaGammaModel, GammaGammaParams
     from lifecycle.clv.gamma_gamma import fit as fit_gamma_gamma
-    from lifecycle.clv.holdout_check import FrequencyGroup, HoldoutCheck, ModelCheck, holdout_check, order_holdout_check
+    from lifecycle.clv.holdout_check import FrequencyGroup, HoldoutCheck, ModelCheck, order_holdout_check
     from lifecycle.clv.lifetime_value import customer_lifetime_value
     from lifecycle.clv.modified_beta_geo import ModifiedBetaGeoModel, ModifiedBetaGeoParams
     from lifecycle.clv.modified_beta_geo import fit as fit_modified_beta_geo
@@ -109,9 +110,10 @@ __all__ = [
 
 _exported, __dir__ = exports(__name__, {
     "beta_geo": ("BetaGeoModel", "BetaGeoParams",),
-    "customer_value": ("ClvSummary", "ClvTable", "FitReport", "predict_customer_value", "rank_customer_value", "summarize_customer_value",),
+    "customer_value": ("ClvSummary", "ClvTable", "FitReport", "predict_customer_value", "rank_customer_value",
+                       "summarize_customer_value"),
     "gamma_gamma": ("GammaGammaModel", "GammaGammaParams",),
-    "holdout_check": ("FrequencyGroup", "HoldoutCheck", "ModelCheck", "holdout_check", "order_holdout_check",),
+    "holdout_check": ("FrequencyGroup", "HoldoutCheck", "ModelCheck", "order_holdout_check",),
     "lifetime_value": ("customer_lifetime_value",),
     "modified_beta_geo": ("ModifiedBetaGeoModel", "ModifiedBetaGeoParams",),
     "order_models": ("MODEL_LABELS", "ORDER_MODELS", "fit_order_models", "fit_transaction_model",),

@@ -63,8 +63,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """A public name, imported from its module on first use (``lifecycle.lazy``). ``STAGE_SECTIONS``: which metrics feed which framework section, derived from the metric definitions on first
-    use (``lifecycle.metrics.registry.stage_sections``), not at import."""
+    """A public name, imported from its module on first use (``lifecycle.lazy``). ``STAGE_SECTIONS``: which metrics
+    feed which framework section, derived from the metric definitions on first use
+    (``lifecycle.metrics.registry.stage_sections``), not at import."""
     if name == "STAGE_SECTIONS":
         return stage_sections()
     return _exported(name)
@@ -73,6 +74,6 @@ def __getattr__(name: str) -> Any:
 _exported, __dir__ = exports(__name__, {
     "bundle": ("build_facts", "metric_facts", "population_facts", "sections_of"),
     "fact": ("CURRENCY_SYMBOLS", "Fact", "FactBundle", "format_value"),
-    "sources": ("CLV_SECTIONS", "SOURCES", "TOP_CLV_SEGMENTS", "TOP_SIGNALS_PER_TRANSITION", "clv_facts", "customer_facts",
-                "driver_facts", "engagement_by_stage_facts", "health_and_risk_facts", "stage_facts", "top_at_risk"),
+    "sources": ("CLV_SECTIONS", "SOURCES", "TOP_CLV_SEGMENTS", "TOP_SIGNALS_PER_TRANSITION", "clv_facts",
+                "customer_facts", "driver_facts", "engagement_by_stage_facts", "health_and_risk_facts", "stage_facts", "top_at_risk"),
 })

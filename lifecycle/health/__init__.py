@@ -127,7 +127,12 @@ __all__ = [
 __getattr__, __dir__ = exports(__name__, {
     "evaluation": ("precision_at_k", "roc_auc",),
     "live": ("TREND_DAYS", "LiveHealth", "live_health",),
-    "profile": ("PROFILES_DIR", "WEIGHT_TOLERANCE", "Bands", "Component", "Condition", "Direction", "HealthProfile", "Reason", "ReasonRule", "RiskRules", "Scoring", "SegmentRule", "Signal", "bundled_profiles", "load_health_profile", "profile_for", "profile_from_dict",),
-    "risk": ("EVIDENCE_COLUMNS", "ORDER_KEY", "WRONG_QUERY", "AtRiskItem", "AtRiskPage", "ReasonEvidence", "RiskQuery", "decode_cursor", "encode_cursor", "list_at_risk", "rank_at_risk", "reason_flags", "risk_score",),
-    "score": ("BANDS", "LOW_COVERAGE", "ComponentExplanation", "CoverageSummary", "Exclusion", "HealthExplanation", "HealthTable", "SignalExplanation", "assign_segments", "by_customer", "coverage_summary", "explain_health", "score_health", "score_signal",),
+    "profile": ("PROFILES_DIR", "WEIGHT_TOLERANCE", "Bands", "Component", "Condition", "Direction", "HealthProfile",
+                "Reason", "ReasonRule", "RiskRules", "Scoring", "SegmentRule", "Signal", "bundled_profiles",
+                "load_health_profile", "profile_for", "profile_from_dict"),
+    "risk": ("EVIDENCE_COLUMNS", "ORDER_KEY", "WRONG_QUERY", "AtRiskItem", "AtRiskPage", "ReasonEvidence", "RiskQuery",
+             "decode_cursor", "encode_cursor", "list_at_risk", "rank_at_risk", "reason_flags", "risk_score"),
+    "score": ("BANDS", "LOW_COVERAGE", "ComponentExplanation", "CoverageSummary", "Exclusion", "HealthExplanation",
+              "HealthTable", "SignalExplanation", "assign_segments", "by_customer", "coverage_summary",
+              "explain_health", "score_health", "score_signal"),
 })

@@ -92,9 +92,12 @@ __all__ = [
 ]
 
 __getattr__, __dir__ = exports(__name__, {
-    "build": ("ATTRIBUTES", "CLV_SNAPSHOT_COLUMNS", "CONTRACT_COLUMNS", "SECTIONS", "SNAPSHOT_CACHE_KEY", "build_snapshot", "load_or_build_snapshot", "snapshot_of",),
+    "build": ("ATTRIBUTES", "CLV_SNAPSHOT_COLUMNS", "CONTRACT_COLUMNS", "SECTIONS", "SNAPSHOT_CACHE_KEY",
+              "build_snapshot", "load_or_build_snapshot", "snapshot_of"),
     "cache": ("columns_tag", "read_cached", "snapshot_cache_path", "write_cached",),
     "frames": ("absent_columns", "as_float", "attach", "days_between",),
-    "sql": ("MILESTONE_COLUMNS", "RECENT_COLUMNS", "feature_column", "feature_use_columns", "latest_event_columns", "milestone_columns", "order_columns", "recent_event_columns", "referral_columns", "touch_columns",),
-    "tables": ("HIGH_PRIORITIES", "NPS_DETRACTOR_MAX", "NPS_PROMOTER_MIN", "invoice_columns", "nps_columns", "subscription_columns", "ticket_columns",),
+    "sql": ("MILESTONE_COLUMNS", "RECENT_COLUMNS", "feature_column", "feature_use_columns", "latest_event_columns",
+            "milestone_columns", "order_columns", "recent_event_columns", "referral_columns", "touch_columns"),
+    "tables": ("HIGH_PRIORITIES", "NPS_DETRACTOR_MAX", "NPS_PROMOTER_MIN", "invoice_columns", "nps_columns",
+               "subscription_columns", "ticket_columns"),
 })

@@ -110,9 +110,13 @@ __all__ = [
 
 __getattr__, __dir__ = exports(__name__, {
     "classification": ("UNCLASSIFIED", "classify_customers", "first_match", "json_values",),
-    "drivers": ("CAVEAT", "CHURNED", "DEFAULT_SIGNALS", "PROGRESSED", "Z95", "DriverRow", "DriversReport", "GroupRate", "Transition", "default_transitions", "measure_drivers", "newcombe_interval", "progression_drivers", "wilson_interval",),
+    "drivers": ("CAVEAT", "CHURNED", "DEFAULT_SIGNALS", "PROGRESSED", "Z95", "DriverRow", "DriversReport", "GroupRate",
+                "Transition", "default_transitions", "measure_drivers", "newcombe_interval", "progression_drivers",
+                "wilson_interval"),
     "history": ("checkpoints", "stage_features", "stage_history", "stages_at", "time_in_stage",),
-    "model": ("POPULATIONS", "Overlay", "Stage", "StageModel", "load_model", "model_for", "parse_model", "preset_names",),
+    "model": ("POPULATIONS", "Overlay", "Stage", "StageModel", "load_model", "model_for", "parse_model",
+              "preset_names"),
     "rules": ("OPS", "Condition", "Rule",),
-    "verdict": ("LEAD_STATUSES_OPEN", "StageVerdict", "classify_customer", "classify_leads", "lead_features", "stage_distribution",),
+    "verdict": ("LEAD_STATUSES_OPEN", "StageVerdict", "classify_customer", "classify_leads", "lead_features",
+                "stage_distribution"),
 })
