@@ -32,6 +32,7 @@ DEFERRED_MODULES: tuple[str, ...] = (
     "pyarrow.parquet",                  # the snapshot cache (Parquet files, read through Arrow datasets)
     "pyarrow.dataset",
     "pyarrow.pandas_compat",
+    "jinja2",                           # prompts.render: the prompt templates (lifecycle_facts, prompts)
 )
 """Third-party modules the tools import on first use, loaded by ``preload``."""
 
