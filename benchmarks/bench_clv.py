@@ -1,7 +1,7 @@
 """Benchmark: CLV model fit times on CDNOW and on 1M synthetic customers, next to the `lifetimes` package.
 
 Run: ``.venv/bin/python benchmarks/bench_clv.py`` (``--quick`` uses 100,000 synthetic customers; ``--models
-modified_beta_geo holdout_check`` runs only those rows). Also times the calibration/holdout check
+modified_beta_geo holdout_check`` runs only those rows, ``--datasets cdnow`` only the CDNOW fits). Also times the calibration/holdout check
 (``lifecycle.clv.holdout_check``: three models fitted on a calibration period and scored on the holdout) on the CDNOW
 and Online Retail transaction logs. Writes benchmarks/results/clv.json and prints a markdown table.
 
@@ -79,12 +79,18 @@ def main() -> None:
                         help=f"do not create lifetimes' virtual environment when missing (default: {LIFETIMES_ENV})")
     parser.add_argument("--models", nargs="+", choices=(*FIT_MODELS, "shifted_beta_geometric", "holdout_check"),
                         help="only these rows (default: all)")
+    parser.add_argument("--datasets", nargs="+", choices=("cdnow", "synthetic"), default=["cdnow", "synthetic"],
+                        help="only these datasets for the fit rows (default: both)")
     args = parser.parse_args()
     wanted = set(args.models or (*FIT_MODELS, "shifted_beta_geometric", "holdout_check"))
     n_synthetic = 100_000 if args.quick else 1_000_000
     python = lifetimes_python(install=not args.no_install)
     lifetimes_version = LIFETIMES_VERSION if python else None
-    datasets = {"CDNOW (2,357)": _cdnow(), f"synthetic BG/NBD ({n_synthetic:,})": _synthetic(n_synthetic)}
+    datasets = {}
+    if "cdnow" in args.datasets:
+        datasets["CDNOW (2,357)"] = _cdnow()
+    if "synthetic" in args.datasets:
+        datasets[f"synthetic BG/NBD ({n_synthetic:,})"] = _synthetic(n_synthetic)
     rows = []
     for label, data in datasets.items():
         big = len(data["x"]) > 100_000
@@ -118,7 +124,7 @@ def main() -> None:
         "rows": rows,
         "holdout_checks": _time_holdout_checks() if "holdout_check" in wanted else [],
     }
-    if args.models and RESULTS.exists():
+    if (args.models or len(args.datasets) < 2) and RESULTS.exists():
         report = _merged(json.loads(RESULTS.read_text()), report)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2))
@@ -297,13 +303,21 @@ def _compare(model: str, data: dict, worker: LifetimesWorker | None, big: bool) 
         return {"seconds": min(s[0] for s in samples), "cpu_seconds": min(s[1] for s in samples), "params": params,
                 "log_likelihood": _our_log_likelihood(model, data, params), "converged": fitted.converged}  # type: ignore[attr-defined]
 
-    out = {"ours": side(single), "ours_default": side(default), "rounds": rounds}
+    out = {"ours": side(single), "ours_default": side(default), "rounds": rounds, "load_average_1min": _load_average()}
     if runs:
         params = runs[0]["params"]
         theirs = {"seconds": min(r["seconds"] for r in runs), "cpu_seconds": min(r["cpu_seconds"] for r in runs),
                   "params": params, "log_likelihood": _our_log_likelihood(model, data, params)}
     out["lifetimes"] = theirs
     return out
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average when the row was measured (the machine is shared: read the times beside it)."""
+    try:
+        return round(os.getloadavg()[0], 1)
+    except OSError:
+        return None
 
 
 def _cpus() -> int | None:
@@ -317,8 +331,8 @@ def markdown_table(report: dict) -> str:
     fit's time, both parameter sets, and both log-likelihoods (ours at each side's parameters)."""
     lines = [
         "| data | model | distinct rows | ours, one fit (s) | lifetimes, one fit (s) | speed-up wall / CPU | ours, default fit (s) "
-        "| our parameters | lifetimes parameters | log-likelihood ours − lifetimes |",
-        "|---|---|---:|---:|---:|---:|---:|---|---|---:|",
+        "| our parameters | lifetimes parameters | log-likelihood ours − lifetimes | load average |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|---:|---:|",
     ]
     for row in report["rows"]:
         ours, theirs = row["ours"], row["lifetimes"]
@@ -339,8 +353,9 @@ def markdown_table(report: dict) -> str:
         else:
             other, their_time, speed, gap = f"skipped: {theirs['skipped']}", "-", "-", "-"
         distinct = f"{row['distinct_rows']:,}" if row["distinct_rows"] else "-"
+        load = row.get("load_average_1min")
         lines.append(f"| {row['dataset']} | {row['model']} | {distinct} | {our_time} | {their_time} | {speed} | {default_text} "
-                     f"| {mine} | {other} | {gap} |")
+                     f"| {mine} | {other} | {gap} | {'-' if load is None else load} |")
     checks = report.get("holdout_checks") or []
     if checks:
         lines += ["", "| holdout check | customers | calibration end | seconds | chosen | total error (BG / MBG / Pareto) | group error (BG / MBG / Pareto) |",

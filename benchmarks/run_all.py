@@ -250,12 +250,12 @@ NOTES = {
                            "docs/health-and-risk.md, \"Subscription data nobody here shaped\".",
     "demo": "Deterministic: the same bytes every build (2,022 customers, 2024-01-01 … 2025-12-31).",
     "import": "1M product-event rows through `lifecycle.importing.import_file`; see docs/importing.md.",
-    "clv": "Fit times of our BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma and sBG next to `lifetimes` (not a dependency), "
-           "and the calibration/holdout check (three models fitted on a calibration period and scored on the holdout) on "
-           "two real logs; `--quick` uses 100,000 synthetic customers, the full run 1,000,000. Rows measured by a "
-           "`--models` run carry their own date in clv.json (`generated`): the MBG/NBD rows and the holdout check were "
-           "measured on 2026-12-06 with a load average of 10-20 from other jobs, the other rows on 2026-11-23. See "
-           "docs/clv.md.",
+    "clv": "Fit times of our BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma and sBG next to `lifetimes` 0.11.3 (not a "
+           "dependency; its own environment): single fit against single fit, interleaved, both from lifetimes' start "
+           "to its tolerance (bench_clv.py's docstring), minimum wall and CPU over the rounds, the load average of the "
+           "shared 2-core machine beside each row — under load compare the CPU column. A lifetimes fit on 1M customers "
+           "whose predicted time exceeds the budget is not run (speed-up then at least predicted ÷ ours). Rows measured "
+           "by a `--models` / `--datasets` run carry their own date in clv.json (`generated`). See docs/clv.md.",
     "engine": "Best-of-N wall time on synthetic snapshots (no database): health scoring, explanation, at-risk ranking.",
     "backtest": "A measurement on one simulated data set, not a tuned test: nothing in the health profile was fitted "
                 "to these labels. Priority ranks *value at stake*, not churn probability: high-MRR accounts churn less "

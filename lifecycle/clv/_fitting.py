@@ -218,11 +218,16 @@ def single_threaded_blas() -> Iterator[None]:
 
 @lru_cache(maxsize=1)
 def _blas_controller() -> Any:
-    """A threadpoolctl controller over the loaded BLAS libraries, built once (scanning them takes ~2 ms)."""
+    """A threadpoolctl controller over the loaded BLAS libraries, built once (scanning them takes ~2 ms) — after SciPy's
+    optimiser is loaded: the controller only sees the libraries loaded when it is built, and SciPy brings its own
+    OpenBLAS (``lifecycle.clv._deferred`` loads SciPy on the first fit, so a controller built before would leave L-BFGS-B
+    multi-threaded)."""
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
         return None
+    import scipy.optimize  # noqa: F401  (its BLAS must be loaded for the controller to limit it)
+
     return ThreadpoolController()
 
 

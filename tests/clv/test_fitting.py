@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from lifecycle.clv._fitting import _judge, aggregate_rows, distinct_rows, single_threaded_blas
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_identical_rows_collapse_to_one_row_with_the_summed_weight() -> None:
@@ -38,12 +45,29 @@ def test_hashed_distinct_rows_equal_numpy_unique_by_rows() -> None:
 
 def test_blas_runs_single_threaded_inside_the_limit_and_as_before_after_it() -> None:
     threadpoolctl = pytest.importorskip("threadpoolctl")
+    import scipy.optimize  # noqa: F401  (loaded by the first fit; its BLAS is limited too)
+
     before = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
     for _ in range(2):  # the controller is built once and reused
         with single_threaded_blas():
             inside = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
             assert inside == [1] * len(before)
         assert [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"] == before
+
+
+def test_the_blas_limit_covers_the_blas_scipy_brings_when_the_first_fit_loads_scipy() -> None:
+    """SciPy ships its own OpenBLAS and loads on the first fit (``lifecycle.clv._deferred``), inside the limit: the
+    limit must cover that library too, or L-BFGS-B wakes a thread pool on every iteration. Run in a fresh interpreter,
+    where SciPy is not loaded yet when the limit is first entered."""
+    pytest.importorskip("threadpoolctl")
+    code = ("import json, sys, threadpoolctl\nfrom lifecycle.clv._fitting import single_threaded_blas\n"
+            "assert 'scipy' not in sys.modules\nwith single_threaded_blas():\n    import scipy.optimize\n"
+            "    print(json.dumps([lib['num_threads'] for lib in threadpoolctl.threadpool_info() if lib['user_api'] == 'blas']))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "OPENBLAS_NUM_THREADS": "2"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    threads = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(threads) >= 1 and threads == [1] * len(threads)
 
 
 def _run(success: bool, jac: list[float], message: str = "ABNORMAL: ") -> SimpleNamespace:
