@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,7 @@ import pandas as pd
 
 from lifecycle.errors import DatasetNotFoundError, QueryError, QueryTimeoutError
 from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, SqlSource, frame
-from lifecycle.sources.expressions import in_dialect
+from lifecycle.sources.expressions import REFERENCE_DIALECT, CompiledSql, in_dialect
 from lifecycle.sources.parquet import folder_identity, is_parquet_folder, missing_columns, parquet_cache, table_paths
 from lifecycle.sources.sqlite import TIMEOUT, SqliteSource
 
@@ -118,6 +120,62 @@ def _read(session: Any, path: Path, table: str) -> Any:
     return frame
 
 
+GLOB_MARK = "lifecycle_glob_"
+_MARKERS = re.compile(rf"'(?:[^'\\]|\\.)*'|\?|:{GLOB_MARK}\d+")
+
+
+def glob_regex(pattern: str) -> str:
+    """SQLite's GLOB ``pattern`` as the anchored Java regular expression Spark's ``RLIKE`` matches the same text with:
+    ``*`` → any run of characters, ``?`` → one character, ``[...]`` / ``[^...]`` → the same character class, anything
+    else literal (SQLite's GLOB is case-sensitive and matches the whole value, as ``^…$`` does)."""
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        elif char == "[" and (end := pattern.find("]", i + (3 if pattern[i + 1:i + 2] == "^" else 2))) > 0:
+            body = pattern[i + 1:end]
+            negated = body.startswith("^")
+            members = body[1:] if negated else body
+            # escaped for Java: a backslash, brackets and '&' (Java's class intersection '&&') are literal in GLOB
+            literal = "".join("\\" + c if c in "\\[]&" else c for c in members)
+            out.append("[" + ("^" if negated else "") + literal + "]")
+            i = end
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return "(?s)^" + "".join(out) + "$"
+
+
+@lru_cache(maxsize=256)
+def _spark_text(sql: str) -> tuple[str, tuple[int, ...]]:
+    """``sql`` written for Spark, and the positions of the bound parameters that are GLOB patterns.
+
+    Spark SQL has no GLOB (the doctor's date-format checks use it): ``x GLOB ?`` becomes ``x RLIKE ?`` and the
+    caller turns those parameters into ``glob_regex`` patterns. Every other statement is ``in_dialect``'s."""
+    if "GLOB" not in sql.upper():
+        return in_dialect(sql, "spark"), ()
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read=REFERENCE_DIALECT)
+    for number, node in enumerate(list(tree.find_all(exp.Glob))):
+        if not isinstance(node.expression, exp.Placeholder):
+            raise QueryError("the query cannot be written for spark: GLOB needs a bound pattern")
+        node.replace(exp.RegexpLike(this=node.this.copy(), expression=exp.Placeholder(this=f"{GLOB_MARK}{number}")))
+    text, positions, index, pieces, last = tree.sql(dialect="spark"), [], 0, [], 0
+    for match in _MARKERS.finditer(text):
+        if match.group().startswith("'"):
+            continue  # a string literal: its characters are no markers
+        if match.group() != "?":
+            positions.append(index)
+        pieces += [text[last:match.start()], "?"]
+        last, index = match.end(), index + 1
+    return CompiledSql("".join(pieces) + text[last:], "spark"), tuple(positions)
+
+
 @dataclass
 class SparkConnection:
     """Statements on one Spark session (the views of one dataset); ``interrupt`` cancels the running job group."""
@@ -140,7 +198,9 @@ class SparkConnection:
         from py4j.protocol import Py4JError
         from pyspark.errors import PySparkException
 
-        text = in_dialect(sql, self.dialect)
+        text, globs = _spark_text(sql)
+        if globs:
+            params = [glob_regex(str(value)) if i in globs else value for i, value in enumerate(params)]
         context = self.session.sparkContext
         self._group = f"lifecycle-{next(_job_ids)}"
         context.setJobGroup(self._group, "lifecycle query", interruptOnCancel=True)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
@@ -49,14 +51,17 @@ OTHER_SOURCES: dict[str, Callable[[Path], DataSource]] = {"duckdb": DuckDBSource
 """Engine name → how it reads the demo's SQLite file; each is compared with ``SqliteSource``."""
 
 HAS_PYSPARK = importlib.util.find_spec("pyspark") is not None
-SPARK_SKIP = "pyspark is not installed (optional: pip install -e '.[spark]'; needs Java 17)"
+HAS_JAVA = shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
+SPARK_SKIP = ("pyspark is not installed (it is in the test extra: pip install -e '.[test]')" if not HAS_PYSPARK
+              else "no Java on this machine (Spark local mode needs Java 17: java on PATH or $JAVA_HOME)")
+CAN_RUN_SPARK = HAS_PYSPARK and HAS_JAVA
 
 
 def engine_param(engine: str) -> Any:
     """``engine`` as a test parameter: Spark runs in the slow suite (a JVM start and Spark jobs) and is skipped, with
     the reason, where pyspark is absent."""
     if engine == "spark":
-        return pytest.param(engine, marks=[pytest.mark.slow, pytest.mark.skipif(not HAS_PYSPARK, reason=SPARK_SKIP)])
+        return pytest.param(engine, marks=[pytest.mark.slow, pytest.mark.skipif(not CAN_RUN_SPARK, reason=SPARK_SKIP)])
     return engine
 
 
@@ -205,7 +210,7 @@ def _cases() -> list[Any]:
         for name, as_of, filters in SCOPES:
             if engine == "spark" and name not in SPARK_SCOPES:
                 continue
-            marks = [pytest.mark.skipif(not HAS_PYSPARK, reason=SPARK_SKIP)] if engine == "spark" else []
+            marks = [pytest.mark.skipif(not CAN_RUN_SPARK, reason=SPARK_SKIP)] if engine == "spark" else []
             cases.append(pytest.param(engine, as_of, filters, id=f"{engine}-{name}", marks=marks))
     return cases
 
