@@ -39,7 +39,7 @@ from lifecycle.metrics.revenue_movements import revenue_movements
 from lifecycle.scope import DEFAULT_PERIOD_MONTHS, Scope, Window, check_filter_values
 from lifecycle.snapshot import snapshot_of
 from lifecycle.sources import DataSource, open_configured
-from lifecycle.stages import classify_customers, model_for, stage_distribution
+from lifecycle.stages import classify_customers, stage_distribution
 
 METRIC_COLUMNS = ("metric_id", "name", "group", "value", "unit", "numerator", "denominator", "sample_size", "target",
                   "status", "reason")
@@ -136,12 +136,12 @@ class Lifecycle:
     def stages(self, evidence: bool = False) -> pd.DataFrame:
         """Every customer's lifecycle stage under the configured stage model (``docs/stages.md``): stage, the rule
         that fired and the overlays (``evidence=True`` adds each rule check's values), indexed by customer_id."""
-        table = classify_customers(snapshot_of(self.dataset), model_for(self.dataset), evidence=evidence)
+        table = classify_customers(snapshot_of(self.dataset), self.dataset.stage_model, evidence=evidence)
         return table.set_index("customer_id")
 
     def stage_counts(self) -> pd.DataFrame:
         """Customers (and open leads) per stage, with shares (``lifecycle.stages.stage_distribution``)."""
-        return stage_distribution(self.dataset, model_for(self.dataset))
+        return stage_distribution(self.dataset, self.dataset.stage_model)
 
     def health(self) -> pd.DataFrame:
         """Health of the live (not churned) customers: score 0–100, band, segment, most impactful component,

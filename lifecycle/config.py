@@ -25,6 +25,11 @@ Example (``lifecycle.toml``)::
     query_time_limit_s = 600         # seconds one statement may run (0: no limit; default: the engine's)
 
 ``fingerprint()`` identifies a configuration (used to key cached snapshots): same config ⇒ same id.
+
+A configuration holds what its names stand for: ``config.stage_model`` and ``config.health_profile`` are the loaded
+stage model and health profile (read on first use, kept by the configuration, read again only when a model's file
+changes), and ``config.resolved(has_rows)`` is the configuration with ``auto`` chosen from the data — held too, one
+per choice — so every caller of one configuration shares one loaded model instead of loading it again by name.
 """
 
 from __future__ import annotations
@@ -37,10 +42,15 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lifecycle.errors import ConfigError
 from lifecycle.importing.limits import ReadLimits
+
+if TYPE_CHECKING:  # loaded on first use (``EngineConfig.stage_model``): the stage rules need pandas, and the
+    # stages and health packages sit above the dataset, which reads this module
+    from lifecycle.health.profile import HealthProfile
+    from lifecycle.stages.model import StageModel
 
 
 @dataclass(frozen=True)
@@ -198,6 +208,47 @@ class EngineConfig:
         """The company's own target band for ``metric_id``, if configured."""
         return dict(self.targets).get(metric_id)
 
+    @property
+    def stage_model(self) -> StageModel:
+        """The stage model ``models.stages`` names (a preset or a TOML file; ``auto`` unresolved is ``default`` —
+        ``resolved`` chooses from the data), loaded on first use and held by this configuration."""
+        from lifecycle.stages.model import load_model
+
+        return self._held("stages", self.models.stages, load_model)
+
+    @property
+    def health_profile(self) -> HealthProfile:
+        """The health profile ``models.health`` names (a shipped one or a TOML file; ``auto`` unresolved is
+        ``default``), loaded on first use and held by this configuration."""
+        from lifecycle.health.profile import load_health_profile
+
+        return self._held("health", self.models.health, load_health_profile)
+
+    def resolved(self, has_rows: Callable[[str], bool]) -> EngineConfig:
+        """This configuration with an ``auto`` stage model / health profile replaced by what ``choose_models`` picks
+        for data whose tables ``has_rows`` (others kept). Each choice's configuration is held, so the models it
+        loads are loaded once for every dataset that makes the same choice."""
+        if AUTO not in (self.models.stages, self.models.health):
+            return self
+        stages, health = choose_models(has_rows)
+        models = ModelsConfig(stages=stages if self.models.stages == AUTO else self.models.stages,
+                              health=health if self.models.health == AUTO else self.models.health)
+        held: dict[ModelsConfig, EngineConfig] = self.__dict__.setdefault("_resolved_configs", {})
+        if models not in held:
+            held[models] = replace(self, models=models)
+        return held[models]
+
+    def _held(self, kind: str, name: str, load: Callable[[str], Any]) -> Any:
+        """The model ``load(name)`` gives, kept in this (frozen) configuration's own ``__dict__`` beside the fields
+        (so equality, hashing, ``replace`` and ``fingerprint`` ignore it); a model named by a file path is loaded
+        again when the file changes (its modification time or size), as ``fingerprint`` follows its contents."""
+        held: dict[str, tuple[object, Any]] = self.__dict__.setdefault("_loaded_models", {})
+        version = _file_version(name)
+        found = held.get(kind)
+        if found is None or found[0] != version:
+            found = held[kind] = (version, load(name))
+        return found[1]
+
     def fingerprint(self) -> str:
         """A short stable id of this configuration: sha256 of its canonical JSON and of the contents of any stage
         model or health profile it names by file path (editing such a file gives a new id, so no cache serves
@@ -209,6 +260,15 @@ class EngineConfig:
         settings.pop("source")  # nor which engine reads the data (every engine gives the same answers)
         payload = json.dumps({"config": settings, "files": files}, sort_keys=True, default=list)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _file_version(value: str) -> tuple[int, int] | None:
+    """(modification time, size) of the file at ``value`` when it names one, else None (a preset name)."""
+    try:
+        found = os.stat(Path(value).expanduser())
+    except (OSError, ValueError):
+        return None
+    return (found.st_mtime_ns, found.st_size)
 
 
 def _file_digest(value: str) -> str | None:
@@ -365,12 +425,9 @@ def choose_models(has_rows: Callable[[str], bool]) -> tuple[str, str]:
 
 
 def resolve_models(config: EngineConfig, has_rows: Callable[[str], bool]) -> EngineConfig:
-    """``config`` with ``auto`` stage model / health profile replaced by :func:`choose_models`' choice (others kept)."""
-    if AUTO not in (config.models.stages, config.models.health):
-        return config
-    stages, health = choose_models(has_rows)
-    return replace(config, models=ModelsConfig(stages=stages if config.models.stages == AUTO else config.models.stages,
-                                               health=health if config.models.health == AUTO else config.models.health))
+    """``config`` with ``auto`` stage model / health profile replaced by :func:`choose_models`' choice (others kept):
+    ``config.resolved(has_rows)``."""
+    return config.resolved(has_rows)
 
 
 def _beside(value: str, config_file: Path) -> str:

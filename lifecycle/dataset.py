@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lifecycle.config import DEFAULT_CONFIG, EngineConfig, ModelsConfig, resolve_models
+from lifecycle.config import DEFAULT_CONFIG, EngineConfig, ModelsConfig
 from lifecycle.errors import QueryError
 from lifecycle.filters import Filters
 from lifecycle.lazy import deferred_module
@@ -30,6 +30,9 @@ from lifecycle.sources import DEFAULT_TIME_LIMIT_S, Connection, DataSource, open
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+
+    from lifecycle.health.profile import HealthProfile  # held by the configuration (``EngineConfig.stage_model``)
+    from lifecycle.stages.model import StageModel
 else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
     np = deferred_module("numpy")
     pd = deferred_module("pandas")
@@ -62,10 +65,25 @@ class Dataset:
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
+    def resolved_config(self) -> EngineConfig:
+        """The configuration with ``auto`` resolved from the tables that hold rows (``lifecycle.config.choose_models``:
+        subscriptions → default, orders → ecommerce, events → activity); held by ``config``, with its loaded models."""
+        return self.config.resolved(self.connection.has_table)
+
+    @property
     def models(self) -> ModelsConfig:
-        """The stage model and health profile to use: the configured ones, ``auto`` resolved from the tables that hold
-        rows (``lifecycle.config.choose_models``: subscriptions → default, orders → ecommerce, events → activity)."""
-        return resolve_models(self.config, self.connection.has_table).models
+        """The names of the stage model and health profile to use (``resolved_config.models``)."""
+        return self.resolved_config.models
+
+    @property
+    def stage_model(self) -> StageModel:
+        """The stage model this dataset is classified with: the configuration's, ``auto`` resolved from the tables."""
+        return self.resolved_config.stage_model
+
+    @property
+    def health_profile(self) -> HealthProfile:
+        """The health profile this dataset is scored with: the configuration's, ``auto`` resolved from the tables."""
+        return self.resolved_config.health_profile
 
     @classmethod
     def open(cls, source: DataSource | str | Path, as_of: date, filters: Filters | None = None, window: Window | None = None,

@@ -24,11 +24,9 @@ from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 
 from lifecycle.config import EngineConfig
 from lifecycle.errors import DatasetUnreadableError, LifecycleError
-from lifecycle.health.profile import load_health_profile
 from lifecycle.metrics.registry import registry
 from lifecycle.schema import data_model_markdown
 from lifecycle.sources import customer_record
-from lifecycle.stages import load_model
 from prompts.fence import clean_text
 from tools.base import UNREADABLE_DATASET_MESSAGE, ToolContext, finite, tool_message
 from tools.runtime import Work, run_gated
@@ -60,11 +58,11 @@ def metric_definition(metric_id: str) -> str:
 
 
 def stage_model(config: EngineConfig) -> str:
-    return _json(load_model(config.models.stages).to_dict())
+    return _json(config.stage_model.to_dict())
 
 
 def health_profile(config: EngineConfig) -> str:
-    return _json(dataclasses.asdict(load_health_profile(config.models.health)))
+    return _json(dataclasses.asdict(config.health_profile))
 
 
 def _cell(value: Any) -> Any:
@@ -86,7 +84,7 @@ def customer_document(ctx: ToolContext, customer_id: str, work: Work | None = No
     # the engine loads with the first document, not with the server (tests/server/test_cli_start.py)
     from lifecycle.health import explain_health
     from lifecycle.snapshot import snapshot_of
-    from lifecycle.stages import classify_customer, model_for
+    from lifecycle.stages import classify_customer
     from tools.health_scope import scope_health
 
     work = work or Work(ctx)
@@ -106,7 +104,7 @@ def customer_document(ctx: ToolContext, customer_id: str, work: Work | None = No
             return _json(document)
         record = row.iloc[0]
         document["profile"] = {c: _cell(record[c]) for c in PROFILE_FIELDS if c in row.columns}
-        verdict = classify_customer(snapshot, model_for(dataset), customer_id).to_dict()
+        verdict = classify_customer(snapshot, dataset.stage_model, customer_id).to_dict()
         document["stage"] = {k: verdict[k] for k in ("stage", "stage_name", "rule_id", "rule_description", "overlays")}
         document["signals"] = {c: _cell(record[c]) for c in SIGNAL_COLUMNS if c in row.columns}
         health = scope_health(work, scope)

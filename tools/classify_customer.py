@@ -63,13 +63,13 @@ def _scalar(value: Any) -> JsonScalar:
 def classify(work: Work, scope: Scope, customer_id: str, time_in_stage: bool = False) -> ClassifyCustomerResult:
     """The stage verdict for ``customer_id`` (``QueryError`` when unknown or not yet signed up on as_of)."""
     from lifecycle.snapshot import snapshot_of
-    from lifecycle.stages import classify_customer, model_for
+    from lifecycle.stages import classify_customer
 
     with work.connect() as conn:
         check_customer(conn, customer_id)
     dataset = work.dataset(scope.as_of, scope.filters, scope.window)
     work.step(0, 2, "classifying")
-    verdict = classify_customer(snapshot_of(dataset), model_for(dataset), customer_id, dataset if time_in_stage else None)
+    verdict = classify_customer(snapshot_of(dataset), dataset.stage_model, customer_id, dataset if time_in_stage else None)
     data = verdict.to_dict()
     return ClassifyCustomerResult(
         as_of=scope.as_of.isoformat(), customer_id=customer_id, stage=data["stage"], stage_name=data["stage_name"],

@@ -103,9 +103,7 @@ def resolve_filters(conn: Connection, filters: PopulationFilters | None, stages:
 def stage_ids(work: Work, as_of: date) -> tuple[str, ...]:
     """The stages a ``stage`` filter may name: the customer stages of the model the dataset uses (the configured one;
     ``auto`` resolved from the dataset's tables), then ``churned``."""
-    from lifecycle.stages import model_for
-
-    return tuple(s.id for s in model_for(work.dataset(as_of)).customer_stages) + ("churned",)
+    return tuple(s.id for s in work.dataset(as_of).stage_model.customer_stages) + ("churned",)
 
 
 def check_stages(chosen: list[str], valid: tuple[str, ...]) -> tuple[str, ...]:

@@ -23,7 +23,6 @@ from lifecycle.filters import Dimension
 from lifecycle.metrics.registry import MetricGroup, compute_metric, metric_ids_in
 from lifecycle.metrics.results import finite_or_none
 from lifecycle.scope import Scope
-from lifecycle.stages import load_model
 from lifecycle.stages.drivers import CAVEAT, DriverRow, GroupRate
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
@@ -46,7 +45,7 @@ DESCRIPTION = (
 
 def stage_enum(config: EngineConfig) -> type[StrEnum]:
     """The customer stages of ``config``'s stage model, as the enum of the tool's ``stage`` argument."""
-    return StrEnum("StageId", {s.id: s.id for s in load_model(config.models.stages).customer_stages})  # type: ignore[return-value]
+    return StrEnum("StageId", {s.id: s.id for s in config.stage_model.customer_stages})  # type: ignore[return-value]
 
 
 class OverlayCount(BaseModel):
@@ -156,11 +155,11 @@ def stage_flow(work: Work, scope: Scope, stage: str | None = None, drivers: bool
     """Stage counts, value per stage (× ``by``), transitions over the period, flow metrics and (optionally) the
     progression drivers."""
     from lifecycle.metrics.flow import transition_matrix, window_start_day
-    from lifecycle.stages import model_for, stage_distribution
+    from lifecycle.stages import stage_distribution
     from lifecycle.stages.value import stage_value
 
     dataset = work.dataset(scope.as_of, scope.filters, scope.window)
-    model = model_for(dataset)
+    model = dataset.stage_model
     total = 4 if drivers else 3
     work.step(0, total, "classifying customers")
     table = stage_distribution(dataset, model)

@@ -31,12 +31,11 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.errors import QueryError
-from lifecycle.health.profile import Reason, load_health_profile
+from lifecycle.health.profile import Reason
 from lifecycle.health.risk import reason_flags, risk_score
 from lifecycle.health.score import score_health
 from lifecycle.snapshot import snapshot_of
 from lifecycle.stages import classify_customers
-from lifecycle.stages.model import model_for
 
 CHUNK_ROWS = 10_000
 CHURNED = "churned"
@@ -108,12 +107,12 @@ def customer_table(dataset: Any) -> CustomerTable:
     ids = snapshot["customer_id"]
     n = len(snapshot)
     core = pd.DataFrame({"customer_id": ids.to_numpy()})
-    stages = classify_customers(snapshot, model_for(dataset), evidence=False, overlays=False)
+    stages = classify_customers(snapshot, dataset.stage_model, evidence=False, overlays=False)
     churned = (snapshot["churned"].astype("boolean").fillna(False).to_numpy(dtype=bool) if "churned" in snapshot.columns
                else np.zeros(n, dtype=bool))
     core["stage"] = pd.array(np.where(churned, CHURNED, stages["stage"].to_numpy(dtype=object)), dtype="string")
     core["stage_rule"] = pd.array(np.where(churned, CHURNED, stages["rule_id"].to_numpy(dtype=object)), dtype="string")
-    profile = load_health_profile(dataset.models.health)
+    profile = dataset.health_profile
     live = snapshot[~churned].reset_index(drop=True)
     health = score_health(live, profile)
     rows = np.flatnonzero(~churned)  # position of each live customer in the table

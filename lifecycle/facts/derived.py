@@ -22,7 +22,6 @@ from lifecycle.metrics.period_change import metric_changes
 from lifecycle.metrics.registry import FRAMEWORK_SECTIONS
 from lifecycle.metrics.results import MetricResult, Status, Unit
 from lifecycle.stages.funnel import find_bottleneck, stage_funnel
-from lifecycle.stages.model import model_for
 
 # Headline metrics whose change vs the previous period is computed (those the data supports now).
 CHANGE_METRICS = ("mrr", "nrr", "grr", "logo_churn_rate", "activation_rate", "time_to_value_days", "nps", "referral_rate",
@@ -122,7 +121,7 @@ def _change_note(change: Any) -> str:
 
 def funnel_facts(dataset: Dataset, results: dict[str, MetricResult]) -> list[Fact]:
     """``funnel.<stage>.reached``, ``funnel.<from>_to_<to>.rate``, ``stage.<id>.expected_days`` and ``funnel.bottleneck.<stage>``."""
-    model = model_for(dataset)
+    model = dataset.stage_model
     funnel = stage_funnel(dataset, model)
     names = {s.id: s.name for s in model.stages}
     facts: list[Fact] = []

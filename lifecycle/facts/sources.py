@@ -28,7 +28,6 @@ from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.facts.fact import Fact, format_value
 from lifecycle.facts.needs import needs_facts
-from lifecycle.health.profile import profile_for
 from lifecycle.health.risk import list_at_risk
 from lifecycle.health.score import coverage_summary, explain_health, score_health
 from lifecycle.metrics.engagement import engagement_by
@@ -38,7 +37,6 @@ from lifecycle.scope import Scope, Window
 from lifecycle.snapshot.build import snapshot_of
 from lifecycle.stages.classification import classify_customers
 from lifecycle.stages.drivers import progression_drivers
-from lifecycle.stages.model import model_for
 from lifecycle.stages.verdict import stage_distribution
 
 # Default-model stage ids are the framework's section ids; other models' stages feed the flow section.
@@ -58,7 +56,7 @@ def _stage_sections(stage_id: str) -> tuple[str, ...]:
 def stage_facts(dataset: Dataset) -> list[Fact]:
     """``stage.<id>.count`` and ``.share`` per stage and population (leads or customers), plus churned."""
 
-    table = stage_distribution(dataset, model_for(dataset))
+    table = stage_distribution(dataset, dataset.stage_model)
     facts: list[Fact] = []
     for row in table.itertuples(index=False):
         suffix = f".{row.population}" if row.stage in ("unclassified",) else ""
@@ -76,7 +74,7 @@ def driver_facts(dataset: Dataset, top: int = TOP_SIGNALS_PER_TRANSITION) -> lis
     rate with, rate without, difference (percentage points as a ratio) with the ends of its 95% interval
     (``difference_low`` / ``difference_high``), and lift."""
 
-    report = progression_drivers(dataset, model_for(dataset))
+    report = progression_drivers(dataset, dataset.stage_model)
     facts: list[Fact] = []
     kept: dict[str, int] = {}
     for row in report.rows:
@@ -119,7 +117,7 @@ def health_and_risk_facts(dataset: Dataset) -> list[Fact]:
     alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
     if alive.empty:
         return []
-    profile = profile_for(dataset)
+    profile = dataset.health_profile
     table = score_health(alive, profile)
     frame = table.frame
     n = len(frame)
@@ -184,7 +182,7 @@ def engagement_by_stage_facts(dataset: Dataset) -> list[Fact]:
 
     if not dataset.has("touches"):
         return []
-    classified = classify_customers(snapshot_of(dataset), model_for(dataset), evidence=False)
+    classified = classify_customers(snapshot_of(dataset), dataset.stage_model, evidence=False)
     key = pd.Series(classified["stage"].to_numpy(), index=classified["customer_id"].astype(str))
     facts: list[Fact] = []
     for row in engagement_by(dataset, key, "stage"):
@@ -326,7 +324,7 @@ def customer_facts(dataset: Dataset, customer_id: str) -> list[Fact]:
     rows = snapshot[snapshot["customer_id"].astype(str) == customer_id]
     if rows.empty:
         raise QueryError(f"no customer {customer_id!r} in scope on {dataset.as_of}")
-    table = score_health(snapshot, profile_for(dataset))
+    table = score_health(snapshot, dataset.health_profile)
     explanation = explain_health(table, customer_id)
     row = rows.iloc[0]
     currency = dataset.config.revenue.currency
@@ -366,7 +364,7 @@ def top_at_risk(dataset: Dataset, n: int) -> list[tuple[str, dict[str, object]]]
 
     snapshot = snapshot_of(dataset)
     alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
-    page = list_at_risk(alive, score_health(alive, profile_for(dataset)), limit=n)
+    page = list_at_risk(alive, score_health(alive, dataset.health_profile), limit=n)
     customers = dataset.customers().set_index("customer_id")
     out = []
     for item in page.items:

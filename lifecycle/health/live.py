@@ -13,7 +13,6 @@ from datetime import timedelta
 import pandas as pd
 
 from lifecycle.dataset import Dataset
-from lifecycle.health.profile import profile_for
 from lifecycle.health.score import HealthTable, score_health
 from lifecycle.scope import Scope
 from lifecycle.snapshot.build import snapshot_of
@@ -41,5 +40,5 @@ def live_health(dataset: Dataset, step: Callable[[float, float, str], None] | No
     scope = dataset.scope
     previous = snapshot_of(dataset.rescoped(Scope.at(scope.as_of - timedelta(days=TREND_DAYS), scope.filters)))
     report(2, 3, "scoring health")
-    profile = profile_for(dataset)
+    profile = dataset.health_profile
     return LiveHealth(alive, score_health(alive, profile, previous))

@@ -268,17 +268,28 @@ def _table(data: Any, where: str, key: str) -> dict[str, Any]:
     return data
 
 
-def _number(data: dict[str, Any], name: str, where: str, key: str, *, required: bool = True,
-            low: float | None = None, high: float | None = None) -> float | None:
+def _number(data: dict[str, Any], name: str, where: str, key: str, *,
+            low: float | None = None, high: float | None = None) -> float:
+    """The number at ``data[name]``, required (ConfigError naming ``where`` and the dotted key when missing, not a
+    finite number, or outside ``low``..``high``)."""
+    found = _optional_number(data, name, where, key, low=low, high=high)
+    if found is None:
+        raise _fail(where, f"{key}.{name}", "missing (a number is required)")
+    return found
+
+
+def _optional_number(data: dict[str, Any], name: str, where: str, key: str, *,
+                     low: float | None = None, high: float | None = None) -> float | None:
+    """The number at ``data[name]``, or None when absent (checked as ``_number`` checks it)."""
     value = data.get(name)
     if value is None:
-        if required:
-            raise _fail(where, f"{key}.{name}", "missing (a number is required)")
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise _fail(where, f"{key}.{name}", f"expected a number, got {value!r}")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise _fail(where, f"{key}.{name}", f"must be within {low:g}..{high:g}, got {value!r}")
+        bound = (f"within {low:g}..{high:g}" if low is not None and high is not None
+                 else f"at least {low:g}" if low is not None else f"at most {high:g}")
+        raise _fail(where, f"{key}.{name}", f"must be {bound}, got {value!r}")
     return float(value)
 
 
@@ -334,7 +345,7 @@ def _signal(name: str, data: Any, where: str, key: str) -> Signal:
             better, worse = ("true", "false") if direction is Direction.HIGHER_IS_BETTER else ("false", "true")
             if lookup[better] < lookup[worse]:
                 raise _fail(where, f"{key}.scores", f"scores contradict direction {direction.value}")
-        fields.update(scores=pairs, default=_number(data, "default", where, key, required=False, low=0, high=100))
+        fields.update(scores=pairs, default=_optional_number(data, "default", where, key, low=0, high=100))
     return Signal(**fields)
 
 
@@ -417,12 +428,12 @@ def _risk(data: Any, where: str) -> RiskRules:
         reasons.append((reason, ReasonRule(severity=_number(rdata, "severity", where, key, low=0, high=1),
                                            strategy=rdata["strategy"], play=rdata["play"])))
     defaults = RiskRules()
-    values = {name: _number(data, name, where, "risk", required=False) for name in
+    values = {name: _optional_number(data, name, where, "risk") for name in
               ("usage_drop_at", "inactive_days", "detractor_max")}
-    values.update({name: _number(data, name, where, "risk", required=False, low=0) for name in
+    values.update({name: _optional_number(data, name, where, "risk", low=0) for name in
                    ("renewal_window_days", "renewal_min_term_months")})
-    values["min_risk"] = _number(data, "min_risk", where, "risk", required=False, low=0, high=1)
-    values["unknown_health_risk"] = _number(data, "unknown_health_risk", where, "risk", required=False, low=0, high=1)
+    values["min_risk"] = _optional_number(data, "min_risk", where, "risk", low=0, high=1)
+    values["unknown_health_risk"] = _optional_number(data, "unknown_health_risk", where, "risk", low=0, high=1)
     return RiskRules(**{k: (getattr(defaults, k) if v is None else v) for k, v in values.items()}, reasons=tuple(reasons))
 
 
@@ -524,14 +535,14 @@ def profile_from_dict(data: dict[str, Any], where: str = "<dict>", *, extends: s
     _weights_sum_to_100([c.weight for c in components], where, "components", "component", hint)
     bands_data = _table(data.get("bands", {}), where, "bands")
     _unknown(bands_data, {"red_max", "yellow_max"}, where, "bands")
-    red = _number(bands_data, "red_max", where, "bands", required=False, low=0, high=100)
-    yellow = _number(bands_data, "yellow_max", where, "bands", required=False, low=0, high=100)
+    red = _optional_number(bands_data, "red_max", where, "bands", low=0, high=100)
+    yellow = _optional_number(bands_data, "yellow_max", where, "bands", low=0, high=100)
     bands = Bands(red_max=Bands.red_max if red is None else red, yellow_max=Bands.yellow_max if yellow is None else yellow)
     if not bands.red_max < bands.yellow_max:
         raise _fail(where, "bands.yellow_max", f"must exceed red_max ({bands.red_max:g})")
     trend = _table(data.get("trend", {}), where, "trend")
     _unknown(trend, {"flat_within"}, where, "trend")
-    flat_within = _number(trend, "flat_within", where, "trend", required=False, low=0)
+    flat_within = _optional_number(trend, "flat_within", where, "trend", low=0)
     segments_data = data.get("segments", [])
     if not isinstance(segments_data, list):
         raise _fail(where, "segments", "expected an array of tables ([[segments]])")
@@ -579,7 +590,7 @@ def load_health_profile(name_or_path: str | Path = "default") -> HealthProfile:
 def profile_for(dataset: Dataset) -> HealthProfile:
     """The health profile the dataset's configuration selects (``models.health``; ``auto`` resolved from its tables:
     subscriptions → default, orders → ecommerce, events → activity)."""
-    return load_health_profile(dataset.models.health)
+    return dataset.health_profile
 
 
 @lru_cache(maxsize=8)

@@ -32,7 +32,7 @@ from lifecycle.metrics.results import finite_or_none
 from lifecycle.scope import Scope
 from lifecycle.snapshot.columns import feature_column
 from lifecycle.stages.classification import UNCLASSIFIED
-from lifecycle.stages.model import StageModel, model_for
+from lifecycle.stages.model import StageModel
 from lifecycle.stages.rules import Condition, Rule
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ class DriversReport:
         """Flat table: one row per comparison, group columns prefixed ``with_`` / ``without_``."""
         records = []
         for row in self.rows:
-            record = {"transition": row.transition, "signal": row.signal}
+            record: dict[str, Any] = {"transition": row.transition, "signal": row.signal}
             for prefix, group in (("with", row.with_signal), ("without", row.without_signal)):
                 record.update({f"{prefix}_{k}": v for k, v in asdict(group).items()})
             record.update({"difference": row.difference, "difference_low": row.difference_low,
@@ -231,7 +231,7 @@ def measure_drivers(start_snapshot: pd.DataFrame, start: pd.DataFrame, end: pd.D
             without = GroupRate.of(int((outcome & group_without).sum()), int(group_without.sum()))
             difference = with_.rate - without.rate if with_.rate is not None and without.rate is not None else None
             low, high = newcombe_interval(with_.successes, with_.n, without.successes, without.n)
-            lift = with_.rate / without.rate if difference is not None and without.rate else None
+            lift = with_.rate / without.rate if with_.rate is not None and without.rate else None
             ranked.append(DriverRow(transition.id, signal.id, signal.description, with_, without, difference, low, high, lift,
                                     min(with_.n, without.n) < small_sample))
         ranked.sort(key=lambda r: (r.difference is None, -abs(r.difference or 0.0)))
@@ -253,7 +253,7 @@ def progression_drivers(dataset: Dataset, model: StageModel | None = None, horiz
 
     if horizon_days <= 0:
         raise QueryError("horizon_days must be positive")
-    model = model or model_for(dataset)
+    model = model or dataset.stage_model
     signal_date = dataset.as_of - timedelta(days=horizon_days)
     start_view = dataset.rescoped(Scope.at(signal_date, dataset.filters))
     start_snapshot = snapshot_of(start_view)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from lifecycle.errors import ConfigError, QueryError
 from lifecycle.stages.rules import OPS, Condition, Rule
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the dataset sits above the model: a configuration holds its loaded model
     from lifecycle.dataset import Dataset
 
 POPULATIONS = ("customers", "leads", "both")
@@ -124,8 +124,9 @@ def load_model(name_or_path: str | Path = "default") -> StageModel:
 
 
 def model_for(dataset: Dataset) -> StageModel:
-    """The stage model the dataset's configuration selects (``models.stages``; ``auto`` resolved from its tables)."""
-    return load_model(dataset.models.stages)
+    """The stage model the dataset's configuration selects (``models.stages``; ``auto`` resolved from its tables):
+    ``dataset.stage_model``, held by the configuration."""
+    return dataset.stage_model
 
 
 @lru_cache(maxsize=16)
@@ -234,7 +235,7 @@ def _rule(item: dict[str, Any], where: str, section: str, target_key: str, targe
     context = f"{where}: rule {rid!r}"
     _known(item, {"id", target_key, "description", "conditions"}, context)
     target = item.get(target_key)
-    if targets.get(target) not in (population, "both"):
+    if not isinstance(target, str) or targets.get(target) not in (population, "both"):
         valid = [t for t, p in targets.items() if p in (population, "both")]
         raise ConfigError(f"{context}: {target_key} {target!r} is not one of the model's {population} entries ({', '.join(valid)})")
     raw = item.get("conditions", [])

@@ -18,14 +18,14 @@ from lifecycle.dataset import Dataset
 from lifecycle.filters import Dimension
 from lifecycle.snapshot.build import snapshot_of
 from lifecycle.stages.classification import classify_customers
-from lifecycle.stages.model import StageModel, model_for
+from lifecycle.stages.model import StageModel
 
 CHURNED = "churned"
 
 
 def customer_stages(dataset: Dataset, model: StageModel | None = None) -> pd.Series:
     """Each customer's stage on as_of (``churned`` when churned), indexed by customer_id, in snapshot order."""
-    model = model or model_for(dataset)
+    model = model or dataset.stage_model
     snap = snapshot_of(dataset)
     classified = classify_customers(snap, model, evidence=False, overlays=False)
     churned = snap["churned"].fillna(False).to_numpy(dtype=bool)
@@ -38,7 +38,7 @@ def stage_value(dataset: Dataset, model: StageModel | None = None, by: Dimension
     """Customers, paying customers, MRR, MRR share and ARPA per stage (model order, then churned), or per stage × value
     of ``by`` (values by MRR descending within a stage; a missing value reads ``(none)``). ``values``: name →
     per-customer amounts (indexed by customer_id) summed per group as ``<name>`` with ``<name>_customers``."""
-    model = model or model_for(dataset)
+    model = model or dataset.stage_model
     snap = snapshot_of(dataset)
     stage = customer_stages(dataset, model)
     frame = pd.DataFrame({"stage": stage.to_numpy(), "mrr": snap["mrr_current"].fillna(0.0).to_numpy(dtype="float64")},

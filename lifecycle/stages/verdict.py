@@ -142,7 +142,7 @@ def _customers_by(dataset: Dataset) -> pd.Index:
 
 def classify_leads(dataset: Dataset, model: StageModel | None = None) -> pd.DataFrame:
     """Stage and rule for every open lead (columns ``lead_id``, ``stage``, ``rule_id``, ``funnel_status``)."""
-    model = model or model_for(dataset)
+    model = model or dataset.stage_model
     leads = lead_features(dataset)
     stage, rule_ids = first_match(leads, model.lead_rules, model)
     return pd.DataFrame({"lead_id": leads["lead_id"], "stage": pd.array(stage, dtype="string"),
@@ -158,7 +158,7 @@ def stage_distribution(dataset: Dataset, model: StageModel | None = None) -> pd.
     row group: leads or customers incl. churned), and ``overlay_<id>`` counts. ``model`` defaults to the
     configured one (``model_for``).
     """
-    model = model or model_for(dataset)
+    model = model or dataset.stage_model
     snap = snapshot_of(dataset)
     classified = classify_customers(snap, model, evidence=False)
     churned = snap["churned"].fillna(False).to_numpy(dtype=bool)

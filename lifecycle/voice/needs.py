@@ -192,9 +192,8 @@ def _texts(dataset: Dataset, source: VoiceSource, start: pd.Timestamp, end: pd.T
 def _writer_groups(dataset: Dataset) -> pd.DataFrame:
     """Stage on as_of (``churned`` when churned) and segment of every customer in scope, indexed by customer_id."""
     from lifecycle.stages.history import stages_at
-    from lifecycle.stages.model import model_for
 
-    stages = stages_at(dataset, model_for(dataset), dataset.as_of)
+    stages = stages_at(dataset, dataset.stage_model, dataset.as_of)
     stage = stages["stage"].astype("string").where(~stages["churned"], "churned")
     customers = dataset.customers()
     segment = pd.Series(customers["segment"].astype("string").to_numpy(), index=customers["customer_id"].astype("string"))

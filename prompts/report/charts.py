@@ -28,7 +28,6 @@ from charts.lifecycle import (
 from charts.locale import NumberFormat
 from lifecycle.clv.customer_value import predict_customer_value
 from lifecycle.errors import LifecycleError
-from lifecycle.health.profile import profile_for
 from lifecycle.health.score import score_health
 from lifecycle.metrics.cohorts import cohort_retention
 from lifecycle.metrics.flow import transition_matrix
@@ -36,7 +35,6 @@ from lifecycle.metrics.registry import compute_metric
 from lifecycle.metrics.revenue_movements import revenue_movements
 from lifecycle.scope import Scope, Window
 from lifecycle.snapshot import snapshot_of
-from lifecycle.stages import model_for
 from lifecycle.stages.drivers import progression_drivers
 from lifecycle.stages.funnel import find_bottleneck, stage_funnel
 from prompts.report import i18n
@@ -56,7 +54,7 @@ class ReportChart:
 
 
 def _funnel(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
-    model = model_for(dataset)
+    model = dataset.stage_model
     funnel = stage_funnel(dataset, model)
     if not funnel.steps:
         return None
@@ -76,7 +74,7 @@ def _funnel(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None
 
 
 def _flow(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
-    model = model_for(dataset)
+    model = dataset.stage_model
     start = dataset.window.start - timedelta(days=1)
     matrix = transition_matrix(dataset, model, start, dataset.as_of)
     if matrix.to_numpy().sum() == 0:
@@ -135,7 +133,7 @@ def _health(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None
     alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
     if alive.empty:
         return None
-    frame = score_health(alive, profile_for(dataset)).frame
+    frame = score_health(alive, dataset.health_profile).frame
     customers = dataset.customers().set_index("customer_id")
     known = customers["segment"] if "segment" in customers else {}
     segment = pd.Series(frame.index.astype(str), index=frame.index).map(known).astype("string").fillna("—")
@@ -149,7 +147,7 @@ def _health(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None
 
 
 def _drivers(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
-    model = model_for(dataset)
+    model = dataset.stage_model
     report = progression_drivers(dataset, model)
     names = {s.id: i18n.stage_name(language, s.id, s.name) for s in model.stages}
     rows = [r for r in report.rows if not r.small_sample and r.difference is not None]

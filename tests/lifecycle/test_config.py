@@ -37,3 +37,35 @@ def test_editing_a_model_file_changes_the_fingerprint(tmp_path: Path) -> None:
     model.write_text(SAAS_MODEL.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert config.fingerprint() != before
     assert EngineConfig().fingerprint() == EngineConfig().fingerprint()
+
+
+def test_a_configuration_holds_its_loaded_stage_model_and_health_profile() -> None:
+    config = EngineConfig(models=ModelsConfig(stages="saas", health="ecommerce"))
+    assert config.stage_model.id == "saas" and config.health_profile.name == "ecommerce"
+    assert config.stage_model is config.stage_model and config.health_profile is config.health_profile
+    assert EngineConfig().stage_model.id == "default"  # auto, with no data to look at, is the default model
+
+
+def test_auto_is_resolved_once_per_choice_and_the_choice_holds_its_models() -> None:
+    """choose_models: orders without subscriptions → ecommerce; events alone → activity."""
+    config = EngineConfig()
+    orders_only = config.resolved(lambda table: table == "orders")
+    assert orders_only.models == ModelsConfig(stages="ecommerce", health="ecommerce")
+    assert config.resolved(lambda table: table in ("orders", "events")) is orders_only
+    assert orders_only.stage_model is orders_only.stage_model and orders_only.stage_model.id == "ecommerce"
+    assert config.resolved(lambda table: table == "events").models.stages == "activity"
+    assert orders_only.fingerprint() != config.fingerprint()
+    assert config.resolved(lambda table: True) is config.resolved(lambda table: True)
+    named = EngineConfig(models=ModelsConfig(stages="saas", health="default"))
+    assert named.resolved(lambda table: False) is named  # nothing to resolve
+
+
+def test_a_held_model_follows_an_edit_of_its_file(tmp_path: Path) -> None:
+    model = tmp_path / "stages.toml"
+    text = SAAS_MODEL.read_text(encoding="utf-8")
+    model.write_text(text, encoding="utf-8")
+    config = EngineConfig(models=ModelsConfig(stages=str(model)))
+    first = config.stage_model
+    assert config.stage_model is first
+    model.write_text(text.replace('name = "', 'name = "Edited ', 1), encoding="utf-8")
+    assert config.stage_model is not first and config.stage_model.name.startswith("Edited ")
