@@ -73,7 +73,7 @@ FAILED_PAYMENT_STATUSES = ("failed", "past_due", "unpaid", "uncollectible", "pay
 """Invoice statuses (case-insensitive, spaces and hyphens read as ``_``) that record a failed payment: Stripe's
 ``uncollectible``, Recurly's ``past_due``/``failed``, Chargebee's ``payment_due``/``not_paid``, a generic
 ``unpaid``/``payment_failed``."""
-SCHEDULED = {"scheduled": True}
+SCHEDULED: dict[str, Any] = {"scheduled": True}
 """Marks a date planned ahead (a renewal, a trial's end): it may lie after as_of, the as-of view keeps it and
 ``lifecycle doctor`` does not call it a future date."""
 TICKET_PRIORITIES = ("low", "normal", "high", "urgent")

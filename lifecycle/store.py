@@ -116,27 +116,27 @@ def create_schema(db: sqlite_utils.Database) -> None:
     """Create every canonical table, its indexes and the bookkeeping tables (idempotent)."""
     for spec in TABLES.values():
         _create_table(db, spec)
-    if not db[META_TABLE].exists():
-        db[META_TABLE].create({"key": str, "value": str}, pk="key")
-        db[META_TABLE].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})
-    if not db[EXTRA_COLUMNS_TABLE].exists():
-        db[EXTRA_COLUMNS_TABLE].create({"table_name": str, "column_name": str, "kind": str, "source_name": str},
+    if not db.table(META_TABLE).exists():
+        db.table(META_TABLE).create({"key": str, "value": str}, pk="key")
+        db.table(META_TABLE).insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})
+    if not db.table(EXTRA_COLUMNS_TABLE).exists():
+        db.table(EXTRA_COLUMNS_TABLE).create({"table_name": str, "column_name": str, "kind": str, "source_name": str},
                                        pk=("table_name", "column_name"))
-    if not db[IMPORTS_TABLE].exists():
-        db[IMPORTS_TABLE].create({"import_id": int, "table_name": str, "source": str, "rows": int,
+    if not db.table(IMPORTS_TABLE).exists():
+        db.table(IMPORTS_TABLE).create({"import_id": int, "table_name": str, "source": str, "rows": int,
                                   "rejected": int, "sha256": str, "imported_at": str}, pk="import_id")
 
 
 def _create_table(db: sqlite_utils.Database, spec: TableSpec) -> None:
-    if db[spec.name].exists():
+    if db.table(spec.name).exists():
         return
     columns = {col.name: _python_type(col.kind) for col in spec.columns} | {SOURCE_COLUMN: str}
     not_null = {col.name for col in spec.columns if col.required}
-    db[spec.name].create(columns, pk=spec.primary_key, not_null=not_null)
+    db.table(spec.name).create(columns, pk=spec.primary_key, not_null=not_null)
     if spec.customer_column and spec.time_column:
-        db[spec.name].create_index([spec.customer_column, spec.time_column], if_not_exists=True)
+        db.table(spec.name).create_index([spec.customer_column, spec.time_column], if_not_exists=True)
     elif spec.time_column:
-        db[spec.name].create_index([spec.time_column], if_not_exists=True)
+        db.table(spec.name).create_index([spec.time_column], if_not_exists=True)
 
 
 def _python_type(kind: ColumnKind) -> type:
@@ -146,7 +146,7 @@ def _python_type(kind: ColumnKind) -> type:
 def _add_source_columns(db: sqlite_utils.Database) -> None:
     """Version 2: a ``_source`` column on every canonical table that lacks it (existing rows: NULL, no source)."""
     for spec in TABLES.values():
-        if db[spec.name].exists() and SOURCE_COLUMN not in db[spec.name].columns_dict:
+        if db.table(spec.name).exists() and SOURCE_COLUMN not in db.table(spec.name).columns_dict:
             db.execute(f'ALTER TABLE "{spec.name}" ADD COLUMN "{SOURCE_COLUMN}" TEXT')
 
 
@@ -155,9 +155,9 @@ def _add_canonical_columns(db: sqlite_utils.Database) -> None:
     ``current_period_end``, ``cancel_at_period_end``, ``trial_end``) and ``attempt_count`` on invoices — added empty
     (existing rows: NULL, unknown). Names and SQLite types come from the schema, never from input."""
     for spec in TABLES.values():
-        if not db[spec.name].exists():
+        if not db.table(spec.name).exists():
             continue
-        present = db[spec.name].columns_dict
+        present = db.table(spec.name).columns_dict
         for col in spec.columns:
             if col.name not in present:
                 db.execute(f'ALTER TABLE "{spec.name}" ADD COLUMN "{col.name}" {col.kind.sqlite_type}')
@@ -173,7 +173,7 @@ MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
 
 def schema_version(db: sqlite_utils.Database) -> int:
     """The schema version recorded in the database (0 when it has no bookkeeping yet)."""
-    if not db[META_TABLE].exists():
+    if not db.table(META_TABLE).exists():
         return 0
     row = db.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'schema_version'").fetchone()
     return _version_number(row[0], "the database") if row else 0
@@ -210,7 +210,7 @@ def migrate(db: sqlite_utils.Database) -> int:
     create_schema(db)
     for version in range(max(found, 1) + 1, SCHEMA_VERSION + 1):
         MIGRATIONS[version](db)
-        db[META_TABLE].upsert({"key": "schema_version", "value": str(version)}, pk="key")
+        db.table(META_TABLE).upsert({"key": "schema_version", "value": str(version)}, pk="key")
     return SCHEMA_VERSION
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ContentBlock, ImageContent, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig
@@ -82,7 +82,7 @@ class ToolModule(Protocol):
 def structured_result(output: BaseModel, text: str, images: tuple[bytes, ...] = ()) -> CallToolResult:
     """A successful result: ``output`` as ``structuredContent`` (matching the tool's outputSchema) plus a short text
     and optional PNG images (``ImageContent``). NaN and infinities become ``null``: JSON has neither."""
-    content: list[TextContent | ImageContent] = [TextContent(type="text", text=text)]
+    content: list[ContentBlock] = [TextContent(type="text", text=text)]
     content += [ImageContent(type="image", data=base64.b64encode(png).decode("ascii"), mime_type="image/png")
                 for png in images]
     return CallToolResult(content=content, structured_content=finite(output.model_dump(mode="json", by_alias=True)))

@@ -68,7 +68,7 @@ class CompareSegmentsResult(BaseModel):
 def _narrowed(filters: Filters, dimension: str, value: str) -> Filters:
     if dimension == STAGE:
         return replace(filters, stage=(value,))
-    return replace(filters, **{Dimension(dimension).value: (value,)})
+    return replace(filters, **{Dimension(dimension).value: (value,)})  # type: ignore[arg-type]  # a Dimension names a tuple field of Filters
 
 
 def _chosen(filters: Filters, dimension: str) -> tuple[str, ...]:

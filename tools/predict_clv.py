@@ -348,7 +348,8 @@ def predict(work: Work, scope: Scope, *, model: ClvModel, horizon_months: int,
                                 offset=0, limit=limit, next_cursor=None, items=[])
     page = ranked.iloc[offset: offset + limit]
     end = offset + len(page)
-    items = [customer_out(offset + i + 1, str(cid), row) for i, (cid, row) in enumerate(page.iterrows())]
+    items: list[ClvCustomer | SubscriberOut] = [customer_out(offset + i + 1, str(cid), row)
+                                                for i, (cid, row) in enumerate(page.iterrows())]
     return PredictClvResult(**common, check=check_out(table.check) if table.check else None, summary=summary_out(table),
                             customer=None, retention=None, offset=offset, limit=limit,
                             next_cursor=paging.encode_cursor(end, digest) if end < len(ranked) else None, items=items)

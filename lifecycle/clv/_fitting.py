@@ -38,6 +38,7 @@ from lifecycle.lazy import deferred_module
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    from numpy.typing import ArrayLike
 else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
     np = deferred_module("numpy")
     pd = deferred_module("pandas")
@@ -73,7 +74,7 @@ class Optimum:
     starts_run: int
 
 
-def aggregate_rows(*columns: np.ndarray, weights: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray]:
+def aggregate_rows(*columns: np.ndarray, weights: ArrayLike | None = None) -> tuple[list[np.ndarray], np.ndarray]:
     """Collapse identical rows of the given equal-length, finite columns into distinct rows with summed weights.
 
     Returns the distinct rows' columns, in lexicographic order, and their weights (counts when ``weights`` is None).

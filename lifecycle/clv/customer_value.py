@@ -174,7 +174,7 @@ def predict_customer_value(
     x, t_x, big_t = summary["frequency"], summary["recency"], summary["T"]
     check, check_note = _holdout_check(dataset, calibration_end)
     candidates = _candidates(model, check)
-    penalizers = {candidates[0]: log_penalizer} if log_penalizer is not None else None
+    penalizers: dict[str, float] | None = {candidates[0]: log_penalizer} if log_penalizer is not None else None
     fits = fit_order_models(x, t_x, big_t, ORDER_MODELS, log_penalizers=penalizers)
     chosen = next((name for name in candidates if not isinstance(fits[name], ModelFitError)), None)
     if chosen is None or (model != "auto" and chosen != model):

@@ -68,7 +68,9 @@ def plain_values(column: pd.Series) -> list[Any]:
         return [None if pd.isna(v) else bool(v) for v in column.astype(object)]
     if pd.api.types.is_float_dtype(column):
         numbers = column.to_numpy(dtype="float64", na_value=np.nan)
-        return np.where(np.isfinite(numbers), numbers, None).tolist()
+        out = numbers.astype(object)
+        out[~np.isfinite(numbers)] = None
+        return out.tolist()
     if pd.api.types.is_integer_dtype(column):
         return column.astype(object).where(column.notna(), None).tolist()
     return [_plain(v) for v in column.to_numpy(dtype=object)]

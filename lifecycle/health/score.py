@@ -127,7 +127,7 @@ class HealthExplanation:
         if self.health is None:
             return "Health unknown: no component has data"
         text = f"Health {self.health:.1f} ({self.band})"
-        if self.trend is not None:
+        if self.trend is not None and self.trend_delta is not None:
             text += f", {self.trend} {abs(self.trend_delta):.1f} vs 30 days earlier"
         if self.most_impactful is not None:
             impact = next(c.impact for c in self.components if c.name == self.most_impactful)
@@ -180,8 +180,15 @@ def _numeric(series: pd.Series, signal: Signal) -> np.ndarray:
     return np.where(np.isfinite(values), values, np.nan)
 
 
+def _set(value: float | None, signal: Signal, name: str) -> float:
+    """A parameter the signal's scoring needs (a parsed profile always has it; a hand-built ``Signal`` may not)."""
+    if value is None:
+        raise ConfigError(f"signal {signal.name!r}: {signal.scoring.value} scoring needs {name}")
+    return value
+
+
 def _lookup(series: pd.Series, signal: Signal) -> np.ndarray:
-    table = dict(signal.scores)
+    table: dict[Any, float] = dict(signal.scores)
     if pd.api.types.is_bool_dtype(series):
         flags = series.to_numpy(dtype="float64", na_value=np.nan)
         other = np.nan if signal.default is None else signal.default
@@ -211,15 +218,19 @@ def score_signal(signal: Signal, series: pd.Series) -> np.ndarray:
     """
     if signal.scoring is Scoring.LINEAR:
         x = _numeric(series, signal)
-        return np.clip((x - signal.bad) / (signal.good - signal.bad), 0.0, 1.0) * 100.0
+        bad, good = _set(signal.bad, signal, "bad"), _set(signal.good, signal, "good")
+        return np.clip((x - bad) / (good - bad), 0.0, 1.0) * 100.0
     if signal.scoring is Scoring.LOG:
         x = _numeric(series, signal)
         with np.errstate(divide="ignore", invalid="ignore"):
             logged = np.log(np.where(np.isnan(x), np.nan, np.maximum(x, np.finfo("float64").tiny)))
-        return np.clip((logged - np.log(signal.bad)) / (np.log(signal.good) - np.log(signal.bad)), 0.0, 1.0) * 100.0
+        bad, good = _set(signal.bad, signal, "bad"), _set(signal.good, signal, "good")
+        return np.clip((logged - np.log(bad)) / (np.log(good) - np.log(bad)), 0.0, 1.0) * 100.0
     if signal.scoring is Scoring.SIGN:
         x = _numeric(series, signal)
-        return np.select([x < 0, x == 0, x > 0], [signal.negative, signal.zero, signal.positive], default=np.nan)
+        scores = [_set(signal.negative, signal, "negative"), _set(signal.zero, signal, "zero"),
+                  _set(signal.positive, signal, "positive")]
+        return np.select([x < 0, x == 0, x > 0], scores, default=np.nan)
     return _lookup(series, signal)
 
 

@@ -106,7 +106,9 @@ def sqlite_values(parsed: Parsed, kind: ColumnKind) -> list:
     values = parsed.values
     if kind in (ColumnKind.MONEY, ColumnKind.NUMBER):
         numbers = values.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
-        return np.where(np.isnan(numbers), None, numbers).tolist()
+        out = numbers.astype(object)
+        out[np.isnan(numbers)] = None
+        return out.tolist()
     if kind in (ColumnKind.INTEGER, ColumnKind.BOOLEAN):
         return [None if v is pd.NA else int(v) for v in values.astype("Int64").to_numpy(dtype=object, na_value=pd.NA)]
     return values.to_numpy(dtype=object, na_value=None).tolist()

@@ -33,6 +33,7 @@ Functions (arguments name export columns unless noted):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -227,7 +228,7 @@ def _add_months(days: np.ndarray, months: np.ndarray) -> np.ndarray:
     return target.astype("datetime64[D]") + np.minimum(day_of_month, length - 1)
 
 
-_FUNCTIONS = {
+_FUNCTIONS: dict[str, Callable[..., Derived]] = {
     "coalesce": _coalesce,
     "join": _join,
     "when": _when,

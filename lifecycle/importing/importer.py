@@ -545,9 +545,9 @@ def _reject_rows(problems: list[Problem], rejected: np.ndarray, raw: RawTable) -
             error = _cell_error(problem, int(position), raw)
             reasons.setdefault(int(position), []).append(_reason_text(error))
     rows = [(bad.line, bad.why, list(bad.fields)) for bad in raw.bad_rows]
-    for position, why in reasons.items():
-        fields = [str(raw.columns[h].iloc[position]) for h in raw.headers]
-        rows.append((int(raw.lines[position]), "; ".join(why), fields))
+    for row, why in reasons.items():
+        fields = [str(raw.columns[h].iloc[row]) for h in raw.headers]
+        rows.append((int(raw.lines[row]), "; ".join(why), fields))
     return rows
 
 

@@ -67,7 +67,7 @@ def recorded_extra_kinds(db_path: Path, table: str) -> dict[str, ColumnKind]:
 def add_extra_columns(db: sqlite_utils.Database, extras: list[ExtraColumn]) -> None:
     """Alter the table for new extra columns and record every extra column's kind and source name."""
     for extra in extras:
-        table = db[extra.table]
+        table = db.table(extra.table)
         if extra.column not in table.columns_dict:
             table.add_column(extra.column, {"REAL": float, "INTEGER": int}.get(extra.kind.sqlite_type, str))
         db.execute(
@@ -146,6 +146,8 @@ def derive_customers(db: sqlite_utils.Database, spec: TableSpec) -> tuple[int, i
     signup day back when earlier rows arrive. Customers imported from a file are never changed. Returns (created,
     moved)."""
     column, time = spec.customer_column, spec.time_column
+    if column is None or time is None:
+        return 0, 0  # a table naming no customer, or without a time column, has none to derive
     source = derived_source(spec.name)
     conn = db.conn
     first = (f'SELECT {_q(column)} AS customer_id, substr(min({_q(time)}), 1, 10) AS day FROM {_q(spec.name)} '

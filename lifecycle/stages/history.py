@@ -96,5 +96,5 @@ def time_in_stage(dataset: Dataset, model: StageModel, months: int = 12, custome
         entered[open_] = np.where(signup[open_] >= last, signup[open_], last)
         censored[open_] = signup[open_] < last
     return pd.DataFrame({"customer_id": pd.array(ids, dtype="string"), "stage": stage, "entered_at": entered,
-                         "days_in_stage": ((days[0] - entered) / np.timedelta64(1, "D")).astype("float64"),
+                         "days_in_stage": ((days[0] - entered) / np.timedelta64(1, "D")).astype("float64"),  # type: ignore[operator]  # numpy's stubs lack datetime64 array − scalar ÷ timedelta64
                          "censored": censored})
