@@ -50,12 +50,14 @@ class WireModel(BaseModel):
 
 def wire_model(record: type, *, exclude: tuple[str, ...] = (), rename: Mapping[str, str] | None = None,
                descriptions: Mapping[str, str] | None = None, types: Mapping[str, Any] | None = None,
-               extra: Mapping[str, tuple[Any, str | None]] | None = None) -> type[WireModel]:
+               extra: Mapping[str, tuple[Any, str | None]] | None = None,
+               order: tuple[str, ...] | None = None) -> type[WireModel]:
     """The pydantic model of the dataclass ``record`` as a tool sends it.
 
     One field per record field, in declaration order, typed ``wire_type(annotation)`` (or ``types[wire name]``, a type
     narrowed for the wire), without ``exclude``, named ``rename.get(field, field)`` and described by
-    ``descriptions[wire name]``; ``extra`` appends fields the record does not hold (``{name: (type, description)}``).
+    ``descriptions[wire name]``; ``extra`` appends fields the record does not hold (``{name: (type, description)}``);
+    ``order`` (every wire name once) sends them in another order than the record declares them.
     Raises ``TypeError`` for a name that matches no field (a renamed engine field must not silently vanish)."""
     if not (isinstance(record, type) and dataclasses.is_dataclass(record)):
         raise TypeError(f"{record!r} is not a dataclass")
@@ -78,6 +80,10 @@ def wire_model(record: type, *, exclude: tuple[str, ...] = (), rename: Mapping[s
     stray = (set(descriptions) | set(types)) - set(fields)
     if stray:
         raise TypeError(f"{record.__name__}: descriptions or types of unknown wire field(s) {sorted(stray)}")
+    if order is not None:
+        if sorted(order) != sorted(fields):
+            raise TypeError(f"{record.__name__}: order {list(order)} is not the wire fields {list(fields)}")
+        fields = {wire: fields[wire] for wire in order}
     model = create_model(f"{record.__name__}Wire", __base__=WireModel, **fields)
     model.record_fields = sources
     return model

@@ -15,7 +15,14 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from lifecycle.errors import QueryError
-from lifecycle.health import BANDS, SignalExplanation, coverage_summary, explain_health
+from lifecycle.health import (
+    BANDS,
+    ComponentExplanation,
+    HealthExplanation,
+    SignalExplanation,
+    coverage_summary,
+    explain_health,
+)
 from lifecycle.lazy import deferred_module
 from lifecycle.metrics.results import finite_or_none
 from lifecycle.scope import Scope
@@ -47,31 +54,22 @@ class SignalOut(wire_model(SignalExplanation, types={"value": JsonScalar})):  # 
     """One signal of a component: its value, score and weight (``lifecycle.health.score.SignalExplanation``)."""
 
 
-class ComponentOut(BaseModel):
-    name: str
-    score: float | None
-    weight: float = Field(description="Declared weight (percent).")
-    effective_weight: float = Field(description="Percent of health after redistributing excluded components.")
-    contribution: float | None = Field(description="Health points it adds.")
-    impact: float | None = Field(description="Health points to gain if it were perfect.")
-    excluded_reason: str | None
-    signals: list[SignalOut]
+class ComponentOut(wire_model(  # type: ignore[misc]
+        ComponentExplanation, types={"contribution": float | None, "impact": float | None, "signals": list[SignalOut]},
+        descriptions={"weight": "Declared weight (percent).",
+                      "effective_weight": "Percent of health after redistributing excluded components.",
+                      "contribution": "Health points it adds.", "impact": "Health points to gain if it were perfect."},
+        order=("name", "score", "weight", "effective_weight", "contribution", "impact", "excluded_reason", "signals"))):
+    """One health component: its score, weights and signals (``lifecycle.health.score.ComponentExplanation``)."""
 
 
-class CustomerHealth(BaseModel):
-    customer_id: str
-    profile: str
-    health: float | None
-    band: str | None
-    segment: str | None
-    strategy: str | None
-    most_impactful: str | None
-    previous_health: float | None
-    trend_delta: float | None
-    trend: str | None
-    coverage: float | None = Field(default=None, description="Share of the profile's designed weight backed by data (0-1).")
-    headline: str
-    components: list[ComponentOut]
+class CustomerHealth(wire_model(  # type: ignore[misc]
+        HealthExplanation, exclude=("excluded",), types={"components": list[ComponentOut]},
+        extra={"headline": (str, None)},
+        descriptions={"coverage": "Share of the profile's designed weight backed by data (0-1)."},
+        order=("customer_id", "profile", "health", "band", "segment", "strategy", "most_impactful", "previous_health",
+               "trend_delta", "trend", "coverage", "headline", "components"))):
+    """One customer's health and why (``lifecycle.health.score.HealthExplanation``; ``headline`` its one line)."""
 
 
 class CountOut(BaseModel):
@@ -117,12 +115,10 @@ def customer_health(work: Work, scope: Scope, customer_id: str) -> CustomerHealt
     if customer_id not in health.table.frame.index:
         raise QueryError(f"customer {customer_id!r} has no health score on {scope.as_of}: they churned or signed up "
                          "later. Call classify_customer to see their stage.")
-    data = explain_health(health.table, customer_id).to_dict()
-    for component in data["components"]:
-        for signal in component["signals"]:
-            signal["value"] = _value(signal["value"])
-    data.pop("excluded", None)
-    return CustomerHealth.model_validate(data)
+    explanation = explain_health(health.table, customer_id)
+    components = [ComponentOut.of(c, signals=[SignalOut.of(s, value=_value(s.value)) for s in c.signals])
+                  for c in explanation.components]
+    return CustomerHealth.of(explanation, headline=explanation.headline(), components=components)
 
 
 def _counts(series: Any, order: tuple[str, ...] | None = None) -> list[CountOut]:

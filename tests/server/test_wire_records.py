@@ -10,9 +10,11 @@ import pytest
 
 from lifecycle.doctor import TableReport
 from lifecycle.facts import Fact
+from lifecycle.health.score import ComponentExplanation, HealthExplanation, SignalExplanation
 from tools.describe_dataset import TableSummary
 from tools.lifecycle_facts import FactOut
 from tools.records import wire_model
+from tools.score_health import ComponentOut, CustomerHealth, SignalOut
 
 
 class Colour(StrEnum):
@@ -76,3 +78,24 @@ def test_a_table_on_the_wire_names_its_dates_first_and_last_date() -> None:
     report = TableReport("events", 3, "occurred_at", date(2024, 1, 6), date(2024, 4, 30))
     assert TableSummary.of(report).model_dump(mode="json") == {
         "name": "events", "rows": 3, "time_column": "occurred_at", "first_date": "2024-01-06", "last_date": "2024-04-30"}
+
+
+def test_an_order_must_name_every_wire_field_once() -> None:
+    assert list(wire_model(Inner, order=("weight", "code")).model_fields) == ["weight", "code"]
+    for order in (("weight",), ("weight", "code", "code"), ("weight", "colour")):
+        with pytest.raises(TypeError):
+            wire_model(Inner, order=order)
+
+
+def test_a_customers_health_on_the_wire_is_the_engine_explanation_without_its_exclusions() -> None:
+    """The engine's own JSON form (``HealthExplanation.to_dict``) minus ``excluded``, in the same key order."""
+    signal = SignalExplanation("logins", "logins_30d", 12.0, 60.0, 100.0, 100.0, "linear: 0 at 0, 100 at 20")
+    component = ComponentExplanation("usage", 60.0, 40.0, 100.0, 60.0, 40.0, (signal,))
+    explanation = HealthExplanation("C1", 60.0, "yellow", "healthy", "Nurture", "usage", 70.0, -10.0, "down",
+                                    (component,), profile="default", coverage=0.4)
+    wire = CustomerHealth.of(explanation, headline=explanation.headline(), components=[
+        ComponentOut.of(c, signals=[SignalOut.of(s) for s in c.signals]) for c in explanation.components])
+    expected = {k: v for k, v in explanation.to_dict().items() if k != "excluded"}
+    assert wire.model_dump(mode="json") == expected
+    assert list(wire.model_dump(mode="json")) == list(expected)
+    assert list(wire.model_dump(mode="json")["components"][0]) == list(expected["components"][0])
