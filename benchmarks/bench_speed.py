@@ -57,7 +57,8 @@ def _env(data_dir: Path) -> dict[str, str]:
     return dict(os.environ, LIFECYCLE_DATA_DIR=str(data_dir), PYTHONDONTWRITEBYTECODE="1")
 
 
-def run(cases: set[str], sizes: list[str], repeats: int, work: Path, import_rows: int) -> dict[str, Any]:
+def run(cases: set[str], sizes: list[str], repeats: int, work: Path, import_rows: int,
+        tool_names: set[str] | None = None) -> dict[str, Any]:
     """Every wanted case; the results as one JSON-ready dict (see the module docstring)."""
     from speed import start
 
@@ -98,7 +99,7 @@ def run(cases: set[str], sizes: list[str], repeats: int, work: Path, import_rows
 
         for name, dataset in built.items():
             if name in ("demo", "1m") or len(built) == 1:
-                result = tools.warm_tool_latencies(dataset.path, work / "data", calls_per_tool=repeats + 2)
+                result = tools.warm_tool_latencies(dataset.path, work / "data", calls_per_tool=repeats + 2, only=tool_names)
                 out["cases"].setdefault("tools", {})[name] = result
                 _progress(f"tools {name}", {"p95_s": result["all"]["p95_s"]})
     if "import" in cases:
@@ -213,6 +214,8 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=1_000_000)
     parser.add_argument("--no-docs", action="store_true", help="do not regenerate docs/benchmarks.md")
     parser.add_argument("--work", help="directory for the datasets (kept); default a temporary directory")
+    parser.add_argument("--tools", help="comma-separated tool names: the tools case warms and times only these (folded "
+                                        "into the results on file per tool; the 'all' row stays that of the last full run)")
     args = parser.parse_args()
     cases = {c.strip() for c in args.only.split(",")} if args.only else set(CASES)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
@@ -222,7 +225,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lifecycle-speed-") as scratch:
         work = Path(args.work) if args.work else Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
-        result = run(cases, sizes, max(1, args.repeats), work, args.import_rows)
+        tool_names = {t.strip() for t in args.tools.split(",") if t.strip()} if args.tools else None
+        result = run(cases, sizes, max(1, args.repeats), work, args.import_rows, tool_names)
     target = RESULTS / "speed.json"
     if args.only and target.exists():  # fold a partial run into the results on file
         previous = json.loads(target.read_text())
@@ -231,6 +235,12 @@ def main() -> None:
             merged_cases["per_size"] = {**previous["cases"]["per_size"]}
             for size, per in result["cases"]["per_size"].items():
                 merged_cases["per_size"][size] = {**previous["cases"]["per_size"].get(size, {}), **per}
+        if args.tools and "tools" in previous.get("cases", {}) and "tools" in result["cases"]:  # per tool
+            merged_cases["tools"] = {**previous["cases"]["tools"]}
+            for size, found in result["cases"]["tools"].items():
+                before = previous["cases"]["tools"].get(size, {})
+                merged_cases["tools"][size] = {**before, **{k: v for k, v in found.items() if k != "all" or not before},
+                                               "tools": {**before.get("tools", {}), **found["tools"]}}
         result = {**previous, **{k: v for k, v in result.items() if k != "cases"}, "cases": merged_cases,
                   "sizes": {**previous.get("sizes", {}), **result["sizes"]}}
         _add_growth(result)

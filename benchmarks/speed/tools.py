@@ -93,8 +93,9 @@ class Variants:
             yield args
 
 
-def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5) -> dict[str, Any]:
-    """Per tool and over all calls: calls, errors, p50 / p95 / max seconds of warm calls with unseen arguments."""
+def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5, only: set[str] | None = None) -> dict[str, Any]:
+    """Per tool and over all calls: calls, errors, p50 / p95 / max seconds of warm calls with unseen arguments (of the
+    tools named in ``only`` when given: those are warmed and timed, the others left alone)."""
     os.environ["LIFECYCLE_DATA_DIR"] = str(data_dir)
     latencies: dict[str, list[float]] = {}
     errors: dict[str, list[str]] = {}
@@ -102,7 +103,7 @@ def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5) -> di
     async def main() -> None:
         server = build_server(open_source(db))
         async with Client(server) as client:
-            tools = (await client.list_tools()).tools
+            tools = [t for t in (await client.list_tools()).tools if only is None or t.name in only]
             for tool in tools:  # warm: every cache a default call builds
                 await client.call_tool(tool.name, {} if tool.name != "verify_plan" else {"draft": "MRR is 1%."})
             variants = Variants(db, random.Random(SEED))
