@@ -249,6 +249,7 @@ def markdown(data: dict[str, Any]) -> str:
         ("server RSS: idle / before burst / peak / after burst", f"{rss['started']:.0f} / {rss['before_burst']:.0f} / {rss['peak']:.0f} / {rss['after_burst']:.0f} MB"),
         (f"server RSS {data['settle_s']:.0f} s after the burst", f"{rss['after_settle']:.0f} MB ({data['rss_settled_over_before']:.2f} × before)"),
         ("per-call time limit", limit),
+        ("server arguments", " ".join(data.get("server_args", [])) or "defaults"),
         ("clients' protocol revision", {"mixed": "2025 (sessions) and 2026 alternating", "legacy": "2025 (sessions)",
                                         "auto": "2026 (sessionless)"}.get(data.get("protocol", "auto"), "")),
         ("load average (1 min) before / end of burst", f"{data.get('load_average_1min_before_burst', '?')} / "
@@ -258,7 +259,8 @@ def markdown(data: dict[str, Any]) -> str:
     if data["errors_by_message"]:
         table += ["", "Errors: " + "; ".join(f"{n} × {msg!r}" for msg, n in sorted(data["errors_by_message"].items()))]
     tools = ", ".join(f"{t} {s:.2f} s" for t, s in data["latency_by_tool_p50_s"].items())
-    return "\n".join(table + ["", f"Median latency by tool: {tools}."])
+    note = [data["note"]] if data.get("note") else []
+    return "\n".join(table + ["", f"Median latency by tool: {tools}.", *([""] + note if note else [])])
 
 
 def main() -> None:
@@ -274,13 +276,15 @@ def main() -> None:
                              "mixed (alternating; default)")
     parser.add_argument("--serve-arg", action="append", default=[], help="extra argument for lifecycle serve (repeatable)")
     parser.add_argument("--no-docs", action="store_true", help="do not regenerate docs/benchmarks.md")
+    parser.add_argument("--out", help="write the results here instead of benchmarks/results/load.json (implies --no-docs)")
     args = parser.parse_args()
     result = run(args)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "load.json").write_text(json.dumps(result, indent=1) + "\n")
+    out = Path(args.out) if args.out else RESULTS / "load.json"
+    out.write_text(json.dumps(result, indent=1) + "\n")
     summary = {k: result[k] for k in ("calls_completed", "errors", "time_limit_errors", "latency_s", "throughput_calls_per_s", "rss_mb")}
     print(json.dumps(summary, indent=1))
-    if not args.no_docs:
+    if not args.no_docs and not args.out:
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--docs-only"], check=True, cwd=ROOT)
 
 

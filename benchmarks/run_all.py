@@ -301,13 +301,16 @@ NOTES = {
                "`LIFECYCLE_SPARK_CONF=spark.driver.memory=4g;…` (the row shown): both passed 12 GB in the snapshot. "
                "Earlier sizes were measured in earlier runs at load 15–22. Not run by `run_all.py` (hours at 1M/50M).",
     "load": "`lifecycle serve --http` on the demo (loopback), snapshot cache cold at the start; concurrent MCP clients "
-            "(the real streamable-HTTP client, one session each; how many and how many calls each: the table's first "
+            "(the real streamable-HTTP client, alternately on the 2025 protocol revision with a session each and on "
+            "the sessionless 2026 one; how many and how many calls each: the table's first "
             "row, default 20 × 25) make their calls in turn from a fixed mix of the analytical tools over three as_of "
             "days, so calls are a mix of cold and warm. The server computes at most `--max-concurrent-calls` calls at "
             "once (default: the CPUs, at most 4 — 2 here) and queues the rest, so latency is per call, client side, "
             "queueing included: on a shared machine it measures the queue as much as the work. RSS is the server "
-            "process's resident memory (/proc): after start, after one warm-up call (before the burst), its peak during "
-            "the burst, right after it, and after the idle settle time.",
+            "process's resident memory (/proc): after start (the HTTP server has loaded its deferred code by then, "
+            "`server/preload.py`), after one warm-up call (before the burst), its peak during the burst, right after "
+            "it, and after the idle settle time (60 s: the acceptance's \"a minute after\"; the server drops its large "
+            "memoised values after 30 idle seconds, `--idle-release`). Target (#11): within 25 % of before the burst.",
     "export": "The demo replicated to each size (events thinned, as for the scale benchmark), as_of = data end. Per "
               "format a fresh process computes the customer table (snapshot, stages, health, risk, value — held in "
               "memory, it grows with the customers) and writes it in slices of 10,000 rows, sampling its resident "

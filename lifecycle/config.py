@@ -104,7 +104,7 @@ class ModelsConfig:
 DEFAULT_CALL_TIME_LIMIT_S = 300.0
 MAX_AUTO_CONCURRENT_CALLS = 4
 DEFAULT_IDLE_RELEASE_S = 30.0
-DEFAULT_IDLE_MEMO_MB = 16.0
+DEFAULT_IDLE_MEMO_MB = 0.0
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,8 @@ class ServeLimits:
     error). 0 means the number of CPUs, at most ``MAX_AUTO_CONCURRENT_CALLS`` (each computing call holds its tables
     in memory, so more than a few at once only adds memory, not throughput, on a few cores).
     ``idle_release_s``: once no call has computed or waited for this many seconds, the server drops its memoised
-    results down to ``idle_memo_mb`` (largest first: table reads and snapshots go, final answers stay) and hands the
-    freed memory back to the system, so a burst's memory returns to about its pre-burst level (``tools.gate``).
+    results down to ``idle_memo_mb`` (default 0: all of them; given a budget, largest first — table reads and
+    snapshots go, final answers stay) and hands the freed memory back to the system, so a burst's memory returns to about its pre-burst level (``tools.gate``).
     0 keeps everything memoised up to the memo's own budget (``LIFECYCLE_MEMO_MB``). The default (30 s) is longer
     than an assistant's pause between calls in one conversation and well inside a minute.
     """
@@ -321,8 +321,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("serve.idle_release_s", DEFAULT_IDLE_RELEASE_S, "`lifecycle serve`: after this many seconds with no call, "
             "memoised results shrink to `serve.idle_memo_mb` (largest first) and freed memory goes back to the system "
             "(`--idle-release`; 0: never)."),
-    Setting("serve.idle_memo_mb", DEFAULT_IDLE_MEMO_MB, "`lifecycle serve`: MiB of memoised results kept while idle "
-            "— the small final answers (`--idle-memo-mb`)."),
+    Setting("serve.idle_memo_mb", DEFAULT_IDLE_MEMO_MB, "`lifecycle serve`: MiB of memoised results kept while idle, "
+            "the smallest first (`--idle-memo-mb`; 0: none — the Parquet caches on disk keep the next call fast)."),
     Setting("source.engine", "sqlite", "Engine that reads the data: sqlite, duckdb or spark (docs/scale.md) — used by "
             "`metrics`, `customers`, `clv`, `revenue`, `plan` and `serve` when neither `--engine` nor `$LIFECYCLE_ENGINE` "
             "names one. Changes no number."),

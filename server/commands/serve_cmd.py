@@ -67,7 +67,7 @@ def serve_command(
                             "which memoised results shrink to --idle-memo-mb (largest first) and freed memory goes "
                             "back to the system (0: never; default 30, or idle_release_s under \\[serve]).")] = None,
     idle_memo_mb: Annotated[float | None, typer.Option("--idle-memo-mb", min=0.0, help="MiB of memoised results kept "
-                            "while idle — the small final answers (default 16, or idle_memo_mb under \\[serve]); while "
+                            "while idle, the smallest first (default 0, or idle_memo_mb under \\[serve]); while "
                             "busy the memo holds up to $LIFECYCLE_MEMO_MB (512).")] = None,
     preload: Annotated[bool | None, typer.Option("--preload/--no-preload", help="Load at start the code the tools "
                        "otherwise import on their first call (pandas, SciPy, scikit-learn, …): slower start, no import "
