@@ -73,10 +73,15 @@ async def _describe(url: str, *, terminate_on_close: bool = True, mode: str = "l
         return "done"
 
 
-async def _wait_for_no_sessions(server: MCPServer) -> None:
+async def _wait_for_sessions(server: MCPServer, count: int) -> None:
+    """Until ``server`` holds ``count`` sessions (a session ends on the server's own tasks, a moment after its client)."""
     with anyio.fail_after(60):
-        while open_sessions(server):
+        while open_sessions(server) != count:
             await anyio.sleep(0.05)
+
+
+async def _wait_for_no_sessions(server: MCPServer) -> None:
+    await _wait_for_sessions(server, 0)
 
 
 async def test_sessions_ended_by_their_clients_leave_no_session_behind(http_server: InProcessServer) -> None:
@@ -116,7 +121,7 @@ async def test_clients_past_the_session_cap_are_refused_until_a_session_ends(tin
     for running in _serve(tiny_db, session_idle_s=3600, max_sessions=2):
         for _ in range(2):
             await _describe(running.url, terminate_on_close=False)
-        assert open_sessions(running.server) == 2
+        await _wait_for_sessions(running.server, 2)
         initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
         async with httpx.AsyncClient() as http:
@@ -126,5 +131,6 @@ async def test_clients_past_the_session_cap_are_refused_until_a_session_ends(tin
             session = next(iter(running.server.session_manager._server_instances))
             ended = await http.delete(running.url, headers={"mcp-session-id": session})
             assert ended.status_code < 300
-        assert open_sessions(running.server) == 1
-        assert await _describe(running.url) == "done"
+        await _wait_for_sessions(running.server, 1)
+        with anyio.fail_after(120):
+            assert await _describe(running.url) == "done"
