@@ -89,10 +89,10 @@ async def test_sessions_ended_by_their_clients_leave_no_session_behind(http_serv
     async with Client(streamable_http_client(http_server.url), mode="legacy") as client:
         await client.call_tool("describe_dataset", {})
         assert open_sessions(http_server.server) == 1  # a live client has its session
-    assert open_sessions(http_server.server) == 0
+    await _wait_for_no_sessions(http_server.server)
     for _ in range(10):
         await _describe(http_server.url)
-        assert open_sessions(http_server.server) == 0
+        await _wait_for_no_sessions(http_server.server)
     async with anyio.create_task_group() as group:
         for _ in range(5):
             group.start_soon(_describe, http_server.url)
