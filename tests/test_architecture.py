@@ -168,6 +168,7 @@ def test_ruff_finds_nothing() -> None:
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
+@pytest.mark.slow  # a whole-perimeter type check (~1 min of one core); CI runs it in the slow suite
 def test_mypy_passes_on_the_typed_perimeter() -> None:
     pytest.importorskip("mypy")
     result = _run("mypy", "--no-incremental")
