@@ -215,7 +215,7 @@ def load_or_build_snapshot(source: DataSource | str | Path, as_of: date, config:
     """The snapshot of ``source`` (a ``DataSource`` or the importer's SQLite file), read from the Parquet cache
     or built and cached.
 
-    Cache file: ``data_dir()/cache/<source identity>/snapshot-<as_of>-<config fingerprint>-<filters hash>.parquet``
+    Cache file: ``data_dir()/cache/<engine code>/<source identity>/snapshot-<as_of>-<config fingerprint>-<filters hash>.parquet``
     where the source identity is a sha256 of ``DataSource.identity()`` (for a SQLite file: resolved path, size,
     mtime_ns) — a re-import changes it, so a stale snapshot is never read. The file is written to a temporary
     name and renamed into place.

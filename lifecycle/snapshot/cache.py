@@ -1,14 +1,21 @@
 """The snapshot's Parquet cache: where a materialised snapshot (or a database aggregate) lives, and reading/writing it
 safely.
 
-One file per (database file identity, as_of, configuration fingerprint, filters, column subset) under
+One file per (engine code, database file identity, as_of, configuration fingerprint, filters, column subset) under
 ``data_dir()/cache``. The db identity is a sha256 of (resolved path, size, mtime_ns) — a re-import changes it,
-so a stale snapshot is never read. Files are written to a temporary name and renamed into place
-(``os.replace``), so a reader never sees half a file; a damaged file reads as absent and is rebuilt.
+so a stale snapshot is never read; the engine code's fingerprint (a sha256 of the ``lifecycle`` package's sources)
+keeps a snapshot computed by another version of the engine from being served after an upgrade or an edit. Files are
+written to a temporary name and renamed into place (``os.replace``), so a reader never sees half a file; a damaged
+file reads as absent and is rebuilt.
+
+The cache is bounded: after each write the least recently used files (by modification time; a read refreshes it) are
+removed until the whole cache — every engine version's — fits ``LIFECYCLE_CACHE_MB`` (default 2048 MiB).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -24,6 +31,69 @@ from lifecycle.filters import Filters
 from lifecycle.sources import DataSource, open_source
 from lifecycle.store import data_dir
 
+CACHE_BUDGET_ENV = "LIFECYCLE_CACHE_MB"
+DEFAULT_CACHE_MB = 2048
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """12 hex of the sha256 of every ``lifecycle/**/*.py`` file (relative path and bytes, in path order).
+
+    Any edit to the engine — an upgrade, or a developer's change in an editable install — gives a new id, so the
+    cached results of the old code are never read again (they age out of the bounded cache). About 4 ms, once per
+    process.
+    """
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for source in sorted(root.rglob("*.py")):
+        digest.update(source.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def cache_root() -> Path:
+    """``data_dir()/cache/<engine code fingerprint>`` — where this version of the engine keeps its cached results."""
+    return data_dir() / "cache" / code_fingerprint()
+
+
+def cache_budget_bytes() -> int:
+    """The cache's size bound in bytes: ``LIFECYCLE_CACHE_MB`` MiB (default 2048; a non-number reads as the
+    default; a negative number as 0)."""
+    raw = os.environ.get(CACHE_BUDGET_ENV, "")
+    try:
+        megabytes = float(raw) if raw.strip() else DEFAULT_CACHE_MB
+    except ValueError:
+        megabytes = DEFAULT_CACHE_MB
+    return int(max(megabytes, 0.0) * 1024 * 1024)
+
+
+def evict_least_recently_used(keep: Path | None = None, budget: int | None = None) -> list[Path]:
+    """Remove the least recently used cache files (oldest modification time first; ties by path) until the files under
+    ``data_dir()/cache`` — all engine versions — total at most ``budget`` bytes (default ``cache_budget_bytes()``).
+    ``keep`` (the file just written) is never removed. Files another process removes meanwhile are skipped. Returns
+    the removed paths."""
+    limit = cache_budget_bytes() if budget is None else budget
+    found: list[tuple[int, str, int, Path]] = []
+    for path in (data_dir() / "cache").rglob("*.parquet"):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        found.append((info.st_mtime_ns, str(path), info.st_size, path))
+    total = sum(size for _, _, size, _ in found)
+    removed: list[Path] = []
+    for _, _, size, path in sorted(found):
+        if total <= limit:
+            break
+        if keep is not None and path == keep:
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+        total -= size
+    return removed
+
 
 def columns_tag(columns: Collection[str] | None) -> str:
     """A short stable tag of a column subset (``cols`` + 10 hex of the sorted names' sha256); "" for all columns."""
@@ -36,7 +106,7 @@ def snapshot_cache_path(source: DataSource | str | Path, as_of: date, config: En
                         columns: Collection[str] | None = None, identity: tuple[object, ...] | None = None) -> Path:
     """Where the cached snapshot for these arguments lives (see ``lifecycle.snapshot.load_or_build_snapshot``).
 
-    ``data_dir()/cache/<source identity>/snapshot-<as_of>-<config fingerprint>-<filters hash>[-<columns tag>].parquet``
+    ``data_dir()/cache/<engine code>/<source identity>/snapshot-<as_of>-<config fingerprint>-<filters hash>[-<columns tag>].parquet``
     — ``identity``: the source's identity as read before the connection that builds the snapshot opened (default:
     read now).
     """
@@ -45,7 +115,7 @@ def snapshot_cache_path(source: DataSource | str | Path, as_of: date, config: En
     filters_hash = hashlib.sha256(json.dumps(filters.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
     tag = f"-{columns_tag(columns)}" if columns is not None else ""
     name = f"snapshot-{as_of.isoformat()}-{config.fingerprint()}-{filters_hash}{tag}.parquet"
-    return data_dir() / "cache" / identity_hash / name
+    return cache_root() / identity_hash / name
 
 
 def _identity_hash(identity: tuple[object, ...]) -> str:
@@ -54,19 +124,23 @@ def _identity_hash(identity: tuple[object, ...]) -> str:
 
 def aggregate_cache_path(identity: tuple[object, ...], kind: str, sql: str, params: Sequence[object]) -> Path:
     """Where a database aggregate of the data with ``identity`` is kept between processes:
-    ``data_dir()/cache/<identity hash>/<kind>-<sha256 of the statement and its parameters>.parquet`` — beside the
+    ``data_dir()/cache/<engine code>/<identity hash>/<kind>-<sha256 of the statement and its parameters>.parquet`` — beside the
     snapshots of the same data, so a re-import (a new identity) never reads it."""
     digest = hashlib.sha256(repr((sql, tuple(params))).encode()).hexdigest()[:20]
-    return data_dir() / "cache" / _identity_hash(identity) / f"{kind}-{digest}.parquet"
+    return cache_root() / _identity_hash(identity) / f"{kind}-{digest}.parquet"
 
 
 def read_cached(target: Path) -> pd.DataFrame | None:
-    """The snapshot stored at ``target``, or None when there is none or it cannot be read."""
+    """The snapshot stored at ``target``, or None when there is none or it cannot be read. A read marks the file as
+    recently used (its modification time), so the bounded cache evicts it last."""
     if target.exists():
         try:
-            return pd.read_parquet(target)
-        except Exception:  # a damaged cache file is rebuilt, never trusted
+            frame = pd.read_parquet(target)
+        except Exception:  # a damaged (or just evicted) cache file is rebuilt, never trusted
             return None
+        with contextlib.suppress(OSError):
+            os.utime(target)
+        return frame
     return None
 
 
@@ -81,3 +155,4 @@ def write_cached(snap: pd.DataFrame, target: Path) -> None:
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+    evict_least_recently_used(keep=target)

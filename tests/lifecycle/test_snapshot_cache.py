@@ -1,0 +1,78 @@
+"""The snapshot's Parquet cache is keyed by the engine's code and bounded in size (``lifecycle.snapshot.cache``)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lifecycle.config import EngineConfig
+from lifecycle.filters import Filters
+from lifecycle.snapshot import cache, load_or_build_snapshot, snapshot_cache_path
+from lifecycle.store import data_dir
+from tests.builders import make_store
+
+AS_OF = date(2024, 7, 1)
+
+
+def _tables() -> dict[str, list[dict[str, object]]]:
+    return {"customers": [{"customer_id": "a", "signup_date": "2024-01-01"},
+                          {"customer_id": "b", "signup_date": "2024-02-01"}]}
+
+
+def test_a_snapshot_cached_by_another_engine_version_is_not_served(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upgrade (a new code fingerprint) must not read what the old code cached: the path moves and the snapshot is
+    rebuilt beside the old one, which stays until the bounded cache evicts it."""
+    path = make_store(tmp_path / "d.db", _tables())
+    load_or_build_snapshot(path, AS_OF)
+    old = snapshot_cache_path(path, AS_OF, EngineConfig(), Filters())
+    assert old.exists() and cache.code_fingerprint() in old.parts
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "another-version")
+    new = snapshot_cache_path(path, AS_OF, EngineConfig(), Filters())
+    assert new != old and "another-version" in new.parts
+    load_or_build_snapshot(path, AS_OF)
+    assert new.exists() and old.exists()
+
+
+def test_the_code_fingerprint_is_stable_within_a_process_and_short() -> None:
+    assert cache.code_fingerprint() == cache.code_fingerprint()
+    assert len(cache.code_fingerprint()) == 12 and int(cache.code_fingerprint(), 16) >= 0
+
+
+def _write(name: str, rows: int, mtime: int) -> Path:
+    target = cache.cache_root() / "ident" / f"{name}.parquet"
+    cache.write_cached(pd.DataFrame({"x": range(rows)}), target)
+    os.utime(target, (mtime, mtime))
+    return target
+
+
+def test_the_cache_evicts_least_recently_used_files_past_its_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three files of one size s, a budget of 2.5 s: the oldest goes; a read refreshes a file so it is kept."""
+    monkeypatch.setenv(cache.CACHE_BUDGET_ENV, "100")  # no eviction while the fixture files are written
+    first, second, third = _write("first", 5000, 1_000), _write("second", 5000, 2_000), _write("third", 5000, 3_000)
+    size = first.stat().st_size
+    assert second.stat().st_size == size == third.stat().st_size
+    assert cache.read_cached(first) is not None  # first is now the most recently used
+    removed = cache.evict_least_recently_used(budget=int(2.5 * size))
+    assert removed == [second]
+    assert first.exists() and third.exists() and not second.exists()
+
+
+def test_a_write_keeps_the_file_it_wrote_even_past_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(cache.CACHE_BUDGET_ENV, "0")
+    old = _write("old", 100, 1_000)
+    new = cache.cache_root() / "ident" / "new.parquet"
+    cache.write_cached(pd.DataFrame({"x": range(100)}), new)
+    assert new.exists() and not old.exists()
+    assert list((data_dir() / "cache").rglob("*.parquet")) == [new]
+
+
+@pytest.mark.parametrize(("raw", "expected_mb"), [("", 2048), ("64", 64), ("0.5", 0.5), ("lots", 2048), ("-3", 0)])
+def test_the_cache_budget_reads_megabytes_from_the_environment(raw: str, expected_mb: float,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(cache.CACHE_BUDGET_ENV, raw)
+    assert cache.cache_budget_bytes() == int(expected_mb * 1024 * 1024)
