@@ -19,11 +19,14 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import ValidationError
 
 from prompts.structured import PlanAnswer, answer_markdown, parse_answer
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 StructuredMode = Literal["auto", "on", "off"]
 
@@ -92,9 +95,10 @@ def clean_model_text(text: str) -> str:
     return _CONTROL.sub("", _ANSI.sub("", text or ""))
 
 
-def chat_messages(prompt: str, revision_of: str | None = None, feedback: str | None = None) -> list[dict[str, str]]:
+def chat_messages(prompt: str, revision_of: str | None = None,
+                  feedback: str | None = None) -> list[ChatCompletionMessageParam]:
     """The conversation for ``prompt``; with ``revision_of``/``feedback``, a request to revise that draft."""
-    messages = [{"role": "system", "content": SYSTEM_MESSAGE}, {"role": "user", "content": prompt}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "system", "content": SYSTEM_MESSAGE}, {"role": "user", "content": prompt}]
     if revision_of is not None:
         messages += [{"role": "assistant", "content": revision_of},
                      {"role": "user", "content": feedback or "Revise the draft."}]
@@ -138,7 +142,7 @@ class ChatClient:
             if not settings.base_url:
                 raise LLMError("OPENAI_API_VERSION is set (an Azure-style endpoint) but OPENAI_BASE_URL is not: set it to "
                                "the resource endpoint, e.g. https://<resource>.openai.azure.com, or your gateway's URL")
-            self._client = openai.AsyncAzureOpenAI(
+            self._client: openai.AsyncOpenAI = openai.AsyncAzureOpenAI(
                 azure_endpoint=settings.base_url, api_version=settings.api_version, api_key=api_key,
                 timeout=settings.timeout_s, max_retries=settings.max_retries)
         else:
@@ -164,7 +168,7 @@ class ChatClient:
             )
         return completion_from_response(response, self.settings.model, structured=False)
 
-    async def _complete_structured(self, messages: list[dict[str, str]]) -> Completion | None:
+    async def _complete_structured(self, messages: list[ChatCompletionMessageParam]) -> Completion | None:
         """``parse`` with the :class:`PlanAnswer` schema; None when the server refuses the schema (``auto`` mode)."""
         import openai
 
@@ -179,6 +183,7 @@ class ChatClient:
                                "run with --structured auto or off") from None
             self.structured_supported = False
             return None
+        response: ChatCompletion | None
         try:
             response = raw.parse()
         except (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError, ValidationError, ValueError):

@@ -116,7 +116,7 @@ def dimension_targets(source: DataSource, as_of: date, dimension: Dimension, pro
         dataset.close()
     targets = []
     for value in sorted(set(values)):
-        filters = Filters(**{dimension.value: (value,)})
+        filters = Filters.by_dimension({dimension: (value,)})
         targets.append(Target(f"{dimension.value}-{slug(value)}", f"{dimension.value}: {value}", prompt, filters))
     return targets
 

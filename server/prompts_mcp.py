@@ -128,11 +128,11 @@ def render(ctx: ToolContext, name: PromptName, args: dict[str, str | None], work
     customer_id = args.get("customer_id")
     if customer_id and filters:
         raise _invalid("give customer_id or a segment, not both")
-    context = BusinessContext(**{k: args[k] for k in CONTEXT_FIELDS if args.get(k)})
+    context = BusinessContext(**{k: given for k in CONTEXT_FIELDS if (given := args.get(k))})
     work = work or Work(ctx)
     try:
         scope = resolve_scope(work, as_of, filters)  # type: ignore[arg-type]
-        subject = customer_subject(work, scope, customer_id) if customer_id else (
+        subject: dict[str, object] | None = customer_subject(work, scope, customer_id) if customer_id else (
             {f"segment_{k}": v for k, v in (("dimension", args.get("segment_dimension")), ("value", args.get("segment_value")))
              if v} or None)
         bundle = facts_for(work, scope)

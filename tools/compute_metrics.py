@@ -203,4 +203,5 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
     server.add_tool(compute_metrics_tool, name=NAME, title=TITLE, description=DESCRIPTION, annotations=READ_ONLY)
 
 
-__all__ = ["ComputeMetricsResult", "MetricId", "MetricValue", "PopulationFilters", "compute_metrics", "date"]
+__all__ = ["NAME", "ComputeMetricsResult", "MetricId", "MetricValue", "PopulationFilters", "compute_metrics", "date",
+           "register"]

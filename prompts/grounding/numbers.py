@@ -218,9 +218,9 @@ def find_numbers(text: str, language: str = "en") -> list[Number]:
             continue  # part of an identifier or a code: retention_30d, Q3, H2
         if start > 1 and text[start - 1] == "-" and text[start - 2].isascii() and text[start - 2].isalpha():
             continue  # a model or version name: GPT-4, SKU-12
-        number = _digit_number(match, text, language)
-        if number is not None:
-            add(number)
+        digits = _digit_number(match, text, language)
+        if digits is not None:
+            add(digits)
     for number in _word_numbers(text, language):
         if free(number.start, number.end):
             add(number)

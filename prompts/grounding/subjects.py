@@ -88,10 +88,10 @@ class SubjectIndex:
                     found[(match.start(), match.end())] |= ids
         spans = sorted(found.items(), key=lambda kv: (-(kv[0][1] - kv[0][0]), kv[0][0]))
         kept: list[Mention] = []
-        for (start, end), ids in spans:
+        for (start, end), hits in spans:
             if any(start < m.end and m.start < end for m in kept):
                 continue
-            kept.append(Mention(start, end, text[start:end], frozenset(ids)))
+            kept.append(Mention(start, end, text[start:end], frozenset(hits)))
         return sorted(kept, key=lambda m: m.start)
 
 

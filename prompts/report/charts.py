@@ -6,7 +6,7 @@ axes): no leads → the funnel starts at customers; no subscriptions → no MRR 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -100,7 +100,8 @@ def _mrr(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None:
     if not rows:
         return None
     months = [r.label for r in rows]
-    parts = {key: [getattr(r, key) for r in rows] for key in ("new", "expansion", "reactivation", "contraction", "churn")}
+    parts: dict[str, Sequence[float]] = {key: [getattr(r, key) for r in rows]
+                                         for key in ("new", "expansion", "reactivation", "contraction", "churn")}
     labels = {key: i18n.text(language, f"mrr.{key}") for key in parts}
     title = i18n.text(language, "chart.mrr")
     svg = to_svg(mrr_bridge_chart(months, parts, labels, [r.net_new for r in rows], nf, title, i18n.text(language, "mrr.net")))
@@ -138,7 +139,8 @@ def _health(dataset: Any, language: str, nf: NumberFormat) -> ReportChart | None
     known = customers["segment"] if "segment" in customers else {}
     segment = pd.Series(frame.index.astype(str), index=frame.index).map(known).astype("string").fillna("—")
     segments = sorted(set(segment))
-    bands = {band: [int(((segment == s) & (frame["band"] == band)).sum()) for s in segments] for band in ("red", "yellow", "green")}
+    bands: dict[str, Sequence[int]] = {band: [int(((segment == s) & (frame["band"] == band)).sum()) for s in segments]
+                                       for band in ("red", "yellow", "green")}
     title = i18n.text(language, "chart.health")
     labels = {b: i18n.text(language, f"band.{b}") for b in bands}
     svg = to_svg(health_by_segment_chart(segments, bands, labels, nf, title))

@@ -134,7 +134,7 @@ def gap_findings(bundle: FactBundle, language: str, nf: NumberFormat) -> list[Fi
     for gap in gaps[:TOP_GAPS]:
         metric_id = gap.id.removeprefix("gap.")
         metric = facts.get(metric_id)
-        if metric is None or metric.value is None or not metric.target:
+        if metric is None or metric.value is None or gap.value is None or not metric.target:
             continue
         key = "f.gap" if metric.status == "below" else "f.gap_above"
         out.append(Finding("gap", i18n.text(language, key).format(
