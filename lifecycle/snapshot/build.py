@@ -63,8 +63,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lifecycle.clv.customer_value import order_summary, predict_customer_value
-from lifecycle.clv.segments import rfm_segments
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
@@ -297,6 +295,9 @@ def _clv_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> p
     (fewer than ``MIN_CUSTOMERS`` ordering customers, or no convergence even penalised) ``p_alive`` and
     ``expected_clv`` stay missing while ``rfm_segment`` (no model needed) is still given.
     """
+    from lifecycle.clv.customer_value import order_summary, predict_customer_value  # the CLV models: only this section
+    from lifecycle.clv.segments import rfm_segments
+
     columns = {"p_alive": "float", "expected_clv": "float", "rfm_segment": "string"}
     if not dataset.has("orders"):
         return absent_columns(snap, columns)

@@ -18,10 +18,8 @@ from lifecycle.filters import Filters
 from lifecycle.metrics.registry import compute_all, registry
 from lifecycle.scope import Scope
 from lifecycle.sources import open_configured
-from server.commands.metrics_series import print_monthly
 from server.commands.root import app
 from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption, engine_name, parse_as_of, resolve_db
-from server.frames_out import SERIES_FORMATS
 from server.scope_options import open_scope
 
 
@@ -83,6 +81,9 @@ def metrics_command(
         typer.echo(definitions_markdown())
         return
     if monthly:
+        from server.commands.metrics_series import print_monthly  # the series stack: only for --monthly
+        from server.frames_out import SERIES_FORMATS
+
         chosen = fmt or ("json" if as_json else "table")
         if chosen not in SERIES_FORMATS:
             raise typer.BadParameter(f"choose one of {', '.join(SERIES_FORMATS)}", param_hint="--format")

@@ -70,6 +70,22 @@ def test_the_server_starts_without_loading_charts_or_the_llm_client(tmp_path: Pa
     assert not {name for name in loaded if name.split(".")[0] in ("matplotlib", "openai")}
 
 
+def test_the_metric_catalogue_on_sqlite_loads_neither_sqlglot_nor_the_clv_models_nor_the_export_stack(tiny_db: Path, tmp_path: Path) -> None:
+    """`lifecycle metrics --json` on a SQLite file with no orders: SQLGlot only writes other dialects, the CLV models
+    only fill the snapshot's order columns, and the per-customer export stack only serves ``--monthly`` — none of them
+    is imported (each was about a tenth of a second of the command's start)."""
+    code = ("import json, os, sys\nfrom server.cli import main\nsys.argv = ['lifecycle', 'metrics', '--db', sys.argv[1], '--json']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(tiny_db)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={**server_env(tmp_path / "data"), "PYTHONDONTWRITEBYTECODE": "1"})
+    assert json.loads(done.stdout.rpartition("MODULES")[0] or done.stdout)["mrr"]["value"] == 150.0
+    loaded = set(json.loads(done.stderr.rpartition("MODULES ")[2]))
+    assert "lifecycle.metrics.registry" in loaded  # the catalogue was computed in this process
+    assert not {name for name in loaded if name.split(".")[0] in ("sqlglot", "scipy", "matplotlib", "mcp", "openai", "duckdb")}
+    assert not {name for name in loaded if name.startswith(("lifecycle.clv", "lifecycle.export", "server.commands.metrics_series"))}
+
+
 ENGINE_ONLY = ("pandas", "numpy", "scipy", "sqlglot", "duckdb", "pyarrow", "matplotlib", "openai")
 LISTINGS = ("tools/list", "prompts/list", "resources/list", "resources/templates/list")
 
