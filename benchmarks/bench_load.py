@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -100,9 +101,16 @@ def sample_customers(db: Path, n: int = 10) -> list[str]:
         conn.close()
 
 
-def start_server(db: Path, data_dir: Path, extra: list[str]) -> tuple[subprocess.Popen[str], str]:
-    """``lifecycle serve --http --port 0`` on loopback; returns the process and its /mcp URL."""
-    command = [str(Path(sys.executable).parent / "lifecycle"), "serve", "--db", str(db), "--http", "--port", "0", *extra]
+GATE_LINE = re.compile(r"call waited ([0-9.]+) s for a slot, computed ([0-9.]+) s")
+
+
+def start_server(db: Path, data_dir: Path, extra: list[str],
+                 gate: list[tuple[float, float]] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """``lifecycle serve --http --port 0 --log-level INFO`` on loopback; returns the process and its /mcp URL. The
+    server's log is drained; each call's wait for a slot and computing time (``tools.gate``'s INFO line) is appended
+    to ``gate`` when given."""
+    command = [str(Path(sys.executable).parent / "lifecycle"), "serve", "--db", str(db), "--http", "--port", "0",
+               "--log-level", "INFO", *extra]
     env = {**{k: v for k, v in os.environ.items() if k not in ("LIFECYCLE_MCP_TOKEN", "LIFECYCLE_DB")},
            "LIFECYCLE_DATA_DIR": str(data_dir)}
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -112,7 +120,14 @@ def start_server(db: Path, data_dir: Path, extra: list[str]) -> tuple[subprocess
     if "serving streamable HTTP at " not in line:
         process.kill()
         raise SystemExit(f"the server did not start: {line}{process.stderr.read()}")
-    threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()  # drain its log
+
+    def drain(stream: Any) -> None:
+        for text in stream:
+            found = GATE_LINE.search(text)
+            if found and gate is not None:
+                gate.append((float(found[1]), float(found[2])))
+
+    threading.Thread(target=drain, args=(process.stderr,), daemon=True).start()
     return process, line.split(" at ", 1)[1].split()[0]
 
 
@@ -165,12 +180,27 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+def server_side(gate: list[tuple[float, float]]) -> dict[str, Any]:
+    """Where the burst's time went on the server (``tools.gate``'s line per call): each call's wait for a computing
+    slot and its computation — p50/p95/p99/max and totals, and the share of waiting in their sum."""
+    def figures(values: list[float]) -> dict[str, float]:
+        return {"p50": round(percentile(values, 50), 3), "p95": round(percentile(values, 95), 3),
+                "p99": round(percentile(values, 99), 3), "max": round(max(values, default=float("nan")), 3),
+                "total": round(sum(values), 1)}
+
+    waits, computes = [w for w, _ in gate], [c for _, c in gate]
+    total = sum(waits) + sum(computes)
+    return {"calls": len(gate), "wait": figures(waits), "compute": figures(computes),
+            "wait_share": round(sum(waits) / total, 3) if total else None}
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     with demo_database(args.db) as db:
         data_dir = Path(os.environ["LIFECYCLE_DATA_DIR"])
         mix = call_mix(sample_customers(db))
         extra = (["--time-limit", str(args.time_limit)] if args.time_limit else []) + list(args.serve_arg)
-        process, url = start_server(db, data_dir, extra)
+        gate: list[tuple[float, float]] = []
+        process, url = start_server(db, data_dir, extra, gate)
         memory = Memory()
         stop = threading.Event()
         try:
@@ -186,6 +216,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
             load_before = os.getloadavg()[0]
+            gate.clear()  # the warm-up call's line
             outcomes, seconds = anyio.run(burst, url, args.clients, args.calls, mix, args.deadline, args.protocol)
             load_during = os.getloadavg()[0]
             stop.set()
@@ -225,6 +256,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "burst_seconds": round(seconds, 2), "throughput_calls_per_s": round(len(outcomes) / seconds, 3) if seconds else None,
         "latency_s": {"p50": round(percentile(latencies, 50), 3), "p95": round(percentile(latencies, 95), 3),
                       "p99": round(percentile(latencies, 99), 3), "max": round(max(latencies, default=float("nan")), 3)},
+        "server_side_s": server_side(gate),
         "latency_by_tool_p50_s": {t: round(percentile(v, 50), 3) for t, v in sorted(per_tool.items())},
         "rss_mb": {"started": round(rss_started / mb, 1), "before_burst": round(rss_before / mb, 1),
                    "peak": round(max((r for _, r in memory.samples), default=0) / mb, 1),
@@ -246,6 +278,7 @@ def markdown(data: dict[str, Any]) -> str:
         ("completed / errors / time-limit errors", f"{data['calls_completed']} / {data['errors']} / {data['time_limit_errors']}"),
         ("latency p50 / p95 / p99 / max", f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['p99']:.2f} / {lat['max']:.2f} s"),
         ("throughput", f"{data['throughput_calls_per_s']:.2f} calls/s over {data['burst_seconds']:.0f} s"),
+        *_server_side_rows(data.get("server_side_s")),
         ("server RSS: idle / before burst / peak / after burst", f"{rss['started']:.0f} / {rss['before_burst']:.0f} / {rss['peak']:.0f} / {rss['after_burst']:.0f} MB"),
         (f"server RSS {data['settle_s']:.0f} s after the burst", f"{rss['after_settle']:.0f} MB ({data['rss_settled_over_before']:.2f} × before)"),
         ("per-call time limit", limit),
@@ -261,6 +294,16 @@ def markdown(data: dict[str, Any]) -> str:
     tools = ", ".join(f"{t} {s:.2f} s" for t, s in data["latency_by_tool_p50_s"].items())
     note = [data["note"]] if data.get("note") else []
     return "\n".join(table + ["", f"Median latency by tool: {tools}.", *([""] + note if note else [])])
+
+
+def _server_side_rows(side: dict[str, Any] | None) -> list[tuple[str, str]]:
+    if not side or not side.get("calls"):
+        return []
+    wait, compute = side["wait"], side["compute"]
+    return [("server: wait for a slot p50 / p95 / max", f"{wait['p50']:.2f} / {wait['p95']:.2f} / {wait['max']:.2f} s"),
+            ("server: computation p50 / p95 / max", f"{compute['p50']:.2f} / {compute['p95']:.2f} / {compute['max']:.2f} s"),
+            ("server: share of call time spent waiting", f"{side['wait_share']:.0%} ({wait['total']:.0f} s waiting, "
+                                                         f"{compute['total']:.0f} s computing)")]
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ DEFERRED_MODULES: tuple[str, ...] = (
     "pandas",                           # every table the engine reads (a stdio server starts without it)
     "scipy.special",                    # lifecycle.clv._deferred: the CLV models' special functions
     "scipy.optimize",                   # lifecycle.clv._deferred: their fitting
-    "sklearn.feature_extraction.text",  # lifecycle.voice: stop words, TF-IDF of comments
+    "sklearn.feature_extraction.text",  # lifecycle.voice.themes: TF-IDF of comments
     "sklearn.decomposition",            # lifecycle.voice.themes: NMF themes
     "threadpoolctl",                    # lifecycle.voice.themes
     "stop_words",                       # lifecycle.voice.words

@@ -36,6 +36,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 
 import anyio
@@ -92,15 +93,23 @@ class CallGate:
         with self._busy_lock:
             self._busy += 1
             self._arrivals += 1
+        arrived = time.perf_counter()
+        started: float | None = None
         try:
             async with self._limiter_here():
+                started = time.perf_counter()
                 yield
         finally:
+            ended = time.perf_counter()
             with self._busy_lock:
                 self._busy -= 1
-                idle = self._busy == 0
+                busy = self._busy
+                idle = busy == 0
                 if idle:
                     self._schedule_idle_release()
+            if started is not None:  # where a call's time went: its turn in the queue, then its computation
+                logger.info("call waited %.3f s for a slot, computed %.3f s (%d calls busy)",
+                            started - arrived, ended - started, busy)
             if idle:
                 release_memory_soon()
 

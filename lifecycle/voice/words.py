@@ -12,7 +12,8 @@ A document's terms are its stems and the pairs of adjacent kept stems ("support 
 so a theme can be a phrase. ``Vocabulary`` remembers, for every stem, the surface word seen most often (ties: the
 alphabetically first), so a theme reads "reports", not "report"'s stem.
 
-Stop words: scikit-learn's English list (318 words), the ``stop-words`` package's Russian and Chinese lists.
+Stop words: scikit-learn's English list (318 words, bundled in ``lifecycle.voice.english``: splitting words imports no
+scikit-learn), the ``stop-words`` package's Russian and Chinese lists.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ class Word:
 
 @lru_cache(maxsize=1)
 def _stop_words() -> dict[str, frozenset[str]]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
     from stop_words import get_stop_words
+
+    from lifecycle.voice.english import ENGLISH_STOP_WORDS
 
     return {"en": frozenset(ENGLISH_STOP_WORDS) | {"don", "doesn", "didn", "isn", "wasn", "won", "can't", "don't"},
             "ru": frozenset(w.replace("ё", "е") for w in get_stop_words("russian")),

@@ -228,3 +228,23 @@ def test_tuning_memory_for_serving_moves_arrow_onto_malloc() -> None:
         assert pyarrow.default_memory_pool().backend_name == "system"
     finally:
         pyarrow.set_memory_pool(previous)
+
+
+async def test_each_call_logs_its_wait_for_a_slot_and_its_computation(tiny_db: Path,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """Three calls of at least 0.2 s through one slot: three lines, each computing ≥ 0.2 s; the waits add up to at
+    least 0.2 + 0.4 = 0.6 s (the second waits for the first, the third for both) — the split the load benchmark reports."""
+    import re
+
+    ctx = context(tiny_db, max_concurrent_calls=1)
+    seen = Occupancy()
+    caplog.set_level("INFO", logger="tools.gate")
+    with anyio.fail_after(60):
+        async with anyio.create_task_group() as group:
+            for _ in range(3):
+                group.start_soon(run_gated, ctx, seen.work(0.2))
+    lines = [re.search(r"call waited ([0-9.]+) s for a slot, computed ([0-9.]+) s", r.getMessage()) for r in caplog.records]
+    found = [(float(m[1]), float(m[2])) for m in lines if m]
+    assert len(found) == 3
+    assert all(computed >= 0.2 for _, computed in found)
+    assert sum(waited for waited, _ in found) >= 0.6 - 0.01  # timer resolution

@@ -47,3 +47,12 @@ def test_vocabulary_shows_the_most_frequent_written_form() -> None:
         vocabulary.add(words(text))
     assert vocabulary.show("report") == "reports"
     assert vocabulary.show("报表 导出") == "报表导出"
+
+
+def test_the_bundled_english_stop_words_are_scikit_learns_list() -> None:
+    """The bundled list is scikit-learn's published ``ENGLISH_STOP_WORDS`` (318 words), word for word."""
+    text = pytest.importorskip("sklearn.feature_extraction.text")
+    from lifecycle.voice.english import ENGLISH_STOP_WORDS
+
+    assert ENGLISH_STOP_WORDS == text.ENGLISH_STOP_WORDS
+    assert len(ENGLISH_STOP_WORDS) == 318
