@@ -252,7 +252,15 @@ class EngineConfig:
     def fingerprint(self) -> str:
         """A short stable id of this configuration: sha256 of its canonical JSON and of the contents of any stage
         model or health profile it names by file path (editing such a file gives a new id, so no cache serves
-        results computed with the old rules)."""
+        results computed with the old rules). Kept in the (frozen) configuration's ``__dict__`` per version (modification
+        time, size) of those files: every memo key names it, so it is computed once, not per look-up."""
+        versions = (_file_version(self.models.stages), _file_version(self.models.health))
+        held: dict[tuple[object, ...], str] = self.__dict__.setdefault("_fingerprints", {})
+        if versions not in held:
+            held[versions] = self._fingerprint()
+        return held[versions]
+
+    def _fingerprint(self) -> str:
         files = {value: _file_digest(value) for value in (self.models.stages, self.models.health)}
         settings = asdict(self)
         settings.pop("import_limits")  # how imports read files changes no computed number

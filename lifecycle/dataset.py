@@ -22,6 +22,7 @@ from lifecycle.config import DEFAULT_CONFIG, EngineConfig, ModelsConfig
 from lifecycle.errors import QueryError
 from lifecycle.filters import Filters
 from lifecycle.lazy import deferred_module
+from lifecycle.membership import is_member
 from lifecycle.memo import remember
 from lifecycle.schema import TABLES, ColumnKind
 from lifecycle.scope import Scope, Window
@@ -179,17 +180,9 @@ class Dataset:
         if spec.time_column:
             where.append(f't."{spec.time_column}" < ?')
             params.append(cutoff)
-        if name == "customers":
-            clause, values = self.customer_sql("t")
-            where.append(clause)
-            params += values
-        elif name == "leads":
+        if name == "leads":
             clause, values = self.filters.lead_sql("t")
             where.append(clause)
-            params += values
-        elif spec.customer_column and not self.filters.is_empty():
-            clause, values = self.customer_sql("c")
-            where.append(f't."{spec.customer_column}" IN (SELECT c.customer_id FROM customers c WHERE {clause})')
             params += values
         order = f' ORDER BY t."{spec.primary_key}"'
         sql = f'SELECT {select} FROM "{name}" t WHERE {" AND ".join(where) or "1 = 1"}{order}'
@@ -197,12 +190,32 @@ class Dataset:
         def read() -> pd.DataFrame:
             return _mask_after(_typed(self.connection.query(sql, params), name), name, self.as_of)
 
-        # the rows depend on the data, the statement and as_of only: memoised across calls on that key
+        # the rows depend on the data, the statement and as_of only: memoised across calls on that key — and a
+        # filtered scope reads the whole base's rows (the same key for every filter) and keeps its customers' rows
         frame = read() if self.identity is None else remember(("table", self.identity, self.as_of, sql, tuple(params)), read)
-        if self.filters.stage and name != "leads" and (spec.customer_column or name == "customers"):
-            column = spec.customer_column or "customer_id"
-            frame = frame[frame[column].isin(self.stage_members())].reset_index(drop=True)
+        column = "customer_id" if name == "customers" else spec.customer_column
+        if column is not None and name != "leads" and not self.filters.is_empty():
+            keep = is_member(frame[column], self.population())
+            if self.filters.stage:
+                keep &= is_member(frame[column], self.stage_members())
+            frame = frame[keep].reset_index(drop=True)
         return frame
+
+    def population(self) -> pd.Index:
+        """Ids of the customers the scope's attribute and cohort filters select (every customer, signed up by as_of
+        or later; the stage filter is ``stage_members``): ``customer_sql`` over ``customers``, one small query per
+        filter and as_of, memoised with the data's identity."""
+        key = "__population__"
+        if key not in self._cache:
+            clause, params = self.customer_sql("c")
+            sql = f"SELECT c.customer_id AS customer_id FROM customers c WHERE {clause}"
+
+            def read() -> pd.Index:
+                return pd.Index(self.connection.query(sql, params)["customer_id"].astype("string"))
+
+            memo = ("population", self.identity, sql, tuple(params))
+            self._cache[key] = read() if self.identity is None else remember(memo, read)  # type: ignore[assignment]
+        return self._cache[key]
 
     def stage_members(self) -> pd.Index:
         """Ids of the customers whose lifecycle stage on as_of is one of ``filters.stage`` (``churned``: churned by

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 
 class Dimension(StrEnum):
@@ -101,6 +102,30 @@ class Filters:
             clauses.append(f"{prefix}signup_date <= ?")
             params.append(self.cohort_to.isoformat())
         return (" AND ".join(clauses) or "1 = 1"), params
+
+    def select(self, snapshot: Any) -> Any:
+        """Which rows of a per-customer snapshot (``lifecycle.snapshot``: the attribute columns, ``plan`` as the plan
+        the customer pays for on its as_of, ``signup_date``) the attribute and cohort filters select — the rows
+        ``customer_sql`` selects, evaluated in pandas (a boolean numpy array). The stage filter is not applied here
+        (``Dataset.stage_members``).
+
+        The snapshot's ``plan`` is the plan ``plan_sql`` reads (latest named subscription started by as_of, else the
+        customer's own), so a filtered scope is a mask over the whole base's snapshot, not another query."""
+        import numpy as np  # a snapshot exists only once pandas is loaded; this module stays cheap to import
+
+        from lifecycle.membership import is_member
+
+        keep = np.ones(len(snapshot), dtype=bool)
+        for dimension in Dimension:
+            chosen = self.values(dimension)
+            if chosen:
+                keep &= is_member(snapshot[dimension.customer_column], chosen)
+        signup = snapshot["signup_date"] if (self.cohort_from or self.cohort_to) else None
+        if signup is not None and self.cohort_from is not None:
+            keep &= (signup >= np.datetime64(self.cohort_from.isoformat(), "us")).fillna(False).to_numpy(dtype=bool)
+        if signup is not None and self.cohort_to is not None:
+            keep &= (signup <= np.datetime64(self.cohort_to.isoformat(), "us")).fillna(False).to_numpy(dtype=bool)
+        return keep
 
     def lead_sql(self, alias: str = "") -> tuple[str, list[object]]:
         """A SQL boolean expression over ``leads`` for the dimensions leads carry, and its parameters."""

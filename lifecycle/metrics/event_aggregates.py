@@ -29,6 +29,7 @@ from datetime import date
 import pandas as pd
 
 from lifecycle.dataset import Dataset, next_day_iso, to_datetime
+from lifecycle.membership import is_member
 from lifecycle.memo import remember
 from lifecycle.sources.expressions import compile_sql
 
@@ -76,9 +77,7 @@ def population(dataset: Dataset) -> pd.Index | None:
     filter, every event counts — including events of customers signed up after as_of)."""
     if dataset.filters.is_empty():
         return None
-    clause, params = dataset.customer_sql("c")
-    sql = f"SELECT c.customer_id AS customer_id FROM customers c WHERE {clause}"
-    ids = pd.Index(_aggregate(dataset, sql, params)["customer_id"])
+    ids = dataset.population()
     if dataset.filters.stage:
         ids = ids[ids.isin(dataset.stage_members())]
     return ids
@@ -89,7 +88,7 @@ def in_scope(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
     ids = population(dataset)
     if ids is None:
         return frame
-    return frame[frame["customer_id"].isin(ids)].reset_index(drop=True)
+    return frame[is_member(frame["customer_id"], ids)].reset_index(drop=True)
 
 
 def _typed(frame: pd.DataFrame, times: tuple[str, ...] = (), counts: tuple[str, ...] = ()) -> pd.DataFrame:

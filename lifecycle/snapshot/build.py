@@ -25,8 +25,13 @@ Definitions the contract leaves open, fixed here:
 - ``days_since_last_event`` / ``days_since_last_order`` count whole days from the calendar day of the latest
   event/order to ``as_of`` (an event on ``as_of`` itself gives 0).
 - ``email_open_rate_90d`` uses touches on the ``email`` channel; ``touches_*`` count every channel.
-- ``has_champion`` is NA for everyone when no customer in scope has a champion recorded (the source does
-  not carry the field), else whether the field is non-empty.
+- ``has_champion`` is NA for everyone when no customer has a champion recorded (the source does not carry the
+  field), else whether the field is non-empty.
+- A filtered scope is the whole base's snapshot restricted to the customers its filters select (``restricted``):
+  every population-dependent definition — whether the value and onboarding events occur in the data at all (else
+  ``activated`` / ``onboarding_*`` are missing), whether champions are recorded, the CLV model's fit — is settled on
+  the whole base, so two segments are read by the same rules and compare; and a new filter is a mask over a cached
+  snapshot, not a rebuild (docs/architecture.md, "Filtered scopes").
 
 - CLV (order-based data): ``p_alive``, ``expected_clv`` and ``rfm_segment`` come from
   ``lifecycle.clv.customer_value.predict_customer_value(dataset)`` (the order model the holdout check chooses —
@@ -67,6 +72,7 @@ from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.filters import Filters
+from lifecycle.membership import is_member
 from lifecycle.memo import MEMO, remember
 from lifecycle.scope import Scope
 from lifecycle.snapshot.cache import (
@@ -156,11 +162,13 @@ def _builders() -> dict[str, object]:
 def build_snapshot(dataset: Dataset, columns: Collection[str] | None = None) -> pd.DataFrame:
     """One row per customer in the dataset's scope, sorted by ``customer_id``, with every contract column.
 
-    Customers who signed up after ``as_of`` are not in the snapshot. Missing source tables give NaN/NA
-    columns, never zeros. See ``docs/snapshot-contract.md`` for the meaning of each column. With ``columns``,
+    Customers who signed up after ``as_of`` are not in the snapshot. A filtered dataset's snapshot is the whole
+    base's restricted to its customers (``restricted``). Missing source tables give NaN/NA columns, never zeros. See ``docs/snapshot-contract.md`` for the meaning of each column. With ``columns``,
     only the sections producing those columns run (the customer attributes and ``x_*`` are always there) —
     the stage history uses this to classify many past dates cheaply.
     """
+    if not dataset.filters.is_empty():
+        return restricted(dataset, build_snapshot(_whole_base(dataset), columns))
     as_of = pd.Timestamp(dataset.as_of)
     customers = dataset.table("customers", extra=True)
     snap = _subscription_plans(dataset, _customer_columns(customers, as_of))
@@ -191,11 +199,10 @@ def snapshot_of(dataset: Dataset, columns: Collection[str] | None = None) -> pd.
     opened from a ``DataSource`` uses the Parquet cache of ``load_or_build_snapshot`` as well.
     """
     cache = dataset._cache  # the dataset's per-call frame cache; these keys cannot collide with table keys
-    if dataset.filters.stage:  # the stage filter keeps rows of the snapshot of the population without it
-        key = f"{SNAPSHOT_CACHE_KEY}:stage:{columns_tag(columns)}"
+    if not dataset.filters.is_empty():  # a filtered scope is the whole base's snapshot restricted to its customers
+        key = f"{SNAPSHOT_CACHE_KEY}:restricted:{columns_tag(columns)}"
         if key not in cache:
-            whole = snapshot_of(dataset.rescoped(Scope(dataset.as_of, dataset.window, dataset.filters.without_stage())), columns)
-            cache[key] = whole[whole["customer_id"].isin(dataset.stage_members())].reset_index(drop=True)
+            cache[key] = restricted(dataset, snapshot_of(_whole_base(dataset), columns))
         return cache[key]
     if SNAPSHOT_CACHE_KEY in cache:
         return cache[SNAPSHOT_CACHE_KEY]
@@ -206,6 +213,20 @@ def snapshot_of(dataset: Dataset, columns: Collection[str] | None = None) -> pd.
         else:
             cache[key] = build_snapshot(dataset, columns)
     return cache[key]
+
+
+def _whole_base(dataset: Dataset) -> Dataset:
+    """``dataset`` without its filters: the whole base on the same as_of."""
+    return dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+
+
+def restricted(dataset: Dataset, whole: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``whole`` (the whole base's snapshot on the dataset's as_of) of the customers the dataset's filters
+    select: ``Filters.select`` on the attribute and cohort columns, and the stage members for a stage filter."""
+    keep = dataset.filters.select(whole)
+    if dataset.filters.stage:
+        keep &= is_member(whole["customer_id"], dataset.stage_members())
+    return whole[keep].reset_index(drop=True)
 
 
 def load_or_build_snapshot(source: DataSource | str | Path, as_of: date, config: EngineConfig = DEFAULT_CONFIG,
@@ -221,7 +242,7 @@ def load_or_build_snapshot(source: DataSource | str | Path, as_of: date, config:
     opened = open_source(source)
     dataset = Dataset.open(opened, as_of, filters=filters, config=config)
     try:
-        return _cached(opened, dataset)
+        return snapshot_of(dataset) if not dataset.filters.is_empty() else _cached(opened, dataset)
     finally:
         dataset.close()
 

@@ -17,6 +17,8 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import add_months
+from lifecycle.membership import is_member
+from lifecycle.memo import remember
 from lifecycle.scope import Scope
 from lifecycle.snapshot.build import snapshot_of
 from lifecycle.stages.classification import classify_customers
@@ -34,17 +36,36 @@ def stage_features(model: StageModel) -> tuple[str, ...]:
 
 
 def stages_at(dataset: Dataset, model: StageModel, day: date) -> pd.DataFrame:
-    """Stage and churned flag of every customer (signed up by ``day``) as known on ``day`` (no look-ahead)."""
+    """Stage and churned flag of every customer (signed up by ``day``) as known on ``day`` (no look-ahead).
+
+    The whole base's stages on ``day`` are computed once per (data, configuration, model, day) in the process memo
+    (``lifecycle.memo``); a filtered dataset reads the rows of the customers its filters select on ``day`` (the
+    rows of the whole base's snapshot on that day its ``Filters.select``, and the stage members for a stage filter:
+    ``lifecycle.snapshot.snapshot_of``) — a mask, not another classification."""
     key = f"__stages__:{model.origin}:{model.id}:{day.isoformat()}"  # memoised with the dataset's table cache
     if key not in dataset._cache:
         view = dataset if day == dataset.as_of else dataset.rescoped(Scope.at(day, dataset.filters))
-        snap = snapshot_of(view, stage_features(model))
-        classified = classify_customers(snap, model, evidence=False, overlays=False)
-        dataset._cache[key] = pd.DataFrame({
-            "customer_id": classified["customer_id"], "stage": classified["stage"],
-            "churned": snap["churned"].fillna(False).astype(bool).to_numpy(),
-            "signup_date": snap["signup_date"].to_numpy()}).set_index("customer_id")
+        if dataset.filters.is_empty():
+            memo = (None if dataset.identity is None else
+                    ("stages", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, day))
+            dataset._cache[key] = _whole_stages(view, model) if memo is None else remember(memo, lambda: _whole_stages(view, model))
+        else:
+            base = dataset.rescoped(Scope.at(day))
+            whole = stages_at(base, model, day)
+            keep = view.filters.select(snapshot_of(base, stage_features(model)))  # the same rows, in the same order
+            if view.filters.stage:
+                keep &= is_member(whole.index, view.stage_members())
+            dataset._cache[key] = whole[keep]
     return dataset._cache[key]
+
+
+def _whole_stages(view: Dataset, model: StageModel) -> pd.DataFrame:
+    snap = snapshot_of(view, stage_features(model))
+    classified = classify_customers(snap, model, evidence=False, overlays=False)
+    return pd.DataFrame({
+        "customer_id": classified["customer_id"], "stage": classified["stage"],
+        "churned": snap["churned"].fillna(False).astype(bool).to_numpy(),
+        "signup_date": snap["signup_date"].to_numpy()}).set_index("customer_id")
 
 
 def stage_history(dataset: Dataset, model: StageModel, days: list[date]) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from lifecycle.dataset import Dataset
+from lifecycle.filters import Filters
 from lifecycle.metrics.flow import progression_spells, transition_matrix
 from lifecycle.metrics.registry import compute_metric
 from lifecycle.stages import load_model
@@ -36,12 +37,15 @@ def _sub(sid: str, cid: str, start: str, mrr: float, end: str | None = None) -> 
     return {"subscription_id": sid, "customer_id": cid, "start_date": start, "end_date": end, "mrr": mrr}
 
 
-@pytest.fixture()
-def dataset(tmp_path: Path) -> Dataset:
+SEGMENT_A = ("p1", "p2", "r1", "c1", "v2")  # the others are in segment B
+
+
+def _tables() -> dict[str, list[dict[str, Any]]]:
     ids = {"p1": "2024-03-25", "p2": OLD, "a1": OLD, "r1": OLD, "s1": OLD, "c1": OLD,
            "n1": "2024-05-01", "v1": "2024-05-20", "v2": "2024-04-25"}
-    return make_dataset(tmp_path, {
-        "customers": [{"customer_id": cid, "signup_date": day} for cid, day in ids.items()],
+    return {
+        "customers": [{"customer_id": cid, "signup_date": day, "segment": "A" if cid in SEGMENT_A else "B"}
+                      for cid, day in ids.items()],
         "subscriptions": [
             _sub("p2", "p2", OLD, 100.0), _sub("p2+", "p2", "2024-05-01", 50.0),
             _sub("a1", "a1", OLD, 100.0),
@@ -50,7 +54,12 @@ def dataset(tmp_path: Path) -> Dataset:
             _sub("c1", "c1", OLD, 100.0, end="2024-05-01"),
         ],
         "nps_responses": [{"response_id": "x", "customer_id": "a1", "responded_at": "2024-06-01", "score": 10}],
-    }, as_of="2024-06-30", window=("2024-04-01", "2024-06-30"))
+    }
+
+
+@pytest.fixture()
+def dataset(tmp_path: Path) -> Dataset:
+    return make_dataset(tmp_path, _tables(), as_of="2024-06-30", window=("2024-04-01", "2024-06-30"))
 
 
 def test_progression_and_regression_rates_compare_stage_order_at_both_dates(dataset: Dataset) -> None:
@@ -106,3 +115,28 @@ def test_flow_metrics_are_registered_in_the_flow_group() -> None:
 
     flow = {mid for mid, d in registry().items() if d.group is MetricGroup.FLOW}
     assert flow == {"progression_rate", "regression_rate", "stagnation_rate", "stage_velocity_days", "lifecycle_completion_rate"}
+
+
+@pytest.mark.parametrize(("segment", "progression", "regression", "completion", "velocity", "stuck"), [
+    ("A", (2.0, 3.0), (1.0, 3.0), (0.0, 4.0), (35.0, 1), (1.0, 4.0)),
+    ("B", (1.0, 2.0), (0.0, 2.0), (1.0, 4.0), (41.0, 1), (1.0, 3.0)),
+])
+def test_a_segments_flow_metrics_count_that_segments_rows_of_the_whole_bases_stages(
+        tmp_path: Path, segment: str, progression: tuple[float, float], regression: tuple[float, float],
+        completion: tuple[float, float], velocity: tuple[float, int], stuck: tuple[float, float]) -> None:
+    """The table of the module docstring, split by segment (A: p1, p2, r1, c1, v2; B: a1, s1, n1, v1).
+
+    A: classified and not churned at both dates p1, p2, r1 (c1 churned, v2 new) → up p1, p2 = 2/3, down r1 = 1/3;
+    active on 06-30 p1, p2, r1, v2, none in loyalty → 0/4; completed spells v2 (35 days); past expected_days p1 of
+    p1, p2, r1, v2 → 1/4. B: a1, s1 at both → up a1 = 1/2, down 0/2; active a1, s1, n1, v1, a1 in loyalty → 1/4;
+    spells v1 (41 days); in stages with expected_days s1, n1, v1 (a1's loyalty has none), stuck s1 → 1/3."""
+    filtered = make_dataset(tmp_path, _tables(), as_of="2024-06-30", window=("2024-04-01", "2024-06-30"),
+                            filters=Filters(segment=(segment,)))
+    results = {m: compute_metric(filtered, m) for m in ("progression_rate", "regression_rate",
+                                                         "lifecycle_completion_rate", "stage_velocity_days", "stagnation_rate")}
+    assert (results["progression_rate"].numerator, results["progression_rate"].denominator) == progression
+    assert (results["regression_rate"].numerator, results["regression_rate"].denominator) == regression
+    completion_rate = results["lifecycle_completion_rate"]
+    assert (completion_rate.numerator, completion_rate.denominator) == completion
+    assert (results["stage_velocity_days"].value, results["stage_velocity_days"].sample_size) == velocity
+    assert (results["stagnation_rate"].numerator, results["stagnation_rate"].denominator) == stuck
