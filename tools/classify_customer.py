@@ -11,11 +11,13 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from lifecycle.scope import Scope
+from lifecycle.stages.records import RuleCheck, StageVerdict
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
+from tools.records import wire_model
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, check_customer, resolve_scope
 from tools.text import data_text, number
@@ -32,26 +34,16 @@ CustomerId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00
 JsonScalar = float | int | str | bool | None
 
 
-class Check(BaseModel):
-    feature: str
-    op: str
-    value: Any = Field(description="The rule's threshold.")
-    actual: JsonScalar = Field(description="The customer's value.")
+class Check(wire_model(RuleCheck, types={"actual": JsonScalar}, descriptions={  # type: ignore[misc]
+        "value": "The rule's threshold.", "actual": "The customer's value."})):
+    """One condition of the rule that fired (``lifecycle.stages.records.RuleCheck``)."""
 
 
-class ClassifyCustomerResult(BaseModel):
-    as_of: str
-    customer_id: str
-    stage: str
-    stage_name: str
-    rule_id: str | None
-    rule_description: str
-    checks: list[Check]
-    overlays: list[str]
-    overlay_rules: list[str]
-    time_in_stage_days: float | None
-    time_in_stage_note: str
-    features: dict[str, JsonScalar]
+class ClassifyCustomerResult(wire_model(  # type: ignore[misc]
+        StageVerdict, types={"checks": list[Check], "features": dict[str, JsonScalar]}, extra={"as_of": (str, None)},
+        order=("as_of", "customer_id", "stage", "stage_name", "rule_id", "rule_description", "checks", "overlays",
+               "overlay_rules", "time_in_stage_days", "time_in_stage_note", "features"))):
+    """One customer's stage on as_of and why (``lifecycle.stages.records.StageVerdict``)."""
 
 
 def _scalar(value: Any) -> JsonScalar:
@@ -70,15 +62,9 @@ def classify(work: Work, scope: Scope, customer_id: str, time_in_stage: bool = F
     dataset = work.dataset(scope.as_of, scope.filters, scope.window)
     work.step(0, 2, "classifying")
     verdict = classify_customer(snapshot_of(dataset), dataset.stage_model, customer_id, dataset if time_in_stage else None)
-    data = verdict.to_dict()
-    return ClassifyCustomerResult(
-        as_of=scope.as_of.isoformat(), customer_id=customer_id, stage=data["stage"], stage_name=data["stage_name"],
-        rule_id=data["rule_id"], rule_description=data["rule_description"],
-        checks=[Check(feature=c["feature"], op=c["op"], value=c.get("value"), actual=_scalar(c.get("actual")))
-                for c in data["checks"]],
-        overlays=data["overlays"], overlay_rules=data["overlay_rules"], time_in_stage_days=data["time_in_stage_days"],
-        time_in_stage_note=data["time_in_stage_note"], features={k: _scalar(v) for k, v in sorted(verdict.features.items())},
-    )
+    return ClassifyCustomerResult.of(
+        verdict, as_of=scope.as_of.isoformat(), checks=[Check.of(c, actual=_scalar(c.actual)) for c in verdict.checks],
+        features={k: _scalar(v) for k, v in sorted(verdict.features.items())})
 
 
 def summary_text(result: ClassifyCustomerResult) -> str:

@@ -1,8 +1,9 @@
 """Lifecycle stages: rule-based classification of customers (and leads) from the per-customer snapshot.
 
 The rule language (``rules``), stage models and their TOML loading (``model``, shipped models in ``models/``),
-vectorised classification with evidence (``classification``), time in stage (``history``), the verdict, leads
-and distribution (``verdict``) and the progression drivers (``drivers``).
+vectorised classification with evidence (``classification``), time in stage (``history``), the verdict's records
+(``records``: pandas-free, for the tool listing), the verdict, leads and distribution (``verdict``) and the progression
+drivers (``drivers``).
 """
 
 from __future__ import annotations
@@ -56,9 +57,9 @@ if TYPE_CHECKING:
         Condition,
         Rule,
     )
+    from lifecycle.stages.records import RuleCheck, StageVerdict
     from lifecycle.stages.verdict import (
         LEAD_STATUSES_OPEN,
-        StageVerdict,
         classify_customer,
         classify_leads,
         lead_features,
@@ -79,6 +80,7 @@ __all__ = [
     "POPULATIONS",
     "PROGRESSED",
     "Rule",
+    "RuleCheck",
     "Stage",
     "StageModel",
     "StageVerdict",
@@ -116,7 +118,7 @@ __getattr__, __dir__ = exports(__name__, {
     "history": ("checkpoints", "stage_features", "stage_history", "stages_at", "time_in_stage",),
     "model": ("POPULATIONS", "Overlay", "Stage", "StageModel", "load_model", "model_for", "parse_model",
               "preset_names"),
+    "records": ("RuleCheck", "StageVerdict"),
     "rules": ("OPS", "Condition", "Rule",),
-    "verdict": ("LEAD_STATUSES_OPEN", "StageVerdict", "classify_customer", "classify_leads", "lead_features",
-                "stage_distribution"),
+    "verdict": ("LEAD_STATUSES_OPEN", "classify_customer", "classify_leads", "lead_features", "stage_distribution"),
 })

@@ -11,7 +11,6 @@ Sources: seed 000 (six stages, transition triggers, stagnation), 002 (timelines)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,30 +42,8 @@ from lifecycle.stages.model import (
     parse_model,
     preset_names,
 )
+from lifecycle.stages.records import RuleCheck, StageVerdict
 from lifecycle.stages.rules import OPS, Condition, Rule
-
-
-@dataclass(frozen=True)
-class StageVerdict:
-    """Why one customer is in their stage: the rule that fired, its checks and the overlays that apply."""
-
-    customer_id: str
-    stage: str
-    stage_name: str
-    rule_id: str | None
-    rule_description: str
-    checks: tuple[dict[str, Any], ...]
-    overlays: tuple[str, ...]
-    overlay_rules: tuple[str, ...]
-    time_in_stage_days: float | None = None
-    time_in_stage_note: str = ""
-    features: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"customer_id": self.customer_id, "stage": self.stage, "stage_name": self.stage_name,
-                "rule_id": self.rule_id, "rule_description": self.rule_description, "checks": list(self.checks),
-                "overlays": list(self.overlays), "overlay_rules": list(self.overlay_rules),
-                "time_in_stage_days": self.time_in_stage_days, "time_in_stage_note": self.time_in_stage_note}
 
 
 def classify_customer(snapshot: pd.DataFrame, model: StageModel, customer_id: str,
@@ -82,13 +59,14 @@ def classify_customer(snapshot: pd.DataFrame, model: StageModel, customer_id: st
     fired = [r for r in model.overlay_rules if r.mask(row)[0]]
     rule = next((r for r in model.rules if r.id == verdict["rule_id"]), None)
     stage_name = model.stage(verdict["stage"]).name if verdict["stage"] != UNCLASSIFIED else "Unclassified"
-    stage, checks = verdict["stage"], tuple(verdict["evidence"]["checks"])
+    stage = verdict["stage"]
+    checks = tuple(RuleCheck(c["feature"], c["op"], c.get("value"), c["actual"]) for c in verdict["evidence"]["checks"])
     if "churned" in row.columns and bool(row["churned"].fillna(False).iloc[0]):
         # Churned customers are counted as churned (stage_distribution); the verdict says so, with the churn rule's checks.
         rule = next((r for r in fired if r.target == CHURNED), None)
         stage, stage_name = CHURNED, "Churned"
-        checks = tuple({**c.to_dict(), "actual": json_values(row[c.feature])[0]} for c in rule.conditions) if rule else (
-            {"feature": "churned", "op": "==", "value": True, "actual": True},)
+        checks = tuple(RuleCheck(c.feature, c.op, c.value, json_values(row[c.feature])[0]) for c in rule.conditions) \
+            if rule else (RuleCheck("churned", "==", True, True),)
     days, note = None, ""
     if dataset is not None:
         tis = time_in_stage(dataset, model, customer_ids=[customer_id])
@@ -191,8 +169,8 @@ def stage_distribution(dataset: Dataset, model: StageModel | None = None) -> pd.
 
 
 __all__ = [
-    "LEAD_STATUSES_OPEN", "OPS", "POPULATIONS", "UNCLASSIFIED", "Condition", "Overlay", "Rule", "Stage", "StageModel",
-    "StageVerdict", "checkpoints", "classify_customer", "classify_customers", "classify_leads", "lead_features",
+    "LEAD_STATUSES_OPEN", "OPS", "POPULATIONS", "UNCLASSIFIED", "Condition", "Overlay", "Rule", "RuleCheck", "Stage",
+    "StageModel", "StageVerdict", "checkpoints", "classify_customer", "classify_customers", "classify_leads", "lead_features",
     "load_model", "model_for", "parse_model", "preset_names", "stage_distribution", "stage_features", "stage_history",
     "stages_at", "time_in_stage",
 ]

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from lifecycle.errors import ConfigError
 from lifecycle.stages import (
     UNCLASSIFIED,
+    RuleCheck,
     classify_customer,
     classify_customers,
     classify_leads,
@@ -270,7 +271,7 @@ def test_classify_customer_explains_the_verdict(tmp_path: Path) -> None:
 
     verdict = classify_customer(build_snapshot(ds), DEFAULT, "a", dataset=ds)
     assert (verdict.stage, verdict.rule_id) == ("loyalty_advocacy", "advocacy_promoter")
-    assert {"feature": "tenure_days", "op": ">", "value": 90, "actual": 181.0} in verdict.checks
+    assert RuleCheck("tenure_days", ">", 90, 181.0) in verdict.checks
     assert verdict.overlays == ("at_risk",)
     assert set(verdict.overlay_rules) == {"at_risk_overdue_invoice", "at_risk_high_priority_ticket"}
     assert verdict.time_in_stage_days == 61.0
