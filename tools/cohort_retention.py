@@ -6,21 +6,20 @@ signup months of the period. ``chart: true`` adds the heatmap as a PNG.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from lifecycle.metrics import cohort_table
 from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.charts import cohort_heatmap
+from tools.records import wire_model
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, PeriodMonths, ScopeOut, resolve_scope
 from tools.text import data_text, number
-
-if TYPE_CHECKING:
-    from lifecycle.metrics.cohorts import CohortTable
 
 NAME = "cohort_retention"
 TITLE = "Cohort retention triangle"
@@ -30,32 +29,27 @@ DESCRIPTION = (
 )
 
 
-class CohortRow(BaseModel):
-    cohort: str = Field(description="Signup month YYYY-MM.")
-    size: int
-    base: float | None = Field(description="Cohort size (logo) or month-0 MRR (revenue).")
-    values: list[float | None] = Field(description="Retained fraction for month 0, 1, 2, … since signup.")
-    counts: list[float | None]
+class CohortRow(wire_model(cohort_table.CohortRow, descriptions={  # type: ignore[misc]
+        "cohort": "Signup month YYYY-MM.", "base": "Cohort size (logo) or month-0 MRR (revenue).",
+        "values": "Retained fraction for month 0, 1, 2, … since signup."})):
+    """One signup-month cohort (``lifecycle.metrics.cohort_table.CohortRow``)."""
 
 
-class CohortRetentionResult(BaseModel):
-    scope: ScopeOut
-    mode: str
-    basis: str
-    activity: str = Field(description="What counts as active: subscriptions, orders or events.")
-    reason: str | None
-    rows: list[CohortRow]
+class CohortRetentionResult(wire_model(  # type: ignore[misc]
+        cohort_table.CohortTable, exclude=("period", "as_of", "cohorts", "sizes", "values", "counts", "base"),
+        types={"reason": str | None}, extra={"scope": (ScopeOut, None), "rows": (list[CohortRow], None)},
+        descriptions={"activity": "What counts as active: subscriptions, orders or events."},
+        order=("scope", "mode", "basis", "activity", "reason", "rows"))):
+    """The retention triangle row by row (``lifecycle.metrics.cohort_table.CohortTable``; ``rows`` is its ``rows``)."""
 
 
-def cohorts(work: Work, scope: Scope, mode: str, basis: str) -> tuple[CohortRetentionResult, CohortTable]:
+def cohorts(work: Work, scope: Scope, mode: str, basis: str) -> tuple[CohortRetentionResult, cohort_table.CohortTable]:
     from lifecycle.metrics.cohorts import cohort_retention
 
     dataset = work.dataset(scope.as_of, scope.filters, scope.window)
     work.step(0, 1, "building cohorts")
     table = cohort_retention(dataset, mode=mode, basis=basis)  # type: ignore[arg-type]
-    data = table.to_dict()
-    result = CohortRetentionResult(scope=ScopeOut.of(scope), mode=data["mode"], basis=data["basis"], activity=data["activity"],
-                                   reason=data["reason"], rows=[CohortRow.model_validate(r) for r in data["rows"]])
+    result = CohortRetentionResult.of(table, scope=ScopeOut.of(scope), rows=[CohortRow.of(r) for r in table.rows])
     return result, table
 
 

@@ -18,14 +18,14 @@ the month holding ``as_of`` (unless as_of is its last day) and later months read
 
 Cohorts are the signup months from the window's first month to its last (every customer who signed up in
 those months by ``as_of``, filtered). Sources: seed 000 (retention patterns, engagement evolution),
-ChartMogul / Baremetrics cohort analysis; "unbounded retention" as in Amplitude's retention modes.
+ChartMogul / Baremetrics cohort analysis; "unbounded retention" as in Amplitude's retention modes. The records
+(``CohortTable``, row by row ``CohortRow``) are in ``lifecycle.metrics.cohort_table``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -33,40 +33,11 @@ import pandas as pd
 from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
 from lifecycle.filters import add_months
+from lifecycle.metrics.cohort_table import CohortTable
 from lifecycle.metrics.common import activity_days, paying_during, paying_on, paying_subscriptions, valid_orders
 
 Mode = Literal["recurring", "cumulative"]
 Basis = Literal["logo", "revenue"]
-
-
-@dataclass(frozen=True)
-class CohortTable:
-    """A retention triangle: one row per signup-month cohort, one column per month since signup (k = 0, 1, …).
-
-    ``values[c][k]`` is the retained fraction (None where month k is not observable yet or the cohort has no
-    month-0 revenue); ``counts[c][k]`` the retained customers (logo) or MRR (revenue) behind it.
-    """
-
-    mode: str
-    basis: str
-    period: str
-    activity: str  # subscriptions | orders | events | none
-    as_of: date
-    cohorts: tuple[str, ...]
-    sizes: tuple[int, ...]
-    values: tuple[tuple[float | None, ...], ...]
-    counts: tuple[tuple[float | None, ...], ...]
-    base: tuple[float | None, ...]  # denominators: cohort size (logo) or month-0 MRR (revenue)
-    reason: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, NaN-free."""
-        return {
-            "mode": self.mode, "basis": self.basis, "period": self.period, "activity": self.activity,
-            "as_of": self.as_of.isoformat(), "reason": self.reason,
-            "rows": [{"cohort": c, "size": s, "base": b, "values": list(v), "counts": list(n)}
-                     for c, s, b, v, n in zip(self.cohorts, self.sizes, self.base, self.values, self.counts)],
-        }
 
 
 def month_index(values: pd.Series) -> np.ndarray:

@@ -11,9 +11,14 @@ import pytest
 from lifecycle.doctor import TableReport
 from lifecycle.facts import Fact
 from lifecycle.health.score import ComponentExplanation, HealthExplanation, SignalExplanation
+from lifecycle.metrics.cohort_table import CohortTable
+from lifecycle.stages.records import RuleCheck, StageVerdict
+from tools.classify_customer import Check, ClassifyCustomerResult
+from tools.cohort_retention import CohortRetentionResult, CohortRow
 from tools.describe_dataset import TableSummary
 from tools.lifecycle_facts import FactOut
 from tools.records import wire_model
+from tools.scope import ScopeOut
 from tools.score_health import ComponentOut, CustomerHealth, SignalOut
 
 
@@ -99,3 +104,31 @@ def test_a_customers_health_on_the_wire_is_the_engine_explanation_without_its_ex
     assert wire.model_dump(mode="json") == expected
     assert list(wire.model_dump(mode="json")) == list(expected)
     assert list(wire.model_dump(mode="json")["components"][0]) == list(expected["components"][0])
+
+
+def test_a_stage_verdict_on_the_wire_is_the_engine_verdict_with_its_as_of_and_features() -> None:
+    """The engine's own JSON form (``StageVerdict.to_dict``) after ``as_of``, then the features, in the same key order;
+    a check of ``is_null`` (no threshold) sends ``value: null``."""
+    verdict = StageVerdict("C1", "adoption", "Adoption", "adopt_core", "Uses the core feature.",
+                           (RuleCheck("logins_30d", ">=", 4, 9.0), RuleCheck("churned_at", "is_null", None, None)),
+                           ("at_risk",), ("at_risk_ticket",), 61.0, "at least (monthly checkpoints)", {"logins_30d": 9.0})
+    wire = ClassifyCustomerResult.of(verdict, as_of="2024-04-30", checks=[Check.of(c) for c in verdict.checks],
+                                     features=dict(verdict.features)).model_dump(mode="json")
+    engine = verdict.to_dict()
+    engine["checks"][1]["value"] = None
+    engine["checks"][1] = {k: engine["checks"][1][k] for k in ("feature", "op", "value", "actual")}
+    assert wire == {"as_of": "2024-04-30", **engine, "features": {"logins_30d": 9.0}}
+    assert list(wire) == ["as_of", *engine, "features"]
+
+
+def test_a_retention_triangle_on_the_wire_is_the_engine_table_row_by_row() -> None:
+    """``CohortTable.to_dict`` without the period and as_of (the scope says them), after the scope."""
+    table = CohortTable("recurring", "logo", "month", "subscriptions", date(2024, 3, 31), ("2024-01", "2024-02"),
+                        (10, 5), ((1.0, 0.8, None), (1.0, None, None)), ((10.0, 8.0, None), (5.0, None, None)),
+                        (10.0, 5.0), None)
+    scope = ScopeOut(as_of=date(2024, 3, 31), as_of_inferred=False, period_start=date(2023, 4, 1),
+                     period_end=date(2024, 3, 31), filters={})
+    wire = CohortRetentionResult.of(table, scope=scope, rows=[CohortRow.of(r) for r in table.rows])
+    expected = {k: v for k, v in table.to_dict().items() if k not in ("period", "as_of")}
+    assert wire.model_dump(mode="json", exclude={"scope"}) == expected
+    assert list(wire.model_dump(mode="json", exclude={"scope"})) == ["mode", "basis", "activity", "reason", "rows"]
