@@ -52,12 +52,12 @@ if TYPE_CHECKING:
         parse_model,
         preset_names,
     )
+    from lifecycle.stages.records import RuleCheck, StageVerdict
     from lifecycle.stages.rules import (
         OPS,
         Condition,
         Rule,
     )
-    from lifecycle.stages.records import RuleCheck, StageVerdict
     from lifecycle.stages.verdict import (
         LEAD_STATUSES_OPEN,
         classify_customer,
