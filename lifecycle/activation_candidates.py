@@ -21,9 +21,12 @@ from typing import Any
 
 import pandas as pd
 
-from lifecycle.dataset import Dataset
-from lifecycle.metrics.common import EVENT_COLUMNS, activity_events, as_of_ts, days_after_signup
+from lifecycle.dataset import Dataset, next_day_iso, to_datetime
+from lifecycle.memo import remember
+from lifecycle.metrics.common import as_of_ts, days_after_signup
+from lifecycle.metrics.event_aggregates import DAY_SQL, name_summary
 from lifecycle.metrics.intervals import Z_95, wilson_interval
+from lifecycle.sources.expressions import compile_sql
 
 EARLY_DAYS = 7
 HORIZON_DAYS = 30
@@ -125,11 +128,8 @@ def activation_candidates(dataset: Dataset, early_days: int = EARLY_DAYS, horizo
         return CandidateReport(early_days, horizon_days, len(cohort), 0,
                                note=f"only {len(cohort)} customer(s) signed up at least {early_days + horizon_days} days before "
                                     f"as_of; at least {2 * min_group} are needed to compare")
-    timed = days_after_signup(dataset.table("events", columns=EVENT_COLUMNS), cohort)
-    early = timed[timed["day"] <= early_days][["customer_id", "event_name"]].drop_duplicates()
-    later = days_after_signup(activity_events(dataset), cohort)
-    later = later[(later["day"] > early_days) & (later["day"] <= early_days + horizon_days)]
-    retained_ids = set(later["customer_id"].astype(str))
+    early = _early_events(dataset, cohort, early_days)
+    retained_ids = _retained_ids(dataset, cohort, early_days, horizon_days)
     ids = cohort["customer_id"].astype(str)
     n, kept = len(ids), int(ids.isin(retained_ids).sum())
     early = early.assign(retained=early["customer_id"].astype(str).isin(retained_ids))
@@ -150,6 +150,42 @@ def activation_candidates(dataset: Dataset, early_days: int = EARLY_DAYS, horizo
                                note=f"no event was done early by at least {min_group} and left out by at least {min_group} "
                                     f"of the {n} customers old enough to judge")
     return CandidateReport(early_days, horizon_days, n, kept, tuple(found[:top]))
+
+
+def _early_events(dataset: Dataset, cohort: pd.DataFrame, early_days: int) -> pd.DataFrame:
+    """(customer_id, event_name) of the cohort's customers who did the event within ``early_days`` days of signup
+    (events before signup count as day 0). A customer did E that early exactly when their *first* E was that early, so
+    the per-(customer, event name) first times of ``name_summary`` — one pass in the database, shared with the metrics
+    — answer it without reading the events."""
+    firsts = name_summary(dataset).rename(columns={"first_at": "occurred_at"})
+    timed = days_after_signup(firsts[["customer_id", "event_name", "occurred_at"]], cohort)
+    return timed[timed["day"] <= early_days][["customer_id", "event_name"]].reset_index(drop=True)
+
+
+def _retained_ids(dataset: Dataset, cohort: pd.DataFrame, early_days: int, horizon_days: int) -> set[str]:
+    """Ids of the cohort's customers active again on calendar days early_days+1 … early_days+horizon_days after
+    signup (``days_after_signup``: whole calendar days), from one aggregate in the database — the calendar days on
+    which each customer did an activity event — instead of the activity events themselves."""
+    where = ["e.occurred_at < ?"]
+    params: list[object] = [next_day_iso(dataset.as_of)]
+    names = tuple(dataset.config.activation.active_events)
+    if names:  # activity = the configured active events (all events when none are)
+        where.append(f"e.event_name IN ({', '.join('?' * len(names))})")
+        params += names
+    sql = (f"SELECT e.customer_id AS customer_id, {DAY_SQL} AS day FROM events e WHERE {' AND '.join(where)} "
+           f"GROUP BY e.customer_id, {DAY_SQL}")
+
+    def run() -> pd.DataFrame:
+        days = dataset.connection.query(compile_sql(sql, dataset.connection.dialect), params)
+        days["customer_id"] = days["customer_id"].astype("string")
+        days["occurred_at"] = to_datetime(days.pop("day")) if len(days) else pd.Series([], dtype="datetime64[us]")
+        return days
+
+    # per data and as_of (the parameters carry it), whatever the scope: the cohort selects its customers below
+    days = run() if dataset.identity is None else remember(("activity-days", dataset.identity, sql, tuple(params)), run)
+    later = days_after_signup(days, cohort)
+    later = later[(later["day"] > early_days) & (later["day"] <= early_days + horizon_days)]
+    return set(later["customer_id"].astype(str))
 
 
 __all__ = ["Candidate", "CandidateReport", "activation_candidates", "risk_ratio_interval"]

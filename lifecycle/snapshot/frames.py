@@ -23,8 +23,10 @@ def attach(snap: pd.DataFrame, frame: pd.DataFrame, columns: dict[str, object]) 
     A fill of None leaves absent customers missing. Values present in ``frame`` are never filled.
     """
     keyed = frame.set_index(frame["customer_id"].astype("string"))[list(columns)]
-    aligned = keyed.reindex(pd.Index(snap["customer_id"]))
-    absent = ~snap["customer_id"].isin(keyed.index).to_numpy()
+    customers = pd.Index(snap["customer_id"])
+    aligned = keyed.reindex(customers)
+    # absent = not in frame's index; get_indexer is a hash look-up (Series.isin on Arrow strings converts value by value)
+    absent = keyed.index.get_indexer(customers) < 0
     out = snap.copy()
     for column, fill in columns.items():
         values = aligned[column].set_axis(snap.index)

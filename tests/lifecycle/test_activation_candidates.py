@@ -70,3 +70,21 @@ def test_doctor_metrics_reports_every_metric_and_proposes_the_activation_event(t
     assert engine["stage_model"] == "activity" and engine["candidates"]["candidates"][0]["event_name"] == "setup"
     text = subprocess.run([str(script), "doctor", "--db", str(db), "--as-of", "2024-06-30", "--metrics"], capture_output=True, text=True, timeout=300)
     assert text.returncode == 0 and "Candidate activation events" in text.stdout and 'value_event = "setup"' in text.stdout
+
+
+def test_days_are_whole_calendar_days_after_signup_and_events_before_signup_count_as_day_zero(tmp_path: Path) -> None:
+    """Four customers signed up 2024-01-01. Retained = an activity event on calendar days 8 … 37 after signup: a's
+    last second of day 7 (2024-01-08T23:59:59) no, b's first second of day 8 (2024-01-09T00:00:00) yes, c's last
+    second of day 37 (2024-02-07T23:59:59) yes, d's events on day 38 no (every event is activity by default) —
+    retained {b, c}. Early = on days 0 … 7: 'setup' by a the day before signup (day 0) and by b on day 7 — did 2
+    (b retained) vs 2 (c retained); 'view' early only by a (day 7; b's is on day 8): did 1 (none retained) vs 3 (b, c
+    retained)."""
+    view = {"a": "2024-01-08T23:59:59", "b": "2024-01-09T00:00:00", "c": "2024-02-07T23:59:59", "d": "2024-02-08T00:00:00"}
+    setup = {"a": "2023-12-31T10:00:00", "b": "2024-01-08T23:59:59", "d": "2024-02-08T00:00:00"}
+    tables = {"customers": [{"customer_id": c, "signup_date": "2024-01-01"} for c in view],
+              "events": [*({"event_id": f"{c}v", "customer_id": c, "occurred_at": t, "event_name": "view"} for c, t in view.items()),
+                         *({"event_id": f"{c}s", "customer_id": c, "occurred_at": t, "event_name": "setup"} for c, t in setup.items())]}
+    report = activation_candidates(make_dataset(tmp_path, tables, "2024-06-30"), min_group=1)
+    assert (report.cohort, report.retained) == (4, 2)
+    found = {c.event_name: (c.did, c.did_retained, c.did_not, c.did_not_retained) for c in report.candidates}
+    assert found == {"setup": (2, 1, 2, 1), "view": (1, 0, 3, 2)}
