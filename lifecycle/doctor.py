@@ -301,7 +301,8 @@ def survey(conn: Connection) -> Survey:
     return Survey(present, texts, tables, capabilities, tuple(per_table), tuple(closing))
 
 
-def diagnose(conn: Connection, as_of: date | None = None, surveyed: Survey | None = None) -> DatasetReport:
+def diagnose(conn: Connection, as_of: date | None = None, surveyed: Survey | None = None, *,
+             examples: bool = True) -> DatasetReport:
     """Describe the dataset behind ``conn`` and check its quality.
 
     ``as_of`` is the day the data is meant to describe; dates after it are flagged (except
@@ -312,6 +313,9 @@ def diagnose(conn: Connection, as_of: date | None = None, surveyed: Survey | Non
     ``surveyed``: the data's ``survey`` when already known (a memo keyed on the data's identity) — only the
     future-date check then reads the data, and only in columns whose latest text lies after as_of (a value after as_of
     exists exactly when the column's largest digit-leading text is at least the next day's ISO text).
+
+    ``examples=False``: the future-date findings carry counts only, no example keys (for a caller that drops them,
+    e.g. the ``describe_dataset`` tool: listing the smallest keys among the later rows is most of the check's time).
     """
     found = surveyed if surveyed is not None else survey(conn)
     spans = found.spans
@@ -329,7 +333,7 @@ def diagnose(conn: Connection, as_of: date | None = None, surveyed: Survey | Non
     for table, before, after in found.table_findings:
         warnings += before
         if not inferred and as_of is not None:
-            warnings += _future_dates(conn, TABLES[table], as_of, latest)
+            warnings += _future_dates(conn, TABLES[table], as_of, latest, examples)
         warnings += after
     warnings += found.closing_findings
     return DatasetReport(as_of, inferred, found.tables, found.capabilities, tuple(warnings), tuple(notes))
@@ -426,14 +430,14 @@ def _stored_as_text(table: str, column: str) -> bool:
 
 
 def _finding(conn: Connection, code: str, spec: TableSpec, column: str | None, where: str,
-             params: tuple = (), *, common: bool = False, examples_of: str | None = None,
+             params: tuple = (), *, common: bool = False, examples_of: str | None = None, list_examples: bool = True,
              **fields: object) -> list[DataWarning]:
     """Count the rows of ``spec`` matching ``where`` and list up to 3 of their primary keys (smallest first) — or,
     with ``examples_of``, up to 3 distinct values of that column (an orphan's example is the missing id itself).
 
     Problems are usually rare, so one pass returns the first keys with the total alongside (a window
     count over the matches). For checks that may match much of a table (``common``), a plain count and
-    a separate ``LIMIT 3`` query avoid sorting every match.
+    a separate ``LIMIT 3`` query avoid sorting every match; ``list_examples=False`` (with ``common``) skips that query.
     """
     table, pk = _ident(spec.name), _ident(spec.primary_key)
     if examples_of is not None:
@@ -445,7 +449,7 @@ def _finding(conn: Connection, code: str, spec: TableSpec, column: str | None, w
     elif common:
         (count,) = conn.rows(f"SELECT count(*) FROM {table} WHERE {where}", params)[0]
         rows = conn.rows(f"SELECT {pk} FROM {table} WHERE {where} ORDER BY {pk} LIMIT ?",
-                               (*params, EXAMPLE_LIMIT)) if count else []
+                               (*params, EXAMPLE_LIMIT)) if count and list_examples else []
         examples = tuple(str(key) for (key,) in rows)
     else:
         rows = conn.rows(f"SELECT {pk}, count(*) OVER () FROM {table} WHERE {where} ORDER BY {pk} LIMIT ?",
@@ -485,7 +489,7 @@ def _bad_dates(conn: Connection, spec: TableSpec) -> list[DataWarning]:
 
 
 def _future_dates(conn: Connection, spec: TableSpec, as_of: date,
-                  latest: dict[tuple[str, str], str | None]) -> list[DataWarning]:
+                  latest: dict[tuple[str, str], str | None], examples: bool = True) -> list[DataWarning]:
     found: list[DataWarning] = []
     after = (as_of + timedelta(days=1)).isoformat()
     for column_name in _date_columns(spec):
@@ -498,7 +502,8 @@ def _future_dates(conn: Connection, spec: TableSpec, as_of: date,
         # ISO text sorts by time: a value is after the as-of day when it is >= the next day; `< ':'` keeps
         # digit-leading text only (malformed values are reported by bad_date_format).
         found += _finding(conn, "future_date", spec, column_name, f"{column} >= ? AND {column} < ':'",
-                          ((as_of + timedelta(days=1)).isoformat(),), common=True, as_of=as_of.isoformat())
+                          ((as_of + timedelta(days=1)).isoformat(),), common=True, list_examples=examples,
+                          as_of=as_of.isoformat())
     return found
 
 

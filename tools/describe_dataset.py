@@ -78,8 +78,9 @@ def describe_dataset(source: DataSource, as_of: date | None = None) -> DescribeD
     """Describe the data of ``source`` (``DataSource.diagnose``, see ``lifecycle.doctor``) as the tool's output model.
 
     ``as_of`` only marks which dates count as "in the future" (data-quality warnings), so any calendar day is
-    accepted here; the analytical tools hold as_of to the data's range (``lifecycle.scope``)."""
-    return result_from_report(source.diagnose(None if as_of is None else check_as_of(as_of)))
+    accepted here; the analytical tools hold as_of to the data's range (``lifecycle.scope``). The output carries no
+    example rows, so none are looked up (``examples=False``: a new as_of then costs a count per later column)."""
+    return result_from_report(source.diagnose(None if as_of is None else check_as_of(as_of), examples=False))
 
 
 def result_from_report(report: DatasetReport) -> DescribeDatasetResult:

@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import gc
 import logging
 import os
@@ -213,8 +214,11 @@ def release_memory() -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=None)
 def _libc_function(name: str) -> Callable[..., int] | None:
-    """glibc's ``name`` (``malloc_trim``, ``mallopt``), or None where the C library has no such function."""
+    """glibc's ``name`` (``malloc_trim``, ``mallopt``), or None where the C library has no such function — looked up
+    once per process: ``ctypes.util.find_library`` runs ``ldconfig`` in a subprocess (a fork of the whole server,
+    about 0.1 s of CPU and more wall time on a loaded machine), which every release after a call paid before."""
     library = ctypes.util.find_library("c")
     if not library:
         return None

@@ -7,11 +7,13 @@ customer, section, stage, month or draft. Identical calls would be answered from
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import random
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,10 @@ class Variants:
         self._customers = iter(self.customers)
         self._seen: set[str] = set()
 
+    def _month_end(self, k: int) -> str:
+        year, month = (int(part) for part in self.months[(k + 1) % len(self.months)].split("-"))
+        return (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).isoformat()
+
     def for_tool(self, tool: Any) -> Iterator[dict[str, Any]]:
         schema = tool.input_schema or {}
         props = set(schema.get("properties", {}))
@@ -79,6 +85,8 @@ class Variants:
                     args[prop] = values[k % len(values)]
             if "month" in props:
                 args["month"] = self.months[k % len(self.months)]
+            if "as_of" in props and not args and "filters" not in props:  # describe_dataset: another as_of (month end)
+                args["as_of"] = self._month_end(k)
             if "filters" in props and (k % 2 == 1 or len(args) == 0):
                 column, value = next(self._filters)
                 args["filters"] = {column: [value]}
@@ -102,6 +110,7 @@ def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5, only:
 
     async def main() -> None:
         server = build_server(open_source(db))
+        gc.freeze()  # as `lifecycle serve` does once its server is built (server.commands.serve_cmd.freeze_start_objects)
         async with Client(server) as client:
             tools = [t for t in (await client.list_tools()).tools if only is None or t.name in only]
             for tool in tools:  # warm: every cache a default call builds

@@ -123,8 +123,9 @@ class DataSource(Protocol):
         """Distinct non-empty values of canonical ``table.column``, sorted as text."""
         ...
 
-    def diagnose(self, as_of: date | None = None) -> DatasetReport:
-        """The doctor's report on the data (tables, coverage, capabilities, data-quality warnings)."""
+    def diagnose(self, as_of: date | None = None, *, examples: bool = True) -> DatasetReport:
+        """The doctor's report on the data (tables, coverage, capabilities, data-quality warnings); ``examples=False``:
+        future-date findings without example keys (``lifecycle.doctor.diagnose``)."""
         ...
 
 
@@ -237,16 +238,16 @@ class SqlSource:
         """Distinct non-empty values of ``table.column`` (see ``distinct_values``), once per identity of the data."""
         return list(self._once("distinct_values", (table, column), lambda c: tuple(distinct_values(c, table, column))))
 
-    def diagnose(self, as_of: date | None = None) -> DatasetReport:
-        """The doctor's report (``lifecycle.doctor.diagnose``) over one connection, once per (identity, as_of); the
-        part of it that does not depend on as_of (``lifecycle.doctor.survey``) once per identity."""
+    def diagnose(self, as_of: date | None = None, *, examples: bool = True) -> DatasetReport:
+        """The doctor's report (``lifecycle.doctor.diagnose``) over one connection, once per (identity, as_of,
+        examples); the part of it that does not depend on as_of (``lifecycle.doctor.survey``) once per identity."""
 
         def report(connection: Connection) -> DatasetReport:
             found = remember(("doctor.survey", self.name, identity), lambda: survey(connection))
-            return diagnose(connection, as_of, found)
+            return diagnose(connection, as_of, found, examples=examples)
 
         identity = self.identity()
-        return self._once("diagnose", (as_of,), report, identity)
+        return self._once("diagnose", (as_of, examples), report, identity)
 
     def _once(self, kind: str, args: tuple[object, ...], compute: Callable[[Connection], T],
               identity: tuple[object, ...] | None = None) -> T:

@@ -222,3 +222,12 @@ def test_a_group_of_metrics_is_computable_exactly_when_its_metrics_find_their_ta
     finally:
         dataset.close()
     assert checked >= 15 and not report["funnel_conversion"].computable and report["mrr"].computable
+
+
+def test_without_examples_the_report_is_the_same_but_for_the_future_dates_example_keys(planted_db: Path, report: DatasetReport) -> None:
+    """``examples=False`` (what describe_dataset asks for): the planted event after as_of (E5) is still counted, only
+    its key is not looked up; every other finding is the report's own."""
+    counted = diagnose(SqliteConnection(planted_db), AS_OF, examples=False)
+    future = [(w.table, w.column, w.count, w.examples) for w in counted.warnings if w.code == "future_date"]
+    assert future == [("events", "occurred_at", 1, ())]
+    assert [w for w in counted.warnings if w.code != "future_date"] == [w for w in report.warnings if w.code != "future_date"]
