@@ -19,22 +19,25 @@ or a driver connection; only the CLI/server entry points turn a ``--db`` path in
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from lifecycle.doctor import DatasetReport, diagnose, survey
-from lifecycle.errors import QueryError
+from lifecycle.errors import QueryError, QueryTimeoutError
 from lifecycle.memo import remember
 from lifecycle.schema import TABLES
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 T = TypeVar("T")
 
 DEFAULT_TIME_LIMIT_S = 30.0
+TIMEOUT = "the query ran past its time limit; narrow the filters or raise the limit"
 
 # Tables whose time column may legitimately lie in the future (an invoice is due after it is issued).
 ACTIVITY_COLUMN = {"invoices": "issued_at"}
@@ -272,3 +275,73 @@ def frame(description: Any, rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     import pandas as pd  # loaded with the first query, not with the seam (lifecycle.lazy)
 
     return pd.DataFrame.from_records(rows, columns=names)
+
+
+class TimedStatements:
+    """The per-statement time limit of engines that have none of their own (DuckDB, Spark): each statement arms a
+    timer of ``time_limit_s`` seconds that calls the connection's ``interrupt`` (SQLite's is its progress handler,
+    ``lifecycle.store.arm_time_limit``). A driver error raised after the timer fired is the time limit
+    (``QueryTimeoutError``); any other goes through the engine's ``translate``.
+
+    A mix-in for a connection class with ``time_limit_s`` and ``interrupt``; ``_timed_out`` is per instance once set.
+    """
+
+    time_limit_s: float | None
+    _timed_out: bool = False
+
+    def interrupt(self) -> None:
+        raise NotImplementedError
+
+    def _time_out(self) -> None:
+        self._timed_out = True
+        self.interrupt()
+
+    def _timed(self, run: Callable[[], T], errors: tuple[type[BaseException], ...],
+               translate: Callable[[BaseException], Exception]) -> T:
+        """``run()`` under the time limit; a driver error (one of ``errors``) becomes ``QueryTimeoutError`` when the
+        timer stopped it, else ``translate(error)`` — raised without the driver's traceback."""
+        timer = None
+        if self.time_limit_s is not None:
+            timer = threading.Timer(self.time_limit_s, self._time_out)
+            timer.daemon = True
+            timer.start()
+        try:
+            return run()
+        except errors as exc:
+            if self._timed_out:
+                raise QueryTimeoutError(TIMEOUT) from None
+            raise translate(exc) from None
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._timed_out = False
+
+
+def arrow_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow result as a DataFrame, column by column without a Python object per value (``frame`` of
+    ``fetchall()`` rows holds one per cell: 8.2M invoices × 8 columns peaked at 7.6 GB against 2.9 GB this way).
+
+    Values as SQLite's cursor gives them where the engines' types differ: DECIMAL (DuckDB's ``SUM`` of integers, a
+    decimal literal times a column; Spark's decimal arithmetic) is a float (SQLite's REAL) — an integer when its
+    scale is 0 and no value is missing; dates and timestamps as Arrow converts them (``datetime.date`` objects,
+    ``datetime64[us]``), as ``frame`` infers them."""
+    import pyarrow as pa
+
+    columns = []
+    for column in table.columns:
+        if pa.types.is_decimal(column.type):
+            column = _decimal_as_number(column)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=[str(n) for n in table.column_names]).to_pandas(split_blocks=True)
+
+
+def _decimal_as_number(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A DECIMAL column as int64 (scale 0, nothing missing, every value fits) or else float64."""
+    import pyarrow as pa
+
+    if column.type.scale == 0 and column.null_count == 0:
+        try:
+            return column.cast(pa.int64())
+        except pa.ArrowInvalid:  # past 64 bits: a float, as SQLite's integers overflow into REAL
+            pass
+    return column.cast(pa.float64(), safe=False)

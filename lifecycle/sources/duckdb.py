@@ -14,7 +14,6 @@ that calls ``interrupt``.
 from __future__ import annotations
 
 import importlib.metadata
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,11 +22,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from lifecycle.errors import DatasetNotFoundError, DatasetUnreadableError, QueryError, QueryTimeoutError
-from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, SqlSource, frame
+from lifecycle.errors import DatasetNotFoundError, DatasetUnreadableError, QueryError
+from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, SqlSource, TimedStatements, arrow_frame
 from lifecycle.sources.expressions import in_dialect
 from lifecycle.sources.parquet import folder_identity, missing_columns, table_paths
-from lifecycle.sources.sqlite import TIMEOUT, UNREADABLE, SqliteSource
+from lifecycle.sources.sqlite import UNREADABLE, SqliteSource
 
 EXTENSION_PACKAGE = "duckdb-ext-sqlite"
 DUCK_TYPES = {"REAL": "DOUBLE", "INTEGER": "BIGINT"}
@@ -59,9 +58,20 @@ def _session(threads: int) -> Any:
     return con
 
 
+_ERRORS = (duckdb.Error,)
+
+
+def _translated(exc: BaseException) -> Exception:
+    """A DuckDB error that is not the time limit: an interrupt from elsewhere (a cancelled call) or a failure."""
+    if isinstance(exc, duckdb.InterruptException):
+        return QueryError("the query was interrupted")
+    return QueryError(f"query failed: {exc}")
+
+
 @dataclass
-class DuckDBConnection:
-    """One DuckDB session with the SQLite file attached read-only as the default catalog."""
+class DuckDBConnection(TimedStatements):
+    """One DuckDB session with the SQLite file attached read-only as the default catalog (or a Parquet folder's
+    views); each statement under the source's time limit (``TimedStatements``)."""
 
     path: Path
     time_limit_s: float | None = DEFAULT_TIME_LIMIT_S
@@ -70,7 +80,6 @@ class DuckDBConnection:
     _con: Any = field(default=None, repr=False)
     _non_empty: dict[str, bool] = field(default_factory=dict, repr=False)
     _tables: frozenset[str] | None = field(default=None, repr=False)
-    _timed_out: bool = field(default=False, repr=False)
 
     @property
     def _db(self) -> Any:
@@ -117,31 +126,20 @@ class DuckDBConnection:
         return self._execute(in_dialect(sql, self.dialect), params)[1]
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
-        description, rows = self._execute(in_dialect(sql, self.dialect), params)
-        return frame(description, rows)
+        """The rows through Arrow, column by column (``arrow_frame``): a million-row result holds no Python object
+        per value."""
+        db = self._db
+        text = in_dialect(sql, self.dialect)
+        return arrow_frame(self._timed(lambda: db.execute(text, list(params)).fetch_arrow_table(), _ERRORS, _translated))
 
     def _execute(self, sql: str, params: Sequence[object]) -> tuple[Any, list[tuple[Any, ...]]]:
         db = self._db
-        timer = None
-        if self.time_limit_s is not None:
-            timer = threading.Timer(self.time_limit_s, self._time_out)
-            timer.daemon = True
-            timer.start()
-        try:
+
+        def run() -> tuple[Any, list[tuple[Any, ...]]]:
             cursor = db.execute(sql, list(params))
             return cursor.description, cursor.fetchall()
-        except duckdb.InterruptException:
-            raise QueryTimeoutError(TIMEOUT) if self._timed_out else QueryError("the query was interrupted") from None
-        except duckdb.Error as exc:
-            raise QueryError(f"query failed: {exc}") from None
-        finally:
-            if timer is not None:
-                timer.cancel()
-            self._timed_out = False
 
-    def _time_out(self) -> None:
-        self._timed_out = True
-        self.interrupt()
+        return self._timed(run, _ERRORS, _translated)
 
     def tables(self) -> frozenset[str]:
         if self._tables is None:  # read once per connection, as SQLite's (each read is a catalog scan)

@@ -32,11 +32,11 @@ from typing import Any
 
 import pandas as pd
 
-from lifecycle.errors import DatasetNotFoundError, QueryError, QueryTimeoutError
-from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, SqlSource, frame
+from lifecycle.errors import DatasetNotFoundError, QueryError
+from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, SqlSource, TimedStatements, arrow_frame
 from lifecycle.sources.expressions import REFERENCE_DIALECT, CompiledSql, in_dialect
 from lifecycle.sources.parquet import folder_identity, is_parquet_folder, missing_columns, parquet_cache, table_paths
-from lifecycle.sources.sqlite import TIMEOUT, SqliteSource
+from lifecycle.sources.sqlite import SqliteSource
 
 MASTER_ENV = "LIFECYCLE_SPARK_MASTER"
 CONF_ENV = "LIFECYCLE_SPARK_CONF"
@@ -176,56 +176,44 @@ def _spark_text(sql: str) -> tuple[str, tuple[int, ...]]:
     return CompiledSql("".join(pieces) + text[last:], "spark"), tuple(positions)
 
 
+def _translated(exc: BaseException) -> QueryError:
+    """A Spark error that is not the time limit, as one line."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return QueryError(f"query failed: {message}")
+
+
 @dataclass
-class SparkConnection:
-    """Statements on one Spark session (the views of one dataset); ``interrupt`` cancels the running job group."""
+class SparkConnection(TimedStatements):
+    """Statements on one Spark session (the views of one dataset); ``interrupt`` cancels the running job group, which
+    the time limit per statement does too (``TimedStatements``)."""
 
     session: Any
     time_limit_s: float | None = DEFAULT_TIME_LIMIT_S
     dialect: str = "spark"
     _group: str = field(default="", repr=False)
-    _timed_out: bool = field(default=False, repr=False)
     _non_empty: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        return self._execute(sql, params)[1]
+        table = self._arrow(sql, params)
+        columns = [column.to_pylist() for column in table.columns]
+        return list(zip(*columns)) if columns else []
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
-        names, rows = self._execute(sql, params)
-        return frame([(name,) for name in names], rows)
+        """The rows through Arrow, column by column (``arrow_frame``): no Python object per value."""
+        return arrow_frame(self._arrow(sql, params))
 
-    def _execute(self, sql: str, params: Sequence[object]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def _arrow(self, sql: str, params: Sequence[object]) -> Any:
+        """The statement's result as an Arrow table, in its own job group (what ``interrupt`` cancels)."""
         from py4j.protocol import Py4JError
         from pyspark.errors import PySparkException
 
         text, globs = _spark_text(sql)
         if globs:
             params = [glob_regex(str(value)) if i in globs else value for i, value in enumerate(params)]
-        context = self.session.sparkContext
         self._group = f"lifecycle-{next(_job_ids)}"
-        context.setJobGroup(self._group, "lifecycle query", interruptOnCancel=True)
-        timer = None
-        if self.time_limit_s is not None:
-            timer = threading.Timer(self.time_limit_s, self._time_out)
-            timer.daemon = True
-            timer.start()
-        try:
-            table = self.session.sql(text, args=list(params) if params else None).toArrow()
-            columns = [column.to_pylist() for column in table.columns]
-            return list(table.column_names), list(zip(*columns)) if columns else []
-        except (PySparkException, Py4JError) as exc:
-            if self._timed_out:
-                raise QueryTimeoutError(TIMEOUT) from None
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise QueryError(f"query failed: {message}") from None
-        finally:
-            if timer is not None:
-                timer.cancel()
-            self._timed_out = False
-
-    def _time_out(self) -> None:
-        self._timed_out = True
-        self.interrupt()
+        self.session.sparkContext.setJobGroup(self._group, "lifecycle query", interruptOnCancel=True)
+        return self._timed(lambda: self.session.sql(text, args=list(params) if params else None).toArrow(),
+                           (PySparkException, Py4JError), _translated)
 
     def tables(self) -> frozenset[str]:
         return frozenset(t.name for t in self.session.catalog.listTables() if t.isTemporary)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.errors import DatasetUnreadableError, QueryError, QueryTimeoutError
-from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, SqlSource, frame
+from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, TIMEOUT, SqlSource, frame
 from lifecycle.store import arm_time_limit, extra_columns, open_readonly
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 UNREADABLE = ("the dataset could not be read (the file is damaged or not a Lifecycle MCP database): run "
               "`lifecycle doctor`, or re-import the data with `lifecycle import`")
-TIMEOUT = "the query ran past its time limit; narrow the filters or raise the limit"
 
 
 def _translated(exc: sqlite3.Error) -> Exception:
