@@ -100,6 +100,9 @@ def run(cases: set[str], sizes: list[str], repeats: int, work: Path, import_rows
         for name, dataset in built.items():
             if name in ("demo", "1m") or len(built) == 1:
                 result = tools.warm_tool_latencies(dataset.path, work / "data", calls_per_tool=repeats + 2, only=tool_names)
+                load = round(os.getloadavg()[0], 2)
+                for stats in result["tools"].values():
+                    stats["load_average_1min"] = load
                 out["cases"].setdefault("tools", {})[name] = result
                 _progress(f"tools {name}", {"p95_s": result["all"]["p95_s"]})
     if "import" in cases:
@@ -129,6 +132,7 @@ def _add_growth(out: dict[str, Any]) -> None:
 
 
 def _progress(label: str, result: dict[str, Any]) -> None:
+    result["load_average_1min"] = round(os.getloadavg()[0], 2)  # beside every figure: the machine is shared
     ratio = result.get("ratio")
     text = f"ratio {ratio}" if ratio is not None else json.dumps(result)[:200]
     print(f"  {label}: {text}", file=sys.stderr, flush=True)
@@ -156,13 +160,13 @@ def markdown(data: dict[str, Any], before: dict[str, Any] | None = None) -> str:
     ``before`` (``results/speed_before.json``: the same benchmark on the code before issue #16's changes) when given."""
     cases = data.get("cases", {})
     old = (before or {}).get("cases", {})
-    lines = ["| path | size | product | peer / floor | ratio (wall, min of each side) | ratio before #16 | goal |",
-             "|---|---|---:|---:|---:|---:|---|"]
+    lines = ["| path | size | product | peer / floor | ratio (wall, min of each side) | ratio before #16 | goal | load |",
+             "|---|---|---:|---:|---:|---:|---|---:|"]
 
     def row(label: str, size: str, case: dict[str, Any] | None, goal: str, was: dict[str, Any] | None) -> None:
         if case:
             lines.append(f"| {label} | {size} | {_seconds(case.get('product'))} | {_seconds(case.get('peer'))} "
-                         f"| {_ratio(case)} | {_ratio(was)} | {goal} |")
+                         f"| {_ratio(case)} | {_ratio(was)} | {goal} | {case.get('load_average_1min', '—')} |")
 
     row("`lifecycle --help` vs a bare typer program", "—", cases.get("help"), "≤ 3×", old.get("help"))
     row("`lifecycle serve` spawn → tools/list vs a one-tool MCPServer", "demo", cases.get("spawn"), "≤ 1.5×", old.get("spawn"))
@@ -188,8 +192,8 @@ def markdown(data: dict[str, Any], before: dict[str, Any] | None = None) -> str:
     tools = cases.get("tools")
     if tools:
         out += "\n\nWarm tool calls (in-process MCP client; every timed call with arguments not seen before):\n\n"
-        out += ("| size | tool | calls | errors | p50 | p95 | max | p95 before #16 |\n"
-                "|---|---|---:|---:|---:|---:|---:|---:|\n")
+        out += ("| size | tool | calls | errors | p50 | p95 | max | p95 before #16 | load |\n"
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 
         def ms(value: float | None) -> str:
             return "—" if value is None else f"{value * 1000:.0f} ms"
@@ -199,10 +203,10 @@ def markdown(data: dict[str, Any], before: dict[str, Any] | None = None) -> str:
             for tool, stats in result["tools"].items():
                 p95_before = was.get("tools", {}).get(tool, {}).get("p95_s")
                 out += (f"| {size} | {tool} | {stats['calls']} | {len(stats.get('errors', []))} | {ms(stats['p50_s'])} "
-                        f"| {ms(stats['p95_s'])} | {ms(stats['max_s'])} | {ms(p95_before)} |\n")
+                        f"| {ms(stats['p95_s'])} | {ms(stats['max_s'])} | {ms(p95_before)} | {stats.get('load_average_1min', '—')} |\n")
             whole = result["all"]
             out += (f"| {size} | **all** | {whole['calls']} | | {ms(whole['p50_s'])} | **{ms(whole['p95_s'])}** "
-                    f"| {ms(whole['max_s'])} | {ms(was.get('all', {}).get('p95_s'))} |\n")
+                    f"| {ms(whole['max_s'])} | {ms(was.get('all', {}).get('p95_s'))} | |\n")
     return out
 
 

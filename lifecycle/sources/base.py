@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from lifecycle.doctor import DatasetReport, diagnose, survey
 from lifecycle.errors import QueryError, QueryTimeoutError
 from lifecycle.memo import remember
 from lifecycle.schema import TABLES
@@ -33,6 +32,8 @@ from lifecycle.schema import TABLES
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+
+    from lifecycle.doctor import DatasetReport
 
 T = TypeVar("T")
 
@@ -244,6 +245,8 @@ class SqlSource:
     def diagnose(self, as_of: date | None = None, *, examples: bool = True) -> DatasetReport:
         """The doctor's report (``lifecycle.doctor.diagnose``) over one connection, once per (identity, as_of,
         examples); the part of it that does not depend on as_of (``lifecycle.doctor.survey``) once per identity."""
+
+        from lifecycle.doctor import diagnose, survey  # the checks load with the first report, not with every source
 
         def report(connection: Connection) -> DatasetReport:
             found = remember(("doctor.survey", self.name, identity), lambda: survey(connection))
