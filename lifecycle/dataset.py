@@ -164,15 +164,19 @@ class Dataset:
             raise QueryError(f"unknown table {name!r}")
         spec = TABLES[name]
         columns = [c.name for c in spec.columns]
+        added: list[str] = []  # read for the lead filter only, dropped again
         if only is not None:
             unknown = [c for c in only if c not in columns]
             if unknown:
                 raise QueryError(f"unknown column(s) {unknown} of table {name!r}")
             columns = list(only)
+            if name == "leads" and not self.filters.is_empty():  # what the lead filter reads (``Filters.select_leads``)
+                added = [c for c in ("segment", "source", "created_at") if c not in columns]
+                columns += added
         if extra and self.connection.has_table(name):
             columns += [c for c in self.connection.extra_columns(name) if c not in columns]
         if not self.connection.has_table(name):
-            return _typed(pd.DataFrame({c: pd.Series([], dtype="string") for c in columns}), name)
+            return _typed(pd.DataFrame({c: pd.Series([], dtype="string") for c in columns if c not in added}), name)
         select = ", ".join(f't."{c}"' for c in columns)
         where: list[str] = []
         params: list[object] = []
@@ -180,10 +184,6 @@ class Dataset:
         if spec.time_column:
             where.append(f't."{spec.time_column}" < ?')
             params.append(cutoff)
-        if name == "leads":
-            clause, values = self.filters.lead_sql("t")
-            where.append(clause)
-            params += values
         order = f' ORDER BY t."{spec.primary_key}"'
         sql = f'SELECT {select} FROM "{name}" t WHERE {" AND ".join(where) or "1 = 1"}{order}'
 
@@ -194,7 +194,10 @@ class Dataset:
         # filtered scope reads the whole base's rows (the same key for every filter) and keeps its customers' rows
         frame = read() if self.identity is None else remember(("table", self.identity, self.as_of, sql, tuple(params)), read)
         column = "customer_id" if name == "customers" else spec.customer_column
-        if column is not None and name != "leads" and not self.filters.is_empty():
+        if name == "leads" and not self.filters.is_empty():
+            frame = frame[self.filters.select_leads(frame)].reset_index(drop=True)
+            return frame.drop(columns=added) if added else frame
+        if column is not None and not self.filters.is_empty():
             keep = is_member(frame[column], self.population())
             if self.filters.stage:
                 keep &= is_member(frame[column], self.stage_members())

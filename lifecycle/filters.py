@@ -127,6 +127,24 @@ class Filters:
             keep &= (signup <= np.datetime64(self.cohort_to.isoformat(), "us")).fillna(False).to_numpy(dtype=bool)
         return keep
 
+    def select_leads(self, leads: Any) -> Any:
+        """Which rows of the ``leads`` table (``segment``, ``source``, ``created_at`` parsed) ``lead_sql`` selects,
+        evaluated in pandas (a boolean numpy array): a filtered scope masks the whole table's cached rows."""
+        import numpy as np
+
+        from lifecycle.membership import is_member
+
+        keep = np.ones(len(leads), dtype=bool)
+        for dimension in Dimension:
+            chosen = self.values(dimension)
+            if chosen and dimension.lead_column:
+                keep &= is_member(leads[dimension.lead_column], chosen)
+        if self.cohort_from is not None:
+            keep &= (leads["created_at"] >= np.datetime64(self.cohort_from.isoformat(), "us")).fillna(False).to_numpy(dtype=bool)
+        if self.cohort_to is not None:
+            keep &= (leads["created_at"] <= np.datetime64(self.cohort_to.isoformat(), "us")).fillna(False).to_numpy(dtype=bool)
+        return keep
+
     def lead_sql(self, alias: str = "") -> tuple[str, list[object]]:
         """A SQL boolean expression over ``leads`` for the dimensions leads carry, and its parameters."""
         prefix = f"{alias}." if alias else ""

@@ -21,12 +21,18 @@ import anyio
 from mcp import Client
 
 from lifecycle.filters import Dimension
-from lifecycle.metrics.registry import metric_ids
+from lifecycle.metrics.registry import MetricGroup, metric_ids, metric_ids_in
 from lifecycle.sources import open_source
 from server.app import build_server
 from speed.measure import percentile
 
 SEED = 16
+WARM_ARGUMENTS: dict[str, dict[str, Any]] = {
+    "verify_plan": {"draft": "MRR is 1%."},
+    "compute_metrics": {"metrics": ["mrr", "nrr", "logo_churn_rate", "activation_rate", *metric_ids_in(MetricGroup.FLOW)]},
+}
+"""Arguments of the warm-up call of the tools that have no defaults (``compute_metrics`` requires a metric list: the
+headline metrics and the flow metrics, which build the monthly stage states)."""
 
 
 def _enum(schema: dict[str, Any], prop: str, defs: dict[str, Any]) -> list[Any]:
@@ -113,8 +119,8 @@ def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5, only:
         gc.freeze()  # as `lifecycle serve` does once its server is built (server.commands.serve_cmd.freeze_start_objects)
         async with Client(server) as client:
             tools = [t for t in (await client.list_tools()).tools if only is None or t.name in only]
-            for tool in tools:  # warm: every cache a default call builds
-                await client.call_tool(tool.name, {} if tool.name != "verify_plan" else {"draft": "MRR is 1%."})
+            for tool in tools:  # warm: every cache a default call builds (the two tools without defaults: a draft, metrics)
+                await client.call_tool(tool.name, WARM_ARGUMENTS.get(tool.name, {}))
             variants = Variants(db, random.Random(SEED))
             for tool in tools:
                 if tool.name == "classify_customer" and not variants.customers:

@@ -19,7 +19,7 @@ from lifecycle.dataset import Dataset
 from lifecycle.metrics.registry import MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
 from lifecycle.stages.classification import UNCLASSIFIED
-from lifecycle.stages.history import checkpoints, stages_at, time_in_stage
+from lifecycle.stages.history import checkpoints, stage_states, stages_at, time_in_stage
 from lifecycle.stages.model import StageModel, model_for
 
 SOURCE = "seed 000 (Measurement: transition metrics, overall lifecycle health)"
@@ -108,13 +108,15 @@ def progression_spells(dataset: Dataset, model: StageModel) -> pd.DataFrame:
     previous checkpoint) and ends at the first checkpoint in a higher-order stage. Spells already under
     way at the window start are left out (their start is unknown). Columns: customer_id, stage, days.
     """
-    days = list(reversed(checkpoints(dataset.as_of, _months_between(window_start_day(dataset), dataset.as_of))))
-    frames = [stages_at(dataset, model, day) for day in days]
-    ids = frames[-1].index
-    stage = np.column_stack([f["stage"].reindex(ids).to_numpy(dtype=object, na_value=None) for f in frames])
-    churned = np.column_stack([f["churned"].reindex(ids).fillna(False).to_numpy(dtype=bool) for f in frames])
-    order = pd.Series(stage.ravel()).map(model.order).to_numpy(dtype="float64", na_value=np.nan).reshape(stage.shape)
-    signup = frames[-1]["signup_date"].to_numpy(dtype="datetime64[us]")
+    newest_first = checkpoints(dataset.as_of, _months_between(window_start_day(dataset), dataset.as_of))
+    states = stage_states(dataset, model, newest_first)  # customers in scope on as_of; one column per checkpoint
+    days = list(reversed(newest_first))
+    ids = states.ids
+    codes = states.codes[:, ::-1]
+    labels = np.array(states.labels, dtype=object)
+    churned = states.churned[:, ::-1]
+    order = states.orders(model)[:, ::-1]
+    signup = states.signup
     stamps = np.array([np.datetime64(d, "us") for d in days])
     run_start = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[us]")
     spells: list[pd.DataFrame] = []
@@ -126,9 +128,9 @@ def progression_spells(dataset: Dataset, model: StageModel) -> pd.DataFrame:
         progressed = known & was & (order[:, j] > order[:, j - 1]) & ~churned[:, j] & ~churned[:, j - 1]
         ended = progressed & ~np.isnat(run_start)
         if ended.any():
-            spells.append(pd.DataFrame({"customer_id": ids[ended], "stage": stage[ended, j - 1],
+            spells.append(pd.DataFrame({"customer_id": ids[ended], "stage": labels[codes[ended, j - 1]],
                                         "days": (stamps[j] - run_start[ended]) / np.timedelta64(1, "D")}))
-        changed = known & (~was | (stage[:, j] != stage[:, j - 1]))
+        changed = known & (~was | (codes[:, j] != codes[:, j - 1]))
         entry = np.where(~was, signup, stamps[j])
         run_start = np.where(changed, entry, run_start)
     if not spells:

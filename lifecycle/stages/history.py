@@ -10,19 +10,22 @@ Source: seed 000 (stagnation against each stage's ``expected_days``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset
-from lifecycle.filters import add_months
+from lifecycle.filters import Filters, add_months
 from lifecycle.membership import is_member
 from lifecycle.memo import remember
 from lifecycle.scope import Scope
 from lifecycle.snapshot.build import snapshot_of
 from lifecycle.stages.classification import classify_customers
 from lifecycle.stages.model import StageModel
+from lifecycle.stages.value import CHURNED  # the stage filter's value for churned customers
 
 
 def checkpoints(as_of: date, months: int) -> list[date]:
@@ -65,7 +68,83 @@ def _whole_stages(view: Dataset, model: StageModel) -> pd.DataFrame:
     return pd.DataFrame({
         "customer_id": classified["customer_id"], "stage": classified["stage"],
         "churned": snap["churned"].fillna(False).astype(bool).to_numpy(),
-        "signup_date": snap["signup_date"].to_numpy()}).set_index("customer_id")
+        "signup_date": snap["signup_date"].to_numpy(),
+        "plan": snap["plan"].astype("category").to_numpy()}).set_index("customer_id")
+
+
+@dataclass(frozen=True)
+class StageStates:
+    """Every customer's stage on each of a few days, as integer codes: ``codes[i, j]`` indexes ``labels`` for customer
+    ``ids[i]`` on day ``days[j]`` (−1: not in the scope that day — not signed up yet, or outside a filter that
+    changes with time such as the plan); ``churned[i, j]`` (False where −1); ``signup`` per customer."""
+
+    days: tuple[date, ...]
+    ids: pd.Index
+    labels: tuple[str, ...]
+    codes: np.ndarray
+    churned: np.ndarray
+    signup: np.ndarray
+    plans: tuple[str, ...] = ()  # the plan each customer pays for on each day (``plan_codes`` index it; −1: none)
+    plan_codes: np.ndarray | None = None
+
+    def stages(self) -> np.ndarray:
+        """The codes as stage ids (object array, None where −1)."""
+        named = np.array([*self.labels, None], dtype=object)
+        return named[np.where(self.codes >= 0, self.codes, len(self.labels))]
+
+    def orders(self, model: StageModel) -> np.ndarray:
+        """The stage order of each cell (float; NaN where −1 or the stage has no order, e.g. unclassified)."""
+        order = np.array([float(model.order.get(label, np.nan)) for label in self.labels] + [np.nan])
+        return order[np.where(self.codes >= 0, self.codes, len(self.labels))]
+
+
+def stage_states(dataset: Dataset, model: StageModel, days: Sequence[date]) -> StageStates:
+    """The stage states (``StageStates``) of the customers in scope on ``days[0]`` on each of ``days`` — one pass
+    over the monthly stages of ``stages_at`` instead of a frame per day aligned by id.
+
+    The whole base's states are built once per (data, configuration, model, days) in the process memo; a filtered
+    dataset takes their rows of its customers on ``days[0]``, and for a filter that changes with time (plan, stage)
+    clears the days on which a customer was outside it — exactly ``stages_at(dataset, model, day)`` per day."""
+    days = tuple(days)
+    if dataset.filters.is_empty():
+        memo = (None if dataset.identity is None else
+                ("stage-states", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, days))
+        return _whole_states(dataset, model, days) if memo is None else remember(memo, lambda: _whole_states(dataset, model, days))
+    whole = stage_states(dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters())), model, days)
+    rows = is_member(whole.ids, stages_at(dataset, model, days[0]).index)
+    ids, codes, churned = whole.ids[rows], whole.codes[rows], whole.churned[rows]
+    filters = dataset.filters
+    if filters.plan or filters.stage:  # who is in the population changes from day to day: the plan paid, the stage
+        inside = codes >= 0
+        if filters.plan:
+            assert whole.plan_codes is not None
+            chosen = [k for k, plan in enumerate(whole.plans) if plan in filters.plan]
+            inside &= np.isin(whole.plan_codes[rows], chosen)
+        if filters.stage:
+            staged = np.isin(codes, [k for k, label in enumerate(whole.labels) if label in filters.stage])
+            inside &= np.where(churned, CHURNED in filters.stage, staged)
+        codes, churned = np.where(inside, codes, -1).astype(codes.dtype), churned & inside
+    return StageStates(days, ids, whole.labels, codes, churned, whole.signup[rows], whole.plans,
+                       None if whole.plan_codes is None else whole.plan_codes[rows])
+
+
+def _whole_states(dataset: Dataset, model: StageModel, days: tuple[date, ...]) -> StageStates:
+    frames = [stages_at(dataset, model, day) for day in days]
+    ids = frames[0].index
+    labels = tuple(sorted({str(s) for frame in frames for s in frame["stage"].dropna().unique()}))
+    plans = tuple(sorted({str(p) for frame in frames for p in frame["plan"].dropna().unique()}))
+    codes = np.full((len(ids), len(days)), -1, dtype=np.int16)
+    plan_codes = np.full((len(ids), len(days)), -1, dtype=np.int16)
+    churned = np.zeros((len(ids), len(days)), dtype=bool)
+    for j, frame in enumerate(frames):
+        position = frame.index.get_indexer(ids)
+        found = position >= 0
+        day_codes = pd.Categorical(frame["stage"].astype(object), categories=list(labels)).codes
+        codes[found, j] = day_codes[position[found]]
+        plan_codes[found, j] = pd.Categorical(frame["plan"].astype(object), categories=list(plans)).codes[position[found]]
+        churned[found, j] = frame["churned"].to_numpy(dtype=bool)[position[found]]
+    return StageStates(days, ids, labels, codes, churned, frames[0]["signup_date"].to_numpy(dtype="datetime64[us]"),
+                       plans, plan_codes)
 
 
 def stage_history(dataset: Dataset, model: StageModel, days: list[date]) -> pd.DataFrame:
@@ -83,16 +162,32 @@ def time_in_stage(dataset: Dataset, model: StageModel, months: int = 12, custome
     earliest checkpoint of the unbroken run in the current stage, or the signup day when the run reaches back
     past signup. ``censored`` is true when the run spans the whole history, or — with ``enough`` (stage id →
     days) — when the walk stopped early because the run already exceeded that many days (stages missing from
-    ``enough`` need no history then). Only as many earlier snapshots are built as some customer still needs.
-    Columns: customer_id, stage, entered_at, days_in_stage, censored.
+    ``enough`` need no history then). For a few customers (``customer_ids``) only as many earlier snapshots are built
+    as one of them still needs; for everyone the walk reads the stage states of every checkpoint (``stage_states``,
+    built once per data and days). Columns: customer_id, stage, entered_at, days_in_stage, censored.
     """
-    days = [np.datetime64(d, "us") for d in checkpoints(dataset.as_of, months)]
-    current = stages_at(dataset, model, dataset.as_of)
-    if customer_ids is not None:
+    checkpoint_days = checkpoints(dataset.as_of, months)
+    days = [np.datetime64(d, "us") for d in checkpoint_days]
+    if customer_ids is None:
+        states = stage_states(dataset, model, checkpoint_days)
+        ids = states.ids
+        current = pd.DataFrame({"stage": states.stages()[:, 0]}, index=ids)
+
+        def same_as_now(k: int) -> np.ndarray:
+            return states.codes[:, k] == states.codes[:, 0]  # type: ignore[no-any-return]
+
+        signup = states.signup
+    else:
+        current = stages_at(dataset, model, dataset.as_of)
         current = current.loc[current.index.intersection(pd.Index(customer_ids, dtype="string"))]
-    ids = current.index
+        ids = current.index
+
+        def same_as_now(k: int) -> np.ndarray:
+            before = stages_at(dataset, model, checkpoint_days[k])["stage"].reindex(ids)
+            return before.to_numpy(dtype=object, na_value=None) == stage  # type: ignore[no-any-return]
+
+        signup = current["signup_date"].to_numpy(dtype="datetime64[us]")
     stage = current["stage"].to_numpy(dtype=object)
-    signup = current["signup_date"].to_numpy(dtype="datetime64[us]")
     entered = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[us]")
     censored = np.zeros(len(ids), dtype=bool)
     open_ = np.ones(len(ids), dtype=bool)
@@ -107,8 +202,7 @@ def time_in_stage(dataset: Dataset, model: StageModel, months: int = 12, custome
         open_ &= ~settled
         if not open_.any():
             break
-        before = stages_at(dataset, model, days[k].astype("datetime64[D]").item())["stage"].reindex(ids)
-        same = before.to_numpy(dtype=object, na_value=None) == stage
+        same = same_as_now(k)
         broke = open_ & ~same
         entered[broke] = np.where(signup[broke] > days[k], signup[broke], days[k - 1])
         open_ &= same

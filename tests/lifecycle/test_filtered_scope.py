@@ -65,3 +65,24 @@ def test_the_snapshot_mask_selects_the_customers_the_sql_filter_selects(store: P
         dataset = _open(store, filters, as_of)
         assert sorted(dataset.customers()["customer_id"]) == expected
         assert sorted(snapshot_of(dataset)["customer_id"]) == expected
+
+
+@pytest.mark.parametrize(("filters", "expected"), [
+    (Filters(segment=("SMB",)), ["l1", "l3"]),
+    (Filters(channel=("ads",)), ["l1", "l2"]),
+    (Filters(segment=("SMB",), channel=("ads",)), ["l1"]),
+    (Filters(cohort_from=date(2024, 2, 1), cohort_to=date(2024, 3, 1)), ["l2", "l3"]),
+    (Filters(country=("DE",)), ["l1", "l2", "l3", "l4"]),  # leads carry no country: not applied (``lead_notes``)
+])
+def test_a_filtered_scopes_leads_are_the_whole_tables_leads_its_lead_filters_select(tmp_path: Path, filters: Filters,
+                                                                                      expected: list[str]) -> None:
+    """By hand: l1 SMB/ads 01-10, l2 Enterprise/ads 02-01, l3 SMB/organic 03-01, l4 no segment/organic 03-02 (the
+    cohort bounds are inclusive days)."""
+    leads = [{"lead_id": lid, "created_at": day, "segment": segment, "source": source}
+             for lid, day, segment, source in [("l1", "2024-01-10", "SMB", "ads"), ("l2", "2024-02-01", "Enterprise", "ads"),
+                                               ("l3", "2024-03-01", "SMB", "organic"), ("l4", "2024-03-02", None, "organic")]]
+    store = make_store(tmp_path / "leads.db", {"customers": [{"customer_id": "a", "signup_date": "2024-01-01",
+                                                              "country": "DE"}], "leads": leads})
+    dataset = _open(store, filters)
+    assert list(dataset.table("leads")["lead_id"]) == expected
+    assert list(dataset.table("leads", columns=("lead_id",)).columns) == ["lead_id"]

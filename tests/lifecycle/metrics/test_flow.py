@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from lifecycle.dataset import Dataset
@@ -28,6 +29,7 @@ from lifecycle.filters import Filters
 from lifecycle.metrics.flow import progression_spells, transition_matrix
 from lifecycle.metrics.registry import compute_metric
 from lifecycle.stages import load_model
+from lifecycle.stages.history import checkpoints, stage_states, stages_at
 from tests.builders import make_dataset
 
 OLD = "2023-01-01"
@@ -140,3 +142,25 @@ def test_a_segments_flow_metrics_count_that_segments_rows_of_the_whole_bases_sta
     assert (completion_rate.numerator, completion_rate.denominator) == completion
     assert (results["stage_velocity_days"].value, results["stage_velocity_days"].sample_size) == velocity
     assert (results["stagnation_rate"].numerator, results["stagnation_rate"].denominator) == stuck
+
+
+@pytest.mark.parametrize("filters", [Filters(plan=("Pro",)), Filters(plan=("Basic",)), Filters(stage=("adoption",)),
+                                     Filters(stage=("churned", "growth_expansion")), Filters(segment=("A",))])
+def test_a_filtered_scopes_monthly_stage_states_are_its_stages_on_each_day(tmp_path: Path, filters: Filters) -> None:
+    """Invariant: the one-pass stage states of a filtered scope (the whole base's states, masked) hold, on each
+    checkpoint, exactly the stages ``stages_at`` classifies for that scope on that day — also for the filters whose
+    members change with time: p2 pays for "Pro" from its add-on on 2024-05-01 (before: "Basic", like everyone), and a
+    stage filter selects by the stage of each day."""
+    tables = _tables()
+    for row in tables["subscriptions"]:
+        row["plan"] = "Pro" if row["subscription_id"] == "p2+" else "Basic"
+    dataset = make_dataset(tmp_path, tables, as_of="2024-06-30", window=("2024-04-01", "2024-06-30"), filters=filters)
+    model = load_model("default")
+    days = checkpoints(dataset.as_of, 3)
+    states = stage_states(dataset, model, days)
+    assert list(states.ids) == list(stages_at(dataset, model, days[0]).index)
+    assert len(states.ids) > 0
+    named = states.stages()
+    for j, day in enumerate(days):
+        expected = stages_at(dataset, model, day)["stage"].reindex(states.ids)
+        assert [None if pd.isna(s) else s for s in expected] == list(named[:, j]), day
