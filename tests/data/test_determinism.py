@@ -6,6 +6,7 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import server.commands.demo_cmd  # noqa: F401  (registers `lifecycle demo`)
@@ -16,6 +17,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow  # a second demo build (~15 s on 2 idle cores)
 def test_two_builds_in_different_directories_are_byte_identical(demo_db: Path, tmp_path: Path) -> None:
     """The session build and a fresh `lifecycle demo --db` build elsewhere hash the same (sha256 of the file)."""
     other = tmp_path / "elsewhere" / "helloword.db"

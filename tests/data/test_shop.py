@@ -171,6 +171,7 @@ def test_gamma_gamma_fit_recovers_the_mean_order_value(fitted: ClvTable, shop_db
     assert fitted.spend.params == pytest.approx(truth, rel=0.3)
 
 
+@pytest.mark.slow  # 20 shops built and fitted
 def test_fits_are_nearly_unbiased_across_seeds(tmp_path: Path) -> None:
     """(About 3 s.) Over 20 independently drawn shops the mean estimates of r/alpha, a/(a+b) and the mean order
     value lie within 5 % of the truth. Measured: 0.0537 (−2.5 %), 0.249 (+1.1 %), 35.62 (+1.1 %), each about 2.5

@@ -121,16 +121,23 @@ def test_a_model_plan_for_a_hostile_segment_cannot_verify_a_number_from_its_labe
         assert "<script>" not in path.read_text(encoding="utf-8")
 
 
+EVERY_PAIR = [(name, value) for name in PromptName for value in HOSTILE]
+# Every hostile value and every prompt at least once (6 renderings instead of 30) for the default suite.
+EACH_ONCE = [(list(PromptName)[i % len(PromptName)], value) for i, value in enumerate(HOSTILE)]
+
+
 @pytest.mark.anyio
-async def test_mcp_prompts_keep_hostile_segment_and_context_values_inside_the_fence(store: Path) -> None:
+@pytest.mark.parametrize("pairs", [pytest.param(EACH_ONCE, id="each-once"),
+                                   pytest.param(EVERY_PAIR, id="every-pair", marks=pytest.mark.slow)])
+async def test_mcp_prompts_keep_hostile_segment_and_context_values_inside_the_fence(
+        store: Path, pairs: list[tuple[PromptName, str]]) -> None:
     async with Client(build_server(store, query_time_limit_s=600)) as client:
-        for name in PromptName:
-            for value in HOSTILE:
-                args = {"segment_dimension": "segment", "segment_value": value, "company": HOSTILE[1],
-                        "business_model": HOSTILE[2], "as_of": AS_OF.isoformat()}
-                if name is PromptName.STAGE_STRATEGY:
-                    args["stage"] = "adoption"
-                result = await client.get_prompt(name.value, args)
-                prompt = result.messages[0].content.text  # type: ignore[union-attr]
-                assert_fenced(prompt)
-                assert "Ignore previous instructions" in prompt  # the company, fenced
+        for name, value in pairs:
+            args = {"segment_dimension": "segment", "segment_value": value, "company": HOSTILE[1],
+                    "business_model": HOSTILE[2], "as_of": AS_OF.isoformat()}
+            if name is PromptName.STAGE_STRATEGY:
+                args["stage"] = "adoption"
+            result = await client.get_prompt(name.value, args)
+            prompt = result.messages[0].content.text  # type: ignore[union-attr]
+            assert_fenced(prompt)
+            assert "Ignore previous instructions" in prompt  # the company, fenced

@@ -68,12 +68,16 @@ def _is_crash(result: Any) -> bool:
     return result.is_error is True and text.startswith(CRASH_MARK) and "validation error" not in text
 
 
+@pytest.mark.parametrize("examples", [pytest.param(6, id="quick"),
+                                      pytest.param(40, id="thorough", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("tool", [m.NAME for m in TOOL_MODULES])
-def test_any_schema_valid_arguments_never_crash_the_tool(tool: str, tiny_db: Path, schemas: dict[str, dict[str, Any]]) -> None:
+def test_any_schema_valid_arguments_never_crash_the_tool(tool: str, examples: int, tiny_db: Path,
+                                                         schemas: dict[str, dict[str, Any]]) -> None:
+    """Hypothesis draws ``examples`` argument sets per tool: a few in the default suite, many in the slow one."""
     server = build_server(tiny_db)
     schema = schemas[tool]
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                                                         HealthCheck.filter_too_much])
     @given(arguments=strategy_for(schema, schema.get("$defs", {})) | st.dictionaries(st.sampled_from(sorted(schema.get("properties", {})) or ["x"]),
                                                            st.none() | st.integers() | st.text(max_size=5), max_size=3))
