@@ -192,8 +192,8 @@ def markdown(data: dict[str, Any], before: dict[str, Any] | None = None) -> str:
     tools = cases.get("tools")
     if tools:
         out += "\n\nWarm tool calls (in-process MCP client; every timed call with arguments not seen before):\n\n"
-        out += ("| size | tool | calls | errors | p50 | p95 | max | p95 before #16 | load |\n"
-                "|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+        out += ("| size | tool | calls | errors | p50 | p95 | max | CPU p50 / p95 | p95 before #16 | load |\n"
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 
         def ms(value: float | None) -> str:
             return "—" if value is None else f"{value * 1000:.0f} ms"
@@ -203,10 +203,11 @@ def markdown(data: dict[str, Any], before: dict[str, Any] | None = None) -> str:
             for tool, stats in result["tools"].items():
                 p95_before = was.get("tools", {}).get(tool, {}).get("p95_s")
                 out += (f"| {size} | {tool} | {stats['calls']} | {len(stats.get('errors', []))} | {ms(stats['p50_s'])} "
-                        f"| {ms(stats['p95_s'])} | {ms(stats['max_s'])} | {ms(p95_before)} | {stats.get('load_average_1min', '—')} |\n")
+                        f"| {ms(stats['p95_s'])} | {ms(stats['max_s'])} | {ms(stats.get('cpu_p50_s'))} / {ms(stats.get('cpu_p95_s'))} "
+                        f"| {ms(p95_before)} | {stats.get('load_average_1min', '—')} |\n")
             whole = result["all"]
             out += (f"| {size} | **all** | {whole['calls']} | | {ms(whole['p50_s'])} | **{ms(whole['p95_s'])}** "
-                    f"| {ms(whole['max_s'])} | {ms(was.get('all', {}).get('p95_s'))} | |\n")
+                    f"| {ms(whole['max_s'])} | | {ms(was.get('all', {}).get('p95_s'))} | |\n")
     return out
 
 

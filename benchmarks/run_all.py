@@ -286,7 +286,12 @@ NOTES = {
              "also kept as Parquet beside the snapshots, which is what the warm catalogue reads. A whole snapshot build "
              "reads the events in one pass. The in-process `five` and `snapshot` rows clear the memo before every run "
              "and `five` runs on an empty data directory (computed, not served). *Before #16* is the "
-             "same benchmark on the code before the memo and the deferred imports (`results/speed_before.json`).",
+             "same benchmark on the code before the memo and the deferred imports (`results/speed_before.json`). *load* is "
+             "the 1-minute load average when the row was measured (rows folded in by `--only` / `--tools` runs carry "
+             "their own; a row without one is from the full run of 11:56 UTC, load 11.92). Tool rows also give the CPU "
+             "of the process per call: a niced benchmark at load ~16 sees 3–5× its CPU as wall time, and each call "
+             "includes the gate's memory release when the server falls idle (`tools.gate`: a full garbage collection, "
+             "25 ms to 0.5 s of CPU per call on the demo).",
     "engines": "`--engine sqlite|duckdb|spark` on one dataset (docs/scale.md): the demo replicated with its causal "
                "structure to N customers and about M events (`data.scale`, straight to Parquet; SQLite gets the same rows "
                "loaded into its file). Each engine runs in a fresh process at the data's last day with nothing cached: "

@@ -112,6 +112,7 @@ def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5, only:
     tools named in ``only`` when given: those are warmed and timed, the others left alone)."""
     os.environ["LIFECYCLE_DATA_DIR"] = str(data_dir)
     latencies: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}  # CPU seconds of this process per call (what the load on a shared machine inflates less)
     errors: dict[str, list[str]] = {}
 
     async def main() -> None:
@@ -128,9 +129,10 @@ def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5, only:
                 generator = variants.for_tool(tool)
                 for _ in range(calls_per_tool):
                     args = next(generator)
-                    started = time.perf_counter()
+                    started, started_cpu = time.perf_counter(), time.process_time()
                     result = await client.call_tool(tool.name, args)
                     latencies.setdefault(tool.name, []).append(time.perf_counter() - started)
+                    cpu.setdefault(tool.name, []).append(time.process_time() - started_cpu)
                     if result.is_error:
                         text = " ".join(getattr(block, "text", "") for block in result.content)[:200]
                         errors.setdefault(tool.name, []).append(f"{args}: {text}")
@@ -142,5 +144,7 @@ def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5, only:
                 "max_s": round(max(values), 4)}
 
     every = [v for values in latencies.values() for v in values]
-    return {"tools": {name: {**stats(values), "errors": errors.get(name, [])} for name, values in latencies.items()},
+    return {"tools": {name: {**stats(values), "cpu_p50_s": round(percentile(cpu[name], 0.5), 4),
+                             "cpu_p95_s": round(percentile(cpu[name], 0.95), 4), "errors": errors.get(name, [])}
+                      for name, values in latencies.items()},
             "all": stats(every)}
