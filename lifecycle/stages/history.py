@@ -102,14 +102,16 @@ def stage_states(dataset: Dataset, model: StageModel, days: Sequence[date]) -> S
     """The stage states (``StageStates``) of the customers in scope on ``days[0]`` on each of ``days`` — one pass
     over the monthly stages of ``stages_at`` instead of a frame per day aligned by id.
 
-    The whole base's states are built once per (data, configuration, model, days) in the process memo; a filtered
+    The whole base's states are built once per (data, configuration, model, days) in the process memo and kept between
+    processes as Parquet beside the snapshots (``lifecycle.snapshot.cache.aggregate_cache_path``: a warm ``lifecycle
+    metrics`` reads one file instead of classifying a snapshot per checkpoint); a filtered
     dataset takes their rows of its customers on ``days[0]``, and for a filter that changes with time (plan, stage)
     clears the days on which a customer was outside it — exactly ``stages_at(dataset, model, day)`` per day."""
     days = tuple(days)
     if dataset.filters.is_empty():
         memo = (None if dataset.identity is None else
                 ("stage-states", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, days))
-        return _whole_states(dataset, model, days) if memo is None else remember(memo, lambda: _whole_states(dataset, model, days))
+        return _whole_states(dataset, model, days) if memo is None else remember(memo, lambda: _kept_states(dataset, model, days))
     whole = stage_states(dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters())), model, days)
     rows = is_member(whole.ids, stages_at(dataset, model, days[0]).index)
     ids, codes, churned = whole.ids[rows], whole.codes[rows], whole.churned[rows]
@@ -126,6 +128,45 @@ def stage_states(dataset: Dataset, model: StageModel, days: Sequence[date]) -> S
         codes, churned = np.where(inside, codes, -1).astype(codes.dtype), churned & inside
     return StageStates(days, ids, whole.labels, codes, churned, whole.signup[rows], whole.plans,
                        None if whole.plan_codes is None else whole.plan_codes[rows])
+
+
+def _kept_states(dataset: Dataset, model: StageModel, days: tuple[date, ...]) -> StageStates:
+    """The whole base's states from the Parquet cache of an earlier process, else built and kept there."""
+    from lifecycle.snapshot.cache import aggregate_cache_path, read_cached, write_cached
+
+    assert dataset.identity is not None
+    key = repr((dataset.config.fingerprint(), model.origin, model.id))
+    target = aggregate_cache_path(dataset.identity, "stage-states", key, [d.isoformat() for d in days])
+    found = read_cached(target)
+    if found is not None and len(found.columns) == 2 + 3 * len(days):
+        return _from_frame(found, days)
+    states = _whole_states(dataset, model, days)
+    write_cached(_to_frame(states), target)
+    return states
+
+
+def _to_frame(states: StageStates) -> pd.DataFrame:
+    columns: dict[str, object] = {"customer_id": pd.array(states.ids, dtype="string"), "signup_date": states.signup}
+    assert states.plan_codes is not None
+    for j in range(len(states.days)):
+        columns[f"stage_{j}"] = pd.Categorical.from_codes(states.codes[:, j], categories=list(states.labels))
+        columns[f"churned_{j}"] = states.churned[:, j]
+        columns[f"plan_{j}"] = pd.Categorical.from_codes(states.plan_codes[:, j], categories=list(states.plans))
+    return pd.DataFrame(columns)
+
+
+def _from_frame(frame: pd.DataFrame, days: tuple[date, ...]) -> StageStates:
+    def coded(prefix: str) -> tuple[tuple[str, ...], np.ndarray]:
+        parts = [frame[f"{prefix}_{j}"].astype(object) for j in range(len(days))]
+        names = tuple(sorted({str(v) for part in parts for v in part.dropna().unique()}))
+        return names, np.column_stack([pd.Categorical(part, categories=list(names)).codes for part in parts]).astype(np.int16) \
+            if parts else np.zeros((len(frame), 0), dtype=np.int16)
+
+    labels, codes = coded("stage")
+    plans, plan_codes = coded("plan")
+    churned = np.column_stack([frame[f"churned_{j}"].to_numpy(dtype=bool) for j in range(len(days))])
+    return StageStates(days, pd.Index(frame["customer_id"].astype("string"), name="customer_id"), labels, codes, churned,
+                       frame["signup_date"].to_numpy(dtype="datetime64[us]"), plans, plan_codes)
 
 
 def _whole_states(dataset: Dataset, model: StageModel, days: tuple[date, ...]) -> StageStates:

@@ -164,3 +164,26 @@ def test_a_filtered_scopes_monthly_stage_states_are_its_stages_on_each_day(tmp_p
     for j, day in enumerate(days):
         expected = stages_at(dataset, model, day)["stage"].reindex(states.ids)
         assert [None if pd.isna(s) else s for s in expected] == list(named[:, j]), day
+
+
+def test_the_stage_states_kept_between_processes_read_back_as_built(tmp_path: Path) -> None:
+    """A fresh process (here: an emptied memo) reads the whole base's states from the Parquet cache: the same
+    customers, days, stages, churned flags and plans as built (p2 pays "Pro" from 05-01)."""
+    from lifecycle.memo import MEMO
+    from lifecycle.store import data_dir
+
+    tables = _tables()
+    for row in tables["subscriptions"]:
+        row["plan"] = "Pro" if row["subscription_id"] == "p2+" else "Basic"
+    dataset = make_dataset(tmp_path, tables, as_of="2024-06-30", window=("2024-04-01", "2024-06-30"))
+    model = load_model("default")
+    days = checkpoints(dataset.as_of, 3)
+    built = stage_states(dataset, model, days)
+    assert len(list((data_dir() / "cache").rglob("stage-states-*.parquet"))) == 1
+    MEMO.clear()
+    again = stage_states(Dataset.open(tmp_path / "fixture.db", dataset.as_of), model, days)
+    assert again is not built and list(again.ids) == list(built.ids) and again.days == built.days
+    assert (again.stages() == built.stages()).all() and (again.churned == built.churned).all()
+    assert again.plans == built.plans == ("Basic", "Pro")
+    assert again.plan_codes is not None and built.plan_codes is not None
+    assert (again.plan_codes == built.plan_codes).all() and (again.signup == built.signup).all()
