@@ -36,11 +36,37 @@ DEFERRED_MODULES: tuple[str, ...] = (
 )
 """Third-party modules the tools import on first use, loaded by ``preload``."""
 
+ENGINE_MODULES: tuple[str, ...] = (
+    "pandas.core.arrays.arrow.extension_types",  # compute_metrics
+    "pandas.core.methods.to_dict",              # stage_distribution
+    "pandas.core.reshape.reshape",
+    "lifecycle.metrics.intervals",              # compute_metrics
+    "lifecycle.metrics.cohorts",                # predict_clv
+    "lifecycle.metrics.period_change",          # lifecycle_facts
+    "lifecycle.stages.value",                   # stage_distribution
+    "lifecycle.stages.verdict",
+    "lifecycle.stages.funnel",                  # lifecycle_facts
+    "lifecycle.health.live",                    # score_health
+    "lifecycle.facts.bundle",                   # lifecycle_facts
+    "lifecycle.facts.derived",
+    "lifecycle.facts.needs",
+    "lifecycle.facts.sources",
+    "lifecycle.voice.needs",
+)
+"""The engine's own modules (and pandas' submodules) the tools import on their first call on the demo — found by
+comparing ``sys.modules`` after the preload with after one call of each tool. Loaded by ``preload`` too: code loaded
+in the middle of a burst puts long-lived objects (functions, classes, module dicts) between the burst's short-lived
+ones, and each can pin a 1 MiB block (arena) of Python's small-object allocator that the burst would otherwise give
+back. Measured in process on the demo before this list (20 clients × 3 calls): Python's allocator held 89 arenas
+before the burst and 118 after it and the idle release, for only 1.6 MB more live objects. With the list, the load
+benchmark's ratio (RSS a minute after the burst ÷ before) moved within its noise (1.23 → 1.22-1.23): most of the
+pinning comes from elsewhere (docs/benchmarks.md, load section)."""
+
 
 def preload() -> None:
-    """Import ``DEFERRED_MODULES`` and every metric module of the catalogue (``registry()``); a module that is not
+    """Import ``DEFERRED_MODULES``, ``ENGINE_MODULES`` and every metric module of the catalogue (``registry()``); a module that is not
     installed is skipped (its tool then says what is missing, as without the preload)."""
-    for name in DEFERRED_MODULES:
+    for name in DEFERRED_MODULES + ENGINE_MODULES:
         try:
             importlib.import_module(name)
         except ImportError:

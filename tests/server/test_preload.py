@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from server.preload import DEFERRED_MODULES
+from server.preload import DEFERRED_MODULES, ENGINE_MODULES
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONAL = {"matplotlib", "jieba", "pysbd", "PIL", "kiwisolver", "cycler", "pyparsing", "fontTools", "contourpy"}
@@ -56,5 +56,5 @@ def test_every_preloaded_module_is_installed() -> None:
     """The list names real modules (a typo would silently preload nothing)."""
     import importlib.util
 
-    missing = [name for name in DEFERRED_MODULES if importlib.util.find_spec(name) is None]
+    missing = [name for name in DEFERRED_MODULES + ENGINE_MODULES if importlib.util.find_spec(name) is None]
     assert missing == []
