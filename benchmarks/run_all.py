@@ -301,10 +301,13 @@ NOTES = {
                "`--max-memory-gb` (12 GB: the machine is shared and has no swap) or `--timeout` is stopped and reported "
                "with the steps it finished. Growth exponents: log(t2/t1) / log(events2/events1) between sizes, over the "
                "steps both runs finished (1 = linear). DuckDB runs 2 threads, Spark local[2]; SQLite one. The 1M / 50M "
-               "rows: `bench_engines.py --sizes 1000000:50000000 --engines duckdb,spark --merge` (the metrics code of "
-               "main at 10:24 UTC — before #16's event aggregates landed); Spark with an 8g driver, then again with "
-               "`LIFECYCLE_SPARK_CONF=spark.driver.memory=4g;…` (the row shown): both passed 12 GB in the snapshot. "
-               "Earlier sizes were measured in earlier runs at load 15–22. Not run by `run_all.py` (hours at 1M/50M).",
+               "rows: `bench_engines.py --sizes 1000000:50000000 --engines duckdb --keep DIR --max-memory-gb 12 --merge`, then "
+               "the same with `--engines spark --timeout 2700` (one at a time, niced, load average in engines.json), "
+               "after DuckDB and Spark results came back through Arrow (before, 8.2M invoice rows as Python tuples "
+               "took DuckDB's snapshot to 8.6 GB and Spark's past 12 GB); Spark with a 5 GB driver heap "
+               "(`bench_engines.SPARK_CONF`). The 20k and 100k rows were measured earlier (load 15–22) on the code "
+               "before #16's event aggregates and the Arrow results, so the 5M → 50M exponents compare two versions "
+               "of the code, the later one faster, and understate the current code's growth. Not run by `run_all.py` (hours at 1M/50M).",
     "load": "`lifecycle serve --http` on the demo (loopback), snapshot cache cold at the start; concurrent MCP clients "
             "(the real streamable-HTTP client, alternately on the 2025 protocol revision with a session each and on "
             "the sessionless 2026 one; how many and how many calls each: the table's first "
