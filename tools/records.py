@@ -41,11 +41,33 @@ class WireModel(BaseModel):
         """The wire form of ``record``: each wire field read from the record attribute it was derived from (a nested
         record through its field's model); ``given`` supplies fields the record does not hold, or replaces values
         (e.g. text cleaned for the wire)."""
-        values = {wire: getattr(record, attribute) for wire, attribute in cls.record_fields.items() if wire not in given}
+        values = {wire: _nested(cls.model_fields[wire].annotation, getattr(record, attribute))
+                  for wire, attribute in cls.record_fields.items() if wire not in given}
         return cls.model_validate({**values, **given}, from_attributes=True)
 
     if TYPE_CHECKING:  # the fields are the record's, made at run time: type checkers see them as Any
         def __getattr__(self, name: str) -> Any: ...
+
+
+def _nested(annotation: Any, value: Any) -> Any:
+    """``value`` with each nested record (alone, in a tuple or list) turned into the wire model ``annotation`` names
+    for it, through that model's ``of`` (so its renames and omissions apply); other values unchanged."""
+    models = _models_in(annotation)
+    if not models:
+        return value
+    if isinstance(value, (tuple, list)):
+        return [_nested(annotation, item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return next((m.of(value) for m in models if set(m.record_fields.values()) <= {f.name for f in
+                                                                                      dataclasses.fields(value)}), value)
+    return value
+
+
+def _models_in(annotation: Any) -> list[type[WireModel]]:
+    """The wire models ``annotation`` mentions (``M``, ``M | None``, ``list[M]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, WireModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
 
 
 def wire_model(record: type, *, exclude: tuple[str, ...] = (), rename: Mapping[str, str] | None = None,
@@ -73,7 +95,7 @@ def wire_model(record: type, *, exclude: tuple[str, ...] = (), rename: Mapping[s
         if item.name in exclude:
             continue
         wire = rename.get(item.name, item.name)
-        fields[wire] = (types.get(wire, wire_type(hints[item.name])), _field(descriptions.get(wire)))
+        fields[wire] = (types[wire] if wire in types else wire_type(hints[item.name]), _field(descriptions.get(wire)))
         sources[wire] = item.name
     for wire, (annotation, description) in (extra or {}).items():
         fields[wire] = (annotation, _field(description))
