@@ -8,7 +8,7 @@ mean component scores. ``chart: true`` adds the component breakdown as a PNG.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
@@ -16,15 +16,15 @@ from pydantic import BaseModel, Field
 
 from lifecycle.errors import QueryError
 from lifecycle.health import (
-    BANDS,
     ComponentExplanation,
+    ComponentSummary,
+    HealthCount,
     HealthExplanation,
+    HealthSummary,
     SignalExplanation,
-    coverage_summary,
     explain_health,
+    summarize_health,
 )
-from lifecycle.lazy import deferred_module
-from lifecycle.metrics.results import finite_or_none
 from lifecycle.scope import Scope
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
@@ -35,11 +35,6 @@ from tools.records import wire_model
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, ScopeOut, check_customer, resolve_scope
 from tools.text import data_text, number, table
-
-if TYPE_CHECKING:
-    import numpy as np
-else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
-    np = deferred_module("numpy")
 
 NAME = "score_health"
 TITLE = "Customer health score"
@@ -72,28 +67,23 @@ class CustomerHealth(wire_model(  # type: ignore[misc]
     """One customer's health and why (``lifecycle.health.score.HealthExplanation``; ``headline`` its one line)."""
 
 
-class CountOut(BaseModel):
-    name: str
-    count: int
+class CountOut(wire_model(HealthCount)):  # type: ignore[misc]
+    """How many scored customers have one band, segment or trend (``lifecycle.health.summary.HealthCount``)."""
 
 
-class ComponentMean(BaseModel):
-    name: str
-    weight: float
-    mean_score: float | None
-    most_impactful_for: int = Field(description="Customers for whom it is the component to fix first.")
+class ComponentMean(wire_model(ComponentSummary, descriptions={  # type: ignore[misc]
+        "most_impactful_for": "Customers for whom it is the component to fix first."})):
+    """One component over the scope (``lifecycle.health.summary.ComponentSummary``)."""
 
 
-class ScopeHealthSummary(BaseModel):
-    customers: int = Field(description="Customers scored (signed up by as_of, not churned).")
-    mean_health: float | None
-    bands: list[CountOut]
-    segments: list[CountOut]
-    trends: list[CountOut]
-    components: list[ComponentMean]
-    coverage: float | None = Field(description="Mean share of the profile's designed weight backed by data (0-1).")
-    bands_calibrated: bool = Field(description="False when a component has no data at all or the profile is not a shipped one.")
-    caveat: str | None = Field(description="Why the bands cannot be read as designed (low coverage, uncalibrated), if so.")
+class ScopeHealthSummary(wire_model(  # type: ignore[misc]
+        HealthSummary, types={"bands": list[CountOut], "segments": list[CountOut], "trends": list[CountOut],
+                              "components": list[ComponentMean]}, descriptions={
+        "customers": "Customers scored (signed up by as_of, not churned).",
+        "coverage": "Mean share of the profile's designed weight backed by data (0-1).",
+        "bands_calibrated": "False when a component has no data at all or the profile is not a shipped one.",
+        "caveat": "Why the bands cannot be read as designed (low coverage, uncalibrated), if so."})):
+    """The scope's health at a glance (``lifecycle.health.summary.HealthSummary``)."""
 
 
 class ScoreHealthResult(BaseModel):
@@ -121,28 +111,9 @@ def customer_health(work: Work, scope: Scope, customer_id: str) -> CustomerHealt
     return CustomerHealth.of(explanation, headline=explanation.headline(), components=components)
 
 
-def _counts(series: Any, order: tuple[str, ...] | None = None) -> list[CountOut]:
-    counts = series.astype("string").value_counts()
-    names = list(order) if order else sorted(str(k) for k in counts.index)
-    return [CountOut(name=n, count=int(counts.get(n, 0))) for n in names]
-
-
 def scope_summary(work: Work, scope: Scope) -> ScopeHealthSummary:
-    health = scope_health(work, scope)
-    frame, table = health.table.frame, health.table
-    most = frame["most_impactful"].astype("string")
-    components = [ComponentMean(name=c.name, weight=c.weight,
-                                mean_score=finite_or_none(float(np.nanmean(table.components[c.name].to_numpy(dtype=float)))
-                                                          if table.components[c.name].notna().any() else None),
-                                most_impactful_for=int((most == c.name).sum()))
-                  for c in table.profile.components]
-    coverage = coverage_summary(table)
-    return ScopeHealthSummary(
-        customers=len(frame), mean_health=finite_or_none(frame["health"].mean()) if len(frame) else None,
-        bands=_counts(frame["band"], BANDS), segments=_counts(frame["segment"].dropna()),
-        trends=_counts(frame["trend"].dropna(), ("up", "flat", "down")), components=components,
-        coverage=coverage.mean, bands_calibrated=coverage.calibrated, caveat=coverage.caveat(),
-    )
+    """The scope's health summary (``lifecycle.health.summarize_health`` on the memoised health table)."""
+    return ScopeHealthSummary.of(summarize_health(scope_health(work, scope).table))
 
 
 def score(work: Work, scope: Scope, customer_id: str | None) -> ScoreHealthResult:

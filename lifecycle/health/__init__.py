@@ -1,8 +1,8 @@
 """Customer health and risk: the explainable 0-100 score, its profile, the at-risk list and its back-test.
 
 The profile as data (``profile``, shipped profiles in ``profiles/``), the score and its explanation (``score``),
-the ranked at-risk list with reasons and plays (``risk``), the ranking's evaluation (``evaluation``) and the
-health of a scope's live customers (``live``).
+the ranked at-risk list with reasons and plays (``risk``), the ranking's evaluation (``evaluation``), the
+health of a scope's live customers (``live``) and its summary (``summary``).
 """
 
 from __future__ import annotations
@@ -71,6 +71,13 @@ if TYPE_CHECKING:
         score_health,
         score_signal,
     )
+    from lifecycle.health.summary import (
+        TRENDS,
+        ComponentSummary,
+        HealthCount,
+        HealthSummary,
+        summarize_health,
+    )
 
 __all__ = [
     "LiveHealth",
@@ -122,6 +129,11 @@ __all__ = [
     "roc_auc",
     "score_health",
     "score_signal",
+    "TRENDS",
+    "ComponentSummary",
+    "HealthCount",
+    "HealthSummary",
+    "summarize_health",
 ]
 
 __getattr__, __dir__ = exports(__name__, {
@@ -135,4 +147,5 @@ __getattr__, __dir__ = exports(__name__, {
     "score": ("BANDS", "LOW_COVERAGE", "ComponentExplanation", "CoverageSummary", "Exclusion", "HealthExplanation",
               "HealthTable", "SignalExplanation", "assign_segments", "by_customer", "coverage_summary",
               "explain_health", "score_health", "score_signal"),
+    "summary": ("TRENDS", "ComponentSummary", "HealthCount", "HealthSummary", "summarize_health"),
 })
