@@ -19,6 +19,7 @@ from lifecycle.facts import Fact, FactBundle
 from prompts.grounding.claims import Claim, ClaimKind, sentence_claims
 from prompts.grounding.exemptions import TIMELINE_BEFORE, template_numbers
 from prompts.grounding.numbers import Unit
+from prompts.grounding.records import ClaimCheck
 from prompts.grounding.sentences import split_sentences
 from prompts.grounding.subjects import subject_index
 from prompts.grounding.verdicts import NAME_PART, PASSING, Judgement, Verdict, judge
@@ -50,11 +51,16 @@ class CheckedClaim:
     def expected(self) -> str | None:
         return self.judgement.fact.display if self.judgement.fact and self.status not in PASSING else None
 
-    def to_dict(self) -> dict[str, Any]:
+    def record(self) -> ClaimCheck:
+        """The claim and its verdict as one flat record (what ``verify_plan`` sends and ``to_dict`` writes)."""
         number = self.claim.number
-        return {"text": self.text, "value": number.value, "unit": number.unit.value, "kind": self.claim.kind.value,
-                "sentence": self.claim.sentence, "cited": list(self.claim.citations), "subject": sorted(self.claim.subject),
-                "status": self.status.value, "fact_id": self.fact_id, "expected": self.expected, "detail": self.judgement.detail}
+        return ClaimCheck(text=self.text, value=number.value, unit=number.unit.value, kind=self.claim.kind.value,
+                          sentence=self.claim.sentence, cited=tuple(self.claim.citations),
+                          subject=tuple(sorted(self.claim.subject)), status=self.status.value, fact_id=self.fact_id,
+                          expected=self.expected, detail=self.judgement.detail)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.record().to_dict()
 
 
 @dataclass(frozen=True)

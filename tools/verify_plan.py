@@ -17,9 +17,11 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from lifecycle.scope import Scope
+from prompts.grounding.records import ClaimCheck
 from prompts.render import Language
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.lifecycle_facts import facts_for
+from tools.records import wire_model
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, PeriodMonths, ScopeOut, resolve_scope
 from tools.text import data_text
@@ -41,18 +43,15 @@ def passing_statuses() -> frozenset[str]:
     return frozenset(v.value for v in PASSING)
 
 
-class ClaimOut(BaseModel):
-    text: str = Field(description="The number as written.")
-    value: float
-    unit: str
-    kind: str = Field(description="current, target, change, forecast or proposal.")
-    status: str
-    fact_id: str | None = Field(description="The fact the claim was judged against, or the one the sentence is about.")
-    expected: str | None = Field(description="That fact's display text, for a failing claim.")
-    detail: str = ""
-    cited: list[str]
-    subject: list[str] = Field(description="Fact ids the sentence names next to the number.")
-    sentence: str
+class ClaimOut(wire_model(ClaimCheck, descriptions={  # type: ignore[misc]
+        "text": "The number as written.", "kind": "current, target, change, forecast or proposal.",
+        "fact_id": "The fact the claim was judged against, or the one the sentence is about.",
+        "expected": "That fact's display text, for a failing claim.",
+        "subject": "Fact ids the sentence names next to the number."},
+        order=("text", "value", "unit", "kind", "status", "fact_id", "expected", "detail", "cited", "subject",
+               "sentence"))):
+    """One number of the draft and its verdict (``prompts.grounding.records.ClaimCheck``; the sentence shortened to
+    300 characters, at most 8 subject fact ids)."""
 
 
 class VerifyPlanResult(BaseModel):
@@ -69,9 +68,9 @@ def verify_plan(work: Work, scope: Scope, draft: str, language: str = "en") -> V
     bundle = facts_for(work, scope)
     work.step(1, 2, "checking claims")
     report = verify_draft(draft, bundle, language)
-    data = report.to_dict()
-    claims = [ClaimOut.model_validate({**c, "sentence": c["sentence"].strip()[:300], "subject": c["subject"][:8]}) for c in data["claims"]]
-    return VerifyPlanResult(scope=ScopeOut.of(scope), ok=data["ok"], counts=data["counts"], claims=claims)
+    records = [c.record() for c in report.claims]
+    claims = [ClaimOut.of(r, sentence=r.sentence.strip()[:300], subject=r.subject[:8]) for r in records]
+    return VerifyPlanResult(scope=ScopeOut.of(scope), ok=report.ok, counts=report.counts(), claims=claims)
 
 
 def summary_text(result: VerifyPlanResult) -> str:
