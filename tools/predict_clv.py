@@ -36,14 +36,16 @@ from lifecycle.clv.customer_value import (
     DEFAULT_HORIZON_MONTHS,
     LIKELY_LAPSED_BELOW,
     ClvOrder,
+    ClvSummary,
     ClvTable,
     FitReport,
     ModelChoice,
+    SegmentValue,
     predict_customer_value,
     rank_customer_value,
     summarize_customer_value,
 )
-from lifecycle.clv.holdout_check import HoldoutCheck
+from lifecycle.clv.holdout_check import FrequencyGroup, HoldoutCheck, ModelCheck
 from lifecycle.clv.order_models import MODEL_LABELS
 from lifecycle.clv.retention_forecast import COHORT_MONTHS
 from lifecycle.clv.subscription_value import (
@@ -57,6 +59,7 @@ from lifecycle.lazy import deferred_module
 from lifecycle.scope import Scope
 from tools.base import READ_ONLY, ToolContext, structured_result
 from tools.classify_customer import CustomerId
+from tools.records import wire_model
 from tools.runtime import Work, run_tool
 from tools.scope import AsOf, FiltersArg, ScopeOut, check_customer, memo, resolve_scope
 from tools.text import MISSING, data_text, money, number, page_line, table
@@ -91,52 +94,45 @@ def _dec(value: Any, digits: int) -> float | None:
     return round(number, digits) if math.isfinite(number) else None
 
 
-class FitOut(BaseModel):
-    model: str
-    params: dict[str, float]
-    log_likelihood: float
-    n: int = Field(description="Customers fitted.")
-    converged: bool
-    penalized: bool
-    note: str | None
+class FitOut(wire_model(FitReport, exclude=("penalizer", "log_penalizer"), descriptions={  # type: ignore[misc]
+        "n": "Customers fitted."})):
+    """How a model was fitted (``lifecycle.clv.order_models.FitReport``; parameters and log-likelihood to 6
+    significant digits)."""
 
 
-class SegmentOut(BaseModel):
-    segment: str
-    customers: int
-    clv: float
+class SegmentOut(wire_model(SegmentValue)):  # type: ignore[misc]
+    """One RFM segment's customers and expected CLV (``lifecycle.clv.customer_value.SegmentValue``)."""
 
 
-class ClvSummaryOut(BaseModel):
-    customers: int
-    total_clv: float = Field(description="Expected CLV of all customers over the horizon.")
-    p_alive_quantiles: dict[str, float | None] = Field(description="p10, p25, p50, p75, p90.")
-    likely_lapsed: int = Field(description=f"Customers with P(alive) < {LIKELY_LAPSED_BELOW}.")
-    segments: list[SegmentOut] = Field(description="Customers and expected CLV per RFM segment.")
+class ClvSummaryOut(wire_model(ClvSummary, types={"segments": list[SegmentOut]}, descriptions={  # type: ignore[misc]
+        "total_clv": "Expected CLV of all customers over the horizon.",
+        "p_alive_quantiles": "p10, p25, p50, p75, p90.",
+        "likely_lapsed": f"Customers with P(alive) < {LIKELY_LAPSED_BELOW}.",
+        "segments": "Customers and expected CLV per RFM segment."})):
+    """The modelled population (``lifecycle.clv.customer_value.ClvSummary``; money to 2 decimals)."""
 
 
-class GroupOut(BaseModel):
-    frequency: str
-    customers: int
-    actual: float
-    predicted: dict[str, float | None]
+class GroupOut(wire_model(FrequencyGroup, rename={"label": "frequency"})):  # type: ignore[misc]
+    """Customers with one calibration frequency (``lifecycle.clv.holdout_check.FrequencyGroup``; 4 decimals)."""
 
 
-class ModelCheckOut(BaseModel):
-    model: str
-    total_error: float | None = Field(description="(predicted - actual) / actual.")
-    group_error: float | None = Field(description="Share of actual purchases misplaced across groups.")
-    failure: str | None
+class ModelCheckOut(wire_model(  # type: ignore[misc]
+        ModelCheck, exclude=("fit", "predicted_total", "tracking"),
+        descriptions={"total_error": "(predicted - actual) / actual.",
+                      "group_error": "Share of actual purchases misplaced across groups."},
+        order=("model", "total_error", "group_error", "failure"))):
+    """One model's holdout check (``lifecycle.clv.holdout_check.ModelCheck``; errors to 4 decimals)."""
 
 
-class HoldoutOut(BaseModel):
-    calibration_end: str
-    holdout_weeks: float
-    customers: int
-    actual: int = Field(description="Their holdout purchases.")
-    groups: list[GroupOut] = Field(description="Mean holdout purchases by calibration frequency.")
-    models: list[ModelCheckOut]
-    chosen: str | None
+class HoldoutOut(wire_model(  # type: ignore[misc]
+        HoldoutCheck, exclude=("first_purchase", "holdout_end", "split", "time_unit", "calibration_length",
+                               "repeat_buyers", "reason", "tracking_days", "tracking_actual"),
+        rename={"holdout_length": "holdout_weeks", "actual_total": "actual"},
+        types={"calibration_end": str, "groups": list[GroupOut], "models": list[ModelCheckOut]},
+        descriptions={"actual": "Their holdout purchases.",
+                      "groups": "Mean holdout purchases by calibration frequency."})):
+    """The calibration/holdout check (``lifecycle.clv.holdout_check.HoldoutCheck``; weeks and purchases to 4
+    decimals)."""
 
 
 class ClvCustomer(BaseModel):
@@ -198,22 +194,18 @@ class PredictClvResult(BaseModel):
 
 def fit_out(report: FitReport) -> FitOut:
     """The fit report rounded for presentation (parameters and log-likelihood to 6 significant digits)."""
-    return FitOut(model=report.model, params={k: _sig(v) for k, v in report.params.items()},
-                  log_likelihood=_sig(report.log_likelihood), n=report.n, converged=report.converged,
-                  penalized=report.penalized, note=report.note)
+    return FitOut.of(report, params={k: _sig(v) for k, v in report.params.items()},
+                     log_likelihood=_sig(report.log_likelihood))
 
 
 def check_out(check: HoldoutCheck) -> HoldoutOut:
     """The holdout check rounded for presentation (purchases to 4 decimals, errors to 4)."""
-    return HoldoutOut(
-        calibration_end=check.calibration_end.isoformat(), holdout_weeks=round(check.holdout_length, 4),
-        customers=check.customers, actual=check.actual_total,
-        groups=[GroupOut(frequency=g.label, customers=g.customers, actual=round(g.actual, 4),
-                         predicted={m: _dec(v, 4) for m, v in g.predicted.items()}) for g in check.groups],
-        models=[ModelCheckOut(model=m.model, total_error=_dec(m.total_error, 4), group_error=_dec(m.group_error, 4),
-                              failure=m.failure) for m in check.models],
-        chosen=check.chosen,
-    )
+    return HoldoutOut.of(
+        check, calibration_end=check.calibration_end.isoformat(), holdout_weeks=round(check.holdout_length, 4),
+        groups=[GroupOut.of(g, actual=round(g.actual, 4), predicted={m: _dec(v, 4) for m, v in g.predicted.items()})
+                for g in check.groups],
+        models=[ModelCheckOut.of(m, total_error=_dec(m.total_error, 4), group_error=_dec(m.group_error, 4))
+                for m in check.models])
 
 
 def _text(value: Any) -> str | None:
@@ -233,12 +225,10 @@ def customer_out(rank: int, customer_id: str, row: pd.Series) -> ClvCustomer:
 
 def summary_out(table: ClvTable) -> ClvSummaryOut:
     summary = summarize_customer_value(table)
-    return ClvSummaryOut(
-        customers=summary.customers, total_clv=round(summary.total_clv, 2),
+    return ClvSummaryOut.of(
+        summary, total_clv=round(summary.total_clv, 2),
         p_alive_quantiles={k: _dec(v, 4) for k, v in summary.p_alive_quantiles.items()},
-        likely_lapsed=summary.likely_lapsed,
-        segments=[SegmentOut(segment=s.segment, customers=s.customers, clv=round(s.clv, 2)) for s in summary.segments],
-    )
+        segments=[SegmentOut.of(s, clv=round(s.clv, 2)) for s in summary.segments])
 
 
 def clv_table(work: Work, scope: Scope, model: ModelChoice, horizon_months: int,

@@ -8,18 +8,25 @@ from enum import StrEnum
 
 import pytest
 
+from lifecycle.clv.customer_value import ClvSummary, SegmentValue
+from lifecycle.clv.holdout_check import FrequencyGroup, HoldoutCheck, ModelCheck
+from lifecycle.clv.order_models import FitReport
 from lifecycle.doctor import TableReport
 from lifecycle.facts import Fact
 from lifecycle.health.score import ComponentExplanation, HealthExplanation, SignalExplanation
+from lifecycle.health.summary import ComponentSummary, HealthCount, HealthSummary
 from lifecycle.metrics.cohort_table import CohortTable
 from lifecycle.stages.records import RuleCheck, StageVerdict
+from prompts.grounding.records import ClaimCheck
 from tools.classify_customer import Check, ClassifyCustomerResult
 from tools.cohort_retention import CohortRetentionResult, CohortRow
 from tools.describe_dataset import TableSummary
 from tools.lifecycle_facts import FactOut
+from tools.predict_clv import ClvSummaryOut, FitOut, HoldoutOut
 from tools.records import wire_model
 from tools.scope import ScopeOut
-from tools.score_health import ComponentOut, CustomerHealth, SignalOut
+from tools.score_health import ComponentOut, CustomerHealth, ScopeHealthSummary, SignalOut
+from tools.verify_plan import ClaimOut
 
 
 class Colour(StrEnum):
@@ -30,6 +37,17 @@ class Colour(StrEnum):
 class Inner:
     code: Colour
     weight: float
+
+
+@dataclass(frozen=True)
+class Opaque:
+    part: Missing  # type: ignore[name-defined]  # noqa: F821  # names nothing: deriving it fails
+
+
+@dataclass(frozen=True)
+class Holder:
+    name: str
+    opaque: Opaque
 
 
 @dataclass(frozen=True)
@@ -132,3 +150,55 @@ def test_a_retention_triangle_on_the_wire_is_the_engine_table_row_by_row() -> No
     expected = {k: v for k, v in table.to_dict().items() if k not in ("period", "as_of")}
     assert wire.model_dump(mode="json", exclude={"scope"}) == expected
     assert list(wire.model_dump(mode="json", exclude={"scope"})) == ["mode", "basis", "activity", "reason", "rows"]
+
+
+def test_a_type_given_for_the_wire_replaces_the_records_own_without_deriving_it() -> None:
+    """``types`` is the wire's type: the record's annotation (here a dataclass whose own annotation names nothing that
+    exists, so deriving it would fail) is not read."""
+    with pytest.raises(NameError):
+        wire_model(Holder)
+    assert list(wire_model(Holder, types={"opaque": str}).model_fields) == ["name", "opaque"]
+
+
+def test_a_scopes_health_summary_on_the_wire_is_the_engine_summary() -> None:
+    summary = HealthSummary(3, 61.5, (HealthCount("red", 1), HealthCount("yellow", 0), HealthCount("green", 2)),
+                            (HealthCount("healthy", 2),), (HealthCount("up", 1), HealthCount("flat", 1),
+                                                           HealthCount("down", 0)),
+                            (ComponentSummary("usage", 40.0, 55.0, 2), ComponentSummary("support", 20.0, None, 0)),
+                            0.8, False, "a component has no data")
+    wire = ScopeHealthSummary.of(summary).model_dump(mode="json")
+    assert wire == {"customers": 3, "mean_health": 61.5,
+                    "bands": [{"name": "red", "count": 1}, {"name": "yellow", "count": 0}, {"name": "green", "count": 2}],
+                    "segments": [{"name": "healthy", "count": 2}],
+                    "trends": [{"name": "up", "count": 1}, {"name": "flat", "count": 1}, {"name": "down", "count": 0}],
+                    "components": [{"name": "usage", "weight": 40.0, "mean_score": 55.0, "most_impactful_for": 2},
+                                   {"name": "support", "weight": 20.0, "mean_score": None, "most_impactful_for": 0}],
+                    "coverage": 0.8, "bands_calibrated": False, "caveat": "a component has no data"}
+
+
+def test_a_checked_claim_on_the_wire_is_the_verifiers_record_in_the_wires_order() -> None:
+    record = ClaimCheck("104%", 1.04, "ratio", "current", "NRR is 104% [F:nrr].", ("nrr",), ("nrr",), "verified", "nrr",
+                        None, "")
+    wire = ClaimOut.of(record).model_dump(mode="json")
+    assert wire == record.to_dict()
+    assert list(wire) == ["text", "value", "unit", "kind", "status", "fact_id", "expected", "detail", "cited",
+                          "subject", "sentence"]
+
+
+def test_a_clv_fit_and_holdout_check_on_the_wire_are_the_engine_records_renamed_and_trimmed() -> None:
+    fit = FitReport("bg_nbd", {"r": 0.24, "alpha": 4.41}, -9582.4, 2357, True, False, 0.0, 0.0, None)
+    assert FitOut.of(fit).model_dump(mode="json") == {k: v for k, v in fit.to_dict().items()
+                                                      if k not in ("penalizer", "log_penalizer")}
+    group = FrequencyGroup("0", 1411, 0.24, {"bg_nbd": 0.21})
+    model = ModelCheck("bg_nbd", fit, None, 1400.0, -0.02, (0.05), (1.0, 2.0))
+    check = HoldoutCheck(date(2024, 1, 1), date(2024, 7, 1), date(2024, 12, 31), "given", "weeks", 26.0, 26.1, 2357,
+                         600, 1432, (group,), (model,), "bg_nbd", "smallest error", (), ())
+    assert HoldoutOut.of(check, calibration_end="2024-07-01").model_dump(mode="json") == {
+        "calibration_end": "2024-07-01", "holdout_weeks": 26.1, "customers": 2357, "actual": 1432,
+        "groups": [{"frequency": "0", "customers": 1411, "actual": 0.24, "predicted": {"bg_nbd": 0.21}}],
+        "models": [{"model": "bg_nbd", "total_error": -0.02, "group_error": 0.05, "failure": None}],
+        "chosen": "bg_nbd"}
+    summary = ClvSummary(2357, 81234.5, {"p10": 0.1, "p50": None}, 310, (SegmentValue("champions", 120, 20345.1),))
+    assert ClvSummaryOut.of(summary).model_dump(mode="json") == {
+        "customers": 2357, "total_clv": 81234.5, "p_alive_quantiles": {"p10": 0.1, "p50": None}, "likely_lapsed": 310,
+        "segments": [{"segment": "champions", "customers": 120, "clv": 20345.1}]}
