@@ -42,15 +42,12 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lifecycle.errors import ConfigError
+from lifecycle.health.profile import HealthProfile, load_health_profile
 from lifecycle.importing.limits import ReadLimits
-
-if TYPE_CHECKING:  # loaded on first use (``EngineConfig.stage_model``): the stage rules need pandas, and the
-    # stages and health packages sit above the dataset, which reads this module
-    from lifecycle.health.profile import HealthProfile
-    from lifecycle.stages.model import StageModel
+from lifecycle.stages.model import StageModel, load_model
 
 
 @dataclass(frozen=True)
@@ -212,16 +209,12 @@ class EngineConfig:
     def stage_model(self) -> StageModel:
         """The stage model ``models.stages`` names (a preset or a TOML file; ``auto`` unresolved is ``default`` —
         ``resolved`` chooses from the data), loaded on first use and held by this configuration."""
-        from lifecycle.stages.model import load_model
-
         return self._held("stages", self.models.stages, load_model)
 
     @property
     def health_profile(self) -> HealthProfile:
         """The health profile ``models.health`` names (a shipped one or a TOML file; ``auto`` unresolved is
         ``default``), loaded on first use and held by this configuration."""
-        from lifecycle.health.profile import load_health_profile
-
         return self._held("health", self.models.health, load_health_profile)
 
     def resolved(self, has_rows: Callable[[str], bool]) -> EngineConfig:
