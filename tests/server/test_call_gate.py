@@ -135,15 +135,35 @@ async def test_a_limit_of_zero_means_no_limit(tiny_db: Path) -> None:
 
 
 async def test_memory_is_given_back_once_the_server_falls_idle(tiny_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The release runs when the last of a burst of calls ends — with no call computing or waiting — not after each."""
+    """The release runs once the last of a burst of calls has ended — with no call computing or waiting for the
+    grace period — not after each."""
     ctx = context(tiny_db, max_concurrent_calls=2)
     busy_at_release: list[int] = []
+    monkeypatch.setattr(gate_module, "RELEASE_GRACE_S", 0.2)
     monkeypatch.setattr(gate_module, "release_memory_soon", lambda: busy_at_release.append(ctx.gate.busy))
     with anyio.fail_after(60):
         async with anyio.create_task_group() as group:
             for _ in range(5):
                 group.start_soon(run_gated, ctx, Occupancy().work(0.1))
+        assert busy_at_release == []  # still within the grace period
+        await anyio.sleep(0.6)
     assert busy_at_release == [0]
+
+
+async def test_a_call_within_the_grace_period_postpones_the_release(tiny_db: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two calls 0.1 s apart with a 0.5 s grace: the release after the first is dropped, one runs after the second."""
+    ctx = context(tiny_db, max_concurrent_calls=2)
+    released: list[float] = []
+    monkeypatch.setattr(gate_module, "RELEASE_GRACE_S", 0.5)
+    monkeypatch.setattr(gate_module, "release_memory_soon", lambda: released.append(time.perf_counter()))
+    with anyio.fail_after(60):
+        await run_gated(ctx, Occupancy().work(0.05))
+        await anyio.sleep(0.1)
+        await run_gated(ctx, Occupancy().work(0.05))
+        second_ended = time.perf_counter()
+        await anyio.sleep(1.2)
+    assert len(released) == 1 and released[0] - second_ended >= 0.45
 
 
 def test_releasing_memory_collects_and_trims_the_heap() -> None:
