@@ -305,9 +305,10 @@ NOTES = {
              "same benchmark on the code before the memo and the deferred imports (`results/speed_before.json`). *load* is "
              "the 1-minute load average when the row was measured (rows folded in by `--only` / `--tools` runs carry "
              "their own; a row without one is from the full run of 11:56 UTC, load 11.92). Tool rows also give the CPU "
-             "of the process per call: a niced benchmark at load ~16 sees 3–5× its CPU as wall time, and each call "
-             "includes the gate's memory release when the server falls idle (`tools.gate`: a full garbage collection, "
-             "25 ms to 0.5 s of CPU per call on the demo).",
+             "of the process per call: a niced benchmark at load ~16 sees 3–5× its CPU as wall time. The tool rows of "
+             "15:10 UTC were measured on a quiet machine (load 0.6), after the gate's memory release (a full garbage "
+             "collection, 25 ms to 0.5 s of CPU) moved to 1 s after the server falls idle (`tools.gate."
+             "RELEASE_GRACE_S`) instead of beside the next call.",
     "engines": "`--engine sqlite|duckdb|spark` on one dataset (docs/scale.md): the demo replicated with its causal "
                "structure to N customers and about M events (`data.scale`, straight to Parquet; SQLite gets the same rows "
                "loaded into its file). Each engine runs in a fresh process at the data's last day with nothing cached: "
