@@ -14,8 +14,9 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from lifecycle.dataset import Dataset
-from lifecycle.metrics.common import in_window, small_sample_note, target, with_notes
+from lifecycle.dataset import Dataset, next_day_iso
+from lifecycle.metrics.common import small_sample_note, target, with_notes
+from lifecycle.metrics.event_aggregates import aggregate, in_scope, typed
 from lifecycle.metrics.registry import MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, TargetBand, Unit, ratio_result
 
@@ -54,27 +55,58 @@ class EngagementRow:
                 "click_to_open_rate": self.click_to_open_rate}
 
 
-def touches_in_window(dataset: Dataset) -> pd.DataFrame:
-    """Touches sent in the window with boolean ``opened`` and ``clicked`` columns (counting rule in the module doc), sorted by id."""
-    touches = in_window(dataset.table("touches"), "sent_at", dataset).sort_values("touch_id")
-    clicked = touches["clicked_at"].notna()
-    return touches.assign(opened=touches["opened_at"].notna() | clicked, clicked=clicked)
+def touch_summary(dataset: Dataset) -> pd.DataFrame:
+    """Per (customer, channel) in scope, touches sent in the window: ``sends``, ``opens`` and ``clicks`` (counting rule in
+    the module doc), counted in the database — one ``GROUP BY`` compiled by the expression layer for the connection's
+    engine, memoised per data identity, as_of and window for every customer and narrowed to the scope's customers
+    (``event_aggregates.in_scope``), so no touch row is read into memory. A time is *set by as_of* when its ISO text is
+    non-empty and sorts before the day after as_of — what ``Dataset.table`` keeps unmasked."""
+    if not dataset.has("touches"):
+        return typed(pd.DataFrame({"customer_id": [], "channel": [], "sends": [], "opens": [], "clicks": []}),
+                     counts=("sends", "opens", "clicks"))
+    cutoff = next_day_iso(dataset.as_of)
+    end = min(cutoff, next_day_iso(dataset.window.end))
+
+    def set_by_as_of(column: str) -> str:
+        return f"(t.{column} IS NOT NULL AND t.{column} <> '' AND t.{column} < ?)"
+
+    clicked = set_by_as_of("clicked_at")
+    sql = ("SELECT t.customer_id AS customer_id, t.channel AS channel, COUNT(*) AS sends, "
+           f"SUM(CASE WHEN {set_by_as_of('opened_at')} OR {clicked} THEN 1 ELSE 0 END) AS opens, "
+           f"SUM(CASE WHEN {clicked} THEN 1 ELSE 0 END) AS clicks "
+           "FROM touches t WHERE t.sent_at >= ? AND t.sent_at < ? GROUP BY t.customer_id, t.channel")
+    params = (cutoff, cutoff, cutoff, dataset.window.start.isoformat(), end)  # opened, clicked, clicked; the window
+    frame = aggregate(dataset, sql, params, counts=("sends", "opens", "clicks"), persist=True, table="touches")
+    return in_scope(dataset, frame)
 
 
-def _rate(dataset: Dataset, metric_id: str, touches: pd.DataFrame, numerator: str, denominator: str | None) -> MetricResult:
-    base = touches if denominator is None else touches[touches[denominator]]
+def _channel_totals(summary: pd.DataFrame) -> pd.DataFrame:
+    """Sends, opens and clicks per channel (lower-cased; touches without a channel left out), by channel name."""
+    channels = summary["channel"].astype("string").str.lower()
+    return summary.assign(channel=channels).dropna(subset=["channel"]).groupby("channel", sort=True)[
+        ["sends", "opens", "clicks"]].sum()
+
+
+def _rate(dataset: Dataset, metric_id: str, sends: int, opens: int, clicks: int, numerator: str,
+          denominator: str | None) -> MetricResult:
+    counted = {"sends": sends, "opens": opens, "clicks": clicks}
+    base = sends if denominator is None else counted[denominator]
     what = "touches sent" if denominator is None else "opened touches"
-    result = ratio_result(metric_id, float(base[numerator].sum()), float(len(base)), Unit.RATIO, dataset.scope,
+    result = ratio_result(metric_id, float(counted[numerator]), float(base), Unit.RATIO, dataset.scope,
                           target(dataset, metric_id), empty_reason=f"no {what} in the period")
-    return with_notes(result, small_sample_note(dataset, len(base), what))
+    return with_notes(result, small_sample_note(dataset, base, what))
 
 
 def _by_channel(dataset: Dataset, metric_id: str, numerator: str, denominator: str | None) -> MetricResult:
-    touches = touches_in_window(dataset)
-    channels = touches["channel"].astype("string").str.lower()
-    headline = _rate(dataset, metric_id, touches[channels == HEADLINE_CHANNEL], numerator, denominator)
-    breakdown = tuple((str(key), _rate(dataset, metric_id, touches[channels == key], numerator, denominator))
-                      for key in sorted(channels.dropna().unique()))
+    totals = _channel_totals(touch_summary(dataset))
+
+    def rate(channel: str) -> MetricResult:
+        row = totals.loc[channel] if channel in totals.index else None
+        counts = (0, 0, 0) if row is None else (int(row["sends"]), int(row["opens"]), int(row["clicks"]))
+        return _rate(dataset, metric_id, *counts, numerator, denominator)
+
+    headline = rate(HEADLINE_CHANNEL)
+    breakdown = tuple((str(key), rate(str(key))) for key in totals.index)
     if headline.value is None and breakdown:
         headline = with_notes(headline, "the headline covers email; see the breakdown for other channels")
     return replace(headline, breakdown=breakdown)
@@ -87,7 +119,7 @@ def email_open_rate(dataset: Dataset) -> MetricResult:
     Unit: ratio. Edge cases: no email touches in the period → None. Source: email-marketing open rate;
     seed 002 (engagement signals: email opens).
     """
-    return _by_channel(dataset, "email_open_rate", "opened", None)
+    return _by_channel(dataset, "email_open_rate", "opens", None)
 
 
 def email_click_rate(dataset: Dataset) -> MetricResult:
@@ -96,7 +128,7 @@ def email_click_rate(dataset: Dataset) -> MetricResult:
     ``breakdown``: the same rate per channel. Unit: ratio. Edge cases: no email touches → None. Source:
     email-marketing click-through rate.
     """
-    return _by_channel(dataset, "email_click_rate", "clicked", None)
+    return _by_channel(dataset, "email_click_rate", "clicks", None)
 
 
 def click_to_open_rate(dataset: Dataset) -> MetricResult:
@@ -105,7 +137,7 @@ def click_to_open_rate(dataset: Dataset) -> MetricResult:
     ``breakdown``: the same rate per channel. Unit: ratio. Edge cases: no opened email touches → None.
     Source: email-marketing CTOR.
     """
-    return _by_channel(dataset, "click_to_open_rate", "clicked", "opened")
+    return _by_channel(dataset, "click_to_open_rate", "clicks", "opens")
 
 
 def engagement_by(dataset: Dataset, key: pd.Series, name: str) -> list[EngagementRow]:
@@ -118,9 +150,9 @@ def engagement_by(dataset: Dataset, key: pd.Series, name: str) -> list[Engagemen
     labels = key.dropna().astype(str)
     labels.index = labels.index.astype(str)
     labels = labels[~labels.index.duplicated(keep="last")]
-    touches = touches_in_window(dataset)
-    touches = touches.assign(group=touches["customer_id"].astype(str).map(labels)).dropna(subset=["group"])
-    counts = touches.groupby("group").agg(sends=("touch_id", "size"), opens=("opened", "sum"), clicks=("clicked", "sum"))
+    summary = touch_summary(dataset)
+    summary = summary.assign(group=summary["customer_id"].astype(str).map(labels)).dropna(subset=["group"])
+    counts = summary.groupby("group")[["sends", "opens", "clicks"]].sum()
     customers = labels.value_counts()
     return [
         EngagementRow(key=value, name=name, customers=int(customers[value]),

@@ -36,17 +36,18 @@ from lifecycle.sources.expressions import compile_sql
 DAY_SQL = "SUBSTR(e.occurred_at, 1, 10)"
 
 
-def _aggregate(dataset: Dataset, sql: str, params: Sequence[object], times: tuple[str, ...] = (),
-               counts: tuple[str, ...] = (), persist: bool = False) -> pd.DataFrame:
-    """``sql`` (reference dialect) run on the dataset's connection, compiled for its engine, typed (``customer_id`` and
-    ``event_name`` as text, ``times`` parsed, ``counts`` as integers); memoised per data identity and statement (the
-    parameters carry as_of), else kept for the life of the ``Dataset``. ``persist``: also kept between processes in
-    the Parquet cache beside the snapshots (``lifecycle.snapshot.cache.aggregate_cache_path``) — for the full-table
-    passes, which a fresh ``lifecycle metrics`` would otherwise repeat."""
+def aggregate(dataset: Dataset, sql: str, params: Sequence[object], times: tuple[str, ...] = (),
+              counts: tuple[str, ...] = (), persist: bool = False, table: str = "events") -> pd.DataFrame:
+    """``sql`` (reference dialect, an aggregate over ``table``) run on the dataset's connection, compiled for its
+    engine, typed (``customer_id``, ``event_name`` and ``channel`` as text, ``times`` parsed, ``counts`` as integers);
+    memoised per data identity and statement (the parameters carry as_of), else kept for the life of the ``Dataset``.
+    ``persist``: also kept between processes in the Parquet cache beside the snapshots
+    (``lifecycle.snapshot.cache.aggregate_cache_path``) — for the full-table passes, which a fresh ``lifecycle
+    metrics`` would otherwise repeat."""
 
     def run() -> pd.DataFrame:
         raw = dataset.connection.query(compile_sql(sql, dataset.connection.dialect), list(params))
-        return _typed(raw, times, counts)
+        return typed(raw, times, counts)
 
     def kept() -> pd.DataFrame:  # from the Parquet cache of an earlier process, else computed and kept there
         from lifecycle.snapshot.cache import (  # the snapshot package loads the metrics
@@ -56,17 +57,17 @@ def _aggregate(dataset: Dataset, sql: str, params: Sequence[object], times: tupl
         )
 
         assert dataset.identity is not None
-        target = aggregate_cache_path(dataset.identity, "events", sql, params)
+        target = aggregate_cache_path(dataset.identity, table, sql, params)
         found = read_cached(target)
         if found is not None:
-            return _typed(found, times, counts)
+            return typed(found, times, counts)
         frame = run()
         write_cached(frame, target)
         return frame
 
     if dataset.identity is not None:
-        return remember(("events-aggregate", dataset.identity, sql, tuple(params)), kept if persist else run)
-    key = f"__events_aggregate__:{sql}:{tuple(params)}"
+        return remember((f"{table}-aggregate", dataset.identity, sql, tuple(params)), kept if persist else run)
+    key = f"__{table}_aggregate__:{sql}:{tuple(params)}"
     if key not in dataset._cache:
         dataset._cache[key] = run()
     return dataset._cache[key]
@@ -91,11 +92,12 @@ def in_scope(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[is_member(frame["customer_id"], ids)].reset_index(drop=True)
 
 
-def _typed(frame: pd.DataFrame, times: tuple[str, ...] = (), counts: tuple[str, ...] = ()) -> pd.DataFrame:
+def typed(frame: pd.DataFrame, times: tuple[str, ...] = (), counts: tuple[str, ...] = ()) -> pd.DataFrame:
     out = frame.copy()
     out["customer_id"] = out["customer_id"].astype("string")
-    if "event_name" in out.columns:
-        out["event_name"] = out["event_name"].astype("string")
+    for column in ("event_name", "channel"):
+        if column in out.columns:
+            out[column] = out[column].astype("string")
     for column in times:
         out[column] = to_datetime(out[column]) if len(out) else pd.Series([], dtype="datetime64[us]")
     for column in counts:
@@ -113,12 +115,12 @@ def name_summary(dataset: Dataset) -> pd.DataFrame:
     """Per (customer, event name) in scope: ``events`` (count) and ``first_at`` (the first one's time), every event by
     as_of. One pass over the events per data and as_of, whatever the scope."""
     if not dataset.has("events"):
-        return _typed(pd.DataFrame({"customer_id": [], "event_name": [], "events": [], "first_at": []}), ("first_at",), ("events",))
+        return typed(pd.DataFrame({"customer_id": [], "event_name": [], "events": [], "first_at": []}), ("first_at",), ("events",))
     sql = ("SELECT e.customer_id AS customer_id, e.event_name AS event_name, COUNT(*) AS events, "
            "MIN(e.occurred_at) AS first_at FROM events e WHERE e.occurred_at < ? GROUP BY e.customer_id, e.event_name")
     params = (next_day_iso(dataset.as_of),)
 
-    return in_scope(dataset, _aggregate(dataset, sql, params, ("first_at",), ("events",), persist=True))
+    return in_scope(dataset, aggregate(dataset, sql, params, ("first_at",), ("events",), persist=True))
 
 
 def daily_events(dataset: Dataset, names: Sequence[str] | None = None, start: date | None = None,
@@ -126,7 +128,7 @@ def daily_events(dataset: Dataset, names: Sequence[str] | None = None, start: da
     """Per (customer, event name, calendar day ``day``) in scope: ``events`` (count), for events by as_of named in
     ``names`` (all when None) on days ``start`` … ``end`` (inclusive; open when None)."""
     if not dataset.has("events"):
-        return _typed(pd.DataFrame({"customer_id": [], "event_name": [], "day": [], "events": []}), ("day",), ("events",))
+        return typed(pd.DataFrame({"customer_id": [], "event_name": [], "day": [], "events": []}), ("day",), ("events",))
     where = ["e.occurred_at < ?"]
     params: list[object] = [next_day_iso(dataset.as_of)]
     if names is not None:
@@ -142,16 +144,16 @@ def daily_events(dataset: Dataset, names: Sequence[str] | None = None, start: da
     sql = (f"SELECT e.customer_id AS customer_id, e.event_name AS event_name, {DAY_SQL} AS day, COUNT(*) AS events "
            f"FROM events e WHERE {' AND '.join(where)} GROUP BY e.customer_id, e.event_name, {DAY_SQL}")
 
-    return in_scope(dataset, _aggregate(dataset, sql, params, ("day",), ("events",), persist=True))
+    return in_scope(dataset, aggregate(dataset, sql, params, ("day",), ("events",), persist=True))
 
 
 def named_events(dataset: Dataset, names: Sequence[str]) -> pd.DataFrame:
     """The events in scope by as_of named in ``names``: ``customer_id``, ``occurred_at`` (datetime), ``event_name``,
     in event-id order (as ``Dataset.table`` reads them)."""
     if not dataset.has("events") or not names:
-        return _typed(pd.DataFrame({"customer_id": [], "occurred_at": [], "event_name": []}), ("occurred_at",))
+        return typed(pd.DataFrame({"customer_id": [], "occurred_at": [], "event_name": []}), ("occurred_at",))
     clause, values = _name_list("e.event_name", tuple(names))
     sql = ("SELECT e.customer_id AS customer_id, e.occurred_at AS occurred_at, e.event_name AS event_name FROM events e "
            f"WHERE e.occurred_at < ? AND {clause} ORDER BY e.event_id")
     params = (next_day_iso(dataset.as_of), *values)
-    return in_scope(dataset, _aggregate(dataset, sql, params, ("occurred_at",)))
+    return in_scope(dataset, aggregate(dataset, sql, params, ("occurred_at",)))

@@ -254,7 +254,17 @@ def revenue_movements(dataset: Dataset) -> MovementTable:
     amounts are summed over customers with ``math.fsum``. ending_mrr = Σ cur, starting_mrr = Σ prev, so
     ending = starting + net_new up to float rounding (≤ 1e-9 for realistic amounts).
     Source: ChartMogul MRR movements; Baremetrics MRR growth.
+
+    Built once per ``Dataset`` (one scope) and shared by every metric that reads the bridge (new, expansion,
+    contraction, churned and reactivation MRR, MRR churn rates, quick ratio, LTV, logo churn): the table is frozen.
     """
+    key = "__revenue_movements__"
+    if key not in dataset._cache:
+        dataset._cache[key] = _movements(dataset)  # type: ignore[assignment]  # the dataset's per-scope cache
+    return dataset._cache[key]  # type: ignore[return-value]
+
+
+def _movements(dataset: Dataset) -> MovementTable:
     matrix = customer_mrr_matrix(dataset)
     values = matrix.values
     previous, paid_before = previous_month_values(values), ever_paid_before(values)
@@ -262,17 +272,23 @@ def revenue_movements(dataset: Dataset) -> MovementTable:
     return MovementTable(tuple(rows), dataset.as_of)
 
 
+def _fsum(values: np.ndarray) -> float:
+    """``math.fsum`` of ``values`` over its non-zero entries only: the same exactly rounded sum (zeros add nothing),
+    without a Python float per customer who did not move."""
+    return math.fsum(values[values != 0])
+
+
 def month_row(matrix: MrrMatrix, j: int, previous: np.ndarray, current: np.ndarray, paid_before: np.ndarray) -> MonthMovements:
     """Month ``j`` of ``matrix`` as a bridge row over the customers given (``previous``/``current``: their MRR at the
     ends of months j−1 and j; ``paid_before``: paid at an earlier month-end) — all customers, or one group's."""
     moved = classify(previous, current, paid_before)
-    amounts = {k: math.fsum(v) for k, v in moved.items()}
+    amounts = {k: _fsum(v) for k, v in moved.items()}
     counts = {k: int((v > 0).sum()) for k, v in moved.items()}
     return MonthMovements(
         month=matrix.months[j], month_end=matrix.month_ends[j], partial=matrix.partial_last and j == len(matrix.months) - 1,
-        starting_mrr=math.fsum(previous), new=amounts[Movement.NEW], expansion=amounts[Movement.EXPANSION],
+        starting_mrr=_fsum(previous), new=amounts[Movement.NEW], expansion=amounts[Movement.EXPANSION],
         reactivation=amounts[Movement.REACTIVATION], contraction=amounts[Movement.CONTRACTION],
-        churn=amounts[Movement.CHURN], ending_mrr=math.fsum(current),
+        churn=amounts[Movement.CHURN], ending_mrr=_fsum(current),
         net_new=math.fsum(k.sign * a for k, a in amounts.items()),
         starting_customers=int((previous > 0).sum()), new_customers=counts[Movement.NEW],
         expansion_customers=counts[Movement.EXPANSION], reactivation_customers=counts[Movement.REACTIVATION],

@@ -104,3 +104,21 @@ def test_engagement_by_groups_sends_opens_and_clicks_by_a_key_per_customer(store
     ]
     assert rows[0].open_rate == 0.5 and rows[0].click_to_open_rate == 0.5
     assert rows[1].open_rate is None
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
+def test_the_touch_summary_counts_each_customers_touches_per_channel_in_the_database(store: Path, engine: str) -> None:
+    """Per (customer, channel), touches sent in the window (t7 before it is left out), by the module doc's rule:
+    (a, email) t1 t2: 2 sent, 2 opened, 1 clicked; (b, email) t3 t4: 2, 1 (t4's click proves the open), 1;
+    (c, email) t5: 1, 0 (opened after as_of), 0; (c, in_app) t6: 1, 1, 0 — the same on SQLite and DuckDB."""
+    from datetime import date
+
+    from lifecycle.dataset import Dataset
+    from lifecycle.metrics.engagement import touch_summary
+    from lifecycle.scope import Scope, Window
+    from lifecycle.sources import open_source
+
+    scope = Scope.at(date(2024, 3, 31), None, Window(date(2024, 1, 1), date(2024, 3, 31)))
+    summary = touch_summary(Dataset.over(open_source(store, engine=engine), scope))
+    rows = sorted(tuple(row) for row in summary[["customer_id", "channel", "sends", "opens", "clicks"]].astype(object).itertuples(index=False))
+    assert rows == [("a", "email", 2, 2, 1), ("b", "email", 2, 1, 1), ("c", "email", 1, 0, 0), ("c", "in_app", 1, 1, 0)]
