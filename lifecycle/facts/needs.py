@@ -87,9 +87,8 @@ def voice_facts(report: VoiceReport) -> list[Fact]:
 
 
 def _band_counts(report: VoiceReport, key: str) -> dict[str, int]:
-    current = report.frame[report.frame["in_window"] & (report.frame["theme"] == key)]
-    counts = current["band"].dropna().astype(str).value_counts()
-    return {str(band): int(n) for band, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
+    counts = report.counts_by("band", key)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _stage_facts(report: VoiceReport) -> list[Fact]:

@@ -28,7 +28,7 @@ from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.facts.fact import Fact, format_value
 from lifecycle.facts.needs import needs_facts
-from lifecycle.health.risk import list_at_risk
+from lifecycle.health.risk import Reason, RiskQuery, list_at_risk, rank_at_risk
 from lifecycle.health.score import coverage_summary, explain_health, score_health
 from lifecycle.metrics.engagement import engagement_by
 from lifecycle.metrics.registry import FRAMEWORK_SECTIONS
@@ -141,24 +141,23 @@ def health_and_risk_facts(dataset: Dataset) -> list[Fact]:
         facts.append(_fact(f"health.segment.{segment}.count", f"Health segment {segment}: customers", float(count), Unit.COUNT,
                            ("health", "risk", "loyalty_advocacy" if segment == "champions" else "adoption")))
     value_column, value_label = _value_at_stake_column(alive)
-    ranked = list_at_risk(alive, table, limit=max(n, 1), value_column=value_column or "mrr_current")
-    with_reason = [item for item in ranked.items if item.reasons]
-    facts.append(_fact("risk.listed", f"Customers on the at-risk list (risk ≥ {profile.risk.min_risk:g})", float(ranked.total),
+    # the whole list in its order (rank_at_risk: what list_at_risk pages through), counted without building its items
+    ranked = rank_at_risk(alive, table, RiskQuery(value_column=value_column or "mrr_current", min_risk=profile.risk.min_risk))
+    flags = ranked[[r.value for r in Reason]].to_numpy(dtype=bool)
+    total = len(ranked)
+    facts.append(_fact("risk.listed", f"Customers on the at-risk list (risk ≥ {profile.risk.min_risk:g})", float(total),
                        Unit.COUNT, ("risk",), n))
-    facts.append(_fact("risk.customers", "Customers with at least one risk reason", float(len(with_reason)), Unit.COUNT,
-                       ("risk",), n))
+    facts.append(_fact("risk.customers", "Customers with at least one risk reason", float(int(flags.any(axis=1).sum())),
+                       Unit.COUNT, ("risk",), n))
     if value_column is None:
         facts.append(_fact("risk.value_at_stake", "Value at stake of customers on the at-risk list", None, Unit.MONEY,
-                           ("risk", "growth_expansion"), ranked.total, currency=currency,
+                           ("risk", "growth_expansion"), total, currency=currency,
                            note="no revenue data: value at stake needs subscriptions (MRR) or orders (expected CLV)"))
     else:
-        value = float(sum(item.value for item in ranked.items if item.value == item.value))
+        value = float(sum(v for v in ranked["value"].tolist() if v == v))  # in list order, as the items add up
         facts.append(_fact("risk.value_at_stake", f"{value_label} of customers on the at-risk list", value, Unit.MONEY,
-                           ("risk", "growth_expansion"), ranked.total, currency=currency))
-    reasons: dict[str, int] = {}
-    for item in with_reason:
-        for reason in item.reasons:
-            reasons[reason.code.value] = reasons.get(reason.code.value, 0) + 1
+                           ("risk", "growth_expansion"), total, currency=currency))
+    reasons = {r.value: int(count) for r, count in zip(Reason, flags.sum(axis=0)) if count}
     for code in sorted(reasons):
         facts.append(_fact(f"risk.reason.{code}.count", f"At-risk customers with reason {code}", float(reasons[code]), Unit.COUNT,
                            ("risk",), detail=True))

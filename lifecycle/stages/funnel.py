@@ -128,15 +128,16 @@ def _customer_reached(dataset: Dataset, model: StageModel, customer_stages: list
     start_day = dataset.window.start - timedelta(days=1)
     months = max(1, (dataset.as_of.year - start_day.year) * 12 + dataset.as_of.month - start_day.month)
     days = checkpoints(dataset.as_of, months)
-    best: pd.Series | None = None
     order = {s.id: s.order for s in customer_stages}
+    seen: list[pd.Series] = []
     for day in days:
         frame = stages_at(dataset, model, day)
         live = frame[~frame["churned"].to_numpy(dtype=bool) & (frame["stage"] != UNCLASSIFIED).to_numpy(dtype=bool)]
-        seen = live["stage"].map(order).astype("float64")
-        best = seen if best is None else pd.concat([best, seen], axis=1).max(axis=1)
-    if best is None or best.empty:
+        seen.append(live["stage"].map(order).astype("float64"))
+    if not seen or not sum(len(s) for s in seen):
         return [0] * len(customer_stages)
+    # each customer's highest order over the checkpoints (NaN: never in an ordered stage), one grouping for all days
+    best = pd.concat(seen).groupby(level=0, sort=False).max()
     values = best.dropna().to_numpy()
     return [int(len(values)) if k == 0 else int((values >= s.order).sum()) for k, s in enumerate(customer_stages)]
 

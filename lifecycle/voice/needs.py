@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 import pandas as pd
 
@@ -115,36 +116,100 @@ class VoiceReport:
 
     def group_totals(self, dimension: str) -> dict[str, int]:
         """Texts in the window per value of ``dimension`` (stage, segment or band), largest first (ties by name)."""
-        current = self.frame[self.frame["in_window"]]
-        counts = current[dimension].dropna().astype(str).value_counts()
-        return dict(sorted(((str(k), int(v)) for k, v in counts.items()), key=lambda kv: (-kv[1], kv[0])))
+        tally: dict[str, int] = {}
+        for value in self._ranked.values(dimension):
+            if value is not None:
+                tally[value] = tally.get(value, 0) + 1
+        return dict(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def counts(self, dimension: str, value: str | None = None) -> dict[str, int]:
         """Texts in the window per theme key (all themes, zeros included) — all texts, or those whose ``dimension``
         equals ``value``."""
-        current = self.frame[self.frame["in_window"]]
-        if value is not None:
-            current = current[current[dimension].astype("string") == value]
-        found = current["theme"].dropna().astype(str).value_counts()
-        return {t.key: int(found.get(t.key, 0)) for t in self.themes}
+        ranked = self._ranked
+        found: dict[str, int] = {}
+        chosen = ranked.themes if value is None else (
+            t for t, v in zip(ranked.themes, ranked.values(dimension), strict=True) if v == value)
+        for theme in chosen:
+            if theme is not None:
+                found[theme] = found.get(theme, 0) + 1
+        return {t.key: found.get(t.key, 0) for t in self.themes}
+
+    def counts_by(self, dimension: str, key: str) -> dict[str, int]:
+        """Texts of theme ``key`` in the window per value of ``dimension`` (missing values left out)."""
+        ranked = self._ranked
+        found: dict[str, int] = {}
+        values = ranked.values(dimension)
+        for i in ranked.by_theme.get(key, ()):
+            if values[i] is not None:
+                found[values[i]] = found.get(values[i], 0) + 1  # type: ignore[index]
+        return found
 
     def quotes(self, key: str, limit: int = 3, dimension: str | None = None, value: str | None = None) -> list[Quote]:
         """Up to ``limit`` distinct texts of theme ``key`` written in the window (optionally only by writers whose
         ``dimension`` is ``value``), most typical first (largest weight of the theme; ties: earlier text)."""
-        rows = self.frame[self.frame["in_window"] & (self.frame["theme"] == key)]
-        if dimension is not None:
-            rows = rows[rows[dimension].astype("string") == value]
+        ranked = self._ranked
+        wanted = ranked.values(dimension) if dimension is not None else None
         seen: set[str] = set()
         out: list[Quote] = []
-        for row in rows.sort_values(["strength", "day", "text_id"]).itertuples(index=False):
-            norm = row.text.casefold()
+        for i in ranked.by_theme.get(key, ()):
+            if wanted is not None and (value is None or wanted[i] != value):
+                continue
+            text = ranked.text[i]
+            norm = text.casefold()
             if norm in seen:
                 continue
             seen.add(norm)
-            out.append(Quote(row.text, str(row.customer_id), row.day.date().isoformat(), _opt(row.stage), _opt(row.band)))
+            out.append(Quote(text, str(ranked.customer_id[i]), ranked.day[i].date().isoformat(), _opt(ranked.stage[i]),
+                             _opt(ranked.band[i])))
             if len(out) == limit:
                 break
         return out
+
+    @cached_property
+    def _ranked(self) -> _RankedTexts:
+        """The window's texts once, most typical first (the order ``quotes`` reads them in), as Python lists: the
+        counts, totals and quotes of every stage and theme read these instead of filtering and sorting the frame
+        per call."""
+        return _RankedTexts.of(self.frame)
+
+
+@dataclass
+class _RankedTexts:
+    """The texts written in the window, sorted by (strength, day, text_id) — stable, as ``DataFrame.sort_values`` on
+    those columns — as columns of Python values; ``by_theme``: each theme's row positions in that order."""
+
+    frame: pd.DataFrame
+    text: list[str]
+    customer_id: list[object]
+    day: list[pd.Timestamp]
+    stage: list[object]
+    band: list[object]
+    themes: list[str | None]
+    by_theme: dict[str, list[int]]
+    _values: dict[str, list[str | None]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> _RankedTexts:
+        current = frame[frame["in_window"]]
+        if "theme" in current.columns and "strength" in current.columns and len(current):
+            current = current.sort_values(["strength", "day", "text_id"])
+        themes = _texts_or_none(current["theme"]) if "theme" in current.columns else [None] * len(current)
+        by_theme: dict[str, list[int]] = {}
+        for i, theme in enumerate(themes):
+            if theme is not None:
+                by_theme.setdefault(theme, []).append(i)
+        return cls(current, current["text"].tolist(), current["customer_id"].tolist(), current["day"].tolist(),
+                   current["stage"].tolist(), current["band"].tolist(), themes, by_theme)
+
+    def values(self, dimension: str) -> list[str | None]:
+        """``dimension``'s value per text as text (None: missing), as ``Series.astype("string")`` gives it."""
+        if dimension not in self._values:
+            self._values[dimension] = _texts_or_none(self.frame[dimension])
+        return self._values[dimension]
+
+
+def _texts_or_none(column: pd.Series) -> list[str | None]:
+    return [v if isinstance(v, str) else None for v in column.astype("string").tolist()]
 
 
 def _opt(value: object) -> str | None:
@@ -226,13 +291,15 @@ def customer_voice(dataset: Dataset, source: VoiceSource | str, *, max_themes: i
     for theme in fit.themes:
         strength.iloc[list(theme.texts)] = range(len(theme.texts))
     frame["strength"] = strength
-    has_previous = bool((~frame["in_window"]).any())
+    in_window = frame["in_window"].tolist()
+    writers = frame["customer_id"].tolist()
+    has_previous = not all(in_window)
     summaries = []
-    for theme in fit.themes:
-        mine = frame[frame["theme"] == theme.key]
-        current = mine[mine["in_window"]]
-        summaries.append(ThemeSummary(theme.key, theme.label, theme.terms, len(current), current["customer_id"].nunique(),
-                                      int((~mine["in_window"]).sum()) if has_previous else None))
+    for theme in fit.themes:  # theme.texts: the positions of its texts in frame
+        current = [i for i in theme.texts if in_window[i]]
+        customers = {writers[i] for i in current if isinstance(writers[i], str)}
+        summaries.append(ThemeSummary(theme.key, theme.label, theme.terms, len(current), len(customers),
+                                      len(theme.texts) - len(current) if has_previous else None))
     summaries.sort(key=lambda s: (-s.count, s.label))
     reason = None if summaries else (f"no theme recurs in at least {min_texts} of the {len(frame)} {source.noun}")
     return VoiceReport(source, window, previous, frame, tuple(summaries), reason)
