@@ -35,9 +35,8 @@ from lifecycle.metrics.registry import FRAMEWORK_SECTIONS
 from lifecycle.metrics.results import Unit
 from lifecycle.scope import Scope, Window
 from lifecycle.snapshot.build import snapshot_of
-from lifecycle.stages.classification import classify_customers
 from lifecycle.stages.drivers import progression_drivers
-from lifecycle.stages.verdict import stage_distribution
+from lifecycle.stages.verdict import classified_customers, stage_distribution
 
 # Default-model stage ids are the framework's section ids; other models' stages feed the flow section.
 TOP_SIGNALS_PER_TRANSITION = 3
@@ -181,7 +180,7 @@ def engagement_by_stage_facts(dataset: Dataset) -> list[Fact]:
 
     if not dataset.has("touches"):
         return []
-    classified = classify_customers(snapshot_of(dataset), dataset.stage_model, evidence=False)
+    classified = classified_customers(dataset, dataset.stage_model)
     key = pd.Series(classified["stage"].to_numpy(), index=classified["customer_id"].astype(str))
     facts: list[Fact] = []
     for row in engagement_by(dataset, key, "stage"):

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset
+from lifecycle.membership import is_member
 from lifecycle.stages.classification import UNCLASSIFIED, first_match
 from lifecycle.stages.history import checkpoints, stages_at
 from lifecycle.stages.model import StageModel
@@ -101,7 +102,7 @@ def lead_progress(dataset: Dataset) -> pd.DataFrame:
     status = leads["status"].astype("string").str.lower().fillna("lead").to_numpy(dtype=object)
     status = np.where(status == "lost", "lead", status)
     funnel = np.where(dated != "", dated, status)
-    converted = (funnel == "won") | leads["customer_id"].isin(_customers_by(dataset)).to_numpy(dtype=bool)
+    converted = (funnel == "won") | is_member(leads["customer_id"], _customers_by(dataset))
     return pd.DataFrame({"lead_id": leads["lead_id"].astype("string").to_numpy(), "funnel_status": pd.array(funnel, dtype="string"),
                          "days_since_created": (pd.Timestamp(dataset.as_of) - leads["created_at"]).dt.days.astype("float64").to_numpy(),
                          "source": leads["source"].astype("string").to_numpy(), "segment": leads["segment"].astype("string").to_numpy(),

@@ -18,6 +18,10 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset, next_day_iso
 from lifecycle.errors import QueryError
+from lifecycle.filters import Filters
+from lifecycle.membership import is_member
+from lifecycle.memo import remember
+from lifecycle.scope import Scope
 from lifecycle.snapshot.build import snapshot_of
 from lifecycle.stages.classification import (
     UNCLASSIFIED,
@@ -102,7 +106,7 @@ def lead_features(dataset: Dataset) -> pd.DataFrame:
     fallback = leads["status"].astype("string").str.lower().fillna("lead").to_numpy(dtype=object)
     dated = leads[dates].notna().any(axis=1).to_numpy()
     funnel = np.where(dated, status, fallback)
-    converted = leads["customer_id"].isin(_customers_by(dataset)).to_numpy()
+    converted = is_member(leads["customer_id"], _customers_by(dataset))
     out = pd.DataFrame({"lead_id": leads["lead_id"].astype("string"), "funnel_status": pd.array(funnel, dtype="string"),
                         "days_since_created": (pd.Timestamp(dataset.as_of) - leads["created_at"]).dt.days.astype("float64"),
                         "source": leads["source"].astype("string"), "segment": leads["segment"].astype("string")})
@@ -114,8 +118,32 @@ def _customers_by(dataset: Dataset) -> pd.Index:
     """Ids of every customer (ignoring filters) who had signed up by as_of and is linked from a lead."""
     sql = ("SELECT c.customer_id AS customer_id FROM customers c WHERE c.signup_date < ? AND c.customer_id IN "
            "(SELECT l.customer_id FROM leads l WHERE l.customer_id IS NOT NULL)")
-    frame = dataset.connection.query(sql, [next_day_iso(dataset.as_of)])
-    return pd.Index(frame["customer_id"].astype("string") if len(frame) else [], dtype="string")
+
+    def read() -> pd.Index:
+        frame = dataset.connection.query(sql, [next_day_iso(dataset.as_of)])
+        return pd.Index(frame["customer_id"].astype("string") if len(frame) else [], dtype="string")
+
+    if dataset.identity is None:
+        return read()
+    return remember(("lead_customers", dataset.identity, dataset.as_of), read)  # filters aside: once per data and as_of
+
+
+def classified_customers(dataset: Dataset, model: StageModel | None = None) -> pd.DataFrame:
+    """``classify_customers(snapshot_of(dataset), model, evidence=False)``: stage, rule and overlays of every customer
+    in scope, in the snapshot's order.
+
+    The rules read one customer's row at a time, so a filtered scope's classification is the whole base's (computed
+    once per data, configuration, model and as_of in the process memo) restricted to the scope's customers — the
+    rows of the customers its snapshot holds, in the same (customer id) order — as its snapshot is the whole base's
+    restricted (docs/architecture.md, "Filtered scopes")."""
+    model = model or dataset.stage_model
+    snap = snapshot_of(dataset)
+    if dataset.filters.is_empty() or dataset.identity is None:
+        return classify_customers(snap, model, evidence=False)
+    base = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    key = ("classified", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, dataset.as_of)
+    whole = remember(key, lambda: classify_customers(snapshot_of(base), model, evidence=False))
+    return whole[is_member(whole["customer_id"], snap["customer_id"])].reset_index(drop=True)
 
 
 def classify_leads(dataset: Dataset, model: StageModel | None = None) -> pd.DataFrame:
@@ -138,7 +166,7 @@ def stage_distribution(dataset: Dataset, model: StageModel | None = None) -> pd.
     """
     model = model or dataset.stage_model
     snap = snapshot_of(dataset)
-    classified = classify_customers(snap, model, evidence=False)
+    classified = classified_customers(dataset, model)
     churned = snap["churned"].fillna(False).to_numpy(dtype=bool)
     leads = classify_leads(dataset, model)
     rows: list[dict[str, Any]] = []

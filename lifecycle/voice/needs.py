@@ -140,8 +140,9 @@ class VoiceReport:
         found: dict[str, int] = {}
         values = ranked.values(dimension)
         for i in ranked.by_theme.get(key, ()):
-            if values[i] is not None:
-                found[values[i]] = found.get(values[i], 0) + 1  # type: ignore[index]
+            value = values[i]
+            if value is not None:
+                found[value] = found.get(value, 0) + 1
         return found
 
     def quotes(self, key: str, limit: int = 3, dimension: str | None = None, value: str | None = None) -> list[Quote]:
@@ -193,7 +194,7 @@ class _RankedTexts:
         current = frame[frame["in_window"]]
         if "theme" in current.columns and "strength" in current.columns and len(current):
             current = current.sort_values(["strength", "day", "text_id"])
-        themes = _texts_or_none(current["theme"]) if "theme" in current.columns else [None] * len(current)
+        themes: list[str | None] = _texts_or_none(current["theme"]) if "theme" in current.columns else [None] * len(current)
         by_theme: dict[str, list[int]] = {}
         for i, theme in enumerate(themes):
             if theme is not None:
