@@ -11,10 +11,12 @@ from __future__ import annotations
 import pandas as pd
 
 from lifecycle.dataset import Dataset
+from lifecycle.membership import is_member
 from lifecycle.metrics.common import (
     active_in_window,
     all_customers_by,
     in_window,
+    per_scope,
     small_sample_note,
     target,
     with_notes,
@@ -26,7 +28,12 @@ __all__ = ["DEFINITIONS", "in_window", "latest_nps_scores", "nps"]
 
 
 def latest_nps_scores(dataset: Dataset) -> pd.Series:
-    """Each customer's latest NPS score in the window (ties broken by response id), indexed by customer id, sorted."""
+    """Each customer's latest NPS score in the window (ties broken by response id), indexed by customer id, sorted;
+    once per scope (``per_scope``: NPS, its shares and advocacy generation read it)."""
+    return per_scope(dataset, "latest_nps_scores", lambda: _latest_nps_scores(dataset))
+
+
+def _latest_nps_scores(dataset: Dataset) -> pd.Series:
     responses = in_window(dataset.table("nps_responses"), "responded_at", dataset)
     latest = responses.sort_values(["customer_id", "responded_at", "response_id"]).groupby("customer_id").tail(1)
     return latest.set_index("customer_id")["score"].astype("int64").sort_index()
@@ -73,9 +80,12 @@ def nps_detractor_share(dataset: Dataset) -> MetricResult:
 
 
 def referrers_in_window(dataset: Dataset) -> pd.Index:
-    """Sorted ids of customers who made at least one referral in the window."""
-    referrals = in_window(dataset.table("referrals"), "referred_at", dataset)
-    return pd.Index(sorted(referrals["referrer_customer_id"].astype(str).unique()))
+    """Sorted ids of customers who made at least one referral in the window (once per scope)."""
+    def compute() -> pd.Index:
+        referrals = in_window(dataset.table("referrals"), "referred_at", dataset)
+        return pd.Index(sorted(referrals["referrer_customer_id"].astype(str).unique()))
+
+    return per_scope(dataset, "referrers_in_window", compute)
 
 
 def referral_rate(dataset: Dataset) -> MetricResult:
@@ -86,7 +96,7 @@ def referral_rate(dataset: Dataset) -> MetricResult:
     not counted. Unit: ratio; target 10–30 %. Edge cases: no active customers → None. Source: seed 002.
     """
     active, rule = active_in_window(dataset)
-    referred = int(active.isin(referrers_in_window(dataset)).sum())
+    referred = int(is_member(active, referrers_in_window(dataset)).sum())
     result = ratio_result("referral_rate", float(referred), float(len(active)), Unit.RATIO, dataset.scope,
                           target(dataset, "referral_rate"), empty_reason="no customers active in the period")
     return with_notes(result, f"active = {rule}", small_sample_note(dataset, len(active)))
@@ -103,7 +113,7 @@ def referral_conversion_rate(dataset: Dataset) -> MetricResult:
     referrals = in_window(dataset.table("referrals"), "referred_at", dataset)
     named = referrals["referred_customer_id"].dropna().astype(str)
     known = all_customers_by(dataset, dataset.as_of)
-    converted = int(named.isin(known).sum())
+    converted = int(is_member(named, known).sum())
     unknown = len(named) - converted
     result = ratio_result("referral_conversion_rate", float(converted), float(len(referrals)), Unit.RATIO, dataset.scope,
                           target(dataset, "referral_conversion_rate"), empty_reason="no referrals in the period")
@@ -122,7 +132,7 @@ def advocacy_generation_rate(dataset: Dataset) -> MetricResult:
     active, rule = active_in_window(dataset)
     scores = latest_nps_scores(dataset)
     promoters = pd.Index(scores[scores >= 9].index.astype(str))
-    advocates = active.isin(promoters) & active.isin(referrers_in_window(dataset))
+    advocates = is_member(active, promoters) & is_member(active, referrers_in_window(dataset))
     result = ratio_result("advocacy_generation_rate", float(advocates.sum()), float(len(active)), Unit.RATIO, dataset.scope,
                           target(dataset, "advocacy_generation_rate"), empty_reason="no customers active in the period")
     return with_notes(result, f"active = {rule}", small_sample_note(dataset, len(active)))

@@ -33,6 +33,7 @@ import pandas as pd
 from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
 from lifecycle.filters import add_months
+from lifecycle.membership import is_member
 from lifecycle.metrics.cohort_table import CohortTable
 from lifecycle.metrics.common import activity_days, paying_during, paying_on, paying_subscriptions, valid_orders
 
@@ -69,7 +70,7 @@ def _monthly_matrix(dataset: Dataset, customer_ids: pd.Index, first: int, months
     matrix = np.zeros((len(customer_ids), months), dtype="float64")
     if source == "subscriptions":
         subs = paying_subscriptions(dataset)
-        subs = subs[subs["customer_id"].astype(str).isin(customer_ids)]
+        subs = subs[is_member(subs["customer_id"].astype(str), customer_ids)]
         rows = customer_ids.get_indexer(subs["customer_id"].astype(str))
         for j in range(months):
             start, end = _month_start(first + j), _month_start(first + j + 1)

@@ -11,9 +11,10 @@ Activity rules (used by retention, cohorts and advocacy):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,19 @@ from lifecycle.metrics.event_aggregates import daily_events, name_summary
 from lifecycle.metrics.registry import definition
 from lifecycle.metrics.results import MetricResult, TargetBand, missing_result
 from lifecycle.scope import Scope
+
+T = TypeVar("T")
+
+
+def per_scope(dataset: Dataset, name: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per ``Dataset`` (one scope, one tool call or ``compute_all``): an intermediate result several
+    metrics of that scope share (the lead cohort, the latest NPS scores, the active customers, …), kept with the
+    dataset's table cache. Values are shared, not copied: callers never modify them."""
+    key = f"__shared__:{name}"
+    if key not in dataset._cache:
+        dataset._cache[key] = compute()  # type: ignore[assignment]  # the cache holds any per-scope value
+    return dataset._cache[key]  # type: ignore[return-value]
+
 
 EVENT_COLUMNS: tuple[str, ...] = ("customer_id", "occurred_at", "event_name")
 """The events columns the metrics read (loading the others would only cost time)."""
@@ -239,8 +253,12 @@ def active_in_window(dataset: Dataset) -> tuple[pd.Index, str]:
     2. else orders: at least one valid order in the window;
     3. else events: at least one activity event in the window;
     4. else every customer signed up by the window's end ("customers on record").
-    Ids are sorted; all come from the filtered population.
+    Ids are sorted; all come from the filtered population. Computed once per scope (``per_scope``).
     """
+    return per_scope(dataset, "active_in_window", lambda: _active_in_window(dataset))
+
+
+def _active_in_window(dataset: Dataset) -> tuple[pd.Index, str]:
     start, end = window_bounds(dataset)
     if dataset.has("subscriptions"):
         subs = paying_subscriptions(dataset)

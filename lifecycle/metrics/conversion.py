@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from lifecycle.dataset import Dataset
+from lifecycle.membership import is_member
 from lifecycle.metrics.common import (
     as_of_ts,
     frequent_events_text,
@@ -50,7 +51,7 @@ def event_conversion_rate(dataset: Dataset) -> MetricResult:
     horizon = pd.Timedelta(days=rule.within_days)
     last_start = as_of_ts(dataset) + pd.Timedelta(days=1) - horizon
     eligible = first[first < last_start]
-    finishes = events[(events["event_name"] == rule.to_event) & events["customer_id"].isin(eligible.index)]
+    finishes = events[(events["event_name"] == rule.to_event) & is_member(events["customer_id"], eligible.index)]
     joined = finishes.join(eligible.rename("started_at"), on="customer_id")
     done = joined[(joined["occurred_at"] >= joined["started_at"]) & (joined["occurred_at"] <= joined["started_at"] + horizon)]
     converted = int(done["customer_id"].nunique())

@@ -24,6 +24,7 @@ from lifecycle.metrics.common import (
     in_window,
     join_notes,
     median,
+    per_scope,
     signups_in_window,
     small_sample_note,
     target,
@@ -50,8 +51,9 @@ def became_customer(leads: pd.DataFrame) -> pd.Series:
 
 
 def lead_cohort(dataset: Dataset) -> pd.DataFrame:
-    """Leads created in the window (filtered by the dimensions leads carry), sorted by id."""
-    return in_window(dataset.table("leads"), "created_at", dataset).sort_values("lead_id")
+    """Leads created in the window (filtered by the dimensions leads carry), sorted by id; once per scope (every funnel
+    rate reads it)."""
+    return per_scope(dataset, "lead_cohort", lambda: in_window(dataset.table("leads"), "created_at", dataset).sort_values("lead_id"))
 
 
 def _step_rate(dataset: Dataset, metric_id: str, leads: pd.DataFrame, start: str, end: str | None) -> MetricResult:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import add_months
+from lifecycle.membership import is_member
 from lifecycle.metrics.common import (
     DAY,
     activity_days,
@@ -100,7 +101,7 @@ def feature_adoption_rate(dataset: Dataset) -> MetricResult:
         return absent
     active = pd.Index(_recent_activity(dataset)["customer_id"].unique())
     events = _recent_days(dataset)
-    used = events[events["event_name"].isin(features) & events["customer_id"].isin(active)][["customer_id", "event_name"]].drop_duplicates()
+    used = events[events["event_name"].isin(features) & is_member(events["customer_id"], active)][["customer_id", "event_name"]].drop_duplicates()
     per_feature = used.groupby("event_name").size()
     empty = f"no customers active in the {USAGE_DAYS} days ending {dataset.window.end.isoformat()}"
     breakdown = tuple(
@@ -247,7 +248,7 @@ def tenures(dataset: Dataset) -> pd.DataFrame:
     active = pd.Index(paying_ids(subs, as_of))
     per = subs.groupby("customer_id").agg(first=("start_date", "min"), last=("end_date", "max")).sort_index()
     per.index = per.index.astype(str)
-    churned = ~per.index.isin(active)
+    churned = ~is_member(per.index, active)
     end = per["last"].where(churned, as_of + DAY)
     return pd.DataFrame({"days": (end - per["first"]).dt.days.astype("float64"), "churned": churned}, index=per.index)
 

@@ -44,7 +44,6 @@ else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
 
 MONEY_DECIMALS = 6
 _OPEN_END = 2**63 - 1  # np.iinfo(np.int64).max, without loading NumPy at import
-_CHUNK_CELLS = 2_000_000  # subscriptions × days evaluated per vectorised block
 
 
 class Movement(StrEnum):
@@ -103,11 +102,9 @@ def _customer_mrr_on_days(subs: _Subscriptions, days: list[date]) -> np.ndarray:
     """(customers × days) MRR: Σ mrr of subscriptions with start ≤ day < end, rounded to MONEY_DECIMALS."""
     day_numbers = np.array([_to_day_number(d) for d in days], dtype="int64")
     out = np.zeros((len(subs.customer_ids), len(days)))
-    step = max(1, _CHUNK_CELLS // max(len(days), 1))
-    for lo in range(0, len(subs.mrr), step):
-        block = slice(lo, lo + step)
-        active = (subs.start[block, None] <= day_numbers[None, :]) & (day_numbers[None, :] < subs.end[block, None])
-        np.add.at(out, subs.codes[block], active * subs.mrr[block, None])
+    for j, day in enumerate(day_numbers):  # per day, a weighted count in subscription order (as a running sum would add)
+        covering = (subs.start <= day) & (day < subs.end)
+        out[:, j] = np.bincount(subs.codes, weights=np.where(covering, subs.mrr, 0.0), minlength=len(subs.customer_ids))
     return np.round(out, MONEY_DECIMALS)
 
 
