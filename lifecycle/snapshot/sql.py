@@ -11,6 +11,7 @@ Column definitions: the module docstring of ``lifecycle.snapshot`` and ``docs/sn
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset, next_day_iso, to_datetime
+from lifecycle.memo import remember
 from lifecycle.snapshot.columns import feature_column
 from lifecycle.snapshot.frames import absent_columns, as_float, attach, days_between
 from lifecycle.sources.expressions import compile_sql
@@ -224,6 +226,71 @@ _SELECTS = {"recent_events": _recent_select, "latest_event": _latest_select, "mi
             "feature_use": _feature_select}
 
 
+MAX_MILESTONE_STEPS = 20
+"""Onboarding steps up to which ``milestone_events`` keeps each customer's first steps' times (more: a query per as_of)."""
+
+
+def milestone_events(dataset: Dataset, steps: int) -> pd.DataFrame:
+    """Per customer with a value or onboarding event (at any time): the first value event's time (``first_value_at``)
+    and the times of the first ``steps`` onboarding events (``onboarding_1`` … ``onboarding_<steps>``; missing when
+    fewer) — one pass over the events that answers the milestone section on *every* as_of (``_milestones_on``).
+
+    Memoised per (data, value event, onboarding event, steps): the stage history builds the stage features on a
+    dozen monthly checkpoints, and each checkpoint's own milestone query read the whole events table (the event
+    name has no index) — 13 scans for one ``lifecycle metrics``; now one."""
+    activation = dataset.config.activation
+    value, onboarding = activation.value_event, activation.onboarding_event
+
+    def read() -> pd.DataFrame:
+        kept = ", ".join(f"MIN(CASE WHEN m.event_name = ? AND m.step = {k} THEN m.occurred_at END) AS onboarding_{k}"
+                         for k in range(1, steps + 1))
+        sql = ("SELECT m.customer_id AS customer_id, "
+               f"MIN(CASE WHEN m.event_name = ? THEN m.occurred_at END) AS first_value_at, {kept} "
+               "FROM (SELECT e.customer_id AS customer_id, e.event_name AS event_name, e.occurred_at AS occurred_at, "
+               "ROW_NUMBER() OVER (PARTITION BY e.customer_id, e.event_name ORDER BY e.occurred_at) AS step "
+               "FROM events e WHERE e.event_name IN (?, ?)) m GROUP BY m.customer_id")
+        return _run(dataset, sql, [value, *[onboarding] * steps, value, onboarding])
+
+    return remember(("milestone-events", dataset.identity, value, onboarding, steps), read)
+
+
+def _milestones_on(dataset: Dataset, events: pd.DataFrame, steps: int) -> pd.DataFrame:
+    """The milestone section's frame on the dataset's as_of from ``milestone_events``: ``activated_at`` is the first
+    value event when it happened by as_of, ``onboarding_events`` the onboarding events by as_of, counted up to
+    ``steps`` (the section clips them at the configured steps, ``steps`` ≥ that). Customers whose events all come
+    later keep a row (no value event, 0 steps), which reads as their absence does."""
+    cut = _cutoff(dataset)
+
+    def by_as_of(values: pd.Series) -> np.ndarray:  # ``value < cut`` as the per-as_of statement compares it (ISO text)
+        text = values.astype("string")
+        return (text.notna() & (text < cut)).to_numpy(dtype=bool)
+
+    first = events["first_value_at"]
+    frame = pd.DataFrame({"customer_id": events["customer_id"],
+                          "activated_at": first.where(by_as_of(first), None)})
+    counts = np.zeros(len(events), dtype="float64")
+    for k in range(1, steps + 1):
+        counts += by_as_of(events[f"onboarding_{k}"])
+    frame["onboarding_events"] = counts
+    return frame
+
+
+def _milestone_frame(dataset: Dataset) -> pd.DataFrame:
+    """The milestone section's per-customer frame (``activated_at``, ``onboarding_events``): from a whole build's one
+    pass when prefetched; for the whole base of a memoised dataset from ``milestone_events`` (one pass for every
+    as_of); else the section's own query."""
+    columns = ("activated_at", "onboarding_events")
+    found = _prefetched(dataset, "milestones", columns)
+    if found is not None:
+        return found
+    activation = dataset.config.activation
+    steps = max(1, math.ceil(float(activation.onboarding_steps)))  # ≥ 1: "any step at all" must stay visible
+    if dataset.filters.is_empty() and dataset.identity is not None and steps <= MAX_MILESTONE_STEPS:
+        return _milestones_on(dataset, milestone_events(dataset, steps), steps)
+    return _section_frame(dataset, "milestones", columns, "e.event_name IN (?, ?)",
+                          [activation.value_event, activation.onboarding_event])
+
+
 def milestone_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """First value event and onboarding steps (reads only those two event names)."""
     activation = dataset.config.activation
@@ -231,9 +298,7 @@ def milestone_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp)
                                              "onboarding_steps_done": "float", "onboarding_complete": "boolean"})
     if absent is not None:
         return absent
-    names = [activation.value_event, activation.onboarding_event]
-    frame = as_float(_section_frame(dataset, "milestones", ("activated_at", "onboarding_events"), "e.event_name IN (?, ?)", names),
-                     ["onboarding_events"])
+    frame = as_float(_milestone_frame(dataset), ["onboarding_events"])
     frame["activated_at"] = to_datetime(frame["activated_at"]) if len(frame) else pd.Series([], dtype="datetime64[us]")
     value_seen = bool(frame["activated_at"].notna().any()) if len(frame) else False
     onboarding_seen = bool((frame["onboarding_events"] > 0).any()) if len(frame) else False

@@ -70,3 +70,20 @@ def test_a_connection_compiles_portable_sql_once_and_runs_compiled_text_as_it_is
     assert "NOT \"signup_date\" GLOB ?" in compiled
     assert in_dialect(compiled, "duckdb") is compiled
     assert in_dialect(sql, "sqlite") is sql
+
+
+def test_the_milestone_pass_for_every_as_of_compiles_for_spark_and_duckdb(tmp_path: Path) -> None:
+    """The one statement the stage history's milestone columns read on every as_of (``milestone_events``: a window
+    function over the value and onboarding events) is written for Spark and DuckDB with its parameters in place."""
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    recording = RecordingConnection(SqliteSource(path).connect())
+    try:
+        dataset = Dataset(recording, Scope.at(date.fromisoformat(AS_OF)), identity=("recorded", str(path)))
+        build_snapshot(dataset, ["activated"])
+    finally:
+        recording.close()
+    (sql,) = [s for s in recording.statements if "ROW_NUMBER()" in s]
+    for dialect in ("spark", "duckdb"):
+        compiled = compile_sql(sql, dialect)
+        assert compiled.count("?") == sql.count("?") == 7  # value, 4 onboarding steps (the default), the IN pair
+        assert [e.alias_or_name for e in sqlglot.parse_one(compiled, read=dialect).expressions][:2] == ["customer_id", "first_value_at"]

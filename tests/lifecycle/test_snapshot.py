@@ -231,3 +231,36 @@ def test_a_partial_snapshot_equals_the_same_columns_of_the_full_one(tmp_path: Pa
     part = build_snapshot(ds, wanted)
     assert "tickets_open" not in part.columns and "email_open_rate_90d" not in part.columns
     pd.testing.assert_frame_equal(part[["customer_id", *wanted]], build_snapshot(ds)[["customer_id", *wanted]])
+
+
+@pytest.mark.parametrize("steps", [4, 7])
+def test_milestones_on_any_as_of_from_the_one_pass_equal_each_as_of_own_statement(tmp_path: Path, steps: int) -> None:
+    """The stage history builds the milestone columns on many as_of days from one pass over the events
+    (``milestone_events``: first value event, first ``steps`` onboarding times per customer); on every day the columns
+    equal those of that day's own statement (a dataset without identity runs it). Hand-checked: on 2024-01-02 ``a``
+    has done its 5 onboarding events (4 steps count: complete with 4 steps, not with 7) and nobody has a value event
+    yet (the activation columns are missing, not False); on 2024-01-25 ``d``'s first report (08:00 that day) counts."""
+    from lifecycle.dataset import Dataset
+    from lifecycle.scope import Scope
+    from lifecycle.snapshot import MILESTONE_COLUMNS
+    from lifecycle.sources import SqliteSource
+
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    config = EngineConfig(activation=ActivationConfig(onboarding_steps=steps))
+    source = SqliteSource(path)
+    seen: dict[str, pd.DataFrame] = {}
+    for day in ("2023-12-31", "2024-01-02", "2024-01-03", "2024-01-25", "2024-03-31", AS_OF, "2024-07-31"):
+        scope = Scope.at(date.fromisoformat(day))
+        memoised = Dataset.over(source, scope, config)  # has an identity: the one pass, memoised
+        alone = Dataset(source.connect(), scope, config)  # no identity: the day's own statement
+        try:
+            ours = build_snapshot(memoised, list(MILESTONE_COLUMNS))
+            pd.testing.assert_frame_equal(ours, build_snapshot(alone, list(MILESTONE_COLUMNS)), check_exact=True)
+        finally:
+            memoised.close()
+            alone.close()
+        seen[day] = ours.set_index("customer_id")
+    early = seen["2024-01-02"].loc["a"]
+    assert early["onboarding_steps_done"] == min(5, steps) and bool(early["onboarding_complete"]) is (steps <= 5)
+    assert pd.isna(early["activated"]) and pd.isna(early["activated_at"])
+    assert seen["2024-01-25"].loc["d", "activated_at"] == pd.Timestamp("2024-01-25T08:00:00")
