@@ -7,7 +7,8 @@ returns the stored value or runs ``compute`` once:
 
 - **one computation per key**: concurrent callers of a key being computed wait for it instead of computing it
   again (a burst of MCP calls over a cold dataset builds its snapshot once); a computation that asks for its own
-  key again (in its own thread) computes it without the memo rather than waiting for itself;
+  key again (in its own thread) computes it without the memo rather than waiting for itself; a server's call lends
+  its computing slot while it waits (``lending_while_waiting``);
 - **bounded**: least recently used entries go first once the entries' estimated size passes ``LIFECYCLE_MEMO_MB``
   (default 512 MiB) — the most recent entry always stays;
 - **shrinkable**: ``shrink(budget)`` drops entries, largest first, until the rest fit a smaller budget — what a
@@ -22,12 +23,13 @@ Errors are not memoised: a computation that raises leaves no entry, and the next
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -97,7 +99,9 @@ class Memo:
                     break
                 if running[1] == threading.get_ident():  # asked again inside its own computation
                     return compute()
-            running[0].wait()  # another thread computes this key; then read it (or compute, had it failed)
+            lend = getattr(_waiting, "lend", None)
+            with lend() if lend is not None else contextlib.nullcontext():
+                running[0].wait()  # another thread computes this key; then read it (or compute, had it failed)
         try:
             value = compute()
         except BaseException:
@@ -157,6 +161,21 @@ class Memo:
         while self._bytes > budget and len(self._entries) > 1:
             _, (_, dropped) = self._entries.popitem(last=False)
             self._bytes -= dropped
+
+
+_waiting = threading.local()
+
+
+@contextlib.contextmanager
+def lending_while_waiting(lend: Callable[[], contextlib.AbstractContextManager[object]]) -> Iterator[None]:
+    """In the block, every wait of this thread for a key another thread is computing runs inside ``lend()`` — how a
+    server's call gives its computing slot to another call meanwhile (``tools.gate``) instead of holding it idle."""
+    previous = getattr(_waiting, "lend", None)
+    _waiting.lend = lend
+    try:
+        yield
+    finally:
+        _waiting.lend = previous
 
 
 MEMO = Memo()

@@ -39,7 +39,7 @@ from tools import (
     verify_plan,
 )
 from tools.base import ToolContext, ToolModule, argument_error_message, compact_tool_schemas
-from tools.gate import CallGate
+from tools.gate import CALL_LABEL, CALL_LABEL_DEFAULT, CallGate
 
 SERVER_NAME = "lifecycle-mcp"
 
@@ -66,15 +66,22 @@ TOOL_MODULES: tuple[ToolModule, ...] = (
 
 
 class LifecycleServer(MCPServer):
-    """``MCPServer`` whose answer to invalid tool arguments is one sentence per argument with the valid values."""
+    """``MCPServer`` whose answer to invalid tool arguments is one sentence per argument with the valid values; its
+    ``gate`` is the one every call of its tools, prompts and resources passes (``tools.gate``)."""
+
+    gate: CallGate | None = None
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        outer = CALL_LABEL.get()  # the gate's log line names the tool (after the caller's label, e.g. the warm-up's)
+        label = CALL_LABEL.set(name if outer == CALL_LABEL_DEFAULT else f"{outer}:{name}")
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             if isinstance(exc.__cause__, ValidationError) and not isinstance(exc, UnexpectedToolError):
                 raise ToolError(argument_error_message(name, exc.__cause__)) from None
             raise
+        finally:
+            CALL_LABEL.reset(label)
 
 
 def build_server(source: DataSource | str | Path, *, config: EngineConfig = DEFAULT_CONFIG,
@@ -95,6 +102,7 @@ def build_server(source: DataSource | str | Path, *, config: EngineConfig = DEFA
     per_query = limits.call_time_limit_s if query_time_limit_s is None else query_time_limit_s
     opened = open_source(source).with_time_limit(per_query)
     ctx = ToolContext(opened, _models_for(opened, config), CallGate(limits))
+    server.gate = ctx.gate
     for module in TOOL_MODULES:
         module.register(server, ctx)
     compact_tool_schemas(server)

@@ -28,7 +28,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from mcp.server.mcpserver import MCPServer
@@ -167,8 +167,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_http(server: MCPServer, settings: HttpSettings) -> None:
-    """Bind, print the endpoint URL to stderr, and serve until interrupted."""
+def serve_http(server: MCPServer, settings: HttpSettings, on_listening: Callable[[], object] | None = None) -> None:
+    """Bind, print the endpoint URL to stderr, call ``on_listening`` (the warm-up starts there), and serve until
+    interrupted."""
     import uvicorn
 
     check_exposure(settings)
@@ -178,6 +179,8 @@ def serve_http(server: MCPServer, settings: HttpSettings) -> None:
     url = f"http://{_host_with_port(bound.host, bound.port)}{MCP_PATH}"
     print(f"Lifecycle MCP serving streamable HTTP at {url}" + (" (bearer token required)" if bound.token else ""),
           file=sys.stderr, flush=True)
+    if on_listening is not None:
+        on_listening()
     config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", lifespan="on",
                             timeout_graceful_shutdown=2)
     uvicorn.Server(config).run(sockets=[sock])

@@ -1,10 +1,20 @@
 """The server's admission gate: how many MCP calls compute at once, how long each may compute, and memory after a burst.
 
 Every call that computes (an analytical tool, ``describe_dataset``, a prompt, the ``customer://`` resource) first
-takes one of ``ServeLimits.concurrency`` slots; while all are taken it waits its turn, first come first served
-(anyio's ``CapacityLimiter``). A burst of clients therefore queues instead of crowding two cores with twenty
-half-finished computations — each holding its tables in memory, each slower than alone, and each then running past
-its time limit. No call fails because others are running; a waiting call costs a coroutine, not a thread.
+takes one of ``ServeLimits.concurrency`` slots; while all are taken it waits its turn, first come first served. A
+burst of clients therefore queues instead of crowding two cores with twenty half-finished computations — each holding
+its tables in memory, each slower than alone, and each then running past its time limit. No call fails because
+others are running; a waiting call costs a coroutine, not a thread.
+
+Two rules keep short calls from queueing behind long ones (most calls compute in tens of milliseconds once a scope's
+tables are built; the first call on a new as_of builds them, seconds):
+
+- **the short lane**: a call that has computed for more than ``LONG_CALL_S`` counts as long. When every slot is held
+  by a long call, one more call may start (``SHORT_LANE`` extra slot) — so a short call never waits for the end of
+  two snapshot builds, and long calls never hold more than the slots while short ones wait;
+- **lent slots**: a call that waits for a result another call is computing right now (the memo's one computation
+  per key, ``lifecycle.memo.lending_while_waiting``) lends its slot meanwhile, then takes the first free one back
+  before any queued call; the time it waits for that slot does not count towards its time limit.
 
 The time limit (``ServeLimits.time_limit_s``) counts from when the call starts computing, never its wait; see
 ``tools.runtime.Work.within_budget``. Past it the call answers ``CallTimeLimitError``.
@@ -39,9 +49,13 @@ import os
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 import anyio
+import anyio.from_thread
 from anyio.lowlevel import RunVar
 
 from lifecycle.config import ServeLimits
@@ -66,46 +80,158 @@ class CallTimeLimitError(QueryTimeoutError):
         self.seconds = seconds
 
 
-class CallGate:
-    """At most ``limits.concurrency`` calls compute at once; the rest wait in arrival order (see the module doc).
+LONG_CALL_S = 0.5
+"""A call computing for longer than this (seconds) is a long one (the short lane, module doc). Measured on the demo: a
+warm call computes in 0.02-0.25 s, a cold one (a new as_of's snapshot and tables) for 2-8 s."""
 
-    One limiter per event loop (an ``anyio`` ``RunVar``): a server object may be served by several loops in turn
-    (tests, in-process clients), and a limiter belongs to the loop that created it.
+SHORT_LANE = 1
+"""Calls that may start beyond the slots while every slot is held by a long call."""
+
+CALL_LABEL_DEFAULT = "call"
+CALL_LABEL: ContextVar[str] = ContextVar("lifecycle_call_label", default=CALL_LABEL_DEFAULT)
+"""What the current call is (the tool's name; ``server.app`` sets it), for the gate's log line."""
+
+
+@dataclass(eq=False)
+class Ticket:
+    """One call's place at the gate: queued, holding a slot (``holding``), long once it computed past ``LONG_CALL_S``."""
+
+    label: str
+    granted: anyio.Event = field(default_factory=anyio.Event)
+    holding: bool = False
+    long: bool = False
+    ended: bool = False
+    timer: asyncio.TimerHandle | None = None
+
+
+class Lanes:
+    """One event loop's slots: the queue of waiting calls and the calls holding a slot (the rules: module doc).
+    Touched only on its event loop's thread."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self.queue: deque[Ticket] = deque()
+        self.holding: set[Ticket] = set()
+
+    @property
+    def long_calls(self) -> int:
+        return sum(1 for ticket in self.holding if ticket.long)
+
+    def _may_start(self) -> bool:
+        held = len(self.holding)
+        if held < self.slots:
+            return True
+        return held < self.slots + SHORT_LANE and all(ticket.long for ticket in self.holding)
+
+    def _admit(self) -> None:
+        while self.queue and self._may_start():
+            ticket = self.queue.popleft()
+            ticket.holding, ticket.long = True, False
+            self.holding.add(ticket)
+            self._watch(ticket)
+            ticket.granted.set()
+
+    def _watch(self, ticket: Ticket) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on an asyncio loop (trio): every call counts as short
+            return
+        ticket.timer = loop.call_later(LONG_CALL_S, self._mark_long, ticket)
+
+    def _mark_long(self, ticket: Ticket) -> None:
+        ticket.timer = None
+        if ticket.holding:
+            ticket.long = True
+            self._admit()
+
+    async def acquire(self, ticket: Ticket, first: bool = False) -> None:
+        """Wait until ``ticket`` holds a slot: behind every queued call, or before them all when ``first`` (a call
+        taking back the slot it lent). Returns at once, holding nothing, for a call that has ended meanwhile."""
+        if ticket.ended:
+            return
+        ticket.granted = anyio.Event()
+        (self.queue.appendleft if first else self.queue.append)(ticket)
+        self._admit()
+        try:
+            await ticket.granted.wait()
+        except BaseException:  # cancelled while queued (or just as its turn came)
+            self._drop(ticket)
+            raise
+
+    def release(self, ticket: Ticket) -> None:
+        """``ticket`` gives its slot up (it ends, or lends it): the next queued call may start."""
+        if ticket.timer is not None:
+            ticket.timer.cancel()
+            ticket.timer = None
+        if ticket.holding:
+            ticket.holding = ticket.long = False
+            self.holding.discard(ticket)
+            self._admit()
+
+    def end(self, ticket: Ticket) -> None:
+        """The call is over (answered, failed or cancelled): its slot, its place in the queue and any pending wait of
+        its worker thread for a slot go."""
+        ticket.ended = True
+        self._drop(ticket)
+        ticket.granted.set()  # a worker thread still waiting to take its lent slot back goes on without one
+
+    def _drop(self, ticket: Ticket) -> None:
+        with contextlib.suppress(ValueError):
+            self.queue.remove(ticket)
+        self.release(ticket)
+
+
+class CallGate:
+    """At most ``limits.concurrency`` calls compute at once (one more while all of them are long); the rest wait in
+    arrival order (see the module doc).
+
+    One ``Lanes`` per event loop (an ``anyio`` ``RunVar``): a server object may be served by several loops in turn
+    (tests, in-process clients), and a loop's events belong to it.
     """
 
     def __init__(self, limits: ServeLimits | None = None) -> None:
         self.limits = limits or ServeLimits()
-        self._limiter: RunVar[anyio.CapacityLimiter] = RunVar(f"lifecycle_call_gate_{id(self)}")
+        self._lanes: RunVar[Lanes] = RunVar(f"lifecycle_call_gate_{id(self)}")
         self._busy = 0  # calls computing or waiting, across loops (only touched on event-loop threads)
         self._busy_lock = threading.Lock()
         self._arrivals = 0  # calls admitted so far: an idle release is stale once another call came in
 
-    def _limiter_here(self) -> anyio.CapacityLimiter:
+    def lanes(self) -> Lanes:
+        """This event loop's slots and queue."""
         try:
-            return self._limiter.get()
+            return self._lanes.get()
         except LookupError:
-            limiter = anyio.CapacityLimiter(self.limits.concurrency)
-            self._limiter.set(limiter)
-            return limiter
+            lanes = Lanes(self.limits.concurrency)
+            self._lanes.set(lanes)
+            return lanes
 
     @property
     def busy(self) -> int:
         """Calls computing or waiting for a slot right now."""
         return self._busy
 
+    @property
+    def arrivals(self) -> int:
+        """Calls that have arrived at the gate so far."""
+        return self._arrivals
+
     @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold one of the slots for the body (waiting for one first); memory goes back when the server falls idle."""
+    async def slot(self) -> AsyncIterator[Ticket]:
+        """Hold one of the slots for the body (waiting for one first); memory goes back when the server falls idle.
+        The ticket lets the call's worker thread lend its slot while it waits for another call (``lend``)."""
         with self._busy_lock:
             self._busy += 1
             self._arrivals += 1
+        lanes = self.lanes()
+        ticket = Ticket(CALL_LABEL.get())
         arrived = time.perf_counter()
         started: float | None = None
         try:
-            async with self._limiter_here():
-                started = time.perf_counter()
-                yield
+            await lanes.acquire(ticket)
+            started = time.perf_counter()
+            yield ticket
         finally:
+            lanes.end(ticket)
             ended = time.perf_counter()
             with self._busy_lock:
                 self._busy -= 1
@@ -114,10 +240,28 @@ class CallGate:
                 if idle:
                     self._schedule_idle_release()
             if started is not None:  # where a call's time went: its turn in the queue, then its computation
-                logger.info("call waited %.3f s for a slot, computed %.3f s (%d calls busy)",
-                            started - arrived, ended - started, busy)
+                logger.info("call waited %.3f s for a slot, computed %.3f s (%d calls busy) %s",
+                            started - arrived, ended - started, busy, ticket.label)
             if idle:
                 self._schedule_release()
+
+    @contextlib.contextmanager
+    def lend(self, ticket: Ticket, lanes: Lanes, while_queued: Callable[[], contextlib.AbstractContextManager[object]]
+             ) -> Iterator[None]:
+        """On the call's worker thread: give the slot up for the body (the call waits for another one's result), then
+        take the first free slot back — inside ``while_queued()`` (which stops the call's clock). Where the event loop
+        cannot be reached (it has ended), the body runs holding the slot, as before."""
+        try:
+            anyio.from_thread.run_sync(lanes.release, ticket)
+            lent = True
+        except Exception:  # noqa: BLE001 - no loop to hand the slot to: wait holding it
+            lent = False
+        try:
+            yield
+        finally:
+            if lent:
+                with while_queued(), contextlib.suppress(Exception):
+                    anyio.from_thread.run(lanes.acquire, ticket, True)
 
     def _schedule_release(self) -> None:
         """Release memory once the server has stayed idle for ``RELEASE_GRACE_S`` (``release_memory_soon``) — not at
@@ -254,5 +398,5 @@ def _libc_function(name: str) -> Callable[..., int] | None:
     return function
 
 
-__all__ = ["CallGate", "CallTimeLimitError", "TIME_LIMIT_ADVICE", "release_idle", "release_memory",
+__all__ = ["CALL_LABEL", "CALL_LABEL_DEFAULT", "CallGate", "CallTimeLimitError", "LONG_CALL_S", "SHORT_LANE", "Lanes", "Ticket", "TIME_LIMIT_ADVICE", "release_idle", "release_memory",
            "release_memory_soon", "tune_memory_for_serving"]

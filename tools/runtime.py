@@ -8,7 +8,8 @@ the work opens its read-only ``Dataset`` values (one connection on the server's 
 source's time limit per query) and reports progress, and turns deliberate errors into ``isError`` results through ``call_safely``.
 ``run_gated`` does the same for prompts and resources, which report errors their own way.
 
-The per-call time limit (``ServeLimits.time_limit_s``) starts when the work starts, not while it waits for a slot.
+The per-call time limit (``ServeLimits.time_limit_s``) starts when the work starts, not while it waits for a slot —
+nor while it waits to take back the slot it lent during a wait for another call's result (``CallGate.lend``).
 When it passes, every connection the call opened is interrupted and the next ``Work.step`` raises; the call then
 answers ``CallTimeLimitError`` (naming the limit and how to raise it) whatever the interrupted work raised.
 
@@ -34,6 +35,7 @@ from mcp.types import CallToolResult
 
 from lifecycle.errors import LifecycleError, QueryError
 from lifecycle.filters import Filters
+from lifecycle.memo import lending_while_waiting
 from lifecycle.scope import Window
 from lifecycle.sources import Connection, DataSource
 from tools.base import ToolContext, call_safely
@@ -61,6 +63,7 @@ class Work:
         self._expired = threading.Event()
         self._deadline: float | None = None
         self._time_limit_s: float | None = None
+        self._timer: threading.Timer | None = None
         self._datasets: list[Dataset] = []
         self._connections: list[Connection] = []
         self._lock = threading.Lock()
@@ -130,13 +133,9 @@ class Work:
         error the interrupted work then raises (an interrupted query, ``CallCancelled``) becomes
         ``CallTimeLimitError``. Work that finishes without passing another step after the limit keeps its result.
         """
-        timer: threading.Timer | None = None
         if time_limit_s is not None:
             self._time_limit_s = time_limit_s
-            self._deadline = time.monotonic() + time_limit_s
-            timer = threading.Timer(time_limit_s, self.expire)
-            timer.daemon = True
-            timer.start()
+            self._start_clock(time_limit_s)
         try:
             return fn()
         except (CallCancelled, LifecycleError):
@@ -144,8 +143,35 @@ class Work:
                 raise CallTimeLimitError(time_limit_s or 0.0) from None  # e.g. a query the limit interrupted
             raise
         finally:
-            if timer is not None:
-                timer.cancel()
+            self._stop_clock()
+
+    def _start_clock(self, seconds: float) -> None:
+        with self._lock:
+            self._deadline = time.monotonic() + seconds
+            self._timer = threading.Timer(seconds, self.expire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _stop_clock(self) -> float | None:
+        """Stop the time limit's clock; the seconds that were left (None: no limit running)."""
+        with self._lock:
+            timer, deadline = self._timer, self._deadline
+            self._timer = self._deadline = None
+        if timer is None or deadline is None:
+            return None
+        timer.cancel()
+        return deadline - time.monotonic()
+
+    @contextlib.contextmanager
+    def clock_stopped(self) -> Iterator[None]:
+        """The time limit does not run in the block (the call waits for a slot again, ``CallGate.lend``); afterwards
+        it has the seconds it had left."""
+        left = self._stop_clock()
+        try:
+            yield
+        finally:
+            if left is not None and not self.expired:
+                self._start_clock(max(left, 0.0))
 
     def close(self) -> None:
         with self._lock:
@@ -187,13 +213,16 @@ async def run_gated(ctx: ToolContext, work_fn: Callable[[Work], T],
     def budgeted() -> T:
         return work.within_budget(lambda: work_fn(work), time_limit_s)
 
-    def run() -> T:
-        try:
-            return edge(budgeted) if edge is not None else budgeted()
-        finally:
-            work.close()
+    lanes = ctx.gate.lanes()
 
-    async with ctx.gate.slot():
+    async with ctx.gate.slot() as ticket:
+        def run() -> T:
+            try:  # waiting for a result another call computes, this call lends its slot (tools.gate)
+                with lending_while_waiting(lambda: ctx.gate.lend(ticket, lanes, work.clock_stopped)):
+                    return edge(budgeted) if edge is not None else budgeted()
+            finally:
+                work.close()
+
         try:
             return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
         except anyio.get_cancelled_exc_class():

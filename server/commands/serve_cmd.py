@@ -11,7 +11,8 @@ numbers; a bad file, stage model or health profile stops the server at start wit
 at once and the others wait their turn; each computes for at most the time limit (``tools.gate``). ``--idle-release``
 and ``--idle-memo-mb`` set how memory returns after a burst: once idle that long, the memo shrinks and freed memory
 goes back to the system. ``--preload`` (the default with ``--http``) loads the code the tools would import on their
-first call before serving (``server.preload``).
+first call before serving (``server.preload``); ``--warm`` (the default with ``--http``) then computes the default
+scope's tables in the background until the first client call arrives (``server.warm``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import contextlib
 import gc
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -42,7 +44,10 @@ from server.http import (
     serve_http,
     token_from_env,
 )
-from tools.gate import tune_memory_for_serving
+from tools.gate import CallGate, tune_memory_for_serving
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -74,6 +79,9 @@ def serve_command(
                        "otherwise import on their first call (pandas, SciPy, scikit-learn, …): slower start, no import "
                        "pause on the first calls, and memory after start is the working level (default: on with "
                        "--http, off for stdio).")] = None,
+    warm: Annotated[bool | None, typer.Option("--warm/--no-warm", help="Compute the default scope's tables in the "
+                    "background as the server starts, until the first client call arrives (default: on with --http, "
+                    "off for stdio).")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr: DEBUG, INFO, WARNING, ERROR.")] = "WARNING",
 ) -> None:
     """Run the Lifecycle MCP server (read-only tools over the dataset) for an MCP client."""
@@ -98,9 +106,20 @@ def serve_command(
             load_deferred_code()
         freeze_start_objects()
     if http:
-        serve_http(server, settings)
+        serve_http(server, settings, on_listening=_warm_up(server) if (http if warm is None else warm) else None)
     else:
+        if warm:
+            _warm_up(server)()
         server.run("stdio")
+
+
+def _warm_up(server: MCPServer) -> Callable[[], object]:
+    """What starts the background warm-up of ``server``'s caches (``server.warm``)."""
+    def start() -> object:
+        from server.warm import warm_in_background
+
+        return warm_in_background(server, getattr(server, "gate", None) or CallGate())
+    return start
 
 
 def freeze_start_objects() -> None:
