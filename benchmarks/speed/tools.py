@@ -30,9 +30,12 @@ SEED = 16
 WARM_ARGUMENTS: dict[str, dict[str, Any]] = {
     "verify_plan": {"draft": "MRR is 1%."},
     "compute_metrics": {"metrics": ["mrr", "nrr", "logo_churn_rate", "activation_rate", *metric_ids_in(MetricGroup.FLOW)]},
+    "compare_segments": {"dimension": "segment", "metrics": ["mrr", "nrr", "logo_churn_rate", "activation_rate"]},
 }
 """Arguments of the warm-up call of the tools that have no defaults (``compute_metrics`` requires a metric list: the
-headline metrics and the flow metrics, which build the monthly stage states)."""
+headline metrics and the flow metrics, which build the monthly stage states; ``compare_segments`` a dimension and a
+metric list: the headline metrics by segment, which builds the previous period's whole-base frames its groups mask —
+without it the warm-up call failed on its missing arguments and the first timed call built them)."""
 
 
 def _enum(schema: dict[str, Any], prop: str, defs: dict[str, Any]) -> list[Any]:

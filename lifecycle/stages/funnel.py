@@ -129,17 +129,22 @@ def _customer_reached(dataset: Dataset, model: StageModel, customer_stages: list
     start_day = dataset.window.start - timedelta(days=1)
     months = max(1, (dataset.as_of.year - start_day.year) * 12 + dataset.as_of.month - start_day.month)
     days = checkpoints(dataset.as_of, months)
-    order = {s.id: s.order for s in customer_stages}
-    seen: list[pd.Series] = []
+    order = {s.id: float(s.order) for s in customer_stages}
+    ids: list[np.ndarray] = []
+    seen: list[np.ndarray] = []
     for day in days:
         frame = stages_at(dataset, model, day)
-        live = frame[~frame["churned"].to_numpy(dtype=bool) & (frame["stage"] != UNCLASSIFIED).to_numpy(dtype=bool)]
-        seen.append(live["stage"].map(order).astype("float64"))
+        live = ~frame["churned"].to_numpy(dtype=bool) & (frame["stage"] != UNCLASSIFIED).to_numpy(dtype=bool)
+        stages = frame["stage"].to_numpy(dtype=object)[live]
+        ids.append(frame.index.to_numpy(dtype=object)[live])
+        seen.append(np.array([order.get(s, np.nan) for s in stages], dtype="float64"))
     if not seen or not sum(len(s) for s in seen):
         return [0] * len(customer_stages)
-    # each customer's highest order over the checkpoints (NaN: never in an ordered stage), one grouping for all days
-    best = pd.concat(seen).groupby(level=0, sort=False).max()
-    values = best.dropna().to_numpy()
+    # each customer's highest order over the checkpoints (NaN: never in an ordered stage), one pass for all days
+    codes, customers = pd.factorize(np.concatenate(ids))
+    best = np.full(len(customers), np.nan)
+    np.fmax.at(best, codes, np.concatenate(seen))
+    values = best[~np.isnan(best)]
     return [int(len(values)) if k == 0 else int((values >= s.order).sum()) for k, s in enumerate(customer_stages)]
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset
@@ -223,8 +224,11 @@ _SPACE = re.compile(r"\s+")
 def _folded(text: str) -> str:
     """``text`` on one line: control and invisible format characters (bidi overrides among them) dropped, whitespace
     folded, at most ``MAX_QUOTE_CHARS`` characters."""
-    visible = "".join(" " if ch in "\t\n\r" else ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf")
-                      or ch in "\t\n\r")
+    if text.isascii() and text.isprintable():  # nothing to drop (ASCII has no Cf; its Cc are not printable)
+        visible = text
+    else:
+        visible = "".join(" " if ch in "\t\n\r" else ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf")
+                          or ch in "\t\n\r")
     folded = _SPACE.sub(" ", visible).strip()
     return folded if len(folded) <= MAX_QUOTE_CHARS else folded[: MAX_QUOTE_CHARS - 1] + "…"
 
@@ -232,10 +236,9 @@ def _folded(text: str) -> str:
 def _band(source: VoiceSource, rows: pd.DataFrame) -> pd.Series:
     if source is VoiceSource.NPS:
         score = rows["score"].astype("Float64")
-        band = pd.Series(pd.NA, index=rows.index, dtype="string")
-        for name, low, high in NPS_BANDS:
-            band[(score >= low) & (score <= high)] = name
-        return band
+        within = [((score >= low) & (score <= high)).fillna(False).to_numpy(dtype=bool) for _, low, high in NPS_BANDS]
+        names = np.select(within, [name for name, _, _ in NPS_BANDS], default=None) if len(rows) else np.array([], dtype=object)
+        return pd.Series(pd.array(names, dtype="string"), index=rows.index)
     return rows["priority"].astype("string").str.lower()
 
 
