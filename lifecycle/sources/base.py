@@ -152,30 +152,76 @@ class DataRange:
         return f"{self.first.isoformat()} to {self.observed_until.isoformat()}"
 
 
-def data_range(connection: Connection) -> DataRange:
+Bounds = dict[tuple[str, str], tuple[object, object]]
+"""(table, column) → (MIN, MAX) of the column's non-empty values (NULLs when it has none; MIN is None for the
+``RECORDED_END_COLUMNS``, of which only the latest day counts)."""
+
+
+def _dated_columns() -> list[tuple[str, str, bool]]:
+    """(table, column, whether its MIN counts) that ``data_range`` reads: each canonical table's time column (both
+    ends), then ``RECORDED_END_COLUMNS`` (the latest day only)."""
+    times = [(name, column, True) for name, spec in TABLES.items() if (column := ACTIVITY_COLUMN.get(name, spec.time_column))]
+    return times + [(name, column, False) for name, columns in RECORDED_END_COLUMNS.items() for column in columns]
+
+
+def _bound_sql(table: str, column: str, with_min: bool, *, both: bool = True) -> str:
+    """The statement for one column: ``low, high`` (``low`` NULL when its MIN does not count), or with
+    ``both=False`` and no MIN just ``MAX`` (one aggregate alone is what SQLite answers from an index)."""
+    where = f"WHERE \"{column}\" IS NOT NULL AND \"{column}\" <> ''"
+    if not with_min and not both:
+        return f'SELECT MAX("{column}") FROM "{table}" {where}'
+    low = f'MIN("{column}")' if with_min else "NULL"
+    return f'SELECT {low} AS low, MAX("{column}") AS high FROM "{table}" {where}'
+
+
+def bounds_per_statement(connection: Connection, columns: Sequence[tuple[str, str, bool]]) -> Bounds:
+    """MIN and MAX of each (table, column) of a table with rows, one statement each (SQLite's way: an index on the
+    column answers a lone MAX)."""
+    found: Bounds = {}
+    for table, column, with_min in columns:
+        if connection.has_table(table):
+            row = connection.rows(_bound_sql(table, column, with_min, both=False))[0]
+            found[(table, column)] = (row[0], row[1]) if with_min else (None, row[0])
+    return found
+
+
+def bounds_in_one_statement(connection: Connection, columns: Sequence[tuple[str, str, bool]]) -> Bounds:
+    """The same MIN and MAX as ``bounds_per_statement`` from one ``UNION ALL`` statement over the tables present (an
+    empty table gives NULLs, which count as nothing, as a missing one): for engines where each statement is a job to
+    schedule (Spark: 23 statements were most of opening a dataset)."""
+    present = connection.tables()
+    wanted = [(table, column, with_min) for table, column, with_min in columns if table in present]
+    if not wanted:
+        return {}
+    sql = " UNION ALL ".join(f"SELECT {i} AS k, b{i}.low, b{i}.high FROM ({_bound_sql(*entry)}) b{i}"
+                             for i, entry in enumerate(wanted))
+    return {wanted[int(k)][:2]: (low, high) for k, low, high in connection.rows(sql)}
+
+
+def data_range(connection: Connection, bounds: Callable[[Connection, Sequence[tuple[str, str, bool]]], Bounds]
+               = bounds_per_statement) -> DataRange:
     """First and last day with data: min and max over every canonical table's time column (invoices by issue
-    day, since due dates lie ahead). ``QueryError`` on a dataset without dated rows."""
+    day, since due dates lie ahead); ``recorded_last`` also over ``RECORDED_END_COLUMNS``. ``bounds`` reads the
+    columns' MIN and MAX (``bounds_per_statement``, ``bounds_in_one_statement``: the same values).
+    ``QueryError`` on a dataset without dated rows."""
+    found = bounds(connection, _dated_columns())
     firsts: list[str] = []
     lasts: list[str] = []
     for name, spec in TABLES.items():
         column = ACTIVITY_COLUMN.get(name, spec.time_column)
-        if column and connection.has_table(name):
-            low, high = connection.rows(f'SELECT MIN("{column}"), MAX("{column}") FROM "{name}" '
-                                        f"WHERE \"{column}\" IS NOT NULL AND \"{column}\" <> ''")[0]
-            if isinstance(low, str) and low:
-                firsts.append(low[:10])
-            if isinstance(high, str) and high:
-                lasts.append(high[:10])
+        low, high = found.get((name, column), (None, None)) if column else (None, None)
+        if isinstance(low, str) and low:
+            firsts.append(low[:10])
+        if isinstance(high, str) and high:
+            lasts.append(high[:10])
     if not lasts:
         raise QueryError("the dataset has no dated rows yet: import customers first (`lifecycle import customers FILE`)")
     recorded = [*lasts]
     for name, columns in RECORDED_END_COLUMNS.items():
-        if connection.has_table(name):
-            for column in columns:
-                (high,) = connection.rows(f'SELECT MAX("{column}") FROM "{name}" '
-                                          f"WHERE \"{column}\" IS NOT NULL AND \"{column}\" <> ''")[0]
-                if isinstance(high, str) and high:
-                    recorded.append(high[:10])
+        for column in columns:
+            high = found.get((name, column), (None, None))[1]
+            if isinstance(high, str) and high:
+                recorded.append(high[:10])
     try:
         return DataRange(date.fromisoformat(min(firsts)), date.fromisoformat(max(lasts)),
                          date.fromisoformat(max(recorded)))

@@ -7,7 +7,11 @@ one shared ``SparkContext``), so two datasets in one process never see each othe
 
 Every statement is the engine's portable SQL written in Spark's dialect by the expression layer
 (``expressions.in_dialect``); values stay bound (``spark.sql(text, args=[...])`` with ``?`` markers). Results come
-back through Arrow as plain Python values, the same rows SQLite's cursor gives.
+back through Arrow as plain Python values, the same rows SQLite's cursor gives. Two plans are changed for Spark's
+sake, never the numbers: several per-customer ``COUNT(DISTINCT)`` become set sizes (``per_customer_sets``: one hash
+aggregate instead of every row expanded and sorted), and the data's range is one statement, not one per column
+(``lifecycle.sources.base.bounds_in_one_statement``); a table's schema is read from its Parquet footer
+(``_declared_schema``), not inferred by a job.
 
 Where Spark runs (``spark_session``): ``$LIFECYCLE_SPARK_MASTER`` (default ``local[2]``: this machine, two cores);
 ``spark://host:7077``, ``yarn`` or ``k8s://…`` reach a cluster; ``$LIFECYCLE_SPARK_CONF`` adds ``key=value``
@@ -33,7 +37,15 @@ from typing import Any
 import pandas as pd
 
 from lifecycle.errors import DatasetNotFoundError, QueryError
-from lifecycle.sources.base import DEFAULT_TIME_LIMIT_S, SqlSource, TimedStatements, arrow_frame
+from lifecycle.sources.base import (
+    DEFAULT_TIME_LIMIT_S,
+    DataRange,
+    SqlSource,
+    TimedStatements,
+    arrow_frame,
+    bounds_in_one_statement,
+    data_range,
+)
 from lifecycle.sources.expressions import REFERENCE_DIALECT, CompiledSql, in_dialect
 from lifecycle.sources.parquet import folder_identity, is_parquet_folder, missing_columns, parquet_cache, table_paths
 from lifecycle.sources.sqlite import SqliteSource
@@ -114,10 +126,34 @@ def _read(session: Any, path: Path, table: str) -> Any:
         return session.createDataFrame(pq.read_table(path))
     from pyspark.sql.functions import lit
 
-    frame = session.read.parquet(str(path))
+    schema = _declared_schema(path)
+    frame = (session.read.schema(schema) if schema is not None else session.read).parquet(str(path))
     for name, kind in missing_columns(table, list(frame.columns)):  # typed NULLs, as in a store without values
         frame = frame.withColumn(name, lit(None).cast(SPARK_TYPES.get(kind, "string")))
     return frame
+
+
+def _declared_schema(path: Path) -> Any:
+    """The Spark schema of a one-file table read from its footer with Arrow, or None (Spark infers it, one job per
+    table): a folder of part files, or a column of a type other than text, floating point, integer or boolean,
+    is left to Spark's inference. The same schema Spark infers for those types; given, opening a dataset runs no
+    job per table."""
+    if not path.is_file():
+        return None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyspark.sql import types as st
+
+    kinds = [(pa.types.is_string, st.StringType), (pa.types.is_large_string, st.StringType),
+             (pa.types.is_float64, st.DoubleType), (pa.types.is_float32, st.FloatType), (pa.types.is_int64, st.LongType),
+             (pa.types.is_int32, st.IntegerType), (pa.types.is_boolean, st.BooleanType)]
+    fields = []
+    for column in pq.read_schema(path):
+        spark_type = next((kind() for test, kind in kinds if test(column.type)), None)
+        if spark_type is None:
+            return None
+        fields.append(st.StructField(column.name, spark_type, nullable=True))
+    return st.StructType(fields)
 
 
 GLOB_MARK = "lifecycle_glob_"
@@ -149,18 +185,57 @@ def glob_regex(pattern: str) -> str:
     return "(?s)^" + "".join(out) + "$"
 
 
+_DISTINCT_COUNT = re.compile(r"COUNT\s*\(\s*DISTINCT\b", re.IGNORECASE)
+
+
+def per_customer_sets(tree: Any) -> bool:
+    """Rewrite, in place, the ``COUNT(DISTINCT x)`` of every ``SELECT … GROUP BY …customer_id…`` that holds two or
+    more of them over different ``x`` as ``CAST(SIZE(COLLECT_SET(x)) AS BIGINT)``; whether anything changed.
+
+    The same number: ``COLLECT_SET`` gathers the distinct non-NULL values, as ``COUNT(DISTINCT)`` counts them (0 for
+    none). Why: Spark plans several distinct aggregates by *expanding* every input row once per distinct argument
+    (``Expand``) and sorting all of them; with a string ``MIN``/``MAX`` beside them the whole aggregate is sort-based
+    (``SortAggregate``) — the snapshot's one pass over the events (two distinct counts: active days and features in
+    the last 30 days, and the first/last event times) sorted three copies of every event. ``COLLECT_SET`` makes it one
+    hash aggregate (``ObjectHashAggregate``) with one shuffle: 5M events 38.7 → 24.3 s (local[2]). Only per-customer
+    groups: there a set holds one customer's distinct values (days, features), which stay small; a set per month or
+    per plan could hold millions of ids, which Spark's own plan spills and a set cannot."""
+    from sqlglot import exp
+
+    changed = False
+    for select in list(tree.find_all(exp.Select)):
+        group = select.args.get("group")
+        if group is None or not any(isinstance(key, exp.Column) and key.name == "customer_id" for key in group.expressions):
+            continue
+        counts = [node for node in select.find_all(exp.Count) if isinstance(node.this, exp.Distinct)
+                  and len(node.this.expressions) == 1 and node.find_ancestor(exp.Select) is select]
+        if len({node.this.expressions[0].sql(dialect="spark") for node in counts}) < 2:
+            continue
+        for node in counts:
+            values = exp.Anonymous(this="COLLECT_SET", expressions=[node.this.expressions[0].copy()])
+            node.replace(exp.Cast(this=exp.Anonymous(this="SIZE", expressions=[values]), to=exp.DataType.build("BIGINT")))
+        changed = True
+    return changed
+
+
 @lru_cache(maxsize=256)
 def _spark_text(sql: str) -> tuple[str, tuple[int, ...]]:
     """``sql`` written for Spark, and the positions of the bound parameters that are GLOB patterns.
 
     Spark SQL has no GLOB (the doctor's date-format checks use it): ``x GLOB ?`` becomes ``x RLIKE ?`` and the
-    caller turns those parameters into ``glob_regex`` patterns. Every other statement is ``in_dialect``'s."""
-    if "GLOB" not in sql.upper():
-        return in_dialect(sql, "spark"), ()
+    caller turns those parameters into ``glob_regex`` patterns. Per-customer distinct counts become set sizes
+    (``per_customer_sets``). Every other statement is ``in_dialect``'s."""
     import sqlglot
     from sqlglot import exp
 
+    if "GLOB" not in sql.upper():
+        text = in_dialect(sql, "spark")
+        if len(_DISTINCT_COUNT.findall(text)) < 2:
+            return text, ()
+        tree = sqlglot.parse_one(text, read="spark")
+        return (CompiledSql(tree.sql(dialect="spark"), "spark") if per_customer_sets(tree) else text), ()
     tree = sqlglot.parse_one(sql, read=REFERENCE_DIALECT)
+    per_customer_sets(tree)
     for number, node in enumerate(list(tree.find_all(exp.Glob))):
         if not isinstance(node.expression, exp.Placeholder):
             raise QueryError("the query cannot be written for spark: GLOB needs a bound pattern")
@@ -270,6 +345,11 @@ class SparkSource(SqlSource):
 
     def with_time_limit(self, seconds: float | None) -> SparkSource:
         return replace(self, time_limit_s=seconds)
+
+    def data_range(self) -> DataRange:
+        """The data's range as every source reads it (``lifecycle.sources.data_range``), its MIN and MAX from one
+        statement instead of 23 (``bounds_in_one_statement``), once per identity of the data."""
+        return self._once("data_range", (), lambda connection: data_range(connection, bounds_in_one_statement))
 
     def __str__(self) -> str:
         return f"Spark over {self.location.name}"
