@@ -94,8 +94,7 @@ def in_scope(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
 
 def typed(frame: pd.DataFrame, times: tuple[str, ...] = (), counts: tuple[str, ...] = ()) -> pd.DataFrame:
     out = frame.copy()
-    out["customer_id"] = out["customer_id"].astype("string")
-    for column in ("event_name", "channel"):
+    for column in ("customer_id", "event_name", "channel", "source"):
         if column in out.columns:
             out[column] = out[column].astype("string")
     for column in times:

@@ -16,20 +16,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
-from lifecycle.dataset import Dataset
+from lifecycle.dataset import Dataset, next_day_iso
 from lifecycle.metrics.common import (
     days_between,
-    in_window,
     join_notes,
     median,
-    per_scope,
     signups_in_window,
     small_sample_note,
     target,
     with_notes,
 )
+from lifecycle.metrics.event_aggregates import aggregate
 from lifecycle.metrics.registry import MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
 
@@ -37,33 +37,68 @@ STAGES = ("mql_at", "sql_at", "opportunity_at", "won_at")
 UNKNOWN_SOURCE = "(unknown)"
 
 
-def reached(leads: pd.DataFrame, stage: str) -> pd.Series:
-    """Whether each lead reached ``stage`` (``"lead"`` or a date column): that stage's or any later stage's date is set."""
-    if stage == "lead":
-        return pd.Series(True, index=leads.index)
+FUNNEL_STEPS = ("lead", "mql_at", "sql_at", "won")
+"""The steps the rates run between: every lead, reached MQL, reached SQL (stage rule in the module doc), became a
+customer (``won_at`` set by as_of and a ``customer_id``); each step's leads are among the previous step's."""
+
+
+def _set_by_as_of(column: str) -> str:
+    """A leads date column set by as_of (ISO text, non-empty, before the day after as_of): what ``Dataset.table`` keeps
+    unmasked. One ``?``: the day after as_of."""
+    return f"(l.{column} IS NOT NULL AND l.{column} <> '' AND l.{column} < ?)"
+
+
+def _reached_sql(stage: str) -> tuple[str, int]:
+    """The stage rule in SQL: that stage's date or a later stage's is set by as_of; and how many ``?`` it holds."""
     later = STAGES[STAGES.index(stage):]
-    return leads[list(later)].notna().any(axis=1)
+    return "(" + " OR ".join(_set_by_as_of(c) for c in later) + ")", len(later)
 
 
-def became_customer(leads: pd.DataFrame) -> pd.Series:
-    """Whether each lead was won by as_of and names the customer it became."""
-    return leads["won_at"].notna() & leads["customer_id"].notna()
+def _lead_scope(dataset: Dataset) -> tuple[str, list[object]]:
+    """The scope's lead filter in SQL (``Filters.lead_sql``: the dimensions leads carry, the signup cohort on
+    ``created_at``) — the rows ``Filters.select_leads`` keeps of the whole table."""
+    return dataset.filters.lead_sql("l") if not dataset.filters.is_empty() else ("1 = 1", [])
 
 
-def lead_cohort(dataset: Dataset) -> pd.DataFrame:
-    """Leads created in the window (filtered by the dimensions leads carry), sorted by id; once per scope (every funnel
-    rate reads it)."""
-    return per_scope(dataset, "lead_cohort", lambda: in_window(dataset.table("leads"), "created_at", dataset).sort_values("lead_id"))
+def lead_funnel(dataset: Dataset) -> pd.DataFrame:
+    """The cohort of leads created in the window (filtered by the dimensions leads carry), counted per ``source``
+    (missing → "(unknown)", sorted) at each step of ``FUNNEL_STEPS`` — one ``GROUP BY`` in the database, compiled by the
+    expression layer for the connection's engine, memoised per data, as_of, window and lead filter, so no lead row is
+    read into memory. Columns: ``lead``, ``mql_at``, ``sql_at``, ``won`` (lead counts), indexed by source."""
+    columns = list(FUNNEL_STEPS)
+    if not dataset.has("leads"):
+        return pd.DataFrame({c: pd.Series([], dtype="int64") for c in columns}, index=pd.Index([], dtype="string", name="source"))
+    cutoff = next_day_iso(dataset.as_of)
+    mql, mql_n = _reached_sql("mql_at")
+    sql_, sql_n = _reached_sql("sql_at")
+    scope, scope_params = _lead_scope(dataset)
+    statement = (f"SELECT l.source AS source, COUNT(*) AS n_lead, SUM(CASE WHEN {mql} THEN 1 ELSE 0 END) AS n_mql, "
+                 f"SUM(CASE WHEN {sql_} THEN 1 ELSE 0 END) AS n_sql, "
+                 f"SUM(CASE WHEN {_set_by_as_of('won_at')} AND l.customer_id IS NOT NULL THEN 1 ELSE 0 END) AS n_won "
+                 f"FROM leads l WHERE l.created_at >= ? AND l.created_at < ? AND l.created_at < ? AND {scope} GROUP BY l.source")
+    params = [*[cutoff] * (mql_n + sql_n + 1), dataset.window.start.isoformat(), next_day_iso(dataset.window.end), cutoff,
+              *scope_params]
+    counted = tuple(f"n_{step.removesuffix('_at')}" for step in columns)
+    frame = aggregate(dataset, statement, params, counts=counted, table="leads").rename(columns=dict(zip(counted, columns)))
+    sources = frame["source"].astype("string").fillna(UNKNOWN_SOURCE)
+    totals = frame[columns].groupby(sources.to_numpy(dtype=object)).sum()
+    totals = totals.reindex(sorted(totals.index)).astype("int64")
+    totals.index = pd.Index(totals.index, dtype="string", name="source")
+    return totals
 
 
-def _step_rate(dataset: Dataset, metric_id: str, leads: pd.DataFrame, start: str, end: str | None) -> MetricResult:
-    """Share of ``leads`` that reached ``start`` and then ``end`` (``None`` = became a customer)."""
-    base = leads[reached(leads, start)]
-    converted = became_customer(base) if end is None else reached(base, end)
-    result = ratio_result(metric_id, float(converted.sum()), float(len(base)), Unit.RATIO, dataset.scope,
+def _step_rate(dataset: Dataset, metric_id: str, counts: pd.Series, start: str, end: str) -> MetricResult:
+    """Share of the cohort's leads at step ``start`` that reached step ``end`` (``counts``: leads per step)."""
+    base = int(counts[start])
+    result = ratio_result(metric_id, float(counts[end]), float(base), Unit.RATIO, dataset.scope,
                           target(dataset, metric_id),
                           empty_reason=f"no leads created in the period reached {'the lead' if start == 'lead' else start.removesuffix('_at').upper()} stage")
-    return with_notes(result, small_sample_note(dataset, len(base), "leads"), dataset.filters.lead_notes)
+    return with_notes(result, small_sample_note(dataset, base, "leads"), dataset.filters.lead_notes)
+
+
+def _cohort(dataset: Dataset) -> pd.Series:
+    """Leads per step over every source of the window's cohort."""
+    return lead_funnel(dataset).sum().reindex(list(FUNNEL_STEPS), fill_value=0)
 
 
 def lead_to_mql_rate(dataset: Dataset) -> MetricResult:
@@ -72,7 +107,7 @@ def lead_to_mql_rate(dataset: Dataset) -> MetricResult:
     Unit: ratio. Edge cases: no leads created in the period → None with a reason. Source: seed 000 (stage 1→2
     progression rate).
     """
-    return _step_rate(dataset, "lead_to_mql_rate", lead_cohort(dataset), "lead", "mql_at")
+    return _step_rate(dataset, "lead_to_mql_rate", _cohort(dataset), "lead", "mql_at")
 
 
 def mql_to_sql_rate(dataset: Dataset) -> MetricResult:
@@ -80,7 +115,7 @@ def mql_to_sql_rate(dataset: Dataset) -> MetricResult:
 
     Unit: ratio. Edge cases: no window lead reached MQL → None with a reason. Source: seed 000.
     """
-    return _step_rate(dataset, "mql_to_sql_rate", lead_cohort(dataset), "mql_at", "sql_at")
+    return _step_rate(dataset, "mql_to_sql_rate", _cohort(dataset), "mql_at", "sql_at")
 
 
 def sql_to_customer_rate(dataset: Dataset) -> MetricResult:
@@ -88,7 +123,7 @@ def sql_to_customer_rate(dataset: Dataset) -> MetricResult:
 
     Unit: ratio. Edge cases: no window lead reached SQL → None with a reason. Source: seed 000.
     """
-    return _step_rate(dataset, "sql_to_customer_rate", lead_cohort(dataset), "sql_at", None)
+    return _step_rate(dataset, "sql_to_customer_rate", _cohort(dataset), "sql_at", "won")
 
 
 def lead_to_customer_rate(dataset: Dataset) -> MetricResult:
@@ -98,7 +133,7 @@ def lead_to_customer_rate(dataset: Dataset) -> MetricResult:
     result is a cohort rate, not a steady-state one. Edge cases: no leads → None. Source: seed 004
     (channel conversion rate).
     """
-    return _step_rate(dataset, "lead_to_customer_rate", lead_cohort(dataset), "lead", None)
+    return _step_rate(dataset, "lead_to_customer_rate", _cohort(dataset), "lead", "won")
 
 
 def conversion_by_channel(dataset: Dataset) -> MetricResult:
@@ -107,13 +142,10 @@ def conversion_by_channel(dataset: Dataset) -> MetricResult:
     Unit: ratio. Each breakdown entry is the same cohort rule applied to that source's leads. Edge cases:
     no leads → None. Source: seed 004 ("channel conversion rate").
     """
-    leads = lead_cohort(dataset)
-    overall = _step_rate(dataset, "conversion_by_channel", leads, "lead", None)
-    sources = leads["source"].astype("string").fillna(UNKNOWN_SOURCE)
-    breakdown = tuple(
-        (key, _step_rate(dataset, "conversion_by_channel", leads[sources == key], "lead", None))
-        for key in sorted(sources.unique())
-    )
+    funnel = lead_funnel(dataset)
+    overall = _step_rate(dataset, "conversion_by_channel", _cohort(dataset), "lead", "won")
+    breakdown = tuple((str(key), _step_rate(dataset, "conversion_by_channel", funnel.loc[key], "lead", "won"))
+                      for key in funnel.index)
     return replace(overall, breakdown=breakdown)
 
 
@@ -141,6 +173,24 @@ def cac(dataset: Dataset) -> MetricResult:
                       small_sample_note(dataset, len(new)))
 
 
+def _days_to_win(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Leads won in the window (``won_at`` set by as_of), counted per whole calendar days from ``created_at`` to
+    ``won_at`` (both floored to the day: the first ten characters of the ISO text) — one ``GROUP BY`` in the database
+    over (created day, won day), differenced here: the days (float; NaN without ``created_at``) and the leads of each."""
+    if not dataset.has("leads"):
+        return np.zeros(0), np.zeros(0, dtype="int64")
+    cutoff = next_day_iso(dataset.as_of)
+    scope, scope_params = _lead_scope(dataset)
+    created, won = "SUBSTR(l.created_at, 1, 10)", "SUBSTR(l.won_at, 1, 10)"
+    statement = (f"SELECT {created} AS created_day, {won} AS won_day, COUNT(*) AS leads FROM leads l "
+                 f"WHERE {_set_by_as_of('won_at')} AND l.won_at >= ? AND l.won_at < ? AND l.created_at < ? AND {scope} "
+                 f"GROUP BY {created}, {won}")
+    params = [cutoff, dataset.window.start.isoformat(), next_day_iso(dataset.window.end), cutoff, *scope_params]
+    frame = aggregate(dataset, statement, params, times=("created_day", "won_day"), counts=("leads",), table="leads")
+    days = days_between(frame["won_day"], frame["created_day"]).to_numpy(dtype="float64", na_value=np.nan)
+    return days, frame["leads"].to_numpy(dtype="int64")
+
+
 def time_to_convert_days(dataset: Dataset) -> MetricResult:
     """Median days from lead creation to won, for leads won in the window.
 
@@ -149,11 +199,9 @@ def time_to_convert_days(dataset: Dataset) -> MetricResult:
     velocity).
     """
     spec_target = target(dataset, "time_to_convert_days")
-    leads = dataset.table("leads")
-    won = in_window(leads[leads["won_at"].notna()], "won_at", dataset)
-    days = days_between(won["won_at"], won["created_at"])
-    invalid = int((days < 0).sum())
-    days = days[days >= 0]
+    days, leads = _days_to_win(dataset)
+    invalid = int(leads[days < 0].sum())
+    days = np.repeat(days[days >= 0], leads[days >= 0])
     value = median(days)
     if value is None:
         return missing_result("time_to_convert_days", Unit.DAYS, dataset.scope, "no leads won in the period", spec_target)

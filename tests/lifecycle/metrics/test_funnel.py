@@ -141,3 +141,21 @@ def test_cac_without_any_recorded_cost_is_none_not_zero(tmp_path: Path, store: P
     ds = quick_dataset(tmp_path, {"customers": customers(("a", "2024-03-01"))}, as_of="2024-06-30")
     result = compute_metric(ds, "cac")
     assert result.value is None and "acquisition_cost" in (result.reason or "")
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
+def test_the_lead_funnel_counts_each_sources_cohort_at_every_step_in_the_database(store: Path, engine: str) -> None:
+    """Per source, the window's cohort (module doc) at lead / MQL / SQL / customer: ads L1 L2 L8 → 3, 3, 3 (L8's win
+    proves SQL), 1 (L8 has no customer); seo L3 L4 L5 → 3, 2, 1, 1; (unknown) L7 → 1, 1, 0, 0 (won after as_of) —
+    the same on SQLite and on DuckDB reading the file."""
+    from datetime import date
+
+    from lifecycle.metrics.funnel import lead_funnel
+    from lifecycle.scope import Scope, Window
+    from lifecycle.sources import open_source
+
+    scope = Scope.at(date(2024, 6, 30), None, Window(date(2024, 1, 1), date(2024, 6, 30)))
+    counts = lead_funnel(Dataset.over(open_source(store, engine=engine), scope))
+    assert {key: tuple(int(v) for v in row) for key, row in counts.iterrows()} == {
+        "(unknown)": (1, 1, 0, 0), "ads": (3, 3, 3, 1), "seo": (3, 2, 1, 1)}
+    assert list(counts.index) == ["(unknown)", "ads", "seo"]
