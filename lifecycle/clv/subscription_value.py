@@ -65,12 +65,13 @@ class SubscriptionValueTable:
 
 def current_subscribers(dataset: Any) -> pd.DataFrame:
     """Customers of the scope with MRR > 0 on ``as_of``: ``renewals`` (module docstring) and ``mrr``, by customer_id."""
+    from lifecycle.membership import is_member
     from lifecycle.metrics.revenue_movements import customer_mrr_on
 
     mrr = customer_mrr_on(dataset, dataset.as_of)
     mrr = mrr[mrr > 0]
     customers = dataset.customers().astype({"customer_id": str}).set_index("customer_id")
-    mrr = mrr[mrr.index.astype(str).isin(customers.index)]
+    mrr = mrr[is_member(mrr.index.astype(str), customers.index)]  # Arrow's is_in (lifecycle.membership); no id is missing
     signup = pd.to_datetime(customers.loc[mrr.index.astype(str), "signup_date"])
     as_of_month = dataset.as_of.year * 12 + dataset.as_of.month - 1
     months = as_of_month - (signup.dt.year * 12 + signup.dt.month - 1).to_numpy(dtype="int64")

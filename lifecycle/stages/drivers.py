@@ -219,13 +219,13 @@ def measure_drivers(start_snapshot: pd.DataFrame, start: pd.DataFrame, end: pd.D
     start, end, features = start.loc[ids], end.loc[ids], features.loc[ids].reset_index(drop=True)
     populations: dict[str, int] = {}
     rows: list[DriverRow] = []
+    groups = [_signal_groups(features, signal) for signal in signals]  # a signal's groups are the same for every transition
     for transition in transitions:
         eligible = np.ones(len(ids), dtype=bool) if not transition.from_stages else start["stage"].isin(transition.from_stages).to_numpy()
         outcome = _outcome(transition, start, end, model)
         populations[transition.id] = int(eligible.sum())
         ranked: list[DriverRow] = []
-        for signal in signals:
-            has, known = _signal_groups(features, signal)
+        for signal, (has, known) in zip(signals, groups, strict=True):
             group_with, group_without = eligible & known & has, eligible & known & ~has
             with_ = GroupRate.of(int((outcome & group_with).sum()), int(group_with.sum()))
             without = GroupRate.of(int((outcome & group_without).sum()), int(group_without.sum()))
