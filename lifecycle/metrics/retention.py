@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from lifecycle.dataset import Dataset
+from lifecycle.dataset import Dataset, next_day_iso
 from lifecycle.filters import add_months
 from lifecycle.membership import is_member
 from lifecycle.metrics.common import (
@@ -34,7 +34,7 @@ from lifecycle.metrics.common import (
     too_recent_note,
     with_notes,
 )
-from lifecycle.metrics.event_aggregates import daily_events
+from lifecycle.metrics.event_aggregates import DAY_SQL, aggregate, in_scope, typed
 from lifecycle.metrics.registry import MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result, ratio_result
 
@@ -48,18 +48,31 @@ def last_days(dataset: Dataset, days: int = USAGE_DAYS) -> tuple[pd.Timestamp, p
     return end - pd.Timedelta(days=days), end
 
 
-def _recent_days(dataset: Dataset) -> pd.DataFrame:
-    """Every event of the last 30 days per (customer, event name, day), counted in the database."""
+def core_features(dataset: Dataset) -> tuple[str, ...]:
+    """The configured core features, sorted and without repeats (``config.activation.core_features``)."""
+    return tuple(sorted(set(dataset.config.activation.core_features)))
+
+
+def recent_usage(dataset: Dataset, features: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per customer in scope with an event in the ``USAGE_DAYS`` days ending on the window's last day (``last_days``):
+    ``active_days`` — distinct calendar days (``SUBSTR(occurred_at, 1, 10)``) with an activity event
+    (``config.activation.active_events``; all events when empty) — and ``used_<i>``: 1 when ``features[i]`` occurred
+    in those days. One ``GROUP BY customer_id`` in the database, compiled by the expression layer for the connection's
+    engine and memoised per data, as_of and window for every customer (narrowed to the scope's customers by
+    ``event_aggregates.in_scope``): one row per customer, however many events they had. Stickiness and feature
+    adoption ask with the same ``features`` (``core_features``), so they share one pass."""
+    columns = ["customer_id", "active_days", *(f"used_{i}" for i in range(len(features)))]
+    if not dataset.has("events"):
+        return typed(pd.DataFrame({c: [] for c in columns}), counts=tuple(columns[1:]))
     start, end = last_days(dataset)
-    return daily_events(dataset, None, start.date(), (end - DAY).date())
-
-
-def _recent_activity(dataset: Dataset) -> pd.DataFrame:
-    """Activity (``config.activation.active_events``; all events when empty) of the last 30 days per (customer, event
-    name, day)."""
-    recent = _recent_days(dataset)
-    names = dataset.config.activation.active_events
-    return recent[recent["event_name"].isin(names)] if names else recent
+    names = tuple(dataset.config.activation.active_events)
+    activity = f"e.event_name IN ({', '.join('?' * len(names))}) AND " if names else ""
+    select = [f"COUNT(DISTINCT CASE WHEN {activity}1 = 1 THEN {DAY_SQL} END) AS active_days",
+              *(f"MAX(CASE WHEN e.event_name = ? THEN 1 ELSE 0 END) AS used_{i}" for i in range(len(features)))]
+    sql = (f"SELECT e.customer_id AS customer_id, {', '.join(select)} FROM events e "
+           "WHERE e.occurred_at < ? AND e.occurred_at >= ? AND e.occurred_at < ? GROUP BY e.customer_id")
+    params = [*names, *features, next_day_iso(dataset.as_of), start.date().isoformat(), end.date().isoformat()]
+    return in_scope(dataset, aggregate(dataset, sql, params, counts=tuple(columns[1:]), persist=True))
 
 
 def stickiness(dataset: Dataset) -> MetricResult:
@@ -73,10 +86,9 @@ def stickiness(dataset: Dataset) -> MetricResult:
     absent = _no_activity_signal(dataset, "stickiness")
     if absent is not None:
         return absent
-    recent = _recent_activity(dataset)
-    daily = recent[["customer_id", "day"]].drop_duplicates()
-    mau = int(recent["customer_id"].nunique())
-    mean_dau = len(daily) / USAGE_DAYS
+    days = recent_usage(dataset, core_features(dataset))["active_days"].to_numpy(dtype="int64")
+    mau = int((days > 0).sum())
+    mean_dau = int(days.sum()) / USAGE_DAYS  # Σ over days of customers active that day = Σ over customers of their days
     result = ratio_result("stickiness", mean_dau, float(mau), Unit.RATIO, dataset.scope, target(dataset, "stickiness"),
                           empty_reason=f"no activity events in the {USAGE_DAYS} days ending {dataset.window.end.isoformat()}",
                           sample_size=mau)
@@ -92,24 +104,26 @@ def feature_adoption_rate(dataset: Dataset) -> MetricResult:
     of advanced features"), seed 002 (adoption stage key metric).
     """
     spec_target = target(dataset, "feature_adoption_rate")
-    features = tuple(sorted(set(dataset.config.activation.core_features)))
+    features = core_features(dataset)
     if not features:
         return missing_result("feature_adoption_rate", Unit.RATIO, dataset.scope, "no core features configured", spec_target)
     absent = no_event_signal(dataset, "feature_adoption_rate", "activation.core_features", features) or _no_activity_signal(
         dataset, "feature_adoption_rate")
     if absent is not None:
         return absent
-    active = pd.Index(_recent_activity(dataset)["customer_id"].unique())
-    events = _recent_days(dataset)
-    used = events[events["event_name"].isin(features) & is_member(events["customer_id"], active)][["customer_id", "event_name"]].drop_duplicates()
-    per_feature = used.groupby("event_name").size()
+    usage = recent_usage(dataset, features)
+    live = usage["active_days"].to_numpy(dtype="int64") > 0
+    active = usage["customer_id"][live]
+    per_feature = pd.Series({feature: int(usage[f"used_{i}"].to_numpy(dtype="int64")[live].sum())
+                             for i, feature in enumerate(features)}, dtype="int64")
+    used = int(per_feature.sum())
     empty = f"no customers active in the {USAGE_DAYS} days ending {dataset.window.end.isoformat()}"
     breakdown = tuple(
         (feature, ratio_result("feature_adoption_rate", float(per_feature.get(feature, 0)), float(len(active)), Unit.RATIO,
                                dataset.scope, spec_target, empty_reason=empty))
         for feature in features
     )
-    overall = ratio_result("feature_adoption_rate", float(len(used)), float(len(active) * len(features)), Unit.RATIO,
+    overall = ratio_result("feature_adoption_rate", float(used), float(len(active) * len(features)), Unit.RATIO,
                            dataset.scope, spec_target, empty_reason=empty, sample_size=len(active))
     from lifecycle.metrics.activation import unseen_features_note
 

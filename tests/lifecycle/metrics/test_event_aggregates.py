@@ -159,3 +159,14 @@ def test_an_import_is_never_answered_from_the_aggregates_of_the_data_it_replaced
     fewer = {"customers": TABLES["customers"], "events": TABLES["events"][:4]}  # a's four events only
     os.replace(quick_store(tmp_path / "new.db", fewer), path)
     assert event_counts(_dataset(path, "sqlite")).to_dict() == {"login": 3, "report": 1}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_recent_usage_counts_each_customers_active_days_and_features_of_the_last_30_days(store: Path, engine: str) -> None:
+    """The 30 days ending on the window's last day (as_of 01-31): 01-02 … 01-31, every event is activity (no
+    active_events configured). a: logins on 01-02 and 01-03 (two that day), a report on 01-10 → 3 active days, used
+    report; b: 01-20 → 1 (its 02-01 login is after as_of); c: 01-25 report → 1, used; zz: 01-04 → 1."""
+    from lifecycle.metrics.retention import recent_usage
+
+    usage = recent_usage(_dataset(store, engine), ("report",))
+    assert _rows(usage, ["customer_id", "active_days", "used_0"]) == [("a", 3, 1), ("b", 1, 0), ("c", 1, 1), ("zz", 1, 0)]
