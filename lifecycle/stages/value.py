@@ -17,7 +17,6 @@ import pandas as pd
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Dimension
 from lifecycle.snapshot.build import snapshot_of
-from lifecycle.stages.classification import classify_customers
 from lifecycle.stages.model import StageModel
 
 CHURNED = "churned"
@@ -25,9 +24,11 @@ CHURNED = "churned"
 
 def customer_stages(dataset: Dataset, model: StageModel | None = None) -> pd.Series:
     """Each customer's stage on as_of (``churned`` when churned), indexed by customer_id, in snapshot order."""
+    from lifecycle.stages.verdict import classified_customers  # verdict → history → this module
+
     model = model or dataset.stage_model
     snap = snapshot_of(dataset)
-    classified = classify_customers(snap, model, evidence=False, overlays=False)
+    classified = classified_customers(dataset, model)  # the stage does not depend on the overlays
     churned = snap["churned"].fillna(False).to_numpy(dtype=bool)
     stage = np.where(churned, CHURNED, classified["stage"].to_numpy(dtype=object))
     return pd.Series(pd.array(stage, dtype="string"), index=pd.Index(snap["customer_id"].astype("string"), name="customer_id"))

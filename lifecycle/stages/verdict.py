@@ -138,17 +138,34 @@ def classified_customers(dataset: Dataset, model: StageModel | None = None) -> p
     restricted (docs/architecture.md, "Filtered scopes")."""
     model = model or dataset.stage_model
     snap = snapshot_of(dataset)
-    if dataset.filters.is_empty() or dataset.identity is None:
+    if dataset.identity is None:
         return classify_customers(snap, model, evidence=False)
-    base = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    whole_base = dataset.filters.is_empty()
+    base = dataset if whole_base else dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
     key = ("classified", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, dataset.as_of)
     whole = remember(key, lambda: classify_customers(snapshot_of(base), model, evidence=False))
-    return whole[is_member(whole["customer_id"], snap["customer_id"])].reset_index(drop=True)
+    return whole if whole_base else whole[is_member(whole["customer_id"], snap["customer_id"])].reset_index(drop=True)
 
 
 def classify_leads(dataset: Dataset, model: StageModel | None = None) -> pd.DataFrame:
-    """Stage and rule for every open lead (columns ``lead_id``, ``stage``, ``rule_id``, ``funnel_status``)."""
+    """Stage and rule for every open lead (columns ``lead_id``, ``stage``, ``rule_id``, ``funnel_status``).
+
+    The rules read one lead's row at a time and whether a lead converted does not depend on the filters
+    (``_customers_by``), so a filtered scope's leads are the whole base's (classified once per data, configuration,
+    model and as_of in the process memo) restricted to the leads its filters select, in table order."""
     model = model or dataset.stage_model
+    if dataset.identity is None:
+        return _classify_leads(dataset, model)
+    whole_base = dataset.filters.is_empty()
+    base = dataset if whole_base else dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    key = ("leads_classified", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, dataset.as_of)
+    whole = remember(key, lambda: _classify_leads(base, model))
+    if whole_base or whole.empty:
+        return whole
+    return whole[is_member(whole["lead_id"], dataset.table("leads")["lead_id"])].reset_index(drop=True)
+
+
+def _classify_leads(dataset: Dataset, model: StageModel) -> pd.DataFrame:
     leads = lead_features(dataset)
     stage, rule_ids = first_match(leads, model.lead_rules, model)
     return pd.DataFrame({"lead_id": leads["lead_id"], "stage": pd.array(stage, dtype="string"),

@@ -236,8 +236,9 @@ def _folded(text: str) -> str:
 def _band(source: VoiceSource, rows: pd.DataFrame) -> pd.Series:
     if source is VoiceSource.NPS:
         score = rows["score"].astype("Float64")
-        within = [((score >= low) & (score <= high)).fillna(False).to_numpy(dtype=bool) for _, low, high in NPS_BANDS]
-        names = np.select(within, [name for name, _, _ in NPS_BANDS], default=None) if len(rows) else np.array([], dtype=object)
+        names = np.full(len(rows), None, dtype=object)
+        for name, low, high in NPS_BANDS:
+            names[((score >= low) & (score <= high)).fillna(False).to_numpy(dtype=bool)] = name
         return pd.Series(pd.array(names, dtype="string"), index=rows.index)
     return rows["priority"].astype("string").str.lower()
 
