@@ -101,14 +101,24 @@ def sample_customers(db: Path, n: int = 10) -> list[str]:
         conn.close()
 
 
-GATE_LINE = re.compile(r"call waited ([0-9.]+) s for a slot, computed ([0-9.]+) s")
+GATE_LINE = re.compile(r"call waited ([0-9.]+) s for a slot, computed ([0-9.]+) s(?: \(\d+ calls busy\) (\S+))?")
+WARM_UP = "warm-up"  # the server's background warm-up (server/warm.py) labels its steps so; they are not client calls
 
 
-def start_server(db: Path, data_dir: Path, extra: list[str],
-                 gate: list[tuple[float, float]] | None = None) -> tuple[subprocess.Popen[str], str]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process ``pid`` has used so far (Linux /proc; 0 where unavailable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def start_server(db: Path, data_dir: Path, extra: list[str], gate: list[tuple[float, float]] | None = None,
+                 warm: list[tuple[float, float]] | None = None) -> tuple[subprocess.Popen[str], str]:
     """``lifecycle serve --http --port 0 --log-level INFO`` on loopback; returns the process and its /mcp URL. The
     server's log is drained; each call's wait for a slot and computing time (``tools.gate``'s INFO line) is appended
-    to ``gate`` when given."""
+    to ``gate`` when given — the background warm-up's steps to ``warm`` instead."""
     command = [str(Path(sys.executable).parent / "lifecycle"), "serve", "--db", str(db), "--http", "--port", "0",
                "--log-level", "INFO", *extra]
     env = {**{k: v for k, v in os.environ.items() if k not in ("LIFECYCLE_MCP_TOKEN", "LIFECYCLE_DB")},
@@ -124,8 +134,9 @@ def start_server(db: Path, data_dir: Path, extra: list[str],
     def drain(stream: Any) -> None:
         for text in stream:
             found = GATE_LINE.search(text)
-            if found and gate is not None:
-                gate.append((float(found[1]), float(found[2])))
+            into = warm if found and (found[3] or "").startswith(WARM_UP) else gate
+            if found and into is not None:
+                into.append((float(found[1]), float(found[2])))
 
     threading.Thread(target=drain, args=(process.stderr,), daemon=True).start()
     return process, line.split(" at ", 1)[1].split()[0]
@@ -200,7 +211,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         mix = call_mix(sample_customers(db))
         extra = (["--time-limit", str(args.time_limit)] if args.time_limit else []) + list(args.serve_arg)
         gate: list[tuple[float, float]] = []
-        process, url = start_server(db, data_dir, extra, gate)
+        warm_steps: list[tuple[float, float]] = []
+        process, url = start_server(db, data_dir, extra, gate, warm_steps)
         memory = Memory()
         stop = threading.Event()
         try:
@@ -217,7 +229,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             sampler.start()
             load_before = os.getloadavg()[0]
             gate.clear()  # the warm-up call's line
+            warm_before_burst = len(warm_steps)
+            cpu_before = cpu_seconds(process.pid)
             outcomes, seconds = anyio.run(burst, url, args.clients, args.calls, mix, args.deadline, args.protocol)
+            cpu_burst = cpu_seconds(process.pid) - cpu_before
             load_during = os.getloadavg()[0]
             stop.set()
             sampler.join()
@@ -257,6 +272,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "latency_s": {"p50": round(percentile(latencies, 50), 3), "p95": round(percentile(latencies, 95), 3),
                       "p99": round(percentile(latencies, 99), 3), "max": round(max(latencies, default=float("nan")), 3)},
         "server_side_s": server_side(gate),
+        "server_cpu_s_during_burst": round(cpu_burst, 1),
+        "server_warm_up_steps": {"before_burst": warm_before_burst, "total": len(warm_steps),
+                                 "computed_s": round(sum(c for _, c in warm_steps), 2)},
         "latency_by_tool_p50_s": {t: round(percentile(v, 50), 3) for t, v in sorted(per_tool.items())},
         "rss_mb": {"started": round(rss_started / mb, 1), "before_burst": round(rss_before / mb, 1),
                    "peak": round(max((r for _, r in memory.samples), default=0) / mb, 1),
@@ -279,6 +297,12 @@ def markdown(data: dict[str, Any]) -> str:
         ("latency p50 / p95 / p99 / max", f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['p99']:.2f} / {lat['max']:.2f} s"),
         ("throughput", f"{data['throughput_calls_per_s']:.2f} calls/s over {data['burst_seconds']:.0f} s"),
         *_server_side_rows(data.get("server_side_s")),
+        *([("server CPU during the burst", f"{data['server_cpu_s_during_burst']:.0f} s "
+            f"({data['server_cpu_s_during_burst'] / data['burst_seconds']:.2f} cores on average)")]
+          if data.get("server_cpu_s_during_burst") is not None and data.get("burst_seconds") else []),
+        *([("server warm-up steps before the burst / in all", f"{data['server_warm_up_steps']['before_burst']} / "
+            f"{data['server_warm_up_steps']['total']} ({data['server_warm_up_steps']['computed_s']:.1f} s computing)")]
+          if data.get("server_warm_up_steps") else []),
         ("server RSS: idle / before burst / peak / after burst", f"{rss['started']:.0f} / {rss['before_burst']:.0f} / {rss['peak']:.0f} / {rss['after_burst']:.0f} MB"),
         (f"server RSS {data['settle_s']:.0f} s after the burst", f"{rss['after_settle']:.0f} MB ({data['rss_settled_over_before']:.2f} × before)"),
         ("per-call time limit", limit),

@@ -86,7 +86,7 @@ class LifecycleServer(MCPServer):
 
 def build_server(source: DataSource | str | Path, *, config: EngineConfig = DEFAULT_CONFIG,
                  limits: ServeLimits | None = None, query_time_limit_s: float | None = None,
-                 log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING") -> MCPServer:
+                 log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING") -> LifecycleServer:
     """The MCP server reading ``source`` (a ``DataSource``, or the path of the importer's SQLite file — the one
     place the server turns a path into a source), through read-only connections opened per call.
 

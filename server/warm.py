@@ -8,10 +8,10 @@ needs no argument with no arguments (the default as_of — the data's last day �
 other, through the server's own tools, so it fills exactly the caches a client's call would (``lifecycle.memo``,
 the snapshot's Parquet files), with the same results.
 
-It gives way to clients: a step starts only while no client call has arrived since the server started; once one has,
-the warm-up ends after its current step (a client's call asking for what that step computes waits for it rather
-than computing it twice, and lends its slot meanwhile — ``tools.gate``). ``stop()`` ends it the same way. Nothing it
-does changes a result: the caches are keyed by everything that determines a value.
+It gives way to clients: a step starts only while no client call is computing or waiting at the gate; during a
+burst it waits, and goes on once the server is idle again (a client's call asking for what a running step computes
+waits for it rather than computing it twice, and lends its slot meanwhile — ``tools.gate``). ``stop()`` ends it after
+its current step. Nothing it does changes a result: the caches are keyed by everything that determines a value.
 
 stdio servers do not warm up: their client starts them for one conversation and asks for the tool list first
 (the spawn → tools/list time is measured, docs/benchmarks.md), and a cold stdio server is one client's wait only.
@@ -34,6 +34,10 @@ WARM_LABEL = "warm-up"
 """How the gate's log line names a warm-up step (``warm-up:<tool>``)."""
 
 
+IDLE_POLL_S = 0.05
+"""How often a paused warm-up looks whether the clients' calls have ended."""
+
+
 class WarmUp:
     """The background warm-up of one server (module doc)."""
 
@@ -42,8 +46,7 @@ class WarmUp:
         self.gate = gate
         self.done: list[str] = []
         self._stop = threading.Event()
-        self._own_calls = 0
-        self._arrivals_at_start = gate.arrivals
+        self.paused = threading.Event()  # set while a step waits for the clients' calls to end
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -59,13 +62,9 @@ class WarmUp:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    @property
-    def clients_came(self) -> bool:
-        """True once a client's call has arrived at the gate (any arrival that is not one of the warm-up's steps)."""
-        return self.gate.arrivals - self._arrivals_at_start > self._own_calls
-
     def run(self) -> None:
-        """Call each argument-free tool in listing order until stopped or a client calls (on this thread)."""
+        """Call each argument-free tool in listing order, each while no client call is busy, until done or stopped
+        (on this thread, with an event loop of its own)."""
         try:
             anyio.run(self._steps)
         except Exception:  # best effort: a warm-up never disturbs serving
@@ -73,10 +72,13 @@ class WarmUp:
 
     async def _steps(self) -> None:
         for name in await self._argument_free_tools():
-            if self._stop.is_set() or self.clients_came:
-                logger.info("warm-up ends: %s", "stopped" if self._stop.is_set() else "a client called")
+            while self.gate.busy and not self._stop.is_set():  # clients first: wait until none is computing or waiting
+                self.paused.set()
+                await anyio.sleep(IDLE_POLL_S)
+            self.paused.clear()
+            if self._stop.is_set():
+                logger.info("warm-up stopped after: %s", ", ".join(self.done))
                 return
-            self._own_calls += 1
             label = CALL_LABEL.set(WARM_LABEL)  # the server names the tool after it
             try:
                 await self.server.call_tool(name, {})

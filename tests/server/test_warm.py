@@ -1,10 +1,11 @@
 """The HTTP server's background warm-up (server/warm.py): it calls every argument-free tool once, in listing order,
 through the server's own tools — so a client's later call finds the caches filled and gets the very answer it would
-have computed — and it starts no step once a client has called.
+have computed — and it starts no step while a client's call is computing or waiting.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,11 @@ import anyio.to_thread
 import pytest
 from mcp import Client
 
+from lifecycle.sources import SqliteSource
 from server.app import build_server
 from server.warm import WarmUp
+from tools.base import ToolContext
+from tools.runtime import Work, run_gated
 from tools.scope import clear_memo
 
 pytestmark = pytest.mark.anyio
@@ -44,14 +48,31 @@ async def test_the_warm_up_calls_each_argument_free_tool_and_answers_do_not_chan
     assert await _answers(server) == cold
 
 
-async def test_no_warm_up_step_starts_once_a_client_has_called(tiny_db: Path) -> None:
+async def test_no_warm_up_step_starts_while_a_client_call_is_busy(tiny_db: Path) -> None:
+    """A client's call holds the gate (it computes until the test releases it): the warm-up waits without starting
+    any step, and once the call has ended it does them all."""
     server = build_server(tiny_db)
     assert server.gate is not None
+    ctx = ToolContext(SqliteSource(tiny_db), gate=server.gate)
+    released = threading.Event()
+
+    def client_call(work: Work) -> None:
+        while not released.wait(0.01):
+            work.step()
+
     warm = WarmUp(server, server.gate)
-    async with Client(server) as client:
-        await client.call_tool("describe_dataset", {})
-    await anyio.to_thread.run_sync(warm.run)  # on a thread of its own, as the server runs it
-    assert warm.done == []
+    with anyio.fail_after(120):
+        async with anyio.create_task_group() as group:
+            group.start_soon(run_gated, ctx, client_call)
+            while not server.gate.busy:
+                await anyio.sleep(0.01)
+            warm.start()
+            while not warm.paused.is_set():
+                await anyio.sleep(0.01)
+            assert warm.done == []
+            released.set()
+        await anyio.to_thread.run_sync(warm.join)
+    assert warm.done == ARGUMENT_FREE
 
 
 async def test_a_stopped_warm_up_starts_no_step(tiny_db: Path) -> None:
