@@ -18,6 +18,7 @@ from lifecycle.metrics.common import (
     in_window,
     per_scope,
     small_sample_note,
+    sorted_ids,
     target,
     with_notes,
 )
@@ -83,7 +84,7 @@ def referrers_in_window(dataset: Dataset) -> pd.Index:
     """Sorted ids of customers who made at least one referral in the window (once per scope)."""
     def compute() -> pd.Index:
         referrals = in_window(dataset.table("referrals"), "referred_at", dataset)
-        return pd.Index(sorted(referrals["referrer_customer_id"].astype(str).unique()))
+        return sorted_ids(referrals["referrer_customer_id"])
 
     return per_scope(dataset, "referrers_in_window", compute)
 

@@ -274,7 +274,14 @@ def _active_in_window(dataset: Dataset) -> tuple[pd.Index, str]:
         customers = dataset.customers()
         ids = customers.loc[customers["signup_date"] < end, "customer_id"]
         rule = "customers on record"
-    return pd.Index(sorted(set(ids.astype(str)))), rule
+    return sorted_ids(ids), rule
+
+
+def sorted_ids(ids: pd.Series) -> pd.Index:
+    """The distinct ids of ``ids`` as text, sorted (code-point order, as Python sorts text) — Arrow's kernels instead of
+    a Python string per row (``sorted(set(ids.astype(str)))``: seconds at a million rows)."""
+    unique = pd.Series(ids.astype(str).unique())
+    return pd.Index(unique.sort_values(ignore_index=True))
 
 
 def all_customers_by(dataset: Dataset, day: date) -> pd.Index:

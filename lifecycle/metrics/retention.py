@@ -30,6 +30,7 @@ from lifecycle.metrics.common import (
     paying_on,
     paying_subscriptions,
     small_sample_note,
+    sorted_ids,
     target,
     too_recent_note,
     with_notes,
@@ -150,7 +151,7 @@ def complete_months(dataset: Dataset) -> list[date]:
 
 def paying_ids(subs: pd.DataFrame, day: pd.Timestamp) -> pd.Index:
     """Sorted ids of customers with a paying subscription covering ``day``."""
-    return pd.Index(sorted(subs.loc[paying_on(subs, day), "customer_id"].astype(str).unique()))
+    return sorted_ids(subs.loc[paying_on(subs, day), "customer_id"])
 
 
 def logo_churn_rate(dataset: Dataset) -> MetricResult:

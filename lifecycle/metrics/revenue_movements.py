@@ -83,6 +83,15 @@ def _to_day_number(day: date) -> int:
 
 
 def _subscriptions(dataset: Dataset) -> _Subscriptions:
+    """The scope's subscriptions as arrays (customer codes in id order, day numbers, MRR ≥ 0), once per ``Dataset``:
+    the MRR matrix, the point-in-time MRR and the cohort retention of one scope share them (read-only)."""
+    key = "__subscription_arrays__"
+    if key not in dataset._cache:
+        dataset._cache[key] = _subscription_arrays(dataset)  # type: ignore[assignment]  # the dataset's per-scope cache
+    return dataset._cache[key]  # type: ignore[return-value]
+
+
+def _subscription_arrays(dataset: Dataset) -> _Subscriptions:
     frame = dataset.table("subscriptions")
     frame = frame[frame["start_date"].notna()]
     codes, uniques = pd.factorize(frame["customer_id"], sort=True)
@@ -278,8 +287,9 @@ def _fsum(values: np.ndarray) -> float:
 def month_row(matrix: MrrMatrix, j: int, previous: np.ndarray, current: np.ndarray, paid_before: np.ndarray) -> MonthMovements:
     """Month ``j`` of ``matrix`` as a bridge row over the customers given (``previous``/``current``: their MRR at the
     ends of months j−1 and j; ``paid_before``: paid at an earlier month-end) — all customers, or one group's."""
-    moved = classify(previous, current, paid_before)
-    amounts = {k: _fsum(v) for k, v in moved.items()}
+    changed = np.flatnonzero(previous != current)  # a customer whose MRR did not change made no movement
+    moved = classify(previous[changed], current[changed], paid_before[changed])
+    amounts = {k: _fsum(v) for k, v in moved.items()}  # fsum is exactly rounded: the zeros left out change nothing
     counts = {k: int((v > 0).sum()) for k, v in moved.items()}
     return MonthMovements(
         month=matrix.months[j], month_end=matrix.month_ends[j], partial=matrix.partial_last and j == len(matrix.months) - 1,
