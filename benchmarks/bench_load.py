@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/bench_load.py --clients 5 --calls 4 --settle 5 --no-docs   # a quick look
 
 Starts ``lifecycle serve --http --port 0`` (this venv's console script) on 127.0.0.1 over the demo database (built
-into a temporary directory unless ``--db`` names one), waits for it, makes one light call (``describe_dataset``) and
+into a temporary directory unless ``--db`` names one), waits for it (and ``--start-gap`` seconds more: a client that
+comes a while after the start, the server's warm-up's case), makes one light call (``describe_dataset``) and
 records the server's resident memory (RSS, from /proc) — the pre-burst level (``lifecycle serve --http`` has loaded its
 deferred code by then: ``server.preload``). Then ``--clients`` MCP clients (the real ``mcp`` streamable-HTTP client;
 ``--protocol mixed``, the default, alternates 2025-revision clients, a session each, with sessionless 2026 ones) run
@@ -216,6 +217,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         memory = Memory()
         stop = threading.Event()
         try:
+            time.sleep(args.start_gap)  # a client that comes a while after the start (the warm-up's case)
             rss_started = rss_bytes(process.pid)
             warm, _ = anyio.run(burst, url, 1, 1, [("describe_dataset", {})], 120.0)
             rss_before = rss_bytes(process.pid)
@@ -263,6 +265,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "load", **machine_info(),
         "clients": args.clients, "calls_per_client": args.calls, "time_limit_s": args.time_limit,
+        "start_gap_s": args.start_gap,
         "protocol": args.protocol, "server_args": extra,
         "load_average_1min_before_burst": round(load_before, 2), "load_average_1min_end_of_burst": round(load_during, 2),
         "calls_planned": expected, "calls_completed": len(outcomes), "calls_unfinished": expected - len(outcomes),
@@ -307,6 +310,7 @@ def markdown(data: dict[str, Any]) -> str:
         (f"server RSS {data['settle_s']:.0f} s after the burst", f"{rss['after_settle']:.0f} MB ({data['rss_settled_over_before']:.2f} × before)"),
         ("per-call time limit", limit),
         ("server arguments", " ".join(data.get("server_args", [])) or "defaults"),
+        ("idle seconds between the server's start and the first call", f"{data.get('start_gap_s', 0):g}"),
         ("clients' protocol revision", {"mixed": "2025 (sessions) and 2026 alternating", "legacy": "2025 (sessions)",
                                         "auto": "2026 (sessionless)"}.get(data.get("protocol", "auto"), "")),
         ("load average (1 min) before / end of burst", f"{data.get('load_average_1min_before_burst', '?')} / "
@@ -337,6 +341,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=25, help="calls per client")
     parser.add_argument("--settle", type=float, default=60.0, help="idle seconds before the last RSS reading")
     parser.add_argument("--deadline", type=float, default=1800.0, help="seconds the whole burst may take")
+    parser.add_argument("--start-gap", type=float, default=0.0,
+                        help="idle seconds between the server's start and the first call (default 0: at once)")
     parser.add_argument("--time-limit", type=float, default=None, help="pass --time-limit to lifecycle serve")
     parser.add_argument("--protocol", choices=("mixed", "legacy", "auto"), default="mixed",
                         help="clients' protocol revision: legacy (2025, a session each), auto (2026, sessionless), "
