@@ -35,7 +35,8 @@ from lifecycle.errors import QueryError
 from lifecycle.filters import add_months
 from lifecycle.membership import is_member
 from lifecycle.metrics.cohort_table import CohortTable
-from lifecycle.metrics.common import activity_days, paying_during, paying_on, paying_subscriptions, valid_orders
+from lifecycle.metrics.common import paying_during, paying_on, paying_subscriptions, valid_orders
+from lifecycle.metrics.event_aggregates import activity_periods
 
 Mode = Literal["recurring", "cumulative"]
 Basis = Literal["logo", "revenue"]
@@ -81,7 +82,7 @@ def _monthly_matrix(dataset: Dataset, customer_ids: pd.Index, first: int, months
                 mrr = pd.Series(subs["mrr"].to_numpy()[covering]).groupby(rows[covering]).sum()
                 matrix[mrr.index.to_numpy(dtype="int64"), j] = mrr.to_numpy()
         return matrix
-    frame, column = (valid_orders(dataset), "ordered_at") if source == "orders" else (activity_days(dataset), "day")
+    frame, column = (valid_orders(dataset), "ordered_at") if source == "orders" else (activity_periods(dataset, "month"), "day")
     rows = customer_ids.get_indexer(frame["customer_id"].astype(str))
     cols = month_index(frame[column]) - first
     keep = (rows >= 0) & (cols >= 0) & (cols < months)

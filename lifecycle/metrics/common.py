@@ -21,7 +21,7 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
-from lifecycle.metrics.event_aggregates import daily_events, name_summary
+from lifecycle.metrics.event_aggregates import activity_periods, name_summary
 from lifecycle.metrics.registry import definition
 from lifecycle.metrics.results import MetricResult, TargetBand, missing_result
 from lifecycle.scope import Scope
@@ -38,9 +38,6 @@ def per_scope(dataset: Dataset, name: str, compute: Callable[[], T]) -> T:
         dataset._cache[key] = compute()  # type: ignore[assignment]  # the cache holds any per-scope value
     return dataset._cache[key]  # type: ignore[return-value]
 
-
-EVENT_COLUMNS: tuple[str, ...] = ("customer_id", "occurred_at", "event_name")
-"""The events columns the metrics read (loading the others would only cost time)."""
 
 EXCLUDED_ORDER_STATUSES = ("refunded", "cancelled", "canceled")
 DAY = pd.Timedelta(days=1)
@@ -215,21 +212,6 @@ def valid_orders(dataset: Dataset) -> pd.DataFrame:
     return orders[~status.isin(EXCLUDED_ORDER_STATUSES).fillna(False).astype(bool)]
 
 
-def activity_days(dataset: Dataset, start: date | None = None, end: date | None = None) -> pd.DataFrame:
-    """Activity events (``config.activation.active_events``; all events when empty) per (customer, event name, calendar
-    day) on days ``start`` … ``end`` (open when None): ``customer_id``, ``event_name``, ``day``, ``events`` — counted in
-    the database (``event_aggregates.daily_events``); the day stands in for the time wherever a rule reads days."""
-    names = dataset.config.activation.active_events
-    return daily_events(dataset, tuple(names) if names else None, start, end)
-
-
-def activity_events(dataset: Dataset) -> pd.DataFrame:
-    """Events that count as activity (``config.activation.active_events``; all events when empty)."""
-    events = dataset.table("events", columns=EVENT_COLUMNS)
-    names = dataset.config.activation.active_events
-    return events[events["event_name"].isin(names)] if names else events
-
-
 def paying_subscriptions(dataset: Dataset) -> pd.DataFrame:
     """Subscriptions with ``mrr > 0`` (free / trial rows do not make a customer paying)."""
     subs = dataset.table("subscriptions")
@@ -268,7 +250,7 @@ def _active_in_window(dataset: Dataset) -> tuple[pd.Index, str]:
         ids = in_window(valid_orders(dataset), "ordered_at", dataset)["customer_id"]
         rule = "customers with an order in the period"
     elif dataset.has("events"):
-        ids = activity_days(dataset, dataset.window.start, dataset.window.end)["customer_id"]
+        ids = activity_periods(dataset, None, dataset.window.start, dataset.window.end)["customer_id"]
         rule = "customers with activity events in the period"
     else:
         customers = dataset.customers()

@@ -156,3 +156,40 @@ def named_events(dataset: Dataset, names: Sequence[str]) -> pd.DataFrame:
            f"WHERE e.occurred_at < ? AND {clause} ORDER BY e.event_id")
     params = (next_day_iso(dataset.as_of), *values)
     return in_scope(dataset, aggregate(dataset, sql, params, ("occurred_at",)))
+
+
+PERIOD_CHARS = {"day": 10, "month": 7}
+"""How many leading characters of the ISO text name a calendar day / month."""
+
+
+def activity_periods(dataset: Dataset, period: str | None, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """The customers in scope with an activity event (``config.activation.active_events``; all events when empty) by
+    as_of on days ``start`` … ``end`` (inclusive; open when None): one row per (customer, calendar ``period``) with a
+    ``day`` column (the day, or the month's first day), or per customer when ``period`` is None. A ``GROUP BY`` in the
+    database, memoised for every customer and narrowed to the scope — however many events each customer had."""
+    chars = PERIOD_CHARS[period] if period is not None else 0
+    if not dataset.has("events"):
+        frame = pd.DataFrame({"customer_id": pd.Series([], dtype="string")})
+        return frame.assign(day=pd.Series([], dtype="datetime64[us]")) if chars else frame
+    names = tuple(dataset.config.activation.active_events)
+    where = ["e.occurred_at < ?"]
+    params: list[object] = [next_day_iso(dataset.as_of)]
+    if names:
+        clause, values = _name_list("e.event_name", names)
+        where.append(clause)
+        params += values
+    if start is not None:
+        where.append("e.occurred_at >= ?")
+        params.append(start.isoformat())
+    if end is not None:
+        where.append("e.occurred_at < ?")
+        params.append(next_day_iso(end))
+    key = f"SUBSTR(e.occurred_at, 1, {chars})"
+    select = f"e.customer_id AS customer_id, {key} AS period" if chars else "e.customer_id AS customer_id"
+    group = f"e.customer_id, {key}" if chars else "e.customer_id"
+    sql = f"SELECT {select} FROM events e WHERE {' AND '.join(where)} GROUP BY {group}"
+    frame = in_scope(dataset, aggregate(dataset, sql, params, persist=True))
+    if not chars:
+        return frame
+    text = frame["period"].astype("string") + ("-01" if period == "month" else "")
+    return frame.drop(columns="period").assign(day=to_datetime(text) if len(frame) else pd.Series([], dtype="datetime64[us]"))

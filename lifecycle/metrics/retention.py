@@ -20,7 +20,6 @@ from lifecycle.filters import add_months
 from lifecycle.membership import is_member
 from lifecycle.metrics.common import (
     DAY,
-    activity_days,
     as_of_ts,
     days_after_signup,
     eligible_signups,
@@ -35,7 +34,7 @@ from lifecycle.metrics.common import (
     too_recent_note,
     with_notes,
 )
-from lifecycle.metrics.event_aggregates import DAY_SQL, aggregate, in_scope, typed
+from lifecycle.metrics.event_aggregates import DAY_SQL, activity_periods, aggregate, in_scope, typed
 from lifecycle.metrics.registry import MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result, ratio_result
 
@@ -206,8 +205,10 @@ def retention_after(dataset: Dataset, days: int) -> MetricResult:
         absent = _no_activity_signal(dataset, metric_id)
         if absent is not None:
             return absent
-        timed = days_after_signup(activity_days(dataset).rename(columns={"day": "occurred_at"}), eligible)
         lo = days - RETENTION_USAGE_BRACKET_DAYS + 1
+        # eligible signups lie in the window and day lo > 0 comes after signup: earlier days never count
+        since = dataset.window.start if lo > 0 else None
+        timed = days_after_signup(activity_periods(dataset, "day", since).rename(columns={"day": "occurred_at"}), eligible)
         retained = timed.loc[(timed["day"] >= lo) & (timed["day"] <= days), "customer_id"].nunique()
         rule = f"retained = activity on days {lo}–{days} after signup (no subscriptions in the data)"
     else:

@@ -170,3 +170,20 @@ def test_recent_usage_counts_each_customers_active_days_and_features_of_the_last
 
     usage = recent_usage(_dataset(store, engine), ("report",))
     assert _rows(usage, ["customer_id", "active_days", "used_0"]) == [("a", 3, 1), ("b", 1, 0), ("c", 1, 1), ("zz", 1, 0)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_activity_periods_are_each_customers_active_days_months_or_presence(store: Path, engine: str) -> None:
+    """Every event is activity here (no active_events configured); by as_of 01-31: a on 01-02, 01-03 (twice) and
+    01-10; b on 01-20 (its 02-01 login is after as_of); c on 01-25; zz on 01-04. From 01-05 on: a 01-10, b, c."""
+    from lifecycle.metrics.event_aggregates import activity_periods
+
+    dataset = _dataset(store, engine)
+    assert _rows(activity_periods(dataset, None), ["customer_id"]) == [("a",), ("b",), ("c",), ("zz",)]
+    assert _rows(activity_periods(dataset, "day"), ["customer_id", "day"]) == [
+        ("a", "2024-01-02 00:00:00"), ("a", "2024-01-03 00:00:00"), ("a", "2024-01-10 00:00:00"),
+        ("b", "2024-01-20 00:00:00"), ("c", "2024-01-25 00:00:00"), ("zz", "2024-01-04 00:00:00")]
+    assert _rows(activity_periods(dataset, "month"), ["customer_id", "day"]) == [
+        ("a", "2024-01-01 00:00:00"), ("b", "2024-01-01 00:00:00"), ("c", "2024-01-01 00:00:00"), ("zz", "2024-01-01 00:00:00")]
+    assert _rows(activity_periods(dataset, "day", date(2024, 1, 5)), ["customer_id", "day"]) == [
+        ("a", "2024-01-10 00:00:00"), ("b", "2024-01-20 00:00:00"), ("c", "2024-01-25 00:00:00")]
