@@ -299,7 +299,8 @@ def _subscription_plans(dataset: Dataset, snap: pd.DataFrame) -> pd.DataFrame:
     (``lifecycle.filters.plan_sql``)."""
     if not dataset.has("subscriptions"):
         return snap
-    subs = dataset.table("subscriptions", columns=("subscription_id", "customer_id", "start_date", "plan"))
+    # the whole table, as the subscriptions and renewals sections read it: one read of the table per build, not two
+    subs = dataset.table("subscriptions")[["subscription_id", "customer_id", "start_date", "plan"]]
     named = subs[subs["plan"].notna() & (subs["plan"] != "")]
     if named.empty:
         return snap
