@@ -42,7 +42,7 @@ def test_without_configuration_the_engine_is_sqlite_with_its_own_default_limit(t
 @pytest.mark.parametrize("engine", ["duckdb", "spark"])
 def test_engines_for_large_data_default_to_a_longer_statement_limit_than_sqlite(tmp_path: Path, engine: str) -> None:
     """At 1M customers / 50M events single statements take minutes on these engines (docs/benchmarks.md): SQLite's
-    30 s limit would stop them, so their unconfigured limit is longer (and still finite)."""
+    300 s limit would stop them, so their unconfigured limit is longer (and still finite)."""
     limit = open_configured(tmp_path / "x.db", engine, SourceSettings()).time_limit_s
     assert limit is not None and DEFAULT_QUERY_TIME_LIMITS_S["sqlite"] < limit == DEFAULT_QUERY_TIME_LIMITS_S[engine]
 
