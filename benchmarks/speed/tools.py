@@ -74,6 +74,14 @@ class Variants:
         year, month = (int(part) for part in self.months[(k + 1) % len(self.months)].split("-"))
         return (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).isoformat()
 
+    def _filter(self, dimension: str | None) -> dict[str, list[str]]:
+        """The next filter value, on another column than ``dimension`` (compare_segments refuses a filter on the
+        dimension it compares by)."""
+        column, value = next(self._filters)
+        while column == dimension:
+            column, value = next(self._filters)
+        return {column: [value]}
+
     def for_tool(self, tool: Any) -> Iterator[dict[str, Any]]:
         schema = tool.input_schema or {}
         props = set(schema.get("properties", {}))
@@ -97,12 +105,10 @@ class Variants:
             if "as_of" in props and not args and "filters" not in props:  # describe_dataset: another as_of (month end)
                 args["as_of"] = self._month_end(k)
             if "filters" in props and (k % 2 == 1 or len(args) == 0):
-                column, value = next(self._filters)
-                args["filters"] = {column: [value]}
+                args["filters"] = self._filter(args.get("dimension"))
             key = f"{tool.name}:{sorted(args.items(), key=str)}"
             if key in self._seen:
-                column, value = next(self._filters)
-                args["filters"] = {column: [value]}
+                args["filters"] = self._filter(args.get("dimension"))
                 key = f"{tool.name}:{sorted(args.items(), key=str)}"
             if key in self._seen:
                 continue
