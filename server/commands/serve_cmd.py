@@ -12,7 +12,7 @@ at once and the others wait their turn; each computes for at most the time limit
 and ``--idle-memo-mb`` set how memory returns after a burst: once idle that long, the memo shrinks and freed memory
 goes back to the system. ``--preload`` (the default with ``--http``) loads the code the tools would import on their
 first call before serving (``server.preload``); ``--warm`` (the default with ``--http``) then computes the default
-scope's tables in the background until the first client call arrives (``server.warm``).
+scope's tables in the background, pausing whenever clients' calls are running (``server.warm``).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def serve_command(
                        "pause on the first calls, and memory after start is the working level (default: on with "
                        "--http, off for stdio).")] = None,
     warm: Annotated[bool | None, typer.Option("--warm/--no-warm", help="Compute the default scope's tables in the "
-                    "background as the server starts, until the first client call arrives (default: on with --http, "
+                    "background as the server starts, pausing while clients' calls run (default: on with --http, "
                     "off for stdio).")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr: DEBUG, INFO, WARNING, ERROR.")] = "WARNING",
 ) -> None:
