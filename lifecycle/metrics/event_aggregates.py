@@ -110,6 +110,25 @@ def _name_list(column: str, names: Sequence[str]) -> tuple[str, list[object]]:
     return f"{column} IN ({', '.join('?' * len(names))})", list(names)
 
 
+def _events_where(dataset: Dataset, names: Sequence[str] | None, start: date | None,
+                  end: date | None) -> tuple[str, list[object]]:
+    """The ``WHERE`` condition (and its bound values) of the events by as_of named in ``names`` (all when None) on
+    days ``start`` … ``end`` (inclusive; open when None)."""
+    where = ["e.occurred_at < ?"]
+    params: list[object] = [next_day_iso(dataset.as_of)]
+    if names is not None:
+        clause, values = _name_list("e.event_name", tuple(names))
+        where.append(clause)
+        params += values
+    if start is not None:
+        where.append("e.occurred_at >= ?")
+        params.append(start.isoformat())
+    if end is not None:
+        where.append("e.occurred_at < ?")
+        params.append(next_day_iso(end))
+    return " AND ".join(where), params
+
+
 def name_summary(dataset: Dataset) -> pd.DataFrame:
     """Per (customer, event name) in scope: ``events`` (count) and ``first_at`` (the first one's time), every event by
     as_of. One pass over the events per data and as_of, whatever the scope."""
@@ -128,20 +147,9 @@ def daily_events(dataset: Dataset, names: Sequence[str] | None = None, start: da
     ``names`` (all when None) on days ``start`` … ``end`` (inclusive; open when None)."""
     if not dataset.has("events"):
         return typed(pd.DataFrame({"customer_id": [], "event_name": [], "day": [], "events": []}), ("day",), ("events",))
-    where = ["e.occurred_at < ?"]
-    params: list[object] = [next_day_iso(dataset.as_of)]
-    if names is not None:
-        clause, values = _name_list("e.event_name", tuple(names))
-        where.append(clause)
-        params += values
-    if start is not None:
-        where.append("e.occurred_at >= ?")
-        params.append(start.isoformat())
-    if end is not None:
-        where.append("e.occurred_at < ?")
-        params.append(next_day_iso(end))
+    where, params = _events_where(dataset, names, start, end)
     sql = (f"SELECT e.customer_id AS customer_id, e.event_name AS event_name, {DAY_SQL} AS day, COUNT(*) AS events "
-           f"FROM events e WHERE {' AND '.join(where)} GROUP BY e.customer_id, e.event_name, {DAY_SQL}")
+           f"FROM events e WHERE {where} GROUP BY e.customer_id, e.event_name, {DAY_SQL}")
 
     return in_scope(dataset, aggregate(dataset, sql, params, ("day",), ("events",), persist=True))
 
@@ -171,23 +179,11 @@ def activity_periods(dataset: Dataset, period: str | None, start: date | None = 
     if not dataset.has("events"):
         frame = pd.DataFrame({"customer_id": pd.Series([], dtype="string")})
         return frame.assign(day=pd.Series([], dtype="datetime64[us]")) if chars else frame
-    names = tuple(dataset.config.activation.active_events)
-    where = ["e.occurred_at < ?"]
-    params: list[object] = [next_day_iso(dataset.as_of)]
-    if names:
-        clause, values = _name_list("e.event_name", names)
-        where.append(clause)
-        params += values
-    if start is not None:
-        where.append("e.occurred_at >= ?")
-        params.append(start.isoformat())
-    if end is not None:
-        where.append("e.occurred_at < ?")
-        params.append(next_day_iso(end))
+    where, params = _events_where(dataset, tuple(dataset.config.activation.active_events) or None, start, end)
     key = f"SUBSTR(e.occurred_at, 1, {chars})"
     select = f"e.customer_id AS customer_id, {key} AS period" if chars else "e.customer_id AS customer_id"
     group = f"e.customer_id, {key}" if chars else "e.customer_id"
-    sql = f"SELECT {select} FROM events e WHERE {' AND '.join(where)} GROUP BY {group}"
+    sql = f"SELECT {select} FROM events e WHERE {where} GROUP BY {group}"
     frame = in_scope(dataset, aggregate(dataset, sql, params, persist=True))
     if not chars:
         return frame
