@@ -5,8 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 TINY_ROWS = {"customers": 3, "subscriptions": 2, "events": 2, "leads": 0, "orders": 0, "nps_responses": 0,
              "tickets": 0, "referrals": 0, "invoices": 0, "touches": 0}
@@ -62,3 +70,28 @@ def stop(server: RunningServer) -> None:
         server.process.wait()
 
 
+
+
+@contextmanager
+def http_in_thread(server: MCPServer, **settings: float) -> Iterator[str]:
+    """Serve ``server`` over streamable HTTP (the product's own app: ``server.http.build_http_app`` with
+    ``settings``) by uvicorn on a free loopback port, in a thread of this process; yields the MCP endpoint URL and
+    stops the server on exit."""
+    import uvicorn
+
+    from server.http import HttpSettings, bind_socket, build_http_app
+
+    sock = bind_socket("127.0.0.1", 0)
+    app = build_http_app(server, HttpSettings(port=sock.getsockname()[1], **settings))  # type: ignore[arg-type]
+    runner = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=lambda: runner.run(sockets=[sock]), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not runner.started:
+        assert time.monotonic() < deadline, "the in-process HTTP server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
+    finally:
+        runner.should_exit = True
+        thread.join(timeout=30)

@@ -10,8 +10,6 @@ process, so the test can count the sessions it holds; clients are the real ``mcp
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +17,13 @@ from pathlib import Path
 import anyio
 import httpx2 as httpx
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import MCPServer
 
 from server.app import build_server
-from server.http import HttpSettings, bind_socket, build_http_app, open_sessions
+from server.http import open_sessions
+from tests.server.helpers import http_in_thread
 
 pytestmark = pytest.mark.anyio
 
@@ -38,20 +36,8 @@ class InProcessServer:
 
 def _serve(tiny_db: Path, **settings: float) -> Iterator[InProcessServer]:
     server = build_server(tiny_db)
-    sock = bind_socket("127.0.0.1", 0)
-    app = build_http_app(server, HttpSettings(port=sock.getsockname()[1], **settings))  # type: ignore[arg-type]
-    runner = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=lambda: runner.run(sockets=[sock]), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not runner.started:
-        assert time.monotonic() < deadline, "the in-process HTTP server did not start"
-        time.sleep(0.02)
-    try:
-        yield InProcessServer(server, f"http://127.0.0.1:{sock.getsockname()[1]}/mcp")
-    finally:
-        runner.should_exit = True
-        thread.join(timeout=30)
+    with http_in_thread(server, **settings) as url:
+        yield InProcessServer(server, url)
 
 
 @pytest.fixture

@@ -10,13 +10,11 @@ test the short call would wait for them, and the test's deadline would fail it.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
@@ -25,7 +23,7 @@ from lifecycle.config import ServeLimits
 from lifecycle.memo import MEMO
 from lifecycle.sources import SqliteSource
 from server.app import build_server
-from server.http import HttpSettings, bind_socket, build_http_app
+from tests.server.helpers import http_in_thread
 from tools.base import ToolContext
 from tools.gate import CallGate
 from tools.runtime import Work, run_gated, run_tool
@@ -72,21 +70,11 @@ def held_server(tiny_db: Path) -> Iterator[tuple[str, Hold]]:
         return await run_tool(ctx, None, lambda work: CallToolResult(content=[TextContent(type="text", text=hold.work(work))]))
 
     server.add_tool(hold_tool, name="hold")
-    sock = bind_socket("127.0.0.1", 0)
-    app = build_http_app(server, HttpSettings(port=sock.getsockname()[1]))
-    runner = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=lambda: runner.run(sockets=[sock]), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not runner.started:
-        assert time.monotonic() < deadline, "the in-process HTTP server did not start"
-        time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/mcp", hold
+        with http_in_thread(server) as url:
+            yield url, hold
     finally:
         hold.release()
-        runner.should_exit = True
-        thread.join(timeout=30)
 
 
 async def test_over_http_a_short_call_answers_while_a_long_one_holds_the_only_slot(
