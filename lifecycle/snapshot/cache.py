@@ -15,7 +15,6 @@ removed until the whole cache — every engine version's — fits ``LIFECYCLE_CA
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import os
@@ -27,29 +26,14 @@ from pathlib import Path
 import pandas as pd
 
 from lifecycle.config import EngineConfig
+from lifecycle.disk_memo import code_fingerprint
+from lifecycle.disk_memo import identity_hash as _identity_hash
 from lifecycle.filters import Filters
 from lifecycle.sources import DataSource, open_source
 from lifecycle.store import data_dir
 
 CACHE_BUDGET_ENV = "LIFECYCLE_CACHE_MB"
 DEFAULT_CACHE_MB = 2048
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """12 hex of the sha256 of every ``lifecycle/**/*.py`` file (relative path and bytes, in path order).
-
-    Any edit to the engine — an upgrade, or a developer's change in an editable install — gives a new id, so the
-    cached results of the old code are never read again (they age out of the bounded cache). About 4 ms, once per
-    process.
-    """
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for source in sorted(root.rglob("*.py")):
-        digest.update(source.relative_to(root).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(source.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def cache_root() -> Path:
@@ -116,10 +100,6 @@ def snapshot_cache_path(source: DataSource | str | Path, as_of: date, config: En
     tag = f"-{columns_tag(columns)}" if columns is not None else ""
     name = f"snapshot-{as_of.isoformat()}-{config.fingerprint()}-{filters_hash}{tag}.parquet"
     return cache_root() / identity_hash / name
-
-
-def _identity_hash(identity: tuple[object, ...]) -> str:
-    return hashlib.sha256(repr(identity).encode()).hexdigest()[:16]
 
 
 def aggregate_cache_path(identity: tuple[object, ...], kind: str, sql: str, params: Sequence[object]) -> Path:
