@@ -204,12 +204,29 @@ def fit_cohorts(cohorts: Sequence[Sequence[float]], *, penalizer: float = 0.0,
         raise ModelFitError(f"cannot fit {MODEL_NAME}: no cohorts")
     parts = [_counts(survivors) for survivors in cohorts]
     size = float(sum(churned.sum() + censored for churned, censored, _ in parts))
+    t = np.arange(1, max(periods for _, _, periods in parts) + 1, dtype=float)
+    ends = np.array([periods for _, _, periods in parts], dtype=float)
 
     def total(params: np.ndarray) -> tuple[float, np.ndarray]:
+        """Σ over cohorts of :func:`_terms`, each cohort's terms read from one evaluation over the longest cohort's
+        periods (the same element-wise values, the same per-cohort sums in the same order: the same result)."""
+        alpha, beta = params
+        log_b0 = betaln(alpha, beta)
+        log_p = betaln(alpha + 1, beta + t - 1) - log_b0
+        log_s = betaln(alpha, beta + ends) - log_b0
+        d_b0_alpha = digamma(alpha) - digamma(alpha + beta)
+        d_b0_beta = digamma(beta) - digamma(alpha + beta)
+        psi_end = digamma(alpha + beta + t)
+        d_p_alpha = digamma(alpha + 1) - psi_end - d_b0_alpha
+        d_p_beta = digamma(beta + t - 1) - psi_end - d_b0_beta
+        psi_s = digamma(alpha + beta + ends)
+        d_s_alpha = digamma(alpha) - psi_s - d_b0_alpha
+        d_s_beta = digamma(beta + ends) - psi_s - d_b0_beta
         ll, grad = 0.0, np.zeros(2)
-        for churned, censored, periods in parts:
-            part_ll, part_grad = _terms(params, churned, censored, periods, need_gradient=True)
-            assert part_grad is not None
+        for i, (churned, censored, periods) in enumerate(parts):
+            part_ll = float(np.dot(churned, log_p[:periods]) + censored * log_s[i])
+            part_grad = np.array([np.dot(churned, d_p_alpha[:periods]) + censored * d_s_alpha[i],
+                                  np.dot(churned, d_p_beta[:periods]) + censored * d_s_beta[i]])
             ll, grad = ll + part_ll, grad + part_grad
         return ll, grad
 

@@ -106,6 +106,17 @@ def test_cohorts_of_different_ages_are_censored_at_their_own_last_period() -> No
     assert model.n == 2000 and model.converged
 
 
+def test_cohorts_listed_shortest_first_are_each_censored_at_their_own_last_period() -> None:
+    """The same invariant with the longest cohort in the middle and a one-period cohort: each cohort's terms read
+    only its own periods, whatever the order (fitted LL = sum of each cohort's log_likelihood at the fitted
+    parameters)."""
+    cohorts = [REGULAR[:4], HIGH_END, REGULAR[:2]]
+    model = sbg.fit_cohorts(cohorts)
+    expected = sum(sbg.log_likelihood(model.params, cohort) for cohort in cohorts)
+    assert model.log_likelihood == pytest.approx(expected, rel=1e-12)
+    assert model.n == 3000 and model.converged
+
+
 def test_no_cohorts_is_a_model_fit_error() -> None:
     with pytest.raises(ModelFitError, match="no cohorts"):
         sbg.fit_cohorts([])
