@@ -30,6 +30,7 @@ the Markdown table and regenerates docs/benchmarks.md (``run_all.py --docs-only`
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -120,6 +121,7 @@ def worker(engine: str, location: Path) -> dict[str, Any]:
     from lifecycle.health import score_health
     from lifecycle.health.profile import load_health_profile
     from lifecycle.health.risk import RiskQuery, rank_at_risk
+    from lifecycle.memo import MEMO
     from lifecycle.metrics.registry import compute_all
     from lifecycle.scope import Scope
     from lifecycle.snapshot import build_snapshot
@@ -154,6 +156,12 @@ def worker(engine: str, location: Path) -> dict[str, Any]:
                   stage_counts={str(k): int(v) for k, v in stages["stage"].value_counts().sort_index().items()},
                   at_risk_first=[str(i) for i in ranking.index[:5]])
     print(json.dumps({"values": values}), file=sys.stderr, flush=True)
+    # the catalogue from nothing, as `lifecycle metrics` computes it: the earlier steps' frames (the snapshot, its
+    # tables in the dataset's cache, stages, health, ranking) and the process memo go first — kept, they were ~4 GB
+    # of the Spark 1M / 50M run's 12 GB beside a JVM whose heap the event aggregates fill (5.7 GB)
+    dataset = snapshot = stages = health = ranking = None  # the steps' lambdas hold these names: emptied, not deleted
+    MEMO.clear()
+    gc.collect()
     metrics = step("metrics", lambda: compute_all(fresh(source, scope)))
     sampler.stop()
     values.update(mrr=metrics["mrr"].value)
@@ -185,10 +193,11 @@ def run_worker(engine: str, location: Path, timeout: float, data_dir: Path, max_
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen([sys.executable, __file__, "--worker", engine, "--data", str(location)],
                                    stdout=out, stderr=err, text=True, env=env, start_new_session=True)
-        stopped, peak = None, 0.0
+        stopped, peak, loads = None, 0.0, []
         while process.poll() is None:
             elapsed = time.perf_counter() - started
             peak = max(peak, tree_rss_mb(process.pid))
+            loads.append(os.getloadavg()[0])
             if elapsed > timeout:
                 stopped = f"timeout after {timeout:.0f} s"
             elif peak > max_memory_gb * 1000:
@@ -202,15 +211,27 @@ def run_worker(engine: str, location: Path, timeout: float, data_dir: Path, max_
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
+    # the 1-minute load average over the run (other work on the shared machine slows every step)
+    load = {"load_average_mean": round(sum(loads) / len(loads), 2), "load_average_max": round(max(loads), 2)} if loads else {}
     if stopped:
         partial = _partial(stderr)
         unfinished = next((s for s in STEPS if s not in partial["steps"]), None)
-        return {"status": f"{stopped} during {unfinished}", "wall_s": wall, **partial}
+        return {"status": f"{stopped} during {unfinished}", "wall_s": wall, **load, **partial}
     if process.returncode != 0:
         lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith("{")]
         return {"status": "failed", "error": (lines[-1] if lines else f"exit {process.returncode}")[:300], "wall_s": wall,
-                **_partial(stderr)}
-    return {"status": "ok", "wall_s": wall, **json.loads(stdout)}
+                **load, **_partial(stderr)}
+    return {"status": "ok", "wall_s": wall, **load, **json.loads(stdout)}
+
+
+def code_version() -> str:
+    """The commit the benchmark ran on (short hash; ``+changes`` when the work tree differs from it)."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no", "--", "lifecycle", "benchmarks") else "")
 
 
 def exponents(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -322,6 +343,7 @@ def main() -> None:
                 row.update(run_worker(engine, location, args.timeout, Path(scratch) / f"data-{engine}-{customers}", args.max_memory_gb))
                 # when and how this run was measured: rows merged from other runs keep their own
                 row.update(measured=time.strftime("%Y-%m-%d %H:%M"), load_average_1min=round(os.getloadavg()[0], 2),
+                           code_version=code_version(),
                            **({"spark_conf": os.environ.get("LIFECYCLE_SPARK_CONF", SPARK_CONF)} if engine == "spark" else {}))
                 rows.append(row)
                 print(json.dumps(row), flush=True)
