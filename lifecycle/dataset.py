@@ -64,6 +64,7 @@ class Dataset:
     source: DataSource | None = None  # where the connection came from
     identity: tuple[object, ...] | None = None  # the source's identity read before connecting (``Dataset.over``)
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _later: Dataset | None = field(default=None, repr=False)  # ``earlier``: the dataset whose tables this one derives
 
     @property
     def resolved_config(self) -> EngineConfig:
@@ -129,6 +130,15 @@ class Dataset:
         """The same connection and config seen through another scope (fresh cache)."""
         return Dataset(self.connection, scope, self.config, self.source, self.identity)
 
+    def earlier(self, day: date) -> Dataset:
+        """The whole base as known on ``day`` (on or before ``as_of``; this dataset has no filters), its tables derived
+        in memory from this dataset's (``known_on``) instead of read and parsed again — the same frames a dataset opened
+        on ``day`` reads. The stage history builds a snapshot on a dozen monthly checkpoints; each read the customers,
+        subscriptions and NPS tables anew."""
+        if day > self.as_of or not self.filters.is_empty():
+            raise ValueError("earlier() derives an earlier day of the whole base")
+        return Dataset(self.connection, Scope.at(day), self.config, self.source, self.identity, _later=self)
+
     def customer_sql(self, alias: str = "") -> tuple[str, list[object]]:
         """The scope's customer filter over ``customers`` (column prefix ``alias``) and its parameters: the plan
         dimension reads the subscription's plan on as_of where the data has subscriptions (``lifecycle.filters``)."""
@@ -156,7 +166,8 @@ class Dataset:
         """
         key = f"{name}:{extra}:{columns}"
         if key not in self._cache:
-            self._cache[key] = self._load(name, extra, columns)
+            derived = None if self._later is None else known_on(self._later.table(name, extra, columns), name, self.as_of)
+            self._cache[key] = derived if derived is not None else self._load(name, extra, columns)
         return self._cache[key]
 
     def _load(self, name: str, extra: bool, only: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -244,7 +255,10 @@ def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
             continue
         column = frame[name]
         if kind in (ColumnKind.DATE, ColumnKind.DATETIME):
-            out[name] = to_datetime(column) if len(column) else pd.Series([], dtype="datetime64[us]")
+            parsed = to_datetime(column) if len(column) else pd.Series([], dtype="datetime64[us]")
+            # a column with no date at all parses as datetime64[s]: microseconds, as any other, so a table's dtypes
+            # never depend on which rows an as_of keeps (``known_on``)
+            out[name] = parsed.astype("datetime64[us]") if parsed.dtype == "datetime64[s]" else parsed
         elif kind in (ColumnKind.MONEY, ColumnKind.NUMBER):
             out[name] = pd.to_numeric(column, errors="coerce").astype("float64")
         elif kind in (ColumnKind.INTEGER, ColumnKind.BOOLEAN):
@@ -265,6 +279,26 @@ def _mask_after(frame: pd.DataFrame, table: str, as_of: date) -> pd.DataFrame:
             if later.any():
                 frame.loc[later, column.name] = pd.NaT
     return frame
+
+
+def known_on(frame: pd.DataFrame, table: str, day: date) -> pd.DataFrame | None:
+    """The rows of ``table`` a dataset on ``day`` reads, from ``frame``: what a dataset on a later as_of read (same
+    columns; ``Dataset.table``). Rows whose time column lies after ``day`` are dropped — a missing time stays, as the
+    statement's ``time < cutoff`` keeps the empty text on every day — and the other dates after ``day`` read as empty
+    (``_mask_after``; masking at the later day first changes nothing). Order and dtypes are kept. Exact for ISO-8601
+    text to the microsecond, whose order is the order in time (what the importer stores: whole seconds); user columns
+    (``x_*``, untyped) keep the dtype of the later read. None when ``frame`` lacks the time column."""
+    spec = TABLES[table]
+    keep = None
+    if spec.time_column:
+        if spec.time_column not in frame.columns:
+            return None
+        times = frame[spec.time_column]
+        keep = (times.isna() | (times < pd.Timestamp(next_day_iso(day)))).to_numpy(dtype=bool)
+    if keep is not None and len(frame) and not keep.any():  # nothing known yet: typed as an empty read is
+        return _typed(frame.iloc[:0].astype(object), table)
+    rows = frame if keep is None or keep.all() else frame[keep].reset_index(drop=True)
+    return _mask_after(rows.copy(deep=False), table, day)  # copy-on-write: masking never touches ``frame``
 
 
 def data_end(source: DataSource | str | Path) -> date:

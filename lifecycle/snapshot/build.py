@@ -152,8 +152,11 @@ SECTIONS = (
 )
 
 
-def _builders() -> dict[str, object]:
-    return {"subscriptions": subscription_columns, "renewals": renewal_columns, "recent_events": recent_event_columns,
+def _builders(wanted: Collection[str] | None = None) -> dict[str, object]:
+    def recent(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+        return recent_event_columns(dataset, snap, as_of, wanted)  # only the window columns wanted
+
+    return {"subscriptions": subscription_columns, "renewals": renewal_columns, "recent_events": recent,
             "latest_event": latest_event_columns, "milestones": milestone_columns, "feature_use": feature_use_columns,
             "nps": nps_columns, "tickets": ticket_columns, "invoices": invoice_columns, "referrals": referral_columns,
             "touches": touch_columns, "orders": order_columns, "clv": _clv_columns}
@@ -173,7 +176,7 @@ def build_snapshot(dataset: Dataset, columns: Collection[str] | None = None) -> 
     customers = dataset.table("customers", extra=True)
     snap = _subscription_plans(dataset, _customer_columns(customers, as_of))
     wanted = None if columns is None else set(columns)
-    builders = _builders()
+    builders = _builders(wanted)
     needed = [name for name, produced in SECTIONS if wanted is None or bool(wanted & set(produced)) or (
         name == "feature_use" and any(c.startswith("used_") for c in wanted))]
     if wanted is None:  # a whole build reads the events in one pass; a few columns (the stage history) in narrower ones

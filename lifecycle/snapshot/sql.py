@@ -12,7 +12,7 @@ Column definitions: the module docstring of ``lifecycle.snapshot`` and ``docs/sn
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
 
 import numpy as np
@@ -127,26 +127,63 @@ def _run(dataset: Dataset, sql: str, params: Sequence[object]) -> pd.DataFrame:
     return dataset.connection.query(compile_sql(sql, dataset.connection.dialect), params)
 
 
-def recent_event_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Window counts over the last 90 days only (the WHERE keeps older rows out of every expression)."""
-    absent = _events_absent(dataset, snap, dict.fromkeys([*RECENT_COLUMNS, "usage_change_30d"], "float"))
+RECENT_WINDOWS = {"events_7d": 7, "events_30d": 30, "events_prev_30d": 60, "events_90d": 90, "active_days_30d": 30,
+                  "distinct_features_30d": 30}
+"""Days back each recent-events column reads (``events_prev_30d``: (as_of − 60, as_of − 30])."""
+USAGE_CHANGE = "usage_change_30d"
+
+
+def recent_columns(wanted: Collection[str] | None) -> tuple[str, ...]:
+    """The window columns a build wanting ``wanted`` (None: all) computes, in ``RECENT_COLUMNS`` order — with
+    ``events_30d`` and ``events_prev_30d`` when ``usage_change_30d`` is wanted (its ratio reads them)."""
+    if wanted is None:
+        return RECENT_COLUMNS
+    needed = set(wanted) | ({"events_30d", "events_prev_30d"} if USAGE_CHANGE in wanted else set())
+    return tuple(c for c in RECENT_COLUMNS if c in needed)
+
+
+def recent_event_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp,
+                         wanted: Collection[str] | None = None) -> pd.DataFrame:
+    """Window counts over the last 90 days only (the WHERE keeps older rows out of every expression).
+
+    With ``wanted`` (a build of a few columns, e.g. the stage history's) only the window columns it names are
+    computed (``recent_columns``), over the widest of their windows: the stage model reads the 30-day counts, and a
+    30-day range is a third of the rows a 90-day one reads. A customer with no event in that range gets what the
+    90-day statement gives one with no event counted: 0."""
+    chosen = recent_columns(wanted)
+    change = wanted is None or USAGE_CHANGE in wanted
+    absent = _events_absent(dataset, snap, dict.fromkeys([*chosen, *([USAGE_CHANGE] if change else [])], "float"))
     if absent is not None:
         return absent
-    frame = as_float(_section_frame(dataset, "recent_events", RECENT_COLUMNS, "e.occurred_at >= ?", [_cutoff(dataset, 90)]),
-                     list(RECENT_COLUMNS))
-    snap = attach(snap, frame, dict.fromkeys(RECENT_COLUMNS, 0.0))
-    features = tuple(dataset.config.activation.core_features)
-    flags = [f"used_{i}" for i in range(len(features))]
-    used = _prefetched(dataset, "feature_use", flags)  # the same pass tells whether a core feature occurs at all
-    seen = bool((as_float(used, flags)[flags] > 0).to_numpy().any()) if used is not None else occurring(dataset, features)
-    if not seen:
-        snap["distinct_features_30d"] = np.nan  # no configured core feature ever occurs: no signal, not 0
-    previous = snap["events_prev_30d"]
-    snap["usage_change_30d"] = ((snap["events_30d"] - previous) / previous.where(previous > 0)).astype("float64")
+    frame = _prefetched(dataset, "recent_events", chosen)
+    if frame is None:
+        select, params = _recent_select(dataset, chosen)
+        frame = _event_query(dataset, select, params, "e.occurred_at >= ?",
+                             [_cutoff(dataset, max(RECENT_WINDOWS[c] for c in chosen))])
+    frame = as_float(frame, list(chosen))
+    snap = attach(snap, frame, dict.fromkeys(chosen, 0.0))
+    if "distinct_features_30d" in chosen:
+        features = tuple(dataset.config.activation.core_features)
+        flags = [f"used_{i}" for i in range(len(features))]
+        used = _prefetched(dataset, "feature_use", flags)  # the same pass tells whether a core feature occurs at all
+        seen = bool((as_float(used, flags)[flags] > 0).to_numpy().any()) if used is not None else occurring(dataset, features)
+        if not seen:
+            snap["distinct_features_30d"] = np.nan  # no configured core feature ever occurs: no signal, not 0
+    if change:
+        previous = snap["events_prev_30d"]
+        snap[USAGE_CHANGE] = ((snap["events_30d"] - previous) / previous.where(previous > 0)).astype("float64")
     return snap
 
 
-def _recent_select(dataset: Dataset) -> tuple[list[str], list[object]]:
+def _recent_select(dataset: Dataset, columns: Sequence[str] = RECENT_COLUMNS,
+                   cut: Callable[[int], tuple[str, list[object]]] | None = None) -> tuple[list[str], list[object]]:
+    """The select list of ``columns`` (``RECENT_COLUMNS`` order) and its parameters. ``cut(days_back)`` gives the SQL
+    of the cutoff ``_cutoff(dataset, days_back)`` and its parameters: a bound value (default), or a column of the
+    checkpoints table of ``recent_events_on``."""
+    def bound(back: int) -> tuple[str, list[object]]:
+        return "?", [_cutoff(dataset, back)]
+
+    at = cut or bound
     act, act_params = _activity_sql(dataset)
     act = "" if act == "1 = 1" else f"{act} AND "  # every event is activity: no condition to test on every row
     core, core_params = _in_list("e.event_name", tuple(dataset.config.activation.core_features))
@@ -154,14 +191,25 @@ def _recent_select(dataset: Dataset) -> tuple[list[str], list[object]]:
     select: list[str] = []
     params: list[object] = []
     for alias, back in (("events_7d", 7), ("events_30d", 30), ("events_90d", 90)):
-        select.append(f"SUM(CASE WHEN {act}e.occurred_at >= ? THEN {qty} ELSE 0 END) AS {alias}")
-        params += [*act_params, _cutoff(dataset, back)]
-    select.append(f"SUM(CASE WHEN {act}e.occurred_at >= ? AND e.occurred_at < ? THEN {qty} ELSE 0 END) AS events_prev_30d")
-    params += [*act_params, _cutoff(dataset, 60), _cutoff(dataset, 30)]
-    select.append(f"COUNT(DISTINCT CASE WHEN {act}e.occurred_at >= ? THEN SUBSTR(e.occurred_at, 1, 10) END) AS active_days_30d")
-    params += [*act_params, _cutoff(dataset, 30)]
-    select.append(f"COUNT(DISTINCT CASE WHEN {core} AND e.occurred_at >= ? THEN e.event_name END) AS distinct_features_30d")
-    params += [*core_params, _cutoff(dataset, 30)]
+        if alias in columns:
+            since, since_params = at(back)
+            select.append(f"SUM(CASE WHEN {act}e.occurred_at >= {since} THEN {qty} ELSE 0 END) AS {alias}")
+            params += [*act_params, *since_params]
+    if "events_prev_30d" in columns:
+        (since, since_params), (until, until_params) = at(60), at(30)
+        select.append(f"SUM(CASE WHEN {act}e.occurred_at >= {since} AND e.occurred_at < {until} THEN {qty} ELSE 0 END) "
+                      "AS events_prev_30d")
+        params += [*act_params, *since_params, *until_params]
+    if "active_days_30d" in columns:
+        since, since_params = at(30)
+        select.append(f"COUNT(DISTINCT CASE WHEN {act}e.occurred_at >= {since} THEN SUBSTR(e.occurred_at, 1, 10) END) "
+                      "AS active_days_30d")
+        params += [*act_params, *since_params]
+    if "distinct_features_30d" in columns:
+        since, since_params = at(30)
+        select.append(f"COUNT(DISTINCT CASE WHEN {core} AND e.occurred_at >= {since} THEN e.event_name END) "
+                      "AS distinct_features_30d")
+        params += [*core_params, *since_params]
     return select, params
 
 

@@ -49,6 +49,8 @@ def stages_at(dataset: Dataset, model: StageModel, day: date) -> pd.DataFrame:
     if key not in dataset._cache:
         view = dataset if day == dataset.as_of else dataset.rescoped(Scope.at(day, dataset.filters))
         if dataset.filters.is_empty():
+            if day < dataset.as_of:  # the tables as known on day, derived from this dataset's (read and parsed once)
+                view = dataset.earlier(day)
             memo = (None if dataset.identity is None else
                     ("stages", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, day))
             dataset._cache[key] = _whole_stages(view, model) if memo is None else remember(memo, lambda: _whole_stages(view, model))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from lifecycle.errors import QueryError
@@ -27,3 +29,42 @@ def test_an_unknown_column_is_a_query_error(tmp_path: Path) -> None:
     dataset = make_dataset(tmp_path, {"customers": [{"customer_id": "C1", "signup_date": "2024-01-01"}]}, "2024-01-20")
     with pytest.raises(QueryError, match="unknown column"):
         dataset.table("customers", columns=("password",))
+
+
+def test_an_earlier_day_derived_in_memory_reads_every_table_as_a_dataset_opened_on_that_day(tmp_path: Path) -> None:
+    """``Dataset.earlier(day)`` derives the tables from the later dataset's frames instead of reading them again; every
+    table, on days before, on and between the fixture's dates, equals what a dataset opened on that day reads
+    (rows, order, values, dtypes). Hand-checked: invoices are known from their due day — on 2024-04-20 i5 (due 03-15,
+    unpaid) and i1 (due 04-15, paid 04-10), on 2024-04-09 only i5; ticket t3 (closed 2024-04-10T10:00) is closed on
+    04-12 and open on 04-09; subscription s4 (ended 2024-03-01) has ended on 04-12."""
+    from lifecycle.dataset import Dataset
+    from tests.lifecycle.test_snapshot import fixture_tables
+
+    tables = fixture_tables()
+    later = make_dataset(tmp_path, tables, "2024-07-31")
+    for day in ("2023-05-31", "2024-01-02", "2024-03-01", "2024-04-09", "2024-04-12", "2024-04-20", "2024-06-30",
+                "2024-07-31"):
+        derived = later.earlier(date.fromisoformat(day))
+        opened = Dataset.open(later.source, date.fromisoformat(day))  # type: ignore[arg-type]
+        for name in tables:
+            pd.testing.assert_frame_equal(derived.table(name, extra=True), opened.table(name, extra=True), check_exact=True)
+        opened.close()
+    on_20th, on_12th, on_9th = (later.earlier(date(2024, 4, d)) for d in (20, 12, 9))
+    invoices = on_20th.table("invoices").set_index("invoice_id")
+    assert list(invoices.index) == ["i1", "i5"] and invoices.loc["i1", "paid_at"] == pd.Timestamp("2024-04-10")
+    assert pd.isna(invoices.loc["i5", "paid_at"]) and list(on_9th.table("invoices")["invoice_id"]) == ["i5"]
+    assert on_12th.table("tickets").set_index("ticket_id").loc["t3", "closed_at"] == pd.Timestamp("2024-04-10T10:00:00")
+    assert pd.isna(on_9th.table("tickets").set_index("ticket_id").loc["t3", "closed_at"])
+    assert on_12th.table("subscriptions").set_index("subscription_id").loc["s4", "end_date"] == pd.Timestamp("2024-03-01")
+
+
+def test_only_an_earlier_day_of_the_whole_base_is_derived(tmp_path: Path) -> None:
+    from lifecycle.filters import Filters
+
+    dataset = make_dataset(tmp_path, {"customers": [{"customer_id": "C1", "signup_date": "2024-01-01"}]}, "2024-01-20")
+    with pytest.raises(ValueError):
+        dataset.earlier(date(2024, 1, 21))
+    filtered = make_dataset(tmp_path / "f", {"customers": [{"customer_id": "C1", "signup_date": "2024-01-01"}]},
+                            "2024-01-20", filters=Filters(segment=("SMB",)))
+    with pytest.raises(ValueError):
+        filtered.earlier(date(2024, 1, 10))

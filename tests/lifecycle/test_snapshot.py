@@ -264,3 +264,18 @@ def test_milestones_on_any_as_of_from_the_one_pass_equal_each_as_of_own_statemen
     assert early["onboarding_steps_done"] == min(5, steps) and bool(early["onboarding_complete"]) is (steps <= 5)
     assert pd.isna(early["activated"]) and pd.isna(early["activated_at"])
     assert seen["2024-01-25"].loc["d", "activated_at"] == pd.Timestamp("2024-01-25T08:00:00")
+
+
+def test_a_partial_snapshot_computes_only_the_window_columns_it_names(tmp_path: Path) -> None:
+    """The stage history asks for the 30-day counts: the build reads the last 30 days only and leaves the other window
+    columns out — a column it names is still the full build's. Hand-checked for ``a`` (module docstring windows): 3
+    active days (06-10, 06-25, 06-30) and 5 events in the last 30 days, 4 in the 30 before (1 + 3), so usage change
+    (5 − 4) ÷ 4 = 0.25."""
+    ds = make_dataset(tmp_path, fixture_tables(), as_of=AS_OF)
+    wanted = ["active_days_30d", "usage_change_30d"]
+    part = build_snapshot(ds, wanted)
+    assert not {"events_7d", "events_90d", "distinct_features_30d"} & set(part.columns)
+    row = part.set_index("customer_id").loc["a"]
+    assert (row["active_days_30d"], row["events_30d"], row["events_prev_30d"], row["usage_change_30d"]) == (3.0, 5.0, 4.0, 0.25)
+    shown = ["customer_id", *wanted, "events_30d", "events_prev_30d"]
+    pd.testing.assert_frame_equal(part[shown], build_snapshot(ds)[shown], check_exact=True)
