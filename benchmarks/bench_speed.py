@@ -58,7 +58,8 @@ def _env(data_dir: Path) -> dict[str, str]:
 
 
 def run(cases: set[str], sizes: list[str], repeats: int, work: Path, import_rows: int,
-        tool_names: set[str] | None = None) -> dict[str, Any]:
+        tool_names: set[str] | None = None, tool_calls: int | None = None,
+        tool_time_limit_s: float | None = None) -> dict[str, Any]:
     """Every wanted case; the results as one JSON-ready dict (see the module docstring)."""
     from speed import start
 
@@ -99,7 +100,8 @@ def run(cases: set[str], sizes: list[str], repeats: int, work: Path, import_rows
 
         for name, dataset in built.items():
             if name in ("demo", "1m") or len(built) == 1:
-                result = tools.warm_tool_latencies(dataset.path, work / "data", calls_per_tool=repeats + 2, only=tool_names)
+                result = tools.warm_tool_latencies(dataset.path, work / "data", calls_per_tool=tool_calls or repeats + 2,
+                                                   only=tool_names, time_limit_s=tool_time_limit_s)
                 load = round(os.getloadavg()[0], 2)
                 for stats in result["tools"].values():
                     stats["load_average_1min"] = load
@@ -221,6 +223,9 @@ def main() -> None:
     parser.add_argument("--work", help="directory for the datasets (kept); default a temporary directory")
     parser.add_argument("--tools", help="comma-separated tool names: the tools case warms and times only these (folded "
                                         "into the results on file per tool; the 'all' row stays that of the last full run)")
+    parser.add_argument("--tool-calls", type=int, help="timed calls per tool in the tools case (default: repeats + 2)")
+    parser.add_argument("--tool-time-limit", type=float, help="per-call time limit (s) of the tools case's timed calls "
+                                                               "(default: the server's); a call past it is an error")
     args = parser.parse_args()
     cases = {c.strip() for c in args.only.split(",")} if args.only else set(CASES)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
@@ -231,7 +236,8 @@ def main() -> None:
         work = Path(args.work) if args.work else Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
         tool_names = {t.strip() for t in args.tools.split(",") if t.strip()} if args.tools else None
-        result = run(cases, sizes, max(1, args.repeats), work, args.import_rows, tool_names)
+        result = run(cases, sizes, max(1, args.repeats), work, args.import_rows, tool_names, args.tool_calls,
+                     args.tool_time_limit)
     target = RESULTS / "speed.json"
     if args.only and target.exists():  # fold a partial run into the results on file
         previous = json.loads(target.read_text())

@@ -11,8 +11,10 @@ import gc
 import itertools
 import os
 import random
+import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -116,9 +118,12 @@ class Variants:
             yield args
 
 
-def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5, only: set[str] | None = None) -> dict[str, Any]:
+def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5, only: set[str] | None = None,
+                        time_limit_s: float | None = None) -> dict[str, Any]:
     """Per tool and over all calls: calls, errors, p50 / p95 / max seconds of warm calls with unseen arguments (of the
-    tools named in ``only`` when given: those are warmed and timed, the others left alone)."""
+    tools named in ``only`` when given: those are warmed and timed, the others left alone). ``time_limit_s``: the
+    server's per-call limit for the timed calls (the warm-up keeps the default, so the caches get built) — at 1M
+    customers a call past it answers with the time-limit error, counted as an error at about that latency."""
     os.environ["LIFECYCLE_DATA_DIR"] = str(data_dir)
     latencies: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}  # CPU seconds of this process per call (what the load on a shared machine inflates less)
@@ -130,7 +135,11 @@ def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5, only:
         async with Client(server) as client:
             tools = [t for t in (await client.list_tools()).tools if only is None or t.name in only]
             for tool in tools:  # warm: every cache a default call builds (the two tools without defaults: a draft, metrics)
+                started = time.perf_counter()
                 await client.call_tool(tool.name, WARM_ARGUMENTS.get(tool.name, {}))
+                print(f"    warm-up {tool.name} {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+            if time_limit_s is not None and server.gate is not None:
+                server.gate.limits = replace(server.gate.limits, time_limit_s=time_limit_s)
             variants = Variants(db, random.Random(SEED))
             for tool in tools:
                 if tool.name == "classify_customer" and not variants.customers:
@@ -145,6 +154,8 @@ def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5, only:
                     if result.is_error:
                         text = " ".join(getattr(block, "text", "") for block in result.content)[:200]
                         errors.setdefault(tool.name, []).append(f"{args}: {text}")
+                    print(f"    {tool.name} {latencies[tool.name][-1]:.3f} s{' (error)' if result.is_error else ''} "
+                          f"{str(args)[:100]}", file=sys.stderr, flush=True)  # a long run (1M) shows where it is
 
     anyio.run(main)
 

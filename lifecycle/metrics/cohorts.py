@@ -35,7 +35,7 @@ from lifecycle.errors import QueryError
 from lifecycle.filters import add_months
 from lifecycle.membership import is_member
 from lifecycle.metrics.cohort_table import CohortTable
-from lifecycle.metrics.common import paying_during, paying_on, paying_subscriptions, valid_orders
+from lifecycle.metrics.common import paying_subscriptions, valid_orders
 from lifecycle.metrics.event_aggregates import activity_periods
 
 Mode = Literal["recurring", "cumulative"]
@@ -73,12 +73,18 @@ def _monthly_matrix(dataset: Dataset, customer_ids: pd.Index, first: int, months
         subs = paying_subscriptions(dataset)
         subs = subs[is_member(subs["customer_id"].astype(str), customer_ids)]
         rows = customer_ids.get_indexer(subs["customer_id"].astype(str))
+        # paying_during / paying_on on the date arrays (NaT compares False, an open end is NaT): the same masks
+        starts = subs["start_date"].to_numpy(dtype="datetime64[us]")
+        ends = subs["end_date"].to_numpy(dtype="datetime64[us]")
+        open_end = np.isnat(ends)
         for j in range(months):
             start, end = _month_start(first + j), _month_start(first + j + 1)
             if basis == "logo":
-                matrix[np.unique(rows[paying_during(subs, start, end).to_numpy()]), j] = 1.0
+                during = (starts < end.to_datetime64()) & (open_end | (ends > start.to_datetime64()))
+                matrix[np.unique(rows[during]), j] = 1.0
             else:
-                covering = paying_on(subs, end - pd.Timedelta(days=1)).to_numpy()
+                day = (end - pd.Timedelta(days=1)).to_datetime64()
+                covering = (starts <= day) & (open_end | (ends > day))
                 mrr = pd.Series(subs["mrr"].to_numpy()[covering]).groupby(rows[covering]).sum()
                 matrix[mrr.index.to_numpy(dtype="int64"), j] = mrr.to_numpy()
         return matrix
