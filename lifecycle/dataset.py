@@ -139,6 +139,11 @@ class Dataset:
             raise ValueError("earlier() derives an earlier day of the whole base")
         return Dataset(self.connection, Scope.at(day), self.config, self.source, self.identity, _later=self)
 
+    @property
+    def derived_from(self) -> Dataset | None:
+        """The dataset whose tables this one derives (``earlier``), else None."""
+        return self._later
+
     def customer_sql(self, alias: str = "") -> tuple[str, list[object]]:
         """The scope's customer filter over ``customers`` (column prefix ``alias``) and its parameters: the plan
         dimension reads the subscription's plan on as_of where the data has subscriptions (``lifecycle.filters``)."""

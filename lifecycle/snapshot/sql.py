@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,11 @@ MILESTONE_COLUMNS = ("activated", "activated_at", "days_to_value", "onboarding_s
 
 def _cutoff(dataset: Dataset, days_back: int = 0) -> str:
     """ISO text of the first day after ``as_of − days_back``: ``col >= _cutoff(ds, n)`` selects (as_of−n, …]."""
-    return next_day_iso(dataset.as_of - timedelta(days=days_back))
+    return _cutoff_on(dataset.as_of, days_back)
+
+
+def _cutoff_on(day: date, days_back: int = 0) -> str:
+    return next_day_iso(day - timedelta(days=days_back))
 
 
 def _scope_sql(dataset: Dataset, column: str) -> tuple[str, list[object]]:
@@ -157,6 +161,8 @@ def recent_event_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timesta
         return absent
     frame = _prefetched(dataset, "recent_events", chosen)
     if frame is None:
+        frame = _recent_of_day(dataset, chosen)
+    if frame is None:
         select, params = _recent_select(dataset, chosen)
         frame = _event_query(dataset, select, params, "e.occurred_at >= ?",
                              [_cutoff(dataset, max(RECENT_WINDOWS[c] for c in chosen))])
@@ -211,6 +217,67 @@ def _recent_select(dataset: Dataset, columns: Sequence[str] = RECENT_COLUMNS,
                       "AS distinct_features_30d")
         params += [*core_params, *since_params]
     return select, params
+
+
+RECENT_BY_DAY_KEY = "__recent_events_by_day__"
+CHECKPOINT_BACKS = (0, 7, 30, 60, 90)
+"""The cutoffs (days back) each checkpoint row of ``recent_events_on`` carries, as columns ``c0`` … ``c90``."""
+
+
+def recent_events_on(dataset: Dataset, days: Sequence[date], wanted: Collection[str] | None) -> dict[date, pd.DataFrame]:
+    """The recent-event window columns ``recent_columns(wanted)`` of the whole base on each of ``days``, in *one*
+    statement: the events joined to a small table of the checkpoints — a row per day with that day's cutoffs as columns
+    (``c0`` = the day after it, ``c30`` = the first day of its last 30 days, …) — and grouped by (day, customer). Every
+    expression is the per-day statement's (``_recent_select``) with its bound cutoffs read from the checkpoint row,
+    so each day's frame is the one that day's own statement returns (up to row order): the same customers (those with
+    an event in the widest window) and the same counts.
+
+    One pass over the events instead of one per checkpoint: through DuckDB's SQLite scanner (and on Spark) every
+    statement reads the whole table. Measured on the demo's 13 checkpoints: DuckDB 2.4 s against 11.2 s per day. On
+    SQLite the per-day statements stay (``ONE_PASS_DIALECTS``): each reads only its window through the (customer,
+    time) index, which beat the join's grouping of every day's rows (1.45 s against 2.1 s; 24 s against 34 s at 100k)."""
+    chosen = recent_columns(wanted)
+    widest = max(RECENT_WINDOWS[c] for c in chosen)
+    select, params = _recent_select(dataset, chosen, cut=lambda back: (f"k.c{back}", []))
+    row = "SELECT ? AS day, " + ", ".join(f"? AS c{back}" for back in CHECKPOINT_BACKS)
+    checkpoints = " UNION ALL ".join([row] * len(days))
+    bound = [v for day in days for v in (day.isoformat(), *(_cutoff_on(day, back) for back in CHECKPOINT_BACKS))]
+    sql = (f"SELECT k.day AS day, e.customer_id AS customer_id, {', '.join(select)} "
+           f"FROM events e JOIN ({checkpoints}) k ON e.occurred_at >= k.c{widest} AND e.occurred_at < k.c0 "
+           "GROUP BY k.day, e.customer_id")
+    frame = _run(dataset, sql, [*params, *bound])
+    named = frame["day"].astype("string")
+    return {day: frame.loc[(named == day.isoformat()).to_numpy(dtype=bool), ["customer_id", *chosen]].reset_index(drop=True)
+            for day in days}
+
+
+ONE_PASS_DIALECTS = frozenset({"duckdb", "spark"})
+"""Engines on which ``prefetch_recent_events_on`` pays (see ``recent_events_on``)."""
+
+
+def prefetch_recent_events_on(dataset: Dataset, days: Sequence[date], wanted: Collection[str]) -> None:
+    """Keep ``recent_events_on`` of ``days`` with ``dataset`` (the whole base on the latest of them) for the snapshots
+    of ``dataset`` and of its ``earlier`` days — on the engines where one pass pays (``ONE_PASS_DIALECTS``) and when
+    ``wanted`` names a recent-event column; ``recent_event_columns`` takes each day's frame from there."""
+    if (dataset.connection.dialect not in ONE_PASS_DIALECTS or not dataset.filters.is_empty() or len(days) < 2
+            or not recent_columns(wanted) or not dataset.has("events")):
+        return
+    chosen = recent_columns(wanted)
+    dataset._cache[RECENT_BY_DAY_KEY] = (chosen, recent_events_on(dataset, days, wanted))  # type: ignore[assignment]
+
+
+def release_recent_events_on(dataset: Dataset) -> None:
+    """Forget the frames ``prefetch_recent_events_on`` kept (the checkpoints are built)."""
+    dataset._cache.pop(RECENT_BY_DAY_KEY, None)
+
+
+def _recent_of_day(dataset: Dataset, chosen: Sequence[str]) -> pd.DataFrame | None:
+    """The day's frame ``prefetch_recent_events_on`` kept with this dataset or the one it is ``earlier`` than."""
+    holder = dataset.derived_from or dataset
+    found = holder._cache.get(RECENT_BY_DAY_KEY)
+    if found is None or not set(chosen) <= set(found[0]) or dataset.as_of not in found[1]:  # type: ignore[index]
+        return None
+    return found[1][dataset.as_of][["customer_id", *chosen]].copy()  # type: ignore[index]
 
 
 def _latest_select(dataset: Dataset) -> tuple[list[str], list[object]]:

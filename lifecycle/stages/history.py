@@ -20,7 +20,7 @@ import pandas as pd
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters, add_months
 from lifecycle.membership import is_member
-from lifecycle.memo import remember
+from lifecycle.memo import MEMO, remember
 from lifecycle.scope import Scope
 from lifecycle.snapshot.build import snapshot_of
 from lifecycle.stages.classification import classify_customers
@@ -51,8 +51,7 @@ def stages_at(dataset: Dataset, model: StageModel, day: date) -> pd.DataFrame:
         if dataset.filters.is_empty():
             if day < dataset.as_of:  # the tables as known on day, derived from this dataset's (read and parsed once)
                 view = dataset.earlier(day)
-            memo = (None if dataset.identity is None else
-                    ("stages", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, day))
+            memo = _stages_key(dataset, model, day)
             dataset._cache[key] = _whole_stages(view, model) if memo is None else remember(memo, lambda: _whole_stages(view, model))
         else:
             base = dataset.rescoped(Scope.at(day))
@@ -62,6 +61,18 @@ def stages_at(dataset: Dataset, model: StageModel, day: date) -> pd.DataFrame:
                 keep &= is_member(whole.index, view.stage_members())
             dataset._cache[key] = whole[keep]
     return dataset._cache[key]
+
+
+def _stages_key(dataset: Dataset, model: StageModel, day: date) -> tuple[object, ...] | None:
+    return (None if dataset.identity is None else
+            ("stages", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, day))
+
+
+def _stages_known(dataset: Dataset, model: StageModel, day: date) -> bool:
+    """Whether ``stages_at`` of the whole base on ``day`` is at hand (this dataset's cache or the process memo)."""
+    key = _stages_key(dataset, model, day)
+    return (f"__stages__:{model.origin}:{model.id}:{day.isoformat()}" in dataset._cache
+            or (key is not None and MEMO.peek(key) is not None))
 
 
 def _whole_stages(view: Dataset, model: StageModel) -> pd.DataFrame:
@@ -172,7 +183,14 @@ def _from_frame(frame: pd.DataFrame, days: tuple[date, ...]) -> StageStates:
 
 
 def _whole_states(dataset: Dataset, model: StageModel, days: tuple[date, ...]) -> StageStates:
-    frames = [stages_at(dataset, model, day) for day in days]
+    from lifecycle.snapshot.sql import prefetch_recent_events_on, release_recent_events_on
+
+    unknown = [day for day in days if not _stages_known(dataset, model, day)]
+    prefetch_recent_events_on(dataset, unknown, stage_features(model))  # one statement for every checkpoint, if it pays
+    try:
+        frames = [stages_at(dataset, model, day) for day in days]
+    finally:
+        release_recent_events_on(dataset)
     ids = frames[0].index
     labels = tuple(sorted({str(s) for frame in frames for s in frame["stage"].dropna().unique()}))
     plans = tuple(sorted({str(p) for frame in frames for p in frame["plan"].dropna().unique()}))

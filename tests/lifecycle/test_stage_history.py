@@ -1,0 +1,75 @@
+"""The stage history builds every checkpoint's snapshot in one pass: the earlier days' tables derived in memory from
+the as_of read (``Dataset.earlier``) and — on DuckDB and Spark — the recent-event windows of every checkpoint in one
+statement (``recent_events_on``). Invariant: the result on each checkpoint is the stage a dataset opened on that day
+classifies on its own (no look-ahead, nothing shared). Fixture: ``test_snapshot.fixture_tables`` (events, NPS,
+subscriptions, referrals), default stage model."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lifecycle.dataset import Dataset
+from lifecycle.scope import Scope
+from lifecycle.snapshot.sql import _event_query, _recent_select, as_float, recent_columns, recent_events_on
+from lifecycle.sources import DuckDBSource, SqliteSource
+from lifecycle.stages import load_model
+from lifecycle.stages.history import checkpoints, stage_features, stage_states, stages_at
+from tests.builders import make_store
+from tests.lifecycle.test_snapshot import fixture_tables
+
+SOURCES = {"sqlite": SqliteSource, "duckdb": DuckDBSource}
+
+
+def _aligned(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Rows by customer, ids as text, counts as floats: what ``attach`` aligns onto the snapshot."""
+    frame = as_float(frame.copy(), list(columns)).assign(customer_id=frame["customer_id"].astype("string"))
+    return frame.sort_values("customer_id").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("engine", sorted(SOURCES))
+def test_the_recent_windows_of_every_checkpoint_in_one_statement_equal_each_days_own_statement(tmp_path: Path,
+                                                                                               engine: str) -> None:
+    """Each day's frame of the one statement equals that day's own statement (same customers, same counts). By hand,
+    30-day windows (day − 30, day]: on 2024-06-30 ``a`` was active on 06-10, 06-25 and 06-30 and used 3 core features
+    (dashboard_viewed, report_created, integration_connected); on 2024-05-30 only its logins of 05-10 and 05-20
+    count (2 days, no core feature); on 2024-01-30 ``a`` has the onboarding day 01-02 and its report on 01-03
+    (2 days, 1 feature) and ``d`` its report on 01-25 (1 day, 1 feature)."""
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    dataset = Dataset(SOURCES[engine](path).connect(), Scope.at(date(2024, 6, 30)))
+    days = checkpoints(dataset.as_of, 6)
+    wanted = ("active_days_30d", "distinct_features_30d")
+    by_day = recent_events_on(dataset, days, wanted)
+    for day in days:
+        view = dataset.earlier(day) if day < dataset.as_of else dataset
+        select, params = _recent_select(view, recent_columns(wanted))
+        own = _event_query(view, select, params, "1 = 1", [])
+        own = own[(own[list(wanted)].astype("float64") > 0).any(axis=1)]  # customers with an event in the window
+        pd.testing.assert_frame_equal(_aligned(by_day[day], wanted), _aligned(own, wanted), check_exact=True)
+    counted = {day: frame.set_index("customer_id")[list(wanted)].astype("float64").apply(tuple, axis=1).to_dict()
+               for day, frame in by_day.items()}
+    assert counted[date(2024, 6, 30)]["a"] == (3.0, 3.0)
+    assert counted[date(2024, 5, 30)] == {"a": (2.0, 0.0)}
+    assert counted[date(2024, 1, 30)] == {"a": (2.0, 1.0), "d": (1.0, 1.0)}
+
+
+@pytest.mark.parametrize("engine", sorted(SOURCES))
+def test_the_one_pass_stage_states_equal_each_checkpoints_own_classification(tmp_path: Path, engine: str) -> None:
+    """On every monthly checkpoint the states hold the stage and churned flag that a dataset opened on that day (its
+    own table reads and statements) classifies — here on the SQLite file and through DuckDB's one statement."""
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    model = load_model("default")
+    as_of = date(2024, 6, 30)
+    days = checkpoints(as_of, 7)
+    states = stage_states(Dataset.over(SOURCES[engine](path), Scope.at(as_of)), model, days)
+    named = states.stages()
+    for j, day in enumerate(days):
+        alone = Dataset(SqliteSource(path).connect(), Scope.at(day))  # no identity, no memo: that day only
+        own = stages_at(alone, model, day).reindex(states.ids)
+        assert [None if pd.isna(s) else s for s in own["stage"]] == list(named[:, j]), day
+        assert np.array_equal(own["churned"].fillna(False).to_numpy(dtype=bool), states.churned[:, j]), day
+    assert set(stage_features(model)) & {"active_days_30d", "distinct_features_30d"}  # the windows are exercised
