@@ -16,13 +16,15 @@ import pytest
 from lifecycle.dataset import Dataset
 from lifecycle.scope import Scope
 from lifecycle.snapshot.sql import _event_query, _recent_select, as_float, recent_columns, recent_events_on
-from lifecycle.sources import DuckDBSource, SqliteSource
+from lifecycle.sources import DuckDBSource, SparkSource, SqliteSource
 from lifecycle.stages import load_model
 from lifecycle.stages.history import checkpoints, stage_features, stage_states, stages_at
 from tests.builders import make_store
+from tests.lifecycle.test_backend_parity import engine_param
 from tests.lifecycle.test_snapshot import fixture_tables
 
-SOURCES = {"sqlite": SqliteSource, "duckdb": DuckDBSource}
+SOURCES = {"sqlite": SqliteSource, "duckdb": DuckDBSource, "spark": SparkSource}
+ENGINES = ["sqlite", *(engine_param(engine) for engine in ("duckdb", "spark"))]  # Spark: slow suite, skipped without Java
 
 
 def _aligned(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -31,7 +33,7 @@ def _aligned(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     return frame.sort_values("customer_id").reset_index(drop=True)
 
 
-@pytest.mark.parametrize("engine", sorted(SOURCES))
+@pytest.mark.parametrize("engine", ENGINES)
 def test_the_recent_windows_of_every_checkpoint_in_one_statement_equal_each_days_own_statement(tmp_path: Path,
                                                                                                engine: str) -> None:
     """Each day's frame of the one statement equals that day's own statement (same customers, same counts). By hand,
@@ -57,7 +59,7 @@ def test_the_recent_windows_of_every_checkpoint_in_one_statement_equal_each_days
     assert counted[date(2024, 1, 30)] == {"a": (2.0, 1.0), "d": (1.0, 1.0)}
 
 
-@pytest.mark.parametrize("engine", sorted(SOURCES))
+@pytest.mark.parametrize("engine", ENGINES)
 def test_the_one_pass_stage_states_equal_each_checkpoints_own_classification(tmp_path: Path, engine: str) -> None:
     """On every monthly checkpoint the states hold the stage and churned flag that a dataset opened on that day (its
     own table reads and statements) classifies — here on the SQLite file and through DuckDB's one statement."""
