@@ -102,7 +102,8 @@ def sample_customers(db: Path, n: int = 10) -> list[str]:
         conn.close()
 
 
-GATE_LINE = re.compile(r"call waited ([0-9.]+) s for a slot, computed ([0-9.]+) s(?: \(\d+ calls busy\) (\S+))?")
+GATE_LINE = re.compile(r"call waited ([0-9.]+) s for a slot, computed ([0-9.]+) s(?: \(\d+ calls busy\) (\S+))?"
+                       r"(?: (\w+) lane, arrived t=([0-9.]+))?")
 WARM_UP = "warm-up"  # the server's background warm-up (server/warm.py) labels its steps so; they are not client calls
 
 
@@ -115,8 +116,20 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def start_server(db: Path, data_dir: Path, extra: list[str], gate: list[tuple[float, float]] | None = None,
-                 warm: list[tuple[float, float]] | None = None) -> tuple[subprocess.Popen[str], str]:
+@dataclass
+class GateLine:
+    """One call as the server's gate logged it (``tools.gate``): its wait for a slot, its computation, what it was
+    (tool@as_of), its lane (warm / cold) and when it arrived (``time.perf_counter``: the same monotonic clock here)."""
+
+    wait: float
+    compute: float
+    label: str = ""
+    lane: str = ""
+    arrived: float | None = None
+
+
+def start_server(db: Path, data_dir: Path, extra: list[str], gate: list[GateLine] | None = None,
+                 warm: list[GateLine] | None = None) -> tuple[subprocess.Popen[str], str]:
     """``lifecycle serve --http --port 0 --log-level INFO`` on loopback; returns the process and its /mcp URL. The
     server's log is drained; each call's wait for a slot and computing time (``tools.gate``'s INFO line) is appended
     to ``gate`` when given — the background warm-up's steps to ``warm`` instead."""
@@ -137,7 +150,8 @@ def start_server(db: Path, data_dir: Path, extra: list[str], gate: list[tuple[fl
             found = GATE_LINE.search(text)
             into = warm if found and (found[3] or "").startswith(WARM_UP) else gate
             if found and into is not None:
-                into.append((float(found[1]), float(found[2])))
+                into.append(GateLine(float(found[1]), float(found[2]), found[3] or "", found[4] or "",
+                                     float(found[5]) if found[5] else None))
 
     threading.Thread(target=drain, args=(process.stderr,), daemon=True).start()
     return process, line.split(" at ", 1)[1].split()[0]
@@ -192,18 +206,28 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def server_side(gate: list[tuple[float, float]]) -> dict[str, Any]:
+def server_side(gate: list[GateLine], burst_started: float | None = None) -> dict[str, Any]:
     """Where the burst's time went on the server (``tools.gate``'s line per call): each call's wait for a computing
-    slot and its computation — p50/p95/p99/max and totals, and the share of waiting in their sum."""
+    slot and its computation — p50/p95/p99/max and totals, the share of waiting in their sum, calls per lane, and the
+    slowest 5 % (wait + computation) one by one: tool@as_of, lane, seconds after the burst's start it arrived, wait,
+    computation."""
     def figures(values: list[float]) -> dict[str, float]:
         return {"p50": round(percentile(values, 50), 3), "p95": round(percentile(values, 95), 3),
                 "p99": round(percentile(values, 99), 3), "max": round(max(values, default=float("nan")), 3),
                 "total": round(sum(values), 1)}
 
-    waits, computes = [w for w, _ in gate], [c for _, c in gate]
+    waits, computes = [g.wait for g in gate], [g.compute for g in gate]
     total = sum(waits) + sum(computes)
+    lanes: dict[str, int] = {}
+    for g in gate:
+        lanes[g.lane or "?"] = lanes.get(g.lane or "?", 0) + 1
+    slowest = sorted(gate, key=lambda g: -(g.wait + g.compute))[:max(1, -(-len(gate) * 5 // 100))] if gate else []
     return {"calls": len(gate), "wait": figures(waits), "compute": figures(computes),
-            "wait_share": round(sum(waits) / total, 3) if total else None}
+            "wait_share": round(sum(waits) / total, 3) if total else None, "calls_by_lane": lanes,
+            "slowest_5_percent": [
+                {"call": g.label, "lane": g.lane, "wait_s": round(g.wait, 2), "compute_s": round(g.compute, 2),
+                 "arrived_s": round(g.arrived - burst_started, 2) if g.arrived is not None and burst_started else None}
+                for g in slowest]}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -211,8 +235,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         data_dir = Path(os.environ["LIFECYCLE_DATA_DIR"])
         mix = call_mix(sample_customers(db))
         extra = (["--time-limit", str(args.time_limit)] if args.time_limit else []) + list(args.serve_arg)
-        gate: list[tuple[float, float]] = []
-        warm_steps: list[tuple[float, float]] = []
+        gate: list[GateLine] = []
+        warm_steps: list[GateLine] = []
         process, url = start_server(db, data_dir, extra, gate, warm_steps)
         memory = Memory()
         stop = threading.Event()
@@ -233,6 +257,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             gate.clear()  # the warm-up call's line
             warm_before_burst = len(warm_steps)
             cpu_before = cpu_seconds(process.pid)
+            burst_started = time.perf_counter()
             outcomes, seconds = anyio.run(burst, url, args.clients, args.calls, mix, args.deadline, args.protocol)
             cpu_burst = cpu_seconds(process.pid) - cpu_before
             load_during = os.getloadavg()[0]
@@ -271,13 +296,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "calls_planned": expected, "calls_completed": len(outcomes), "calls_unfinished": expected - len(outcomes),
         "errors": sum(errors.values()) + expected - len(outcomes), "errors_by_message": errors,
         "time_limit_errors": sum(n for msg, n in errors.items() if any(m in msg for m in TIME_LIMIT_MARKERS)),
+        "calls_over_2s": sum(1 for o in outcomes if o.seconds > 2.0),
         "burst_seconds": round(seconds, 2), "throughput_calls_per_s": round(len(outcomes) / seconds, 3) if seconds else None,
         "latency_s": {"p50": round(percentile(latencies, 50), 3), "p95": round(percentile(latencies, 95), 3),
                       "p99": round(percentile(latencies, 99), 3), "max": round(max(latencies, default=float("nan")), 3)},
-        "server_side_s": server_side(gate),
+        "server_side_s": server_side(gate, burst_started),
         "server_cpu_s_during_burst": round(cpu_burst, 1),
         "server_warm_up_steps": {"before_burst": warm_before_burst, "total": len(warm_steps),
-                                 "computed_s": round(sum(c for _, c in warm_steps), 2)},
+                                 "computed_s": round(sum(g.compute for g in warm_steps), 2)},
         "latency_by_tool_p50_s": {t: round(percentile(v, 50), 3) for t, v in sorted(per_tool.items())},
         "rss_mb": {"started": round(rss_started / mb, 1), "before_burst": round(rss_before / mb, 1),
                    "peak": round(max((r for _, r in memory.samples), default=0) / mb, 1),
@@ -298,6 +324,8 @@ def markdown(data: dict[str, Any]) -> str:
         ("clients × calls", f"{data['clients']} × {data['calls_per_client']} = {data['calls_planned']}"),
         ("completed / errors / time-limit errors", f"{data['calls_completed']} / {data['errors']} / {data['time_limit_errors']}"),
         ("latency p50 / p95 / p99 / max", f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['p99']:.2f} / {lat['max']:.2f} s"),
+        *([("calls over 2 s (p95 ≤ 2 s allows 5 %)", f"{data['calls_over_2s']} of {data['calls_completed']}")]
+          if data.get("calls_over_2s") is not None else []),
         ("throughput", f"{data['throughput_calls_per_s']:.2f} calls/s over {data['burst_seconds']:.0f} s"),
         *_server_side_rows(data.get("server_side_s")),
         *([("server CPU during the burst", f"{data['server_cpu_s_during_burst']:.0f} s "
@@ -321,7 +349,24 @@ def markdown(data: dict[str, Any]) -> str:
         table += ["", "Errors: " + "; ".join(f"{n} × {msg!r}" for msg, n in sorted(data["errors_by_message"].items()))]
     tools = ", ".join(f"{t} {s:.2f} s" for t, s in data["latency_by_tool_p50_s"].items())
     note = [data["note"]] if data.get("note") else []
-    return "\n".join(table + ["", f"Median latency by tool: {tools}.", *([""] + note if note else [])])
+    slowest = _slowest_line((data.get("server_side_s") or {}).get("slowest_5_percent"))
+    return "\n".join(table + ["", f"Median latency by tool: {tools}.", *(["", slowest] if slowest else []),
+                              *([""] + note if note else [])])
+
+
+def _slowest_line(slowest: list[dict[str, Any]] | None) -> str:
+    """One sentence on the server's slowest 5 % of calls: how many waited more than they computed, and which
+    tool@as_of (lane) they were."""
+    if not slowest:
+        return ""
+    waited = sum(1 for s in slowest if s["wait_s"] > s["compute_s"])
+    calls: dict[str, int] = {}
+    for s in slowest:
+        name = f"{s['call']} ({s['lane']})" if s.get("lane") else s["call"]
+        calls[name] = calls.get(name, 0) + 1
+    listed = ", ".join(f"{n} × {c}" if n > 1 else c for c, n in sorted(calls.items(), key=lambda kv: (-kv[1], kv[0])))
+    return (f"Slowest 5 % on the server ({len(slowest)} calls, wait + computation; {waited} of them waited longer "
+            f"than they computed): {listed}.")
 
 
 def _server_side_rows(side: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -355,7 +400,9 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = Path(args.out) if args.out else RESULTS / "load.json"
     out.write_text(json.dumps(result, indent=1) + "\n")
-    summary = {k: result[k] for k in ("calls_completed", "errors", "time_limit_errors", "latency_s", "throughput_calls_per_s", "rss_mb")}
+    summary = {k: result[k] for k in ("calls_completed", "errors", "time_limit_errors", "latency_s", "calls_over_2s",
+                                      "throughput_calls_per_s", "rss_mb", "rss_settled_over_before",
+                                      "load_average_1min_before_burst", "load_average_1min_end_of_burst")}
     print(json.dumps(summary, indent=1))
     if not args.no_docs and not args.out:
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--docs-only"], check=True, cwd=ROOT)

@@ -39,7 +39,7 @@ from tools import (
     verify_plan,
 )
 from tools.base import ToolContext, ToolModule, argument_error_message, compact_tool_schemas
-from tools.gate import CALL_LABEL, CALL_LABEL_DEFAULT, CallGate
+from tools.gate import CALL_KIND, CALL_LABEL, CALL_LABEL_DEFAULT, CallGate
 
 SERVER_NAME = "lifecycle-mcp"
 
@@ -67,13 +67,20 @@ TOOL_MODULES: tuple[ToolModule, ...] = (
 
 class LifecycleServer(MCPServer):
     """``MCPServer`` whose answer to invalid tool arguments is one sentence per argument with the valid values; its
-    ``gate`` is the one every call of its tools, prompts and resources passes (``tools.gate``)."""
+    ``gate`` is the one every call of its tools, prompts and resources passes (``tools.gate``), told what each tool
+    call is — its tool and ``as_of`` argument (``CALL_KIND``, the gate's warm lane; ``CALL_LABEL``, its log line);
+    ``context`` is what its tools compute with (the data source, the configuration, the gate)."""
 
     gate: CallGate | None = None
+    context: ToolContext | None = None
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        as_of = arguments.get("as_of") if isinstance(arguments, dict) else None
+        as_of = None if as_of is None else str(as_of)[:40]
+        tool = name if as_of is None else f"{name}@{as_of}"
         outer = CALL_LABEL.get()  # the gate's log line names the tool (after the caller's label, e.g. the warm-up's)
-        label = CALL_LABEL.set(name if outer == CALL_LABEL_DEFAULT else f"{outer}:{name}")
+        label = CALL_LABEL.set(tool if outer == CALL_LABEL_DEFAULT else f"{outer}:{tool}")
+        kind = CALL_KIND.set((name, as_of))  # the gate's warm lane: this tool on this as_of answered before
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -81,6 +88,7 @@ class LifecycleServer(MCPServer):
                 raise ToolError(argument_error_message(name, exc.__cause__)) from None
             raise
         finally:
+            CALL_KIND.reset(kind)
             CALL_LABEL.reset(label)
 
 
@@ -102,7 +110,7 @@ def build_server(source: DataSource | str | Path, *, config: EngineConfig = DEFA
     per_query = limits.call_time_limit_s if query_time_limit_s is None else query_time_limit_s
     opened = open_source(source).with_time_limit(per_query)
     ctx = ToolContext(opened, _models_for(opened, config), CallGate(limits))
-    server.gate = ctx.gate
+    server.gate, server.context = ctx.gate, ctx
     for module in TOOL_MODULES:
         module.register(server, ctx)
     compact_tool_schemas(server)

@@ -168,8 +168,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def serve_http(server: MCPServer, settings: HttpSettings, on_listening: Callable[[], object] | None = None) -> None:
-    """Bind, print the endpoint URL to stderr, call ``on_listening`` (the warm-up starts there), and serve until
-    interrupted."""
+    """Bind, print the endpoint URL to stderr, start priming the server's data range and default snapshot
+    (``server.prime``, for a server built by ``server.app.build_server``), call ``on_listening`` (the warm-up starts
+    there), and serve until interrupted."""
     import uvicorn
 
     check_exposure(settings)
@@ -179,6 +180,11 @@ def serve_http(server: MCPServer, settings: HttpSettings, on_listening: Callable
     url = f"http://{_host_with_port(bound.host, bound.port)}{MCP_PATH}"
     print(f"Lifecycle MCP serving streamable HTTP at {url}" + (" (bearer token required)" if bound.token else ""),
           file=sys.stderr, flush=True)
+    context = getattr(server, "context", None)
+    if context is not None:
+        from server.prime import prime_in_background
+
+        prime_in_background(context.source, context.config)
     if on_listening is not None:
         on_listening()
     config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", lifespan="on",

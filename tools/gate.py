@@ -6,9 +6,18 @@ burst of clients therefore queues instead of crowding two cores with twenty half
 its tables in memory, each slower than alone, and each then running past its time limit. No call fails because
 others are running; a waiting call costs a coroutine, not a thread.
 
-Two rules keep short calls from queueing behind long ones (most calls compute in tens of milliseconds once a scope's
+Three rules keep short calls from queueing behind long ones (most calls compute in tens of milliseconds once a scope's
 tables are built; the first call on a new as_of builds them, seconds):
 
+- **the warm lane**: a call of a kind the server has answered since it last released its memoised tables — the same
+  tool on the same ``as_of`` argument (``CALL_KIND``, set by ``server.app``) — or is computing right now (a second
+  call then waits for the same memoised results, lending its slot) finds what it needs built, so it takes one of
+  ``ServeLimits.concurrency`` slots of a lane of its own, beside the calls that may build; so does a call of a tool
+  not yet answered on an as_of another tool was answered on (its snapshot and tables are built), as long as the
+  building lane is not full. A warm call that computes past ``LONG_CALL_S`` after all moves over to the building
+  lane, so the warm lane stays short. A burst's first calls build each as_of's tables for seconds; without this
+  lane every later call — a warm one included — queued behind those builds (measured on the demo, 20 clients × 25
+  calls: most of the slowest 5 % waited, not computed);
 - **the short lane**: a call that has computed for more than ``LONG_CALL_S`` counts as long. When every slot is held
   by a long call, one more call may start (``SHORT_LANE`` extra slot) — so a short call never waits for the end of
   two snapshot builds, and long calls never hold more than the slots while short ones wait;
@@ -50,7 +59,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -87,16 +96,28 @@ warm call computes in 0.02-0.25 s, a cold one (a new as_of's snapshot and tables
 SHORT_LANE = 1
 """Calls that may start beyond the slots while every slot is held by a long call."""
 
+COLD, WARM_AS_OF, WARM_KIND = 0, 1, 2
+"""How warm a call's kind is (``CallGate.warmth``): never answered; another tool answered on its as_of; answered (or
+computing right now)."""
+
 CALL_LABEL_DEFAULT = "call"
 CALL_LABEL: ContextVar[str] = ContextVar("lifecycle_call_label", default=CALL_LABEL_DEFAULT)
 """What the current call is (the tool's name; ``server.app`` sets it), for the gate's log line."""
 
+CALL_KIND: ContextVar[Hashable | None] = ContextVar("lifecycle_call_kind", default=None)
+"""What the current call computes on, for the warm lane: ``(tool name, as_of argument)`` (``server.app`` sets it);
+``None`` — prompts, resources, anything else — never counts as warm."""
+
 
 @dataclass(eq=False)
 class Ticket:
-    """One call's place at the gate: queued, holding a slot (``holding``), long once it computed past ``LONG_CALL_S``."""
+    """One call's place at the gate: queued, holding a slot (``holding``), long once it computed past ``LONG_CALL_S``;
+    ``warm`` when it runs in the warm lane (its kind was answered before, module doc)."""
 
     label: str
+    kind: Hashable | None = None
+    warm: bool = False
+    started: bool = False
     granted: anyio.Event = field(default_factory=anyio.Event)
     holding: bool = False
     long: bool = False
@@ -108,28 +129,44 @@ class Lanes:
     """One event loop's slots: the queue of waiting calls and the calls holding a slot (the rules: module doc).
     Touched only on its event loop's thread."""
 
-    def __init__(self, slots: int) -> None:
+    def __init__(self, slots: int, on_long: Callable[[Ticket], None] | None = None,
+                 warmth: Callable[[Hashable | None], int] | None = None) -> None:
         self.slots = slots
         self.queue: deque[Ticket] = deque()
         self.holding: set[Ticket] = set()
+        self._on_long = on_long
+        self._warmth = warmth
 
     @property
     def long_calls(self) -> int:
         return sum(1 for ticket in self.holding if ticket.long)
 
-    def _may_start(self) -> bool:
-        held = len(self.holding)
-        if held < self.slots:
+    def _may_start(self, ticket: Ticket) -> bool:
+        lane = [held for held in self.holding if held.warm == ticket.warm]
+        if len(lane) < self.slots:
             return True
-        return held < self.slots + SHORT_LANE and all(ticket.long for ticket in self.holding)
+        return (not ticket.warm and len(lane) < self.slots + SHORT_LANE
+                and all(held.long for held in lane))
 
     def _admit(self) -> None:
-        while self.queue and self._may_start():
-            ticket = self.queue.popleft()
-            ticket.holding, ticket.long = True, False
+        """Start every queued call whose lane has room, in queue order (a warm call may pass cold ones queued
+        before it; within a lane, first come first served)."""
+        for ticket in list(self.queue):
+            if not (ticket.warm or ticket.started) and self._warmth is not None:
+                warmth = self._warmth(ticket.kind)  # its kind or its as_of may have been answered while it waited
+                ticket.warm = warmth == WARM_KIND or (warmth == WARM_AS_OF and not self._building_at_capacity())
+            if not self._may_start(ticket):
+                continue
+            self.queue.remove(ticket)
+            ticket.holding, ticket.long, ticket.started = True, False, True
             self.holding.add(ticket)
             self._watch(ticket)
             ticket.granted.set()
+
+    def _building_at_capacity(self) -> bool:
+        """The cold lane holds as many calls as it may (its slots and the short lane): a call whose kind was never
+        answered, only its as_of, then waits there rather than adding one more possible build beside them."""
+        return sum(1 for held in self.holding if not held.warm) >= self.slots + SHORT_LANE
 
     def _watch(self, ticket: Ticket) -> None:
         try:
@@ -142,6 +179,9 @@ class Lanes:
         ticket.timer = None
         if ticket.holding:
             ticket.long = True
+            ticket.warm = False  # a warm call that turned out long moves to the cold lane: the warm one stays short
+            if self._on_long is not None:
+                self._on_long(ticket)
             self._admit()
 
     async def acquire(self, ticket: Ticket, first: bool = False) -> None:
@@ -195,15 +235,68 @@ class CallGate:
         self._busy = 0  # calls computing or waiting, across loops (only touched on event-loop threads)
         self._busy_lock = threading.Lock()
         self._arrivals = 0  # calls admitted so far: an idle release is stale once another call came in
+        self._answered: set[Hashable] = set()  # call kinds answered since the memo was last released (the warm lane)
+        self._computing: dict[Hashable, int] = {}  # call kinds with a call computing right now (the warm lane)
+        self._answered_as_of: set[Hashable] = set()  # the as_of of every answered (tool, as_of) kind
 
     def lanes(self) -> Lanes:
         """This event loop's slots and queue."""
         try:
             return self._lanes.get()
         except LookupError:
-            lanes = Lanes(self.limits.concurrency)
+            lanes = Lanes(self.limits.concurrency, on_long=self._went_long, warmth=self.warmth)
             self._lanes.set(lanes)
             return lanes
+
+    def warmth(self, kind: Hashable | None) -> int:
+        """``WARM_KIND`` when ``is_warm(kind)``; ``WARM_AS_OF`` when another tool was answered on the same as_of
+        (``kind`` is ``(tool, as_of)``) since the last release — its snapshot and tables are built, though maybe not
+        all this tool needs; else ``COLD``."""
+        if self.is_warm(kind):
+            return WARM_KIND
+        if isinstance(kind, tuple) and len(kind) == 2:
+            with self._busy_lock:
+                if kind[1] in self._answered_as_of:
+                    return WARM_AS_OF
+        return COLD
+
+    def is_warm(self, kind: Hashable | None) -> bool:
+        """True when a call of ``kind`` was answered since the server last released its memoised tables (and none
+        computed past ``LONG_CALL_S`` since), or one is computing right now — a second call of a kind being
+        computed waits for the same memoised results (lending its slot meanwhile), then finds them built."""
+        with self._busy_lock:
+            return kind is not None and (kind in self._answered or kind in self._computing)
+
+    def _started_kind(self, kind: Hashable | None) -> None:
+        if kind is not None:
+            with self._busy_lock:
+                self._computing[kind] = self._computing.get(kind, 0) + 1
+
+    def _ended_kind(self, kind: Hashable | None, answered: bool) -> None:
+        if kind is None:
+            return
+        with self._busy_lock:
+            left = self._computing.get(kind, 0) - 1
+            if left > 0:
+                self._computing[kind] = left
+            else:
+                self._computing.pop(kind, None)
+            if answered:
+                self._answered.add(kind)
+                if isinstance(kind, tuple) and len(kind) == 2:
+                    self._answered_as_of.add(kind[1])
+
+    def _went_long(self, ticket: Ticket) -> None:
+        """A call computing past ``LONG_CALL_S``: its kind is not warm (until a call of it is answered again)."""
+        if ticket.kind is not None:
+            with self._busy_lock:
+                self._answered.discard(ticket.kind)
+
+    def forget_warm_kinds(self) -> None:
+        """Every kind counts as cold again (the memoised tables were released)."""
+        with self._busy_lock:
+            self._answered.clear()
+            self._answered_as_of.clear()
 
     @property
     def busy(self) -> int:
@@ -223,16 +316,22 @@ class CallGate:
             self._busy += 1
             self._arrivals += 1
         lanes = self.lanes()
-        ticket = Ticket(CALL_LABEL.get())
+        kind = CALL_KIND.get()
+        ticket = Ticket(CALL_LABEL.get(), kind)  # its lane is chosen as it is admitted (Lanes._admit)
         arrived = time.perf_counter()
         started: float | None = None
+        answered = False
         try:
             await lanes.acquire(ticket)
             started = time.perf_counter()
+            self._started_kind(kind)
             yield ticket
+            answered = True
         finally:
             lanes.end(ticket)
             ended = time.perf_counter()
+            if started is not None:
+                self._ended_kind(kind, answered)
             with self._busy_lock:
                 self._busy -= 1
                 busy = self._busy
@@ -240,8 +339,9 @@ class CallGate:
                 if idle:
                     self._schedule_idle_release()
             if started is not None:  # where a call's time went: its turn in the queue, then its computation
-                logger.info("call waited %.3f s for a slot, computed %.3f s (%d calls busy) %s",
-                            started - arrived, ended - started, busy, ticket.label)
+                logger.info("call waited %.3f s for a slot, computed %.3f s (%d calls busy) %s %s lane, arrived t=%.3f",
+                            started - arrived, ended - started, busy, ticket.label,
+                            "warm" if ticket.warm else "cold", arrived)
             if idle:
                 self._schedule_release()
 
@@ -304,6 +404,7 @@ class CallGate:
 
     def _release_idle(self) -> None:
         try:
+            self.forget_warm_kinds()
             release_idle(self.limits.idle_memo_mb * 2**20)
         except Exception:  # best effort: never let housekeeping disturb serving
             logger.debug("idle release failed", exc_info=True)
@@ -398,5 +499,5 @@ def _libc_function(name: str) -> Callable[..., int] | None:
     return function
 
 
-__all__ = ["CALL_LABEL", "CALL_LABEL_DEFAULT", "CallGate", "CallTimeLimitError", "LONG_CALL_S", "SHORT_LANE", "Lanes", "Ticket", "TIME_LIMIT_ADVICE", "release_idle", "release_memory",
+__all__ = ["CALL_KIND", "CALL_LABEL", "CALL_LABEL_DEFAULT", "CallGate", "CallTimeLimitError", "LONG_CALL_S", "SHORT_LANE", "Lanes", "Ticket", "TIME_LIMIT_ADVICE", "release_idle", "release_memory",
            "release_memory_soon", "tune_memory_for_serving"]
