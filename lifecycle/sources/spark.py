@@ -251,6 +251,69 @@ def _spark_text(sql: str) -> tuple[str, tuple[int, ...]]:
     return CompiledSql("".join(pieces) + text[last:], "spark"), tuple(positions)
 
 
+SortKeys = tuple[tuple[str, bool], ...]
+"""Output columns a result is ordered by, each with whether it is descending."""
+
+
+@lru_cache(maxsize=256)
+def unordered(text: str) -> tuple[str, SortKeys]:
+    """``text`` (Spark SQL) without its final ``ORDER BY`` and the keys to sort its result by on this side, or ``text``
+    unchanged and no keys.
+
+    Why: in Spark an ``ORDER BY`` is a global sort — a sampling job to choose range partitions, a shuffle of every row
+    and a sort per partition — for results that come back to this process whole anyway: every table read
+    (``Dataset.table`` orders by the primary key) paid it, on each as-of checkpoint of the flow metrics (100k
+    customers, local[2] at load 10: customers 3.5 → 2.0 s, invoices 11.3 → 5.1 s). Sorting the collected Arrow table
+    (``in_order``) gives the same order. Only when that is certain: a plain ``SELECT`` without ``LIMIT``/``OFFSET``
+    whose sort keys are output columns (the same column as a selected one, under its own name, unique), all in
+    one direction with the engines' own NULL placement (first ascending, last descending: SQLite, DuckDB and Spark
+    alike)."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(text, read="spark")
+    order = tree.args.get("order") if isinstance(tree, exp.Select) else None
+    if order is None or tree.args.get("limit") is not None or tree.args.get("offset") is not None:
+        return text, ()
+    names = [select.alias_or_name for select in tree.expressions]
+    if len(set(names)) != len(names) or any(isinstance(select, exp.Star) or not name for select, name in zip(tree.expressions, names)):
+        return text, ()
+    selected = {select.unalias().sql(dialect="spark"): name for select, name in zip(tree.expressions, names)}
+    keys = []
+    for ordered in order.expressions:
+        descending = bool(ordered.args.get("desc"))
+        name = selected.get(ordered.this.sql(dialect="spark"))
+        if (not isinstance(ordered.this, exp.Column) or name != ordered.this.name  # (an alias could name another column)
+                or bool(ordered.args.get("nulls_first")) == descending):
+            return text, ()
+        keys.append((name, descending))
+    if len({descending for _, descending in keys}) != 1:
+        return text, ()
+    tree.set("order", None)
+    return CompiledSql(tree.sql(dialect="spark"), "spark"), tuple(keys)
+
+
+def in_order(table: Any, keys: SortKeys) -> Any:
+    """The Arrow ``table`` sorted by ``keys`` as the engines order rows (``unordered``): NULLs first ascending and last
+    descending, a floating-point NaN above every number (Spark's order; SQLite has no NaN), text by its UTF-8 bytes;
+    ties keep their order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not keys or table.num_rows < 2:
+        return table
+    direction = "descending" if keys[0][1] else "ascending"
+    columns, sort_keys = {}, []
+    for k, (name, _) in enumerate(keys):  # each key as (rank: NULL 0, value 1, NaN 2; the value): Arrow's own
+        column = table.column(name)       # placement of NULLs and NaNs never decides
+        nan = pc.fill_null(pc.is_nan(column), False) if pa.types.is_floating(column.type) else None
+        rank = pc.if_else(pc.is_null(column), 0, 1)
+        columns[f"rank{k}"] = rank if nan is None else pc.if_else(nan, 2, rank)
+        columns[f"key{k}"] = column
+        sort_keys += [(f"rank{k}", direction), (f"key{k}", direction)]
+    return table.take(pc.sort_indices(pa.table(columns), sort_keys=sort_keys))
+
+
 def _translated(exc: BaseException) -> QueryError:
     """A Spark error that is not the time limit, as one line."""
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -285,10 +348,12 @@ class SparkConnection(TimedStatements):
         text, globs = _spark_text(sql)
         if globs:
             params = [glob_regex(str(value)) if i in globs else value for i, value in enumerate(params)]
+        text, keys = unordered(text)
         self._group = f"lifecycle-{next(_job_ids)}"
         self.session.sparkContext.setJobGroup(self._group, "lifecycle query", interruptOnCancel=True)
-        return self._timed(lambda: self.session.sql(text, args=list(params) if params else None).toArrow(),
-                           (PySparkException, Py4JError), _translated)
+        table = self._timed(lambda: self.session.sql(text, args=list(params) if params else None).toArrow(),
+                            (PySparkException, Py4JError), _translated)
+        return in_order(table, keys)
 
     def tables(self) -> frozenset[str]:
         return frozenset(t.name for t in self.session.catalog.listTables() if t.isTemporary)
