@@ -1,4 +1,4 @@
-"""Snapshot sections pushed down to the store as SQL: events, referrals, touches and orders.
+"""Snapshot sections pushed down to the store as SQL: events, referrals, touches, orders and the invoice counts.
 
 These tables are the large ones, so each section is one portable aggregation (``GROUP BY customer_id`` with
 ``SUM(CASE …)`` windows on ISO-8601 text, bound parameters, identifiers from the schema only) written once in the
@@ -506,3 +506,62 @@ def order_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> 
         snap[column] = snap[column].astype("datetime64[us]")
     snap["days_since_last_order"] = days_between(as_of, snap["last_order_at"].dt.normalize())
     return snap
+
+
+MAX_INVOICE_STATUSES = 500
+"""Distinct invoice statuses up to which ``invoice_frame`` classifies them by bound ``IN`` lists; past it (free text in
+the status column) ``lifecycle.snapshot.tables.invoice_columns`` reads the table into pandas instead."""
+
+
+def normalised_statuses(statuses: pd.Series) -> pd.Series:
+    """Invoice statuses as the snapshot reads them: trimmed, lower case, each run of spaces/hyphens as one ``_``."""
+    return statuses.astype("string").str.strip().str.lower().str.replace(r"[\s-]+", "_", regex=True)
+
+
+def invoice_frame(dataset: Dataset, failed_statuses: Sequence[str]) -> tuple[pd.DataFrame, bool] | None:
+    """The invoices section's per-customer counts in one ``GROUP BY customer_id`` over the invoices due by as_of —
+    ``invoices_due_90d``, ``invoices_late_90d``, ``invoices_overdue_now``, ``payment_failures_90d`` (definitions:
+    ``lifecycle.snapshot.tables.invoice_columns``, which reads the same rows into pandas) — and whether the
+    invoices can record a failed payment at all. A payment after as_of is unknown on as_of (the as-of view's mask).
+
+    The raw statuses are classified (void, failed) in pandas from one ``DISTINCT`` look-up per identity of the data
+    and bound as ``IN`` lists, so every spelling normalises exactly as in pandas. None when there are more than
+    ``MAX_INVOICE_STATUSES`` of them."""
+    def distinct() -> list[object]:
+        return list(_run(dataset, "SELECT DISTINCT i.status AS status FROM invoices i WHERE i.status IS NOT NULL", [])["status"])
+
+    raw = distinct() if dataset.identity is None else remember(("invoice-statuses", dataset.identity), distinct)
+    if len(raw) > MAX_INVOICE_STATUSES:
+        return None
+    normal = normalised_statuses(pd.Series(raw, dtype="object")).fillna("")
+    void = [value for value, name in zip(raw, normal, strict=True) if name == "void"]
+    failed = [value for value, name in zip(raw, normal, strict=True) if name in set(failed_statuses)]
+    void_sql, void_params = _in_list("i.status", tuple(void))  # type: ignore[arg-type]
+    failed_sql, failed_params = _in_list("i.status", tuple(failed))  # type: ignore[arg-type]
+    cut, since, today = _cutoff(dataset), (dataset.as_of - timedelta(days=89)).isoformat(), dataset.as_of.isoformat()
+    # each condition with its bound values, in the order its placeholders appear
+    paid: tuple[str, list[object]] = ("(i.paid_at IS NOT NULL AND i.paid_at <> '' AND i.paid_at < ?)", [cut])  # known on as_of
+    due = "(i.due_date IS NOT NULL AND i.due_date <> '')"
+    recent: tuple[str, list[object]] = (f"({due} AND i.due_date >= ?)", [since])  # due in (as_of − 90 days, as_of]
+    overdue: tuple[str, list[object]] = (f"(NOT {paid[0]} AND {due} AND i.due_date < ?)", [*paid[1], today])
+    late: tuple[str, list[object]] = (f"(({paid[0]} AND {due} AND i.paid_at > i.due_date) OR {overdue[0]})", [*paid[1], *overdue[1]])
+    failed_attempt: tuple[str, list[object]] = (f"(i.attempt_count IS NOT NULL AND i.attempt_count - CASE WHEN {paid[0]} THEN 1 ELSE 0 END > 0)",
+                      paid[1])
+    counts: list[tuple[str, str, list[object]]] = [
+        ("invoices_due_90d", recent[0], recent[1]),
+        ("invoices_late_90d", f"{recent[0]} AND {late[0]}", [*recent[1], *late[1]]),
+        ("invoices_overdue_now", overdue[0], overdue[1]),
+        ("payment_failures_90d", f"{recent[0]} AND ({failed_sql} OR {failed_attempt[0]})",
+         [*recent[1], *failed_params, *failed_attempt[1]]),
+        ("failures_recordable", f"{failed_sql} OR i.attempt_count IS NOT NULL", failed_params),
+    ]
+    scope, scope_params = _scope_sql(dataset, "i.customer_id")
+    sql = ("SELECT i.customer_id AS customer_id, "
+           + ", ".join(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS {name}" for name, condition, _ in counts)
+           + f" FROM invoices i WHERE i.due_date < ? AND (i.status IS NULL OR NOT ({void_sql})) AND {scope} "
+           "GROUP BY i.customer_id")
+    params: list[object] = [*(value for _, _, values in counts for value in values), cut, *void_params, *scope_params]
+    frame = _run(dataset, sql, params)
+    columns = ["invoices_due_90d", "invoices_late_90d", "invoices_overdue_now", "payment_failures_90d", "failures_recordable"]
+    frame = as_float(frame, columns)
+    return frame.drop(columns=["failures_recordable"]), bool((frame["failures_recordable"] > 0).any())

@@ -145,8 +145,14 @@ def invoice_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -
     columns = ["invoices_due_90d", "invoices_late_90d", "invoices_overdue_now", "payment_failures_90d", "on_time_payment_rate"]
     if not dataset.has("invoices"):
         return absent_columns(snap, dict.fromkeys(columns, "float"))
+    from lifecycle.snapshot.sql import invoice_frame, normalised_statuses
+
+    pushed = invoice_frame(dataset, FAILED_PAYMENT_STATUSES)  # the same counts as one aggregate in the database
+    if pushed is not None:
+        frame, recorded = pushed
+        return _invoice_rates(snap, frame, recorded, columns)
     invoices = dataset.table("invoices")
-    status = invoices["status"].astype("string").str.strip().str.lower().str.replace(r"[\s-]+", "_", regex=True)
+    status = normalised_statuses(invoices["status"])
     invoices = invoices[status.fillna("") != "void"]
     status = status[invoices.index]
     due, paid = invoices["due_date"], invoices["paid_at"]
@@ -165,7 +171,12 @@ def invoice_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -
         "invoices_overdue_now": overdue.groupby(by).sum(),
         "payment_failures_90d": (recent & (failed_status | failed_attempt)).groupby(by).sum(),
     }).rename_axis("customer_id").reset_index()
-    frame = as_float(frame, columns[:4])
+    return _invoice_rates(snap, as_float(frame, columns[:4]), recorded, columns)
+
+
+def _invoice_rates(snap: pd.DataFrame, frame: pd.DataFrame, recorded: bool, columns: list[str]) -> pd.DataFrame:
+    """The per-customer invoice counts attached (0 without invoices), failures missing when not ``recorded``, and the
+    on-time rate."""
     snap = attach(snap, frame, dict.fromkeys(columns[:4], 0.0))
     if not recorded:
         snap["payment_failures_90d"] = np.nan
