@@ -18,9 +18,12 @@ minute after"; the server shrinks its memo after 30 idle seconds, ``--idle-relea
 before and at the end of the burst is recorded beside the figures (the machine may be shared). The run is bounded: ``--deadline`` seconds for the burst,
 after which unfinished calls count as errors.
 
-Results: ``benchmarks/results/load.json`` (calls, errors by message, time-limit errors, p50/p95/p99, throughput,
-RSS before / peak / after / after settle); then docs/benchmarks.md is regenerated (``run_all.py --docs-only``)
-unless ``--no-docs``.
+Results: ``benchmarks/results/load.json`` (calls, errors by message, time-limit errors, p50/p95/p99, calls over 2 s,
+throughput, RSS before / peak / after / after settle, and from the server's log line per call — ``tools.gate`` — each
+call's wait for a slot and computation, calls per lane, the slowest 5 % one by one: tool@as_of, lane, arrival after
+the burst's start, wait, computation); then docs/benchmarks.md is regenerated (``run_all.py --docs-only``) unless
+``--no-docs``. Compare two versions of the server in one session with ``--out`` (one file per run) and run them
+alternately: ``PYTHONPATH=<a checkout of the other version>`` makes this venv's ``lifecycle`` serve that code.
 """
 
 from __future__ import annotations
