@@ -346,7 +346,17 @@ NOTES = {
              "filters do not converge, as on the demo). Not measured at 1M: `compute_metrics` (its warm-up computes "
              "the flow metrics — 23 min at 1M in the 16:54 per-metric trace), `lifecycle_facts` and `verify_plan` "
              "(their warm-up is the whole catalogue with the flow metrics, the CLV fits and the customers' words of "
-             "the whole base), `describe_dataset` and `stage_distribution` (no time left in the session).",
+             "the whole base), `describe_dataset` and `stage_distribution` (no time left in the session). "
+             "The 100k snapshot rows (`commit` `085b96c` in speed.json) were measured after "
+             "that change (the invoice counts as one `GROUP BY customer_id` in the database instead of the whole "
+             "invoices table read into pandas; snapshots byte-identical on the demo and 100k) by "
+             "`speed.engine.snapshot_pair` alone, 3 rounds per side, niced, 20:00–20:15 UTC at load 9–21 (the demo pairs of the same run, at load 15–17, stretched both sides' wall time twentyfold — 54 s for a 2.6 s build — so their rows are not replaced; their CPU ratios: SQLite 1.33×, was 1.48×; DuckDB 1.53×, was 2.22×); at 100k the "
+             "invoice section alone took 5.9–7.1 s (3.0–3.2 s CPU) read into pandas against 1.5–1.7 s (0.7 s CPU) as "
+             "one statement, interleaved, load 7. The 1M SQLite snapshot row is the ratio of `bench_speed.py --only "
+             "snapshot --sizes 1m --repeats 3` at 19:04–19:28 UTC, before that change (load 10–14; the thinned "
+             "replica: 1M customers, 12.2M events, 8.2M invoices): its per-side seconds were lost when the run was "
+             "stopped in its DuckDB pair to free the machine for the 1M tools run; neither 1M pair was measured after "
+             "the change.",
     "engines": "`--engine sqlite|duckdb|spark` on one dataset (docs/scale.md): the demo replicated with its causal "
                "structure to N customers and about M events (`data.scale`, straight to Parquet; SQLite gets the same rows "
                "loaded into its file). Each engine runs in a fresh process at the data's last day with nothing cached: "
