@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
+    from tools.runtime import Work
+
 TINY_ROWS = {"customers": 3, "subscriptions": 2, "events": 2, "leads": 0, "orders": 0, "nps_responses": 0,
              "tickets": 0, "referrals": 0, "invoices": 0, "touches": 0}
 TINY_SPANS = {"customers": ("2024-01-05", "2024-03-15"), "subscriptions": ("2024-01-05", "2024-02-10"),
@@ -95,3 +97,27 @@ def http_in_thread(server: MCPServer, **settings: float) -> Iterator[str]:
     finally:
         runner.should_exit = True
         thread.join(timeout=30)
+
+
+class Hold:
+    """A long tool computation that steps (``Work.step``, where the gate and time limits act) until the test lets it
+    finish (``release``); ``running`` is set once it started. Tests assert an order of events, not a duration."""
+
+    def __init__(self) -> None:
+        self.running = threading.Event()
+        self.released = threading.Event()
+
+    def work(self, work: Work) -> str:
+        self.running.set()
+        while not self.released.wait(0.01):
+            work.step()
+        return "held"
+
+    def release(self) -> None:
+        self.released.set()
+
+
+def quick(work: Work) -> str:
+    """A short tool computation: one step."""
+    work.step()
+    return "quick"

@@ -23,34 +23,12 @@ from lifecycle.config import ServeLimits
 from lifecycle.memo import MEMO
 from lifecycle.sources import SqliteSource
 from server.app import build_server
-from tests.server.helpers import http_in_thread
+from tests.server.helpers import Hold, http_in_thread, quick
 from tools.base import ToolContext
 from tools.gate import CallGate
 from tools.runtime import Work, run_gated, run_tool
 
 pytestmark = pytest.mark.anyio
-
-
-class Hold:
-    """A long computation that steps until the test releases it (``release``); ``running`` is set once it started."""
-
-    def __init__(self) -> None:
-        self.running = threading.Event()
-        self.released = threading.Event()
-
-    def work(self, work: Work) -> str:
-        self.running.set()
-        while not self.released.wait(0.01):
-            work.step()
-        return "held"
-
-    def release(self) -> None:
-        self.released.set()
-
-
-def _quick(work: Work) -> str:
-    work.step()
-    return "quick"
 
 
 def context(tiny_db: Path, slots: int) -> ToolContext:
@@ -160,7 +138,7 @@ async def test_a_call_waiting_for_a_result_another_call_computes_lends_its_slot(
             group.start_soon(call, "B", compute_key)
             while not asking[1].is_set():  # B holds a slot (the short lane, once A is long) and asks for the key
                 await anyio.sleep(0.01)
-            await call("C", _quick)
+            await call("C", quick)
             assert "A" not in answers and "B" not in answers
             hold.release()
     assert answers == {"A": "held", "B": "held", "C": "quick"}

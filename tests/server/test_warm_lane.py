@@ -9,7 +9,6 @@ what is asserted is an order of events, not a duration.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Hashable
 from pathlib import Path
 
@@ -20,31 +19,12 @@ from mcp import Client
 from lifecycle.config import ServeLimits
 from lifecycle.sources import SqliteSource
 from server.app import build_server
+from tests.server.helpers import Hold, quick
 from tools.base import ToolContext
 from tools.gate import CALL_KIND, COLD, WARM_AS_OF, CallGate
 from tools.runtime import Work, run_gated
 
 pytestmark = pytest.mark.anyio
-
-
-
-class Hold:
-    """A computation that steps until the test releases it; ``running`` is set once it started."""
-
-    def __init__(self) -> None:
-        self.running = threading.Event()
-        self.released = threading.Event()
-
-    def work(self, work: Work) -> str:
-        self.running.set()
-        while not self.released.wait(0.01):
-            work.step()
-        return "held"
-
-
-def _quick(work: Work) -> str:
-    work.step()
-    return "quick"
 
 
 def context(tiny_db: Path, **limits: float) -> ToolContext:
@@ -65,7 +45,7 @@ async def test_a_call_of_an_answered_kind_passes_builds_that_fill_every_slot(tin
     kind A answers meanwhile (the warm lane), while a call of kind B — never answered — does not start until a
     cold call ends (without the warm lane the A call would wait too, and the deadline would fail it)."""
     ctx = context(tiny_db, max_concurrent_calls=1)
-    assert await as_kind(("tool", "A"), ctx, _quick) == "quick"
+    assert await as_kind(("tool", "A"), ctx, quick) == "quick"
     holds = [Hold(), Hold()]
     new_kind = Hold()
     answers: list[str] = []
@@ -80,7 +60,7 @@ async def test_a_call_of_an_answered_kind_passes_builds_that_fill_every_slot(tin
             while not all(h.running.is_set() for h in holds):  # the second starts once the first is long
                 await anyio.sleep(0.01)
             group.start_soon(call, ("tool", "B"), new_kind.work)
-            assert await as_kind(("tool", "A"), ctx, _quick) == "quick"  # while both holds still compute
+            assert await as_kind(("tool", "A"), ctx, quick) == "quick"  # while both holds still compute
             await anyio.sleep(0.7)  # longer than LONG_CALL_S: still no room for B in the cold lane
             assert not new_kind.running.is_set()
             holds[0].released.set()
@@ -97,7 +77,7 @@ async def test_a_warm_call_that_computes_long_leaves_the_warm_lane_to_short_call
     still computes."""
     ctx = context(tiny_db, max_concurrent_calls=1)
     kind = ("tool", "A")
-    await as_kind(kind, ctx, _quick)
+    await as_kind(kind, ctx, quick)
     assert ctx.gate.is_warm(kind)
     hold = Hold()
     with anyio.fail_after(20):
@@ -105,7 +85,7 @@ async def test_a_warm_call_that_computes_long_leaves_the_warm_lane_to_short_call
             group.start_soon(as_kind, kind, ctx, hold.work)
             while not hold.running.is_set():
                 await anyio.sleep(0.01)
-            assert await as_kind(kind, ctx, _quick) == "quick"
+            assert await as_kind(kind, ctx, quick) == "quick"
             assert not hold.released.is_set()
             hold.released.set()
 
@@ -130,7 +110,7 @@ async def test_a_second_call_of_a_kind_being_computed_counts_as_warm(tiny_db: Pa
 async def test_the_idle_release_makes_every_kind_cold_again(tiny_db: Path) -> None:
     ctx = context(tiny_db, idle_release_s=0.2)
     kind = ("tool", "A")
-    await as_kind(kind, ctx, _quick)
+    await as_kind(kind, ctx, quick)
     assert ctx.gate.is_warm(kind)
     with anyio.fail_after(60):
         while ctx.gate.is_warm(kind):
