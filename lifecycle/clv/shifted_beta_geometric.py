@@ -179,8 +179,7 @@ def log_likelihood(params: ShiftedBetaGeometricParams, survivors: Sequence[float
     (S_0 the cohort size): those who churned in period t, plus those still active after the last period (censored).
     """
     churned, censored, periods = _counts(survivors)
-    ll, _ = _terms(np.array([params.alpha, params.beta]), churned, censored, periods, need_gradient=False)
-    return ll
+    return _log_likelihood(np.array([params.alpha, params.beta]), churned, censored, periods)
 
 
 def fit(survivors: Sequence[float], *, penalizer: float = 0.0, raise_on_failure: bool = True) -> ShiftedBetaGeometricModel:
@@ -208,7 +207,7 @@ def fit_cohorts(cohorts: Sequence[Sequence[float]], *, penalizer: float = 0.0,
     ends = np.array([periods for _, _, periods in parts], dtype=float)
 
     def total(params: np.ndarray) -> tuple[float, np.ndarray]:
-        """Σ over cohorts of :func:`_terms`, each cohort's terms read from one evaluation over the longest cohort's
+        """Σ over cohorts of :func:`_log_likelihood` and its gradient, each cohort's terms read from one evaluation over the longest cohort's
         periods (the same element-wise values, the same per-cohort sums in the same order: the same result)."""
         alpha, beta = params
         log_b0 = betaln(alpha, beta)
@@ -259,26 +258,15 @@ def _counts(survivors: Sequence[float]) -> tuple[np.ndarray, float, int]:
     return -np.diff(s), float(s[-1]), len(s) - 1
 
 
-def _terms(params: np.ndarray, churned: np.ndarray, censored: float, periods: int, *, need_gradient: bool) -> tuple[float, np.ndarray | None]:
-    """LL and its gradient in (alpha, beta), using d/dalpha ln B(alpha+1, beta+t-1) = psi(alpha+1) - psi(alpha+beta+t) etc."""
+def _log_likelihood(params: np.ndarray, churned: np.ndarray, censored: float, periods: int) -> float:
+    """LL of one cohort: Σ_t churned_t · ln P(T = t) + censored · ln S(n), with P(T = t) = B(α+1, β+t−1) / B(α, β) and
+    S(n) = B(α, β+n) / B(α, β) (Fader & Hardie 2007). The fit's gradient lives in ``fit_cohorts``' objective."""
     alpha, beta = params
     t = np.arange(1, periods + 1, dtype=float)
     log_b0 = betaln(alpha, beta)
     log_p = betaln(alpha + 1, beta + t - 1) - log_b0
     log_s = betaln(alpha, beta + periods) - log_b0
-    ll = float(np.dot(churned, log_p) + censored * log_s)
-    if not need_gradient:
-        return ll, None
-    d_b0_alpha = digamma(alpha) - digamma(alpha + beta)
-    d_b0_beta = digamma(beta) - digamma(alpha + beta)
-    psi_end = digamma(alpha + beta + t)
-    d_p_alpha = digamma(alpha + 1) - psi_end - d_b0_alpha
-    d_p_beta = digamma(beta + t - 1) - psi_end - d_b0_beta
-    psi_s = digamma(alpha + beta + periods)
-    d_s_alpha = digamma(alpha) - psi_s - d_b0_alpha
-    d_s_beta = digamma(beta + periods) - psi_s - d_b0_beta
-    grad = np.array([np.dot(churned, d_p_alpha) + censored * d_s_alpha, np.dot(churned, d_p_beta) + censored * d_s_beta])
-    return ll, grad
+    return float(np.dot(churned, log_p) + censored * log_s)
 
 
 def _check_discount(discount_rate: float) -> None:
