@@ -10,7 +10,9 @@ returns the stored value or runs ``compute`` once:
   key again (in its own thread) computes it without the memo rather than waiting for itself; a server's call lends
   its computing slot while it waits (``lending_while_waiting``);
 - **bounded**: least recently used entries go first once the entries' estimated size passes ``LIFECYCLE_MEMO_MB``
-  (default 512 MiB) — the most recent entry always stays;
+  (default: a quarter of the machine's physical memory, at least 512 MiB — one snapshot of a million customers
+  weighs about 580 MiB, its health table 750 MiB: a fixed 512 MiB evicted the snapshot as soon as the next table
+  was stored, so every "warm" call rebuilt it) — the most recent entry always stays;
 - **shrinkable**: ``shrink(budget)`` drops entries, largest first, until the rest fit a smaller budget — what a
   server does once it has been idle for a while (``tools.gate``): the large intermediate frames (table reads,
   snapshots) go back to the system, the small final answers (metric results, fact bundles, the doctor's survey)
@@ -34,14 +36,35 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 DEFAULT_BUDGET_MB = 512.0
+"""The smallest default budget (MiB); the default is a quarter of the physical memory when that is more."""
+BUDGET_SHARE_OF_MEMORY = 0.25
 BUDGET_ENV = "LIFECYCLE_MEMO_MB"
 
 
-def _budget_bytes() -> float:
+def physical_memory_bytes() -> int:
+    """The machine's physical memory (``sysconf``: page size × pages); 0 where the platform does not tell."""
     try:
-        return float(os.environ.get(BUDGET_ENV, DEFAULT_BUDGET_MB)) * 2**20
-    except ValueError:
-        return DEFAULT_BUDGET_MB * 2**20
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
+def default_budget_bytes() -> float:
+    """max(``DEFAULT_BUDGET_MB``, ``BUDGET_SHARE_OF_MEMORY`` × physical memory): room for the working set of a large
+    dataset (two snapshots and a health table of a million customers are about 1.9 GiB) on a machine that has it,
+    and the old 512 MiB where memory is unknown or small."""
+    return max(DEFAULT_BUDGET_MB * 2**20, BUDGET_SHARE_OF_MEMORY * physical_memory_bytes())
+
+
+def _budget_bytes() -> float:
+    """``LIFECYCLE_MEMO_MB`` (MiB) when set to a number, else ``default_budget_bytes()``."""
+    raw = os.environ.get(BUDGET_ENV)
+    if raw is not None:
+        try:
+            return float(raw) * 2**20
+        except ValueError:
+            pass
+    return default_budget_bytes()
 
 
 def size_of(value: object, depth: int = 3) -> int:

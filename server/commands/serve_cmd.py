@@ -74,7 +74,7 @@ def serve_command(
                             "back to the system (0: never; default 30, or idle_release_s under \\[serve]).")] = None,
     idle_memo_mb: Annotated[float | None, typer.Option("--idle-memo-mb", min=0.0, help="MiB of memoised results kept "
                             "while idle, the smallest first (default 0, or idle_memo_mb under \\[serve]); while "
-                            "busy the memo holds up to $LIFECYCLE_MEMO_MB (512).")] = None,
+                            "busy the memo holds up to $LIFECYCLE_MEMO_MB (default: a quarter of memory, at least 512).")] = None,
     preload: Annotated[bool | None, typer.Option("--preload/--no-preload", help="Load at start the code the tools "
                        "otherwise import on their first call (pandas, SciPy, scikit-learn, …): slower start, no import "
                        "pause on the first calls, and memory after start is the working level (default: on with "

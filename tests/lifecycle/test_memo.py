@@ -121,3 +121,25 @@ def test_shrinking_to_zero_empties_the_memo_and_a_dropped_key_is_computed_again(
     assert (len(memo), memo.bytes) == (0, 0)
     assert memo.remember("a", lambda: calls.append(2) or "again") == "again"
     assert calls == [1, 2]
+
+
+@pytest.mark.parametrize(("physical_gib", "expected_mib"), [(16, 4096), (1, 512), (0, 512)])
+def test_the_default_budget_is_a_quarter_of_physical_memory_and_at_least_512_mib(
+        monkeypatch: pytest.MonkeyPatch, physical_gib: int, expected_mib: int) -> None:
+    """16 GiB of memory → 4096 MiB (a quarter); 1 GiB → 256 MiB is below the floor, so 512; unknown (0) → 512."""
+    import lifecycle.memo as memo_module
+
+    monkeypatch.delenv(memo_module.BUDGET_ENV, raising=False)
+    monkeypatch.setattr(memo_module, "physical_memory_bytes", lambda: physical_gib * 2**30)
+    assert memo_module._budget_bytes() == expected_mib * 2**20
+
+
+@pytest.mark.parametrize(("raw", "expected_mib"), [("100", 100.0), ("2.5", 2.5), ("lots", 4096.0)])
+def test_the_environment_sets_the_budget_and_a_non_number_falls_back_to_the_default(
+        monkeypatch: pytest.MonkeyPatch, raw: str, expected_mib: float) -> None:
+    import lifecycle.memo as memo_module
+
+    monkeypatch.setenv(memo_module.BUDGET_ENV, raw)
+    monkeypatch.setattr(memo_module, "physical_memory_bytes", lambda: 16 * 2**30)
+    assert memo_module._budget_bytes() == expected_mib * 2**20
+
