@@ -16,6 +16,7 @@ from lifecycle.metrics.common import (
     active_in_window,
     all_customers_by,
     in_window,
+    per_customer,
     per_scope,
     small_sample_note,
     sorted_ids,
@@ -30,8 +31,9 @@ __all__ = ["DEFINITIONS", "in_window", "latest_nps_scores", "nps"]
 
 def latest_nps_scores(dataset: Dataset) -> pd.Series:
     """Each customer's latest NPS score in the window (ties broken by response id), indexed by customer id, sorted;
-    once per scope (``per_scope``: NPS, its shares and advocacy generation read it)."""
-    return per_scope(dataset, "latest_nps_scores", lambda: _latest_nps_scores(dataset))
+    once per scope (``per_customer``: a customer's latest response is their own; NPS, its shares and advocacy generation
+    read it)."""
+    return per_customer(dataset, "latest_nps_scores", _latest_nps_scores)
 
 
 def _latest_nps_scores(dataset: Dataset) -> pd.Series:

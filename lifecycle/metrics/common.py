@@ -21,7 +21,9 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
-from lifecycle.metrics.event_aggregates import activity_periods, name_summary
+from lifecycle.membership import is_member
+from lifecycle.memo import remember
+from lifecycle.metrics.event_aggregates import activity_periods, name_summary, population
 from lifecycle.metrics.registry import definition
 from lifecycle.metrics.results import MetricResult, TargetBand, missing_result
 from lifecycle.scope import Scope
@@ -37,6 +39,34 @@ def per_scope(dataset: Dataset, name: str, compute: Callable[[], T]) -> T:
     if key not in dataset._cache:
         dataset._cache[key] = compute()  # type: ignore[assignment]  # the cache holds any per-scope value
     return dataset._cache[key]  # type: ignore[return-value]
+
+
+PerCustomer = TypeVar("PerCustomer", pd.Series, pd.DataFrame, pd.Index)
+
+
+def per_customer(dataset: Dataset, name: str, compute: Callable[[Dataset], PerCustomer]) -> PerCustomer:
+    """``compute``'s per-customer answer (a Series or frame indexed by customer id, or an Index of ids) for the scope's
+    customers: ``compute`` runs once on the whole base with the scope's as_of and window — memoised per data identity,
+    as_of, window and configuration (``lifecycle.memo``) — and a filtered scope keeps the rows of the customers it
+    selects (``event_aggregates.population``, the customers ``Dataset.table`` keeps), in the same order.
+
+    Only for answers where each customer's row is a function of that customer's own rows (``compute`` must not
+    depend on who else is in the population): then the kept rows are exactly what ``compute`` gives on the filtered
+    scope, and a new filter or segment costs a mask instead of a re-run. Once per ``Dataset`` (``per_scope``)."""
+
+    def scoped() -> PerCustomer:
+        if dataset.identity is None:
+            return compute(dataset)
+        whole = dataset if dataset.filters.is_empty() else dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+        key = ("per-customer", name, dataset.identity, dataset.as_of, dataset.window, dataset.config.fingerprint())
+        answer = remember(key, lambda: compute(whole))
+        ids = population(dataset)
+        if ids is None:
+            return answer
+        keys = answer if isinstance(answer, pd.Index) else answer.index
+        return answer[is_member(keys, ids)]
+
+    return per_scope(dataset, f"per_customer:{name}", scoped)
 
 
 EXCLUDED_ORDER_STATUSES = ("refunded", "cancelled", "canceled")
@@ -128,8 +158,11 @@ def median(values: pd.Series | np.ndarray) -> float | None:
 
 
 def signups_in_window(dataset: Dataset) -> pd.DataFrame:
-    """Customers (filtered) whose ``signup_date`` lies in the window, sorted by id."""
-    return in_window(dataset.customers(), "signup_date", dataset).sort_values("customer_id")
+    """Customers (filtered) whose ``signup_date`` lies in the window, sorted by id (once per scope, ``per_scope``; a
+    shallow copy per call)."""
+    found = per_scope(dataset, "signups_in_window",
+                      lambda: in_window(dataset.customers(), "signup_date", dataset).sort_values("customer_id"))
+    return found.copy(deep=False)
 
 
 def eligible_signups(dataset: Dataset, observe_days: int) -> tuple[pd.DataFrame, int]:

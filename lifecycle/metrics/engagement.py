@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from lifecycle.dataset import Dataset, next_day_iso
-from lifecycle.metrics.common import small_sample_note, target, with_notes
+from lifecycle.metrics.common import per_scope, small_sample_note, target, with_notes
 from lifecycle.metrics.event_aggregates import aggregate, in_scope, typed
 from lifecycle.metrics.registry import MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, TargetBand, Unit, ratio_result
@@ -98,7 +98,7 @@ def _rate(dataset: Dataset, metric_id: str, sends: int, opens: int, clicks: int,
 
 
 def _by_channel(dataset: Dataset, metric_id: str, numerator: str, denominator: str | None) -> MetricResult:
-    totals = _channel_totals(touch_summary(dataset))
+    totals = per_scope(dataset, "touch_channel_totals", lambda: _channel_totals(touch_summary(dataset)))
 
     def rate(channel: str) -> MetricResult:
         row = totals.loc[channel] if channel in totals.index else None

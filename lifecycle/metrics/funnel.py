@@ -24,6 +24,7 @@ from lifecycle.metrics.common import (
     days_between,
     join_notes,
     median,
+    per_scope,
     signups_in_window,
     small_sample_note,
     target,
@@ -64,7 +65,12 @@ def lead_funnel(dataset: Dataset) -> pd.DataFrame:
     """The cohort of leads created in the window (filtered by the dimensions leads carry), counted per ``source``
     (missing → "(unknown)", sorted) at each step of ``FUNNEL_STEPS`` — one ``GROUP BY`` in the database, compiled by the
     expression layer for the connection's engine, memoised per data, as_of, window and lead filter, so no lead row is
-    read into memory. Columns: ``lead``, ``mql_at``, ``sql_at``, ``won`` (lead counts), indexed by source."""
+    read into memory. Columns: ``lead``, ``mql_at``, ``sql_at``, ``won`` (lead counts), indexed by source. Once per scope
+    (``per_scope``: the five lead metrics read it)."""
+    return per_scope(dataset, "lead_funnel", lambda: _lead_funnel(dataset))
+
+
+def _lead_funnel(dataset: Dataset) -> pd.DataFrame:
     columns = list(FUNNEL_STEPS)
     if not dataset.has("leads"):
         return pd.DataFrame({c: pd.Series([], dtype="int64") for c in columns}, index=pd.Index([], dtype="string", name="source"))

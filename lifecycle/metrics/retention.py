@@ -28,6 +28,7 @@ from lifecycle.metrics.common import (
     no_event_signal,
     paying_on,
     paying_subscriptions,
+    per_customer,
     small_sample_note,
     sorted_ids,
     target,
@@ -196,26 +197,39 @@ def retention_after(dataset: Dataset, days: int) -> MetricResult:
     metric_id = f"retention_{days}d"
     spec_target = target(dataset, metric_id)
     eligible, too_recent = eligible_signups(dataset, days)
+    lo = days - RETENTION_USAGE_BRACKET_DAYS + 1
     if dataset.has("subscriptions"):
-        subs = paying_subscriptions(dataset).merge(eligible[["customer_id", "signup_date"]], on="customer_id", how="inner")
-        subs = subs[paying_on(subs, subs["signup_date"] + pd.Timedelta(days=days))]
-        retained = subs["customer_id"].nunique()
         rule = f"retained = paying on day {days} after signup"
     elif dataset.has("events"):
         absent = _no_activity_signal(dataset, metric_id)
         if absent is not None:
             return absent
+        rule = f"retained = activity on days {lo}–{days} after signup (no subscriptions in the data)"
+    else:
+        return missing_result(metric_id, Unit.RATIO, dataset.scope, "needs subscriptions or events to tell who is still active", spec_target)
+    retained = int(is_member(eligible["customer_id"], per_customer(dataset, metric_id, lambda d: retained_ids(d, days))).sum())
+    result = ratio_result(metric_id, float(retained), float(len(eligible)), Unit.RATIO, dataset.scope, spec_target,
+                          empty_reason=f"no customers signed up in the period at least {days} days before as_of")
+    return with_notes(result, rule, too_recent_note(too_recent, days), small_sample_note(dataset, len(eligible)))
+
+
+def retained_ids(dataset: Dataset, days: int) -> pd.Index:
+    """Ids of the eligible signups (``eligible_signups``) still active ``days`` days after signup, by the rule
+    ``retention_after`` states: paying on ``signup_date + days`` where the data has subscriptions, else an activity event
+    on days ``days − 6`` … ``days`` after signup (empty without either). Each customer's answer rests on their own rows."""
+    eligible, _ = eligible_signups(dataset, days)
+    if dataset.has("subscriptions"):
+        subs = paying_subscriptions(dataset).merge(eligible[["customer_id", "signup_date"]], on="customer_id", how="inner")
+        ids = subs.loc[paying_on(subs, subs["signup_date"] + pd.Timedelta(days=days)), "customer_id"]
+    elif dataset.has("events"):
         lo = days - RETENTION_USAGE_BRACKET_DAYS + 1
         # eligible signups lie in the window and day lo > 0 comes after signup: earlier days never count
         since = dataset.window.start if lo > 0 else None
         timed = days_after_signup(activity_periods(dataset, "day", since).rename(columns={"day": "occurred_at"}), eligible)
-        retained = timed.loc[(timed["day"] >= lo) & (timed["day"] <= days), "customer_id"].nunique()
-        rule = f"retained = activity on days {lo}–{days} after signup (no subscriptions in the data)"
+        ids = timed.loc[(timed["day"] >= lo) & (timed["day"] <= days), "customer_id"]
     else:
-        return missing_result(metric_id, Unit.RATIO, dataset.scope, "needs subscriptions or events to tell who is still active", spec_target)
-    result = ratio_result(metric_id, float(retained), float(len(eligible)), Unit.RATIO, dataset.scope, spec_target,
-                          empty_reason=f"no customers signed up in the period at least {days} days before as_of")
-    return with_notes(result, rule, too_recent_note(too_recent, days), small_sample_note(dataset, len(eligible)))
+        return pd.Index([], dtype="string")
+    return sorted_ids(ids)
 
 
 def retention_30d(dataset: Dataset) -> MetricResult:
@@ -259,6 +273,10 @@ def tenures(dataset: Dataset) -> pd.DataFrame:
     A customer paying on ``as_of`` is censored at ``as_of + 1`` (paid through as_of); gaps between
     subscriptions count as tenure (relationship longevity, not paid days). Sorted by customer id.
     """
+    return per_customer(dataset, "tenures", _tenures)
+
+
+def _tenures(dataset: Dataset) -> pd.DataFrame:
     subs = paying_subscriptions(dataset)
     as_of = as_of_ts(dataset)
     active = pd.Index(paying_ids(subs, as_of))

@@ -20,6 +20,7 @@ from mcp import Client
 import lifecycle
 from lifecycle.dataset import Dataset
 from lifecycle.doctor import diagnose, survey
+from lifecycle.filters import Filters
 from lifecycle.memo import MEMO
 from lifecycle.metrics.registry import compute_all
 from lifecycle.scope import Scope
@@ -129,3 +130,44 @@ def test_the_doctor_reads_future_dates_only_where_they_can_exist(demo_db: Path) 
         assert diagnose(conn, date(2024, 6, 30), surveyed).warning("future_date", "events") is not None
     finally:
         conn.close()
+
+
+SEGMENTED = {
+    "customers": [{"customer_id": "c1", "signup_date": "2024-01-05", "segment": "smb"},
+                  {"customer_id": "c2", "signup_date": "2024-02-10", "segment": "enterprise"},
+                  {"customer_id": "c3", "signup_date": "2024-01-20", "segment": "smb"}],
+    "subscriptions": [{"subscription_id": "s1", "customer_id": "c1", "start_date": "2024-01-05", "mrr": 100.0},
+                      {"subscription_id": "s2", "customer_id": "c2", "start_date": "2024-02-10", "mrr": 150.0},
+                      {"subscription_id": "s3", "customer_id": "c3", "start_date": "2024-01-20", "end_date": "2024-02-01",
+                       "mrr": 50.0}],
+    "nps_responses": [{"response_id": "r1", "customer_id": "c1", "responded_at": "2024-02-01", "score": 3},
+                      {"response_id": "r2", "customer_id": "c1", "responded_at": "2024-03-01", "score": 10},
+                      {"response_id": "r3", "customer_id": "c2", "responded_at": "2024-03-02", "score": 9},
+                      {"response_id": "r4", "customer_id": "c3", "responded_at": "2024-01-25", "score": 5}],
+}
+
+
+def test_a_filtered_scope_reads_the_whole_bases_per_customer_answers_for_its_customers(tmp_path: Path) -> None:
+    """A segment's metrics once the whole base's per-customer answers are memoised (``metrics.common.per_customer``:
+    the latest NPS score, N-day retention, tenures) equal those computed afresh on the segment alone, and keep only its
+    customers. Hand computed for smb (c1, c3) on 2024-03-31: NPS = (1 promoter (c1's latest, 10) − 1 detractor (c3, 5))
+    ÷ 2 × 100 = 0 (the whole base's is (2 − 1) ÷ 3 × 100 = 33.3); 30-day retention = 1 ÷ 2 (c1 pays on day 30, c3's
+    subscription ended on day 12; the whole base's is 2 ÷ 3)."""
+    path = make_store(tmp_path / "store.db", SEGMENTED)
+    source = open_source(path)
+    smb = Scope.resolve(source, AS_OF, filters=Filters(segment=("smb",)))
+
+    def rendered(dataset: Dataset) -> str:
+        try:
+            return json.dumps({k: v.to_dict() for k, v in compute_all(dataset).items()}, sort_keys=True)
+        finally:
+            dataset.close()
+
+    fresh = rendered(Dataset(source.connect(), smb, source=source))  # no identity: nothing memoised, nothing masked
+    MEMO.clear()
+    whole = compute_all(Dataset.over(source, Scope.resolve(source, AS_OF)))
+    assert round(whole["nps"].value, 1) == 33.3 and whole["retention_30d"].value == 2 / 3
+    masked = rendered(Dataset.over(source, smb))
+    assert masked == fresh
+    results = json.loads(masked)
+    assert results["nps"]["value"] == 0.0 and results["retention_30d"]["value"] == 0.5
