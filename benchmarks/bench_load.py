@@ -316,6 +316,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rss_settled_over_before": round(rss_settled / rss_before, 3) if rss_before else None,
         "warm_up_ok": all(o.ok for o in warm),
         "outcomes": [asdict(o) for o in sorted(outcomes, key=lambda o: (o.client, o.index))],
+        "burst_started_monotonic_s": round(burst_started, 3),
+        "server_calls": [{"call": g.label, "lane": g.lane, "wait_s": round(g.wait, 3), "compute_s": round(g.compute, 3),
+                          "arrived_s": round(g.arrived - burst_started, 3) if g.arrived is not None else None}
+                         for g in sorted(gate, key=lambda g: g.arrived or 0.0)],
     }
 
 

@@ -184,7 +184,7 @@ def serve_http(server: MCPServer, settings: HttpSettings, on_listening: Callable
     if context is not None:
         from server.prime import prime_in_background
 
-        prime_in_background(context.source, context.config)
+        prime_in_background(context.source, context.config, context.gate)
     if on_listening is not None:
         on_listening()
     config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", lifespan="on",

@@ -12,6 +12,9 @@ refilling the memory the idle release had returned). A call asking for either wh
 computation (``lifecycle.memo``) and lends its slot meanwhile (``tools.gate``). Nothing it does changes an answer:
 it fills the same memo keys a call would, with the same values.
 
+The snapshot's estimated size then tells the gate how large the data is (``tools.gate.CallGate.size_up``: on
+small data each lane of the gate has more slots).
+
 The snapshot stays memoised like one a call built, until the server's idle release (``ServeLimits.idle_release_s``).
 stdio servers do not prime: their client waits for ``tools/list`` first (the spawn benchmark, docs/benchmarks.md).
 """
@@ -24,31 +27,36 @@ import time
 
 from lifecycle.config import EngineConfig
 from lifecycle.sources import DataSource
+from tools.gate import CallGate
 
 logger = logging.getLogger(__name__)
 
 
-def prime(source: DataSource, config: EngineConfig) -> None:
-    """The data's range, then the default as_of's whole-base snapshot (memoised and cached as a call would)."""
+def prime(source: DataSource, config: EngineConfig, gate: CallGate | None = None) -> None:
+    """The data's range, then the default as_of's whole-base snapshot (memoised and cached as a call would); its
+    estimated size tells ``gate`` how large the data is (``CallGate.size_up``: more slots on small data)."""
     from lifecycle.dataset import Dataset
+    from lifecycle.memo import size_of
     from lifecycle.snapshot.build import snapshot_of
 
     started = time.perf_counter()
     last_day = source.data_range().last
     dataset = Dataset.open(source, last_day, config=config)
     try:
-        snapshot_of(dataset)
+        snapshot = snapshot_of(dataset)
     finally:
         dataset.close()
+    if gate is not None:
+        gate.size_up(size_of(snapshot))
     logger.info("primed the data range and the %s snapshot in %.2f s", last_day, time.perf_counter() - started)
 
 
-def prime_in_background(source: DataSource, config: EngineConfig) -> threading.Thread:
+def prime_in_background(source: DataSource, config: EngineConfig, gate: CallGate | None = None) -> threading.Thread:
     """Start ``prime`` on a daemon thread (returns at once); a failure is logged, never raised — a call asking for
     the same thing then says what is wrong."""
     def run() -> None:
         try:
-            prime(source, config)
+            prime(source, config, gate)
         except Exception:  # noqa: BLE001 - best effort: no data yet, an unreadable file… the tools say so on their own
             logger.info("priming skipped", exc_info=True)
 

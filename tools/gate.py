@@ -25,6 +25,12 @@ tables are built; the first call on a new as_of builds them, seconds):
   per key, ``lifecycle.memo.lending_while_waiting``) lends its slot meanwhile, then takes the first free one back
   before any queued call; the time it waits for that slot does not count towards its time limit.
 
+How many slots: ``limits.concurrency`` per lane — the CPU count, at most 4, unless set. On small data (the
+default as_of's whole-base snapshot, measured as an HTTP server starts listening, at most
+``SMALL_DATA_SNAPSHOT_BYTES``) each lane has ``SMALL_DATA_SLOTS_FACTOR`` times that: the bound exists for the memory
+each building call holds, which small data does not strain, and it made cheap calls queue behind builds
+(``CallGate.size_up``).
+
 The time limit (``ServeLimits.time_limit_s``) counts from when the call starts computing, never its wait; see
 ``tools.runtime.Work.within_budget``. Past it the call answers ``CallTimeLimitError``.
 
@@ -96,6 +102,14 @@ warm call computes in 0.02-0.25 s, a cold one (a new as_of's snapshot and tables
 SHORT_LANE = 1
 """Calls that may start beyond the slots while every slot is held by a long call."""
 
+SMALL_DATA_SNAPSHOT_BYTES = 32 * 2**20
+"""A whole base's snapshot at most this large (estimated, ``lifecycle.memo.size_of``; about 55,000 customers) makes the
+data small for the gate: each lane then has ``SMALL_DATA_SLOTS_FACTOR`` times the automatic slots (``CallGate.size_up``).
+The demo's is 1.2 MB (2,022 customers); a 1M-customer base's about 580 MB."""
+
+SMALL_DATA_SLOTS_FACTOR = 4
+"""How many times the automatic slots each lane has on small data (``SMALL_DATA_SNAPSHOT_BYTES``)."""
+
 COLD, WARM_AS_OF, WARM_KIND = 0, 1, 2
 """How warm a call's kind is (``CallGate.warmth``): never answered; another tool answered on its as_of; answered (or
 computing right now)."""
@@ -129,13 +143,18 @@ class Lanes:
     """One event loop's slots: the queue of waiting calls and the calls holding a slot (the rules: module doc).
     Touched only on its event loop's thread."""
 
-    def __init__(self, slots: int, on_long: Callable[[Ticket], None] | None = None,
+    def __init__(self, slots: int | Callable[[], int], on_long: Callable[[Ticket], None] | None = None,
                  warmth: Callable[[Hashable | None], int] | None = None) -> None:
-        self.slots = slots
+        self._slots = slots
         self.queue: deque[Ticket] = deque()
         self.holding: set[Ticket] = set()
         self._on_long = on_long
         self._warmth = warmth
+
+    @property
+    def slots(self) -> int:
+        """Calls each lane may hold (``CallGate.slots``: it may change as the server learns the data's size)."""
+        return self._slots() if callable(self._slots) else self._slots
 
     @property
     def long_calls(self) -> int:
@@ -238,13 +257,36 @@ class CallGate:
         self._answered: set[Hashable] = set()  # call kinds answered since the memo was last released (the warm lane)
         self._computing: dict[Hashable, int] = {}  # call kinds with a call computing right now (the warm lane)
         self._answered_as_of: set[Hashable] = set()  # the as_of of every answered (tool, as_of) kind
+        self._small_data = False
+
+    @property
+    def slots(self) -> int:
+        """Calls each lane holds at once: ``limits.concurrency``, times ``SMALL_DATA_SLOTS_FACTOR`` once ``size_up``
+        found the data small and the concurrency is the automatic one."""
+        return self.limits.concurrency * (SMALL_DATA_SLOTS_FACTOR if self._small_data else 1)
+
+    def size_up(self, snapshot_bytes: int) -> None:
+        """Learn the data's size from the estimated bytes of a whole base's snapshot (``server.prime`` measures the
+        default as_of's as the server starts listening).
+
+        The slots bound how many calls compute at once because each building call holds its tables in memory, and
+        at a million customers a snapshot build alone holds gigabytes. On small data (a snapshot of at most
+        ``SMALL_DATA_SNAPSHOT_BYTES``) the tables of many calls fit easily, and the bound mostly made calls wait:
+        measured on the demo (20 clients × 25 calls over HTTP, 2 slots), calls that then computed in 0.1–1 s — their
+        as_of's snapshot built meanwhile — had waited 7–23 s for a slot behind the first calls building each as_of's
+        stage history and fact bundle. So each lane then gets ``SMALL_DATA_SLOTS_FACTOR`` times the slots (unless
+        ``max_concurrent_calls`` was set: then it is exactly that)."""
+        small = snapshot_bytes <= SMALL_DATA_SNAPSHOT_BYTES and not self.limits.max_concurrent_calls
+        with self._busy_lock:
+            self._small_data = small
+        logger.info("whole-base snapshot of about %.1f MB: %d slots per lane", snapshot_bytes / 2**20, self.slots)
 
     def lanes(self) -> Lanes:
         """This event loop's slots and queue."""
         try:
             return self._lanes.get()
         except LookupError:
-            lanes = Lanes(self.limits.concurrency, on_long=self._went_long, warmth=self.warmth)
+            lanes = Lanes(lambda: self.slots, on_long=self._went_long, warmth=self.warmth)
             self._lanes.set(lanes)
             return lanes
 
@@ -499,5 +541,6 @@ def _libc_function(name: str) -> Callable[..., int] | None:
     return function
 
 
-__all__ = ["CALL_KIND", "CALL_LABEL", "CALL_LABEL_DEFAULT", "CallGate", "CallTimeLimitError", "LONG_CALL_S", "SHORT_LANE", "Lanes", "Ticket", "TIME_LIMIT_ADVICE", "release_idle", "release_memory",
+__all__ = ["CALL_KIND", "CALL_LABEL", "CALL_LABEL_DEFAULT", "CallGate", "CallTimeLimitError", "LONG_CALL_S", "SHORT_LANE",
+           "SMALL_DATA_SLOTS_FACTOR", "SMALL_DATA_SNAPSHOT_BYTES", "Lanes", "Ticket", "TIME_LIMIT_ADVICE", "release_idle", "release_memory",
            "release_memory_soon", "tune_memory_for_serving"]
