@@ -9,6 +9,8 @@ measured by the retention metrics and appears as its own column in ``transition_
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset
-from lifecycle.metrics.registry import MetricDefinition, MetricGroup
+from lifecycle.metrics.registry import MetricDefinition, MetricGroup, compute_metric, metric_ids_in
 from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
 from lifecycle.stages.classification import UNCLASSIFIED
 from lifecycle.stages.history import checkpoints, stage_states, stages_at, time_in_stage
@@ -192,6 +194,42 @@ def transition_matrix(dataset: Dataset, model: StageModel, start: date, end: dat
     out = counts.reindex(index=rows, columns=columns, fill_value=0).astype("int64")
     out.index.name, out.columns.name = "from", "to"
     return out
+
+
+def flow_ahead(dataset: Dataset) -> Callable[[], None]:
+    """Start computing the flow metrics of ``dataset``'s scope on a second connection, in a thread, and return the
+    function that waits for it — the catalogue's two halves overlap on two cores.
+
+    The flow metrics classify a snapshot on a dozen monthly checkpoints (``stage_states``): seconds of statements in
+    the database, which SQLite runs without holding the interpreter lock, while the rest of the catalogue waits on its
+    own statements (the per-event-name pass of ``name_summary``). Both threads file their results in the process memo
+    (``lifecycle.memo``: one computation per key, concurrent callers wait), so ``compute_all`` on ``dataset`` reads the
+    flow metrics this thread computed — the same values, computed once. A failure here is left for the caller's own
+    computation to meet and report. Only on SQLite sources opened through ``Dataset.over`` (a memo key, a connection
+    per thread); elsewhere nothing starts."""
+    source, identity = dataset.source, dataset.identity
+    if source is None or identity is None or dataset.connection.dialect != "sqlite":
+        return lambda: None
+    scope, config = dataset.scope, dataset.config
+    flow = metric_ids_in(MetricGroup.FLOW)  # the registry (every metric module) loaded here, not raced by the thread
+
+    def compute() -> None:
+        try:
+            ahead = Dataset.over(source, scope, config)
+        except Exception:  # noqa: BLE001 - the catalogue computes these itself and reports what fails
+            return
+        try:
+            if ahead.identity == identity:  # the data was not replaced meanwhile
+                for metric_id in flow:
+                    compute_metric(ahead, metric_id)
+        except Exception:  # noqa: BLE001 - as above
+            pass
+        finally:
+            ahead.close()
+
+    thread = threading.Thread(target=compute, name="lifecycle-flow-ahead", daemon=True)
+    thread.start()
+    return thread.join
 
 
 def _definition(metric_id: str, name: str, formula: str, unit: Unit, numerator: str | None, denominator: str | None,

@@ -15,6 +15,7 @@ from lifecycle.config import load_config
 from lifecycle.dataset import Dataset
 from lifecycle.facts import format_value
 from lifecycle.filters import Filters
+from lifecycle.metrics.flow import flow_ahead
 from lifecycle.metrics.registry import compute_all, registry
 from lifecycle.scope import Scope
 from lifecycle.sources import open_configured
@@ -100,8 +101,10 @@ def metrics_command(
     scope = Scope.resolve(source, parse_as_of(as_of), filters=filters)
     day = scope.as_of
     dataset = Dataset.over(source, scope, config)
+    flow_done = flow_ahead(dataset)  # the flow metrics on a second connection meanwhile (two cores)
     try:
         results = compute_all(dataset)
+        flow_done()  # on an error the thread is left to end with the process
     finally:
         dataset.close()
     if as_json:
