@@ -1,7 +1,8 @@
 """The per-customer snapshot: one row per customer with every feature the stages, health and risk read.
 
-Built by ``build`` (orchestration, customer/CLV/paid columns) from SQL push-down sections (``sql``), pandas
-sections over the as-of tables (``tables``), frame helpers (``frames``) and a Parquet cache (``cache``).
+Built by ``build`` (orchestration, customer/CLV/paid columns) from SQL push-down sections (``sql``; NPS and ticket
+aggregates in ``feedback``), pandas sections over the as-of tables (``tables``), frame helpers (``frames``) and a
+Parquet cache (``cache``).
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 ``build_snapshot(dataset)`` implements ``docs/snapshot-contract.md``. Stages, health, risk, drivers and the
 MCP tools read these columns instead of rescanning raw tables. Heavy scans (events, touches, orders,
-referrals) are pushed down as portable SQL aggregations (``GROUP BY customer_id`` with ``SUM(CASE …)``
-windows on ISO-8601 text, bound parameters, identifiers from the schema only); the smaller tables
-(subscriptions, invoices, tickets, NPS) come through ``Dataset.table``, whose as-of view masks later facts.
+referrals, invoices; in a whole build NPS and tickets too) are pushed down as portable SQL aggregations
+(``GROUP BY customer_id`` with ``SUM(CASE …)`` windows on ISO-8601 text, bound parameters, identifiers from the schema
+only); subscriptions (and NPS and tickets in a build of a few columns, whose earlier checkpoints derive their tables in
+memory) come through ``Dataset.table``, whose as-of view masks later facts.
 Every per-customer computation afterwards is vectorised pandas/numpy — nothing loops per customer.
 
 Definitions the contract leaves open, fixed here:
@@ -53,8 +54,9 @@ Extra columns beyond the contract: ``first_event_at``, ``days_since_first_event`
 ``load_or_build_snapshot`` materialises a snapshot once per (database file identity, as_of, configuration,
 filters) into a Parquet file under ``data_dir()/cache`` written atomically (``lifecycle.snapshot.cache``).
 
-Where the sections live: ``lifecycle.snapshot.sql`` (events, referrals, touches, orders — pushed down as SQL),
-``lifecycle.snapshot.tables`` (subscriptions, NPS, tickets, invoices — pandas on the as-of tables),
+Where the sections live: ``lifecycle.snapshot.sql`` (events, referrals, touches, orders, invoice counts — pushed down
+as SQL), ``lifecycle.snapshot.feedback`` (NPS and ticket aggregates in SQL), ``lifecycle.snapshot.tables``
+(subscriptions, NPS, tickets, invoices — pandas on the as-of tables, or the pushed-down frames attached),
 ``lifecycle.snapshot.frames`` (aligning their frames onto the customers); the customer attributes, the CLV
 columns and ``ever_paid``/``first_paid_at`` (which combine subscriptions and orders) are computed here.
 """
@@ -153,12 +155,21 @@ SECTIONS = (
 
 
 def _builders(wanted: Collection[str] | None = None) -> dict[str, object]:
+    whole = wanted is None  # a whole build aggregates NPS and tickets in the database; a few columns (the stage
+    # history's checkpoints, which derive earlier tables from the as_of's frames: ``Dataset.earlier``) read the tables
+
     def recent(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         return recent_event_columns(dataset, snap, as_of, wanted)  # only the window columns wanted
 
+    def nps(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+        return nps_columns(dataset, snap, as_of, in_database=whole and dataset.derived_from is None)
+
+    def tickets(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+        return ticket_columns(dataset, snap, as_of, in_database=whole and dataset.derived_from is None)
+
     return {"subscriptions": subscription_columns, "renewals": renewal_columns, "recent_events": recent,
             "latest_event": latest_event_columns, "milestones": milestone_columns, "feature_use": feature_use_columns,
-            "nps": nps_columns, "tickets": ticket_columns, "invoices": invoice_columns, "referrals": referral_columns,
+            "nps": nps, "tickets": tickets, "invoices": invoice_columns, "referrals": referral_columns,
             "touches": touch_columns, "orders": order_columns, "clv": _clv_columns}
 
 

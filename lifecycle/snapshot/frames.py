@@ -7,8 +7,14 @@ its source table is absent (missing, never zero — ``docs/snapshot-contract.md`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import take
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def days_between(later: pd.Series | pd.Timestamp, earlier: pd.Series | pd.Timestamp) -> pd.Series:
@@ -20,18 +26,38 @@ def days_between(later: pd.Series | pd.Timestamp, earlier: pd.Series | pd.Timest
 def attach(snap: pd.DataFrame, frame: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
     """Align ``frame`` (one row per customer_id) onto ``snap``; customers absent from it get ``columns``' fills.
 
-    A fill of None leaves absent customers missing. Values present in ``frame`` are never filled.
+    A fill of None leaves absent customers missing. Values present in ``frame`` are never filled. Each column is what
+    ``frame.set_index("customer_id").reindex(snap["customer_id"])`` gives (the same dtypes: a missing row promotes an
+    integer column to float, a boolean one to object), taken by one row look-up (``rows_of``) shared by every column.
     """
-    keyed = frame.set_index(frame["customer_id"].astype("string"))[list(columns)]
-    customers = pd.Index(snap["customer_id"])
-    aligned = keyed.reindex(customers)
-    # absent = not in frame's index; get_indexer is a hash look-up (Series.isin on Arrow strings converts value by value)
-    absent = keyed.index.get_indexer(customers) < 0
+    rows = rows_of(snap["customer_id"], frame["customer_id"])
+    absent = rows < 0
+    fill_any = bool(absent.any())
     out = snap.copy()
     for column, fill in columns.items():
-        values = aligned[column].set_axis(snap.index)
-        out[column] = values.mask(absent, fill) if fill is not None and absent.any() else values
+        values = pd.Series(take(frame[column].array, rows, allow_fill=True), index=snap.index, name=column)
+        out[column] = values.mask(absent, fill) if fill is not None and fill_any else values
     return out
+
+
+def rows_of(customers: pd.Series, keys: pd.Series) -> np.ndarray:
+    """For each of ``customers``, the position of its id among ``keys`` (ids, unique); -1 where it has none.
+
+    One hash look-up in Arrow (``pyarrow.compute.index_in``) over the ids as text: a pandas ``reindex`` on Arrow
+    strings converts the ids to Python objects on each call — a second per column section, at a million customers."""
+    import pyarrow.compute as pc
+
+    known = _ids(keys)
+    if pc.count_distinct(known, mode="all").as_py() != len(known):  # as reindex: two rows of a customer cannot align
+        raise ValueError("cannot align a frame with duplicate customer ids")
+    found = pc.index_in(_ids(customers), value_set=known)
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _ids(values: pd.Series) -> pa.Array:
+    import pyarrow as pa
+
+    return pa.array(values.astype("string"), type=pa.large_string())
 
 
 def absent_columns(snap: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:

@@ -1,7 +1,9 @@
 """Snapshot sections computed in pandas from the as-of tables: subscriptions, NPS, tickets and invoices.
 
-These tables are small, so they come through ``Dataset.table``, whose as-of view masks later facts; every
-computation is vectorised over all rows (nothing loops per customer). Column definitions: the module
+They come through ``Dataset.table``, whose as-of view masks later facts; every computation is vectorised over all
+rows (nothing loops per customer). The invoice counts, and in a whole build the NPS and ticket columns, come from
+aggregates in the database instead (``lifecycle.snapshot.sql.invoice_frame``, ``lifecycle.snapshot.feedback``), with
+these pandas paths kept for what those cannot classify and for builds of a few columns. Column definitions: the module
 docstring of ``lifecycle.snapshot`` and ``docs/snapshot-contract.md``.
 """
 
@@ -98,14 +100,21 @@ def _paying_periods(snap: pd.DataFrame, paid: pd.DataFrame, as_of: pd.Timestamp)
     snap["_first_sub_paid_at"] = snap["_first_sub_paid_at"].astype("datetime64[us]")
     return snap.drop(columns=["blocks", "last_block_start", "last_end"])
 
-def nps_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Latest NPS response to as_of: score, date and category (promoter ≥ 9, passive 7–8, detractor ≤ 6)."""
+def nps_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp, in_database: bool = False) -> pd.DataFrame:
+    """Latest NPS response to as_of: score, date and category (promoter ≥ 9, passive 7–8, detractor ≤ 6). With
+    ``in_database`` the latest responses come from one statement (``lifecycle.snapshot.feedback.nps_frame``), else
+    from the as-of table."""
     if not dataset.has("nps_responses"):
         return absent_columns(snap, {"nps_latest": "float", "nps_latest_at": "datetime", "nps_category": "string"})
-    nps = dataset.table("nps_responses").sort_values(["customer_id", "responded_at", "response_id"], kind="stable")
-    latest = nps.groupby("customer_id").tail(1)
-    frame = pd.DataFrame({"customer_id": latest["customer_id"], "nps_latest": latest["score"].astype("float64"),
-                          "nps_latest_at": latest["responded_at"]})
+    if in_database:
+        from lifecycle.snapshot.feedback import nps_frame
+
+        frame = nps_frame(dataset)
+    else:
+        nps = dataset.table("nps_responses").sort_values(["customer_id", "responded_at", "response_id"], kind="stable")
+        latest = nps.groupby("customer_id").tail(1)
+        frame = pd.DataFrame({"customer_id": latest["customer_id"], "nps_latest": latest["score"].astype("float64"),
+                              "nps_latest_at": latest["responded_at"]})
     snap = attach(snap, frame, {"nps_latest": None, "nps_latest_at": None})
     score = snap["nps_latest"]
     category = np.select([score >= NPS_PROMOTER_MIN, score > NPS_DETRACTOR_MAX, score >= 0],
@@ -115,11 +124,20 @@ def nps_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd
     return snap
 
 
-def ticket_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Open tickets (all, high/urgent), tickets opened in the last 90 days, CSAT mean of those closed in them."""
+def ticket_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp, in_database: bool = False) -> pd.DataFrame:
+    """Open tickets (all, high/urgent), tickets opened in the last 90 days, CSAT mean of those closed in them. With
+    ``in_database`` the counts come from one aggregate (``lifecycle.snapshot.feedback.ticket_frame``) unless the
+    priorities are free text, else from the as-of table."""
     columns = ["tickets_open", "tickets_open_high", "tickets_90d", "csat_avg_90d"]
     if not dataset.has("tickets"):
         return absent_columns(snap, dict.fromkeys(columns, "float"))
+    fills: dict[str, object] = {"tickets_open": 0.0, "tickets_open_high": 0.0, "tickets_90d": 0.0, "csat_avg_90d": None}
+    if in_database:
+        from lifecycle.snapshot.feedback import ticket_frame
+
+        pushed = ticket_frame(dataset, HIGH_PRIORITIES)
+        if pushed is not None:
+            return attach(snap, pushed, fills)
     tickets = dataset.table("tickets")
     since = as_of - pd.Timedelta(days=89)  # (as_of − 90, as_of] in whole days
     is_open = tickets["closed_at"].isna()
@@ -132,8 +150,7 @@ def ticket_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) ->
         "tickets_90d": (tickets["opened_at"] >= since).groupby(by).sum(),
         "csat_avg_90d": tickets["csat"].astype("float64").where(closed_recently).groupby(by).mean(),
     }).rename_axis("customer_id").reset_index()
-    frame = as_float(frame, columns)
-    return attach(snap, frame, {"tickets_open": 0.0, "tickets_open_high": 0.0, "tickets_90d": 0.0, "csat_avg_90d": None})
+    return attach(snap, as_float(frame, columns), fills)
 
 
 def invoice_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
