@@ -15,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from lifecycle.dataset import Dataset
+from lifecycle.membership import is_member
 from lifecycle.metrics.common import (
     absent_event_names,
     days_after_signup,
@@ -22,6 +23,7 @@ from lifecycle.metrics.common import (
     join_notes,
     median,
     no_event_signal,
+    per_customer,
     signups_in_window,
     small_sample_note,
     target,
@@ -44,8 +46,15 @@ def first_events(dataset: Dataset, names: tuple[str, ...]) -> pd.DataFrame:
 def first_event_day(dataset: Dataset, customers: pd.DataFrame, event_name: str) -> pd.Series:
     """Days from signup to each customer's first ``event_name`` event (by as_of), indexed by customer id.
 
-    The day of the first event is the least day of any event (days after signup grow with the event's time)."""
-    timed = days_after_signup(first_events(dataset, (event_name,)), customers)
+    The day of the first event is the least day of any event (days after signup grow with the event's time). Each
+    customer's day is their own: read off every customer's, computed once per data, as_of and window (``per_customer``).
+    """
+    every = per_customer(dataset, f"first_event_day:{event_name}", lambda whole: _first_event_day(whole, event_name))
+    return every[is_member(every.index, customers["customer_id"])]
+
+
+def _first_event_day(dataset: Dataset, event_name: str) -> pd.Series:
+    timed = days_after_signup(first_events(dataset, (event_name,)), dataset.customers())
     return timed.groupby("customer_id")["day"].min().sort_index()
 
 
@@ -110,14 +119,21 @@ def onboarding_completion_rate(dataset: Dataset) -> MetricResult:
     if absent is not None:
         return absent
     eligible, too_recent = eligible_signups(dataset, rule.onboarding_within_days)
-    daily = daily_events(dataset, (rule.onboarding_event,)).rename(columns={"day": "occurred_at"})
-    timed = days_after_signup(daily, eligible)
-    steps = timed[timed["day"] <= rule.onboarding_within_days].groupby("customer_id")["events"].sum()
+    steps = per_customer(dataset, "onboarding_steps", _onboarding_steps)  # each customer's own count, read off every one's
+    steps = steps[is_member(steps.index, eligible["customer_id"])]
     completed = int((steps >= rule.onboarding_steps).sum())
     result = ratio_result("onboarding_completion_rate", float(completed), float(len(eligible)), Unit.RATIO, dataset.scope,
                           target(dataset, "onboarding_completion_rate"),
                           empty_reason=f"no customers signed up in the period at least {rule.onboarding_within_days} days before as_of")
     return with_notes(result, too_recent_note(too_recent, rule.onboarding_within_days), small_sample_note(dataset, len(eligible)))
+
+
+def _onboarding_steps(dataset: Dataset) -> pd.Series:
+    """Per customer: ``onboarding_event`` events on days 0 … ``onboarding_within_days`` after signup (customers with one)."""
+    rule = dataset.config.activation
+    daily = daily_events(dataset, (rule.onboarding_event,)).rename(columns={"day": "occurred_at"})
+    timed = days_after_signup(daily, dataset.customers())
+    return timed[timed["day"] <= rule.onboarding_within_days].groupby("customer_id")["events"].sum()
 
 
 def early_feature_adoption(dataset: Dataset) -> MetricResult:
@@ -139,13 +155,21 @@ def early_feature_adoption(dataset: Dataset) -> MetricResult:
     if absent is not None:
         return absent
     eligible, too_recent = eligible_signups(dataset, rule.early_window_days)
-    timed = days_after_signup(first_events(dataset, features), eligible)  # used early ⇔ first used early
-    used = timed[timed["day"] <= rule.early_window_days][["customer_id", "event_name"]].drop_duplicates()
-    result = ratio_result("early_feature_adoption", float(len(used)), float(len(eligible) * len(features)), Unit.RATIO,
+    early = per_customer(dataset, "early_features", lambda whole: _early_features(whole, features))
+    used = int(early[is_member(early.index, eligible["customer_id"])].sum())
+    result = ratio_result("early_feature_adoption", float(used), float(len(eligible) * len(features)), Unit.RATIO,
                           dataset.scope, spec_target, sample_size=len(eligible),
                           empty_reason=f"no customers signed up in the period at least {rule.early_window_days} days before as_of")
     return with_notes(result, too_recent_note(too_recent, rule.early_window_days), small_sample_note(dataset, len(eligible)),
                       unseen_features_note(dataset, features))
+
+
+def _early_features(dataset: Dataset, features: tuple[str, ...]) -> pd.Series:
+    """Per customer: how many of ``features`` they first used by day ``early_window_days`` after signup (customers with
+    one)."""
+    timed = days_after_signup(first_events(dataset, features), dataset.customers())  # used early ⇔ first used early
+    used = timed[timed["day"] <= dataset.config.activation.early_window_days][["customer_id", "event_name"]].drop_duplicates()
+    return used.groupby("customer_id").size()
 
 
 def unseen_features_note(dataset: Dataset, features: tuple[str, ...]) -> str | None:

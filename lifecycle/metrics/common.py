@@ -12,7 +12,7 @@ Activity rules (used by retention, cohorts and advocacy):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TypeVar
 
@@ -194,11 +194,42 @@ def event_counts(dataset: Dataset) -> pd.Series:
     (``lifecycle.metrics.event_aggregates.name_summary``)."""
     cache = dataset._cache
     if EVENT_COUNTS_KEY not in cache:
-        summary = name_summary(dataset)
-        counts = summary.groupby("event_name")["events"].sum()
+        ids = population(dataset) if dataset.identity is not None else None
+        if ids is None:
+            summary = name_summary(dataset)
+            counts = summary.groupby("event_name")["events"].sum()
+        else:  # a filtered scope: the whole base's (customer, name) rows, coded once, masked and summed per name
+            coded = _coded_name_summary(dataset)
+            keep = is_member(coded.customer_ids, ids) & (coded.codes >= 0)
+            rows = np.bincount(coded.codes[keep], minlength=len(coded.names))
+            sums = np.bincount(coded.codes[keep], weights=coded.events[keep], minlength=len(coded.names))
+            present = rows > 0
+            counts = pd.Series(np.rint(sums[present]).astype("int64"), index=coded.names[present], name="events")
         order = sorted(counts.index, key=lambda name: (-int(counts[name]), name))
         cache[EVENT_COUNTS_KEY] = counts.reindex(order)
     return cache[EVENT_COUNTS_KEY]
+
+
+@dataclass(frozen=True)
+class _CodedSummary:
+    customer_ids: pd.Series
+    codes: np.ndarray  # per row: the position of its event name in ``names`` (−1: no name)
+    events: np.ndarray
+    names: pd.Index  # sorted, as ``groupby`` orders them
+
+
+def _coded_name_summary(dataset: Dataset) -> _CodedSummary:
+    """The whole base's per-(customer, event name) summary (``name_summary`` of the unfiltered scope on as_of) with its
+    names coded, memoised per data identity, as_of and configuration."""
+
+    def code() -> _CodedSummary:
+        summary = name_summary(dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters())))
+        codes, names = pd.factorize(summary["event_name"], sort=True)
+        return _CodedSummary(summary["customer_id"], np.asarray(codes, dtype="int64"),
+                             summary["events"].to_numpy(dtype="float64"),
+                             pd.Index(names, dtype=summary["event_name"].dtype, name="event_name"))
+
+    return remember(("coded-name-summary", dataset.identity, dataset.as_of, dataset.config.fingerprint()), code)
 
 
 def frequent_events_text(dataset: Dataset, limit: int = FREQUENT_EVENTS_SHOWN) -> str:
