@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset
-from lifecycle.metrics.registry import MetricDefinition, MetricGroup, compute_metric, metric_ids_in
+from lifecycle.filters import Filters
+from lifecycle.metrics.registry import MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
+from lifecycle.scope import Scope
 from lifecycle.stages.classification import UNCLASSIFIED
 from lifecycle.stages.history import checkpoints, stage_states, stages_at, time_in_stage
 from lifecycle.stages.model import StageModel, model_for
@@ -103,6 +105,12 @@ def stagnation_rate(dataset: Dataset) -> MetricResult:
     return replace(result, breakdown=breakdown)
 
 
+def spell_checkpoints(dataset: Dataset) -> list[date]:
+    """The checkpoints ``progression_spells`` reads, newest first: as_of and the same day of each month back to the
+    window start's checkpoint (``window_start_day``), which ``progression_rate`` compares with as_of."""
+    return checkpoints(dataset.as_of, _months_between(window_start_day(dataset), dataset.as_of))
+
+
 def progression_spells(dataset: Dataset, model: StageModel) -> pd.DataFrame:
     """Stage spells that ended in a progression during the window, from monthly as-of checkpoints.
 
@@ -110,7 +118,7 @@ def progression_spells(dataset: Dataset, model: StageModel) -> pd.DataFrame:
     previous checkpoint) and ends at the first checkpoint in a higher-order stage. Spells already under
     way at the window start are left out (their start is unknown). Columns: customer_id, stage, days.
     """
-    newest_first = checkpoints(dataset.as_of, _months_between(window_start_day(dataset), dataset.as_of))
+    newest_first = spell_checkpoints(dataset)
     states = stage_states(dataset, model, newest_first)  # customers in scope on as_of; one column per checkpoint
     days = list(reversed(newest_first))
     ids = states.ids
@@ -197,37 +205,36 @@ def transition_matrix(dataset: Dataset, model: StageModel, start: date, end: dat
 
 
 def flow_ahead(dataset: Dataset) -> Callable[[], None]:
-    """Start computing the flow metrics of ``dataset``'s scope on a second connection, in a thread, and return the
-    function that waits for it — the catalogue's two halves overlap on two cores.
+    """Start building the whole base's stage states on the flow metrics' checkpoints (``spell_checkpoints``) on a
+    second connection, in a thread, and return the function that waits for it — the catalogue's two halves overlap on
+    two cores.
 
     The flow metrics classify a snapshot on a dozen monthly checkpoints (``stage_states``): seconds of statements in
     the database, which SQLite runs without holding the interpreter lock, while the rest of the catalogue waits on its
-    own statements (the per-event-name pass of ``name_summary``). Both threads file their results in the process memo
-    (``lifecycle.memo``: one computation per key, concurrent callers wait), so ``compute_all`` on ``dataset`` reads the
-    flow metrics this thread computed — the same values, computed once. A failure here is left for the caller's own
-    computation to meet and report. Only on SQLite sources opened through ``Dataset.over`` (a memo key, a connection
-    per thread); elsewhere nothing starts."""
+    own statements (the per-event-name pass of ``name_summary``) or loads its modules. The thread files the states in
+    the process memo (``lifecycle.memo``: one computation per key, concurrent callers wait) under the keys the flow
+    metrics of any scope of this data ask for, so they read what it built — the same values, computed once. A failure
+    here is left for the caller's own computation to meet and report. Only on SQLite sources opened through
+    ``Dataset.over`` (a memo key, a connection per thread); elsewhere nothing starts."""
     source, identity = dataset.source, dataset.identity
     if source is None or identity is None or dataset.connection.dialect != "sqlite":
         return lambda: None
-    scope, config = dataset.scope, dataset.config
-    flow = metric_ids_in(MetricGroup.FLOW)  # the registry (every metric module) loaded here, not raced by the thread
+    whole, config = Scope(dataset.as_of, dataset.window, Filters()), dataset.config
 
-    def compute() -> None:
+    def build() -> None:
         try:
-            ahead = Dataset.over(source, scope, config)
+            ahead = Dataset.over(source, whole, config)
         except Exception:  # noqa: BLE001 - the catalogue computes these itself and reports what fails
             return
         try:
             if ahead.identity == identity:  # the data was not replaced meanwhile
-                for metric_id in flow:
-                    compute_metric(ahead, metric_id)
+                stage_states(ahead, model_for(ahead), spell_checkpoints(ahead))
         except Exception:  # noqa: BLE001 - as above
             pass
         finally:
             ahead.close()
 
-    thread = threading.Thread(target=compute, name="lifecycle-flow-ahead", daemon=True)
+    thread = threading.Thread(target=build, name="lifecycle-flow-ahead", daemon=True)
     thread.start()
     return thread.join
 
