@@ -244,6 +244,27 @@ def _band(source: VoiceSource, rows: pd.DataFrame) -> pd.Series:
 
 
 def _texts(dataset: Dataset, source: VoiceSource, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The texts written in ``[start, end)`` by the scope's customers, folded, in (day, text id) order: the whole base's,
+    folded once per data, as_of and period (``lifecycle.memo``), and a filtered scope keeps its customers' rows (those
+    ``Dataset.table`` keeps) — a text is folded the same whoever else is in scope, and the order is a stable sort."""
+    if dataset.identity is None:
+        return _texts_of(dataset, source, start, end)
+    from lifecycle.filters import Filters
+    from lifecycle.membership import is_member
+    from lifecycle.memo import remember
+    from lifecycle.metrics.event_aggregates import population
+    from lifecycle.scope import Scope
+
+    whole = dataset if dataset.filters.is_empty() else dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    key = ("voice-texts", source.value, dataset.identity, dataset.as_of, start, end)
+    frame = remember(key, lambda: _texts_of(whole, source, start, end))
+    ids = population(dataset)
+    if ids is None:
+        return frame
+    return frame[is_member(frame["customer_id"], ids)].reset_index(drop=True)
+
+
+def _texts_of(dataset: Dataset, source: VoiceSource, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     extra = ("score",) if source is VoiceSource.NPS else ("priority",)
     columns = (source.id_column, "customer_id", source.time_column, source.text_column, *extra)
     rows = dataset.table(source.table, columns=columns)

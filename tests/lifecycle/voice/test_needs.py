@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
+from lifecycle.scope import Scope
 from lifecycle.voice.needs import VoiceSource, customer_voice
 from tests.builders import make_dataset
 
@@ -87,6 +88,20 @@ def test_filters_limit_the_texts_to_the_scope(tmp_path: Path) -> None:
     report = customer_voice(dataset(tmp_path, filters=Filters(segment=("SMB",))), "nps")
     assert report.texts == 6
     assert set(report.frame["customer_id"]) <= {"C1", "C2", "C3"}
+
+
+def test_a_filtered_scope_after_the_whole_base_keeps_only_its_customers_texts(tmp_path: Path) -> None:
+    """The whole base's folded texts are memoised and a filtered scope keeps its customers' rows: asked after the
+    whole base (13 comments in the window), SMB still has its 6 (hand count above), in the same order as alone."""
+    base = dataset(tmp_path)
+    whole = customer_voice(base, "nps")
+    assert base.source is not None
+    smb = Dataset.over(base.source, Scope(base.as_of, base.window, Filters(segment=("SMB",))), base.config)
+    report = customer_voice(smb, "nps")
+    assert (whole.texts, report.texts) == (13, 6)
+    assert set(report.frame["customer_id"]) <= {"C1", "C2", "C3"}
+    alone = customer_voice(Dataset(smb.connection, smb.scope, smb.config), "nps")  # no identity: nothing memoised
+    assert report.frame.drop(columns=["theme", "strength"]).equals(alone.frame.drop(columns=["theme", "strength"]))
 
 
 def test_ticket_subjects_are_banded_by_priority(tmp_path: Path) -> None:
