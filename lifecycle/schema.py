@@ -254,6 +254,7 @@ class TableSpec:
     derived_key: bool = True  # key may be computed from the row's content when the export lacks it (all but customers)
     repeats_are_distinct: bool = False  # identical rows in one file are separate records (two equal purchases), not copies
     references: tuple[tuple[str, str], ...] = ()  # (column, table) links checked by `lifecycle doctor`
+    covering_indexes: tuple[tuple[str, ...], ...] = ()  # extra indexes that let a per-customer aggregate read no table row
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -322,7 +323,9 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("orders", Order, "order_id", "One-off purchases.", time_column="ordered_at", repeats_are_distinct=True,
                   references=(("customer_id", "customers"),)),
         TableSpec("events", Event, "event_id", "Product-usage events.", time_column="occurred_at",
-                  references=(("customer_id", "customers"),)),
+                  references=(("customer_id", "customers"),),
+                  # per customer and event name: counts, first and last times (name_summary, milestones) in index order
+                  covering_indexes=(("customer_id", "event_name", "occurred_at"),)),
         TableSpec("nps_responses", NpsResponse, "response_id", "NPS survey answers.", time_column="responded_at",
                   references=(("customer_id", "customers"),)),
         TableSpec("tickets", Ticket, "ticket_id", "Support tickets.", time_column="opened_at",

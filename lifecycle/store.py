@@ -116,6 +116,8 @@ def create_schema(db: sqlite_utils.Database) -> None:
     """Create every canonical table, its indexes and the bookkeeping tables (idempotent)."""
     for spec in TABLES.values():
         _create_table(db, spec)
+        for columns in spec.covering_indexes:  # outside the table's creation: an import adds them to older databases
+            db.table(spec.name).create_index(list(columns), if_not_exists=True)
     if not db.table(META_TABLE).exists():
         db.table(META_TABLE).create({"key": str, "value": str}, pk="key")
         db.table(META_TABLE).insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})

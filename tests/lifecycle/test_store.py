@@ -77,3 +77,40 @@ def test_a_version_2_database_gains_the_renewal_columns_and_keeps_its_rows(tmp_p
     assert "attempt_count" in {row[1] for row in conn.execute("PRAGMA table_info(invoices)")}
     assert conn.execute("SELECT subscription_id, mrr, term_months FROM subscriptions").fetchall() == [("S1", 50.0, None)]
     assert conn.execute("SELECT value FROM _meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+
+
+def _index_columns(conn: sqlite3.Connection, table: str) -> set[tuple[str, ...]]:
+    names = [row[1] for row in conn.execute(f'PRAGMA index_list("{table}")')]
+    return {tuple(row[2] for row in conn.execute(f'PRAGMA index_info("{name}")')) for name in names}
+
+
+def test_per_customer_event_name_aggregate_reads_only_an_index(tmp_path: Path) -> None:
+    """The events table carries (customer_id, event_name, occurred_at), so a count and first time per customer and
+    event name — the activation and milestone aggregates — is answered from that index in its order, no table row read."""
+    path = tmp_path / "x.db"
+    with atomic_write(path):
+        pass
+    conn = open_readonly(path)
+    assert ("customer_id", "event_name", "occurred_at") in _index_columns(conn, "events")
+    plan = " ".join(row[3] for row in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT customer_id, event_name, COUNT(*), MIN(occurred_at) FROM events "
+        "WHERE occurred_at < ? GROUP BY customer_id, event_name", ("2025-01-01",)))
+    assert "COVERING INDEX" in plan and "TEMP B-TREE" not in plan
+
+
+def test_a_database_without_the_covering_index_gains_it_on_its_next_write_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with atomic_write(path) as db:
+        db["events"].insert({"event_id": "E1", "customer_id": "C1", "occurred_at": "2024-01-01", "event_name": "login"})
+    conn = sqlite3.connect(path)
+    for name in [row[1] for row in conn.execute("PRAGMA index_list(events)")]:
+        if name.startswith("idx_events_customer_id_event_name"):
+            conn.execute(f'DROP INDEX "{name}"')
+    conn.commit()
+    assert ("customer_id", "event_name", "occurred_at") not in _index_columns(conn, "events")
+    conn.close()
+    with atomic_write(path):
+        pass
+    conn = open_readonly(path)
+    assert ("customer_id", "event_name", "occurred_at") in _index_columns(conn, "events")
+    assert conn.execute("SELECT event_id, customer_id, event_name FROM events").fetchall() == [("E1", "C1", "login")]
