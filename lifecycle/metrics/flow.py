@@ -213,9 +213,11 @@ def flow_ahead(dataset: Dataset) -> Callable[[], None]:
     the database, which SQLite runs without holding the interpreter lock, while the rest of the catalogue waits on its
     own statements (the per-event-name pass of ``name_summary``) or loads its modules. The thread files the states in
     the process memo (``lifecycle.memo``: one computation per key, concurrent callers wait) under the keys the flow
-    metrics of any scope of this data ask for, so they read what it built — the same values, computed once. A failure
-    here is left for the caller's own computation to meet and report. Only on SQLite sources opened through
-    ``Dataset.over`` (a memo key, a connection per thread); elsewhere nothing starts."""
+    metrics of any scope of this data ask for, so they read what it built — the same values, computed once. It builds
+    the days oldest first while the flow metrics walk back from as_of: a catalogue that reaches them before the thread
+    is done computes the newest days left itself, and the two meet in the middle. A failure here is left for the
+    caller's own computation to meet and report. Only on SQLite sources opened through ``Dataset.over`` (a memo key, a
+    connection per thread); elsewhere nothing starts."""
     source, identity = dataset.source, dataset.identity
     if source is None or identity is None or dataset.connection.dialect != "sqlite":
         return lambda: None
@@ -228,7 +230,10 @@ def flow_ahead(dataset: Dataset) -> Callable[[], None]:
             return
         try:
             if ahead.identity == identity:  # the data was not replaced meanwhile
-                stage_states(ahead, model_for(ahead), spell_checkpoints(ahead))
+                model, days = model_for(ahead), spell_checkpoints(ahead)
+                for day in reversed(days):  # oldest first: the catalogue's flow metrics start from as_of, so when
+                    stages_at(ahead, model, day)  # they come both threads share the days left (one computation per day)
+                stage_states(ahead, model, days)
         except Exception:  # noqa: BLE001 - as above
             pass
         finally:
