@@ -21,7 +21,7 @@ after which unfinished calls count as errors.
 Results: ``benchmarks/results/load.json`` (calls, errors by message, time-limit errors, p50/p95/p99, calls over 2 s,
 throughput, RSS before / peak / after / after settle, and from the server's log line per call — ``tools.gate`` — each
 call's wait for a slot and computation, calls per lane, the slowest 5 % one by one: tool@as_of, lane, arrival after
-the burst's start, wait, computation); then docs/benchmarks.md is regenerated (``run_all.py --docs-only``) unless
+the burst's start, wait, computation — every call with ``--server-calls``); then docs/benchmarks.md is regenerated (``run_all.py --docs-only``) unless
 ``--no-docs``. Compare two versions of the server in one session with ``--out`` (one file per run) and run them
 alternately: ``PYTHONPATH=<a checkout of the other version>`` makes this venv's ``lifecycle`` serve that code.
 """
@@ -316,10 +316,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rss_settled_over_before": round(rss_settled / rss_before, 3) if rss_before else None,
         "warm_up_ok": all(o.ok for o in warm),
         "outcomes": [asdict(o) for o in sorted(outcomes, key=lambda o: (o.client, o.index))],
-        "burst_started_monotonic_s": round(burst_started, 3),
-        "server_calls": [{"call": g.label, "lane": g.lane, "wait_s": round(g.wait, 3), "compute_s": round(g.compute, 3),
-                          "arrived_s": round(g.arrived - burst_started, 3) if g.arrived is not None else None}
-                         for g in sorted(gate, key=lambda g: g.arrived or 0.0)],
+        **({"burst_started_monotonic_s": round(burst_started, 3),  # the server's clock too (time.perf_counter)
+            "server_calls": [{"call": g.label, "lane": g.lane, "wait_s": round(g.wait, 3),
+                              "compute_s": round(g.compute, 3),
+                              "arrived_s": round(g.arrived - burst_started, 3) if g.arrived is not None else None}
+                             for g in sorted(gate, key=lambda g: g.arrived or 0.0)]} if args.server_calls else {}),
     }
 
 
@@ -400,6 +401,9 @@ def main() -> None:
                         help="clients' protocol revision: legacy (2025, a session each), auto (2026, sessionless), "
                              "mixed (alternating; default)")
     parser.add_argument("--serve-arg", action="append", default=[], help="extra argument for lifecycle serve (repeatable)")
+    parser.add_argument("--server-calls", action="store_true",
+                        help="keep every call's line of the server's gate log (tool@as_of, lane, arrival, wait, "
+                             "computation) in the results, in arrival order")
     parser.add_argument("--no-docs", action="store_true", help="do not regenerate docs/benchmarks.md")
     parser.add_argument("--out", help="write the results here instead of benchmarks/results/load.json (implies --no-docs)")
     args = parser.parse_args()
