@@ -1,6 +1,7 @@
 """The ``list_at_risk`` tool: who to save first, why, and what to do — ranked, with cursor pagination.
 
-``lifecycle.health.risk.list_at_risk`` over the scope's health table (``tools.health_scope``): customers ranked by
+``lifecycle.health.risk.list_at_risk`` over the scope's health table (``tools.health_scope``; ``LiveHealth.at_risk``:
+from the whole base's ranking, made once, masked to the scope): customers ranked by
 risk × MRR at stake, each with reason codes, the evidence behind each reason and a suggested play. The cursor
 is the engine's opaque cursor, bound to the filters of the query that issued it.
 """
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from lifecycle.filters import Dimension
 from lifecycle.health.profile import Reason
-from lifecycle.health.risk import ORDER_KEY, AtRiskItem, ReasonEvidence, list_at_risk
+from lifecycle.health.risk import ORDER_KEY, AtRiskItem, ReasonEvidence
 from lifecycle.scope import Scope
 from prompts.fence import clean_text
 from tools.base import READ_ONLY, ToolContext, structured_result
@@ -66,8 +67,8 @@ def at_risk(work: Work, scope: Scope, limit: int, cursor: str | None, health_seg
     with work.connect() as conn:
         plans = list(check_values(conn, Dimension.PLAN, plan or []))
     health = scope_health(work, scope)
-    page = list_at_risk(health.snapshot, health.table, limit=limit, cursor=cursor, segment=health_segment or None,
-                        plan=plans or None, reason=list(reasons or []) or None, min_risk=min_risk)
+    page = health.at_risk(limit=limit, cursor=cursor, segment=health_segment or None, plan=plans or None,
+                          reason=list(reasons or []) or None, min_risk=min_risk)
     items = [AtRiskCustomer.of(item, plan=_clean(item.plan),
                                 reasons=[ReasonOut.of(r, evidence={k: _clean(v) for k, v in r.evidence.items()})
                                          for r in item.reasons])

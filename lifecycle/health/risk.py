@@ -216,16 +216,37 @@ def rank_at_risk(snapshot: pd.DataFrame, health: HealthTable, query: RiskQuery) 
 
 
 def _rank(frame: pd.DataFrame, health: HealthTable, query: RiskQuery) -> pd.DataFrame:
+    _check_segments(health, query)
+    risk, health_values, value, flags, segments = _risk_columns(frame, health, query.value_column)
+    keep = _kept(frame, risk, flags, segments, query)
+    ranked = pd.DataFrame({"risk": risk, "health": health_values, "value": value, "priority": risk * value,
+                           **{r.value: flags[r] for r in Reason}}, index=frame.index)[keep]
+    ranked["customer_key"] = ranked.index
+    ranked = ranked.sort_values(["priority", "risk", "customer_key"], ascending=[False, False, True], kind="stable")
+    return ranked.drop(columns="customer_key")
+
+
+def _risk_columns(frame: pd.DataFrame, health: HealthTable, value_column: str) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, dict[Reason, np.ndarray], pd.Series]:
+    """Per row of ``frame`` (the snapshot by customer_id): risk, health, value at stake, the reason flags and the
+    health segment."""
     rules = health.profile.risk
     segments = health.frame["segment"].reindex(frame.index)
+    health_values = health.frame["health"].reindex(frame.index).to_numpy(dtype="float64", na_value=np.nan)
+    flags = reason_flags(frame, rules)
+    return risk_score(health_values, flags, rules), health_values, _value(frame, value_column), flags, segments
+
+
+def _check_segments(health: HealthTable, query: RiskQuery) -> None:
     known = {s.name for s in health.profile.segments}
     unknown = [s for s in query.segment if s not in known]
     if unknown:
         raise QueryError(f"unknown segment(s) {unknown}; segments of profile {health.profile.name!r}: {', '.join(sorted(known))}")
-    health_values = health.frame["health"].reindex(frame.index).to_numpy(dtype="float64", na_value=np.nan)
-    flags = reason_flags(frame, rules)
-    risk = risk_score(health_values, flags, rules)
-    value = _value(frame, query.value_column)
+
+
+def _kept(frame: pd.DataFrame, risk: np.ndarray, flags: dict[Reason, np.ndarray], segments: pd.Series,
+          query: RiskQuery) -> np.ndarray:
+    """Rows on the list: risk ≥ min_risk, not churned, and the query's segment, plan and reason filters."""
     keep = risk >= query.min_risk
     if "churned" in frame.columns:
         keep &= ~(frame["churned"].to_numpy(dtype="float64", na_value=0.0) == 1.0)
@@ -237,11 +258,36 @@ def _rank(frame: pd.DataFrame, health: HealthTable, query: RiskQuery) -> pd.Data
         keep &= frame["plan"].isin(query.plan).to_numpy(dtype=bool)
     if query.reason:
         keep &= np.logical_or.reduce([flags[r] for r in query.reason])
-    ranked = pd.DataFrame({"risk": risk, "health": health_values, "value": value, "priority": risk * value,
-                           **{r.value: flags[r] for r in Reason}}, index=frame.index)[keep]
-    ranked["customer_key"] = ranked.index
-    ranked = ranked.sort_values(["priority", "risk", "customer_key"], ascending=[False, False, True], kind="stable")
-    return ranked.drop(columns="customer_key")
+    return keep
+
+
+@dataclass(frozen=True)
+class RiskRanking:
+    """Every row of a snapshot ranked once, for lists that differ only by filters (``list_at_risk_ranked``).
+
+    ``order``: row positions by priority descending, risk descending, customer_id ascending — a total order (ids are
+    unique), so the rows a query keeps, taken in this order, are in the order ``rank_at_risk`` sorts them into: a query
+    costs a mask and a pass over ``order``, not a sort of the base."""
+
+    frame: pd.DataFrame  # the snapshot by customer_id
+    health: HealthTable
+    value_column: str
+    risk: np.ndarray
+    health_values: np.ndarray
+    value: np.ndarray
+    flags: dict[Reason, np.ndarray]
+    segments: pd.Series
+    order: np.ndarray
+
+
+def risk_ranking(snapshot: pd.DataFrame, health: HealthTable, value_column: str = "mrr_current") -> RiskRanking:
+    """``RiskRanking`` of every row of ``snapshot`` scored by ``health`` (the list's formulas: module docstring)."""
+    frame = by_customer(snapshot)
+    risk, health_values, value, flags, segments = _risk_columns(frame, health, value_column)
+    keys = pd.DataFrame({"priority": risk * value, "risk": risk, "customer_key": frame.index})
+    order = keys.sort_values(["priority", "risk", "customer_key"], ascending=[False, False, True],
+                             kind="stable").index.to_numpy(dtype=np.int64)
+    return RiskRanking(frame, health, value_column, risk, health_values, value, flags, segments, order)
 
 
 # --- cursors -------------------------------------------------------------------------------------------------
@@ -308,6 +354,40 @@ def list_at_risk(snapshot: pd.DataFrame, health: HealthTable, *, value_column: s
     column (MRR, expected CLV, ...). ``cursor`` is the previous page's ``next_cursor``; a cursor from a query
     with other filters raises ``QueryError``. ``limit`` must be ≥ 1.
     """
+    query, offset = _query(health, value_column, limit, cursor, segment, plan, reason, min_risk)
+    indexed = by_customer(snapshot)
+    ranked = _rank(indexed, health, query)
+    page = ranked.iloc[offset: offset + limit]
+    return _page(page, indexed.loc[page.index], health, query, offset, limit, len(ranked))
+
+
+def list_at_risk_ranked(ranking: RiskRanking, rows: np.ndarray | None = None, *, limit: int = 50,
+                        cursor: str | None = None, segment: str | Sequence[str] | None = None,
+                        plan: str | Sequence[str] | None = None,
+                        reason: str | Reason | Sequence[str | Reason] | None = None,
+                        min_risk: float | None = None) -> AtRiskPage:
+    """``list_at_risk`` of the snapshot rows at positions ``rows`` of ``ranking``'s (None: all), from the ranking made
+    once: the same page, total and cursor, and the evidence read for the page's rows only."""
+    health = ranking.health
+    query, offset = _query(health, ranking.value_column, limit, cursor, segment, plan, reason, min_risk)
+    _check_segments(health, query)
+    keep = _kept(ranking.frame, ranking.risk, ranking.flags, ranking.segments, query)
+    if rows is not None:
+        inside = np.zeros(len(keep), dtype=bool)
+        inside[rows] = True
+        keep &= inside
+    ordered = ranking.order[keep[ranking.order]]
+    chosen = ordered[offset: offset + limit]
+    frame = ranking.frame.iloc[chosen]
+    page = pd.DataFrame({"risk": ranking.risk[chosen], "health": ranking.health_values[chosen],
+                         "value": ranking.value[chosen], "priority": ranking.risk[chosen] * ranking.value[chosen],
+                         **{r.value: ranking.flags[r][chosen] for r in Reason}}, index=frame.index)
+    return _page(page, frame, health, query, offset, limit, len(ordered))
+
+
+def _query(health: HealthTable, value_column: str, limit: int, cursor: str | None,
+           segment: str | Sequence[str] | None, plan: str | Sequence[str] | None,
+           reason: str | Reason | Sequence[str | Reason] | None, min_risk: float | None) -> tuple[RiskQuery, int]:
     if limit < 1:
         raise QueryError(f"limit must be at least 1, got {limit}")
     rules = health.profile.risk
@@ -315,17 +395,18 @@ def list_at_risk(snapshot: pd.DataFrame, health: HealthTable, *, value_column: s
                       reason=_reasons(_as_tuple(reason) if not isinstance(reason, Reason) else (reason,)),
                       value_column=value_column, min_risk=rules.min_risk if min_risk is None else float(min_risk),
                       profile=health.profile.fingerprint())
-    offset = decode_cursor(cursor, query) if cursor is not None else 0
-    indexed = by_customer(snapshot)
-    ranked = _rank(indexed, health, query)
-    page = ranked.iloc[offset: offset + limit]
-    frame = indexed.loc[page.index]
+    return query, decode_cursor(cursor, query) if cursor is not None else 0
+
+
+def _page(page: pd.DataFrame, frame: pd.DataFrame, health: HealthTable, query: RiskQuery, offset: int, limit: int,
+          total: int) -> AtRiskPage:
     items = tuple(_item(offset + i + 1, str(cid), row, frame, health) for i, (cid, row) in enumerate(page.iterrows()))
     end = offset + len(page)
-    return AtRiskPage(items=items, total=len(ranked), offset=offset, limit=limit,
-                      next_cursor=encode_cursor(end, query) if end < len(ranked) else None,
-                      value_column=value_column, query=query.to_dict())
+    return AtRiskPage(items=items, total=total, offset=offset, limit=limit,
+                      next_cursor=encode_cursor(end, query) if end < total else None,
+                      value_column=query.value_column, query=query.to_dict())
 
 
 __all__ = ["AtRiskItem", "AtRiskPage", "EVIDENCE_COLUMNS", "ORDER_KEY", "Reason", "ReasonEvidence", "RiskQuery",
-           "decode_cursor", "encode_cursor", "list_at_risk", "rank_at_risk", "reason_flags", "risk_score"]
+           "RiskRanking", "decode_cursor", "encode_cursor", "list_at_risk", "list_at_risk_ranked", "rank_at_risk",
+           "reason_flags", "risk_ranking", "risk_score"]

@@ -23,6 +23,7 @@ signal score, weight and exclusion reason.
 from __future__ import annotations
 
 import operator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -335,16 +336,16 @@ def _bands(health: np.ndarray, profile: HealthProfile) -> pd.Categorical:
     return _categorical(codes, list(BANDS))
 
 
-def _exclusions(profile: HealthProfile, snapshot: pd.DataFrame, signal_scores: pd.DataFrame,
+def _exclusions(profile: HealthProfile, snapshot_columns: Collection[str], n: int, signal_scores: pd.DataFrame,
                 components: pd.DataFrame) -> tuple[Exclusion, ...]:
-    n = len(snapshot)
+    """The components and signals missing for some of the ``n`` customers (``snapshot_columns``: the snapshot's)."""
     found: list[Exclusion] = []
     for component in profile.components:
         missing_all = int(components[component.name].isna().sum())
         if missing_all:
             found.append(Exclusion(component.name, None, "no data for any of its signals", missing_all))
         for signal in component.signals:
-            if signal.column not in snapshot.columns:
+            if signal.column not in snapshot_columns:
                 found.append(Exclusion(component.name, signal.name, f"column {signal.column!r} not in the snapshot", n))
                 continue
             missing = int(signal_scores[f"{component.name}.{signal.name}"].isna().sum())
@@ -394,7 +395,27 @@ def score_health(snapshot: pd.DataFrame, profile: HealthProfile, previous: pd.Da
     return HealthTable(
         profile=profile, frame=out, components=components,
         effective_weights=pd.DataFrame(effective, index=index, columns=names), signal_scores=scores_frame,
-        signal_values=frame[columns], exclusions=_exclusions(profile, frame, scores_frame, components),
+        signal_values=frame[columns], exclusions=_exclusions(profile, frame.columns, n, scores_frame, components),
+    )
+
+
+def restricted_table(table: HealthTable, rows: np.ndarray, trend_kept: np.ndarray) -> HealthTable:
+    """The customers at positions ``rows`` of ``table`` (in that order), their trend cleared where ``trend_kept`` is
+    false (no previous health: they were not in the scope then), the exclusions counted over them — what
+    ``score_health`` gives for those customers' snapshot rows, as each customer's score rests on their row alone."""
+    frame = table.frame.iloc[rows]
+    if not trend_kept.all():
+        previous = frame["previous_health"].to_numpy(dtype="float64", copy=True)
+        previous[~trend_kept] = np.nan
+        frame = frame.drop(columns=["previous_health", "trend_delta", "trend"])
+        _trend_columns(frame, table.profile, previous)
+    components = table.components.iloc[rows]
+    signal_scores = table.signal_scores.iloc[rows]
+    columns = set(table.signal_values.columns)  # the signal columns the snapshot had (``score_health``)
+    return HealthTable(
+        profile=table.profile, frame=frame, components=components, effective_weights=table.effective_weights.iloc[rows],
+        signal_scores=signal_scores, signal_values=table.signal_values.iloc[rows],
+        exclusions=_exclusions(table.profile, columns, len(rows), signal_scores, components),
     )
 
 
@@ -467,10 +488,16 @@ def coverage_summary(table: HealthTable) -> CoverageSummary:
 
 def _add_trend(out: pd.DataFrame, profile: HealthProfile, previous: pd.DataFrame | None) -> None:
     if previous is None:
-        out["previous_health"] = np.nan
+        earlier = np.full(len(out), np.nan)
     else:
-        earlier = score_health(previous, profile).frame["health"]
-        out["previous_health"] = earlier.reindex(out.index).to_numpy()
+        earlier = score_health(previous, profile).frame["health"].reindex(out.index).to_numpy()
+    _trend_columns(out, profile, earlier)
+
+
+def _trend_columns(out: pd.DataFrame, profile: HealthProfile, previous_health: np.ndarray) -> None:
+    """``previous_health``, ``trend_delta`` = health − previous and ``trend`` (up / down / flat within the profile's
+    ``trend_flat_within``; missing without a previous health) as columns of ``out``."""
+    out["previous_health"] = previous_health
     delta = out["health"].to_numpy() - out["previous_health"].to_numpy()
     out["trend_delta"] = delta
     tol = profile.trend_flat_within
@@ -541,4 +568,4 @@ def explain_health(table: HealthTable, customer_id: str) -> HealthExplanation:
 
 
 __all__ = ["BANDS", "LOW_COVERAGE", "ComponentExplanation", "CoverageSummary", "coverage_summary", "Exclusion", "HealthExplanation", "HealthTable", "SignalExplanation",
-           "assign_segments", "by_customer", "explain_health", "score_health", "score_signal"]
+           "assign_segments", "by_customer", "explain_health", "restricted_table", "score_health", "score_signal"]

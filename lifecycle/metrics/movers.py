@@ -24,15 +24,15 @@ from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
 from lifecycle.filters import Dimension
 from lifecycle.lazy import deferred_module
+from lifecycle.membership import is_member
 from lifecycle.metrics.revenue_movements import (
+    MOVEMENTS,
     CustomerMovement,
     MonthMovements,
     Movement,
     customer_mrr_matrix,
-    ever_paid_before,
+    month_moves,
     month_row,
-    movements_by_customer,
-    previous_month_values,
 )
 
 if TYPE_CHECKING:
@@ -100,11 +100,14 @@ def stage_at_month_start(dataset: Dataset, month: date) -> pd.Series:
     return stages["stage"].astype("string").where(~stages["churned"], "churned")
 
 
-def _attributes(dataset: Dataset) -> pd.DataFrame:
+def _attributes(dataset: Dataset, customer_ids: list[str]) -> pd.DataFrame:
+    """Segment, plan and channel of the scope's customers among ``customer_ids``, indexed by customer_id."""
     customers = dataset.customers()
-    return pd.DataFrame({d.value: customers[d.customer_column].astype("string").to_numpy()
+    ids = customers["customer_id"].astype("string")
+    chosen = is_member(ids, customer_ids)
+    return pd.DataFrame({d.value: customers[d.customer_column].astype("string").to_numpy()[chosen]
                          for d in (Dimension.SEGMENT, Dimension.PLAN, Dimension.CHANNEL)},
-                        index=customers["customer_id"].astype("string"))
+                        index=ids[chosen])
 
 
 def _text(value: object) -> str | None:
@@ -121,14 +124,18 @@ def mover_page(dataset: Dataset, month: str | date, movements: Iterable[Movement
     digest = paging.query_digest({"month": first.isoformat(), "movements": [m.value for m in kinds],
                                   "filters": dataset.filters.to_dict()})
     offset = paging.decode_cursor(cursor, digest, WRONG_QUERY) if cursor is not None else 0
-    found = [m for m in movements_by_customer(dataset, first) if m.movement in kinds]
-    page = found[offset: offset + limit]
-    attributes = _attributes(dataset)
+    moves = month_moves(dataset, first)
+    codes = [MOVEMENTS.index(k) for k in kinds]
+    found = np.flatnonzero(np.isin(moves.kinds, codes))  # the movers of the chosen types, in the movers' order
+    page = [moves.movement(int(i)) for i in found[offset: offset + limit]]  # objects for the page only
+    attributes = _attributes(dataset, [m.customer_id for m in page])
     stages = stage_at_month_start(dataset, first) if with_stage and page else pd.Series(dtype="string")
     items = tuple(_mover(m, attributes, stages, with_stage) for m in page)
     end = offset + len(page)
-    counts = {k.value: sum(1 for m in found if m.movement is k) for k in kinds}
-    amounts = {k.value: float(sum(m.amount for m in found if m.movement is k)) for k in kinds}
+    kind_of, amount_of = moves.kinds[found], moves.amounts[found]
+    counts = {k.value: int((kind_of == c).sum()) for k, c in zip(kinds, codes, strict=True)}
+    # Python's sum in the movers' order, as a list of the movers summed it
+    amounts = {k.value: float(sum(amount_of[kind_of == c].tolist())) for k, c in zip(kinds, codes, strict=True)}
     return MoverPage(first.strftime("%Y-%m"), kinds, len(found), offset, limit,
                      paging.encode_cursor(end, digest) if end < len(found) else None, items, counts, amounts)
 
@@ -182,17 +189,40 @@ def bridge_by(dataset: Dataset, month: str | date, by: Dimension | str) -> tuple
         return ()
     j = matrix.months.index(first)
     values = matrix.values
-    previous, paid = previous_month_values(values), ever_paid_before(values)
     fallback = NEW_STAGE if by == STAGE else NO_VALUE
-    labels = {k: group_key(dataset, by, matrix.months[k]).reindex(matrix.customer_ids).astype("string").fillna(fallback)
-              for k in ((j - 1, j) if j > 0 else (j,))}
+    months = (j - 1, j) if j > 0 else (j,)
+    if by == STAGE:  # the stage at each month's start
+        labels = {k: _labels(group_key(dataset, by, matrix.months[k]), matrix.customer_ids, fallback) for k in months}
+    else:  # an attribute: the same labels for both months
+        same = _labels(group_key(dataset, by, first), matrix.customer_ids, fallback)
+        labels = {k: same for k in months}
     out = []
-    for group in sorted(set().union(*(set(labels[k]) for k in labels))):
-        mask = (labels[j] == group).to_numpy()
-        current = month_row(matrix, j, previous[mask, j], values[mask, j], paid[mask, j])
+    for group in sorted(set().union(*(set(labels[k].categories[np.unique(labels[k].codes)]) for k in labels))):
+        mask = _members(labels[j], group)
+        current = month_row(matrix, j, _column(values, j - 1, mask), values[mask, j], _paid_before(values, j, mask))
         before = None
         if j > 0:
-            was = (labels[j - 1] == group).to_numpy()
-            before = month_row(matrix, j - 1, previous[was, j - 1], values[was, j - 1], paid[was, j - 1])
+            was = _members(labels[j - 1], group)
+            before = month_row(matrix, j - 1, _column(values, j - 2, was), values[was, j - 1],
+                               _paid_before(values, j - 1, was))
         out.append(GroupBridge(group, current, before))
     return tuple(sorted(out, key=lambda g: (-g.current.starting_mrr, g.group)))
+
+
+def _labels(keys: pd.Series, customer_ids: pd.Index, fallback: str) -> pd.Categorical:
+    """Each matrix customer's group label (``fallback`` where ``keys`` has none), as a categorical."""
+    return pd.Categorical(keys.reindex(customer_ids).astype("string").fillna(fallback))
+
+
+def _members(labels: pd.Categorical, group: str) -> np.ndarray:
+    return labels.codes == labels.categories.get_loc(group) if group in labels.categories else np.zeros(len(labels), dtype=bool)
+
+
+def _column(values: np.ndarray, k: int, mask: np.ndarray) -> np.ndarray:
+    """Month-end MRR of month ``k`` of the rows in ``mask`` (0 before the first month: ``previous_month_values``)."""
+    return values[mask, k] if k >= 0 else np.zeros(int(mask.sum()))
+
+
+def _paid_before(values: np.ndarray, j: int, mask: np.ndarray) -> np.ndarray:
+    """Whether each row in ``mask`` paid at a month-end before month ``j`` (``ever_paid_before``)."""
+    return np.asarray((values[mask, :j] > 0).any(axis=1), dtype=bool) if j > 0 else np.zeros(int(mask.sum()), dtype=bool)

@@ -31,9 +31,11 @@ from typing import TYPE_CHECKING
 
 from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
-from lifecycle.filters import add_months
+from lifecycle.filters import Filters, add_months
 from lifecycle.lazy import deferred_module
-from lifecycle.scope import Window
+from lifecycle.membership import is_member
+from lifecycle.memo import remember
+from lifecycle.scope import Scope, Window
 
 if TYPE_CHECKING:
     import numpy as np
@@ -153,7 +155,59 @@ def customer_mrr_matrix(dataset: Dataset) -> MrrMatrix:
 
     Built vectorised over subscriptions × month-ends (no loop over customers). An empty matrix (no months)
     when the scope has no subscriptions.
+
+    Once per ``Dataset``; the whole base's matrix once per (data, as_of) in the process memo, and a filtered scope's is
+    its rows of the scope's customers from the month of their first subscription on (``_rows_of``): a customer's
+    month-end MRR is the sum over their own subscriptions, whoever else is in the scope.
     """
+    key = "__mrr_matrix__"
+    if key not in dataset._cache:
+        if dataset.identity is None:
+            matrix = _matrix(dataset)
+        elif dataset.filters.is_empty():
+            matrix = _whole_matrix(dataset).matrix
+        else:
+            matrix = _rows_of(_whole_matrix(dataset), dataset)
+        dataset._cache[key] = matrix  # type: ignore[assignment]  # the dataset's per-scope cache
+    return dataset._cache[key]  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class _WholeMatrix:
+    matrix: MrrMatrix
+    first_start: np.ndarray  # per customer (matrix row), the day number of their first subscription's start
+
+
+def _whole_matrix(dataset: Dataset) -> _WholeMatrix:
+    """The whole base's matrix on the dataset's as_of (memoised per data identity, as_of and configuration)."""
+    def build() -> _WholeMatrix:
+        whole = dataset if dataset.filters.is_empty() else dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+        subs = _subscriptions(whole)
+        first = np.full(len(subs.customer_ids), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, subs.codes, subs.start)
+        return _WholeMatrix(_matrix(whole), first)
+
+    return remember(("mrr-matrix", dataset.identity, dataset.as_of, dataset.config.fingerprint()), build)
+
+
+def _rows_of(whole: _WholeMatrix, dataset: Dataset) -> MrrMatrix:
+    """The filtered scope's matrix from the whole base's: the rows of the customers the filters select (the rows
+    ``Dataset.table`` keeps: the population, and the stage members for a stage filter), in id order, from the month
+    of their earliest subscription start — what ``_matrix`` builds from the scope's own subscriptions."""
+    matrix = whole.matrix
+    keep = is_member(matrix.customer_ids, dataset.population())
+    if dataset.filters.stage:
+        keep &= is_member(matrix.customer_ids, dataset.stage_members())
+    rows = np.flatnonzero(keep)
+    ids = matrix.customer_ids[rows]
+    if not len(rows) or not matrix.months:
+        return MrrMatrix(ids, (), (), False, np.zeros((0, 0)))
+    first = pd.Timestamp(np.datetime64(int(whole.first_start[rows].min()), "D")).date().replace(day=1)
+    j = matrix.months.index(first)
+    return MrrMatrix(ids, matrix.months[j:], matrix.month_ends[j:], matrix.partial_last, matrix.values[rows, j:])
+
+
+def _matrix(dataset: Dataset) -> MrrMatrix:
     subs = _subscriptions(dataset)
     as_of = dataset.as_of
     if subs.empty:
@@ -263,10 +317,13 @@ def revenue_movements(dataset: Dataset) -> MovementTable:
 
     Built once per ``Dataset`` (one scope) and shared by every metric that reads the bridge (new, expansion,
     contraction, churned and reactivation MRR, MRR churn rates, quick ratio, LTV, logo churn): the table is frozen.
+    The whole base's is also kept in the process memo per (data, as_of, configuration).
     """
     key = "__revenue_movements__"
     if key not in dataset._cache:
-        dataset._cache[key] = _movements(dataset)  # type: ignore[assignment]  # the dataset's per-scope cache
+        whole = dataset.identity is not None and dataset.filters.is_empty()  # the whole base's: once per data and as_of
+        memo = ("revenue-movements", dataset.identity, dataset.as_of, dataset.config.fingerprint())
+        dataset._cache[key] = remember(memo, lambda: _movements(dataset)) if whole else _movements(dataset)  # type: ignore[assignment]
     return dataset._cache[key]  # type: ignore[return-value]
 
 
@@ -330,22 +387,72 @@ def movements_by_customer(dataset: Dataset, month: date | str) -> tuple[Customer
     Same classification as ``revenue_movements``; customers whose MRR did not change are left out. A month
     before the first subscription has no movers; a month after ``as_of`` is a ``QueryError``.
     """
+    moves = month_moves(dataset, month)
+    return tuple(moves.movement(i) for i in range(len(moves)))
+
+
+@dataclass(frozen=True)
+class MonthMoves:
+    """``movements_by_customer`` as arrays, in its order (movement in bridge order, amount descending, customer_id):
+    entry i is matrix row ``rows[i]``'s movement ``MOVEMENTS[kinds[i]]``. A page of movers builds objects for its
+    own entries only."""
+
+    customer_ids: pd.Index  # the matrix's
+    rows: np.ndarray
+    kinds: np.ndarray
+    previous: np.ndarray
+    current: np.ndarray
+    amounts: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def movement(self, i: int) -> CustomerMovement:
+        """Entry ``i`` as a ``CustomerMovement``."""
+        return CustomerMovement(str(self.customer_ids[self.rows[i]]), MOVEMENTS[int(self.kinds[i])],
+                                float(self.previous[i]), float(self.current[i]), float(self.amounts[i]))
+
+
+MOVEMENTS = tuple(Movement)
+"""The movements in bridge order (``MonthMoves.kinds`` index it)."""
+
+
+def month_moves(dataset: Dataset, month: date | str) -> MonthMoves:
+    """The movers of ``month`` as ``MonthMoves`` (see ``movements_by_customer``): the month's two matrix columns, the
+    customers whose MRR changed, one sort of those."""
     first_day = _month_of(month)
     if first_day > dataset.as_of:
         raise QueryError(f"month {first_day:%Y-%m} is after as_of {dataset.as_of.isoformat()}; pick an earlier month")
     matrix = customer_mrr_matrix(dataset)
+    empty = np.zeros(0)
     if first_day not in matrix.months:
-        return ()
+        return MonthMoves(matrix.customer_ids, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), empty, empty, empty)
     j = matrix.months.index(first_day)
-    previous = previous_month_values(matrix.values)[:, j]
     current = matrix.values[:, j]
-    moved = classify(previous, current, ever_paid_before(matrix.values)[:, j])
-    out = [
-        CustomerMovement(str(matrix.customer_ids[i]), kind, float(previous[i]), float(current[i]), float(amounts[i]))
-        for kind, amounts in moved.items() for i in np.flatnonzero(amounts > 0)
-    ]
-    order = list(Movement)
-    return tuple(sorted(out, key=lambda m: (order.index(m.movement), -m.amount, m.customer_id)))
+    previous = matrix.values[:, j - 1] if j > 0 else np.zeros(len(current))
+    changed = np.flatnonzero(previous != current)  # an unchanged MRR is no movement (``classify``)
+    paid = np.asarray((matrix.values[changed, :j] > 0).any(axis=1), dtype=bool) if j > 0 else np.zeros(len(changed), dtype=bool)
+    moved = classify(previous[changed], current[changed], paid)
+    rows, kinds, amounts = [], [], []
+    for code, kind in enumerate(MOVEMENTS):
+        hit = np.flatnonzero(moved[kind] > 0)
+        rows.append(changed[hit])
+        kinds.append(np.full(len(hit), code, dtype=np.int64))
+        amounts.append(moved[kind][hit])
+    row, kind_codes, amount = np.concatenate(rows), np.concatenate(kinds), np.concatenate(amounts)
+    ids = matrix.customer_ids
+    rank = row if ids.is_monotonic_increasing else _id_rank(ids, row)  # rows in id order: the row is the id's rank
+    order = np.lexsort((rank, -amount, kind_codes))
+    row = row[order]
+    return MonthMoves(ids, row, kind_codes[order], previous[row], current[row], amount[order])
+
+
+def _id_rank(ids: pd.Index, rows: np.ndarray) -> np.ndarray:
+    """Rank of ``ids[rows]`` in ascending id order (Python string order)."""
+    chosen = [str(ids[r]) for r in rows]
+    rank = np.empty(len(chosen), dtype=np.int64)
+    rank[sorted(range(len(chosen)), key=chosen.__getitem__)] = np.arange(len(chosen))
+    return rank
 
 
 @dataclass(frozen=True)
