@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -143,13 +144,29 @@ def stage_states(dataset: Dataset, model: StageModel, days: Sequence[date]) -> S
                        None if whole.plan_codes is None else whole.plan_codes[rows])
 
 
-def _kept_states(dataset: Dataset, model: StageModel, days: tuple[date, ...]) -> StageStates:
-    """The whole base's states from the Parquet cache of an earlier process, else built and kept there."""
-    from lifecycle.snapshot.cache import aggregate_cache_path, read_cached, write_cached
+def states_at_hand(dataset: Dataset, model: StageModel, days: Sequence[date]) -> bool:
+    """Whether the whole base's states on ``days`` need no classifying: in the process memo, or kept as Parquet by an
+    earlier process (``stage_states`` then only reads them)."""
+    days = tuple(days)
+    if dataset.identity is None:
+        return False
+    memo = ("stage-states", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, days)
+    return MEMO.peek(memo) is not None or _kept_path(dataset, model, days).exists()
+
+
+def _kept_path(dataset: Dataset, model: StageModel, days: tuple[date, ...]) -> Path:
+    from lifecycle.snapshot.cache import aggregate_cache_path
 
     assert dataset.identity is not None
     key = repr((dataset.config.fingerprint(), model.origin, model.id))
-    target = aggregate_cache_path(dataset.identity, "stage-states", key, [d.isoformat() for d in days])
+    return aggregate_cache_path(dataset.identity, "stage-states", key, [d.isoformat() for d in days])
+
+
+def _kept_states(dataset: Dataset, model: StageModel, days: tuple[date, ...]) -> StageStates:
+    """The whole base's states from the Parquet cache of an earlier process, else built and kept there."""
+    from lifecycle.snapshot.cache import read_cached, write_cached
+
+    target = _kept_path(dataset, model, days)
     found = read_cached(target)
     if found is not None and len(found.columns) == 2 + 3 * len(days):
         return _from_frame(found, days)

@@ -30,7 +30,7 @@ from lifecycle.metrics.flow import flow_ahead, progression_spells, spell_checkpo
 from lifecycle.metrics.registry import compute_metric
 from lifecycle.scope import Scope
 from lifecycle.stages import load_model
-from lifecycle.stages.history import checkpoints, stage_states, stages_at
+from lifecycle.stages.history import checkpoints, stage_states, stages_at, states_at_hand
 from tests.builders import make_dataset
 
 OLD = "2023-01-01"
@@ -200,8 +200,12 @@ def test_the_stage_states_built_ahead_on_a_second_connection_are_the_ones_the_fl
     model = load_model("default")
     days = tuple(spell_checkpoints(dataset))
     key = ("stage-states", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, days)
-    assert MEMO.peek(key) is None
+    assert MEMO.peek(key) is None and not states_at_hand(dataset, model, days)
     flow_ahead(dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters(segment=("A",)))))()  # start, then wait
+    assert states_at_hand(dataset, model, days)  # in the memo, and kept for the next process
+    MEMO.clear()
+    assert states_at_hand(dataset, model, days)  # a warm process reads them instead of classifying each day
+    flow_ahead(dataset)()
     built = MEMO.peek(key)
     assert built is not None and list(built.ids) == ["a1", "c1", "n1", "p1", "p2", "r1", "s1", "v1", "v2"]
     assert compute_metric(dataset, "progression_rate").value == pytest.approx(3 / 5)
