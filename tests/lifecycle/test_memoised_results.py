@@ -144,6 +144,10 @@ SEGMENTED = {
                       {"response_id": "r2", "customer_id": "c1", "responded_at": "2024-03-01", "score": 10},
                       {"response_id": "r3", "customer_id": "c2", "responded_at": "2024-03-02", "score": 9},
                       {"response_id": "r4", "customer_id": "c3", "responded_at": "2024-01-25", "score": 5}],
+    "touches": [{"touch_id": "t1", "customer_id": "c1", "channel": "email", "sent_at": "2024-03-01", "opened_at": "2024-03-02"},
+                {"touch_id": "t2", "customer_id": "c2", "channel": "email", "sent_at": "2024-03-01"},
+                {"touch_id": "t3", "customer_id": "c3", "channel": "EMAIL", "sent_at": "2024-03-01", "clicked_at": "2024-03-03"},
+                {"touch_id": "t4", "customer_id": "c3", "channel": "", "sent_at": "2024-03-01"}],
 }
 
 
@@ -152,7 +156,8 @@ def test_a_filtered_scope_reads_the_whole_bases_per_customer_answers_for_its_cus
     the latest NPS score, N-day retention, tenures) equal those computed afresh on the segment alone, and keep only its
     customers. Hand computed for smb (c1, c3) on 2024-03-31: NPS = (1 promoter (c1's latest, 10) − 1 detractor (c3, 5))
     ÷ 2 × 100 = 0 (the whole base's is (2 − 1) ÷ 3 × 100 = 33.3); 30-day retention = 1 ÷ 2 (c1 pays on day 30, c3's
-    subscription ended on day 12; the whole base's is 2 ÷ 3)."""
+    subscription ended on day 12; the whole base's is 2 ÷ 3); email open rate = 2 opened ÷ 2 sent (c1 opened, c3 clicked
+    — channel case ignored, the touch without a channel left out; the whole base's is 2 ÷ 3)."""
     path = make_store(tmp_path / "store.db", SEGMENTED)
     source = open_source(path)
     smb = Scope.resolve(source, AS_OF, filters=Filters(segment=("smb",)))
@@ -167,7 +172,9 @@ def test_a_filtered_scope_reads_the_whole_bases_per_customer_answers_for_its_cus
     MEMO.clear()
     whole = compute_all(Dataset.over(source, Scope.resolve(source, AS_OF)))
     assert round(whole["nps"].value, 1) == 33.3 and whole["retention_30d"].value == 2 / 3
+    assert whole["email_open_rate"].value == 2 / 3
     masked = rendered(Dataset.over(source, smb))
     assert masked == fresh
     results = json.loads(masked)
     assert results["nps"]["value"] == 0.0 and results["retention_30d"]["value"] == 0.5
+    assert results["email_open_rate"]["value"] == 1.0
