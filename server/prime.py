@@ -12,8 +12,8 @@ refilling the memory the idle release had returned). A call asking for either wh
 computation (``lifecycle.memo``) and lends its slot meanwhile (``tools.gate``). Nothing it does changes an answer:
 it fills the same memo keys a call would, with the same values.
 
-The snapshot's estimated size then tells the gate how large the data is (``tools.gate.CallGate.size_up``: on
-small data each lane of the gate has more slots).
+Before the snapshot it counts the customers, which tells the gate how large the data is (``tools.gate.CallGate.size_up``:
+on small data each lane of the gate has more slots) — a moment after listening, not once the snapshot is built.
 
 The snapshot stays memoised like one a call built, until the server's idle release (``ServeLimits.idle_release_s``).
 stdio servers do not prime: their client waits for ``tools/list`` first (the spawn benchmark, docs/benchmarks.md).
@@ -33,22 +33,31 @@ logger = logging.getLogger(__name__)
 
 
 def prime(source: DataSource, config: EngineConfig, gate: CallGate | None = None) -> None:
-    """The data's range, then the default as_of's whole-base snapshot (memoised and cached as a call would); its
-    estimated size tells ``gate`` how large the data is (``CallGate.size_up``: more slots on small data)."""
+    """The data's range; the number of customers, which tells ``gate`` how large the data is (``CallGate.size_up``:
+    more slots on small data); then the default as_of's whole-base snapshot (memoised and cached as a call would)."""
     from lifecycle.dataset import Dataset
-    from lifecycle.memo import size_of
     from lifecycle.snapshot.build import snapshot_of
 
     started = time.perf_counter()
     last_day = source.data_range().last
+    if gate is not None:
+        gate.size_up(count_customers(source))
     dataset = Dataset.open(source, last_day, config=config)
     try:
-        snapshot = snapshot_of(dataset)
+        snapshot_of(dataset)
     finally:
         dataset.close()
-    if gate is not None:
-        gate.size_up(size_of(snapshot))
     logger.info("primed the data range and the %s snapshot in %.2f s", last_day, time.perf_counter() - started)
+
+
+def count_customers(source: DataSource) -> int:
+    """Rows of the ``customers`` table (every customer the data knows: imported, or derived from the events by
+    ``lifecycle import --derive-customers``)."""
+    connection = source.connect()
+    try:
+        return int(connection.rows("SELECT COUNT(*) FROM customers")[0][0])
+    finally:
+        connection.close()
 
 
 def prime_in_background(source: DataSource, config: EngineConfig, gate: CallGate | None = None) -> threading.Thread:

@@ -26,8 +26,8 @@ tables are built; the first call on a new as_of builds them, seconds):
   before any queued call; the time it waits for that slot does not count towards its time limit.
 
 How many slots: ``limits.concurrency`` per lane — the CPU count, at most 4, unless set. On small data (the
-default as_of's whole-base snapshot, measured as an HTTP server starts listening, at most
-``SMALL_DATA_SNAPSHOT_BYTES``) each lane has ``SMALL_DATA_SLOTS_FACTOR`` times that: the bound exists for the memory
+number of customers, counted as an HTTP server starts listening, at most
+``SMALL_DATA_CUSTOMERS``) each lane has ``SMALL_DATA_SLOTS_FACTOR`` times that: the bound exists for the memory
 each building call holds, which small data does not strain, and it made cheap calls queue behind builds
 (``CallGate.size_up``).
 
@@ -102,13 +102,14 @@ warm call computes in 0.02-0.25 s, a cold one (a new as_of's snapshot and tables
 SHORT_LANE = 1
 """Calls that may start beyond the slots while every slot is held by a long call."""
 
-SMALL_DATA_SNAPSHOT_BYTES = 32 * 2**20
-"""A whole base's snapshot at most this large (estimated, ``lifecycle.memo.size_of``; about 55,000 customers) makes the
-data small for the gate: each lane then has ``SMALL_DATA_SLOTS_FACTOR`` times the automatic slots (``CallGate.size_up``).
-The demo's is 1.2 MB (2,022 customers); a 1M-customer base's about 580 MB."""
+SMALL_DATA_CUSTOMERS = 50_000
+"""At most this many customers make the data small for the gate: each lane then has ``SMALL_DATA_SLOTS_FACTOR``
+times the automatic slots (``CallGate.size_up``). A whole base's snapshot holds about 600 bytes per customer (the
+demo's: 1.2 MB for 2,022 customers; at 1M customers 578 MB, and its build several GB), so 50,000 customers is about
+30 MB per snapshot."""
 
 SMALL_DATA_SLOTS_FACTOR = 4
-"""How many times the automatic slots each lane has on small data (``SMALL_DATA_SNAPSHOT_BYTES``)."""
+"""How many times the automatic slots each lane has on small data (``SMALL_DATA_CUSTOMERS``)."""
 
 COLD, WARM_AS_OF, WARM_KIND = 0, 1, 2
 """How warm a call's kind is (``CallGate.warmth``): never answered; another tool answered on its as_of; answered (or
@@ -258,6 +259,7 @@ class CallGate:
         self._computing: dict[Hashable, int] = {}  # call kinds with a call computing right now (the warm lane)
         self._answered_as_of: set[Hashable] = set()  # the as_of of every answered (tool, as_of) kind
         self._small_data = False
+        self._loops: list[tuple[asyncio.AbstractEventLoop, Lanes]] = []  # the asyncio loops' lanes (size_up)
 
     @property
     def slots(self) -> int:
@@ -265,21 +267,25 @@ class CallGate:
         found the data small and the concurrency is the automatic one."""
         return self.limits.concurrency * (SMALL_DATA_SLOTS_FACTOR if self._small_data else 1)
 
-    def size_up(self, snapshot_bytes: int) -> None:
-        """Learn the data's size from the estimated bytes of a whole base's snapshot (``server.prime`` measures the
-        default as_of's as the server starts listening).
+    def size_up(self, customers: int) -> None:
+        """Learn the data's size: its number of customers (``server.prime`` counts them as the server starts
+        listening); calls queued meanwhile are admitted at once if the lanes widened.
 
         The slots bound how many calls compute at once because each building call holds its tables in memory, and
-        at a million customers a snapshot build alone holds gigabytes. On small data (a snapshot of at most
-        ``SMALL_DATA_SNAPSHOT_BYTES``) the tables of many calls fit easily, and the bound mostly made calls wait:
+        at a million customers a snapshot build alone holds gigabytes. On small data (at most
+        ``SMALL_DATA_CUSTOMERS``) the tables of many calls fit easily, and the bound mostly made calls wait:
         measured on the demo (20 clients × 25 calls over HTTP, 2 slots), calls that then computed in 0.1–1 s — their
         as_of's snapshot built meanwhile — had waited 7–23 s for a slot behind the first calls building each as_of's
         stage history and fact bundle. So each lane then gets ``SMALL_DATA_SLOTS_FACTOR`` times the slots (unless
         ``max_concurrent_calls`` was set: then it is exactly that)."""
-        small = snapshot_bytes <= SMALL_DATA_SNAPSHOT_BYTES and not self.limits.max_concurrent_calls
+        small = customers <= SMALL_DATA_CUSTOMERS and not self.limits.max_concurrent_calls
         with self._busy_lock:
             self._small_data = small
-        logger.info("whole-base snapshot of about %.1f MB: %d slots per lane", snapshot_bytes / 2**20, self.slots)
+            loops = list(self._loops)
+        for loop, lanes in loops:  # the queued calls of each serving loop get the new slots now, not at the next event
+            with contextlib.suppress(RuntimeError):  # a loop that has ended
+                loop.call_soon_threadsafe(lanes._admit)
+        logger.info("%d customers: %d slots per lane", customers, self.slots)
 
     def lanes(self) -> Lanes:
         """This event loop's slots and queue."""
@@ -288,6 +294,9 @@ class CallGate:
         except LookupError:
             lanes = Lanes(lambda: self.slots, on_long=self._went_long, warmth=self.warmth)
             self._lanes.set(lanes)
+            with contextlib.suppress(RuntimeError), self._busy_lock:  # not on asyncio (trio): nothing to wake
+                loop = asyncio.get_running_loop()
+                self._loops = [(old, held) for old, held in self._loops if not old.is_closed()] + [(loop, lanes)]
             return lanes
 
     def warmth(self, kind: Hashable | None) -> int:
@@ -542,5 +551,5 @@ def _libc_function(name: str) -> Callable[..., int] | None:
 
 
 __all__ = ["CALL_KIND", "CALL_LABEL", "CALL_LABEL_DEFAULT", "CallGate", "CallTimeLimitError", "LONG_CALL_S", "SHORT_LANE",
-           "SMALL_DATA_SLOTS_FACTOR", "SMALL_DATA_SNAPSHOT_BYTES", "Lanes", "Ticket", "TIME_LIMIT_ADVICE", "release_idle", "release_memory",
+           "SMALL_DATA_CUSTOMERS", "SMALL_DATA_SLOTS_FACTOR", "Lanes", "Ticket", "TIME_LIMIT_ADVICE", "release_idle", "release_memory",
            "release_memory_soon", "tune_memory_for_serving"]

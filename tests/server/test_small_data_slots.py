@@ -1,5 +1,5 @@
-"""More slots on small data (tools/gate.py ``CallGate.size_up``): once the server has measured the default as_of's
-whole-base snapshot as it starts listening (server/prime.py) and found it small, each lane of the gate holds
+"""More slots on small data (tools/gate.py ``CallGate.size_up``): once the server has counted the customers as it starts
+listening (server/prime.py) and found them few, each lane of the gate holds
 ``SMALL_DATA_SLOTS_FACTOR`` times the automatic slots — unless the concurrency was set explicitly; large data keeps
 the automatic slots.
 
@@ -23,7 +23,7 @@ from lifecycle.sources import SqliteSource
 from server.app import build_server
 from server.prime import prime
 from tools.base import ToolContext
-from tools.gate import SMALL_DATA_SLOTS_FACTOR, SMALL_DATA_SNAPSHOT_BYTES, CallGate
+from tools.gate import LONG_CALL_S, SHORT_LANE, SMALL_DATA_CUSTOMERS, SMALL_DATA_SLOTS_FACTOR, CallGate
 from tools.runtime import Work, run_tool
 
 pytestmark = pytest.mark.anyio
@@ -51,15 +51,16 @@ class Holds:
                 self.running -= 1
 
 
-async def test_a_primed_server_on_small_data_computes_more_calls_at_once(tiny_db: Path) -> None:
-    """The real server over the tiny dataset with the automatic concurrency, primed: as many calls as the widened
-    lane holds — each a tool on an as_of never answered, so every one is cold — compute at the same time over the
-    MCP client (without priming only the slots and the short lane would, and the deadline would fail the test)."""
+async def test_once_priming_finds_the_data_small_the_queued_calls_start(tiny_db: Path) -> None:
+    """The real server over the tiny dataset with the automatic concurrency: more calls than the slots, each a tool
+    on an as_of never answered (so every one is cold), over the MCP client. Before the server knows the data's size
+    only the slots and the short lane compute; once priming has counted the tiny dataset's customers, the queued
+    calls start at once — as many as the widened lane holds compute at the same time (without the wider lanes, or
+    without waking the queue, the deadline would fail the test)."""
     server = build_server(tiny_db)
     assert server.gate is not None and server.context is not None
-    await anyio.to_thread.run_sync(prime, server.context.source, server.context.config, server.gate)
+    narrow = server.gate.slots
     slots = server.gate.limits.concurrency * SMALL_DATA_SLOTS_FACTOR
-    assert server.gate.slots == slots
     ctx = ToolContext(SqliteSource(tiny_db, time_limit_s=None), gate=server.gate)
     holds = Holds()
 
@@ -79,6 +80,12 @@ async def test_a_primed_server_on_small_data_computes_more_calls_at_once(tiny_db
             async with anyio.create_task_group() as group:
                 for day in range(1, slots + 1):
                     group.start_soon(one, day)
+                while holds.most < narrow + SHORT_LANE:
+                    await anyio.sleep(0.01)
+                await anyio.sleep(3 * LONG_CALL_S)  # the running calls are long: the short lane is taken, no more start
+                assert holds.most == narrow + SHORT_LANE
+                await anyio.to_thread.run_sync(prime, server.context.source, server.context.config, server.gate)
+                assert server.gate.slots == slots
                 while holds.most < slots:
                     await anyio.sleep(0.01)
                 holds.released.set()
@@ -88,12 +95,12 @@ async def test_a_primed_server_on_small_data_computes_more_calls_at_once(tiny_db
 
 
 def test_large_data_or_a_set_concurrency_keeps_the_slots() -> None:
-    """A snapshot over the small-data bound keeps the automatic slots; ``max_concurrent_calls`` set is exactly the
-    slots whatever the data; a small snapshot widens only the automatic choice."""
+    """More customers than the small-data bound keep the automatic slots; ``max_concurrent_calls`` set is exactly
+    the slots whatever the data; few customers widen only the automatic choice."""
     automatic = CallGate(ServeLimits())
-    automatic.size_up(SMALL_DATA_SNAPSHOT_BYTES + 1)
+    automatic.size_up(SMALL_DATA_CUSTOMERS + 1)
     assert automatic.slots == automatic.limits.concurrency
-    automatic.size_up(SMALL_DATA_SNAPSHOT_BYTES)
+    automatic.size_up(SMALL_DATA_CUSTOMERS)
     assert automatic.slots == automatic.limits.concurrency * SMALL_DATA_SLOTS_FACTOR
     fixed = CallGate(ServeLimits(max_concurrent_calls=3))
     fixed.size_up(1)
