@@ -23,9 +23,11 @@ def scope_health(work: Work, scope: Scope) -> LiveHealth:
     """Health of the scope's live customers (memoised; a filtered scope derived from the whole base's)."""
     from lifecycle.health import live_health  # the engine loads with the first call, not with the server
 
-    whole = None if scope.filters.is_empty() else scope_health(work, Scope(scope.as_of, scope.window, Filters()))
+    if not scope.filters.is_empty():  # a mask over the memoised whole base: cheap, so not memoised itself (the memo
+        whole = scope_health(work, Scope(scope.as_of, scope.window, Filters()))  # would fill with one table per filter)
+        return live_health(work.dataset(scope.as_of, scope.filters, scope.window), work.step, whole=whole)
 
     def compute() -> LiveHealth:
-        return live_health(work.dataset(scope.as_of, scope.filters, scope.window), work.step, whole=whole)
+        return live_health(work.dataset(scope.as_of, scope.filters, scope.window), work.step)
 
     return memo(work, "health", scope.key(), compute)

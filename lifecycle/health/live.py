@@ -65,14 +65,26 @@ class Earlier:
 class LiveHealth:
     """The live customers' snapshot rows and their health table (trend against ``TREND_DAYS`` earlier).
 
-    A scope derived from the whole base's health (``live_health(dataset, whole=...)``) gives its snapshot rows on
-    first use (``snapshot``); ``derivation`` says which rows of the whole base it holds."""
+    A scope derived from the whole base's health (``live_health(dataset, whole=...)``) gives its table and snapshot
+    rows on first use (``table``, ``snapshot``: the at-risk list needs neither, ``at_risk`` pages the whole base's
+    ranking); ``derivation`` says which rows of the whole base it holds."""
 
-    table: HealthTable
+    scored: HealthTable | None = None  # the table, unless derived (``table`` masks the whole base's on first use)
     rows_of_snapshot: pd.DataFrame | None = None  # customers who have not churned, as of the scope's as_of
     derivation: Derivation | None = None
     earlier: Earlier | None = None  # the whole base only: what a derived scope's trend needs
+    trend_kept: np.ndarray | None = None  # derived only: which rows keep their trend
     _lazy: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def table(self) -> HealthTable:
+        """The health table of the scope's live customers (a derived scope's: the whole base's rows, on first use)."""
+        if self.scored is not None:
+            return self.scored
+        if "table" not in self._lazy:
+            assert self.derivation is not None and self.trend_kept is not None
+            self._lazy["table"] = restricted_table(self.derivation.base.table, self.derivation.rows, self.trend_kept)
+        return self._lazy["table"]  # type: ignore[no-any-return]
 
     @property
     def snapshot(self) -> pd.DataFrame:
@@ -163,4 +175,4 @@ def _derived(dataset: Dataset, whole: LiveHealth) -> LiveHealth:
     found = at >= 0
     trend_kept = np.zeros(len(rows), dtype=bool)
     trend_kept[found] = was[at[found]]
-    return LiveHealth(restricted_table(whole.table, rows, trend_kept), derivation=Derivation(whole, rows))
+    return LiveHealth(derivation=Derivation(whole, rows), trend_kept=trend_kept)
