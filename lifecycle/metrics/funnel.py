@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset, next_day_iso
+from lifecycle.filters import Dimension
+from lifecycle.membership import is_member
 from lifecycle.metrics.common import (
     days_between,
     join_notes,
@@ -77,15 +79,26 @@ def _lead_funnel(dataset: Dataset) -> pd.DataFrame:
     cutoff = next_day_iso(dataset.as_of)
     mql, mql_n = _reached_sql("mql_at")
     sql_, sql_n = _reached_sql("sql_at")
-    scope, scope_params = _lead_scope(dataset)
-    statement = (f"SELECT l.source AS source, COUNT(*) AS n_lead, SUM(CASE WHEN {mql} THEN 1 ELSE 0 END) AS n_mql, "
-                 f"SUM(CASE WHEN {sql_} THEN 1 ELSE 0 END) AS n_sql, "
+    filters = dataset.filters
+    chosen = {d.lead_column: filters.values(d) for d in Dimension if d.lead_column and filters.values(d)}
+    # a segment or channel (lead source) filter without a cohort: the counts per (source, segment) of every lead, once
+    # per data, as_of and window, and the chosen rows kept — the rows `Filters.lead_sql` selects, summed per source below
+    by_value = bool(chosen) and filters.cohort_from is None and filters.cohort_to is None
+    scope, scope_params = ("1 = 1", []) if by_value else _lead_scope(dataset)
+    group = "l.source, l.segment" if by_value else "l.source"
+    statement = (f"SELECT {'l.segment AS segment, ' if by_value else ''}l.source AS source, COUNT(*) AS n_lead, "
+                 f"SUM(CASE WHEN {mql} THEN 1 ELSE 0 END) AS n_mql, SUM(CASE WHEN {sql_} THEN 1 ELSE 0 END) AS n_sql, "
                  f"SUM(CASE WHEN {_set_by_as_of('won_at')} AND l.customer_id IS NOT NULL THEN 1 ELSE 0 END) AS n_won "
-                 f"FROM leads l WHERE l.created_at >= ? AND l.created_at < ? AND l.created_at < ? AND {scope} GROUP BY l.source")
+                 f"FROM leads l WHERE l.created_at >= ? AND l.created_at < ? AND l.created_at < ? AND {scope} GROUP BY {group}")
     params = [*[cutoff] * (mql_n + sql_n + 1), dataset.window.start.isoformat(), next_day_iso(dataset.window.end), cutoff,
               *scope_params]
     counted = tuple(f"n_{step.removesuffix('_at')}" for step in columns)
     frame = aggregate(dataset, statement, params, counts=counted, table="leads").rename(columns=dict(zip(counted, columns)))
+    if by_value:
+        keep = np.ones(len(frame), dtype=bool)
+        for column, values in chosen.items():
+            keep &= is_member(frame[column], values)
+        frame = frame[keep]
     sources = frame["source"].astype("string").fillna(UNKNOWN_SOURCE)
     totals = frame[columns].groupby(sources.to_numpy(dtype=object)).sum()
     totals = totals.reindex(sorted(totals.index)).astype("int64")

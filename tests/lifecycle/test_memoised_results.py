@@ -178,3 +178,25 @@ def test_a_filtered_scope_reads_the_whole_bases_per_customer_answers_for_its_cus
     results = json.loads(masked)
     assert results["nps"]["value"] == 0.0 and results["retention_30d"]["value"] == 0.5
     assert results["email_open_rate"]["value"] == 1.0
+
+
+LEADS = {"leads": [
+    {"lead_id": "L1", "created_at": "2024-01-10", "segment": "smb", "source": "web", "mql_at": "2024-01-20"},
+    {"lead_id": "L2", "created_at": "2024-01-11", "segment": "smb", "source": "web"},
+    {"lead_id": "L3", "created_at": "2024-01-12", "segment": "smb", "source": "ads", "mql_at": "2024-02-01"},
+    {"lead_id": "L4", "created_at": "2024-01-13", "segment": "enterprise", "source": "web", "mql_at": "2024-02-02"},
+    {"lead_id": "L5", "created_at": "2024-01-14", "segment": "enterprise", "source": "ads"}]}
+
+
+@pytest.mark.parametrize(("filters", "expected"), [
+    (Filters(), 3 / 5), (Filters(segment=("smb",)), 2 / 3), (Filters(segment=("smb",), channel=("web",)), 1 / 2),
+    (Filters(channel=("ads",)), 1 / 2), (Filters(segment=("nobody",)), None)])
+def test_a_segment_or_channels_lead_rates_count_only_its_leads(tmp_path: Path, filters: Filters, expected: float | None) -> None:
+    """Lead → MQL rate by hand over 5 leads created in the period (L1, L3, L4 reached MQL): all 3 ÷ 5; smb (L1–L3) 2 ÷ 3;
+    smb from web (L1, L2) 1 ÷ 2; from ads (L3, L5) 1 ÷ 2; a segment with no lead: None. Each asked after the others'
+    (the whole table's counts per source and segment are shared)."""
+    path = make_store(tmp_path / "store.db", {**FIRST, **LEADS})
+    source = open_source(path)
+    for other in (Filters(), Filters(segment=("enterprise",)), Filters(channel=("web",))):
+        compute_all(Dataset.over(source, Scope.at(AS_OF, other)), ("lead_to_mql_rate",))
+    assert compute_all(Dataset.over(source, Scope.at(AS_OF, filters)), ("lead_to_mql_rate",))["lead_to_mql_rate"].value == expected
