@@ -378,7 +378,7 @@ NOTES = {
              "sum and count) in the database (`lifecycle/snapshot/feedback.py`) instead of reading 2.8M rows into "
              "pandas, and aligns each section's frame on the customers by one Arrow hash look-up instead of two pandas "
              "index look-ups on Arrow strings per section (about 1 s of CPU each at 1M); snapshots byte-identical "
-             "(demo and an orders-only shop on SQLite and DuckDB at 4 as_ofs, 100k on SQLite). Per section at 1M on "
+             "(demo and an orders-only shop on SQLite and DuckDB at 4 as_ofs, 100k and 1M on SQLite). Per section at 1M on "
              "SQLite before it (one build, 22:19 UTC, load 5; CPU seconds of 78): the events pass 18, subscriptions "
              "13 (read 6, sections 7), invoices 9, tickets 8, touches 8, NPS 6, customers 6. Subscriptions stay read "
              "into pandas: their per-customer aggregate has as many rows as the table (1M customers for 1.5M "
