@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from lifecycle import paging
 from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
-from lifecycle.filters import Dimension
+from lifecycle.filters import Dimension, Filters
 from lifecycle.lazy import deferred_module
 from lifecycle.membership import is_member
 from lifecycle.metrics.revenue_movements import (
@@ -34,15 +34,22 @@ from lifecycle.metrics.revenue_movements import (
     month_moves,
     month_row,
 )
+from lifecycle.scope import Scope
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+
+    from lifecycle.stages.model import StageModel
 else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
     np = deferred_module("numpy")
     pd = deferred_module("pandas")
 
 STAGE = "stage"
+KEPT_MONTHS = 24
+"""``_kept_stages`` also looks for stage states on as_of and the same day 1..k months earlier for every k up to this
+(``lifecycle.stages.history.checkpoints``: the stagnation metric's time in stage keeps such states), beside the flow
+metrics' own checkpoints."""
 NEW_STAGE = "new"
 NO_VALUE = "(none)"
 WRONG_QUERY = ("this cursor belongs to a different movers query (other month, movement types or filters): repeat the "
@@ -91,13 +98,43 @@ def month_start(month: str | date) -> date:
 
 def stage_at_month_start(dataset: Dataset, month: date) -> pd.Series:
     """Each customer's lifecycle stage on the last day of the month before ``month`` (``churned`` when churned by
-    then), indexed by customer_id; customers who signed up later are absent."""
+    then), indexed by customer_id; customers who signed up later are absent.
+
+    When that day is one of the monthly checkpoints whose stage states are already at hand (``_kept_stages``: the
+    flow metrics' states, in the process memo or kept as Parquet by an earlier process) they are read from there
+    instead of classifying the whole base on that day (a narrow snapshot of every customer: seconds at a million):
+    the same ``stages_at`` per day, for every customer in the scope on as_of — which holds every customer of the MRR
+    matrix, the only ones looked up (a customer absent on the day reads as not signed up yet either way)."""
     from lifecycle.stages.history import stages_at
     from lifecycle.stages.model import model_for
 
     day = min(month - timedelta(days=1), dataset.as_of)
-    stages = stages_at(dataset, model_for(dataset), day)
+    model = model_for(dataset)
+    kept = _kept_stages(dataset, model, day)
+    if kept is not None:
+        return kept
+    stages = stages_at(dataset, model, day)
     return stages["stage"].astype("string").where(~stages["churned"], "churned")
+
+
+def _kept_stages(dataset: Dataset, model: StageModel, day: date) -> pd.Series | None:
+    """``stage_at_month_start``'s series on ``day`` from stage states at hand whose checkpoints include ``day`` (the
+    flow metrics' ``spell_checkpoints``, or as_of and 1..``KEPT_MONTHS`` months before it), restricted to the
+    customers in the scope on ``day``; None when no such states are at hand."""
+    from lifecycle.metrics.flow import spell_checkpoints
+    from lifecycle.stages.history import checkpoints, stage_states, states_at_hand
+
+    whole = dataset if dataset.filters.is_empty() else dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    candidates = [tuple(spell_checkpoints(dataset)), *(tuple(checkpoints(dataset.as_of, k)) for k in range(KEPT_MONTHS, 0, -1))]
+    for days in dict.fromkeys(candidates):
+        if day in days and states_at_hand(whole, model, days):
+            states = stage_states(dataset, model, days)
+            j = days.index(day)
+            inside = states.codes[:, j] >= 0
+            labels = np.asarray(states.labels, dtype=object)[states.codes[inside, j]]
+            named = np.where(states.churned[inside, j], "churned", labels)
+            return pd.Series(pd.array(named, dtype="string"), index=states.ids[inside], name="stage")
+    return None
 
 
 def _attributes(dataset: Dataset, customer_ids: list[str]) -> pd.DataFrame:
