@@ -22,12 +22,17 @@ from lifecycle.errors import LifecycleError
 
 # One module per command (server/commands/<name>_cmd.py), imported when its command runs (server.commands.root).
 from server.commands.root import app, err_console
+from server.startup import pause_collector, resume_collector
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Console-script entry point: run the app, turning library errors into one clear line and exit 1."""
+    """Console-script entry point: run the app, turning library errors into one clear line and exit 1.
+
+    The command's code loads with the cyclic garbage collector paused (``server.startup``: the root group resumes it
+    once the command's module is loaded; here it is resumed in any case when the app returns or fails)."""
+    collecting = pause_collector()
     try:
         # Outside standalone mode click *returns* the code of a ``typer.Exit`` raised by a command (plan --strict's 1)
         # instead of exiting with it: pass it on, or every such failure would exit 0.
@@ -55,6 +60,8 @@ def main() -> None:
             raise
         err_console.print(f"[bold red]Error:[/] {escape(unexpected_error_message(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
+    finally:
+        resume_collector(collecting)
 
 
 DEBUG_ENV = "LIFECYCLE_DEBUG"

@@ -21,6 +21,8 @@ from rich.console import Console
 from typer.core import TyperGroup
 from typer.main import get_command_from_info
 
+from server.startup import end_start_up
+
 
 @dataclass(frozen=True)
 class CommandEntry:
@@ -82,6 +84,7 @@ class LazyCommandGroup(TyperGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and args[0] in _ENTRIES and args[0] not in self.commands:
             self.commands[args[0]] = load_command(args[0])
+            end_start_up()  # the command's code is loaded: the collector resumes before it computes (server.startup)
         return super().resolve_command(ctx, args)
 
 

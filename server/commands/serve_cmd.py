@@ -44,6 +44,7 @@ from server.http import (
     serve_http,
     token_from_env,
 )
+from server.startup import collector_paused
 from tools.gate import CallGate, tune_memory_for_serving
 
 if TYPE_CHECKING:
@@ -87,7 +88,8 @@ def serve_command(
     """Run the Lifecycle MCP server (read-only tools over the dataset) for an MCP client."""
     level = _log_level(log_level)
     logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
-    with contextlib.redirect_stdout(sys.stderr):
+    # the tool schemas built here live as long as the process: no garbage for the collector to find meanwhile
+    with contextlib.redirect_stdout(sys.stderr), collector_paused():
         settings = HttpSettings(host=host, port=port, allow_origins=tuple(allow_origin or ()),
                                 allow_hosts=tuple(allow_host or ()), token=token_from_env(), max_body_bytes=max_body)
         if http:
