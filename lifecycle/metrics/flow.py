@@ -76,7 +76,8 @@ def regression_rate(dataset: Dataset) -> MetricResult:
 
 
 def _live_time_in_stage(dataset: Dataset, model: StageModel, months: int, enough: dict[str, float]) -> pd.DataFrame:
-    tis = time_in_stage(dataset, model, months=months, enough=enough)
+    # its checkpoints begin the flow metrics' (the same day of each month back from as_of): read from those states
+    tis = time_in_stage(dataset, model, months=months, enough=enough, within=spell_checkpoints(dataset))
     churned = stages_at(dataset, model, dataset.as_of)["churned"]
     return tis[~churned.reindex(pd.Index(tis["customer_id"])).to_numpy(dtype=bool)]
 

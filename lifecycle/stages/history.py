@@ -106,13 +106,19 @@ class StageStates:
         named = np.array([*self.labels, None], dtype=object)
         return named[np.where(self.codes >= 0, self.codes, len(self.labels))]
 
+    def first(self, count: int) -> StageStates:
+        """The states on the first ``count`` days only (the same customers, labels and plans)."""
+        return StageStates(self.days[:count], self.ids, self.labels, self.codes[:, :count], self.churned[:, :count],
+                           self.signup, self.plans, None if self.plan_codes is None else self.plan_codes[:, :count])
+
     def orders(self, model: StageModel) -> np.ndarray:
         """The stage order of each cell (float; NaN where −1 or the stage has no order, e.g. unclassified)."""
         order = np.array([float(model.order.get(label, np.nan)) for label in self.labels] + [np.nan])
         return order[np.where(self.codes >= 0, self.codes, len(self.labels))]
 
 
-def stage_states(dataset: Dataset, model: StageModel, days: Sequence[date]) -> StageStates:
+def stage_states(dataset: Dataset, model: StageModel, days: Sequence[date],
+                 within: Sequence[date] | None = None) -> StageStates:
     """The stage states (``StageStates``) of the customers in scope on ``days[0]`` on each of ``days`` — one pass
     over the monthly stages of ``stages_at`` instead of a frame per day aligned by id.
 
@@ -120,8 +126,15 @@ def stage_states(dataset: Dataset, model: StageModel, days: Sequence[date]) -> S
     processes as Parquet beside the snapshots (``lifecycle.snapshot.cache.aggregate_cache_path``: a warm ``lifecycle
     metrics`` reads one file instead of classifying a snapshot per checkpoint); a filtered
     dataset takes their rows of its customers on ``days[0]``, and for a filter that changes with time (plan, stage)
-    clears the days on which a customer was outside it — exactly ``stages_at(dataset, model, day)`` per day."""
+    clears the days on which a customer was outside it — exactly ``stages_at(dataset, model, day)`` per day.
+
+    With ``within`` — longer days beginning with ``days`` (the flow metrics' checkpoints, of which time in stage reads
+    the newest few) — the states are the first columns of ``within``'s (``StageStates.first``): one set of states built
+    and kept for both, not a second one of the same days. Each column is the same either way (a day's states do not
+    depend on the other days); only the codes' labels may name a stage seen on the other days too."""
     days = tuple(days)
+    if within is not None and len(within) > len(days) and tuple(within[:len(days)]) == days:
+        return stage_states(dataset, model, within).first(len(days))
     if dataset.filters.is_empty():
         memo = (None if dataset.identity is None else
                 ("stage-states", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, days))
@@ -233,7 +246,7 @@ def stage_history(dataset: Dataset, model: StageModel, days: list[date]) -> pd.D
 
 
 def time_in_stage(dataset: Dataset, model: StageModel, months: int = 12, customer_ids: list[str] | None = None,
-                  enough: dict[str, float] | None = None) -> pd.DataFrame:
+                  enough: dict[str, float] | None = None, within: Sequence[date] | None = None) -> pd.DataFrame:
     """Days each customer has been in their current stage on ``as_of`` (monthly resolution, lower bound).
 
     Walks back over the checkpoints (as_of, as_of − 1 month, …, as_of − ``months``): the entry is the
@@ -242,12 +255,13 @@ def time_in_stage(dataset: Dataset, model: StageModel, months: int = 12, custome
     days) — when the walk stopped early because the run already exceeded that many days (stages missing from
     ``enough`` need no history then). For a few customers (``customer_ids``) only as many earlier snapshots are built
     as one of them still needs; for everyone the walk reads the stage states of every checkpoint (``stage_states``,
-    built once per data and days). Columns: customer_id, stage, entered_at, days_in_stage, censored.
+    built once per data and days; with ``within``, read from the states of those longer days when the checkpoints begin
+    them: ``stage_states``). Columns: customer_id, stage, entered_at, days_in_stage, censored.
     """
     checkpoint_days = checkpoints(dataset.as_of, months)
     days = [np.datetime64(d, "us") for d in checkpoint_days]
     if customer_ids is None:
-        states = stage_states(dataset, model, checkpoint_days)
+        states = stage_states(dataset, model, checkpoint_days, within)
         ids = states.ids
         current = pd.DataFrame({"stage": states.stages()[:, 0]}, index=ids)
 

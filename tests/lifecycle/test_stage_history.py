@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from lifecycle.dataset import Dataset
+from lifecycle.filters import Filters
 from lifecycle.scope import Scope
 from lifecycle.snapshot.sql import _event_query, _recent_select, as_float, recent_columns, recent_events_on
 from lifecycle.sources import DuckDBSource, SparkSource, SqliteSource
@@ -75,3 +76,40 @@ def test_the_one_pass_stage_states_equal_each_checkpoints_own_classification(tmp
         assert [None if pd.isna(s) else s for s in own["stage"]] == list(named[:, j]), day
         assert np.array_equal(own["churned"].fillna(False).to_numpy(dtype=bool), states.churned[:, j]), day
     assert set(stage_features(model)) & {"active_days_30d", "distinct_features_30d"}  # the windows are exercised
+
+
+def test_time_in_stage_within_the_flow_checkpoints_reads_their_states_and_finds_the_same_entries(tmp_path: Path) -> None:
+    """Time in stage over 6 months, read from the states of the 13 flow checkpoints that begin with its 7 days
+    (``within``): one set of states is built (the 13 days'), none of its own days, and the entries are the hand
+    computed ones of ``test_stages.test_time_in_stage_uses_monthly_as_of_checkpoints``: ``a`` entered advocacy on
+    2024-04-30 (61 days, not censored), ``b`` has been onboarding since its signup 10 days before as_of."""
+    from lifecycle.stages.history import states_at_hand, time_in_stage
+
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    model = load_model("default")
+    as_of = date(2024, 6, 30)
+    dataset = Dataset.over(SqliteSource(path), Scope.at(as_of))
+    longer, own = checkpoints(as_of, 12), checkpoints(as_of, 6)
+    tis = time_in_stage(dataset, model, months=6, within=longer).set_index("customer_id")
+    assert states_at_hand(dataset, model, longer) and not states_at_hand(dataset, model, own)
+    assert (str(tis.loc["a", "entered_at"].date()), tis.loc["a", "days_in_stage"], tis.loc["a", "censored"]) == ("2024-04-30", 61.0, False)
+    assert (tis.loc["b", "days_in_stage"], tis.loc["b", "censored"]) == (10.0, False)
+    alone = Dataset(SqliteSource(path).connect(), Scope.at(as_of))  # no identity, no memo: its own 7 days only
+    pd.testing.assert_frame_equal(tis.reset_index(), time_in_stage(alone, model, months=6), check_exact=True)
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(plan=("pro",)), Filters(segment=("SMB",))], ids=["whole", "plan", "segment"])
+def test_the_first_days_of_longer_states_are_the_states_of_those_days(tmp_path: Path, filters: Filters) -> None:
+    """``stage_states(days, within=longer)`` holds, day by day, the stage and churned flag ``stage_states(days)``
+    computes on its own — for the whole base and for filters fixed in time (segment) or not (plan)."""
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    model = load_model("default")
+    as_of = date(2024, 6, 30)
+    shared = stage_states(Dataset.over(SqliteSource(path), Scope.at(as_of, filters)), model, checkpoints(as_of, 4),
+                          within=checkpoints(as_of, 9))
+    alone = stage_states(Dataset(SqliteSource(path).connect(), Scope.at(as_of, filters)), model, checkpoints(as_of, 4))
+    assert shared.days == alone.days == tuple(checkpoints(as_of, 4))
+    assert list(shared.ids) == list(alone.ids)
+    assert np.array_equal(shared.stages(), alone.stages())
+    assert np.array_equal(shared.churned, alone.churned)
+    assert np.array_equal(shared.signup, alone.signup)
