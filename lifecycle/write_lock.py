@@ -25,10 +25,12 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from lifecycle.errors import DatabaseBusyError, DatasetError
+
+if TYPE_CHECKING:  # the lock package loads with the first write: readers (serve, metrics) never take the lock
+    from filelock import FileLock
 
 DEFAULT_WAIT_S = 600.0  # how long a second import waits for the first (lifecycle import --wait)
 _held = threading.local()
@@ -64,6 +66,8 @@ def write_lock(db: str | os.PathLike[str], wait_s: float = DEFAULT_WAIT_S,
         finally:
             counts[path] -= 1
         return
+    from filelock import FileLock
+
     lock = FileLock(str(path), thread_local=False)
     _acquire(lock, db, wait_s, on_wait)
     counts[path] = 1
@@ -78,6 +82,8 @@ def write_lock(db: str | os.PathLike[str], wait_s: float = DEFAULT_WAIT_S,
 
 
 def _acquire(lock: FileLock, db: str | os.PathLike[str], wait_s: float, on_wait: Callable[[str], None] | None) -> None:
+    from filelock import Timeout
+
     try:
         lock.acquire(timeout=0)
         return

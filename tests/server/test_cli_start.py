@@ -84,6 +84,7 @@ def test_the_metric_catalogue_on_sqlite_loads_neither_sqlglot_nor_the_clv_models
     assert "lifecycle.metrics.registry" in loaded  # the catalogue was computed in this process
     assert not {name for name in loaded if name.split(".")[0] in ("sqlglot", "scipy", "matplotlib", "mcp", "openai", "duckdb")}
     assert not {name for name in loaded if name.startswith(("lifecycle.clv", "lifecycle.export", "server.commands.metrics_series"))}
+    assert "filelock" not in loaded  # a reader never takes the write lock: its package loads with the first write
 
 
 ENGINE_ONLY = ("pandas", "numpy", "scipy", "sqlglot", "duckdb", "pyarrow", "matplotlib", "openai")
@@ -127,3 +128,4 @@ def test_serve_answers_every_listing_before_importing_the_engines_libraries(tiny
     imported = {line.rpartition("|")[2].strip() for line in log.read_text().splitlines() if line.startswith("import time:")}
     assert "mcp" in imported  # the log is the import log of the server
     assert not {name for name in imported if name.split(".")[0] in ENGINE_ONLY}
+    assert "filelock" not in imported  # the server only reads: the write lock's package is for imports
