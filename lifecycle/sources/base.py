@@ -198,13 +198,64 @@ def _bound_sql(table: str, column: str, with_min: bool, *, both: bool = True) ->
 
 def bounds_per_statement(connection: Connection, columns: Sequence[tuple[str, str, bool]]) -> Bounds:
     """MIN and MAX of each (table, column) of a table with rows, one statement each (SQLite's way: an index on the
-    column answers a lone MAX)."""
+    column answers a lone MAX). On SQLite a large per-customer table's time column is read customer by customer
+    through its (customer, time) index (``bounds_by_customer``) instead of scanning every row."""
     found: Bounds = {}
     for table, column, with_min in columns:
         if connection.has_table(table):
+            by_customer = bounds_by_customer(connection, table, column) if with_min else None
+            if by_customer is not None:
+                found[(table, column)] = by_customer
+                continue
             row = connection.rows(_bound_sql(table, column, with_min, both=False))[0]
             found[(table, column)] = (row[0], row[1]) if with_min else (None, row[0])
     return found
+
+
+ROWS_PER_CUSTOMER_FOR_SEEKS = 100
+"""Rows per customer (estimated from the tables' largest rowids) from which ``bounds_by_customer`` seeks each
+customer's first and last time instead of scanning the table: a customer's seeks cost about what 50 scanned rows do
+(measured on the demo's events, 600 rows per customer: 0.10 s against 1.1 s for the scan, load 20)."""
+
+
+def bounds_by_customer(connection: Connection, table: str, column: str) -> tuple[Any, Any] | None:
+    """MIN and MAX of ``table.column`` (non-empty values) as ``_bound_sql`` gives them, read through the table's index
+    on (customer column, ``column``): the customer ids walked one index seek each (a recursive statement: the
+    smallest id above the last one), each customer's first and last time one seek each, and the rows without a
+    customer on their own — the same two values, since the smallest (largest) of all rows is the smallest (largest) of
+    every customer's. None (scan instead) off SQLite, without that index, or with fewer than
+    ``ROWS_PER_CUSTOMER_FOR_SEEKS`` rows per customer, where the scan costs less."""
+    spec = TABLES.get(table)
+    key = spec.customer_column if spec is not None else None
+    if connection.dialect != "sqlite" or key is None or not connection.has_table("customers"):
+        return None
+    try:
+        if not _has_index_on(connection, table, (key, column)):
+            return None
+        rows = connection.rows(f'SELECT (SELECT MAX(rowid) FROM "{table}"), (SELECT MAX(rowid) FROM customers)')[0]
+    except QueryError:  # e.g. a table without rowids: scan
+        return None
+    if not rows[0] or not rows[1] or rows[0] < ROWS_PER_CUSTOMER_FOR_SEEKS * rows[1]:
+        return None
+    kept = f'"{column}" IS NOT NULL AND "{column}" <> \'\''
+    sql = (f'WITH RECURSIVE k(id) AS (SELECT (SELECT MIN("{key}") FROM "{table}") '
+           f'UNION ALL SELECT (SELECT MIN("{key}") FROM "{table}" WHERE "{key}" > k.id) FROM k WHERE k.id IS NOT NULL), '
+           f'b(low, high) AS ('
+           f'SELECT (SELECT MIN("{column}") FROM "{table}" t WHERE t."{key}" = k.id AND {kept}), '
+           f'(SELECT MAX("{column}") FROM "{table}" t WHERE t."{key}" = k.id AND {kept}) FROM k WHERE k.id IS NOT NULL '
+           f'UNION ALL SELECT MIN("{column}"), MAX("{column}") FROM "{table}" WHERE "{key}" IS NULL AND {kept}) '
+           'SELECT MIN(low), MAX(high) FROM b')
+    low, high = connection.rows(sql)[0]
+    return low, high
+
+
+def _has_index_on(connection: Connection, table: str, columns: tuple[str, ...]) -> bool:
+    """Whether an index on ``table`` begins with ``columns`` (SQLite's catalogue pragmas)."""
+    for (_, name, *_rest) in connection.rows(f'PRAGMA index_list("{table}")'):
+        indexed = [str(column) for (_, _, column) in sorted(connection.rows(f'PRAGMA index_info("{name}")'))]
+        if tuple(indexed[:len(columns)]) == columns:
+            return True
+    return False
 
 
 def bounds_in_one_statement(connection: Connection, columns: Sequence[tuple[str, str, bool]]) -> Bounds:
