@@ -168,12 +168,19 @@ def signups_in_window(dataset: Dataset) -> pd.DataFrame:
 def eligible_signups(dataset: Dataset, observe_days: int) -> tuple[pd.DataFrame, int]:
     """Signups in the window with at least ``observe_days`` days observed: ``signup_date <= as_of − observe_days``.
 
-    Returns the eligible customers and how many window signups were too recent to judge.
+    Returns the eligible customers and how many window signups were too recent to judge. Selected once per scope and
+    ``observe_days`` (``per_scope``: the activation and retention metrics ask for the same few cut-offs dozens of
+    times), a shallow copy per call.
     """
-    signups = signups_in_window(dataset)
-    cutoff = as_of_ts(dataset) - pd.Timedelta(days=observe_days)
-    eligible = signups[signups["signup_date"] <= cutoff]
-    return eligible, len(signups) - len(eligible)
+
+    def select() -> tuple[pd.DataFrame, int]:
+        signups = signups_in_window(dataset)
+        cutoff = as_of_ts(dataset) - pd.Timedelta(days=observe_days)
+        eligible = signups[signups["signup_date"] <= cutoff]
+        return eligible, len(signups) - len(eligible)
+
+    eligible, too_recent = per_scope(dataset, f"eligible_signups:{int(observe_days)}", select)
+    return eligible.copy(deep=False), too_recent
 
 
 def too_recent_note(count: int, days: int) -> str | None:

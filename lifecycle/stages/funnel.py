@@ -21,17 +21,21 @@ highest stagnation rate (share of its customers in it longer than its ``expected
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset
+from lifecycle.filters import Filters
 from lifecycle.membership import is_member
+from lifecycle.scope import Scope
+from lifecycle.snapshot.build import snapshot_of
 from lifecycle.stages.classification import UNCLASSIFIED, first_match
-from lifecycle.stages.history import checkpoints, stages_at
+from lifecycle.stages.history import checkpoints, stage_features, stage_states, stages_at
 from lifecycle.stages.model import StageModel
+from lifecycle.stages.value import CHURNED
 from lifecycle.stages.verdict import _customers_by
 
 # Furthest funnel status first: the first non-empty date decides (lost is left out: losing is not progress).
@@ -125,11 +129,28 @@ def _lead_reached(dataset: Dataset, model: StageModel, lead_stages: list) -> tup
 
 
 def _customer_reached(dataset: Dataset, model: StageModel, customer_stages: list) -> list[int]:
-    """Customers active at some checkpoint of the window reaching each customer stage (or beyond) at a checkpoint."""
+    """Customers active at some checkpoint of the window reaching each customer stage (or beyond) at a checkpoint.
+
+    A filtered scope (with a data identity) reads the whole base's stage states on the checkpoints
+    (``_filtered_highest``) instead of classifying a frame per checkpoint (``_highest_by_day``): the same customers and
+    stages, a mask."""
     start_day = dataset.window.start - timedelta(days=1)
     months = max(1, (dataset.as_of.year - start_day.year) * 12 + dataset.as_of.month - start_day.month)
     days = checkpoints(dataset.as_of, months)
     order = {s.id: float(s.order) for s in customer_stages}
+    if dataset.identity is not None and not dataset.filters.is_empty():
+        best = _filtered_highest(dataset, model, days, order)
+    else:
+        best = _highest_by_day(dataset, model, days, order)
+    values = best[~np.isnan(best)]
+    if not len(values):
+        return [0] * len(customer_stages)
+    return [int(len(values)) if k == 0 else int((values >= s.order).sum()) for k, s in enumerate(customer_stages)]
+
+
+def _highest_by_day(dataset: Dataset, model: StageModel, days: list, order: dict[str, float]) -> np.ndarray:
+    """Each customer's highest stage order (``order``) over the checkpoints ``days`` where the customer is in scope,
+    active (not churned) and classified (``stages_at`` per day); customers never seen so are left out."""
     ids: list[np.ndarray] = []
     seen: list[np.ndarray] = []
     for day in days:
@@ -139,13 +160,42 @@ def _customer_reached(dataset: Dataset, model: StageModel, customer_stages: list
         ids.append(frame.index.to_numpy(dtype=object)[live])
         seen.append(np.array([order.get(s, np.nan) for s in stages], dtype="float64"))
     if not seen or not sum(len(s) for s in seen):
-        return [0] * len(customer_stages)
+        return np.array([], dtype="float64")
     # each customer's highest order over the checkpoints (NaN: never in an ordered stage), one pass for all days
     codes, customers = pd.factorize(np.concatenate(ids))
     best = np.full(len(customers), np.nan)
     np.fmax.at(best, codes, np.concatenate(seen))
-    values = best[~np.isnan(best)]
-    return [int(len(values)) if k == 0 else int((values >= s.order).sum()) for k, s in enumerate(customer_stages)]
+    return best
+
+
+def _filtered_highest(dataset: Dataset, model: StageModel, days: list, order: dict[str, float]) -> np.ndarray:
+    """For a filtered scope, each customer's highest stage order over ``days`` among the checkpoints where the customer
+    is in the scope, active (not churned) and classified (NaN: never) — from the whole base's stage states
+    (``lifecycle.stages.history.stage_states``, built once per data and days), masked as ``stages_at`` selects a
+    filtered scope on each day: the attribute and cohort filters once (a customer's attributes and signup day do not
+    change with the day: ``Filters.select`` over the whole base's snapshot on as_of), the plan paid and the stage on each checkpoint (as ``stage_states`` clears the days a
+    customer was outside such a filter)."""
+    filters = dataset.filters
+    base = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    whole = stage_states(base, model, days)
+    inside = whole.codes >= 0
+    fixed = replace(filters, plan=(), stage=())
+    if not fixed.is_empty():  # the rows stages_at keeps on as_of (Filters.select over the whole base's snapshot)
+        snapshot = snapshot_of(base, stage_features(model))
+        kept = snapshot["customer_id"].astype("string")[fixed.select(snapshot)]
+        inside &= is_member(whole.ids, kept)[:, None]
+    if filters.plan:
+        assert whole.plan_codes is not None
+        inside &= np.isin(whole.plan_codes, [k for k, plan in enumerate(whole.plans) if plan in filters.plan])
+    if filters.stage:
+        staged = np.isin(whole.codes, [k for k, label in enumerate(whole.labels) if label in filters.stage])
+        inside &= np.where(whole.churned, CHURNED in filters.stage, staged)
+    label_order = np.array([order.get(label, np.nan) if label != UNCLASSIFIED else np.nan for label in whole.labels]
+                           + [np.nan])
+    orders = label_order[np.where(inside & ~whole.churned, whole.codes, len(whole.labels))]
+    if not orders.size:
+        return np.full(len(whole.ids), np.nan)
+    return np.fmax.reduce(orders, axis=1)
 
 
 def stage_funnel(dataset: Dataset, model: StageModel) -> StageFunnel:

@@ -100,13 +100,14 @@ class VoiceReport:
     themes: tuple[ThemeSummary, ...]
     reason: str | None = None
 
-    @property
+    @cached_property
     def texts(self) -> int:
-        """Texts of the source written in the window."""
+        """Texts of the source written in the window (counted once: the facts read it for every theme)."""
         return int(self.frame["in_window"].sum())
 
-    @property
+    @cached_property
     def previous_texts(self) -> int:
+        """Texts of the source written in the previous window of the same length."""
         return int((~self.frame["in_window"]).sum())
 
     def theme(self, key: str) -> ThemeSummary:

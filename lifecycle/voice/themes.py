@@ -22,6 +22,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -108,13 +109,24 @@ def _identity(document: list[str]) -> list[str]:
 
 def _factorise(matrix, k: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
     from sklearn.decomposition import NMF
-    from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1), warnings.catch_warnings():
+    with _thread_controller().limit(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarning at max_iter: the factors are still usable
         model = NMF(n_components=k, init="nndsvd", random_state=0, max_iter=500, tol=1e-4)
         weights = model.fit_transform(matrix)
     return np.asarray(weights), np.asarray(model.components_)
+
+
+@lru_cache(maxsize=1)
+def _thread_controller():  # type: ignore[no-untyped-def]
+    """A threadpoolctl controller over the loaded BLAS and OpenMP libraries, built once — scanning them costs ~3 ms,
+    which ``threadpool_limits`` paid on every fit — after scikit-learn's NMF (and with it SciPy's and NumPy's BLAS and
+    scikit-learn's OpenMP) is loaded, since a controller only sees the libraries loaded when it is built
+    (as ``lifecycle.clv._fitting._blas_controller``)."""
+    from sklearn.decomposition import NMF  # noqa: F401  (its libraries must be loaded for the controller to limit them)
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _strongest(weights: np.ndarray) -> np.ndarray:

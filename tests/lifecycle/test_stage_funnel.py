@@ -21,7 +21,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from lifecycle.dataset import Dataset
+from lifecycle.filters import Filters
 from lifecycle.stages import load_model
 from lifecycle.stages.funnel import FunnelConversion, FunnelStep, StageFunnel, find_bottleneck, stage_funnel
 from tests.builders import make_dataset
@@ -33,11 +36,15 @@ def _sub(sid: str, cid: str, start: str, mrr: float, end: str | None = None) -> 
     return {"subscription_id": sid, "customer_id": cid, "start_date": start, "end_date": end, "mrr": mrr}
 
 
-def _flow_fixture(tmp_path: Path, leads: list[dict[str, Any]] | None = None) -> Dataset:
+SMB = ("p2", "a1", "r1")
+
+
+def _flow_fixture(tmp_path: Path, leads: list[dict[str, Any]] | None = None, filters: Filters | None = None) -> Dataset:
     ids = {"p1": "2024-03-25", "p2": OLD, "a1": OLD, "r1": OLD, "s1": OLD, "c1": OLD,
            "n1": "2024-05-01", "v1": "2024-05-20", "v2": "2024-04-25"}
     tables: dict[str, list[dict[str, Any]]] = {
-        "customers": [{"customer_id": cid, "signup_date": day} for cid, day in ids.items()],
+        "customers": [{"customer_id": cid, "signup_date": day, "segment": "SMB" if cid in SMB else "Enterprise"}
+                      for cid, day in ids.items()],
         "subscriptions": [
             _sub("p2", "p2", OLD, 100.0), _sub("p2+", "p2", "2024-05-01", 50.0), _sub("a1", "a1", OLD, 100.0),
             _sub("r1", "r1", OLD, 100.0), _sub("r1+", "r1", "2024-02-01", 50.0), _sub("s1", "s1", OLD, 100.0),
@@ -47,7 +54,7 @@ def _flow_fixture(tmp_path: Path, leads: list[dict[str, Any]] | None = None) -> 
     }
     if leads:
         tables["leads"] = leads
-    return make_dataset(tmp_path, tables, as_of="2024-06-30", window=("2024-04-01", "2024-06-30"))
+    return make_dataset(tmp_path, tables, as_of="2024-06-30", window=("2024-04-01", "2024-06-30"), filters=filters)
 
 
 def _lead(lid: str, created: str, status: str = "lead", customer: str | None = None, **dates: str) -> dict[str, Any]:
@@ -62,6 +69,33 @@ def test_customer_steps_count_the_highest_stage_seen_at_the_window_checkpoints(t
     rates = [(c.from_stage, c.to_stage, c.converted, c.base) for c in funnel.conversions]
     assert rates == [("purchase_onboarding", "adoption", 9, 9), ("adoption", "growth_expansion", 3, 9),
                      ("growth_expansion", "loyalty_advocacy", 1, 3)]
+
+
+@pytest.mark.parametrize(("filters", "reached"), [
+    # SMB = p2, a1, r1: growth, loyalty, growth (the table above)
+    (Filters(segment=("SMB",)), [3, 3, 3, 1]),
+    # in growth at a checkpoint: p2 (05-30, 06-30) and r1 (03-30, 04-30) — seen in no higher stage while in the filter
+    (Filters(stage=("growth_expansion",)), [2, 2, 2, 0]),
+    # in adoption at some checkpoint: all nine; while in the filter none is seen higher
+    (Filters(stage=("adoption",)), [9, 9, 0, 0]),
+    # SMB and in adoption: p2 (03-30, 04-30), a1 (03-30 .. 05-30), r1 (05-30, 06-30)
+    (Filters(segment=("SMB",), stage=("adoption",)), [3, 3, 0, 0]),
+    (Filters(stage=("churned",)), [0, 0, 0, 0]),
+])
+def test_a_filtered_funnel_counts_the_checkpoints_where_each_customer_was_in_the_filter(
+        tmp_path: Path, filters: Filters, reached: list[int]) -> None:
+    """A filtered scope's funnel (read from the whole base's stage states, masked) counts a customer at the checkpoints
+    where the filter selects them — a stage filter on the stage of that day — as classifying the filtered scope on
+    each checkpoint does."""
+    stages = ("purchase_onboarding", "adoption", "growth_expansion", "loyalty_advocacy")
+    model = load_model("default")
+    direct = stage_funnel(_flow_fixture(tmp_path / "direct", filters=filters), model)
+    whole = _flow_fixture(tmp_path / "derived")
+    stage_funnel(whole, model)  # the whole base's stages on every checkpoint, in the process memo
+    derived = stage_funnel(whole.rescoped(whole.scope.__class__(whole.as_of, whole.window, filters)), model)
+    assert [s.reached for s in derived.steps] == reached
+    assert [(s.stage, s.reached) for s in direct.steps] == list(zip(stages, reached))
+    assert derived == direct
 
 
 def test_lead_steps_use_the_furthest_status_reached_and_the_bridge_counts_converted_leads(tmp_path: Path) -> None:

@@ -205,3 +205,21 @@ def test_median_tenure_not_reached_is_none_because_more_than_half_are_still_acti
     result = compute_metric(open_at(tenure_store, "2024-01-15"), "median_tenure_days")
     assert result.value is None and "more than half still active" in (result.reason or "")
     assert result.sample_size == 3
+
+
+def test_eligible_signups_depend_on_the_days_observed_and_a_caller_cannot_change_them(tmp_path: Path) -> None:
+    """Window 2024-01-01 .. 2024-03-31, as_of 2024-03-31. Signups: x (2023-12-20, before the window), a (01-10),
+    b (03-01), c (03-25). Observed ≥ 30 days (signup ≤ 03-01): a and b, c too recent. Observed ≥ 60 days (signup ≤
+    01-31): a only, b and c too recent. Asked again after a caller dropped a column of its copy: the same answer."""
+    from lifecycle.metrics.common import eligible_signups
+
+    dataset = quick_dataset(tmp_path, {"customers": customers(("x", "2023-12-20"), ("a", "2024-01-10"), ("b", "2024-03-01"),
+                                                              ("c", "2024-03-25"))},
+                            as_of="2024-03-31", window=("2024-01-01", "2024-03-31"))
+    thirty, too_recent = eligible_signups(dataset, 30)
+    assert (thirty["customer_id"].tolist(), too_recent) == (["a", "b"], 1)
+    sixty, too_recent = eligible_signups(dataset, 60)
+    assert (sixty["customer_id"].tolist(), too_recent) == (["a"], 2)
+    del thirty["signup_date"]
+    again, too_recent = eligible_signups(dataset, 30)
+    assert (again["customer_id"].tolist(), "signup_date" in again.columns, too_recent) == (["a", "b"], True, 1)
