@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 import sqlglot
 
 from lifecycle.dataset import Dataset
 from lifecycle.scope import Scope
 from lifecycle.snapshot import build_snapshot
+from lifecycle.snapshot import sql as snapshot_sql
 from lifecycle.sources import SqliteSource
 from lifecycle.sources.expressions import compile_sql
 from tests.builders import make_store
@@ -41,9 +43,25 @@ SECTION_COLUMNS = (("events_7d",), ("last_event_at",), ("activated",), ("used_re
 its own narrower statement."""
 
 
-def test_a_whole_snapshot_reads_the_events_table_in_one_pass(tmp_path: Path) -> None:
+def test_a_whole_snapshot_reads_the_events_table_in_one_pass_where_seeks_do_not_pay(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB, Spark, or SQLite without the events' customer indexes: one statement over the events for the four
+    sections (``prefetch_events``)."""
     path = make_store(tmp_path / "fixture.db", fixture_tables())
+    monkeypatch.setattr(snapshot_sql, "seeks_pay", lambda _dataset: False)
     assert len(_events_statements(path)) == 1
+
+
+def test_a_whole_snapshot_on_sqlite_seeks_per_customer_instead_of_a_pass_over_every_event(tmp_path: Path) -> None:
+    """On SQLite with the importer's indexes: one statement of correlated seeks (latest and first activity, features
+    used), the window counts over the last 90 days only, the milestones' own statement (this dataset has no identity to
+    memoise ``milestone_events`` under) — none evaluates the sections' expressions on every event before as_of."""
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    statements = _events_statements(path)
+    assert len(statements) == 3
+    assert sum("x.customer_id = d.customer_id" in sql for sql in statements) == 1
+    assert sum("e.occurred_at >= ?" in sql.split(" FROM events e ")[1] for sql in statements) == 1  # the 90-day window
+    assert sum("e.event_name IN (?, ?)" in sql for sql in statements) == 1  # the milestones' two event names
 
 
 def test_the_snapshot_events_aggregate_compiles_for_spark_and_duckdb_with_the_same_placeholders(tmp_path: Path) -> None:
