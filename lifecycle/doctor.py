@@ -268,6 +268,7 @@ class Survey:
     capabilities: tuple[Capability, ...]
     table_findings: tuple[tuple[str, tuple[DataWarning, ...], tuple[DataWarning, ...]], ...]
     closing_findings: tuple[DataWarning, ...]
+    day_counts: tuple[tuple[tuple[str, str], DayCounts], ...] = ()  # per date column, where known (``_date_profile``)
 
     @property
     def spans(self) -> dict[tuple[str, str], Span]:
@@ -277,8 +278,10 @@ class Survey:
 def survey(conn: Connection) -> Survey:
     """The as_of-independent part of ``diagnose`` (``Survey``): one pass of every check but the future dates."""
     present = _present_tables(conn)
-    texts = tuple(((spec.name, column), _span_texts(conn, spec.name, column))
-                  for spec in TABLES.values() if spec.name in present for column in _date_columns(spec))
+    profiles = tuple(((spec.name, column), _date_profile(conn, spec.name, column))
+                     for spec in TABLES.values() if spec.name in present for column in _date_columns(spec))
+    texts = tuple((key, span) for key, (span, _) in profiles)
+    day_counts = tuple((key, counts) for key, (_, counts) in profiles if counts is not None)
     spans = {key: (_to_date(first), _to_date(last)) for key, (first, last) in texts}
     tables = tuple(_table_report(conn, spec, spans) for spec in TABLES.values() if spec.name in present)
     rows = {t.name: t.rows for t in tables}
@@ -298,7 +301,7 @@ def survey(conn: Connection) -> Survey:
             closing += _ordering(conn, code, TABLES[table], pairs)
     if "customers" in present:
         closing += _duplicate_company_names(conn)
-    return Survey(present, texts, tables, capabilities, tuple(per_table), tuple(closing))
+    return Survey(present, texts, tables, capabilities, tuple(per_table), tuple(closing), day_counts)
 
 
 def diagnose(conn: Connection, as_of: date | None = None, surveyed: Survey | None = None, *,
@@ -329,11 +332,12 @@ def diagnose(conn: Connection, as_of: date | None = None, surveyed: Survey | Non
             + "; the future-date check needs an explicit as-of date"
         )
     latest = {key: last for key, (_, last) in found.span_texts}
+    counted = {} if examples else dict(found.day_counts)  # the findings' examples need the rows themselves
     warnings: list[DataWarning] = []
     for table, before, after in found.table_findings:
         warnings += before
         if not inferred and as_of is not None:
-            warnings += _future_dates(conn, TABLES[table], as_of, latest, examples)
+            warnings += _future_dates(conn, TABLES[table], as_of, latest, examples, counted)
         warnings += after
     warnings += found.closing_findings
     return DatasetReport(as_of, inferred, found.tables, found.capabilities, tuple(warnings), tuple(notes))
@@ -358,6 +362,8 @@ def _present_tables(conn: Connection) -> frozenset[str]:
 
 
 Span = tuple[date | None, date | None]
+DayCounts = tuple[tuple[str, int], ...]
+"""A date column's digit-leading values counted by their first 10 characters (the day of ISO text), in text order."""
 
 
 def _span_texts(conn: Connection, table_name: str, column_name: str) -> tuple[str | None, str | None]:
@@ -368,6 +374,23 @@ def _span_texts(conn: Connection, table_name: str, column_name: str) -> tuple[st
     first, last = conn.rows(f"SELECT min({column}), max({column}) FROM {table} "
                             f"WHERE {column} >= '0' AND {column} < ':'")[0]
     return (None if first is None else str(first)), (None if last is None else str(last))
+
+
+def _date_profile(conn: Connection, table_name: str, column_name: str) -> tuple[tuple[str | None, str | None], DayCounts | None]:
+    """``_span_texts`` of the column and, on SQLite, its ``DayCounts`` — both from one ``GROUP BY`` of the same rows
+    (digit-leading text) by their first 10 characters: the span is the least of the groups' minima and the greatest of
+    their maxima (text order, as SQLite compares text). The counts answer every later as_of's future-date check
+    (``_future_dates``) without another pass over the column. Other engines: ``_span_texts`` only (None)."""
+    if conn.dialect != "sqlite":
+        return _span_texts(conn, table_name, column_name), None
+    table, column = _ident(table_name), _ident(column_name)
+    groups = conn.rows(f"SELECT substr({column}, 1, 10) AS day, count(*), min({column}), max({column}) FROM {table} "
+                       f"WHERE {column} >= '0' AND {column} < ':' GROUP BY day")
+    if not groups:
+        return (None, None), ()
+    first = min(str(low) for _, _, low, _ in groups)
+    last = max(str(high) for _, _, _, high in groups)
+    return (first, last), tuple(sorted((str(day), int(count)) for day, count, _, _ in groups))
 
 
 def _table_report(conn: Connection, spec: TableSpec, spans: dict[tuple[str, str], Span]) -> TableReport:
@@ -489,7 +512,11 @@ def _bad_dates(conn: Connection, spec: TableSpec) -> list[DataWarning]:
 
 
 def _future_dates(conn: Connection, spec: TableSpec, as_of: date,
-                  latest: dict[tuple[str, str], str | None], examples: bool = True) -> list[DataWarning]:
+                  latest: dict[tuple[str, str], str | None], examples: bool = True,
+                  counted: dict[tuple[str, str], DayCounts] | None = None) -> list[DataWarning]:
+    """Digit-leading values after ``as_of`` per date column (``future_date``). Without examples, a column whose
+    ``DayCounts`` are given is counted from them: a text is at least the next day's ISO text exactly when its first 10
+    characters are (ISO text sorts by time), so the days from the next one on hold every later value."""
     found: list[DataWarning] = []
     after = (as_of + timedelta(days=1)).isoformat()
     for column_name in _date_columns(spec):
@@ -497,6 +524,11 @@ def _future_dates(conn: Connection, spec: TableSpec, as_of: date,
             continue
         last = latest.get((spec.name, column_name), after)
         if last is None or last < after:  # no digit-leading text at all, or none on/after the next day
+            continue
+        days = (counted or {}).get((spec.name, column_name))
+        if days is not None and not examples:
+            count = sum(n for day, n in days if day >= after)
+            found += [_warning("future_date", spec.name, column_name, count, (), as_of=as_of.isoformat())] if count else []
             continue
         column = _ident(column_name)
         # ISO text sorts by time: a value is after the as-of day when it is >= the next day; `< ':'` keeps

@@ -231,3 +231,30 @@ def test_without_examples_the_report_is_the_same_but_for_the_future_dates_exampl
     future = [(w.table, w.column, w.count, w.examples) for w in counted.warnings if w.code == "future_date"]
     assert future == [("events", "occurred_at", 1, ())]
     assert [w for w in counted.warnings if w.code != "future_date"] == [w for w in report.warnings if w.code != "future_date"]
+
+
+def test_a_later_as_of_counts_future_dates_from_the_survey_without_reading_the_data(tmp_path: Path) -> None:
+    """The survey keeps each date column's values counted per day (first 10 characters); a report on another as_of
+    without examples then sums the days after it — here on a closed connection, so nothing can be read. By hand, with
+    the next day's ISO text as the bound (text order): after 2024-06-30 come "2024-07-01", "2024-07-01T00:00:00",
+    "2024-08-15T10:00:00" and the malformed "2024-7-5" (digit-leading, after "2024-0…") = 4; after 2024-07-01: 2;
+    after 2024-08-15: 1 ("2024-7-5"); after 2024-12-31 none ("2024-7-5" < "2025-01-01"); "2024-06-30T23:59:59" is on
+    the day itself and "later" is not digit-leading."""
+    from lifecycle.doctor import survey
+
+    path = tmp_path / "dates.db"
+    times = ["2024-06-30T23:59:59", "2024-07-01", "2024-07-01T00:00:00", "2024-08-15T10:00:00", "2024-7-5", "later"]
+    with atomic_write(path) as db:
+        db["customers"].insert_all([{"customer_id": "C1", "signup_date": "2024-01-05"}])
+        db["events"].insert_all([{"event_id": f"E{k}", "customer_id": "C1", "occurred_at": t, "event_name": "login"}
+                                 for k, t in enumerate(times)])
+    conn = SqliteConnection(path)
+    surveyed = survey(conn)
+    expected = {date(2024, 6, 30): 4, date(2024, 7, 1): 2, date(2024, 8, 15): 1}
+    read = {day: next(w.count for w in diagnose(conn, day, examples=True).warnings if w.code == "future_date")
+            for day in expected}
+    conn.close()
+    counted = {day: [w.count for w in diagnose(conn, day, surveyed, examples=False).warnings if w.code == "future_date"]
+               for day in [*expected, date(2024, 12, 31)]}
+    assert read == expected
+    assert counted == {**{day: [n] for day, n in expected.items()}, date(2024, 12, 31): []}
