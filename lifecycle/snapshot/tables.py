@@ -25,6 +25,25 @@ def _active_on(subs: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
     return (subs["start_date"] <= day) & (subs["end_date"].isna() | (subs["end_date"] > day))
 
 
+def customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Each row's customer as an integer code into the sorted distinct ids (−1 for a missing id), and those ids.
+
+    Grouping on the codes gives the groups a grouping on the id text gives (the same rows, in the same order, hence
+    the same sums) without hashing the text again per aggregate: the stage history builds this section on a dozen
+    checkpoints, a handful of aggregates each."""
+    codes, uniques = pd.factorize(ids.astype("string"), sort=True)
+    return codes.astype(np.int64), pd.Index(uniques, dtype="string", name="customer_id")
+
+
+def _by_customer(values: pd.DataFrame | pd.Series, codes: np.ndarray, ids: pd.Index, how: str) -> pd.DataFrame | pd.Series:
+    """``values`` aggregated (``how``) per customer code, indexed by the customer ids (rows of missing ids dropped,
+    as a grouping on the ids drops them)."""
+    out = getattr(values.groupby(codes, sort=True), how)()
+    out = out[out.index.to_numpy() >= 0]
+    out.index = ids[out.index.to_numpy()]
+    return out
+
+
 def subscription_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """MRR and seats now, 30 and 90 days ago (sums over active periods), and the paying-period flags."""
     columns = {"mrr_current": "float", "mrr_30d_ago": "float", "mrr_90d_ago": "float", "mrr_change_90d": "float",
@@ -42,14 +61,14 @@ def subscription_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timesta
     subs = dataset.table("subscriptions")[["customer_id", "start_date", "end_date", "mrr", "seats"]].copy()
     subs["customer_id"] = subs["customer_id"].astype("string")
     subs["seats"] = subs["seats"].astype("float64")
-    by = subs["customer_id"]
+    codes, ids = customer_codes(subs["customer_id"])
     per: dict[str, pd.Series] = {}
     for label, back in (("current", 0), ("30d_ago", 30), ("90d_ago", 90)):
         active = _active_on(subs, as_of - pd.Timedelta(days=back))
-        per[f"mrr_{label}"] = subs["mrr"].where(active, 0.0).groupby(by).sum()
+        per[f"mrr_{label}"] = _by_customer(subs["mrr"].where(active, 0.0), codes, ids, "sum")
         if label != "30d_ago":  # seats of active periods; unknown when an active period has no seat count
-            seats = subs["seats"].where(active, 0.0).groupby(by).sum()
-            unknown = (active & subs["seats"].isna()).groupby(by).any()
+            seats = _by_customer(subs["seats"].where(active, 0.0), codes, ids, "sum")
+            unknown = _by_customer(active & subs["seats"].isna(), codes, ids, "any")
             per[f"seats_{label}"] = seats.mask(unknown)
     frame = pd.DataFrame(per).rename_axis("customer_id").reset_index()
     seats_fill = 0.0 if subs["seats"].notna().any() else None
@@ -62,7 +81,8 @@ def subscription_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timesta
     snap["seats_change_90d"] = snap["seats_current"] - snap["seats_90d_ago"]
     snap["mrr_growth_90d"] = _growth(snap["mrr_current"], snap["mrr_90d_ago"])
     snap["seats_growth_90d"] = _growth(snap["seats_current"], snap["seats_90d_ago"])
-    return _paying_periods(snap, subs[subs["mrr"] > 0], as_of)
+    paying = (subs["mrr"] > 0).to_numpy(dtype=bool)
+    return _paying_periods(snap, subs[paying], as_of, codes[paying], ids)
 
 
 def _growth(now: pd.Series, before: pd.Series) -> pd.Series:
@@ -72,22 +92,26 @@ def _growth(now: pd.Series, before: pd.Series) -> pd.Series:
     return (now.astype("float64") / base.where(base > 0) - 1.0).astype("float64")
 
 
-def _paying_periods(snap: pd.DataFrame, paid: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Active / churned / reactivated from paying periods merged into blocks (vectorised over all rows)."""
-    paid = paid.sort_values(["customer_id", "start_date"], kind="stable")
+def _paying_periods(snap: pd.DataFrame, paid: pd.DataFrame, as_of: pd.Timestamp, codes: np.ndarray,
+                    ids: pd.Index) -> pd.DataFrame:
+    """Active / churned / reactivated from paying periods merged into blocks (vectorised over all rows). ``codes`` and
+    ``ids``: each row's customer as ``customer_codes`` gives it."""
+    order = pd.DataFrame({"code": codes, "start": paid["start_date"].to_numpy()}).sort_values(
+        ["code", "start"], kind="stable").index.to_numpy()  # by customer, then start (ties in their row order)
+    paid, codes = paid.iloc[order], codes[order]
     start = paid["start_date"].to_numpy(dtype="datetime64[us]")
     end = paid["end_date"].fillna(pd.Timestamp.max.floor("D")).to_numpy(dtype="datetime64[us]")
     ends = pd.Series(end, index=paid.index)
-    reach = ends.groupby(paid["customer_id"]).cummax()
-    previous_reach = reach.groupby(paid["customer_id"]).shift(1)
+    reach = ends.groupby(codes).cummax()
+    previous_reach = reach.groupby(codes).shift(1)
     new_block = previous_reach.isna() | (pd.Series(start, index=paid.index) > previous_reach)
     active = _active_on(paid, as_of)
     per = pd.DataFrame({
-        "blocks": new_block.groupby(paid["customer_id"]).sum(),
-        "is_active_subscriber": active.groupby(paid["customer_id"]).any(),
-        "_first_sub_paid_at": paid.groupby("customer_id")["start_date"].min(),
-        "last_block_start": paid["start_date"].where(new_block).groupby(paid["customer_id"]).max(),
-        "last_end": paid.groupby("customer_id")["end_date"].max(),
+        "blocks": _by_customer(new_block, codes, ids, "sum"),
+        "is_active_subscriber": _by_customer(active, codes, ids, "any"),
+        "_first_sub_paid_at": _by_customer(paid["start_date"], codes, ids, "min"),
+        "last_block_start": _by_customer(paid["start_date"].where(new_block), codes, ids, "max"),
+        "last_end": _by_customer(paid["end_date"], codes, ids, "max"),
     }).rename_axis("customer_id").reset_index()
     snap = attach(snap, per, {"blocks": 0, "is_active_subscriber": False, "last_block_start": None, "last_end": None,
                                "_first_sub_paid_at": None})

@@ -279,3 +279,38 @@ def test_a_partial_snapshot_computes_only_the_window_columns_it_names(tmp_path: 
     assert (row["active_days_30d"], row["events_30d"], row["events_prev_30d"], row["usage_change_30d"]) == (3.0, 5.0, 4.0, 0.25)
     shown = ["customer_id", *wanted, "events_30d", "events_prev_30d"]
     pd.testing.assert_frame_equal(part[shown], build_snapshot(ds)[shown], check_exact=True)
+
+
+def test_subscription_columns_belong_to_their_customer_whatever_the_row_order(tmp_path: Path) -> None:
+    """The subscriptions section groups rows by customer (on integer codes of the ids): each sum and flag must land on
+    its own customer when the rows of customers interleave and come in another order than the ids sort.
+
+    By hand, as of 2024-07-01 (90 days earlier: 2024-04-02):
+    z — 30/month 2024-01-01..03-01 (3 seats), then 40 from 2024-05-01 (2 seats): MRR 40 now, 0 then; two paying blocks,
+        the current one since 2024-05-01: reactivated on 2024-05-01; seats 2 now, 0 then.
+    a — 10 from 2024-01-01 (1 seat) and 5 from 2024-03-01 (seats unknown): MRR 15 now and then, one block; seats unknown.
+    m — 20 from 2024-02-01 to 2024-06-01: MRR 0 now, 20 then; churned on 2024-06-01."""
+    tables = {
+        "customers": [{"customer_id": "z", "signup_date": "2024-01-01"}, {"customer_id": "a", "signup_date": "2024-01-01"},
+                      {"customer_id": "m", "signup_date": "2024-02-01"}],
+        "subscriptions": [
+            {"subscription_id": "s1", "customer_id": "z", "start_date": "2024-05-01", "mrr": 40.0, "seats": 2},
+            {"subscription_id": "s2", "customer_id": "a", "start_date": "2024-01-01", "mrr": 10.0, "seats": 1},
+            {"subscription_id": "s3", "customer_id": "z", "start_date": "2024-01-01", "end_date": "2024-03-01", "mrr": 30.0, "seats": 3},
+            {"subscription_id": "s4", "customer_id": "m", "start_date": "2024-02-01", "end_date": "2024-06-01", "mrr": 20.0},
+            {"subscription_id": "s5", "customer_id": "a", "start_date": "2024-03-01", "mrr": 5.0},
+        ],
+    }
+    snap = build_snapshot(make_dataset(tmp_path, tables, as_of="2024-07-01")).set_index("customer_id")
+    assert snap.loc[["z", "a", "m"], "mrr_current"].tolist() == [40.0, 15.0, 0.0]
+    assert snap.loc[["z", "a", "m"], "mrr_90d_ago"].tolist() == [0.0, 15.0, 20.0]
+    assert snap.loc[["z", "a", "m"], "mrr_change_90d"].tolist() == [40.0, 0.0, -20.0]
+    assert snap.loc["z", "seats_current"] == 2.0 and snap.loc["z", "seats_90d_ago"] == 0.0
+    assert math.isnan(snap.loc["a", "seats_current"])
+    assert snap.loc[["z", "a", "m"], "is_active_subscriber"].tolist() == [True, True, False]
+    assert snap.loc[["z", "a", "m"], "reactivated"].tolist() == [True, False, False]
+    assert snap.loc["z", "reactivated_at"] == pd.Timestamp("2024-05-01")
+    assert snap.loc[["z", "a", "m"], "churned"].tolist() == [False, False, True]
+    assert snap.loc["m", "churned_at"] == pd.Timestamp("2024-06-01") and pd.isna(snap.loc["z", "churned_at"])
+    assert snap.loc[["z", "a", "m"], "first_paid_at"].tolist() == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-01"),
+                                                                   pd.Timestamp("2024-02-01")]
