@@ -314,3 +314,36 @@ def test_subscription_columns_belong_to_their_customer_whatever_the_row_order(tm
     assert snap.loc["m", "churned_at"] == pd.Timestamp("2024-06-01") and pd.isna(snap.loc["z", "churned_at"])
     assert snap.loc[["z", "a", "m"], "first_paid_at"].tolist() == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-01"),
                                                                    pd.Timestamp("2024-02-01")]
+
+
+@pytest.mark.parametrize("value_event", ["report_created", "onboarding_step_completed"])
+def test_milestone_events_keep_the_first_value_time_and_the_first_onboarding_steps(tmp_path: Path, value_event: str) -> None:
+    """``milestone_events``: per customer the first value event's time and the times of the first ``steps`` onboarding
+    events, in time order whatever the row order. By hand (3 steps): ``p`` reports at 03-05, 03-01 and 03-09 (first
+    03-01) and onboards at 02-03, 02-01, 02-02 and 02-04 (first three 02-01, 02-02, 02-03); ``q`` onboards once (02-10).
+    When the value event is the onboarding event itself, its first time is the first step's: 02-01 for ``p``, 02-10
+    for ``q``."""
+    from lifecycle.dataset import Dataset
+    from lifecycle.scope import Scope
+    from lifecycle.snapshot.sql import milestone_events
+    from lifecycle.sources import SqliteSource
+
+    onboard = "onboarding_step_completed"
+    events = [_ev("p", "2024-03-05T10:00:00", "report_created"), _ev("p", "2024-02-03T10:00:00", onboard),
+              _ev("p", "2024-03-01T10:00:00", "report_created"), _ev("p", "2024-02-01T10:00:00", onboard),
+              _ev("q", "2024-02-10T10:00:00", onboard), _ev("p", "2024-02-04T10:00:00", onboard),
+              _ev("p", "2024-02-02T10:00:00", onboard), _ev("p", "2024-03-09T10:00:00", "report_created"),
+              _ev("q", "2024-02-11T10:00:00", "login")]
+    path = make_store(tmp_path / "fixture.db", {"customers": [{"customer_id": "p", "signup_date": "2024-01-01"},
+                                                              {"customer_id": "q", "signup_date": "2024-01-01"}],
+                                                "events": events})
+    config = EngineConfig(activation=ActivationConfig(value_event=value_event, onboarding_event=onboard))
+    dataset = Dataset.over(SqliteSource(path), Scope.at(date(2024, 6, 30)), config)
+    try:
+        found = milestone_events(dataset, 3).set_index("customer_id").astype("string")
+    finally:
+        dataset.close()
+    first_p = "2024-03-01T10:00:00" if value_event == "report_created" else "2024-02-01T10:00:00"
+    first_q = None if value_event == "report_created" else "2024-02-10T10:00:00"
+    assert found.loc["p"].tolist() == [first_p, "2024-02-01T10:00:00", "2024-02-02T10:00:00", "2024-02-03T10:00:00"]
+    assert [None if pd.isna(v) else v for v in found.loc["q"].tolist()] == [first_q, "2024-02-10T10:00:00", None, None]
