@@ -425,23 +425,29 @@ def milestone_events(dataset: Dataset, steps: int) -> pd.DataFrame:
     dozen monthly checkpoints, and each checkpoint's own milestone query read the whole events table (the event
     name has no index) — 13 scans for one ``lifecycle metrics``; now one.
 
-    Only the onboarding events are numbered (``ROW_NUMBER``); of the value event — often a frequent one, a million
-    rows at 100k customers — each customer's first time is all that counts, one ``MIN`` per (customer, name) read in
-    the order of the (customer, event name, time) index: the same first times and steps as numbering both (when the
-    two names are one, that row is the first step too, and the ``MIN`` of equal times is that time)."""
+    On SQLite only the onboarding events are numbered (``ROW_NUMBER``); of the value event — often a frequent one, a
+    million rows at 100k customers — each customer's first time is all that counts, one ``MIN`` per (customer, name)
+    read in the order of the (customer, event name, time) index: the same first times and steps as numbering both (when
+    the two names are one, that row is the first step too, and the ``MIN`` of equal times is that time). Engines whose
+    every statement scans the whole table number both names in one pass."""
     activation = dataset.config.activation
     value, onboarding = activation.value_event, activation.onboarding_event
 
     def read() -> pd.DataFrame:
         kept = ", ".join(f"MIN(CASE WHEN m.event_name = ? AND m.step = {k} THEN m.occurred_at END) AS onboarding_{k}"
                          for k in range(1, steps + 1))
+        numbered = ("SELECT e.customer_id AS customer_id, e.event_name AS event_name, e.occurred_at AS occurred_at, "
+                    "ROW_NUMBER() OVER (PARTITION BY e.customer_id, e.event_name ORDER BY e.occurred_at) AS step "
+                    "FROM events e WHERE e.event_name ")
+        if dataset.connection.dialect == "sqlite":
+            rows = ("SELECT e.customer_id AS customer_id, e.event_name AS event_name, MIN(e.occurred_at) AS occurred_at, "
+                    "1 AS step FROM events e WHERE e.event_name = ? GROUP BY e.customer_id, e.event_name "
+                    f"UNION ALL {numbered}= ?")
+        else:  # a scan reads the whole table there (DuckDB's SQLite scanner, Spark): one pass numbering both names
+            rows = f"{numbered}IN (?, ?)"
         sql = ("SELECT m.customer_id AS customer_id, "
                f"MIN(CASE WHEN m.event_name = ? THEN m.occurred_at END) AS first_value_at, {kept} "
-               "FROM (SELECT e.customer_id AS customer_id, e.event_name AS event_name, MIN(e.occurred_at) AS occurred_at, "
-               "1 AS step FROM events e WHERE e.event_name = ? GROUP BY e.customer_id, e.event_name "
-               "UNION ALL SELECT e.customer_id AS customer_id, e.event_name AS event_name, e.occurred_at AS occurred_at, "
-               "ROW_NUMBER() OVER (PARTITION BY e.customer_id, e.event_name ORDER BY e.occurred_at) AS step "
-               "FROM events e WHERE e.event_name = ?) m GROUP BY m.customer_id")
+               f"FROM ({rows}) m GROUP BY m.customer_id")
         return _run(dataset, sql, [value, *[onboarding] * steps, value, onboarding])
 
     return remember(("milestone-events", dataset.identity, value, onboarding, steps), read)
