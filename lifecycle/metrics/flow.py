@@ -41,7 +41,15 @@ def _months_between(start: date, end: date) -> int:
 
 
 def _stage_pairs(dataset: Dataset, model: StageModel) -> pd.DataFrame:
-    """Order at the window start and at as_of for customers classified, and not churned, at both."""
+    """Order at the window start and at as_of for customers classified, and not churned, at both — once per dataset
+    and model (``progression_rate`` and ``regression_rate`` both read it; callers do not modify it)."""
+    key = f"__stage_pairs__:{model.origin}:{model.id}"
+    if key not in dataset._cache:
+        dataset._cache[key] = _paired_stages(dataset, model)
+    return dataset._cache[key]
+
+
+def _paired_stages(dataset: Dataset, model: StageModel) -> pd.DataFrame:
     before = stages_at(dataset, model, window_start_day(dataset))
     after = stages_at(dataset, model, dataset.as_of)
     both = before.add_suffix("_start").join(after.add_suffix("_end"), how="inner")

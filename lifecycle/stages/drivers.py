@@ -213,7 +213,8 @@ def measure_drivers(start_snapshot: pd.DataFrame, start: pd.DataFrame, end: pd.D
                     small_sample: int) -> tuple[dict[str, int], list[DriverRow]]:
     """The comparisons, from frames: ``start_snapshot`` (features at the signal date, with customer_id),
     ``start`` / ``end`` (index customer_id; columns stage, churned) at the signal date and at as_of."""
-    features = start_snapshot.set_index(start_snapshot["customer_id"].astype("string"))
+    read = list(dict.fromkeys(feature for signal in signals for feature in signal.features))  # all the signals read
+    features = start_snapshot[read].set_index(start_snapshot["customer_id"].astype("string"))
     ids = start.index[~start["churned"].to_numpy(dtype=bool) & (start["stage"] != UNCLASSIFIED).to_numpy(dtype=bool)]
     ids = ids.intersection(end.index).intersection(features.index)
     start, end, features = start.loc[ids], end.loc[ids], features.loc[ids].reset_index(drop=True)

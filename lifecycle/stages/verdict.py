@@ -189,15 +189,18 @@ def stage_distribution(dataset: Dataset, model: StageModel | None = None) -> pd.
     rows: list[dict[str, Any]] = []
     overlay_cols = [f"overlay_{o.id}" for o in model.overlays]
     live = classified[~churned]
+    live_stage = live["stage"].to_numpy(dtype=object, na_value=None)  # compared as arrays: no frame per stage
+    lead_stage = leads["stage"].to_numpy(dtype=object, na_value=None)
+    overlays = {c: live[c] for c in overlay_cols}
     for stage in model.stages:
         for population in (("leads", "customers") if stage.population == "both" else (stage.population,)):
             row: dict[str, Any] = {"stage": stage.id, "name": stage.name, "order": stage.order, "population": population}
             if population == "leads":
-                row["count"] = int((leads["stage"] == stage.id).sum())
+                row["count"] = int((lead_stage == stage.id).sum())
             else:
-                in_stage = live[live["stage"] == stage.id]
-                row["count"] = len(in_stage)
-                row.update({c: int(in_stage[c].sum()) for c in overlay_cols})
+                in_stage = live_stage == stage.id
+                row["count"] = int(in_stage.sum())
+                row.update({c: int(values[in_stage].sum()) for c, values in overlays.items()})
             rows.append(row)
     rows.append({"stage": "churned", "name": "Churned", "order": None, "population": "customers", "count": int(churned.sum())})
     for population, frame in (("customers", live), ("leads", leads)):

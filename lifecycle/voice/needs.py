@@ -162,7 +162,7 @@ class VoiceReport:
             if norm in seen:
                 continue
             seen.add(norm)
-            out.append(Quote(text, str(ranked.customer_id[i]), ranked.day[i].date().isoformat(), _opt(ranked.stage[i]),
+            out.append(Quote(text, str(ranked.customer_id[i]), pd.Timestamp(ranked.day[i]).date().isoformat(), _opt(ranked.stage[i]),
                              _opt(ranked.band[i])))
             if len(out) == limit:
                 break
@@ -179,12 +179,16 @@ class VoiceReport:
 @dataclass
 class _RankedTexts:
     """The texts written in the window, sorted by (strength, day, text_id) — stable, as ``DataFrame.sort_values`` on
-    those columns — as columns of Python values; ``by_theme``: each theme's row positions in that order."""
+    those columns — as columns of Python values; ``by_theme``: each theme's row positions in that order.
+
+    ``frame`` is the report's whole frame and ``rows`` the positions of the ranked texts in it: the columns are read
+    as lists and picked in that order, not sorted as a frame."""
 
     frame: pd.DataFrame
+    rows: list[int]
     text: list[str]
     customer_id: list[object]
-    day: list[pd.Timestamp]
+    day: np.ndarray  # datetime64, one per ranked text: made a Timestamp only for the few texts quoted
     stage: list[object]
     band: list[object]
     themes: list[str | None]
@@ -193,22 +197,41 @@ class _RankedTexts:
 
     @classmethod
     def of(cls, frame: pd.DataFrame) -> _RankedTexts:
-        current = frame[frame["in_window"]]
-        if "theme" in current.columns and "strength" in current.columns and len(current):
-            current = current.sort_values(["strength", "day", "text_id"])
-        themes: list[str | None] = _texts_or_none(current["theme"]) if "theme" in current.columns else [None] * len(current)
+        rows = np.flatnonzero(frame["in_window"].to_numpy(dtype=bool)).tolist()
+        if "theme" in frame.columns and "strength" in frame.columns and rows:
+            rows = _sorted_rows(frame, rows)
+        themes = _picked(_texts_or_none(frame["theme"]), rows) if "theme" in frame.columns else [None] * len(rows)
         by_theme: dict[str, list[int]] = {}
         for i, theme in enumerate(themes):
             if theme is not None:
                 by_theme.setdefault(theme, []).append(i)
-        return cls(current, current["text"].tolist(), current["customer_id"].tolist(), current["day"].tolist(),
-                   current["stage"].tolist(), current["band"].tolist(), themes, by_theme)
+        text, customer_id, stage, band = (_picked(frame[c].tolist(), rows) for c in ("text", "customer_id", "stage", "band"))
+        day = frame["day"].to_numpy()[np.asarray(rows, dtype=np.intp)]
+        return cls(frame, rows, text, customer_id, day, stage, band, themes, by_theme)
 
     def values(self, dimension: str) -> list[str | None]:
         """``dimension``'s value per text as text (None: missing), as ``Series.astype("string")`` gives it."""
         if dimension not in self._values:
-            self._values[dimension] = _texts_or_none(self.frame[dimension])
+            self._values[dimension] = _picked(_texts_or_none(self.frame[dimension]), self.rows)
         return self._values[dimension]
+
+
+def _picked(values: list, rows: list[int]) -> list:  # type: ignore[type-arg]
+    return [values[i] for i in rows]
+
+
+def _sorted_rows(frame: pd.DataFrame, rows: list[int]) -> list[int]:
+    """``rows`` in (strength, day, text_id) order, ties kept in frame order — what a stable ``sort_values`` on those
+    columns gives (Python's sort is stable; text ids compare as ``str``, code point by code point, as Arrow's UTF-8
+    byte order does). A key with a missing value (never in a report's frame) sorts through pandas instead."""
+    keys = [frame[c].iloc[rows] for c in ("strength", "day", "text_id")]
+    if any(key.isna().any() for key in keys):
+        picked = frame.iloc[rows].assign(_row=rows).sort_values(["strength", "day", "text_id"])
+        return [int(r) for r in picked["_row"].tolist()]
+    strength, text_id = keys[0].tolist(), keys[2].tolist()
+    day = keys[1].to_numpy().view("int64").tolist()  # ticks of one unit: the order of the days
+    order = sorted(range(len(rows)), key=lambda i: (strength[i], day[i], text_id[i]))
+    return [rows[i] for i in order]
 
 
 def _texts_or_none(column: pd.Series) -> list[str | None]:

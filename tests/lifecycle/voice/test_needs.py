@@ -118,3 +118,28 @@ def test_no_text_gives_a_reason_not_a_zero(tmp_path: Path) -> None:
     assert report.themes == () and report.reason == "no nps_responses table in the dataset"
     late = customer_voice(dataset(tmp_path / "late", window=("2025-06-30", "2025-06-30")), "tickets")
     assert late.themes == () and late.reason == "no support tickets with text in the period"
+
+
+def test_quotes_come_most_typical_first_then_by_day_then_by_text_id() -> None:
+    """A hand-made report of one theme: b (strength 0), then strength 1 by day — 03-01: text ids "10" before "c" (ids
+    compare as text), 03-02: a; z was written in the previous window and is never quoted. Days are the texts' own."""
+    from datetime import date
+
+    import pandas as pd
+
+    from lifecycle.scope import Window
+    from lifecycle.voice.needs import ThemeSummary, VoiceReport
+
+    rows = [("z", "2024-03-01", 0, False), ("a", "2024-03-02", 1, True), ("c", "2024-03-01", 1, True),
+            ("b", "2024-03-02", 0, True), ("10", "2024-03-01", 1, True)]
+    frame = pd.DataFrame({
+        "text_id": pd.array([r[0] for r in rows], dtype="string"), "customer_id": pd.array(["k"] * 5, dtype="string"),
+        "day": pd.to_datetime([r[1] for r in rows]).as_unit("us"), "text": pd.array([f"text {r[0]}" for r in rows], dtype="string"),
+        "in_window": [r[3] for r in rows], "theme": pd.array(["t"] * 5, dtype="string"), "strength": [r[2] for r in rows],
+        "stage": ["adoption"] * 5, "segment": ["SMB"] * 5, "band": pd.array(["high"] * 5, dtype="string")})
+    window = Window(date(2024, 3, 1), date(2024, 3, 31))
+    report = VoiceReport(VoiceSource.TICKETS, window, window.previous(), frame, (ThemeSummary("t", "t", ("t",), 4, 1, 1),))
+    quotes = report.quotes("t", limit=10)
+    assert [(q.text, q.day) for q in quotes] == [("text b", "2024-03-02"), ("text 10", "2024-03-01"),
+                                                 ("text c", "2024-03-01"), ("text a", "2024-03-02")]
+    assert report.counts_by("band", "t") == {"high": 4} and report.group_totals("stage") == {"adoption": 4}
