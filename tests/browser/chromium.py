@@ -2,7 +2,8 @@
 the lifecycle report as a reader's browser does. No browser download: Playwright launches ``/usr/bin/chromium``.
 
 ``ensure_chromium`` installs the browser and a CJK font (``fonts-wqy-microhei``, so Chinese renders) with apt when
-missing — the project's own setup for a fresh CI machine; ``render`` opens a report headless at 1280 px wide and
+missing — the project's own setup for a fresh CI machine, one installer at a time: the test workers (pytest-xdist)
+queue on a lock file and apt waits for dpkg's own lock instead of failing on it; ``render`` opens a report headless at 1280 px wide and
 returns what the tests assert on (console messages, tiles, charts, the overview's box) and the first screen as PNG.
 """
 
@@ -21,6 +22,8 @@ PACKAGES = ("chromium", "fonts-wqy-microhei")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run")
 VIEWPORT = {"width": 1280, "height": 800}
+INSTALL_LOCK = Path(tempfile.gettempdir()) / "lifecycle-chromium-install.lock"
+APT_LOCK_WAIT = 900  # seconds: an apt run of another process (or another test worker's install) may take minutes
 
 
 class ChromiumUnavailable(RuntimeError):
@@ -34,24 +37,44 @@ def _cjk_font_installed() -> bool:
     return bool(listing.strip())
 
 
+def _missing() -> list[str]:
+    return [p for p, ok in (("chromium", CHROMIUM.exists()), ("fonts-wqy-microhei", _cjk_font_installed())) if not ok]
+
+
 def ensure_chromium() -> Path:
-    """The Chromium executable, installed with apt-get (with a CJK font) when missing."""
-    missing = [p for p, ok in (("chromium", CHROMIUM.exists()), ("fonts-wqy-microhei", _cjk_font_installed())) if not ok]
-    if not missing:
+    """The Chromium executable, installed with apt-get (with a CJK font) when missing.
+
+    Two test workers finding it missing at once would both run apt-get, and the second fails on dpkg's lock ("Could not
+    get lock /var/lib/dpkg/lock-frontend", seen on a fresh CI machine): the install runs under a lock file shared by
+    every process of the machine, what is missing is read again once it is held, and apt waits up to
+    ``APT_LOCK_WAIT`` seconds for dpkg's lock held by anything else (``DPkg::Lock::Timeout``, apt ≥ 1.9.11).
+    """
+    seen_missing = _missing()
+    if not seen_missing:
         return CHROMIUM
+    from filelock import FileLock
+
+    with FileLock(str(INSTALL_LOCK), timeout=APT_LOCK_WAIT):
+        missing = _missing()  # another worker may have installed them while this one waited
+        if missing:
+            _apt_install(missing)
+    if not CHROMIUM.exists():
+        raise ChromiumUnavailable(f"{CHROMIUM} still missing after installing {' '.join(seen_missing)}")
+    _forget_matplotlib_font_cache()  # the font arrived after this process's matplotlib may have listed the fonts
+    return CHROMIUM
+
+
+def _apt_install(missing: list[str]) -> None:
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         raise ChromiumUnavailable(f"{', '.join(missing)} missing; install with: apt-get install -y {' '.join(PACKAGES)}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
+    wait = ["-o", f"DPkg::Lock::Timeout={APT_LOCK_WAIT}"]
+    install = ["apt-get", *wait, "install", "-y", "--no-install-recommends", *missing]
     if subprocess.run(install, capture_output=True, env=env, check=False).returncode != 0:
-        subprocess.run(["apt-get", "update"], capture_output=True, env=env, check=False)
+        subprocess.run(["apt-get", *wait, "update"], capture_output=True, env=env, check=False)
         result = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
         if result.returncode != 0:
             raise ChromiumUnavailable(f"apt-get install {' '.join(missing)} failed: {result.stderr[-500:]}")
-    if not CHROMIUM.exists():
-        raise ChromiumUnavailable(f"{CHROMIUM} still missing after installing {' '.join(missing)}")
-    _forget_matplotlib_font_cache()
-    return CHROMIUM
 
 
 def _forget_matplotlib_font_cache() -> None:
