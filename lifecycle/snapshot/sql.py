@@ -22,6 +22,7 @@ from lifecycle.dataset import Dataset, next_day_iso, to_datetime
 from lifecycle.memo import remember
 from lifecycle.snapshot.columns import feature_column
 from lifecycle.snapshot.frames import absent_columns, as_float, attach, days_between
+from lifecycle.sources.base import has_index_on
 from lifecycle.sources.expressions import compile_sql
 
 RECENT_COLUMNS = ("events_7d", "events_30d", "events_prev_30d", "events_90d", "active_days_30d", "distinct_features_30d")
@@ -127,14 +128,7 @@ def seeks_pay(dataset: Dataset) -> bool:
     ``SEEK_DIALECTS`` when the events table has both ``SEEK_INDEXES`` (every database the importer writes; an older
     one without the covering index keeps the one pass — a seek without its index would scan per customer)."""
     connection = dataset.connection
-    if connection.dialect not in SEEK_DIALECTS:
-        return False
-    leading: set[tuple[str, ...]] = set()
-    for row in connection.rows('PRAGMA index_list("events")'):
-        name = str(row[1]).replace('"', '""')
-        columns = tuple(str(info[2]) for info in sorted(connection.rows(f'PRAGMA index_info("{name}")')))
-        leading |= {columns[:k] for k in range(1, len(columns) + 1)}
-    return all(index in leading for index in SEEK_INDEXES)
+    return connection.dialect in SEEK_DIALECTS and all(has_index_on(connection, "events", index) for index in SEEK_INDEXES)
 
 
 SEEK_SECTIONS = ("latest_event", "feature_use")

@@ -230,7 +230,7 @@ def bounds_by_customer(connection: Connection, table: str, column: str) -> tuple
     if connection.dialect != "sqlite" or key is None or not connection.has_table("customers"):
         return None
     try:
-        if not _has_index_on(connection, table, (key, column)):
+        if not has_index_on(connection, table, (key, column)):
             return None
         rows = connection.rows(f'SELECT (SELECT MAX(rowid) FROM "{table}"), (SELECT MAX(rowid) FROM customers)')[0]
     except QueryError:  # e.g. a table without rowids: scan
@@ -249,10 +249,12 @@ def bounds_by_customer(connection: Connection, table: str, column: str) -> tuple
     return low, high
 
 
-def _has_index_on(connection: Connection, table: str, columns: tuple[str, ...]) -> bool:
-    """Whether an index on ``table`` begins with ``columns`` (SQLite's catalogue pragmas)."""
-    for (_, name, *_rest) in connection.rows(f'PRAGMA index_list("{table}")'):
-        indexed = [str(column) for (_, _, column) in sorted(connection.rows(f'PRAGMA index_info("{name}")'))]
+def has_index_on(connection: Connection, table: str, columns: tuple[str, ...]) -> bool:
+    """Whether an index on ``table`` begins with ``columns`` (SQLite's catalogue pragmas: SQLite connections only)."""
+    quoted = table.replace('"', '""')
+    for (_, name, *_rest) in connection.rows(f'PRAGMA index_list("{quoted}")'):
+        index = str(name).replace('"', '""')
+        indexed = [str(column) for (_, _, column) in sorted(connection.rows(f'PRAGMA index_info("{index}")'))]
         if tuple(indexed[:len(columns)]) == columns:
             return True
     return False
