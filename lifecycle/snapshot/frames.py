@@ -29,15 +29,24 @@ def attach(snap: pd.DataFrame, frame: pd.DataFrame, columns: dict[str, object]) 
     A fill of None leaves absent customers missing. Values present in ``frame`` are never filled. Each column is what
     ``frame.set_index("customer_id").reindex(snap["customer_id"])`` gives (the same dtypes: a missing row promotes an
     integer column to float, a boolean one to object), taken by one row look-up (``rows_of``) shared by every column.
+    A new frame is returned (``snap`` is left as it was): ``snap``'s columns, a replaced one in its place, then the new
+    ones in the order of ``columns``.
     """
     rows = rows_of(snap["customer_id"], frame["customer_id"])
     absent = rows < 0
     fill_any = bool(absent.any())
-    out = snap.copy()
+    aligned: dict[str, pd.Series] = {}
     for column, fill in columns.items():
         values = pd.Series(take(frame[column].array, rows, allow_fill=True), index=snap.index, name=column)
-        out[column] = values.mask(absent, fill) if fill is not None and fill_any else values
-    return out
+        aligned[column] = values.mask(absent, fill) if fill is not None and fill_any else values
+    if not aligned or any(column in snap.columns for column in aligned):  # a column replaced keeps its place
+        out = snap.copy(deep=False)  # copy-on-write: setting columns here never touches ``snap``
+        for column, values in aligned.items():
+            out[column] = values
+        return out
+    # new columns appended in one step: inserting them one by one copied the frame and re-built its column index
+    # per column (a snapshot section attaches several; the stage history builds a dozen snapshots)
+    return pd.concat([snap, pd.DataFrame(aligned, index=snap.index)], axis=1)
 
 
 def rows_of(customers: pd.Series, keys: pd.Series) -> np.ndarray:

@@ -453,17 +453,21 @@ def _milestones_on(dataset: Dataset, events: pd.DataFrame, steps: int) -> pd.Dat
     ``steps`` (the section clips them at the configured steps, ``steps`` ≥ that). Customers whose events all come
     later keep a row (no value event, 0 steps), which reads as their absence does."""
     cut = _cutoff(dataset)
+    activation = dataset.config.activation
+    texts = remember(("milestone-texts", dataset.identity, activation.value_event, activation.onboarding_event, steps),
+                     lambda: {column: events[column].astype("string")  # as text once, for every as_of
+                              for column in ("first_value_at", *(f"onboarding_{k}" for k in range(1, steps + 1)))})
 
-    def by_as_of(values: pd.Series) -> np.ndarray:  # ``value < cut`` as the per-as_of statement compares it (ISO text)
-        text = values.astype("string")
+    def by_as_of(column: str) -> np.ndarray:  # ``value < cut`` as the per-as_of statement compares it (ISO text)
+        text = texts[column]
         return (text.notna() & (text < cut)).to_numpy(dtype=bool)
 
     first = events["first_value_at"]
     frame = pd.DataFrame({"customer_id": events["customer_id"],
-                          "activated_at": first.where(by_as_of(first), None)})
+                          "activated_at": first.where(by_as_of("first_value_at"), None)})
     counts = np.zeros(len(events), dtype="float64")
     for k in range(1, steps + 1):
-        counts += by_as_of(events[f"onboarding_{k}"])
+        counts += by_as_of(f"onboarding_{k}")
     frame["onboarding_events"] = counts
     return frame
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lifecycle.dataset import Dataset
+from lifecycle.dataset import Dataset, known_on
 from lifecycle.schema import FAILED_PAYMENT_STATUSES
 from lifecycle.snapshot.frames import absent_columns, as_float, attach
 
@@ -135,8 +135,7 @@ def nps_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp, in_da
 
         frame = nps_frame(dataset)
     else:
-        nps = dataset.table("nps_responses").sort_values(["customer_id", "responded_at", "response_id"], kind="stable")
-        latest = nps.groupby("customer_id").tail(1)
+        latest = _sorted_responses(dataset).groupby("customer_id").tail(1)
         frame = pd.DataFrame({"customer_id": latest["customer_id"], "nps_latest": latest["score"].astype("float64"),
                               "nps_latest_at": latest["responded_at"]})
     snap = attach(snap, frame, {"nps_latest": None, "nps_latest_at": None})
@@ -146,6 +145,25 @@ def nps_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp, in_da
     snap["nps_category"] = pd.Series(category, index=snap.index, dtype="string").replace("", pd.NA)
     snap["nps_latest_at"] = snap["nps_latest_at"].astype("datetime64[us]")
     return snap
+
+
+SORTED_RESPONSES_KEY = "__sorted_nps_responses__"
+
+
+def _sorted_responses(dataset: Dataset) -> pd.DataFrame:
+    """The dataset's NPS responses sorted by customer, ``responded_at``, then ``response_id`` (stable: ties in row
+    order). Sorted once per dataset; an ``earlier`` day of the whole base (the stage history's checkpoints) takes the
+    rows of its later dataset's sorted frame known on its day (``known_on``) — its own table's rows, in the order a
+    stable sort of them gives — instead of sorting its table again."""
+    later = dataset.derived_from
+    if later is not None:
+        known = known_on(_sorted_responses(later), "nps_responses", dataset.as_of)
+        if known is not None:
+            return known
+    if SORTED_RESPONSES_KEY not in dataset._cache:
+        dataset._cache[SORTED_RESPONSES_KEY] = dataset.table("nps_responses").sort_values(
+            ["customer_id", "responded_at", "response_id"], kind="stable")
+    return dataset._cache[SORTED_RESPONSES_KEY]
 
 
 def ticket_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp, in_database: bool = False) -> pd.DataFrame:
