@@ -10,6 +10,7 @@ server in ``register``. This module therefore evaluates annotations eagerly (no 
 annotations``): the SDK resolves a tool's annotations in the module's globals, where that enum does not live.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
@@ -125,10 +126,9 @@ def _stage_rows(table: Any, overlay_ids: list[str]) -> list[StageCount]:
     return rows
 
 
-def _drivers(work: Work, dataset: Any, model: Any, stage: str | None, horizon_days: int, top: int) -> DriversOut:
-    from lifecycle.stages.drivers import progression_drivers
-
-    report = progression_drivers(dataset, model, horizon_days=horizon_days)
+def _drivers(report: Any, stage: str | None, top: int) -> DriversOut:
+    """The ``top`` signals per transition of ``report`` (``progression_drivers``), only the transitions out of
+    ``stage`` and into churned when a stage is given."""
     kept: dict[str, int] = {}
     rows = []
     for row in report.rows:
@@ -150,35 +150,62 @@ def _value_rows(table: Any, by: str | None) -> list[StageValue]:
             for r in table.to_dict(orient="records")]
 
 
+@dataclass(frozen=True)
+class ScopeFlow:
+    """What ``stage_distribution`` answers for a scope whatever its ``stage`` and ``by``: the stage counts, every
+    transition of the period, the flow metrics and (when asked) the progression drivers' full report."""
+
+    stages: list[StageCount]
+    transitions: list[TransitionCount]
+    flow: list[MetricValue]
+    drivers: Any  # lifecycle.stages.drivers.DriversReport | None
+
+
+def scope_flow(work: Work, scope: Scope, dataset: Any, drivers: bool = True, horizon_days: int = 90) -> ScopeFlow:
+    """The scope's stage counts, transitions over the period, flow metrics and (optionally) the progression drivers'
+    report — once per scope, drivers and horizon in this process (``tools.scope.memo``): calls about another stage or
+    another ``by`` of the same scope only pick from it. ``dataset``: the scope's, computed on when not memoised."""
+
+    def compute() -> ScopeFlow:
+        from lifecycle.metrics.flow import transition_matrix, window_start_day
+        from lifecycle.stages import stage_distribution
+        from lifecycle.stages.drivers import progression_drivers
+
+        model = dataset.stage_model
+        total = 4 if drivers else 3
+        work.step(0, total, "classifying customers")
+        table = stage_distribution(dataset, model)
+        work.step(1, total, "measuring transitions")
+        matrix = transition_matrix(dataset, model, window_start_day(dataset), dataset.as_of)
+        transitions = [TransitionCount(from_state=str(f), to_state=str(t), count=int(matrix.at[f, t]))
+                       for f in matrix.index for t in matrix.columns if int(matrix.at[f, t])]
+        work.step(2, total, "flow metrics")
+        flow = [metric_value(compute_metric(dataset, m)) for m in metric_ids_in(MetricGroup.FLOW)]
+        report = None
+        if drivers:
+            work.step(3, total, "progression drivers")
+            report = progression_drivers(dataset, model, horizon_days=horizon_days)
+        return ScopeFlow(_stage_rows(table, [o.id for o in model.overlays]), transitions, flow, report)
+
+    return memo(work, "scope_flow", (scope.key(), drivers, horizon_days), compute)
+
+
 def stage_flow(work: Work, scope: Scope, stage: str | None = None, drivers: bool = True, horizon_days: int = 90,
                top_signals: int = 3, by: str | None = None) -> StageDistributionResult:
-    """Stage counts, value per stage (× ``by``), transitions over the period, flow metrics and (optionally) the
-    progression drivers."""
-    from lifecycle.metrics.flow import transition_matrix, window_start_day
-    from lifecycle.stages import stage_distribution
+    """Stage counts, value per stage (× ``by``), transitions over the period (out of ``stage`` when given), flow
+    metrics and (optionally) the progression drivers (``scope_flow``, shared by every stage and ``by``)."""
     from lifecycle.stages.value import stage_value
 
     dataset = work.dataset(scope.as_of, scope.filters, scope.window)
+    found = scope_flow(work, scope, dataset, drivers, horizon_days)
     model = dataset.stage_model
-    total = 4 if drivers else 3
-    work.step(0, total, "classifying customers")
-    table = stage_distribution(dataset, model)
     value = _value_rows(stage_value(dataset, model, Dimension(by) if by else None), by)
-    work.step(1, total, "measuring transitions")
-    matrix = transition_matrix(dataset, model, window_start_day(dataset), dataset.as_of)
-    transitions = [TransitionCount(from_state=str(f), to_state=str(t), count=int(matrix.at[f, t]))
-                   for f in matrix.index for t in matrix.columns
-                   if int(matrix.at[f, t]) and (stage is None or f == stage)]
-    work.step(2, total, "flow metrics")
-    flow = [metric_value(compute_metric(dataset, m)) for m in metric_ids_in(MetricGroup.FLOW)]
-    found = None
-    if drivers:
-        work.step(3, total, "progression drivers")
-        found = _drivers(work, dataset, model, stage, horizon_days, top_signals)
-    work.step(total, total, "done")
+    transitions = [t for t in found.transitions if stage is None or t.from_state == stage]
+    report = None if found.drivers is None else _drivers(found.drivers, stage, top_signals)
+    work.step(1, 1, "done")
     return StageDistributionResult(scope=ScopeOut.of(scope), model=model.id, currency=dataset.config.revenue.currency,
-                                   stages=_stage_rows(table, [o.id for o in model.overlays]), transitions=transitions,
-                                   flow=flow, drivers=found, by=by, value=value)
+                                   stages=found.stages, transitions=transitions, flow=found.flow, drivers=report, by=by,
+                                   value=value)
 
 
 def summary_text(result: StageDistributionResult, currency: str | None = None) -> str:

@@ -196,15 +196,21 @@ def _signal_groups(snapshot: pd.DataFrame, signal: Rule) -> tuple[np.ndarray, np
     return signal.mask(snapshot) & known, known
 
 
+def _stage_orders(stage: pd.Series, order: dict[str, int]) -> np.ndarray:
+    """Each row's stage order as float64, NaN for a missing or unranked stage — ``stage.map(order)``, looked up once
+    per distinct stage (a text column's ``map`` reads row by row)."""
+    codes, uniques = pd.factorize(stage, use_na_sentinel=True)
+    lookup = np.array([order.get(value, np.nan) for value in uniques] + [np.nan], dtype="float64")
+    return lookup[codes]  # code -1 (missing) reads the trailing NaN
+
+
 def _outcome(transition: Transition, start: pd.DataFrame, end: pd.DataFrame, model: StageModel) -> np.ndarray:
     if transition.outcome == CHURNED:
         return end["churned"].to_numpy(dtype=bool)
     alive = ~end["churned"].to_numpy(dtype=bool)
     if transition.outcome == PROGRESSED:
         order = model.order
-        before = start["stage"].map(order).to_numpy(dtype="float64", na_value=np.nan)
-        after = end["stage"].map(order).to_numpy(dtype="float64", na_value=np.nan)
-        return alive & (after > before)
+        return alive & (_stage_orders(end["stage"], order) > _stage_orders(start["stage"], order))
     return alive & (end["stage"] == transition.outcome).to_numpy(dtype=bool)
 
 

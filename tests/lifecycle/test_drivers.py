@@ -130,3 +130,16 @@ def test_signals_on_features_the_snapshot_lacks_are_skipped_and_listed(tmp_path:
     report = progression_drivers(ds, DEFAULT)
     assert set(report.skipped_signals) == {"integration_connected", "teammate_invited"}
     assert {r.signal for r in report.rows}.isdisjoint(report.skipped_signals)
+
+
+def test_progressed_means_a_higher_ranked_stage_on_as_of_and_not_churned() -> None:
+    """Default model orders: purchase_onboarding 3, adoption 4. a: 3 → 4 progressed; b: 4 → 3 not; c: 3 → unclassified
+    (no order) not; d: no stage at the start not; e: 3 → 4 but churned by as_of not; f: 4 → 4 not."""
+    from lifecycle.stages.drivers import _outcome
+
+    start = pd.DataFrame({"stage": pd.array(["purchase_onboarding", "adoption", "purchase_onboarding", None,
+                                             "purchase_onboarding", "adoption"], dtype="string"), "churned": [False] * 6})
+    end = pd.DataFrame({"stage": pd.array(["adoption", "purchase_onboarding", "unclassified", "adoption", "adoption",
+                                           "adoption"], dtype="string"), "churned": [False, False, False, False, True, False]})
+    progressed = _outcome(Transition("t", (), "progressed"), start, end, DEFAULT)
+    assert progressed.tolist() == [True, False, False, False, False, False]

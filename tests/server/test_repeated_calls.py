@@ -29,3 +29,21 @@ async def test_stage_distribution_by_default_and_on_the_same_explicit_day_differ
     assert (explicit["scope"]["as_of"], explicit["scope"]["as_of_inferred"]) == (LAST_DAY, False)
     assert again == inferred
     assert {**explicit, "scope": None} == {**inferred, "scope": None}
+
+
+async def test_another_stage_or_by_of_a_scope_equals_its_fresh_computation(demo_db: Path) -> None:
+    """stage_distribution keeps what a scope answers whatever its stage and by (tools.stage_distribution.scope_flow):
+    a call about one stage after the whole scope's call must give exactly what that call gives computed from
+    nothing — its transitions only out of that stage, its drivers only that stage's transition and churn."""
+    args = {"as_of": "2025-06-30", "stage": "adoption", "by": "plan", "filters": {"channel": ["partner"]}}
+    clear_memo()
+    async with Client(build_server(demo_db)) as client:
+        await client.call_tool("stage_distribution", {k: v for k, v in args.items() if k not in ("stage", "by")})
+        after_scope = (await client.call_tool("stage_distribution", args)).structured_content
+    clear_memo()
+    async with Client(build_server(demo_db)) as client:
+        fresh = (await client.call_tool("stage_distribution", args)).structured_content
+    assert after_scope is not None and after_scope == fresh
+    assert after_scope["transitions"] and {t["from_state"] for t in after_scope["transitions"]} == {"adoption"}
+    assert {r["transition"] for r in after_scope["drivers"]["rows"]} <= {"adoption->later_stage", "any->churned"}
+    assert {v["group"] for v in after_scope["value"]} >= {"Starter"}
