@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig, ServeLimits, resolve_models
 from lifecycle.errors import LifecycleError
 from lifecycle.sources import DataSource, open_source
+from server.ahead import AsOfWarmUp
 from server.completions import register_completions
 from server.prompts_mcp import register_prompts
 from server.resources import register_resources
@@ -73,6 +74,7 @@ class LifecycleServer(MCPServer):
 
     gate: CallGate | None = None
     context: ToolContext | None = None
+    ahead: AsOfWarmUp | None = None
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         as_of = arguments.get("as_of") if isinstance(arguments, dict) else None
@@ -82,7 +84,10 @@ class LifecycleServer(MCPServer):
         label = CALL_LABEL.set(tool if outer == CALL_LABEL_DEFAULT else f"{outer}:{tool}")
         kind = CALL_KIND.set((name, as_of))  # the gate's warm lane: this tool on this as_of answered before
         try:
-            return await super().call_tool(name, arguments, context)
+            if self.ahead is None:
+                return await super().call_tool(name, arguments, context)
+            async with self.ahead.call(name, as_of):  # during a burst, a cold as_of is warmed as a whole first
+                return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             if isinstance(exc.__cause__, ValidationError) and not isinstance(exc, UnexpectedToolError):
                 raise ToolError(argument_error_message(name, exc.__cause__)) from None
@@ -111,6 +116,7 @@ def build_server(source: DataSource | str | Path, *, config: EngineConfig = DEFA
     opened = open_source(source).with_time_limit(per_query)
     ctx = ToolContext(opened, _models_for(opened, config), CallGate(limits))
     server.gate, server.context = ctx.gate, ctx
+    server.ahead = AsOfWarmUp(ctx.gate, server.call_tool)
     for module in TOOL_MODULES:
         module.register(server, ctx)
     compact_tool_schemas(server)

@@ -259,6 +259,7 @@ class CallGate:
         self._computing: dict[Hashable, int] = {}  # call kinds with a call computing right now (the warm lane)
         self._answered_as_of: set[Hashable] = set()  # the as_of of every answered (tool, as_of) kind
         self._small_data = False
+        self._releases = 0  # times the memoised tables were released (forget_warm_kinds)
         self._loops: list[tuple[asyncio.AbstractEventLoop, Lanes]] = []  # the asyncio loops' lanes (size_up)
 
     @property
@@ -348,6 +349,17 @@ class CallGate:
         with self._busy_lock:
             self._answered.clear()
             self._answered_as_of.clear()
+            self._releases += 1
+
+    @property
+    def releases(self) -> int:
+        """How many times the memoised tables were released while idle (``forget_warm_kinds``) so far."""
+        return self._releases
+
+    @property
+    def small_data(self) -> bool:
+        """Whether ``size_up`` found the data small (at most ``SMALL_DATA_CUSTOMERS`` customers)."""
+        return self._small_data
 
     @property
     def busy(self) -> int:
