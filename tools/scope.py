@@ -22,7 +22,7 @@ from lifecycle.errors import QueryError
 from lifecycle.filters import Dimension, Filters
 from lifecycle.memo import MEMO, remember
 from lifecycle.scope import Scope, dimension_values, listing
-from lifecycle.sources import Connection
+from lifecycle.sources import Connection, DataSource
 from lifecycle.sources import customer_exists as _customer_exists
 from lifecycle.sources import customer_ids_like as _customer_ids_like
 from tools.runtime import Work
@@ -72,11 +72,24 @@ def distinct_values(conn: Connection, dimension: Dimension) -> list[str]:
     return dimension_values(conn, dimension)
 
 
+def known_values(source: DataSource, dimension: Dimension) -> list[str]:
+    """``distinct_values`` from the data source's own look-ups, which it makes once per identity of the data
+    (``SqlSource.distinct_values``): the same sorted values, without a scan of the customers (and of the
+    subscriptions for ``plan``) on every call that filters — over a second at a million customers."""
+    values = set(source.distinct_values("customers", dimension.customer_column))
+    if dimension is Dimension.PLAN:
+        values |= set(source.distinct_values("subscriptions", "plan"))
+    return sorted(values)
+
+
 def check_values(conn: Connection, dimension: Dimension, chosen: list[str]) -> tuple[str, ...]:
     """``chosen`` unchanged when every value exists in the data; else ``QueryError`` listing the valid values."""
     if not chosen:
         return ()
-    valid = distinct_values(conn, dimension)
+    return _checked(dimension, chosen, distinct_values(conn, dimension))
+
+
+def _checked(dimension: Dimension, chosen: list[str], valid: list[str]) -> tuple[str, ...]:
     unknown = [v for v in chosen if v not in valid]
     if unknown:
         raise QueryError(f"unknown {dimension.value} value(s) {', '.join(repr(v) for v in unknown)}; valid values: "
@@ -84,8 +97,9 @@ def check_values(conn: Connection, dimension: Dimension, chosen: list[str]) -> t
     return tuple(dict.fromkeys(chosen))
 
 
-def resolve_filters(conn: Connection, filters: PopulationFilters | None, stages: tuple[str, ...] = ()) -> Filters:
-    """``Filters`` from the argument, each value checked against the data (a stage against ``stages``)."""
+def resolve_filters(source: DataSource, filters: PopulationFilters | None, stages: tuple[str, ...] = ()) -> Filters:
+    """``Filters`` from the argument, each value checked against the data's values (``known_values``; a stage against
+    ``stages``)."""
     if not filters:
         return Filters()
     chosen: dict[str, Any] = {}
@@ -95,8 +109,11 @@ def resolve_filters(conn: Connection, filters: PopulationFilters | None, stages:
                              "call again with fewer or shorter values")
         if str(key) == STAGE:
             chosen[STAGE] = check_stages(values, stages)
+        elif values:
+            dimension = Dimension(str(key))
+            chosen[dimension.value] = _checked(dimension, values, known_values(source, dimension))
         else:
-            chosen[Dimension(str(key)).value] = check_values(conn, Dimension(str(key)), values)
+            chosen[Dimension(str(key)).value] = ()
     return Filters(**chosen)
 
 
@@ -121,9 +138,8 @@ def resolve_scope(work: Work, as_of: date | None, filters: PopulationFilters | N
     stage model the dataset uses on that as_of)."""
     scope = Scope.resolve(work.source, as_of, period_months=period_months)
     stages = stage_ids(work, scope.as_of) if filters and STAGE in {str(k) for k in filters} else ()
-    with work.connect() as conn:
-        checked = resolve_filters(conn, filters, stages)
-    return scope.with_filters(checked)
+    work.step()
+    return scope.with_filters(resolve_filters(work.source, filters, stages))
 
 
 def check_customer(conn: Connection, customer_id: str) -> None:

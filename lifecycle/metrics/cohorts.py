@@ -81,7 +81,7 @@ def _monthly_matrix(dataset: Dataset, customer_ids: pd.Index, first: int, months
             start, end = _month_start(first + j), _month_start(first + j + 1)
             if basis == "logo":
                 during = (starts < end.to_datetime64()) & (open_end | (ends > start.to_datetime64()))
-                matrix[np.unique(rows[during]), j] = 1.0
+                matrix[rows[during], j] = 1.0  # a customer with several such subscriptions: 1.0 each time
             else:
                 day = (end - pd.Timedelta(days=1)).to_datetime64()
                 covering = (starts <= day) & (open_end | (ends > day))
@@ -136,19 +136,18 @@ def cohort_retention(dataset: Dataset, mode: Mode = "recurring", basis: Basis = 
     matrix = recurring
     if mode == "cumulative" and observed:
         matrix = np.maximum.accumulate(recurring[:, ::-1], axis=1)[:, ::-1]
-    sums = _by_cohort(_months_since_signup(matrix, offset, months), labels)
-    sizes = pd.Series(labels).value_counts().reindex(sums.index)
+    cohorts, counts = _by_cohort(matrix, offset, labels, months)
+    sizes = pd.Series(labels).value_counts().reindex(cohorts)
     if basis == "logo":
         base = sizes.to_numpy(dtype="float64")
     else:  # the cohort's recurring MRR at the end of its signup month, for both modes
-        base = _by_cohort(_months_since_signup(recurring, offset, 1), labels).to_numpy()[:, 0]
-    counts = sums.to_numpy(dtype="float64")
+        base = _by_cohort(recurring, offset, labels, 1)[1][:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         fractions = counts / base[:, None]
     fractions[base == 0] = np.nan
     return CohortTable(
         mode=mode, basis=basis, period=period, activity=source, as_of=as_of,
-        cohorts=tuple(str(c) for c in sums.index), sizes=tuple(int(s) for s in sizes),
+        cohorts=tuple(str(c) for c in cohorts), sizes=tuple(int(s) for s in sizes),
         values=tuple(tuple(_cell(x) for x in row) for row in fractions),
         counts=tuple(tuple(_cell(x) for x in row) for row in counts),
         base=tuple(_cell(b) for b in base),
@@ -156,17 +155,24 @@ def cohort_retention(dataset: Dataset, mode: Mode = "recurring", basis: Basis = 
     )
 
 
-def _months_since_signup(matrix: np.ndarray, offset: np.ndarray, width: int) -> np.ndarray:
-    """Shift each customer's row of absolute months so column k is month k after signup; unobserved → NaN."""
+def _by_cohort(matrix: np.ndarray, offset: np.ndarray, labels: np.ndarray, width: int) -> tuple[pd.Index, np.ndarray]:
+    """The cohort labels (sorted) and, per cohort, the sum over its customers of month k after signup for k <
+    ``width`` — NaN where that month has not ended (``matrix``: one row per customer, one column per absolute month
+    observed; ``offset``: each customer's signup month, as a column of it; ``labels``: its cohort).
+
+    The customers of a cohort share their signup month, so month k after signup is one absolute column for all of
+    them: the column sums per cohort of the absolute matrix, shifted by the cohort's offset — the same sums, in the
+    same row order, as summing each customer's row shifted to months since signup, without building that matrix."""
+    sums = pd.DataFrame(matrix).groupby(labels, sort=True).sum(min_count=1)
+    shift = pd.Series(offset).groupby(labels, sort=True).first().reindex(sums.index).to_numpy(dtype=np.int64)
     observed = matrix.shape[1]
-    padded = np.full((matrix.shape[0], observed + width + int(offset.max(initial=0)) + 1), np.nan)
-    padded[:, :observed] = matrix
-    return padded[np.arange(matrix.shape[0])[:, None], offset[:, None] + np.arange(width)[None, :]]
-
-
-def _by_cohort(relative: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
-    """Column sums per cohort label (sorted); all-NaN cells stay NaN (not observable)."""
-    return pd.DataFrame(relative).groupby(labels, sort=True).sum(min_count=1)
+    columns = shift[:, None] + np.arange(width)[None, :]
+    inside = columns < observed
+    values = np.full((len(sums), width), np.nan)
+    if observed:
+        absolute = sums.to_numpy(dtype="float64")
+        values[inside] = absolute[np.nonzero(inside)[0], columns[inside]]
+    return sums.index, values
 
 
 def _cell(value: float) -> float | None:

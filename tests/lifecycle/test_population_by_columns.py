@@ -1,0 +1,84 @@
+"""A scope's population (the customers its attribute filters select) from each filtered dimension's values for every
+customer, read once per data identity (and day, for the plan) and masked per filter — ``Dataset.population``.
+
+Fixture (hand-made): customers A (SMB), B (SMB), C (Enterprise), D (no segment, own plan Legacy, no subscription),
+E (SMB, signs up 2024-05-01, after the days asked: the population holds every customer, signed up or not).
+Subscriptions: A Pro from 2024-01-10; B Basic from 2024-01-15, Pro from 2024-03-01; C Basic from 2024-02-01;
+E Pro from 2024-05-01. So on 2024-02-29: Pro {A}, Basic {B, C}, Legacy {D}; on 2024-03-31: Pro {A, B}, Basic {C};
+E's plan is its own (none) before 2024-05-01, so E is in no plan on those days.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import lifecycle.sources.sqlite
+from lifecycle.dataset import Dataset
+from lifecycle.filters import Filters
+from tests.console import lifecycle as run
+
+CUSTOMERS = ("customer_id,signup_date,segment,plan\nA,2024-01-10,SMB,\nB,2024-01-15,SMB,\nC,2024-02-01,Enterprise,\n"
+             "D,2024-02-10,,Legacy\nE,2024-05-01,SMB,\n")
+SUBSCRIPTIONS = ("subscription_id,customer_id,start_date,end_date,mrr,plan\n"
+                 "S1,A,2024-01-10,,100,Pro\n"
+                 "S2,B,2024-01-15,2024-03-01,20,Basic\n"
+                 "S3,B,2024-03-01,,100,Pro\n"
+                 "S4,C,2024-02-01,,20,Basic\n"
+                 "S5,E,2024-05-01,,100,Pro\n")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+    (tmp_path / "subscriptions.csv").write_text(SUBSCRIPTIONS, encoding="utf-8")
+    for table in ("customers", "subscriptions"):
+        done = run("import", table, f"{table}.csv", "--db", "p.db", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    return tmp_path / "p.db"
+
+
+def _population(db: Path, day: str, **filters: Any) -> list[str]:
+    dataset = Dataset.open(db, date.fromisoformat(day), filters=Filters(**filters))
+    try:
+        return sorted(dataset.population())
+    finally:
+        dataset.close()
+
+
+@pytest.mark.parametrize(("day", "filters", "expected"), [
+    ("2024-02-29", {"plan": ("Pro",)}, ["A"]),
+    ("2024-02-29", {"plan": ("Basic",)}, ["B", "C"]),
+    ("2024-02-29", {"plan": ("Legacy",)}, ["D"]),
+    ("2024-03-31", {"plan": ("Pro",)}, ["A", "B"]),
+    ("2024-03-31", {"plan": ("Pro", "Basic")}, ["A", "B", "C"]),
+    ("2024-03-31", {"segment": ("SMB",)}, ["A", "B", "E"]),
+    ("2024-03-31", {"segment": ("SMB",), "plan": ("Pro",)}, ["A", "B"]),
+    ("2024-03-31", {"segment": ("Enterprise",), "plan": ("Pro",)}, []),
+    ("2024-03-31", {"segment": ("SMB",), "cohort_from": date(2024, 1, 12)}, ["B", "E"]),
+    ("2024-06-30", {"plan": ("Pro",)}, ["A", "B", "E"]),
+])
+def test_population_is_the_customers_the_filters_select(db: Path, day: str, filters: dict[str, Any],
+                                                         expected: list[str]) -> None:
+    assert _population(db, day, **filters) == expected
+
+
+def test_other_values_of_a_dimension_read_the_customers_once(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four plan filters on one day and two segment filters: one statement over the customers for the plans of that
+    day and one for the segments (the SQL of each filter would be six)."""
+    statements: list[str] = []
+    original = lifecycle.sources.sqlite.SqliteConnection.query
+
+    def counted(self: Any, sql: str, params: Any = ()) -> Any:
+        if "FROM customers c" in sql:
+            statements.append(sql)
+        return original(self, sql, params)
+
+    monkeypatch.setattr(lifecycle.sources.sqlite.SqliteConnection, "query", counted)
+    found = [_population(db, "2024-03-31", plan=(p,)) for p in ("Pro", "Basic", "Legacy", "Pro")]
+    found += [_population(db, "2024-03-31", segment=(s,)) for s in ("SMB", "Enterprise")]
+    assert found == [["A", "B"], ["C"], ["D"], ["A", "B"], ["A", "B", "E"], ["C"]]
+    assert len(statements) == 2, statements

@@ -1,0 +1,96 @@
+"""A filter's values are checked against the data's distinct values, looked up once per identity of the data
+(``tools.scope.known_values`` over ``SqlSource.distinct_values``) — not with a scan of the customers on every call —
+and looked up again once the data changes.
+
+Fixture (hand-made, as tests/lifecycle/test_plan_filter.py): customers A, B, C; subscriptions A Pro, B Basic, C Basic.
+The plan values are the customers' plans (none) and the subscriptions' plans: Basic, Pro.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+import lifecycle.scope
+import lifecycle.sources.base
+from server.app import build_server
+from tests.console import lifecycle as run
+from tools.scope import clear_memo
+
+pytestmark = pytest.mark.anyio
+
+CUSTOMERS = "customer_id,signup_date,plan\nA,2024-01-10,\nB,2024-01-15,\nC,2024-02-01,\n"
+SUBSCRIPTIONS = ("subscription_id,customer_id,start_date,end_date,mrr,plan\n"
+                 "S1,A,2024-01-10,,100,Pro\n"
+                 "S2,B,2024-01-15,,20,Basic\n"
+                 "S4,C,2024-02-01,,20,Basic\n")
+GOLD = SUBSCRIPTIONS + "S9,C,2024-03-01,,300,Gold\n"
+
+
+@pytest.fixture
+def plans(tmp_path: Path) -> Path:
+    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+    (tmp_path / "subscriptions.csv").write_text(SUBSCRIPTIONS, encoding="utf-8")
+    for table in ("customers", "subscriptions"):
+        done = run("import", table, f"{table}.csv", "--db", "p.db", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    return tmp_path
+
+
+@pytest.fixture
+def lookups(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str]]:
+    """Every distinct-values statement run, by (table, column), whichever path runs it."""
+    seen: Counter[tuple[str, str]] = Counter()
+    original = lifecycle.sources.base.distinct_values
+
+    def counted(connection: Any, table: str, column: str) -> list[str]:
+        seen[(table, column)] += 1
+        return original(connection, table, column)
+
+    monkeypatch.setattr(lifecycle.sources.base, "distinct_values", counted)
+    monkeypatch.setattr(lifecycle.scope, "distinct_values", counted)
+    return seen
+
+
+def _text(result: Any) -> str:
+    return " ".join(getattr(block, "text", "") for block in result.content)
+
+
+async def test_filter_values_are_looked_up_once_for_many_filtered_calls(
+        plans: Path, lookups: Counter[tuple[str, str]]) -> None:
+    """Three filtered calls (two tools, two plans, two days) and a refused value: the customers' plans and the
+    subscriptions' plans are each read once; the refusal still lists the valid values (Basic, Pro)."""
+    clear_memo()
+    async with Client(build_server(plans / "p.db")) as client:
+        basic = await client.call_tool("compute_metrics", {"metrics": ["mrr"], "filters": {"plan": ["Basic"]}})
+        pro = await client.call_tool("compute_metrics", {"metrics": ["mrr"], "as_of": "2024-02-29",
+                                                         "filters": {"plan": ["Pro"]}})
+        health = await client.call_tool("score_health", {"filters": {"plan": ["Basic"]}})
+        unknown = await client.call_tool("score_health", {"filters": {"plan": ["Gold"]}})
+    assert not basic.is_error and not pro.is_error and not health.is_error, (_text(basic), _text(pro), _text(health))
+    assert basic.structured_content["metrics"][0]["value"] == 40.0  # B 20 + C 20
+    assert pro.structured_content["metrics"][0]["value"] == 100.0  # A
+    assert unknown.is_error and "unknown plan value(s) 'Gold'" in _text(unknown) and "Basic, Pro" in _text(unknown)
+    assert lookups[("customers", "plan")] == 1
+    assert lookups[("subscriptions", "plan")] == 1
+
+
+async def test_a_value_imported_later_is_accepted(plans: Path, lookups: Counter[tuple[str, str]]) -> None:
+    """Gold is refused, then imported (the subscriptions again, with C adding Gold on 2024-03-01): the data's identity changes, the values are read
+    again and plan Gold selects C (MRR 20 + 300 on the last day)."""
+    clear_memo()
+    async with Client(build_server(plans / "p.db")) as client:
+        before = await client.call_tool("compute_metrics", {"metrics": ["mrr"], "filters": {"plan": ["Gold"]}})
+    (plans / "subscriptions.csv").write_text(GOLD, encoding="utf-8")
+    done = run("import", "subscriptions", "subscriptions.csv", "--db", "p.db", cwd=plans)
+    assert done.returncode == 0, done.stderr
+    async with Client(build_server(plans / "p.db")) as client:
+        after = await client.call_tool("compute_metrics", {"metrics": ["mrr"], "filters": {"plan": ["Gold"]}})
+    assert before.is_error and "Basic, Pro" in _text(before)
+    assert not after.is_error, _text(after)
+    assert after.structured_content["metrics"][0]["value"] == 320.0
+    assert lookups[("subscriptions", "plan")] == 2
