@@ -239,34 +239,24 @@ class Dataset:
         return self._cache[key]
 
     def _by_columns(self) -> bool:
-        """Whether the population is a mask over whole-base columns: filters on attribute dimensions only."""
-        return (self.filters.cohort_from is None and self.filters.cohort_to is None
-                and any(self.filters.values(d) for d in Dimension))
+        """Whether the population is a mask over a whole-base column: a filter on the plan only, where the plan is
+        read from the subscriptions (``plan_sql``: a look-up per customer, so one statement per plan value costs a
+        pass over every customer each time — seconds at a million; a filter on a customers column stays one statement
+        that returns only the rows it selects)."""
+        chosen = [d for d in Dimension if self.filters.values(d)]
+        return (chosen == [Dimension.PLAN] and self.filters.cohort_from is None and self.filters.cohort_to is None
+                and self.connection.has_table("subscriptions"))
 
     def _population_by_columns(self) -> pd.Index:
-        """``population`` of attribute filters from each filtered dimension's value for every customer — the
-        expression ``customer_sql`` compares (``plan_sql`` for the plan on as_of where the data has subscriptions, else
-        the customers column), read once per data identity (and day after as_of, for the plan) in the process memo and
-        masked with the chosen values (``is_member``: equality, a missing value never selected, as SQL's ``IN``). A
-        filter with other values on the same dimension costs a mask, not another pass over the customers (the plan's
-        expression is a look-up per customer: seconds at a million)."""
-        keep: np.ndarray | None = None
-        ids: pd.Index | None = None
-        for dimension in Dimension:
-            chosen = self.filters.values(dimension)
-            if not chosen:
-                continue
-            ids, values = self._dimension_values(dimension)
-            selected = is_member(values, chosen)
-            keep = selected if keep is None else keep & selected
-        assert ids is not None and keep is not None
-        return ids[keep]
+        """``population`` of a plan filter from every customer's plan on as_of — the expression ``customer_sql``
+        compares (``plan_sql``), read once per data identity and day after as_of in the process memo and masked with
+        the chosen values (``is_member``: equality, a missing value never selected, as SQL's ``IN``): a filter on
+        another plan costs a mask, not another pass over the customers."""
+        ids, values = self._plans()
+        return ids[is_member(values, self.filters.values(Dimension.PLAN))]
 
-    def _dimension_values(self, dimension: Dimension) -> tuple[pd.Index, pd.Series]:
-        if dimension is Dimension.PLAN and self.connection.has_table("subscriptions"):
-            expression, params = plan_sql("c"), [next_day_iso(self.as_of)]
-        else:
-            expression, params = f"c.{dimension.customer_column}", []
+    def _plans(self) -> tuple[pd.Index, pd.Series]:
+        expression, params = plan_sql("c"), [next_day_iso(self.as_of)]
         sql = f"SELECT c.customer_id AS customer_id, {expression} AS value FROM customers c"
 
         def read() -> tuple[pd.Index, pd.Series]:

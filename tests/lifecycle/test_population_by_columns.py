@@ -1,5 +1,5 @@
-"""A scope's population (the customers its attribute filters select) from each filtered dimension's values for every
-customer, read once per data identity (and day, for the plan) and masked per filter — ``Dataset.population``.
+"""A scope's population (the customers its attribute filters select, ``Dataset.population``): a plan filter masks every
+customer's plan on as_of, read once per data identity and day; the other filters keep their statement.
 
 Fixture (hand-made): customers A (SMB), B (SMB), C (Enterprise), D (no segment, own plan Legacy, no subscription),
 E (SMB, signs up 2024-05-01, after the days asked: the population holds every customer, signed up or not).
@@ -66,19 +66,20 @@ def test_population_is_the_customers_the_filters_select(db: Path, day: str, filt
     assert _population(db, day, **filters) == expected
 
 
-def test_other_values_of_a_dimension_read_the_customers_once(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Four plan filters on one day and two segment filters: one statement over the customers for the plans of that
-    day and one for the segments (the SQL of each filter would be six)."""
+def test_other_plans_on_the_same_day_read_the_customers_plans_once(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four plan filters on one day (Pro twice): one statement reads every customer's plan on that day (one per plan
+    value would be three); another day reads them again (the plan is the one paid on as_of)."""
     statements: list[str] = []
     original = lifecycle.sources.sqlite.SqliteConnection.query
 
     def counted(self: Any, sql: str, params: Any = ()) -> Any:
-        if "FROM customers c" in sql:
+        if "FROM customers c" in sql and "FROM subscriptions s" in sql:
             statements.append(sql)
         return original(self, sql, params)
 
     monkeypatch.setattr(lifecycle.sources.sqlite.SqliteConnection, "query", counted)
     found = [_population(db, "2024-03-31", plan=(p,)) for p in ("Pro", "Basic", "Legacy", "Pro")]
-    found += [_population(db, "2024-03-31", segment=(s,)) for s in ("SMB", "Enterprise")]
-    assert found == [["A", "B"], ["C"], ["D"], ["A", "B"], ["A", "B", "E"], ["C"]]
-    assert len(statements) == 2, statements
+    assert found == [["A", "B"], ["C"], ["D"], ["A", "B"]]
+    assert len(statements) == 1, statements
+    assert _population(db, "2024-02-29", plan=("Pro",)) == ["A"]
+    assert len(statements) == 2
