@@ -23,7 +23,14 @@ from lifecycle.metrics.registry import MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
 from lifecycle.scope import Scope
 from lifecycle.stages.classification import UNCLASSIFIED
-from lifecycle.stages.history import checkpoints, stage_states, stages_at, states_at_hand, time_in_stage
+from lifecycle.stages.history import (
+    checkpoints,
+    checkpoints_prefetched,
+    stage_states,
+    stages_at,
+    states_at_hand,
+    time_in_stage,
+)
 from lifecycle.stages.model import StageModel, model_for
 
 SOURCE = "seed 000 (Measurement: transition metrics, overall lifecycle health)"
@@ -241,8 +248,9 @@ def flow_ahead(dataset: Dataset) -> Callable[[], None]:
             if ahead.identity == identity:  # the data was not replaced meanwhile
                 model, days = model_for(ahead), spell_checkpoints(ahead)
                 if not states_at_hand(ahead, model, days):  # else (warm) reading them is all there is to do
-                    for day in reversed(days):  # oldest first: the catalogue's flow metrics start from as_of, so
-                        stages_at(ahead, model, day)  # both threads share the days left (one computation per day)
+                    with checkpoints_prefetched(ahead, model, days):
+                        for day in reversed(days):  # oldest first: the catalogue's flow metrics start from as_of, so
+                            stages_at(ahead, model, day)  # both threads share the days left (one computation per day)
                 stage_states(ahead, model, days)
         except Exception:  # noqa: BLE001 - as above
             pass

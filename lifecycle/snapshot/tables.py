@@ -9,6 +9,10 @@ docstring of ``lifecycle.snapshot`` and ``docs/snapshot-contract.md``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
@@ -21,7 +25,8 @@ NPS_DETRACTOR_MAX = 6
 HIGH_PRIORITIES = ("high", "urgent")
 
 
-def _active_on(subs: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
+def _active_on(subs: pd.DataFrame, day: pd.Timestamp | np.ndarray) -> pd.Series:
+    """Rows active on ``day`` (one day, or each row's own): ``start_date <= day < end_date`` (empty end: open)."""
     return (subs["start_date"] <= day) & (subs["end_date"].isna() | (subs["end_date"] > day))
 
 
@@ -35,17 +40,11 @@ def customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int64), pd.Index(uniques, dtype="string", name="customer_id")
 
 
-def _by_customer(values: pd.DataFrame | pd.Series, codes: np.ndarray, ids: pd.Index, how: str) -> pd.DataFrame | pd.Series:
-    """``values`` aggregated (``how``) per customer code, indexed by the customer ids (rows of missing ids dropped,
-    as a grouping on the ids drops them)."""
-    out = getattr(values.groupby(codes, sort=True), how)()
-    out = out[out.index.to_numpy() >= 0]
-    out.index = ids[out.index.to_numpy()]
-    return out
-
-
 def subscription_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """MRR and seats now, 30 and 90 days ago (sums over active periods), and the paying-period flags."""
+    """MRR and seats now, 30 and 90 days ago (sums over active periods), and the paying-period flags.
+
+    The per-customer groupings (``SubscriptionDay``) come from ``prefetch_subscriptions_on`` when it computed this day
+    together with the other checkpoints of the stage history, else from this dataset's table alone."""
     columns = {"mrr_current": "float", "mrr_30d_ago": "float", "mrr_90d_ago": "float", "mrr_change_90d": "float",
                "mrr_growth_90d": "float", "seats_current": "float", "seats_90d_ago": "float", "seats_change_90d": "float",
                "seats_growth_90d": "float",
@@ -58,31 +57,86 @@ def subscription_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timesta
 
             snap = activity_churn_columns(dataset, snap, as_of)
         return snap
-    subs = dataset.table("subscriptions")[["customer_id", "start_date", "end_date", "mrr", "seats"]].copy()
-    subs["customer_id"] = subs["customer_id"].astype("string")
-    subs["seats"] = subs["seats"].astype("float64")
-    codes, ids = customer_codes(subs["customer_id"])
-    per: dict[str, pd.Series] = {}
-    for label, back in (("current", 0), ("30d_ago", 30), ("90d_ago", 90)):
-        active = _active_on(subs, as_of - pd.Timedelta(days=back))
-        per[f"mrr_{label}"] = _by_customer(subs["mrr"].where(active, 0.0), codes, ids, "sum")
-        if label != "30d_ago":  # seats of active periods; unknown when an active period has no seat count
-            seats = _by_customer(subs["seats"].where(active, 0.0), codes, ids, "sum")
-            unknown = _by_customer(active & subs["seats"].isna(), codes, ids, "any")
-            per[f"seats_{label}"] = seats.mask(unknown)
-    frame = pd.DataFrame(per).rename_axis("customer_id").reset_index()
-    seats_fill = 0.0 if subs["seats"].notna().any() else None
+    day = _prefetched_day(dataset)
+    if day is None:
+        day = subscription_days([(dataset.as_of, _subscription_rows(dataset))])[dataset.as_of]
+    seats_fill = 0.0 if day.seats_known else None
     fills: dict[str, object] = {"mrr_current": 0.0, "mrr_30d_ago": 0.0, "mrr_90d_ago": 0.0,
                                 "seats_current": seats_fill, "seats_90d_ago": seats_fill}
-    snap = attach(snap, frame, fills)
+    snap = attach(snap, day.sums, fills)
     if seats_fill is None:
         snap[["seats_current", "seats_90d_ago"]] = np.nan
     snap["mrr_change_90d"] = snap["mrr_current"] - snap["mrr_90d_ago"]
     snap["seats_change_90d"] = snap["seats_current"] - snap["seats_90d_ago"]
     snap["mrr_growth_90d"] = _growth(snap["mrr_current"], snap["mrr_90d_ago"])
     snap["seats_growth_90d"] = _growth(snap["seats_current"], snap["seats_90d_ago"])
-    paying = (subs["mrr"] > 0).to_numpy(dtype=bool)
-    return _paying_periods(snap, subs[paying], as_of, codes[paying], ids)
+    return _paying_periods(snap, day.paying)
+
+
+@dataclass(frozen=True)
+class SubscriptionDay:
+    """One day's per-customer groupings of the subscriptions section: ``sums`` (``customer_id``, MRR on the day and 30
+    and 90 days before, seats on the day and 90 days before — missing when an active period has no seat count),
+    ``seats_known`` (some subscription records seats) and ``paying`` (``customer_id``, paying blocks, active on the
+    day, first paid day, start of the last block, latest end)."""
+
+    sums: pd.DataFrame
+    seats_known: bool
+    paying: pd.DataFrame
+
+
+def _subscription_rows(dataset: Dataset) -> pd.DataFrame:
+    subs = dataset.table("subscriptions")[["customer_id", "start_date", "end_date", "mrr", "seats"]].copy()
+    subs["customer_id"] = subs["customer_id"].astype("string")
+    subs["seats"] = subs["seats"].astype("float64")
+    return subs
+
+
+def subscription_days(days: list[tuple[date, pd.DataFrame]]) -> dict[date, SubscriptionDay]:
+    """The groupings of ``subscription_columns`` for each (day, that day's subscription rows), computed for all the
+    days at once: every row grouped by (day, customer), each aggregate one grouping over the stacked rows instead of
+    one per day. A group holds the same rows in the same order as the day's own grouping (its rows are that day's
+    rows of the customer, in table order), so every sum, any, min, max, running maximum and shift is that of the
+    day's own computation; customers are coded over the ids of all days (``customer_codes``), whose sorted order
+    restricted to a day is the day's own."""
+    stacked = pd.concat([rows for _, rows in days], ignore_index=True) if len(days) > 1 else days[0][1].reset_index(drop=True)
+    counts = [len(rows) for _, rows in days]
+    codes, ids = customer_codes(stacked["customer_id"])
+    width = len(ids) + 1  # per day: 0 for a row without customer id, 1 + code for the others
+    keys = np.repeat(np.arange(len(days), dtype=np.int64) * width, counts) + codes + 1
+    on = np.repeat(np.array([np.datetime64(day, "us") for day, _ in days], dtype="datetime64[us]"), counts)
+    per: dict[str, pd.Series] = {}
+    for label, back in (("current", 0), ("30d_ago", 30), ("90d_ago", 90)):
+        active = _active_on(stacked, on - np.timedelta64(back, "D"))
+        per[f"mrr_{label}"] = _by_key(stacked["mrr"].where(active, 0.0), keys, "sum")
+        if label != "30d_ago":  # seats of active periods; unknown when an active period has no seat count
+            seats = _by_key(stacked["seats"].where(active, 0.0), keys, "sum")
+            unknown = _by_key(active & stacked["seats"].isna(), keys, "any")
+            per[f"seats_{label}"] = seats.mask(unknown)
+    sums = pd.DataFrame(per)
+    paid = (stacked["mrr"] > 0).to_numpy(dtype=bool)
+    paying = _paying_blocks(stacked[paid], on[paid], keys[paid])
+    known = stacked["seats"].notna().to_numpy(dtype=bool)
+    bounds = np.cumsum([0, *counts])
+    return {day: SubscriptionDay(_of_day(sums, j, width, ids), bool(known[bounds[j]:bounds[j + 1]].any()),
+                                 _of_day(paying, j, width, ids))
+            for j, (day, _) in enumerate(days)}
+
+
+def _by_key(values: pd.Series, keys: np.ndarray, how: str) -> pd.Series:
+    """``values`` aggregated (``how``) per group key, indexed by the keys (sorted)."""
+    return getattr(values.groupby(keys, sort=True), how)()  # type: ignore[no-any-return]
+
+
+def _of_day(frame: pd.DataFrame, j: int, width: int, ids: pd.Index) -> pd.DataFrame:
+    """The rows of day ``j`` of a frame indexed by group key, as a frame of its customers (``customer_id`` first; rows
+    without a customer id dropped, as a grouping on the ids drops them)."""
+    keys = frame.index.to_numpy()
+    low = j * width
+    chosen = (keys > low) & (keys < low + width)
+    part = frame[chosen]
+    part.index = ids[keys[chosen] - low - 1]
+    return part.rename_axis("customer_id").reset_index()
 
 
 def _growth(now: pd.Series, before: pd.Series) -> pd.Series:
@@ -92,27 +146,30 @@ def _growth(now: pd.Series, before: pd.Series) -> pd.Series:
     return (now.astype("float64") / base.where(base > 0) - 1.0).astype("float64")
 
 
-def _paying_periods(snap: pd.DataFrame, paid: pd.DataFrame, as_of: pd.Timestamp, codes: np.ndarray,
-                    ids: pd.Index) -> pd.DataFrame:
-    """Active / churned / reactivated from paying periods merged into blocks (vectorised over all rows). ``codes`` and
-    ``ids``: each row's customer as ``customer_codes`` gives it."""
-    order = pd.DataFrame({"code": codes, "start": paid["start_date"].to_numpy()}).sort_values(
+def _paying_blocks(paid: pd.DataFrame, on: np.ndarray, keys: np.ndarray) -> pd.DataFrame:
+    """Per group key: paying periods merged into blocks (vectorised over all rows) — the number of blocks, active on
+    the row's day ``on``, first paid day, start of the last block, latest end."""
+    order = pd.DataFrame({"code": keys, "start": paid["start_date"].to_numpy()}).sort_values(
         ["code", "start"], kind="stable").index.to_numpy()  # by customer, then start (ties in their row order)
-    paid, codes = paid.iloc[order], codes[order]
+    paid, keys, on = paid.iloc[order], keys[order], on[order]
     start = paid["start_date"].to_numpy(dtype="datetime64[us]")
     end = paid["end_date"].fillna(pd.Timestamp.max.floor("D")).to_numpy(dtype="datetime64[us]")
     ends = pd.Series(end, index=paid.index)
-    reach = ends.groupby(codes).cummax()
-    previous_reach = reach.groupby(codes).shift(1)
+    reach = ends.groupby(keys).cummax()
+    previous_reach = reach.groupby(keys).shift(1)
     new_block = previous_reach.isna() | (pd.Series(start, index=paid.index) > previous_reach)
-    active = _active_on(paid, as_of)
-    per = pd.DataFrame({
-        "blocks": _by_customer(new_block, codes, ids, "sum"),
-        "is_active_subscriber": _by_customer(active, codes, ids, "any"),
-        "_first_sub_paid_at": _by_customer(paid["start_date"], codes, ids, "min"),
-        "last_block_start": _by_customer(paid["start_date"].where(new_block), codes, ids, "max"),
-        "last_end": _by_customer(paid["end_date"], codes, ids, "max"),
-    }).rename_axis("customer_id").reset_index()
+    active = _active_on(paid, on)
+    return pd.DataFrame({
+        "blocks": _by_key(new_block, keys, "sum"),
+        "is_active_subscriber": _by_key(active, keys, "any"),
+        "_first_sub_paid_at": _by_key(paid["start_date"], keys, "min"),
+        "last_block_start": _by_key(paid["start_date"].where(new_block), keys, "max"),
+        "last_end": _by_key(paid["end_date"], keys, "max"),
+    })
+
+
+def _paying_periods(snap: pd.DataFrame, per: pd.DataFrame) -> pd.DataFrame:
+    """Active / churned / reactivated from the paying blocks of each customer (``SubscriptionDay.paying``)."""
     snap = attach(snap, per, {"blocks": 0, "is_active_subscriber": False, "last_block_start": None, "last_end": None,
                                "_first_sub_paid_at": None})
     snap["is_active_subscriber"] = snap["is_active_subscriber"].astype("boolean")
@@ -123,6 +180,40 @@ def _paying_periods(snap: pd.DataFrame, paid: pd.DataFrame, as_of: pd.Timestamp,
     snap["reactivated_at"] = snap["last_block_start"].where(snap["reactivated"].astype(bool)).astype("datetime64[us]")
     snap["_first_sub_paid_at"] = snap["_first_sub_paid_at"].astype("datetime64[us]")
     return snap.drop(columns=["blocks", "last_block_start", "last_end"])
+
+
+SUBSCRIPTION_DAYS_KEY = "__subscription_days__"
+
+
+def prefetch_subscriptions_on(dataset: Dataset, days: Sequence[date]) -> None:
+    """Compute the subscription groupings of ``days`` (the stage history's checkpoints; ``dataset`` is the whole base
+    on the latest of them) in one go (``subscription_days``) and keep them with ``dataset`` for the snapshots of it and
+    of its ``earlier`` days; each day's rows are those its own table holds (``known_on`` of this dataset's). Days on
+    which nothing is known yet keep their own path. ``release_subscriptions_on`` forgets them."""
+    if len(days) < 2 or not dataset.filters.is_empty() or not dataset.has("subscriptions"):
+        return
+    rows = _subscription_rows(dataset)
+    chosen: list[tuple[date, pd.DataFrame]] = []
+    for day in days:
+        known = rows if day == dataset.as_of else known_on(rows, "subscriptions", day)
+        if day <= dataset.as_of and known is not None and len(known):
+            chosen.append((day, known))
+    if len(chosen) > 1:
+        dataset._cache[SUBSCRIPTION_DAYS_KEY] = subscription_days(chosen)  # type: ignore[assignment]
+
+
+def release_subscriptions_on(dataset: Dataset) -> None:
+    """Forget the groupings ``prefetch_subscriptions_on`` kept."""
+    dataset._cache.pop(SUBSCRIPTION_DAYS_KEY, None)
+
+
+def _prefetched_day(dataset: Dataset) -> SubscriptionDay | None:
+    holder = dataset.derived_from or dataset
+    found = holder._cache.get(SUBSCRIPTION_DAYS_KEY)
+    if found is None or (dataset is not holder and not dataset.filters.is_empty()):
+        return None
+    return found.get(dataset.as_of)  # type: ignore[no-any-return, attr-defined]
+
 
 def nps_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp, in_database: bool = False) -> pd.DataFrame:
     """Latest NPS response to as_of: score, date and category (promoter ≥ 9, passive 7–8, detractor ≤ 6). With

@@ -10,7 +10,8 @@ Source: seed 000 (stagnation against each stage's ``expected_days``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -212,15 +213,31 @@ def _from_frame(frame: pd.DataFrame, days: tuple[date, ...]) -> StageStates:
                        frame["signup_date"].to_numpy(dtype="datetime64[us]"), plans, plan_codes)
 
 
-def _whole_states(dataset: Dataset, model: StageModel, days: tuple[date, ...]) -> StageStates:
+@contextmanager
+def checkpoints_prefetched(dataset: Dataset, model: StageModel, days: Sequence[date]) -> Iterator[None]:
+    """In the block, the snapshots of the stage features on ``days`` (``dataset``: the whole base on the latest of
+    them, the others its ``earlier`` days) read what is computed for all of them at once: the recent-event windows in
+    one statement where that pays (``prefetch_recent_events_on``) and the subscription groupings of every day in one
+    go (``prefetch_subscriptions_on``, when the model reads a subscription column)."""
+    from lifecycle.snapshot.build import SECTIONS
     from lifecycle.snapshot.sql import prefetch_recent_events_on, release_recent_events_on
+    from lifecycle.snapshot.tables import prefetch_subscriptions_on, release_subscriptions_on
 
-    unknown = [day for day in days if not _stages_known(dataset, model, day)]
-    prefetch_recent_events_on(dataset, unknown, stage_features(model))  # one statement for every checkpoint, if it pays
+    features = stage_features(model)
+    prefetch_recent_events_on(dataset, days, features)  # one statement for every checkpoint, if it pays
     try:
-        frames = [stages_at(dataset, model, day) for day in days]
+        if dataset.filters.is_empty() and set(features) & set(dict(SECTIONS)["subscriptions"]):
+            prefetch_subscriptions_on(dataset, days)
+        yield
     finally:
         release_recent_events_on(dataset)
+        release_subscriptions_on(dataset)
+
+
+def _whole_states(dataset: Dataset, model: StageModel, days: tuple[date, ...]) -> StageStates:
+    unknown = [day for day in days if not _stages_known(dataset, model, day)]
+    with checkpoints_prefetched(dataset, model, unknown):
+        frames = [stages_at(dataset, model, day) for day in days]
     ids = frames[0].index
     labels = tuple(sorted({str(s) for frame in frames for s in frame["stage"].dropna().unique()}))
     plans = tuple(sorted({str(p) for frame in frames for p in frame["plan"].dropna().unique()}))

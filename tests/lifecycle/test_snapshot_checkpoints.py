@@ -1,7 +1,8 @@
 """An earlier checkpoint's snapshot (``Dataset.earlier``: the stage history's monthly days) takes the plan and the latest
 NPS answer from its later dataset's sorted subscriptions and responses (``_named_subscriptions``,
-``_sorted_responses``) instead of sorting its own tables again. Invariant: each day's columns are those a dataset
-opened on that day computes alone; golden values by hand below (ties on the day broken by the id)."""
+``_sorted_responses``) instead of sorting its own tables again, and within ``checkpoints_prefetched`` its subscription
+columns from one grouping of every checkpoint's rows (``subscription_days``). Invariant: each day's columns are those
+a dataset opened on that day computes alone; golden values by hand below (ties on the day broken by the id)."""
 
 from __future__ import annotations
 
@@ -16,17 +17,24 @@ from lifecycle.dataset import Dataset
 from lifecycle.scope import Scope
 from lifecycle.snapshot.build import build_snapshot
 from lifecycle.sources import DuckDBSource, SqliteSource
-from lifecycle.stages.history import checkpoints
+from lifecycle.snapshot.tables import SUBSCRIPTION_DAYS_KEY
+from lifecycle.stages import load_model
+from lifecycle.stages.history import checkpoints, checkpoints_prefetched
 from tests.builders import make_store
 
 COLUMNS = ("plan", "nps_latest", "nps_category")
 
 
-def _tables() -> dict[str, list[dict[str, Any]]]:
+def _tables(with_z: bool = False) -> dict[str, list[dict[str, Any]]]:
     """x: plan starter, then on 03-01 two subscriptions the same day (x2 team, x3 pro: the later id, pro, wins), on
     05-01 one without a plan name (ignored); two answers on 02-10 (n1 4, n2 10: n2 wins), 8 on 04-20. y: plan max from
-    04-10, answer 2 on 05-05."""
-    return {
+    04-10, answer 2 on 05-05. ``with_z``: z pays 40 from 01-05 to 02-15 and again from 04-01 (churned, then
+    reactivated)."""
+    z = {"customers": [{"customer_id": "z", "signup_date": "2024-01-01", "segment": "SMB", "plan": "basic"}],
+         "subscriptions": [
+             {"subscription_id": "z1", "customer_id": "z", "start_date": "2024-01-05", "end_date": "2024-02-15", "mrr": 40.0},
+             {"subscription_id": "z2", "customer_id": "z", "start_date": "2024-04-01", "mrr": 40.0}]}
+    tables = {
         "customers": [
             {"customer_id": "x", "signup_date": "2024-01-01", "segment": "SMB", "plan": "basic"},
             {"customer_id": "y", "signup_date": "2024-02-01", "segment": "SMB", "plan": "basic"},
@@ -46,6 +54,10 @@ def _tables() -> dict[str, list[dict[str, Any]]]:
             {"response_id": "n4", "customer_id": "y", "responded_at": "2024-05-05", "score": 2},
         ],
     }
+    if with_z:
+        for name, rows in z.items():
+            tables[name] = [*tables[name], *rows]
+    return tables
 
 
 EXPECTED = {  # day → customer → (plan, latest score, category); y signs up on 02-01
@@ -70,3 +82,39 @@ def test_an_earlier_checkpoints_plan_and_latest_answer_are_those_of_the_day_read
                                   None if pd.isna(row.nps_category) else row.nps_category)
                 for row in derived.itertuples()}
         assert seen == EXPECTED[day], day
+
+
+SUBSCRIPTION_COLUMNS = ("mrr_current", "mrr_90d_ago", "seats_current", "churned", "churned_at", "reactivated",
+                        "reactivated_at")
+PAYING = {  # day → customer → (MRR on the day, churned, reactivated); y's MRR 0 before 04-10 (no subscription yet)
+    date(2024, 1, 31): {"x": (10.0, False, False), "z": (40.0, False, False)},
+    date(2024, 2, 29): {"x": (10.0, False, False), "y": (0.0, False, False), "z": (0.0, True, False)},
+    date(2024, 3, 31): {"x": (30.0, False, False), "y": (0.0, False, False), "z": (0.0, True, False)},  # x2 ended 03-20
+    date(2024, 4, 30): {"x": (30.0, False, False), "y": (30.0, False, False), "z": (40.0, False, True)},
+    date(2024, 5, 31): {"x": (35.0, False, False), "y": (30.0, False, False), "z": (40.0, False, True)},
+}
+
+
+@pytest.mark.parametrize("source", [SqliteSource, DuckDBSource])
+def test_the_subscription_columns_of_every_checkpoint_at_once_are_each_days_own(tmp_path: Path, source: type) -> None:
+    """Within ``checkpoints_prefetched`` every day's subscription columns come from the one grouping and equal a
+    dataset opened on that day alone. By hand: on 05-31 x had 50 MRR 90 days before (03-02: x1 10, x2 and x3 20 each);
+    z churned on 02-15 and is reactivated from 04-01."""
+    path = make_store(tmp_path / "checkpoints.db", _tables(with_z=True))
+    later = Dataset(source(path).connect(), Scope.at(date(2024, 5, 31)))
+    days = checkpoints(later.as_of, 4)
+    with checkpoints_prefetched(later, load_model("default"), days):
+        assert SUBSCRIPTION_DAYS_KEY in later._cache  # the days' groupings were computed together
+        derived = {day: build_snapshot(later if day == later.as_of else later.earlier(day), SUBSCRIPTION_COLUMNS)
+                   for day in days}
+    assert SUBSCRIPTION_DAYS_KEY not in later._cache
+    for day in days:
+        alone = build_snapshot(Dataset(source(path).connect(), Scope.at(day)), SUBSCRIPTION_COLUMNS)
+        pd.testing.assert_frame_equal(derived[day], alone, check_exact=True)
+        seen = {row.customer_id: (row.mrr_current, bool(row.churned), bool(row.reactivated))
+                for row in derived[day].itertuples()}
+        assert seen == PAYING[day], day
+    last = derived[date(2024, 5, 31)].set_index("customer_id")
+    assert last.loc["x", "mrr_90d_ago"] == 50.0
+    assert last.loc["z", "reactivated_at"] == pd.Timestamp("2024-04-01")
+    assert derived[date(2024, 3, 31)].set_index("customer_id").loc["z", "churned_at"] == pd.Timestamp("2024-02-15")
