@@ -16,8 +16,8 @@ import pytest
 from lifecycle.dataset import Dataset
 from lifecycle.scope import Scope
 from lifecycle.snapshot.build import build_snapshot
-from lifecycle.sources import DuckDBSource, SqliteSource
 from lifecycle.snapshot.tables import SUBSCRIPTION_DAYS_KEY
+from lifecycle.sources import DuckDBSource, SqliteSource
 from lifecycle.stages import load_model
 from lifecycle.stages.history import checkpoints, checkpoints_prefetched
 from tests.builders import make_store
