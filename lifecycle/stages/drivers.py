@@ -22,6 +22,7 @@ References:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -214,11 +215,17 @@ def _outcome(transition: Transition, start: pd.DataFrame, end: pd.DataFrame, mod
     return alive & (end["stage"] == transition.outcome).to_numpy(dtype=bool)
 
 
+SignalGroups = list[tuple["np.ndarray", "np.ndarray"]]
+
+
 def measure_drivers(start_snapshot: pd.DataFrame, start: pd.DataFrame, end: pd.DataFrame, model: StageModel,
                     signals: tuple[Rule, ...], transitions: tuple[Transition, ...],
-                    small_sample: int) -> tuple[dict[str, int], list[DriverRow]]:
+                    small_sample: int, groups_of: Callable[[pd.Index], SignalGroups | None] | None = None,
+                    ) -> tuple[dict[str, int], list[DriverRow]]:
     """The comparisons, from frames: ``start_snapshot`` (features at the signal date, with customer_id),
-    ``start`` / ``end`` (index customer_id; columns stage, churned) at the signal date and at as_of."""
+    ``start`` / ``end`` (index customer_id; columns stage, churned) at the signal date and at as_of.
+    ``groups_of(ids)``: each signal's (has, known) masks of those customers, when known already (else None: they are
+    read off ``start_snapshot``)."""
     read = list(dict.fromkeys(feature for signal in signals for feature in signal.features))  # all the signals read
     features = start_snapshot[read].set_index(start_snapshot["customer_id"].astype("string"))
     ids = start.index[~start["churned"].to_numpy(dtype=bool) & (start["stage"] != UNCLASSIFIED).to_numpy(dtype=bool)]
@@ -226,7 +233,9 @@ def measure_drivers(start_snapshot: pd.DataFrame, start: pd.DataFrame, end: pd.D
     start, end, features = start.loc[ids], end.loc[ids], features.loc[ids].reset_index(drop=True)
     populations: dict[str, int] = {}
     rows: list[DriverRow] = []
-    groups = [_signal_groups(features, signal) for signal in signals]  # a signal's groups are the same for every transition
+    known_groups = groups_of(ids) if groups_of is not None else None
+    groups = known_groups if known_groups is not None else [_signal_groups(features, signal) for signal in signals]
+    # a signal's groups are the same for every transition
     for transition in transitions:
         eligible = np.ones(len(ids), dtype=bool) if not transition.from_stages else start["stage"].isin(transition.from_stages).to_numpy()
         outcome = _outcome(transition, start, end, model)
@@ -244,6 +253,35 @@ def measure_drivers(start_snapshot: pd.DataFrame, start: pd.DataFrame, end: pd.D
         ranked.sort(key=lambda r: (r.difference is None, -abs(r.difference or 0.0)))
         rows.extend(ranked)
     return populations, rows
+
+
+def _whole_base_groups(start_view: Dataset, signals: tuple[Rule, ...]) -> Callable[[pd.Index], SignalGroups | None] | None:
+    """For a filtered scope: each signal's (has, known) masks read once off the whole base's snapshot on the signal
+    date (process memo per data, configuration, day and signals), then taken at the scope's customers — a signal
+    reads one customer's row alone and a filtered snapshot is the whole base's restricted to its customers
+    (``lifecycle.snapshot.build.snapshot_of``), so these are the masks ``measure_drivers`` reads off the scope's own
+    snapshot. None for the whole base or a dataset outside the memo."""
+    from lifecycle.filters import Filters
+    from lifecycle.memo import remember
+    from lifecycle.snapshot.build import snapshot_of
+
+    if start_view.filters.is_empty() or start_view.identity is None:
+        return None
+    whole = start_view.rescoped(Scope(start_view.as_of, start_view.window, Filters()))
+
+    def compute() -> tuple[pd.Index, SignalGroups]:
+        snapshot = snapshot_of(whole)
+        return pd.Index(snapshot["customer_id"].astype("string")), [_signal_groups(snapshot, s) for s in signals]
+
+    ids_whole, groups = remember(whole.memo_key("driver_signal_groups", signals), compute)
+
+    def groups_of(ids: pd.Index) -> SignalGroups | None:
+        rows = ids_whole.get_indexer(ids)
+        if len(rows) and rows.min() < 0:
+            return None
+        return [(has[rows], known[rows]) for has, known in groups]
+
+    return groups_of
 
 
 def progression_drivers(dataset: Dataset, model: StageModel | None = None, horizon_days: int = 90,
@@ -270,6 +308,6 @@ def progression_drivers(dataset: Dataset, model: StageModel | None = None, horiz
     chosen = transitions or default_transitions(model)
     populations, rows = measure_drivers(start_snapshot, stages_at(start_view, model, signal_date),
                                         stages_at(dataset, model, dataset.as_of), model, usable, chosen,
-                                        dataset.config.small_sample)
+                                        dataset.config.small_sample, _whole_base_groups(start_view, usable))
     return DriversReport(as_of=dataset.as_of, signal_date=signal_date, horizon_days=horizon_days, model_id=model.id,
                          transitions=chosen, populations=populations, rows=tuple(rows), skipped_signals=skipped)

@@ -143,3 +143,34 @@ def test_progressed_means_a_higher_ranked_stage_on_as_of_and_not_churned() -> No
                                            "adoption"], dtype="string"), "churned": [False, False, False, False, True, False]})
     progressed = _outcome(Transition("t", (), "progressed"), start, end, DEFAULT)
     assert progressed.tolist() == [True, False, False, False, False, False]
+
+
+def test_a_filtered_scopes_drivers_equal_those_read_off_its_own_snapshot(demo_db: Path) -> None:
+    """progression_drivers of a filtered scope takes each signal's masks from the whole base's snapshot on the signal
+    date (one customer's row decides them); the report must equal measure_drivers reading the masks off the scope's
+    own snapshot — every row's counts, rates and intervals, in order — for filters of different sizes."""
+    from datetime import date as day
+
+    from lifecycle.dataset import Dataset
+    from lifecycle.filters import Dimension, Filters
+    from lifecycle.scope import Scope
+    from lifecycle.snapshot.build import snapshot_of
+    from lifecycle.sources import open_source
+    from lifecycle.stages.drivers import default_transitions
+    from lifecycle.stages.history import stages_at
+
+    source = open_source(demo_db)
+    as_of = day(2025, 6, 30)
+    for filters in (Filters.by_dimension({Dimension.PLAN: ["Pro"]}), Filters.by_dimension({Dimension.SEGMENT: ["SMB"]}),
+                    Filters.by_dimension({Dimension.CHANNEL: ["partner"], Dimension.PLAN: ["Starter", "Growth"]})):
+        dataset = Dataset.over(source, Scope.at(as_of, filters))
+        report = progression_drivers(dataset, DEFAULT)
+        start_view = dataset.rescoped(Scope.at(report.signal_date, filters))
+        start_snapshot = snapshot_of(start_view)
+        signals = tuple(s for s in (*DEFAULT_SIGNALS, *DEFAULT.signals) if s.id not in report.skipped_signals)
+        populations, rows = measure_drivers(start_snapshot, stages_at(start_view, DEFAULT, report.signal_date),
+                                            stages_at(dataset, DEFAULT, as_of), DEFAULT, signals,
+                                            default_transitions(DEFAULT), dataset.config.small_sample)
+        assert report.populations == populations and sum(populations.values()) > 0
+        assert list(report.rows) == rows
+        dataset.close()

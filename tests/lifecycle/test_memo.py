@@ -143,3 +143,17 @@ def test_the_environment_sets_the_budget_and_a_non_number_falls_back_to_the_defa
     monkeypatch.setattr(memo_module, "physical_memory_bytes", lambda: 16 * 2**30)
     assert memo_module._budget_bytes() == expected_mib * 2**20
 
+
+
+def test_a_long_sequence_is_sized_from_its_first_items_scaled_to_its_length() -> None:
+    """1000 alike items: the estimate is the container plus 1000 × one item (by hand: sampling 32 and scaling by
+    1000/32 is exact when the items are alike); a short list counts every item."""
+    import sys
+
+    item = ("x" * 100, 1.5)
+    one = size_of(item, 2)
+    assert size_of([item] * 1000) == sys.getsizeof([item] * 1000) + 1000 * one
+    assert size_of(tuple([item] * 1000)) == sys.getsizeof(tuple([item] * 1000)) + 1000 * one
+    assert size_of({i: item for i in range(1000)}) == sys.getsizeof({i: item for i in range(1000)}) + 1000 * one
+    short = [item, ("y" * 500, 2.0)]
+    assert size_of(short) == sys.getsizeof(short) + one + size_of(("y" * 500, 2.0), 2)
