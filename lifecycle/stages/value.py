@@ -34,6 +34,25 @@ def customer_stages(dataset: Dataset, model: StageModel | None = None) -> pd.Ser
     return pd.Series(pd.array(stage, dtype="string"), index=pd.Index(snap["customer_id"].astype("string"), name="customer_id"))
 
 
+def _group_totals(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The ``keys`` columns, ``customers`` (rows), ``paying_customers`` (rows with ``paying``) and ``mrr`` (Σ ``mrr``)
+    per group of ``keys``, groups in order of first appearance, a missing key its own group — what
+    ``frame.groupby(keys, sort=False, dropna=False).agg(...)`` gives, the sums by the same grouped sum (pandas'
+    compensated one, rows in frame order), without the named-aggregation machinery (~5 ms a call)."""
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for key in keys:  # a code per combination of keys, then numbered by first appearance
+        key_codes, uniques = pd.factorize(frame[key], sort=False, use_na_sentinel=False)
+        codes = codes * max(len(uniques), 1) + key_codes
+    codes, firsts = pd.factorize(codes, sort=False)
+    first_rows = np.zeros(len(firsts), dtype=np.int64)
+    first_rows[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the first row of each group
+    out = frame[keys].take(first_rows).reset_index(drop=True)
+    out["customers"] = np.bincount(codes, minlength=len(firsts)).astype(np.int64)
+    out["paying_customers"] = np.bincount(codes[frame["paying"].to_numpy(dtype=bool)], minlength=len(firsts)).astype(np.int64)
+    out["mrr"] = frame["mrr"].groupby(codes, sort=False).sum().to_numpy()
+    return out
+
+
 def stage_value(dataset: Dataset, model: StageModel | None = None, by: Dimension | None = None,
                 values: Mapping[str, pd.Series] | None = None) -> pd.DataFrame:
     """Customers, paying customers, MRR, MRR share and ARPA per stage (model order, then churned), or per stage × value
@@ -53,7 +72,8 @@ def stage_value(dataset: Dataset, model: StageModel | None = None, by: Dimension
         frame[name] = series.reindex(frame.index).to_numpy(dtype="float64", na_value=np.nan)
     frame["paying"] = frame["mrr"] > 0
     grouped = frame.groupby(keys, sort=False, dropna=False)
-    out = grouped.agg(customers=("mrr", "size"), paying_customers=("paying", "sum"), mrr=("mrr", "sum")).reset_index()
+    out = (_group_totals(frame, keys) if not values else
+           grouped.agg(customers=("mrr", "size"), paying_customers=("paying", "sum"), mrr=("mrr", "sum")).reset_index())
     for name in values or {}:
         sums = grouped[name].agg(lambda s: float(s.sum()) if s.notna().any() else np.nan)
         counts = grouped[name].count()

@@ -61,3 +61,25 @@ def test_stage_filter_keeps_the_customers_in_that_stage_on_as_of(store: Path) ->
     assert sorted(alive.customers()["customer_id"]) == ["a", "e", "f"]
     assert compute_metric(alive, "mrr").value == pytest.approx(330.0)
     assert Filters(stage=("adoption",)).to_dict() == {"stage": ["adoption"]}
+
+
+def test_group_totals_count_and_sum_each_key_combination_in_order_of_first_appearance() -> None:
+    """By hand: rows (adoption, Pro, 10), (churned, none, 0), (adoption, Pro, 5.5), (adoption, Starter, 0),
+    (churned, none, 0) → groups in first-appearance order: adoption×Pro 2 customers, 2 paying, 15.5;
+    churned×(missing plan) 2, 0, 0.0; adoption×Starter 1, 0, 0.0. A missing key is its own group."""
+    import numpy as np
+    import pandas as pd
+
+    from lifecycle.stages.value import _group_totals
+
+    frame = pd.DataFrame({"stage": ["adoption", "churned", "adoption", "adoption", "churned"],
+                          "plan": pd.array(["Pro", None, "Pro", "Starter", None], dtype="string"),
+                          "mrr": [10.0, 0.0, 5.5, 0.0, 0.0]})
+    frame["paying"] = frame["mrr"] > 0
+    out = _group_totals(frame, ["stage", "plan"])
+    assert out["stage"].tolist() == ["adoption", "churned", "adoption"]
+    assert [None if pd.isna(p) else p for p in out["plan"]] == ["Pro", None, "Starter"]
+    assert out["customers"].tolist() == [2, 2, 1] and out["paying_customers"].tolist() == [2, 0, 0]
+    assert np.array_equal(out["mrr"].to_numpy(), [15.5, 0.0, 0.0])
+    single = _group_totals(frame, ["stage"])
+    assert single["stage"].tolist() == ["adoption", "churned"] and single["customers"].tolist() == [3, 2]
