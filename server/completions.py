@@ -16,7 +16,7 @@ from lifecycle.filters import Dimension
 from lifecycle.metrics.registry import metric_ids
 from prompts.render import Language, framework_stages
 from tools.base import ToolContext
-from tools.scope import customer_ids_like, distinct_values
+from tools.scope import customer_ids_like, known_values
 
 MAX_VALUES = 100
 METRIC_TEMPLATE = "lifecycle://metrics/{metric_id}"
@@ -31,7 +31,7 @@ def _data_values(ctx: ToolContext, argument: str, prefix: str, context: dict[str
                 dimension = Dimension(context.get("segment_dimension", ""))
             except ValueError:
                 return []
-            return [v for v in distinct_values(conn, dimension) if v.startswith(prefix)]
+            return [v for v in known_values(ctx.source, dimension) if v.startswith(prefix)]
     except LifecycleError:
         return []  # no dataset yet: nothing to suggest
 

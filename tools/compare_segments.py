@@ -33,7 +33,7 @@ from tools.scope import (
     ScopeOut,
     check_stages,
     check_values,
-    distinct_values,
+    known_values,
     listing,
     resolve_scope,
     stage_ids,
@@ -84,9 +84,8 @@ def compare(work: Work, scope: Scope, dimension: Dimension | str, metric_ids: li
         valid = stage_ids(work, scope.as_of)
         chosen = list(check_stages(values, valid)) if values else list(valid)
     else:
-        with work.connect() as conn:
-            dim = Dimension(key)
-            chosen = list(check_values(conn, dim, values)) if values else distinct_values(conn, dim)
+        dim = Dimension(key)
+        chosen = list(check_values(work.source, dim, values)) if values else known_values(work.source, dim)
     if len(chosen) > MAX_GROUPS:
         raise QueryError(f"{key} has {len(chosen)} values, more than {MAX_GROUPS}; pick up to {MAX_GROUPS} "
                          f"with values: {listing(chosen)}")

@@ -64,8 +64,7 @@ def _clean(value: Any) -> JsonScalar:
 
 def at_risk(work: Work, scope: Scope, limit: int, cursor: str | None, health_segment: list[str] | None,
             plan: list[str] | None, reasons: list[Reason] | None, min_risk: float | None) -> ListAtRiskResult:
-    with work.connect() as conn:
-        plans = list(check_values(conn, Dimension.PLAN, plan or []))
+    plans = list(check_values(work.source, Dimension.PLAN, plan or []))
     health = scope_health(work, scope)
     page = health.at_risk(limit=limit, cursor=cursor, segment=health_segment or None, plan=plans or None,
                           reason=list(reasons or []) or None, min_risk=min_risk)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from lifecycle.errors import QueryError
 from lifecycle.filters import Dimension, Filters
 from lifecycle.memo import MEMO, remember
-from lifecycle.scope import Scope, dimension_values, listing
+from lifecycle.scope import Scope, listing
 from lifecycle.sources import Connection, DataSource
 from lifecycle.sources import customer_exists as _customer_exists
 from lifecycle.sources import customer_ids_like as _customer_ids_like
@@ -66,27 +66,24 @@ class ScopeOut(BaseModel):
                    period_end=scope.window.end, filters=scope.filters.to_dict())  # type: ignore[arg-type]
 
 
-def distinct_values(conn: Connection, dimension: Dimension) -> list[str]:
-    """The values a filter on ``dimension`` can select, sorted (``lifecycle.scope.dimension_values``: the customers'
-    values, and for ``plan`` the subscriptions' plans too)."""
-    return dimension_values(conn, dimension)
-
-
 def known_values(source: DataSource, dimension: Dimension) -> list[str]:
-    """``distinct_values`` from the data source's own look-ups, which it makes once per identity of the data
-    (``SqlSource.distinct_values``): the same sorted values, without a scan of the customers (and of the
-    subscriptions for ``plan``) on every call that filters — over a second at a million customers."""
+    """The values a filter on ``dimension`` can select, sorted: the customers' values, and for ``plan`` the
+    subscriptions' plans too (the set ``lifecycle.scope.dimension_values`` reads) — from the data source's own
+    look-ups, which it makes once per identity of the data (``SqlSource.distinct_values``), not a scan of the customers
+    (and of the subscriptions for ``plan``) on every call that filters or completes: over a second at a million
+    customers."""
     values = set(source.distinct_values("customers", dimension.customer_column))
     if dimension is Dimension.PLAN:
         values |= set(source.distinct_values("subscriptions", "plan"))
     return sorted(values)
 
 
-def check_values(conn: Connection, dimension: Dimension, chosen: list[str]) -> tuple[str, ...]:
-    """``chosen`` unchanged when every value exists in the data; else ``QueryError`` listing the valid values."""
+def check_values(source: DataSource, dimension: Dimension, chosen: list[str]) -> tuple[str, ...]:
+    """``chosen`` unchanged (repeats dropped) when every value exists in the data (``known_values``); else
+    ``QueryError`` listing the valid values."""
     if not chosen:
         return ()
-    return _checked(dimension, chosen, distinct_values(conn, dimension))
+    return _checked(dimension, chosen, known_values(source, dimension))
 
 
 def _checked(dimension: Dimension, chosen: list[str], valid: list[str]) -> tuple[str, ...]:

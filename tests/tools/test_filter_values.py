@@ -1,6 +1,7 @@
 """A filter's values are checked against the data's distinct values, looked up once per identity of the data
 (``tools.scope.known_values`` over ``SqlSource.distinct_values``) — not with a scan of the customers on every call —
-and looked up again once the data changes.
+and looked up again once the data changes. The same look-up names compare_segments' groups, checks list_at_risk's
+``plan`` argument and completes a prompt's ``segment_value``.
 
 Fixture (hand-made, as tests/lifecycle/test_plan_filter.py): customers A, B, C; subscriptions A Pro, B Basic, C Basic.
 The plan values are the customers' plans (none) and the subscriptions' plans: Basic, Pro.
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from mcp.types import PromptReference
 
 import lifecycle.scope
 import lifecycle.sources.base
@@ -94,3 +96,25 @@ async def test_a_value_imported_later_is_accepted(plans: Path, lookups: Counter[
     assert not after.is_error, _text(after)
     assert after.structured_content["metrics"][0]["value"] == 320.0
     assert lookups[("subscriptions", "plan")] == 2
+
+
+async def test_segments_at_risk_plans_and_completions_share_the_one_look_up(
+        plans: Path, lookups: Counter[tuple[str, str]]) -> None:
+    """compare_segments by plan (groups: every plan value, Basic then Pro), list_at_risk filtered to a plan and to an unknown
+    plan, and the completion of a segment value: the plans are read once in all (customers' once, subscriptions' once),
+    the groups are the sorted values, the refusal lists them and the completion offers the one starting with "B"."""
+    clear_memo()
+    async with Client(build_server(plans / "p.db")) as client:
+        segments = await client.call_tool("compare_segments", {"dimension": "plan", "metrics": ["mrr"]})
+        at_risk = await client.call_tool("list_at_risk", {"filters": {"plan": ["Pro"]}})
+        unknown = await client.call_tool("list_at_risk", {"filters": {"plan": ["Gold"]}})
+        offered = await client.complete(PromptReference(type="ref/prompt", name="lifecycle_map"),
+                                        {"name": "segment_value", "value": "B"},
+                                        context_arguments={"segment_dimension": "plan"})
+    assert not segments.is_error and not at_risk.is_error, (_text(segments), _text(at_risk))
+    groups = [g["value"] for g in segments.structured_content["groups"]]
+    assert groups[-2:] == ["Basic", "Pro"]
+    assert unknown.is_error and "unknown plan value(s) 'Gold'" in _text(unknown) and "Basic, Pro" in _text(unknown)
+    assert offered.completion.values == ["Basic"]
+    assert lookups[("customers", "plan")] == 1
+    assert lookups[("subscriptions", "plan")] == 1
