@@ -107,12 +107,16 @@ _FRAMES: tuple[type, ...] = ()
 
 
 def _frame_types() -> tuple[type, ...]:
-    """(DataFrame, Series) once pandas is loaded, else () — looked up once, not on every ``size_of``."""
+    """(DataFrame, Series) once pandas is loaded, else () — looked up once, not on every ``size_of``. Read from the
+    module's attributes: while another thread is still importing pandas, ``sys.modules`` already holds the partly
+    initialised module without them (reading ``pd.DataFrame`` then raised ``AttributeError: partially initialized
+    module 'pandas'`` in a stdio server's concurrent first calls); no frame can exist before they are set."""
     global _FRAMES
     if not _FRAMES:
         pd = sys.modules.get("pandas")
-        if pd is not None:
-            _FRAMES = (pd.DataFrame, pd.Series)
+        frame, series = getattr(pd, "DataFrame", None), getattr(pd, "Series", None)
+        if isinstance(frame, type) and isinstance(series, type):
+            _FRAMES = (frame, series)
     return _FRAMES
 
 
@@ -129,9 +133,9 @@ def _field_names(cls: Any) -> tuple[str, ...] | None:
 
 
 def _handed_out(value: T) -> T:
-    pd = sys.modules.get("pandas")
-    if pd is not None and isinstance(value, pd.DataFrame | pd.Series):
-        return value.copy(deep=False)  # type: ignore[return-value]
+    frames = _frame_types()
+    if frames and isinstance(value, frames):
+        return value.copy(deep=False)  # type: ignore[attr-defined,no-any-return]  # a DataFrame or Series
     return value
 
 

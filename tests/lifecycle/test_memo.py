@@ -3,12 +3,15 @@ evicts the least recently used entries, and frames handed out cannot change what
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+import types
 
 import pandas as pd
 import pytest
 
+import lifecycle.memo
 from lifecycle.memo import Memo, size_of
 
 
@@ -80,6 +83,23 @@ def test_a_frame_handed_out_cannot_change_the_stored_one() -> None:
     frame["b"] = [0, 0]
     again = memo.remember("f", lambda: pd.DataFrame())
     assert list(again.columns) == ["a"] and again["a"].tolist() == [1, 2]
+
+
+def test_a_value_is_stored_and_served_while_another_thread_is_still_importing_pandas(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """While one thread imports pandas, ``sys.modules`` already holds the module without its attributes (the state a
+    stdio server's concurrent first calls met: "partially initialized module 'pandas' has no attribute 'DataFrame'").
+    The memo sizes and hands out values then as plain values, and sees frames again once pandas is complete."""
+    monkeypatch.setattr(lifecycle.memo, "_FRAMES", ())
+    monkeypatch.setitem(sys.modules, "pandas", types.ModuleType("pandas"))  # partly initialised: no DataFrame yet
+    memo = Memo()
+    assert memo.remember("k", lambda: {"a": [1, 2]}) == {"a": [1, 2]}
+    assert memo.remember("k", lambda: {}) == {"a": [1, 2]}
+    assert size_of([1, 2, 3]) > 0
+    monkeypatch.setitem(sys.modules, "pandas", pd)  # the import has finished
+    frame = memo.remember("f", lambda: pd.DataFrame({"a": [1, 2]}))
+    frame["a"] = [9, 9]
+    assert memo.remember("f", lambda: pd.DataFrame())["a"].tolist() == [1, 2]
 
 
 def test_the_stored_size_never_passes_the_budget_once_more_than_one_entry_is_kept() -> None:
