@@ -207,9 +207,10 @@ def markdown(data: dict[str, Any], before: dict[str, Any] | None = None) -> str:
                 out += (f"| {size} | {tool} | {stats['calls']} | {len(stats.get('errors', []))} | {ms(stats['p50_s'])} "
                         f"| {ms(stats['p95_s'])} | {ms(stats['max_s'])} | {ms(stats.get('cpu_p50_s'))} / {ms(stats.get('cpu_p95_s'))} "
                         f"| {ms(p95_before)} | {stats.get('load_average_1min', '—')} |\n")
-            whole = result["all"]
-            out += (f"| {size} | **all** | {whole['calls']} | | {ms(whole['p50_s'])} | **{ms(whole['p95_s'])}** "
-                    f"| {ms(whole['max_s'])} | | {ms(was.get('all', {}).get('p95_s'))} | |\n")
+            whole = result.get("all")  # absent when only --tools runs measured this size
+            if whole:
+                out += (f"| {size} | **all** | {whole['calls']} | | {ms(whole['p50_s'])} | **{ms(whole['p95_s'])}** "
+                        f"| {ms(whole['max_s'])} | | {ms(was.get('all', {}).get('p95_s'))} | |\n")
     return out
 
 
@@ -222,7 +223,8 @@ def main() -> None:
     parser.add_argument("--no-docs", action="store_true", help="do not regenerate docs/benchmarks.md")
     parser.add_argument("--work", help="directory for the datasets (kept); default a temporary directory")
     parser.add_argument("--tools", help="comma-separated tool names: the tools case warms and times only these (folded "
-                                        "into the results on file per tool; the 'all' row stays that of the last full run)")
+                                        "into the results on file per tool; the 'all' row stays that of the last full run, "
+                                        "and a size no full run measured has none)")
     parser.add_argument("--tool-calls", type=int, help="timed calls per tool in the tools case (default: repeats + 2)")
     parser.add_argument("--tool-time-limit", type=float, help="per-call time limit (s) of the tools case's timed calls "
                                                                "(default: the server's); a call past it is an error")
@@ -250,7 +252,7 @@ def main() -> None:
             merged_cases["tools"] = {**previous["cases"]["tools"]}
             for size, found in result["cases"]["tools"].items():
                 before = previous["cases"]["tools"].get(size, {})
-                merged_cases["tools"][size] = {**before, **{k: v for k, v in found.items() if k != "all" or not before},
+                merged_cases["tools"][size] = {**before, **{k: v for k, v in found.items() if k != "all"},
                                                "tools": {**before.get("tools", {}), **found["tools"]}}
         result = {**previous, **{k: v for k, v in result.items() if k != "cases"}, "cases": merged_cases,
                   "sizes": {**previous.get("sizes", {}), **result["sizes"]}}
