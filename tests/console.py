@@ -18,6 +18,16 @@ def lifecycle(*args: str, cwd: Path, timeout: float = 300, **env: str) -> subpro
     return subprocess.run([str(SCRIPT), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=environment)
 
 
+def import_csvs(directory: Path, tables: dict[str, str], db: str, *options: str) -> Path:
+    """Write each table's CSV text to ``directory/<table>.csv`` and import it into ``directory/db`` with the console
+    script, in the order given (asserting each import succeeds); the database's path."""
+    for table, text in tables.items():
+        (directory / f"{table}.csv").write_text(text, encoding="utf-8")
+        done = lifecycle("import", table, f"{table}.csv", "--db", db, *options, cwd=directory)
+        assert done.returncode == 0, done.stderr
+    return directory / db
+
+
 def documented_mapping(name: str, page: str = "importing.md") -> str:
     """The TOML block that follows ``<!-- mapping: NAME -->`` in ``docs/PAGE``: the tests use the mapping as printed."""
     text = (DOCS / page).read_text(encoding="utf-8")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.console import import_csvs, one_error_line
 from tests.console import lifecycle as run
-from tests.console import one_error_line
 
 CUSTOMERS = "customer_id,signup_date\nA,2024-01-10\nB,2024-02-05\nC,2024-02-20\n"
 SUBSCRIPTIONS = ("subscription_id,customer_id,start_date,end_date,mrr\n"
@@ -25,11 +25,7 @@ SUBSCRIPTIONS = ("subscription_id,customer_id,start_date,end_date,mrr\n"
 
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
-    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
-    (tmp_path / "subscriptions.csv").write_text(SUBSCRIPTIONS, encoding="utf-8")
-    for table in ("customers", "subscriptions"):
-        done = run("import", table, f"{table}.csv", "--db", "t.db", "--currency", "EUR", cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
+    import_csvs(tmp_path, {"customers": CUSTOMERS, "subscriptions": SUBSCRIPTIONS}, "t.db", "--currency", "EUR")
     return tmp_path
 
 

@@ -19,8 +19,8 @@ import pytest
 
 import lifecycle
 from lifecycle.errors import QueryError
+from tests.console import import_csvs, one_error_line
 from tests.console import lifecycle as run
-from tests.console import one_error_line
 
 CUSTOMERS = "customer_id,signup_date,plan\nA,2024-01-10,\nB,2024-01-15,\nC,2024-02-01,\nD,2024-02-10,Legacy\n"
 SUBSCRIPTIONS = ("subscription_id,customer_id,start_date,end_date,mrr,plan\n"
@@ -32,11 +32,7 @@ SUBSCRIPTIONS = ("subscription_id,customer_id,start_date,end_date,mrr,plan\n"
 
 @pytest.fixture
 def plans(tmp_path: Path) -> Path:
-    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
-    (tmp_path / "subscriptions.csv").write_text(SUBSCRIPTIONS, encoding="utf-8")
-    for table in ("customers", "subscriptions"):
-        done = run("import", table, f"{table}.csv", "--db", "p.db", cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
+    import_csvs(tmp_path, {"customers": CUSTOMERS, "subscriptions": SUBSCRIPTIONS}, "p.db")
     return tmp_path
 
 

@@ -19,7 +19,7 @@ import pytest
 import lifecycle.sources.sqlite
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
-from tests.console import lifecycle as run
+from tests.console import import_csvs
 
 CUSTOMERS = ("customer_id,signup_date,segment,plan\nA,2024-01-10,SMB,\nB,2024-01-15,SMB,\nC,2024-02-01,Enterprise,\n"
              "D,2024-02-10,,Legacy\nE,2024-05-01,SMB,\n")
@@ -33,12 +33,7 @@ SUBSCRIPTIONS = ("subscription_id,customer_id,start_date,end_date,mrr,plan\n"
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
-    (tmp_path / "subscriptions.csv").write_text(SUBSCRIPTIONS, encoding="utf-8")
-    for table in ("customers", "subscriptions"):
-        done = run("import", table, f"{table}.csv", "--db", "p.db", cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
-    return tmp_path / "p.db"
+    return import_csvs(tmp_path, {"customers": CUSTOMERS, "subscriptions": SUBSCRIPTIONS}, "p.db")
 
 
 def _population(db: Path, day: str, **filters: Any) -> list[str]:

@@ -20,6 +20,7 @@ from mcp.types import PromptReference
 import lifecycle.scope
 import lifecycle.sources.base
 from server.app import build_server
+from tests.console import import_csvs
 from tests.console import lifecycle as run
 from tools.scope import clear_memo
 
@@ -35,11 +36,7 @@ GOLD = SUBSCRIPTIONS + "S9,C,2024-03-01,,300,Gold\n"
 
 @pytest.fixture
 def plans(tmp_path: Path) -> Path:
-    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
-    (tmp_path / "subscriptions.csv").write_text(SUBSCRIPTIONS, encoding="utf-8")
-    for table in ("customers", "subscriptions"):
-        done = run("import", table, f"{table}.csv", "--db", "p.db", cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
+    import_csvs(tmp_path, {"customers": CUSTOMERS, "subscriptions": SUBSCRIPTIONS}, "p.db")
     return tmp_path
 
 
