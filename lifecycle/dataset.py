@@ -13,6 +13,7 @@ and text as pandas strings. Frames are cached per table for the life of the ``Da
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -333,6 +334,23 @@ def known_on(frame: pd.DataFrame, table: str, day: date) -> pd.DataFrame | None:
         return _typed(frame.iloc[:0].astype(object), table)
     rows = frame if keep is None or keep.all() else frame[keep].reset_index(drop=True)
     return _mask_after(rows.copy(deep=False), table, day)  # copy-on-write: masking never touches ``frame``
+
+
+def sorted_once(dataset: Dataset, key: str, table: str, sort: Callable[[Dataset], pd.DataFrame]) -> pd.DataFrame:
+    """``sort(dataset)`` — a stable sort of rows of ``table`` — computed once per dataset and kept under ``key``.
+
+    An ``earlier`` day of the whole base (the stage history's checkpoints: ``derived_from`` is set) takes the rows of
+    its later dataset's sorted frame known on its day (``known_on``) — the rows its own table holds, and, the sort
+    being stable, in the order sorting them gives — instead of sorting its own table again. Falls back to sorting
+    when the later frame lacks the table's time column."""
+    later = dataset.derived_from
+    if later is not None:
+        known = known_on(sorted_once(later, key, table, sort), table, dataset.as_of)
+        if known is not None:
+            return known
+    if key not in dataset._cache:
+        dataset._cache[key] = sort(dataset)
+    return dataset._cache[key]
 
 
 def data_end(source: DataSource | str | Path) -> date:

@@ -71,7 +71,7 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.config import DEFAULT_CONFIG, EngineConfig
-from lifecycle.dataset import Dataset, known_on
+from lifecycle.dataset import Dataset, sorted_once
 from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.filters import Filters
 from lifecycle.membership import is_member
@@ -326,23 +326,16 @@ NAMED_SUBSCRIPTIONS_KEY = "__named_subscriptions__"
 
 def _named_subscriptions(dataset: Dataset) -> pd.DataFrame:
     """The subscriptions started by as_of that name a plan (``subscription_id``, ``customer_id``, ``start_date``,
-    ``plan``), sorted by customer, ``start_date``, then ``subscription_id`` (a stable sort: ties in row order).
+    ``plan``), sorted by customer, ``start_date``, then ``subscription_id`` (a stable sort: ties in row order); sorted
+    once per dataset, and a checkpoint day reads its later dataset's sorted rows (``sorted_once``)."""
+    return sorted_once(dataset, NAMED_SUBSCRIPTIONS_KEY, "subscriptions", _sort_named_subscriptions)
 
-    Sorted once per dataset; an ``earlier`` day of the whole base (the stage history's checkpoints) takes the rows of
-    its later dataset's sorted frame known on its day (``known_on``) — the rows its own table holds, and, the sort
-    being stable, in the order sorting them gives — instead of sorting its table again."""
-    later = dataset.derived_from
-    if later is not None:
-        known = known_on(_named_subscriptions(later), "subscriptions", dataset.as_of)
-        if known is not None:
-            return known
-    if NAMED_SUBSCRIPTIONS_KEY not in dataset._cache:
-        # the whole table, as the subscriptions and renewals sections read it: one read of the table per build
-        subs = dataset.table("subscriptions")[["subscription_id", "customer_id", "start_date", "plan"]]
-        named = subs[subs["plan"].notna() & (subs["plan"] != "")]
-        dataset._cache[NAMED_SUBSCRIPTIONS_KEY] = named.sort_values(["customer_id", "start_date", "subscription_id"],
-                                                                    kind="stable")
-    return dataset._cache[NAMED_SUBSCRIPTIONS_KEY]
+
+def _sort_named_subscriptions(dataset: Dataset) -> pd.DataFrame:
+    # the whole table, as the subscriptions and renewals sections read it: one read of the table per build
+    subs = dataset.table("subscriptions")[["subscription_id", "customer_id", "start_date", "plan"]]
+    named = subs[subs["plan"].notna() & (subs["plan"] != "")]
+    return named.sort_values(["customer_id", "start_date", "subscription_id"], kind="stable")
 
 
 def _clv_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from lifecycle.dataset import Dataset, known_on
+from lifecycle.dataset import Dataset, known_on, sorted_once
 from lifecycle.schema import FAILED_PAYMENT_STATUSES
 from lifecycle.snapshot.frames import absent_columns, as_float, attach
 
@@ -243,18 +243,9 @@ SORTED_RESPONSES_KEY = "__sorted_nps_responses__"
 
 def _sorted_responses(dataset: Dataset) -> pd.DataFrame:
     """The dataset's NPS responses sorted by customer, ``responded_at``, then ``response_id`` (stable: ties in row
-    order). Sorted once per dataset; an ``earlier`` day of the whole base (the stage history's checkpoints) takes the
-    rows of its later dataset's sorted frame known on its day (``known_on``) — its own table's rows, in the order a
-    stable sort of them gives — instead of sorting its table again."""
-    later = dataset.derived_from
-    if later is not None:
-        known = known_on(_sorted_responses(later), "nps_responses", dataset.as_of)
-        if known is not None:
-            return known
-    if SORTED_RESPONSES_KEY not in dataset._cache:
-        dataset._cache[SORTED_RESPONSES_KEY] = dataset.table("nps_responses").sort_values(
-            ["customer_id", "responded_at", "response_id"], kind="stable")
-    return dataset._cache[SORTED_RESPONSES_KEY]
+    order); sorted once per dataset, and a checkpoint day reads its later dataset's sorted rows (``sorted_once``)."""
+    return sorted_once(dataset, SORTED_RESPONSES_KEY, "nps_responses", lambda data: data.table("nps_responses")
+                       .sort_values(["customer_id", "responded_at", "response_id"], kind="stable"))
 
 
 def ticket_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp, in_database: bool = False) -> pd.DataFrame:
