@@ -20,6 +20,7 @@ result is discarded.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import threading
@@ -182,7 +183,8 @@ class Work:
 
 
 def _reporter(mcp_ctx: Any) -> Callable[[float, float | None, str | None], None] | None:
-    """Progress reporting from the worker thread back into the event loop (no-op without a request context)."""
+    """Progress reporting from the worker thread back into the event loop, waiting for each step to be handed over
+    (no-op without a request context) — the fallback where the loop is not asyncio's (``ProgressRelay``)."""
     if mcp_ctx is None:
         return None
 
@@ -195,10 +197,62 @@ def _reporter(mcp_ctx: Any) -> Callable[[float, float | None, str | None], None]
     return report
 
 
+class ProgressRelay:
+    """A call's progress steps, from its worker thread to the client, without the worker waiting for the event loop.
+
+    ``report`` (on the worker thread) queues the step with a thread-safe callback and returns; ``forward`` (a task on
+    the loop) sends the queued steps in order (``report_progress``: a notification when the client asked for progress
+    with a progressToken, nothing otherwise); ``finish`` ends it after the last step, and the call's result goes out
+    after that. Before, each step was a blocking round trip into the loop (``anyio.from_thread.run``), also for the
+    clients that asked for no progress — measured under load 0.2-20 ms of a call's wall time (compare_segments makes
+    one step per group, 5-14 per call)."""
+
+    def __init__(self, mcp_ctx: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._ctx = mcp_ctx
+        self._loop = loop
+        self._queue: asyncio.Queue[tuple[float, float | None, str | None] | None] = asyncio.Queue()
+
+    def report(self, done: float, total: float | None, message: str | None) -> None:
+        """On the worker thread: queue one step (dropped once the loop has closed)."""
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is listening any more
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, (done, total, message))
+
+    async def forward(self) -> None:
+        """On the loop: send each queued step in order, until ``finish``."""
+        while (step := await self._queue.get()) is not None:
+            try:
+                await self._ctx.report_progress(*step)
+            except Exception:  # progress is best effort: a closed stream must not fail the call
+                logger.debug("progress notification not sent", exc_info=True)
+
+    def finish(self) -> None:
+        """On the loop: no step follows (the worker thread has returned, and the steps it queued are ahead of this)."""
+        self._queue.put_nowait(None)
+
+
 async def run_tool(ctx: ToolContext, mcp_ctx: Any, work_fn: Callable[[Work], CallToolResult]) -> CallToolResult:
     """Run ``work_fn`` through the gate, on a worker thread, within the time limit, with a fresh ``Work``; errors
-    (the time limit's included) become actionable ``isError`` results."""
-    return await run_gated(ctx, work_fn, _reporter(mcp_ctx), edge=lambda run: call_safely(ctx, run))
+    (the time limit's included) become actionable ``isError`` results. Its progress steps reach the client in order,
+    before the result, without the worker thread waiting for them (``ProgressRelay``)."""
+    def edge(run: Callable[[], CallToolResult]) -> CallToolResult:
+        return call_safely(ctx, run)
+
+    if mcp_ctx is None:
+        return await run_gated(ctx, work_fn, None, edge=edge)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not on asyncio (trio): a round trip into the loop per step
+        return await run_gated(ctx, work_fn, _reporter(mcp_ctx), edge=edge)
+    relay = ProgressRelay(mcp_ctx, loop)
+    forwarding = loop.create_task(relay.forward())
+    try:
+        result = await run_gated(ctx, work_fn, relay.report, edge=edge)
+    except BaseException:
+        forwarding.cancel()
+        raise
+    relay.finish()  # the worker's steps were queued before its result reached this loop: they go out first
+    await forwarding
+    return result
 
 
 async def run_gated(ctx: ToolContext, work_fn: Callable[[Work], T],
