@@ -201,6 +201,9 @@ def fit_cohorts(cohorts: Sequence[Sequence[float]], *, penalizer: float = 0.0,
     """
     if not cohorts:
         raise ModelFitError(f"cannot fit {MODEL_NAME}: no cohorts")
+    # the functions the module's deferred stand-ins forward to, without the hop through them on every evaluation
+    from scipy.special import betaln, digamma
+
     parts = [_counts(survivors) for survivors in cohorts]
     size = float(sum(churned.sum() + censored for churned, censored, _ in parts))
     t = np.arange(1, max(periods for _, _, periods in parts) + 1, dtype=float)
@@ -221,13 +224,15 @@ def fit_cohorts(cohorts: Sequence[Sequence[float]], *, penalizer: float = 0.0,
         psi_s = digamma(alpha + beta + ends)
         d_s_alpha = digamma(alpha) - psi_s - d_b0_alpha
         d_s_beta = digamma(beta + ends) - psi_s - d_b0_beta
-        ll, grad = 0.0, np.zeros(2)
+        # per cohort: the same dot products and sums as one np.array per cohort added to a running gradient array
+        # (element-wise float64 additions in cohort order), accumulated as floats without the per-cohort arrays
+        ll, grad_alpha, grad_beta = 0.0, 0.0, 0.0
+        s_ll, s_alpha, s_beta = log_s.tolist(), d_s_alpha.tolist(), d_s_beta.tolist()
         for i, (churned, censored, periods) in enumerate(parts):
-            part_ll = float(np.dot(churned, log_p[:periods]) + censored * log_s[i])
-            part_grad = np.array([np.dot(churned, d_p_alpha[:periods]) + censored * d_s_alpha[i],
-                                  np.dot(churned, d_p_beta[:periods]) + censored * d_s_beta[i]])
-            ll, grad = ll + part_ll, grad + part_grad
-        return ll, grad
+            ll += float(churned.dot(log_p[:periods]) + censored * s_ll[i])
+            grad_alpha += float(churned.dot(d_p_alpha[:periods]) + censored * s_alpha[i])
+            grad_beta += float(churned.dot(d_p_beta[:periods]) + censored * s_beta[i])
+        return ll, np.array([grad_alpha, grad_beta])
 
     starts = [(1.0, 1.0), (0.5, 3.0), (3.0, 0.5), (0.1, 10.0)]
     best = maximize_likelihood(total, starts, total_weight=size, penalizer=penalizer, names=PARAM_NAMES)

@@ -35,7 +35,7 @@ import math
 import tomllib
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -244,7 +244,13 @@ class HealthProfile:
         return next((s.strategy for s in self.segments if s.name == segment), None)
 
     def fingerprint(self) -> str:
-        """A short stable id of the profile's content (sha256 of its canonical JSON; the file name is ignored)."""
+        """A short stable id of the profile's content (sha256 of its canonical JSON; the file name is ignored) —
+        computed once per profile object (frozen: its content cannot change; every health table's coverage summary
+        compares two of them)."""
+        return self._fingerprint
+
+    @cached_property
+    def _fingerprint(self) -> str:
         payload = asdict(self)
         for key in ("source", "extends", "notes"):
             payload.pop(key)

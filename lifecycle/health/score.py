@@ -336,19 +336,26 @@ def _bands(health: np.ndarray, profile: HealthProfile) -> pd.Categorical:
     return _categorical(codes, list(BANDS))
 
 
-def _exclusions(profile: HealthProfile, snapshot_columns: Collection[str], n: int, signal_scores: pd.DataFrame,
-                components: pd.DataFrame) -> tuple[Exclusion, ...]:
+def _missing(scores: pd.DataFrame | dict[str, np.ndarray], column: str) -> int:
+    """Missing values (NaN) in one score column — a frame's column, or the array it was built from."""
+    values = scores[column]
+    return int(pd.isna(values if isinstance(values, np.ndarray) else values.to_numpy()).sum())
+
+
+def _exclusions(profile: HealthProfile, snapshot_columns: Collection[str], n: int,
+                signal_scores: pd.DataFrame | dict[str, np.ndarray],
+                components: pd.DataFrame | dict[str, np.ndarray]) -> tuple[Exclusion, ...]:
     """The components and signals missing for some of the ``n`` customers (``snapshot_columns``: the snapshot's)."""
     found: list[Exclusion] = []
     for component in profile.components:
-        missing_all = int(components[component.name].isna().sum())
+        missing_all = _missing(components, component.name)
         if missing_all:
             found.append(Exclusion(component.name, None, "no data for any of its signals", missing_all))
         for signal in component.signals:
             if signal.column not in snapshot_columns:
                 found.append(Exclusion(component.name, signal.name, f"column {signal.column!r} not in the snapshot", n))
                 continue
-            missing = int(signal_scores[f"{component.name}.{signal.name}"].isna().sum())
+            missing = _missing(signal_scores, f"{component.name}.{signal.name}")
             if missing:
                 found.append(Exclusion(component.name, signal.name, why_missing(signal.column), missing))
     return tuple(found)
@@ -395,7 +402,7 @@ def score_health(snapshot: pd.DataFrame, profile: HealthProfile, previous: pd.Da
     return HealthTable(
         profile=profile, frame=out, components=components,
         effective_weights=pd.DataFrame(effective, index=index, columns=names), signal_scores=scores_frame,
-        signal_values=frame[columns], exclusions=_exclusions(profile, frame.columns, n, scores_frame, components),
+        signal_values=frame[columns], exclusions=_exclusions(profile, frame.columns, n, signal_scores, component_scores),
     )
 
 

@@ -304,6 +304,14 @@ def _texts_of(dataset: Dataset, source: VoiceSource, start: pd.Timestamp, end: p
     return out.sort_values(["day", "text_id"], kind="stable").reset_index(drop=True)
 
 
+def _writer_groups_of(dataset: Dataset) -> pd.DataFrame:
+    """``_writer_groups``, once per scope (memoised with the data's identity): both sources' reports read it."""
+    from lifecycle.memo import remember
+
+    key = dataset.memo_key("voice-writer-groups")
+    return _writer_groups(dataset) if key is None else remember(key, lambda: _writer_groups(dataset))
+
+
 def _writer_groups(dataset: Dataset) -> pd.DataFrame:
     """Stage on as_of (``churned`` when churned) and segment of every customer in scope, indexed by customer_id."""
     from lifecycle.stages.history import stages_at
@@ -330,9 +338,9 @@ def customer_voice(dataset: Dataset, source: VoiceSource | str, *, max_themes: i
     start, end = pd.Timestamp(previous.start), pd.Timestamp(window.end) + pd.Timedelta(days=1)
     frame = _texts(dataset, source, start, end)
     frame["in_window"] = (frame["day"] >= pd.Timestamp(window.start)).to_numpy()
-    groups = _writer_groups(dataset)
-    frame["stage"] = groups["stage"].reindex(frame["customer_id"]).to_numpy()
-    frame["segment"] = groups["segment"].reindex(frame["customer_id"]).to_numpy()
+    groups = _writer_groups_of(dataset).reindex(frame["customer_id"])  # both columns by one look-up of the writers
+    frame["stage"] = groups["stage"].to_numpy()
+    frame["segment"] = groups["segment"].to_numpy()
     if not frame["in_window"].any():
         return _empty(source, window, previous, f"no {source.noun} with text in the period", frame)
     fit = find_themes(frame["text"].tolist(), max_themes=max_themes, min_texts=min_texts)

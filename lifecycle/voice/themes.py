@@ -66,16 +66,15 @@ class ThemeFit:
 
 def find_themes(texts: Sequence[str], *, max_themes: int = MAX_THEMES, min_texts: int = MIN_TEXTS) -> ThemeFit:
     """The recurring themes of ``texts`` (see the module docstring for the method and the choice of k)."""
-    vocabulary = Vocabulary()
     documents: list[list[str]] = []
     seen: dict[str, tuple[list[Word], list[str]]] = {}  # customers repeat themselves: split each distinct text once
+    repeats: dict[str, int] = {}
     for text in texts:
         if text not in seen:
             kept = words(text)
             seen[text] = (kept, terms(kept))
-        kept, found = seen[text]
-        vocabulary.add(kept)
-        documents.append(found)
+        repeats[text] = repeats.get(text, 0) + 1
+        documents.append(seen[text][1])
     empty = ThemeFit((), tuple(None for _ in texts), len(texts))
     matrix, names = _tfidf(documents)
     if matrix is None:
@@ -86,6 +85,9 @@ def find_themes(texts: Sequence[str], *, max_themes: int = MAX_THEMES, min_texts
         best = _strongest(weights)
         counts = np.bincount(best[best >= 0], minlength=k)
         if (counts >= min_texts).all():
+            vocabulary = Vocabulary()  # the surface forms of every text, a repeated text counted as often as it occurs
+            for text, times in repeats.items():
+                vocabulary.add(seen[text][0], times)
             return _fit(weights, components, best, names, vocabulary, len(texts))
     return empty
 

@@ -117,9 +117,10 @@ class Vocabulary:
     _seen: dict[str, Counter[str]] = field(default_factory=dict)
     _chinese: set[str] = field(default_factory=set)
 
-    def add(self, kept: Iterable[Word]) -> None:
+    def add(self, kept: Iterable[Word], times: int = 1) -> None:
+        """Count the words of one text (``times``: the text occurs that many times)."""
         for word in kept:
-            self._seen.setdefault(word.stem, Counter())[word.surface] += 1
+            self._seen.setdefault(word.stem, Counter())[word.surface] += times
             if word.chinese:
                 self._chinese.add(word.stem)
 

@@ -103,3 +103,13 @@ def test_unrelated_texts_have_no_theme() -> None:
 def test_empty_and_wordless_input() -> None:
     assert find_themes([]).themes == ()
     assert find_themes(["", "ok", "!!!"]).assignment == (None, None, None)
+
+
+def test_a_repeated_text_counts_as_often_as_it_occurs_in_the_label() -> None:
+    """'exports' in one text written three times outnumbers 'export' in two other texts (3 > 2): the theme reads
+    'exports'. With that text once and 'export' in three texts (1 < 3) it reads 'export'."""
+    login = ["login page slow", "login page slow today", "slow login page again"]
+    repeated = find_themes(["exports fail again"] * 3 + ["export fails today", "export failing badly"] + login)
+    single = find_themes(["exports fail again", "export fails today", "export failing badly", "export fail"] + login)
+    assert repeated.themes[0].terms[0] == "exports fail"
+    assert single.themes[0].terms[0] == "export fail"

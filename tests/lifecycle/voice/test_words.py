@@ -49,6 +49,18 @@ def test_vocabulary_shows_the_most_frequent_written_form() -> None:
     assert vocabulary.show("报表 导出") == "报表导出"
 
 
+def test_a_text_counted_several_times_weighs_as_often_as_it_occurs() -> None:
+    """'report' in one text counted 3 times beats 'reports' written twice: the stem reads 'report' (3 > 2); counted
+    once it loses (1 < 2) — ``times`` is the number of occurrences, as find_themes counts a repeated text."""
+    thrice, once = Vocabulary(), Vocabulary()
+    for vocabulary, times in ((thrice, 3), (once, 1)):
+        vocabulary.add(words("reports"))
+        vocabulary.add(words("reports"))
+        vocabulary.add(words("report"), times)
+    assert thrice.show("report") == "report"
+    assert once.show("report") == "reports"
+
+
 def test_the_bundled_english_stop_words_are_scikit_learns_list() -> None:
     """The bundled list is scikit-learn's published ``ENGLISH_STOP_WORDS`` (318 words), word for word."""
     text = pytest.importorskip("sklearn.feature_extraction.text")
