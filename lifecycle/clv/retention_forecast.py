@@ -61,17 +61,86 @@ def cohort_survivors(dataset: Any) -> list[list[float]]:
     """Each signup cohort's observed survivor series (cumulative logo retention counts), in cohort order.
 
     Cohorts with no month observed after the signup month, or with no one paying, are left out (they carry no
-    information on churn). ``QueryError`` when the dataset has no subscriptions to follow.
+    information on churn). ``QueryError`` when the dataset has no subscriptions to follow. A filtered scope's series
+    are the whole base's per-customer months restricted to its customers (``_masked_survivors``).
     """
-    from lifecycle.metrics.cohorts import cohort_retention
+    from lifecycle.metrics.cohorts import _activity_source, cohort_retention
 
-    table = cohort_retention(dataset, mode="cumulative", basis="logo")
-    if table.activity != "subscriptions":
+    if _activity_source(dataset, "logo") != "subscriptions":
         raise QueryError("the subscription retention forecast (sbg) needs a subscriptions table; for order data use "
                          "bg_nbd or pareto_nbd")
+    if dataset.identity is not None and not dataset.filters.is_empty():
+        return _masked_survivors(dataset)
+    table = cohort_retention(dataset, mode="cumulative", basis="logo")
     series = []
     for counts in table.counts:
         observed = [float(v) for v in counts if v is not None]
+        if len(observed) >= 2 and observed[0] > 0:
+            series.append(observed)
+    return series
+
+
+@dataclass(frozen=True)
+class _CustomerMonths:
+    """The whole base's signup customers of a window (ids sorted) with their signup month and, per absolute month
+    ``first`` .. ``first + observed - 1`` (the months ended by as_of), whether each paid then or in a later observed
+    month — the rows of ``cohort_retention``'s cumulative logo matrix."""
+
+    ids: Any  # pd.Index of str
+    signup_month: Any  # np.ndarray int64
+    first: int
+    paid_then_or_later: Any  # np.ndarray bool, customers × observed months
+
+
+def _customer_months(dataset: Any) -> _CustomerMonths:
+    """``_CustomerMonths`` of ``dataset`` (the whole base): the matrix ``cohort_retention(mode="cumulative",
+    basis="logo")`` builds before it sums it per cohort (``lifecycle.metrics.cohorts``)."""
+    import pandas as pd
+
+    from lifecycle.filters import add_months
+    from lifecycle.metrics.cohorts import _monthly_matrix, month_index
+
+    customers = dataset.customers().sort_values("customer_id")
+    signup_month = month_index(customers["signup_date"])
+    lo = dataset.window.start.year * 12 + dataset.window.start.month - 1
+    hi = dataset.window.end.year * 12 + dataset.window.end.month - 1
+    in_range = (signup_month >= lo) & (signup_month <= hi)
+    customers, signup_month = customers[in_range], signup_month[in_range]
+    ids = customers["customer_id"].astype(str)
+    if customers.empty:
+        return _CustomerMonths(ids, signup_month, 0, np.zeros((0, 0), dtype=bool))
+    as_of = dataset.as_of
+    first = int(signup_month.min())
+    months = as_of.year * 12 + as_of.month - 1 - first + 1
+    as_of_is_month_end = add_months(as_of.replace(day=1), 1).toordinal() - 1 == as_of.toordinal()
+    observed = months if as_of_is_month_end else months - 1
+    index = pd.Index(ids)
+    recurring = _monthly_matrix(dataset, index, first, months, "logo", "subscriptions")[:, :observed] > 0
+    later = np.maximum.accumulate(recurring[:, ::-1], axis=1)[:, ::-1] if observed else recurring
+    return _CustomerMonths(index, signup_month, first, later)
+
+
+def _masked_survivors(dataset: Any) -> list[list[float]]:
+    """``cohort_survivors`` of a filtered scope from the whole base's ``_CustomerMonths`` (memoised per data, as_of and
+    window): a customer's paid months do not depend on the other customers, and a cohort's count in month k after
+    signup is the number of its customers paid then or later — a sum of 0/1 values, the same whichever customers
+    are summed first — so the scope's cohorts are its customers' rows summed per signup month, over the months ended
+    by as_of (the same for every scope: its own first cohort only shifts the columns)."""
+    from lifecycle.filters import Filters
+    from lifecycle.membership import is_member
+    from lifecycle.memo import remember
+    from lifecycle.scope import Scope
+
+    whole = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    key = whole.memo_key("cohort_customer_months")
+    months = _customer_months(whole) if key is None else remember(key, lambda: _customer_months(whole))
+    chosen = is_member(months.ids, dataset.customers()["customer_id"].astype(str))
+    signup = months.signup_month[chosen]
+    paid = months.paid_then_or_later[chosen]
+    series = []
+    for cohort in np.unique(signup):  # ascending months: the cohort labels' order
+        counts = paid[signup == cohort, cohort - months.first:].sum(axis=0)
+        observed = [float(v) for v in counts.tolist()]
         if len(observed) >= 2 and observed[0] > 0:
             series.append(observed)
     return series

@@ -70,7 +70,7 @@ def current_subscribers(dataset: Any) -> pd.DataFrame:
 
     mrr = customer_mrr_on(dataset, dataset.as_of)
     mrr = mrr[mrr > 0]
-    customers = dataset.customers().astype({"customer_id": str}).set_index("customer_id")
+    customers = dataset.customers()[["customer_id", "signup_date"]].astype({"customer_id": str}).set_index("customer_id")
     mrr = mrr[is_member(mrr.index.astype(str), customers.index)]  # Arrow's is_in (lifecycle.membership); no id is missing
     signup = pd.to_datetime(customers.loc[mrr.index.astype(str), "signup_date"])
     as_of_month = dataset.as_of.year * 12 + dataset.as_of.month - 1

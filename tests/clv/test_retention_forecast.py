@@ -75,3 +75,42 @@ def test_cohorts_without_an_observed_month_after_signup_are_a_fit_error(tmp_path
 def test_bad_arguments_are_query_errors(dataset, kwargs: dict[str, float]) -> None:
     with pytest.raises(QueryError):
         subscription_retention_forecast(dataset, **kwargs)  # type: ignore[arg-type]
+
+
+SEGMENT_X = {"A1", "A2", "B2", "C1"}  # the other customers (A3, A4, B1) are segment y
+
+
+@pytest.mark.parametrize(("segment", "hand"), [
+    # x: January A1, A2: k0 2; k1 Feb+ A1, A2 (A2 paid until Feb 15) 2; k2..k5 A1 1. March B2: k0 1; k1 Apr (to Apr 5) 1;
+    # k2 May+, k3 Jun+ nobody 0. June C1: no month after signup, left out.
+    ("x", [[2.0, 2.0, 1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]]),
+    # y: January A3, A4: k0 2; k1 Feb+ A3 (to Mar 10) 1; k2 Mar 1; k3..k5 0. March B1: 1 in every month.
+    ("y", [[2.0, 1.0, 1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]]),
+])
+def test_a_filtered_scopes_survivors_are_its_own_customers_counted_by_hand(tmp_path: Path, segment: str,
+                                                                           hand: list[list[float]]) -> None:
+    """Read through the process memo (a dataset with the data's identity: the whole base's paid months restricted to
+    the scope's customers) and without it (the scope's own cohort table): both are the hand counts."""
+    from datetime import date
+
+    from lifecycle.config import DEFAULT_CONFIG
+    from lifecycle.dataset import Dataset
+    from lifecycle.filters import Dimension, Filters
+    from lifecycle.scope import Scope, Window
+    from lifecycle.sources import open_source
+    from tests.builders import make_store
+
+    tables = subscription_tables()
+    for row in tables["customers"]:
+        row["segment"] = "x" if row["customer_id"] in SEGMENT_X else "y"
+    path = make_store(tmp_path / "segments.db", tables)
+    as_of, window = date.fromisoformat(AS_OF), Window(date(2023, 7, 1), date.fromisoformat(AS_OF))
+    filters = Filters.by_dimension({Dimension.SEGMENT: [segment]})
+    whole = Dataset.over(open_source(path), Scope(as_of, window, Filters()))
+    assert cohort_survivors(whole) == HAND_SURVIVORS  # the whole base first: its paid months are then at hand
+    memoised = Dataset.over(open_source(path), Scope(as_of, window, filters))
+    source = open_source(path)
+    direct = Dataset(source.connect(), Scope(as_of, window, filters), DEFAULT_CONFIG, source, None)  # no memo
+    assert memoised.identity is not None and direct.identity is None
+    assert cohort_survivors(memoised) == hand
+    assert cohort_survivors(direct) == hand
