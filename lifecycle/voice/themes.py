@@ -99,7 +99,8 @@ def _tfidf(documents: list[list[str]]):  # type: ignore[no-untyped-def]
         return None, []
     vectorizer = TfidfVectorizer(analyzer=_identity, min_df=MIN_TERM_TEXTS, sublinear_tf=True, norm="l2")
     try:
-        matrix = vectorizer.fit_transform(documents)
+        with _checks_skipped():
+            matrix = vectorizer.fit_transform(documents)
     except ValueError:  # no term survives min_df
         return None, []
     return matrix, list(vectorizer.get_feature_names_out())
@@ -112,11 +113,20 @@ def _identity(document: list[str]) -> list[str]:
 def _factorise(matrix, k: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
     from sklearn.decomposition import NMF
 
-    with _thread_controller().limit(limits=1), warnings.catch_warnings():
+    with _thread_controller().limit(limits=1), warnings.catch_warnings(), _checks_skipped():
         warnings.simplefilter("ignore")  # ConvergenceWarning at max_iter: the factors are still usable
         model = NMF(n_components=k, init="nndsvd", random_state=0, max_iter=500, tol=1e-4)
         weights = model.fit_transform(matrix)
     return np.asarray(weights), np.asarray(model.components_)
+
+
+def _checks_skipped():  # type: ignore[no-untyped-def]
+    """scikit-learn's configuration (thread-local) with its argument checks skipped — ``skip_parameter_validation``
+    (the estimator's fixed parameters) and ``assume_finite`` (the term weights are finite by construction): the
+    same computation, without re-validating it on every fit (~8 % of a theme search on the demo)."""
+    import sklearn
+
+    return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)
 
 
 @lru_cache(maxsize=1)
