@@ -24,12 +24,14 @@ import json
 import math
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 
+from lifecycle import events_daily
 from lifecycle.schema import TABLES, ColumnKind
 from lifecycle.sources.duckdb import sqlite_extension
 from lifecycle.sources.parquet import table_paths
@@ -102,6 +104,20 @@ def generate_parquet(demo: Path, out: Path, customers: int, events: int, threads
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _events_rollup(path: Path, rebuild: bool) -> None:
+    """Drop the events rollup's staleness triggers (``rebuild`` False) or rebuild the rollup (``lifecycle.events_daily``)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        if rebuild:
+            events_daily.rebuild(conn)
+        else:
+            events_daily.drop_triggers(conn)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
 def load_sqlite(folder: Path, db: Path, threads: int = 2) -> dict[str, int]:
     """The Parquet dataset in ``folder`` as the importer's SQLite file ``db`` (canonical schema and indexes from the
     store; rows copied by DuckDB into a temporary file renamed into place); rows per table."""
@@ -109,6 +125,7 @@ def load_sqlite(folder: Path, db: Path, threads: int = 2) -> dict[str, int]:
     staging.unlink(missing_ok=True)
     with atomic_write(staging):
         pass  # the canonical schema, indexes and schema version
+    _events_rollup(staging, rebuild=False)  # rows copied in bulk: the rollup is rebuilt once at the end, not marked per row
     con = duckdb.connect(":memory:", config={"threads": threads})
     counts: dict[str, int] = {}
     try:
@@ -127,6 +144,7 @@ def load_sqlite(folder: Path, db: Path, threads: int = 2) -> dict[str, int]:
                         f"{_quoted(str(paths[META_TABLE]))}) WHERE key IN ('data_start', 'data_end', 'dataset')")
     finally:
         con.close()
+    _events_rollup(staging, rebuild=True)
     os.replace(staging, db)
     return counts
 

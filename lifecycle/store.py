@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lifecycle import events_daily
 from lifecycle.errors import DatabaseFileError, DatasetNotFoundError, QueryTimeoutError, SchemaVersionError
 from lifecycle.lazy import deferred_module
 from lifecycle.schema import SCHEMA_VERSION, TABLES, ColumnKind, TableSpec
@@ -291,7 +292,8 @@ def atomic_write(path: str | os.PathLike[str], wait_s: float = DEFAULT_WAIT_S,
     Holds the database's write lock throughout (waiting up to ``wait_s`` for another writer; ``on_wait`` is told
     who holds it). The copy is made with SQLite's backup API (a consistent snapshot), migrated to the current
     schema, and the caller's writes run inside one transaction. The new file keeps the original's permission
-    bits (a new database gets the umask's). A symlinked ``path`` is followed: the real file is replaced, the link
+    bits (a new database gets the umask's). Before the commit the events rollup (``lifecycle.events_daily``) is
+    rebuilt when the write changed the events (or it is not current), in the same transaction. A symlinked ``path`` is followed: the real file is replaced, the link
     stays. On any exception — or if the process is killed — the original file is untouched.
     """
     target = Path(path).resolve()
@@ -327,7 +329,12 @@ def atomic_write(path: str | os.PathLike[str], wait_s: float = DEFAULT_WAIT_S,
                     raise DatabaseFileError(str(target), exc.why) from None
                 conn.execute("BEGIN")
                 try:
+                    watch = events_daily.EventsWrites()  # which statements write the events (per statement)
+                    conn.set_authorizer(watch)
+                    events_daily.drop_triggers(conn)  # this write keeps the rollup itself: no per-row trigger
                     yield db
+                    conn.set_authorizer(None)
+                    events_daily.refresh(conn, watch.touched)  # the events rollup, in the same transaction
                     conn.execute("COMMIT")
                 except BaseException:
                     if conn.in_transaction:

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from lifecycle import events_daily
 from lifecycle.dataset import Dataset, next_day_iso, to_datetime
 from lifecycle.memo import remember
 from lifecycle.snapshot.columns import feature_column
@@ -228,6 +229,8 @@ def recent_event_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timesta
     if frame is None:
         frame = _recent_of_day(dataset, chosen)
     if frame is None:
+        frame = _recent_from_daily(dataset, chosen)
+    if frame is None:
         select, params = _recent_select(dataset, chosen)
         frame = _event_query(dataset, select, params, "e.occurred_at >= ?",
                              [_cutoff(dataset, max(RECENT_WINDOWS[c] for c in chosen))])
@@ -343,6 +346,75 @@ def _recent_of_day(dataset: Dataset, chosen: Sequence[str]) -> pd.DataFrame | No
     if found is None or not set(chosen) <= set(found[0]) or dataset.as_of not in found[1]:  # type: ignore[index]
         return None
     return found[1][dataset.as_of][["customer_id", *chosen]].copy()  # type: ignore[index]
+
+
+DAILY_COLUMNS = frozenset({"active_days_30d", "distinct_features_30d"})
+"""The recent-event columns the events rollup answers (``_recent_from_daily``): the stage model's two."""
+DAILY_BITS_KEY = "__events_daily_bits__"
+
+
+def _recent_from_daily(dataset: Dataset, chosen: Sequence[str]) -> pd.DataFrame | None:
+    """The window columns ``chosen`` from the events rollup (``lifecycle.events_daily``: a row per day and customer
+    with a bitmask of the event names used that day) when they are among ``DAILY_COLUMNS`` and the rollup answers
+    for the configured event names (``_daily_bits``); else None (the events' own statement).
+
+    The events statement's values, read from fewer rows (260k instead of 1.2M events on the demo, a contiguous key
+    range per window): ``active_days_30d`` = the days in (as_of − 30, as_of] with an activity event — ``COUNT(*)``
+    of the customer's rows when every event is activity, else the rows whose mask meets the activity names';
+    ``distinct_features_30d`` = Σ over the distinct core features' bits of "some row has it". The customers are
+    those with any event in the window, as the statement's ``GROUP BY`` gives them (0 for a count with nothing)."""
+    if not set(chosen) <= DAILY_COLUMNS or dataset.connection.dialect != "sqlite":
+        return None
+    bits = _daily_bits(dataset)
+    if bits is None:
+        return None
+    activation = dataset.config.activation
+    select: list[str] = []
+    params: list[object] = []
+    if "active_days_30d" in chosen:
+        if activation.active_events:
+            select.append("SUM(CASE WHEN (r.names & ?) <> 0 THEN 1 ELSE 0 END) AS active_days_30d")
+            params.append(_mask(bits, activation.active_events))
+        else:
+            select.append("COUNT(*) AS active_days_30d")
+    if "distinct_features_30d" in chosen:
+        features = sorted({bits[f] for f in activation.core_features if f in bits})
+        select.append(" + ".join(["MAX((r.names & ?) <> 0)"] * len(features) or ["0"]) + " AS distinct_features_30d")
+        params += [1 << bit for bit in features]
+    scope, scope_params = _scope_sql(dataset, "r.customer_id")
+    sql = (f"SELECT r.customer_id AS customer_id, {', '.join(select)} FROM {events_daily.TABLE} r "
+           f"WHERE r.day >= ? AND r.day < ? AND {scope} GROUP BY r.customer_id")
+    return _run(dataset, sql, [*params, _cutoff(dataset, 30), _cutoff(dataset), *scope_params])
+
+
+def _mask(bits: dict[str, int], names: Sequence[str]) -> int:
+    mask = 0
+    for name in names:
+        if name in bits:
+            mask |= 1 << bits[name]
+    return mask
+
+
+def _daily_bits(dataset: Dataset) -> dict[str, int] | None:
+    """The rollup's bit of each configured activity and core-feature name that occurs (``events_daily.name_bits``),
+    or None when the rollup is absent, not current (the events changed since it was built) or cannot answer for a
+    name. Read once per dataset (an earlier day's view asks the dataset it derives from)."""
+    holder = dataset.derived_from or dataset
+    if DAILY_BITS_KEY not in holder._cache:
+        holder._cache[DAILY_BITS_KEY] = _read_daily_bits(holder)  # type: ignore[assignment]
+    return holder._cache[DAILY_BITS_KEY]  # type: ignore[return-value]
+
+
+def _read_daily_bits(dataset: Dataset) -> dict[str, int] | None:
+    connection = dataset.connection
+    if not {*events_daily.TABLES, "_meta"} <= connection.tables():
+        return None
+    state = connection.rows("SELECT value FROM _meta WHERE key = ?", [events_daily.STATE_KEY])
+    if not state or state[0][0] != events_daily.STATE_CURRENT:
+        return None
+    activation = dataset.config.activation
+    names = [*activation.active_events, *activation.core_features]
+    return events_daily.name_bits(connection.rows(f"SELECT name, bit FROM {events_daily.NAMES_TABLE}"), names)
 
 
 def _latest_select(dataset: Dataset) -> tuple[list[str], list[object]]:

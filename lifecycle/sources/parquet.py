@@ -24,6 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lifecycle import events_daily
 from lifecycle.errors import DatasetNotFoundError, DatasetUnreadableError
 from lifecycle.store import data_dir, open_readonly
 
@@ -104,7 +105,8 @@ def export_parquet(db: Path, folder: Path) -> dict[str, int]:
     staging = Path(tempfile.mkdtemp(prefix="_tmp-export-", dir=folder.parent))
     try:
         tables = [str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                                  "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+                                                  "AND name NOT LIKE 'sqlite_%' ORDER BY name")
+                  if r[0] not in events_daily.TABLES]  # the SQLite engine's own rollup, derived from the events
         counts = {table: _export_table(conn, table, staging / f"{table}.parquet") for table in tables}
         if folder.exists():
             shutil.rmtree(folder)
