@@ -13,7 +13,7 @@ and text as pandas strings. Frames are cached per table for the life of the ``Da
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,7 +24,7 @@ from lifecycle.errors import QueryError
 from lifecycle.filters import Dimension, Filters, plan_sql
 from lifecycle.lazy import deferred_module
 from lifecycle.membership import is_member
-from lifecycle.memo import remember
+from lifecycle.memo import MEMO, remember
 from lifecycle.schema import TABLES, ColumnKind
 from lifecycle.scope import Scope, Window
 from lifecycle.sources import DEFAULT_TIME_LIMIT_S, Connection, DataSource, open_source
@@ -53,6 +53,10 @@ def to_datetime(values: pd.Series) -> pd.Series:
 def day_number(values: pd.Series) -> np.ndarray:
     """Days since 1970-01-01 as float (NaN for missing) — for vectorised day differences."""
     return (to_datetime(values) - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy(dtype="float64", na_value=np.nan) / 86400.0
+
+
+LOOKUP_CHUNK = 500
+"""Ids bound per statement when ``Dataset.customers_among`` looks customers up by id (under SQLite's 999 of old)."""
 
 
 @dataclass
@@ -194,15 +198,7 @@ class Dataset:
             columns += [c for c in self.connection.extra_columns(name) if c not in columns]
         if not self.connection.has_table(name):
             return _typed(pd.DataFrame({c: pd.Series([], dtype="string") for c in columns if c not in added}), name)
-        select = ", ".join(f't."{c}"' for c in columns)
-        where: list[str] = []
-        params: list[object] = []
-        cutoff = next_day_iso(self.as_of)
-        if spec.time_column:
-            where.append(f't."{spec.time_column}" < ?')
-            params.append(cutoff)
-        order = f' ORDER BY t."{spec.primary_key}"'
-        sql = f'SELECT {select} FROM "{name}" t WHERE {" AND ".join(where) or "1 = 1"}{order}'
+        sql, params = self._statement(name, columns)
 
         def read() -> pd.DataFrame:
             return _mask_after(_typed(self.connection.query(sql, params), name), name, self.as_of)
@@ -220,6 +216,52 @@ class Dataset:
                 keep &= is_member(frame[column], self.stage_members())
             frame = frame[keep].reset_index(drop=True)
         return frame
+
+    def _statement(self, name: str, columns: list[str], where: str = "", values: Sequence[object] = ()) -> tuple[str, list[object]]:
+        """``table``'s statement: ``columns`` of table ``name`` known on as_of (its time column before the day after),
+        in primary-key order; ``where`` (over alias ``t``, with ``values``) narrows the rows further."""
+        spec = TABLES[name]
+        select = ", ".join(f't."{c}"' for c in columns)
+        clauses: list[str] = []
+        params: list[object] = []
+        if spec.time_column:
+            clauses.append(f't."{spec.time_column}" < ?')
+            params.append(next_day_iso(self.as_of))
+        if where:
+            clauses.append(where)
+            params.extend(values)
+        order = f' ORDER BY t."{spec.primary_key}"'
+        return f'SELECT {select} FROM "{name}" t WHERE {" AND ".join(clauses) or "1 = 1"}{order}', params
+
+    def customers_among(self, ids: Sequence[str], columns: tuple[str, ...]) -> pd.DataFrame:
+        """The rows of ``customers()`` of the customers among ``ids`` — only ``columns``, in id order — looked up by
+        id (``LOOKUP_CHUNK`` bound values per statement; ids sorted first, so the chunks come in the order of the
+        whole read) instead of reading every customer: a page of 50 movers named by segment, plan and channel read the
+        whole customers table (10 s at a million customers). The rows a whole read keeps when that read is at hand
+        (this dataset's cache or the process memo). Same dates, masking, types and filters as ``table``."""
+        wanted = sorted(set(map(str, ids)))
+        spec = TABLES["customers"]
+        names = [c.name for c in spec.columns]
+        unknown = [c for c in columns if c not in names]
+        if unknown:
+            raise QueryError(f"unknown column(s) {unknown} of table 'customers'")
+        whole, params = self._statement("customers", names)
+        if ("customers:False:None" in self._cache or not self.connection.has_table("customers")
+                or (self.identity is not None and MEMO.peek(("table", self.identity, self.as_of, whole, tuple(params))) is not None)):
+            customers = self.customers()
+            return customers.loc[is_member(customers["customer_id"], wanted), list(columns)].reset_index(drop=True)
+        read = list(dict.fromkeys(("customer_id", *columns)))
+        parts = [self.connection.query(*self._statement("customers", read, f't."customer_id" IN ({", ".join("?" * len(chunk))})', chunk))
+                 for chunk in (wanted[start:start + LOOKUP_CHUNK] for start in range(0, len(wanted), LOOKUP_CHUNK))]
+        if not parts:
+            return _typed(pd.DataFrame({c: pd.Series([], dtype="string") for c in columns}), "customers")
+        frame = _mask_after(_typed(pd.concat(parts, ignore_index=True), "customers"), "customers", self.as_of)
+        if not self.filters.is_empty():
+            keep = is_member(frame["customer_id"], self.population())
+            if self.filters.stage:
+                keep &= is_member(frame["customer_id"], self.stage_members())
+            frame = frame[keep].reset_index(drop=True)
+        return frame[list(columns)]
 
     def population(self) -> pd.Index:
         """Ids of the customers the scope's attribute and cohort filters select (every customer, signed up by as_of

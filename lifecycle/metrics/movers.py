@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from lifecycle.stages.history import StageStates
     from lifecycle.stages.model import StageModel
 else:  # loaded on first use (lifecycle.lazy): importing this module stays cheap
     np = deferred_module("numpy")
@@ -126,25 +127,44 @@ def _kept_stages(dataset: Dataset, model: StageModel, day: date) -> pd.Series | 
 
     whole = dataset if dataset.filters.is_empty() else dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
     candidates = [tuple(spell_checkpoints(dataset)), *(tuple(checkpoints(dataset.as_of, k)) for k in range(KEPT_MONTHS, 0, -1))]
+    filters = dataset.filters
+    by_population = not filters.is_empty() and not filters.stage and filters.cohort_from is None and filters.cohort_to is None
     for days in dict.fromkeys(candidates):
         if day in days and states_at_hand(whole, model, days):
-            states = stage_states(dataset, model, days)
             j = days.index(day)
-            inside = states.codes[:, j] >= 0
+            if by_population:  # the whole base's rows of the population (``_population_states``)
+                states, inside = _population_states(dataset, stage_states(whole, model, days), j)
+            else:
+                states = stage_states(dataset, model, days)
+                inside = states.codes[:, j] >= 0
             labels = np.asarray(states.labels, dtype=object)[states.codes[inside, j]]
             named = np.where(states.churned[inside, j], "churned", labels)
             return pd.Series(pd.array(named, dtype="string"), index=states.ids[inside], name="stage")
     return None
 
 
+def _population_states(dataset: Dataset, whole: StageStates, j: int) -> tuple[StageStates, np.ndarray]:
+    """The whole base's states ``whole`` and which of its customers are in the scope of ``dataset`` (attribute filters
+    only) on its ``j``-th day: signed up by then (a code), in the filters' population (``Dataset.population``: the rows
+    ``Filters.select`` keeps of the snapshot on as_of, ``stage_states``' first day) and, for a plan filter, paying for
+    a chosen plan that day — what ``stage_states`` of the filtered dataset marks, without classifying the filtered
+    customers on as_of (a snapshot of the whole base read and classified: seconds at a million customers)."""
+    inside = (whole.codes[:, j] >= 0) & is_member(whole.ids, dataset.population())
+    if dataset.filters.plan:
+        assert whole.plan_codes is not None
+        chosen = [k for k, plan in enumerate(whole.plans) if plan in dataset.filters.plan]
+        inside &= np.isin(whole.plan_codes[:, j], chosen)
+    return whole, inside
+
+
 def _attributes(dataset: Dataset, customer_ids: list[str]) -> pd.DataFrame:
-    """Segment, plan and channel of the scope's customers among ``customer_ids``, indexed by customer_id."""
-    customers = dataset.customers()
+    """Segment, plan and channel of the scope's customers among ``customer_ids``, indexed by customer_id — the page's
+    customers looked up by id (``Dataset.customers_among``), not every customer read."""
+    dimensions = (Dimension.SEGMENT, Dimension.PLAN, Dimension.CHANNEL)
+    customers = dataset.customers_among(customer_ids, ("customer_id", *(d.customer_column for d in dimensions)))
     ids = customers["customer_id"].astype("string")
-    chosen = is_member(ids, customer_ids)
-    return pd.DataFrame({d.value: customers[d.customer_column].astype("string").to_numpy()[chosen]
-                         for d in (Dimension.SEGMENT, Dimension.PLAN, Dimension.CHANNEL)},
-                        index=ids[chosen])
+    return pd.DataFrame({d.value: customers[d.customer_column].astype("string").to_numpy() for d in dimensions},
+                        index=ids)
 
 
 def _text(value: object) -> str | None:

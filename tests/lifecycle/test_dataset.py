@@ -68,3 +68,25 @@ def test_only_an_earlier_day_of_the_whole_base_is_derived(tmp_path: Path) -> Non
                             "2024-01-20", filters=Filters(segment=("SMB",)))
     with pytest.raises(ValueError):
         filtered.earlier(date(2024, 1, 10))
+
+
+@pytest.mark.parametrize("read_first", [False, True], ids=["looked-up", "whole-read-at-hand"])
+def test_customers_looked_up_by_id_are_the_rows_of_the_scopes_customers(tmp_path: Path, read_first: bool) -> None:
+    """``customers_among`` keeps exactly the rows ``customers()`` holds for the ids asked (by hand, as_of 2024-06-30,
+    segment SMB: a and b — not c (Enterprise), not e (signed up 2024-07-05, after as_of), not "zz" (no such
+    customer)), in id order, with the same values and types — by id look-up, or from the whole read when it is at hand;
+    500+ ids run in several statements."""
+    from lifecycle.filters import Filters
+    from tests.lifecycle.test_snapshot import fixture_tables
+
+    dataset = make_dataset(tmp_path, fixture_tables(), "2024-06-30", filters=Filters(segment=("SMB",)))
+    if read_first:
+        dataset.customers()
+    asked = ["zz", "e", "c", "b", "a", *(f"none{i:04d}" for i in range(600))]
+    found = dataset.customers_among(asked, ("customer_id", "segment", "signup_date"))
+    assert list(found["customer_id"]) == ["a", "b"]
+    assert list(found["segment"]) == ["SMB", "SMB"]
+    assert [str(d.date()) for d in found["signup_date"]] == ["2024-01-01", "2024-06-20"]
+    whole = dataset.customers()
+    expected = whole[whole["customer_id"].isin(["a", "b"])][["customer_id", "segment", "signup_date"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(found, expected, check_exact=True)

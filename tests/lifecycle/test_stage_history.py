@@ -113,3 +113,38 @@ def test_the_first_days_of_longer_states_are_the_states_of_those_days(tmp_path: 
     assert np.array_equal(shared.stages(), alone.stages())
     assert np.array_equal(shared.churned, alone.churned)
     assert np.array_equal(shared.signup, alone.signup)
+
+
+def test_states_kept_as_parquet_read_back_as_the_states_built() -> None:
+    """The Parquet round trip of the whole base's states (``_to_frame`` → file → ``_from_frame``) gives back the same
+    ids, labels, plans and codes — read from the categoricals' codes, or by matching text values when a column comes
+    back as plain text. Hand-made states: 3 customers × 2 days; ``c`` not signed up on the second day (−1); the labels
+    are sorted and hold only stages some cell uses ("trial" is declared by no cell and must not appear)."""
+    from datetime import date as day
+
+    from lifecycle.snapshot.cache import read_cached, write_cached
+    from lifecycle.stages.history import StageStates, _from_frame, _to_frame
+
+    days = (day(2024, 6, 30), day(2024, 5, 31))
+    states = StageStates(days, pd.Index(["a", "b", "c"], dtype="string", name="customer_id"), ("adoption", "onboarding"),
+                         np.array([[1, 1], [0, 1], [1, -1]], dtype=np.int16),
+                         np.array([[False, False], [True, False], [False, False]]),
+                         np.array(["2024-01-01", "2024-02-01", "2024-06-01"], dtype="datetime64[us]"),
+                         ("basic", "pro"), np.array([[1, 0], [-1, -1], [0, -1]], dtype=np.int16))
+    frame = _to_frame(states)
+    frame["stage_0"] = frame["stage_0"].cat.add_categories(["trial"])  # a category no cell uses
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "states.parquet"
+        write_cached(frame, target)
+        read = read_cached(target)
+    assert read is not None
+    plain = read.astype({f"{prefix}_{j}": object for prefix in ("stage", "plan") for j in range(2)})
+    for back in (_from_frame(read, days), _from_frame(plain, days)):
+        assert list(back.ids) == ["a", "b", "c"]
+        assert back.labels == ("adoption", "onboarding") and back.plans == ("basic", "pro")
+        assert back.codes.tolist() == [[1, 1], [0, 1], [1, -1]] and back.codes.dtype == np.int16
+        assert back.plan_codes is not None and back.plan_codes.tolist() == [[1, 0], [-1, -1], [0, -1]]
+        assert back.churned.tolist() == [[False, False], [True, False], [False, False]]
+        assert np.array_equal(back.signup, states.signup)
