@@ -233,6 +233,21 @@ class Dataset:
         order = f' ORDER BY t."{spec.primary_key}"'
         return f'SELECT {select} FROM "{name}" t WHERE {" AND ".join(clauses) or "1 = 1"}{order}', params
 
+    def customer_columns(self, columns: tuple[str, ...]) -> pd.DataFrame:
+        """``customers()``'s ``columns`` (same rows, same order): taken from the whole read when it is at hand (this
+        dataset's cache or the process memo), else only those columns read (``table(columns=...)``: one attribute of a
+        million customers instead of every column — 5.5 s of CPU for the whole read)."""
+        if self._whole_customers_at_hand():
+            return self.customers()[list(columns)]
+        return self.table("customers", columns=columns)
+
+    def _whole_customers_at_hand(self) -> bool:
+        """Whether ``customers()`` needs no read: in this dataset's cache, or its rows in the process memo."""
+        if "customers:False:None" in self._cache or not self.connection.has_table("customers"):
+            return True
+        whole, params = self._statement("customers", [c.name for c in TABLES["customers"].columns])
+        return self.identity is not None and MEMO.peek(("table", self.identity, self.as_of, whole, tuple(params))) is not None
+
     def customers_among(self, ids: Sequence[str], columns: tuple[str, ...]) -> pd.DataFrame:
         """The rows of ``customers()`` of the customers among ``ids`` — only ``columns``, in id order — looked up by
         id (``LOOKUP_CHUNK`` bound values per statement; ids sorted first, so the chunks come in the order of the
@@ -240,14 +255,11 @@ class Dataset:
         whole customers table (10 s at a million customers). The rows a whole read keeps when that read is at hand
         (this dataset's cache or the process memo). Same dates, masking, types and filters as ``table``."""
         wanted = sorted(set(map(str, ids)))
-        spec = TABLES["customers"]
-        names = [c.name for c in spec.columns]
+        names = [c.name for c in TABLES["customers"].columns]
         unknown = [c for c in columns if c not in names]
         if unknown:
             raise QueryError(f"unknown column(s) {unknown} of table 'customers'")
-        whole, params = self._statement("customers", names)
-        if ("customers:False:None" in self._cache or not self.connection.has_table("customers")
-                or (self.identity is not None and MEMO.peek(("table", self.identity, self.as_of, whole, tuple(params))) is not None)):
+        if self._whole_customers_at_hand():
             customers = self.customers()
             return customers.loc[is_member(customers["customer_id"], wanted), list(columns)].reset_index(drop=True)
         read = list(dict.fromkeys(("customer_id", *columns)))

@@ -187,6 +187,7 @@ def mover_page(dataset: Dataset, month: str | date, movements: Iterable[Movement
     page = [moves.movement(int(i)) for i in found[offset: offset + limit]]  # objects for the page only
     attributes = _attributes(dataset, [m.customer_id for m in page])
     stages = stage_at_month_start(dataset, first) if with_stage and page else pd.Series(dtype="string")
+    stages = stages[is_member(stages.index, [m.customer_id for m in page])]  # a look-up per mover in a short index
     items = tuple(_mover(m, attributes, stages, with_stage) for m in page)
     end = offset + len(page)
     kind_of, amount_of = moves.kinds[found], moves.amounts[found]
@@ -229,7 +230,7 @@ def group_key(dataset: Dataset, by: Dimension | str, month: date) -> pd.Series:
     if by == STAGE:
         return stage_at_month_start(dataset, month)
     dimension = Dimension(by)
-    customers = dataset.customers()
+    customers = dataset.customer_columns(("customer_id", dimension.customer_column))
     return pd.Series(customers[dimension.customer_column].astype("string").to_numpy(),
                      index=customers["customer_id"].astype("string"))
 
@@ -253,15 +254,15 @@ def bridge_by(dataset: Dataset, month: str | date, by: Dimension | str) -> tuple
     else:  # an attribute: the same labels for both months
         same = _labels(group_key(dataset, by, first), matrix.customer_ids, fallback)
         labels = {k: same for k in months}
+    paid = {k: _paid_before(values, k) for k in months}  # every customer's, once per month, then masked per group
     out = []
     for group in sorted(set().union(*(set(labels[k].categories[np.unique(labels[k].codes)]) for k in labels))):
         mask = _members(labels[j], group)
-        current = month_row(matrix, j, _column(values, j - 1, mask), values[mask, j], _paid_before(values, j, mask))
+        current = month_row(matrix, j, _column(values, j - 1, mask), values[mask, j], paid[j][mask])
         before = None
         if j > 0:
             was = _members(labels[j - 1], group)
-            before = month_row(matrix, j - 1, _column(values, j - 2, was), values[was, j - 1],
-                               _paid_before(values, j - 1, was))
+            before = month_row(matrix, j - 1, _column(values, j - 2, was), values[was, j - 1], paid[j - 1][was])
         out.append(GroupBridge(group, current, before))
     return tuple(sorted(out, key=lambda g: (-g.current.starting_mrr, g.group)))
 
@@ -280,6 +281,6 @@ def _column(values: np.ndarray, k: int, mask: np.ndarray) -> np.ndarray:
     return values[mask, k] if k >= 0 else np.zeros(int(mask.sum()))
 
 
-def _paid_before(values: np.ndarray, j: int, mask: np.ndarray) -> np.ndarray:
-    """Whether each row in ``mask`` paid at a month-end before month ``j`` (``ever_paid_before``)."""
-    return np.asarray((values[mask, :j] > 0).any(axis=1), dtype=bool) if j > 0 else np.zeros(int(mask.sum()), dtype=bool)
+def _paid_before(values: np.ndarray, j: int) -> np.ndarray:
+    """Whether each row paid at a month-end before month ``j`` (``ever_paid_before``)."""
+    return np.asarray((values[:, :j] > 0).any(axis=1), dtype=bool) if j > 0 else np.zeros(values.shape[0], dtype=bool)

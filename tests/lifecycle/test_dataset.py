@@ -90,3 +90,19 @@ def test_customers_looked_up_by_id_are_the_rows_of_the_scopes_customers(tmp_path
     whole = dataset.customers()
     expected = whole[whole["customer_id"].isin(["a", "b"])][["customer_id", "segment", "signup_date"]].reset_index(drop=True)
     pd.testing.assert_frame_equal(found, expected, check_exact=True)
+
+
+@pytest.mark.parametrize("read_first", [False, True], ids=["narrow-read", "whole-read-at-hand"])
+def test_chosen_customer_columns_are_those_of_the_whole_read(tmp_path: Path, read_first: bool) -> None:
+    """``customer_columns`` gives ``customers()``'s chosen columns, same rows in the same order (by hand, as_of
+    2024-06-30, segment SMB: a and b; e signed up after as_of) — read alone, or taken from the whole read at hand."""
+    from lifecycle.filters import Filters
+    from tests.lifecycle.test_snapshot import fixture_tables
+
+    dataset = make_dataset(tmp_path, fixture_tables(), "2024-06-30", filters=Filters(segment=("SMB",)))
+    if read_first:
+        dataset.customers()
+    found = dataset.customer_columns(("customer_id", "plan"))
+    assert list(found.columns) == ["customer_id", "plan"] and list(found["customer_id"]) == ["a", "b"]
+    pd.testing.assert_frame_equal(found.reset_index(drop=True),
+                                  dataset.customers()[["customer_id", "plan"]].reset_index(drop=True), check_exact=True)
