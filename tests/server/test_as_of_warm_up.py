@@ -170,3 +170,60 @@ async def test_an_as_of_is_warmed_again_after_the_idle_release_and_describe_data
     server.gate.forget_warm_kinds()
     await burst_call(server, hold, "lifecycle_facts", {"as_of": AS_OF})
     assert server.ahead.done == once + once
+
+
+async def test_warm_ups_started_together_release_their_calls_together(
+        tiny_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """During a burst two clients ask about two cold as_of days at once: two warm-ups start together (one batch). The
+    second day's warm-up is held by the test; the first day's ends, and its waiting call still does not answer — not
+    while another client's later call on that (now warm) day answers, nor for two seconds after; once the second
+    day's warm-up ends, both waiting calls answer. Released as its own day got warm, the first call would have
+    answered within milliseconds (tiny data, warm tables)."""
+    server = build_server(tiny_db)
+    assert server.gate is not None and server.ahead is not None
+    server.gate.size_up(3)
+    hold = with_holds(server, tiny_db)
+    ahead = server.ahead
+    other = "2024-03-31"
+    other_may_warm = anyio.Event()
+    warm_up_call = ahead._call
+
+    async def held_for_other_day(name: str, arguments: dict[str, Any]) -> Any:
+        if arguments.get("as_of") == other:
+            await other_may_warm.wait()
+        return await warm_up_call(name, arguments)
+
+    monkeypatch.setattr(ahead, "_call", held_for_other_day)
+    answered: list[str] = []
+
+    async def ask(day: str) -> None:
+        async with Client(server) as client:
+            result = await client.call_tool("stage_distribution", {"as_of": day})
+        assert result.is_error is False
+        answered.append(day)
+
+    with anyio.fail_after(120):
+        async with anyio.create_task_group() as group:
+            async def held() -> None:
+                async with Client(server) as client:
+                    await client.call_tool("hold", {})
+
+            group.start_soon(held)
+            group.start_soon(held)
+            await wait_busy(server, 2)
+            group.start_soon(ask, AS_OF)
+            group.start_soon(ask, other)
+            while f"{WARM_TOOLS[-1]}@{AS_OF}" not in ahead.done:  # the first day's warm-up is over
+                await anyio.sleep(0.01)
+            async with Client(server) as client:  # a call that did not wait goes on: its day is warm
+                assert (await client.call_tool("list_at_risk", {"as_of": AS_OF})).is_error is False
+            with anyio.move_on_after(2):
+                while not answered:
+                    await anyio.sleep(0.01)
+            assert answered == []
+            other_may_warm.set()
+            while len(answered) < 2:
+                await anyio.sleep(0.01)
+            hold.release()
+    assert sorted(answered) == sorted([AS_OF, other])
+    assert sorted(ahead.done) == sorted(f"{name}@{day}" for day in (AS_OF, other) for name in WARM_TOOLS)
