@@ -115,17 +115,42 @@ def lead_progress(dataset: Dataset) -> pd.DataFrame:
 
 def _lead_reached(dataset: Dataset, model: StageModel, lead_stages: list) -> tuple[list[int], int]:
     """Leads reaching each lead stage (or beyond), and how many converted to customers."""
-    leads = lead_progress(dataset)
-    if leads.empty:
+    stage, converted = _lead_stages(dataset, model)
+    if not len(stage):
         return [0] * len(lead_stages), 0
-    stage, _ = first_match(leads, model.lead_rules, model)
     order = {s.id: s.order for s in lead_stages}
     top = max(order.values()) + 1
     reached_order = np.array([order.get(s, 0) for s in stage], dtype="int64")
-    converted = leads["converted"].to_numpy(dtype=bool)
     reached_order = np.where(converted, top, reached_order)
-    counts = [int((reached_order >= s.order).sum()) if k else int(len(leads)) for k, s in enumerate(lead_stages)]
+    counts = [int((reached_order >= s.order).sum()) if k else int(len(stage)) for k, s in enumerate(lead_stages)]
     return counts, int(converted.sum())
+
+
+def _lead_stages(dataset: Dataset, model: StageModel) -> tuple[np.ndarray, np.ndarray]:
+    """Per lead of ``lead_progress`` (in its order): the lead stage its first matching rule gives and whether it
+    converted. The rules read one lead's row at a time and ``converted`` does not depend on the filters, so a
+    filtered scope (with a data identity) takes the whole base's (memoised per data, configuration, model, as_of and
+    window) for the leads its filters select (``Dataset.table("leads")``), in the same table order."""
+    def of(scope_data: Dataset) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+        leads = lead_progress(scope_data)
+        if leads.empty:
+            return leads["lead_id"], np.array([], dtype=object), np.array([], dtype=bool)
+        stage, _ = first_match(leads, model.lead_rules, model)
+        return leads["lead_id"], stage, leads["converted"].to_numpy(dtype=bool)
+
+    if dataset.identity is None or dataset.filters.is_empty():
+        _, stage, converted = of(dataset)
+        return stage, converted
+    from lifecycle.memo import remember
+
+    base = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    key = ("lead_funnel_stages", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, dataset.as_of,
+           dataset.window)
+    ids, stage, converted = remember(key, lambda: of(base))
+    if not len(ids):
+        return stage, converted
+    keep = is_member(ids, dataset.table("leads")["lead_id"])
+    return stage[keep], converted[keep]
 
 
 def _customer_reached(dataset: Dataset, model: StageModel, customer_stages: list) -> list[int]:

@@ -115,6 +115,32 @@ def test_lead_steps_use_the_furthest_status_reached_and_the_bridge_counts_conver
     assert (bridge.from_stage, bridge.to_stage, bridge.converted, bridge.base) == ("evaluation", "purchase_onboarding", 1, 3)
 
 
+@pytest.mark.parametrize(("channel", "awareness", "evaluation", "converted"), [
+    ("paid", 2, 2, 0),  # L2 (MQL, lost) and L3 (SQL): both reached evaluation, neither converted
+    ("organic", 2, 1, 1),  # L1 open, L4 won and linked to p1: L4 reached evaluation and converted
+])
+def test_a_channel_filter_counts_only_its_own_leads(tmp_path: Path, channel: str, awareness: int, evaluation: int,
+                                                     converted: int) -> None:
+    """Leads in the window by source: L1 organic (open), L2 paid (MQL then lost), L3 paid (SQL), L4 organic (won, p1).
+    The filtered funnel — its leads taken from the whole base's, classified once in the process memo — counts the
+    channel's leads only (counted by hand above), as the scope's own classification does."""
+    leads = [
+        {**_lead("L1", "2024-04-02"), "source": "organic"},
+        {**_lead("L2", "2024-04-03", "lost", mql_at="2024-04-10", lost_at="2024-05-01"), "source": "paid"},
+        {**_lead("L3", "2024-04-05", "sql", mql_at="2024-04-06", sql_at="2024-04-20"), "source": "paid"},
+        {**_lead("L4", "2024-04-06", "won", customer="p1", mql_at="2024-04-07", won_at="2024-04-20"), "source": "organic"},
+    ]
+    model = load_model("default")
+    whole = _flow_fixture(tmp_path, leads)
+    assert [s.reached for s in stage_funnel(whole, model).steps[:2]] == [4, 3]  # the whole base first: in the memo
+    filtered = whole.rescoped(whole.scope.__class__(whole.as_of, whole.window, Filters(channel=(channel,))))
+    alone = Dataset(filtered.connection, filtered.scope, filtered.config, filtered.source, None)  # no memo: its own
+    for dataset in (filtered, alone):
+        funnel = stage_funnel(dataset, model)
+        assert [(s.stage, s.reached) for s in funnel.steps[:2]] == [("awareness", awareness), ("evaluation", evaluation)]
+        assert funnel.conversions[1].converted == converted
+
+
 def test_awareness_to_evaluation_matches_the_lead_to_mql_metric_on_the_demo(demo_db: Path) -> None:
     """Invariant: both count leads created in the window that reached MQL (or later) by as_of."""
     from datetime import date
