@@ -61,15 +61,16 @@ def cohort_survivors(dataset: Any) -> list[list[float]]:
     """Each signup cohort's observed survivor series (cumulative logo retention counts), in cohort order.
 
     Cohorts with no month observed after the signup month, or with no one paying, are left out (they carry no
-    information on churn). ``QueryError`` when the dataset has no subscriptions to follow. A filtered scope's series
-    are the whole base's per-customer months restricted to its customers (``_masked_survivors``).
+    information on churn). ``QueryError`` when the dataset has no subscriptions to follow. With a data identity the
+    series are the whole base's per-customer months (memoised: the whole base's call keeps them for every filter)
+    summed over the scope's customers (``_masked_survivors``).
     """
     from lifecycle.metrics.cohorts import _activity_source, cohort_retention
 
     if _activity_source(dataset, "logo") != "subscriptions":
         raise QueryError("the subscription retention forecast (sbg) needs a subscriptions table; for order data use "
                          "bg_nbd or pareto_nbd")
-    if dataset.identity is not None and not dataset.filters.is_empty():
+    if dataset.identity is not None:
         return _masked_survivors(dataset)
     table = cohort_retention(dataset, mode="cumulative", basis="logo")
     series = []
@@ -131,12 +132,13 @@ def _masked_survivors(dataset: Any) -> list[list[float]]:
     from lifecycle.memo import remember
     from lifecycle.scope import Scope
 
-    whole = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    whole = dataset if dataset.filters.is_empty() else dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
     key = whole.memo_key("cohort_customer_months")
     months = _customer_months(whole) if key is None else remember(key, lambda: _customer_months(whole))
-    chosen = is_member(months.ids, dataset.customers()["customer_id"].astype(str))
-    signup = months.signup_month[chosen]
-    paid = months.paid_then_or_later[chosen]
+    signup, paid = months.signup_month, months.paid_then_or_later
+    if not dataset.filters.is_empty():
+        chosen = is_member(months.ids, dataset.customers()["customer_id"].astype(str))
+        signup, paid = signup[chosen], paid[chosen]
     series = []
     for cohort in np.unique(signup):  # ascending months: the cohort labels' order
         counts = paid[signup == cohort, cohort - months.first:].sum(axis=0)

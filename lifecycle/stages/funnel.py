@@ -128,9 +128,10 @@ def _lead_reached(dataset: Dataset, model: StageModel, lead_stages: list) -> tup
 
 def _lead_stages(dataset: Dataset, model: StageModel) -> tuple[np.ndarray, np.ndarray]:
     """Per lead of ``lead_progress`` (in its order): the lead stage its first matching rule gives and whether it
-    converted. The rules read one lead's row at a time and ``converted`` does not depend on the filters, so a
-    filtered scope (with a data identity) takes the whole base's (memoised per data, configuration, model, as_of and
-    window) for the leads its filters select (``Dataset.table("leads")``), in the same table order."""
+    converted. The rules read one lead's row at a time and ``converted`` does not depend on the filters, so with a
+    data identity the whole base's are memoised (per data, configuration, model, as_of and window; the whole base's
+    call keeps them for every filter) and a filtered scope takes them for the leads its filters select
+    (``Dataset.table("leads")``), in the same table order."""
     def of(scope_data: Dataset) -> tuple[pd.Series, np.ndarray, np.ndarray]:
         leads = lead_progress(scope_data)
         if leads.empty:
@@ -138,16 +139,17 @@ def _lead_stages(dataset: Dataset, model: StageModel) -> tuple[np.ndarray, np.nd
         stage, _ = first_match(leads, model.lead_rules, model)
         return leads["lead_id"], stage, leads["converted"].to_numpy(dtype=bool)
 
-    if dataset.identity is None or dataset.filters.is_empty():
+    if dataset.identity is None:
         _, stage, converted = of(dataset)
         return stage, converted
     from lifecycle.memo import remember
 
-    base = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    whole_base = dataset.filters.is_empty()
+    base = dataset if whole_base else dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
     key = ("lead_funnel_stages", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, dataset.as_of,
            dataset.window)
-    ids, stage, converted = remember(key, lambda: of(base))
-    if not len(ids):
+    ids, stage, converted = remember(key, lambda: of(base))  # the whole base's call keeps them for every filter
+    if whole_base or not len(ids):
         return stage, converted
     keep = is_member(ids, dataset.table("leads")["lead_id"])
     return stage[keep], converted[keep]
