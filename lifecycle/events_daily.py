@@ -79,6 +79,12 @@ def is_current(conn: sqlite3.Connection) -> bool:
     return row is not None and row[0] == STATE_CURRENT
 
 
+def is_missing(conn: sqlite3.Connection) -> bool:
+    """Whether a write of this version would build the rollup: the database has ``events`` and ``_meta`` but no
+    current rollup (written before the rollup existed, or its events changed by another writer since)."""
+    return _has_table(conn, "events") and _has_table(conn, _META) and not is_current(conn)
+
+
 class EventsWrites:
     """An SQLite authorizer (``conn.set_authorizer(watch)``) noting whether a statement prepared on the connection
     inserts, updates or deletes rows of ``events``, or drops or alters it (``touched``). It allows everything."""

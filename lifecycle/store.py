@@ -218,24 +218,27 @@ def migrate(db: sqlite_utils.Database) -> int:
 
 
 def upgrade_in_place(path: str | os.PathLike[str], wait_s: float = DEFAULT_WAIT_S,
-                     on_wait: Callable[[str], None] | None = None) -> tuple[int, int]:
+                     on_wait: Callable[[str], None] | None = None) -> tuple[int, int, bool]:
     """Bring the Lifecycle MCP database at ``path`` to ``SCHEMA_VERSION`` atomically; returns (version found,
-    version now). The migration is the one every import runs (``migrate``), applied to a copy that replaces the file
-    only when it succeeded (``atomic_write``): a failed or killed upgrade leaves the old file as it was. A database
-    already current is left untouched (not rewritten)."""
+    version now, whether the file was rewritten). The migration is the one every import runs (``migrate``), applied
+    to a copy that replaces the file only when it succeeded (``atomic_write``): a failed or killed upgrade leaves the
+    old file as it was. The same write builds the events rollup (``lifecycle.events_daily``) when the file has none
+    or another writer changed its events since, so a file imported by an older version gets it without a re-import.
+    A database already current with a current rollup is left untouched (not rewritten)."""
     target = Path(path)
     if not target.exists():
         raise DatasetNotFoundError(str(target))
     conn = open_readonly(target)
     try:
         found = schema_version(sqlite_utils.Database(conn))
+        rollup_missing = events_daily.is_missing(conn)
     finally:
         conn.close()
-    if found >= SCHEMA_VERSION:
-        return found, found
+    if found > SCHEMA_VERSION or (found == SCHEMA_VERSION and not rollup_missing):
+        return found, found, False
     with atomic_write(target, wait_s, on_wait):
-        pass  # atomic_write migrates the copy before the (empty) change
-    return found, SCHEMA_VERSION
+        pass  # atomic_write migrates the copy before the (empty) change and rebuilds a rollup that is not current
+    return found, SCHEMA_VERSION, True
 
 
 def outdated_schema_message(path: str | os.PathLike[str], found: int) -> str:

@@ -21,11 +21,15 @@ def migrate_command(
     """Upgrade a database written by an older version to the current schema, in place and atomically.
 
     The columns newer versions read are added empty (unknown), every row is kept, and on any failure the file is
-    left as it was (the same migration and build-and-swap an import runs)."""
+    left as it was (the same migration and build-and-swap an import runs). A file without a current events rollup
+    (imported by an older version, or its events changed by another program) gets it built, which speeds up the
+    monthly stage history."""
     path: Path = resolve_db(db, build_demo=False)
-    found, now = upgrade_in_place(path, wait, on_wait=_say_waiting)
-    if found == now:
+    found, now, rewritten = upgrade_in_place(path, wait, on_wait=_say_waiting)
+    if not rewritten:
         typer.echo(f"{path} is already at schema version {now}: nothing to do")
+    elif found == now:
+        typer.echo(f"{path} is at schema version {now}: built the events rollup (lifecycle.events_daily)")
     else:
         typer.echo(f"{path}: upgraded from schema version {found} to {now}")
 

@@ -17,8 +17,9 @@ import pytest
 import sqlite_utils
 from mcp import Client
 
+from lifecycle import events_daily
 from lifecycle.schema import SCHEMA_VERSION
-from lifecycle.store import create_schema
+from lifecycle.store import atomic_write, create_schema
 from server.app import build_server
 from tests.server.helpers import server_env
 
@@ -89,15 +90,46 @@ def test_migrate_upgrades_in_place_keeping_the_rows_and_the_data_reads_again(
 
 def test_migrate_leaves_a_current_database_untouched(tmp_path: Path, isolated_data_dir: Path) -> None:
     current = tmp_path / "current.db"
-    db = sqlite_utils.Database(current)
-    create_schema(db)
-    db.close()
+    with atomic_write(current):  # written by this version: current schema and a current events rollup
+        pass
     before = current.stat()
     done = _lifecycle(isolated_data_dir, "migrate", "--db", str(current))
     assert done.returncode == 0, done.stderr
     assert "nothing to do" in done.stdout
     after = current.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_migrate_builds_the_events_rollup_of_a_current_schema_written_by_another_program(
+        tmp_path: Path, isolated_data_dir: Path) -> None:
+    written = tmp_path / "written.db"
+    db = sqlite_utils.Database(written)
+    create_schema(db)  # the current schema, its events written outside this version's writes: no rollup
+    db["customers"].insert({"customer_id": "c1", "signup_date": "2024-01-05"})
+    db["events"].insert_all([
+        {"event_id": "e1", "customer_id": "c1", "event_name": "login", "occurred_at": "2024-02-01T09:00:00"},
+        {"event_id": "e2", "customer_id": "c1", "event_name": "report", "occurred_at": "2024-02-01T17:30:00"},
+        {"event_id": "e3", "customer_id": "c1", "event_name": "login", "occurred_at": "2024-02-03T08:00:00"},
+    ])
+    db.close()
+    done = _lifecycle(isolated_data_dir, "migrate", "--db", str(written))
+    assert done.returncode == 0, done.stderr
+    assert "built the events rollup" in done.stdout
+    conn = sqlite3.connect(written)
+    try:
+        assert events_daily.is_current(conn)
+        bits = dict(conn.execute('SELECT name, bit FROM "_events_daily_names"').fetchall())
+        rows = conn.execute('SELECT day, customer_id, names FROM "_events_daily" ORDER BY day').fetchall()
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 3  # every row kept
+    finally:
+        conn.close()
+    # by hand: 1 Feb has login and report, 3 Feb login only
+    assert rows == [("2024-02-01", "c1", (1 << bits["login"]) | (1 << bits["report"])),
+                    ("2024-02-03", "c1", 1 << bits["login"])]
+    before = written.stat()
+    again = _lifecycle(isolated_data_dir, "migrate", "--db", str(written))
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    assert (written.stat().st_ino, written.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
 
 @pytest.mark.anyio
