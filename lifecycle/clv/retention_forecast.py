@@ -99,14 +99,9 @@ def _customer_months(dataset: Any) -> _CustomerMonths:
     import pandas as pd
 
     from lifecycle.filters import add_months
-    from lifecycle.metrics.cohorts import _monthly_matrix, month_index
+    from lifecycle.metrics.cohorts import _monthly_matrix, window_signups
 
-    customers = dataset.customers().sort_values("customer_id")
-    signup_month = month_index(customers["signup_date"])
-    lo = dataset.window.start.year * 12 + dataset.window.start.month - 1
-    hi = dataset.window.end.year * 12 + dataset.window.end.month - 1
-    in_range = (signup_month >= lo) & (signup_month <= hi)
-    customers, signup_month = customers[in_range], signup_month[in_range]
+    customers, signup_month = window_signups(dataset)
     ids = customers["customer_id"].astype(str)
     if customers.empty:
         return _CustomerMonths(ids, signup_month, 0, np.zeros((0, 0), dtype=bool))

@@ -47,6 +47,17 @@ def month_index(values: pd.Series) -> np.ndarray:
     return (values.dt.year * 12 + values.dt.month - 1).to_numpy(dtype="int64")
 
 
+def window_signups(dataset: Dataset) -> tuple[pd.DataFrame, np.ndarray]:
+    """The customers of ``dataset`` who signed up in a month of its window (``window.start`` … ``window.end``, whole
+    months), sorted by ``customer_id``, and their signup months (``month_index``): the rows of a cohort triangle."""
+    customers = dataset.customers().sort_values("customer_id")
+    signup_month = month_index(customers["signup_date"])
+    lo = dataset.window.start.year * 12 + dataset.window.start.month - 1
+    hi = dataset.window.end.year * 12 + dataset.window.end.month - 1
+    in_range = (signup_month >= lo) & (signup_month <= hi)
+    return customers[in_range], signup_month[in_range]
+
+
 def _month_start(index: int) -> pd.Timestamp:
     year, month = divmod(index, 12)
     return pd.Timestamp(year=year, month=month + 1, day=1)
@@ -114,12 +125,7 @@ def cohort_retention(dataset: Dataset, mode: Mode = "recurring", basis: Basis = 
     if source == "none":
         need = "subscriptions (MRR)" if basis == "revenue" else "subscriptions, orders or events"
         return _empty(mode, basis, source, as_of, f"{basis} cohorts need {need}")
-    customers = dataset.customers().sort_values("customer_id")
-    signup_month = month_index(customers["signup_date"])
-    lo = dataset.window.start.year * 12 + dataset.window.start.month - 1
-    hi = dataset.window.end.year * 12 + dataset.window.end.month - 1
-    in_range = (signup_month >= lo) & (signup_month <= hi)
-    customers, signup_month = customers[in_range], signup_month[in_range]
+    customers, signup_month = window_signups(dataset)
     if customers.empty:
         return _empty(mode, basis, source, as_of, "no customers signed up in the period")
 
