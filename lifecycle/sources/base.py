@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
+from lifecycle import events_daily
 from lifecycle.disk_memo import Keeping
 from lifecycle.errors import QueryError, QueryTimeoutError
 from lifecycle.memo import remember
@@ -203,6 +204,10 @@ def bounds_per_statement(connection: Connection, columns: Sequence[tuple[str, st
     found: Bounds = {}
     for table, column, with_min in columns:
         if connection.has_table(table):
+            rolled = bounds_from_rollup(connection) if with_min and (table, column) == ("events", "occurred_at") else None
+            if rolled is not None:
+                found[(table, column)] = rolled
+                continue
             by_customer = bounds_by_customer(connection, table, column) if with_min else None
             if by_customer is not None:
                 found[(table, column)] = by_customer
@@ -210,6 +215,35 @@ def bounds_per_statement(connection: Connection, columns: Sequence[tuple[str, st
             row = connection.rows(_bound_sql(table, column, with_min, both=False))[0]
             found[(table, column)] = (row[0], row[1]) if with_min else (None, row[0])
     return found
+
+
+def bounds_from_rollup(connection: Connection) -> tuple[Any, Any] | None:
+    """MIN and MAX of ``events.occurred_at`` (non-empty values) as ``_bound_sql`` gives them, from the events rollup
+    (``lifecycle.events_daily``, keyed by day) when it is current on SQLite: its first and last non-empty day (two
+    key seeks), then the first (last) time of the customers with events that day, one index seek each. The smallest
+    value's first 10 characters are the smallest day (ISO text orders by its prefix), so its customer is among those
+    sought — the same two values as the scan. Events without a customer are sought on their own, as
+    ``bounds_by_customer`` does. None (another way) elsewhere."""
+    if connection.dialect != "sqlite" or not {*events_daily.TABLES, "_meta"} <= connection.tables():
+        return None
+    try:
+        if not has_index_on(connection, "events", ("customer_id", "occurred_at")):
+            return None
+        state = connection.rows("SELECT value FROM _meta WHERE key = ?", [events_daily.STATE_KEY])
+        if not state or state[0][0] != events_daily.STATE_CURRENT:
+            return None
+        daily = events_daily.TABLE
+        kept = "t.occurred_at IS NOT NULL AND t.occurred_at <> ''"
+        sql = (f"SELECT MIN(low), MAX(high) FROM ("
+               f"SELECT (SELECT MIN(t.occurred_at) FROM events t WHERE t.customer_id = d.customer_id AND {kept}) AS low, "
+               "NULL AS high FROM " + daily + " d WHERE d.day = (SELECT MIN(day) FROM " + daily + " WHERE day <> '') "
+               f"UNION ALL SELECT NULL, (SELECT MAX(t.occurred_at) FROM events t WHERE t.customer_id = d.customer_id AND {kept}) "
+               "FROM " + daily + " d WHERE d.day = (SELECT MAX(day) FROM " + daily + " WHERE day <> '') "
+               f"UNION ALL SELECT MIN(t.occurred_at), MAX(t.occurred_at) FROM events t WHERE t.customer_id IS NULL AND {kept})")
+        low, high = connection.rows(sql)[0]
+    except QueryError:
+        return None
+    return low, high
 
 
 ROWS_PER_CUSTOMER_FOR_SEEKS = 100

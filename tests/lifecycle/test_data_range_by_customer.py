@@ -4,13 +4,20 @@ gives, and leave tables with few rows per customer to the scan."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from lifecycle.sources import SqliteSource, base
-from lifecycle.sources.base import ROWS_PER_CUSTOMER_FOR_SEEKS, bounds_by_customer, bounds_per_statement, data_range
+from lifecycle.sources.base import (
+    ROWS_PER_CUSTOMER_FOR_SEEKS,
+    bounds_by_customer,
+    bounds_from_rollup,
+    bounds_per_statement,
+    data_range,
+)
 from tests.builders import make_store
 
 
@@ -56,3 +63,26 @@ def test_a_time_column_without_a_customer_index_is_scanned(tmp_path: Path) -> No
     """``customers.signup_date`` has no (customer, time) index (the customer is the key): nothing to seek."""
     connection = SqliteSource(make_store(tmp_path / "d.db", _events(ROWS_PER_CUSTOMER_FOR_SEEKS + 10))).connect()
     assert bounds_by_customer(connection, "customers", "signup_date") is None
+
+
+def test_the_events_rollup_gives_the_scans_first_and_last_event(tmp_path: Path) -> None:
+    """The store keeps the events rollup (``lifecycle.events_daily``): its first and last days lead to b's 02-02 and
+    c's 07-04 events (a's blank time ignored, as the scan ignores it) — with few or many events per customer."""
+    for per_customer in (10, ROWS_PER_CUSTOMER_FOR_SEEKS + 10):
+        connection = SqliteSource(make_store(tmp_path / f"r{per_customer}.db", _events(per_customer))).connect()
+        assert bounds_from_rollup(connection) == ("2024-02-02T08:00:00", "2024-07-04T18:30:00")
+        assert tuple(connection.rows(base._bound_sql("events", "occurred_at", True))[0]) == bounds_from_rollup(connection)
+
+
+def test_a_stale_rollup_is_not_read_for_the_bounds(tmp_path: Path) -> None:
+    """Another program adds an event on 2024-09-01 (the triggers mark the rollup stale): the rollup is not asked and
+    the data range ends on that day."""
+    path = make_store(tmp_path / "d.db", _events(10))
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("INSERT INTO events (event_id, customer_id, occurred_at, event_name) "
+                     "VALUES ('late', 'a', '2024-09-01T10:00:00', 'login')")
+    conn.close()
+    connection = SqliteSource(path).connect()
+    assert bounds_from_rollup(connection) is None
+    assert data_range(connection).last == date(2024, 9, 1)
