@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from lifecycle.clv._deferred import digamma, expit, gammaln, hyp2f1, logsumexp
+from lifecycle.clv._deferred import digamma, expit, gammaln, hyp2f1
 from lifecycle.clv._fitting import (
     DEFAULT_GTOL,
     PenaltyInfo,
@@ -292,9 +292,41 @@ def _log_euler_integral(a: np.ndarray, e: np.ndarray, z: np.ndarray, one_minus_z
     whose scale is about a (1-z), and the infinite slope of (1-y)^(1/a) at y -> 1; the sum is taken in log space.
     """
     log_one_minus_y, weights = _panel_rule()
-    one_minus_v = -np.expm1(log_one_minus_y[None, :] / a[:, None])
+    distinct_a, row = np.unique(a, return_inverse=True)  # a = r+s+x takes one value per frequency
+    one_minus_v = (-np.expm1(log_one_minus_y[None, :] / distinct_a[:, None]))[row]
     log_f = -e[:, None] * np.log(one_minus_z[:, None] + z[:, None] * one_minus_v)
-    return logsumexp(log_f, b=weights[None, :], axis=1) - np.log(a)
+    return _log_weighted_row_sums(log_f, weights) - np.log(a)
+
+
+def _log_weighted_row_sums(log_f: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """ln sum_j weights_j exp(log_f[i, j]) per row i, for positive weights: the arithmetic of
+    ``scipy.special.logsumexp(log_f, b=weights[None, :], axis=1)`` (as of SciPy 1.17), operation for operation, so the
+    result is the same to the last bit, without its array-API dispatch and its second, unshifted pass over the array.
+
+    As SciPy does: every element equal to its row's maximum ``a_max`` is taken out of the sum, their weights summed
+    into ``m``, and ``a_max + ln m + log1p(s / m)`` is returned, s being the weighted sum of exp(log_f - a_max) over
+    the other elements; a row where that is not finite (a maximum of -inf, +inf or NaN) gets the direct
+    ``ln sum weights exp(log_f)`` instead.
+    """
+    a_max = np.max(log_f, axis=1, keepdims=True)
+    at_max = log_f == a_max
+    m = np.sum(weights * at_max, axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.exp(log_f - a_max)
+        np.copyto(terms, 0.0, where=at_max)  # exp(-inf): SciPy sets the maxima to -inf before shifting
+        terms *= weights
+        s = np.sum(terms, axis=1, keepdims=True)
+        s = np.where(s == 0, s, s / m)
+        negative = np.sign(s + 1) * np.sign(m) < 0
+        s = np.where(s < -1, -s - 2, s)
+        out = np.log1p(s) + np.log(np.abs(m)) + a_max
+    out[negative] = np.nan
+    out = out[:, 0]
+    infinite = ~np.isfinite(out)
+    if np.any(infinite):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out[infinite] = np.log(np.sum(weights[None, :] * np.exp(log_f[infinite]), axis=1))
+    return out
 
 
 @lru_cache(maxsize=1)
