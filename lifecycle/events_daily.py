@@ -25,6 +25,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lifecycle.sources.base import Connection
 
 TABLE = "_events_daily"
 NAMES_TABLE = "_events_daily_names"
@@ -133,6 +137,23 @@ def name_bits(rows: Collection[tuple[object, object]], names: Collection[str]) -
                 return None
             bits[name] = int(bit)  # type: ignore[call-overload]
     return bits
+
+
+def readable(connection: Connection) -> bool:
+    """Whether a reader on ``connection`` (a ``lifecycle.sources`` connection) may answer from the rollup: SQLite, the
+    rollup's tables present and recorded current in ``_meta`` (no write to ``events`` since it was built)."""
+    if connection.dialect != "sqlite" or not {*TABLES, _META} <= connection.tables():
+        return False
+    state = connection.rows(f"SELECT value FROM {_META} WHERE key = ?", [STATE_KEY])
+    return bool(state) and state[0][0] == STATE_CURRENT
+
+
+def readable_bits(connection: Connection, names: Collection[str]) -> dict[str, int] | None:
+    """The rollup's bit of each of ``names`` that the events use (``name_bits``) when the rollup is ``readable`` on
+    ``connection`` and has a bit for every one of them that occurs; else None (read the events themselves)."""
+    if not readable(connection):
+        return None
+    return name_bits(connection.rows(f"SELECT name, bit FROM {NAMES_TABLE}"), names)
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from lifecycle import events_daily
 from lifecycle.dataset import Dataset, next_day_iso
 from lifecycle.filters import add_months
 from lifecycle.membership import is_member
@@ -67,13 +68,48 @@ def recent_usage(dataset: Dataset, features: tuple[str, ...] = ()) -> pd.DataFra
         return typed(pd.DataFrame({c: [] for c in columns}), counts=tuple(columns[1:]))
     start, end = last_days(dataset)
     names = tuple(dataset.config.activation.active_events)
+    days = [next_day_iso(dataset.as_of), start.date().isoformat(), end.date().isoformat()]
+    rolled = _usage_from_rollup(dataset, names, features, days)
+    if rolled is not None:
+        sql, params = rolled
+        return in_scope(dataset, aggregate(dataset, sql, params, counts=tuple(columns[1:]), persist=True))
     activity = f"e.event_name IN ({', '.join('?' * len(names))}) AND " if names else ""
     select = [f"COUNT(DISTINCT CASE WHEN {activity}1 = 1 THEN {DAY_SQL} END) AS active_days",
               *(f"MAX(CASE WHEN e.event_name = ? THEN 1 ELSE 0 END) AS used_{i}" for i in range(len(features)))]
     sql = (f"SELECT e.customer_id AS customer_id, {', '.join(select)} FROM events e "
            "WHERE e.occurred_at < ? AND e.occurred_at >= ? AND e.occurred_at < ? GROUP BY e.customer_id")
-    params = [*names, *features, next_day_iso(dataset.as_of), start.date().isoformat(), end.date().isoformat()]
+    params = [*names, *features, *days]
     return in_scope(dataset, aggregate(dataset, sql, params, counts=tuple(columns[1:]), persist=True))
+
+
+def _usage_from_rollup(dataset: Dataset, names: tuple[str, ...], features: tuple[str, ...],
+                       days: list[str]) -> tuple[str, list[object]] | None:
+    """``recent_usage``'s statement on the events rollup (``lifecycle.events_daily``: a row per day and customer with
+    the bitmask of the event names used that day) when it is current on SQLite and has a bit for every name asked
+    that occurs (``events_daily.readable_bits``); else None (the events' own statement).
+
+    The same values from fewer rows (a row per customer-day instead of per event; one contiguous key range): the
+    window's bounds (``days``: the day after as_of, the first day, the day after the last) are whole days, and for a
+    ``YYYY-MM-DD`` bound ``c`` an event's ``occurred_at >= c`` ⟺ its day ``>= c`` (``<`` likewise), so a window selects
+    the days of the events it selects, and a customer has a row on each day with an event. ``active_days`` = the rows
+    whose mask meets the activity names' (every row when all events count), i.e. the distinct days with an activity
+    event; ``used_<i>`` = 1 when a row has ``features[i]``'s bit. A name the events never use has no bit and matches
+    nothing (mask 0), as ``event_name = ?`` matches no event. The customers are those with an event in the window."""
+    key = f"__events_daily_usage_bits__:{names}:{features}"
+    if key not in dataset._cache:
+        dataset._cache[key] = events_daily.readable_bits(dataset.connection, (*names, *features))  # type: ignore[assignment]
+    bits: dict[str, int] | None = dataset._cache[key]  # type: ignore[assignment]
+    if bits is None:
+        return None
+
+    def mask(chosen: tuple[str, ...]) -> int:
+        return sum(1 << bits[name] for name in set(chosen) if name in bits)
+
+    select = ["SUM(CASE WHEN (r.names & ?) <> 0 THEN 1 ELSE 0 END) AS active_days" if names else "COUNT(*) AS active_days",
+              *(f"MAX((r.names & ?) <> 0) AS used_{i}" for i in range(len(features)))]
+    sql = (f"SELECT r.customer_id AS customer_id, {', '.join(select)} FROM {events_daily.TABLE} r "
+           "WHERE r.day < ? AND r.day >= ? AND r.day < ? GROUP BY r.customer_id")
+    return sql, [*([mask(names)] if names else []), *(mask((feature,)) for feature in features), *days]
 
 
 def stickiness(dataset: Dataset) -> MetricResult:

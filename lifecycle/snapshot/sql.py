@@ -406,15 +406,8 @@ def _daily_bits(dataset: Dataset) -> dict[str, int] | None:
 
 
 def _read_daily_bits(dataset: Dataset) -> dict[str, int] | None:
-    connection = dataset.connection
-    if not {*events_daily.TABLES, "_meta"} <= connection.tables():
-        return None
-    state = connection.rows("SELECT value FROM _meta WHERE key = ?", [events_daily.STATE_KEY])
-    if not state or state[0][0] != events_daily.STATE_CURRENT:
-        return None
     activation = dataset.config.activation
-    names = [*activation.active_events, *activation.core_features]
-    return events_daily.name_bits(connection.rows(f"SELECT name, bit FROM {events_daily.NAMES_TABLE}"), names)
+    return events_daily.readable_bits(dataset.connection, [*activation.active_events, *activation.core_features])
 
 
 def _latest_select(dataset: Dataset) -> tuple[list[str], list[object]]:

@@ -224,13 +224,8 @@ def bounds_from_rollup(connection: Connection) -> tuple[Any, Any] | None:
     value's first 10 characters are the smallest day (ISO text orders by its prefix), so its customer is among those
     sought — the same two values as the scan. Events without a customer are sought on their own, as
     ``bounds_by_customer`` does. None (another way) elsewhere."""
-    if connection.dialect != "sqlite" or not {*events_daily.TABLES, "_meta"} <= connection.tables():
-        return None
     try:
-        if not has_index_on(connection, "events", ("customer_id", "occurred_at")):
-            return None
-        state = connection.rows("SELECT value FROM _meta WHERE key = ?", [events_daily.STATE_KEY])
-        if not state or state[0][0] != events_daily.STATE_CURRENT:
+        if not events_daily.readable(connection) or not has_index_on(connection, "events", ("customer_id", "occurred_at")):
             return None
         daily = events_daily.TABLE
         kept = "t.occurred_at IS NOT NULL AND t.occurred_at <> ''"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,8 @@ import pytest
 from lifecycle.config import ActivationConfig, EngineConfig
 from lifecycle.filters import Filters
 from lifecycle.metrics.registry import compute_metric
-from lifecycle.metrics.retention import kaplan_meier_median
-from tests.builders import customers
+from lifecycle.metrics.retention import _usage_from_rollup, kaplan_meier_median, recent_usage
+from tests.builders import customers, make_store
 from tests.lifecycle.metrics.stores import open_at, quick_dataset, quick_store
 
 
@@ -32,10 +33,35 @@ USAGE = [
 ]
 
 
-@pytest.fixture(scope="module")
-def usage_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return quick_store(tmp_path_factory.mktemp("usage") / "usage.db",
-                      {"customers": customers(("a", "2023-01-01"), ("b", "2023-01-01"), ("c", "2023-01-01")), "events": USAGE})
+@pytest.fixture(scope="module", params=["events", "rollup"])
+def usage_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same rows written in place (no events rollup: the usage statement reads the events) and through the store's
+    atomic write (which builds the rollup ``lifecycle.events_daily``: the statement reads it) — the hand-computed
+    values below hold for both."""
+    write = quick_store if request.param == "events" else make_store
+    return write(tmp_path_factory.mktemp("usage") / "usage.db",
+                 {"customers": customers(("a", "2023-01-01"), ("b", "2023-01-01"), ("c", "2023-01-01")), "events": USAGE})
+
+
+def test_the_usage_statement_reads_the_rollup_only_when_it_is_current(tmp_path: Path) -> None:
+    """Written through the store, the rollup answers (a's days 03-10, 03-11, 03-15, 03-31 = 4, b's 03-02, 03-20 = 2;
+    export_csv used by both, report_created by a). Another program then adds a login for b on 03-25 (the triggers mark
+    the rollup stale): the events are read again and b has 3 days."""
+    tables = {"customers": customers(("a", "2023-01-01"), ("b", "2023-01-01"), ("c", "2023-01-01")), "events": USAGE}
+    path = make_store(tmp_path / "u.db", tables)
+    features = ("export_csv", "report_created")
+    dataset = open_at(path, "2024-03-31")
+    assert _usage_from_rollup(dataset, (), features, ["2024-04-01", "2024-03-02", "2024-04-01"]) is not None
+    usage = recent_usage(dataset, features)
+    assert usage.values.tolist() == [["a", 4, 1, 1], ["b", 2, 1, 0]]
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("INSERT INTO events (event_id, customer_id, occurred_at, event_name) "
+                     "VALUES ('late', 'b', '2024-03-25T10:00:00', 'login')")
+    conn.close()
+    dataset = open_at(path, "2024-03-31")
+    assert _usage_from_rollup(dataset, (), features, ["2024-04-01", "2024-03-02", "2024-04-01"]) is None
+    assert recent_usage(dataset, features).values.tolist() == [["a", 4, 1, 1], ["b", 3, 1, 0]]
 
 
 def test_stickiness_is_mean_daily_active_customers_over_monthly_active_customers(usage_store: Path) -> None:
