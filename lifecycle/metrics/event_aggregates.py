@@ -28,6 +28,7 @@ from datetime import date
 
 import pandas as pd
 
+from lifecycle import events_daily
 from lifecycle.dataset import Dataset, next_day_iso, to_datetime
 from lifecycle.membership import is_member
 from lifecycle.memo import remember
@@ -134,12 +135,21 @@ def _events_where(dataset: Dataset, names: Sequence[str] | None, start: date | N
 
 def name_summary(dataset: Dataset) -> pd.DataFrame:
     """Per (customer, event name) in scope: ``events`` (count) and ``first_at`` (the first one's time), every event by
-    as_of. One pass over the events per data and as_of, whatever the scope."""
+    as_of. One pass over the events per data and as_of, whatever the scope — or none: on SQLite, when no event comes
+    after as_of, the same rows (same statement without the as_of bound, same group order) are the events rollup's
+    per-name table, written at import (``lifecycle.events_daily.BY_NAME_TABLE``, ``by_name_readable``)."""
     if not dataset.has("events"):
         return typed(pd.DataFrame({"customer_id": [], "event_name": [], "events": [], "first_at": []}), ("first_at",), ("events",))
+    params = (next_day_iso(dataset.as_of),)
+    key = f"__events_by_name_readable__:{params[0]}"
+    if key not in dataset._cache:
+        dataset._cache[key] = events_daily.by_name_readable(dataset.connection, params[0])  # type: ignore[assignment]
+    if dataset._cache[key]:  # every event is by as_of: the summary the import wrote
+        sql = (f"SELECT s.customer_id AS customer_id, s.event_name AS event_name, s.events AS events, "
+               f"s.first_at AS first_at FROM {events_daily.BY_NAME_TABLE} s ORDER BY s.rowid")
+        return in_scope(dataset, aggregate(dataset, sql, (), ("first_at",), ("events",)))
     sql = ("SELECT e.customer_id AS customer_id, e.event_name AS event_name, COUNT(*) AS events, "
            "MIN(e.occurred_at) AS first_at FROM events e WHERE e.occurred_at < ? GROUP BY e.customer_id, e.event_name")
-    params = (next_day_iso(dataset.as_of),)
 
     return in_scope(dataset, aggregate(dataset, sql, params, ("first_at",), ("events",), persist=True))
 

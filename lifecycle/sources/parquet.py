@@ -106,7 +106,7 @@ def export_parquet(db: Path, folder: Path) -> dict[str, int]:
     try:
         tables = [str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                                   "AND name NOT LIKE 'sqlite_%' ORDER BY name")
-                  if r[0] not in events_daily.TABLES]  # the SQLite engine's own rollup, derived from the events
+                  if r[0] not in events_daily.ALL_TABLES]  # the SQLite engine's own rollup, derived from the events
         counts = {table: _export_table(conn, table, staging / f"{table}.parquet") for table in tables}
         if folder.exists():
             shutil.rmtree(folder)

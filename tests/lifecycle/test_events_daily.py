@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +188,7 @@ def test_more_names_than_bits_falls_back_for_a_name_without_a_bit(tmp_path: Path
 def test_the_parquet_export_leaves_the_rollup_out(tmp_path: Path) -> None:
     path = make_store(tmp_path / "s.db", _tables())
     counts = export_parquet(path, tmp_path / "out")
-    assert "events" in counts and not set(events_daily.TABLES) & set(counts)
+    assert "events" in counts and not set(events_daily.ALL_TABLES) & set(counts)
 
 
 def test_the_console_import_keeps_it_current_through_an_append(tmp_path: Path) -> None:
@@ -208,3 +208,30 @@ def test_the_console_import_keeps_it_current_through_an_append(tmp_path: Path) -
     rows = conn.execute(f"SELECT day, customer_id, names FROM {events_daily.TABLE} ORDER BY day, customer_id").fetchall()
     assert rows == [("2024-03-02", "a", 2), ("2024-03-10", "b", 2), ("2024-03-11", "b", 1)]
     conn.close()
+
+
+def test_the_per_name_summary_is_read_from_the_import_when_no_event_comes_after_as_of(tmp_path: Path) -> None:
+    """By hand, every event: a — api_call 2 (first 03-20T10:00), export_csv 1 (03-31T23:59:59), login 1
+    (03-02T00:00), report_created 2 (first 03-01T23:59:59); b — login 2 (first 03-10T09:00); c — report_created 1
+    (02-15T12:00). On 2024-04-01 (the last event's day) the import's table answers with exactly these rows; on AS_OF
+    a's 04-01 api_call comes later, so the events are read and a has 1 api_call; a stale rollup is not read."""
+    from lifecycle.metrics.event_aggregates import name_summary
+
+    path = make_store(tmp_path / "s.db", _tables())
+    expected = [("a", "api_call", 2, "2024-03-20 10:00:00"), ("a", "export_csv", 1, "2024-03-31 23:59:59"),
+                ("a", "login", 1, "2024-03-02 00:00:00"), ("a", "report_created", 2, "2024-03-01 23:59:59"),
+                ("b", "login", 2, "2024-03-10 09:00:00"), ("c", "report_created", 1, "2024-02-15 12:00:00")]
+
+    def summary(day: date) -> tuple[list[tuple[str, str, int, str]], bool]:
+        dataset = Dataset(SqliteSource(path).connect(), Scope.at(day), DEFAULT_CONFIG)
+        try:
+            read = events_daily.by_name_readable(dataset.connection, (day + timedelta(days=1)).isoformat())
+            rows = [(r.customer_id, r.event_name, r.events, str(r.first_at)) for r in name_summary(dataset).itertuples()]
+            return rows, read
+        finally:
+            dataset.close()
+
+    assert summary(date(2024, 4, 1)) == (expected, True)
+    assert summary(AS_OF) == ([(c, n, 1 if (c, n) == ("a", "api_call") else k, t) for c, n, k, t in expected], False)
+    _mark_stale(path)
+    assert summary(date(2024, 4, 1)) == (expected, False)
