@@ -172,12 +172,17 @@ def readable_bits(connection: Connection, names: Collection[str]) -> dict[str, i
     return name_bits(connection.rows(f"SELECT name, bit FROM {NAMES_TABLE}"), names)
 
 
+def by_name_present(connection: Connection) -> bool:
+    """Whether ``BY_NAME_TABLE`` answers for every event: the rollup is ``readable`` and has that table."""
+    return readable(connection) and BY_NAME_TABLE in connection.tables()
+
+
 def by_name_readable(connection: Connection, cutoff: str) -> bool:
-    """Whether ``BY_NAME_TABLE`` answers for the events before ``cutoff`` (a ``YYYY-MM-DD`` day): the rollup is
-    ``readable``, has that table, and no event falls on or after ``cutoff`` (no rollup day ``>= cutoff``: for a
-    ``YYYY-MM-DD`` bound an event's ``occurred_at >= cutoff`` ⟺ its day ``>= cutoff``), so "every event" is "every
-    event before ``cutoff``"."""
-    if not readable(connection) or BY_NAME_TABLE not in connection.tables():
+    """Whether ``BY_NAME_TABLE`` answers for the events before ``cutoff`` (a ``YYYY-MM-DD`` day): it is
+    ``by_name_present`` and no event falls on or after ``cutoff`` (no rollup day ``>= cutoff``: for a ``YYYY-MM-DD``
+    bound an event's ``occurred_at >= cutoff`` ⟺ its day ``>= cutoff``), so "every event" is "every event before
+    ``cutoff``"."""
+    if not by_name_present(connection):
         return False
     return not connection.rows(f"SELECT 1 FROM {TABLE} WHERE day >= ? LIMIT 1", [cutoff])
 

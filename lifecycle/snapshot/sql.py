@@ -487,8 +487,10 @@ def milestone_events(dataset: Dataset, steps: int) -> pd.DataFrame:
     On SQLite only the onboarding events are numbered (``ROW_NUMBER``); of the value event — often a frequent one, a
     million rows at 100k customers — each customer's first time is all that counts, one ``MIN`` per (customer, name)
     read in the order of the (customer, event name, time) index: the same first times and steps as numbering both (when
-    the two names are one, that row is the first step too, and the ``MIN`` of equal times is that time). Engines whose
-    every statement scans the whole table number both names in one pass."""
+    the two names are one, that row is the first step too, and the ``MIN`` of equal times is that time) — or, when the
+    events rollup is current with its per-name table (``events_daily.by_name_present``), that table's ``first_at`` of
+    the value event: the same ``MIN`` over every event, written at import. Engines whose every statement scans the
+    whole table number both names in one pass."""
     activation = dataset.config.activation
     value, onboarding = activation.value_event, activation.onboarding_event
 
@@ -498,7 +500,10 @@ def milestone_events(dataset: Dataset, steps: int) -> pd.DataFrame:
         numbered = ("SELECT e.customer_id AS customer_id, e.event_name AS event_name, e.occurred_at AS occurred_at, "
                     "ROW_NUMBER() OVER (PARTITION BY e.customer_id, e.event_name ORDER BY e.occurred_at) AS step "
                     "FROM events e WHERE e.event_name ")
-        if dataset.connection.dialect == "sqlite":
+        if dataset.connection.dialect == "sqlite" and events_daily.by_name_present(dataset.connection):
+            rows = ("SELECT s.customer_id AS customer_id, s.event_name AS event_name, s.first_at AS occurred_at, "
+                    f"1 AS step FROM {events_daily.BY_NAME_TABLE} s WHERE s.event_name = ? UNION ALL {numbered}= ?")
+        elif dataset.connection.dialect == "sqlite":
             rows = ("SELECT e.customer_id AS customer_id, e.event_name AS event_name, MIN(e.occurred_at) AS occurred_at, "
                     "1 AS step FROM events e WHERE e.event_name = ? GROUP BY e.customer_id, e.event_name "
                     f"UNION ALL {numbered}= ?")

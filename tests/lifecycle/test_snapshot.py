@@ -316,7 +316,7 @@ def test_subscription_columns_belong_to_their_customer_whatever_the_row_order(tm
                                                                    pd.Timestamp("2024-02-01")]
 
 
-@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
+@pytest.mark.parametrize("engine", ["sqlite", "sqlite-events", "duckdb"])
 @pytest.mark.parametrize("value_event", ["report_created", "onboarding_step_completed"])
 def test_milestone_events_keep_the_first_value_time_and_the_first_onboarding_steps(tmp_path: Path, value_event: str,
                                                                                    engine: str) -> None:
@@ -324,7 +324,11 @@ def test_milestone_events_keep_the_first_value_time_and_the_first_onboarding_ste
     events, in time order whatever the row order. By hand (3 steps): ``p`` reports at 03-05, 03-01 and 03-09 (first
     03-01) and onboards at 02-03, 02-01, 02-02 and 02-04 (first three 02-01, 02-02, 02-03); ``q`` onboards once (02-10).
     When the value event is the onboarding event itself, its first time is the first step's: 02-01 for ``p``, 02-10
-    for ``q``. The same on DuckDB (one statement numbering both names)."""
+    for ``q``. The same on DuckDB (one statement numbering both names), and on SQLite both from the events rollup's
+    per-name first times (written by the store) and, without that table (``sqlite-events``), from the events."""
+    import sqlite3
+
+    from lifecycle import events_daily
     from lifecycle.dataset import Dataset
     from lifecycle.scope import Scope
     from lifecycle.snapshot.sql import milestone_events
@@ -339,9 +343,15 @@ def test_milestone_events_keep_the_first_value_time_and_the_first_onboarding_ste
     path = make_store(tmp_path / "fixture.db", {"customers": [{"customer_id": "p", "signup_date": "2024-01-01"},
                                                               {"customer_id": "q", "signup_date": "2024-01-01"}],
                                                 "events": events})
+    if engine == "sqlite-events":  # a rollup written before it had the per-name table
+        conn = sqlite3.connect(path)
+        with conn:
+            conn.execute(f"DROP TABLE {events_daily.BY_NAME_TABLE}")
+        conn.close()
     config = EngineConfig(activation=ActivationConfig(value_event=value_event, onboarding_event=onboard))
-    dataset = Dataset.over(open_source(path, engine=engine), Scope.at(date(2024, 6, 30)), config)
-    assert dataset.connection.dialect == engine  # SQLite numbers the onboarding events only; DuckDB both names
+    dataset = Dataset.over(open_source(path, engine=engine.split("-")[0]), Scope.at(date(2024, 6, 30)), config)
+    assert dataset.connection.dialect == engine.split("-")[0]  # SQLite numbers the onboarding events only; DuckDB both
+    assert events_daily.by_name_present(dataset.connection) == (engine == "sqlite")
     try:
         found = milestone_events(dataset, 3).set_index("customer_id").astype("string")
     finally:
