@@ -281,7 +281,9 @@ class Dataset:
         filter and as_of, memoised with the data's identity."""
         key = "__population__"
         if key not in self._cache and self.identity is not None and self._by_columns():
-            self._cache[key] = self._population_by_columns()  # type: ignore[assignment]
+            masked = self._population_by_columns()
+            if masked is not None:
+                self._cache[key] = masked  # type: ignore[assignment]
         if key not in self._cache:
             clause, params = self.customer_sql("c")
             sql = f"SELECT c.customer_id AS customer_id FROM customers c WHERE {clause}"
@@ -294,31 +296,62 @@ class Dataset:
         return self._cache[key]
 
     def _by_columns(self) -> bool:
-        """Whether the population is a mask over a whole-base column: a filter on the plan only, where the plan is
-        read from the subscriptions (``plan_sql``: a look-up per customer, so one statement per plan value costs a
-        pass over every customer each time — seconds at a million; a filter on a customers column stays one statement
-        that returns only the rows it selects)."""
+        """Whether the population is a mask over whole-base columns: attribute filters only (no cohort bounds), each
+        on a dimension whose every value is at hand — the plan where the data has subscriptions, read from them
+        (``plan_sql``: a look-up per customer, so one statement per plan value costs a pass over every customer each
+        time — seconds at a million), or a customers column already read whole (``attribute_values``: compare_segments
+        reads the column it compares by once). Otherwise one statement returns only the rows the filters select."""
         chosen = [d for d in Dimension if self.filters.values(d)]
-        return (chosen == [Dimension.PLAN] and self.filters.cohort_from is None and self.filters.cohort_to is None
-                and self.connection.has_table("subscriptions"))
+        if not chosen or self.filters.cohort_from is not None or self.filters.cohort_to is not None:
+            return False
+        plans = self.connection.has_table("subscriptions")
+        return all((d is Dimension.PLAN and plans) or MEMO.peek(self._attribute_key(d)) is not None for d in chosen)
 
-    def _population_by_columns(self) -> pd.Index:
-        """``population`` of a plan filter from every customer's plan on as_of — the expression ``customer_sql``
-        compares (``plan_sql``), read once per data identity and day after as_of in the process memo and masked with
-        the chosen values (``is_member``: equality, a missing value never selected, as SQL's ``IN``): a filter on
-        another plan costs a mask, not another pass over the customers."""
-        ids, values = self._plans()
-        return ids[is_member(values, self.filters.values(Dimension.PLAN))]
+    def _population_by_columns(self) -> pd.Index | None:
+        """``population`` from every customer's value of each chosen dimension (``attribute_values``) masked with the
+        chosen values (``is_member``: equality, a missing value never selected, as SQL's ``IN``), the dimensions
+        combined with AND: a filter on another value costs a mask, not another pass over the customers. Every read
+        scans the customers in the same order (the statement ``customer_sql`` narrows scans them in it too)."""
+        ids, keep = None, None
+        for dimension in Dimension:
+            chosen = self.filters.values(dimension)
+            if chosen:
+                read_ids, values = self.attribute_values(dimension)
+                mask = is_member(values, chosen)
+                if ids is None:
+                    ids, keep = read_ids, mask
+                elif len(read_ids) != len(ids) or keep is None:
+                    return None
+                else:
+                    keep &= mask
+        return None if ids is None or keep is None else ids[keep]
 
-    def _plans(self) -> tuple[pd.Index, pd.Series]:
-        expression, params = plan_sql("c"), [next_day_iso(self.as_of)]
-        sql = f"SELECT c.customer_id AS customer_id, {expression} AS value FROM customers c"
+    def attribute_values(self, dimension: Dimension) -> tuple[pd.Index, pd.Series]:
+        """Every customer's id and value of ``dimension`` (signed up by as_of or later), in the order the customers
+        table is scanned: the plan paid on as_of where the data has subscriptions (``plan_sql``), else the customers
+        column. Read once per data identity (and day after as_of, for the plan) in the process memo — what
+        ``population`` masks for a filter on it."""
+        sql, params = self._attribute_statement(dimension)
 
         def read() -> tuple[pd.Index, pd.Series]:
             frame = self.connection.query(sql, params)
             return pd.Index(frame["customer_id"].astype("string")), frame["value"]
 
-        return remember(("population-values", self.identity, sql, tuple(params)), read)
+        return read() if self.identity is None else remember(self._attribute_key(dimension), read)
+
+    def _attribute_statement(self, dimension: Dimension) -> tuple[str, list[object]]:
+        """``attribute_values``' statement and parameters (identifiers from ``Dimension`` only)."""
+        params: list[object] = []
+        if dimension is Dimension.PLAN and self.connection.has_table("subscriptions"):
+            expression, params = plan_sql("c"), [next_day_iso(self.as_of)]
+        else:
+            expression = f"c.{dimension.customer_column}"
+        return f"SELECT c.customer_id AS customer_id, {expression} AS value FROM customers c", params
+
+    def _attribute_key(self, dimension: Dimension) -> tuple[object, ...]:
+        """The memo key of ``attribute_values(dimension)``."""
+        sql, params = self._attribute_statement(dimension)
+        return ("population-values", self.identity, sql, tuple(params))
 
     def stage_members(self) -> pd.Index:
         """Ids of the customers whose lifecycle stage on as_of is one of ``filters.stage`` (``churned``: churned by

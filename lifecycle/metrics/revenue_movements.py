@@ -86,10 +86,15 @@ def _to_day_number(day: date) -> int:
 
 def _subscriptions(dataset: Dataset) -> _Subscriptions:
     """The scope's subscriptions as arrays (customer codes in id order, day numbers, MRR ≥ 0), once per ``Dataset``:
-    the MRR matrix, the point-in-time MRR and the cohort retention of one scope share them (read-only)."""
+    the MRR matrix, the point-in-time MRR and the cohort retention of one scope share them (read-only). The whole
+    base's once per data identity and as_of in the process memo: every whole-base dataset of a call (a group's
+    baseline, the rescoped whole behind a filtered scope's rows) reads the same arrays."""
     key = "__subscription_arrays__"
     if key not in dataset._cache:
-        dataset._cache[key] = _subscription_arrays(dataset)  # type: ignore[assignment]  # the dataset's per-scope cache
+        whole = dataset.identity is not None and dataset.filters.is_empty()  # the whole base's: once per data and as_of
+        memo = ("subscription-arrays", dataset.identity, dataset.as_of)
+        dataset._cache[key] = (remember(memo, lambda: _subscription_arrays(dataset)) if whole  # type: ignore[assignment]
+                               else _subscription_arrays(dataset))
     return dataset._cache[key]  # type: ignore[return-value]
 
 
@@ -123,10 +128,40 @@ def customer_mrr_on(dataset: Dataset, day: date) -> pd.Series:
     """Each customer's MRR on ``day`` (Σ mrr of subscriptions with start ≤ day < end), indexed by customer_id.
 
     Covers every customer of the scope with a subscription known on ``as_of``; customers paying nothing show 0.
+    A filtered scope's are the whole base's rows of its customers (``_mrr_on_days``).
     """
-    subs = _subscriptions(dataset)
-    values = _customer_mrr_on_days(subs, [day])[:, 0] if not subs.empty else np.zeros(0)
-    return pd.Series(values, index=subs.customer_ids, name="mrr", dtype="float64")
+    ids, values = _mrr_on_days(dataset, (day,))
+    return pd.Series(values[:, 0], index=ids, name="mrr", dtype="float64")
+
+
+def _mrr_on_days(dataset: Dataset, days: tuple[date, ...]) -> tuple[pd.Index, np.ndarray]:
+    """The scope's customers with a subscription (ids in order) and their MRR on each of ``days`` (``_customer_mrr_on_days``).
+
+    A customer's MRR on a day is the sum over their own subscriptions, in the order the table holds them, whoever
+    else is in the scope: a filtered scope (opened through ``Dataset.over``) takes the rows of its customers (the
+    population, and the stage members for a stage filter: the rows ``Dataset.table`` keeps) from the whole base's
+    values, memoised per data identity, as_of, configuration and days — the same ids in the same order and the same
+    floats its own subscriptions give, without factorising its subscriptions again per segment."""
+    if dataset.identity is None or dataset.filters.is_empty():
+        subs = _subscriptions(dataset)
+        values = _customer_mrr_on_days(subs, list(days)) if not subs.empty else np.zeros((0, len(days)))
+        return subs.customer_ids, values
+
+    def whole_values() -> tuple[pd.Index, np.ndarray]:
+        return _mrr_on_days(dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters())), days)
+
+    ids, values = remember(("mrr-on-days", dataset.identity, dataset.as_of, dataset.config.fingerprint(), days), whole_values)
+    rows = np.flatnonzero(_in_scope(ids, dataset))
+    return ids[rows], values[rows]
+
+
+def _in_scope(ids: pd.Index, dataset: Dataset) -> np.ndarray:
+    """Which of the customer ``ids`` the filtered ``dataset`` keeps: the population, and the stage members for a stage
+    filter (what ``Dataset.table`` keeps of each table)."""
+    keep = is_member(ids, dataset.population())
+    if dataset.filters.stage:
+        keep &= is_member(ids, dataset.stage_members())
+    return keep
 
 
 def month_end(month: date, as_of: date) -> date:
@@ -195,10 +230,7 @@ def _rows_of(whole: _WholeMatrix, dataset: Dataset) -> MrrMatrix:
     ``Dataset.table`` keeps: the population, and the stage members for a stage filter), in id order, from the month
     of their earliest subscription start — what ``_matrix`` builds from the scope's own subscriptions."""
     matrix = whole.matrix
-    keep = is_member(matrix.customer_ids, dataset.population())
-    if dataset.filters.stage:
-        keep &= is_member(matrix.customer_ids, dataset.stage_members())
-    rows = np.flatnonzero(keep)
+    rows = np.flatnonzero(_in_scope(matrix.customer_ids, dataset))
     ids = matrix.customer_ids[rows]
     if not len(rows) or not matrix.months:
         return MrrMatrix(ids, (), (), False, np.zeros((0, 0)))
@@ -506,9 +538,8 @@ def cohort_retention(dataset: Dataset) -> CohortRetention:
     """
     start_day = dataset.window.start - timedelta(days=1)
     end_day = max(min(dataset.window.end, dataset.as_of), start_day)
-    subs = _subscriptions(dataset)
     days = [start_day, *_month_ends_between(start_day, end_day), end_day]
-    values = _customer_mrr_on_days(subs, days) if not subs.empty else np.zeros((0, len(days)))
+    values = _mrr_on_days(dataset, tuple(days))[1]
     cohort = values[values[:, 0] > 0]
     steps = {k: 0.0 for k in Movement}
     if len(cohort):

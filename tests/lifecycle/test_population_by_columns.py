@@ -18,7 +18,7 @@ import pytest
 
 import lifecycle.sources.sqlite
 from lifecycle.dataset import Dataset
-from lifecycle.filters import Filters
+from lifecycle.filters import Dimension, Filters
 from tests.console import import_csvs
 
 CUSTOMERS = ("customer_id,signup_date,segment,plan\nA,2024-01-10,SMB,\nB,2024-01-15,SMB,\nC,2024-02-01,Enterprise,\n"
@@ -78,3 +78,47 @@ def test_other_plans_on_the_same_day_read_the_customers_plans_once(db: Path, mon
     assert len(statements) == 1, statements
     assert _population(db, "2024-02-29", plan=("Pro",)) == ["A"]
     assert len(statements) == 2
+
+
+@pytest.mark.parametrize(("day", "filters", "expected"), [
+    ("2024-03-31", {"segment": ("SMB",)}, ["A", "B", "E"]),
+    ("2024-03-31", {"segment": ("Enterprise",)}, ["C"]),
+    ("2024-03-31", {"segment": ("SMB", "Enterprise")}, ["A", "B", "C", "E"]),
+    ("2024-03-31", {"segment": ("SMB",), "plan": ("Pro",)}, ["A", "B"]),
+    ("2024-02-29", {"segment": ("SMB",), "plan": ("Basic",)}, ["B"]),
+    ("2024-03-31", {"segment": ("Nope",)}, []),
+])
+def test_a_column_read_whole_selects_by_mask_what_the_statement_selects(db: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      day: str, filters: dict[str, Any],
+                                                                      expected: list[str]) -> None:
+    """Once the segment column is read whole (``attribute_values``, as compare_segments does before its groups), a
+    segment filter — alone or with a plan — is a mask over it: the same customers as the fixture's hand list (D has no
+    segment, so no segment value selects it), and no statement narrows the customers any more."""
+    narrowing: list[str] = []
+    original = lifecycle.sources.sqlite.SqliteConnection.query
+
+    def counted(self: Any, sql: str, params: Any = ()) -> Any:
+        if sql.startswith("SELECT c.customer_id AS customer_id FROM customers c WHERE"):
+            narrowing.append(sql)
+        return original(self, sql, params)
+
+    monkeypatch.setattr(lifecycle.sources.sqlite.SqliteConnection, "query", counted)
+    whole = Dataset.open(db, date.fromisoformat(day))
+    try:
+        ids, values = whole.attribute_values(Dimension.SEGMENT)
+        assert dict(zip(ids, values.astype(object).where(values.notna(), None), strict=True)) == {
+            "A": "SMB", "B": "SMB", "C": "Enterprise", "D": None, "E": "SMB"}
+    finally:
+        whole.close()
+    assert _population(db, day, **filters) == expected
+    assert narrowing == []
+
+
+def test_a_cohort_bound_keeps_the_statement_even_with_the_column_at_hand(db: Path) -> None:
+    """A signup-cohort bound is not a column mask: SMB customers who signed up from 2024-01-12 on are B and E."""
+    whole = Dataset.open(db, date(2024, 3, 31))
+    try:
+        whole.attribute_values(Dimension.SEGMENT)
+    finally:
+        whole.close()
+    assert _population(db, "2024-03-31", segment=("SMB",), cohort_from=date(2024, 1, 12)) == ["B", "E"]

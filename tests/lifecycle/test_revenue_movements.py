@@ -206,3 +206,41 @@ def test_bridge_does_not_depend_on_row_order(story_db: Path, tmp_path: Path) -> 
     forward = revenue_movements(open_at(story_db, as_of="2024-04-30"))
     backward = revenue_movements(open_at(quick_store(tmp_path / "reversed.db", reversed_story), as_of="2024-04-30"))
     assert forward == backward
+
+
+@pytest.fixture(scope="module")
+def split_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The story with a and b in segment SMB, c and d in Mid (e Enterprise, f Enterprise without a subscription)."""
+    people = customers(("a", "2023-11-20"), ("b", "2023-11-20"), segment="SMB") + customers(
+        ("c", "2023-11-20"), ("d", "2023-11-20"), segment="Mid")
+    return quick_store(tmp_path_factory.mktemp("revenue-split") / "split.db", {**STORY, "customers": people + STORY["customers"][4:]})
+
+
+@pytest.mark.parametrize(("segment", "expected"), [
+    # (customers, starting, ending, retained, expansion, reactivation, contraction, churn) from the docstring's table:
+    # SMB a, b: 100 + 200 = 300 → 150 + 120 = 270; a expands 50, b churns 200 and comes back at 120; retained
+    # min(150, 100) + min(120, 200) = 220. Mid c, d: 80 + 60 = 140 → 50 + 60 = 110; d expands 40 in Jan; c contracts
+    # 30, d 40 in Apr; retained 50 + 60 = 110. Enterprise: e starts in Feb, so nobody pays on 2023-12-31.
+    ("SMB", (2, 300, 270, 220, 50, 120, 0, 200)),
+    ("Mid", (2, 140, 110, 110, 40, 0, 70, 0)),
+    ("Enterprise", (0, 0, 0, 0, 0, 0, 0, 0)),
+])
+def test_a_segments_cohort_retention_is_its_own_customers(split_db: Path, segment: str, expected: tuple[float, ...]) -> None:
+    """Each segment's cohort only holds its own customers, whether or not the whole base's values were read first."""
+    for _ in range(2):
+        whole = cohort_retention(open_at(split_db, as_of="2024-04-30", window=STORY_WINDOW))
+        assert (whole.customers, whole.starting_mrr, whole.ending_mrr) == (4, 440, 380)
+        cohort = cohort_retention(open_at(split_db, as_of="2024-04-30", window=STORY_WINDOW, filters=Filters(segment=(segment,))))
+        assert (cohort.customers, cohort.starting_mrr, cohort.ending_mrr, cohort.retained_mrr, cohort.expansion,
+                cohort.reactivation, cohort.contraction, cohort.churn) == expected
+
+
+def test_a_segments_mrr_on_a_day_lists_only_its_customers(split_db: Path) -> None:
+    """On 2024-03-15: a 150, b 0 (b1 ended 03-10, b2 starts 04-05) for SMB; c 50, d 100 for Mid; e 70 for Enterprise
+    (f has no subscription, so no row)."""
+    on = date(2024, 3, 15)
+    assert customer_mrr_on(open_at(split_db, as_of="2024-04-30"), on).to_dict() == {"a": 150, "b": 0, "c": 50, "d": 100, "e": 70}
+    for segment, expected in (("SMB", {"a": 150, "b": 0}), ("Mid", {"c": 50, "d": 100}), ("Enterprise", {"e": 70})):
+        found = customer_mrr_on(open_at(split_db, as_of="2024-04-30", filters=Filters(segment=(segment,))), on)
+        assert found.to_dict() == expected
+        assert found.index.name == "customer_id" and str(found.index.dtype) == "string"
