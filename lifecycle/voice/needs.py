@@ -337,7 +337,7 @@ def customer_voice(dataset: Dataset, source: VoiceSource | str, *, max_themes: i
         return _empty(source, window, previous, f"no {source.table} table in the dataset")
     start, end = pd.Timestamp(previous.start), pd.Timestamp(window.end) + pd.Timedelta(days=1)
     frame = _texts(dataset, source, start, end)
-    frame["in_window"] = (frame["day"] >= pd.Timestamp(window.start)).to_numpy()
+    frame["in_window"] = frame["day"].to_numpy() >= np.datetime64(window.start)  # a missing day (NaT) is not in it
     groups = _writer_groups_of(dataset).reindex(frame["customer_id"])  # both columns by one look-up of the writers
     frame["stage"] = groups["stage"].to_numpy()
     frame["segment"] = groups["segment"].to_numpy()
@@ -345,9 +345,9 @@ def customer_voice(dataset: Dataset, source: VoiceSource | str, *, max_themes: i
         return _empty(source, window, previous, f"no {source.noun} with text in the period", frame)
     fit = find_themes(frame["text"].tolist(), max_themes=max_themes, min_texts=min_texts)
     frame["theme"] = pd.array([None if t is None else fit.themes[t].key for t in fit.assignment], dtype="string")
-    strength = pd.Series(len(frame), index=frame.index, dtype="int64")
+    strength = np.full(len(frame), len(frame), dtype="int64")  # a text without a theme ranks after every other
     for theme in fit.themes:
-        strength.iloc[list(theme.texts)] = range(len(theme.texts))
+        strength[list(theme.texts)] = np.arange(len(theme.texts))
     frame["strength"] = strength
     in_window = frame["in_window"].tolist()
     writers = frame["customer_id"].tolist()

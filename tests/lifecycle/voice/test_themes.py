@@ -113,3 +113,49 @@ def test_a_repeated_text_counts_as_often_as_it_occurs_in_the_label() -> None:
     single = find_themes(["exports fail again", "export fails today", "export failing badly", "export fail"] + login)
     assert repeated.themes[0].terms[0] == "exports fail"
     assert single.themes[0].terms[0] == "export fail"
+
+
+def _documents_with_repeats() -> list[list[str]]:
+    """Every fixture text's terms, each distinct text's list shared by its repeats (as ``find_themes`` passes them),
+    texts repeated 1-3 times in an interleaved order."""
+    from lifecycle.voice.words import terms, words
+
+    texts = [text for groups, loose in FIXTURES.values() for group in groups for text in group] + ["ok", "Thanks!"]
+    split = {text: terms(words(text)) for text in texts}
+    return [split[text] for i in range(3) for j, text in enumerate(texts) if (i + j) % 3 <= i]
+
+
+def test_term_weights_are_scikit_learns_tfidf_counting_each_distinct_text_once() -> None:
+    """Invariant: counting a repeated document once and copying its row gives scikit-learn's own TF-IDF matrix —
+    the same vocabulary, values, column order and sparse layout — as counting every document."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from lifecycle.voice import themes
+
+    documents = _documents_with_repeats()
+    assert len({id(d) for d in documents}) < len(documents)  # repeats present
+    matrix, names = themes._tfidf(documents)
+    reference = TfidfVectorizer(analyzer=themes._identity, min_df=themes.MIN_TERM_TEXTS, sublinear_tf=True, norm="l2")
+    expected = reference.fit_transform(documents)
+    assert names == list(reference.get_feature_names_out())
+    for part in ("data", "indices", "indptr"):
+        assert getattr(matrix, part).tolist() == getattr(expected, part).tolist(), part
+        assert getattr(matrix, part).dtype == getattr(expected, part).dtype, part
+
+
+@pytest.mark.parametrize("k", [1, 3, 6])
+def test_the_factorisation_is_scikit_learns_nmf_bit_for_bit(k: int) -> None:
+    """Invariant: the coordinate-descent sweeps run without the estimator give the arrays of scikit-learn's ``NMF``
+    estimator with the same settings, bit for bit (each on its own copy of the matrix: the estimator sorts its
+    indices in place)."""
+    import numpy as np
+
+    from lifecycle.voice import themes
+
+    documents = _documents_with_repeats()
+    matrix, _ = themes._tfidf(documents)
+    assert not matrix.has_canonical_format  # the case the estimator's in-place sort matters for
+    weights, components = themes._factorise(matrix.copy(), k)
+    ref_weights, ref_components = themes._factorise_with_estimator(matrix.copy(), k)
+    assert np.array_equal(weights, ref_weights) and np.array_equal(components, ref_components)
+    assert weights.shape == (len(documents), k)
