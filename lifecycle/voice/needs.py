@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -178,17 +179,19 @@ class VoiceReport:
 
 @dataclass
 class _RankedTexts:
-    """The texts written in the window, sorted by (strength, day, text_id) — stable, as ``DataFrame.sort_values`` on
-    those columns — as columns of Python values; ``by_theme``: each theme's row positions in that order.
+    """The texts written in the window, in the frame's order, as columns of Python values; ``by_theme``: each theme's
+    positions among them, most typical first — by (strength, day, text_id), stable: the order a stable sort of all the
+    window's texts by those columns gives a theme's texts, without sorting the rest. The counts and totals do not
+    depend on the order; the quotes read ``by_theme``.
 
-    ``frame`` is the report's whole frame and ``rows`` the positions of the ranked texts in it: the columns are read
-    as lists and picked in that order, not sorted as a frame."""
+    ``frame`` is the report's whole frame and ``rows`` the positions of the window's texts in it: the columns are read
+    as lists and picked, not filtered as a frame."""
 
     frame: pd.DataFrame
     rows: list[int]
     text: list[str]
     customer_id: list[object]
-    day: np.ndarray  # datetime64, one per ranked text: made a Timestamp only for the few texts quoted
+    day: np.ndarray  # datetime64, one per text: made a Timestamp only for the few texts quoted
     stage: list[object]
     band: list[object]
     themes: list[str | None]
@@ -198,13 +201,15 @@ class _RankedTexts:
     @classmethod
     def of(cls, frame: pd.DataFrame) -> _RankedTexts:
         rows = np.flatnonzero(frame["in_window"].to_numpy(dtype=bool)).tolist()
-        if "theme" in frame.columns and "strength" in frame.columns and rows:
-            rows = _sorted_rows(frame, rows)
         themes = _picked(_texts_or_none(frame["theme"]), rows) if "theme" in frame.columns else [None] * len(rows)
         by_theme: dict[str, list[int]] = {}
         for i, theme in enumerate(themes):
             if theme is not None:
                 by_theme.setdefault(theme, []).append(i)
+        if by_theme and "strength" in frame.columns:
+            rank = _rank_keys(frame, rows)
+            for members in by_theme.values():
+                members.sort(key=rank.__getitem__)  # stable: equal keys keep the frame's order
         text, customer_id, stage, band = (_picked(frame[c].tolist(), rows) for c in ("text", "customer_id", "stage", "band"))
         day = frame["day"].to_numpy()[np.asarray(rows, dtype=np.intp)]
         return cls(frame, rows, text, customer_id, day, stage, band, themes, by_theme)
@@ -220,18 +225,22 @@ def _picked(values: list, rows: list[int]) -> list:  # type: ignore[type-arg]
     return [values[i] for i in rows]
 
 
-def _sorted_rows(frame: pd.DataFrame, rows: list[int]) -> list[int]:
-    """``rows`` in (strength, day, text_id) order, ties kept in frame order — what a stable ``sort_values`` on those
-    columns gives (Python's sort is stable; text ids compare as ``str``, code point by code point, as Arrow's UTF-8
-    byte order does). A key with a missing value (never in a report's frame) sorts through pandas instead."""
-    keys = [frame[c].iloc[rows] for c in ("strength", "day", "text_id")]
-    if any(key.isna().any() for key in keys):
-        picked = frame.iloc[rows].assign(_row=rows).sort_values(["strength", "day", "text_id"])
-        return [int(r) for r in picked["_row"].tolist()]
-    strength, text_id = keys[0].tolist(), keys[2].tolist()
-    day = keys[1].to_numpy().view("int64").tolist()  # ticks of one unit: the order of the days
-    order = sorted(range(len(rows)), key=lambda i: (strength[i], day[i], text_id[i]))
-    return [rows[i] for i in order]
+def _rank_keys(frame: pd.DataFrame, rows: list[int]) -> list[Any]:
+    """A sort key per text at ``rows``: (strength, day, text_id) — text ids compare as ``str``, code point by code
+    point, as Arrow's UTF-8 byte order does — so a stable sort by it is a stable ``sort_values`` on those columns. With
+    a missing value in a key (never in a report's frame) the key is the text's rank in that sort, done by pandas."""
+    picked = np.asarray(rows, dtype=np.intp)
+    keys = [frame[c] for c in ("strength", "day", "text_id")]
+    if any(key.isna().to_numpy()[picked].any() for key in keys):
+        order = frame.iloc[rows].assign(_row=range(len(rows))).sort_values(["strength", "day", "text_id"])["_row"].tolist()
+        rank: list[Any] = [0] * len(rows)
+        for position, row in enumerate(order):
+            rank[int(row)] = position
+        return rank
+    strength = keys[0].to_numpy()[picked].tolist()
+    day = keys[1].to_numpy()[picked].view("int64").tolist()  # ticks of one unit: the order of the days
+    text_id = keys[2].to_numpy(dtype=object)[picked].tolist()
+    return list(zip(strength, day, text_id, strict=True))
 
 
 def _texts_or_none(column: pd.Series) -> list[str | None]:
