@@ -226,14 +226,21 @@ def measure_drivers(start_snapshot: pd.DataFrame, start: pd.DataFrame, end: pd.D
     ``start`` / ``end`` (index customer_id; columns stage, churned) at the signal date and at as_of.
     ``groups_of(ids)``: each signal's (has, known) masks of those customers, when known already (else None: they are
     read off ``start_snapshot``)."""
-    read = list(dict.fromkeys(feature for signal in signals for feature in signal.features))  # all the signals read
-    features = start_snapshot[read].set_index(start_snapshot["customer_id"].astype("string"))
-    ids = start.index[~start["churned"].to_numpy(dtype=bool) & (start["stage"] != UNCLASSIFIED).to_numpy(dtype=bool)]
-    ids = ids.intersection(end.index).intersection(features.index)
-    start, end, features = start.loc[ids], end.loc[ids], features.loc[ids].reset_index(drop=True)
+    # the customers classified and not churned at the signal date who are in the end frame and the snapshot, in the
+    # start frame's order (``Index.intersection`` keeps the caller's order), each frame's rows looked up once by id
+    live = ~start["churned"].to_numpy(dtype=bool) & (start["stage"] != UNCLASSIFIED).to_numpy(dtype=bool)
+    candidates = start.index[live]
+    at_end = end.index.get_indexer(candidates)
+    at_snapshot = pd.Index(start_snapshot["customer_id"].astype("string")).get_indexer(candidates)
+    found = (at_end >= 0) & (at_snapshot >= 0)
+    ids = candidates[found]
+    start, end = start.iloc[np.flatnonzero(live)[found]], end.iloc[at_end[found]]
     populations: dict[str, int] = {}
     rows: list[DriverRow] = []
     known_groups = groups_of(ids) if groups_of is not None else None
+    if known_groups is None:
+        read = list(dict.fromkeys(feature for signal in signals for feature in signal.features))  # all the signals read
+        features = start_snapshot[read].iloc[at_snapshot[found]].reset_index(drop=True)
     groups = known_groups if known_groups is not None else [_signal_groups(features, signal) for signal in signals]
     # a signal's groups are the same for every transition
     for transition in transitions:
