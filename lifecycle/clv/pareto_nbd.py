@@ -293,26 +293,39 @@ def _log_euler_integral(a: np.ndarray, e: np.ndarray, z: np.ndarray, one_minus_z
     """
     log_one_minus_y, weights = _panel_rule()
     distinct_a, row = np.unique(a, return_inverse=True)  # a = r+s+x takes one value per frequency
-    one_minus_v = (-np.expm1(log_one_minus_y[None, :] / distinct_a[:, None]))[row]
-    log_f = -e[:, None] * np.log(one_minus_z[:, None] + z[:, None] * one_minus_v)
+    log_f = (-np.expm1(log_one_minus_y[None, :] / distinct_a[:, None]))[row]  # 1 - v, one row per row of a
+    # -e ln((1-z) + z (1-v)), in place: the arrays are large (rows x 564), and a new one per step costs more
+    # (allocation and first-touch page faults) than the arithmetic
+    np.multiply(z[:, None], log_f, out=log_f)
+    np.add(one_minus_z[:, None], log_f, out=log_f)
+    np.log(log_f, out=log_f)
+    np.multiply(-e[:, None], log_f, out=log_f)
     return _log_weighted_row_sums(log_f, weights) - np.log(a)
 
 
 def _log_weighted_row_sums(log_f: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """ln sum_j weights_j exp(log_f[i, j]) per row i, for positive weights: the arithmetic of
-    ``scipy.special.logsumexp(log_f, b=weights[None, :], axis=1)`` (as of SciPy 1.17), operation for operation, so the
-    result is the same to the last bit, without its array-API dispatch and its second, unshifted pass over the array.
+    ``scipy.special.logsumexp(log_f, b=weights[None, :], axis=1)`` (as of SciPy 1.17), operation for operation, so
+    the result is the same to the last bit, without its array-API dispatch and its second, unshifted pass over the
+    array. ``log_f`` is overwritten.
 
     As SciPy does: every element equal to its row's maximum ``a_max`` is taken out of the sum, their weights summed
     into ``m``, and ``a_max + ln m + log1p(s / m)`` is returned, s being the weighted sum of exp(log_f - a_max) over
     the other elements; a row where that is not finite (a maximum of -inf, +inf or NaN) gets the direct
-    ``ln sum weights exp(log_f)`` instead.
+    ``ln sum weights exp(log_f)`` instead. (With a finite maximum every step is finite: m >= the smallest weight,
+    0 <= s <= the sum of the weights; so only rows with a non-finite maximum can need the direct sum.)
     """
     a_max = np.max(log_f, axis=1, keepdims=True)
     at_max = log_f == a_max
-    m = np.sum(weights * at_max, axis=1, keepdims=True)
+    if np.all(np.count_nonzero(at_max, axis=1) == 1):  # one maximum per row: the masked weight sum is that weight
+        m = weights[np.argmax(log_f, axis=1)][:, None]
+    else:
+        m = np.sum(weights * at_max, axis=1, keepdims=True)
+    unbounded = ~np.isfinite(a_max[:, 0])
+    direct_rows = log_f[unbounded] if np.any(unbounded) else None
     with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.exp(log_f - a_max)
+        terms = np.subtract(log_f, a_max, out=log_f)
+        np.exp(terms, out=terms)
         np.copyto(terms, 0.0, where=at_max)  # exp(-inf): SciPy sets the maxima to -inf before shifting
         terms *= weights
         s = np.sum(terms, axis=1, keepdims=True)
@@ -324,8 +337,9 @@ def _log_weighted_row_sums(log_f: np.ndarray, weights: np.ndarray) -> np.ndarray
     out = out[:, 0]
     infinite = ~np.isfinite(out)
     if np.any(infinite):
+        assert direct_rows is not None and np.array_equal(infinite, unbounded), "a finite row maximum gave a non-finite sum"
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            out[infinite] = np.log(np.sum(weights[None, :] * np.exp(log_f[infinite]), axis=1))
+            out[infinite] = np.log(np.sum(weights[None, :] * np.exp(direct_rows), axis=1))
     return out
 
 
