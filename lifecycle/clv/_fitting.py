@@ -148,6 +148,7 @@ def maximize_likelihood(
     scales: Sequence[float] | None = None,
     log_penalizer: float = 0.0,
     gtol: float = DEFAULT_GTOL,
+    runaway: Callable[[np.ndarray], str | None] | None = None,
 ) -> Optimum:
     """Maximise a log-likelihood over positive parameters from several starts (see the module docstring).
 
@@ -159,6 +160,10 @@ def maximize_likelihood(
     the maximum is a flat ridge (typically running to a boundary, e.g. no drop-out) and the fit is not converged.
     A run stops when the largest component of the objective's gradient in the log-parameters is below ``gtol``
     (L-BFGS-B's projected-gradient test, the test ``lifetimes``' BFGS applies with its ``tol``).
+
+    ``runaway(params)``, checked after every iteration, names a direction in which the model is known to have no
+    interior maximum (the Pareto/NBD's s and beta running off together): when it returns a reason, the run stops there,
+    the fit is not converged with that reason, and no further start is tried.
     """
     if penalizer < 0 or log_penalizer < 0:
         raise ModelFitError(f"penalizer and log_penalizer must be >= 0, got {penalizer} and {log_penalizer}")
@@ -172,11 +177,16 @@ def maximize_likelihood(
     for start in starts:
         runs += 1
         theta0 = np.clip(np.log(np.asarray(start, dtype=float) / scale), -LOG_PARAM_BOUND + 1, LOG_PARAM_BOUND - 1)
+        stopped: list[str] = []
         with np.errstate(all="ignore"), single_threaded_blas():
             result = minimize(objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
-                              options={"maxiter": 500, "ftol": 1e-15, "gtol": gtol, "maxcor": 20})
-        ok, reason = _judge(result, names, scale)
+                              options={"maxiter": 500, "ftol": 1e-15, "gtol": gtol, "maxcor": 20},
+                              callback=None if runaway is None else _watch(runaway, scale, stopped))
         value = float(result.fun)
+        if stopped:
+            best = (value, np.asarray(result.x), False, stopped[0])
+            break  # no interior maximum that way, whatever the start
+        ok, reason = _judge(result, names, scale)
         if best is None or (np.isfinite(value) and (not np.isfinite(best[0]) or value < best[0])):
             best = (value, np.asarray(result.x), ok, reason)
         failures += not ok
@@ -197,6 +207,19 @@ def maximize_likelihood(
     params = scale * np.exp(best[1])
     ll, _ = log_likelihood(params)
     return Optimum(params=params, log_likelihood=float(ll), converged=best[2] and np.isfinite(ll), reason=best[3], starts_run=runs)
+
+
+def _watch(runaway: Callable[[np.ndarray], str | None], scale: np.ndarray, stopped: list[str]) -> Callable[..., None]:
+    """An L-BFGS-B callback that stops the run (StopIteration, SciPy >= 1.11) once ``runaway`` names a reason for its
+    iterate, appending the reason to ``stopped``. It only reads the iterate, so the runs it does not stop take the
+    same steps as without it."""
+    def callback(intermediate_result: Any) -> None:
+        reason = runaway(scale * np.exp(intermediate_result.x))
+        if reason is not None:
+            stopped.append(reason)
+            raise StopIteration
+
+    return callback
 
 
 @contextlib.contextmanager

@@ -30,7 +30,7 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -169,13 +169,41 @@ def fit(
 
     starts = [(0.5, scale / 4, 0.5, scale / 4), (1.0, scale / 10, 1.0, scale), (0.2, scale / 20, 2.0, scale / 2), (3.0, scale, 0.3, scale / 10)]
     best = maximize_likelihood(total, starting_points(starts, start), total_weight=float(w.sum()), penalizer=penalizer, log_penalizer=log_penalizer, names=PARAM_NAMES,
-                              scales=(1.0, scale, 1.0, scale), gtol=gtol)
+                              scales=(1.0, scale, 1.0, scale), gtol=gtol,
+                              runaway=_homogeneous_dropout(scale) if penalizer == 0 and log_penalizer == 0 else None)
     if not best.converged and raise_on_failure:
         diagnostics, n, repeat = summary_diagnostics(x, t_x, big_t, w)
         raise fit_failure(MODEL_NAME, best.reason, diagnostics, summary_advice(n, repeat))
     r, alpha, s, beta = (float(v) for v in best.params)
     return ParetoNBDModel(ParetoNBDParams(r, alpha, s, beta), best.log_likelihood, int(round(w.sum())), bool(best.converged),
                           penalizer, log_penalizer)
+
+
+RUNAWAY_FACTOR = 1e3
+"""An unpenalised fit whose s and beta both pass this many times their scales (1 and the median T) has left for the
+boundary where the drop-out rates have no heterogeneity (see :func:`_homogeneous_dropout`)."""
+
+
+def _homogeneous_dropout(scale: float) -> Callable[[np.ndarray], str | None]:
+    """The runaway test of an unpenalised Pareto/NBD fit (``lifecycle.clv._fitting.maximize_likelihood``).
+
+    mu ~ Gamma(s, beta) has mean s/beta and coefficient of variation 1/sqrt(s). When the data show one drop-out rate
+    for everybody, the likelihood keeps rising as s and beta grow together at a fixed ratio (mu's spread shrinking to
+    0): it has no interior maximum, and L-BFGS-B crawls along that ridge until its line search fails — on the
+    orders-only demo shop's win-back scope (2,037 customers) four starts of about 100 likelihood evaluations each,
+    26 s of CPU, before the penalised refit answered in 0.1 s. Once s > ``RUNAWAY_FACTOR`` (mu's spread under 3.2% of
+    its mean) and beta > ``RUNAWAY_FACTOR`` times its scale, the run is stopped and the fit reported as not converged
+    with this reason, so the caller's penalised refit (:func:`lifecycle.clv.order_models.fit_transaction_model`)
+    answers at once. Fits that converge stay far below both thresholds (CDNOW: s 0.61, beta 11.7 weeks)."""
+    def runaway(params: np.ndarray) -> str | None:
+        s, beta = float(params[2]), float(params[3])
+        if s > RUNAWAY_FACTOR and beta > RUNAWAY_FACTOR * scale:
+            return (f"s and beta ran off towards infinity together (s {s:.3g}, beta {beta:.3g}, the mean drop-out rate "
+                    f"s/beta staying near {s / beta:.3g}): the drop-out rates show no heterogeneity, and the "
+                    "likelihood has no interior maximum")
+        return None
+
+    return runaway
 
 
 def log_tail_integral(params: ParetoNBDParams, frequency: ArrayLike, t: ArrayLike) -> np.ndarray:
