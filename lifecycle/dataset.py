@@ -299,8 +299,9 @@ class Dataset:
         """Whether the population is a mask over whole-base columns: attribute filters only (no cohort bounds), each
         on a dimension whose every value is at hand — the plan where the data has subscriptions, read from them
         (``plan_sql``: a look-up per customer, so one statement per plan value costs a pass over every customer each
-        time — seconds at a million), or a customers column already read whole (``attribute_values``: compare_segments
-        reads the column it compares by once). Otherwise one statement returns only the rows the filters select."""
+        time — seconds at a million), or a customers column a caller already read whole (``attribute_values``).
+        Otherwise one statement returns only the rows the filters select (at a million customers 0.14–0.43 s of CPU
+        per value, the whole column 0.9–1.2 s: reading it whole did not pay for compare_segments' six channels)."""
         chosen = [d for d in Dimension if self.filters.values(d)]
         if not chosen or self.filters.cohort_from is not None or self.filters.cohort_to is not None:
             return False

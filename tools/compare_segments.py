@@ -50,10 +50,6 @@ DESCRIPTION = (
 )
 MAX_GROUPS = 12
 MAX_METRICS = 8
-WHOLE_COLUMN_FROM = 6
-"""From this many groups a customers column compared by is read whole once and each group's population is a mask over
-it (``Dataset.attribute_values``), instead of one statement per group: at a million customers a statement costs
-0.14–0.43 s of CPU (a scan of every customer plus the rows it selects), the whole column 0.9–1.2 s."""
 
 
 class GroupRow(BaseModel):
@@ -79,15 +75,6 @@ def _chosen(filters: Filters, dimension: str) -> tuple[str, ...]:
     return filters.stage if dimension == STAGE else filters.values(Dimension(dimension))
 
 
-def _whole_column_pays(filters: Filters, key: str, groups: int) -> bool:
-    """Whether to read the compared column whole first: a customers column (the stage is classified, the plan is read
-    whole per as_of anyway), enough groups, and no other attribute or cohort filter — the groups' populations are then
-    masks over that one column (``Dataset.population``); with another filter they stay one statement each."""
-    if key in (STAGE, Dimension.PLAN.value) or groups < WHOLE_COLUMN_FROM:
-        return False
-    return filters.cohort_from is None and filters.cohort_to is None and not any(filters.values(d) for d in Dimension)
-
-
 def compare(work: Work, scope: Scope, dimension: Dimension | str, metric_ids: list[str],
             values: list[str] | None, compare_previous: bool = True) -> CompareSegmentsResult:
     key = str(dimension)
@@ -108,8 +95,6 @@ def compare(work: Work, scope: Scope, dimension: Dimension | str, metric_ids: li
     for i, (value, filters) in enumerate(targets):
         work.step(i, len(targets), f"computing {value or 'all customers'}")
         dataset = work.dataset(scope.as_of, filters, scope.window)
-        if value is None and _whole_column_pays(scope.filters, key, len(chosen)):
-            dataset.attribute_values(Dimension(key))  # the groups' populations: masks over the column read once
         if compare_previous:
             changes = metric_changes(dataset, ids, previous_period(dataset))
             metrics = [metric_value(changes[m].current, changes[m]) for m in ids]
