@@ -9,10 +9,18 @@ returns the stored value or runs ``compute`` once:
   again (a burst of MCP calls over a cold dataset builds its snapshot once); a computation that asks for its own
   key again (in its own thread) computes it without the memo rather than waiting for itself; a server's call lends
   its computing slot while it waits (``lending_while_waiting``);
-- **bounded**: least recently used entries go first once the entries' estimated size passes ``LIFECYCLE_MEMO_MB``
+- **bounded, keeping what is dear to rebuild**: once the entries' estimated size passes ``LIFECYCLE_MEMO_MB``
   (default: a quarter of the machine's physical memory, at least 512 MiB — one snapshot of a million customers
   weighs about 580 MiB, its health table 750 MiB: a fixed 512 MiB evicted the snapshot as soon as the next table
-  was stored, so every "warm" call rebuilt it) — the most recent entry always stays;
+  was stored, so every "warm" call rebuilt it) entries are evicted by GreedyDual-Size (Cao & Irani, "Cost-Aware WWW
+  Proxy Caching Algorithms", USENIX 1997): each entry's credit is ``L + cost / size`` (set when stored and on each
+  hit), the entry of least credit goes first (ties: the least recently used) and ``L`` rises to its credit. The cost
+  is the computation's own CPU time (``time.thread_time`` of its thread, less the computations of other entries it
+  stored meanwhile; at least ``MIN_COST_SECONDS``): a large frame that is cheap to read again — a snapshot its
+  Parquet cache reloads — goes before a smaller table read or result that took seconds of SQL, while ``L``'s rise
+  lets an entry nobody asks for again age out. With alike costs and sizes this is least-recently-used. At a million
+  customers a plain LRU let the thirteen month-end snapshots (~2.9 GB) push out the whole base's table reads and
+  aggregates, which a new filter's fact bundle then read again. The most recent entry always stays;
 - **shrinkable**: ``shrink(budget)`` drops entries, largest first, until the rest fit a smaller budget — what a
   server does once it has been idle for a while (``tools.gate``): the large intermediate frames (table reads,
   snapshots) go back to the system, the small final answers (metric results, fact bundles, the doctor's survey)
@@ -31,6 +39,7 @@ import functools
 import os
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -40,6 +49,9 @@ DEFAULT_BUDGET_MB = 512.0
 """The smallest default budget (MiB); the default is a quarter of the physical memory when that is more."""
 BUDGET_SHARE_OF_MEMORY = 0.25
 BUDGET_ENV = "LIFECYCLE_MEMO_MB"
+MIN_COST_SECONDS = 0.001
+"""The least cost an entry is credited with: below a millisecond of CPU the measure is noise, so cheap entries of one
+size are evicted in least-recently-used order."""
 
 
 def physical_memory_bytes() -> int:
@@ -139,15 +151,28 @@ def _handed_out(value: T) -> T:
     return value
 
 
-class Memo:
-    """A bounded, thread-safe memo with one computation per key (module docstring)."""
+@dataclasses.dataclass
+class _Entry:
+    """A stored value with its estimated ``size`` (bytes), its rebuild ``cost`` (seconds) and its eviction ``credit``."""
 
-    def __init__(self, budget_bytes: float | None = None) -> None:
+    value: Any
+    size: int
+    cost: float
+    credit: float
+
+
+class Memo:
+    """A bounded, thread-safe memo with one computation per key (module docstring). ``clock``: the seconds counter
+    that measures each computation's cost (default ``time.thread_time``; tests pass their own)."""
+
+    def __init__(self, budget_bytes: float | None = None, clock: Callable[[], float] = time.thread_time) -> None:
         self._budget = budget_bytes
-        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._clock = clock
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._running: dict[Hashable, tuple[threading.Event, int]] = {}
         self._lock = threading.Lock()
         self._bytes = 0
+        self._inflation = 0.0  # GreedyDual-Size's L: the credit of the last entry evicted
         self.hits = 0
         self.misses = 0
 
@@ -155,10 +180,12 @@ class Memo:
         """The value stored under ``key``, or ``compute()`` run once (concurrent callers wait) and stored."""
         while True:
             with self._lock:
-                if key in self._entries:
+                found = self._entries.get(key)
+                if found is not None:
                     self._entries.move_to_end(key)
+                    found.credit = self._inflation + found.cost / found.size
                     self.hits += 1
-                    return _handed_out(self._entries[key][0])  # type: ignore[no-any-return]
+                    return _handed_out(found.value)  # type: ignore[no-any-return]
                 running = self._running.get(key)
                 if running is None:
                     self._running[key] = (threading.Event(), threading.get_ident())
@@ -169,14 +196,22 @@ class Memo:
             lend = getattr(_waiting, "lend", None)
             with lend() if lend is not None else contextlib.nullcontext():
                 running[0].wait()  # another thread computes this key; then read it (or compute, had it failed)
+        nested = _costs.__dict__.setdefault("nested", [])
+        nested.append(0.0)  # the time of the entries this computation stores on its way (their own cost)
+        start = self._clock()
         try:
             value = compute()
         except BaseException:
+            nested.pop()
             with self._lock:
                 self._running.pop(key)[0].set()
             raise
+        spent = self._clock() - start
+        inner = nested.pop()
+        if nested:
+            nested[-1] += spent
         with self._lock:
-            self._store(key, value)
+            self._store(key, value, max(spent - inner, MIN_COST_SECONDS))
             self._running.pop(key)[0].set()
         return _handed_out(value)
 
@@ -184,13 +219,20 @@ class Memo:
         """The value stored under ``key`` without computing anything (None when absent)."""
         with self._lock:
             found = self._entries.get(key)
-            return _handed_out(found[0]) if found is not None else None
+            return _handed_out(found.value) if found is not None else None
+
+    def cost(self, key: Hashable) -> float | None:
+        """The rebuild cost (seconds) recorded for the entry under ``key`` (None when absent)."""
+        with self._lock:
+            found = self._entries.get(key)
+            return found.cost if found is not None else None
 
     def clear(self) -> None:
         """Forget every entry (tests; a server never needs to: keys carry the data's identity)."""
         with self._lock:
             self._entries.clear()
             self._bytes = 0
+            self._inflation = 0.0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -210,27 +252,39 @@ class Memo:
         with self._lock:
             if self._bytes <= budget_bytes:
                 return 0
-            ranked = sorted(enumerate(self._entries.items()), key=lambda item: (-item[1][1][1], item[0]))
+            ranked = sorted(enumerate(self._entries.items()), key=lambda item: (-item[1][1].size, item[0]))
             dropped = 0
-            for _, (key, (_, size)) in ranked:
+            for _, (key, entry) in ranked:
                 if self._bytes <= budget_bytes:
                     break
                 del self._entries[key]
-                self._bytes -= size
+                self._bytes -= entry.size
                 dropped += 1
             return dropped
 
-    def _store(self, key: Hashable, value: object) -> None:
-        size = size_of(value)
-        self._entries[key] = (value, size)
+    def _store(self, key: Hashable, value: object, cost: float) -> None:
+        size = max(size_of(value), 1)
+        self._entries[key] = _Entry(value, size, cost, self._inflation + cost / size)
         self._bytes += size
         budget = self._budget if self._budget is not None else _budget_bytes()
         while self._bytes > budget and len(self._entries) > 1:
-            _, (_, dropped) = self._entries.popitem(last=False)
-            self._bytes -= dropped
+            self._evict(newest=key)
+
+    def _evict(self, newest: Hashable) -> None:
+        """Drop the entry of least credit but ``newest`` (ties: the least recently used) and raise ``L`` to its
+        credit (GreedyDual-Size)."""
+        victim, least = None, float("inf")
+        for key, entry in self._entries.items():  # least recently used first, so a tie keeps the first found
+            if (victim is None or entry.credit < least) and key != newest:
+                victim, least = (key,), entry.credit
+        assert victim is not None  # called with at least two entries
+        dropped = self._entries.pop(victim[0])
+        self._bytes -= dropped.size
+        self._inflation = max(self._inflation, least)
 
 
 _waiting = threading.local()
+_costs = threading.local()  # per thread: the stack of nested computations' inner times (``Memo.remember``)
 
 
 @contextlib.contextmanager

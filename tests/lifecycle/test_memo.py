@@ -1,5 +1,6 @@
 """The process memo: one computation per key, concurrent callers wait for it, errors are not kept, the budget
-evicts the least recently used entries, and frames handed out cannot change what is stored."""
+evicts by GreedyDual-Size (least credit = cost / size first, least recently used among equals), and frames handed out
+cannot change what is stored."""
 
 from __future__ import annotations
 
@@ -12,7 +13,26 @@ import pandas as pd
 import pytest
 
 import lifecycle.memo
-from lifecycle.memo import Memo, size_of
+from lifecycle.memo import MIN_COST_SECONDS, Memo, size_of
+
+
+def _frozen() -> float:
+    """A clock that never moves: every computation costs ``MIN_COST_SECONDS``, so eviction order is recency alone."""
+    return 0.0
+
+
+class _Clock:
+    """A seconds counter the test's computations move on by hand (``spend``): costs exact and independent of load."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def spend(self, seconds: float, value: object) -> object:
+        self.now += seconds
+        return value
 
 
 def test_a_key_is_computed_once_and_then_served() -> None:
@@ -61,13 +81,74 @@ def test_a_failed_computation_leaves_no_entry() -> None:
 def test_the_budget_evicts_the_least_recently_used_entry() -> None:
     """Three 1000-character strings against a budget of two: touching the first keeps it, the second goes."""
     one = size_of("x" * 1000)
-    memo = Memo(budget_bytes=2 * one + 10)
+    memo = Memo(budget_bytes=2 * one + 10, clock=_frozen)
     memo.remember("a", lambda: "a" * 1000)
     memo.remember("b", lambda: "b" * 1000)
     memo.remember("a", lambda: "unused")
     memo.remember("c", lambda: "c" * 1000)
     assert memo.peek("a") == "a" * 1000 and memo.peek("c") == "c" * 1000
     assert memo.peek("b") is None
+
+
+def test_a_large_cheap_entry_goes_before_an_older_smaller_dear_one() -> None:
+    """Budget: two 1000-character strings and a bit. "dear" (1000 characters, 5 s to compute) is stored first, then
+    "cheap" (2000 characters, 1 ms). Storing "new" passes the budget: by hand, credits are 5 / size("dear") ≈ 5e-3 per
+    byte against 0.001 / size("cheap") ≈ 5e-7 — "cheap" goes though "dear" is the least recently used."""
+    clock = _Clock()
+    one = size_of("x" * 1000)
+    memo = Memo(budget_bytes=size_of("x" * 2000) + one + 10, clock=clock)
+    memo.remember("dear", lambda: clock.spend(5.0, "d" * 1000))
+    memo.remember("cheap", lambda: clock.spend(0.001, "c" * 2000))
+    memo.remember("new", lambda: clock.spend(0.001, "n" * 1000))
+    assert memo.peek("cheap") is None
+    assert memo.peek("dear") == "d" * 1000 and memo.peek("new") == "n" * 1000
+    assert memo.cost("dear") == 5.0
+
+
+def test_a_dear_entry_nobody_asks_for_again_ages_out() -> None:
+    """Equal sizes s, room for two. "dear" costs 3 s, then x1..x4 cost 2 s each. By hand (credit = L + cost/s, L =
+    the last evicted credit): x2 evicts x1 (2/s < 3/s; L = 2/s), x3 (credit 4/s) evicts x2 (2/s), x4 (credit 4/s)
+    evicts "dear" (3/s < x3's 4/s): 1.5 times dearer, it outlives two cheaper entries, not every later one."""
+    clock = _Clock()
+    one = size_of("x" * 1000)
+    memo = Memo(budget_bytes=2 * one + 10, clock=clock)
+    memo.remember("dear", lambda: clock.spend(3.0, "d" * 1000))
+    kept = []
+    for i in range(1, 5):
+        memo.remember(f"x{i}", lambda i=i: clock.spend(2.0, str(i) * 1000))
+        kept.append(sorted(key for key in ("dear", "x1", "x2", "x3", "x4") if memo.peek(key) is not None))
+    assert kept == [["dear", "x1"], ["dear", "x2"], ["dear", "x3"], ["x3", "x4"]]
+
+
+def test_a_hit_renews_an_entrys_credit() -> None:
+    """Equal sizes s, room for two, every cost 2 s. a, b stored (credit 2/s each); c evicts a (tie: least recently
+    used; L = 2/s). Asking for b renews its credit to L + 2/s = 4/s, as c's; d then evicts c (tie, c the older use)."""
+    clock = _Clock()
+    one = size_of("x" * 1000)
+    memo = Memo(budget_bytes=2 * one + 10, clock=clock)
+    for key in ("a", "b", "c"):
+        memo.remember(key, lambda key=key: clock.spend(2.0, key * 1000))
+    assert memo.peek("a") is None
+    memo.remember("b", lambda: "unused")
+    memo.remember("d", lambda: clock.spend(2.0, "d" * 1000))
+    assert memo.peek("c") is None and memo.peek("b") == "b" * 1000 and memo.peek("d") == "d" * 1000
+
+
+def test_an_entrys_cost_leaves_out_the_entries_it_stored_on_its_way() -> None:
+    """outer spends 1 s, asks for inner (4 s, stored), spends 2 s more: its own cost is 1 + 2 = 3 s, inner's 4 s; a
+    computation the clock does not see moving is credited with the floor."""
+    clock = _Clock()
+    memo = Memo(clock=clock)
+
+    def outer() -> str:
+        clock.spend(1.0, None)
+        inner = memo.remember("inner", lambda: clock.spend(4.0, "i"))
+        return str(clock.spend(2.0, inner))
+
+    assert memo.remember("outer", outer) == "i"
+    assert (memo.cost("outer"), memo.cost("inner")) == (3.0, 4.0)
+    memo.remember("free", lambda: "f")
+    assert memo.cost("free") == MIN_COST_SECONDS and memo.cost("absent") is None
 
 
 def test_the_newest_entry_stays_even_past_the_budget() -> None:
@@ -106,7 +187,7 @@ def test_the_stored_size_never_passes_the_budget_once_more_than_one_entry_is_kep
     """Twenty 1000-character strings through a budget of three: after every store the memo holds at most three and
     its estimated bytes stay within the budget (the invariant the server's memory rests on)."""
     one = size_of("x" * 1000)
-    memo = Memo(budget_bytes=3 * one + 10)
+    memo = Memo(budget_bytes=3 * one + 10, clock=_frozen)
     for i in range(20):
         memo.remember(i, lambda i=i: str(i % 10) * 1000)
         assert memo.bytes <= 3 * one + 10
