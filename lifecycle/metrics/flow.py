@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -19,11 +19,14 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
+from lifecycle.membership import is_member
+from lifecycle.memo import remember
 from lifecycle.metrics.registry import MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
 from lifecycle.scope import Scope
 from lifecycle.stages.classification import UNCLASSIFIED
 from lifecycle.stages.history import (
+    StageStates,
     checkpoints,
     checkpoints_prefetched,
     stage_states,
@@ -47,13 +50,77 @@ def _months_between(start: date, end: date) -> int:
     return max(1, (end.year - start.year) * 12 + end.month - start.month)
 
 
+def _masked(dataset: Dataset) -> bool:
+    """Whether the flow rows of ``dataset`` are the whole base's rows of its customers: a filtered scope opened through
+    ``Dataset.over`` (the whole base's rows are memoised under the data's identity) whose filters select the same
+    customers on every day — segment, channel, industry, country, company size, cohort: the ``customers`` table's
+    columns and the signup day. The plan paid and the stage change with time (a customer is in on some days only),
+    so those scopes take their own path.
+
+    Each spell, stage pair and time in stage depends on that customer's own states only, and a customer's states in
+    such a scope are its states in the whole base (``stage_states``: the whole base's rows, masked; ``stages_at``:
+    the whole base's stages, masked) — so the rows are the same, in the same order, as those computed over the
+    scope's own states."""
+    filters = dataset.filters
+    return dataset.identity is not None and not filters.is_empty() and not filters.plan and not filters.stage
+
+
+def _whole(dataset: Dataset) -> Dataset:
+    return dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+
+
+def _whole_key(dataset: Dataset, kind: str, model: StageModel, *parts: object) -> tuple[object, ...]:
+    return (kind, dataset.identity, dataset.config.fingerprint(), model.origin, model.id, *parts)
+
+
+def _whole_states(dataset: Dataset, model: StageModel) -> StageStates:
+    """The whole base's stage states on the spell checkpoints (memoised by ``stage_states``)."""
+    return stage_states(_whole(dataset), model, spell_checkpoints(dataset))
+
+
+def _in_scope(dataset: Dataset, model: StageModel) -> np.ndarray:
+    """Which rows of the whole base's states (``_whole_states``) are the scope's customers on as_of — the rows
+    ``stage_states`` keeps for the scope (once per dataset)."""
+    key = f"__flow_scope__:{model.origin}:{model.id}"
+    if key not in dataset._cache:
+        dataset._cache[key] = is_member(_whole_states(dataset, model).ids, stages_at(dataset, model, dataset.as_of).index)
+    return dataset._cache[key]  # type: ignore[no-any-return]
+
+
+def _rows_of(dataset: Dataset, model: StageModel, ids: object) -> np.ndarray:
+    """The row of each of ``ids`` in the whole base's states (every one of them is there: a customer on as_of)."""
+    rows = _whole_states(dataset, model).ids.get_indexer(ids)
+    if (rows < 0).any():
+        raise AssertionError("a flow row's customer is missing from the whole base's stage states")
+    return rows  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class _WholePairs:
+    """The whole base's stage pairs (``_paired_stages``) and the row of each pair's customer in ``_whole_states``."""
+
+    pairs: pd.DataFrame
+    rows: np.ndarray
+
+
 def _stage_pairs(dataset: Dataset, model: StageModel) -> pd.DataFrame:
     """Order at the window start and at as_of for customers classified, and not churned, at both — once per dataset
-    and model (``progression_rate`` and ``regression_rate`` both read it; callers do not modify it)."""
+    and model (``progression_rate`` and ``regression_rate`` both read it; callers do not modify it). A scope whose
+    filters do not change with time (``_masked``) takes the rows of its customers from the whole base's pairs."""
     key = f"__stage_pairs__:{model.origin}:{model.id}"
     if key not in dataset._cache:
-        dataset._cache[key] = _paired_stages(dataset, model)
-    return dataset._cache[key]
+        if _masked(dataset):
+            whole = remember(_whole_key(dataset, "flow-pairs", model, window_start_day(dataset), dataset.as_of),
+                             lambda: _whole_pairs(dataset, model))
+            dataset._cache[key] = whole.pairs[_in_scope(dataset, model)[whole.rows]]
+        else:
+            dataset._cache[key] = _paired_stages(dataset, model)
+    return dataset._cache[key]  # type: ignore[no-any-return]
+
+
+def _whole_pairs(dataset: Dataset, model: StageModel) -> _WholePairs:
+    pairs = _stage_pairs(_whole(dataset), model)
+    return _WholePairs(pairs, _rows_of(dataset, model, pairs.index))
 
 
 def _paired_stages(dataset: Dataset, model: StageModel) -> pd.DataFrame:
@@ -109,16 +176,43 @@ def stagnation_rate(dataset: Dataset) -> MetricResult:
     if not expected:
         return missing_result("stagnation_rate", Unit.RATIO, dataset.scope, "the stage model sets no expected_days")
     months = int(np.ceil(max(expected.values()) / 28.0)) + 1
+    if _masked(dataset):  # the whole base's rows of the scope's customers (``_masked``)
+        whole = remember(_whole_key(dataset, "flow-stagnation", model, tuple(spell_checkpoints(dataset)), months),
+                         lambda: _whole_stagnation(dataset, model, months, expected))
+        keep = _in_scope(dataset, model)[whole.rows]
+        stuck, in_stage = whole.stuck[keep], {stage: rows[keep] for stage, rows in whole.in_stage.items()}
+    else:
+        stuck, in_stage, _ = _stagnation_rows(dataset, model, months, expected)
+    breakdown = tuple(
+        (stage, ratio_result("stagnation_rate", float(stuck[in_stage[stage]].sum()), float(in_stage[stage].sum()),
+                             Unit.RATIO, dataset.scope))
+        for stage in expected)
+    result = ratio_result("stagnation_rate", float(stuck.sum()), float(len(stuck)), Unit.RATIO, dataset.scope,
+                          empty_reason="no active customer is in a stage with expected_days")
+    return replace(result, breakdown=breakdown)
+
+
+def _stagnation_rows(dataset: Dataset, model: StageModel, months: int, expected: dict[str, float],
+                     ) -> tuple[np.ndarray, dict[str, np.ndarray], pd.DataFrame]:
+    """Per active customer in a stage with expected days: stuck (past them), and which stage (one mask per stage)."""
     tis = _live_time_in_stage(dataset, model, months, expected)
     tis = tis[tis["stage"].isin(expected)]
     stuck = tis["days_in_stage"].to_numpy() > tis["stage"].map(expected).to_numpy(dtype="float64")
-    breakdown = tuple(
-        (stage, ratio_result("stagnation_rate", float(stuck[(tis["stage"] == stage).to_numpy()].sum()),
-                             float((tis["stage"] == stage).sum()), Unit.RATIO, dataset.scope))
-        for stage in expected)
-    result = ratio_result("stagnation_rate", float(stuck.sum()), float(len(tis)), Unit.RATIO, dataset.scope,
-                          empty_reason="no active customer is in a stage with expected_days")
-    return replace(result, breakdown=breakdown)
+    return stuck, {stage: (tis["stage"] == stage).to_numpy(dtype=bool) for stage in expected}, tis
+
+
+@dataclass(frozen=True)
+class _WholeStagnation:
+    """The whole base's ``_stagnation_rows`` and the row of each one's customer in ``_whole_states``."""
+
+    stuck: np.ndarray
+    in_stage: dict[str, np.ndarray]
+    rows: np.ndarray
+
+
+def _whole_stagnation(dataset: Dataset, model: StageModel, months: int, expected: dict[str, float]) -> _WholeStagnation:
+    stuck, in_stage, tis = _stagnation_rows(_whole(dataset), model, months, expected)
+    return _WholeStagnation(stuck, in_stage, _rows_of(dataset, model, tis["customer_id"]))
 
 
 def spell_checkpoints(dataset: Dataset) -> list[date]:
@@ -132,36 +226,63 @@ def progression_spells(dataset: Dataset, model: StageModel) -> pd.DataFrame:
 
     A spell starts at the first checkpoint in a stage (at signup, for a customer who signed up since the
     previous checkpoint) and ends at the first checkpoint in a higher-order stage. Spells already under
-    way at the window start are left out (their start is unknown). Columns: customer_id, stage, days.
+    way at the window start are left out (their start is unknown). Columns: customer_id, stage, days — the spells
+    ending at the earliest checkpoint first, each checkpoint's in the order of the states' customers. A scope whose
+    filters do not change with time (``_masked``) takes its customers' rows of the whole base's spells.
     """
-    newest_first = spell_checkpoints(dataset)
-    states = stage_states(dataset, model, newest_first)  # customers in scope on as_of; one column per checkpoint
-    days = list(reversed(newest_first))
-    ids = states.ids
+    if _masked(dataset):
+        states = _whole_states(dataset, model)
+        whole = remember(_whole_key(dataset, "flow-spells", model, states.days), lambda: _spells(states, model))
+        keep = _in_scope(dataset, model)[whole.rows]
+        return _spell_frame(states, _Spells(whole.rows[keep], whole.codes[keep], whole.days[keep]))
+    states = stage_states(dataset, model, spell_checkpoints(dataset))  # customers in scope on as_of; a column per day
+    return _spell_frame(states, _spells(states, model))
+
+
+@dataclass(frozen=True)
+class _Spells:
+    """Spells as arrays: each one's customer (row of the states read), stage (code of their labels) and days."""
+
+    rows: np.ndarray
+    codes: np.ndarray
+    days: np.ndarray
+
+
+def _spells(states: StageStates, model: StageModel) -> _Spells:
+    days = list(reversed(states.days))
     codes = states.codes[:, ::-1]
-    labels = np.array(states.labels, dtype=object)
     churned = states.churned[:, ::-1]
     order = states.orders(model)[:, ::-1]
     signup = states.signup
     stamps = np.array([np.datetime64(d, "us") for d in days])
-    run_start = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[us]")
-    spells: list[pd.DataFrame] = []
+    run_start = np.full(len(states.ids), np.datetime64("NaT"), dtype="datetime64[us]")
+    rows: list[np.ndarray] = []
+    stages: list[np.ndarray] = []
+    lengths: list[np.ndarray] = []
     for j in range(len(days)):
         known = ~pd.isna(order[:, j])
         if j == 0:
             continue  # whatever the customer is in at the first checkpoint began at an unknown time
         was = ~pd.isna(order[:, j - 1])
         progressed = known & was & (order[:, j] > order[:, j - 1]) & ~churned[:, j] & ~churned[:, j - 1]
-        ended = progressed & ~np.isnat(run_start)
-        if ended.any():
-            spells.append(pd.DataFrame({"customer_id": ids[ended], "stage": labels[codes[ended, j - 1]],
-                                        "days": (stamps[j] - run_start[ended]) / np.timedelta64(1, "D")}))
+        ended = np.flatnonzero(progressed & ~np.isnat(run_start))
+        if len(ended):
+            rows.append(ended)
+            stages.append(codes[ended, j - 1])
+            lengths.append((stamps[j] - run_start[ended]) / np.timedelta64(1, "D"))
         changed = known & (~was | (codes[:, j] != codes[:, j - 1]))
         entry = np.where(~was, signup, stamps[j])
         run_start = np.where(changed, entry, run_start)
-    if not spells:
+    if not rows:
+        return _Spells(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=codes.dtype), np.zeros(0, dtype="float64"))
+    return _Spells(np.concatenate(rows), np.concatenate(stages), np.concatenate(lengths))
+
+
+def _spell_frame(states: StageStates, spells: _Spells) -> pd.DataFrame:
+    if not len(spells.rows):
         return pd.DataFrame({"customer_id": pd.Series([], dtype="string"), "stage": [], "days": []})
-    return pd.concat(spells, ignore_index=True)
+    return pd.DataFrame({"customer_id": states.ids[spells.rows],
+                         "stage": np.array(states.labels, dtype=object)[spells.codes], "days": spells.days})
 
 
 def stage_velocity_days(dataset: Dataset) -> MetricResult:

@@ -210,3 +210,44 @@ def test_the_stage_states_built_ahead_on_a_second_connection_are_the_ones_the_fl
     assert built is not None and list(built.ids) == ["a1", "c1", "n1", "p1", "p2", "r1", "s1", "v1", "v2"]
     assert compute_metric(dataset, "progression_rate").value == pytest.approx(3 / 5)
     assert compute_metric(dataset, "regression_rate").value == pytest.approx(1 / 5)
+
+
+@pytest.mark.parametrize("filters", [Filters(segment=("A",)), Filters(segment=("B",)), Filters(segment=("A", "B")),
+                                     Filters(cohort_from=date(2024, 4, 1)), Filters(cohort_to=date(2023, 12, 31)),
+                                     Filters(segment=("A",), cohort_from=date(2024, 4, 1)),
+                                     Filters(cohort_from=date(2025, 1, 1))])
+def test_a_scope_whose_filters_do_not_change_with_time_reads_its_flow_rows_from_the_whole_bases(
+        tmp_path: Path, filters: Filters) -> None:
+    """Invariant: for filters that select the same customers on every day (segment, cohort), the spells, stage pairs
+    and stagnation of the scope are the whole base's rows of its customers (memoised once per data) — the same frames,
+    in the same order, and the same metric results as computed over the scope's own states (a dataset without a data
+    identity computes everything itself). The last filter selects nobody."""
+    from lifecycle.memo import MEMO
+    from lifecycle.metrics.flow import _stage_pairs
+
+    masked = make_dataset(tmp_path, _tables(), as_of="2024-06-30", window=("2024-04-01", "2024-06-30"), filters=filters)
+    direct = Dataset(masked.connection, masked.scope, masked.config, masked.source, None)
+    model = load_model("default")
+    pd.testing.assert_frame_equal(progression_spells(masked, model), progression_spells(direct, model), check_exact=True)
+    pd.testing.assert_frame_equal(_stage_pairs(masked, model), _stage_pairs(direct, model), check_exact=True)
+    for metric in ("progression_rate", "regression_rate", "stagnation_rate", "stage_velocity_days"):
+        assert compute_metric(masked, metric) == compute_metric(direct, metric), metric
+    kinds = {key[0] for key in list(MEMO._entries) if isinstance(key, tuple)}
+    assert {"flow-spells", "flow-pairs", "flow-stagnation"} <= kinds  # the whole base's rows were computed and kept
+
+
+def test_a_stage_scopes_spells_are_cut_where_the_customer_was_in_another_stage(tmp_path: Path) -> None:
+    """The stage changes with time, so a stage scope's spells are not the whole base's rows of its customers. v1
+    (onboarding on 05-30, adoption on 06-30) and v2 (onboarding on 04-30, adoption from 05-30) are in adoption on
+    as_of, and in the whole base their spells end in a progression (41 and 35 days, module docstring). In the
+    adoption scope their onboarding days are outside it, so neither spell ends there; nor does anyone else's (p1's
+    began before the window, n1, r1 and s1 did not progress): no spells, and no stage velocity."""
+    model = load_model("default")
+    adoption = make_dataset(tmp_path, _tables(), as_of="2024-06-30", window=("2024-04-01", "2024-06-30"),
+                            filters=Filters(stage=("adoption",)))
+    whole = adoption.rescoped(Scope(adoption.as_of, adoption.window, Filters()))
+    spells = progression_spells(whole, model)
+    assert sorted(zip(spells["customer_id"], spells["days"])) == [("v1", 41.0), ("v2", 35.0)]
+    assert {"v1", "v2"} <= set(stages_at(adoption, model, adoption.as_of).index)
+    assert progression_spells(adoption, model).empty
+    assert compute_metric(adoption, "stage_velocity_days").value is None
