@@ -140,31 +140,45 @@ NMF_MAX_ITER = 500
 NMF_TOL = 1e-4
 
 
+PRIVATE_STEPS_FAILED = (ImportError, AttributeError, TypeError, ValueError)
+"""What ``_factorise``'s private scikit-learn steps raise when a version moved, renamed or re-signed them."""
+
+
 def _factorise(matrix, k: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
     """W (texts × k) and H (k × terms) of scikit-learn's ``NMF(n_components=k, init="nndsvd", random_state=0,
     max_iter=NMF_MAX_ITER, tol=NMF_TOL)`` (coordinate descent, no regularisation), computed by its own steps without
     the estimator around them: the same start (``_initialize_nmf``), then sweeps of ``_update_cdnmf_fast`` over W and
     then H until a sweep's violation is at most ``NMF_TOL`` of the first sweep's (``_fit_coordinate_descent``). The
     estimator re-validates its input, transposes the matrix on every sweep and computes a reconstruction error the
-    themes do not read: ~30 % of a fit on the demo's texts. Same arrays, bit for bit; the estimator when those
-    functions are not where this version of scikit-learn keeps them."""
+    themes do not read: ~30 % of a fit on the demo's texts. Same arrays, bit for bit.
+
+    Those two functions are private to scikit-learn: when this version does not have them where and as this expects
+    (missing, renamed, another signature, results of another shape — ``PRIVATE_STEPS_FAILED``), the estimator
+    factorises instead (``_factorise_with_estimator``: the same arrays, only slower)."""
     try:
-        from sklearn.decomposition._cdnmf_fast import _update_cdnmf_fast
-        from sklearn.decomposition._nmf import _initialize_nmf
-    except ImportError:  # pragma: no cover - another scikit-learn layout
+        return _factorise_by_steps(matrix, k)
+    except PRIVATE_STEPS_FAILED:
         return _factorise_with_estimator(matrix, k)
+
+
+def _factorise_by_steps(matrix, k: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    from sklearn.decomposition._cdnmf_fast import _update_cdnmf_fast
+    from sklearn.decomposition._nmf import _initialize_nmf
+
     with _thread_controller().limit(limits=1), warnings.catch_warnings(), _checks_skipped():
         warnings.simplefilter("ignore")
         matrix.sum_duplicates()  # the estimator's ``X.min()`` puts the matrix in canonical form (indices sorted) first
         start_w, start_h = _initialize_nmf(matrix, k, init="nndsvd", random_state=0)
+        if np.shape(start_w) != (matrix.shape[0], k) or np.shape(start_h) != (k, matrix.shape[1]):
+            raise TypeError("scikit-learn's _initialize_nmf returned factors of another shape")
         w, ht = np.ascontiguousarray(start_w), np.ascontiguousarray(start_h.T)
         transposed = matrix.T
         order = np.arange(k, dtype=np.intp)
         first = 0.0
         for sweep in range(NMF_MAX_ITER):
             violation = 0.0
-            violation += _update_cdnmf_fast(w, np.dot(ht.T, ht), matrix @ ht, order)
-            violation += _update_cdnmf_fast(ht, np.dot(w.T, w), transposed @ w, order)
+            violation += float(_update_cdnmf_fast(w, np.dot(ht.T, ht), matrix @ ht, order))
+            violation += float(_update_cdnmf_fast(ht, np.dot(w.T, w), transposed @ w, order))
             if sweep == 0:
                 first = violation
             if first == 0 or violation / first <= NMF_TOL:

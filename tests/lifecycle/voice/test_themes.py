@@ -159,3 +159,89 @@ def test_the_factorisation_is_scikit_learns_nmf_bit_for_bit(k: int) -> None:
     ref_weights, ref_components = themes._factorise_with_estimator(matrix.copy(), k)
     assert np.array_equal(weights, ref_weights) and np.array_equal(components, ref_components)
     assert weights.shape == (len(documents), k)
+
+
+def _renamed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scikit-learn without the private sweep under its name (as after a rename)."""
+    import sklearn.decomposition._cdnmf_fast as fast
+
+    monkeypatch.delattr(fast, "_update_cdnmf_fast")
+
+
+def _module_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scikit-learn without the private module (as after a move): importing it fails."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn.decomposition._cdnmf_fast", None)
+
+
+def _resigned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep with another signature (one more argument): calling it as before raises TypeError."""
+    import sklearn.decomposition._cdnmf_fast as fast
+
+    monkeypatch.setattr(fast, "_update_cdnmf_fast", lambda W, HHt, XHt, permutation, shuffle: 0.0)
+
+
+def _returns_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep that updates in place but no longer returns its violation."""
+    import sklearn.decomposition._cdnmf_fast as fast
+
+    original = fast._update_cdnmf_fast
+    monkeypatch.setattr(fast, "_update_cdnmf_fast", lambda *args: (original(*args), None)[1])
+
+
+def _start_transposed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An initialiser whose factors come back in another layout (H before W)."""
+    import sklearn.decomposition._nmf as nmf
+
+    original = nmf._initialize_nmf
+    monkeypatch.setattr(nmf, "_initialize_nmf", lambda *args, **kwargs: original(*args, **kwargs)[::-1])
+
+
+def _keyword_renamed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An initialiser whose ``init`` keyword was renamed: calling it as before raises TypeError."""
+    import sklearn.decomposition._nmf as nmf
+
+    original = nmf._initialize_nmf
+    monkeypatch.setattr(nmf, "_initialize_nmf", lambda X, n_components, method, random_state=None: original(
+        X, n_components, init=method, random_state=random_state))
+
+
+@pytest.mark.parametrize("change", [_renamed, _module_gone, _resigned, _returns_nothing, _start_transposed,
+                                    _keyword_renamed])
+def test_a_scikit_learn_without_the_private_nmf_steps_factorises_through_its_estimator_to_the_same_themes(
+        monkeypatch: pytest.MonkeyPatch, change) -> None:  # type: ignore[no-untyped-def]
+    """The private steps ``_factorise`` calls may move, be renamed or change their signature in a later scikit-learn
+    (the dependency is not capped): each such change makes the factorisation fall back to the public ``NMF``
+    estimator, which gives the same arrays bit for bit — so the same themes, labels and assignments as the private
+    path on an unchanged scikit-learn."""
+    import numpy as np
+    import sklearn.decomposition._nmf as nmf
+
+    from lifecycle.voice import themes
+
+    documents = _documents_with_repeats()
+    matrix, _ = themes._tfidf(documents)
+    k = 3
+    assert matrix.shape[0] != matrix.shape[1]  # a transposed start has another shape
+    texts = [text for groups, loose in FIXTURES.values() for group in groups for text in group] + ["ok", "Thanks!"]
+    fast_weights, fast_components = themes._factorise(matrix.copy(), k)
+    fast_fit = themes.find_themes(texts)
+    used: list[int] = []
+    estimator, own_start = themes._factorise_with_estimator, nmf._initialize_nmf
+
+    def through_estimator(m, n):  # type: ignore[no-untyped-def]
+        used.append(n)
+        changed, nmf._initialize_nmf = nmf._initialize_nmf, own_start  # that version's estimator and its own start agree
+        try:
+            return estimator(m, n)
+        finally:
+            nmf._initialize_nmf = changed
+
+    monkeypatch.setattr(themes, "_factorise_with_estimator", through_estimator)
+    change(monkeypatch)
+    weights, components = themes._factorise(matrix.copy(), k)
+    assert used == [k]  # the estimator answered
+    assert np.array_equal(weights, fast_weights) and np.array_equal(components, fast_components)
+    assert themes.find_themes(texts) == fast_fit
+    assert len(used) > 1
