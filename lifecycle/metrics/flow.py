@@ -124,15 +124,24 @@ def _whole_pairs(dataset: Dataset, model: StageModel) -> _WholePairs:
 
 
 def _paired_stages(dataset: Dataset, model: StageModel) -> pd.DataFrame:
+    # the customers at both dates in the order of the window start's (an inner join's order), by one look-up
     before = stages_at(dataset, model, window_start_day(dataset))
     after = stages_at(dataset, model, dataset.as_of)
-    both = before.add_suffix("_start").join(after.add_suffix("_end"), how="inner")
-    keep = ~both["churned_start"] & ~both["churned_end"]
-    keep &= (both["stage_start"] != UNCLASSIFIED) & (both["stage_end"] != UNCLASSIFIED)
-    both = both[keep.to_numpy(dtype=bool)]
-    order = model.order
-    return pd.DataFrame({"start": both["stage_start"].map(order).astype("float64"),
-                         "end": both["stage_end"].map(order).astype("float64")}, index=both.index)
+    at = after.index.get_indexer(before.index)
+    rows = np.flatnonzero(at >= 0)
+    at = at[rows]
+    start = before["stage"].to_numpy(dtype=object)[rows]
+    end = after["stage"].to_numpy(dtype=object)[at]
+    keep = ~before["churned"].to_numpy(dtype=bool)[rows] & ~after["churned"].to_numpy(dtype=bool)[at]
+    keep &= (start != UNCLASSIFIED) & (end != UNCLASSIFIED)
+    return pd.DataFrame({"start": _orders(start[keep], model.order), "end": _orders(end[keep], model.order)},
+                        index=before.index[rows[keep]])
+
+
+def _orders(stages: np.ndarray, order: dict[str, int]) -> np.ndarray:
+    """Each stage's order (float; NaN for a stage without one), looked up once per distinct stage."""
+    codes, distinct = pd.factorize(stages)
+    return np.array([float(order.get(stage, np.nan)) for stage in distinct] + [np.nan], dtype="float64")[codes]
 
 
 def progression_rate(dataset: Dataset) -> MetricResult:
@@ -155,13 +164,6 @@ def regression_rate(dataset: Dataset) -> MetricResult:
     pairs = _stage_pairs(dataset, model_for(dataset))
     return ratio_result("regression_rate", float((pairs["end"] < pairs["start"]).sum()), float(len(pairs)), Unit.RATIO,
                         dataset.scope, empty_reason="no customer was classified at both the window start and as_of")
-
-
-def _live_time_in_stage(dataset: Dataset, model: StageModel, months: int, enough: dict[str, float]) -> pd.DataFrame:
-    # its checkpoints begin the flow metrics' (the same day of each month back from as_of): read from those states
-    tis = time_in_stage(dataset, model, months=months, enough=enough, within=spell_checkpoints(dataset))
-    churned = stages_at(dataset, model, dataset.as_of)["churned"]
-    return tis[~churned.reindex(pd.Index(tis["customer_id"])).to_numpy(dtype=bool)]
 
 
 def stagnation_rate(dataset: Dataset) -> MetricResult:
@@ -193,12 +195,23 @@ def stagnation_rate(dataset: Dataset) -> MetricResult:
 
 
 def _stagnation_rows(dataset: Dataset, model: StageModel, months: int, expected: dict[str, float],
-                     ) -> tuple[np.ndarray, dict[str, np.ndarray], pd.DataFrame]:
-    """Per active customer in a stage with expected days: stuck (past them), and which stage (one mask per stage)."""
-    tis = _live_time_in_stage(dataset, model, months, expected)
-    tis = tis[tis["stage"].isin(expected)]
-    stuck = tis["days_in_stage"].to_numpy() > tis["stage"].map(expected).to_numpy(dtype="float64")
-    return stuck, {stage: (tis["stage"] == stage).to_numpy(dtype=bool) for stage in expected}, tis
+                     ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """Per customer not churned on as_of in a stage with expected days (``time_in_stage``, from the flow metrics'
+    checkpoints — its own are their first): stuck (in it longer than them), which stage (a mask per stage of
+    ``expected``), and who (their ids, in the order of the time-in-stage rows)."""
+    tis = time_in_stage(dataset, model, months=months, enough=expected, within=spell_checkpoints(dataset))
+    ids = pd.Index(tis["customer_id"])
+    churned = stages_at(dataset, model, dataset.as_of)["churned"]
+    # the states' customers are those on as_of, in its order: no look-up then (a customer missing there counts churned)
+    gone = churned.to_numpy(dtype=bool) if churned.index.equals(ids) else churned.reindex(ids).to_numpy(dtype=bool)
+    codes, stages = pd.factorize(tis["stage"].to_numpy(dtype=object))
+    known = np.array([stage in expected for stage in stages] + [False])[codes] & ~gone
+    codes = codes[known]
+    limit = np.array([float(expected.get(stage, np.nan)) for stage in stages] + [np.nan])[codes]
+    stuck = tis["days_in_stage"].to_numpy(dtype="float64")[known] > limit
+    position = {stage: k for k, stage in enumerate(stages)}
+    in_stage = {stage: codes == position.get(stage, -2) for stage in expected}
+    return stuck, in_stage, ids.to_numpy()[known]
 
 
 @dataclass(frozen=True)
@@ -211,8 +224,8 @@ class _WholeStagnation:
 
 
 def _whole_stagnation(dataset: Dataset, model: StageModel, months: int, expected: dict[str, float]) -> _WholeStagnation:
-    stuck, in_stage, tis = _stagnation_rows(_whole(dataset), model, months, expected)
-    return _WholeStagnation(stuck, in_stage, _rows_of(dataset, model, tis["customer_id"]))
+    stuck, in_stage, ids = _stagnation_rows(_whole(dataset), model, months, expected)
+    return _WholeStagnation(stuck, in_stage, _rows_of(dataset, model, ids))
 
 
 def spell_checkpoints(dataset: Dataset) -> list[date]:
@@ -228,7 +241,8 @@ def progression_spells(dataset: Dataset, model: StageModel) -> pd.DataFrame:
     previous checkpoint) and ends at the first checkpoint in a higher-order stage. Spells already under
     way at the window start are left out (their start is unknown). Columns: customer_id, stage, days — the spells
     ending at the earliest checkpoint first, each checkpoint's in the order of the states' customers. A scope whose
-    filters do not change with time (``_masked``) takes its customers' rows of the whole base's spells.
+    filters do not change with time (``_masked``) takes its customers' rows of the whole base's spells (memoised:
+    the whole base's own call keeps them).
     """
     if _masked(dataset):
         states = _whole_states(dataset, model)
@@ -236,6 +250,9 @@ def progression_spells(dataset: Dataset, model: StageModel) -> pd.DataFrame:
         keep = _in_scope(dataset, model)[whole.rows]
         return _spell_frame(states, _Spells(whole.rows[keep], whole.codes[keep], whole.days[keep]))
     states = stage_states(dataset, model, spell_checkpoints(dataset))  # customers in scope on as_of; a column per day
+    if dataset.filters.is_empty() and dataset.identity is not None:  # kept for the scopes that mask them
+        return _spell_frame(states, remember(_whole_key(dataset, "flow-spells", model, states.days),
+                                             lambda: _spells(states, model)))
     return _spell_frame(states, _spells(states, model))
 
 
@@ -296,9 +313,11 @@ def stage_velocity_days(dataset: Dataset) -> MetricResult:
     if spells.empty:
         return missing_result("stage_velocity_days", Unit.DAYS, dataset.scope,
                               "no stage spell both began and ended in a progression within the window")
+    days = spells["days"].to_numpy(dtype="float64")
+    codes, stages = pd.factorize(spells["stage"].to_numpy(dtype=object), sort=True)  # groupby("stage")'s groups
     breakdown = tuple(
-        (stage, MetricResult("stage_velocity_days", float(group["days"].median()), Unit.DAYS, dataset.scope, len(group)))
-        for stage, group in spells.groupby("stage", sort=True))
+        (str(stage), MetricResult("stage_velocity_days", float(np.nanmedian(part)), Unit.DAYS, dataset.scope, len(part)))
+        for stage, part in ((stage, days[codes == k]) for k, stage in enumerate(stages)))  # Series.median: nanmedian
     return MetricResult("stage_velocity_days", float(spells["days"].median()), Unit.DAYS, dataset.scope, len(spells),
                         breakdown=breakdown)
 

@@ -251,3 +251,24 @@ def test_a_stage_scopes_spells_are_cut_where_the_customer_was_in_another_stage(t
     assert {"v1", "v2"} <= set(stages_at(adoption, model, adoption.as_of).index)
     assert progression_spells(adoption, model).empty
     assert compute_metric(adoption, "stage_velocity_days").value is None
+
+
+def test_the_whole_bases_spells_are_kept_for_the_scopes_that_mask_them(dataset: Dataset) -> None:
+    """The whole base's own ``progression_spells`` keeps its spells under the key a segment's masks read: after it, a
+    segment's spells are the rows of its customers among them (segment A: v2's 35 days, module docstring) with no
+    further entry — and the same object serves both."""
+    from lifecycle.memo import MEMO
+
+    model = load_model("default")
+    whole = progression_spells(dataset, model)
+    assert sorted(whole["days"]) == [35.0, 41.0]
+    def kept_spells() -> list[object]:
+        return [key for key in list(MEMO._entries)
+                if isinstance(key, tuple) and key[0] == "flow-spells" and key[1] == dataset.identity]
+
+    kept = kept_spells()
+    assert len(kept) == 1
+    segment = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters(segment=("A",))))
+    spells = progression_spells(segment, model)
+    assert list(zip(spells["customer_id"], spells["days"])) == [("v2", 35.0)]
+    assert kept_spells() == kept
