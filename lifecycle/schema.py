@@ -242,6 +242,25 @@ class Column:
 
 
 @dataclass(frozen=True)
+class PartialIndex:
+    """An index over the rows ``condition`` keeps (SQLite's partial index): a statement uses it only when its own WHERE
+    clause carries that same term, so no other statement changes plan (or the order of rows it returns unordered)."""
+
+    columns: tuple[str, ...]
+    condition: str  # SQL over the table's own columns, identifiers from the schema only
+    tag: str  # names the index: idx_<table>_<columns>_<tag>
+
+    def name(self, table: str) -> str:
+        """The index's name in ``table``."""
+        return f"idx_{table}_{'_'.join(self.columns)}_{self.tag}"
+
+    def create_sql(self, table: str) -> str:
+        """``CREATE INDEX IF NOT EXISTS`` of this index on ``table``."""
+        columns = ", ".join(f'"{column}"' for column in self.columns)
+        return f'CREATE INDEX IF NOT EXISTS "{self.name(table)}" ON "{table}" ({columns}) WHERE {self.condition}'
+
+
+@dataclass(frozen=True)
 class TableSpec:
     """A canonical table: its model, key, time column and the columns indexed with the customer."""
 
@@ -255,6 +274,13 @@ class TableSpec:
     repeats_are_distinct: bool = False  # identical rows in one file are separate records (two equal purchases), not copies
     references: tuple[tuple[str, str], ...] = ()  # (column, table) links checked by `lifecycle doctor`
     covering_indexes: tuple[tuple[str, ...], ...] = ()  # extra indexes that let a per-customer aggregate read no table row
+    partial_indexes: tuple[PartialIndex, ...] = ()  # extra indexes over the rows one condition keeps (``PartialIndex``)
+
+    def index_names(self) -> tuple[str, ...]:
+        """Names of the extra indexes every write creates (``covering_indexes`` named as sqlite-utils names them,
+        then ``partial_indexes``)."""
+        return (*(f"idx_{self.name}_{'_'.join(columns)}" for columns in self.covering_indexes),
+                *(index.name(self.name) for index in self.partial_indexes))
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -319,7 +345,10 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("leads", Lead, "lead_id", "Pre-customer funnel records.", time_column="created_at", customer_column="customer_id",
                   references=(("customer_id", "customers"),)),
         TableSpec("subscriptions", Subscription, "subscription_id", "Recurring revenue periods (MRR).", time_column="start_date",
-                  repeats_are_distinct=True, references=(("customer_id", "customers"),)),
+                  repeats_are_distinct=True, references=(("customer_id", "customers"),),
+                  # each customer's latest subscription naming a plan (lifecycle.filters.plan_sql): a seek in index order
+                  partial_indexes=(PartialIndex(("customer_id", "start_date", "subscription_id", "plan"), "\"plan\" <> ''",
+                                                "named"),)),
         TableSpec("orders", Order, "order_id", "One-off purchases.", time_column="ordered_at", repeats_are_distinct=True,
                   references=(("customer_id", "customers"),)),
         TableSpec("events", Event, "event_id", "Product-usage events.", time_column="occurred_at",

@@ -119,6 +119,8 @@ def create_schema(db: sqlite_utils.Database) -> None:
         _create_table(db, spec)
         for columns in spec.covering_indexes:  # outside the table's creation: an import adds them to older databases
             db.table(spec.name).create_index(list(columns), if_not_exists=True)
+        for index in spec.partial_indexes:
+            db.execute(index.create_sql(spec.name))
     if not db.table(META_TABLE).exists():
         db.table(META_TABLE).create({"key": str, "value": str}, pk="key")
         db.table(META_TABLE).insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})
@@ -224,7 +226,8 @@ def upgrade_in_place(path: str | os.PathLike[str], wait_s: float = DEFAULT_WAIT_
     to a copy that replaces the file only when it succeeded (``atomic_write``): a failed or killed upgrade leaves the
     old file as it was. The same write builds the events rollup (``lifecycle.events_daily``) when the file has none
     or another writer changed its events since, so a file imported by an older version gets it without a re-import.
-    A database already current with a current rollup is left untouched (not rewritten)."""
+    The write also creates the extra indexes a file written before they were added lacks (``missing_indexes``). A
+    database already current with a current rollup and every index is left untouched (not rewritten)."""
     target = Path(path)
     if not target.exists():
         raise DatasetNotFoundError(str(target))
@@ -232,13 +235,22 @@ def upgrade_in_place(path: str | os.PathLike[str], wait_s: float = DEFAULT_WAIT_
     try:
         found = schema_version(sqlite_utils.Database(conn))
         rollup_missing = events_daily.is_missing(conn)
+        indexes_missing = bool(missing_indexes(conn))
     finally:
         conn.close()
-    if found > SCHEMA_VERSION or (found == SCHEMA_VERSION and not rollup_missing):
+    if found > SCHEMA_VERSION or (found == SCHEMA_VERSION and not rollup_missing and not indexes_missing):
         return found, found, False
     with atomic_write(target, wait_s, on_wait):
         pass  # atomic_write migrates the copy before the (empty) change and rebuilds a rollup that is not current
     return found, SCHEMA_VERSION, True
+
+
+def missing_indexes(conn: sqlite3.Connection) -> list[str]:
+    """Names of the extra indexes (``TableSpec.index_names``) of the canonical tables present that the file lacks: a
+    file written before an index was added reads without it (slower) until its next write creates it."""
+    present = {str(name) for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    return [name for spec in TABLES.values() if _has_table(conn, spec.name)
+            for name in spec.index_names() if name not in present]
 
 
 def outdated_schema_message(path: str | os.PathLike[str], found: int) -> str:

@@ -23,13 +23,13 @@ def migrate_command(
     The columns newer versions read are added empty (unknown), every row is kept, and on any failure the file is
     left as it was (the same migration and build-and-swap an import runs). A file without a current events rollup
     (imported by an older version, or its events changed by another program) gets it built, which speeds up the
-    monthly stage history."""
+    monthly stage history; one written before an index was added gets it."""
     path: Path = resolve_db(db, build_demo=False)
     found, now, rewritten = upgrade_in_place(path, wait, on_wait=_say_waiting)
     if not rewritten:
         typer.echo(f"{path} is already at schema version {now}: nothing to do")
     elif found == now:
-        typer.echo(f"{path} is at schema version {now}: built the events rollup (lifecycle.events_daily)")
+        typer.echo(f"{path} is at schema version {now}: built the events rollup and indexes it lacked (lifecycle.events_daily)")
     else:
         typer.echo(f"{path}: upgraded from schema version {found} to {now}")
 
