@@ -300,17 +300,19 @@ def progression_drivers(dataset: Dataset, model: StageModel | None = None, horiz
     snapshot lacks are skipped (listed in ``skipped_signals``). Transitions default to
     ``default_transitions(model)``. Population: customers classified and not churned at the signal date.
     """
-    from lifecycle.snapshot.build import snapshot_of
     from lifecycle.stages.history import stages_at
+    from lifecycle.stages.scope_rows import scope_columns, whole_snapshot
 
     if horizon_days <= 0:
         raise QueryError("horizon_days must be positive")
     model = model or dataset.stage_model
     signal_date = dataset.as_of - timedelta(days=horizon_days)
     start_view = dataset.rescoped(Scope.at(signal_date, dataset.filters))
-    start_snapshot = snapshot_of(start_view)
     candidates = signals if signals is not None else (*DEFAULT_SIGNALS, *model.signals)
-    usable = tuple(s for s in candidates if all(c.feature in start_snapshot.columns for c in s.conditions))
+    present = whole_snapshot(start_view).columns  # a filtered snapshot has the whole base's columns
+    usable = tuple(s for s in candidates if all(c.feature in present for c in s.conditions))
+    # the start snapshot's rows, only the columns read: the ids and every usable signal's features
+    start_snapshot = scope_columns(start_view, ("customer_id", *dict.fromkeys(f for s in usable for f in s.features)))
     skipped = tuple(s.id for s in candidates if s not in usable)
     chosen = transitions or default_transitions(model)
     populations, rows = measure_drivers(start_snapshot, stages_at(start_view, model, signal_date),

@@ -16,8 +16,8 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Dimension
-from lifecycle.snapshot.build import snapshot_of
 from lifecycle.stages.model import StageModel
+from lifecycle.stages.scope_rows import scope_columns
 
 CHURNED = "churned"
 
@@ -27,7 +27,7 @@ def customer_stages(dataset: Dataset, model: StageModel | None = None) -> pd.Ser
     from lifecycle.stages.verdict import classified_customers  # verdict → history → this module
 
     model = model or dataset.stage_model
-    snap = snapshot_of(dataset)
+    snap = scope_columns(dataset, ("customer_id", "churned"))  # the snapshot's rows: only the columns read
     classified = classified_customers(dataset, model)  # the stage does not depend on the overlays
     churned = snap["churned"].fillna(False).to_numpy(dtype=bool)
     stage = np.where(churned, CHURNED, classified["stage"].to_numpy(dtype=object))
@@ -59,7 +59,7 @@ def stage_value(dataset: Dataset, model: StageModel | None = None, by: Dimension
     of ``by`` (values by MRR descending within a stage; a missing value reads ``(none)``). ``values``: name →
     per-customer amounts (indexed by customer_id) summed per group as ``<name>`` with ``<name>_customers``."""
     model = model or dataset.stage_model
-    snap = snapshot_of(dataset)
+    snap = scope_columns(dataset, ("mrr_current", *((by.customer_column,) if by is not None else ())))
     stage = customer_stages(dataset, model)
     frame = pd.DataFrame({"stage": stage.to_numpy(), "mrr": snap["mrr_current"].fillna(0.0).to_numpy(dtype="float64")},
                          index=stage.index)

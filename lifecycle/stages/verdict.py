@@ -48,6 +48,7 @@ from lifecycle.stages.model import (
 )
 from lifecycle.stages.records import RuleCheck, StageVerdict
 from lifecycle.stages.rules import OPS, Condition, Rule
+from lifecycle.stages.scope_rows import scope_columns, scope_mask, whole_snapshot
 
 
 def classify_customer(snapshot: pd.DataFrame, model: StageModel, customer_id: str,
@@ -135,16 +136,30 @@ def classified_customers(dataset: Dataset, model: StageModel | None = None) -> p
     The rules read one customer's row at a time, so a filtered scope's classification is the whole base's (computed
     once per data, configuration, model and as_of in the process memo) restricted to the scope's customers — the
     rows of the customers its snapshot holds, in the same (customer id) order — as its snapshot is the whole base's
-    restricted (docs/architecture.md, "Filtered scopes")."""
+    restricted (docs/architecture.md, "Filtered scopes"): the whole classification's rows where the whole snapshot's
+    rows meet the filters (``restricted``'s mask; the classification has the snapshot's rows, in its order), else
+    (row counts differ) the rows of the ids the scope's snapshot holds. Kept per dataset: the stage counts, the value
+    per stage and the facts of one call classify once."""
     model = model or dataset.stage_model
-    snap = snapshot_of(dataset)
+    cached = f"__classified__:{model.origin}:{model.id}"  # the dataset's per-call cache; no table key looks like it
+    if cached not in dataset._cache:
+        dataset._cache[cached] = _classified(dataset, model)  # type: ignore[assignment]
+    return dataset._cache[cached]
+
+
+def _classified(dataset: Dataset, model: StageModel) -> pd.DataFrame:
     if dataset.identity is None:
-        return classify_customers(snap, model, evidence=False)
+        return classify_customers(snapshot_of(dataset), model, evidence=False)
     whole_base = dataset.filters.is_empty()
     base = dataset if whole_base else dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
     key = ("classified", dataset.identity, dataset.config.fingerprint(), model.origin, model.id, dataset.as_of)
     whole = remember(key, lambda: classify_customers(snapshot_of(base), model, evidence=False))
-    return whole if whole_base else whole[is_member(whole["customer_id"], snap["customer_id"])].reset_index(drop=True)
+    if whole_base:
+        return whole
+    if len(whole_snapshot(dataset)) == len(whole):  # the classification of that snapshot: its rows, in its order
+        return whole[scope_mask(dataset)].reset_index(drop=True)  # what ``restricted`` keeps of the whole snapshot
+    snap = snapshot_of(dataset)
+    return whole[is_member(whole["customer_id"], snap["customer_id"])].reset_index(drop=True)
 
 
 def classify_leads(dataset: Dataset, model: StageModel | None = None) -> pd.DataFrame:
@@ -182,7 +197,7 @@ def stage_distribution(dataset: Dataset, model: StageModel | None = None) -> pd.
     configured one (``model_for``).
     """
     model = model or dataset.stage_model
-    snap = snapshot_of(dataset)
+    snap = scope_columns(dataset, ("churned",))  # the snapshot's rows: only the column read
     classified = classified_customers(dataset, model)
     churned = snap["churned"].fillna(False).to_numpy(dtype=bool)
     leads = classify_leads(dataset, model)

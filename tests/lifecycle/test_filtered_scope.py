@@ -86,3 +86,47 @@ def test_a_filtered_scopes_leads_are_the_whole_tables_leads_its_lead_filters_sel
     dataset = _open(store, filters)
     assert list(dataset.table("leads")["lead_id"]) == expected
     assert list(dataset.table("leads", columns=("lead_id",)).columns) == ["lead_id"]
+
+
+@pytest.mark.parametrize(("filters", "expected"), [
+    (Filters(segment=("SMB",)), ["a", "b"]),
+    (Filters(country=("DE",)), ["a", "c"]),
+    (Filters(plan=("Team",)), ["a"]),
+    (Filters(plan=("pro",)), []),
+    (Filters(cohort_from=date(2024, 1, 1), cohort_to=date(2024, 1, 15)), ["a", "d"]),
+])
+def test_a_filtered_scopes_classification_is_its_own_snapshots_classification(store: Path, filters: Filters,
+                                                                              expected: list[str]) -> None:
+    """``classified_customers`` of a filtered scope (the whole base's classification masked) ≡ the rules run on the
+    scope's own snapshot, row for row, for the customers hand-listed above on 06-30 (a's plan is Team from 05-01)."""
+    from lifecycle.stages.classification import classify_customers
+    from lifecycle.stages.verdict import classified_customers
+
+    whole = _open(store, Filters())
+    classified_customers(whole)  # the whole base's classification memoised first, as a warm server has it
+    dataset = _open(store, filters)
+    own = classify_customers(build_snapshot(_open(store, filters)), dataset.stage_model, evidence=False)
+    masked = classified_customers(dataset)
+    if expected:
+        pd.testing.assert_frame_equal(masked, own)
+    else:  # no rows (an empty classification is typed object, the masked rows keep the whole base's types)
+        assert masked.empty and own.empty and list(masked.columns) == list(own.columns)
+    assert list(masked["customer_id"]) == expected
+    assert classified_customers(dataset) is masked  # kept with the dataset: one classification per call
+
+
+@pytest.mark.parametrize("filters", [
+    Filters(segment=("SMB",)), Filters(country=("DE",)), Filters(plan=("Team",)), Filters(plan=("pro",)),
+    Filters(cohort_from=date(2024, 1, 1), cohort_to=date(2024, 1, 15)), Filters(segment=("Enterprise",), country=("DE",)),
+    Filters(stage=("churned",)), Filters(),
+])
+def test_a_few_columns_of_a_scopes_snapshot_are_its_snapshots_columns(store: Path, filters: Filters) -> None:
+    """``scope_columns`` (the whole snapshot's columns at the scope's rows) ≡ those columns of the scope's own snapshot
+    (built by the rules of ``build_snapshot``, not masked): same rows, order, values and dtypes; a column the snapshot
+    lacks is left out."""
+    from lifecycle.stages.scope_rows import scope_columns
+
+    columns = ("customer_id", "churned", "mrr_current", "segment", "no_such_column")
+    own = build_snapshot(_open(store, filters))
+    pd.testing.assert_frame_equal(scope_columns(_open(store, filters), columns),
+                                  own[["customer_id", "churned", "mrr_current", "segment"]])
