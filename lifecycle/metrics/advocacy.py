@@ -8,16 +8,19 @@ referral conversion rate), seed 000 ("Advocacy generation: rate of advocacy deve
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset
+from lifecycle.filters import Filters
 from lifecycle.membership import is_member
+from lifecycle.memo import remember
 from lifecycle.metrics.common import (
     active_in_window,
     all_customers_by,
     in_window,
+    kept_customers,
     per_customer,
-    per_scope,
     small_sample_note,
     sorted_ids,
     target,
@@ -25,6 +28,7 @@ from lifecycle.metrics.common import (
 )
 from lifecycle.metrics.registry import SEED_002, MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result, ratio_result
+from lifecycle.scope import Scope
 
 __all__ = ["DEFINITIONS", "in_window", "latest_nps_scores", "nps"]
 
@@ -83,12 +87,14 @@ def nps_detractor_share(dataset: Dataset) -> MetricResult:
 
 
 def referrers_in_window(dataset: Dataset) -> pd.Index:
-    """Sorted ids of customers who made at least one referral in the window (once per scope)."""
-    def compute() -> pd.Index:
-        referrals = in_window(dataset.table("referrals"), "referred_at", dataset)
-        return sorted_ids(referrals["referrer_customer_id"])
+    """Sorted ids of customers who made at least one referral in the window (once per scope; a referrer's referrals are
+    their own rows, so a filtered scope's are the whole base's masked: ``per_customer``)."""
+    return per_customer(dataset, "referrers_in_window", _referrers_in_window)
 
-    return per_scope(dataset, "referrers_in_window", compute)
+
+def _referrers_in_window(dataset: Dataset) -> pd.Index:
+    referrals = in_window(dataset.table("referrals"), "referred_at", dataset)
+    return sorted_ids(referrals["referrer_customer_id"])
 
 
 def referral_rate(dataset: Dataset) -> MetricResult:
@@ -113,15 +119,38 @@ def referral_conversion_rate(dataset: Dataset) -> MetricResult:
     Ids naming no known customer are not converted and are counted in ``reason``. Unit: ratio.
     Edge cases: no referrals in the period → None. Source: seed 004 ("referral conversion rate").
     """
-    referrals = in_window(dataset.table("referrals"), "referred_at", dataset)
-    named = referrals["referred_customer_id"].dropna().astype(str)
-    known = all_customers_by(dataset, dataset.as_of)
-    converted = int(is_member(named, known).sum())
-    unknown = len(named) - converted
-    result = ratio_result("referral_conversion_rate", float(converted), float(len(referrals)), Unit.RATIO, dataset.scope,
+    made, named, converted = _referral_counts(dataset)
+    unknown = named - converted
+    result = ratio_result("referral_conversion_rate", float(converted), float(made), Unit.RATIO, dataset.scope,
                           target(dataset, "referral_conversion_rate"), empty_reason="no referrals in the period")
     note = f"{unknown} referral(s) name a customer not signed up by as_of and are not counted as converted" if unknown else None
-    return with_notes(result, note, small_sample_note(dataset, len(referrals), "referrals"))
+    return with_notes(result, note, small_sample_note(dataset, made, "referrals"))
+
+
+def _referral_counts(dataset: Dataset) -> tuple[int, int, int]:
+    """Referrals made in the window by the scope's customers: how many, how many name a referred customer, and how many
+    of those name a customer signed up by as_of. A filtered scope counts the whole base's referrals of the window
+    (each flagged once, memoised per data identity, as_of, window and configuration) whose referrer it keeps — the
+    rows ``Dataset.table`` keeps — instead of reading and checking its own per group and period."""
+    if dataset.identity is None or dataset.filters.is_empty():
+        made, named, converted = _referral_flags(dataset)
+        return len(made), int(named.sum()), int(converted.sum())
+    whole = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    referrers, named, converted = remember(("referral-flags", dataset.identity, dataset.as_of, dataset.window,
+                                            dataset.config.fingerprint()), lambda: _referral_flags(whole))
+    keep = kept_customers(dataset, referrers)
+    return int(keep.sum()), int((named & keep).sum()), int((converted & keep).sum())
+
+
+def _referral_flags(dataset: Dataset) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """The window's referrals of ``dataset``: referrer ids, whether each names a referred customer, and whether that
+    customer had signed up by as_of (whatever the filters)."""
+    referrals = in_window(dataset.table("referrals"), "referred_at", dataset)
+    referred = referrals["referred_customer_id"]
+    named = referred.notna().to_numpy(dtype=bool)
+    converted = np.zeros(len(referrals), dtype=bool)
+    converted[named] = is_member(referred[named].astype(str), all_customers_by(dataset, dataset.as_of))
+    return referrals["referrer_customer_id"], named, converted
 
 
 def advocacy_generation_rate(dataset: Dataset) -> MetricResult:

@@ -160,9 +160,43 @@ def median(values: pd.Series | np.ndarray) -> float | None:
 def signups_in_window(dataset: Dataset) -> pd.DataFrame:
     """Customers (filtered) whose ``signup_date`` lies in the window, sorted by id (once per scope, ``per_scope``; a
     shallow copy per call)."""
-    found = per_scope(dataset, "signups_in_window",
-                      lambda: in_window(dataset.customers(), "signup_date", dataset).sort_values("customer_id"))
+    found = per_scope(dataset, "signups_in_window", lambda: _signups_in_window(dataset))
     return found.copy(deep=False)
+
+
+def _signups_in_window(dataset: Dataset) -> pd.DataFrame:
+    """``signups_in_window``'s frame. A filtered scope whose customers are not read yet takes the whole base's customers
+    (the memoised table read every scope masks) at the row positions of the window's signups in id order (memoised per
+    data identity, as_of, window and configuration: one integer per signup) that ``Dataset.table`` keeps
+    (``kept_customers``), labelled with their positions among the kept customers — the frame ``customers()`` masked and
+    sorted gives (same rows, order, values and labels) without copying every column of the scope's customers for the
+    few who signed up in the window (compare_segments asks once per group and period)."""
+    if dataset.identity is None or dataset.filters.is_empty() or "customers:False:None" in dataset._cache:
+        return in_window(dataset.customers(), "signup_date", dataset).sort_values("customer_id")
+    whole = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    customers = whole.customers().reset_index(drop=True)  # labels = row positions
+
+    def signup_rows() -> np.ndarray:
+        rows = in_window(customers, "signup_date", whole).sort_values("customer_id").index.to_numpy(dtype="int64")
+        rows.flags.writeable = False
+        return rows
+
+    rows = remember(("window-signup-rows", dataset.identity, dataset.as_of, dataset.window, dataset.config.fingerprint()),
+                    signup_rows)
+    keep = kept_customers(dataset, customers["customer_id"])
+    chosen = rows[keep[rows]]
+    found = customers.take(chosen)
+    found.index = pd.Index((np.cumsum(keep) - 1)[chosen], dtype="int64")
+    return found
+
+
+def kept_customers(dataset: Dataset, ids: pd.Series) -> np.ndarray:
+    """Which of the whole base's customer ``ids`` a filtered ``dataset``'s tables keep: its population, and the stage
+    members for a stage filter (``Dataset._load``)."""
+    keep = is_member(ids, dataset.population())
+    if dataset.filters.stage:
+        keep &= is_member(ids, dataset.stage_members())
+    return keep
 
 
 def eligible_signups(dataset: Dataset, observe_days: int) -> tuple[pd.DataFrame, int]:
@@ -248,9 +282,25 @@ def frequent_events_text(dataset: Dataset, limit: int = FREQUENT_EVENTS_SHOWN) -
 
 
 def absent_event_names(dataset: Dataset, names: Iterable[str]) -> tuple[str, ...]:
-    """The names among ``names`` that never occur in the scope's events by as_of (sorted)."""
-    seen = set(event_counts(dataset).index)
-    return tuple(sorted(set(names) - seen))
+    """The names among ``names`` that never occur in the scope's events by as_of (sorted).
+
+    A filtered scope whose event counts are not at hand looks only at the whole base's (customer, name) rows of those
+    names (``_coded_name_summary``) and keeps its customers' — a name occurs when one of them has a row, as in
+    ``event_counts`` — instead of counting every name of every customer: compare_segments asks this per group and
+    period of each activation metric."""
+    wanted = set(names)
+    ids = None
+    if EVENT_COUNTS_KEY not in dataset._cache and dataset.identity is not None:
+        ids = population(dataset)
+    if ids is None:
+        seen = set(event_counts(dataset).index)
+        return tuple(sorted(wanted - seen))
+    coded = _coded_name_summary(dataset)
+    codes = coded.names.get_indexer(pd.Index(sorted(wanted), dtype=coded.names.dtype))
+    rows = np.flatnonzero(np.isin(coded.codes, codes[codes >= 0]))
+    kept = coded.codes[rows[is_member(coded.customer_ids.iloc[rows], ids)]]
+    seen = {str(coded.names[code]) for code in np.unique(kept)}
+    return tuple(sorted(wanted - seen))
 
 
 def missing_signal_reason(dataset: Dataset, key: str, names: tuple[str, ...]) -> str:
@@ -306,28 +356,37 @@ def active_in_window(dataset: Dataset) -> tuple[pd.Index, str]:
     2. else orders: at least one valid order in the window;
     3. else events: at least one activity event in the window;
     4. else every customer signed up by the window's end ("customers on record").
-    Ids are sorted; all come from the filtered population. Computed once per scope (``per_scope``).
+    Ids are sorted; all come from the filtered population. Computed once per scope (``per_scope``); whether a customer
+    is active depends on their own rows only, so a filtered scope's ids are the whole base's masked (``per_customer``).
     """
-    return per_scope(dataset, "active_in_window", lambda: _active_in_window(dataset))
+    return per_scope(dataset, "active_in_window",
+                     lambda: (per_customer(dataset, "active_in_window", _active_ids), _active_rule(dataset)))
 
 
-def _active_in_window(dataset: Dataset) -> tuple[pd.Index, str]:
+def _active_rule(dataset: Dataset) -> str:
+    """Which rule of ``active_in_window`` the data allows (the tables that hold rows)."""
+    if dataset.has("subscriptions"):
+        return "paying subscribers in the period"
+    if dataset.has("orders"):
+        return "customers with an order in the period"
+    if dataset.has("events"):
+        return "customers with activity events in the period"
+    return "customers on record"
+
+
+def _active_ids(dataset: Dataset) -> pd.Index:
     start, end = window_bounds(dataset)
     if dataset.has("subscriptions"):
         subs = paying_subscriptions(dataset)
         ids = subs.loc[paying_during(subs, start, end), "customer_id"]
-        rule = "paying subscribers in the period"
     elif dataset.has("orders"):
         ids = in_window(valid_orders(dataset), "ordered_at", dataset)["customer_id"]
-        rule = "customers with an order in the period"
     elif dataset.has("events"):
         ids = activity_periods(dataset, None, dataset.window.start, dataset.window.end)["customer_id"]
-        rule = "customers with activity events in the period"
     else:
         customers = dataset.customers()
         ids = customers.loc[customers["signup_date"] < end, "customer_id"]
-        rule = "customers on record"
-    return sorted_ids(ids), rule
+    return sorted_ids(ids)
 
 
 def sorted_ids(ids: pd.Series) -> pd.Index:

@@ -22,6 +22,7 @@ import pandas as pd
 from lifecycle.dataset import Dataset, next_day_iso
 from lifecycle.filters import Dimension
 from lifecycle.membership import is_member
+from lifecycle.memo import remember
 from lifecycle.metrics.common import (
     days_between,
     join_notes,
@@ -73,9 +74,23 @@ def lead_funnel(dataset: Dataset) -> pd.DataFrame:
 
 
 def _lead_funnel(dataset: Dataset) -> pd.DataFrame:
+    """``lead_funnel``'s table, memoised per data identity, statement and the lead filter's values (what it depends
+    on: as_of and the window are in the statement's parameters). Scopes that differ only by filters leads do not carry
+    (industry, country, company size, plan, stage) share one table: compare_segments by industry asks for it once, not
+    once per industry and period."""
     columns = list(FUNNEL_STEPS)
     if not dataset.has("leads"):
         return pd.DataFrame({c: pd.Series([], dtype="int64") for c in columns}, index=pd.Index([], dtype="string", name="source"))
+    statement, params, chosen = _funnel_statement(dataset)
+    if dataset.identity is None:
+        return _funnel_table(dataset, statement, params, chosen)
+    key = ("lead-funnel", dataset.identity, statement, tuple(params), tuple(chosen.items()))
+    return remember(key, lambda: _funnel_table(dataset, statement, params, chosen))
+
+
+def _funnel_statement(dataset: Dataset) -> tuple[str, list[object], dict[str, tuple[str, ...]]]:
+    """The funnel's ``GROUP BY`` statement, its parameters and the lead-column values kept after it (empty when the
+    statement itself selects the scope's leads)."""
     cutoff = next_day_iso(dataset.as_of)
     mql, mql_n = _reached_sql("mql_at")
     sql_, sql_n = _reached_sql("sql_at")
@@ -92,9 +107,16 @@ def _lead_funnel(dataset: Dataset) -> pd.DataFrame:
                  f"FROM leads l WHERE l.created_at >= ? AND l.created_at < ? AND l.created_at < ? AND {scope} GROUP BY {group}")
     params = [*[cutoff] * (mql_n + sql_n + 1), dataset.window.start.isoformat(), next_day_iso(dataset.window.end), cutoff,
               *scope_params]
+    return statement, params, chosen if by_value else {}
+
+
+def _funnel_table(dataset: Dataset, statement: str, params: list[object], chosen: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    """The statement's counts per source (and segment), the rows of ``chosen`` lead-column values kept, summed per
+    source (missing → "(unknown)", sorted)."""
+    columns = list(FUNNEL_STEPS)
     counted = tuple(f"n_{step.removesuffix('_at')}" for step in columns)
     frame = aggregate(dataset, statement, params, counts=counted, table="leads").rename(columns=dict(zip(counted, columns)))
-    if by_value:
+    if chosen:
         keep = np.ones(len(frame), dtype=bool)
         for column, values in chosen.items():
             keep &= is_member(frame[column], values)

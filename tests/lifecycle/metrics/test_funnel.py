@@ -115,6 +115,26 @@ def test_filter_leads_do_not_carry_is_ignored_and_named_in_the_reason(tmp_path: 
     assert "filter 'plan' does not apply to leads" in (result.reason or "")
 
 
+@pytest.mark.parametrize("filters", [
+    pytest.param((Filters(industry=("retail",)), Filters(industry=("health",)), Filters(plan=("Pro",))), id="industries-then-plan"),
+    pytest.param((Filters(plan=("Pro",), segment=("SMB",)), Filters(plan=("Basic",), segment=("SMB",))), id="plans-within-smb"),
+])
+def test_scopes_differing_only_by_filters_leads_do_not_carry_count_the_same_cohort(store: Path, filters: tuple[Filters, ...]) -> None:
+    """One after another (one lead table shared by the scopes): each counts what the lead filters alone select —
+    every cohort lead 6/7 reached MQL, the SMB ones 3/4 (L1 L2 L3 of L1..L4) — and names the filters it ignored."""
+    for chosen in filters:
+        result = compute_metric(funnel(store, filters=chosen), "conversion_by_channel")
+        cohort = compute_metric(funnel(store, filters=chosen), "lead_to_mql_rate")
+        if chosen.segment:
+            assert (cohort.numerator, cohort.denominator) == (3.0, 4.0)
+            assert [(key, r.numerator, r.denominator) for key, r in result.breakdown] == [("ads", 1.0, 2.0), ("seo", 0.0, 2.0)]
+        else:
+            assert (cohort.numerator, cohort.denominator) == (6.0, 7.0)
+            assert (result.numerator, result.denominator) == (2.0, 7.0)
+        ignored = "industry" if chosen.industry else "plan"
+        assert f"filter '{ignored}' does not apply to leads" in (cohort.reason or "")
+
+
 def test_no_leads_in_the_window_gives_none_with_a_reason(tmp_path: Path, store: Path) -> None:
     result = compute_metric(funnel(store, window=("2022-01-01", "2022-12-31")), "lead_to_customer_rate")
     assert result.value is None and result.reason
