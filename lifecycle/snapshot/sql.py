@@ -521,25 +521,73 @@ def _milestones_on(dataset: Dataset, events: pd.DataFrame, steps: int) -> pd.Dat
     """The milestone section's frame on the dataset's as_of from ``milestone_events``: ``activated_at`` is the first
     value event when it happened by as_of, ``onboarding_events`` the onboarding events by as_of, counted up to
     ``steps`` (the section clips them at the configured steps, ``steps`` ≥ that). Customers whose events all come
-    later keep a row (no value event, 0 steps), which reads as their absence does."""
+    later keep a row (no value event, 0 steps), which reads as their absence does.
+
+    "By as_of" is ``value < cut`` on the ISO text, as the per-as_of statement compares it; each column's texts are
+    coded by their days once per data (``MilestoneTimes``), so on each as_of that comparison is one binary search and
+    an integer comparison, and ``activated_at`` comes already parsed (``to_datetime`` of the whole column once) when that parse
+    succeeds — the stage history asks a dozen checkpoints."""
     cut = _cutoff(dataset)
     activation = dataset.config.activation
-    texts = remember(("milestone-texts", dataset.identity, activation.value_event, activation.onboarding_event, steps),
-                     lambda: {column: events[column].astype("string")  # as text once, for every as_of
-                              for column in ("first_value_at", *(f"onboarding_{k}" for k in range(1, steps + 1)))})
-
-    def by_as_of(column: str) -> np.ndarray:  # ``value < cut`` as the per-as_of statement compares it (ISO text)
-        text = texts[column]
-        return (text.notna() & (text < cut)).to_numpy(dtype=bool)
-
+    times = remember(("milestone-times", dataset.identity, activation.value_event, activation.onboarding_event, steps),
+                     lambda: MilestoneTimes.of(events, steps))
     first = events["first_value_at"]
-    frame = pd.DataFrame({"customer_id": events["customer_id"],
-                          "activated_at": first.where(by_as_of("first_value_at"), None)})
+    reached = times.before("first_value_at", cut)
+    activated = times.first_value.where(reached) if times.first_value is not None else first.where(reached, None)
+    frame = pd.DataFrame({"customer_id": events["customer_id"], "activated_at": activated})
     counts = np.zeros(len(events), dtype="float64")
     for k in range(1, steps + 1):
-        counts += by_as_of(f"onboarding_{k}")
+        counts += times.before(f"onboarding_{k}", cut)
     frame["onboarding_events"] = counts
     return frame
+
+
+class DayCodes:
+    """A column of ISO texts coded once for ``before``: the distinct days its texts begin with (their first 10
+    characters), sorted in Python's string order — code point order, the order of the UTF-8 bytes that SQLite and
+    Arrow compare — and each row's position among them (missing: past the end), 4 bytes a row; the texts themselves
+    answer a cut that is not a ``YYYY-MM-DD`` day."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self.text = values.astype("string")
+        present = self.text.notna().to_numpy(dtype=bool)
+        days, codes = np.unique(self.text.str.slice(0, 10).to_numpy(dtype=object, na_value=None)[present],
+                                return_inverse=True)
+        self.days = days
+        self.position = np.full(len(self.text), len(days), dtype=np.int32)  # missing: never before a cut
+        self.position[present] = codes.reshape(-1)
+
+    def before(self, cut: str) -> np.ndarray:
+        """Whether each row's text is present and ``< cut``. For a ``YYYY-MM-DD`` cut that is its first 10 characters
+        ``< cut`` (a text whose first 10 characters sort before the day sorts before it; one that begins with the day
+        or a later one does not): one binary search among the distinct days."""
+        if len(cut) != 10:
+            return (self.text.notna() & (self.text < cut)).to_numpy(dtype=bool)
+        return self.position < int(np.searchsorted(self.days, cut, side="left"))  # type: ignore[no-any-return]
+
+
+class MilestoneTimes:
+    """``milestone_events``' time columns as ``DayCodes`` (``before``), and ``first_value``: the ``first_value_at``
+    column parsed (``lifecycle.dataset.to_datetime``), or None when that parse fails (each as_of then parses its own
+    rows)."""
+
+    def __init__(self, coded: dict[str, DayCodes], first_value: pd.Series | None) -> None:
+        self.coded = coded
+        self.first_value = first_value
+
+    @classmethod
+    def of(cls, events: pd.DataFrame, steps: int) -> MilestoneTimes:
+        coded = {column: DayCodes(events[column])
+                 for column in ("first_value_at", *(f"onboarding_{k}" for k in range(1, steps + 1)))}
+        try:
+            first_value = to_datetime(events["first_value_at"]) if len(events) else None
+        except (ValueError, TypeError, OverflowError):
+            first_value = None
+        return cls(coded, first_value)
+
+    def before(self, column: str, cut: str) -> np.ndarray:
+        """Whether each row's ``column`` is present and ``< cut`` as text (``DayCodes.before``)."""
+        return self.coded[column].before(cut)
 
 
 def _milestone_frame(dataset: Dataset) -> pd.DataFrame:
@@ -566,7 +614,10 @@ def milestone_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp)
     if absent is not None:
         return absent
     frame = as_float(_milestone_frame(dataset), ["onboarding_events"])
-    frame["activated_at"] = to_datetime(frame["activated_at"]) if len(frame) else pd.Series([], dtype="datetime64[us]")
+    if not len(frame):
+        frame["activated_at"] = pd.Series([], dtype="datetime64[us]")
+    elif not pd.api.types.is_datetime64_any_dtype(frame["activated_at"]):  # else parsed already (``_milestones_on``)
+        frame["activated_at"] = to_datetime(frame["activated_at"])
     value_seen = bool(frame["activated_at"].notna().any()) if len(frame) else False
     onboarding_seen = bool((frame["onboarding_events"] > 0).any()) if len(frame) else False
     snap = attach(snap, frame, {"activated_at": None, "onboarding_events": 0.0})
@@ -605,6 +656,9 @@ def referral_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) 
     columns = ["referrals_made", "referrals_converted"]
     if not dataset.has("referrals"):
         return absent_columns(snap, dict.fromkeys(columns, "float"))
+    if dataset.filters.is_empty() and dataset.identity is not None and dataset.connection.dialect == "sqlite":
+        frame = remember(("referral-days", dataset.identity), lambda: ReferralDays.read(dataset)).on(_cutoff(dataset))
+        return attach(snap, frame, dict.fromkeys(columns, 0.0))
     scope, scope_params = _scope_sql(dataset, "r.referrer_customer_id")
     sql = ("SELECT r.referrer_customer_id AS customer_id, COUNT(*) AS referrals_made, "
            "SUM(CASE WHEN c2.customer_id IS NOT NULL THEN 1 ELSE 0 END) AS referrals_converted "
@@ -612,6 +666,38 @@ def referral_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) 
            f"WHERE r.referred_at < ? AND {scope} GROUP BY r.referrer_customer_id")
     frame = _run(dataset, sql, [_cutoff(dataset), _cutoff(dataset), *scope_params])
     return attach(snap, as_float(frame, columns), dict.fromkeys(columns, 0.0))
+
+
+class ReferralDays:
+    """Every referral once (``read``: referrer, referral day, the referred customer's signup day), answering the
+    referral section on any as_of (``on``) — the stage history asks a dozen checkpoints, each its own statement before."""
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        codes, referrers = pd.factorize(rows["customer_id"].astype("string"))
+        self.codes = codes.astype(np.int64)
+        self.referrers = pd.Series(referrers, dtype="string")
+        self.referred = DayCodes(rows["referred_at"])
+        self.signed_up = DayCodes(rows["signed_up_at"])
+
+    @classmethod
+    def read(cls, dataset: Dataset) -> ReferralDays:
+        return cls(_run(dataset, "SELECT r.referrer_customer_id AS customer_id, r.referred_at AS referred_at, "
+                        "c2.signup_date AS signed_up_at FROM referrals r "
+                        "LEFT JOIN customers c2 ON c2.customer_id = r.referred_customer_id", []))
+
+    def on(self, cut: str) -> pd.DataFrame:
+        """``referral_columns``' statement's frame for ``cut`` (the day after as_of): per referrer with a referral
+        ``referred_at < cut`` (SQL text order) their number (``referrals_made``) and how many of them name a customer
+        whose ``signup_date < cut`` (``referrals_converted``); a referral without a referrer counts for nobody (its
+        NULL group aligns onto no customer)."""
+        made = self.referred.before(cut) & (self.codes >= 0)
+        converted = made & self.signed_up.before(cut)
+        counts = np.bincount(self.codes[made], minlength=len(self.referrers))
+        keep = counts > 0
+        return pd.DataFrame({"customer_id": self.referrers[keep].reset_index(drop=True),
+                             "referrals_made": counts[keep].astype("float64"),
+                             "referrals_converted": np.bincount(self.codes[converted], minlength=len(self.referrers))[keep]
+                             .astype("float64")})
 
 
 def touch_columns(dataset: Dataset, snap: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:

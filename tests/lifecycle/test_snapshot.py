@@ -266,6 +266,59 @@ def test_milestones_on_any_as_of_from_the_one_pass_equal_each_as_of_own_statemen
     assert seen["2024-01-25"].loc["d", "activated_at"] == pd.Timestamp("2024-01-25T08:00:00")
 
 
+def test_milestone_times_rank_the_texts_once_and_compare_each_cut_as_text() -> None:
+    """``MilestoneTimes.before(column, cut)`` is "present and ``< cut`` as text" for every cut, from one coding.
+    By hand for the cut ``2024-01-25``: 08:00 that day is not before it, nor is the bare day (equal), nor a missing
+    value; the empty text and 23:59:59 the day before are (text order). ``2024-01-26`` takes the two equal times of
+    the 25th as well. An unparsable time leaves ``first_value`` None (each as_of parses its own rows), the ranks still
+    answer."""
+    from lifecycle.snapshot.sql import MilestoneTimes
+
+    events = pd.DataFrame({"customer_id": ["a", "b", "c", "d", "e"],
+                           "first_value_at": ["2024-01-25T08:00:00", None, "", "2024-01-24T23:59:59", "2024-01-25"],
+                           "onboarding_1": ["2024-01-25T08:00:00", "2024-01-25T08:00:00", None, None, "2023-12-31"]},
+                          dtype="string")
+    times = MilestoneTimes.of(events, 1)
+    assert times.before("first_value_at", "2024-01-25").tolist() == [False, False, True, True, False]
+    assert times.before("first_value_at", "2024-01-26").tolist() == [True, False, True, True, True]
+    assert times.before("onboarding_1", "2024-01-25").tolist() == [False, False, False, False, True]
+    assert times.before("onboarding_1", "2024-01-26").tolist() == [True, True, False, False, True]
+    assert times.before("onboarding_1", "2023-01-01").tolist() == [False] * 5
+    assert times.first_value is not None and times.first_value.iloc[0] == pd.Timestamp("2024-01-25T08:00:00")
+    broken = MilestoneTimes.of(events.assign(first_value_at=["2024-13-45", None, None, None, None]), 1)
+    assert broken.first_value is None
+    assert broken.before("first_value_at", "2025-01-01").tolist() == [True, False, False, False, False]
+    assert times.before("first_value_at", "2024-01-25T08:00:01").tolist() == [True, False, True, True, True]  # not a day
+
+
+def test_referrals_on_any_as_of_from_one_read_equal_each_as_of_own_statement(tmp_path: Path) -> None:
+    """The referral columns of a whole base opened with an identity come from one read of every referral
+    (``ReferralDays``), coded by day; on each day they equal that day's own statement (a dataset without identity runs
+    it). By hand (fixture: ``a`` refers b on 03-01 — b signs up 06-20 —, e on 04-01 — e signs up 07-05 —, nobody on
+    05-01 and 07-10): made/converted on 02-29 0/0, 03-01 1/0, 06-19 3/0, 06-20 3/1, 07-05 3/2, 07-31 4/2."""
+    from lifecycle.dataset import Dataset
+    from lifecycle.scope import Scope
+    from lifecycle.sources import SqliteSource
+
+    path = make_store(tmp_path / "fixture.db", fixture_tables())
+    source = SqliteSource(path)
+    expected = {"2024-02-29": (0, 0), "2024-03-01": (1, 0), "2024-06-19": (3, 0), "2024-06-20": (3, 1),
+                "2024-07-05": (3, 2), "2024-07-31": (4, 2)}
+    wanted = ["referrals_made", "referrals_converted"]
+    for day, (made, converted) in expected.items():
+        scope = Scope.at(date.fromisoformat(day))
+        memoised = Dataset.over(source, scope)  # has an identity: the one read, memoised
+        alone = Dataset(source.connect(), scope)  # no identity: the day's own statement
+        try:
+            ours = build_snapshot(memoised, wanted)
+            pd.testing.assert_frame_equal(ours, build_snapshot(alone, wanted), check_exact=True)
+        finally:
+            memoised.close()
+            alone.close()
+        assert tuple(ours.set_index("customer_id").loc["a", wanted]) == (made, converted)
+        assert set(ours.loc[ours["customer_id"] != "a", wanted].to_numpy().ravel()) <= {0.0}
+
+
 def test_a_partial_snapshot_computes_only_the_window_columns_it_names(tmp_path: Path) -> None:
     """The stage history asks for the 30-day counts: the build reads the last 30 days only and leaves the other window
     columns out — a column it names is still the full build's. Hand-checked for ``a`` (module docstring windows): 3
