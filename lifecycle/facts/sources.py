@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from lifecycle.clv.customer_value import (
@@ -27,8 +28,9 @@ from lifecycle.clv.subscription_value import predict_subscription_value
 from lifecycle.dataset import Dataset
 from lifecycle.errors import ModelFitError, QueryError
 from lifecycle.facts.fact import Fact, format_value
+from lifecycle.facts.health_basis import HealthBasis, health_basis
 from lifecycle.facts.needs import needs_facts
-from lifecycle.health.risk import Reason, RiskQuery, list_at_risk, rank_at_risk
+from lifecycle.health.risk import Reason, list_at_risk
 from lifecycle.health.score import coverage_summary, explain_health, score_health
 from lifecycle.metrics.engagement import engagement_by
 from lifecycle.metrics.registry import FRAMEWORK_SECTIONS
@@ -112,12 +114,11 @@ def health_and_risk_facts(dataset: Dataset) -> list[Fact]:
     summary: customers on the at-risk list, customers with at least one risk reason, the value at stake (MRR, else
     expected CLV; None with the reason when the dataset has neither), and the count per reason."""
 
-    snapshot = snapshot_of(dataset)
-    alive = snapshot[~snapshot["churned"].fillna(False).astype(bool)].reset_index(drop=True)
-    if alive.empty:
+    basis = health_basis(dataset)  # a filtered scope: the whole base's rows of its customers
+    if basis is None:
         return []
-    profile = dataset.health_profile
-    table = score_health(alive, profile)
+    table = basis.table
+    profile = table.profile
     frame = table.frame
     n = len(frame)
     currency = dataset.config.revenue.currency
@@ -139,10 +140,10 @@ def health_and_risk_facts(dataset: Dataset) -> list[Fact]:
     for segment, count in frame["segment"].value_counts().sort_index().items():
         facts.append(_fact(f"health.segment.{segment}.count", f"Health segment {segment}: customers", float(count), Unit.COUNT,
                            ("health", "risk", "loyalty_advocacy" if segment == "champions" else "adoption")))
-    value_column, value_label = _value_at_stake_column(alive)
+    value_column, value_label = _value_at_stake_column(basis)
     # the whole list in its order (rank_at_risk: what list_at_risk pages through), counted without building its items
-    ranked = rank_at_risk(alive, table, RiskQuery(value_column=value_column or "mrr_current", min_risk=profile.risk.min_risk))
-    flags = ranked[[r.value for r in Reason]].to_numpy(dtype=bool)
+    ranked = basis.at_risk(value_column or "mrr_current", profile.risk.min_risk)
+    flags = np.column_stack([ranked.flags[r] for r in Reason]).astype(bool)
     total = len(ranked)
     facts.append(_fact("risk.listed", f"Customers on the at-risk list (risk ≥ {profile.risk.min_risk:g})", float(total),
                        Unit.COUNT, ("risk",), n))
@@ -153,7 +154,7 @@ def health_and_risk_facts(dataset: Dataset) -> list[Fact]:
                            ("risk", "growth_expansion"), total, currency=currency,
                            note="no revenue data: value at stake needs subscriptions (MRR) or orders (expected CLV)"))
     else:
-        value = float(sum(v for v in ranked["value"].tolist() if v == v))  # in list order, as the items add up
+        value = float(sum(v for v in ranked.value.tolist() if v == v))  # in list order, as the items add up
         facts.append(_fact("risk.value_at_stake", f"{value_label} of customers on the at-risk list", value, Unit.MONEY,
                            ("risk", "growth_expansion"), total, currency=currency))
     reasons = {r.value: int(count) for r, count in zip(Reason, flags.sum(axis=0)) if count}
@@ -166,11 +167,11 @@ def health_and_risk_facts(dataset: Dataset) -> list[Fact]:
 LOW_COVERAGE_PCT = 50
 
 
-def _value_at_stake_column(snapshot: pd.DataFrame) -> tuple[str | None, str]:
+def _value_at_stake_column(basis: HealthBasis) -> tuple[str | None, str]:
     """The snapshot column that measures what a customer is worth, and its label: MRR with subscription data, else
-    expected CLV with order data, else (None, "") — no revenue signal at all."""
+    expected CLV with order data, else (None, "") — no revenue signal at all (for the scope's live customers)."""
     for column, label in (("mrr_current", "MRR"), ("expected_clv", "Expected 12-month CLV")):
-        if column in snapshot.columns and snapshot[column].notna().any():
+        if basis.has_values(column):
             return column, label
     return None, ""
 
