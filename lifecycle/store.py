@@ -219,10 +219,23 @@ def migrate(db: sqlite_utils.Database) -> int:
     return SCHEMA_VERSION
 
 
+@dataclass(frozen=True)
+class Upgrade:
+    """What ``upgrade_in_place`` did: the schema version ``found`` and the version ``now``, whether the file was
+    ``rewritten``, whether that write built the events rollup (``rollup_built``) and the extra indexes it created
+    (``indexes_added``, by name)."""
+
+    found: int
+    now: int
+    rewritten: bool
+    rollup_built: bool = False
+    indexes_added: tuple[str, ...] = ()
+
+
 def upgrade_in_place(path: str | os.PathLike[str], wait_s: float = DEFAULT_WAIT_S,
-                     on_wait: Callable[[str], None] | None = None) -> tuple[int, int, bool]:
-    """Bring the Lifecycle MCP database at ``path`` to ``SCHEMA_VERSION`` atomically; returns (version found,
-    version now, whether the file was rewritten). The migration is the one every import runs (``migrate``), applied
+                     on_wait: Callable[[str], None] | None = None) -> Upgrade:
+    """Bring the Lifecycle MCP database at ``path`` to ``SCHEMA_VERSION`` atomically and say what it did
+    (``Upgrade``). The migration is the one every import runs (``migrate``), applied
     to a copy that replaces the file only when it succeeded (``atomic_write``): a failed or killed upgrade leaves the
     old file as it was. The same write builds the events rollup (``lifecycle.events_daily``) when the file has none
     or another writer changed its events since, so a file imported by an older version gets it without a re-import.
@@ -235,14 +248,14 @@ def upgrade_in_place(path: str | os.PathLike[str], wait_s: float = DEFAULT_WAIT_
     try:
         found = schema_version(sqlite_utils.Database(conn))
         rollup_missing = events_daily.is_missing(conn)
-        indexes_missing = bool(missing_indexes(conn))
+        indexes_missing = tuple(missing_indexes(conn))
     finally:
         conn.close()
     if found > SCHEMA_VERSION or (found == SCHEMA_VERSION and not rollup_missing and not indexes_missing):
-        return found, found, False
+        return Upgrade(found, found, rewritten=False)
     with atomic_write(target, wait_s, on_wait):
         pass  # atomic_write migrates the copy before the (empty) change and rebuilds a rollup that is not current
-    return found, SCHEMA_VERSION, True
+    return Upgrade(found, SCHEMA_VERSION, rewritten=True, rollup_built=rollup_missing, indexes_added=indexes_missing)
 
 
 def missing_indexes(conn: sqlite3.Connection) -> list[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from lifecycle.store import upgrade_in_place
+from lifecycle.store import Upgrade, upgrade_in_place
 from lifecycle.write_lock import DEFAULT_WAIT_S
 from server.commands.root import app, err_console
 from server.dataset import DbOption, resolve_db
@@ -25,13 +25,22 @@ def migrate_command(
     (imported by an older version, or its events changed by another program) gets it built, which speeds up the
     monthly stage history; one written before an index was added gets it."""
     path: Path = resolve_db(db, build_demo=False)
-    found, now, rewritten = upgrade_in_place(path, wait, on_wait=_say_waiting)
-    if not rewritten:
-        typer.echo(f"{path} is already at schema version {now}: nothing to do")
-    elif found == now:
-        typer.echo(f"{path} is at schema version {now}: built the events rollup and indexes it lacked (lifecycle.events_daily)")
+    done = upgrade_in_place(path, wait, on_wait=_say_waiting)
+    if not done.rewritten:
+        typer.echo(f"{path} is already at schema version {done.now}: nothing to do")
+    elif done.found == done.now:
+        typer.echo(f"{path} is at schema version {done.now}: {_what_was_added(done)}")
     else:
-        typer.echo(f"{path}: upgraded from schema version {found} to {now}")
+        typer.echo(f"{path}: upgraded from schema version {done.found} to {done.now}")
+
+
+def _what_was_added(done: Upgrade) -> str:
+    """The parts a current-schema file lacked and the upgrade built: the events rollup, the extra indexes by name."""
+    parts = ["built the events rollup it lacked (lifecycle.events_daily)"] if done.rollup_built else []
+    if done.indexes_added:
+        parts.append(f"created the {'index' if len(done.indexes_added) == 1 else 'indexes'} it lacked: "
+                     + ", ".join(done.indexes_added))
+    return "; ".join(parts) or "rewritten"
 
 
 def _say_waiting(holder: str) -> None:

@@ -115,13 +115,14 @@ def test_migrate_gives_a_current_file_without_the_index_the_index_and_keeps_its_
         assert missing_indexes(conn) == [INDEX]
     finally:
         conn.close()
-    found, now, rewritten = upgrade_in_place(db)
-    assert rewritten and found == now
+    done = upgrade_in_place(db)
+    assert done.rewritten and done.found == done.now
+    assert done.indexes_added == (INDEX,) and not done.rollup_built  # says what it added, and only that
     conn = sqlite3.connect(db)
     try:
         assert missing_indexes(conn) == []
         assert conn.execute("SELECT count(*) FROM subscriptions").fetchone()[0] == len(SUBSCRIPTIONS)
     finally:
         conn.close()
-    assert upgrade_in_place(db)[2] is False  # now current: left untouched
+    assert upgrade_in_place(db).rewritten is False  # now current: left untouched
     assert _plans(db, "2024-04-30") == (["C1", "C2", "C3", "C4", "C5"], EXPECTED["2024-04-30"])

@@ -18,7 +18,7 @@ import sqlite_utils
 from mcp import Client
 
 from lifecycle import events_daily
-from lifecycle.schema import SCHEMA_VERSION
+from lifecycle.schema import SCHEMA_VERSION, TABLES
 from lifecycle.store import atomic_write, create_schema
 from server.app import build_server
 from tests.server.helpers import server_env
@@ -98,6 +98,26 @@ def test_migrate_leaves_a_current_database_untouched(tmp_path: Path, isolated_da
     assert "nothing to do" in done.stdout
     after = current.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_migrate_says_which_index_it_created_for_a_current_file_that_lacked_only_that(
+        tmp_path: Path, isolated_data_dir: Path) -> None:
+    current = tmp_path / "current.db"
+    with atomic_write(current):  # current schema, rollup and indexes
+        pass
+    index = TABLES["subscriptions"].partial_indexes[0].name("subscriptions")
+    conn = sqlite3.connect(current)
+    try:
+        conn.execute(f'DROP INDEX "{index}"')  # as a file written before the index existed
+        conn.commit()
+    finally:
+        conn.close()
+    done = _lifecycle(isolated_data_dir, "migrate", "--db", str(current))
+    assert done.returncode == 0, done.stderr
+    assert f"created the index it lacked: {index}" in done.stdout
+    assert "rollup" not in done.stdout  # the rollup was current: not claimed as built
+    again = _lifecycle(isolated_data_dir, "migrate", "--db", str(current))
+    assert again.returncode == 0 and "nothing to do" in again.stdout
 
 
 def test_migrate_builds_the_events_rollup_of_a_current_schema_written_by_another_program(
