@@ -241,9 +241,13 @@ class Dataset:
             return self.customers()[list(columns)]
         return self.table("customers", columns=columns)
 
+    def customers_read(self) -> bool:
+        """Whether ``customers()`` (every column, this scope's rows) is already in this dataset's cache."""
+        return "customers:False:None" in self._cache
+
     def _whole_customers_at_hand(self) -> bool:
         """Whether ``customers()`` needs no read: in this dataset's cache, or its rows in the process memo."""
-        if "customers:False:None" in self._cache or not self.connection.has_table("customers"):
+        if self.customers_read() or not self.connection.has_table("customers"):
             return True
         whole, params = self._statement("customers", [c.name for c in TABLES["customers"].columns])
         return self.identity is not None and MEMO.peek(("table", self.identity, self.as_of, whole, tuple(params))) is not None

@@ -171,7 +171,7 @@ def _signups_in_window(dataset: Dataset) -> pd.DataFrame:
     (``kept_customers``), labelled with their positions among the kept customers — the frame ``customers()`` masked and
     sorted gives (same rows, order, values and labels) without copying every column of the scope's customers for the
     few who signed up in the window (compare_segments asks once per group and period)."""
-    if dataset.identity is None or dataset.filters.is_empty() or "customers:False:None" in dataset._cache:
+    if dataset.identity is None or dataset.filters.is_empty() or dataset.customers_read():
         return in_window(dataset.customers(), "signup_date", dataset).sort_values("customer_id")
     whole = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
     customers = whole.customers().reset_index(drop=True)  # labels = row positions

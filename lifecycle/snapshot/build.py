@@ -236,11 +236,17 @@ def _whole_base(dataset: Dataset) -> Dataset:
 
 def restricted(dataset: Dataset, whole: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``whole`` (the whole base's snapshot on the dataset's as_of) of the customers the dataset's filters
-    select: ``Filters.select`` on the attribute and cohort columns, and the stage members for a stage filter."""
-    keep = dataset.filters.select(whole)
+    select (``restricted_mask``)."""
+    return whole[restricted_mask(dataset, whole)].reset_index(drop=True)
+
+
+def restricted_mask(dataset: Dataset, whole: pd.DataFrame) -> np.ndarray:
+    """Which rows of ``whole`` ``restricted`` keeps: ``Filters.select`` on the attribute and cohort columns, and the
+    stage members for a stage filter."""
+    keep = np.asarray(dataset.filters.select(whole), dtype=bool)
     if dataset.filters.stage:
         keep &= is_member(whole["customer_id"], dataset.stage_members())
-    return whole[keep].reset_index(drop=True)
+    return keep
 
 
 def load_or_build_snapshot(source: DataSource | str | Path, as_of: date, config: EngineConfig = DEFAULT_CONFIG,

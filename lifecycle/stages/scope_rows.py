@@ -15,9 +15,8 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
-from lifecycle.membership import is_member
 from lifecycle.scope import Scope
-from lifecycle.snapshot.build import snapshot_of
+from lifecycle.snapshot.build import restricted_mask, snapshot_of
 
 _KEEP = "__scope_rows_keep__"  # the dataset's per-call cache; no table key looks like it
 
@@ -44,9 +43,5 @@ def scope_mask(dataset: Dataset) -> np.ndarray:
     """Which rows of ``whole_snapshot(dataset)`` are the scope's (``restricted``'s mask: ``Filters.select``, and the
     stage members for a stage filter; every row for the whole base), computed once per dataset."""
     if _KEEP not in dataset._cache:
-        whole = whole_snapshot(dataset)
-        keep = np.asarray(dataset.filters.select(whole), dtype=bool)
-        if dataset.filters.stage:
-            keep &= is_member(whole["customer_id"], dataset.stage_members())
-        dataset._cache[_KEEP] = keep  # type: ignore[assignment]
+        dataset._cache[_KEEP] = restricted_mask(dataset, whole_snapshot(dataset))  # type: ignore[assignment]
     return dataset._cache[_KEEP]  # type: ignore[return-value]
