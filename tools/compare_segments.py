@@ -77,6 +77,8 @@ def _chosen(filters: Filters, dimension: str) -> tuple[str, ...]:
 
 def compare(work: Work, scope: Scope, dimension: Dimension | str, metric_ids: list[str],
             values: list[str] | None, compare_previous: bool = True) -> CompareSegmentsResult:
+    from lifecycle.metrics.common import customer_count  # pandas: loaded by the first call, not at serve start
+
     key = str(dimension)
     if _chosen(scope.filters, key):
         raise QueryError(f"filters already restrict {key}; pass those values as values instead")
@@ -92,15 +94,16 @@ def compare(work: Work, scope: Scope, dimension: Dimension | str, metric_ids: li
     ids = list(dict.fromkeys(metric_ids))
     groups: list[GroupRow] = []
     targets: list[tuple[str | None, Filters]] = [(None, scope.filters)] + [(v, _narrowed(scope.filters, key, v)) for v in chosen]
+    whole = work.dataset(scope.as_of, scope.filters, scope.window)
     for i, (value, filters) in enumerate(targets):
         work.step(i, len(targets), f"computing {value or 'all customers'}")
-        dataset = work.dataset(scope.as_of, filters, scope.window)
+        dataset = whole if value is None else whole.rescoped(Scope(scope.as_of, scope.window, filters))  # one connection
         if compare_previous:
             changes = metric_changes(dataset, ids, previous_period(dataset))
             metrics = [metric_value(changes[m].current, changes[m]) for m in ids]
         else:
             metrics = [metric_value(compute_metric(dataset, m)) for m in ids]
-        groups.append(GroupRow(value=value, customers=len(dataset.customers()), metrics=metrics))
+        groups.append(GroupRow(value=value, customers=customer_count(dataset), metrics=metrics))
     work.step(len(targets), len(targets), "done")
     return CompareSegmentsResult(scope=ScopeOut.of(scope), dimension=key, currency=work.ctx.config.revenue.currency,
                                  groups=groups)

@@ -157,37 +157,52 @@ def median(values: pd.Series | np.ndarray) -> float | None:
     return float(np.median(array)) if array.size else None
 
 
+SIGNUP_COLUMNS = ("customer_id", "signup_date", "acquisition_cost")
+"""The customers columns the window's signups carry (``signups_in_window``): who, when, at what acquisition cost."""
+
+
 def signups_in_window(dataset: Dataset) -> pd.DataFrame:
-    """Customers (filtered) whose ``signup_date`` lies in the window, sorted by id (once per scope, ``per_scope``; a
-    shallow copy per call)."""
+    """Customers (filtered) whose ``signup_date`` lies in the window, sorted by id — their ``SIGNUP_COLUMNS``, labelled
+    with their row positions in ``customers()`` (once per scope, ``per_scope``; a shallow copy per call)."""
     found = per_scope(dataset, "signups_in_window", lambda: _signups_in_window(dataset))
     return found.copy(deep=False)
 
 
 def _signups_in_window(dataset: Dataset) -> pd.DataFrame:
-    """``signups_in_window``'s frame. A filtered scope whose customers are not read yet takes the whole base's customers
-    (the memoised table read every scope masks) at the row positions of the window's signups in id order (memoised per
-    data identity, as_of, window and configuration: one integer per signup) that ``Dataset.table`` keeps
-    (``kept_customers``), labelled with their positions among the kept customers — the frame ``customers()`` masked and
-    sorted gives (same rows, order, values and labels) without copying every column of the scope's customers for the
-    few who signed up in the window (compare_segments asks once per group and period)."""
+    """``signups_in_window``'s frame. A filtered scope whose customers are not read yet takes the whole base's window
+    signups (from the memoised customers read every scope masks; memoised per data identity, as_of, window and
+    configuration) that ``Dataset.table`` keeps (``kept_customers``), labelled with their positions among the kept
+    customers — the frame ``customers()`` masked and sorted gives (same rows, order, values and labels) without copying
+    the scope's customers for the few who signed up in the window (compare_segments asks once per group and period)."""
     if dataset.identity is None or dataset.filters.is_empty() or dataset.customers_read():
-        return in_window(dataset.customers(), "signup_date", dataset).sort_values("customer_id")
+        customers = dataset.customers()[list(SIGNUP_COLUMNS)]
+        return in_window(customers, "signup_date", dataset).sort_values("customer_id")
     whole = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
-    customers = whole.customers().reset_index(drop=True)  # labels = row positions
+    ids = whole.customers()["customer_id"].reset_index(drop=True)
 
-    def signup_rows() -> np.ndarray:
-        rows = in_window(customers, "signup_date", whole).sort_values("customer_id").index.to_numpy(dtype="int64")
-        rows.flags.writeable = False
-        return rows
+    def whole_signups() -> pd.DataFrame:
+        customers = whole.customers()[list(SIGNUP_COLUMNS)].reset_index(drop=True)  # labels = row positions
+        return in_window(customers, "signup_date", whole).sort_values("customer_id")
 
-    rows = remember(("window-signup-rows", dataset.identity, dataset.as_of, dataset.window, dataset.config.fingerprint()),
-                    signup_rows)
-    keep = kept_customers(dataset, customers["customer_id"])
-    chosen = rows[keep[rows]]
-    found = customers.take(chosen)
-    found.index = pd.Index((np.cumsum(keep) - 1)[chosen], dtype="int64")
+    signups = remember(("window-signups", dataset.identity, dataset.as_of, dataset.window, dataset.config.fingerprint()),
+                       whole_signups)
+    keep = kept_customers(dataset, ids)
+    rows = signups.index.to_numpy(dtype="int64")
+    chosen = keep[rows]
+    found = signups[chosen]
+    found.index = pd.Index((np.cumsum(keep) - 1)[rows[chosen]], dtype="int64")
     return found
+
+
+def customer_count(dataset: Dataset) -> int:
+    """``len(dataset.customers())``: the customers the scope selects who signed up by as_of. A filtered scope whose
+    customers are not read yet counts the whole base's customers (the memoised table read every scope masks) that
+    ``Dataset.table`` keeps (``kept_customers``) instead of copying every column of its rows to count them
+    (compare_segments counts each group)."""
+    if dataset.identity is None or dataset.filters.is_empty() or dataset.customers_read():
+        return len(dataset.customers())
+    whole = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    return int(np.count_nonzero(kept_customers(dataset, whole.customers()["customer_id"])))
 
 
 def kept_customers(dataset: Dataset, ids: pd.Series) -> np.ndarray:

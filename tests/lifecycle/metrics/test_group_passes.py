@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 from lifecycle.filters import Filters
-from lifecycle.metrics.common import absent_event_names, signups_in_window
+from lifecycle.metrics.common import SIGNUP_COLUMNS, absent_event_names, customer_count, signups_in_window
 from lifecycle.metrics.registry import compute_metric
 from lifecycle.metrics.revenue_movements import (
     MrrMatrix,
@@ -77,6 +77,31 @@ def test_a_groups_window_signups_are_its_own_customers_rows_in_the_window(store:
     own = open_at(store, "2024-06-30", WINDOW, filters)
     own.customers()  # read first: the scope's own rows
     assert signups_in_window(own).equals(found)
+
+
+def test_window_signups_carry_id_signup_day_and_acquisition_cost_on_the_whole_base_and_a_group(store: Path) -> None:
+    """Whole base and a group alike: the three columns the metrics read, nothing else; c3 has no recorded cost."""
+    whole = signups_in_window(open_at(store, "2024-06-30", WINDOW))
+    group = signups_in_window(open_at(store, "2024-06-30", WINDOW, Filters(segment=("SMB",))))
+    assert tuple(whole.columns) == tuple(group.columns) == SIGNUP_COLUMNS == ("customer_id", "signup_date", "acquisition_cost")
+    assert [None if pd.isna(v) else v for v in group["acquisition_cost"]] == [None, 50.0]
+
+
+@pytest.mark.parametrize(("as_of", "filters", "count"), [
+    pytest.param("2024-06-30", Filters(), 6, id="whole-base-6"),
+    pytest.param("2024-06-30", Filters(segment=("SMB",)), 3, id="smb-c1-c3-c5"),
+    pytest.param("2024-06-15", Filters(segment=("ENT",)), 2, id="ent-before-c6-signs-up-c2-c4"),
+    pytest.param("2024-06-15", Filters(industry=("health",)), 2, id="health-before-c6-c3-c4"),
+    pytest.param("2024-03-01", Filters(segment=("SMB",), industry=("retail",)), 1, id="smb-retail-in-march-c1"),
+    pytest.param("2024-06-30", Filters(segment=("nobody",)), 0, id="no-such-segment-0"),
+])
+def test_a_groups_customer_count_counts_its_customers_signed_up_by_as_of(store: Path, as_of: str, filters: Filters,
+                                                                         count: int) -> None:
+    """Counted from the whole base's ids (read first, as compare_segments' whole-population row does) equals the
+    scope's own customers; the hand count is in the module table."""
+    open_at(store, as_of, WINDOW).customers()
+    assert customer_count(open_at(store, as_of, WINDOW, filters)) == count
+    assert len(open_at(store, as_of, WINDOW, filters).customers()) == count
 
 
 @pytest.mark.parametrize(("segment", "value", "reason_part"), [
