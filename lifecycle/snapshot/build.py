@@ -63,6 +63,7 @@ columns and ``ever_paid``/``first_paid_at`` (which combine subscriptions and ord
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection
 from datetime import date
 from pathlib import Path
@@ -124,6 +125,8 @@ CONTRACT_COLUMNS: tuple[str, ...] = (
     "orders_count", "orders_value", "last_order_at", "days_since_last_order",
 )
 """The columns ``docs/snapshot-contract.md`` promises, in its order (extras and ``x_*`` follow)."""
+CUSTOMER_COLUMNS = ("customer_id", "signup_date", "tenure_days", *ATTRIBUTES, "executive_sponsor", "has_champion")
+"""The customer columns every snapshot has, also one of a few columns (``build_snapshot(columns=…)``)."""
 CLV_SNAPSHOT_COLUMNS = ("p_alive", "expected_clv", "rfm_segment")
 """Order-based CLV columns (``lifecycle.clv.customer_value``); missing for customers without kept orders."""
 
@@ -178,8 +181,8 @@ def build_snapshot(dataset: Dataset, columns: Collection[str] | None = None) -> 
 
     Customers who signed up after ``as_of`` are not in the snapshot. A filtered dataset's snapshot is the whole
     base's restricted to its customers (``restricted``). Missing source tables give NaN/NA columns, never zeros. See ``docs/snapshot-contract.md`` for the meaning of each column. With ``columns``,
-    only the sections producing those columns run (the customer attributes and ``x_*`` are always there) —
-    the stage history uses this to classify many past dates cheaply.
+    only the sections producing those columns run and only those columns are kept, with the customer columns
+    (``CUSTOMER_COLUMNS``) and ``x_*`` — the stage history uses this to classify many past dates cheaply.
     """
     if not dataset.filters.is_empty():
         return restricted(dataset, build_snapshot(_whole_base(dataset), columns))
@@ -201,6 +204,9 @@ def build_snapshot(dataset: Dataset, columns: Collection[str] | None = None) -> 
         snap = _paid_columns(dataset, snap)
     present = [c for c in CONTRACT_COLUMNS if c in snap.columns]
     extras = [c for c in snap.columns if c not in CONTRACT_COLUMNS and not c.startswith("x_") and not c.startswith("_")]
+    if wanted is not None:  # a section's other columns are not kept: the month-end snapshots of the stage history
+        present = [c for c in present if c in wanted or c in CUSTOMER_COLUMNS]  # stay as narrow as their rules
+        extras = [c for c in extras if c in wanted]
     user = [c for c in snap.columns if c.startswith("x_")]
     snap = snap[[*present, *extras, *user]]
     return snap.sort_values("customer_id", kind="stable").reset_index(drop=True)
@@ -268,25 +274,45 @@ def load_or_build_snapshot(source: DataSource | str | Path, as_of: date, config:
 
 
 def _cached(source: DataSource, dataset: Dataset, columns: Collection[str] | None = None) -> pd.DataFrame:
-    """The snapshot from this process's memo, else the Parquet cache, else built (and written to both)."""
+    """The snapshot from this process's memo, else the Parquet cache, else built (and written to both).
+
+    The full snapshot serves any column subset, and is held once: a subset asked for while the full snapshot's Parquet
+    file exists reads that file into the memo under the full snapshot's own key (not under the subset's, where a later
+    request for the full snapshot read and stored it a second time — 578 MB at a million customers); only a subset
+    with no full snapshot at hand is built (or read) on its own, with just its sections."""
     full = snapshot_cache_path(source, dataset.as_of, dataset.config, dataset.filters, identity=dataset.identity)
-    if dataset.identity is not None:  # the path names the data identity, as_of, configuration and filters
-        memoised = MEMO.peek(("snapshot", full, None))
-        if memoised is not None:
-            return memoised  # the full snapshot serves any column subset
-        return remember(("snapshot", full, columns_tag(columns) if columns is not None else None),
-                        lambda: _read_or_build(source, dataset, full, columns))
-    return _read_or_build(source, dataset, full, columns)
+    if dataset.identity is None:
+        return _read_or_build(source, dataset, full, columns)
+    whole = ("snapshot", full, None)  # the path names the data identity, as_of, configuration and filters
+    memoised = MEMO.peek(whole)
+    if memoised is not None:
+        return memoised
+    if columns is None:
+        return remember(whole, lambda: _read_or_build(source, dataset, full, None))
+    if full.exists():
+        with contextlib.suppress(_Unreadable):  # evicted or damaged meanwhile: the subset on its own, below
+            return remember(whole, lambda: _read_full(full))
+    return remember(("snapshot", full, columns_tag(columns)), lambda: _read_or_build(source, dataset, full, columns))
+
+
+class _Unreadable(Exception):
+    """The full snapshot's Parquet file could not be read (``_read_full``); never memoised, never shown."""
+
+
+def _read_full(full: Path) -> pd.DataFrame:
+    found = read_cached(full)
+    if found is None:
+        raise _Unreadable(full)
+    return found
 
 
 def _read_or_build(source: DataSource, dataset: Dataset, full: Path, columns: Collection[str] | None) -> pd.DataFrame:
     found = read_cached(full)
+    target = full
     if found is None and columns is not None:
         target = snapshot_cache_path(source, dataset.as_of, dataset.config, dataset.filters, columns,
                                      identity=dataset.identity)
         found = read_cached(target)
-    else:
-        target = full
     if found is not None:
         return found
     snap = build_snapshot(dataset, columns)
