@@ -255,8 +255,21 @@ def checkpoints_prefetched(dataset: Dataset, model: StageModel, days: Sequence[d
         release_subscriptions_on(dataset)
 
 
+def checkpoint_kept(dataset: Dataset, model: StageModel, day: date) -> bool:
+    """Whether the snapshot of the stage features on ``day`` of ``dataset`` (the whole base, opened through
+    ``Dataset.over``) is kept in the Parquet snapshot cache — by an earlier process, or by the checkpoints' forked
+    builder (``lifecycle.stages.history_ahead``): ``stages_at`` then reads it instead of building it."""
+    from lifecycle.snapshot.cache import snapshot_cache_path
+
+    if dataset.source is None or dataset.identity is None or not dataset.filters.is_empty():
+        return False
+    return snapshot_cache_path(dataset.source, day, dataset.config, Filters(), stage_features(model),
+                               identity=dataset.identity).exists()
+
+
 def _whole_states(dataset: Dataset, model: StageModel, days: tuple[date, ...]) -> StageStates:
-    unknown = [day for day in days if not _stages_known(dataset, model, day)]
+    # the days to build: not at hand in this process, nor kept as Parquet (read, not built: nothing to prefetch)
+    unknown = [day for day in days if not _stages_known(dataset, model, day) and not checkpoint_kept(dataset, model, day)]
     with checkpoints_prefetched(dataset, model, unknown):
         frames = [stages_at(dataset, model, day) for day in days]
     ids = frames[0].index

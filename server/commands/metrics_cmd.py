@@ -19,6 +19,7 @@ from lifecycle.metrics.flow import flow_ahead
 from lifecycle.metrics.registry import compute_all, registry
 from lifecycle.scope import Scope
 from lifecycle.sources import open_configured
+from lifecycle.stages.history_ahead import checkpoints_forked
 from server.commands.root import app
 from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption, engine_name, parse_as_of, resolve_db
 from server.scope_options import open_scope
@@ -101,11 +102,15 @@ def metrics_command(
     scope = Scope.resolve(source, parse_as_of(as_of), filters=filters)
     day = scope.as_of
     dataset = Dataset.over(source, scope, config)
-    flow_done = flow_ahead(dataset)  # the flow metrics on a second connection meanwhile (two cores)
+    # the flow metrics' checkpoints built meanwhile: in a forked process (two cores), else a thread on a 2nd connection
+    forked = checkpoints_forked(dataset)
+    flow_done = forked or flow_ahead(dataset)
     try:
         results = compute_all(dataset)
         flow_done()  # on an error the thread is left to end with the process
     finally:
+        if forked is not None:
+            forked()  # ended and waited for, also on an error (ending it twice is a no-op)
         dataset.close()
     if as_json:
         typer.echo(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=2, sort_keys=True))

@@ -1,0 +1,107 @@
+"""The stage history's checkpoints built ahead in a forked process, handed over through the snapshot cache.
+
+The flow metrics classify a snapshot of the stage features on a dozen monthly checkpoints (``stage_states``): most
+of a cold catalogue's time, and most of it pandas work holding the interpreter lock, so a thread cannot overlap it
+with the catalogue's other metrics. A forked child (``checkpoints_forked``) has its own interpreter on the second
+core: it builds the checkpoints' snapshots oldest first while the parent computes the catalogue, and each one it
+builds is written to the Parquet snapshot cache (``lifecycle.snapshot.cache``) under the very path the parent's
+``snapshot_of`` reads before building — the parent, walking back from as_of, reads the days the child finished and
+builds the others itself; the two meet in the middle. The child stops at the first day whose snapshot is kept already
+(the parent's, or an earlier process's: ``checkpoint_kept``) and leaves without touching what it inherited
+(``os._exit``: no exit handlers, no inherited connection closed).
+
+Same answers: a kept snapshot is what a warm catalogue reads anyway (the cache is keyed by the data's identity as read
+before the connection opened, the as_of, the configuration's fingerprint and the columns), and the child checks that
+the source still has the parent's identity. A child that fails, is slow or cannot write leaves the parent to build
+the days itself. Only on Linux (elsewhere a fork without exec is unsafe once native libraries run, e.g. macOS's
+Accelerate), on SQLite sources opened through ``Dataset.over``, and only while the process runs no other thread (a
+fork copies one thread; a lock another thread held would stay held in the child).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+
+from lifecycle.config import EngineConfig
+from lifecycle.dataset import Dataset
+from lifecycle.filters import Filters
+from lifecycle.scope import Scope
+from lifecycle.sources import DataSource
+
+
+class ForkedCheckpoints:
+    """The child of ``checkpoints_forked``: calling it ends it (SIGTERM: the snapshot it is writing is dropped, never
+    left half-written) and waits for it — the caller has what it needs by then; ``join`` waits for it to finish on its
+    own. Either done once, the other does nothing."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._done = False
+
+    def __call__(self) -> None:
+        if not self._done:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGTERM)
+        self.join()
+
+    def join(self) -> None:
+        """Wait for the child to end."""
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+def checkpoints_forked(dataset: Dataset) -> ForkedCheckpoints | None:
+    """Fork a child that builds the whole base's checkpoint snapshots of the flow metrics (``spell_checkpoints``),
+    oldest first, into the snapshot cache (``ForkedCheckpoints``). None when nothing started: not Linux, another
+    thread running, not a SQLite source opened through ``Dataset.over``, or the fork failed."""
+    source, identity = dataset.source, dataset.identity
+    if (sys.platform != "linux" or threading.active_count() > 1 or source is None or identity is None
+            or dataset.connection.dialect != "sqlite"):
+        return None
+    whole = Scope(dataset.as_of, dataset.window, Filters())
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child: build, then leave at once whatever happened
+        code = 1
+        try:
+            signal.signal(signal.SIGTERM, _stop)
+            _build_oldest_first(source, identity, whole, dataset.config)
+            code = 0
+        finally:
+            os._exit(code)
+    return ForkedCheckpoints(pid)
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(1)  # unwinds the child's blocks: a snapshot being written is removed (``write_cached``)
+
+
+def _build_oldest_first(source: DataSource, identity: tuple[object, ...], whole: Scope, config: EngineConfig) -> None:
+    from lifecycle.metrics.flow import spell_checkpoints
+    from lifecycle.stages.history import checkpoint_kept, checkpoints_prefetched, stages_at, states_at_hand
+    from lifecycle.stages.model import model_for
+
+    ahead = Dataset.over(source, whole, config)
+    try:
+        if ahead.identity != identity:  # the data was replaced meanwhile
+            return
+        model, days = model_for(ahead), spell_checkpoints(ahead)
+        if states_at_hand(ahead, model, days):
+            return
+        with checkpoints_prefetched(ahead, model, [day for day in days if not checkpoint_kept(ahead, model, day)]):
+            for day in reversed(days):
+                if checkpoint_kept(ahead, model, day):
+                    return  # the parent (walking back from as_of) or an earlier process has it: they met
+                stages_at(ahead, model, day)  # built and written to the snapshot cache
+    finally:
+        ahead.close()

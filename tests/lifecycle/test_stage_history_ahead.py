@@ -1,0 +1,150 @@
+"""The flow metrics' checkpoints built ahead in a forked process (``lifecycle.stages.history_ahead``).
+
+Fixture (the flow metrics' own, tests/lifecycle/metrics/test_flow.py): nine customers, subscriptions and one NPS
+answer, as_of 2024-06-30 with the window 2024-04-01 .. 2024-06-30, so the spell checkpoints are the same day of four months:
+2024-06-30, 05-30, 04-30 and 03-30 (newest first). What the child writes must be exactly what the parent would
+build: each kept snapshot is compared with the one built in this process from a fresh data directory, and the stage
+states and flow metrics read from the kept files with those classified in-process (progression 3/5, regression 1/5,
+hand-counted in test_flow.py's docstring).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lifecycle.dataset import Dataset
+from lifecycle.filters import Filters
+from lifecycle.memo import MEMO
+from lifecycle.metrics.flow import spell_checkpoints
+from lifecycle.metrics.registry import compute_all, compute_metric
+from lifecycle.scope import Scope
+from lifecycle.snapshot.build import build_snapshot
+from lifecycle.snapshot.cache import read_cached, snapshot_cache_path
+from lifecycle.stages import load_model
+from lifecycle.stages.history import checkpoint_kept, stage_features, stage_states
+from lifecycle.stages.history_ahead import checkpoints_forked
+from tests.builders import make_dataset
+from tests.lifecycle.metrics.test_flow import _tables
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the checkpoints are forked on Linux only")
+
+DAYS = ("2024-06-30", "2024-05-30", "2024-04-30", "2024-03-30")
+
+
+@pytest.fixture()
+def dataset(tmp_path: Path) -> Dataset:
+    return make_dataset(tmp_path, _tables(), as_of="2024-06-30", window=("2024-04-01", "2024-06-30"))
+
+
+def _kept_path(dataset: Dataset, day: object) -> Path:
+    assert dataset.source is not None
+    return snapshot_cache_path(dataset.source, day, dataset.config, Filters(),  # type: ignore[arg-type]
+                               stage_features(load_model("default")), identity=dataset.identity)
+
+
+def test_the_child_keeps_every_checkpoint_exactly_as_this_process_builds_it(dataset: Dataset, tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing kept yet, the child builds all four checkpoints (oldest first) and keeps each in the snapshot
+    cache; every kept frame equals ``build_snapshot`` of that day's whole base on the stage features, built here."""
+    model = load_model("default")
+    days = spell_checkpoints(dataset)
+    assert [d.isoformat() for d in days] == list(DAYS)
+    assert not any(checkpoint_kept(dataset, model, day) for day in days)
+    end = checkpoints_forked(dataset)
+    assert end is not None
+    end.join()  # let it finish on its own (calling it would stop it)
+    end()  # the child is gone already: ending it is a no-op
+    assert all(checkpoint_kept(dataset, model, day) for day in days)
+    kept = {day: read_cached(_kept_path(dataset, day)) for day in days}
+    monkeypatch.setenv("LIFECYCLE_DATA_DIR", str(tmp_path / "elsewhere"))  # no cache: built here, from the tables
+    MEMO.clear()
+    for day in days:
+        view = dataset if day == dataset.as_of else dataset.earlier(day)
+        here = build_snapshot(view, stage_features(model))
+        found = kept[day]
+        assert found is not None
+        pd.testing.assert_frame_equal(found, here, check_exact=True)
+
+
+def test_the_flow_metrics_read_the_kept_checkpoints_and_answer_as_without_them(dataset: Dataset, tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the child, this process's stage states come from the kept snapshots (nothing left to build) and equal
+    the states classified from the tables in a fresh data directory; progression 3/5 and regression 1/5 either way."""
+    model = load_model("default")
+    days = tuple(spell_checkpoints(dataset))
+    end = checkpoints_forked(dataset)
+    assert end is not None
+    end.join()  # let it finish on its own (calling it would stop it)
+    MEMO.clear()
+    from_kept = stage_states(dataset, model, days)
+    progression = compute_metric(dataset, "progression_rate").value
+    regression = compute_metric(dataset, "regression_rate").value
+    monkeypatch.setenv("LIFECYCLE_DATA_DIR", str(tmp_path / "elsewhere"))
+    MEMO.clear()
+    fresh = Dataset.open(tmp_path / "fixture.db", dataset.as_of, window=dataset.window)
+    built = stage_states(fresh, model, days)
+    assert list(from_kept.ids) == list(built.ids) == ["a1", "c1", "n1", "p1", "p2", "r1", "s1", "v1", "v2"]
+    assert (from_kept.stages() == built.stages()).all() and (from_kept.churned == built.churned).all()
+    assert (progression, regression) == (pytest.approx(3 / 5), pytest.approx(1 / 5))
+    assert compute_metric(fresh, "progression_rate").value == progression
+
+
+def test_the_child_stops_at_the_first_checkpoint_already_kept(dataset: Dataset) -> None:
+    """Walking from the oldest day, the child meets 2024-04-30 kept (as the parent, walking back from as_of, keeps its
+    days): it builds 2024-03-30 and stops — the two newer days stay unbuilt."""
+    model = load_model("default")
+    days = spell_checkpoints(dataset)
+    middle = days[2]
+    assert middle.isoformat() == "2024-04-30"
+    build_view = dataset.earlier(middle)
+    from lifecycle.snapshot.cache import write_cached
+
+    write_cached(build_snapshot(build_view, stage_features(model)), _kept_path(dataset, middle))
+    end = checkpoints_forked(dataset)
+    assert end is not None
+    end.join()  # let it finish on its own (calling it would stop it)
+    assert [checkpoint_kept(dataset, model, day) for day in days] == [False, False, True, True]
+
+
+def test_nothing_is_forked_while_another_thread_runs(dataset: Dataset) -> None:
+    """A fork copies only the calling thread (a lock another one holds would stay held in the child): with a second
+    thread alive, nothing starts and the caller falls back to its own way."""
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert checkpoints_forked(dataset) is None
+    finally:
+        release.set()
+        other.join()
+    assert not any(checkpoint_kept(dataset, load_model("default"), day) for day in spell_checkpoints(dataset))
+
+
+def test_a_filtered_or_unopened_dataset_forks_nothing(dataset: Dataset) -> None:
+    """The child builds the whole base's checkpoints of a source opened through ``Dataset.over``/``open``: a dataset
+    without a source (built from frames) has no cache key, so nothing starts."""
+    bare = Dataset(dataset.connection, Scope(dataset.as_of, dataset.window, Filters()), dataset.config)
+    assert checkpoints_forked(bare) is None
+
+
+def test_the_catalogue_command_prints_what_the_catalogue_computes_in_process(dataset: Dataset, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The installed console script (its checkpoints forked, cold data directory) prints the same JSON as
+    ``compute_all`` in this process, which forks nothing (another fresh data directory)."""
+    script = Path(sys.executable).with_name("lifecycle")
+    env = dict(os.environ, LIFECYCLE_DATA_DIR=str(tmp_path / "cli"))
+    out = subprocess.run([str(script), "metrics", "--db", str(tmp_path / "fixture.db"), "--as-of", "2024-06-30",
+                          "--json"], capture_output=True, text=True, env=env, check=True).stdout
+    monkeypatch.setenv("LIFECYCLE_DATA_DIR", str(tmp_path / "here"))
+    MEMO.clear()
+    here = Dataset.open(tmp_path / "fixture.db", dataset.as_of)
+    expected = json.dumps({k: v.to_dict() for k, v in compute_all(here).items()}, indent=2, sort_keys=True)
+    assert out.strip() == expected
