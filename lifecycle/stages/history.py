@@ -54,6 +54,10 @@ def stages_at(dataset: Dataset, model: StageModel, day: date) -> pd.DataFrame:
             if day < dataset.as_of:  # the tables as known on day, derived from this dataset's (read and parsed once)
                 view = dataset.earlier(day)
             memo = _stages_key(dataset, model, day)
+            if memo is not None and MEMO.peek(memo) is None:  # the forked builder may be at this very day
+                from lifecycle.stages.history_ahead import wait_for_claimed
+
+                wait_for_claimed(day, lambda: checkpoint_kept(dataset, model, day))
             dataset._cache[key] = _whole_stages(view, model) if memo is None else remember(memo, lambda: _whole_stages(view, model))
         else:
             base = dataset.rescoped(Scope.at(day))

@@ -22,9 +22,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 from types import FrameType
 
 from lifecycle.config import EngineConfig
@@ -39,8 +45,9 @@ class ForkedCheckpoints:
     left half-written) and waits for it — the caller has what it needs by then; ``join`` waits for it to finish on its
     own. Either done once, the other does nothing."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, claims: Path) -> None:
         self.pid = pid
+        self.claims = claims  # the child's claim on the day it is building (``wait_for_claimed``)
         self._done = False
 
     def __call__(self) -> None:
@@ -51,11 +58,48 @@ class ForkedCheckpoints:
 
     def join(self) -> None:
         """Wait for the child to end."""
+        global _RUNNING
         if self._done:
             return
         self._done = True
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
+        if _RUNNING is self:
+            _RUNNING = None
+        shutil.rmtree(self.claims, ignore_errors=True)
+
+    def alive(self) -> bool:
+        """Whether the child is still running (reaped here when it has ended)."""
+        if self._done:
+            return False
+        try:
+            ended, _ = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            ended = self.pid
+        if ended:
+            self._done = True
+            shutil.rmtree(self.claims, ignore_errors=True)
+        return not ended
+
+
+_RUNNING: ForkedCheckpoints | None = None  # this process's child, if one runs (in the child itself: None)
+POLL_S = 0.002
+
+
+def _claim(claims: Path, day: date) -> Path:
+    return claims / day.isoformat()
+
+
+def wait_for_claimed(day: date, kept: Callable[[], bool]) -> None:
+    """When this process's child is building the checkpoint ``day`` (it claimed the day and has not kept it yet),
+    wait until it has kept it (``kept``) or ended — reading its snapshot then costs less than building the same one
+    beside it. Nothing to wait for otherwise (no child, or a day it has not reached)."""
+    child = _RUNNING
+    if child is None:
+        return
+    claim = _claim(child.claims, day)
+    while claim.exists() and not kept() and child.alive():
+        time.sleep(POLL_S)
 
 
 def checkpoints_forked(dataset: Dataset) -> ForkedCheckpoints | None:
@@ -66,27 +110,32 @@ def checkpoints_forked(dataset: Dataset) -> ForkedCheckpoints | None:
     if (sys.platform != "linux" or threading.active_count() > 1 or source is None or identity is None
             or dataset.connection.dialect != "sqlite"):
         return None
+    global _RUNNING
     whole = Scope(dataset.as_of, dataset.window, Filters())
+    claims = Path(tempfile.mkdtemp(prefix="lifecycle-checkpoints-"))
     try:
         pid = os.fork()
     except OSError:
+        shutil.rmtree(claims, ignore_errors=True)
         return None
     if pid == 0:  # the child: build, then leave at once whatever happened
         code = 1
         try:
             signal.signal(signal.SIGTERM, _stop)
-            _build_oldest_first(source, identity, whole, dataset.config)
+            _build_oldest_first(source, identity, whole, dataset.config, claims)
             code = 0
         finally:
             os._exit(code)
-    return ForkedCheckpoints(pid)
+    _RUNNING = ForkedCheckpoints(pid, claims)
+    return _RUNNING
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(1)  # unwinds the child's blocks: a snapshot being written is removed (``write_cached``)
 
 
-def _build_oldest_first(source: DataSource, identity: tuple[object, ...], whole: Scope, config: EngineConfig) -> None:
+def _build_oldest_first(source: DataSource, identity: tuple[object, ...], whole: Scope, config: EngineConfig,
+                        claims: Path) -> None:
     from lifecycle.metrics.flow import spell_checkpoints
     from lifecycle.stages.history import checkpoint_kept, checkpoints_prefetched, stages_at, states_at_hand
     from lifecycle.stages.model import model_for
@@ -100,8 +149,13 @@ def _build_oldest_first(source: DataSource, identity: tuple[object, ...], whole:
             return
         with checkpoints_prefetched(ahead, model, [day for day in days if not checkpoint_kept(ahead, model, day)]):
             for day in reversed(days):
-                if checkpoint_kept(ahead, model, day):
-                    return  # the parent (walking back from as_of) or an earlier process has it: they met
-                stages_at(ahead, model, day)  # built and written to the snapshot cache
+                claim = _claim(claims, day)
+                claim.touch()  # the parent waits for this day instead of building it beside us
+                try:
+                    if checkpoint_kept(ahead, model, day):
+                        return  # the parent (walking back from as_of) or an earlier process has it: they met
+                    stages_at(ahead, model, day)  # built and written to the snapshot cache
+                finally:
+                    claim.unlink(missing_ok=True)
     finally:
         ahead.close()

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -148,3 +149,64 @@ def test_the_catalogue_command_prints_what_the_catalogue_computes_in_process(dat
     here = Dataset.open(tmp_path / "fixture.db", dataset.as_of)
     expected = json.dumps({k: v.to_dict() for k, v in compute_all(here).items()}, indent=2, sort_keys=True)
     assert out.strip() == expected
+
+
+def test_waiting_for_a_claimed_day_ends_when_the_child_keeps_it(tmp_path: Path) -> None:
+    """The parent reaching the day the child has claimed waits for the child's snapshot rather than build it beside
+    it: a real child keeps the day (creates the file) only once the parent has started waiting (the parent's first
+    look tells it through a pipe) — so the day is kept on return only if the parent waited for it."""
+    from lifecycle.stages import history_ahead
+    from lifecycle.stages.history_ahead import ForkedCheckpoints, wait_for_claimed
+
+    day, kept, claims = date(2024, 4, 30), tmp_path / "kept.parquet", tmp_path / "claims"
+    claims.mkdir()
+    (claims / day.isoformat()).touch()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(write_end)
+            os.read(read_end, 1)  # the parent is waiting now
+            kept.write_bytes(b"snapshot")
+        finally:
+            os._exit(0)
+    os.close(read_end)
+    looks = []
+
+    def is_kept() -> bool:
+        if not looks:
+            os.write(write_end, b"x")
+        looks.append(kept.exists())
+        return looks[-1]
+
+    history_ahead._RUNNING = ForkedCheckpoints(pid, claims)
+    try:
+        wait_for_claimed(day, is_kept)
+        assert kept.exists() and looks[0] is False
+    finally:
+        os.close(write_end)
+        history_ahead._RUNNING.join()
+    assert history_ahead._RUNNING is None and not claims.exists()  # joined: forgotten, its claims folder removed
+
+
+def test_no_wait_for_a_day_not_claimed_or_a_child_gone(tmp_path: Path) -> None:
+    """Nothing to wait for: no child; a child that never claimed the day; a claim left by a child that has ended
+    (it was stopped mid-day) — each returns with the day still not kept (the caller builds it)."""
+    from lifecycle.stages import history_ahead
+    from lifecycle.stages.history_ahead import ForkedCheckpoints, wait_for_claimed
+
+    day, kept, claims = date(2024, 4, 30), tmp_path / "kept.parquet", tmp_path / "claims"
+    claims.mkdir()
+    assert history_ahead._RUNNING is None
+    wait_for_claimed(day, kept.exists)  # no child
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    history_ahead._RUNNING = ForkedCheckpoints(pid, claims)
+    try:
+        wait_for_claimed(day, kept.exists)  # not claimed
+        (claims / day.isoformat()).touch()
+        wait_for_claimed(day, kept.exists)  # claimed, but the child has ended without keeping it
+        assert not kept.exists()
+    finally:
+        history_ahead._RUNNING.join()
