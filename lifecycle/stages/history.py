@@ -57,8 +57,13 @@ def stages_at(dataset: Dataset, model: StageModel, day: date) -> pd.DataFrame:
             if memo is not None and MEMO.peek(memo) is None:  # the forked builder may be at this very day
                 from lifecycle.stages.history_ahead import wait_for_claimed
 
-                wait_for_claimed(day, lambda: checkpoint_kept(dataset, model, day))
-            dataset._cache[key] = _whole_stages(view, model) if memo is None else remember(memo, lambda: _whole_stages(view, model))
+                wait_for_claimed(day, lambda: _stages_path(dataset, model, day).exists())  # type: ignore[union-attr]
+
+            def classified() -> pd.DataFrame:  # kept by another process (the forked builder), else classified here
+                kept = _kept_stages(dataset, model, day)
+                return kept if kept is not None else _whole_stages(view, model)
+
+            dataset._cache[key] = classified() if memo is None else remember(memo, classified)
         else:
             base = dataset.rescoped(Scope.at(day))
             whole = stages_at(base, model, day)
@@ -84,11 +89,16 @@ def _stages_known(dataset: Dataset, model: StageModel, day: date) -> bool:
 def _whole_stages(view: Dataset, model: StageModel) -> pd.DataFrame:
     snap = snapshot_of(view, stage_features(model))
     classified = classify_customers(snap, model, evidence=False, overlays=False)
-    return pd.DataFrame({
-        "customer_id": classified["customer_id"], "stage": classified["stage"],
-        "churned": snap["churned"].fillna(False).astype(bool).to_numpy(),
-        "signup_date": snap["signup_date"].to_numpy(),
-        "plan": snap["plan"].astype("category").to_numpy()}).set_index("customer_id")
+    return _stages_frame(classified["customer_id"], classified["stage"],
+                         snap["churned"].fillna(False).astype(bool).to_numpy(), snap["signup_date"].to_numpy(),
+                         snap["plan"])
+
+
+def _stages_frame(ids: pd.Series, stage: pd.Series, churned: np.ndarray, signup: np.ndarray,
+                  plan: pd.Series) -> pd.DataFrame:
+    """``stages_at``'s frame: indexed by customer id; ``plan`` (the snapshot's plan, as text) as category values."""
+    return pd.DataFrame({"customer_id": ids, "stage": stage, "churned": churned, "signup_date": signup,
+                         "plan": plan.astype("category").to_numpy()}).set_index("customer_id")
 
 
 @dataclass(frozen=True)
@@ -260,15 +270,57 @@ def checkpoints_prefetched(dataset: Dataset, model: StageModel, days: Sequence[d
 
 
 def checkpoint_kept(dataset: Dataset, model: StageModel, day: date) -> bool:
-    """Whether the snapshot of the stage features on ``day`` of ``dataset`` (the whole base, opened through
-    ``Dataset.over``) is kept in the Parquet snapshot cache — by an earlier process, or by the checkpoints' forked
-    builder (``lifecycle.stages.history_ahead``): ``stages_at`` then reads it instead of building it."""
+    """Whether the whole base's stages on ``day`` (``dataset``: the whole base, opened through ``Dataset.over``) or
+    the snapshot of the stage features they classify are kept as Parquet — by an earlier process, or by the
+    checkpoints' forked builder (``lifecycle.stages.history_ahead``): ``stages_at`` then reads them instead of
+    building the snapshot."""
     from lifecycle.snapshot.cache import snapshot_cache_path
 
-    if dataset.source is None or dataset.identity is None or not dataset.filters.is_empty():
+    stages = _stages_path(dataset, model, day)
+    if stages is None or dataset.source is None:
         return False
-    return snapshot_cache_path(dataset.source, day, dataset.config, Filters(), stage_features(model),
-                               identity=dataset.identity).exists()
+    return stages.exists() or snapshot_cache_path(dataset.source, day, dataset.config, Filters(), stage_features(model),
+                                                  identity=dataset.identity).exists()
+
+
+STAGES_COLUMNS = ("customer_id", "stage", "churned", "signup_date", "plan")
+"""The columns of a whole base's stages kept as Parquet (``keep_stages``): ``stages_at``'s frame with its index."""
+
+
+def _stages_path(dataset: Dataset, model: StageModel, day: date) -> Path | None:
+    """Where the whole base's stages on ``day`` are kept between processes (``aggregate_cache_path``, beside the
+    snapshots of the same data: kind ``stages``, keyed by the configuration's fingerprint, the model and the day);
+    None for a filtered dataset or one not opened from a source."""
+    from lifecycle.snapshot.cache import aggregate_cache_path
+
+    if dataset.source is None or dataset.identity is None or not dataset.filters.is_empty():
+        return None
+    return aggregate_cache_path(dataset.identity, "stages", repr((dataset.config.fingerprint(), model.origin, model.id)),
+                                [day.isoformat()])
+
+
+def keep_stages(dataset: Dataset, model: StageModel, day: date) -> None:
+    """Keep the whole base's ``stages_at`` on ``day`` as Parquet for other processes (the checkpoints' forked builder
+    hands them to its parent this way: reading them costs less than reading the snapshot and classifying it)."""
+    from lifecycle.snapshot.cache import write_cached
+
+    path = _stages_path(dataset, model, day)
+    if path is not None:
+        frame = stages_at(dataset, model, day).reset_index()
+        write_cached(frame.assign(plan=frame["plan"].astype("string")), path)  # the plan as the snapshot's text
+
+
+def _kept_stages(dataset: Dataset, model: StageModel, day: date) -> pd.DataFrame | None:
+    """The whole base's stages on ``day`` kept by ``keep_stages``, as ``stages_at`` gives them (the same frame: the
+    index, columns and dtypes survive Parquet), or None."""
+    from lifecycle.snapshot.cache import read_cached
+
+    path = _stages_path(dataset, model, day)
+    found = read_cached(path) if path is not None and path.exists() else None
+    if found is None or tuple(found.columns) != STAGES_COLUMNS:
+        return None
+    return _stages_frame(found["customer_id"], found["stage"], found["churned"].to_numpy(dtype=bool),
+                         found["signup_date"].to_numpy(dtype="datetime64[us]"), found["plan"].astype("string"))
 
 
 def _whole_states(dataset: Dataset, model: StageModel, days: tuple[date, ...]) -> StageStates:

@@ -1,19 +1,20 @@
-"""The stage history's checkpoints built ahead in a forked process, handed over through the snapshot cache.
+"""The stage history's checkpoints built ahead in a forked process, handed over as Parquet.
 
 The flow metrics classify a snapshot of the stage features on a dozen monthly checkpoints (``stage_states``): most
 of a cold catalogue's time, and most of it pandas work holding the interpreter lock, so a thread cannot overlap it
 with the catalogue's other metrics. A forked child (``checkpoints_forked``) has its own interpreter on the second
-core: it builds the checkpoints' snapshots oldest first while the parent computes the catalogue, and each one it
-builds is written to the Parquet snapshot cache (``lifecycle.snapshot.cache``) under the very path the parent's
-``snapshot_of`` reads before building — the parent, walking back from as_of, reads the days the child finished and
-builds the others itself; the two meet in the middle. The child stops at the first day whose snapshot is kept already
-(the parent's, or an earlier process's: ``checkpoint_kept``) and leaves without touching what it inherited
-(``os._exit``: no exit handlers, no inherited connection closed).
+core: it builds the checkpoints oldest first while the parent computes the catalogue — each day's snapshot kept in the
+snapshot cache as any build keeps it, and the day's classified stages beside it (``keep_stages``) — and the parent,
+walking back from as_of, reads the stages of the days the child finished (``stages_at``) and builds the others itself;
+the two meet in the middle. The child claims the day it is building (a file in a folder of this run): the parent
+reaching that day waits for its stages instead of building the same day beside it (``wait_for_claimed``). The child
+stops at the first day kept already (the parent's, or an earlier process's: ``checkpoint_kept``) and leaves without
+touching what it inherited (``os._exit``: no exit handlers, no inherited connection closed).
 
-Same answers: a kept snapshot is what a warm catalogue reads anyway (the cache is keyed by the data's identity as read
-before the connection opened, the as_of, the configuration's fingerprint and the columns), and the child checks that
-the source still has the parent's identity. A child that fails, is slow or cannot write leaves the parent to build
-the days itself. Only on Linux (elsewhere a fork without exec is unsafe once native libraries run, e.g. macOS's
+Same answers: kept snapshots and stages are what later processes read anyway (the cache is keyed by the data's identity
+as read before the connection opened, the as_of, the configuration's fingerprint and the columns or model; the stages
+frame survives Parquet exactly), and the child checks that the source still has the parent's identity. A child that
+fails, is slow or cannot write leaves the parent to build the days itself. Only on Linux (elsewhere a fork without exec is unsafe once native libraries run, e.g. macOS's
 Accelerate), on SQLite sources opened through ``Dataset.over``, and only while the process runs no other thread (a
 fork copies one thread; a lock another thread held would stay held in the child).
 """
@@ -137,7 +138,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def _build_oldest_first(source: DataSource, identity: tuple[object, ...], whole: Scope, config: EngineConfig,
                         claims: Path) -> None:
     from lifecycle.metrics.flow import spell_checkpoints
-    from lifecycle.stages.history import checkpoint_kept, checkpoints_prefetched, stages_at, states_at_hand
+    from lifecycle.stages.history import checkpoint_kept, checkpoints_prefetched, keep_stages, states_at_hand
     from lifecycle.stages.model import model_for
 
     ahead = Dataset.over(source, whole, config)
@@ -154,7 +155,7 @@ def _build_oldest_first(source: DataSource, identity: tuple[object, ...], whole:
                 try:
                     if checkpoint_kept(ahead, model, day):
                         return  # the parent (walking back from as_of) or an earlier process has it: they met
-                    stages_at(ahead, model, day)  # built and written to the snapshot cache
+                    keep_stages(ahead, model, day)  # the snapshot built (and kept), classified, the stages kept
                 finally:
                     claim.unlink(missing_ok=True)
     finally:

@@ -30,7 +30,7 @@ from lifecycle.scope import Scope
 from lifecycle.snapshot.build import build_snapshot
 from lifecycle.snapshot.cache import read_cached, snapshot_cache_path
 from lifecycle.stages import load_model
-from lifecycle.stages.history import checkpoint_kept, stage_features, stage_states
+from lifecycle.stages.history import _kept_stages, checkpoint_kept, stage_features, stage_states, stages_at
 from lifecycle.stages.history_ahead import checkpoints_forked
 from tests.builders import make_dataset
 from tests.lifecycle.metrics.test_flow import _tables
@@ -53,8 +53,9 @@ def _kept_path(dataset: Dataset, day: object) -> Path:
 
 def test_the_child_keeps_every_checkpoint_exactly_as_this_process_builds_it(dataset: Dataset, tmp_path: Path,
                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """With nothing kept yet, the child builds all four checkpoints (oldest first) and keeps each in the snapshot
-    cache; every kept frame equals ``build_snapshot`` of that day's whole base on the stage features, built here."""
+    """With nothing kept yet, the child builds all four checkpoints (oldest first) and keeps each snapshot and its
+    stages; every kept snapshot equals ``build_snapshot`` of that day's whole base on the stage features, and every
+    kept stages frame ``stages_at`` of that day, both built here from the tables (another data directory)."""
     model = load_model("default")
     days = spell_checkpoints(dataset)
     assert [d.isoformat() for d in days] == list(DAYS)
@@ -65,14 +66,19 @@ def test_the_child_keeps_every_checkpoint_exactly_as_this_process_builds_it(data
     end()  # the child is gone already: ending it is a no-op
     assert all(checkpoint_kept(dataset, model, day) for day in days)
     kept = {day: read_cached(_kept_path(dataset, day)) for day in days}
+    kept_stages = {day: _kept_stages(dataset, model, day) for day in days}  # as stages_at reads them
     monkeypatch.setenv("LIFECYCLE_DATA_DIR", str(tmp_path / "elsewhere"))  # no cache: built here, from the tables
     MEMO.clear()
+    fresh = Dataset.open(tmp_path / "fixture.db", dataset.as_of, window=dataset.window)
     for day in days:
         view = dataset if day == dataset.as_of else dataset.earlier(day)
         here = build_snapshot(view, stage_features(model))
         found = kept[day]
         assert found is not None
         pd.testing.assert_frame_equal(found, here, check_exact=True)
+        stages = kept_stages[day]
+        assert stages is not None
+        pd.testing.assert_frame_equal(stages, stages_at(fresh, model, day), check_exact=True)
 
 
 def test_the_flow_metrics_read_the_kept_checkpoints_and_answer_as_without_them(dataset: Dataset, tmp_path: Path,
