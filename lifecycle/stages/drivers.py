@@ -22,7 +22,7 @@ References:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -221,11 +221,13 @@ SignalGroups = list[tuple["np.ndarray", "np.ndarray"]]
 def measure_drivers(start_snapshot: pd.DataFrame, start: pd.DataFrame, end: pd.DataFrame, model: StageModel,
                     signals: tuple[Rule, ...], transitions: tuple[Transition, ...],
                     small_sample: int, groups_of: Callable[[pd.Index], SignalGroups | None] | None = None,
+                    snapshot_columns: Callable[[Sequence[str]], pd.DataFrame] | None = None,
                     ) -> tuple[dict[str, int], list[DriverRow]]:
     """The comparisons, from frames: ``start_snapshot`` (features at the signal date, with customer_id),
     ``start`` / ``end`` (index customer_id; columns stage, churned) at the signal date and at as_of.
     ``groups_of(ids)``: each signal's (has, known) masks of those customers, when known already (else None: they are
-    read off ``start_snapshot``)."""
+    read off the snapshot's features). ``snapshot_columns(columns)``: those columns of the start snapshot (its rows, in
+    its order), when ``start_snapshot`` holds only the ids — read only when ``groups_of`` gives no masks."""
     # the customers classified and not churned at the signal date who are in the end frame and the snapshot, in the
     # start frame's order (``Index.intersection`` keeps the caller's order), each frame's rows looked up once by id
     live = ~start["churned"].to_numpy(dtype=bool) & (start["stage"] != UNCLASSIFIED).to_numpy(dtype=bool)
@@ -240,7 +242,8 @@ def measure_drivers(start_snapshot: pd.DataFrame, start: pd.DataFrame, end: pd.D
     known_groups = groups_of(ids) if groups_of is not None else None
     if known_groups is None:
         read = list(dict.fromkeys(feature for signal in signals for feature in signal.features))  # all the signals read
-        features = start_snapshot[read].iloc[at_snapshot[found]].reset_index(drop=True)
+        columns = snapshot_columns(read) if snapshot_columns is not None else start_snapshot
+        features = columns[read].iloc[at_snapshot[found]].reset_index(drop=True)
     groups = known_groups if known_groups is not None else [_signal_groups(features, signal) for signal in signals]
     # a signal's groups are the same for every transition
     for transition in transitions:
@@ -311,12 +314,16 @@ def progression_drivers(dataset: Dataset, model: StageModel | None = None, horiz
     candidates = signals if signals is not None else (*DEFAULT_SIGNALS, *model.signals)
     present = whole_snapshot(start_view).columns  # a filtered snapshot has the whole base's columns
     usable = tuple(s for s in candidates if all(c.feature in present for c in s.conditions))
-    # the start snapshot's rows, only the columns read: the ids and every usable signal's features
-    start_snapshot = scope_columns(start_view, ("customer_id", *dict.fromkeys(f for s in usable for f in s.features)))
+    # the start snapshot's rows, only the columns read: the ids, and every usable signal's features unless the signals'
+    # masks come from the whole base's (a filtered scope: then read only if a customer is missing from the whole base)
+    features = ("customer_id", *dict.fromkeys(f for s in usable for f in s.features))
+    groups_of = _whole_base_groups(start_view, usable)
+    start_snapshot = scope_columns(start_view, ("customer_id",) if groups_of is not None else features)
     skipped = tuple(s.id for s in candidates if s not in usable)
     chosen = transitions or default_transitions(model)
     populations, rows = measure_drivers(start_snapshot, stages_at(start_view, model, signal_date),
                                         stages_at(dataset, model, dataset.as_of), model, usable, chosen,
-                                        dataset.config.small_sample, _whole_base_groups(start_view, usable))
+                                        dataset.config.small_sample, groups_of,
+                                        lambda columns: scope_columns(start_view, columns))
     return DriversReport(as_of=dataset.as_of, signal_date=signal_date, horizon_days=horizon_days, model_id=model.id,
                          transitions=chosen, populations=populations, rows=tuple(rows), skipped_signals=skipped)

@@ -206,7 +206,7 @@ def stage_distribution(dataset: Dataset, model: StageModel | None = None) -> pd.
     live = classified[~churned]
     live_stage = live["stage"].to_numpy(dtype=object, na_value=None)  # compared as arrays: no frame per stage
     lead_stage = leads["stage"].to_numpy(dtype=object, na_value=None)
-    overlays = {c: live[c] for c in overlay_cols}
+    overlays = {c: live[c].to_numpy(dtype=bool, na_value=False) for c in overlay_cols}  # counted as Series.sum does
     for stage in model.stages:
         for population in (("leads", "customers") if stage.population == "both" else (stage.population,)):
             row: dict[str, Any] = {"stage": stage.id, "name": stage.name, "order": stage.order, "population": population}
@@ -223,8 +223,11 @@ def stage_distribution(dataset: Dataset, model: StageModel | None = None) -> pd.
         if unmatched:
             rows.append({"stage": UNCLASSIFIED, "name": "Unclassified", "order": None, "population": population, "count": unmatched})
     out = pd.DataFrame(rows)
-    totals = out.groupby("population")["count"].transform("sum")
-    out["share"] = out["count"] / totals.where(totals > 0)
+    counts = out["count"].to_numpy(dtype="int64")
+    populations = [str(row["population"]) for row in rows]
+    total = {p: sum(int(row["count"]) for row in rows if row["population"] == p) for p in dict.fromkeys(populations)}
+    # each row's count ÷ its population's total (NaN for an empty population): the groupby transform's sums, by hand
+    out["share"] = counts / np.array([float(total[p]) if total[p] > 0 else np.nan for p in populations], dtype="float64")
     for column in overlay_cols:
         out[column] = out.get(column, pd.Series(dtype="float64")).fillna(0).astype("int64")
     return out

@@ -129,12 +129,13 @@ class VoiceReport:
         """Texts in the window per theme key (all themes, zeros included) — all texts, or those whose ``dimension``
         equals ``value``."""
         ranked = self._ranked
-        found: dict[str, int] = {}
-        chosen = ranked.themes if value is None else (
-            t for t, v in zip(ranked.themes, ranked.values(dimension), strict=True) if v == value)
-        for theme in chosen:
-            if theme is not None:
-                found[theme] = found.get(theme, 0) + 1
+        if value is None:
+            found: dict[str, int] = {}
+            for theme in ranked.themes:
+                if theme is not None:
+                    found[theme] = found.get(theme, 0) + 1
+        else:
+            found = ranked.theme_counts(dimension).get(value, {})
         return {t.key: found.get(t.key, 0) for t in self.themes}
 
     def counts_by(self, dimension: str, key: str) -> dict[str, int]:
@@ -155,16 +156,16 @@ class VoiceReport:
         wanted = ranked.values(dimension) if dimension is not None else None
         seen: set[str] = set()
         out: list[Quote] = []
+        folded = ranked.folded
         for i in ranked.by_theme.get(key, ()):
             if wanted is not None and (value is None or wanted[i] != value):
                 continue
-            text = ranked.text[i]
-            norm = text.casefold()
+            norm = folded[i]
             if norm in seen:
                 continue
             seen.add(norm)
-            out.append(Quote(text, str(ranked.customer_id[i]), pd.Timestamp(ranked.day[i]).date().isoformat(), _opt(ranked.stage[i]),
-                             _opt(ranked.band[i])))
+            out.append(Quote(ranked.text[i], str(ranked.customer_id[i]), pd.Timestamp(ranked.day[i]).date().isoformat(),
+                             _opt(ranked.stage[i]), _opt(ranked.band[i])))
             if len(out) == limit:
                 break
         return out
@@ -197,6 +198,7 @@ class _RankedTexts:
     themes: list[str | None]
     by_theme: dict[str, list[int]]
     _values: dict[str, list[str | None]] = field(default_factory=dict)
+    _theme_counts: dict[str, dict[str | None, dict[str, int]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, frame: pd.DataFrame) -> _RankedTexts:
@@ -219,6 +221,22 @@ class _RankedTexts:
         if dimension not in self._values:
             self._values[dimension] = _picked(_texts_or_none(self.frame[dimension]), self.rows)
         return self._values[dimension]
+
+    def theme_counts(self, dimension: str) -> dict[str | None, dict[str, int]]:
+        """Per value of ``dimension`` (as ``values`` gives it): texts per theme key, in one pass over the texts."""
+        if dimension not in self._theme_counts:
+            tally: dict[str | None, dict[str, int]] = {}
+            for theme, value in zip(self.themes, self.values(dimension), strict=True):
+                if theme is not None:
+                    found = tally.setdefault(value, {})
+                    found[theme] = found.get(theme, 0) + 1
+            self._theme_counts[dimension] = tally
+        return self._theme_counts[dimension]
+
+    @cached_property
+    def folded(self) -> list[str]:
+        """Each text case-folded (``quotes`` keeps one text per folded form)."""
+        return [text.casefold() for text in self.text]
 
 
 def _picked(values: list, rows: list[int]) -> list:  # type: ignore[type-arg]
@@ -313,12 +331,52 @@ def _texts_of(dataset: Dataset, source: VoiceSource, start: pd.Timestamp, end: p
     return out.sort_values(["day", "text_id"], kind="stable").reset_index(drop=True)
 
 
-def _writer_groups_of(dataset: Dataset) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _WriterGroups:
+    """``_writer_groups`` ready for look-ups: ``at(ids)`` is ``frame.reindex(ids)[column].to_numpy()`` of both columns
+    — each column's object array picked by one ``get_indexer``, a missing writer given the value ``reindex`` fills
+    (the column's NA: ``pd.NA`` for ``string``, NaN for ``str`` and object) — without building the reindexed frame."""
+
+    frame: pd.DataFrame
+    columns: tuple[tuple[np.ndarray, object], ...] | None  # None: a column of another dtype — reindex the frame
+
+    @classmethod
+    def of(cls, groups: pd.DataFrame) -> _WriterGroups:
+        columns = []
+        for name in ("stage", "segment"):
+            dtype = groups[name].dtype
+            if isinstance(dtype, pd.StringDtype):
+                columns.append((groups[name].to_numpy(), dtype.na_value))
+            elif dtype == np.dtype(object):
+                columns.append((groups[name].to_numpy(), np.nan))
+            else:
+                return cls(groups, None)
+        return cls(groups, tuple(columns))
+
+    def at(self, customer_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Stage and segment of each of ``customer_ids`` (the column's NA where the id is not a customer in scope)."""
+        if self.columns is None:
+            found = self.frame.reindex(customer_ids)
+            return found["stage"].to_numpy(), found["segment"].to_numpy()
+        at = self.frame.index.get_indexer(customer_ids)
+        missing = at < 0
+        picked = []
+        for values, na in self.columns:
+            column = values.take(at) if len(values) else np.empty(len(at), dtype=object)
+            if missing.any():
+                column[missing] = na
+            picked.append(column)
+        return picked[0], picked[1]
+
+
+def _writer_groups_of(dataset: Dataset) -> _WriterGroups:
     """``_writer_groups``, once per scope (memoised with the data's identity): both sources' reports read it."""
     from lifecycle.memo import remember
 
     key = dataset.memo_key("voice-writer-groups")
-    return _writer_groups(dataset) if key is None else remember(key, lambda: _writer_groups(dataset))
+    if key is None:
+        return _WriterGroups.of(_writer_groups(dataset))
+    return remember(key, lambda: _WriterGroups.of(_writer_groups(dataset)))
 
 
 def _writer_groups(dataset: Dataset) -> pd.DataFrame:
@@ -346,11 +404,12 @@ def customer_voice(dataset: Dataset, source: VoiceSource | str, *, max_themes: i
         return _empty(source, window, previous, f"no {source.table} table in the dataset")
     start, end = pd.Timestamp(previous.start), pd.Timestamp(window.end) + pd.Timedelta(days=1)
     frame = _texts(dataset, source, start, end)
-    frame["in_window"] = frame["day"].to_numpy() >= np.datetime64(window.start)  # a missing day (NaT) is not in it
-    groups = _writer_groups_of(dataset).reindex(frame["customer_id"])  # both columns by one look-up of the writers
-    frame["stage"] = groups["stage"].to_numpy()
-    frame["segment"] = groups["segment"].to_numpy()
-    if not frame["in_window"].any():
+    window_mask = frame["day"].to_numpy() >= np.datetime64(window.start)  # a missing day (NaT) is not in it
+    frame["in_window"] = window_mask
+    stage, segment = _writer_groups_of(dataset).at(frame["customer_id"])  # both columns by one look-up of the writers
+    frame["stage"] = stage
+    frame["segment"] = segment
+    if not window_mask.any():
         return _empty(source, window, previous, f"no {source.noun} with text in the period", frame)
     fit = find_themes(frame["text"].tolist(), max_themes=max_themes, min_texts=min_texts)
     frame["theme"] = pd.array([None if t is None else fit.themes[t].key for t in fit.assignment], dtype="string")
@@ -358,7 +417,7 @@ def customer_voice(dataset: Dataset, source: VoiceSource | str, *, max_themes: i
     for theme in fit.themes:
         strength[list(theme.texts)] = np.arange(len(theme.texts))
     frame["strength"] = strength
-    in_window = frame["in_window"].tolist()
+    in_window = window_mask.tolist()
     writers = frame["customer_id"].tolist()
     has_previous = not all(in_window)
     summaries = []

@@ -143,3 +143,20 @@ def test_quotes_come_most_typical_first_then_by_day_then_by_text_id() -> None:
     assert [(q.text, q.day) for q in quotes] == [("text b", "2024-03-02"), ("text 10", "2024-03-01"),
                                                  ("text c", "2024-03-01"), ("text a", "2024-03-02")]
     assert report.counts_by("band", "t") == {"high": 4} and report.group_totals("stage") == {"adoption": 4}
+
+
+def test_a_writer_who_is_not_a_customer_in_scope_has_no_stage_or_segment(tmp_path: Path) -> None:
+    """C9 is no customer (no row in customers) and wrote "Price too high for us" in the window: by hand the window then
+    holds 14 comments, the price theme 5 of them; the stage and segment tallies stay those of the 13 comments of
+    customers (segment Enterprise 7, SMB 6; churned 2), and C9's quote carries no stage."""
+    data = tables()
+    data["nps_responses"].append({"response_id": "N99", "customer_id": "C9", "responded_at": "2025-05-05", "score": 8,
+                                  "comment": "Price too high, again"})
+    report = customer_voice(make_dataset(tmp_path, data, "2025-06-30"), "nps")
+    assert report.texts == 14 and theme_with(report, "price").count == 5
+    assert report.group_totals("segment") == {"Enterprise": 7, "SMB": 6}
+    assert sum(report.group_totals("stage").values()) == 13 and report.group_totals("stage")["churned"] == 2
+    by_stage = report.counts("stage", "churned")
+    assert sum(by_stage.values()) == 2
+    nine = [q for q in report.quotes(theme_with(report, "price").key, limit=10) if q.customer_id == "C9"]
+    assert [(q.text, q.stage) for q in nine] == [("Price too high, again", None)]
