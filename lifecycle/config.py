@@ -34,6 +34,7 @@ per choice — so every caller of one configuration shares one loaded model inst
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -45,9 +46,9 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle.errors import ConfigError
-from lifecycle.health.profile import HealthProfile, load_health_profile
+from lifecycle.health.profile import HealthProfile, bundled_profiles, load_health_profile
 from lifecycle.importing.limits import ReadLimits
-from lifecycle.stages.model import StageModel, load_model
+from lifecycle.stages.model import StageModel, load_model, preset_names
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ class EngineConfig:
         (so equality, hashing, ``replace`` and ``fingerprint`` ignore it); a model named by a file path is loaded
         again when the file changes (its modification time or size), as ``fingerprint`` follows its contents."""
         held: dict[str, tuple[object, Any]] = self.__dict__.setdefault("_loaded_models", {})
-        version = _file_version(name)
+        version = _model_file_version(kind, name)
         found = held.get(kind)
         if found is None or found[0] != version:
             found = held[kind] = (version, load(name))
@@ -247,20 +248,39 @@ class EngineConfig:
         model or health profile it names by file path (editing such a file gives a new id, so no cache serves
         results computed with the old rules). Kept in the (frozen) configuration's ``__dict__`` per version (modification
         time, size) of those files: every memo key names it, so it is computed once, not per look-up."""
-        versions = (_file_version(self.models.stages), _file_version(self.models.health))
+        versions = (_model_file_version("stages", self.models.stages), _model_file_version("health", self.models.health))
         held: dict[tuple[object, ...], str] = self.__dict__.setdefault("_fingerprints", {})
         if versions not in held:
             held[versions] = self._fingerprint()
         return held[versions]
 
     def _fingerprint(self) -> str:
-        files = {value: _file_digest(value) for value in (self.models.stages, self.models.health)}
+        files = {value: None if _shipped(kind, value) else _file_digest(value)
+                 for kind, value in (("stages", self.models.stages), ("health", self.models.health))}
         settings = asdict(self)
         settings.pop("import_limits")  # how imports read files changes no computed number
         settings.pop("serve")  # nor how the server schedules calls
         settings.pop("source")  # nor which engine reads the data (every engine gives the same answers)
         payload = json.dumps({"config": settings, "files": files}, sort_keys=True, default=list)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _model_file_version(kind: str, value: str) -> tuple[int, int] | None:
+    """``_file_version`` of a stage model (``kind`` "stages") or health profile ("health") setting: None without
+    asking the file system for a shipped name or ``auto``, which the loaders read as shipped whatever files exist
+    (``load_model``, ``load_health_profile``). Every memo key names the fingerprint, which reads these: two failed
+    ``stat`` calls per key were ~2.5 % of a fact bundle."""
+    return None if _shipped(kind, value) else _file_version(value)
+
+
+def _shipped(kind: str, value: str) -> bool:
+    """Whether the ``kind`` loader reads ``value`` as a shipped model (``auto`` included), never as a file."""
+    return value == AUTO or value in _shipped_names(kind)
+
+
+@functools.cache
+def _shipped_names(kind: str) -> frozenset[str]:
+    return frozenset(preset_names() if kind == "stages" else bundled_profiles())
 
 
 def _file_version(value: str) -> tuple[int, int] | None:

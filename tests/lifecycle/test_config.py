@@ -69,3 +69,22 @@ def test_a_held_model_follows_an_edit_of_its_file(tmp_path: Path) -> None:
     assert config.stage_model is first
     model.write_text(text.replace('name = "', 'name = "Edited ', 1), encoding="utf-8")
     assert config.stage_model is not first and config.stage_model.name.startswith("Edited ")
+
+
+def test_a_file_named_like_a_shipped_model_is_not_read_for_the_fingerprint(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loaders read a shipped name ("saas", "ecommerce", "auto") as the shipped model whatever files exist, so a
+    file of that name in the working directory, and its edits, must not change the fingerprint; a model named by a
+    file that is not a shipped name still does ("our_stages": the file in the working directory is the model)."""
+    monkeypatch.chdir(tmp_path)
+    config = EngineConfig(models=ModelsConfig(stages="saas", health="ecommerce"))
+    before = config.fingerprint()
+    for name in ("saas", "ecommerce", "auto"):
+        (tmp_path / name).write_text("# not a model\n", encoding="utf-8")
+    assert config.fingerprint() == before == EngineConfig(models=ModelsConfig(stages="saas", health="ecommerce")).fingerprint()
+    assert config.stage_model.id == "saas" and config.health_profile.name == "ecommerce"
+    (tmp_path / "our_stages").write_text(SAAS_MODEL.read_text(encoding="utf-8"), encoding="utf-8")
+    own = EngineConfig(models=ModelsConfig(stages="our_stages", health="ecommerce"))
+    first = own.fingerprint()
+    (tmp_path / "our_stages").write_text(SAAS_MODEL.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert own.fingerprint() != first
