@@ -32,7 +32,6 @@ from lifecycle.errors import QueryError
 from lifecycle.filters import Filters
 from lifecycle.health.risk import Reason, risk_ranking
 from lifecycle.health.score import HealthTable, score_health
-from lifecycle.membership import is_member
 from lifecycle.scope import Scope
 from lifecycle.snapshot.build import snapshot_of
 
@@ -110,11 +109,11 @@ def health_basis(dataset: Dataset) -> HealthBasis | None:
     whole = remember(key, lambda: _scored(snapshot_of(whole_dataset), whole_dataset))
     if whole is None or dataset.filters.is_empty():
         return whole
-    snapshot = snapshot_of(whole_dataset)  # the memo's (or its Parquet cache's): only its mask is read
-    keep = dataset.filters.select(snapshot)
-    if dataset.filters.stage:
-        keep &= is_member(snapshot["customer_id"], dataset.stage_members())
-    rows = np.flatnonzero(keep[_live(snapshot)])
+    from lifecycle.stages.scope_rows import scope_mask, whole_snapshot
+
+    # the memo's whole snapshot (or its Parquet cache's): only its mask is read — ``restricted``'s, kept per dataset
+    # (the stage counts and the drivers of the same bundle take it too)
+    rows = np.flatnonzero(scope_mask(dataset)[_live(whole_snapshot(dataset))])
     if not len(rows):
         return None
     return HealthBasis(_rows_of(whole.table, rows), whole.ranked, rows)

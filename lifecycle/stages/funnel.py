@@ -208,8 +208,13 @@ def _filtered_highest(dataset: Dataset, model: StageModel, days: list, order: di
     inside = whole.codes >= 0
     fixed = replace(filters, plan=(), stage=())
     if not fixed.is_empty():  # the rows stages_at keeps on as_of (Filters.select over the whole base's snapshot)
-        snapshot = snapshot_of(base, stage_features(model))
-        kept = snapshot["customer_id"].astype("string")[fixed.select(snapshot)]
+        if fixed == filters:  # no plan or stage filter: the scope's own rows (``restricted``'s mask, kept per dataset)
+            from lifecycle.stages.scope_rows import scope_mask, whole_snapshot
+
+            kept = whole_snapshot(dataset)["customer_id"].astype("string")[scope_mask(dataset)]
+        else:
+            snapshot = snapshot_of(base, stage_features(model))
+            kept = snapshot["customer_id"].astype("string")[fixed.select(snapshot)]
         inside &= is_member(whole.ids, kept)[:, None]
     if filters.plan:
         assert whole.plan_codes is not None
