@@ -171,14 +171,13 @@ def signups_in_window(dataset: Dataset) -> pd.DataFrame:
 def _signups_in_window(dataset: Dataset) -> pd.DataFrame:
     """``signups_in_window``'s frame. A filtered scope whose customers are not read yet takes the whole base's window
     signups (from the memoised customers read every scope masks; memoised per data identity, as_of, window and
-    configuration) that ``Dataset.table`` keeps (``kept_customers``), labelled with their positions among the kept
+    configuration) that ``Dataset.table`` keeps (``kept_whole_customers``), labelled with their positions among the kept
     customers — the frame ``customers()`` masked and sorted gives (same rows, order, values and labels) without copying
     the scope's customers for the few who signed up in the window (compare_segments asks once per group and period)."""
     if dataset.identity is None or dataset.filters.is_empty() or dataset.customers_read():
         customers = dataset.customers()[list(SIGNUP_COLUMNS)]
         return in_window(customers, "signup_date", dataset).sort_values("customer_id")
     whole = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
-    ids = whole.customers()["customer_id"].reset_index(drop=True)
 
     def whole_signups() -> pd.DataFrame:
         customers = whole.customers()[list(SIGNUP_COLUMNS)].reset_index(drop=True)  # labels = row positions
@@ -186,7 +185,7 @@ def _signups_in_window(dataset: Dataset) -> pd.DataFrame:
 
     signups = remember(("window-signups", dataset.identity, dataset.as_of, dataset.window, dataset.config.fingerprint()),
                        whole_signups)
-    keep = kept_customers(dataset, ids)
+    keep = kept_whole_customers(dataset)
     rows = signups.index.to_numpy(dtype="int64")
     chosen = keep[rows]
     found = signups[chosen]
@@ -196,13 +195,26 @@ def _signups_in_window(dataset: Dataset) -> pd.DataFrame:
 
 def customer_count(dataset: Dataset) -> int:
     """``len(dataset.customers())``: the customers the scope selects who signed up by as_of. A filtered scope whose
-    customers are not read yet counts the whole base's customers (the memoised table read every scope masks) that
-    ``Dataset.table`` keeps (``kept_customers``) instead of copying every column of its rows to count them
-    (compare_segments counts each group)."""
+    customers are not read yet counts the whole base's customers that ``Dataset.table`` keeps
+    (``kept_whole_customers``) instead of copying every column of its rows to count them (compare_segments counts
+    each group)."""
     if dataset.identity is None or dataset.filters.is_empty() or dataset.customers_read():
         return len(dataset.customers())
-    whole = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
-    return int(np.count_nonzero(kept_customers(dataset, whole.customers()["customer_id"])))
+    return int(np.count_nonzero(kept_whole_customers(dataset)))
+
+
+def kept_whole_customers(dataset: Dataset) -> np.ndarray:
+    """Which rows of the whole base's ``customers()`` on as_of (the memoised read every scope masks) a filtered
+    ``dataset`` keeps (``kept_customers``), once per scope (``per_scope``); the whole base's ids are memoised per data
+    identity and as_of."""
+
+    def keep() -> np.ndarray:
+        whole = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+        ids = remember(("customer-ids", dataset.identity, dataset.as_of),
+                       lambda: whole.customers()["customer_id"].reset_index(drop=True))
+        return kept_customers(dataset, ids)
+
+    return per_scope(dataset, "kept_whole_customers", keep)
 
 
 def kept_customers(dataset: Dataset, ids: pd.Series) -> np.ndarray:
@@ -261,8 +273,9 @@ def event_counts(dataset: Dataset) -> pd.Series:
             sums = np.bincount(coded.codes[keep], weights=coded.events[keep], minlength=len(coded.names))
             present = rows > 0
             counts = pd.Series(np.rint(sums[present]).astype("int64"), index=coded.names[present], name="events")
-        order = sorted(counts.index, key=lambda name: (-int(counts[name]), name))
-        cache[EVENT_COUNTS_KEY] = counts.reindex(order)
+        names, values = counts.index.tolist(), counts.to_numpy()
+        order = sorted(range(len(names)), key=lambda i: (-int(values[i]), names[i]))  # labels are unique: by position
+        cache[EVENT_COUNTS_KEY] = counts.iloc[order]
     return cache[EVENT_COUNTS_KEY]
 
 
@@ -297,25 +310,38 @@ def frequent_events_text(dataset: Dataset, limit: int = FREQUENT_EVENTS_SHOWN) -
 
 
 def absent_event_names(dataset: Dataset, names: Iterable[str]) -> tuple[str, ...]:
-    """The names among ``names`` that never occur in the scope's events by as_of (sorted).
+    """The names among ``names`` that never occur in the scope's events by as_of (sorted); once per scope and names
+    (``per_scope``: the activation metrics of a scope ask about the same configured names).
 
-    A filtered scope whose event counts are not at hand looks only at the whole base's (customer, name) rows of those
-    names (``_coded_name_summary``) and keeps its customers' — a name occurs when one of them has a row, as in
-    ``event_counts`` — instead of counting every name of every customer: compare_segments asks this per group and
-    period of each activation metric."""
-    wanted = set(names)
+    A filtered scope whose event counts are not at hand looks only at the customers who have a row of each name
+    (the whole base's (customer, name) rows, ``_customers_with_name``) and asks whether one of them is among its
+    customers — a name occurs when one of them has a row, as in ``event_counts`` — instead of counting every name of
+    every customer: compare_segments asks this per group and period of each activation metric."""
+    wanted = tuple(sorted(set(names)))
+    return per_scope(dataset, f"absent_event_names:{wanted!r}", lambda: _absent_event_names(dataset, wanted))
+
+
+def _absent_event_names(dataset: Dataset, wanted: tuple[str, ...]) -> tuple[str, ...]:
     ids = None
     if EVENT_COUNTS_KEY not in dataset._cache and dataset.identity is not None:
         ids = population(dataset)
     if ids is None:
         seen = set(event_counts(dataset).index)
-        return tuple(sorted(wanted - seen))
-    coded = _coded_name_summary(dataset)
-    codes = coded.names.get_indexer(pd.Index(sorted(wanted), dtype=coded.names.dtype))
-    rows = np.flatnonzero(np.isin(coded.codes, codes[codes >= 0]))
-    kept = coded.codes[rows[is_member(coded.customer_ids.iloc[rows], ids)]]
-    seen = {str(coded.names[code]) for code in np.unique(kept)}
-    return tuple(sorted(wanted - seen))
+        return tuple(name for name in wanted if name not in seen)
+    return tuple(name for name in wanted if not is_member(_customers_with_name(dataset, name), ids).any())
+
+
+def _customers_with_name(dataset: Dataset, name: str) -> pd.Series:
+    """The customer ids of the whole base's (customer, event name) rows of ``name`` by as_of (``_coded_name_summary``;
+    none when the name never occurs), memoised per data identity, as_of, configuration and name."""
+
+    def select() -> pd.Series:
+        coded = _coded_name_summary(dataset)
+        code = coded.names.get_indexer(pd.Index([name], dtype=coded.names.dtype))[0]
+        rows = np.flatnonzero(coded.codes == code) if code >= 0 else np.zeros(0, dtype="int64")
+        return coded.customer_ids.iloc[rows].reset_index(drop=True)
+
+    return remember(("customers-with-event-name", dataset.identity, dataset.as_of, dataset.config.fingerprint(), name), select)
 
 
 def missing_signal_reason(dataset: Dataset, key: str, names: tuple[str, ...]) -> str:
