@@ -129,6 +129,13 @@ def _coded_touches(whole: Dataset) -> _CodedTouches:
                          pd.Index(channels, dtype=lowered.dtype, name="channel"))
 
 
+def _counts_by_channel(dataset: Dataset) -> dict[str, tuple[int, int, int]]:
+    """The scope's (sends, opens, clicks) per channel (``_scope_channel_totals``), in channel name order, as ints."""
+    totals = _scope_channel_totals(dataset)
+    rows = zip(*(totals[c].tolist() for c in TOUCH_COUNTS), strict=True)
+    return {str(key): (int(sends), int(opens), int(clicks)) for key, (sends, opens, clicks) in zip(totals.index, rows, strict=True)}
+
+
 def _rate(dataset: Dataset, metric_id: str, sends: int, opens: int, clicks: int, numerator: str,
           denominator: str | None) -> MetricResult:
     counted = {"sends": sends, "opens": opens, "clicks": clicks}
@@ -140,15 +147,13 @@ def _rate(dataset: Dataset, metric_id: str, sends: int, opens: int, clicks: int,
 
 
 def _by_channel(dataset: Dataset, metric_id: str, numerator: str, denominator: str | None) -> MetricResult:
-    totals = per_scope(dataset, "touch_channel_totals", lambda: _scope_channel_totals(dataset))
+    totals = per_scope(dataset, "touch_channel_counts", lambda: _counts_by_channel(dataset))
 
     def rate(channel: str) -> MetricResult:
-        row = totals.loc[channel] if channel in totals.index else None
-        counts = (0, 0, 0) if row is None else (int(row["sends"]), int(row["opens"]), int(row["clicks"]))
-        return _rate(dataset, metric_id, *counts, numerator, denominator)
+        return _rate(dataset, metric_id, *totals.get(channel, (0, 0, 0)), numerator, denominator)
 
     headline = rate(HEADLINE_CHANNEL)
-    breakdown = tuple((str(key), rate(str(key))) for key in totals.index)
+    breakdown = tuple((key, rate(key)) for key in totals)
     if headline.value is None and breakdown:
         headline = with_notes(headline, "the headline covers email; see the breakdown for other channels")
     return replace(headline, breakdown=breakdown)

@@ -14,6 +14,7 @@ Source: seed 004 (acquisition: channel conversion rate, acquisition cost, lead q
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -128,7 +129,7 @@ def _funnel_table(dataset: Dataset, statement: str, params: list[object], chosen
     return totals
 
 
-def _step_rate(dataset: Dataset, metric_id: str, counts: pd.Series, start: str, end: str) -> MetricResult:
+def _step_rate(dataset: Dataset, metric_id: str, counts: pd.Series | Mapping[str, int], start: str, end: str) -> MetricResult:
     """Share of the cohort's leads at step ``start`` that reached step ``end`` (``counts``: leads per step)."""
     base = int(counts[start])
     result = ratio_result(metric_id, float(counts[end]), float(base), Unit.RATIO, dataset.scope,
@@ -138,8 +139,8 @@ def _step_rate(dataset: Dataset, metric_id: str, counts: pd.Series, start: str, 
 
 
 def _cohort(dataset: Dataset) -> pd.Series:
-    """Leads per step over every source of the window's cohort."""
-    return lead_funnel(dataset).sum().reindex(list(FUNNEL_STEPS), fill_value=0)
+    """Leads per step over every source of the window's cohort (once per scope, ``per_scope``: the lead metrics share it)."""
+    return per_scope(dataset, "lead_cohort", lambda: lead_funnel(dataset).sum().reindex(list(FUNNEL_STEPS), fill_value=0))
 
 
 def lead_to_mql_rate(dataset: Dataset) -> MetricResult:
@@ -185,8 +186,9 @@ def conversion_by_channel(dataset: Dataset) -> MetricResult:
     """
     funnel = lead_funnel(dataset)
     overall = _step_rate(dataset, "conversion_by_channel", _cohort(dataset), "lead", "won")
-    breakdown = tuple((str(key), _step_rate(dataset, "conversion_by_channel", funnel.loc[key], "lead", "won"))
-                      for key in funnel.index)
+    leads, won = funnel["lead"].tolist(), funnel["won"].tolist()  # per source, in the table's order
+    breakdown = tuple((str(key), _step_rate(dataset, "conversion_by_channel", {"lead": n, "won": w}, "lead", "won"))
+                      for key, n, w in zip(funnel.index, leads, won, strict=True))
     return replace(overall, breakdown=breakdown)
 
 
