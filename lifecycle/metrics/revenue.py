@@ -12,19 +12,23 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lifecycle.dataset import Dataset
-from lifecycle.metrics.common import few_events_note, small_sample_note, with_notes
+from lifecycle.metrics.common import few_events_note, per_scope, small_sample_note, with_notes
 from lifecycle.metrics.registry import SEED_002, MetricDefinition, MetricGroup, compute_metric, definition
 from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result
 from lifecycle.metrics.revenue_movements import (
     MonthMovements,
     Movement,
     cohort_retention,
-    customer_mrr_on,
     monthly_logo_churn,
+    mrr_values_on,
     revenue_movements,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CHARTMOGUL = "ChartMogul SaaS metrics (MRR movements)"
 BAREMETRICS = "Baremetrics academy"
@@ -55,10 +59,15 @@ class _PointInTime:
 
 
 def _point_in_time(dataset: Dataset) -> _PointInTime | None:
-    per_customer = customer_mrr_on(dataset, dataset.as_of)
-    if per_customer.empty:
+    """MRR on as_of and paying customers (None without subscriptions), once per scope (``per_scope``: MRR, ARR, ARPA
+    and CAC payback read it) from the customers' MRR on as_of (``mrr_values_on``)."""
+    return per_scope(dataset, "point_in_time", lambda: _point_in_time_of(mrr_values_on(dataset, dataset.as_of)))
+
+
+def _point_in_time_of(values: np.ndarray) -> _PointInTime | None:
+    if not len(values):
         return None
-    return _PointInTime(math.fsum(per_customer.to_numpy()), int((per_customer > 0).sum()))
+    return _PointInTime(math.fsum(values), int((values > 0).sum()))
 
 
 def mrr(dataset: Dataset) -> MetricResult:

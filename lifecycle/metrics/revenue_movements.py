@@ -134,6 +134,16 @@ def customer_mrr_on(dataset: Dataset, day: date) -> pd.Series:
     return pd.Series(values[:, 0], index=ids, name="mrr", dtype="float64")
 
 
+def mrr_values_on(dataset: Dataset, day: date) -> np.ndarray:
+    """``customer_mrr_on(dataset, day)``'s values without their ids (same values, same order): what a point-in-time
+    total and count need, without taking a filtered scope's ids out of the whole base's per metric and group."""
+    if dataset.identity is None or dataset.filters.is_empty():
+        return _mrr_on_days(dataset, (day,))[1][:, 0]
+    ids, values = remember(("mrr-on-days", dataset.identity, dataset.as_of, dataset.config.fingerprint(), (day,)),
+                           lambda: _mrr_on_days(dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters())), (day,)))
+    return values[np.flatnonzero(_in_scope(ids, dataset)), 0]
+
+
 def _mrr_on_days(dataset: Dataset, days: tuple[date, ...]) -> tuple[pd.Index, np.ndarray]:
     """The scope's customers with a subscription (ids in order) and their MRR on each of ``days`` (``_customer_mrr_on_days``).
 
