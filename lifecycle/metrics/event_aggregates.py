@@ -79,10 +79,13 @@ def population(dataset: Dataset) -> pd.Index | None:
     filter, every event counts — including events of customers signed up after as_of)."""
     if dataset.filters.is_empty():
         return None
-    ids = dataset.population()
-    if dataset.filters.stage:
-        ids = ids[ids.isin(dataset.stage_members())]
-    return ids
+    if not dataset.filters.stage:
+        return dataset.population()
+    key = "__stage_population__"  # once per scope: every filtered frame of a stage scope asks for it
+    if key not in dataset._cache:
+        ids = dataset.population()
+        dataset._cache[key] = ids[is_member(ids, dataset.stage_members())]  # type: ignore[assignment]  # the per-scope cache
+    return dataset._cache[key]  # type: ignore[return-value]
 
 
 def in_scope(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
