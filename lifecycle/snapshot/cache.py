@@ -52,14 +52,21 @@ def cache_budget_bytes() -> int:
     return int(max(megabytes, 0.0) * 1024 * 1024)
 
 
+TEMPORARY_PREFIX = ".tmp-"
+"""The name prefix of a cache file being written (``write_cached``), which eviction leaves alone."""
+
+
 def evict_least_recently_used(keep: Path | None = None, budget: int | None = None) -> list[Path]:
     """Remove the least recently used cache files (oldest modification time first; ties by path) until the files under
     ``data_dir()/cache`` — all engine versions — total at most ``budget`` bytes (default ``cache_budget_bytes()``).
-    ``keep`` (the file just written) is never removed. Files another process removes meanwhile are skipped. Returns
-    the removed paths."""
+    ``keep`` (the file just written) is never removed, nor a file being written (``write_cached``'s temporary name:
+    another process — e.g. the catalogue's forked checkpoint builder — would fail to rename it into place). Files
+    another process removes meanwhile are skipped. Returns the removed paths."""
     limit = cache_budget_bytes() if budget is None else budget
     found: list[tuple[int, str, int, Path]] = []
     for path in (data_dir() / "cache").rglob("*.parquet"):
+        if path.name.startswith(TEMPORARY_PREFIX):
+            continue
         try:
             info = path.stat()
         except OSError:
@@ -127,7 +134,7 @@ def read_cached(target: Path) -> pd.DataFrame | None:
 def write_cached(snap: pd.DataFrame, target: Path) -> None:
     """Store ``snap`` at ``target`` atomically (temporary file in the same folder, then ``os.replace``)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=target.parent)
+    handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=".parquet", dir=target.parent)
     os.close(handle)
     try:
         snap.to_parquet(temporary, index=False)

@@ -77,6 +77,18 @@ def test_a_write_keeps_the_file_it_wrote_even_past_the_budget(monkeypatch: pytes
     assert list((data_dir() / "cache").rglob("*.parquet")) == [new]
 
 
+def test_eviction_leaves_a_file_being_written_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process's write in progress (its temporary name) is not evicted, even past the budget: removing it
+    would make that process's rename into place fail. A finished file past the budget still goes."""
+    monkeypatch.setenv(cache.CACHE_BUDGET_ENV, "100")
+    done = _write("done", 5000, 1_000)
+    writing = done.parent / f"{cache.TEMPORARY_PREFIX}abc.parquet"
+    writing.write_bytes(b"x" * 100_000)
+    os.utime(writing, (500, 500))  # older than every finished file
+    assert cache.evict_least_recently_used(budget=0) == [done]
+    assert writing.exists()
+
+
 @pytest.mark.parametrize(("raw", "expected_mb"), [("", 2048), ("64", 64), ("0.5", 0.5), ("lots", 2048), ("-3", 0)])
 def test_the_cache_budget_reads_megabytes_from_the_environment(raw: str, expected_mb: float,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
