@@ -22,6 +22,7 @@ fork copies one thread; a lock another thread held would stay held in the child)
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import signal
@@ -59,14 +60,18 @@ class ForkedCheckpoints:
 
     def join(self) -> None:
         """Wait for the child to end."""
-        global _RUNNING
         if self._done:
             return
         self._done = True
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
+        self._ended()
+
+    def _ended(self) -> None:
+        global _RUNNING
         if _RUNNING is self:
             _RUNNING = None
+        gc.unfreeze()  # nothing shared any more: the collector looks at every object again
         shutil.rmtree(self.claims, ignore_errors=True)
 
     def alive(self) -> bool:
@@ -79,9 +84,14 @@ class ForkedCheckpoints:
             ended = self.pid
         if ended:
             self._done = True
-            shutil.rmtree(self.claims, ignore_errors=True)
+            self._ended()
         return not ended
 
+
+CHECKPOINT_TABLES = (("customers", True), ("subscriptions", False), ("nps_responses", False))
+"""The tables the checkpoints' snapshots of the stage features read whole (then derive for each earlier day): read by
+the parent before it forks — the catalogue reads them anyway — so the child finds them in the process memo it inherits
+instead of reading them again (the memo keys a table read by the data's identity, as_of and statement)."""
 
 _RUNNING: ForkedCheckpoints | None = None  # this process's child, if one runs (in the child itself: None)
 POLL_S = 0.002
@@ -113,10 +123,15 @@ def checkpoints_forked(dataset: Dataset) -> ForkedCheckpoints | None:
         return None
     global _RUNNING
     whole = Scope(dataset.as_of, dataset.window, Filters())
+    base = dataset.rescoped(whole)
+    for name, extra in CHECKPOINT_TABLES:  # read once here, before the fork: the child finds them in the memo
+        base.table(name, extra)
     claims = Path(tempfile.mkdtemp(prefix="lifecycle-checkpoints-"))
+    gc.freeze()  # the collector leaves the objects both processes share alone: no copy of every page it would touch
     try:
         pid = os.fork()
     except OSError:
+        gc.unfreeze()
         shutil.rmtree(claims, ignore_errors=True)
         return None
     if pid == 0:  # the child: build, then leave at once whatever happened

@@ -208,11 +208,12 @@ def test_no_wait_for_a_day_not_claimed_or_a_child_gone(tmp_path: Path) -> None:
     pid = os.fork()
     if pid == 0:
         os._exit(0)
-    history_ahead._RUNNING = ForkedCheckpoints(pid, claims)
+    child = history_ahead._RUNNING = ForkedCheckpoints(pid, claims)
     try:
         wait_for_claimed(day, kept.exists)  # not claimed
         (claims / day.isoformat()).touch()
         wait_for_claimed(day, kept.exists)  # claimed, but the child has ended without keeping it
         assert not kept.exists()
+        assert history_ahead._RUNNING is None  # the ended child was reaped and forgotten
     finally:
-        history_ahead._RUNNING.join()
+        child.join()
