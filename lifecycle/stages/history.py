@@ -57,7 +57,7 @@ def stages_at(dataset: Dataset, model: StageModel, day: date) -> pd.DataFrame:
             if memo is not None and MEMO.peek(memo) is None:  # the forked builder may be at this very day
                 from lifecycle.stages.history_ahead import wait_for_claimed
 
-                wait_for_claimed(day, lambda: _stages_path(dataset, model, day).exists())  # type: ignore[union-attr]
+                wait_for_claimed(day, lambda: _stages_kept(dataset, model, day))
 
             def classified() -> pd.DataFrame:  # kept by another process (the forked builder), else classified here
                 kept = _kept_stages(dataset, model, day)
@@ -297,6 +297,13 @@ def _stages_path(dataset: Dataset, model: StageModel, day: date) -> Path | None:
         return None
     return aggregate_cache_path(dataset.identity, "stages", repr((dataset.config.fingerprint(), model.origin, model.id)),
                                 [day.isoformat()])
+
+
+def _stages_kept(dataset: Dataset, model: StageModel, day: date) -> bool:
+    """Whether the whole base's stages on ``day`` are kept as Parquet (``_stages_path``; never for a dataset that has
+    no such path)."""
+    path = _stages_path(dataset, model, day)
+    return path is not None and path.exists()
 
 
 def keep_stages(dataset: Dataset, model: StageModel, day: date) -> None:
