@@ -94,8 +94,7 @@ def size_of(value: object, depth: int = 3) -> int:
         return sys.getsizeof(value)
     frames = _frame_types()  # a frame can only exist once pandas is loaded; the memo itself does not load it
     if frames and isinstance(value, frames):
-        usage: Any = value.memory_usage(deep=True)  # type: ignore[attr-defined]  # a DataFrame or Series
-        return int(usage.sum() if isinstance(value, frames[0]) else usage)
+        return frame_bytes(value)
     size = sys.getsizeof(value)
     if depth <= 0:
         return size
@@ -112,6 +111,52 @@ def size_of(value: object, depth: int = 3) -> int:
     else:
         return size
     return size + sum(size_of(item, depth - 1) for item in items)
+
+
+SAMPLED_OBJECTS = 1000
+"""An object column longer than this is sized from this many of its values drawn at random (a fixed seed: the same
+estimate every time), their mean ``sys.getsizeof`` scaled to its length (``frame_bytes``)."""
+
+
+def frame_bytes(frame: Any) -> int:
+    """Bytes held by a DataFrame or Series (``size_of``): its index (``Index.memory_usage(deep=True)``) plus the
+    buffers of its column arrays — a NumPy array's ``nbytes``, an Arrow-backed or masked array's ``nbytes`` (Arrow
+    buffer sizes: text included), a categorical's codes and categories — and for each object column the
+    ``sys.getsizeof`` of its values, estimated from a sample (``SAMPLED_OBJECTS``).
+
+    Without object columns this is exactly ``memory_usage(deep=True)`` summed, read from the frame's blocks (one
+    array per dtype) instead of one Series per column: ~30 µs for a 23-column frame instead of ~1 ms, the cost every
+    memo store of a table read or snapshot paid (~25 ms of CPU in a cold demo ``lifecycle metrics``). A frame whose
+    blocks cannot be read (another pandas' internals) is measured by ``memory_usage(deep=True)``."""
+    blocks = getattr(getattr(frame, "_mgr", None), "blocks", None)
+    if blocks is None:
+        usage: Any = frame.memory_usage(deep=True)
+        return int(usage.sum()) if hasattr(usage, "sum") else int(usage)
+    return int(frame.index.memory_usage(deep=True)) + sum(_array_bytes(block.values) for block in blocks)
+
+
+def _array_bytes(values: Any) -> int:
+    """Bytes of one block's values (``frame_bytes``)."""
+    import numpy as np  # loaded already: a frame exists
+
+    if isinstance(values, np.ndarray) and values.dtype.kind == "O":  # a NumPy object array: its items too
+        return int(values.nbytes) + _objects_bytes(values.ravel())
+    categories = getattr(values, "categories", None)
+    if categories is not None and hasattr(values, "codes"):  # a Categorical: its codes and its categories
+        return int(values.codes.nbytes) + int(categories.memory_usage(deep=True))
+    return int(values.nbytes)
+
+
+def _objects_bytes(items: Any) -> int:
+    """Σ ``sys.getsizeof`` over ``items`` (a 1-D object array): exact up to ``SAMPLED_OBJECTS`` items, else the mean of
+    that many drawn at random (seed 0) times their number."""
+    count = len(items)
+    if count <= SAMPLED_OBJECTS:
+        return sum(map(sys.getsizeof, items))
+    import numpy as np  # loaded already: a frame exists
+
+    drawn = items[np.random.default_rng(0).integers(0, count, SAMPLED_OBJECTS)]
+    return sum(map(sys.getsizeof, drawn)) * count // SAMPLED_OBJECTS
 
 
 _LEAVES = (str, bytes, int, float, complex, type(None))

@@ -258,3 +258,40 @@ def test_a_long_sequence_is_sized_from_its_first_items_scaled_to_its_length() ->
     assert size_of({i: item for i in range(1000)}) == sys.getsizeof({i: item for i in range(1000)}) + 1000 * one
     short = [item, ("y" * 500, 2.0)]
     assert size_of(short) == sys.getsizeof(short) + one + size_of(("y" * 500, 2.0), 2)
+
+
+def test_a_frame_is_sized_by_its_column_buffers() -> None:
+    """10,000 rows of int64, float64 and bool columns weigh 8 + 8 + 1 bytes a row (by hand: 170,000 bytes) plus
+    the index; with text (Arrow-backed), nullable, date and categorical columns added the size is exactly pandas'
+    ``memory_usage(deep=True)`` summed — the reference the memo's estimate replaced; a Series likewise."""
+    import numpy as np
+
+    n = 10_000
+    numbers = pd.DataFrame({"count": np.arange(n, dtype="int64"), "rate": np.linspace(0, 1, n),
+                            "flag": np.arange(n) % 3 == 0})
+    assert size_of(numbers) == 170_000 + numbers.index.memory_usage(deep=True)
+    mixed = numbers.assign(
+        customer_id=pd.array([f"c{i:06d}" for i in range(n)], dtype="string"),
+        plan=pd.Series([("Starter", "Growth", None)[i % 3] for i in range(n)], dtype="str"),
+        churned=pd.array([(True, False, None)[i % 3] for i in range(n)], dtype="boolean"),
+        seats=pd.array([i if i % 7 else None for i in range(n)], dtype="Int64"),
+        signup=pd.to_datetime(np.arange(n), unit="D"),
+        stage=pd.Categorical([("new", "active", "at risk")[i % 3] for i in range(n)]),
+    ).set_index("customer_id")
+    assert size_of(mixed) == int(mixed.memory_usage(deep=True).sum())
+    assert size_of(mixed["plan"]) == int(mixed["plan"].memory_usage(deep=True))
+
+
+def test_an_object_column_is_estimated_from_a_sample_within_a_few_percent() -> None:
+    """100,000 Python strings alternating 10 and 1,000 ASCII characters: by hand 100,000 × 8 bytes of pointers +
+    50,000 × (49 + 10) + 50,000 × (49 + 1,000) bytes (CPython's ``sys.getsizeof`` of an ASCII str of k characters is
+    49 + k) = 56,200,000 bytes (+ the index). The estimate, from 1,000 values drawn at random, lands within 5 % and
+    is the same every time; a short object column is counted exactly."""
+    n = 100_000
+    texts = pd.DataFrame({"note": pd.Series(["a" * 10 if i % 2 else "b" * 1000 for i in range(n)], dtype=object)})
+    assert texts["note"].dtype == object
+    exact = 56_200_000 + texts.index.memory_usage(deep=True)
+    assert abs(size_of(texts) - exact) <= 0.05 * exact
+    assert size_of(texts) == size_of(texts)
+    short = texts.head(500)
+    assert size_of(short) == 500 * 8 + 250 * 59 + 250 * 1049 + short.index.memory_usage(deep=True)
