@@ -82,6 +82,7 @@ def _chosen(filters: Filters, dimension: str) -> tuple[str, ...]:
 def compare(work: Work, scope: Scope, dimension: Dimension | str, metric_ids: list[str],
             values: list[str] | None, compare_previous: bool = True) -> CompareSegmentsResult:
     from lifecycle.metrics.common import customer_count  # pandas: loaded by the first call, not at serve start
+    from lifecycle.metrics.grouped import prepare
 
     key = str(dimension)
     if _chosen(scope.filters, key):
@@ -101,11 +102,17 @@ def compare(work: Work, scope: Scope, dimension: Dimension | str, metric_ids: li
     whole = work.dataset(scope.as_of, scope.filters, scope.window)
     if key != STAGE and len(chosen) >= WHOLE_COLUMN_GROUPS:
         whole.attribute_values(Dimension(key))
-    for i, (value, filters) in enumerate(targets):
+    datasets = [whole if value is None else whole.rescoped(Scope(scope.as_of, scope.window, filters))  # one connection
+                for value, filters in targets]
+    previous = [previous_period(dataset) for dataset in datasets] if compare_previous else []
+    if key != STAGE:  # the groups' shared work in one pass per metric family (lifecycle.metrics.grouped)
+        prepare(datasets[1:], ids)
+        prepare(previous[1:], ids)
+    for i, (value, _) in enumerate(targets):
         work.step(i, len(targets), f"computing {value or 'all customers'}")
-        dataset = whole if value is None else whole.rescoped(Scope(scope.as_of, scope.window, filters))  # one connection
+        dataset = datasets[i]
         if compare_previous:
-            changes = metric_changes(dataset, ids, previous_period(dataset))
+            changes = metric_changes(dataset, ids, previous[i])
             metrics = [metric_value(changes[m].current, changes[m]) for m in ids]
         else:
             metrics = [metric_value(compute_metric(dataset, m)) for m in ids]

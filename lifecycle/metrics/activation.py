@@ -12,15 +12,21 @@ complete the core action within 7 days), seed 000 (onboarding completion, early 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset
+from lifecycle.filters import Filters
 from lifecycle.membership import is_member
 from lifecycle.metrics.common import (
     absent_event_names,
+    as_of_ts,
     days_after_signup,
     eligible_signups,
     join_notes,
+    kept_whole_customers,
     median,
     no_event_signal,
     per_customer,
@@ -28,11 +34,13 @@ from lifecycle.metrics.common import (
     small_sample_note,
     target,
     too_recent_note,
+    whole_window_signups,
     with_notes,
 )
 from lifecycle.metrics.event_aggregates import daily_events, name_summary
 from lifecycle.metrics.registry import SEED_002, MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result, ratio_result
+from lifecycle.scope import Scope
 
 
 def first_events(dataset: Dataset, names: tuple[str, ...]) -> pd.DataFrame:
@@ -126,6 +134,51 @@ def onboarding_completion_rate(dataset: Dataset) -> MetricResult:
                           target(dataset, "onboarding_completion_rate"),
                           empty_reason=f"no customers signed up in the period at least {rule.onboarding_within_days} days before as_of")
     return with_notes(result, too_recent_note(too_recent, rule.onboarding_within_days), small_sample_note(dataset, len(eligible)))
+
+
+def onboarding_completion_rates(datasets: Sequence[Dataset]) -> list[MetricResult] | None:
+    """``onboarding_completion_rate`` of each of ``datasets`` — disjoint filtered scopes of one as_of and window
+    (``lifecycle.metrics.grouped``: compare_segments' groups) — from one pass over the whole base's window signups
+    (``whole_window_signups``), each labelled with the scope that keeps its customer (``kept_whole_customers``):
+    eligible, too recent and completed counted per scope by ``bincount``, completed = an eligible signup whose
+    whole-base step count (``_onboarding_steps``, each customer's own) reaches ``onboarding_steps``. The same counts,
+    notes and result as ``onboarding_completion_rate`` on each scope (a scope without the event: its own ``None``);
+    None when the scopes overlap."""
+    from lifecycle.metrics.grouped import mask_codes
+
+    first = datasets[0]
+    rule = first.config.activation
+    keeps = [kept_whole_customers(d) for d in datasets]
+    codes = mask_codes(keeps, len(keeps[0]))
+    whole = first.rescoped(Scope(first.as_of, first.window, Filters()))
+    steps = per_customer(whole, "onboarding_steps", _onboarding_steps)
+    if codes is None or not steps.index.is_unique:
+        return None
+    signups = whole_window_signups(first)
+    groups = codes[signups.index.to_numpy(dtype="int64")]
+    cutoff = as_of_ts(first) - pd.Timedelta(days=rule.onboarding_within_days)
+    eligible = (groups >= 0) & (signups["signup_date"] <= cutoff).to_numpy(dtype=bool)
+    at = steps.index.get_indexer(signups["customer_id"])
+    reached = np.zeros(len(at), dtype=bool)
+    found = at >= 0
+    reached[found] = steps.to_numpy()[at[found]] >= rule.onboarding_steps
+    size = len(datasets)
+    signed = np.bincount(groups[groups >= 0], minlength=size)
+    eligible_n = np.bincount(groups[eligible], minlength=size)
+    completed_n = np.bincount(groups[eligible & reached], minlength=size)
+    results: list[MetricResult] = []
+    for position, dataset in enumerate(datasets):
+        absent = no_event_signal(dataset, "onboarding_completion_rate", "activation.onboarding_event", (rule.onboarding_event,))
+        if absent is not None:
+            results.append(absent)
+            continue
+        n, too_recent = int(eligible_n[position]), int(signed[position] - eligible_n[position])
+        result = ratio_result("onboarding_completion_rate", float(completed_n[position]), float(n), Unit.RATIO,
+                              dataset.scope, target(dataset, "onboarding_completion_rate"),
+                              empty_reason=f"no customers signed up in the period at least {rule.onboarding_within_days} days before as_of")
+        results.append(with_notes(result, too_recent_note(too_recent, rule.onboarding_within_days),
+                                  small_sample_note(dataset, n)))
+    return results
 
 
 def _onboarding_steps(dataset: Dataset) -> pd.Series:

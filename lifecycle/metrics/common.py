@@ -177,20 +177,27 @@ def _signups_in_window(dataset: Dataset) -> pd.DataFrame:
     if dataset.identity is None or dataset.filters.is_empty() or dataset.customers_read():
         customers = dataset.customers()[list(SIGNUP_COLUMNS)]
         return in_window(customers, "signup_date", dataset).sort_values("customer_id")
-    whole = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
-
-    def whole_signups() -> pd.DataFrame:
-        customers = whole.customers()[list(SIGNUP_COLUMNS)].reset_index(drop=True)  # labels = row positions
-        return in_window(customers, "signup_date", whole).sort_values("customer_id")
-
-    signups = remember(("window-signups", dataset.identity, dataset.as_of, dataset.window, dataset.config.fingerprint()),
-                       whole_signups)
+    signups = whole_window_signups(dataset)
     keep = kept_whole_customers(dataset)
     rows = signups.index.to_numpy(dtype="int64")
     chosen = keep[rows]
     found = signups[chosen]
     found.index = pd.Index((np.cumsum(keep) - 1)[rows[chosen]], dtype="int64")
     return found
+
+
+def whole_window_signups(dataset: Dataset) -> pd.DataFrame:
+    """The whole base's window signups (``signups_in_window`` of the unfiltered scope with ``dataset``'s as_of and
+    window), labelled with their row positions in the whole base's ``customers()`` (the rows ``kept_whole_customers``
+    masks); memoised per data identity, as_of, window and configuration. Callers do not modify it."""
+    whole = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+
+    def whole_signups() -> pd.DataFrame:
+        customers = whole.customers()[list(SIGNUP_COLUMNS)].reset_index(drop=True)  # labels = row positions
+        return in_window(customers, "signup_date", whole).sort_values("customer_id")
+
+    return remember(("window-signups", dataset.identity, dataset.as_of, dataset.window, dataset.config.fingerprint()),
+                    whole_signups)
 
 
 def customer_count(dataset: Dataset) -> int:

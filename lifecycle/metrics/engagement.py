@@ -10,6 +10,7 @@ opens), email-marketing standard definitions (open rate = opens ÷ sends; CTOR =
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -127,6 +128,43 @@ def _coded_touches(whole: Dataset) -> _CodedTouches:
     return _CodedTouches(summary["customer_id"], np.asarray(codes, dtype="int64"),
                          tuple(summary[c].to_numpy(dtype="float64") for c in TOUCH_COUNTS),
                          pd.Index(channels, dtype=lowered.dtype, name="channel"))
+
+
+CHANNEL_RATES = ("email_open_rate", "email_click_rate", "click_to_open_rate")
+"""The rates read off a scope's (sends, opens, clicks) per channel (``seed_channel_counts`` fills them for groups)."""
+
+
+def seed_channel_counts(datasets: Sequence[Dataset]) -> None:
+    """Each of ``datasets``' (sends, opens, clicks) per channel — what ``_counts_by_channel`` gives it — from one pass
+    over the whole base's coded (customer, channel) rows (``lifecycle.metrics.grouped``: disjoint filtered scopes of
+    one as_of and window, compare_segments' groups): each row labelled with the scope whose population holds its
+    customer (``grouped.group_codes``), counts summed per (scope, channel) by one ``bincount``; a scope keeps the
+    channels it has rows of, in name order. The same sums, from the same rows, as the scope's own path; overlapping
+    scopes keep their own path."""
+    from lifecycle.metrics.grouped import group_codes
+
+    if not datasets or not datasets[0].has("touches") or datasets[0].identity is None:
+        return
+    first = datasets[0]
+    coded = remember(("coded-touch-summary", first.identity, first.as_of, first.window),
+                     lambda: _coded_touches(first.rescoped(Scope(first.as_of, first.window, Filters()))))
+    populations = [population(d) for d in datasets]
+    if any(ids is None for ids in populations):
+        return
+    groups = group_codes(coded.customer_ids, populations)  # type: ignore[arg-type]  # None ruled out above
+    if groups is None:
+        return
+    width, size = len(coded.channels), len(datasets) * len(coded.channels)
+    keep = (groups >= 0) & (coded.codes >= 0)
+    flat = groups[keep] * width + coded.codes[keep]
+    rows = np.bincount(flat, minlength=size).reshape(len(datasets), width)
+    sums = [np.rint(np.bincount(flat, weights=counts[keep], minlength=size)).astype("int64").reshape(len(datasets), width)
+            for counts in coded.counts]
+    for position, dataset in enumerate(datasets):
+        present = np.flatnonzero(rows[position] > 0)
+        totals = {str(coded.channels[j]): (int(sums[0][position, j]), int(sums[1][position, j]), int(sums[2][position, j]))
+                  for j in present}
+        per_scope(dataset, "touch_channel_counts", lambda: totals)  # noqa: B023  # called at once
 
 
 def _counts_by_channel(dataset: Dataset) -> dict[str, tuple[int, int, int]]:

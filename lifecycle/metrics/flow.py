@@ -10,7 +10,7 @@ measured by the retention metrics and appears as its own column in ``transition_
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -85,6 +85,38 @@ def _in_scope(dataset: Dataset, model: StageModel) -> np.ndarray:
     if key not in dataset._cache:
         dataset._cache[key] = is_member(_whole_states(dataset, model).ids, stages_at(dataset, model, dataset.as_of).index)
     return dataset._cache[key]  # type: ignore[no-any-return]
+
+
+def seed_in_scope(datasets: Sequence[Dataset]) -> None:
+    """Each of ``datasets``' ``_in_scope`` mask from one pass (``lifecycle.metrics.grouped``): disjoint filtered scopes
+    of one as_of (compare_segments' groups) whose filters do not change with time (``_masked``). A scope's mask is
+    which whole-base states rows are among ``stages_at``'s rows for it — the whole base's stages on as_of its
+    ``Filters.select`` keeps over the whole base's snapshot; here every row of those stages is labelled with the scope
+    that selects it (``grouped.mask_codes``) and each states row takes its customer's label: the same booleans, with
+    one look-up of the states' ids instead of one per scope. Scopes that overlap, or any not ``_masked``, keep their
+    own path."""
+    from lifecycle.metrics.grouped import mask_codes
+    from lifecycle.snapshot.build import snapshot_of
+    from lifecycle.stages.history import stage_features
+
+    if not datasets or not all(_masked(d) for d in datasets):
+        return
+    first = datasets[0]
+    model = model_for(first)
+    key = f"__flow_scope__:{model.origin}:{model.id}"
+    base = first.rescoped(Scope.at(first.as_of))
+    whole = stages_at(base, model, first.as_of)
+    if not whole.index.is_unique or whole.index.hasnans:
+        return
+    snap = snapshot_of(base, stage_features(model))
+    codes = mask_codes([d.filters.select(snap) for d in datasets], len(whole))
+    if codes is None:
+        return
+    at = whole.index.get_indexer(_whole_states(first, model).ids)
+    labels = np.where(at >= 0, codes[at], -1)
+    for position, dataset in enumerate(datasets):
+        if key not in dataset._cache:
+            dataset._cache[key] = labels == position
 
 
 def _rows_of(dataset: Dataset, model: StageModel, ids: object) -> np.ndarray:
@@ -432,3 +464,6 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
                 Unit.RATIO, "customers in the completion stage", "active classified customers", lifecycle_completion_rate, True,
                 "The completion stage is the stage model's completion_stage (default: loyalty_advocacy).", sections=("loyalty_advocacy",)),
 )
+
+SCOPE_MASKED: tuple[str, ...] = tuple(d.id for d in DEFINITIONS)
+"""The flow metrics whose filtered scopes read ``_in_scope`` (``seed_in_scope`` fills it for a group of scopes)."""
