@@ -24,6 +24,7 @@ from lifecycle.filters import Filters
 from lifecycle.membership import is_member
 from lifecycle.memo import remember
 from lifecycle.metrics.event_aggregates import activity_periods, name_summary, population
+from lifecycle.metrics.grouped import group_mask
 from lifecycle.metrics.registry import definition
 from lifecycle.metrics.results import MetricResult, TargetBand, missing_result
 from lifecycle.scope import Scope
@@ -64,7 +65,8 @@ def per_customer(dataset: Dataset, name: str, compute: Callable[[Dataset], PerCu
         if ids is None:
             return answer
         keys = answer if isinstance(answer, pd.Index) else answer.index
-        return answer[is_member(keys, ids)]
+        mask = group_mask(dataset, key, keys)  # compare_segments' groups: one look-up for all (lifecycle.metrics.grouped)
+        return answer[mask if mask is not None else is_member(keys, ids)]
 
     return per_scope(dataset, f"per_customer:{name}", scoped)
 

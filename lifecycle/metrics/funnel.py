@@ -129,6 +129,23 @@ def _funnel_table(dataset: Dataset, statement: str, params: list[object], chosen
     return totals
 
 
+LEAD_METRICS = ("lead_to_mql_rate", "mql_to_sql_rate", "sql_to_customer_rate", "lead_to_customer_rate",
+                "conversion_by_channel", "time_to_convert_days")
+"""The metrics over the leads table only: what they read of a scope is ``lead_inputs``."""
+
+
+def lead_inputs(dataset: Dataset) -> tuple[object, ...]:
+    """Everything ``LEAD_METRICS`` read of ``dataset`` besides its scope label and configuration: the lead funnel's
+    statement, parameters and kept lead-column values (``_funnel_statement``: as_of and the window are among the
+    parameters), the lead filter (``_lead_scope``, time to convert) and the notes on filters leads do not carry. Two
+    scopes of one data and configuration with equal inputs have the same lead results but for the scope they name
+    (``results.rescoped_result``: compare_segments by a dimension leads do not carry, ``lifecycle.metrics.grouped``)."""
+    statement, params, chosen = _funnel_statement(dataset)
+    scope, scope_params = _lead_scope(dataset)
+    return (dataset.identity, statement, tuple(params), tuple(chosen.items()), scope, tuple(scope_params),
+            dataset.window, dataset.filters.lead_notes)
+
+
 def _step_rate(dataset: Dataset, metric_id: str, counts: pd.Series | Mapping[str, int], start: str, end: str) -> MetricResult:
     """Share of the cohort's leads at step ``start`` that reached step ``end`` (``counts``: leads per step)."""
     base = int(counts[start])

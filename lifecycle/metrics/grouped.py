@@ -20,7 +20,8 @@ the per-scope path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -61,6 +62,52 @@ def group_codes(values: pd.Series | pd.Index, id_sets: Sequence[pd.Index]) -> np
     return codes
 
 
+GROUP_KEY = "__group__"
+"""Where ``join`` files a dataset's ``(GroupSet, position)`` in its per-scope cache."""
+
+
+@dataclass
+class GroupSet:
+    """Disjoint filtered scopes of one period (``join``): their populations (``event_aggregates.population``) and,
+    per whole-base frame they mask, the code of each row's group (``group_codes``), worked out once for all."""
+
+    populations: list[pd.Index]
+    codes: dict[Hashable, np.ndarray | None] = field(default_factory=dict)
+
+    def mask(self, key: Hashable, values: pd.Series | pd.Index, position: int) -> np.ndarray | None:
+        """Which of ``values`` (the whole-base frame memoised under ``key``) the group at ``position`` holds (None when
+        the populations overlap)."""
+        if key not in self.codes:
+            self.codes[key] = group_codes(values, self.populations)
+        codes = self.codes[key]
+        return None if codes is None else codes == position
+
+
+def join(datasets: Sequence[Dataset]) -> None:
+    """File ``datasets`` (``groupable``) as one ``GroupSet``: each one's per-customer answers (``common.per_customer``)
+    are then masked by comparing integer group codes, worked out once per answer for all groups, instead of hashing
+    the answer's ids against the group's population once per group."""
+    from lifecycle.metrics.event_aggregates import population
+
+    populations = [population(d) for d in datasets]
+    if any(ids is None for ids in populations):
+        return
+    group = GroupSet(populations)  # type: ignore[arg-type]  # None ruled out above
+    for position, dataset in enumerate(datasets):
+        dataset._cache.setdefault(GROUP_KEY, (group, position))  # type: ignore[arg-type]  # the per-scope cache
+
+
+def group_mask(dataset: Dataset, key: Hashable, values: pd.Series | pd.Index) -> np.ndarray | None:
+    """The boolean mask of ``values`` (a whole-base frame's customer ids, memoised under ``key``: the same values for
+    every group) for ``dataset``'s customers when it was ``join``-ed to a ``GroupSet``, else None: the caller masks by
+    ``is_member`` against its population, the same booleans."""
+    found = dataset._cache.get(GROUP_KEY)
+    if found is None:
+        return None
+    group, position = found  # type: ignore[misc]  # (GroupSet, position), filed by join
+    return group.mask(key, values, position)
+
+
 def mask_codes(masks: Sequence[np.ndarray], size: int) -> np.ndarray | None:
     """Per row, the position of the one mask of ``masks`` that selects it (−1: none); None when two masks share a row."""
     codes = np.full(size, -1, dtype="int64")
@@ -96,16 +143,24 @@ def prepare(datasets: Sequence[Dataset], metric_ids: Sequence[str]) -> None:
     if not groupable(datasets):
         return
     wanted = set(metric_ids)
+    join(datasets)
 
     def computable(metric_id: str) -> bool:
         return metric_id in wanted and all(datasets[0].has(t) for t in definition(metric_id).required_tables)
 
-    from lifecycle.metrics import activation, engagement, flow
+    from lifecycle.metrics import activation, engagement, flow, funnel
+    from lifecycle.metrics.registry import compute_metric
+    from lifecycle.metrics.results import rescoped_result
 
     if any(computable(m) for m in flow.SCOPE_MASKED):
         flow.seed_in_scope(datasets)
     if any(computable(m) for m in engagement.CHANNEL_RATES):
         engagement.seed_channel_counts(datasets)
+    lead = [m for m in funnel.LEAD_METRICS if computable(m)]
+    if lead and len({funnel.lead_inputs(d) for d in datasets}) == 1:  # the compared dimension is not a lead column
+        for metric_id in lead:
+            first = compute_metric(datasets[0], metric_id)
+            store_results(datasets[1:], metric_id, [rescoped_result(first, d.scope) for d in datasets[1:]])
     if computable("onboarding_completion_rate"):
         results = activation.onboarding_completion_rates(datasets)
         if results is not None:

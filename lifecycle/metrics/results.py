@@ -8,7 +8,7 @@ results are reproducible bit for bit and comparable across backends.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -155,6 +155,13 @@ def ratio_result(metric_id: str, numerator: float, denominator: float, unit: Uni
         reason=None if denominator else empty_reason,
         interval=wilson_interval(numerator, denominator) if proportion and denominator else None,
     )
+
+
+def rescoped_result(result: MetricResult, scope: Scope) -> MetricResult:
+    """``result`` (and each entry of its breakdown) labelled with ``scope`` instead of its own — for a metric whose
+    value reads nothing of a scope but what two scopes share (e.g. the lead metrics of scopes whose filters differ only
+    in a dimension leads do not carry: ``lifecycle.metrics.grouped``)."""
+    return replace(result, scope=scope, breakdown=tuple((key, rescoped_result(entry, scope)) for key, entry in result.breakdown))
 
 
 def missing_result(metric_id: str, unit: Unit, scope: Scope, reason: str, target: TargetBand | None = None) -> MetricResult:
