@@ -7,7 +7,6 @@ customer, section, stage, month or draft. Identical calls would be answered from
 
 from __future__ import annotations
 
-import gc
 import itertools
 import os
 import random
@@ -26,6 +25,7 @@ from lifecycle.filters import Dimension
 from lifecycle.metrics.registry import MetricGroup, metric_ids, metric_ids_in
 from lifecycle.sources import open_source
 from server.app import build_server
+from server.commands.serve_cmd import freeze_start_objects
 from speed.measure import percentile
 
 SEED = 16
@@ -140,7 +140,7 @@ def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5, only:
 
     async def main() -> None:
         server = build_server(open_source(db))
-        gc.freeze()  # as `lifecycle serve` does once its server is built (server.commands.serve_cmd.freeze_start_objects)
+        freeze_start_objects()  # as `lifecycle serve` does once its server is built: the start-up objects frozen, its collector policy
         async with Client(server) as client:
             tools = [t for t in (await client.list_tools()).tools if only is None or t.name in only]
             variants = Variants(db, random.Random(SEED))

@@ -45,7 +45,7 @@ from server.http import (
     token_from_env,
 )
 from server.startup import collector_paused
-from tools.gate import CallGate, tune_memory_for_serving
+from tools.gate import CallGate, tune_collector_for_serving, tune_memory_for_serving
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -129,8 +129,11 @@ def freeze_start_objects() -> None:
     lives as long as the process — out of the cyclic garbage collector's reach (``gc.freeze``). The release after each
     burst (``tools.gate.release_memory``) runs a full collection while holding the interpreter lock; over all that it
     took about 0.1 s of CPU on the demo — added to the answer of the call just finished, every time — and about a
-    quarter of it without. Frozen objects are still freed by reference counting; only cycles among them would stay."""
+    quarter of it without. Frozen objects are still freed by reference counting; only cycles among them would stay.
+    Then the serving collector policy (``tools.gate.tune_collector_for_serving``): full collections wait for the
+    release after a burst, which freezes what survives it."""
     gc.freeze()
+    tune_collector_for_serving()
 
 
 def engine_config(path: Path | None) -> EngineConfig:
