@@ -43,3 +43,19 @@ def is_member(values: Any, ids: Iterable[object]) -> np.ndarray:
         wanted = wanted.combine_chunks()
     wanted = wanted.cast(array.type)
     return np.asarray(pc.is_in(array, value_set=wanted).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def positions_in(values: Any, ids: Any) -> np.ndarray:
+    """An int64 array: the position in ``ids`` (unique text ids: a pandas Index, Series or array) of each of
+    ``values``, −1 where a value is not among them — ``pd.Index(ids).get_indexer(values)`` by Arrow's ``index_in``
+    kernel on the buffers (pandas hashes a Python object per Arrow-backed string). A missing value is never found."""
+    array = _arrow(values.array if hasattr(values, "array") else values)
+    if len(array) == 0:
+        return np.zeros(0, dtype=np.int64)
+    wanted = _arrow(getattr(ids, "array", ids))
+    if not pa.types.is_string(array.type) and not pa.types.is_large_string(array.type):
+        array = array.cast(pa.large_string())
+    if isinstance(wanted, pa.ChunkedArray):
+        wanted = wanted.combine_chunks()
+    found = pc.index_in(array, value_set=wanted.cast(array.type))
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)

@@ -24,6 +24,7 @@ ChartMogul / Baremetrics cohort analysis; "unbounded retention" as in Amplitude'
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
@@ -32,11 +33,14 @@ import pandas as pd
 
 from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
-from lifecycle.filters import add_months
-from lifecycle.membership import is_member
+from lifecycle.filters import Filters, add_months
+from lifecycle.membership import positions_in
+from lifecycle.memo import MEMO, remember
 from lifecycle.metrics.cohort_table import CohortTable
-from lifecycle.metrics.common import paying_subscriptions, valid_orders
+from lifecycle.metrics.common import valid_orders
 from lifecycle.metrics.event_aggregates import activity_periods
+from lifecycle.metrics.revenue_movements import _in_scope
+from lifecycle.scope import Scope
 
 Mode = Literal["recurring", "cumulative"]
 Basis = Literal["logo", "revenue"]
@@ -81,13 +85,16 @@ def _monthly_matrix(dataset: Dataset, customer_ids: pd.Index, first: int, months
     """Per customer (rows, in ``customer_ids`` order) and absolute month (columns from ``first``): active flag or month-end MRR."""
     matrix = np.zeros((len(customer_ids), months), dtype="float64")
     if source == "subscriptions":
-        subs = paying_subscriptions(dataset)
-        subs = subs[is_member(subs["customer_id"].astype(str), customer_ids)]
-        rows = customer_ids.get_indexer(subs["customer_id"].astype(str))
+        # the paying subscriptions (``paying_subscriptions``: mrr > 0) of ``customer_ids``, in table order, as arrays
+        frame = dataset.table("subscriptions")
+        found = positions_in(frame["customer_id"], customer_ids)
+        kept = np.flatnonzero((frame["mrr"].to_numpy(dtype="float64", na_value=np.nan) > 0) & (found >= 0))
+        rows = found[kept]
         # paying_during / paying_on on the date arrays (NaT compares False, an open end is NaT): the same masks
-        starts = subs["start_date"].to_numpy(dtype="datetime64[us]")
-        ends = subs["end_date"].to_numpy(dtype="datetime64[us]")
+        starts = frame["start_date"].to_numpy(dtype="datetime64[us]")[kept]
+        ends = frame["end_date"].to_numpy(dtype="datetime64[us]")[kept]
         open_end = np.isnat(ends)
+        mrr_values = frame["mrr"].to_numpy(dtype="float64", na_value=np.nan)[kept]
         for j in range(months):
             start, end = _month_start(first + j), _month_start(first + j + 1)
             if basis == "logo":
@@ -96,7 +103,7 @@ def _monthly_matrix(dataset: Dataset, customer_ids: pd.Index, first: int, months
             else:
                 day = (end - pd.Timedelta(days=1)).to_datetime64()
                 covering = (starts <= day) & (open_end | (ends > day))
-                mrr = pd.Series(subs["mrr"].to_numpy()[covering]).groupby(rows[covering]).sum()
+                mrr = pd.Series(mrr_values[covering]).groupby(rows[covering]).sum()
                 matrix[mrr.index.to_numpy(dtype="int64"), j] = mrr.to_numpy()
         return matrix
     frame, column = (valid_orders(dataset), "ordered_at") if source == "orders" else (activity_periods(dataset, "month"), "day")
@@ -125,35 +132,33 @@ def cohort_retention(dataset: Dataset, mode: Mode = "recurring", basis: Basis = 
     if source == "none":
         need = "subscriptions (MRR)" if basis == "revenue" else "subscriptions, orders or events"
         return _empty(mode, basis, source, as_of, f"{basis} cohorts need {need}")
-    customers, signup_month = window_signups(dataset)
-    if customers.empty:
+    rows = _customer_months(dataset, basis, source)
+    if not len(rows.signup_month):
         return _empty(mode, basis, source, as_of, "no customers signed up in the period")
 
-    first = int(signup_month.min())
+    first = int(rows.signup_month.min())
     as_of_month = as_of.year * 12 + as_of.month - 1
     months = as_of_month - first + 1
     as_of_is_month_end = add_months(as_of.replace(day=1), 1).toordinal() - 1 == as_of.toordinal()
     observed = months if as_of_is_month_end else months - 1  # absolute months [0, observed) have ended by as_of
 
-    ids = pd.Index(customers["customer_id"].astype(str))
-    offset = signup_month - first
-    labels = np.array([f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, first + months)])[offset]
-    recurring = _monthly_matrix(dataset, ids, first, months, basis, source)[:, :observed]
+    offset = rows.signup_month - first
+    recurring = rows.recurring[:, first - rows.first:][:, :observed]
     matrix = recurring
     if mode == "cumulative" and observed:
         matrix = np.maximum.accumulate(recurring[:, ::-1], axis=1)[:, ::-1]
-    cohorts, counts = _by_cohort(matrix, offset, labels, months)
-    sizes = pd.Series(labels).value_counts().reindex(cohorts)
+    cohorts, counts = _by_cohort(matrix, offset, months)
+    sizes = np.bincount(offset)[cohorts]
     if basis == "logo":
-        base = sizes.to_numpy(dtype="float64")
+        base = sizes.astype("float64")
     else:  # the cohort's recurring MRR at the end of its signup month, for both modes
-        base = _by_cohort(recurring, offset, labels, 1)[1][:, 0]
+        base = _by_cohort(recurring, offset, 1)[1][:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         fractions = counts / base[:, None]
     fractions[base == 0] = np.nan
     return CohortTable(
         mode=mode, basis=basis, period=period, activity=source, as_of=as_of,
-        cohorts=tuple(str(c) for c in cohorts), sizes=tuple(int(s) for s in sizes),
+        cohorts=tuple(_month_label(first + int(c)) for c in cohorts), sizes=tuple(int(s) for s in sizes),
         values=tuple(tuple(_cell(x) for x in row) for row in fractions),
         counts=tuple(tuple(_cell(x) for x in row) for row in counts),
         base=tuple(_cell(b) for b in base),
@@ -161,16 +166,65 @@ def cohort_retention(dataset: Dataset, mode: Mode = "recurring", basis: Basis = 
     )
 
 
-def _by_cohort(matrix: np.ndarray, offset: np.ndarray, labels: np.ndarray, width: int) -> tuple[pd.Index, np.ndarray]:
-    """The cohort labels (sorted) and, per cohort, the sum over its customers of month k after signup for k <
-    ``width`` — NaN where that month has not ended (``matrix``: one row per customer, one column per absolute month
-    observed; ``offset``: each customer's signup month, as a column of it; ``labels``: its cohort).
+def _month_label(index: int) -> str:
+    """``YYYY-MM`` of a ``month_index`` (zero-padded: the labels sort as the months do)."""
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+@dataclass(frozen=True)
+class _CustomerMonths:
+    """The rows of a cohort triangle before they are summed per cohort: the window's signup customers (ids sorted),
+    their signup months (``month_index``) and, per absolute month from ``first`` (their earliest signup month) to
+    as_of's, whether each was active then or (revenue) their month-end MRR (``_monthly_matrix``)."""
+
+    ids: pd.Index
+    signup_month: np.ndarray
+    first: int
+    recurring: np.ndarray
+
+
+def _own_months(dataset: Dataset, basis: str, source: str) -> _CustomerMonths:
+    customers, signup_month = window_signups(dataset)
+    ids = pd.Index(customers["customer_id"].astype(str))
+    if customers.empty:
+        return _CustomerMonths(ids, signup_month, 0, np.zeros((0, 0)))
+    first = int(signup_month.min())
+    months = dataset.as_of.year * 12 + dataset.as_of.month - 1 - first + 1
+    return _CustomerMonths(ids, signup_month, first, _monthly_matrix(dataset, ids, first, months, basis, source))
+
+
+def _customer_months(dataset: Dataset, basis: str, source: str) -> _CustomerMonths:
+    """``_CustomerMonths`` of ``dataset``. With a data identity and subscriptions, the whole base's are memoised per
+    data, scope (as_of, window), configuration and basis, and a filtered scope takes its customers' rows from them when
+    they are at hand — the customers the filters keep (``Dataset.table``: the population, and the stage members for a
+    stage filter), in the same id order. A customer's row is read from their own subscriptions only (a flag, or the
+    sum of their subscriptions' MRR in table order), whoever else is in the scope, so the rows are the ones the scope
+    builds itself; only the columns before the scope's own first signup month are left out. Without the whole base's
+    rows at hand a filtered scope builds its own (the rows of a small scope cost less than the whole base's)."""
+    if dataset.identity is None or source != "subscriptions":
+        return _own_months(dataset, basis, source)
+    whole = dataset if dataset.filters.is_empty() else dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    key = whole.memo_key("cohort-customer-months", basis)
+    if dataset.filters.is_empty():
+        return remember(key, lambda: _own_months(dataset, basis, source))
+    found = MEMO.peek(key)
+    if found is None:
+        return _own_months(dataset, basis, source)
+    chosen = np.flatnonzero(_in_scope(found.ids, dataset))
+    signup_month = found.signup_month[chosen]
+    return _CustomerMonths(found.ids[chosen], signup_month, found.first, found.recurring[chosen])
+
+
+def _by_cohort(matrix: np.ndarray, offset: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The cohorts (their signup months as offsets from the first column, ascending) and, per cohort, the sum over its
+    customers of month k after signup for k < ``width`` — NaN where that month has not ended (``matrix``: one row per
+    customer, one column per absolute month observed; ``offset``: each customer's signup month, as a column of it).
 
     The customers of a cohort share their signup month, so month k after signup is one absolute column for all of
     them: the column sums per cohort of the absolute matrix, shifted by the cohort's offset — the same sums, in the
     same row order, as summing each customer's row shifted to months since signup, without building that matrix."""
-    sums = pd.DataFrame(matrix).groupby(labels, sort=True).sum(min_count=1)
-    shift = pd.Series(offset).groupby(labels, sort=True).first().reindex(sums.index).to_numpy(dtype=np.int64)
+    sums = pd.DataFrame(matrix).groupby(offset, sort=True).sum(min_count=1)
+    shift = sums.index.to_numpy(dtype=np.int64)
     observed = matrix.shape[1]
     columns = shift[:, None] + np.arange(width)[None, :]
     inside = columns < observed
@@ -178,7 +232,7 @@ def _by_cohort(matrix: np.ndarray, offset: np.ndarray, labels: np.ndarray, width
     if observed:
         absolute = sums.to_numpy(dtype="float64")
         values[inside] = absolute[np.nonzero(inside)[0], columns[inside]]
-    return sums.index, values
+    return shift, values
 
 
 def _cell(value: float) -> float | None:

@@ -166,3 +166,38 @@ def test_cohort_invariants_hold_for_any_subscription_book(book: tuple[dict[str, 
                 for row in recurring.values:
                     assert row[0] in (1.0, None)
         ds.close()
+
+
+SEGMENTS = {"a": "SMB", "b": "Ent", "c": "SMB", "d": "Ent", "e": "SMB", "f": "Ent"}
+
+
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    customers = [{**row, "segment": SEGMENTS[str(row["customer_id"])]} for row in TABLES["customers"]]
+    return quick_store(tmp_path_factory.mktemp("cohorts_seg") / "segmented.db", {**TABLES, "customers": customers})
+
+
+@pytest.mark.parametrize("whole_first", [False, True])
+def test_a_filtered_scopes_triangle_is_its_own_customers_whether_or_not_the_whole_bases_rows_are_at_hand(
+        segmented: Path, whole_first: bool) -> None:
+    """SMB = {a, c, e} (the example above). Logo recurring: Jan {a}: a a a → 1, 1, 1; Feb {c}: c, – → 1, 0; Mar {e}:
+    1 (April, partial, unobserved: None). Revenue recurring: Jan a 100, 100, 100 → 1, 1, 1; Feb c 40, 0 → 1, 0; Mar e
+    70 → 1. The same whether the
+    filtered scope builds its rows itself or takes them from the whole base's, memoised by an earlier whole call."""
+    from lifecycle.filters import Filters
+    from lifecycle.memo import MEMO
+
+    MEMO.clear()
+    window = ("2024-01-01", "2024-04-15")
+    if whole_first:
+        for basis in ("logo", "revenue"):
+            cohort_retention(open_at(segmented, "2024-04-15", window), basis=basis)  # type: ignore[arg-type]
+    smb = Filters(segment=("SMB",))
+    logo = cohort_retention(open_at(segmented, "2024-04-15", window, smb))
+    revenue = cohort_retention(open_at(segmented, "2024-04-15", window, smb), basis="revenue")
+    assert logo.cohorts == revenue.cohorts == ("2024-01", "2024-02", "2024-03")
+    assert logo.sizes == (1, 1, 1)
+    assert logo.values == ((1.0, 1.0, 1.0, N), (1.0, 0.0, N, N), (1.0, N, N, N))
+    assert revenue.base == (100.0, 40.0, 70.0)
+    assert revenue.values == ((1.0, 1.0, 1.0, N), (1.0, 0.0, N, N), (1.0, N, N, N))
+    MEMO.clear()
