@@ -123,8 +123,8 @@ def _masked_survivors(dataset: Any) -> list[list[float]]:
     are summed first — so the scope's cohorts are its customers' rows summed per signup month, over the months ended
     by as_of (the same for every scope: its own first cohort only shifts the columns)."""
     from lifecycle.filters import Filters
-    from lifecycle.membership import is_member
     from lifecycle.memo import remember
+    from lifecycle.metrics.revenue_movements import _in_scope
     from lifecycle.scope import Scope
 
     whole = dataset if dataset.filters.is_empty() else dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
@@ -132,7 +132,7 @@ def _masked_survivors(dataset: Any) -> list[list[float]]:
     months = _customer_months(whole) if key is None else remember(key, lambda: _customer_months(whole))
     signup, paid = months.signup_month, months.paid_then_or_later
     if not dataset.filters.is_empty():
-        chosen = is_member(months.ids, dataset.customers()["customer_id"].astype(str))
+        chosen = _in_scope(months.ids, dataset)  # the scope's customers among the whole base's (``Dataset.table``)
         signup, paid = signup[chosen], paid[chosen]
     series = []
     for cohort in np.unique(signup):  # ascending months: the cohort labels' order

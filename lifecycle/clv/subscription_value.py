@@ -68,7 +68,26 @@ def current_subscribers(dataset: Any) -> pd.DataFrame:
 
     Each subscriber's signup day is found by one look-up of the ids among the scope's customers (``Index.get_indexer``
     on the customer ids, unique; a subscriber not among them is left out) — at a million customers the former
-    membership test, label look-up and ``.dt`` accessor on an id-indexed series hashed the ids three times."""
+    membership test, label look-up and ``.dt`` accessor on an id-indexed series hashed the ids three times.
+
+    With a data identity the whole base's frame is memoised (per data, scope and configuration) and a filtered scope's
+    is its rows of the scope's customers (``revenue_movements._in_scope``: the population, and the stage members for a
+    stage filter): a subscriber's MRR and signup month are their own, whoever else is in the scope, and a subset of
+    rows sorted by id stays sorted — without the scope's customers frame (a pass over a million ids and a copy of
+    every column)."""
+    from lifecycle.filters import Filters
+    from lifecycle.memo import remember
+    from lifecycle.metrics.revenue_movements import _in_scope
+    from lifecycle.scope import Scope
+
+    if dataset.identity is None:
+        return _subscribers(dataset)
+    whole = dataset if dataset.filters.is_empty() else dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    frame = remember(whole.memo_key("current-subscribers"), lambda: _subscribers(whole))
+    return frame if dataset.filters.is_empty() else frame[_in_scope(frame.index, dataset)]
+
+
+def _subscribers(dataset: Any) -> pd.DataFrame:
     from lifecycle.metrics.revenue_movements import customer_mrr_on
 
     mrr = customer_mrr_on(dataset, dataset.as_of)

@@ -145,13 +145,16 @@ def _stage_pairs(dataset: Dataset, model: StageModel) -> pd.DataFrame:
             whole = remember(_whole_key(dataset, "flow-pairs", model, window_start_day(dataset), dataset.as_of),
                              lambda: _whole_pairs(dataset, model))
             dataset._cache[key] = whole.pairs[_in_scope(dataset, model)[whole.rows]]
+        elif dataset.filters.is_empty() and dataset.identity is not None:  # kept for the scopes that mask them
+            dataset._cache[key] = remember(_whole_key(dataset, "flow-pairs", model, window_start_day(dataset), dataset.as_of),
+                                           lambda: _whole_pairs(dataset, model)).pairs
         else:
             dataset._cache[key] = _paired_stages(dataset, model)
     return dataset._cache[key]  # type: ignore[no-any-return]
 
 
 def _whole_pairs(dataset: Dataset, model: StageModel) -> _WholePairs:
-    pairs = _stage_pairs(_whole(dataset), model)
+    pairs = _paired_stages(_whole(dataset), model)  # what the whole base's ``_stage_pairs`` keeps
     return _WholePairs(pairs, _rows_of(dataset, model, pairs.index))
 
 
@@ -215,6 +218,10 @@ def stagnation_rate(dataset: Dataset) -> MetricResult:
                          lambda: _whole_stagnation(dataset, model, months, expected))
         keep = _in_scope(dataset, model)[whole.rows]
         stuck, in_stage = whole.stuck[keep], {stage: rows[keep] for stage, rows in whole.in_stage.items()}
+    elif dataset.filters.is_empty() and dataset.identity is not None:  # kept for the scopes that mask them
+        whole = remember(_whole_key(dataset, "flow-stagnation", model, tuple(spell_checkpoints(dataset)), months),
+                         lambda: _whole_stagnation(dataset, model, months, expected))
+        stuck, in_stage = whole.stuck, whole.in_stage
     else:
         stuck, in_stage, _ = _stagnation_rows(dataset, model, months, expected)
     breakdown = tuple(

@@ -71,3 +71,26 @@ def test_frame_columns_and_types(dataset) -> None:
     frame = predict_subscription_value(dataset).frame
     assert list(frame.columns) == ["renewals", "mrr", "p_renew", "residual_months", "residual_value"]
     assert pd.api.types.is_integer_dtype(frame["renewals"])
+
+
+@pytest.mark.parametrize("whole_first", [False, True])
+def test_a_filtered_scopes_subscribers_are_its_own_whether_or_not_the_whole_bases_are_at_hand(
+        tmp_path: Path, whole_first: bool) -> None:
+    """Segment SMB = A1..A4 (fixture): of them only A1 pays on 2024-06-30 — renewals 5, MRR 10 — whether the scope
+    reads its own customers or takes its rows of the whole base's subscribers, memoised by an earlier whole call."""
+    from lifecycle.clv.subscription_value import current_subscribers
+    from lifecycle.filters import Filters
+    from lifecycle.memo import MEMO
+    from lifecycle.scope import Scope
+
+    tables = subscription_tables()
+    tables["customers"] = [{**row, "segment": "SMB" if str(row["customer_id"]).startswith("A") else "Ent"}
+                           for row in tables["customers"]]
+    whole = make_dataset(tmp_path, tables, as_of=AS_OF, window=("2023-07-01", AS_OF))
+    MEMO.clear()
+    if whole_first:
+        assert current_subscribers(whole).index.tolist() == ["A1", "B1", "C1"]
+    smb = current_subscribers(whole.rescoped(Scope(whole.as_of, whole.window, Filters(segment=("SMB",)))))
+    assert smb.index.tolist() == ["A1"]
+    assert smb["renewals"].tolist() == [5] and smb["mrr"].tolist() == [10.0]
+    MEMO.clear()

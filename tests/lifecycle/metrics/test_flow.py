@@ -272,3 +272,29 @@ def test_the_whole_bases_spells_are_kept_for_the_scopes_that_mask_them(dataset: 
     spells = progression_spells(segment, model)
     assert list(zip(spells["customer_id"], spells["days"])) == [("v2", 35.0)]
     assert kept_spells() == kept
+
+
+def test_the_whole_bases_stagnation_and_stage_pairs_are_kept_for_the_scopes_that_mask_them(dataset: Dataset) -> None:
+    """The whole base's own stagnation and progression rates keep its rows under the keys a segment's masks read, so
+    a segment asked afterwards builds none of the whole base's rows again — and gets the rates it gets on its own."""
+    from lifecycle.memo import MEMO
+
+    def rates(scope: Dataset) -> tuple[Any, ...]:
+        return tuple(compute_metric(scope, m) for m in ("stagnation_rate", "progression_rate", "regression_rate"))
+
+    def kept() -> list[object]:
+        return sorted(str(key) for key in list(MEMO._entries) if isinstance(key, tuple)
+                      and key[0] in ("flow-pairs", "flow-stagnation") and key[1] == dataset.identity)
+
+    def segment() -> Dataset:
+        return dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters(segment=("A",))))
+
+    MEMO.clear()
+    alone = rates(segment())
+    MEMO.clear()
+    rates(dataset.rescoped(dataset.scope))
+    whole = kept()
+    assert len(whole) == 2  # one of each, kept by the whole base's own call
+    assert rates(segment()) == alone
+    assert kept() == whole
+    MEMO.clear()
