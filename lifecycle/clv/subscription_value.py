@@ -127,10 +127,16 @@ def predict_subscription_value(
 def rank_subscription_value(table: SubscriptionValueTable, order: SubscriberOrder = "clv") -> pd.DataFrame:
     """``table.frame`` in list order (:data:`SUBSCRIBER_ORDERS`): ``"clv"`` by residual value, highest first;
     ``"p_alive"`` by renewal probability, lowest first, the higher residual value first among equals. Ties end with
-    customer_id ascending, so the order is total and deterministic."""
+    customer_id ascending, so the order is total and deterministic.
+
+    A frame already in customer_id order (``predict_subscription_value``'s) is sorted stably by the keys alone: equal
+    keys keep that order, the same rows in the same order as with customer_id as the last key, without sorting a
+    million ids as text (at a million subscribers ~0.3 s of CPU per call)."""
     if order not in SUBSCRIBER_ORDERS:
         raise QueryError(f"unknown subscriber order {order!r}; use one of {', '.join(SUBSCRIBER_ORDERS)}")
     keys, ascending = (["residual_value"], [False]) if order == "clv" else (["p_renew", "residual_value"], [True, False])
+    if table.frame.index.astype(str).is_monotonic_increasing:
+        return table.frame.sort_values(keys, ascending=ascending, kind="stable")
     frame = table.frame.assign(_customer_id=table.frame.index.astype(str))
     ranked = frame.sort_values([*keys, "_customer_id"], ascending=[*ascending, True], kind="stable")
     return ranked.drop(columns="_customer_id")

@@ -94,3 +94,18 @@ def test_a_filtered_scopes_subscribers_are_its_own_whether_or_not_the_whole_base
     assert smb.index.tolist() == ["A1"]
     assert smb["renewals"].tolist() == [5] and smb["mrr"].tolist() == [10.0]
     MEMO.clear()
+
+
+@pytest.mark.parametrize("ids", [["a", "b", "c", "d"], ["d", "c", "b", "a"]])
+def test_ties_rank_by_customer_id_whatever_the_frames_row_order(dataset, ids: list[str]) -> None:
+    """Hand-made rows: b and d tie on value (5), a and c on value (9) and p_renew (0.5). clv: a, c (9; by id), b, d (5);
+    p_alive: b (0.2), then the 0.5s by value 9 first — a, c — then d (0.5, 5). Rows given in id order or reversed."""
+    from lifecycle.clv.subscription_value import SubscriptionValueTable
+
+    values = {"a": (0.5, 9.0), "b": (0.2, 5.0), "c": (0.5, 9.0), "d": (0.5, 5.0)}
+    frame = pd.DataFrame({"renewals": [1] * 4, "mrr": [1.0] * 4, "p_renew": [values[i][0] for i in ids],
+                          "residual_months": [1.0] * 4, "residual_value": [values[i][1] for i in ids]},
+                         index=pd.Index(pd.array(ids, dtype="string"), name="customer_id"))
+    table = SubscriptionValueTable(forecast=predict_subscription_value(dataset).forecast, frame=frame)
+    assert rank_subscription_value(table, "clv").index.tolist() == ["a", "c", "b", "d"]
+    assert rank_subscription_value(table, "p_alive").index.tolist() == ["b", "a", "c", "d"]
