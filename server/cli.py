@@ -16,12 +16,12 @@ import os
 import sys
 
 import typer
-from rich.markup import escape
 
 from lifecycle.errors import LifecycleError
 
 # One module per command (server/commands/<name>_cmd.py), imported when its command runs (server.commands.root).
-from server.commands.root import app, err_console
+from server.commands import root
+from server.commands.root import app
 from server.startup import pause_collector, resume_collector
 
 __all__ = ["app", "main"]
@@ -41,10 +41,10 @@ def main() -> None:
             sys.exit(code)
     except LifecycleError as exc:
         # escape: messages quote TOML such as [values.status], which rich would otherwise eat as markup
-        err_console.print(f"[bold red]Error:[/] {escape(exc.user_message)}", highlight=False, soft_wrap=True)
+        root.err_console.print(f"[bold red]Error:[/] {_escape(exc.user_message)}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
-        err_console.print("Aborted.")
+        root.err_console.print("Aborted.")
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -53,18 +53,25 @@ def main() -> None:
         if show is not None:
             show()
         else:
-            err_console.print(f"Error: {exc}")
+            root.err_console.print(f"Error: {exc}")
         sys.exit(getattr(exc, "exit_code", 2))
     except Exception as exc:  # the last resort: one line, never a traceback (unless asked for)
         if os.environ.get(DEBUG_ENV):
             raise
-        err_console.print(f"[bold red]Error:[/] {escape(unexpected_error_message(exc))}", highlight=False, soft_wrap=True)
+        root.err_console.print(f"[bold red]Error:[/] {_escape(unexpected_error_message(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     finally:
         resume_collector(collecting)
 
 
 DEBUG_ENV = "LIFECYCLE_DEBUG"
+
+
+def _escape(text: str) -> str:
+    """rich's markup escape, imported when an error is written (a command that fails on nothing never loads rich)."""
+    from rich.markup import escape
+
+    return escape(text)
 
 
 def unexpected_error_message(exc: BaseException) -> str:

@@ -122,13 +122,28 @@ def read_cached(target: Path) -> pd.DataFrame | None:
     recently used (its modification time), so the bounded cache evicts it last."""
     if target.exists():
         try:
-            frame = pd.read_parquet(target)
+            frame = _read_parquet(target)
         except Exception:  # a damaged (or just evicted) cache file is rebuilt, never trusted
             return None
         with contextlib.suppress(OSError):
             os.utime(target)
         return frame
     return None
+
+
+def _read_parquet(target: Path) -> pd.DataFrame:
+    """``pd.read_parquet(target)``'s frame, read through ``pyarrow.parquet.ParquetFile`` and converted as pandas converts
+    it (``arrow_table_to_pandas``, the index and dtypes from the file's pandas metadata): ``pd.read_parquet`` opens a
+    single file as a ``pyarrow.dataset`` — an import of ~10 ms on a cold command's path and ~0.8 ms more per file."""
+    import pyarrow.parquet as pq
+    from pandas.io._util import arrow_table_to_pandas
+
+    table = pq.ParquetFile(target).read(use_pandas_metadata=True)
+    frame = arrow_table_to_pandas(table)
+    attrs = (table.schema.metadata or {}).get(b"PANDAS_ATTRS")
+    if attrs is not None:
+        frame.attrs = json.loads(attrs)
+    return frame
 
 
 def write_cached(snap: pd.DataFrame, target: Path) -> None:

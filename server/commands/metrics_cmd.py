@@ -7,9 +7,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from lifecycle.config import load_config
 from lifecycle.dataset import Dataset
@@ -115,6 +112,10 @@ def metrics_command(
     if as_json:
         typer.echo(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=2, sort_keys=True))
         return
+    from rich.console import Console  # the table only: --json never loads rich
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=f"Lifecycle metrics as of {day}")
     for column in ("metric", "value", "n", "target", "status"):
         table.add_column(column)

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 from typer.main import get_command_from_info
 
 from server.startup import end_start_up
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
+
+
+def __getattr__(name: str) -> Console:
+    """``err_console``: rich's console on stderr, created (and rich imported, ~15 ms) on first use — a command that
+    writes nothing to it, such as ``lifecycle metrics --json``, never loads rich."""
+    if name != "err_console":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rich.console import Console
+
+    console = globals()["err_console"] = Console(stderr=True)
+    return console
 
 
 @app.callback()

@@ -73,7 +73,8 @@ def test_the_server_starts_without_loading_charts_or_the_llm_client(tmp_path: Pa
 def test_the_metric_catalogue_on_sqlite_loads_neither_sqlglot_nor_the_clv_models_nor_the_export_stack(tiny_db: Path, tmp_path: Path) -> None:
     """`lifecycle metrics --json` on a SQLite file with no orders: SQLGlot only writes other dialects, the CLV models
     only fill the snapshot's order columns, and the per-customer export stack only serves ``--monthly`` — none of them
-    is imported (each was about a tenth of a second of the command's start)."""
+    is imported (each was about a tenth of a second of the command's start). Nor rich (the table and error output
+    only) or ``pyarrow.dataset`` (the snapshot cache reads a single Parquet file): ~15 and ~10 ms of the start."""
     code = ("import json, os, sys\nfrom server.cli import main\nsys.argv = ['lifecycle', 'metrics', '--db', sys.argv[1], '--json']\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules)))\n")
@@ -82,7 +83,9 @@ def test_the_metric_catalogue_on_sqlite_loads_neither_sqlglot_nor_the_clv_models
     assert json.loads(done.stdout.rpartition("MODULES")[0] or done.stdout)["mrr"]["value"] == 150.0
     loaded = set(json.loads(done.stderr.rpartition("MODULES ")[2]))
     assert "lifecycle.metrics.registry" in loaded  # the catalogue was computed in this process
-    assert not {name for name in loaded if name.split(".")[0] in ("sqlglot", "scipy", "matplotlib", "mcp", "openai", "duckdb")}
+    assert not {name for name in loaded if name.split(".")[0] in ("sqlglot", "scipy", "matplotlib", "mcp", "openai", "duckdb",
+                                                                    "rich")}
+    assert "pyarrow.dataset" not in loaded
     assert not {name for name in loaded if name.startswith(("lifecycle.clv", "lifecycle.export", "server.commands.metrics_series"))}
     assert "filelock" not in loaded  # a reader never takes the write lock: its package loads with the first write
 
