@@ -3,8 +3,9 @@
 The flow metrics classify a snapshot of the stage features on a dozen monthly checkpoints (``stage_states``): most
 of a cold catalogue's time, and most of it pandas work holding the interpreter lock, so a thread cannot overlap it
 with the catalogue's other metrics. A forked child (``checkpoints_forked``) has its own interpreter on the second
-core: it builds the checkpoints oldest first while the parent computes the catalogue — each day's snapshot kept in the
-snapshot cache as any build keeps it, and the day's classified stages beside it (``keep_stages``) — and the parent,
+core: it builds as_of's checkpoint, then the others oldest first, while the parent computes the catalogue — each day's
+snapshot kept in the snapshot cache as any build keeps it, and the day's classified stages beside it
+(``keep_stages``) — and the parent,
 walking back from as_of, reads the stages of the days the child finished (``stages_at``) and builds the others itself;
 the two meet in the middle. The child claims the day it is building (a file in a folder of this run): the parent
 reaching that day waits for its stages instead of building the same day beside it (``wait_for_claimed``). The child
@@ -34,12 +35,16 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from lifecycle.config import EngineConfig
 from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
 from lifecycle.scope import Scope
 from lifecycle.sources import DataSource
+
+if TYPE_CHECKING:
+    from lifecycle.stages.model import StageModel
 
 
 class ForkedCheckpoints:
@@ -152,8 +157,11 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def _build_oldest_first(source: DataSource, identity: tuple[object, ...], whole: Scope, config: EngineConfig,
                         claims: Path) -> None:
+    """The child's work: as_of's checkpoint first — the first day the parent's flow metrics read (``progression_rate``
+    pairs it with the window start), and the dearest to build (from the whole tables, not derived from a later day's) —
+    then the others oldest first, until a day is kept already."""
     from lifecycle.metrics.flow import spell_checkpoints
-    from lifecycle.stages.history import checkpoint_kept, checkpoints_prefetched, keep_stages, states_at_hand
+    from lifecycle.stages.history import checkpoint_kept, checkpoints_prefetched, states_at_hand
     from lifecycle.stages.model import model_for
 
     ahead = Dataset.over(source, whole, config)
@@ -163,15 +171,25 @@ def _build_oldest_first(source: DataSource, identity: tuple[object, ...], whole:
         model, days = model_for(ahead), spell_checkpoints(ahead)
         if states_at_hand(ahead, model, days):
             return
-        with checkpoints_prefetched(ahead, model, [day for day in days if not checkpoint_kept(ahead, model, day)]):
-            for day in reversed(days):
-                claim = _claim(claims, day)
-                claim.touch()  # the parent waits for this day instead of building it beside us
-                try:
-                    if checkpoint_kept(ahead, model, day):
-                        return  # the parent (walking back from as_of) or an earlier process has it: they met
-                    keep_stages(ahead, model, day)  # the snapshot built (and kept), classified, the stages kept
-                finally:
-                    claim.unlink(missing_ok=True)
+        _keep_claimed(ahead, model, days[0], claims)  # as_of: needs nothing prefetched
+        with checkpoints_prefetched(ahead, model, [day for day in days[1:] if not checkpoint_kept(ahead, model, day)]):
+            for day in reversed(days[1:]):
+                if not _keep_claimed(ahead, model, day, claims):
+                    return  # the parent (walking back from as_of) or an earlier process has it: they met
     finally:
         ahead.close()
+
+
+def _keep_claimed(ahead: Dataset, model: StageModel, day: date, claims: Path) -> bool:
+    """Build and keep the checkpoint ``day`` under a claim (``keep_stages``); False when it was kept already."""
+    from lifecycle.stages.history import checkpoint_kept, keep_stages
+
+    claim = _claim(claims, day)
+    claim.touch()  # the parent waits for this day instead of building it beside us
+    try:
+        if checkpoint_kept(ahead, model, day):
+            return False
+        keep_stages(ahead, model, day)  # the snapshot built (and kept), classified, the stages kept
+        return True
+    finally:
+        claim.unlink(missing_ok=True)

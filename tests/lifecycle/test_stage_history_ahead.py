@@ -105,8 +105,8 @@ def test_the_flow_metrics_read_the_kept_checkpoints_and_answer_as_without_them(d
 
 
 def test_the_child_stops_at_the_first_checkpoint_already_kept(dataset: Dataset) -> None:
-    """Walking from the oldest day, the child meets 2024-04-30 kept (as the parent, walking back from as_of, keeps its
-    days): it builds 2024-03-30 and stops — the two newer days stay unbuilt."""
+    """The child builds as_of (2024-06-30) first, then walking from the oldest day meets 2024-04-30 kept (as the
+    parent, walking back from as_of, keeps its days): it builds 2024-03-30 and stops — 2024-05-30 stays unbuilt."""
     model = load_model("default")
     days = spell_checkpoints(dataset)
     middle = days[2]
@@ -118,7 +118,7 @@ def test_the_child_stops_at_the_first_checkpoint_already_kept(dataset: Dataset) 
     end = checkpoints_forked(dataset)
     assert end is not None
     end.join()  # let it finish on its own (calling it would stop it)
-    assert [checkpoint_kept(dataset, model, day) for day in days] == [False, False, True, True]
+    assert [checkpoint_kept(dataset, model, day) for day in days] == [True, False, True, True]
 
 
 def test_nothing_is_forked_while_another_thread_runs(dataset: Dataset) -> None:
