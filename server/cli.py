@@ -22,7 +22,7 @@ from lifecycle.errors import LifecycleError
 # One module per command (server/commands/<name>_cmd.py), imported when its command runs (server.commands.root).
 from server.commands import root
 from server.commands.root import app
-from server.startup import pause_collector, resume_collector
+from server.startup import freeze_at_exit, pause_collector, resume_collector
 
 __all__ = ["app", "main"]
 
@@ -33,6 +33,7 @@ def main() -> None:
     The command's code loads with the cyclic garbage collector paused (``server.startup``: the root group resumes it
     once the command's module is loaded; here it is resumed in any case when the app returns or fails)."""
     collecting = pause_collector()
+    freeze_at_exit()  # the interpreter's last collection at exit skips what the command leaves alive
     try:
         # Outside standalone mode click *returns* the code of a ``typer.Exit`` raised by a command (plan --strict's 1)
         # instead of exiting with it: pass it on, or every such failure would exit 0.

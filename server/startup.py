@@ -9,16 +9,18 @@ collector (``pause_collector``); once the command's module is loaded (``server.c
 moved out of the collector's reach for good (``gc.freeze``: they live as long as the process; reference counting still
 frees them) and the collector resumes (``end_start_up``) before the command computes anything. A command that builds
 more long-lived objects before its real work (``serve``: the tool schemas) pauses it again around that build
-(``collector_paused``). Nothing changes in what a command computes or prints.
+(``collector_paused``). At exit every object still alive is frozen as well (``freeze_at_exit``): the interpreter's
+final collection then walks none of them. Nothing changes in what a command computes or prints.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["collector_paused", "end_start_up", "pause_collector", "resume_collector"]
+__all__ = ["collector_paused", "end_start_up", "freeze_at_exit", "pause_collector", "resume_collector"]
 
 
 def pause_collector() -> bool:
@@ -52,3 +54,20 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         resume_collector(running)
+
+
+_FREEZING_AT_EXIT = False
+
+
+def freeze_at_exit() -> None:
+    """Freeze every object alive when the process exits (an ``atexit`` handler, registered once): the interpreter's
+    shutdown runs one more full collection over everything not frozen — after `lifecycle metrics` the catalogue's
+    frames, tables and results, ~0.2-0.3 s of a 3-4 s cold demo run at load 6-9 (teardown after the command returned
+    0.27-0.41 s, with this 0.07-0.12 s) — to free what the operating system takes back anyway. Reference counting
+    still frees what it frees at shutdown; only cyclic garbage is left to the end of the process (CPython never
+    promised to finalize it at exit). The handler runs before the collection and after the handlers registered later
+    (a temporary directory's clean-up included)."""
+    global _FREEZING_AT_EXIT
+    if not _FREEZING_AT_EXIT:
+        _FREEZING_AT_EXIT = True
+        atexit.register(gc.freeze)
