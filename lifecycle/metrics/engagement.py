@@ -236,15 +236,19 @@ def engagement_by(dataset: Dataset, key: pd.Series, name: str) -> list[Engagemen
     labels.index = labels.index.astype(str)
     labels = labels[~labels.index.duplicated(keep="last")]
     summary = touch_summary(dataset)
-    summary = summary.assign(group=summary["customer_id"].astype(str).map(labels)).dropna(subset=["group"])
-    counts = summary.groupby("group")[["sends", "opens", "clicks"]].sum()
-    customers = labels.value_counts()
-    return [
-        EngagementRow(key=value, name=name, customers=int(customers[value]),
-                      sends=int(counts["sends"].get(value, 0)), opens=int(counts["opens"].get(value, 0)),
-                      clicks=int(counts["clicks"].get(value, 0)))
-        for value in sorted(customers.index)
-    ]
+    # each key value coded by its rank among the sorted values; a summary row's code is its customer's (by one look-up
+    # of the customer ids), rows of customers without a value left out; counts summed per code as integers
+    values, codes = np.unique(labels.to_numpy(dtype=object), return_inverse=True)
+    at = labels.index.get_indexer(summary["customer_id"].astype(str))
+    kept = at >= 0
+    group = codes[at[kept]]
+    sums = {c: np.zeros(len(values), dtype=np.int64) for c in TOUCH_COUNTS}
+    for column, total in sums.items():  # a missing count adds nothing (as the groupby's sum skips it)
+        np.add.at(total, group, summary[column].to_numpy(dtype="int64", na_value=0)[kept])
+    customers = np.bincount(codes, minlength=len(values))
+    return [EngagementRow(key=str(value), name=name, customers=int(customers[i]), sends=int(sums["sends"][i]),
+                          opens=int(sums["opens"][i]), clicks=int(sums["clicks"][i]))
+            for i, value in enumerate(values)]
 
 
 def _definition(metric_id: str, name: str, formula: str, numerator: str, denominator: str, compute, sections: tuple[str, ...] = (),

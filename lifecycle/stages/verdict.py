@@ -203,10 +203,10 @@ def stage_distribution(dataset: Dataset, model: StageModel | None = None) -> pd.
     leads = classify_leads(dataset, model)
     rows: list[dict[str, Any]] = []
     overlay_cols = [f"overlay_{o.id}" for o in model.overlays]
-    live = classified[~churned]
-    live_stage = live["stage"].to_numpy(dtype=object, na_value=None)  # compared as arrays: no frame per stage
+    live = ~churned  # the customers not churned: their columns as arrays (no frame of them, no frame per stage)
+    live_stage = classified["stage"].to_numpy(dtype=object, na_value=None)[live]
     lead_stage = leads["stage"].to_numpy(dtype=object, na_value=None)
-    overlays = {c: live[c].to_numpy(dtype=bool, na_value=False) for c in overlay_cols}  # counted as Series.sum does
+    overlays = {c: classified[c].to_numpy(dtype=bool, na_value=False)[live] for c in overlay_cols}  # counted as Series.sum does
     for stage in model.stages:
         for population in (("leads", "customers") if stage.population == "both" else (stage.population,)):
             row: dict[str, Any] = {"stage": stage.id, "name": stage.name, "order": stage.order, "population": population}
@@ -218,8 +218,8 @@ def stage_distribution(dataset: Dataset, model: StageModel | None = None) -> pd.
                 row.update({c: int(values[in_stage].sum()) for c, values in overlays.items()})
             rows.append(row)
     rows.append({"stage": "churned", "name": "Churned", "order": None, "population": "customers", "count": int(churned.sum())})
-    for population, frame in (("customers", live), ("leads", leads)):
-        unmatched = int((frame["stage"] == UNCLASSIFIED).sum())
+    for population, stages in (("customers", live_stage), ("leads", lead_stage)):
+        unmatched = int((stages == UNCLASSIFIED).sum())
         if unmatched:
             rows.append({"stage": UNCLASSIFIED, "name": "Unclassified", "order": None, "population": population, "count": unmatched})
     out = pd.DataFrame(rows)

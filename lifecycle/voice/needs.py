@@ -248,17 +248,19 @@ def _rank_keys(frame: pd.DataFrame, rows: list[int]) -> list[Any]:
     point, as Arrow's UTF-8 byte order does — so a stable sort by it is a stable ``sort_values`` on those columns. With
     a missing value in a key (never in a report's frame) the key is the text's rank in that sort, done by pandas."""
     picked = np.asarray(rows, dtype=np.intp)
-    keys = [frame[c] for c in ("strength", "day", "text_id")]
-    if any(key.isna().to_numpy()[picked].any() for key in keys):
+    strength = frame["strength"].to_numpy()[picked]
+    day = frame["day"].to_numpy()[picked]
+    text_id = frame["text_id"].to_numpy(dtype=object)[picked]
+    # the picked values only are checked for a missing one (an integer column has none)
+    if (strength.dtype.kind not in "iu" or day.dtype.kind != "M" or np.isnat(day).any()
+            or pd.isna(text_id).any()):
         order = frame.iloc[rows].assign(_row=range(len(rows))).sort_values(["strength", "day", "text_id"])["_row"].tolist()
         rank: list[Any] = [0] * len(rows)
         for position, row in enumerate(order):
             rank[int(row)] = position
         return rank
-    strength = keys[0].to_numpy()[picked].tolist()
-    day = keys[1].to_numpy()[picked].view("int64").tolist()  # ticks of one unit: the order of the days
-    text_id = keys[2].to_numpy(dtype=object)[picked].tolist()
-    return list(zip(strength, day, text_id, strict=True))
+    # days as ticks of one unit: the order of the days
+    return list(zip(strength.tolist(), day.view("int64").tolist(), text_id.tolist(), strict=True))
 
 
 def _texts_or_none(column: pd.Series) -> list[str | None]:

@@ -106,6 +106,18 @@ def test_engagement_by_groups_sends_opens_and_clicks_by_a_key_per_customer(store
     assert rows[1].open_rate is None
 
 
+def test_engagement_by_takes_a_customers_last_key_and_leaves_out_customers_without_one(store: Path) -> None:
+    """a is keyed twice (advocacy, then onboarding: the last counts), b → adoption, c has no value (its touches t5 t6
+    are left out): adoption = b's t3 t4 → 2 sends, 1 open (t4 via its click), 1 click; onboarding = a's t1 t2 → 2, 2,
+    1; no advocacy row (no customer keeps that value)."""
+    stages = pd.Series(["advocacy", "onboarding", "adoption", None], index=["a", "a", "b", "c"])
+    rows = engagement_by(open_at(store, "2024-03-31", WINDOW), stages, "stage")
+    assert rows == [
+        EngagementRow("adoption", "stage", customers=1, sends=2, opens=1, clicks=1),
+        EngagementRow("onboarding", "stage", customers=1, sends=2, opens=2, clicks=1),
+    ]
+
+
 @pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
 def test_the_touch_summary_counts_each_customers_touches_per_channel_in_the_database(store: Path, engine: str) -> None:
     """Per (customer, channel), touches sent in the window (t7 before it is left out), by the module doc's rule:
