@@ -198,128 +198,23 @@ def _bound_sql(table: str, column: str, with_min: bool, *, both: bool = True) ->
 
 
 def bounds_per_statement(connection: Connection, columns: Sequence[tuple[str, str, bool]]) -> Bounds:
-    """MIN and MAX of each (table, column) of a table with rows (SQLite's way: an index on the column answers a lone
-    MAX). On SQLite a large per-customer table's time column is read customer by customer through its (customer,
-    time) index (``bounds_by_customer``), the events' from their rollup (``bounds_from_rollup``), and the columns of
-    one table that are scanned are read in one scan (``_scan_sql``: subscriptions, tickets and invoices each have a
-    time column and a recorded end) — the same values as one statement per column. A connection that offers a
-    ``sibling`` (SQLite) runs the statements on two connections in two threads, largest table first (SQLite reads
-    without holding the interpreter lock: two cores)."""
-    present = [(table, column, with_min) for table, column, with_min in columns if connection.has_table(table)]
-    jobs: list[tuple[int, Callable[[Connection], Bounds]]] = []  # (rows it reads, estimated; the job)
-    scanned: dict[str, list[tuple[str, bool]]] = {}
-    for table, column, with_min in present:
-        if with_min and ((table, column) == ("events", "occurred_at") or _seekable(connection, table, column)):
-            seeks = _largest_rowid(connection, table) // SEEK_COST_ROWS if connection.dialect == "sqlite" else 0
-            jobs.append((seeks, lambda c, t=table, k=column: {(t, k): _sought(c, t, k)}))  # type: ignore[misc]
-        else:
-            scanned.setdefault(table, []).append((column, with_min))
-    for table, wanted in scanned.items():
-        rows = _largest_rowid(connection, table) if connection.dialect == "sqlite" else 0
-        jobs.append((rows, lambda c, t=table, w=tuple(wanted): _scanned(c, t, w)))  # type: ignore[misc]
+    """MIN and MAX of each (table, column) of a table with rows, one statement each (SQLite's way: an index on the
+    column answers a lone MAX). On SQLite a large per-customer table's time column is read customer by customer
+    through its (customer, time) index (``bounds_by_customer``) instead of scanning every row."""
     found: Bounds = {}
-    for part in _run_jobs(connection, jobs):
-        found.update(part)
-    return {(table, column): found[(table, column)] for table, column, _ in present}  # in the order asked
-
-
-def _sought(connection: Connection, table: str, column: str) -> tuple[Any, Any]:
-    """The bounds of a column ``bounds_per_statement`` reads by seeks (the events rollup, else customer by customer),
-    else by its own scan."""
-    rolled = bounds_from_rollup(connection) if (table, column) == ("events", "occurred_at") else None
-    if rolled is not None:
-        return rolled
-    by_customer = bounds_by_customer(connection, table, column)
-    if by_customer is not None:
-        return by_customer
-    row = connection.rows(_bound_sql(table, column, True))[0]
-    return row[0], row[1]
-
-
-def _scanned(connection: Connection, table: str, wanted: Sequence[tuple[str, bool]]) -> Bounds:
-    """The bounds of ``wanted`` columns of ``table`` (name, whether its MIN counts): a lone column by its own statement
-    (``_bound_sql``: a lone MAX may come from an index), several by one scan (``_scan_sql``)."""
-    if len(wanted) == 1:
-        column, with_min = wanted[0]
-        row = connection.rows(_bound_sql(table, column, with_min, both=False))[0]
-        return {(table, column): (row[0], row[1]) if with_min else (None, row[0])}
-    row = connection.rows(_scan_sql(table, wanted))[0]
-    return {(table, column): (row[2 * k], row[2 * k + 1]) for k, (column, _) in enumerate(wanted)}
-
-
-def _scan_sql(table: str, wanted: Sequence[tuple[str, bool]]) -> str:
-    """One statement giving ``low, high`` of each wanted column of ``table`` in one scan: each aggregate over the
-    column's non-empty values (``CASE``: NULL elsewhere, which MIN and MAX skip) — what ``_bound_sql``'s WHERE keeps;
-    ``low`` NULL when its MIN does not count."""
-    parts = []
-    for column, with_min in wanted:
-        kept = f'CASE WHEN "{column}" IS NOT NULL AND "{column}" <> \'\' THEN "{column}" END'
-        parts += [f"MIN({kept})" if with_min else "NULL", f"MAX({kept})"]
-    return f'SELECT {", ".join(parts)} FROM "{table}"'
-
-
-SEEK_COST_ROWS = 50
-"""A column read by seeks (``bounds_by_customer``, the events rollup) costs about one scanned row per this many of its
-rows (``ROWS_PER_CUSTOMER_FOR_SEEKS``: a customer's seeks cost what ~50 scanned rows do) — to order the jobs."""
-
-PARALLEL_ROWS = 250_000
-"""Rows (estimated) the data range reads from which ``_run_jobs`` opens a second connection: below it (the demo reads
-~60,000: ~25 ms) opening one and starting a thread cost about what they save."""
-
-
-def _run_jobs(connection: Connection, jobs: Sequence[tuple[int, Callable[[Connection], Bounds]]]) -> list[Bounds]:
-    """Each job's bounds (a job: the rows it reads, estimated, and the function reading them): in this thread, or —
-    when the connection offers a ``sibling``, there are several jobs and they read ``PARALLEL_ROWS`` or more — on this
-    connection and a sibling in a second thread, each taking the next job, largest first; an error in either is
-    raised here."""
-    sibling = getattr(connection, "sibling", None)
-    if sibling is None or len(jobs) < 2 or sum(rows for rows, _ in jobs) < PARALLEL_ROWS:
-        return [job(connection) for _, job in jobs]
-    queue = sorted(jobs, key=lambda job: -job[0])  # stable: ties in the order asked
-    lock = threading.Lock()
-    done: list[Bounds] = []
-    failed: list[BaseException] = []
-
-    def work(conn: Connection) -> None:
-        while True:
-            with lock:
-                if not queue or failed:
-                    return
-                _, job = queue.pop(0)
-            try:
-                part = job(conn)
-            except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread below
-                with lock:
-                    failed.append(exc)
-                return
-            with lock:
-                done.append(part)
-
-    def helper() -> None:
-        other = sibling()
-        try:
-            work(other)
-        finally:
-            other.close()
-
-    thread = threading.Thread(target=helper, name="lifecycle-data-range", daemon=True)
-    thread.start()
-    try:
-        work(connection)
-    finally:
-        thread.join()
-    if failed:
-        raise failed[0]
-    return done
-
-
-def _largest_rowid(connection: Connection, table: str) -> int:
-    """``MAX(rowid)`` of ``table`` (one seek; the row count of a table never deleted from), 0 when it has none."""
-    try:
-        found = connection.rows(f'SELECT MAX(rowid) FROM "{table}"')[0][0]
-    except QueryError:
-        return 0
-    return int(found or 0)
+    for table, column, with_min in columns:
+        if connection.has_table(table):
+            rolled = bounds_from_rollup(connection) if with_min and (table, column) == ("events", "occurred_at") else None
+            if rolled is not None:
+                found[(table, column)] = rolled
+                continue
+            by_customer = bounds_by_customer(connection, table, column) if with_min else None
+            if by_customer is not None:
+                found[(table, column)] = by_customer
+                continue
+            row = connection.rows(_bound_sql(table, column, with_min, both=False))[0]
+            found[(table, column)] = (row[0], row[1]) if with_min else (None, row[0])
+    return found
 
 
 def bounds_from_rollup(connection: Connection) -> tuple[Any, Any] | None:
@@ -359,9 +254,18 @@ def bounds_by_customer(connection: Connection, table: str, column: str) -> tuple
     customer on their own — the same two values, since the smallest (largest) of all rows is the smallest (largest) of
     every customer's. None (scan instead) off SQLite, without that index, or with fewer than
     ``ROWS_PER_CUSTOMER_FOR_SEEKS`` rows per customer, where the scan costs less."""
-    if not _seekable(connection, table, column):
+    spec = TABLES.get(table)
+    key = spec.customer_column if spec is not None else None
+    if connection.dialect != "sqlite" or key is None or not connection.has_table("customers"):
         return None
-    key = TABLES[table].customer_column
+    try:
+        if not has_index_on(connection, table, (key, column)):
+            return None
+        rows = connection.rows(f'SELECT (SELECT MAX(rowid) FROM "{table}"), (SELECT MAX(rowid) FROM customers)')[0]
+    except QueryError:  # e.g. a table without rowids: scan
+        return None
+    if not rows[0] or not rows[1] or rows[0] < ROWS_PER_CUSTOMER_FOR_SEEKS * rows[1]:
+        return None
     kept = f'"{column}" IS NOT NULL AND "{column}" <> \'\''
     sql = (f'WITH RECURSIVE k(id) AS (SELECT (SELECT MIN("{key}") FROM "{table}") '
            f'UNION ALL SELECT (SELECT MIN("{key}") FROM "{table}" WHERE "{key}" > k.id) FROM k WHERE k.id IS NOT NULL), '
@@ -372,22 +276,6 @@ def bounds_by_customer(connection: Connection, table: str, column: str) -> tuple
            'SELECT MIN(low), MAX(high) FROM b')
     low, high = connection.rows(sql)[0]
     return low, high
-
-
-def _seekable(connection: Connection, table: str, column: str) -> bool:
-    """Whether ``bounds_by_customer`` reads ``table.column`` by seeks: SQLite, a (customer, ``column``) index, and at
-    least ``ROWS_PER_CUSTOMER_FOR_SEEKS`` rows per customer (estimated from the largest rowids)."""
-    spec = TABLES.get(table)
-    key = spec.customer_column if spec is not None else None
-    if connection.dialect != "sqlite" or key is None or not connection.has_table("customers"):
-        return False
-    try:
-        if not has_index_on(connection, table, (key, column)):
-            return False
-        rows = connection.rows(f'SELECT (SELECT MAX(rowid) FROM "{table}"), (SELECT MAX(rowid) FROM customers)')[0]
-    except QueryError:  # e.g. a table without rowids: scan
-        return False
-    return bool(rows[0]) and bool(rows[1]) and rows[0] >= ROWS_PER_CUSTOMER_FOR_SEEKS * rows[1]
 
 
 def has_index_on(connection: Connection, table: str, columns: tuple[str, ...]) -> bool:

@@ -93,11 +93,6 @@ class SqliteConnection:
         except sqlite3.Error as exc:
             raise _translated(exc) from None
 
-    def sibling(self) -> SqliteConnection:
-        """Another connection on the same file with the same time limit (opened on its first statement, in the thread
-        that runs it)."""
-        return SqliteConnection(self.path, self.time_limit_s)
-
     def interrupt(self) -> None:
         if self._conn is not None:
             self._conn.interrupt()
