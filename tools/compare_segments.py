@@ -105,6 +105,9 @@ def compare(work: Work, scope: Scope, dimension: Dimension | str, metric_ids: li
     datasets = [whole if value is None else whole.rescoped(Scope(scope.as_of, scope.window, filters))  # one connection
                 for value, filters in targets]
     previous = [previous_period(dataset) for dataset in datasets] if compare_previous else []
+    if key == Dimension.PLAN.value or scope.filters.plan:  # every group filters by plan: one whole read per day, then masks
+        for day in datasets[:1] + previous[:1]:
+            day.attribute_values(Dimension.PLAN)
     if key != STAGE:  # the groups' shared work in one pass per metric family (lifecycle.metrics.grouped)
         prepare(datasets[1:], ids)
         prepare(previous[1:], ids)
