@@ -219,9 +219,10 @@ def kept_whole_customers(dataset: Dataset) -> np.ndarray:
 
     def keep() -> np.ndarray:
         whole = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
-        ids = remember(("customer-ids", dataset.identity, dataset.as_of),
-                       lambda: whole.customers()["customer_id"].reset_index(drop=True))
-        return kept_customers(dataset, ids)
+        key = ("customer-ids", dataset.identity, dataset.as_of)
+        ids = remember(key, lambda: whole.customers()["customer_id"].reset_index(drop=True))
+        mask = group_mask(dataset, key, ids)  # compare_segments' groups: one look-up for all (lifecycle.metrics.grouped)
+        return mask if mask is not None else kept_customers(dataset, ids)
 
     return per_scope(dataset, "kept_whole_customers", keep)
 

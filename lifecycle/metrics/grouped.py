@@ -11,7 +11,12 @@ would have computed:
   states (``flow.seed_in_scope``);
 - the email rates: each group's (sends, opens, clicks) per channel (``engagement.seed_channel_counts``);
 - onboarding completion: each group's result (``activation.onboarding_completion_rates``), memoised under the key
-  ``compute_metric`` looks up.
+  ``compute_metric`` looks up;
+- the lead metrics, when the compared dimension is one leads do not carry (every group's ``funnel.lead_inputs`` are
+  equal): the first group's result, relabelled with each group's scope (``results.rescoped_result``);
+- every group's mask over a whole-base frame of customer ids (``common.per_customer`` answers, the customer rows of
+  ``common.kept_whole_customers``, the subscriber rows of ``revenue_movements._in_scope``): ``join`` files the groups
+  as one ``GroupSet``, and ``group_mask`` compares integer codes worked out once per frame for all groups.
 
 Each is the same value, in the same order, as the group's own path gives (the tests compare them on every group); a
 family whose preconditions do not hold (overlapping groups, a stage filter, a dataset without identity) is left to
@@ -72,14 +77,15 @@ class GroupSet:
     per whole-base frame they mask, the code of each row's group (``group_codes``), worked out once for all."""
 
     populations: list[pd.Index]
-    codes: dict[Hashable, np.ndarray | None] = field(default_factory=dict)
+    codes: dict[Hashable, tuple[object, np.ndarray | None]] = field(default_factory=dict)
 
     def mask(self, key: Hashable, values: pd.Series | pd.Index, position: int) -> np.ndarray | None:
-        """Which of ``values`` (the whole-base frame memoised under ``key``) the group at ``position`` holds (None when
-        the populations overlap)."""
+        """Which of ``values`` (the whole-base frame memoised under ``key``, or the object whose ``id`` ``key`` holds —
+        kept alive here with its codes, so no other object takes that id meanwhile) the group at ``position`` holds
+        (None when the populations overlap)."""
         if key not in self.codes:
-            self.codes[key] = group_codes(values, self.populations)
-        codes = self.codes[key]
+            self.codes[key] = (values, group_codes(values, self.populations))
+        codes = self.codes[key][1]
         return None if codes is None else codes == position
 
 

@@ -173,7 +173,10 @@ def _in_scope(ids: pd.Index, dataset: Dataset) -> np.ndarray:
     found = dataset._cache.get("__in_scope__")
     if found is not None and found[0] is ids:  # type: ignore[index]  # (ids, mask) kept below
         return found[1]  # type: ignore[index,no-any-return]
-    keep = is_member(ids, dataset.population())
+    from lifecycle.metrics.grouped import group_mask  # pandas: this module stays cheap to import
+
+    grouped = group_mask(dataset, ("ids", id(ids)), ids)  # compare_segments' groups (lifecycle.metrics.grouped)
+    keep = grouped if grouped is not None else is_member(ids, dataset.population())
     if dataset.filters.stage:
         keep &= is_member(ids, dataset.stage_members())
     keep.flags.writeable = False  # shared by the scope's readers
