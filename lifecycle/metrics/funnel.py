@@ -14,7 +14,7 @@ Source: seed 004 (acquisition: channel conversion rate, acquisition cost, lead q
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -27,11 +27,13 @@ from lifecycle.memo import remember
 from lifecycle.metrics.common import (
     days_between,
     join_notes,
+    kept_whole_customers,
     median,
     per_scope,
     signups_in_window,
     small_sample_note,
     target,
+    whole_window_signups,
     with_notes,
 )
 from lifecycle.metrics.event_aggregates import aggregate
@@ -231,6 +233,47 @@ def cac(dataset: Dataset) -> MetricResult:
                           dataset.scope, spec_target)
     return with_notes(result, f"{missing} of {len(new)} new customers have no acquisition_cost (counted as no spend)" if missing else None,
                       small_sample_note(dataset, len(new)))
+
+
+CAC_READERS = ("cac", "cac_payback_months", "ltv_to_cac")
+"""The metrics that read the registered ``cac`` result (``revenue._cac``)."""
+
+
+def cac_results(datasets: Sequence[Dataset]) -> list[MetricResult] | None:
+    """``cac`` of each of ``datasets`` — disjoint filtered scopes of one as_of and window (``lifecycle.metrics.grouped``:
+    compare_segments' groups) — from the whole base's window signups (``common.whole_window_signups``) put in the
+    whole base's row order once and labelled with the scope that keeps each (``common.kept_whole_customers``): each
+    scope's costs are then its signups' costs in that order, which is the order ``cac`` sums them in (its signups'
+    ``sort_index``: their positions among the scope's customers follow the whole base's rows) — so the same sum, count,
+    notes and result as ``cac`` on each scope, without a signups frame per scope. None when the scopes overlap."""
+    from lifecycle.metrics.grouped import mask_codes
+
+    keeps = [kept_whole_customers(d) for d in datasets]
+    codes = mask_codes(keeps, len(keeps[0]))
+    if codes is None:
+        return None
+    signups = whole_window_signups(datasets[0])
+    rows = signups.index.to_numpy(dtype="int64")
+    order = np.argsort(rows, kind="stable")
+    costs = signups["acquisition_cost"].iloc[order]
+    groups = codes[rows[order]]
+    results: list[MetricResult] = []
+    for position, dataset in enumerate(datasets):
+        spec_target = target(dataset, "cac")
+        mine = costs[groups == position]
+        if mine.empty:
+            results.append(missing_result("cac", Unit.MONEY, dataset.scope, "no customers signed up in the period", spec_target))
+            continue
+        known = int(mine.notna().sum())
+        if known == 0:
+            results.append(missing_result("cac", Unit.MONEY, dataset.scope,
+                                          "no acquisition_cost recorded for customers who signed up in the period", spec_target))
+            continue
+        missing = len(mine) - known
+        result = ratio_result("cac", float(mine.fillna(0.0).sum()), float(len(mine)), Unit.MONEY, dataset.scope, spec_target)
+        results.append(with_notes(result, f"{missing} of {len(mine)} new customers have no acquisition_cost (counted as no spend)"
+                                  if missing else None, small_sample_note(dataset, len(mine))))
+    return results
 
 
 def _days_to_win(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:

@@ -10,8 +10,8 @@ would have computed:
 - the flow metrics (regression, progression, stagnation, …): each group's in-scope mask over the whole base's stage
   states (``flow.seed_in_scope``);
 - the email rates: each group's (sends, opens, clicks) per channel (``engagement.seed_channel_counts``);
-- onboarding completion: each group's result (``activation.onboarding_completion_rates``), memoised under the key
-  ``compute_metric`` looks up;
+- onboarding completion and CAC: each group's result (``activation.onboarding_completion_rates``,
+  ``funnel.cac_results``), memoised under the key ``compute_metric`` looks up;
 - the lead metrics, when the compared dimension is one leads do not carry (every group's ``funnel.lead_inputs`` are
   equal): the first group's result, relabelled with each group's scope (``results.rescoped_result``);
 - every group's mask over a whole-base frame of customer ids (``common.per_customer`` answers, the customer rows of
@@ -167,6 +167,10 @@ def prepare(datasets: Sequence[Dataset], metric_ids: Sequence[str]) -> None:
         for metric_id in lead:
             first = compute_metric(datasets[0], metric_id)
             store_results(datasets[1:], metric_id, [rescoped_result(first, d.scope) for d in datasets[1:]])
+    if any(m in wanted for m in funnel.CAC_READERS) and all(datasets[0].has(t) for t in definition("cac").required_tables):
+        results = funnel.cac_results(datasets)
+        if results is not None:
+            store_results(datasets, "cac", results)
     if computable("onboarding_completion_rate"):
         results = activation.onboarding_completion_rates(datasets)
         if results is not None:

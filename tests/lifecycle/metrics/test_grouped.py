@@ -18,6 +18,8 @@ ENT: c2 (eligible, 2 steps: complete) and c6 (too recent) → 1 / 1, 1 too recen
 Touches in the window per group and channel (sends, opens, clicks): SMB email (1, 1, 1), sms (1, 1, 0);
 ENT email (2, 1, 1) — c2's unopened and c6's opened and clicked; c4's is before the window.
 Click-to-open on email: SMB 1 / 1 = 1.0, ENT 1 / 1 = 1.0; email open rate SMB 1 / 1, ENT 1 / 2 = 0.5.
+CAC (acquisition costs c2 200, c5 50, c6 600; c3 none): SMB window signups c3, c5 → 50 / 2 = 25 (1 of 2 without a
+cost); ENT c2, c6 → 800 / 2 = 400.
 """
 
 from __future__ import annotations
@@ -44,11 +46,11 @@ CONFIG = replace(DEFAULT_CONFIG, activation=replace(ActivationConfig(), onboardi
                                                     onboarding_steps=2, onboarding_within_days=30))
 CUSTOMERS = [
     {"customer_id": "c1", "signup_date": "2024-01-10", "segment": "SMB"},
-    {"customer_id": "c2", "signup_date": "2024-04-05", "segment": "ENT"},
+    {"customer_id": "c2", "signup_date": "2024-04-05", "segment": "ENT", "acquisition_cost": 200.0},
     {"customer_id": "c3", "signup_date": "2024-05-01", "segment": "SMB"},
     {"customer_id": "c4", "signup_date": "2024-02-01", "segment": "ENT"},
-    {"customer_id": "c5", "signup_date": "2024-06-10", "segment": "SMB"},
-    {"customer_id": "c6", "signup_date": "2024-06-20", "segment": "ENT"},
+    {"customer_id": "c5", "signup_date": "2024-06-10", "segment": "SMB", "acquisition_cost": 50.0},
+    {"customer_id": "c6", "signup_date": "2024-06-20", "segment": "ENT", "acquisition_cost": 600.0},
 ]
 EVENTS = [
     {"event_id": f"e{i}", "customer_id": c, "event_name": "onboarding_step", "occurred_at": f"{day}T10:00:00"}
@@ -118,7 +120,8 @@ def test_grouped_onboarding_completion_is_the_hand_counted_rate_of_each_group(st
     assert "1 signup(s) in the period have fewer than 30 days observed" in (ent.reason or "")
 
 
-@pytest.mark.parametrize("metric", ["onboarding_completion_rate", "email_open_rate", "email_click_rate", "click_to_open_rate"])
+@pytest.mark.parametrize("metric", ["onboarding_completion_rate", "email_open_rate", "email_click_rate", "click_to_open_rate",
+                                    "cac"])
 def test_grouped_results_equal_each_groups_own(store: Path, metric: str) -> None:
     MEMO.clear()
     own = [compute_metric(g, metric) for g in _groups(store)]
@@ -126,6 +129,16 @@ def test_grouped_results_equal_each_groups_own(store: Path, metric: str) -> None
     groups = _groups(store)
     prepare(groups, [metric])
     assert [compute_metric(g, metric) for g in groups] == own
+
+
+def test_grouped_cac_is_the_hand_counted_spend_per_new_customer(store: Path) -> None:
+    MEMO.clear()
+    groups = _groups(store)
+    prepare(groups, ["cac_payback_months"])
+    assert all(MEMO.peek(g.memo_key("metric", "cac")) is not None for g in groups)  # stored by the grouped pass
+    smb, ent = (compute_metric(g, "cac") for g in groups)
+    assert (smb.value, smb.sample_size, ent.value, ent.sample_size) == (25.0, 2, 400.0, 2)
+    assert "1 of 2 new customers have no acquisition_cost" in (smb.reason or "")
 
 
 def test_grouped_email_counts_are_the_hand_counted_sends_opens_and_clicks(store: Path) -> None:
