@@ -10,6 +10,8 @@ would have computed:
 - the flow metrics (regression, progression, stagnation, …): each group's in-scope mask over the whole base's stage
   states (``flow.seed_in_scope``);
 - the email rates: each group's (sends, opens, clicks) per channel (``engagement.seed_channel_counts``);
+- the MRR bridge (new, expansion, contraction, churned MRR, MRR churn rates, quick ratio, …): each group's
+  movements from one classification of the whole base's MRR matrix (``revenue_movements.seed_group_movements``);
 - onboarding completion and CAC: each group's result (``activation.onboarding_completion_rates``,
   ``funnel.cac_results``), memoised under the key ``compute_metric`` looks up;
 - the lead metrics, when the compared dimension is one leads do not carry (every group's ``funnel.lead_inputs`` are
@@ -154,7 +156,7 @@ def prepare(datasets: Sequence[Dataset], metric_ids: Sequence[str]) -> None:
     def computable(metric_id: str) -> bool:
         return metric_id in wanted and all(datasets[0].has(t) for t in definition(metric_id).required_tables)
 
-    from lifecycle.metrics import activation, engagement, flow, funnel
+    from lifecycle.metrics import activation, engagement, flow, funnel, revenue_movements
     from lifecycle.metrics.registry import compute_metric
     from lifecycle.metrics.results import rescoped_result
 
@@ -167,6 +169,8 @@ def prepare(datasets: Sequence[Dataset], metric_ids: Sequence[str]) -> None:
         for metric_id in lead:
             first = compute_metric(datasets[0], metric_id)
             store_results(datasets[1:], metric_id, [rescoped_result(first, d.scope) for d in datasets[1:]])
+    if any(computable(m) for m in revenue_movements.BRIDGE_READERS):
+        revenue_movements.seed_group_movements(datasets)
     if any(m in wanted for m in funnel.CAC_READERS) and all(datasets[0].has(t) for t in definition("cac").required_tables):
         results = funnel.cac_results(datasets)
         if results is not None:

@@ -24,6 +24,7 @@ known on ``as_of`` (a subscription ending after ``as_of`` reads as still active)
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -377,6 +378,79 @@ def revenue_movements(dataset: Dataset) -> MovementTable:
         memo = ("revenue-movements", dataset.identity, dataset.as_of, dataset.config.fingerprint())
         dataset._cache[key] = remember(memo, lambda: _movements(dataset)) if whole else _movements(dataset)  # type: ignore[assignment]
     return dataset._cache[key]  # type: ignore[return-value]
+
+
+BRIDGE_READERS = ("new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr", "churned_mrr", "gross_mrr_churn_rate",
+                  "net_mrr_churn_rate", "quick_ratio", "ltv", "ltv_to_cac", "cac_payback_months", "logo_churn_rate")
+"""Metrics that read a scope's bridge (``revenue_movements``): its movement totals, the MRR churn rates, the quick
+ratio, LTV and what divides by it, logo churn (``seed_group_movements`` fills the bridges of a group of scopes)."""
+
+
+def seed_group_movements(datasets: Sequence[Dataset]) -> None:
+    """Each of ``datasets``' bridge (``revenue_movements``) from one pass over the whole base's MRR matrix — disjoint
+    filtered scopes of one as_of (``lifecycle.metrics.grouped``: compare_segments' groups). A scope's own bridge
+    classifies its rows of the whole matrix (``_rows_of``) from the month of its earliest subscription start, where the
+    month before is zero for all of them (nobody paid before their first start) — so its movements are the whole
+    matrix's classification (``classify``) on its rows from that month on. Here the whole matrix is classified once,
+    every non-zero entry labelled with its customer's scope (the scope masks ``_in_scope`` gives), and each scope's
+    amounts are the ``math.fsum`` of its entries per movement and month — exactly rounded, so the same floats as its
+    own pass; counts, starting and ending values as ``bridge_rows`` has them. Left to each scope's own path: a whole
+    matrix above ``WHOLE_PASS_ENTRIES``, overlapping scopes, a scope whose bridge is already at hand."""
+    from lifecycle.metrics.grouped import mask_codes
+
+    key = "__revenue_movements__"
+    if not datasets or any(key in d._cache for d in datasets):
+        return
+    first = datasets[0]
+    whole = _whole_matrix(first)
+    matrix = whole.matrix
+    values, months, size = matrix.values, len(matrix.months), len(matrix.customer_ids)
+    if not months or values.size > WHOLE_PASS_ENTRIES:
+        return
+    masks = [_in_scope(matrix.customer_ids, d) for d in datasets]
+    codes = mask_codes(masks, size)
+    if codes is None:
+        return
+    moved = classify(previous_month_values(values), values, ever_paid_before(values))
+    stacked = np.vstack([*(moved[k].T for k in MOVEMENTS), values.T])  # rows: movement k of month j at k·months + j
+    lines, customers = np.nonzero(stacked)
+    group = codes[customers]
+    kept = group >= 0
+    flat = group[kept] * len(stacked) + lines[kept]  # (scope, line), in line order within a scope below
+    order = np.argsort(flat, kind="stable")
+    flat = flat[order]
+    amounts_of = stacked[lines[kept], customers[kept]][order]
+    cells = len(datasets) * len(stacked)
+    bounds = np.searchsorted(flat, np.arange(cells + 1)).tolist()
+    positive = np.bincount(flat[amounts_of > 0], minlength=cells).tolist()
+    entries = amounts_of.tolist()
+    for position, dataset in enumerate(datasets):
+        rows = np.flatnonzero(masks[position])
+        if not len(rows):
+            dataset._cache[key] = MovementTable((), dataset.as_of)  # type: ignore[assignment]  # the per-scope cache
+            continue
+        start = pd.Timestamp(np.datetime64(int(whole.first_start[rows].min()), "D")).date().replace(day=1)
+        base = position * len(stacked)
+        sums = [math.fsum(entries[bounds[base + i]:bounds[base + i + 1]]) for i in range(len(stacked))]
+        counts = positive[base:base + len(stacked)]
+        ending_mrr, ending_n = sums[len(MOVEMENTS) * months:], counts[len(MOVEMENTS) * months:]
+        out = []
+        for j in range(matrix.months.index(start), months):
+            amounts = {k: sums[i * months + j] for i, k in enumerate(MOVEMENTS)}
+            n = {k: counts[i * months + j] for i, k in enumerate(MOVEMENTS)}
+            later = matrix.months[j] != start
+            out.append(MonthMovements(
+                month=matrix.months[j], month_end=matrix.month_ends[j], partial=matrix.partial_last and j == months - 1,
+                starting_mrr=ending_mrr[j - 1] if later else 0.0, new=amounts[Movement.NEW],
+                expansion=amounts[Movement.EXPANSION], reactivation=amounts[Movement.REACTIVATION],
+                contraction=amounts[Movement.CONTRACTION], churn=amounts[Movement.CHURN], ending_mrr=ending_mrr[j],
+                net_new=math.fsum(k.sign * a for k, a in amounts.items()),
+                starting_customers=ending_n[j - 1] if later else 0, new_customers=n[Movement.NEW],
+                expansion_customers=n[Movement.EXPANSION], reactivation_customers=n[Movement.REACTIVATION],
+                contraction_customers=n[Movement.CONTRACTION], churned_customers=n[Movement.CHURN],
+                ending_customers=ending_n[j],
+            ))
+        dataset._cache[key] = MovementTable(tuple(out), dataset.as_of)  # type: ignore[assignment]  # the per-scope cache
 
 
 def _movements(dataset: Dataset) -> MovementTable:

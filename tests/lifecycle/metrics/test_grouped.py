@@ -179,7 +179,7 @@ def test_grouped_results_equal_each_groups_own_on_the_demo_in_both_periods(demo_
     prepare(current, checked)
     prepare(previous, checked)
     assert all(any(k.startswith("__flow_scope__") for k in d._cache) and GROUP_KEY in d._cache
-               for d in (*current, *previous))  # the passes ran
+               and "__revenue_movements__" in d._cache for d in (*current, *previous))  # the passes ran
     shared = MEMO.peek(current[-1].memo_key("metric", "lead_to_mql_rate")) is not None
     assert shared == (dimension is Dimension.INDUSTRY)
     assert [[compute_metric(d, m) for m in checked] for d in (*current, *previous)] == own
