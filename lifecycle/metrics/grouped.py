@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from lifecycle.dataset import Dataset
+from lifecycle.membership import positions_in
 from lifecycle.memo import MEMO, remember
 from lifecycle.metrics.registry import definition
 from lifecycle.metrics.results import MetricResult
@@ -46,27 +47,16 @@ def group_codes(values: pd.Series | pd.Index, id_sets: Sequence[pd.Index]) -> np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from lifecycle.membership import _arrow
-
     sizes = [len(ids) for ids in id_sets]
     if not sizes or sum(sizes) == 0:
         return np.full(len(values), -1, dtype="int64")
-    every = pa.chunked_array([_arrow(getattr(ids, "array", ids)) for ids in id_sets if len(ids)]).combine_chunks()
-    if not pa.types.is_string(every.type) and not pa.types.is_large_string(every.type):
-        every = every.cast(pa.large_string())
+    every = pa.concat_arrays([pa.array(getattr(ids, "array", ids), from_pandas=True).cast(pa.large_string())
+                              for ids in id_sets if len(ids)])
     if pc.count_distinct(every, mode="all").as_py() != len(every):
         return None  # overlapping (or repeated) ids: the groups are not disjoint
-    array = _arrow(values.array if hasattr(values, "array") else values)
-    if len(array) == 0:
-        return np.zeros(0, dtype="int64")
-    if not pa.types.is_string(array.type) and not pa.types.is_large_string(array.type):
-        array = array.cast(pa.large_string())
-    at = pc.index_in(array, value_set=every.cast(array.type)).to_numpy(zero_copy_only=False)
+    at = positions_in(values, every)
     owner = np.repeat(np.arange(len(sizes), dtype="int64"), sizes)
-    found = ~np.isnan(at) if at.dtype.kind == "f" else np.ones(len(at), dtype=bool)
-    codes = np.full(len(at), -1, dtype="int64")
-    codes[found] = owner[at[found].astype("int64")]
-    return codes
+    return np.where(at >= 0, owner[np.maximum(at, 0)], -1)
 
 
 GROUP_KEY = "__group__"
