@@ -330,11 +330,38 @@ def _kept_stages(dataset: Dataset, model: StageModel, day: date) -> pd.DataFrame
                          found["signup_date"].to_numpy(dtype="datetime64[us]"), found["plan"].astype("string"))
 
 
+PREFETCHED_BESIDE_CHILD = 2
+"""How many of the days left to build ``_stages_on`` prefetches at a time while the checkpoints' forked builder runs."""
+
+
+def _stages_on(dataset: Dataset, model: StageModel, days: tuple[date, ...]) -> list[pd.DataFrame]:
+    """``stages_at`` of each of ``days`` (newest first), the days left to build — not at hand in this process, nor
+    kept as Parquet — prefetched (``checkpoints_prefetched``): all at once; while the checkpoints' forked builder runs
+    (``history_ahead.building_ahead``: it builds the oldest days, this process the newest until the two meet, so most
+    days left now are the child's) only the next ``PREFETCHED_BESIDE_CHILD`` of them at a time, as the walk reaches
+    them — the subscription groupings of days the child keeps were computed for nothing (a prefetch costs in proportion
+    to its days). The same frames either way: a prefetched day's columns are its own computation's."""
+    from lifecycle.stages.history_ahead import building_ahead
+
+    def left(chosen: Sequence[date]) -> list[date]:
+        return [day for day in chosen if not _stages_known(dataset, model, day) and not checkpoint_kept(dataset, model, day)]
+
+    if not building_ahead():
+        with checkpoints_prefetched(dataset, model, left(days)):
+            return [stages_at(dataset, model, day) for day in days]
+    frames: list[pd.DataFrame] = []
+    k = 0
+    while k < len(days):
+        chunk = left(days[k:k + 1]) and left(days[k:])[:PREFETCHED_BESIDE_CHILD]
+        end = days.index(chunk[-1]) + 1 if chunk else k + 1
+        with checkpoints_prefetched(dataset, model, chunk):
+            frames += [stages_at(dataset, model, day) for day in days[k:end]]
+        k = end
+    return frames
+
+
 def _whole_states(dataset: Dataset, model: StageModel, days: tuple[date, ...]) -> StageStates:
-    # the days to build: not at hand in this process, nor kept as Parquet (read, not built: nothing to prefetch)
-    unknown = [day for day in days if not _stages_known(dataset, model, day) and not checkpoint_kept(dataset, model, day)]
-    with checkpoints_prefetched(dataset, model, unknown):
-        frames = [stages_at(dataset, model, day) for day in days]
+    frames = _stages_on(dataset, model, days)
     ids = frames[0].index
     labels = tuple(sorted({str(s) for frame in frames for s in frame["stage"].dropna().unique()}))
     plans = tuple(sorted({str(p) for frame in frames for p in frame["plan"].dropna().unique()}))

@@ -106,6 +106,13 @@ def _claim(claims: Path, day: date) -> Path:
     return claims / day.isoformat()
 
 
+def building_ahead() -> bool:
+    """Whether this process's child (``checkpoints_forked``) is still building checkpoints — oldest first, so this
+    process, walking back from as_of, builds only the newest days left until the two meet."""
+    child = _RUNNING
+    return child is not None and child.alive()
+
+
 def wait_for_claimed(day: date, kept: Callable[[], bool]) -> None:
     """When this process's child is building the checkpoint ``day`` (it claimed the day and has not kept it yet),
     wait until it has kept it (``kept``) or ended — reading its snapshot then costs less than building the same one

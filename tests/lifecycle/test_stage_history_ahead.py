@@ -217,3 +217,52 @@ def test_no_wait_for_a_day_not_claimed_or_a_child_gone(tmp_path: Path) -> None:
         assert history_ahead._RUNNING is None  # the ended child was reaped and forgotten
     finally:
         child.join()
+
+
+def test_beside_a_running_child_the_days_left_are_prefetched_two_at_a_time(dataset: Dataset, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The subscription groupings of the days left to build are prefetched all at once when no child runs — the four
+    checkpoints in one go — but only two at a time while the forked builder runs (it builds the oldest days, this
+    process the newest): (2024-06-30, 2024-05-30) as the walk from as_of starts, then (2024-04-30, 2024-03-30) when it
+    reaches them with nothing kept meanwhile. The stage states are the same either way."""
+    from lifecycle.snapshot import tables
+    from lifecycle.stages import history_ahead
+    from lifecycle.stages.history_ahead import ForkedCheckpoints
+
+    model = load_model("default")
+    days = tuple(spell_checkpoints(dataset))
+    prefetched: list[list[str]] = []
+    real = tables.prefetch_subscriptions_on
+
+    def recording(chosen: Dataset, on: list[date]) -> None:
+        prefetched.append([day.isoformat() for day in on])
+        real(chosen, on)
+
+    monkeypatch.setattr(tables, "prefetch_subscriptions_on", recording)
+    alone = stage_states(dataset, model, days)
+    assert prefetched == [list(DAYS)]
+
+    prefetched.clear()
+    monkeypatch.setenv("LIFECYCLE_DATA_DIR", str(tmp_path / "beside"))  # nothing kept: every day built again
+    MEMO.clear()
+    fresh = Dataset.open(tmp_path / "fixture.db", dataset.as_of, window=dataset.window)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a child that builds nothing and runs until the pipe closes
+        try:
+            os.close(write_end)
+            os.read(read_end, 1)
+        finally:
+            os._exit(0)
+    os.close(read_end)
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    history_ahead._RUNNING = ForkedCheckpoints(pid, claims)
+    try:
+        beside = stage_states(fresh, model, days)
+    finally:
+        os.close(write_end)
+        history_ahead._RUNNING.join()
+    assert prefetched == [list(DAYS[:2]), list(DAYS[2:])]
+    assert list(beside.ids) == list(alone.ids)
+    assert (beside.stages() == alone.stages()).all() and (beside.churned == alone.churned).all()
