@@ -416,3 +416,59 @@ def test_milestone_events_keep_the_first_value_time_and_the_first_onboarding_ste
     first_q = None if value_event == "report_created" else "2024-02-10T10:00:00"
     assert found.loc["p"].tolist() == [first_p, "2024-02-01T10:00:00", "2024-02-02T10:00:00", "2024-02-03T10:00:00"]
     assert [None if pd.isna(v) else v for v in found.loc["q"].tolist()] == [first_q, "2024-02-10T10:00:00", None, None]
+
+
+def test_milestone_events_are_kept_between_processes_and_read_back_without_a_pass(tmp_path: Path,
+                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``milestone_events`` of a dataset with an identity is kept as Parquet beside the snapshots: a later process (the
+    memo cleared, every statement refused) reads the same frame from the file — the values by hand as in the test
+    above (``p``: first report 03-01, onboarding 02-01, 02-02, 02-03; ``q``: no report, onboarding 02-10 only), the
+    same dtypes; a re-import (another identity) never reads it."""
+    from lifecycle.dataset import Dataset
+    from lifecycle.memo import MEMO
+    from lifecycle.scope import Scope
+    from lifecycle.snapshot import sql
+    from lifecycle.sources import open_source
+
+    monkeypatch.setenv("LIFECYCLE_DATA_DIR", str(tmp_path / "data"))
+    onboard = "onboarding_step_completed"
+    events = [_ev("p", "2024-03-05T10:00:00", "report_created"), _ev("p", "2024-02-03T10:00:00", onboard),
+              _ev("p", "2024-03-01T10:00:00", "report_created"), _ev("p", "2024-02-01T10:00:00", onboard),
+              _ev("q", "2024-02-10T10:00:00", onboard), _ev("p", "2024-02-04T10:00:00", onboard),
+              _ev("p", "2024-02-02T10:00:00", onboard)]
+    path = make_store(tmp_path / "fixture.db", {"customers": [{"customer_id": "p", "signup_date": "2024-01-01"},
+                                                              {"customer_id": "q", "signup_date": "2024-01-01"}],
+                                                "events": events})
+    config = EngineConfig(activation=ActivationConfig(value_event="report_created", onboarding_event=onboard))
+
+    def opened() -> Dataset:
+        return Dataset.over(open_source(path), Scope.at(date(2024, 6, 30)), config)
+
+    MEMO.clear()
+    first = opened()
+    computed = sql.milestone_events(first, 3)
+    first.close()
+    MEMO.clear()
+
+    def refused(*args: object) -> None:
+        raise AssertionError("the milestone pass ran again")
+
+    monkeypatch.setattr(sql, "_run", refused)
+    later = opened()
+    try:
+        read = sql.milestone_events(later, 3)
+    finally:
+        later.close()
+    pd.testing.assert_frame_equal(read, computed, check_exact=True)
+    found = read.set_index("customer_id").astype("string")
+    assert found.loc["p"].tolist() == ["2024-03-01T10:00:00", "2024-02-01T10:00:00", "2024-02-02T10:00:00",
+                                       "2024-02-03T10:00:00"]
+    assert [None if pd.isna(v) else v for v in found.loc["q"].tolist()] == [None, "2024-02-10T10:00:00", None, None]
+    MEMO.clear()
+    make_store(path, {"events": [_ev("q", "2024-03-02T10:00:00", "report_created")]})  # a re-import: a new identity
+    again = opened()
+    try:
+        with pytest.raises(AssertionError, match="ran again"):
+            sql.milestone_events(again, 3)
+    finally:
+        again.close()
