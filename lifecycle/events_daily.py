@@ -59,7 +59,7 @@ def rebuild(conn: sqlite3.Connection) -> None:
         return
     drop_triggers(conn)
     for table in ALL_TABLES:
-        conn.execute(f'DROP TABLE IF EXISTS "{table}"')
+        conn.execute(f'DROP TABLE IF EXISTS main."{table}"')  # main: not a same-named table of an ATTACHed file
     conn.execute(f'CREATE TABLE "{NAMES_TABLE}" (name TEXT PRIMARY KEY NOT NULL, bit INTEGER) WITHOUT ROWID')
     conn.execute(f'CREATE TABLE "{TABLE}" (day TEXT NOT NULL, customer_id TEXT NOT NULL, names INTEGER NOT NULL, '
                  "PRIMARY KEY (day, customer_id)) WITHOUT ROWID")
@@ -88,7 +88,7 @@ def rebuild(conn: sqlite3.Connection) -> None:
 def drop_triggers(conn: sqlite3.Connection) -> None:
     """Drop the staleness triggers (this version's own writes rebuild the rollup instead: no per-row cost)."""
     for name in TRIGGERS:
-        conn.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+        conn.execute(f'DROP TRIGGER IF EXISTS main."{name}"')  # unqualified, it could resolve to an ATTACHed file
 
 
 def is_current(conn: sqlite3.Connection) -> bool:

@@ -157,6 +157,26 @@ def test_a_foreign_write_marks_it_stale_and_the_next_write_rebuilds_it(tmp_path:
     pd.testing.assert_frame_equal(rebuilt, frame, check_exact=True)
 
 
+def test_a_rebuild_beside_an_attached_read_only_store_touches_only_its_own(tmp_path: Path) -> None:
+    """A copy job (benchmarks/bench_scale) ATTACHes a written store read-only and rebuilds the rollup of the store it
+    fills: the rollup's drops must name main's objects, not the attached store's same-named triggers and tables
+    (unqualified, "attempt to write a readonly database"). The copy gets the hand-counted rows; the source is as it was."""
+    source = make_store(tmp_path / "source.db", _tables())
+    target = make_store(tmp_path / "target.db", {})
+    conn = sqlite3.connect(target, isolation_level=None)
+    conn.execute("ATTACH DATABASE ? AS src", (f"file:{source}?mode=ro",))
+    conn.execute("BEGIN")
+    events_daily.drop_triggers(conn)
+    conn.execute("INSERT INTO main.events SELECT * FROM src.events")
+    events_daily.rebuild(conn)
+    conn.execute("COMMIT")
+    triggers = {schema: sorted(r[0] for r in conn.execute(f"SELECT name FROM {schema}.sqlite_master WHERE type = 'trigger'"))
+                for schema in ("main", "src")}
+    assert triggers["main"] == triggers["src"] == sorted(events_daily.TRIGGERS)
+    assert conn.execute(f"SELECT count(*) FROM main.{events_daily.TABLE}").fetchone()[0] == 7  # 7 (day, customer) pairs
+    conn.close()
+
+
 def test_a_store_without_the_rollup_reads_the_events(tmp_path: Path) -> None:
     path = make_store(tmp_path / "s.db", _tables())
     conn = sqlite3.connect(path)
