@@ -69,9 +69,14 @@ class Filters:
         return getattr(self, dimension.value)
 
     def is_empty(self) -> bool:
-        """True when the filters select every customer."""
-        return (not any(self.values(d) for d in Dimension) and self.cohort_from is None and self.cohort_to is None
-                and not self.stage)
+        """True when the filters select every customer. Worked out once per (frozen) value and kept in its
+        ``__dict__``: a filtered fact bundle asks ~95 times, each a pass over the dimensions."""
+        found = self.__dict__.get("_is_empty")
+        if found is None:
+            found = (not any(self.values(d) for d in Dimension) and self.cohort_from is None and self.cohort_to is None
+                     and not self.stage)
+            object.__setattr__(self, "_is_empty", found)  # not a field: equality, hash and repr ignore it
+        return found
 
     def without_stage(self) -> Filters:
         """The same filters without the stage (the population whose stages decide who is in)."""

@@ -35,15 +35,29 @@ class WireModel(BaseModel):
 
     record_fields: ClassVar[Mapping[str, str]] = {}
     """Wire field → the record attribute it is read from."""
+    _nesting_fields: ClassVar[frozenset[str] | None] = None
+    """The wire fields holding nested records (``_nesting``), set on first use per model."""
 
     @classmethod
     def of(cls, record: Any, **given: Any) -> Self:
         """The wire form of ``record``: each wire field read from the record attribute it was derived from (a nested
         record through its field's model); ``given`` supplies fields the record does not hold, or replaces values
         (e.g. text cleaned for the wire)."""
-        values = {wire: _nested(cls.model_fields[wire].annotation, getattr(record, attribute))
+        nesting = cls._nesting()
+        values = {wire: (getattr(record, attribute) if wire not in nesting
+                         else _nested(cls.model_fields[wire].annotation, getattr(record, attribute)))
                   for wire, attribute in cls.record_fields.items() if wire not in given}
         return cls.model_validate({**values, **given}, from_attributes=True)
+
+    @classmethod
+    def _nesting(cls) -> frozenset[str]:
+        """The wire fields whose annotation names a wire model (``_models_in``), found once per model: ``of`` passes the
+        other fields' values through unchanged, as ``_nested`` would, without inspecting their annotations per record."""
+        found = cls.__dict__.get("_nesting_fields")
+        if found is None:
+            found = frozenset(wire for wire in cls.record_fields if _models_in(cls.model_fields[wire].annotation))
+            cls._nesting_fields = found
+        return found
 
     if TYPE_CHECKING:  # the fields are the record's, made at run time: type checkers see them as Any
         def __getattr__(self, name: str) -> Any: ...

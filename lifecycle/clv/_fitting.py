@@ -257,6 +257,10 @@ def _blas_controller() -> Any:
 
 def _objective(log_likelihood: LogLikelihood, total_weight: float, penalizer: float,
                scale: np.ndarray, log_penalizer: float = 0.0) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """``theta ↦ (objective, gradient)`` of ``maximize_likelihood`` (its docstring has the formula)."""
+    if penalizer == 0 and log_penalizer == 0 and bool(np.all(np.abs(scale) < 1e100)):
+        return _unpenalised_objective(log_likelihood, total_weight, scale)
+
     def value_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         params = scale * np.exp(theta)
         ll, grad = log_likelihood(params)
@@ -268,6 +272,28 @@ def _objective(log_likelihood: LogLikelihood, total_weight: float, penalizer: fl
         else:
             grad_theta = -np.asarray(grad) * params / total_weight
         return value, grad_theta + 2 * penalizer * params**2 + 2 * log_penalizer * theta
+
+    return value_and_gradient
+
+
+def _unpenalised_objective(log_likelihood: LogLikelihood, total_weight: float,
+                           scale: np.ndarray) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """``_objective`` without penalties: ``-LL / total_weight`` and its gradient in theta, ``-grad · params /
+    total_weight``, each plus 0.0 — what the penalised form adds when both penalizers are 0 (``0 · Σ params²`` and
+    ``0 · Σ theta²`` are +0.0 for the finite parameters the log bound allows: ``scale · e^16`` squared stays finite
+    below a scale of 1e100; ``+ 0.0`` turns a −0.0 into +0.0, as the penalised sum does), so the same floats, bit for
+    bit, without the eight small-array operations per evaluation (a fifth of an sBG fit's time)."""
+    def value_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        params = scale * np.exp(theta)
+        ll, grad = log_likelihood(params)
+        value = -ll / total_weight + 0.0
+        if not math.isfinite(value):
+            return np.inf, np.zeros_like(theta)
+        if grad is None:
+            grad_theta = _central_difference(lambda th: -log_likelihood(scale * np.exp(th))[0] / total_weight, theta)
+        else:
+            grad_theta = -np.asarray(grad) * params / total_weight
+        return value, grad_theta + 0.0
 
     return value_and_gradient
 

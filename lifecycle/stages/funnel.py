@@ -120,7 +120,9 @@ def _lead_reached(dataset: Dataset, model: StageModel, lead_stages: list) -> tup
         return [0] * len(lead_stages), 0
     order = {s.id: s.order for s in lead_stages}
     top = max(order.values()) + 1
-    reached_order = np.array([order.get(s, 0) for s in stage], dtype="int64")
+    # each lead's stage order (0 for a stage without one), by one hash look-up of the stage ids: order.get per lead
+    at = pd.Index(list(order), dtype=object).get_indexer(np.asarray(stage, dtype=object))
+    reached_order = np.array([*order.values(), 0], dtype="int64")[at]  # -1 (not a lead stage) takes the trailing 0
     reached_order = np.where(converted, top, reached_order)
     counts = [int((reached_order >= s.order).sum()) if k else int(len(stage)) for k, s in enumerate(lead_stages)]
     return counts, int(converted.sum())

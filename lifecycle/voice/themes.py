@@ -231,7 +231,7 @@ def _fit(weights: np.ndarray, components: np.ndarray, best: np.ndarray, names: l
         members = np.flatnonzero(best == j)
         order = members[np.lexsort((members, -weights[members, j]))]
         shown = _label_terms(components[j], names, vocabulary)
-        drafts.append((" · ".join(shown), shown, tuple(int(i) for i in order), j))
+        drafts.append((" · ".join(shown), shown, tuple(order.tolist()), j))  # Python ints, in one call
     drafts.sort(key=lambda d: (-len(d[2]), d[0]))
     position = {j: rank for rank, (_, _, _, j) in enumerate(drafts)}
     keys = _keys([shown for _, shown, _, _ in drafts])
