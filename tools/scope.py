@@ -83,6 +83,23 @@ def check_values(source: DataSource, dimension: Dimension, chosen: list[str]) ->
     ``QueryError`` listing the valid values."""
     if not chosen:
         return ()
+    return _checked_in(source, dimension, chosen)
+
+
+def is_known(source: DataSource, dimension: Dimension, value: str) -> bool:
+    """Whether ``value`` is one of ``known_values(source, dimension)``, asked value by value
+    (``DataSource.has_value``: a look-up that stops at the first row holding it) instead of listing every value —
+    the customers' column, and for ``plan`` the subscriptions' plans too."""
+    if source.has_value("customers", dimension.customer_column, value):
+        return True
+    return dimension is Dimension.PLAN and source.has_value("subscriptions", "plan", value)
+
+
+def _checked_in(source: DataSource, dimension: Dimension, chosen: list[str]) -> tuple[str, ...]:
+    """``_checked`` against ``known_values``, listed only when some value is not known (``is_known``): the error
+    names the valid values; a filter on known values costs a look-up per value."""
+    if all(is_known(source, dimension, v) for v in chosen):
+        return tuple(dict.fromkeys(chosen))
     return _checked(dimension, chosen, known_values(source, dimension))
 
 
@@ -108,7 +125,7 @@ def resolve_filters(source: DataSource, filters: PopulationFilters | None, stage
             chosen[STAGE] = check_stages(values, stages)
         elif values:
             dimension = Dimension(str(key))
-            chosen[dimension.value] = _checked(dimension, values, known_values(source, dimension))
+            chosen[dimension.value] = _checked_in(source, dimension, values)
         else:
             chosen[Dimension(str(key)).value] = ()
     return Filters(**chosen)
