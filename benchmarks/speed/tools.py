@@ -29,15 +29,18 @@ from server.commands.serve_cmd import freeze_start_objects
 from speed.measure import percentile
 
 SEED = 16
-WARM_ARGUMENTS: dict[str, dict[str, Any]] = {
-    "verify_plan": {"draft": "MRR is 1%."},
-    "compute_metrics": {"metrics": ["mrr", "nrr", "logo_churn_rate", "activation_rate", *metric_ids_in(MetricGroup.FLOW)]},
-    "compare_segments": {"dimension": "segment", "metrics": ["mrr", "nrr", "logo_churn_rate", "activation_rate"]},
+WARM_ARGUMENTS: dict[str, list[dict[str, Any]]] = {
+    "verify_plan": [{"draft": "MRR is 1%."}],
+    "compute_metrics": [{"metrics": ["mrr", "nrr", "logo_churn_rate", "activation_rate", *metric_ids_in(MetricGroup.FLOW)]}],
+    "compare_segments": [{"dimension": "segment", "metrics": ["mrr", "nrr", "logo_churn_rate", "activation_rate"]},
+                         {"dimension": "segment", "metrics": list(metric_ids_in(MetricGroup.FLOW))}],
 }
-"""Arguments of the warm-up call of the tools that have no defaults (``compute_metrics`` requires a metric list: the
+"""Arguments of the warm-up calls of the tools that have no defaults (``compute_metrics`` requires a metric list: the
 headline metrics and the flow metrics, which build the monthly stage states; ``compare_segments`` a dimension and a
-metric list: the headline metrics by segment, which builds the previous period's whole-base frames its groups mask —
-without it the warm-up call failed on its missing arguments and the first timed call built them)."""
+metric list — at most 8, so two calls: the headline metrics by segment, which builds the previous period's
+whole-base frames its groups mask — without it the warm-up call failed on its missing arguments and the first timed
+call built them — and the flow metrics by segment, which build the stage history of both periods: without them the
+first timed call that asked a flow metric built it, ~2 s at 1M)."""
 
 
 def _enum(schema: dict[str, Any], prop: str, defs: dict[str, Any]) -> list[Any]:
@@ -118,13 +121,14 @@ class Variants:
             yield args
 
 
-def _warm_arguments(name: str, variants: Variants, calls_per_tool: int) -> dict[str, Any]:
-    """The warm-up call's arguments: ``WARM_ARGUMENTS``, and for ``classify_customer`` (which requires a customer) the
-    last customer of the shuffled list — one the timed calls, which take them from the front, do not ask about. Without
-    it the warm-up call failed on its missing argument and the first timed call built the snapshot (74 s at 1M)."""
+def _warm_arguments(name: str, variants: Variants, calls_per_tool: int) -> list[dict[str, Any]]:
+    """The warm-up calls' arguments: ``WARM_ARGUMENTS`` (one call with no arguments for the other tools), and for
+    ``classify_customer`` (which requires a customer) the last customer of the shuffled list — one the timed calls,
+    which take them from the front, do not ask about. Without it the warm-up call failed on its missing argument and
+    the first timed call built the snapshot (74 s at 1M)."""
     if name == "classify_customer" and len(variants.customers) > calls_per_tool:
-        return {"customer_id": variants.customers[-1]}
-    return WARM_ARGUMENTS.get(name, {})
+        return [{"customer_id": variants.customers[-1]}]
+    return WARM_ARGUMENTS.get(name, [{}])
 
 
 def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5, only: set[str] | None = None,
@@ -145,9 +149,10 @@ def warm_tool_latencies(db: Path, data_dir: Path, calls_per_tool: int = 5, only:
             tools = [t for t in (await client.list_tools()).tools if only is None or t.name in only]
             variants = Variants(db, random.Random(SEED))
             for tool in tools:  # warm: every cache a default call builds (the two tools without defaults: a draft, metrics)
-                started = time.perf_counter()
-                await client.call_tool(tool.name, _warm_arguments(tool.name, variants, calls_per_tool))
-                print(f"    warm-up {tool.name} {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+                for arguments in _warm_arguments(tool.name, variants, calls_per_tool):
+                    started = time.perf_counter()
+                    await client.call_tool(tool.name, arguments)
+                    print(f"    warm-up {tool.name} {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
             if time_limit_s is not None and server.gate is not None:
                 server.gate.limits = replace(server.gate.limits, time_limit_s=time_limit_s)
             for tool in tools:
