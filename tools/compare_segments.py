@@ -109,8 +109,8 @@ def compare(work: Work, scope: Scope, dimension: Dimension | str, metric_ids: li
         for day in datasets[:1] + previous[:1]:
             day.attribute_values(Dimension.PLAN)
     if key != STAGE:  # the groups' shared work in one pass per metric family (lifecycle.metrics.grouped)
-        prepare(datasets[1:], ids)
-        prepare(previous[1:], ids)
+        current = prepare(datasets[1:], ids)
+        prepare(previous[1:], ids, like=current)  # the same populations in both periods: one coder (grouped.join)
     for i, (value, _) in enumerate(targets):
         work.step(i, len(targets), f"computing {value or 'all customers'}")
         dataset = datasets[i]

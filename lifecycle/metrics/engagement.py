@@ -138,20 +138,17 @@ def seed_channel_counts(datasets: Sequence[Dataset]) -> None:
     """Each of ``datasets``' (sends, opens, clicks) per channel — what ``_counts_by_channel`` gives it — from one pass
     over the whole base's coded (customer, channel) rows (``lifecycle.metrics.grouped``: disjoint filtered scopes of
     one as_of and window, compare_segments' groups): each row labelled with the scope whose population holds its
-    customer (``grouped.group_codes``), counts summed per (scope, channel) by one ``bincount``; a scope keeps the
+    customer (``grouped.groups_codes``), counts summed per (scope, channel) by one ``bincount``; a scope keeps the
     channels it has rows of, in name order. The same sums, from the same rows, as the scope's own path; overlapping
     scopes keep their own path."""
-    from lifecycle.metrics.grouped import group_codes
+    from lifecycle.metrics.grouped import groups_codes
 
     if not datasets or not datasets[0].has("touches") or datasets[0].identity is None:
         return
     first = datasets[0]
     coded = remember(("coded-touch-summary", first.identity, first.as_of, first.window),
                      lambda: _coded_touches(first.rescoped(Scope(first.as_of, first.window, Filters()))))
-    populations = [population(d) for d in datasets]
-    if any(ids is None for ids in populations):
-        return
-    groups = group_codes(coded.customer_ids, populations)  # type: ignore[arg-type]  # None ruled out above
+    groups = groups_codes(datasets, coded.customer_ids)  # the groups' coder when they were joined (grouped.join)
     if groups is None:
         return
     width, size = len(coded.channels), len(datasets) * len(coded.channels)

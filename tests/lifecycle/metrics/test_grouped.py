@@ -36,7 +36,7 @@ from lifecycle.dataset import Dataset
 from lifecycle.filters import Dimension, Filters
 from lifecycle.memo import MEMO
 from lifecycle.metrics.change import previous_period
-from lifecycle.metrics.grouped import GROUP_KEY, group_codes, groupable, mask_codes, prepare
+from lifecycle.metrics.grouped import GROUP_KEY, GroupCoder, group_codes, groupable, groups_codes, join, mask_codes, prepare
 from lifecycle.metrics.registry import compute_metric, metric_ids
 from lifecycle.scope import Scope
 from lifecycle.sources import open_source
@@ -90,6 +90,38 @@ def test_group_codes_label_each_value_with_the_set_holding_it() -> None:
 
 def test_group_codes_refuse_overlapping_sets() -> None:
     assert group_codes(pd.Series(["a"]), [pd.Index(["a", "b"]), pd.Index(["b"])]) is None
+
+
+def test_a_coder_labels_each_array_and_reuses_the_codes_of_equal_contents() -> None:
+    """Sets {a, c} and {b}: ["a", "b", "x", None, "c"] → [0, 1, -1, -1, 0] (as group_codes); another array with the
+    same values in the same order takes the very same codes, one in another order its own ([c, a] → [0, 0]; [b, a]
+    → [1, 0]); overlapping sets code nothing."""
+    coder = GroupCoder([pd.Index(["a", "c"], dtype="string"), pd.Index(["b"], dtype="string")])
+    first = coder.codes(pd.Series(["a", "b", "x", None, "c"], dtype="string"))
+    again = coder.codes(pd.Index(["a", "b", "x", None, "c"], dtype="string"))
+    assert first is not None and first.tolist() == [0, 1, -1, -1, 0]
+    assert again is first
+    other = coder.codes(pd.Series(["b", "a"], dtype="string"))
+    assert other is not None and other.tolist() == [1, 0]
+    missing_elsewhere = coder.codes(pd.Series(["a", None, "x", "b", "c"], dtype="string"))  # a missing value moved
+    assert missing_elsewhere is not None and missing_elsewhere.tolist() == [0, -1, -1, 1, 0]
+    assert GroupCoder([pd.Index(["a", "b"]), pd.Index(["b"])]).codes(pd.Series(["a"])) is None
+
+
+def test_groups_of_another_period_with_the_same_populations_share_the_coder(store: Path) -> None:
+    """By segment the populations do not depend on as_of: the previous period's groups hold the same ids (c1, c3, c5 /
+    c2, c4, c6), so join shares the current groups' coder and groups_codes labels ids by it; groups with other ids
+    (segment SMB alone, then ENT alone: one group each) get a coder of their own."""
+    MEMO.clear()
+    current = _groups(store)
+    previous = [previous_period(d) for d in current]
+    first = join(current)
+    second = join(previous, like=first)
+    assert first is not None and second is not None and second.coder is first.coder
+    codes = groups_codes(previous, pd.Series(["c1", "c2", "c3", "c4", "c5", "c6", "c9"], dtype="string"))
+    assert codes is not None and codes.tolist() == [0, 1, 0, 1, 0, 1, -1]
+    swapped = join([current[1], current[0]], like=first)  # ENT first: not the same populations in this order
+    assert swapped is not None and swapped.coder is not first.coder
 
 
 def test_mask_codes_label_rows_and_refuse_a_shared_row() -> None:
