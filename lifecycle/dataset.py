@@ -205,7 +205,16 @@ class Dataset:
 
         # the rows depend on the data, the statement and as_of only: memoised across calls on that key — and a
         # filtered scope reads the whole base's rows (the same key for every filter) and keeps its customers' rows
-        frame = read() if self.identity is None else remember(("table", self.identity, self.as_of, sql, tuple(params)), read)
+        if self.identity is None:
+            frame = read()
+        else:
+            reads = (self.identity, name, sql)
+            def derived_or_read() -> pd.DataFrame:
+                known = _known_from_later_read(reads, name, self.as_of, extra)
+                return read() if known is None else known
+
+            frame = remember(("table", self.identity, self.as_of, sql, tuple(params)), derived_or_read)
+            _TABLE_READS.setdefault(reads, set()).add(self.as_of)
         column = "customer_id" if name == "customers" else spec.customer_column
         if name == "leads" and not self.filters.is_empty():
             frame = frame[self.filters.select_leads(frame)].reset_index(drop=True)
@@ -405,6 +414,28 @@ def _mask_after(frame: pd.DataFrame, table: str, as_of: date) -> pd.DataFrame:
             if later.any():
                 frame.loc[later, column.name] = pd.NaT
     return frame
+
+
+_TABLE_READS: dict[tuple[object, str, str], set[date]] = {}
+"""Per (data identity, table, statement), the as_of days ``Dataset.table`` read it on (their frames may still be in
+the process memo: ``_known_from_later_read``)."""
+
+
+def _known_from_later_read(reads: tuple[object, str, str], table: str, day: date, extra: bool) -> pd.DataFrame | None:
+    """``table``'s rows on ``day`` from the process memo's read of the same statement on the nearest later day
+    (``known_on``: what the statement gives on ``day`` — the rows it keeps, in primary-key order, the same dtypes)
+    instead of reading and parsing the table again: the previous period of a tool call (``change.previous_period``)
+    reads every table it needs on the period's last day. None when no later read is at hand, for ``extra`` reads
+    (a user column keeps the later read's dtype) and on an unreadable later frame."""
+    if extra:
+        return None
+    identity, _, sql = reads
+    later = sorted(d for d in tuple(_TABLE_READS.get(reads, ())) if d > day)  # a copy: other calls add days
+    for found in later:
+        frame = MEMO.peek(("table", identity, found, sql, (next_day_iso(found),) if TABLES[table].time_column else ()))
+        if frame is not None:
+            return known_on(frame, table, day)
+    return None
 
 
 def known_on(frame: pd.DataFrame, table: str, day: date) -> pd.DataFrame | None:

@@ -106,3 +106,46 @@ def test_chosen_customer_columns_are_those_of_the_whole_read(tmp_path: Path, rea
     assert list(found.columns) == ["customer_id", "plan"] and list(found["customer_id"]) == ["a", "b"]
     pd.testing.assert_frame_equal(found.reset_index(drop=True),
                                   dataset.customers()[["customer_id", "plan"]].reset_index(drop=True), check_exact=True)
+
+
+def test_a_table_on_an_earlier_day_is_derived_from_the_memos_later_read_as_a_fresh_read_gives_it(tmp_path: Path,
+                                                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dataset with an identity that reads a table on a day before one whose read is in the process memo (a tool's
+    previous period) takes the later frame's rows known on its day (``known_on``) instead of a statement: every table
+    of the snapshot fixture, on days before, on and between its dates, equals what a fresh read on that day gives
+    (rows, order, values, dtypes; the memo cleared in between), and the derivation ran for each (day, table)."""
+    import lifecycle.dataset as dataset_module
+    from lifecycle.dataset import Dataset
+    from lifecycle.memo import MEMO
+    from lifecycle.scope import Scope
+    from lifecycle.sources import open_source
+    from tests.lifecycle.test_snapshot import fixture_tables
+
+    tables = fixture_tables()
+    source = open_source(make_dataset(tmp_path, tables, "2024-07-31").source.path)  # type: ignore[union-attr]
+    days = [date.fromisoformat(d) for d in ("2023-05-31", "2024-01-02", "2024-03-01", "2024-04-09", "2024-04-12",
+                                            "2024-04-20", "2024-06-30")]
+    derived_from_memo: list[str] = []
+    original = dataset_module._known_from_later_read
+
+    def spy(reads: tuple[object, str, str], table: str, day: date, extra: bool) -> pd.DataFrame | None:
+        found = original(reads, table, day, extra)
+        if found is not None:
+            derived_from_memo.append(f"{table}@{day}")
+        return found
+
+    monkeypatch.setattr(dataset_module, "_known_from_later_read", spy)
+    for day in days:
+        MEMO.clear()
+        fresh = Dataset.over(source, Scope.at(day))
+        expected = {name: fresh.table(name) for name in tables}
+        MEMO.clear()
+        later = Dataset.over(source, Scope.at(date(2024, 7, 31)))
+        for name in tables:
+            later.table(name)
+        earlier = Dataset.over(source, Scope.at(day))
+        for name in tables:
+            pd.testing.assert_frame_equal(earlier.table(name), expected[name], check_exact=True)
+        for d in (fresh, later, earlier):
+            d.close()
+    assert sorted(derived_from_memo) == sorted(f"{name}@{day}" for day in days for name in tables)
