@@ -36,7 +36,16 @@ from lifecycle.dataset import Dataset
 from lifecycle.filters import Dimension, Filters
 from lifecycle.memo import MEMO
 from lifecycle.metrics.change import previous_period
-from lifecycle.metrics.grouped import GROUP_KEY, GroupCoder, group_codes, groupable, groups_codes, join, mask_codes, prepare
+from lifecycle.metrics.grouped import (
+    GROUP_KEY,
+    GroupCoder,
+    group_codes,
+    groupable,
+    groups_codes,
+    join,
+    mask_codes,
+    prepare,
+)
 from lifecycle.metrics.registry import compute_metric, metric_ids
 from lifecycle.scope import Scope
 from lifecycle.sources import open_source
