@@ -267,10 +267,7 @@ def _objective(log_likelihood: LogLikelihood, total_weight: float, penalizer: fl
         value = -ll / total_weight + penalizer * float(np.sum(params**2)) + log_penalizer * float(np.sum(theta**2))
         if not np.isfinite(value):
             return np.inf, np.zeros_like(theta)
-        if grad is None:
-            grad_theta = _central_difference(lambda th: -log_likelihood(scale * np.exp(th))[0] / total_weight, theta)
-        else:
-            grad_theta = -np.asarray(grad) * params / total_weight
+        grad_theta = _gradient_in_theta(log_likelihood, total_weight, scale, theta, params, grad)
         return value, grad_theta + 2 * penalizer * params**2 + 2 * log_penalizer * theta
 
     return value_and_gradient
@@ -289,13 +286,19 @@ def _unpenalised_objective(log_likelihood: LogLikelihood, total_weight: float,
         value = -ll / total_weight + 0.0
         if not math.isfinite(value):
             return np.inf, np.zeros_like(theta)
-        if grad is None:
-            grad_theta = _central_difference(lambda th: -log_likelihood(scale * np.exp(th))[0] / total_weight, theta)
-        else:
-            grad_theta = -np.asarray(grad) * params / total_weight
+        grad_theta = _gradient_in_theta(log_likelihood, total_weight, scale, theta, params, grad)
         return value, grad_theta + 0.0
 
     return value_and_gradient
+
+
+def _gradient_in_theta(log_likelihood: LogLikelihood, total_weight: float, scale: np.ndarray, theta: np.ndarray,
+                       params: np.ndarray, grad: np.ndarray | None) -> np.ndarray:
+    """The gradient of ``-LL(scale · e^theta) / total_weight`` in theta: ``-grad · params / total_weight`` by the
+    chain rule (``d params / d theta = params``), or by central differences when the likelihood gives no gradient."""
+    if grad is None:
+        return _central_difference(lambda th: -log_likelihood(scale * np.exp(th))[0] / total_weight, theta)
+    return -np.asarray(grad) * params / total_weight
 
 
 def _central_difference(f: Callable[[np.ndarray], float], theta: np.ndarray, step: float = 1e-6) -> np.ndarray:
