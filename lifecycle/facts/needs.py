@@ -66,7 +66,7 @@ def voice_facts(report: VoiceReport) -> list[Fact]:
     for rank, theme in enumerate(report.themes[:THEMES_PER_SOURCE]):
         base = f"needs.{src}.{theme.key}"
         about = f'{noun} about "{theme.label}"'
-        quotes = tuple(q.text for q in report.quotes(theme.key, QUOTES_OVERALL))
+        quotes = tuple(report.quote_texts(theme.key, QUOTES_OVERALL))
         share = theme.count / report.texts if report.texts else None
         previous = None if theme.previous_count is None else float(theme.previous_count)
         facts += [
@@ -102,7 +102,7 @@ def _stage_facts(report: VoiceReport) -> list[Fact]:
         counts = report.counts("stage", stage)
         ranked = sorted((t for t in report.themes if counts[t.key] >= MIN_STAGE_TEXTS), key=lambda t: (-counts[t.key], t.label))
         for theme in ranked[:TOP_THEMES_PER_STAGE]:
-            quotes = tuple(q.text for q in report.quotes(theme.key, QUOTES_PER_STAGE, "stage", stage))
+            quotes = tuple(report.quote_texts(theme.key, QUOTES_PER_STAGE, "stage", stage))
             facts.append(_count(f"needs.{stage}.{src}.{theme.key}.count",
                                 f'{noun[0].upper()}{noun[1:]} about "{theme.label}" by {who}', float(counts[theme.key]),
                                 sections, total, detail=True, quotes=quotes))

@@ -160,3 +160,34 @@ def test_a_writer_who_is_not_a_customer_in_scope_has_no_stage_or_segment(tmp_pat
     assert sum(by_stage.values()) == 2
     nine = [q for q in report.quotes(theme_with(report, "price").key, limit=10) if q.customer_id == "C9"]
     assert [(q.text, q.stage) for q in nine] == [("Price too high, again", None)]
+
+
+def test_quotes_of_a_stage_are_its_writers_distinct_texts_in_rank_order_and_quote_texts_match() -> None:
+    """A hand-made report of one theme in rank order (all strength 0, one day, text ids a..f): stage adoption wrote
+    "Slow export" (a), "slow EXPORT" (c: the same text but for case) and "Export hangs" (e); stage risk wrote "Export
+    broken" (b) and "export broken" (d); f has no stage. So adoption's quotes are a then e (c repeats a), risk's b
+    only (d repeats it), a stage nobody has none, and no value none; ``quote_texts`` gives the same texts."""
+    from datetime import date
+
+    import pandas as pd
+
+    from lifecycle.scope import Window
+    from lifecycle.voice.needs import ThemeSummary, VoiceReport
+
+    rows = [("a", "Slow export", "adoption"), ("b", "Export broken", "risk"), ("c", "slow EXPORT", "adoption"),
+            ("d", "export broken", "risk"), ("e", "Export hangs", "adoption"), ("f", "Export again", None)]
+    frame = pd.DataFrame({
+        "text_id": pd.array([r[0] for r in rows], dtype="string"), "customer_id": pd.array(["k"] * 6, dtype="string"),
+        "day": pd.to_datetime(["2024-03-05"] * 6).as_unit("us"), "text": pd.array([r[1] for r in rows], dtype="string"),
+        "in_window": [True] * 6, "theme": pd.array(["t"] * 6, dtype="string"), "strength": [0] * 6,
+        "stage": [r[2] for r in rows], "segment": ["SMB"] * 6, "band": pd.array(["high"] * 6, dtype="string")})
+    window = Window(date(2024, 3, 1), date(2024, 3, 31))
+    report = VoiceReport(VoiceSource.TICKETS, window, window.previous(), frame, (ThemeSummary("t", "t", ("t",), 6, 1, 0),))
+    expected = {"adoption": ["Slow export", "Export hangs"], "risk": ["Export broken"], "loyalty_advocacy": []}
+    for stage, texts in expected.items():
+        assert [q.text for q in report.quotes("t", 10, "stage", stage)] == texts
+        assert report.quote_texts("t", 10, "stage", stage) == texts
+    assert report.quote_texts("t", 1, "stage", "adoption") == ["Slow export"]
+    assert report.quote_texts("t", 10, "stage", None) == [] and report.quotes("t", 10, "stage", None) == []
+    assert report.quote_texts("t", 10) == ["Slow export", "Export broken", "Export hangs", "Export again"]
+    assert (report.texts, report.previous_texts) == (6, 0)
