@@ -14,7 +14,7 @@ cannot show 0 % logo churn beside churned MRR.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -24,7 +24,7 @@ from lifecycle.dataset import Dataset
 from lifecycle.errors import QueryError
 from lifecycle.filters import Dimension, Filters
 from lifecycle.lazy import deferred_module
-from lifecycle.membership import is_member
+from lifecycle.membership import is_member, positions_in
 from lifecycle.metrics.revenue_movements import (
     MOVEMENTS,
     CustomerMovement,
@@ -97,33 +97,36 @@ def month_start(month: str | date) -> date:
         raise QueryError(f"month must be YYYY-MM, got {month!r}") from None
 
 
-def stage_at_month_start(dataset: Dataset, month: date) -> pd.Series:
+def stage_at_month_start(dataset: Dataset, month: date, customer_ids: Sequence[str] | None = None) -> pd.Series:
     """Each customer's lifecycle stage on the last day of the month before ``month`` (``churned`` when churned by
-    then), indexed by customer_id; customers who signed up later are absent.
+    then), indexed by customer_id; customers who signed up later are absent. With ``customer_ids``, only the rows of
+    the customers among them (the same values: a page of movers names 50 stages, not a million).
 
     When that day is one of the monthly checkpoints whose stage states are already at hand (``_kept_stages``: the
     flow metrics' states, in the process memo or kept as Parquet by an earlier process) they are read from there
     instead of classifying the whole base on that day (a narrow snapshot of every customer: seconds at a million):
     the same ``stages_at`` per day, for every customer in the scope on as_of — which holds every customer of the MRR
-    matrix, the only ones looked up (a customer absent on the day reads as not signed up yet either way)."""
-    from lifecycle.stages.history import stages_at
+    matrix, the only ones looked up (a customer absent on the day reads as not signed up yet either way). Otherwise
+    ``stages_at`` of the day, or with ``customer_ids`` ``stages_among`` (only their snapshot rows classified)."""
+    from lifecycle.stages.history import stages_among, stages_at
     from lifecycle.stages.model import model_for
 
     day = min(month - timedelta(days=1), dataset.as_of)
     model = model_for(dataset)
-    kept = _kept_stages(dataset, model, day)
+    kept = _kept_stages(dataset, model, day, customer_ids)
     if kept is not None:
         return kept
-    stages = stages_at(dataset, model, day)
+    stages = stages_at(dataset, model, day) if customer_ids is None else stages_among(dataset, model, day, customer_ids)
     return stages["stage"].astype("string").where(~stages["churned"], "churned")
 
 
-def _kept_stages(dataset: Dataset, model: StageModel, day: date) -> pd.Series | None:
+def _kept_stages(dataset: Dataset, model: StageModel, day: date, customer_ids: Sequence[str] | None = None) -> pd.Series | None:
     """``stage_at_month_start``'s series on ``day`` from stage states at hand whose checkpoints include ``day`` (the
     flow metrics' ``spell_checkpoints``, or as_of and 1..``KEPT_MONTHS`` months before it), restricted to the
-    customers in the scope on ``day``; None when no such states are at hand."""
+    customers in the scope on ``day`` (and to those among ``customer_ids`` when given: only their rows of the states
+    are looked at); None when no such states are at hand."""
     from lifecycle.metrics.flow import spell_checkpoints
-    from lifecycle.stages.history import checkpoints, stage_states, states_at_hand
+    from lifecycle.stages.history import checkpoints, kept_day_rows, stage_states, states_at_hand, states_held
 
     whole = dataset if dataset.filters.is_empty() else dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
     candidates = [tuple(spell_checkpoints(dataset)), *(tuple(checkpoints(dataset.as_of, k)) for k in range(KEPT_MONTHS, 0, -1))]
@@ -132,29 +135,57 @@ def _kept_stages(dataset: Dataset, model: StageModel, day: date) -> pd.Series | 
     for days in dict.fromkeys(candidates):
         if day in days and states_at_hand(whole, model, days):
             j = days.index(day)
+            if customer_ids is not None and (by_population or filters.is_empty()) and not states_held(whole, model, days):
+                rows = kept_day_rows(whole, model, days, j, customer_ids)  # only their rows of the day's column
+                if rows is not None:
+                    return _named(dataset, rows, by_population)
+            states = stage_states(whole if by_population else dataset, model, days)
+            rows = _rows_among(states, customer_ids)
+            inside = states.codes[rows, j] >= 0
             if by_population:  # the whole base's rows of the population (``_population_states``)
-                states, inside = _population_states(dataset, stage_states(whole, model, days), j)
-            else:
-                states = stage_states(dataset, model, days)
-                inside = states.codes[:, j] >= 0
-            labels = np.asarray(states.labels, dtype=object)[states.codes[inside, j]]
-            named = np.where(states.churned[inside, j], "churned", labels)
-            return pd.Series(pd.array(named, dtype="string"), index=states.ids[inside], name="stage")
+                inside &= _population_states(dataset, states, rows, j)
+            rows = rows[inside]
+            labels = np.asarray(states.labels, dtype=object)[states.codes[rows, j]]
+            named = np.where(states.churned[rows, j], "churned", labels)
+            return pd.Series(pd.array(named, dtype="string"), index=states.ids[rows], name="stage")
     return None
 
 
-def _population_states(dataset: Dataset, whole: StageStates, j: int) -> tuple[StageStates, np.ndarray]:
-    """The whole base's states ``whole`` and which of its customers are in the scope of ``dataset`` (attribute filters
-    only) on its ``j``-th day: signed up by then (a code), in the filters' population (``Dataset.population``: the rows
-    ``Filters.select`` keeps of the snapshot on as_of, ``stage_states``' first day) and, for a plan filter, paying for
-    a chosen plan that day — what ``stage_states`` of the filtered dataset marks, without classifying the filtered
-    customers on as_of (a snapshot of the whole base read and classified: seconds at a million customers)."""
-    inside = (whole.codes[:, j] >= 0) & is_member(whole.ids, dataset.population())
+def _named(dataset: Dataset, rows: pd.DataFrame, by_population: bool) -> pd.Series:
+    """``_kept_stages``' series from ``kept_day_rows``' rows: those signed up that day (a stage) and, for attribute
+    filters, in the population and (plan filter) paying for a chosen plan that day (``_population_states``)."""
+    inside = np.array(rows["stage"].notna().to_numpy(), dtype=bool)  # a copy: it is narrowed in place
+    if by_population:
+        inside &= is_member(rows["customer_id"], dataset.population())
+        if dataset.filters.plan:
+            inside &= is_member(rows["plan"], list(dataset.filters.plan))
+    kept = rows[inside]
+    named = np.where(kept["churned"].to_numpy(dtype=bool), "churned", kept["stage"].to_numpy(dtype=object))
+    return pd.Series(pd.array(named, dtype="string"), index=pd.Index(kept["customer_id"], dtype="string", name="customer_id"),
+                     name="stage")
+
+
+def _rows_among(states: StageStates, customer_ids: Sequence[str] | None) -> np.ndarray:
+    """The rows of ``states`` (ascending) of the customers among ``customer_ids``; every row when None."""
+    if customer_ids is None:
+        return np.arange(len(states.ids))
+    found = positions_in(pd.array(list(map(str, customer_ids)), dtype="string"), states.ids)
+    return np.unique(found[found >= 0])
+
+
+def _population_states(dataset: Dataset, whole: StageStates, rows: np.ndarray, j: int) -> np.ndarray:
+    """Which of the rows ``rows`` of the whole base's states ``whole`` are in the scope of ``dataset`` (attribute
+    filters only) on its ``j``-th day, given they are signed up by then: in the filters' population
+    (``Dataset.population``: the rows ``Filters.select`` keeps of the snapshot on as_of, ``stage_states``' first day)
+    and, for a plan filter, paying for a chosen plan that day — what ``stage_states`` of the filtered dataset marks,
+    without classifying the filtered customers on as_of (a snapshot of the whole base read and classified: seconds at
+    a million customers)."""
+    inside = is_member(whole.ids[rows], dataset.population())
     if dataset.filters.plan:
         assert whole.plan_codes is not None
         chosen = [k for k, plan in enumerate(whole.plans) if plan in dataset.filters.plan]
-        inside &= np.isin(whole.plan_codes[:, j], chosen)
-    return whole, inside
+        inside &= np.isin(whole.plan_codes[rows, j], chosen)
+    return inside
 
 
 def _attributes(dataset: Dataset, customer_ids: list[str]) -> pd.DataFrame:
@@ -186,7 +217,8 @@ def mover_page(dataset: Dataset, month: str | date, movements: Iterable[Movement
     found = np.flatnonzero(np.isin(moves.kinds, codes))  # the movers of the chosen types, in the movers' order
     page = [moves.movement(int(i)) for i in found[offset: offset + limit]]  # objects for the page only
     attributes = _attributes(dataset, [m.customer_id for m in page])
-    stages = stage_at_month_start(dataset, first) if with_stage and page else pd.Series(dtype="string")
+    stages = (stage_at_month_start(dataset, first, [m.customer_id for m in page]) if with_stage and page
+              else pd.Series(dtype="string"))
     stages = stages[is_member(stages.index, [m.customer_id for m in page])]  # a look-up per mover in a short index
     items = tuple(_mover(m, attributes, stages, with_stage) for m in page)
     end = offset + len(page)

@@ -25,7 +25,7 @@ from lifecycle.metrics.movers import bridge_by, mover_page, stage_at_month_start
 from lifecycle.metrics.revenue_movements import customer_mrr_matrix
 from lifecycle.scope import Scope
 from lifecycle.stages import load_model
-from lifecycle.stages.history import _stages_key, stage_states, stages_at
+from lifecycle.stages.history import _stages_key, stage_states, stages_at, states_held
 from tests.builders import make_dataset
 
 OLD = "2023-01-01"
@@ -60,13 +60,15 @@ def _keep_flow_states(dataset: Dataset) -> None:
 
 def test_movers_stage_at_month_start_comes_from_the_kept_states_without_classifying_that_day(tmp_path: Path) -> None:
     """May's movers carry their stage on 2024-04-30 (module docstring: p2 and c1 in adoption), and the whole base is
-    not classified on that day again: no stages of 2024-04-30 appear in the memo."""
+    not classified on that day again: no stages of 2024-04-30 appear in the memo — nor the kept states of every
+    customer and day: the page reads its movers' rows of that day from the file."""
     dataset = _open(tmp_path)
     _keep_flow_states(dataset)
     page = mover_page(dataset, "2024-05")
     assert [(m.customer_id, m.movement.value, m.stage) for m in page.items] == [
         ("p2", "expansion", "adoption"), ("c1", "churn", "adoption")]
     assert MEMO.peek(_stages_key(dataset, load_model("default"), date(2024, 4, 30))) is None
+    assert not states_held(dataset, load_model("default"), spell_checkpoints(dataset))
 
 
 def test_the_bridge_by_stage_at_month_start_from_kept_states_matches_the_hand_count(tmp_path: Path) -> None:
@@ -99,3 +101,37 @@ def test_kept_stages_equal_a_classification_of_the_day_for_every_mrr_customer(tm
     assert kept.reindex(ids).astype(object).where(kept.reindex(ids).notna(), None).tolist() == \
         expected.reindex(ids).astype(object).where(expected.reindex(ids).notna(), None).tolist()
     assert len(ids) > 0
+
+
+def test_a_page_of_movers_without_kept_states_classifies_only_its_movers(tmp_path: Path) -> None:
+    """No states kept (a cold data directory): May's movers still carry their stage on 2024-04-30 by hand (module
+    docstring: p2 and c1 in adoption), and the whole base's stages of that day are not classified — nothing for the
+    day in the memo — only the movers' rows of its snapshot."""
+    dataset = _open(tmp_path)
+    page = mover_page(dataset, "2024-05")
+    assert [(m.customer_id, m.movement.value, m.stage) for m in page.items] == [
+        ("p2", "expansion", "adoption"), ("c1", "churn", "adoption")]
+    assert MEMO.peek(_stages_key(dataset, load_model("default"), date(2024, 4, 30))) is None
+
+
+@pytest.mark.parametrize("kept", [False, True])
+@pytest.mark.parametrize("filters", [Filters(), Filters(segment=("A",)), Filters(plan=("Pro",)), Filters(plan=("Basic",)),
+                                     Filters(stage=("adoption",)), Filters(cohort_from=date(2023, 1, 1))])
+@pytest.mark.parametrize("month", ["2024-04", "2024-05", "2024-06"])
+def test_the_stages_of_some_customers_are_their_rows_of_everyone_s(tmp_path: Path, filters: Filters, month: str,
+                                                                  kept: bool) -> None:
+    """Invariant: ``stage_at_month_start`` of a few customers (some of them outside the scope or unknown) equals the
+    whole scope's series restricted to them — read from kept states or classified from the day's snapshot rows."""
+    first = date.fromisoformat(month + "-01")
+    some = ["c1", "r1", "n1", "p2", "nobody", "r1"]
+    (tmp_path / "some").mkdir()
+    (tmp_path / "all").mkdir()
+    datasets = {name: _open(tmp_path / name, filters) for name in ("some", "all")}
+    if kept:
+        for dataset in datasets.values():
+            _keep_flow_states(dataset)
+    among = stage_at_month_start(datasets["some"], first, some)
+    everyone = stage_at_month_start(datasets["all"], first)
+    expected = everyone[everyone.index.isin(some)]
+    assert among.to_dict() == expected.to_dict()
+    assert list(among.index) == sorted(among.index)

@@ -74,3 +74,20 @@ def test_groups_add_up_to_the_whole_bridge(store: Path) -> None:
     for field in ("starting_mrr", "new", "expansion", "contraction", "churn", "ending_mrr"):
         assert sum(getattr(g.current, field) for g in groups) == pytest.approx(getattr(whole, field)), field
     assert "new" in {g.group for g in groups}
+
+
+def test_customers_without_a_value_are_grouped_under_none(tmp_path: Path) -> None:
+    """By hand: x (industry "Retail") and y (no industry) pay 100 and 60 from 2025-01-01; y ends 2025-03-01; z (no
+    industry either, a customer with no subscription) is in no group of the bridge. March: "(none)" starts with y's 60
+    (1 customer) and loses it to churn; "Retail" starts with 100 and does not move."""
+    path = quick_store(tmp_path / "none.db", {
+        "customers": [{"customer_id": "x", "signup_date": "2025-01-01", "industry": "Retail"},
+                      {"customer_id": "y", "signup_date": "2025-01-01"},
+                      {"customer_id": "z", "signup_date": "2025-01-01"}],
+        "subscriptions": [{"subscription_id": "X", "customer_id": "x", "start_date": "2025-01-01", "end_date": None, "mrr": 100.0},
+                          {"subscription_id": "Y", "customer_id": "y", "start_date": "2025-01-01", "end_date": "2025-03-01",
+                           "mrr": 60.0}]})
+    groups = {g.group: g.current for g in bridge_by(open_at(path, "2025-03-31"), "2025-03", "industry")}
+    assert set(groups) == {"Retail", "(none)"}
+    assert (groups["(none)"].starting_customers, groups["(none)"].starting_mrr, groups["(none)"].churn) == (1, 60.0, 60.0)
+    assert (groups["Retail"].starting_customers, groups["Retail"].starting_mrr, groups["Retail"].churn) == (1, 100.0, 0.0)
