@@ -10,7 +10,8 @@ opens), email-marketing standard definitions (open rate = opens ÷ sends; CTOR =
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -84,6 +85,40 @@ def touch_summary(dataset: Dataset) -> pd.DataFrame:
     params = (cutoff, cutoff, cutoff, dataset.window.start.isoformat(), end)  # opened, clicked, clicked; the window
     frame = aggregate(dataset, sql, params, counts=("sends", "opens", "clicks"), persist=True, table="touches")
     return in_scope(dataset, frame)
+
+
+def touch_summary_ahead(dataset: Dataset) -> Callable[[], None]:
+    """Start the whole base's ``touch_summary`` on a second connection, in a thread, and return the function that
+    waits for it.
+
+    Its statement (a ``GROUP BY`` over every touch sent in the window: ~1 s of CPU at 100k customers, 1.2M touches)
+    runs in SQLite without the interpreter lock, so the caller's own work meanwhile runs on the other core —
+    ``lifecycle metrics`` reads the tables the checkpoints need before it forks, with one core idle. The summary is
+    filed in the process memo under the key every scope of this data asks for (``aggregate``: data identity, statement
+    and parameters; a filtered scope narrows the whole base's rows), so the email metrics read what it built — the same
+    frame, computed once. A failure here is left for the metrics' own computation to meet and report. Only on SQLite
+    sources opened through ``Dataset.over`` (a memo key, a connection per thread); elsewhere nothing starts."""
+    source, identity = dataset.source, dataset.identity
+    if source is None or identity is None or dataset.connection.dialect != "sqlite":
+        return lambda: None
+    whole, config = Scope(dataset.as_of, dataset.window, Filters()), dataset.config
+
+    def build() -> None:
+        try:
+            ahead = Dataset.over(source, whole, config)
+        except Exception:  # noqa: BLE001 - the email metrics compute it themselves and report what fails
+            return
+        try:
+            if ahead.identity == identity:  # the data was not replaced meanwhile
+                touch_summary(ahead)
+        except Exception:  # noqa: BLE001 - as above
+            pass
+        finally:
+            ahead.close()
+
+    thread = threading.Thread(target=build, name="lifecycle-touches-ahead", daemon=True)
+    thread.start()
+    return thread.join
 
 
 def _channel_totals(summary: pd.DataFrame) -> pd.DataFrame:

@@ -125,6 +125,16 @@ def wait_for_claimed(day: date, kept: Callable[[], bool]) -> None:
         time.sleep(POLL_S)
 
 
+def read_checkpoint_tables(dataset: Dataset) -> None:
+    """The whole base's ``CHECKPOINT_TABLES`` read into the process memo (``Dataset.table``: keyed by the data's
+    identity, as_of and statement), as ``checkpoints_forked`` reads them before it forks — for a caller that overlaps
+    the reads with work of its own on another connection (``lifecycle metrics``: the touch summary's statement), done
+    before the fork. Read again, they are memo hits."""
+    base = dataset.rescoped(Scope(dataset.as_of, dataset.window, Filters()))
+    for name, extra in CHECKPOINT_TABLES:
+        base.table(name, extra)
+
+
 def checkpoints_forked(dataset: Dataset) -> ForkedCheckpoints | None:
     """Fork a child that builds the whole base's checkpoint snapshots of the flow metrics (``spell_checkpoints``),
     oldest first, into the snapshot cache (``ForkedCheckpoints``). None when nothing started: not Linux, another
@@ -135,9 +145,7 @@ def checkpoints_forked(dataset: Dataset) -> ForkedCheckpoints | None:
         return None
     global _RUNNING
     whole = Scope(dataset.as_of, dataset.window, Filters())
-    base = dataset.rescoped(whole)
-    for name, extra in CHECKPOINT_TABLES:  # read once here, before the fork: the child finds them in the memo
-        base.table(name, extra)
+    read_checkpoint_tables(dataset)  # before the fork: the child finds them in the memo
     claims = Path(tempfile.mkdtemp(prefix="lifecycle-checkpoints-"))
     gc.freeze()  # the collector leaves the objects both processes share alone: no copy of every page it would touch
     try:

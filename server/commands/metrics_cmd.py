@@ -9,17 +9,15 @@ from typing import Optional
 import typer
 
 from lifecycle.config import load_config
-from lifecycle.dataset import Dataset
 from lifecycle.facts import format_value
 from lifecycle.filters import Filters
-from lifecycle.metrics.flow import flow_ahead
-from lifecycle.metrics.registry import compute_all, registry
-from lifecycle.scope import Scope
+from lifecycle.metrics.registry import registry
+from lifecycle.scope import Scope, check_as_of, data_range_ahead
 from lifecycle.sources import open_configured
-from lifecycle.stages.history_ahead import checkpoints_forked
 from server.commands.root import app
 from server.dataset import DEFAULT_ENGINE, EngineOption, SourceOption, engine_name, parse_as_of, resolve_db
 from server.scope_options import open_scope
+from server.startup import collector_paused
 
 
 def definitions_markdown() -> str:
@@ -96,9 +94,26 @@ def metrics_command(
     config = load_config(config_file)
     source = open_configured(resolve_db(db), engine_name(engine), config.source)
     filters = Filters(segment=(segment,) if segment else (), plan=(plan,) if plan else (), channel=(channel,) if channel else ())
-    scope = Scope.resolve(source, parse_as_of(as_of), filters=filters)
+    day_asked = parse_as_of(as_of)
+    if day_asked is not None:
+        check_as_of(day_asked)  # a day no data can cover is refused before anything is read, as Scope.resolve does
+    data = data_range_ahead(source)  # the data's range looked up on a thread while the engine loads here
+    with collector_paused():  # pandas and the metrics: objects that live as long as the process
+        from lifecycle.dataset import Dataset
+        from lifecycle.metrics.engagement import touch_summary_ahead
+        from lifecycle.metrics.flow import flow_ahead
+        from lifecycle.metrics.registry import compute_all
+        from lifecycle.stages.history_ahead import checkpoints_forked, read_checkpoint_tables
+    scope = Scope.resolve(source, day_asked, filters=filters, data=data())
     day = scope.as_of
     dataset = Dataset.over(source, scope, config)
+    # before the fork one core is idle: the touch summary's statement runs on a thread (a 2nd connection, without the
+    # interpreter lock) while this thread reads the tables the checkpoints need; joined before the fork
+    touches_done = touch_summary_ahead(dataset)
+    try:
+        read_checkpoint_tables(dataset)
+    finally:
+        touches_done()
     # the flow metrics' checkpoints built meanwhile: in a forked process (two cores), else a thread on a 2nd connection
     forked = checkpoints_forked(dataset)
     flow_done = forked or flow_ahead(dataset)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from lifecycle.errors import QueryError
+from lifecycle.errors import DatasetNotFoundError, QueryError
 from lifecycle.filters import Filters
-from lifecycle.scope import Scope, Window
-from lifecycle.sources import open_source
+from lifecycle.scope import Scope, Window, data_range_ahead
+from lifecycle.sources import SqliteSource, open_source
 from tests.builders import customers, make_store
 
 TABLES = {
@@ -72,3 +73,28 @@ def test_the_cli_refuses_an_as_of_after_the_data_with_one_line(tmp_path: Path) -
                           text=True, timeout=300)
     assert done.returncode != 0 and "Traceback" not in done.stderr + done.stdout
     assert "after the data ends" in done.stderr + done.stdout and "2024-01-10 to 2024-05-31" in done.stderr + done.stdout
+
+
+def test_the_range_looked_up_ahead_on_a_thread_is_the_fixtures_range(source) -> None:  # type: ignore[no-untyped-def]
+    """``data_range_ahead`` (what ``lifecycle metrics`` starts before it imports the engine): the range of the module
+    fixture — first signup 2024-01-10, last 2024-02-20, the cancellation 2024-05-31 the latest day recorded — and the
+    look-up ran on another thread than the caller's."""
+    threads: list[str] = []
+
+    class Spied(SqliteSource):
+        def data_range(self):  # type: ignore[no-untyped-def]
+            threads.append(threading.current_thread().name)
+            return super().data_range()
+
+    spied_source = Spied(source.path, source.time_limit_s)
+    found = data_range_ahead(spied_source)()
+    assert (found.first, found.last, found.recorded_last) == (date(2024, 1, 10), date(2024, 2, 20), date(2024, 5, 31))
+    assert threads and threads[0] != threading.current_thread().name
+    assert "lifecycle-data-range" not in {t.name for t in threading.enumerate()}  # ended: a fork may follow
+
+
+def test_a_failed_look_up_ahead_is_raised_where_the_range_is_asked_for(tmp_path: Path) -> None:
+    """A missing file: starting the look-up raises nothing; asking for its result raises the source's own error."""
+    ahead = data_range_ahead(open_source(tmp_path / "absent.db"))
+    with pytest.raises(DatasetNotFoundError):
+        ahead()

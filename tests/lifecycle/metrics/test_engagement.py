@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from lifecycle.filters import Filters
-from lifecycle.metrics.engagement import EngagementRow, engagement_by
+from lifecycle.metrics.engagement import EngagementRow, engagement_by, touch_summary_ahead
 from lifecycle.metrics.registry import compute_metric
 from tests.builders import customers
 from tests.lifecycle.metrics.stores import open_at, quick_dataset, quick_store
@@ -134,3 +134,32 @@ def test_the_touch_summary_counts_each_customers_touches_per_channel_in_the_data
     summary = touch_summary(Dataset.over(open_source(store, engine=engine), scope))
     rows = sorted(tuple(row) for row in summary[["customer_id", "channel", "sends", "opens", "clicks"]].astype(object).itertuples(index=False))
     assert rows == [("a", "email", 2, 2, 1), ("b", "email", 2, 1, 1), ("c", "email", 1, 0, 0), ("c", "in_app", 1, 1, 0)]
+
+
+def test_the_touch_summary_built_ahead_on_a_second_connection_is_the_one_the_email_rates_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``touch_summary_ahead`` (what ``lifecycle metrics`` starts while it reads the checkpoints' tables) runs the
+    summary's statement once, on its own thread, for the whole base; a segment's email rates afterwards read that
+    summary and run no statement over touches — SMB (customer a: t1 t2 sent, both opened, t1 clicked) 2/2 opened,
+    1/2 clicked, as hand-counted in the module docstring."""
+    import threading
+
+    from lifecycle.sources.sqlite import SqliteConnection
+
+    statements: list[str] = []
+    query = SqliteConnection.query
+
+    def spied(self, sql, params=()):  # type: ignore[no-untyped-def]
+        if "FROM touches" in sql:
+            statements.append(threading.current_thread().name)
+        return query(self, sql, params)
+
+    monkeypatch.setattr(SqliteConnection, "query", spied)
+    store = quick_store(tmp_path / "touches.db", {"customers": PEOPLE, "touches": TOUCHES})  # a fresh data identity
+    smb = open_at(store, "2024-03-31", WINDOW, filters=Filters(segment=("SMB",)))
+    touch_summary_ahead(smb)()  # start, then wait
+    assert len(statements) == 1 and statements[0] != threading.current_thread().name
+    assert "lifecycle-touches-ahead" not in {t.name for t in threading.enumerate()}  # ended: a fork may follow
+    opened, clicked = compute_metric(smb, "email_open_rate"), compute_metric(smb, "email_click_rate")
+    assert (opened.numerator, opened.denominator) == (2.0, 2.0) and (clicked.numerator, clicked.denominator) == (1.0, 2.0)
+    assert len(statements) == 1  # read from the memo, not summarised again
