@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lifecycle.dataset import Dataset
+from lifecycle.dataset import Dataset, next_day_iso
 from lifecycle.filters import Filters
 from lifecycle.membership import is_member
 from lifecycle.memo import remember
@@ -26,6 +26,7 @@ from lifecycle.metrics.common import (
     target,
     with_notes,
 )
+from lifecycle.metrics.event_aggregates import aggregate, in_scope
 from lifecycle.metrics.registry import SEED_002, MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, TargetBand, Unit, missing_result, ratio_result
 from lifecycle.scope import Scope
@@ -41,9 +42,40 @@ def latest_nps_scores(dataset: Dataset) -> pd.Series:
 
 
 def _latest_nps_scores(dataset: Dataset) -> pd.Series:
-    responses = in_window(dataset.table("nps_responses"), "responded_at", dataset)
-    latest = responses.sort_values(["customer_id", "responded_at", "response_id"]).groupby("customer_id").tail(1)
+    if not dataset.has("nps_responses"):
+        responses = in_window(dataset.table("nps_responses"), "responded_at", dataset)
+        latest = responses.sort_values(["customer_id", "responded_at", "response_id"]).groupby("customer_id").tail(1)
+        return latest.set_index("customer_id")["score"].astype("int64").sort_index()
+    latest = latest_nps_candidates(dataset)  # the rows at each customer's latest time
+    if latest["customer_id"].duplicated().any():  # a tie at a customer's latest time: the greatest response id wins
+        latest = latest.sort_values(["customer_id", "response_id"]).drop_duplicates("customer_id", keep="last")
     return latest.set_index("customer_id")["score"].astype("int64").sort_index()
+
+
+LATEST_NPS_SQL = (
+    "SELECT n.customer_id AS customer_id, n.response_id AS response_id, n.score AS score "
+    "FROM nps_responses n JOIN (SELECT r.customer_id AS latest_customer, MAX(r.responded_at) AS latest_at "
+    "FROM nps_responses r WHERE r.responded_at >= ? AND r.responded_at < ? GROUP BY r.customer_id) m "
+    "ON n.customer_id = m.latest_customer AND n.responded_at = m.latest_at")
+"""Each customer's responses at their latest ``responded_at`` in ``[window start, min(as_of, window end) + 1 day)``."""
+
+
+def latest_nps_candidates(dataset: Dataset) -> pd.DataFrame:
+    """The NPS responses that can be a customer's latest in the window: per customer who responded in the window, every
+    response at their latest ``responded_at`` there (ties included: ``response_id`` breaks them) — ``customer_id``,
+    ``response_id`` (text) and ``score`` (integer), of the scope's customers.
+
+    One aggregate in the database (``event_aggregates.aggregate``: the covering index on (customer, time) answers the
+    ``MAX``; memoised per data identity and window, kept as Parquet between processes) instead of reading, parsing and
+    sorting every response known on as_of — 1.18M rows, ~5.5 s of CPU at a million customers, for ~0.6M latest ones.
+    Times compare as ISO text, as ``Dataset`` compares them: the importer writes a time column in one format
+    (``YYYY-MM-DD``, or ``YYYY-MM-DDTHH:MM:SS`` in UTC), in which text order is time order and equal texts are equal
+    times, so these are the rows that sort last per customer by (``responded_at``, ``response_id``) among the window's
+    responses (an empty time is no time, as ``Dataset.table`` parses it: before every window)."""
+    end = min(next_day_iso(dataset.as_of), next_day_iso(dataset.window.end))
+    frame = aggregate(dataset, LATEST_NPS_SQL, (dataset.window.start.isoformat(), end), counts=("score",), persist=True,
+                      table="nps_responses")
+    return in_scope(dataset, frame.astype({"response_id": "string"}))
 
 
 def nps(dataset: Dataset) -> MetricResult:

@@ -125,3 +125,41 @@ def test_referral_rate_without_active_customers_is_none(advocacy_store: Path) ->
 def test_referral_metrics_without_a_referrals_table_are_none(tmp_path: Path) -> None:
     ds = quick_dataset(tmp_path, {"customers": customers(("a", "2024-01-01"))}, as_of="2024-06-30")
     assert compute_metric(ds, "referral_rate").value is None
+
+
+# --- each customer's latest score, picked in the database -----------------------------------------------------------
+# Window 2024-01-01..2024-06-30, as_of 2024-06-30; times as the importer writes them (YYYY-MM-DDTHH:MM:SS, UTC).
+# a: two answers at the same latest time → the greater response id ("r9", 10) wins over "r1" (2);
+# b: "z1" (9) in February, "a1" (3) in May → the later time wins though its id is smaller: 3;
+# c: "c1" (10) a second before the window, "c2" (7) at its first instant → 7;
+# d: "d1" (0) at the window's last second, "d2" (10) the day after as_of → 0;
+# e: answered before the window only → no score.
+LATEST_TABLES = {
+    "customers": [{"customer_id": cid, "signup_date": "2023-01-01", "segment": seg}
+                  for cid, seg in (("a", "SMB"), ("b", "ENT"), ("c", "SMB"), ("d", "ENT"), ("e", "SMB"))],
+    "nps_responses": [{"response_id": rid, "customer_id": cid, "responded_at": at, "score": score}
+                      for rid, cid, at, score in (("r1", "a", "2024-03-01T10:00:00", 2), ("r9", "a", "2024-03-01T10:00:00", 10),
+                                                  ("z1", "b", "2024-02-01T08:00:00", 9), ("a1", "b", "2024-05-01T08:00:00", 3),
+                                                  ("c1", "c", "2023-12-31T23:59:59", 10), ("c2", "c", "2024-01-01T00:00:00", 7),
+                                                  ("d1", "d", "2024-06-30T23:59:59", 0), ("d2", "d", "2024-07-01T00:00:00", 10),
+                                                  ("e1", "e", "2023-12-31T12:00:00", 9))],
+}
+
+
+def test_latest_scores_break_ties_at_the_latest_time_by_the_greatest_response_id(tmp_path: Path) -> None:
+    """Hand-picked latest scores (table above): a 10, b 3, c 7, d 0; e none. NPS: promoters {a}, detractors {b, d} of 4
+    respondents → (1 − 2) / 4 × 100 = −25. The same answer again from the Parquet copy kept between processes (the
+    process memo emptied), and for a filtered scope (segment SMB: a 10, c 7 → (1 − 0) / 2 × 100 = 50)."""
+    from lifecycle.memo import MEMO
+    from lifecycle.metrics.advocacy import latest_nps_scores
+
+    store = quick_store(tmp_path / "latest.db", LATEST_TABLES)
+    expected = {"a": 10, "b": 3, "c": 7, "d": 0}
+    for _ in range(2):
+        ds = open_at(store, "2024-06-30", WINDOW)
+        assert latest_nps_scores(ds).to_dict() == expected
+        assert compute_metric(ds, "nps").value == -25.0
+        MEMO.clear()
+    smb = open_at(store, "2024-06-30", WINDOW, Filters(segment=("SMB",)))
+    assert latest_nps_scores(smb).to_dict() == {"a": 10, "c": 7}
+    assert compute_metric(smb, "nps").value == 50.0
