@@ -29,6 +29,7 @@ from lifecycle.config import DEFAULT_CONFIG, EngineConfig
 from lifecycle.dataset import Dataset
 from lifecycle.facts import Fact, FactBundle, build_facts, customer_facts, top_at_risk
 from lifecycle.filters import Dimension, Filters
+from lifecycle.membership import is_member
 from lifecycle.sources import DataSource
 from prompts.batch import BatchCollector, StatusCallback
 from prompts.documents import facts_csv
@@ -108,14 +109,20 @@ def slug(text: str) -> str:
 
 
 def dimension_targets(source: DataSource, as_of: date, dimension: Dimension, prompt: PromptName) -> list[Target]:
-    """One target per value of ``dimension`` among customers signed up by ``as_of`` (sorted)."""
+    """One target per value of ``dimension`` among customers signed up by ``as_of`` (sorted): the value the filter on
+    ``dimension`` selects them by (``Dataset.attribute_values``) — for ``plan`` the plan paid on as_of where the data has
+    subscriptions, else the customers' own plan (``lifecycle.filters.plan_sql``), so a subscription base whose customers
+    table names no plan still gets one document per plan. Missing and empty values are no target (no filter selects
+    them); none at all gives no target."""
     dataset = Dataset.open(source, as_of)
     try:
-        values = dataset.customers()[dimension.customer_column].dropna().astype(str)
+        ids, values = dataset.attribute_values(dimension)
+        signed_up = is_member(ids, dataset.customer_columns(("customer_id",))["customer_id"])
     finally:
         dataset.close()
+    chosen = values[signed_up].dropna().astype(str)
     targets = []
-    for value in sorted(set(values)):
+    for value in sorted(set(chosen) - {""}):
         filters = Filters.by_dimension({dimension: (value,)})
         targets.append(Target(f"{dimension.value}-{slug(value)}", f"{dimension.value}: {value}", prompt, filters))
     return targets

@@ -75,7 +75,11 @@ def plan_command(
                                     structured=structured.value) if use_model else None
     targets: list[Target] = []
     if by is not None:
-        targets += dimension_targets(source, day, by, prompt)
+        by_value = dimension_targets(source, day, by, prompt)
+        if not by_value:
+            console.print(f"[yellow]No customer signed up by {day} has any {by.value} value: no per-{by.value} "
+                          f"documents[/] (run `lifecycle doctor` to see which columns the data fills).")
+        targets += by_value
     if stages:
         targets += stage_targets()
     if at_risk:
