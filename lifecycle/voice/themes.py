@@ -93,21 +93,8 @@ def find_themes(texts: Sequence[str], *, max_themes: int = MAX_THEMES, min_texts
 
 
 def _tfidf(documents: list[list[str]]):  # type: ignore[no-untyped-def]
-    """The texts × terms matrix of scikit-learn's ``TfidfVectorizer(min_df=MIN_TERM_TEXTS, sublinear_tf=True,
-    norm="l2")`` over ``documents`` (each distinct document counted once, ``_vectorizer_class``) and the terms of its
-    columns; (None, []) when fewer than ``MIN_TERM_TEXTS`` documents have a term or no term survives ``min_df``.
-    Computed by the estimator's own steps (``_tfidf_by_steps``), or by the estimator when a step is not where and as
-    this expects (``PRIVATE_STEPS_FAILED``)."""
     if sum(1 for d in documents if d) < MIN_TERM_TEXTS:
         return None, []
-    try:
-        return _tfidf_by_steps(documents)
-    except PRIVATE_STEPS_FAILED:  # also "no term survives min_df" (ValueError): the estimator says so too
-        return _tfidf_with_estimator(documents)
-
-
-def _tfidf_with_estimator(documents: list[list[str]]):  # type: ignore[no-untyped-def]
-    """``_tfidf`` through scikit-learn's ``TfidfVectorizer``."""
     vectorizer = _vectorizer_class()(analyzer=_identity, min_df=MIN_TERM_TEXTS, sublinear_tf=True, norm="l2")
     try:
         with _checks_skipped():
@@ -115,41 +102,6 @@ def _tfidf_with_estimator(documents: list[list[str]]):  # type: ignore[no-untype
     except ValueError:  # no term survives min_df
         return None, []
     return matrix, list(vectorizer.get_feature_names_out())
-
-
-def _tfidf_by_steps(documents: list[list[str]]):  # type: ignore[no-untyped-def]
-    """``_tfidf_with_estimator``'s matrix and terms by the steps of ``TfidfVectorizer.fit_transform`` (scikit-learn
-    1.9) without the estimators around them: the counts (``_count_vocab``), the terms in fewer than ``min_df``
-    documents dropped (``_limit_features``, ``max_df`` 1.0 of the documents), the columns in term order
-    (``_sort_features``); then ``TfidfTransformer``'s arithmetic, operation for operation — idf = ln((n + 1) ÷ (df + 1))
-    + 1 (smoothed; ``full_like``, ``/=``, ``log``, ``+= 1``), tf = ln(count) + 1 (sublinear), each stored value times
-    its column's idf — and each row divided by its L2 norm (``inplace_csr_row_normalize_l2``, what ``normalize``
-    runs). The estimators re-validate the matrix three times and their parameters (~1/3 of the matrix's cost on the
-    demo's texts). Same arrays, same sparse layout, bit for bit. Raises ValueError when no term survives, like them."""
-    from operator import itemgetter
-
-    from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
-
-    vectorizer = _vectorizer_class()(analyzer=_identity, min_df=MIN_TERM_TEXTS, sublinear_tf=True, norm="l2")
-    with _checks_skipped():
-        vocabulary, counts = vectorizer._count_vocab(documents, False)
-        high, low = vectorizer.max_df * counts.shape[0], vectorizer.min_df
-        if high < low:
-            raise ValueError("max_df corresponds to < documents than min_df")
-        matrix = vectorizer._sort_features(vectorizer._limit_features(counts, vocabulary, high, low, None), vocabulary)
-    if matrix.dtype != np.float64:
-        raise TypeError(f"scikit-learn's counts came as {matrix.dtype}, not float64")
-    df = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64, copy=False)
-    df += 1.0
-    idf = np.full_like(df, fill_value=matrix.shape[0] + 1, dtype=np.float64)
-    idf /= df
-    np.log(idf, out=idf)
-    idf += 1.0
-    np.log(matrix.data, matrix.data)
-    matrix.data += 1.0
-    matrix.data *= idf[matrix.indices]
-    inplace_csr_row_normalize_l2(matrix)
-    return matrix, [term for term, _ in sorted(vocabulary.items(), key=itemgetter(1))]
 
 
 def _identity(document: list[str]) -> list[str]:

@@ -143,66 +143,6 @@ def test_term_weights_are_scikit_learns_tfidf_counting_each_distinct_text_once()
         assert getattr(matrix, part).dtype == getattr(expected, part).dtype, part
 
 
-def _corpora() -> list[list[list[str]]]:
-    """Varied documents: the fixtures with repeats; random terms (some in one document only, so ``min_df`` drops
-    them; empty documents; pairs of words as one term); and a corpus where no term is in two documents."""
-    import random
-
-    rng = random.Random(7)
-    vocabulary = [f"w{i}" for i in range(30)] + ["slow export", "price high"]
-    corpora = [_documents_with_repeats()]
-    for _ in range(40):
-        distinct = [[rng.choice(vocabulary) for _ in range(rng.randint(0, 6))] for _ in range(rng.randint(2, 9))]
-        corpora.append([rng.choice(distinct) for _ in range(rng.randint(2, 30))])
-    corpora.append([["alpha"], ["beta"], ["gamma", "delta"]])
-    return corpora
-
-
-def test_term_weights_by_the_vectorizers_steps_are_its_own_bit_for_bit() -> None:
-    """Invariant: the TF-IDF matrix computed by ``TfidfVectorizer``'s steps (``_tfidf_by_steps``) is the estimator's
-    own (``_tfidf_with_estimator``): the same terms, values, sparse layout and type on every corpus, and None where no
-    term is in two documents (the estimator's ValueError)."""
-    import numpy as np
-
-    from lifecycle.voice import themes
-
-    nothing = 0
-    for documents in _corpora():
-        expected, names = themes._tfidf_with_estimator(documents)
-        if expected is None:
-            nothing += 1
-            with pytest.raises(ValueError):
-                themes._tfidf_by_steps(documents)
-            assert themes._tfidf(documents) == (None, [])
-            continue
-        matrix, own_names = themes._tfidf_by_steps(documents)
-        assert own_names == names and type(matrix) is type(expected) and matrix.shape == expected.shape
-        for part in ("data", "indices", "indptr"):
-            assert getattr(matrix, part).dtype == getattr(expected, part).dtype, part
-            assert np.array_equal(getattr(matrix, part), getattr(expected, part)), part
-    assert nothing >= 1  # the last corpus at least
-
-
-def test_a_scikit_learn_without_the_private_vectorizer_steps_weighs_terms_through_its_estimator(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """A later scikit-learn may move the row normaliser the steps import (``sparsefuncs_fast``; the estimator holds
-    its own reference): the weights then come from the estimator — the same matrix and terms as the steps give."""
-    import numpy as np
-    import sklearn.utils.sparsefuncs_fast as fast_funcs
-
-    from lifecycle.voice import themes
-
-    documents = _documents_with_repeats()
-    fast, fast_names = themes._tfidf(documents)
-    used: list[int] = []
-    estimator = themes._tfidf_with_estimator
-    monkeypatch.setattr(themes, "_tfidf_with_estimator", lambda docs: (used.append(1), estimator(docs))[1])
-    monkeypatch.delattr(fast_funcs, "inplace_csr_row_normalize_l2")
-    matrix, names = themes._tfidf(documents)
-    assert used == [1] and names == fast_names
-    assert np.array_equal(matrix.data, fast.data) and np.array_equal(matrix.indices, fast.indices)
-
-
 @pytest.mark.parametrize("k", [1, 3, 6])
 def test_the_factorisation_is_scikit_learns_nmf_bit_for_bit(k: int) -> None:
     """Invariant: the coordinate-descent sweeps run without the estimator give the arrays of scikit-learn's ``NMF``
