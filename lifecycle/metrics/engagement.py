@@ -10,7 +10,6 @@ opens), email-marketing standard definitions (open rate = opens ÷ sends; CTOR =
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -21,6 +20,7 @@ from lifecycle.dataset import Dataset, next_day_iso
 from lifecycle.filters import Filters
 from lifecycle.membership import is_member
 from lifecycle.memo import remember
+from lifecycle.metrics.ahead import whole_base_ahead
 from lifecycle.metrics.common import per_scope, small_sample_note, target, with_notes
 from lifecycle.metrics.event_aggregates import aggregate, in_scope, population, typed
 from lifecycle.metrics.registry import MetricDefinition, MetricGroup
@@ -96,29 +96,9 @@ def touch_summary_ahead(dataset: Dataset) -> Callable[[], None]:
     ``lifecycle metrics`` reads the tables the checkpoints need before it forks, with one core idle. The summary is
     filed in the process memo under the key every scope of this data asks for (``aggregate``: data identity, statement
     and parameters; a filtered scope narrows the whole base's rows), so the email metrics read what it built — the same
-    frame, computed once. A failure here is left for the metrics' own computation to meet and report. Only on SQLite
-    sources opened through ``Dataset.over`` (a memo key, a connection per thread); elsewhere nothing starts."""
-    source, identity = dataset.source, dataset.identity
-    if source is None or identity is None or dataset.connection.dialect != "sqlite":
-        return lambda: None
-    whole, config = Scope(dataset.as_of, dataset.window, Filters()), dataset.config
-
-    def build() -> None:
-        try:
-            ahead = Dataset.over(source, whole, config)
-        except Exception:  # noqa: BLE001 - the email metrics compute it themselves and report what fails
-            return
-        try:
-            if ahead.identity == identity:  # the data was not replaced meanwhile
-                touch_summary(ahead)
-        except Exception:  # noqa: BLE001 - as above
-            pass
-        finally:
-            ahead.close()
-
-    thread = threading.Thread(target=build, name="lifecycle-touches-ahead", daemon=True)
-    thread.start()
-    return thread.join
+    frame, computed once. A failure here is left for the metrics' own computation to meet and report
+    (``whole_base_ahead``: only on SQLite sources opened through ``Dataset.over``; elsewhere nothing starts)."""
+    return whole_base_ahead(dataset, touch_summary, "lifecycle-touches-ahead")
 
 
 def _channel_totals(summary: pd.DataFrame) -> pd.DataFrame:

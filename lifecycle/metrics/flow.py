@@ -9,7 +9,6 @@ measured by the retention metrics and appears as its own column in ``transition_
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -21,6 +20,7 @@ from lifecycle.dataset import Dataset
 from lifecycle.filters import Filters
 from lifecycle.membership import is_member
 from lifecycle.memo import remember
+from lifecycle.metrics.ahead import whole_base_ahead
 from lifecycle.metrics.registry import MetricDefinition, MetricGroup
 from lifecycle.metrics.results import MetricResult, Unit, missing_result, ratio_result
 from lifecycle.scope import Scope
@@ -411,34 +411,17 @@ def flow_ahead(dataset: Dataset) -> Callable[[], None]:
     metrics of any scope of this data ask for, so they read what it built — the same values, computed once. It builds
     the days oldest first while the flow metrics walk back from as_of: a catalogue that reaches them before the thread
     is done computes the newest days left itself, and the two meet in the middle. A failure here is left for the
-    caller's own computation to meet and report. Only on SQLite sources opened through ``Dataset.over`` (a memo key, a
-    connection per thread); elsewhere nothing starts."""
-    source, identity = dataset.source, dataset.identity
-    if source is None or identity is None or dataset.connection.dialect != "sqlite":
-        return lambda: None
-    whole, config = Scope(dataset.as_of, dataset.window, Filters()), dataset.config
+    caller's own computation to meet and report (``whole_base_ahead``: only on SQLite sources opened through
+    ``Dataset.over``; elsewhere nothing starts)."""
+    def build(ahead: Dataset) -> None:
+        model, days = model_for(ahead), spell_checkpoints(ahead)
+        if not states_at_hand(ahead, model, days):  # else (warm) reading them is all there is to do
+            with checkpoints_prefetched(ahead, model, days):
+                for day in reversed(days):  # oldest first: the catalogue's flow metrics start from as_of, so
+                    stages_at(ahead, model, day)  # both threads share the days left (one computation per day)
+        stage_states(ahead, model, days)
 
-    def build() -> None:
-        try:
-            ahead = Dataset.over(source, whole, config)
-        except Exception:  # noqa: BLE001 - the catalogue computes these itself and reports what fails
-            return
-        try:
-            if ahead.identity == identity:  # the data was not replaced meanwhile
-                model, days = model_for(ahead), spell_checkpoints(ahead)
-                if not states_at_hand(ahead, model, days):  # else (warm) reading them is all there is to do
-                    with checkpoints_prefetched(ahead, model, days):
-                        for day in reversed(days):  # oldest first: the catalogue's flow metrics start from as_of, so
-                            stages_at(ahead, model, day)  # both threads share the days left (one computation per day)
-                stage_states(ahead, model, days)
-        except Exception:  # noqa: BLE001 - as above
-            pass
-        finally:
-            ahead.close()
-
-    thread = threading.Thread(target=build, name="lifecycle-flow-ahead", daemon=True)
-    thread.start()
-    return thread.join
+    return whole_base_ahead(dataset, build, "lifecycle-flow-ahead")
 
 
 def _definition(metric_id: str, name: str, formula: str, unit: Unit, numerator: str | None, denominator: str | None,
